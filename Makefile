@@ -1,0 +1,34 @@
+# The two commands of the README. Each does its own set-up on a fresh Debian/Ubuntu machine:
+# unixODBC and the SQLite ODBC driver through apt when missing, Python packages in .venv.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+SQLITE_ODBC := /usr/lib/x86_64-linux-gnu/odbc/libsqlite3odbc.so
+
+.PHONY: demo test bench os-deps clean
+
+os-deps:
+	@if ! ldconfig -p | grep -q libodbc.so.2 || ! ls /usr/lib/*/odbc/libsqlite3odbc.so >/dev/null 2>&1; then \
+		echo "Installing unixODBC and the SQLite ODBC driver (apt)"; \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get update -qq && $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq unixodbc libsqliteodbc >/dev/null; \
+	fi
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[dev]'
+	touch $(STAMP)
+
+demo: os-deps $(STAMP)
+	$(BIN)/gpverify demo
+
+test: os-deps $(STAMP)
+	$(BIN)/pytest -q tests
+
+bench: os-deps $(STAMP)
+	$(BIN)/python bench/collect.py
+
+clean:
+	rm -rf $(VENV) reports/*.html reports/lab reports/runs

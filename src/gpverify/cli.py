@@ -1,0 +1,119 @@
+"""The gpverify command: the lab, the demo, the catalogue and the profiles; checks themselves run in pytest."""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import signal
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+
+from gpverify.errors import GpVerifyError
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def checks_dir() -> Path:
+    """checks/ of the working directory, else of the repository this package was installed from."""
+    local = Path("checks")
+    return local if local.is_dir() else REPO / "checks"
+
+
+def run_pytest(args: list[str]) -> int:
+    return int(pytest.main(args))
+
+
+def cmd_lab(ns: argparse.Namespace) -> int:
+    from gpverify.lab.runtime import LAB_PASSWORD_ENV, start_lab
+
+    workdir = Path(ns.dir)
+    shutil.rmtree(workdir, ignore_errors=True)
+    lab = start_lab(ns.scenario, workdir, idle_timeout=ns.idle_timeout)
+    print(f"Lab running (scenario {lab.scenario.name}); inventory: {lab.inventory_path}")
+    print(f"In another shell:  export {LAB_PASSWORD_ENV}='<the password printed by --show-password>'")
+    print(f"                   pytest checks/pre --inventory {lab.inventory_path}")
+    if ns.show_password:
+        import os
+
+        print(f"{LAB_PASSWORD_ENV}={os.environ[LAB_PASSWORD_ENV]}  (lab-only password)")
+    print(f"It stops by itself after {ns.idle_timeout:g} s without requests, or on Ctrl-C.")
+    done = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: done.set())
+    try:
+        done.wait(ns.idle_timeout)
+    except KeyboardInterrupt:
+        pass
+    lab.stop()
+    return 0
+
+
+def cmd_demo(ns: argparse.Namespace) -> int:
+    """Run the phases on the lab and leave HTML reports in reports/."""
+    reports = Path(ns.reports)
+    reports.mkdir(exist_ok=True)
+    checks = checks_dir()
+    runs = [("pre", "before-upgrade"), ("post", "healthy")]
+    worst = 0
+    for phase, scenario in runs:
+        html = reports / f"{phase}.html"
+        print(f"\n=== checks/{phase} on the lab ({scenario}) -> {html}")
+        code = run_pytest([str(checks / phase), "--lab", scenario, f"--html={html}", "--self-contained-html", "-q",
+                           "-p", "no:cacheprovider"])
+        worst = max(worst, code)
+    print(f"\nReports: {', '.join(str(reports / f'{p}.html') for p, _ in runs)}")
+    return worst
+
+
+def cmd_checks(ns: argparse.Namespace) -> int:
+    from gpverify.catalogue_cli import print_catalogue
+
+    return print_catalogue(checks_dir(), ns.format)
+
+
+def cmd_profile(ns: argparse.Namespace) -> int:
+    from gpverify.profiles import available, load_profile
+
+    if not ns.name:
+        print("\n".join(available()))
+        return 0
+    profile = load_profile(ns.name, origin="gpverify profile")
+    for ident in profile.identifiers.values():
+        print(f"{ident.key:45} {ident.confidence:12} {ident.value!s:60} [{ident.source}]")
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="gpverify", description=__doc__)
+    sub = p.add_subparsers(dest="command", required=True)
+    lab = sub.add_parser("lab", help="run a simulated lab in the foreground and write its inventory")
+    lab.add_argument("--scenario", default="healthy", help="scenario name or overlay file (default healthy)")
+    lab.add_argument("--dir", default="reports/lab", help="where the lab writes its inventory and databases")
+    lab.add_argument("--idle-timeout", type=float, default=1800.0, help="stop after this many idle seconds")
+    lab.add_argument("--show-password", action="store_true", help="print the lab's (lab-only) WinRM password")
+    lab.set_defaults(func=cmd_lab)
+    demo = sub.add_parser("demo", help="run the checks on the built-in lab and write HTML reports")
+    demo.add_argument("--reports", default="reports")
+    demo.set_defaults(func=cmd_demo)
+    checks = sub.add_parser("checks", help="print the check catalogue")
+    checks.add_argument("--format", choices=["table", "markdown", "json"], default="table")
+    checks.set_defaults(func=cmd_checks)
+    prof = sub.add_parser("profile", help="list profiles, or show one profile's identifiers with sources")
+    prof.add_argument("name", nargs="?")
+    prof.set_defaults(func=cmd_profile)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    ns = parser().parse_args(argv)
+    try:
+        return int(ns.func(ns))
+    except GpVerifyError as exc:
+        print(f"gpverify: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

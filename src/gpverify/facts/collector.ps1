@@ -1,0 +1,113 @@
+# gpverify fact collector: reads what one host's checks need and prints it as one JSON document.
+# It only reads: Get-* cmdlets, CIM queries, registry keys opened read-only, certificate stores opened
+# read-only. It writes no file, no registry value and no temp file. Everything it looks up arrives as
+# JSON data in $Request (never spliced into this source), so the script is byte-identical on every run.
+param([string]$RequestJson)
+
+$ErrorActionPreference = 'Stop'
+[Console]::OutputEncoding = [System.Text.Encoding]::UTF8
+$Request = $RequestJson | ConvertFrom-Json
+$errors = New-Object System.Collections.ArrayList
+
+function Add-CollectorError([string]$Section, [string]$Key, $Err) {
+    [void]$errors.Add([ordered]@{ section = $Section; key = $Key; message = "$Err" })
+}
+
+function Get-ServiceFacts($Query) {
+    # Win32_Service gives start mode and account, which Get-Service on Windows PowerShell 5.1 does not.
+    $all = @(Get-CimInstance -ClassName Win32_Service -Property Name, DisplayName, State, StartMode, StartName, PathName)
+    $found = @($all | Where-Object {
+        $svc = $_
+        (@($Query.names) | Where-Object { $svc.Name -eq $_ }).Count -gt 0 -or
+        (@($Query.display) | Where-Object { $svc.DisplayName -like $_ }).Count -gt 0
+    })
+    @($found | ForEach-Object {
+        [ordered]@{ name = $_.Name; display_name = $_.DisplayName; status = "$($_.State)";
+                    start_mode = "$($_.StartMode)"; account = "$($_.StartName)" }
+    })
+}
+
+function Get-FileFacts($Query) {
+    $path = [Environment]::ExpandEnvironmentVariables($Query.path)
+    if (-not (Test-Path -LiteralPath $path -PathType Leaf)) { return [ordered]@{ path = $path; exists = $false; version = $null } }
+    $info = (Get-Item -LiteralPath $path).VersionInfo
+    $version = if ($info.FileMajorPart -or $info.FileMinorPart -or $info.FileBuildPart) {
+        "$($info.FileMajorPart).$($info.FileMinorPart).$($info.FileBuildPart).$($info.FilePrivatePart)"
+    } else { $null }
+    [ordered]@{ path = $path; exists = $true; version = $version }
+}
+
+function Open-HklmKey([string]$Path, [string]$View) {
+    $regView = if ($View -eq '32') { [Microsoft.Win32.RegistryView]::Registry32 } else { [Microsoft.Win32.RegistryView]::Registry64 }
+    $base = [Microsoft.Win32.RegistryKey]::OpenBaseKey([Microsoft.Win32.RegistryHive]::LocalMachine, $regView)
+    $base.OpenSubKey($Path, $false)  # $false = read-only
+}
+
+function Get-RegistryFacts($Query) {
+    $key = Open-HklmKey $Query.path $Query.view
+    if ($null -eq $key) { return [ordered]@{ key_exists = $false; exists = $false; value = $null } }
+    try {
+        $value = $key.GetValue($Query.name, $null)
+        [ordered]@{ key_exists = $true; exists = ($null -ne $value); value = $value }
+    } finally { $key.Close() }
+}
+
+function Get-ProductFacts($Query) {
+    # Programs and Features reads the Uninstall keys of both registry views (GP itself is 32-bit).
+    $uninstall = 'SOFTWARE\Microsoft\Windows\CurrentVersion\Uninstall'
+    $products = foreach ($view in '64', '32') {
+        $root = Open-HklmKey $uninstall $view
+        if ($null -eq $root) { continue }
+        try {
+            foreach ($sub in $root.GetSubKeyNames()) {
+                $k = $root.OpenSubKey($sub, $false)
+                if ($null -eq $k) { continue }
+                try {
+                    $name = $k.GetValue('DisplayName', $null)
+                    if ($name -and $name -like $Query.pattern) {
+                        [ordered]@{ name = "$name"; version = "$($k.GetValue('DisplayVersion', ''))" }
+                    }
+                } finally { $k.Close() }
+            }
+        } finally { $root.Close() }
+    }
+    @($products | Sort-Object { $_.name } -Unique)
+}
+
+function Get-CertificateFacts($Query) {
+    $parts = $Query.store -split '\\', 2
+    $store = New-Object System.Security.Cryptography.X509Certificates.X509Store($parts[1], $parts[0])
+    $store.Open([System.Security.Cryptography.X509Certificates.OpenFlags]::ReadOnly)
+    try {
+        @($store.Certificates | ForEach-Object {
+            $chain = New-Object System.Security.Cryptography.X509Certificates.X509Chain
+            # No revocation lookups: they reach the network and make the run depend on it.
+            $chain.ChainPolicy.RevocationMode = [System.Security.Cryptography.X509Certificates.X509RevocationMode]::NoCheck
+            [ordered]@{ subject = $_.Subject; issuer = $_.Issuer; thumbprint = $_.Thumbprint;
+                        not_after = $_.NotAfter.ToUniversalTime().ToString('o'); chain_ok = $chain.Build($_) }
+        })
+    } finally { $store.Close() }
+}
+
+function Invoke-Section([string]$Section, $Queries, [scriptblock]$Reader, [switch]$List) {
+    $out = [ordered]@{}
+    foreach ($q in @($Queries)) {
+        if ($null -eq $q) { continue }
+        # PowerShell unrolls arrays returned from functions; @() restores list sections.
+        try { $out[$q.key] = if ($List) { @(& $Reader $q) } else { & $Reader $q } }
+        catch { Add-CollectorError $Section $q.key $_ }
+    }
+    $out
+}
+
+$result = [ordered]@{
+    collector = 1
+    computer = $env:COMPUTERNAME
+    services = Invoke-Section 'services' $Request.services ${function:Get-ServiceFacts} -List
+    files = Invoke-Section 'files' $Request.files ${function:Get-FileFacts}
+    registry = Invoke-Section 'registry' $Request.registry ${function:Get-RegistryFacts}
+    products = Invoke-Section 'products' $Request.products ${function:Get-ProductFacts} -List
+    certificates = Invoke-Section 'certificates' $Request.certificates ${function:Get-CertificateFacts} -List
+    errors = $errors
+}
+$result | ConvertTo-Json -Depth 8 -Compress

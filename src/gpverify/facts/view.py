@@ -1,0 +1,45 @@
+"""What a check sees of one host: typed facts by profile key, each lookup recorded as evidence."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from gpverify.facts.windows import CertificateFact, FileFact, HostFacts, ProductFact, RegistryFact, ServiceFact
+
+
+class HostView:
+    """Read-only access to a host's facts; every fact a check reads is kept as the evidence it judged."""
+
+    def __init__(self, name: str, facts: HostFacts, evidence: dict[str, Any]) -> None:
+        self.name = name
+        self._facts = facts
+        self._evidence = evidence
+
+    def __repr__(self) -> str:
+        return f"<host {self.name}>"
+
+    def _record(self, section: str, key: str, value: Any) -> Any:
+        dump = [v.model_dump(mode="json") for v in value] if isinstance(value, list) else (
+            value.model_dump(mode="json") if value is not None else None)
+        self._evidence[f"{self.name}: {section}.{key}"] = dump
+        return value
+
+    def services(self, key: str) -> list[ServiceFact]:
+        """Services matching the profile's name or display-name pattern for this key."""
+        return self._record("services", key, self._facts.services.get(key, []))  # type: ignore[no-any-return]
+
+    def service(self, key: str) -> ServiceFact | None:
+        found = self.services(key)
+        return found[0] if found else None
+
+    def file(self, key: str) -> FileFact | None:
+        return self._record("files", key, self._facts.files.get(key))  # type: ignore[no-any-return]
+
+    def registry(self, key: str) -> RegistryFact | None:
+        return self._record("registry", key, self._facts.registry.get(key))  # type: ignore[no-any-return]
+
+    def products(self, key: str) -> list[ProductFact]:
+        return self._record("products", key, self._facts.products.get(key, []))  # type: ignore[no-any-return]
+
+    def certificates(self, key: str) -> list[CertificateFact]:
+        return self._record("certificates", key, self._facts.certificates.get(key, []))  # type: ignore[no-any-return]

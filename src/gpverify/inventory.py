@@ -1,0 +1,215 @@
+"""The inventory: one GP farm described in YAML, validated before any check runs."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from gpverify.errors import ConfigError
+
+INVENTORY_ENV = "GPVERIFY_INVENTORY"
+Role = Literal["web_server", "session_host", "client", "tenant_services"]
+ROLE_GROUPS: dict[str, Role] = {
+    "web_server": "web_server",
+    "session_hosts": "session_host",
+    "clients": "client",
+    "tenant_services": "tenant_services",
+}
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class WinRMSettings(_Strict):
+    """WinRM connection settings; unset fields inherit from the group, then the inventory."""
+
+    scheme: Literal["https", "http"] | None = None
+    port: int | None = Field(None, ge=1, le=65535)
+    transport: Literal["ntlm", "kerberos", "credssp", "certificate", "basic"] | None = None
+    cert_validation: bool | None = None
+    ca_bundle: str | None = None
+    user: str | None = None
+    password_env: str | None = None
+    message_encryption: Literal["auto", "always", "never"] | None = None
+    read_timeout: float | None = Field(None, gt=0)
+    operation_timeout: float | None = Field(None, gt=0)
+    allow_basic_over_http: bool | None = None  # Basic sends the password in the clear over HTTP
+
+    @model_validator(mode="after")
+    def _timeouts(self) -> WinRMSettings:
+        # pywinrm refuses a read timeout that is not longer than the WS-Man operation timeout.
+        if self.read_timeout and self.operation_timeout and self.read_timeout <= self.operation_timeout:
+            raise ValueError("read_timeout must be longer than operation_timeout")
+        return self
+
+
+WINRM_DEFAULTS = WinRMSettings(
+    scheme="https", port=None, transport="ntlm", cert_validation=True, message_encryption="auto",
+    read_timeout=60, operation_timeout=20, allow_basic_over_http=False,
+)
+
+
+class HostEntry(_Strict):
+    name: str = Field(min_length=1, max_length=255)
+    address: str | None = None  # where to connect when it differs from the name (the lab uses 127.0.0.1)
+    winrm: WinRMSettings = WinRMSettings()
+
+
+class WebServerEntry(HostEntry):
+    url: str | None = None  # base URL of the web site, e.g. https://gp.contoso.com; default https://<name>
+    ca_bundle: str | None = None  # PEM file the site's certificate must chain to; default: system store
+
+
+class SqlSettings(_Strict):
+    driver: str = "ODBC Driver 18 for SQL Server"
+    server: str = Field(min_length=1)
+    authentication: Literal["windows", "sql"] = "windows"
+    user: str | None = None
+    password_env: str | None = None
+    system_database: str = Field("DYNAMICS", min_length=1)  # named system databases exist (S47)
+    config_database: str = Field("GPCONFIGURATION", min_length=1)  # default name offered by the upgrade (S1)
+    encrypt: Literal["yes", "no", "strict", "mandatory", "optional"] = "yes"
+    trust_server_certificate: bool = False
+    host_name_in_certificate: str | None = None
+    lab_dir: str | None = None  # set only by the simulated lab: SQLite files standing in for SQL Server
+
+    @model_validator(mode="after")
+    def _sql_login_needs_credentials(self) -> SqlSettings:
+        if self.authentication == "sql" and not (self.user and self.password_env):
+            raise ValueError("SQL authentication needs both 'user' and 'password_env'")
+        return self
+
+
+class LabInfo(_Strict):
+    """Present only in inventories written by the simulated lab."""
+
+    scenario: str
+    era: Literal["html", "silverlight"]
+
+
+class Inventory(_Strict):
+    farm: str = Field(min_length=1)
+    profile: str
+    sql: SqlSettings
+    web_server: WebServerEntry
+    session_hosts: list[HostEntry] = Field(min_length=1)
+    clients: list[HostEntry] = []
+    tenant_services: HostEntry | None = None
+    service_based_architecture: bool = False
+    certificate_expiry_days: int = Field(30, ge=0)
+    winrm: WinRMSettings = WinRMSettings()
+    groups: dict[Literal["web_server", "session_hosts", "clients", "tenant_services"], WinRMSettings] = {}
+    overrides: dict[str, Any] = {}
+    lab: LabInfo | None = None
+
+    @field_validator("session_hosts", "clients")
+    @classmethod
+    def _unique_in_list(cls, hosts: list[HostEntry]) -> list[HostEntry]:
+        _reject_duplicates([h.name for h in hosts])
+        return hosts
+
+    @model_validator(mode="after")
+    def _unique_hosts(self) -> Inventory:
+        _reject_duplicates([h.name for h in self.hosts_entries()])
+        return self
+
+    def hosts_entries(self) -> list[HostEntry]:
+        single = [self.web_server] + ([self.tenant_services] if self.tenant_services else [])
+        return single + self.session_hosts + self.clients
+
+
+def _reject_duplicates(names: list[str]) -> None:
+    seen: set[str] = set()
+    for name in names:
+        if name.lower() in seen:
+            raise ValueError(f"each host name once, but {name!r} appears twice")
+        seen.add(name.lower())
+
+
+@dataclass(frozen=True)
+class HostSpec:
+    """A host to collect facts from, with its WinRM settings fully resolved."""
+
+    name: str
+    role: Role
+    address: str
+    winrm: WinRMSettings
+
+    @property
+    def endpoint(self) -> str:
+        port = self.winrm.port or (5986 if self.winrm.scheme == "https" else 5985)
+        return f"{self.winrm.scheme}://{self.address}:{port}/wsman"
+
+
+def _layer(*settings: WinRMSettings) -> WinRMSettings:
+    merged: dict[str, Any] = {}
+    for layer in settings:
+        merged.update(layer.model_dump(exclude_none=True))
+    return WinRMSettings(**merged)
+
+
+def host_specs(inv: Inventory) -> list[HostSpec]:
+    """Every host of the farm with inherited WinRM settings applied (defaults < inventory < group < host)."""
+    specs = []
+    for group, role in ROLE_GROUPS.items():
+        entries = getattr(inv, group)
+        for entry in entries if isinstance(entries, list) else [entries] if entries else []:
+            settings = _layer(WINRM_DEFAULTS, inv.winrm, inv.groups.get(group, WinRMSettings()), entry.winrm)  # type: ignore[call-overload]
+            specs.append(HostSpec(entry.name, role, entry.address or entry.name, settings))
+    return specs
+
+
+def _field_path(loc: tuple[int | str, ...]) -> str:
+    path = ""
+    for part in loc:
+        path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else str(part))
+    return path or "(top level)"
+
+
+def _expected(error: Any) -> str:
+    """Phrase a pydantic error as what was expected (ConfigError prefixes 'expected')."""
+    kind, msg = error["type"], error["msg"]
+    if kind == "extra_forbidden":
+        return "a known field (there is no field of this name; see inventory.example.yml)"
+    if kind == "missing":
+        return "a value (this field is required)"
+    if kind == "too_short":
+        return f"at least {error.get('ctx', {}).get('min_length', 1)} entry"
+    for prefix in ("Value error, ", "Input should be "):
+        msg = msg[len(prefix):] if msg.startswith(prefix) else msg
+    got = error.get("input")
+    return msg if isinstance(got, (dict, list)) or kind == "value_error" else f"{msg}, got {got!r}"
+
+
+def parse_inventory(data: Any, origin: str) -> Inventory:
+    """Validate parsed YAML; raise ConfigError naming the file, field and what was expected."""
+    if not isinstance(data, dict):
+        raise ConfigError(origin, "(top level)", "a mapping of inventory fields")
+    try:
+        return Inventory.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        more = f" (and {exc.error_count() - 1} more problem(s))" if exc.error_count() > 1 else ""
+        raise ConfigError(origin, _field_path(first["loc"]), _expected(first) + more) from None
+
+
+def load_inventory(path: str | os.PathLike[str]) -> Inventory:
+    """Read and validate an inventory file."""
+    origin = str(path)
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(origin, "(file)", f"a readable inventory file ({exc.strerror})") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}" if mark else "(file)"
+        raise ConfigError(origin, where, f"valid YAML ({getattr(exc, 'problem', None) or exc})") from None
+    return parse_inventory(data, origin)

@@ -1,0 +1,67 @@
+"""A simulated host behind the WS-Man stand-in: runs what the suite sends, from the host's state."""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+import threading
+import time
+from dataclasses import dataclass, field
+
+from gpverify.facts.windows import BOOTSTRAP, COLLECTOR_SCRIPT, STDIN_SEPARATOR
+from gpverify.lab import collector
+from gpverify.lab.models import FakeHost
+from gpverify.lab.wsman import CommandOutput, OperationTimedOut
+
+ENCODED = re.compile(r"-EncodedCommand\s+(\S+)", re.IGNORECASE)
+CLIXML_ERROR = (
+    '#< CLIXML\r\n<Objs Version="1.1.0.1" xmlns="http://schemas.microsoft.com/powershell/2004/04">'
+    '<S S="Error">Get-CimInstance : Access denied _x000D__x000A_</S></Objs>'
+)
+
+
+@dataclass
+class ReceivedCommand:
+    kind: str  # "collector" or "other"
+    command_line: str
+    script: str | None = None
+
+
+@dataclass
+class LabHost:
+    """CommandHandler for one FakeHost; records every command it receives."""
+
+    host: FakeHost
+    slow_seconds: float = 5.0
+    received: list[ReceivedCommand] = field(default_factory=list)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def run(self, command_line: str, stdin: bytes) -> CommandOutput:
+        match = ENCODED.search(command_line)
+        script = base64.b64decode(match.group(1)).decode("utf-16-le") if match else None
+        if script != BOOTSTRAP:
+            with self._lock:
+                self.received.append(ReceivedCommand("other", command_line, script))
+            return CommandOutput(stderr=b"The lab does not emulate this command.", exit_code=1)
+        with self._lock:
+            self.received.append(ReceivedCommand("collector", command_line, script))
+        return self._collect(stdin)
+
+    def _collect(self, stdin: bytes) -> CommandOutput:
+        body, _, request = stdin.partition(STDIN_SEPARATOR)
+        if body.decode("ascii", errors="replace") != COLLECTOR_SCRIPT:
+            return CommandOutput(stderr=b"The lab only runs the collector shipped with this version.", exit_code=1)
+        fault = self.host.fault
+        if fault == "slow":
+            time.sleep(self.slow_seconds)
+        if fault == "timeout":
+            raise OperationTimedOut()
+        if fault == "clixml-error":
+            return CommandOutput(stderr=CLIXML_ERROR.encode(), exit_code=1)
+        document = json.dumps(collector.answer(self.host, json.loads(request))).encode()
+        if fault == "malformed-json":
+            return CommandOutput(stdout=b"WARNING: profile script ran\r\n" + document)
+        if fault == "truncated":
+            return CommandOutput(stdout=document[: len(document) // 2])
+        return CommandOutput(stdout=document)

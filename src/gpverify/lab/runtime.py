@@ -1,0 +1,147 @@
+"""Start and stop a simulated lab: WS-Man stand-ins, SQLite databases, the web site, and its inventory."""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import socket
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from gpverify.lab import sql as labsql
+from gpverify.lab.host import LabHost, ReceivedCommand
+from gpverify.lab.models import LAB_DOMAIN, LAB_USER, FakeFarm, FakeHost
+from gpverify.lab.scenario import Scenario, apply_scenario, load_scenario
+from gpverify.lab.website import WebSiteServer
+from gpverify.lab.wsman import AuthConfig, WsmanServer
+from gpverify.lab.wsman.tls import make_ca
+
+LAB_PASSWORD_ENV = "GPVERIFY_LAB_PASSWORD"
+READ_TIMEOUT, OPERATION_TIMEOUT = 4.0, 2.0  # short, so fault scenarios end quickly
+ROLE_GROUP = {"web_server": "web_server", "session_host": "session_hosts", "client": "clients",
+              "tenant_services": "tenant_services"}
+
+
+@dataclass
+class RunningLab:
+    """A started lab; stop() ends every server it started."""
+
+    farm: FakeFarm
+    scenario: Scenario
+    workdir: Path
+    inventory_path: Path
+    servers: dict[str, WsmanServer] = field(default_factory=dict)
+    hosts: dict[str, LabHost] = field(default_factory=dict)
+    web: WebSiteServer | None = None
+
+    def commands(self, host: str) -> list[ReceivedCommand]:
+        return list(self.hosts[host].received) if host in self.hosts else []
+
+    def stop(self) -> None:
+        for server in self.servers.values():
+            server.stop()
+        if self.web:
+            self.web.stop()
+        self.servers.clear()
+        self.web = None
+
+
+def _closed_port() -> int:
+    # A port nothing listens on: bind, read the number, close. Connecting to it is refused at once.
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def lab_password() -> str:
+    """The lab's WinRM password: taken from the environment or made up, and exported for the checks."""
+    password = os.environ.get(LAB_PASSWORD_ENV) or f"lab-{secrets.token_urlsafe(12)}"
+    os.environ[LAB_PASSWORD_ENV] = password
+    return password
+
+
+def _build_sql(farm: FakeFarm, sqldir: Path) -> None:
+    sqldir.mkdir(parents=True, exist_ok=True)
+    for name, tables in farm.databases.items():
+        path = sqldir / f"{name}.sqlite"
+        if name == "tempdb":
+            labsql.build_tempdb(path, tables)
+        else:
+            kind = "system" if name == farm.system_database else "config" if name == farm.config_database else "company"
+            labsql.build_database(path, kind, tables)
+    labsql.write_odbcinst(sqldir)
+    (sqldir / "lab.json").write_text(json.dumps({"fault": farm.sql_fault}))
+
+
+def _start_host(lab: RunningLab, host: FakeHost, password: str, latency: float, idle: float) -> dict[str, Any]:
+    entry: dict[str, Any] = {"name": host.name, "address": "127.0.0.1"}
+    if host.fault == "unreachable":
+        entry["winrm"] = {"port": _closed_port()}
+        return entry
+    if host.fault == "name-unresolvable":
+        entry.update(address=f"{host.name}.invalid", winrm={"port": _closed_port()})  # .invalid never resolves (RFC 6761)
+        return entry
+    handler = LabHost(host, slow_seconds=READ_TIMEOUT + 1)
+    wrong = host.fault == "bad-password"
+    auth = AuthConfig(scheme="ntlm", username=LAB_USER, domain=LAB_DOMAIN,
+                      password=f"{password}-not-this" if wrong else password, require_encryption=True)
+    server = WsmanServer(handler, auth, latency=latency, idle_timeout=idle, name=host.name)
+    server.reset_during_receive = host.fault == "reset"
+    server.start()
+    lab.servers[host.name], lab.hosts[host.name] = server, handler
+    entry["winrm"] = {"port": server.port}
+    if host.fault == "unencrypted-refused":
+        entry["winrm"]["message_encryption"] = "never"
+    return entry
+
+
+def _inventory(lab: RunningLab, entries: dict[str, list[dict[str, Any]]], ca_path: Path) -> dict[str, Any]:
+    farm = lab.farm
+    web = entries["web_server"][0]
+    web.update(url=f"https://localhost:{lab.web.port}" if lab.web else None, ca_bundle=str(ca_path))
+    inv: dict[str, Any] = {
+        "farm": f"gpverify simulated lab ({farm.era} era, {farm.source.name} to {farm.target.name})",
+        "profile": farm.target.name,
+        "lab": {"scenario": lab.scenario.name or "overlay", "era": farm.era},
+        "sql": {"driver": labsql.DRIVER_ALIAS, "server": "lab-sql", "lab_dir": str(lab.workdir / "sql"),
+                "system_database": farm.system_database, "config_database": farm.config_database},
+        "winrm": {"scheme": "http", "transport": "ntlm", "user": f"{LAB_DOMAIN}\\{LAB_USER}",
+                  "password_env": LAB_PASSWORD_ENV, "read_timeout": READ_TIMEOUT,
+                  "operation_timeout": OPERATION_TIMEOUT},
+        "web_server": web,
+        "session_hosts": entries.get("session_hosts", []),
+        "clients": entries.get("clients", []),
+        "service_based_architecture": farm.service_based_architecture,
+    }
+    if entries.get("tenant_services"):
+        inv["tenant_services"] = entries["tenant_services"][0]
+    return inv
+
+
+def start_lab(spec: str | Scenario, workdir: Path, *, latency: float = 0.0, idle_timeout: float = 3600.0) -> RunningLab:
+    """Build the scenario's farm, start its servers on loopback and write reports-style inventory.yml."""
+    scenario = load_scenario(spec) if isinstance(spec, str) else spec
+    farm = apply_scenario(scenario)
+    workdir.mkdir(parents=True, exist_ok=True)
+    lab = RunningLab(farm, scenario, workdir, workdir / "inventory.yml")
+    password = lab_password()
+    _build_sql(farm, workdir / "sql")
+    ca = make_ca()
+    ca_path = workdir / "lab-ca.pem"
+    ca_path.write_bytes(ca.cert_pem)
+    try:
+        if not farm.web_site.down:
+            lab.web = WebSiteServer(farm.web_site, ca)
+            lab.web.start()
+        entries: dict[str, list[dict[str, Any]]] = {}
+        for host in farm.hosts.values():
+            entries.setdefault(ROLE_GROUP[host.role], []).append(_start_host(lab, host, password, latency, idle_timeout))
+    except BaseException:
+        lab.stop()
+        raise
+    lab.inventory_path.write_text(yaml.safe_dump(_inventory(lab, entries, ca_path), sort_keys=False))
+    return lab

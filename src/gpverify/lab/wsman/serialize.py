@@ -1,0 +1,273 @@
+"""Parse WS-Man requests as pywinrm sends them and build every SOAP envelope the lab answers with."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import uuid
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass, field
+
+from gpverify.lab.wsman.faults import InvalidMessage, WsmanFault
+
+# Namespaces as pywinrm declares them (research A.2) plus the fault namespace (research A.5).
+NS: dict[str, str] = {
+    "s": "http://www.w3.org/2003/05/soap-envelope",
+    "a": "http://schemas.xmlsoap.org/ws/2004/08/addressing",
+    "x": "http://schemas.xmlsoap.org/ws/2004/09/transfer",
+    "w": "http://schemas.dmtf.org/wbem/wsman/1/wsman.xsd",
+    "p": "http://schemas.microsoft.com/wbem/wsman/1/wsman.xsd",
+    "rsp": "http://schemas.microsoft.com/wbem/wsman/1/windows/shell",
+    "f": "http://schemas.microsoft.com/wbem/wsman/1/wsmanfault",
+}
+SHELL = NS["rsp"]
+RESOURCE_CMD = f"{SHELL}/cmd"
+ACTION_CREATE = f"{NS['x']}/Create"
+ACTION_DELETE = f"{NS['x']}/Delete"
+ACTION_FAULT = "http://schemas.dmtf.org/wbem/wsman/1/wsman/fault"
+ANONYMOUS = f"{NS['a']}/role/anonymous"
+STATE_DONE = f"{SHELL}/CommandState/Done"
+STATE_RUNNING = f"{SHELL}/CommandState/Running"
+SIGNAL_TERMINATE = f"{SHELL}/signal/terminate"
+STREAM_CHUNK = 4096  # bytes per rsp:Stream element; Windows also splits output over several elements
+
+Element = ET.Element
+
+
+@dataclass(frozen=True)
+class WsmanRequest:
+    """The header fields of one decoded request plus its ``s:Body`` element."""
+
+    action_uri: str
+    message_id: str | None
+    resource_uri: str | None
+    shell_id: str | None
+    options: dict[str, str]
+    body: Element = field(repr=False)
+
+    @property
+    def action(self) -> str:
+        """Short action name, e.g. ``Create``: the last path segment of ``a:Action``."""
+        return self.action_uri.rstrip("/").rsplit("/", 1)[-1]
+
+
+@dataclass(frozen=True)
+class StdinChunk:
+    """One ``rsp:Send/rsp:Stream`` element, base64 already decoded."""
+
+    command_id: str
+    data: bytes
+    end: bool
+
+
+@dataclass(frozen=True)
+class ShellSpec:
+    """What the client asked for in ``rsp:Shell`` (pywinrm ``open_shell``)."""
+
+    input_streams: str = "stdin"
+    output_streams: str = "stdout stderr"
+    working_directory: str | None = None
+    environment: dict[str, str] = field(default_factory=dict)
+
+
+# ---------------------------------------------------------------- parsing
+
+
+def _text(parent: Element, path: str) -> str | None:
+    node = parent.find(path, NS)
+    return node.text if node is not None else None
+
+
+def parse_request(data: bytes) -> WsmanRequest:
+    """Decode one SOAP request; anything unreadable becomes an `InvalidMessage` fault."""
+    try:
+        root = ET.fromstring(data)
+    except ET.ParseError as exc:
+        raise InvalidMessage(f"The request body is not well-formed XML: {exc}") from exc
+    header, body = root.find("s:Header", NS), root.find("s:Body", NS)
+    if root.tag != f"{{{NS['s']}}}Envelope" or header is None or body is None:
+        raise InvalidMessage()
+    options = {o.get("Name", ""): o.text or "" for o in header.findall("w:OptionSet/w:Option", NS)}
+    selector = header.find("w:SelectorSet/w:Selector[@Name='ShellId']", NS)
+    return WsmanRequest(
+        action_uri=(_text(header, "a:Action") or "").strip(),
+        message_id=_text(header, "a:MessageID"),
+        resource_uri=_text(header, "w:ResourceURI"),
+        shell_id=selector.text if selector is not None else None,
+        options=options,
+        body=body,
+    )
+
+
+def parse_shell(req: WsmanRequest) -> ShellSpec:
+    """Read ``rsp:Shell`` from a Create body."""
+    shell = req.body.find("rsp:Shell", NS)
+    if shell is None:
+        return ShellSpec()
+    env = {v.get("Name", ""): v.text or "" for v in shell.findall("rsp:Environment/rsp:Variable", NS)}
+    return ShellSpec(
+        input_streams=_text(shell, "rsp:InputStreams") or "stdin",
+        output_streams=_text(shell, "rsp:OutputStreams") or "stdout stderr",
+        working_directory=_text(shell, "rsp:WorkingDirectory"),
+        environment=env,
+    )
+
+
+def parse_command_line(req: WsmanRequest) -> str:
+    """``rsp:Command`` + " " + the ``rsp:Arguments`` texts, the way pywinrm's ``run_command`` splits them."""
+    line = req.body.find("rsp:CommandLine", NS)
+    if line is None:
+        raise InvalidMessage("The Command request has no rsp:CommandLine element.")
+    parts = [_text(line, "rsp:Command") or ""]
+    parts += [a.text or "" for a in line.findall("rsp:Arguments", NS)]
+    return " ".join(parts)
+
+
+def parse_send(req: WsmanRequest) -> list[StdinChunk]:
+    """Every ``rsp:Stream Name="stdin"`` of a Send body, decoded (pywinrm ``send_command_input``)."""
+    chunks: list[StdinChunk] = []
+    for stream in req.body.findall("rsp:Send/rsp:Stream", NS):
+        try:
+            data = base64.b64decode((stream.text or "").strip(), validate=True)
+        except binascii.Error as exc:
+            raise InvalidMessage(f"The stdin stream is not valid base64: {exc}") from exc
+        end = (stream.get("End") or "false").lower() == "true"
+        chunks.append(StdinChunk(stream.get("CommandId", ""), data, end))
+    return chunks
+
+
+def parse_receive(req: WsmanRequest) -> str | None:
+    """The CommandId of ``rsp:Receive/rsp:DesiredStream``."""
+    node = req.body.find("rsp:Receive/rsp:DesiredStream", NS)
+    return node.get("CommandId") if node is not None else None
+
+
+def parse_signal(req: WsmanRequest) -> tuple[str | None, str]:
+    """``(CommandId, signal code URI)`` of a Signal body."""
+    node = req.body.find("rsp:Signal", NS)
+    if node is None:
+        raise InvalidMessage("The Signal request has no rsp:Signal element.")
+    return node.get("CommandId"), (_text(node, "rsp:Code") or "").strip()
+
+
+# ---------------------------------------------------------------- building
+# Tags are written with literal prefixes and the xmlns declarations sit on the
+# root, so no process-global ET.register_namespace call is needed.
+
+
+def _sub(parent: Element, tag: str, text: str | None = None, **attrs: str) -> Element:
+    node = ET.SubElement(parent, tag, attrs)
+    node.text = text
+    return node
+
+
+def _envelope(action_uri: str, relates_to: str | None) -> tuple[Element, Element]:
+    """Root and ``s:Body`` with the header real Windows sends (masterzen/winrm fixture_test.go)."""
+    root = ET.Element("s:Envelope", {"xml:lang": "en-US", **{f"xmlns:{k}": v for k, v in NS.items()}})
+    header = _sub(root, "s:Header")
+    _sub(header, "a:Action", action_uri)
+    _sub(header, "a:MessageID", f"uuid:{str(uuid.uuid4()).upper()}")
+    _sub(header, "a:To", ANONYMOUS)
+    if relates_to:
+        # pywinrm asserts RelatesTo == MessageID on Signal and Delete (research A.3, G).
+        _sub(header, "a:RelatesTo", relates_to)
+    return root, _sub(root, "s:Body")
+
+
+def _bytes(root: Element) -> bytes:
+    return ET.tostring(root, encoding="unicode").encode("utf-8")
+
+
+def create_response(relates_to: str | None, shell_id: str, address: str, spec: ShellSpec, owner: str) -> bytes:
+    """CreateResponse with both places pywinrm could find the ShellId (research A.3)."""
+    root, body = _envelope(f"{ACTION_CREATE}Response", relates_to)
+    created = _sub(body, "x:ResourceCreated")
+    _sub(created, "a:Address", address)
+    refs = _sub(created, "a:ReferenceParameters")
+    _sub(refs, "w:ResourceURI", RESOURCE_CMD)
+    _sub(_sub(refs, "w:SelectorSet"), "w:Selector", shell_id, Name="ShellId")
+    shell = _sub(body, "rsp:Shell")
+    for tag, value in (
+        ("ShellId", shell_id),
+        ("ResourceUri", RESOURCE_CMD),
+        ("Owner", owner),
+        ("ClientIP", "127.0.0.1"),
+        ("IdleTimeOut", "PT7200.000S"),
+        ("InputStreams", spec.input_streams),
+        ("OutputStreams", spec.output_streams),
+        ("ShellRunTime", "P0DT0H0M0S"),
+        ("ShellInactivity", "P0DT0H0M0S"),
+    ):
+        _sub(shell, f"rsp:{tag}", value)
+    return _bytes(root)
+
+
+def command_response(relates_to: str | None, command_id: str) -> bytes:
+    """CommandResponse; pywinrm takes the first element whose tag ends with ``CommandId``."""
+    root, body = _envelope(f"{SHELL}/CommandResponse", relates_to)
+    _sub(_sub(body, "rsp:CommandResponse"), "rsp:CommandId", command_id)
+    return _bytes(root)
+
+
+def send_response(relates_to: str | None) -> bytes:
+    """SendResponse; pywinrm parses nothing from it."""
+    root, body = _envelope(f"{SHELL}/SendResponse", relates_to)
+    _sub(body, "rsp:SendResponse")
+    return _bytes(root)
+
+
+def _streams(parent: Element, name: str, command_id: str, data: bytes) -> None:
+    for start in range(0, len(data), STREAM_CHUNK):
+        chunk = base64.b64encode(data[start : start + STREAM_CHUNK]).decode("ascii")
+        _sub(parent, "rsp:Stream", chunk, Name=name, CommandId=command_id)
+
+
+def receive_response(
+    relates_to: str | None, command_id: str, stdout: bytes, stderr: bytes, exit_code: int | None
+) -> bytes:
+    """ReceiveResponse: data chunks, then (when ``exit_code`` is not None) End markers and State Done.
+
+    Every ``*Stream`` element carries ``Name`` or pywinrm raises KeyError;
+    empty End="true" elements are skipped by pywinrm (research A.4, pypsrp recordings).
+    """
+    root, body = _envelope(f"{SHELL}/ReceiveResponse", relates_to)
+    resp = _sub(body, "rsp:ReceiveResponse")
+    _streams(resp, "stdout", command_id, stdout)
+    _streams(resp, "stderr", command_id, stderr)
+    if exit_code is None:
+        _sub(resp, "rsp:CommandState", CommandId=command_id, State=STATE_RUNNING)
+        return _bytes(root)
+    for name in ("stdout", "stderr"):
+        _sub(resp, "rsp:Stream", Name=name, CommandId=command_id, End="true")
+    state = _sub(resp, "rsp:CommandState", CommandId=command_id, State=STATE_DONE)
+    _sub(state, "rsp:ExitCode", str(exit_code))
+    return _bytes(root)
+
+
+def signal_response(relates_to: str | None) -> bytes:
+    """SignalResponse; only RelatesTo matters to pywinrm."""
+    root, body = _envelope(f"{SHELL}/SignalResponse", relates_to)
+    _sub(body, "rsp:SignalResponse")
+    return _bytes(root)
+
+
+def delete_response(relates_to: str | None) -> bytes:
+    """DeleteResponse: empty body, RelatesTo in the header."""
+    root, _ = _envelope(f"{ACTION_DELETE}Response", relates_to)
+    return _bytes(root)
+
+
+def fault_envelope(fault: WsmanFault, relates_to: str | None, machine: str) -> bytes:
+    """The single place a `WsmanFault` becomes SOAP (shape: research A.5, pywinrm test_exceptions.py)."""
+    root, body = _envelope(ACTION_FAULT, relates_to)
+    node = _sub(body, "s:Fault")
+    code = _sub(node, "s:Code")
+    _sub(code, "s:Value", fault.code)
+    _sub(_sub(code, "s:Subcode"), "s:Value", fault.subcode)
+    _sub(_sub(node, "s:Reason"), "s:Text", fault.message, **{"xml:lang": "en-US"})
+    detail = _sub(node, "s:Detail")
+    wsman = _sub(detail, "f:WSManFault", Code=str(fault.wsman_code), Machine=machine)
+    _sub(wsman, "f:Message", fault.message)
+    if fault.fault_detail:
+        _sub(detail, "w:FaultDetail", fault.fault_detail)
+    return _bytes(root)

@@ -1,0 +1,455 @@
+"""`WsmanServer`: a loopback WinRM listener (HTTP or HTTPS) that unmodified pywinrm talks to."""
+
+from __future__ import annotations
+
+import logging
+import socket
+import ssl
+import struct
+import threading
+import time
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from socketserver import TCPServer
+from types import TracebackType
+from typing import Any
+
+from spnego.channel_bindings import GssChannelBindings
+
+from gpverify.lab.wsman import serialize, tls as lab_tls
+from gpverify.lab.wsman.auth import (
+    ENCRYPTED_CONTENT_TYPE,
+    AuthConfig,
+    AuthResult,
+    ConnectionAuth,
+    NtlmUserFile,
+    channel_bindings_for,
+    is_encrypted,
+)
+from gpverify.lab.wsman.faults import UnencryptedRefused, WsmanFault
+from gpverify.lab.wsman.responses import CommandHandler, CommandOutput, WsmanResponder
+from gpverify.lab.wsman.serialize import WsmanRequest
+
+__all__ = ["AuthConfig", "CommandHandler", "CommandOutput", "RecordedRequest", "WsmanServer"]
+
+_log = logging.getLogger(__name__)
+
+SOAP_CONTENT_TYPE = "application/soap+xml;charset=UTF-8"
+START_TIMEOUT = 10.0  # seconds start() waits for the serving thread
+HANDSHAKE_TIMEOUT = 10.0  # seconds a TLS client gets to finish its handshake
+CONNECTION_TIMEOUT = 300.0  # an idle keep-alive connection is closed after this
+
+
+@dataclass
+class RecordedRequest:
+    """What the lab saw of one HTTP request and how it answered (guidance 10)."""
+
+    action: str  # "Create", "Command", "Send", "Receive", "Signal", "Delete", or "" for auth legs / blank POST
+    shell_id: str | None
+    command_line: str | None
+    stdin: bytes | None  # decoded stdin for Send
+    auth: str  # "basic" | "ntlm" | "none"
+    encrypted: bool
+    http_status: int  # 0 when the lab dropped the connection instead of answering
+    message_id: str | None = None
+    fault: str | None = None  # fault subcode answered, e.g. "w:TimedOut"
+
+
+class _LabHTTPServer(ThreadingHTTPServer):
+    """ThreadingHTTPServer that does TLS handshakes in the worker thread and can refuse connections."""
+
+    daemon_threads = True
+    request_queue_size = 64
+
+    def __init__(self, lab: WsmanServer, address: tuple[str, int]) -> None:
+        self.lab = lab
+        super().__init__(address, _WsmanRequestHandler)
+
+    def server_bind(self) -> None:
+        # HTTPServer.server_bind calls socket.getfqdn(), a reverse-DNS lookup that can stall.
+        TCPServer.server_bind(self)
+        self.server_name, self.server_port = str(self.server_address[0]), int(self.server_address[1])
+
+    def verify_request(self, request: Any, client_address: Any) -> bool:
+        # False makes socketserver close the socket without a byte: a host that died mid-run.
+        return not self.lab.refuse_connections
+
+    def finish_request(self, request: Any, client_address: Any) -> None:
+        conn: socket.socket = request
+        if self.lab.tls is not None:
+            request.settimeout(HANDSHAKE_TIMEOUT)
+            try:
+                conn = self.lab.tls.wrap_socket(request, server_side=True)
+            except (ssl.SSLError, OSError) as exc:  # e.g. the client rejected our certificate
+                _log.debug("TLS handshake failed: %s", exc)
+                return
+        self.lab._track(conn, add=True)
+        try:
+            self.RequestHandlerClass(conn, client_address, self)
+        finally:
+            self.lab._track(conn, add=False)
+            if conn is not request:
+                conn.close()
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        _log.debug("connection from %s ended with an error", client_address, exc_info=True)
+
+
+class _WsmanRequestHandler(BaseHTTPRequestHandler):
+    """One TCP connection; keep-alive so NTLM's per-connection context survives (research G)."""
+
+    protocol_version = "HTTP/1.1"
+    timeout = CONNECTION_TIMEOUT
+    server: _LabHTTPServer
+
+    def setup(self) -> None:
+        super().setup()
+        self.auth_state = self.server.lab._connection_auth()
+
+    def version_string(self) -> str:
+        return "Microsoft-HTTPAPI/2.0"  # what WinRM's HTTP.sys answers with
+
+    def handle_one_request(self) -> None:
+        if self.server.lab.refuse_connections:
+            self.close_connection = True
+            return
+        super().handle_one_request()
+
+    def do_POST(self) -> None:  # noqa: N802 (http.server naming)
+        self.server.lab._handle(self)
+
+    do_GET = do_PUT = do_DELETE = do_HEAD = do_OPTIONS = do_PATCH = do_POST  # noqa: N815 -> 404 in _handle
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 (signature from http.server)
+        _log.debug("%s " + format, self.address_string(), *args)
+
+
+class WsmanServer:
+    """A loopback WinRM listener backed by a `CommandHandler` (one instance = one emulated host).
+
+    Lifecycle follows pytest-httpserver (guidance 9): ``start()`` waits until
+    serving and stops + re-raises on failure; ``stop()`` is idempotent; the
+    server also stops by itself after ``idle_timeout`` seconds without requests.
+
+    :param handler: the host model answering command lines.
+    :param auth: accepted scheme and credentials.
+    :param tls: server context for HTTPS (see `tls.server_context`); None means HTTP.
+    :param enforce_cbt: over HTTPS, reject NTLM without a matching channel binding (Extended Protection strict).
+    :param idle_timeout: seconds without any request before the server stops itself; 0 = never.
+    :param latency: seconds slept before answering every HTTP request.
+    :param name: host name used in thread names and in ``f:WSManFault/@Machine``.
+    """
+
+    def __init__(
+        self,
+        handler: CommandHandler,
+        auth: AuthConfig,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        tls: ssl.SSLContext | None = None,
+        enforce_cbt: bool = True,
+        idle_timeout: float = 600.0,
+        latency: float = 0.0,
+        name: str = "",
+    ) -> None:
+        self.handler = handler
+        self.auth = auth
+        self.host = host
+        self.tls = tls
+        self.enforce_cbt = enforce_cbt
+        self.idle_timeout = idle_timeout
+        self.latency = latency
+        self.name = name
+        self.requests: list[RecordedRequest] = []
+        self.refuse_connections = False
+        self.reset_during_receive = False
+        self.stopped_by_idle = False
+        self.responder = WsmanResponder(handler, machine=name or host, owner=auth.username)
+        self._port = port
+        self._httpd: _LabHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+        self._watchdog: threading.Thread | None = None
+        self._ready = threading.Event()
+        self._stopping = threading.Event()
+        self._serve_error: BaseException | None = None
+        self._lock = threading.Lock()
+        self._connections: set[socket.socket] = set()
+        self._in_flight = 0
+        self._last_activity = time.monotonic()
+        self._users: NtlmUserFile | None = None
+        self._cbt: GssChannelBindings | None = None
+
+    # ------------------------------------------------------------ public API
+
+    @property
+    def port(self) -> int:
+        """The bound port once started (the configured one before)."""
+        return int(self._httpd.server_address[1]) if self._httpd else self._port
+
+    @property
+    def url(self) -> str:
+        """``http(s)://127.0.0.1:<port>/wsman``."""
+        return f"{'https' if self.tls else 'http'}://{self.host}:{self.port}/wsman"
+
+    @property
+    def http_request_count(self) -> int:
+        """Number of HTTP requests read so far (auth legs included)."""
+        return len(self.requests)
+
+    @property
+    def is_running(self) -> bool:
+        return self._httpd is not None
+
+    @property
+    def handler_errors(self) -> list[BaseException]:
+        """Non-fault exceptions the CommandHandler (or the lab itself) raised."""
+        return self.responder.handler_errors
+
+    @property
+    def open_shells(self) -> list[str]:
+        """ShellIds created and not yet deleted."""
+        return list(self.responder.shells)
+
+    def actions(self) -> list[str]:
+        """Recorded SOAP actions in order, auth legs and blank POSTs left out."""
+        return [r.action for r in self.requests if r.action]
+
+    def clear(self) -> None:
+        """Forget recorded requests and handler errors (shells stay open)."""
+        self.requests.clear()
+        self.responder.handler_errors.clear()
+
+    def check(self) -> None:
+        """Re-raise the first handler error, like pytest-httpserver's ``check_assertions``."""
+        if self.handler_errors:
+            raise self.handler_errors[0]
+
+    def start(self) -> None:
+        """Bind, serve in a daemon thread and wait until ready; on failure stop and re-raise."""
+        if self._httpd is not None:
+            raise RuntimeError(f"WsmanServer {self.name!r} is already running at {self.url}")
+        self._ready.clear()
+        self._stopping.clear()
+        self._serve_error = None
+        self.stopped_by_idle = False
+        try:
+            self._users = NtlmUserFile()  # always: AuthConfig may be switched to ntlm while running
+            self._httpd = _LabHTTPServer(self, (self.host, self._port))
+            self.responder.address = self.url
+            self._thread = threading.Thread(target=self._serve, name=f"wsman-{self.name or self.port}", daemon=True)
+            self._thread.start()
+            if not self._ready.wait(START_TIMEOUT) or self._serve_error is not None:
+                raise RuntimeError(f"WsmanServer did not start: {self._serve_error!r}")
+            self._cbt = self._channel_bindings()
+            self._last_activity = time.monotonic()
+            if self.idle_timeout > 0:
+                self._watchdog = threading.Thread(target=self._watch, name=f"{self._thread.name}-idle", daemon=True)
+                self._watchdog.start()
+        except BaseException:
+            self.stop()
+            raise
+
+    def stop(self) -> None:
+        """Stop serving, drop open connections, delete the NTLM user file. Safe to call twice."""
+        with self._lock:
+            httpd, self._httpd = self._httpd, None
+            self._stopping.set()
+        if httpd is not None:
+            if self._thread is not None and self._thread.is_alive():
+                httpd.shutdown()
+            httpd.server_close()
+        for conn in self._take_connections():
+            try:
+                conn.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+        for thread in (self._thread, self._watchdog):
+            if thread is not None and thread is not threading.current_thread():
+                thread.join(timeout=5)
+        if self._users is not None:
+            self._users.remove()
+            self._users = None
+
+    def __enter__(self) -> WsmanServer:
+        self.start()
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
+        self.stop()
+
+    def __repr__(self) -> str:
+        state = "running" if self.is_running else "stopped"
+        return f"<WsmanServer {self.name or ''} {self.url} {self.auth.scheme} {state}>"
+
+    # ------------------------------------------------------------ lifecycle internals
+
+    def _serve(self) -> None:
+        assert self._httpd is not None
+        httpd = self._httpd
+        self._ready.set()
+        try:
+            httpd.serve_forever(poll_interval=0.05)
+        except BaseException as exc:  # reported by start() or visible in handler_errors
+            self._serve_error = exc
+            self.responder.handler_errors.append(exc)
+
+    def _watch(self) -> None:
+        """Stop the server after ``idle_timeout`` seconds with no request in flight or arriving."""
+        interval = min(max(self.idle_timeout / 4, 0.02), 1.0)
+        while not self._stopping.wait(interval):
+            with self._lock:
+                idle = self._in_flight == 0 and time.monotonic() - self._last_activity >= self.idle_timeout
+            if idle:
+                _log.info("WsmanServer %s idle for %.1fs, stopping", self.url, self.idle_timeout)
+                self.stopped_by_idle = True
+                self.stop()
+                return
+
+    def _channel_bindings(self) -> GssChannelBindings | None:
+        """CBT the NTLM acceptor demands over HTTPS (research A.8 item 3); None disables the check."""
+        if self.tls is None or not self.enforce_cbt:
+            return None
+        der = lab_tls.cert_der_of(self.tls)
+        if der is None:  # a context not built by tls.server_context: ask ourselves for the cert
+            host = "127.0.0.1" if self.host in ("", "0.0.0.0") else self.host
+            der = ssl.PEM_cert_to_DER_cert(ssl.get_server_certificate((host, self.port), timeout=HANDSHAKE_TIMEOUT))
+        return channel_bindings_for(der)
+
+    def _connection_auth(self) -> ConnectionAuth:
+        return ConnectionAuth(self.auth, self._users, self._cbt)
+
+    def _track(self, conn: socket.socket, *, add: bool) -> None:
+        with self._lock:
+            (self._connections.add if add else self._connections.discard)(conn)
+
+    def _take_connections(self) -> list[socket.socket]:
+        with self._lock:
+            conns, self._connections = list(self._connections), set()
+        return conns
+
+    def _busy(self, delta: int) -> None:
+        with self._lock:
+            self._in_flight += delta
+            self._last_activity = time.monotonic()
+
+    # ------------------------------------------------------------ request handling
+
+    def _handle(self, h: _WsmanRequestHandler) -> None:
+        self._busy(+1)
+        try:
+            if self.refuse_connections:
+                return self._drop(h, reset=False)
+            body = h.rfile.read(int(h.headers.get("Content-Length") or 0))
+            if self.latency:
+                time.sleep(self.latency)
+            if h.command != "POST" or h.path.split("?", 1)[0] != "/wsman":
+                self._send(h, 404, b"", encrypted=False)
+                return self._record(RecordedRequest("", None, None, None, "none", False, 404))
+            self._process(h, body)
+        except Exception as exc:  # a lab bug: keep it visible to check(), answer 500 if possible
+            self.responder.handler_errors.append(exc)
+            _log.exception("WsmanServer %s failed on a request", self.url)
+            try:
+                self._send(h, 500, b"", encrypted=False)
+            except OSError:
+                pass
+        finally:
+            self._busy(-1)
+
+    def _process(self, h: _WsmanRequestHandler, body: bytes) -> None:
+        auth = h.auth_state.authenticate(h.headers.get("Authorization"))
+        if not auth.ok:
+            self._send(h, 401, b"", encrypted=False, headers=auth.headers)
+            return self._record(RecordedRequest("", None, None, None, "none", False, 401))
+        encrypted = is_encrypted(h.headers.get("Content-Type", ""))
+        try:
+            plain = h.auth_state.unwrap(body) if encrypted else body
+            if plain and not encrypted and self._must_encrypt(auth):
+                raise UnencryptedRefused()
+        except WsmanFault as fault:
+            req = _try_parse(body) if not encrypted else None
+            reply = self.responder.fault_reply(fault, req.message_id if req else None)
+            self._send(h, reply.status, reply.body, encrypted=encrypted)
+            return self._record(_describe(req, auth, encrypted, reply.status, fault))
+        if not plain:
+            # pywinrm's blank POST that sets up encryption (Transport.setup_encryption) wants a 2xx.
+            self._send(h, 200, b"", encrypted=False)
+            return self._record(RecordedRequest("", None, None, None, auth.scheme, encrypted, 200))
+        self._answer(h, plain, auth, encrypted)
+
+    def _answer(self, h: _WsmanRequestHandler, plain: bytes, auth: AuthResult, encrypted: bool) -> None:
+        try:
+            req: WsmanRequest | None = serialize.parse_request(plain)
+        except WsmanFault as fault:
+            reply, req = self.responder.fault_reply(fault, None), None
+        else:
+            if req.action == "Receive" and self.reset_during_receive:
+                self._record(_describe(req, auth, encrypted, 0, None))
+                return self._drop(h, reset=True)
+            reply = self.responder.dispatch(req)
+        self._send(h, reply.status, reply.body, encrypted=encrypted)
+        self._record(_describe(req, auth, encrypted, reply.status, reply.fault))
+
+    def _must_encrypt(self, auth: AuthResult) -> bool:
+        """Windows AllowUnencrypted=false refuses plaintext NTLM bodies over HTTP (research A.7)."""
+        return auth.scheme == "ntlm" and self.tls is None and self.auth.require_encryption
+
+    def _send(
+        self, h: _WsmanRequestHandler, status: int, body: bytes, *, encrypted: bool,
+        headers: list[tuple[str, str]] | None = None,
+    ) -> None:
+        content_type = SOAP_CONTENT_TYPE
+        if encrypted and body:
+            body, content_type = h.auth_state.wrap(body), ENCRYPTED_CONTENT_TYPE
+        h.send_response(status)
+        for key, value in headers or []:
+            h.send_header(key, value)
+        # pywinrm reads Content-Type on every response once encryption is on (encryption.py).
+        h.send_header("Content-Type", content_type)
+        h.send_header("Content-Length", str(len(body)))
+        h.end_headers()
+        h.wfile.write(body)
+        h.wfile.flush()
+
+    def _drop(self, h: _WsmanRequestHandler, *, reset: bool) -> None:
+        """Close the TCP connection without an answer; ``reset`` makes it an RST (SO_LINGER 0)."""
+        h.close_connection = True
+        conn = h.connection
+        try:
+            if reset:
+                conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            conn.close()
+        except OSError:
+            pass
+
+    def _record(self, rec: RecordedRequest) -> None:
+        with self._lock:
+            self.requests.append(rec)
+
+
+def _try_parse(body: bytes) -> WsmanRequest | None:
+    try:
+        return serialize.parse_request(body)
+    except WsmanFault:
+        return None
+
+
+def _describe(
+    req: WsmanRequest | None, auth: AuthResult, encrypted: bool, status: int, fault: WsmanFault | None
+) -> RecordedRequest:
+    """The RecordedRequest for a parsed (or unparsable) SOAP request."""
+    subcode = fault.subcode if fault is not None else None
+    if req is None:
+        return RecordedRequest("", None, None, None, auth.scheme, encrypted, status, fault=subcode)
+    command_line = stdin = None
+    try:
+        if req.action == "Command":
+            command_line = serialize.parse_command_line(req)
+        elif req.action == "Send":
+            stdin = b"".join(c.data for c in serialize.parse_send(req))
+    except WsmanFault:
+        pass
+    return RecordedRequest(
+        req.action, req.shell_id, command_line, stdin, auth.scheme, encrypted, status, req.message_id, subcode
+    )

@@ -1,0 +1,91 @@
+"""Versioned GP knowledge: every identifier with its value, source and confidence."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from importlib import resources
+from typing import Any, Literal
+
+import yaml
+
+from gpverify.errors import ConfigError
+
+Confidence = Literal["confirmed", "third-party", "inferred", "unknown", "override"]
+LEAF_KEYS = {"value", "source", "confidence"}
+
+
+@dataclass(frozen=True)
+class Identifier:
+    """One piece of GP knowledge and where it comes from."""
+
+    key: str
+    value: Any
+    source: str
+    confidence: Confidence
+
+
+def available() -> list[str]:
+    """Return the names of the shipped release profiles."""
+    names = (p.name for p in resources.files(__package__).iterdir())
+    return sorted(n[:-4] for n in names if n.endswith(".yml") and n != "common.yml")
+
+
+def _read(name: str) -> dict[str, Any]:
+    text = resources.files(__package__).joinpath(f"{name}.yml").read_text(encoding="utf-8")
+    data = yaml.safe_load(text)
+    base = data.pop("extends", None)
+    return _merge(_read(base), data) if base else data
+
+
+def _merge(base: dict[str, Any], top: dict[str, Any]) -> dict[str, Any]:
+    out = dict(base)
+    for key, value in top.items():
+        nested = isinstance(value, dict) and not LEAF_KEYS <= value.keys()
+        out[key] = _merge(out.get(key, {}), value) if nested else value
+    return out
+
+
+def _flatten(tree: dict[str, Any], prefix: str = "") -> dict[str, Identifier]:
+    flat: dict[str, Identifier] = {}
+    for key, node in tree.items():
+        path = f"{prefix}{key}"
+        if isinstance(node, dict) and LEAF_KEYS <= node.keys():
+            flat[path] = Identifier(path, node["value"], node["source"], node["confidence"])
+        elif isinstance(node, dict):
+            flat.update(_flatten(node, f"{path}."))
+    return flat
+
+
+class Profile:
+    """The identifiers of one GP release, with the inventory's overrides applied."""
+
+    def __init__(self, name: str, identifiers: dict[str, Identifier]) -> None:
+        self.name = name
+        self.identifiers = identifiers
+
+    def __getitem__(self, key: str) -> Any:
+        return self.identifiers[key].value
+
+    def get(self, key: str, default: Any = None) -> Any:
+        ident = self.identifiers.get(key)
+        return default if ident is None else ident.value
+
+    @property
+    def era(self) -> Literal["html", "silverlight"]:
+        return self["era"]  # type: ignore[no-any-return]
+
+    @property
+    def version(self) -> str:
+        return str(self["version"])
+
+
+def load_profile(name: str, overrides: dict[str, Any] | None = None, *, origin: str = "inventory") -> Profile:
+    """Load a release profile and apply overrides given as dotted keys."""
+    if name not in available():
+        raise ConfigError(origin, "profile", f"one of {', '.join(available())}, got {name!r}")
+    identifiers = _flatten(_read(name))
+    for key, value in (overrides or {}).items():
+        if key not in identifiers:
+            raise ConfigError(origin, f"overrides.{key}", f"a known profile identifier (see `gpverify profile {name}`)")
+        identifiers[key] = Identifier(key, value, f"{origin} override", "override")
+    return Profile(name, identifiers)

@@ -1,0 +1,46 @@
+"""Keep secrets out of every output: one redactor applied wherever text leaves the process."""
+
+from __future__ import annotations
+
+import base64
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from gpverify.farm import Farm
+
+MASK = "[redacted]"
+
+
+class Redactor:
+    """Replaces each known secret, and its base64 and UTF-16 forms, with a fixed mask (length not kept)."""
+
+    def __init__(self, secrets: list[str] | None = None) -> None:
+        forms: set[str] = set()
+        for secret in filter(None, secrets or []):
+            forms.add(secret)
+            forms.add(base64.b64encode(secret.encode()).decode())
+            forms.add(base64.b64encode(secret.encode("utf-16-le")).decode())
+        self._forms = sorted((f for f in forms if len(f) >= 4), key=len, reverse=True)
+
+    @classmethod
+    def for_farm(cls, farm: Farm) -> Redactor:
+        return cls([*farm.passwords.values(), farm.sql_password])
+
+    def text(self, text: str) -> str:
+        for form in self._forms:
+            text = text.replace(form, MASK)
+        return text
+
+    def data(self, value: Any) -> Any:
+        if isinstance(value, str):
+            return self.text(value)
+        if isinstance(value, dict):
+            return {self.text(str(k)): self.data(v) for k, v in value.items()}
+        if isinstance(value, (list, tuple)):
+            return [self.data(v) for v in value]
+        return value
+
+    def longrepr(self, longrepr: Any) -> Any:
+        if not self._forms or longrepr is None:
+            return longrepr
+        return self.text(str(longrepr))
