@@ -68,7 +68,7 @@ def scenario_names() -> list[str]:
 def load_scenario(spec: str) -> Scenario:
     """A scenario by name (shipped) or by path to an overlay file."""
     if spec in scenario_names():
-        text = resources.files(__package__).joinpath("scenarios", f"{spec}.yml").read_text(encoding="utf-8")
+        text = resources.files(__package__).joinpath("scenarios").joinpath(f"{spec}.yml").read_text(encoding="utf-8")
         origin, name = f"scenario {spec}", spec
     elif Path(spec).is_file():
         text, origin, name = Path(spec).read_text(encoding="utf-8"), spec, Path(spec).stem

@@ -50,7 +50,7 @@ class WinRMTransport:
             username=w.user,
             password=password,
             server_cert_validation="validate" if w.cert_validation else "ignore",
-            ca_trust_path=w.ca_bundle or "legacy_requests",
+            ca_trust_path=w.ca_bundle,  # None: requests' own CA store (pywinrm's "legacy_requests" warns)
             message_encryption=w.message_encryption or "auto",
             read_timeout_sec=w.read_timeout or 60,
             operation_timeout_sec=w.operation_timeout or 20,

@@ -26,10 +26,10 @@ from spnego.exceptions import SpnegoError
 from gpverify.lab.wsman.faults import InvalidMessage
 
 __all__ = [
+    "ENCRYPTED_CONTENT_TYPE",
     "AuthConfig",
     "AuthResult",
     "ConnectionAuth",
-    "ENCRYPTED_CONTENT_TYPE",
     "NtlmUserFile",
     "channel_bindings_for",
     "is_encrypted",
@@ -42,6 +42,7 @@ SPNEGO_ENCRYPTED = "application/HTTP-SPNEGO-session-encrypted"
 ENCRYPTED_CONTENT_TYPE = f'multipart/encrypted;protocol="{SPNEGO_ENCRYPTED}";boundary="Encrypted Boundary"'
 BOUNDARY = b"--Encrypted Boundary"
 _OCTET_HEADER = b"\tContent-Type: application/octet-stream\r\n"
+_NTLM_NEGOTIATE = b"\x01\x00\x00\x00"  # MessageType field at offset 8 of an NTLMSSP message
 
 
 @dataclass
@@ -213,7 +214,8 @@ class ConnectionAuth:
             return self._challenge(reset=True)
         try:
             with self.users.activated():
-                if self._ctx is None or self.ntlm_ready:
+                # A NEGOTIATE_MESSAGE (type 1, MS-NLMP 2.2.1.1) always starts a fresh handshake.
+                if self._ctx is None or self.ntlm_ready or raw[8:12] == _NTLM_NEGOTIATE:
                     self.users.write(self.config)
                     self._ctx, self.ntlm_ready = self._new_acceptor(), False
                 out = self._ctx.step(raw)
@@ -221,7 +223,9 @@ class ConnectionAuth:
             return self._challenge(reset=True)
         if not self._ctx.complete:
             # Echo the scheme word the client used (requests-ntlm looks for "<word> <token>").
-            return AuthResult(False, "none", [("WWW-Authenticate", f"{word} {base64.b64encode(out or b'').decode()}")])
+            return AuthResult(
+                False, "none", [("WWW-Authenticate", f"{word} {base64.b64encode(out or b'').decode()}")]
+            )
         if not self.config.principal_matches(self._ctx.client_principal):
             return self._challenge(reset=True)
         self.ntlm_ready = True
@@ -236,9 +240,11 @@ class ConnectionAuth:
     # ------------------------------------------------------------ message encryption (research A.7)
 
     def unwrap(self, body: bytes) -> bytes:
-        """Decrypt a single-part ``multipart/encrypted`` body (CredSSP's x-multi-encrypted is not emulated)."""
+        """Decrypt a single-part ``multipart/encrypted`` body (CredSSP's x-multi-encrypted: not emulated)."""
         if self._ctx is None or not self.ntlm_ready:
-            raise InvalidMessage("An encrypted body arrived on a connection without an NTLM security context.")
+            raise InvalidMessage(
+                "An encrypted body arrived on a connection without an NTLM security context."
+            )
         parts = [p for p in body.split(BOUNDARY + b"\r\n") if p]
         if len(parts) != 2 or not (match := re.search(rb"Length=(\d+)", parts[0])):
             raise InvalidMessage("The multipart/encrypted body does not have the MS-WSMV 2.2.9.1 shape.")
@@ -259,11 +265,7 @@ class ConnectionAuth:
         if self._ctx is None or not self.ntlm_ready:
             raise RuntimeError("wrap() needs an authenticated NTLM connection")
         sealed = self._ctx.wrap(plain, encrypt=True).data  # first 16 bytes: NTLM signature
-        return (
-            BOUNDARY + b"\r\n"
-            b"\tContent-Type: " + SPNEGO_ENCRYPTED.encode() + b"\r\n"
-            b"\tOriginalContent: type=application/soap+xml;charset=UTF-8;Length=" + str(len(plain)).encode() + b"\r\n"
-            + BOUNDARY + b"\r\n" + _OCTET_HEADER
-            + struct.pack("<I", 16) + sealed
-            + BOUNDARY + b"--\r\n"
-        )
+        original = f"type=application/soap+xml;charset=UTF-8;Length={len(plain)}".encode()
+        header = b"\tContent-Type: %s\r\n\tOriginalContent: %s\r\n" % (SPNEGO_ENCRYPTED.encode(), original)
+        payload = _OCTET_HEADER + struct.pack("<I", 16) + sealed
+        return BOUNDARY + b"\r\n" + header + BOUNDARY + b"\r\n" + payload + BOUNDARY + b"--\r\n"

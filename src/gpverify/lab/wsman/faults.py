@@ -47,7 +47,10 @@ class OperationTimedOut(WsmanFault):
     subcode = "w:TimedOut"
     wsman_code = 2150858793  # 0x80338029: pywinrm maps exactly this to WinRMOperationTimeoutError
     # Real Windows text, two trailing spaces included (pywinrm tests/test_exceptions.py).
-    reason = "The WS-Management service cannot complete the operation within the time specified in OperationTimeout.  "
+    reason = (
+        "The WS-Management service cannot complete the operation within the time specified in "
+        "OperationTimeout.  "
+    )
 
 
 class UnknownShell(WsmanFault):
@@ -55,21 +58,23 @@ class UnknownShell(WsmanFault):
 
     code = "s:Sender"
     subcode = "w:InvalidSelectors"
-    wsman_code = 2150858843  # 0x8033805B ERROR_WSMAN_UNEXPECTED_SELECTORS (what Windows sends for a gone shell)
+    # 0x8033805B ERROR_WSMAN_UNEXPECTED_SELECTORS: what Windows sends for a shell that is gone.
+    wsman_code = 2150858843
     fault_detail = "http://schemas.dmtf.org/wbem/wsman/1/wsman/faultDetail/UnexpectedSelectors"
     reason = "The request for the Windows Remote Shell failed because the shell was not found on the server."
 
     def __init__(self, shell_id: str | None = None) -> None:
         self.shell_id = shell_id
         super().__init__(
-            f"The request for the Windows Remote Shell with ShellId {shell_id} failed because the shell was not "
-            "found on the server. Possible causes are: the specified ShellId is incorrect or the shell no longer "
-            "exists on the server. Provide the correct ShellId or create a new shell and retry the operation."
+            f"The request for the Windows Remote Shell with ShellId {shell_id} failed because the shell "
+            "was not found on the server. Possible causes are: the specified ShellId is incorrect or the "
+            "shell no longer exists on the server. Provide the correct ShellId or create a new shell and "
+            "retry the operation."
         )
 
 
 class UnknownCommand(WsmanFault):
-    """A Send/Receive names a CommandId the shell does not know (lab choice of codes, not recorded from Windows)."""
+    """A Send/Receive names a CommandId the shell does not know (codes chosen by the lab, not recorded)."""
 
     code = "s:Sender"
     subcode = "w:InvalidParameter"

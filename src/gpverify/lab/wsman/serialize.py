@@ -178,7 +178,9 @@ def _bytes(root: Element) -> bytes:
     return ET.tostring(root, encoding="unicode").encode("utf-8")
 
 
-def create_response(relates_to: str | None, shell_id: str, address: str, spec: ShellSpec, owner: str) -> bytes:
+def create_response(
+    relates_to: str | None, shell_id: str, address: str, spec: ShellSpec, owner: str
+) -> bytes:
     """CreateResponse with both places pywinrm could find the ShellId (research A.3)."""
     root, body = _envelope(f"{ACTION_CREATE}Response", relates_to)
     created = _sub(body, "x:ResourceCreated")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import socket
 import ssl
@@ -12,11 +13,12 @@ from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from socketserver import TCPServer
 from types import TracebackType
-from typing import Any
+from typing import Any, Self
 
 from spnego.channel_bindings import GssChannelBindings
 
-from gpverify.lab.wsman import serialize, tls as lab_tls
+from gpverify.lab.wsman import serialize
+from gpverify.lab.wsman import tls as lab_tls
 from gpverify.lab.wsman.auth import (
     ENCRYPTED_CONTENT_TYPE,
     AuthConfig,
@@ -26,7 +28,7 @@ from gpverify.lab.wsman.auth import (
     channel_bindings_for,
     is_encrypted,
 )
-from gpverify.lab.wsman.faults import UnencryptedRefused, WsmanFault
+from gpverify.lab.wsman.faults import InvalidMessage, UnencryptedRefused, WsmanFault
 from gpverify.lab.wsman.responses import CommandHandler, CommandOutput, WsmanResponder
 from gpverify.lab.wsman.serialize import WsmanRequest
 
@@ -44,7 +46,8 @@ CONNECTION_TIMEOUT = 300.0  # an idle keep-alive connection is closed after this
 class RecordedRequest:
     """What the lab saw of one HTTP request and how it answered (guidance 10)."""
 
-    action: str  # "Create", "Command", "Send", "Receive", "Signal", "Delete", or "" for auth legs / blank POST
+    # "Create", "Command", "Send", "Receive", "Signal", "Delete", or "" for auth legs / blank POST
+    action: str
     shell_id: str | None
     command_line: str | None
     stdin: bytes | None  # decoded stdin for Send
@@ -85,7 +88,7 @@ class _LabHTTPServer(ThreadingHTTPServer):
                 return
         self.lab._track(conn, add=True)
         try:
-            self.RequestHandlerClass(conn, client_address, self)
+            _WsmanRequestHandler(conn, client_address, self)
         finally:
             self.lab._track(conn, add=False)
             if conn is not request:
@@ -100,6 +103,7 @@ class _WsmanRequestHandler(BaseHTTPRequestHandler):
 
     protocol_version = "HTTP/1.1"
     timeout = CONNECTION_TIMEOUT
+    disable_nagle_algorithm = True  # headers and body go out in two writes; Nagle + delayed ACK = 40 ms each
     server: _LabHTTPServer
 
     def setup(self) -> None:
@@ -115,12 +119,13 @@ class _WsmanRequestHandler(BaseHTTPRequestHandler):
             return
         super().handle_one_request()
 
-    def do_POST(self) -> None:  # noqa: N802 (http.server naming)
+    def do_POST(self) -> None:
         self.server.lab._handle(self)
 
-    do_GET = do_PUT = do_DELETE = do_HEAD = do_OPTIONS = do_PATCH = do_POST  # noqa: N815 -> 404 in _handle
+    # Everything else reaches _handle too and gets a 404 there: only POST /wsman is served.
+    do_GET = do_PUT = do_DELETE = do_HEAD = do_OPTIONS = do_PATCH = do_POST
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 (signature from http.server)
+    def log_message(self, format: str, *args: Any) -> None:
         _log.debug("%s " + format, self.address_string(), *args)
 
 
@@ -134,10 +139,14 @@ class WsmanServer:
     :param handler: the host model answering command lines.
     :param auth: accepted scheme and credentials.
     :param tls: server context for HTTPS (see `tls.server_context`); None means HTTP.
-    :param enforce_cbt: over HTTPS, reject NTLM without a matching channel binding (Extended Protection strict).
+    :param enforce_cbt: over HTTPS, reject NTLM without a matching channel binding (EPA "Strict").
     :param idle_timeout: seconds without any request before the server stops itself; 0 = never.
     :param latency: seconds slept before answering every HTTP request.
     :param name: host name used in thread names and in ``f:WSManFault/@Machine``.
+
+    Fault knobs, settable at any time: ``refuse_connections`` (close sockets
+    without answering), ``reset_during_receive`` (RST instead of a Receive answer),
+    ``latency``, ``responder.cmd_exe_limit`` / ``responder.create_process_limit``.
     """
 
     def __init__(
@@ -153,7 +162,6 @@ class WsmanServer:
         latency: float = 0.0,
         name: str = "",
     ) -> None:
-        self.handler = handler
         self.auth = auth
         self.host = host
         self.tls = tls
@@ -183,9 +191,18 @@ class WsmanServer:
     # ------------------------------------------------------------ public API
 
     @property
+    def handler(self) -> CommandHandler:
+        """The host model; assigning a new one takes effect at the next command."""
+        return self.responder.handler
+
+    @handler.setter
+    def handler(self, value: CommandHandler) -> None:
+        self.responder.handler = value
+
+    @property
     def port(self) -> int:
-        """The bound port once started (the configured one before)."""
-        return int(self._httpd.server_address[1]) if self._httpd else self._port
+        """The bound port once started (kept after stop, so a restart comes back on the same port)."""
+        return self._port
 
     @property
     def url(self) -> str:
@@ -236,15 +253,20 @@ class WsmanServer:
         try:
             self._users = NtlmUserFile()  # always: AuthConfig may be switched to ntlm while running
             self._httpd = _LabHTTPServer(self, (self.host, self._port))
+            self._port = int(self._httpd.server_address[1])
             self.responder.address = self.url
-            self._thread = threading.Thread(target=self._serve, name=f"wsman-{self.name or self.port}", daemon=True)
+            self._thread = threading.Thread(
+                target=self._serve, name=f"wsman-{self.name or self.port}", daemon=True
+            )
             self._thread.start()
             if not self._ready.wait(START_TIMEOUT) or self._serve_error is not None:
                 raise RuntimeError(f"WsmanServer did not start: {self._serve_error!r}")
             self._cbt = self._channel_bindings()
             self._last_activity = time.monotonic()
             if self.idle_timeout > 0:
-                self._watchdog = threading.Thread(target=self._watch, name=f"{self._thread.name}-idle", daemon=True)
+                self._watchdog = threading.Thread(
+                    target=self._watch, name=f"{self._thread.name}-idle", daemon=True
+                )
                 self._watchdog.start()
         except BaseException:
             self.stop()
@@ -260,10 +282,8 @@ class WsmanServer:
                 httpd.shutdown()
             httpd.server_close()
         for conn in self._take_connections():
-            try:
+            with contextlib.suppress(OSError):
                 conn.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
         for thread in (self._thread, self._watchdog):
             if thread is not None and thread is not threading.current_thread():
                 thread.join(timeout=5)
@@ -271,11 +291,13 @@ class WsmanServer:
             self._users.remove()
             self._users = None
 
-    def __enter__(self) -> WsmanServer:
+    def __enter__(self) -> Self:
         self.start()
         return self
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         self.stop()
 
     def __repr__(self) -> str:
@@ -290,7 +312,7 @@ class WsmanServer:
         self._ready.set()
         try:
             httpd.serve_forever(poll_interval=0.05)
-        except BaseException as exc:  # reported by start() or visible in handler_errors
+        except BaseException as exc:  # noqa: BLE001 -- reported by start() or visible in handler_errors
             self._serve_error = exc
             self.responder.handler_errors.append(exc)
 
@@ -313,7 +335,9 @@ class WsmanServer:
         der = lab_tls.cert_der_of(self.tls)
         if der is None:  # a context not built by tls.server_context: ask ourselves for the cert
             host = "127.0.0.1" if self.host in ("", "0.0.0.0") else self.host
-            der = ssl.PEM_cert_to_DER_cert(ssl.get_server_certificate((host, self.port), timeout=HANDSHAKE_TIMEOUT))
+            der = ssl.PEM_cert_to_DER_cert(
+                ssl.get_server_certificate((host, self.port), timeout=HANDSHAKE_TIMEOUT)
+            )
         return channel_bindings_for(der)
 
     def _connection_auth(self) -> ConnectionAuth:
@@ -344,63 +368,70 @@ class WsmanServer:
             if self.latency:
                 time.sleep(self.latency)
             if h.command != "POST" or h.path.split("?", 1)[0] != "/wsman":
-                self._send(h, 404, b"", encrypted=False)
-                return self._record(RecordedRequest("", None, None, None, "none", False, 404))
+                self._record(RecordedRequest("", None, None, None, "none", False, 404))
+                return self._send(h, 404, b"", encrypted=False)
             self._process(h, body)
-        except Exception as exc:  # a lab bug: keep it visible to check(), answer 500 if possible
+        except OSError as exc:  # the client went away (e.g. its read timeout fired while a slow host slept)
+            h.close_connection = True
+            _log.debug("WsmanServer %s: connection lost: %s", self.url, exc)
+        except Exception as exc:  # noqa: BLE001 -- a lab bug: keep it visible to check(), answer 500
             self.responder.handler_errors.append(exc)
             _log.exception("WsmanServer %s failed on a request", self.url)
-            try:
+            with contextlib.suppress(OSError):
                 self._send(h, 500, b"", encrypted=False)
-            except OSError:
-                pass
         finally:
             self._busy(-1)
 
     def _process(self, h: _WsmanRequestHandler, body: bytes) -> None:
         auth = h.auth_state.authenticate(h.headers.get("Authorization"))
         if not auth.ok:
-            self._send(h, 401, b"", encrypted=False, headers=auth.headers)
-            return self._record(RecordedRequest("", None, None, None, "none", False, 401))
+            self._record(RecordedRequest("", None, None, None, "none", False, 401))
+            return self._send(h, 401, b"", encrypted=False, headers=auth.headers)
         encrypted = is_encrypted(h.headers.get("Content-Type", ""))
         try:
             plain = h.auth_state.unwrap(body) if encrypted else body
             if plain and not encrypted and self._must_encrypt(auth):
                 raise UnencryptedRefused()
         except WsmanFault as fault:
-            req = _try_parse(body) if not encrypted else None
+            req = None if encrypted else _parse(body)[0]
             reply = self.responder.fault_reply(fault, req.message_id if req else None)
-            self._send(h, reply.status, reply.body, encrypted=encrypted)
-            return self._record(_describe(req, auth, encrypted, reply.status, fault))
+            self._record(_describe(req, auth, encrypted, reply.status, fault))
+            return self._send(h, reply.status, reply.body, encrypted=encrypted)
         if not plain:
             # pywinrm's blank POST that sets up encryption (Transport.setup_encryption) wants a 2xx.
-            self._send(h, 200, b"", encrypted=False)
-            return self._record(RecordedRequest("", None, None, None, auth.scheme, encrypted, 200))
+            self._record(RecordedRequest("", None, None, None, auth.scheme, encrypted, 200))
+            return self._send(h, 200, b"", encrypted=False)
         self._answer(h, plain, auth, encrypted)
 
     def _answer(self, h: _WsmanRequestHandler, plain: bytes, auth: AuthResult, encrypted: bool) -> None:
-        try:
-            req: WsmanRequest | None = serialize.parse_request(plain)
-        except WsmanFault as fault:
-            reply, req = self.responder.fault_reply(fault, None), None
+        req, bad = _parse(plain)
+        if req is None:
+            reply = self.responder.fault_reply(bad or InvalidMessage(), None)
+        elif req.action == "Receive" and self.reset_during_receive:
+            self._record(_describe(req, auth, encrypted, 0, None))
+            return self._drop(h, reset=True)
         else:
-            if req.action == "Receive" and self.reset_during_receive:
-                self._record(_describe(req, auth, encrypted, 0, None))
-                return self._drop(h, reset=True)
             reply = self.responder.dispatch(req)
-        self._send(h, reply.status, reply.body, encrypted=encrypted)
+        # Recorded before sending: a client that already gave up (read timeout) still shows in the log.
         self._record(_describe(req, auth, encrypted, reply.status, reply.fault))
+        self._send(h, reply.status, reply.body, encrypted=encrypted)
 
     def _must_encrypt(self, auth: AuthResult) -> bool:
         """Windows AllowUnencrypted=false refuses plaintext NTLM bodies over HTTP (research A.7)."""
         return auth.scheme == "ntlm" and self.tls is None and self.auth.require_encryption
 
     def _send(
-        self, h: _WsmanRequestHandler, status: int, body: bytes, *, encrypted: bool,
+        self,
+        h: _WsmanRequestHandler,
+        status: int,
+        body: bytes,
+        *,
+        encrypted: bool,
         headers: list[tuple[str, str]] | None = None,
     ) -> None:
         content_type = SOAP_CONTENT_TYPE
-        if encrypted and body:
+        # A fault about a broken security context cannot itself be sealed; it goes out in clear.
+        if encrypted and body and h.auth_state.ntlm_ready:
             body, content_type = h.auth_state.wrap(body), ENCRYPTED_CONTENT_TYPE
         h.send_response(status)
         for key, value in headers or []:
@@ -428,11 +459,12 @@ class WsmanServer:
             self.requests.append(rec)
 
 
-def _try_parse(body: bytes) -> WsmanRequest | None:
+def _parse(body: bytes) -> tuple[WsmanRequest | None, WsmanFault | None]:
+    """The decoded request, or the fault that says why it could not be decoded."""
     try:
-        return serialize.parse_request(body)
-    except WsmanFault:
-        return None
+        return serialize.parse_request(body), None
+    except WsmanFault as fault:
+        return None, fault
 
 
 def _describe(

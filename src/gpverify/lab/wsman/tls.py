@@ -37,12 +37,16 @@ def _new_key() -> ec.EllipticCurvePrivateKey:
 
 
 def _key_pem(key: ec.EllipticCurvePrivateKey) -> bytes:
-    return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    return key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
 
 
-def _validity(days: int, not_before: dt.datetime | None, not_after: dt.datetime | None) -> tuple[dt.datetime, dt.datetime]:
+def _validity(
+    days: int, not_before: dt.datetime | None, not_after: dt.datetime | None
+) -> tuple[dt.datetime, dt.datetime]:
     """Defaults: valid from yesterday for ``days``; an explicit past ``not_after`` gives an expired cert."""
-    now = dt.datetime.now(dt.timezone.utc)
+    now = dt.datetime.now(dt.UTC)
     end = not_after or now + dt.timedelta(days=days)
     start = not_before or min(now, end) - dt.timedelta(days=1)
     return start, end
@@ -62,8 +66,9 @@ def _subject(common_name: str) -> x509.Name:
     return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
 
 
-def _leaf_builder(names: list[str], key: ec.EllipticCurvePrivateKey, issuer: x509.Name,
-                  start: dt.datetime, end: dt.datetime) -> x509.CertificateBuilder:
+def _leaf_builder(
+    names: list[str], key: ec.EllipticCurvePrivateKey, issuer: x509.Name, start: dt.datetime, end: dt.datetime
+) -> x509.CertificateBuilder:
     return (
         x509.CertificateBuilder()
         .subject_name(_subject(names[0]))
@@ -79,13 +84,16 @@ def _leaf_builder(names: list[str], key: ec.EllipticCurvePrivateKey, issuer: x50
 
 
 def make_self_signed(
-    names: list[str], days: int = 30, not_before: dt.datetime | None = None, not_after: dt.datetime | None = None
+    names: list[str],
+    days: int = 30,
+    not_before: dt.datetime | None = None,
+    not_after: dt.datetime | None = None,
 ) -> tuple[bytes, bytes]:
     """A self-signed server cert ``(cert_pem, key_pem)``; ``names`` become SANs (IP literals as IP SANs).
 
-    The cert is marked CA so OpenSSL accepts it as its own trust anchor when a
-    client passes it as ``ca_trust_path`` (how WinRM HTTPS listeners with
-    self-signed certs are usually trusted).
+    A plain leaf (CA:FALSE): OpenSSL still accepts it as its own trust anchor when
+    a client passes it as ``ca_trust_path``, which is how WinRM HTTPS listeners
+    with self-signed certs are usually trusted (research A.8 item 3).
     """
     if not names:
         raise ValueError("make_self_signed needs at least one name")
@@ -93,7 +101,7 @@ def make_self_signed(
     start, end = _validity(days, not_before, not_after)
     cert = (
         _leaf_builder(names, key, _subject(names[0]), start, end)
-        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
         .sign(key, hashes.SHA256())
     )
     return cert.public_bytes(serialization.Encoding.PEM), _key_pem(key)
@@ -112,7 +120,20 @@ def make_ca(name: str = "gpverify lab CA", days: int = 365) -> CertificateAuthor
         .not_valid_before(start)
         .not_valid_after(end)
         .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .add_extension(x509.KeyUsage(False, False, False, False, False, True, True, False, False), critical=True)
+        .add_extension(
+            x509.KeyUsage(
+                digital_signature=False,
+                content_commitment=False,
+                key_encipherment=False,
+                data_encipherment=False,
+                key_agreement=False,
+                key_cert_sign=True,
+                crl_sign=True,
+                encipher_only=False,
+                decipher_only=False,
+            ),
+            critical=True,
+        )
         .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
         .sign(key, hashes.SHA256())
     )
@@ -138,7 +159,9 @@ def issue(
     cert = (
         _leaf_builder(names, key, ca_cert.subject, start, end)
         .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-        .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False)
+        .add_extension(
+            x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False
+        )
         .sign(ca_key, hashes.SHA256())
     )
     return cert.public_bytes(serialization.Encoding.PEM), _key_pem(key)

@@ -1,0 +1,1 @@
+"""Facts: what the checks judge, gathered once per run from hosts and databases."""
