@@ -7,6 +7,7 @@ import shutil
 import signal
 import sys
 import threading
+from importlib import import_module
 from pathlib import Path
 
 import pytest
@@ -14,6 +15,8 @@ import pytest
 from gpverify.errors import GpVerifyError
 
 REPO = Path(__file__).resolve().parents[2]
+# Each of these modules adds its subcommands with register(subparsers).
+EXTENSIONS = ["gpverify.discover", "gpverify.runner.cli", "gpverify.audit.cli"]
 
 
 def checks_dir() -> Path:
@@ -103,6 +106,8 @@ def parser() -> argparse.ArgumentParser:
     prof = sub.add_parser("profile", help="list profiles, or show one profile's identifiers with sources")
     prof.add_argument("name", nargs="?")
     prof.set_defaults(func=cmd_profile)
+    for module in EXTENSIONS:
+        import_module(module).register(sub)
     return p
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from typing import cast
 
 import sqlglot
 from sqlglot import exp
@@ -57,7 +58,8 @@ def _parse(sql: str, source: str) -> list[exp.Expression]:
         where = f" at line {first['line']}, column {first['col']}" if "line" in first else ""
         problem = _readable(str(first.get("description", exc)))
         raise UnsafeQuery(source, f"does not parse as T-SQL: {problem}{where}") from None
-    return [statement for statement in parsed if statement is not None]  # None = an empty statement (";;")
+    # None stands for an empty statement (";;"); sqlglot 30 types its nodes as Expr, a base of Expression.
+    return [cast(exp.Expression, statement) for statement in parsed if statement is not None]
 
 
 def _readable(description: str) -> str:
@@ -67,7 +69,7 @@ def _readable(description: str) -> str:
     return re.sub(r"<class 'sqlglot\.[\w.]*\.(\w+)'>", lambda m: m.group(1).upper(), description)
 
 
-def _kind(statement: exp.Expression, sql: str) -> str:
+def _kind(statement: object, sql: str) -> str:
     for cls, kind in _STATEMENT_KINDS.items():
         if isinstance(statement, cls):
             return kind

@@ -157,7 +157,6 @@ class _NoOdbcManager(importlib.abc.MetaPathFinder):
     def find_spec(self, name: str, *_: object) -> None:
         if name == "pyodbc":
             raise ImportError("libodbc.so.2: cannot open shared object file: No such file or directory")
-        return None
 
 
 def test_missing_unixodbc_says_what_to_install(monkeypatch: pytest.MonkeyPatch) -> None:

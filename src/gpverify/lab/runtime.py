@@ -73,7 +73,6 @@ def _build_sql(farm: FakeFarm, sqldir: Path) -> None:
         else:
             kind = "system" if name == farm.system_database else "config" if name == farm.config_database else "company"
             labsql.build_database(path, kind, tables)
-    labsql.write_odbcinst(sqldir)
     (sqldir / "lab.json").write_text(json.dumps({"fault": farm.sql_fault}))
 
 

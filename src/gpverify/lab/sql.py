@@ -7,6 +7,7 @@ import os
 import re
 import sqlite3
 import subprocess
+import tempfile
 import urllib.parse
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
@@ -344,10 +345,17 @@ class LabConnector:
             cursor.close()
 
 
+def shared_odbc_dir() -> Path:
+    """One odbcinst.ini directory for every lab of this machine: unixODBC reads ODBCSYSINI once per process."""
+    return Path(tempfile.gettempdir()) / f"gpverify-odbc-{os.getuid()}"
+
+
 def lab_connector(lab_dir: Path) -> LabConnector:
-    """The connector for an inventory with sql.lab_dir: activates the lab's odbcinst.ini, reads lab.json faults."""
-    if (lab_dir / "odbcinst.ini").exists():
-        activate_odbcsysini(lab_dir)
+    """The connector for an inventory with sql.lab_dir: registers the driver alias, reads lab.json faults."""
+    ini_dir = shared_odbc_dir()
+    if not (ini_dir / "odbcinst.ini").exists():
+        write_odbcinst(ini_dir)
+    activate_odbcsysini(ini_dir)
     settings = lab_dir / "lab.json"
     fault = json.loads(settings.read_text(encoding="utf-8")).get("fault") if settings.exists() else None
     if fault not in (None, "unreachable", "login-failed"):

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from types import ModuleType, TracebackType
-from typing import Any, Literal, Protocol
+from types import ModuleType
+from typing import Any, Literal, Protocol, Self
 
 from gpverify.errors import ConfigError, GpVerifyError, SqlUnavailable
 from gpverify.sqlguard import check_read_only
@@ -152,11 +153,11 @@ class SqlConnection:
         self._connector: Connector = connector or OdbcConnector()
         self._conn: DbApiConnection | None = None
 
-    def __enter__(self) -> SqlConnection:
+    def __enter__(self) -> Self:
         self.open()
         return self
 
-    def __exit__(self, *exc: type[BaseException] | BaseException | TracebackType | None) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.close()
 
     def open(self) -> None:
@@ -214,10 +215,8 @@ def _as_dicts(name: str, description: Sequence[Sequence[Any]] | None, rows: Sequ
 
 
 def _close_quietly(thing: Any) -> None:
-    try:
+    with contextlib.suppress(Exception):  # closing after a failure must not hide the failure
         thing.close()
-    except Exception:  # noqa: BLE001 - closing after a failure must not hide the failure
-        pass
 
 
 def _is_driver_error(exc: BaseException) -> bool:

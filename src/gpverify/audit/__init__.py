@@ -1,0 +1,1 @@
+"""The nightly audit: unattended runs, history, baselines, waivers."""

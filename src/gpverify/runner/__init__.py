@@ -1,0 +1,1 @@
+"""The upgrade runner: phases, gates and steps, resumable."""
