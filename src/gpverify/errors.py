@@ -8,7 +8,7 @@ class GpVerifyError(Exception):
 
 
 class ConfigError(GpVerifyError):
-    """A configuration file holds a value gpverify cannot use."""
+    """A configuration file holds a value gpverify cannot use; `expected` is phrased to follow "expected"."""
 
     def __init__(self, file: str, field: str, expected: str) -> None:
         super().__init__(file, field, expected)
@@ -17,7 +17,7 @@ class ConfigError(GpVerifyError):
         self.expected = expected
 
     def __str__(self) -> str:
-        return f"{self.file}: {self.field}: {self.expected}"
+        return f"{self.file}: {self.field}: expected {self.expected}"
 
 
 class FactsUnavailable(GpVerifyError):

@@ -44,8 +44,8 @@ def quote_identifier(name: str) -> str:
     """
     # fullmatch, not re.match with ^...$: "$" also matches before a trailing newline.
     if not _IDENTIFIER.fullmatch(name):
-        raise UnsafeQuery("identifier", f"{name!r} is not a plain T-SQL identifier (a letter or _, then up to "
-                                        "127 letters, digits or _ $ # @)")
+        raise UnsafeQuery("identifier", f"{name!r} is not a plain T-SQL identifier "
+                                        "(a letter or _, then up to 127 letters, digits or _ $ # @)")
     return f"[{name}]"
 
 
@@ -64,7 +64,8 @@ def _parse(sql: str, source: str) -> list[exp.Expression]:
 
 def _readable(description: str) -> str:
     # sqlglot puts reprs of its internals in some messages; keep what a query author can act on.
-    description = re.sub(r"<Token token_type: TokenType\.SENTINEL\b[^>]*>", "the end of the text", description)
+    sentinel = r"<Token token_type: TokenType\.SENTINEL\b[^>]*>"
+    description = re.sub(sentinel, "the end of the text", description)
     description = re.sub(r"<Token token_type: [^,]*, text: ([^,]*),[^>]*>", r"'\1'", description)
     return re.sub(r"<class 'sqlglot\.[\w.]*\.(\w+)'>", lambda m: m.group(1).upper(), description)
 

@@ -1,4 +1,4 @@
-"""The lab's SQL Server: GP databases as SQLite files, read through real pyodbc, unixODBC and the SQLite ODBC driver."""
+"""The lab's SQL Server: GP databases as SQLite files read through real pyodbc, unixODBC and SQLite ODBC."""
 
 from __future__ import annotations
 
@@ -25,7 +25,7 @@ from gpverify.transport.odbc import DbApiConnection, SqlTarget, connection_strin
 Kind = Literal["system", "company", "config"]
 Column = tuple[str, str]  # (name, SQL Server type as GP declares it)
 
-DRIVER_ALIAS = "ODBC Driver 18 for SQL Server"  # the production name the lab registers the SQLite driver under
+DRIVER_ALIAS = "ODBC Driver 18 for SQL Server"  # production name the lab registers the SQLite driver under
 SQLITE_ODBC_PACKAGE = "libsqliteodbc"
 SQLITE_ODBC_GLOB = "/usr/lib/*/odbc/libsqlite3odbc.so"  # Debian's multiarch path when dpkg cannot be asked
 
@@ -34,8 +34,8 @@ _ID = ("DEX_ROW_ID", "identity")  # every GP table ends with DEX_ROW_ID int IDEN
 # GP tables with their real columns, in order (gp-schema.md Part 1; R1 = Trackrabbit/TheLearningExperience).
 GP_SCHEMA: dict[str, tuple[Column, ...]] = {
     "ACTIVITY": (("USERID", "char(15)"), ("CMPNYNAM", "char(65)"), ("ClientUIType", "smallint"),
-                 ("LOGINDAT", "datetime"), ("LOGINTIM", "datetime"), ("SQLSESID", "int"), ("Language_ID", "smallint"),
-                 ("ClientType", "smallint"), ("IsOffline", "tinyint"), _ID),
+                 ("LOGINDAT", "datetime"), ("LOGINTIM", "datetime"), ("SQLSESID", "int"),
+                 ("Language_ID", "smallint"), ("ClientType", "smallint"), ("IsOffline", "tinyint"), _ID),
     "DB_Upgrade": (("db_name", "char(30)"), ("PRODID", "int"), ("db_verMajor", "int"), ("db_verMinor", "int"),
                    ("db_verBuild", "int"), ("db_verOldMajor", "int"), ("db_verOldMinor", "int"),
                    ("db_verOldBuild", "int"), ("db_status", "int"), ("start_time", "datetime"),
@@ -46,34 +46,40 @@ GP_SCHEMA: dict[str, tuple[Column, ...]] = {
                  ("priorityLevel", "smallint"), ("CODENAME", "char(11)"), _ID),
     "DU000020": (("companyID", "smallint"), ("PRODID", "smallint"), ("versionMajor", "smallint"),
                  ("versionMinor", "smallint"), ("versionBuild", "smallint"), _ID),
-    "DU000030": (("PRODID", "smallint"), ("fileNumber", "smallint"), ("companyID", "smallint"), ("errornum", "int"),
-                 ("errordes", "char(255)"), ("Status", "smallint"), _ID),
-    "SY00800": (("WINTYPE", "smallint"), ("USERID", "char(15)"), ("CMPNYNAM", "char(65)"), ("BCHSOURC", "char(15)"),
-                ("BACHNUMB", "char(15)"), ("POSTING", "tinyint"), ("TRXSOURC", "char(25)"), _ID),
-    "SY00801": (("RULEID", "smallint"), ("RSRCID", "char(31)"), ("RSRCSBID", "char(21)"), ("CMPANYID", "smallint"),
-                ("USERID", "char(15)"), ("RSCSTATE", "smallint"), ("RSRDESC", "char(21)"), ("USECT", "smallint"), _ID),
-    "SY01500": (
-        ("LSTUSRED", "char(15)"), ("CREATDDT", "datetime"), ("MODIFDT", "datetime"), ("CMPANYID", "smallint"),
-        ("CMPNYNAM", "char(65)"), ("TAXEXMT1", "char(25)"), ("TAXEXMT2", "char(25)"), ("TAXREGTN", "char(25)"),
-        ("COPTXSCH", "char(15)"), ("COSTXSCH", "char(15)"), ("LOCATNNM", "char(31)"), ("ADRCNTCT", "char(61)"),
-        ("ADDRESS1", "char(61)"), ("ADDRESS2", "char(61)"), ("ADDRESS3", "char(61)"), ("CITY", "char(35)"),
-        ("COUNTY", "char(61)"), ("STATE", "char(29)"), ("ZIPCODE", "char(11)"), ("PHONE1", "char(21)"),
-        ("PHONE2", "char(21)"), ("PHONE3", "char(21)"), ("FAXNUMBR", "char(21)"), ("USESCRTY", "tinyint"),
-        ("UDCOSTR1", "char(31)"), ("UDCOSTR2", "char(31)"), ("CMPCNTRY", "char(61)"), ("NOTEINDX", "numeric(19,5)"),
-        ("PPSFRNUM", "char(25)"), ("PPSTAXRT", "smallint"), ("PPSVNDID", "char(15)"), ("VATMODE", "tinyint"),
-        ("LOCATNID", "char(15)"), ("INTERID", "char(5)"), ("ACSEGSEP", "char(1)"), ("SECOPTS", "binary(4)"),
-        ("DisplayRegisteredPalette", "tinyint"), ("Company_Options", "binary(4)"),
-        ("Vets100CompanyNumber", "char(21)"), ("TYPEOFBUSINESS", "char(31)"), ("DUNS_Number", "char(21)"),
-        ("SICNUMBER", "char(15)"), ("GOVCRPID", "char(31)"), ("BRNCHNMBR", "char(21)"), ("DFLTTXDTLID", "char(15)"),
-        ("PurchasesTaxDetailID", "char(15)"), ("CCode", "char(7)"), ("IVTRFDOCFMT", "smallint"),
-        ("Offline_User", "char(15)"), ("WORKFLOWENABLED", "tinyint"), ("CrmCredentialsMethod", "smallint"),
-        ("CrmOrganizationName", "char(255)"), ("CrmServiceUrl", "char(255)"), ("EnableGLReporting", "tinyint"),
-        ("EnableAAReporting", "tinyint"), ("UseDateEffectiveTax", "tinyint"), ("DateToUse", "smallint"), _ID),
+    "DU000030": (("PRODID", "smallint"), ("fileNumber", "smallint"), ("companyID", "smallint"),
+                 ("errornum", "int"), ("errordes", "char(255)"), ("Status", "smallint"), _ID),
+    "SY00800": (("WINTYPE", "smallint"), ("USERID", "char(15)"), ("CMPNYNAM", "char(65)"),
+                ("BCHSOURC", "char(15)"), ("BACHNUMB", "char(15)"), ("POSTING", "tinyint"),
+                ("TRXSOURC", "char(25)"), _ID),
+    "SY00801": (("RULEID", "smallint"), ("RSRCID", "char(31)"), ("RSRCSBID", "char(21)"),
+                ("CMPANYID", "smallint"), ("USERID", "char(15)"), ("RSCSTATE", "smallint"),
+                ("RSRDESC", "char(21)"), ("USECT", "smallint"), _ID),
+    "SY01500": (("LSTUSRED", "char(15)"), ("CREATDDT", "datetime"), ("MODIFDT", "datetime"),
+                ("CMPANYID", "smallint"), ("CMPNYNAM", "char(65)"), ("TAXEXMT1", "char(25)"),
+                ("TAXEXMT2", "char(25)"), ("TAXREGTN", "char(25)"), ("COPTXSCH", "char(15)"),
+                ("COSTXSCH", "char(15)"), ("LOCATNNM", "char(31)"), ("ADRCNTCT", "char(61)"),
+                ("ADDRESS1", "char(61)"), ("ADDRESS2", "char(61)"), ("ADDRESS3", "char(61)"),
+                ("CITY", "char(35)"), ("COUNTY", "char(61)"), ("STATE", "char(29)"), ("ZIPCODE", "char(11)"),
+                ("PHONE1", "char(21)"), ("PHONE2", "char(21)"), ("PHONE3", "char(21)"),
+                ("FAXNUMBR", "char(21)"), ("USESCRTY", "tinyint"), ("UDCOSTR1", "char(31)"),
+                ("UDCOSTR2", "char(31)"), ("CMPCNTRY", "char(61)"), ("NOTEINDX", "numeric(19,5)"),
+                ("PPSFRNUM", "char(25)"), ("PPSTAXRT", "smallint"), ("PPSVNDID", "char(15)"),
+                ("VATMODE", "tinyint"), ("LOCATNID", "char(15)"), ("INTERID", "char(5)"),
+                ("ACSEGSEP", "char(1)"), ("SECOPTS", "binary(4)"), ("DisplayRegisteredPalette", "tinyint"),
+                ("Company_Options", "binary(4)"), ("Vets100CompanyNumber", "char(21)"),
+                ("TYPEOFBUSINESS", "char(31)"), ("DUNS_Number", "char(21)"), ("SICNUMBER", "char(15)"),
+                ("GOVCRPID", "char(31)"), ("BRNCHNMBR", "char(21)"), ("DFLTTXDTLID", "char(15)"),
+                ("PurchasesTaxDetailID", "char(15)"), ("CCode", "char(7)"), ("IVTRFDOCFMT", "smallint"),
+                ("Offline_User", "char(15)"), ("WORKFLOWENABLED", "tinyint"),
+                ("CrmCredentialsMethod", "smallint"), ("CrmOrganizationName", "char(255)"),
+                ("CrmServiceUrl", "char(255)"), ("EnableGLReporting", "tinyint"),
+                ("EnableAAReporting", "tinyint"), ("UseDateEffectiveTax", "tinyint"),
+                ("DateToUse", "smallint"), _ID),
     # Company databases: the lab only needs a marker table (R1 TLECO/Tables/dbo.SY00100.sql).
     "SY00100": (("CMPANYID", "smallint"), ("DBNAME", "char(11)"), _ID),
 }
 
-# GP's tempdb tables (gp-schema.md, X1): no primary key, no DEX_ROW_ID; DEX_SESSION.session_id is the identity.
+# GP's tempdb tables (gp-schema.md, X1): no primary key, no DEX_ROW_ID; DEX_SESSION.session_id is identity.
 TEMPDB_SCHEMA: dict[str, tuple[Column, ...]] = {
     "DEX_LOCK": (("session_id", "int"), ("row_id", "int"), ("table_path_name", "char(100)")),
     "DEX_SESSION": (("session_id", "identity"), ("sqlsvr_spid", "smallint")),
@@ -97,7 +103,7 @@ KIND_TABLES: dict[Kind, tuple[str, ...]] = {
     "config": tuple(CONFIG_SCHEMA),
 }
 
-# Declared SQLite types, chosen for what the SQLite ODBC driver hands pyodbc (verified with libsqliteodbc 0.9998):
+# Declared SQLite types, chosen for what the SQLite ODBC driver hands pyodbc (seen with libsqliteodbc 0.9998):
 # DATETIME comes back as datetime.datetime like SQL Server's datetime; VARBINARY as bytes (a column declared
 # BINARY comes back as the text "X'..'"); NUMERIC as float (SQL Server sends Decimal: a known gap).
 # CHAR values are stored blank-padded and compared with COLLATE RTRIM, as SQL Server pads CHAR(n) and ignores
@@ -108,7 +114,7 @@ _GP_DATE_DEFAULT = "1900-01-01 00:00:00.000"  # GPS_DATE, GP's bound default for
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_$#@]{0,127}")
 
 
-# ---- building the database files ------------------------------------------------------------------------------
+# ---- building the database files ---------------------------------------------------------------------------
 
 def build_database(path: Path, kind: Kind, rows: Mapping[str, Sequence[Mapping[str, Any]]]) -> None:
     """Write a fresh SQLite file with the tables of a system, company or config database and the given rows.
@@ -127,7 +133,8 @@ def build_tempdb(path: Path, rows: Mapping[str, Sequence[Mapping[str, Any]]]) ->
 def create_table_sql(table: str, columns: Sequence[Column], *, nullable: bool = False) -> str:
     """The SQLite CREATE TABLE for one table of the lab."""
     null = "" if nullable else " NOT NULL"
-    defs = [f'"{name}" {_declared_type(sqltype)}{"" if sqltype == "identity" else null}' for name, sqltype in columns]
+    defs = [f'"{name}" {_declared_type(sqltype)}{"" if sqltype == "identity" else null}'
+            for name, sqltype in columns]
     return f'CREATE TABLE "{table}" ({", ".join(defs)})'
 
 
@@ -145,11 +152,12 @@ def _size(sqltype: str) -> int:
     return int(sqltype[sqltype.index("(") + 1:sqltype.index(")")])
 
 
-def _build(path: Path, tables: Mapping[str, Sequence[Column]], rows: Mapping[str, Sequence[Mapping[str, Any]]],
-           *, nullable: bool) -> None:
+def _build(path: Path, tables: Mapping[str, Sequence[Column]],
+           rows: Mapping[str, Sequence[Mapping[str, Any]]], *, nullable: bool) -> None:
     unknown = sorted(set(rows) - set(tables))
     if unknown:
-        raise ValueError(f"{path.name}: no table {unknown[0]!r} in this lab database (tables: {', '.join(tables)})")
+        raise ValueError(f"{path.name}: no table {unknown[0]!r} in this lab database "
+                         f"(tables: {', '.join(tables)})")
     path.unlink(missing_ok=True)
     db = sqlite3.connect(path)
     try:
@@ -165,7 +173,8 @@ def _build(path: Path, tables: Mapping[str, Sequence[Column]], rows: Mapping[str
         db.close()
 
 
-def _row_values(table: str, columns: Sequence[Column], row: Mapping[str, Any], nullable: bool) -> dict[str, Any]:
+def _row_values(table: str, columns: Sequence[Column], row: Mapping[str, Any],
+                nullable: bool) -> dict[str, Any]:
     types = dict(columns)
     for name in row:
         if name not in types:
@@ -188,17 +197,18 @@ def _default(sqltype: str) -> Any:
 
 
 def _stored(table: str, column: str, sqltype: str, value: Any, nullable: bool) -> Any:
-    """A fixture value as SQL Server would store it: CHAR blank-padded, BINARY zero-padded, dates normalised."""
+    """A fixture value as SQL Server stores it: CHAR blank-padded, BINARY zero-padded, dates normalised."""
     where = f"{table}.{column} ({sqltype})"
     if value is None:
         if nullable:
             return None
         raise ValueError(f"{where}: GP columns are NOT NULL")
     if sqltype.startswith(("char(", "binary(")):
-        size, blank = _size(sqltype), (" " if sqltype.startswith("char(") else b"\0")
-        if not isinstance(value, str if blank == " " else bytes) or len(value) > size:
-            raise ValueError(f"{where}: needs a {'str' if blank == ' ' else 'bytes'} of at most {size}, got {value!r}")
-        return value.ljust(size, blank)  # type: ignore[arg-type]
+        size, text = _size(sqltype), sqltype.startswith("char(")
+        if not isinstance(value, str if text else bytes) or len(value) > size:
+            kind = "str" if text else "bytes"
+            raise ValueError(f"{where}: needs a {kind} of at most {size}, got {value!r}")
+        return value.ljust(size, " " if text else b"\0")  # type: ignore[arg-type]
     if sqltype == "datetime":
         return _datetime_text(where, value)
     if sqltype.startswith("numeric("):
@@ -223,7 +233,7 @@ def _bad(where: str, value: Any) -> Any:
     raise ValueError(f"{where}: cannot store {value!r}")
 
 
-# ---- unixODBC registration ----------------------------------------------------------------------------------------
+# ---- unixODBC registration ---------------------------------------------------------------------------------
 
 @lru_cache(maxsize=1)
 def sqlite_odbc_driver() -> Path:
@@ -251,7 +261,8 @@ def write_odbcinst(dir: Path, alias: str = DRIVER_ALIAS) -> Path:
         raise ValueError(f"not usable as an odbcinst.ini section name: {alias!r}")
     dir.mkdir(parents=True, exist_ok=True)
     ini = dir / "odbcinst.ini"
-    ini.write_text(f"[{alias}]\nDescription=gpverify lab: the SQLite3 ODBC driver under a production driver name\n"
+    ini.write_text(f"[{alias}]\n"
+                   "Description=gpverify lab: the SQLite3 ODBC driver under a production driver name\n"
                    f"Driver={sqlite_odbc_driver()}\n", encoding="utf-8")
     # unixODBC creates odbc.ini beside odbcinst.ini when it is missing; an empty one keeps any DSN out.
     (dir / "odbc.ini").write_text("", encoding="utf-8")
@@ -268,15 +279,17 @@ def activate_odbcsysini(dir: Path) -> None:
     lacks dir's drivers.
     """
     os.environ["ODBCSYSINI"] = str(dir.resolve())
-    wanted = re.findall(r"^\[([^\]]+)\]", (dir / "odbcinst.ini").read_text(encoding="utf-8"), flags=re.MULTILINE)
+    ini = (dir / "odbcinst.ini").read_text(encoding="utf-8")
+    wanted = re.findall(r"^\[([^\]]+)\]", ini, flags=re.MULTILINE)
     missing = [name for name in wanted if name not in load_pyodbc().drivers()]
     if missing:
-        raise RuntimeError(f"unixODBC does not see driver {missing[0]!r} from {dir}/odbcinst.ini: it already read "
-                           "its configuration from another ODBCSYSINI in this process (it reads the variable once); "
-                           "set ODBCSYSINI before the first ODBC call and use one directory per process")
+        raise RuntimeError(f"unixODBC does not see driver {missing[0]!r} from {dir}/odbcinst.ini: it already "
+                           "read its configuration from another ODBCSYSINI in this process (it reads the "
+                           "variable once); set ODBCSYSINI before the first ODBC call and use one directory "
+                           "per process")
 
 
-# ---- the connector ----------------------------------------------------------------------------------------------
+# ---- the connector ---------------------------------------------------------------------------------------
 
 class LabConnector:
     """Connector (gpverify.transport.odbc) that opens lab SQLite files through real pyodbc and unixODBC.
@@ -302,7 +315,8 @@ class LabConnector:
         # The production connection string with only Database= changed (research F.4): Server, Encrypt,
         # Trusted_Connection, APP... go through unixODBC and are ignored by the SQLite driver.
         lab_target = replace(t, database=_read_only_uri(self.database_file(t.database, pyodbc)))
-        conn = pyodbc.connect(connection_string(lab_target), timeout=t.timeout, readonly=True, autocommit=True)
+        conn = pyodbc.connect(connection_string(lab_target), timeout=t.timeout, readonly=True,
+                              autocommit=True)
         try:
             if t.database.lower() != "tempdb":
                 self._attach_tempdb(conn)
@@ -315,7 +329,7 @@ class LabConnector:
         return transpile(sql)
 
     def database_file(self, database: str, pyodbc: Any = None) -> Path:
-        """The SQLite file standing for a database; it may not exist (the driver then fails as SQL Server would)."""
+        """The SQLite file standing for a database; if missing, the driver fails as SQL Server would."""
         if not _NAME.fullmatch(database):  # never let a database name become a path outside lab_dir
             raise (pyodbc or load_pyodbc()).ProgrammingError("42000", _cannot_open(database))
         for path in self.lab_dir.glob("*.sqlite"):
@@ -326,12 +340,14 @@ class LabConnector:
     def _emulate_faults(self, t: SqlTarget, pyodbc: Any) -> None:
         origin = f"[Microsoft][{t.driver}]"
         if self.unreachable:
-            raise pyodbc.OperationalError("HYT00", f"[HYT00] {origin}Login timeout expired (0) (SQLDriverConnect)")
-        wrong_password = self.password is not None and t.authentication == "sql" and t.password != self.password
+            raise pyodbc.OperationalError("HYT00",
+                                          f"[HYT00] {origin}Login timeout expired (0) (SQLDriverConnect)")
+        wrong_password = (self.password is not None and t.authentication == "sql"
+                          and t.password != self.password)
         if self.reject_logins or wrong_password:
             user = t.user if t.authentication == "sql" else "LAB\\gpverify"
-            raise pyodbc.InterfaceError("28000", f"[28000] {origin}[SQL Server]Login failed for user '{user}'. "
-                                                 "(18456) (SQLDriverConnect)")
+            raise pyodbc.InterfaceError("28000", f"[28000] {origin}[SQL Server]Login failed for user "
+                                                 f"'{user}'. (18456) (SQLDriverConnect)")
 
     def _attach_tempdb(self, conn: Any) -> None:
         # ATTACH takes the URI as a bound parameter: the driver opens the main database with URI filenames
@@ -340,7 +356,8 @@ class LabConnector:
         tempdb = self.lab_dir / "tempdb.sqlite"
         cursor = conn.cursor()
         try:
-            cursor.execute("ATTACH DATABASE ? AS tempdb", (_read_only_uri(tempdb) if tempdb.exists() else ":memory:",))
+            source = _read_only_uri(tempdb) if tempdb.exists() else ":memory:"
+            cursor.execute("ATTACH DATABASE ? AS tempdb", (source,))
         finally:
             cursor.close()
 
@@ -374,15 +391,16 @@ def _cannot_open(database: str) -> str:
             "The login failed. (4060) (SQLDriverConnect)")
 
 
-# ---- T-SQL to SQLite ----------------------------------------------------------------------------------------------
+# ---- T-SQL to SQLite -------------------------------------------------------------------------------------
 
 @lru_cache(maxsize=512)
 def transpile(sql: str) -> str:
-    """T-SQL as production sends it, rewritten for the lab's SQLite files (the only place T-SQL is translated).
+    """T-SQL as production sends it, rewritten for the lab's SQLite files (the only T-SQL translation).
 
     Beyond sqlglot's own tsql -> sqlite mapping (TOP -> LIMIT, WITH (NOLOCK) dropped, ISNULL -> COALESCE):
     tempdb..T and tempdb.dbo.T -> tempdb.T; every other database/schema prefix is dropped, so a cross-database
-    name reads the connected database; N'..' -> '..'; LEN(x) -> LENGTH(RTRIM(x)) (LEN ignores trailing blanks).
+    name reads the connected database; N'..' -> '..'; LEN(x) -> LENGTH(RTRIM(x)) (LEN ignores trailing
+    blanks); comments dropped (the SQLite driver refuses a ';' inside a comment as a second statement).
     """
     return sqlglot.parse_one(sql, read="tsql").transform(_to_lab).sql(dialect="sqlite", comments=False)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import re
 import sys
 from collections.abc import Sequence
@@ -73,7 +74,7 @@ def load_pyodbc() -> ModuleType:
 
 
 def driver_major(driver: str) -> int | None:
-    """17 for "ODBC Driver 17 for SQL Server", 18 for 18; None for other drivers (e.g. legacy "SQL Server")."""
+    """17 for "ODBC Driver 17 for SQL Server", 18 for 18; None for others (e.g. the legacy "SQL Server")."""
     match = re.fullmatch(r"ODBC Driver (\d+) for SQL Server", driver.strip(), flags=re.IGNORECASE)
     return int(match.group(1)) if match else None
 
@@ -92,30 +93,34 @@ def _check_target(t: SqlTarget, major: int | None) -> None:
     if t.authentication == "sql" and not t.user:
         raise ConfigError("inventory", "sql.user", "a login name when authentication is 'sql'")
     if t.authentication == "sql" and not t.password:
-        raise ConfigError("inventory", "sql.password_env", "an environment variable holding the SQL login's password")
+        raise ConfigError("inventory", "sql.password_env",
+                          "an environment variable holding the SQL login's password")
     if t.encrypt.lower() not in ENCRYPT_VALUES:
-        raise ConfigError("inventory", "sql.encrypt", f"one of {', '.join(ENCRYPT_VALUES)}, got {t.encrypt!r}")
+        raise ConfigError("inventory", "sql.encrypt",
+                          f"one of {', '.join(ENCRYPT_VALUES)}, got {t.encrypt!r}")
     if (major or 0) < 18 and t.encrypt.lower() == "strict":
-        raise ConfigError("inventory", "sql.encrypt", f"not 'strict' with {t.driver!r} (TDS 8.0 needs Driver 18)")
+        raise ConfigError("inventory", "sql.encrypt",
+                          f"not 'strict' with {t.driver!r} (TDS 8.0 needs Driver 18)")
     if (major or 0) < 18 and t.host_name_in_certificate:
         raise ConfigError("inventory", "sql.host_name_in_certificate",
                           f"unset with {t.driver!r} (HostnameInCertificate needs ODBC Driver 18)")
 
 
 def connection_string(t: SqlTarget) -> str:
-    """The connection string for Microsoft's ODBC Driver 17/18 for SQL Server; raises ConfigError if unusable."""
+    """The connection string for Microsoft's ODBC Driver 17/18 for SQL Server; ConfigError if unusable."""
     major = driver_major(t.driver)
     _check_target(t, major)
     parts = [("Driver", _braced(t.driver)), ("Server", _value(t.server)), ("Database", _value(t.database))]
     if t.authentication == "windows":
-        # Windows integrated auth: SSPI on Windows; on Linux the Microsoft driver needs a Kerberos ticket (kinit).
+        # Integrated auth: SSPI on Windows; on Linux the Microsoft driver needs a Kerberos ticket (kinit).
         parts.append(("Trusted_Connection", "yes"))
     else:
         parts += [("UID", _value(t.user or "")), ("PWD", _braced(t.password or ""))]
-    # Always sent explicitly: Driver 18 defaults to Encrypt=yes and validates the server certificate, Driver 17
-    # to Encrypt=no, so a self-signed SQL Server certificate that worked with 17 fails with 18 as a TLS error,
-    # not a login error (research D.5). Fix order: a trusted certificate; host_name_in_certificate (18 only);
-    # trust_server_certificate (keeps encryption, drops validation); encrypt: no.
+    # Always sent explicitly. Driver 18 defaults to Encrypt=yes and validates the server certificate,
+    # Driver 17 defaults to Encrypt=no, so a self-signed certificate that worked with 17 fails with 18
+    # as a TLS error, not a login error (research D.5). Fixes, best first: a trusted certificate;
+    # host_name_in_certificate (18 only); trust_server_certificate (keeps encryption, drops validation);
+    # encrypt: no.
     parts.append(("Encrypt", t.encrypt.lower()))
     parts.append(("TrustServerCertificate", "yes" if t.trust_server_certificate else "no"))
     if t.host_name_in_certificate:
@@ -166,15 +171,16 @@ class SqlConnection:
             self._conn = self._guard(lambda: self._connector.connect(self.target), explain_connect)
 
     def query(self, name: str, sql: str, params: Sequence[object] = ()) -> list[dict[str, object]]:
-        """Rows of one guarded read-only query as dicts; CHAR values stay blank-padded as SQL Server sends them."""
+        """Rows of one guarded read-only query as dicts; CHAR values stay blank-padded as SQL Server sends."""
         check_read_only(sql, source=name)  # every time: cheap, and the SQL may not come from a checked file
         self.open()
         assert self._conn is not None
         cursor = self._guard(self._conn.cursor, explain_connect)
         try:
             text = self._connector.translate(sql)
-            self._guard(lambda: cursor.execute(text, tuple(params)), lambda exc, t: explain_query(exc, t, name))
-            rows = self._guard(cursor.fetchall, lambda exc, t: explain_query(exc, t, name))
+            explain = functools.partial(explain_query, name=name)
+            self._guard(lambda: cursor.execute(text, tuple(params)), explain)
+            rows = self._guard(cursor.fetchall, explain)
             return _as_dicts(name, cursor.description, rows)
         finally:
             _close_quietly(cursor)
@@ -253,16 +259,19 @@ def _scrub(text: str, t: SqlTarget) -> str:
 
 
 def _driver_missing(t: SqlTarget, message: str, sqlstate: str) -> str | None:
-    # unixODBC: "[01000] ...Can't open lib 'NAME' : file not found"; Windows: "[IM002] Data source name not found".
+    # unixODBC: "[01000] ...Can't open lib 'NAME' : file not found"; Windows: "[IM002] Data source name not
+    # found and no default driver specified".
     if ("Can't open lib" in message and "file not found" in message) or sqlstate == "IM002":
-        return f"ODBC driver {t.driver!r} is not installed on this machine: install Microsoft ODBC Driver 18 for SQL Server"
+        return (f"ODBC driver {t.driver!r} is not installed on this machine: "
+                "install Microsoft ODBC Driver 18 for SQL Server")
     if "Can't open lib" in message:  # registered, but the library or one of its dependencies cannot be loaded
-        return f"ODBC driver {t.driver!r} is registered but cannot be loaded ({_short(message, t)}): reinstall it"
+        return f"ODBC driver {t.driver!r} is registered but cannot be loaded ({_short(message, t)}): " \
+               "reinstall it"
     return None
 
 
 def explain_connect(exc: BaseException, t: SqlTarget) -> str:
-    """One line saying why a connection failed and what to do; never holds a password or the connection string."""
+    """One line saying why a connection failed and what to do; never the password or the connection string."""
     sqlstate, message = _sqlstate_and_message(exc)
     missing = _driver_missing(t, message, sqlstate)
     if missing:
@@ -270,16 +279,18 @@ def explain_connect(exc: BaseException, t: SqlTarget) -> str:
     # 4060 "Cannot open database ... requested by the login" comes with 18456 too, so test it before 28000.
     # The SQLite driver of the lab says "unable to open database" / "connect failed (14)" (SQLITE_CANTOPEN).
     if "(4060)" in message or "unable to open database" in message or "connect failed (14)" in message:
-        return f"database {t.database!r} does not exist or cannot be opened: check the name and that {_login(t)} " \
-               f"has access to it"
+        return f"database {t.database!r} does not exist or cannot be opened: check the name and that " \
+               f"{_login(t)} has access to it"
     if sqlstate == "28000" or "(18456)" in message:
-        return f"login failed for {_login(t)} on {t.server}: check the account, its password and its SQL Server login"
+        return f"login failed for {_login(t)} on {t.server}: check the account, its password and its " \
+               "SQL Server login"
     if "certificate" in message.lower():
-        return f"SQL Server {t.server} presented a TLS certificate this machine does not trust (ODBC Driver 18 " \
-               f"validates it by default): install a trusted certificate or set sql.host_name_in_certificate"
+        return f"SQL Server {t.server} presented a TLS certificate this machine does not trust (ODBC " \
+               "Driver 18 validates it by default): install a trusted certificate or set " \
+               "sql.host_name_in_certificate"
     if sqlstate.startswith("08") or sqlstate in ("HYT00", "HYT01"):
-        return f"cannot reach SQL Server {t.server} within {t.timeout} s (SQLSTATE {sqlstate}): check the server " \
-               f"name, instance or port, the firewall, and that TCP/IP is enabled"
+        return f"cannot reach SQL Server {t.server} within {t.timeout} s (SQLSTATE {sqlstate}): check the " \
+               "server name, instance or port, the firewall, and that TCP/IP is enabled"
     return f"ODBC error {sqlstate or type(exc).__name__}: {_short(message, t)}"
 
 
