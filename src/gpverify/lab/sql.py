@@ -406,6 +406,8 @@ def transpile(sql: str) -> str:
 
 
 def _to_lab(node: exp.Expression) -> exp.Expression:
+    if isinstance(node, exp.Table) and node.name.upper() == "TABLES" and node.db.upper() == "INFORMATION_SCHEMA":
+        return _information_schema_tables(node)
     if isinstance(node, (exp.Table, exp.Column)) and (node.args.get("catalog") or node.args.get("db")):
         return _lab_schema(node)
     if isinstance(node, exp.National):
@@ -423,3 +425,11 @@ def _lab_schema(node: exp.Expression) -> exp.Expression:
     node.set("catalog", None)
     node.set("db", exp.to_identifier("tempdb") if in_tempdb else None)
     return node
+
+
+def _information_schema_tables(node: exp.Table) -> exp.Expression:
+    # SQLite has no INFORMATION_SCHEMA: INFORMATION_SCHEMA.TABLES reads sqlite_master (gpverify discover).
+    listing = sqlglot.parse_one(
+        "SELECT 'dbo' AS TABLE_SCHEMA, name AS TABLE_NAME, 'BASE TABLE' AS TABLE_TYPE FROM sqlite_master "
+        "WHERE type = 'table' AND name NOT LIKE 'sqlite_%'", read="sqlite")
+    return listing.subquery(node.alias or "TABLES")

@@ -99,8 +99,8 @@ def _check_target(t: SqlTarget, major: int | None) -> None:
         raise ConfigError("inventory", "sql.encrypt",
                           f"one of {', '.join(ENCRYPT_VALUES)}, got {t.encrypt!r}")
     if (major or 0) < 18 and t.encrypt.lower() == "strict":
-        raise ConfigError("inventory", "sql.encrypt",
-                          f"not 'strict' with {t.driver!r} (TDS 8.0 needs Driver 18)")
+        raise ConfigError("inventory", "sql.encrypt", f"yes, no, mandatory or optional with {t.driver!r} "
+                                                      "(strict, TDS 8.0, needs Driver 18)")
     if (major or 0) < 18 and t.host_name_in_certificate:
         raise ConfigError("inventory", "sql.host_name_in_certificate",
                           f"unset with {t.driver!r} (HostnameInCertificate needs ODBC Driver 18)")
@@ -212,8 +212,8 @@ def open_sql(t: SqlTarget, connector: Connector | None = None) -> SqlConnection:
     return conn
 
 
-def _as_dicts(name: str, description: Sequence[Sequence[Any]] | None, rows: Sequence[Sequence[Any]]) -> list[
-        dict[str, object]]:
+def _as_dicts(name: str, description: Sequence[Sequence[Any]] | None,
+              rows: Sequence[Sequence[Any]]) -> list[dict[str, object]]:
     columns = [str(d[0]) for d in description or ()]
     if len(set(columns)) != len(columns) or "" in columns:
         raise ValueError(f"query {name!r}: every result column needs its own name (use AS): {columns}")
