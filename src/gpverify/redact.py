@@ -43,4 +43,6 @@ class Redactor:
     def longrepr(self, longrepr: Any) -> Any:
         if not self._forms or longrepr is None:
             return longrepr
+        if isinstance(longrepr, tuple) and len(longrepr) == 3:  # a skip: (path, line, reason)
+            return (longrepr[0], longrepr[1], self.text(str(longrepr[2])))
         return self.text(str(longrepr))

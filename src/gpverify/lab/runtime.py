@@ -14,7 +14,7 @@ import yaml
 
 from gpverify.lab import sql as labsql
 from gpverify.lab.host import LabHost, ReceivedCommand
-from gpverify.lab.models import LAB_DOMAIN, LAB_USER, FakeFarm, FakeHost
+from gpverify.lab.models import LAB_DOMAIN, LAB_USER, FakeFarm, FakeHost, add_clients
 from gpverify.lab.scenario import Scenario, apply_scenario, load_scenario
 from gpverify.lab.website import WebSiteServer
 from gpverify.lab.wsman import AuthConfig, WsmanServer
@@ -37,6 +37,7 @@ class RunningLab:
     servers: dict[str, WsmanServer] = field(default_factory=dict)
     hosts: dict[str, LabHost] = field(default_factory=dict)
     web: WebSiteServer | None = None
+    ca: Any = None  # the lab CA (CertificateAuthority) that issued the web site's and HTTPS hosts' certificates
 
     def commands(self, host: str) -> list[ReceivedCommand]:
         return list(self.hosts[host].received) if host in self.hosts else []
@@ -88,20 +89,37 @@ def _start_host(lab: RunningLab, host: FakeHost, password: str, latency: float, 
     wrong = host.fault == "bad-password"
     auth = AuthConfig(scheme="ntlm", username=LAB_USER, domain=LAB_DOMAIN,
                       password=f"{password}-not-this" if wrong else password, require_encryption=True)
-    server = WsmanServer(handler, auth, latency=latency, idle_timeout=idle, name=host.name)
+    tls = _tls_fault_context(host.fault, lab.ca)
+    server = WsmanServer(handler, auth, tls=tls, latency=latency, idle_timeout=idle, name=host.name)
     server.reset_during_receive = host.fault == "reset"
     server.start()
     lab.servers[host.name], lab.hosts[host.name] = server, handler
     entry["winrm"] = {"port": server.port}
     if host.fault == "unencrypted-refused":
-        entry["winrm"]["message_encryption"] = "never"
+        # The client refuses `never` over HTTP by itself; the explicit opt-out lets the request reach the
+        # host so that the host's refusal (AllowUnencrypted=false, HTTP 500) is what is tested.
+        entry["winrm"].update(message_encryption="never", allow_unencrypted=True)
+    if tls is not None:  # HTTPS listener whose certificate the client must reject; the CA bundle is the lab CA
+        entry["winrm"].update(scheme="https", ca_bundle=str(lab.workdir / "lab-ca.pem"))
     return entry
+
+
+def _tls_fault_context(fault: str | None, ca: Any) -> Any:
+    """Server TLS context for the tls-* faults: a lab-CA cert for another name, or a self-signed one."""
+    if fault not in ("tls-wrong-name", "tls-self-signed"):
+        return None
+    from gpverify.lab.wsman.tls import issue, make_self_signed, server_context
+
+    if fault == "tls-self-signed":
+        return server_context(*make_self_signed(["127.0.0.1", "localhost"]))
+    return server_context(*issue(ca, ["wrong-name.invalid"]))
 
 
 def _inventory(lab: RunningLab, entries: dict[str, list[dict[str, Any]]], ca_path: Path) -> dict[str, Any]:
     farm = lab.farm
     web = entries["web_server"][0]
-    web.update(url=f"https://localhost:{lab.web.port}" if lab.web else None, ca_bundle=str(ca_path))
+    # A site that is down still has its URL: a port nothing listens on, so connections are refused.
+    web.update(url=f"https://localhost:{lab.web.port if lab.web else _closed_port()}", ca_bundle=str(ca_path))
     inv: dict[str, Any] = {
         "farm": f"gpverify simulated lab ({farm.era} era, {farm.source.name} to {farm.target.name})",
         "profile": farm.target.name,
@@ -121,10 +139,16 @@ def _inventory(lab: RunningLab, entries: dict[str, list[dict[str, Any]]], ca_pat
     return inv
 
 
-def start_lab(spec: str | Scenario, workdir: Path, *, latency: float = 0.0, idle_timeout: float = 3600.0) -> RunningLab:
-    """Build the scenario's farm, start its servers on loopback and write reports-style inventory.yml."""
+def start_lab(spec: str | Scenario, workdir: Path, *, latency: float = 0.0, idle_timeout: float = 3600.0,
+              extra_clients: int = 0) -> RunningLab:
+    """Build the scenario's farm, start its servers on loopback and write reports-style inventory.yml.
+
+    `extra_clients` adds that many healthy client machines (gp-cl003, ...) after the scenario is applied,
+    each with its own WS-Man stand-in, for runs at fleet scale (bench/collect.py).
+    """
     scenario = load_scenario(spec) if isinstance(spec, str) else spec
     farm = apply_scenario(scenario)
+    add_clients(farm, extra_clients)
     workdir.mkdir(parents=True, exist_ok=True)
     lab = RunningLab(farm, scenario, workdir, workdir / "inventory.yml")
     password = lab_password()
@@ -132,6 +156,7 @@ def start_lab(spec: str | Scenario, workdir: Path, *, latency: float = 0.0, idle
     ca = make_ca()
     ca_path = workdir / "lab-ca.pem"
     ca_path.write_bytes(ca.cert_pem)
+    lab.ca = ca
     try:
         if not farm.web_site.down:
             lab.web = WebSiteServer(farm.web_site, ca)

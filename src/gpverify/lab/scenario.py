@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
@@ -25,7 +26,8 @@ class HostChange(_Strict):
     files: dict[str, str | None] = {}  # key -> file version, or null: file missing
     registry: dict[str, Any] = {}  # key -> value, or null: value missing
     products: dict[str, str | None] = {}  # key -> DisplayVersion, or null: not installed
-    certificates: dict[str, list[dict[str, Any]]] = {}  # store key -> replacement certificate list
+    certificates: dict[str, list[dict[str, Any]]] = {}  # store key -> replacement certificate list;
+    # each {subject, issuer, not_after (ISO date-time or days from now), chain_ok}
     fault: Literal[HOST_FAULTS] | None = None  # type: ignore[valid-type]
 
 
@@ -105,8 +107,20 @@ def _apply_host(farm: FakeFarm, name: str, change: HostChange) -> None:
         else:
             host.products[PRODUCT_NAMES[key]] = version
     for key, certs in change.certificates.items():
-        host.certificates[p[f"certificates.{key}"]] = [FakeCert(**c) for c in certs]
+        host.certificates[p[f"certificates.{key}"]] = [_cert(c) for c in certs]
     host.fault = change.fault or host.fault
+
+
+def _cert(fields: dict[str, Any]) -> FakeCert:
+    """A store certificate; not_after is an ISO date-time, or a number of days from now (negative: expired)."""
+    when = fields.get("not_after")
+    if isinstance(when, (int, float)):
+        when = datetime.now(UTC) + timedelta(days=when)
+    elif isinstance(when, str):
+        when = datetime.fromisoformat(when)
+    if isinstance(when, datetime) and when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return FakeCert(**{**fields, "not_after": when})
 
 
 def _apply_rows(rows: list[dict[str, Any]], change: RowChange) -> list[dict[str, Any]]:

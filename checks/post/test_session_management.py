@@ -1,0 +1,70 @@
+"""Verifying the services: every session host is listed in Session Management and allows new sessions.
+
+The Session Management snap-in of the Web Management Console shows what the web components configuration
+database holds; these checks read that database (profile sql.config_session_hosts_table).
+"""
+
+from __future__ import annotations
+
+from gpverify.catalogue import check
+from gpverify.facts.configdb import SessionHostEntry, short_name
+
+SECTION = "Verifying the services"
+LISTED = ("In the Session Management snap-in for the Web Management Console, all of the session host machines "
+          "should be listed.")
+
+
+def _listed(hosts: list[SessionHostEntry]) -> str:
+    return ", ".join(h.name for h in hosts) or "none"
+
+
+def _entry(hosts: list[SessionHostEntry], name: str) -> SessionHostEntry | None:
+    return next((h for h in hosts if h.short_name == short_name(name)), None)
+
+
+@check(
+    "GP-POST-003",
+    title=LISTED,
+    section=SECTION,
+    impact="critical",
+    remediation="Run the Web Components Configuration Wizard on this session host (pointing it at the new "
+    "configuration database) and start its Session Service, so that it registers with Session Central.",
+)
+def test_session_host_is_listed(session_host_name: str, session_management: list[SessionHostEntry]) -> None:
+    entry = _entry(session_management, session_host_name)
+    assert entry, (f"{session_host_name}: not listed in Session Management (configuration database session "
+                   f"hosts); expected it there, found: {_listed(session_management)}")
+
+
+@check(
+    "GP-POST-004",
+    title="Be sure that each machine is set to allow new web client sessions.",
+    section=SECTION,
+    impact="high",
+    remediation="In the Session Management snap-in of the Web Management Console, select the session host and "
+    "resume it (clear Suspended) so that it accepts new web client sessions.",
+)
+def test_session_host_allows_new_sessions(session_host_name: str,
+                                          session_management: list[SessionHostEntry]) -> None:
+    entry = _entry(session_management, session_host_name)
+    assert entry, (f"{session_host_name}: not listed in Session Management, so it cannot accept new web client "
+                   f"sessions (found: {_listed(session_management)})")
+    assert not entry.suspended, (f"{session_host_name}: Session Management shows {entry.name} as Suspended; "
+                                 "expected it to allow new web client sessions")
+
+
+@check(
+    "GP-POST-005",
+    title=LISTED + " (No machine is listed that is not a session host of this installation.)",
+    section=SECTION,
+    impact="medium",
+    remediation="Remove the retired machine from Session Management, or add it to the inventory's session_hosts "
+    "if it is part of the farm and must be upgraded and checked too.",
+)
+def test_no_unknown_session_host_is_listed(farm_session_hosts: list[str],
+                                           session_management: list[SessionHostEntry]) -> None:
+    known = {short_name(n) for n in farm_session_hosts}
+    extra = [h.name for h in session_management if h.short_name not in known]
+    assert not extra, (f"Session Management lists {', '.join(extra)}, which the inventory does not have as a "
+                       f"session host (inventory: {', '.join(farm_session_hosts)}); web client sessions can be "
+                       "routed to a machine nobody upgraded")

@@ -1,0 +1,207 @@
+"""Web facts: the web site's HTTPS endpoints probed from the machine running the checks.
+
+The site is the thing under test, so a refused connection or a certificate that does not verify is a fact
+(recorded in the answer), never an exception. Verification uses the inventory's CA bundle (web_server.ca_bundle)
+or the system store; it is never turned off for the answer a check judges. The certificate is read a second time
+without verification only to describe it (subject, names, expiry) when it does not verify, and the answer says
+whether it verified.
+"""
+
+from __future__ import annotations
+
+import socket
+import ssl
+import threading
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from urllib.parse import urljoin, urlsplit
+
+import requests
+from cryptography import x509
+from cryptography.x509.oid import NameOID
+
+TIMEOUT = 10.0
+
+
+@dataclass(frozen=True)
+class CertificateInfo:
+    """The certificate the site presents, and whether it verified against the CA bundle and the host name."""
+
+    host: str
+    port: int
+    verified: bool
+    tls_error: str | None  # why verification failed (chain, host name, expiry), or the connection error
+    subject: str = ""
+    names: tuple[str, ...] = ()  # subjectAltName DNS/IP entries (CN when there are none)
+    not_after: datetime | None = None
+
+    def days_left(self, now: datetime | None = None) -> int | None:
+        """Whole days until it expires, rounded (a certificate issued "for 5 days" shows 5, not 4)."""
+        if self.not_after is None:
+            return None
+        return round((self.not_after - (now or datetime.now(UTC))).total_seconds() / 86400)
+
+    def valid_for(self, days: int, now: datetime | None = None) -> bool:
+        """True when it is still valid `days` days from now."""
+        left = self.not_after - (now or datetime.now(UTC)) if self.not_after else None
+        return left is not None and left >= timedelta(days=days)
+
+    def as_evidence(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["not_after"] = self.not_after.isoformat() if self.not_after else None
+        data["days_left"] = self.days_left()
+        return data
+
+
+@dataclass(frozen=True)
+class HttpAnswer:
+    """One HTTPS GET: the status code (after redirects) or the TLS / connection error instead."""
+
+    url: str
+    status: int | None
+    final_url: str | None = None
+    tls_error: str | None = None
+    error: str | None = None  # connection error other than TLS (refused, unresolvable, timeout)
+
+    @property
+    def answers(self) -> bool:
+        """The page answered over HTTPS: 2xx/3xx, or 401 (IIS Windows authentication challenge)."""
+        ok_status = self.status is not None and (self.status < 400 or self.status == 401)
+        return ok_status and (self.final_url or self.url).lower().startswith("https://")
+
+    def problem(self) -> str:
+        if self.tls_error:
+            return f"TLS failed: {self.tls_error}"
+        if self.error:
+            return f"no connection: {self.error}"
+        return f"HTTP {self.status}" + (f" (redirected to {self.final_url})" if self.final_url != self.url else "")
+
+    def as_evidence(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def _describe(der: bytes) -> tuple[str, tuple[str, ...], datetime]:
+    cert = x509.load_der_x509_certificate(der)
+    try:
+        san = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+        names = tuple(str(n) for n in san.get_values_for_type(x509.DNSName)) + tuple(
+            str(ip) for ip in san.get_values_for_type(x509.IPAddress))
+    except x509.ExtensionNotFound:
+        names = tuple(str(a.value) for a in cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME))
+    return cert.subject.rfc4514_string(), names, cert.not_valid_after_utc
+
+
+def _tls_reason(exc: BaseException) -> str:
+    if isinstance(exc, ssl.SSLCertVerificationError):
+        return exc.verify_message or str(exc)
+    return f"{type(exc).__name__}: {exc}"
+
+
+@dataclass
+class WebProbe:
+    """Probes each URL once per run (cached, thread-safe); ca_bundle None means the system trust store."""
+
+    ca_bundle: str | None = None
+    timeout: float = TIMEOUT
+    _http: dict[str, HttpAnswer] = field(default_factory=dict)
+    _certs: dict[tuple[str, int], CertificateInfo] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def get(self, url: str) -> HttpAnswer:
+        with self._lock:
+            if url not in self._http:
+                self._http[url] = self._get(url)
+            return self._http[url]
+
+    def certificate(self, url: str) -> CertificateInfo:
+        parts = urlsplit(url)
+        key = (parts.hostname or "", parts.port or 443)
+        with self._lock:
+            if key not in self._certs:
+                self._certs[key] = self._certificate(*key)
+            return self._certs[key]
+
+    def _get(self, url: str) -> HttpAnswer:
+        verify: str | bool = self.ca_bundle or True
+        try:
+            with requests.get(url, verify=verify, timeout=self.timeout, stream=True) as resp:
+                return HttpAnswer(url, resp.status_code, resp.url)
+        except requests.exceptions.SSLError as exc:
+            return HttpAnswer(url, None, tls_error=_root_reason(exc))
+        except requests.exceptions.RequestException as exc:
+            return HttpAnswer(url, None, error=_root_reason(exc))
+
+    def _certificate(self, host: str, port: int) -> CertificateInfo:
+        context = ssl.create_default_context(cafile=self.ca_bundle)  # chain + host name checked
+        try:
+            der = self._handshake(context, host, port)
+            verified, reason = True, None
+        except ssl.SSLError as exc:
+            verified, reason = False, _tls_reason(exc)
+            # Read the certificate again, unverified, only to say what it is; `verified` stays False.
+            describe = ssl.create_default_context()
+            describe.check_hostname = False
+            describe.verify_mode = ssl.CERT_NONE
+            try:
+                der = self._handshake(describe, host, port)
+            except (OSError, ssl.SSLError):
+                return CertificateInfo(host, port, False, reason)
+        except OSError as exc:
+            return CertificateInfo(host, port, False, f"no connection: {exc.strerror or exc}")
+        subject, names, not_after = _describe(der)
+        return CertificateInfo(host, port, verified, reason, subject, names, not_after)
+
+    def _handshake(self, context: ssl.SSLContext, host: str, port: int) -> bytes:
+        with (socket.create_connection((host, port), timeout=self.timeout) as sock,
+              context.wrap_socket(sock, server_hostname=host) as tls):
+            der = tls.getpeercert(binary_form=True)
+        if not der:
+            raise ssl.SSLError("the server presented no certificate")
+        return der
+
+
+def _root_reason(exc: BaseException) -> str:
+    """The innermost cause, which says what actually went wrong (refused, certificate verify failed, ...)."""
+    seen: list[BaseException] = [exc]
+    while True:
+        nxt = seen[-1].__cause__ or seen[-1].__context__ or next(
+            (a for a in getattr(seen[-1], "args", ()) if isinstance(a, BaseException)), None)
+        reason = getattr(seen[-1], "reason", None)
+        if nxt is None and isinstance(reason, BaseException):
+            nxt = reason
+        if nxt is None or nxt in seen:
+            break
+        seen.append(nxt)
+    for e in reversed(seen):
+        if isinstance(e, ssl.SSLCertVerificationError):
+            return e.verify_message or str(e)
+    last = seen[-1]
+    return " ".join(str(last).split())[:300] or type(last).__name__
+
+
+def site_url(base: str, path: str) -> str:
+    """Base URL of the site plus a profile path: https://gp.contoso.com + /GP."""
+    return urljoin(base.rstrip("/") + "/", path.lstrip("/"))
+
+
+@dataclass
+class WebSiteView:
+    """What a check sees of the web site; every answer it reads is kept as evidence."""
+
+    base_url: str
+    probe: WebProbe
+    evidence: dict[str, Any]
+
+    def url(self, path: str) -> str:
+        return site_url(self.base_url, path)
+
+    def get(self, path: str) -> HttpAnswer:
+        answer = self.probe.get(self.url(path))
+        self.evidence[f"GET {answer.url}"] = answer.as_evidence()
+        return answer
+
+    def certificate(self) -> CertificateInfo:
+        cert = self.probe.certificate(self.base_url)
+        self.evidence[f"certificate of {cert.host}:{cert.port}"] = cert.as_evidence()
+        return cert

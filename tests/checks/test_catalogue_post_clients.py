@@ -1,0 +1,90 @@
+"""checks/post and checks/clients on the lab: pass when healthy (both eras), each scenario fails exactly the
+checks it `proves` with messages naming the culprit, and checks that do not apply are skipped with a reason."""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from collections.abc import Callable
+
+import pytest
+
+from conftest import CHECKS, CheckRun
+from gpverify.lab.scenario import load_scenario
+
+Run = Callable[..., CheckRun]
+POST_IDS = {f"GP-POST-00{i}" for i in range(1, 10)}
+CLIENT_IDS = {"GP-CLI-001", "GP-CLI-002"}
+
+
+def outcomes_by_check(run: CheckRun) -> dict[str, dict[str, str]]:
+    """check ID -> {test id: passed | failed | error | skipped}, read from the JUnit report."""
+    found: dict[str, dict[str, str]] = {}
+    for case in ET.fromstring(run.junit).iter("testcase"):
+        props = {p.get("name"): p.get("value") for p in case.iter("property")}
+        outcome = next((tag for tag in ("failure", "error", "skipped") if case.find(tag) is not None), "passed")
+        found.setdefault(props.get("check_id", "?"), {})[case.get("name", "")] = outcome
+    return found
+
+
+def ids_with(run: CheckRun, outcome: str) -> set[str]:
+    return {cid for cid, tests in outcomes_by_check(run).items() if outcome in tests.values()}
+
+
+def test_silverlight_lab_passes_post_and_client_checks(run_checks: Run) -> None:
+    run = run_checks("post", str(CHECKS / "clients"), "--lab", "silverlight")
+    assert run.ret == 0, run.text
+    checks = outcomes_by_check(run)
+    assert set(checks) == POST_IDS | CLIENT_IDS, run.text
+    assert all(o == "passed" for tests in checks.values() for o in tests.values()), checks
+
+
+def test_html_lab_passes_post_checks_and_skips_client_trust_checks_with_the_reason(run_checks: Run) -> None:
+    run = run_checks("post", str(CHECKS / "clients"), "--lab", "healthy")
+    assert run.ret == 0, run.text
+    checks = outcomes_by_check(run)
+    assert set(checks) == POST_IDS | CLIENT_IDS, run.text
+    assert all(o == "passed" for cid in POST_IDS for o in checks[cid].values()), checks
+    skipped = run.with_outcome("skipped")
+    assert len(skipped) == 4 and {o for cid in CLIENT_IDS for o in checks[cid].values()} == {"skipped"}, checks
+    for test in skipped:  # 2 checks x 2 clients
+        assert "HTML web client (GP 2016 and later)" in run.messages[test]
+        assert "no Silverlight elevated trust" in run.messages[test]
+
+
+def test_gp_service_check_is_skipped_without_the_service_based_architecture(run_checks: Run) -> None:
+    run = run_checks("post", "--lab", "post-no-sba")
+    assert run.ret == 0, run.text
+    assert run.with_outcome("skipped") == ["test_gp_service_is_running"]
+    assert "Service Based Architecture is not installed" in run.messages["test_gp_service_is_running"]
+
+
+# scenario -> (phase, text every failure message holds (the culprit), texts the messages hold together)
+SCENARIOS: dict[str, tuple[str, str, list[str]]] = {
+    "post-host-suspended": ("post", "gp-sh02", ["Suspended"]),
+    "post-host-not-listed": ("post", "gp-sh02", ["not listed in Session Management", "gp-sh01"]),
+    "post-extra-host-listed": ("post", "gp-sh09", ["inventory does not have"]),
+    "post-cert-expiring": ("post", "https://localhost:", ["5 days left", "at least 30 days", "CN=localhost"]),
+    "post-cert-wrong-name": ("post", "https://localhost:", ["Hostname mismatch", "gp.wrong.example"]),
+    "post-console-missing": ("post", "/WebManagementConsole", ["HTTP 404"]),
+    "post-site-down": ("post", "https://localhost:", ["Connection refused"]),
+    "post-gp-service-stopped": ("post", "gp-web01", ["Stopped", "expected Running"]),
+    "clients-trust-missing": ("clients", "gp-cl01", ["(64-bit view) is 0", "(32-bit view) is value missing"]),
+    "clients-cert-missing": ("clients", "LocalMachine\\TrustedPublisher", ["gp-cl02", "empty store", "gp-cl01",
+                                                                          "chain NOT trusted"]),
+    "clients-cert-expired": ("clients", "gp-cl02", ["EXPIRED"]),
+}
+
+
+@pytest.mark.parametrize("scenario", sorted(SCENARIOS))
+def test_scenario_fails_exactly_what_it_proves(run_checks: Run, scenario: str) -> None:
+    phase, culprit, texts = SCENARIOS[scenario]
+    run = run_checks(phase, "--lab", scenario)
+    assert ids_with(run, "failure") == set(load_scenario(scenario).proves), run.text
+    assert not run.with_outcome("error"), run.text
+    failed = run.with_outcome("failed")
+    messages = [run.messages[t] for t in failed]
+    assert all(culprit in m for m in messages), messages
+    joined = "\n".join(messages)
+    for text in texts:
+        assert text in joined, (text, joined)
+    assert "Traceback" not in joined

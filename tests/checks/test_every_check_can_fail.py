@@ -1,0 +1,36 @@
+"""Proof that every check can fail: each check ID has a lab scenario made to fail it, and every scenario's
+`proves` names checks that exist. (Whether the scenario really fails the check is tested per phase.)"""
+
+from __future__ import annotations
+
+import pytest
+
+from conftest import CHECKS
+from gpverify.catalogue import CheckInfo
+from gpverify.catalogue_cli import collect_catalogue, proving_scenarios
+from gpverify.lab.scenario import load_scenario, scenario_names
+
+
+@pytest.fixture(scope="module")
+def catalogue() -> list[CheckInfo]:
+    checks = collect_catalogue(CHECKS)
+    assert checks, f"no checks collected under {CHECKS}"
+    return checks
+
+
+def test_every_check_has_a_scenario_that_fails_it(catalogue: list[CheckInfo]) -> None:
+    proof = proving_scenarios()
+    missing = [f"{c.id} ({c.title[:60]})" for c in catalogue if not proof.get(c.id)]
+    assert not missing, "checks no lab scenario `proves` can fail:\n  " + "\n  ".join(missing)
+
+
+def test_every_scenario_proves_existing_checks(catalogue: list[CheckInfo]) -> None:
+    known = {c.id for c in catalogue}
+    unknown = {name: sorted(set(load_scenario(name).proves) - known) for name in scenario_names()}
+    unknown = {name: ids for name, ids in unknown.items() if ids}
+    assert not unknown, f"scenarios prove check IDs that no check carries: {unknown}"
+
+
+def test_every_check_has_its_metadata(catalogue: list[CheckInfo]) -> None:
+    incomplete = [c.id for c in catalogue if not (c.title and c.section and c.impact and c.remediation)]
+    assert not incomplete, f"checks without title, section, impact or remediation: {incomplete}"
