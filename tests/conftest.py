@@ -44,7 +44,7 @@ def run_checks(pytester: pytest.Pytester, tmp_path: Path) -> Callable[..., Check
         junit = tmp_path / f"junit-{phase}.xml"
         target = CHECKS / phase if phase else CHECKS
         result = pytester.runpytest_inprocess(str(target), "-p", "no:cacheprovider", f"--junitxml={junit}",
-                                              "-W", "ignore::DeprecationWarning", *args)
+                                              "-W", "ignore::DeprecationWarning", "-p", "no:hypothesispytest", *args)
         return CheckRun(result, junit)
 
     return run

@@ -1,0 +1,126 @@
+"""Updating session host machines: each session host's half of the upgrade (use --host NAME to roll one)."""
+
+from __future__ import annotations
+
+import pytest
+
+from gpverify.catalogue import check
+from gpverify.facts.view import HostView
+from gpverify.facts.windows import same_build
+from gpverify.farm import Farm
+
+SECTION = "Updating session host machines"
+
+
+def _product_problem(host: HostView, key: str, label: str, target: str) -> str | None:
+    products = host.products(key)
+    if not products:
+        return f"{host.name}: {label} is not installed (profile products.{key}), expected {target}"
+    old = [p for p in products if not same_build(p.version, target)]
+    if old:
+        return f"{host.name}: " + ", ".join(f"{p.name} {p.version or '(no version)'}" for p in old) + \
+            f", expected {target}"
+    return None
+
+
+def _service_problem(host: HostView, key: str, label: str) -> str | None:
+    service = host.service(key)
+    if service is None:
+        return f"{host.name}: no {label} is installed (profile services.{key})"
+    if not service.is_running:
+        return f"{host.name}: {service.display_name} is {service.status}, expected Running"
+    return None
+
+
+@check(
+    "GP-HOST-001",
+    title="If you haven't already done so, perform the update for the Microsoft Dynamics GP desktop client "
+    "components.",
+    section=SECTION,
+    impact="critical",
+    remediation="Update the desktop client on this session host to the target release and log in once with it "
+    "before upgrading its web components (S1, S51).",
+)
+def test_desktop_client_at_target(session_host: HostView, farm: Farm) -> None:
+    target = farm.profile.version
+    exe = session_host.file("dynamics_exe")
+    assert exe is not None and exe.exists, (
+        f"{session_host.name}: Dynamics.exe not found ({exe.path if exe else 'profile files.dynamics_exe'})")
+    assert same_build(exe.version, target), (
+        f"{session_host.name}: Dynamics.exe version {exe.version or 'unknown'}, expected {target}")
+
+
+@check(
+    "GP-HOST-002",
+    title="Click Web Components and then click Install. Select to upgrade your existing web client installation.",
+    section=SECTION,
+    impact="critical",
+    remediation="On this session host, run Setup.exe from the installation media, choose Web Components > "
+    "Install and upgrade the existing web client installation (S1).",
+)
+def test_host_web_components_at_target(session_host: HostView, farm: Farm) -> None:
+    problem = _product_problem(session_host, "web_components", "Web Components", farm.profile.version)
+    assert problem is None, problem
+
+
+@check(
+    "GP-HOST-003",
+    title="When asked for the web components database, provide the new database name selected when upgrading "
+    "the web server.",
+    section=SECTION,
+    impact="critical",
+    remediation="Run the Dynamics GP Web Components Configuration Wizard on this session host again and give it "
+    "the configuration database created on the web server (S1).",
+)
+def test_host_points_at_new_configuration_database(session_host: HostView, farm: Farm) -> None:
+    expected = farm.inventory.sql.config_database
+    setting = session_host.registry("web_components_config_db")
+    assert setting is not None and setting.exists, (
+        f"{session_host.name}: no configuration database is set (profile registry.web_components_config_db), "
+        f"expected {expected}")
+    found = str(setting.value or "").strip()
+    assert found.lower() == expected.lower(), (
+        f"{session_host.name}: Web Components use configuration database {found!r}, expected {expected!r}")
+
+
+@check(
+    "GP-HOST-004",
+    title="On each session host machine, verify that the Session Service is running.",
+    section=SECTION,
+    impact="critical",
+    remediation="Start the Session Service on this session host; if it does not start, run the Dynamics GP Web "
+    "Components Configuration Wizard again (S1, S9).",
+)
+def test_host_session_service_running(session_host: HostView) -> None:
+    problem = _service_problem(session_host, "session_service", "Session Service")
+    assert problem is None, problem
+
+
+@check(
+    "GP-HOST-005",
+    title="You can also select to add the service based architecture components to the installation "
+    "(Dex Service Control is running).",
+    section=SECTION,
+    impact="high",
+    remediation="Start Dex Service Control on this session host; the Service Based Architecture needs it "
+    "(S2, S14).",
+)
+def test_host_dex_service_control_running(session_host: HostView, farm: Farm) -> None:
+    if not farm.inventory.service_based_architecture:
+        pytest.skip("the Service Based Architecture is not installed (inventory service_based_architecture: "
+                    "false), so Dex Service Control is not needed")
+    problem = _service_problem(session_host, "dex_service_control", "Dex Service Control")
+    assert problem is None, problem
+
+
+@check(
+    "GP-HOST-006",
+    title="Start the installer for the updated help content.",
+    section=SECTION,
+    impact="medium",
+    remediation="Run the web client help installer (profile help_installer, e.g. "
+    "Microsoft_DynamicsGP18_GPWebClientHelp.msi) on this session host (S1).",
+)
+def test_host_web_client_help_installed(session_host: HostView, farm: Farm) -> None:
+    problem = _product_problem(session_host, "web_client_help", "the web client help", farm.profile.version)
+    assert problem is None, problem

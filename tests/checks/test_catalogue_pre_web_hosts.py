@@ -1,0 +1,141 @@
+"""checks/pre, checks/web and checks/hosts on the lab: every check passes on the healthy lab of its upgrade state,
+each scenario fails exactly the checks it `proves` with a message naming the culprit, and checks that do not apply
+are skipped with a reason."""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+import gpverify.lab.runtime  # noqa: F401  (imported once here, so that in-process runs do not re-import it)
+from conftest import CheckRun
+from gpverify.lab.scenario import load_scenario, scenario_names
+
+Run = Callable[..., CheckRun]
+# Plugins these runs do not need: pytester's in-process runs re-import and assertion-rewrite hypothesis (~100
+# modules) every time, most of each run's cost.
+LEAN = ("-p", "no:hypothesispytest")
+PRE_IDS = {f"GP-PRE-{i:03d}" for i in range(1, 13)}
+WEB_IDS = {f"GP-WEB-{i:03d}" for i in range(1, 6)}
+HOST_IDS = {f"GP-HOST-{i:03d}" for i in range(1, 7)}
+PHASE_OF = {"PRE": "pre", "WEB": "web", "HOST": "hosts"}
+LAB_PLACES = ("gp-web01", "gp-ten01", "gp-sh01", "gp-sh02", "DYNAMICS", "TWO", "CONTO", "GPCONFIGURATION")
+MINE = (PRE_IDS - {"GP-PRE-008"}) | WEB_IDS | HOST_IDS
+
+# What each scenario's failure messages must name: the host, database or object at fault, and what was found.
+CULPRITS: dict[str, list[str]] = {
+    "pre-system-db-not-upgraded": ["DYNAMICS", "db_status 3", "18.4.1361"],
+    "pre-company-db-not-upgraded": ["CONTO", "12.0.1745", "expected 14.0.725"],
+    "pre-company-version-mismatch": ["CONTO", "DU000020", "18.3.1200", "expected 18.4.1361"],
+    "pre-table-conversion-failed": ["TWO", "GL00100", "status 3", "2627", "PRIMARY KEY"],
+    "pre-desktop-client-old": ["gp-sh02", "Dynamics.exe", "18.3.1200", "expected 18.4.1361"],
+    "pre-odbc-dsn-missing": ["gp-sh01", "ODBC data source 'Dynamics GP'", "32-bit"],
+    "pre-dex-ini-missing": ["gp-sh02", "Dex.ini"],
+    "pre-no-working-desktop-client": ["gp-sh01", "gp-sh02"],
+    "pre-web-client-session-active": ["GPCONFIGURATION", "gp-sh01", "lessonuser2"],
+    "pre-tenant-services-old": ["gp-ten01", "Tenant Services 18.3.1200", "expected 18.4.1361"],
+    "pre-tenant-service-stopped": ["gp-ten01", "Tenant Management", "Stopped"],
+    "web-components-not-upgraded": ["gp-web01", "Web Components 18.3.1200", "expected 18.4.1361"],
+    "web-session-central-not-running": ["gp-web01", "Session Central", "Stopped"],
+    "web-config-db-missing": ["GPCONFIGURATION", "does not exist"],
+    "web-config-db-not-migrated": ["GPCONFIGURATION", "no session host"],
+    "web-client-help-missing": ["gp-web01", "web client help", "not installed"],
+    "host-desktop-client-old": ["gp-sh02", "Dynamics.exe", "18.3.1200", "expected 18.4.1361"],
+    "host-web-components-old": ["gp-sh02", "Web Components 18.3.1200", "expected 18.4.1361"],
+    "host-old-config-database": ["gp-sh01", "GPSessionCentral", "GPCONFIGURATION"],
+    "host-session-service-stopped": ["gp-sh01", "Session Service", "Stopped"],
+    "host-dex-service-control-stopped": ["gp-sh02", "Dex Service Control", "Stopped"],
+    "host-web-client-help-missing": ["gp-sh01", "web client help", "not installed"],
+}
+
+
+def scenarios_for_my_checks() -> list[str]:
+    return [n for n in scenario_names() if set(load_scenario(n).proves) & MINE]
+
+
+def results(run: CheckRun) -> list[tuple[str, str, str, str]]:
+    """(check ID, test name, passed | failure | error | skipped, message) per test, from the JUnit report."""
+    found = []
+    for case in ET.fromstring(run.junit).iter("testcase"):
+        props = {p.get("name"): p.get("value") for p in case.iter("property")}
+        tag = next((t for t in ("failure", "error", "skipped") if case.find(t) is not None), None)
+        node = case.find(tag) if tag else None
+        message = "" if node is None else f"{node.get('message', '')}\n{node.text or ''}"
+        found.append((props.get("check_id", "?"), case.get("name", ""), tag or "passed", message))
+    return found
+
+
+def ids_with(run: CheckRun, outcome: str) -> set[str]:
+    return {cid for cid, _, o, _ in results(run) if o == outcome}
+
+
+@pytest.mark.parametrize(("phase", "scenario", "ids"), [
+    ("pre", "before-upgrade", PRE_IDS),  # pre also passes on healthy; silverlight-before-upgrade is tested below
+    ("web", "healthy", WEB_IDS),
+    ("hosts", "healthy", HOST_IDS),
+])
+def test_healthy_lab_passes_every_check(run_checks: Run, phase: str, scenario: str, ids: set[str]) -> None:
+    run = run_checks(phase, "--lab", scenario, *LEAN)
+    assert run.ret == 0, run.text
+    assert {cid for cid, *_ in results(run)} == ids, run.text
+    assert {o for _, _, o, _ in results(run)} == {"passed"}, run.text
+
+
+def test_silverlight_farm_before_upgrade_skips_config_sessions_until_the_database_exists(run_checks: Run) -> None:
+    run = run_checks("pre", "--lab", "silverlight-before-upgrade", *LEAN)
+    assert run.ret == 0, run.text
+    skipped = [(cid, msg) for cid, _, o, msg in results(run) if o == "skipped"]
+    assert [cid for cid, _ in skipped] == ["GP-PRE-009"], run.text
+    assert "GPCONFIGURATION does not exist yet" in skipped[0][1]
+    assert "web server upgrade creates it" in skipped[0][1]
+
+
+def test_unreachable_sql_server_is_not_a_skip(run_checks: Run, tmp_path: Path) -> None:
+    overlay = tmp_path / "sql-down.yml"
+    overlay.write_text("description: SQL Server down before a Silverlight-era upgrade.\n"
+                       "era: silverlight\nbase: before-upgrade\nsql_fault: unreachable\n")
+    run = run_checks("pre", "--lab", str(overlay), "-k", "web_client_sessions", *LEAN)
+    # A SqlUnavailable raised by the check itself is reported (by the plugin) as "could not read the facts".
+    assert run.outcomes == {"test_no_web_client_sessions": "failed"}, run.text
+    assert "could not read the facts" in run.messages["test_no_web_client_sessions"]
+    assert "cannot reach SQL Server" in run.messages["test_no_web_client_sessions"]
+
+
+def test_dex_service_control_is_skipped_without_the_service_based_architecture(run_checks: Run) -> None:
+    run = run_checks("hosts", "--lab", "host-without-sba", *LEAN)
+    assert run.ret == 0, run.text
+    skipped = [(cid, name, msg) for cid, name, o, msg in results(run) if o == "skipped"]
+    assert {cid for cid, _, _ in skipped} == {"GP-HOST-005"} and len(skipped) == 2, run.text  # one per host
+    assert all("Service Based Architecture is not installed" in msg for *_, msg in skipped)
+
+
+def test_host_option_runs_only_that_session_host(run_checks: Run) -> None:
+    run = run_checks("hosts", "--lab", "healthy", "--host", "gp-sh01", *LEAN)
+    assert run.ret == 0, run.text
+    names = [name for _, name, _, _ in results(run)]
+    assert len(names) == len(HOST_IDS) and all(n.endswith("[gp-sh01]") for n in names), names
+
+
+def test_every_check_has_a_scenario_that_makes_it_fail() -> None:
+    proven = {cid for n in scenarios_for_my_checks() for cid in load_scenario(n).proves}
+    assert MINE <= proven, sorted(MINE - proven)
+    assert set(scenarios_for_my_checks()) == set(CULPRITS), "name the culprit of every scenario in CULPRITS"
+
+
+@pytest.mark.parametrize("scenario", sorted(CULPRITS))
+def test_scenario_fails_exactly_the_checks_it_proves(run_checks: Run, scenario: str) -> None:
+    proves = set(load_scenario(scenario).proves)
+    phases = {PHASE_OF[cid.split("-")[1]] for cid in proves}
+    assert len(phases) == 1, f"{scenario} proves checks of several phases: {sorted(proves)}"
+    run = run_checks(phases.pop(), "--lab", scenario, *LEAN)
+    assert ids_with(run, "failure") == proves, run.text
+    assert not ids_with(run, "error"), run.text
+    messages = "\n".join(msg for cid, _, o, msg in results(run) if o == "failure")
+    missing = [word for word in CULPRITS[scenario] if word not in messages]
+    assert not missing, f"the failure messages do not name {missing}:\n{messages}"
+    for cid, name, outcome, msg in results(run):
+        if outcome == "failure":
+            assert any(place in msg for place in LAB_PLACES), f"{cid} {name} names no host or database: {msg}"
