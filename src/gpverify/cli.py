@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import signal
 import sys
@@ -35,14 +36,15 @@ def cmd_lab(ns: argparse.Namespace) -> int:
     workdir = Path(ns.dir)
     shutil.rmtree(workdir, ignore_errors=True)
     lab = start_lab(ns.scenario, workdir, idle_timeout=ns.idle_timeout)
+    # The lab's password is made up per start; hand it over in a private file, never on the screen.
+    env_file = workdir / "lab.env"
+    env_file.touch(mode=0o600)
+    env_file.write_text(f"export {LAB_PASSWORD_ENV}='{os.environ[LAB_PASSWORD_ENV]}'\n")
     print(f"Lab running (scenario {lab.scenario.name}); inventory: {lab.inventory_path}")
-    print(f"In another shell:  export {LAB_PASSWORD_ENV}='<the password printed by --show-password>'")
-    print(f"                   pytest checks/pre --inventory {lab.inventory_path}")
-    if ns.show_password:
-        import os
-
-        print(f"{LAB_PASSWORD_ENV}={os.environ[LAB_PASSWORD_ENV]}  (lab-only password)")
-    print(f"It stops by itself after {ns.idle_timeout:g} s without requests, or on Ctrl-C.")
+    print("In another shell:")
+    print(f"  . {env_file}")
+    print(f"  pytest checks/pre --inventory {lab.inventory_path}")
+    print(f"It stops by itself after {ns.idle_timeout:g} s, or on Ctrl-C.", flush=True)
     done = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: done.set())
     try:
@@ -54,20 +56,10 @@ def cmd_lab(ns: argparse.Namespace) -> int:
 
 
 def cmd_demo(ns: argparse.Namespace) -> int:
-    """Run the phases on the lab and leave HTML reports in reports/."""
-    reports = Path(ns.reports)
-    reports.mkdir(exist_ok=True)
-    checks = checks_dir()
-    runs = [("pre", "before-upgrade"), ("post", "healthy")]
-    worst = 0
-    for phase, scenario in runs:
-        html = reports / f"{phase}.html"
-        print(f"\n=== checks/{phase} on the lab ({scenario}) -> {html}")
-        code = run_pytest([str(checks / phase), "--lab", scenario, f"--html={html}", "--self-contained-html", "-q",
-                           "-p", "no:cacheprovider"])
-        worst = max(worst, code)
-    print(f"\nReports: {', '.join(str(reports / f'{p}.html') for p, _ in runs)}")
-    return worst
+    """The whole upgrade on the lab, non-interactive: from before-upgrade to upgraded, every gate a report."""
+    from gpverify.runner.cli import run_demo
+
+    return run_demo(Path(ns.reports), ns.scenario)
 
 
 def cmd_checks(ns: argparse.Namespace) -> int:
@@ -95,10 +87,10 @@ def parser() -> argparse.ArgumentParser:
     lab.add_argument("--scenario", default="healthy", help="scenario name or overlay file (default healthy)")
     lab.add_argument("--dir", default="reports/lab", help="where the lab writes its inventory and databases")
     lab.add_argument("--idle-timeout", type=float, default=1800.0, help="stop after this many idle seconds")
-    lab.add_argument("--show-password", action="store_true", help="print the lab's (lab-only) WinRM password")
     lab.set_defaults(func=cmd_lab)
-    demo = sub.add_parser("demo", help="run the checks on the built-in lab and write HTML reports")
+    demo = sub.add_parser("demo", help="run the whole upgrade on the built-in lab and write HTML reports")
     demo.add_argument("--reports", default="reports")
+    demo.add_argument("--scenario", default="before-upgrade", help="lab scenario to upgrade (default before-upgrade)")
     demo.set_defaults(func=cmd_demo)
     checks = sub.add_parser("checks", help="print the check catalogue")
     checks.add_argument("--format", choices=["table", "markdown", "json"], default="table")
