@@ -10,7 +10,7 @@ import time
 from dataclasses import dataclass, field
 
 from gpverify.facts.windows import BOOTSTRAP, COLLECTOR_SCRIPT, STDIN_SEPARATOR
-from gpverify.lab import collector
+from gpverify.lab import collector, upgrade
 from gpverify.lab.models import FakeHost
 from gpverify.lab.wsman import CommandOutput, OperationTimedOut
 
@@ -43,7 +43,10 @@ class LabHost:
         if script != BOOTSTRAP:
             with self._lock:
                 self.received.append(ReceivedCommand("other", command_line, script))
-            return CommandOutput(stderr=b"The lab does not emulate this command.", exit_code=1)
+            # The upgrade's install commands, when a runner attached the upgrade emulation (lab/upgrade.py).
+            answer = upgrade.answer(self.host, command_line, script)
+            return answer if answer is not None else CommandOutput(stderr=b"The lab does not emulate this command.",
+                                                                   exit_code=1)
         with self._lock:
             self.received.append(ReceivedCommand("collector", command_line, script))
         return self._collect(stdin)

@@ -1,9 +1,197 @@
-"""Placeholder: subcommands registered by this module."""
+"""`gpverify upgrade`: run the upgrade plan phase by phase, gate by gate, resumable from reports/<run-id>/."""
 
 from __future__ import annotations
 
 import argparse
+import fcntl
+import shutil
+import sys
+from pathlib import Path
+from typing import Any
+
+from gpverify.errors import ConfigError, GpVerifyError
+from gpverify.inventory import host_specs, load_inventory
+from gpverify.runner.engine import Context, Runner
+from gpverify.runner.plan import FarmShape, Plan, builtin_plan, load_plan
+from gpverify.runner.state import RunState
+from gpverify.runner.summary import write_summary
+
+INTERRUPTED = 130
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    """Add this module's subcommands."""
+    """Add `gpverify upgrade`."""
+    p = sub.add_parser("upgrade", help="run the upgrade: steps between check gates, resumable",
+                       description=__doc__)
+    p.add_argument("--inventory", help="inventory YAML of the farm (not needed with --lab or --resume)")
+    p.add_argument("--plan", help="plan YAML (default: the built-in plan for the inventory, in the guide's order)")
+    p.add_argument("--resume", nargs="?", const="", default=None, metavar="RUN-ID",
+                   help="continue a stopped run (default: the latest) after its last completed step")
+    p.add_argument("--redo", action="append", default=[], metavar="STEP",
+                   help="with --resume: run this completed step or gate again (repeatable)")
+    p.add_argument("--dry-run", action="store_true", help="print the plan and touch nothing")
+    p.add_argument("--yes", action="store_true", help="confirm manual steps without asking (you did them)")
+    p.add_argument("--lab", nargs="?", const="before-upgrade", default=None, metavar="SCENARIO",
+                   help="upgrade a simulated lab started in the run folder (default scenario before-upgrade)")
+    p.add_argument("--lab-clear-faults", action="store_true",
+                   help="with --resume on a lab run: repair what the scenario broke, as an operator would")
+    p.add_argument("--reports", default="reports", help="where run folders are written (default reports)")
+    p.add_argument("--checks", help="checks folder (default: checks/ here, else the repository's)")
+    p.set_defaults(func=cmd_upgrade)
+
+
+def _checks(ns: argparse.Namespace) -> Path:
+    from gpverify.cli import checks_dir
+
+    return Path(ns.checks or checks_dir()).resolve()
+
+
+def _shape(ns: argparse.Namespace) -> tuple[FarmShape, str, str]:
+    """The farm's hosts and era, its configuration database name, and the inventory path (or lab)."""
+    if ns.lab:
+        from gpverify.lab.scenario import apply_scenario, load_scenario
+
+        farm = apply_scenario(load_scenario(ns.lab))
+        shape = FarmShape({h.name: h.role for h in farm.hosts.values()}, farm.target["era"],
+                          farm.target["help_installer"])
+        return shape, farm.config_database, "(lab)"
+    if not ns.inventory:
+        raise ConfigError("gpverify upgrade", "--inventory", "an inventory file (or --lab, or --resume)")
+    from gpverify.profiles import load_profile
+
+    inv = load_inventory(ns.inventory)
+    profile = load_profile(inv.profile, inv.overrides, origin=ns.inventory)
+    shape = FarmShape({s.name: s.role for s in host_specs(inv)}, str(profile["era"]), str(profile["help_installer"]))
+    return shape, inv.sql.config_database, ns.inventory
+
+
+def print_plan(plan: Plan, inventory: str, state: RunState | None = None, out: Any = sys.stdout) -> None:
+    for n, item in enumerate(plan.items(), 1):
+        status = f" [{state.item(item.id)['status']}]" if state else ""
+        if item.step is None:
+            limit = f" --host {item.phase.host}" if item.phase.host else ""
+            print(f"{n:3}. {item.id}{status}: gate, pytest checks/{item.phase.phase} --inventory {inventory}{limit}",
+                  file=out)
+            continue
+        s = item.step
+        where = f" on {s.host}" if s.host else ""
+        print(f"{n:3}. {s.id}{status}: {s.kind}{where}: {s.title}", file=out)
+        if s.command:
+            print(f"       command: {' '.join([s.command, *s.args])}", file=out)
+        for line in s.instructions:
+            print(f"       - {line}", file=out)
+
+
+def cmd_upgrade(ns: argparse.Namespace) -> int:
+    reports = Path(ns.reports)
+    if ns.resume is None:
+        if ns.redo or ns.lab_clear_faults:
+            raise ConfigError("gpverify upgrade", "--redo/--lab-clear-faults", "--resume (they change a stopped run)")
+        shape, config_db, inventory = _shape(ns)
+        plan = load_plan(ns.plan, shape) if ns.plan else builtin_plan(shape, lab=bool(ns.lab), config_db=config_db)
+        if ns.dry_run:
+            print(f"Plan ({ns.plan or 'built-in'}) for {inventory}" + (f", lab scenario {ns.lab}" if ns.lab else ""))
+            print_plan(plan, inventory)
+            return 0
+        state = RunState.create(reports, inventory=inventory, plan_source=ns.plan or "built-in",
+                                plan=plan.model_dump(mode="json"), lab={"scenario": ns.lab} if ns.lab else None)
+        print(f"Run {state.run_id}: state in {state.folder / 'state.json'}")
+    else:
+        given = [f for f, v in (("--plan", ns.plan), ("--lab", ns.lab), ("--inventory", ns.inventory)) if v]
+        if given:
+            raise ConfigError("gpverify upgrade --resume", given[0],
+                              "none (a resumed run keeps the plan, inventory and lab it started with)")
+        state = RunState.load(reports, ns.resume or None)
+        plan = Plan.model_validate(state.data["plan"])
+        ids = {i.id for i in plan.items()}
+        for item_id in ns.redo:
+            if item_id not in ids:
+                raise ConfigError("--redo", item_id, f"a step or gate of run {state.run_id} ({', '.join(ids)})")
+        if ns.lab_clear_faults and not state.data.get("lab"):
+            raise ConfigError("--lab-clear-faults", state.run_id, "a run started with --lab")
+        if ns.dry_run:
+            print(f"Run {state.run_id} ({state.data['status']}); would continue with the items not done:")
+            print_plan(plan, state.data["inventory"], state)
+            return 0
+        if state.data["status"] == "complete" and not ns.redo:
+            print(f"Run {state.run_id} is already complete; nothing to do (see {state.folder / 'summary.txt'}).")
+            return 0
+        print(f"Resuming run {state.run_id} ({state.folder})")
+    return _execute(ns, plan, state)
+
+
+def _lock(state: RunState) -> Any:
+    """One runner per run folder; the kernel drops the lock when the holder dies, even by SIGKILL."""
+    handle = open(state.folder / ".lock", "w")  # noqa: SIM115 (held until the process ends)
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        raise ConfigError(str(state.folder), "(run)", "a run no other gpverify upgrade is running "
+                          "(another process holds it; wait for it to stop)") from None
+    return handle
+
+
+def _execute(ns: argparse.Namespace, plan: Plan, state: RunState) -> int:
+    lab = emulator = None
+    lock = _lock(state)
+    try:
+        for item_id in ns.redo:
+            state.mark(item_id, "pending", redo=True)
+        if state.data.get("lab"):
+            lab, emulator = _start_lab(state, clear=ns.lab_clear_faults)
+        inventory = Path(state.data["inventory"])
+        farm = None
+        if any(s.kind == "remote" for p in plan.phases for s in p.steps):
+            from gpverify.farm import open_farm
+
+            farm = open_farm(inventory)
+        state.set(status="running", message=None)
+        ctx = Context(plan, state, inventory, _checks(ns), farm=farm, lab=emulator, yes=ns.yes)
+        code = Runner(ctx).run()
+    except KeyboardInterrupt:
+        state.set(status="interrupted", message="interrupted (Ctrl-C); resume with --resume " + state.run_id)
+        code = INTERRUPTED
+    except GpVerifyError as exc:  # e.g. a password variable not set: nothing ran; fix it and --resume
+        state.set(status="stopped", message=str(exc))
+        raise
+    finally:
+        lock.close()
+        if lab is not None:
+            from gpverify.lab.upgrade import detach
+
+            lab.stop()
+            detach(lab.farm)
+    write_summary(plan, state)
+    print(f"\nRun {state.run_id}: {state.data['status']}. Summary: {state.folder / 'summary.html'} "
+          f"and {state.folder / 'summary.txt'}")
+    return code
+
+
+def _start_lab(state: RunState, *, clear: bool) -> tuple[Any, Any]:
+    """Start the run's lab in its folder and replay what earlier invocations of this run did to it."""
+    from gpverify.lab.runtime import start_lab
+    from gpverify.lab.upgrade import attach
+
+    workdir = state.folder / "lab"
+    shutil.rmtree(workdir, ignore_errors=True)  # rebuilt from the scenario; lab-journal.json holds the changes
+    lab = start_lab(state.data["lab"]["scenario"], workdir)
+    emulator = attach(lab.farm, workdir / "sql", state.folder / "lab-journal.json")
+    if clear:
+        for line in emulator.clear_faults() or ["nothing to repair"]:
+            print(f"lab: {line}")
+    state.set(inventory=str(lab.inventory_path))
+    return lab, emulator
+
+
+def run_demo(reports: Path, scenario: str = "before-upgrade") -> int:
+    """`make demo`: the built-in plan on a lab, manual confirmations given (--yes); prints where the reports are."""
+    ns = argparse.Namespace(inventory=None, plan=None, resume=None, redo=[], dry_run=False, yes=True, lab=scenario,
+                            lab_clear_faults=False, reports=str(reports), checks=None)
+    code = cmd_upgrade(ns)
+    latest = RunState.load(reports, None)
+    print(f"\nReports of the upgrade on the lab: {latest.folder.resolve()}/")
+    print(f"  {'summary:':20}{(latest.folder / 'summary.html').resolve()}")
+    for item_id, entry in latest.data["items"].items():
+        if entry.get("report"):
+            print(f"  {item_id + ':':20}{(latest.folder / entry['report']).resolve()}")
+    return code

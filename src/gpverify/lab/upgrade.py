@@ -1,0 +1,239 @@
+"""The lab's upgrade: install commands and confirmed manual steps change the simulated hosts as a real install would."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import threading
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from gpverify.lab import sql as labsql
+from gpverify.lab.models import PRODUCT_NAMES, FakeCert, FakeFarm, FakeHost
+from gpverify.lab.wsman import CommandOutput
+
+# What each action does, on which role. Names are the runner plan's `action` values.
+ACTIONS: dict[str, tuple[str, ...]] = {
+    "tenant-services": ("tenant_services",),
+    "web-components": ("web_server", "session_host"),
+    "web-client-help": ("web_server", "session_host"),
+    "trusted-app": ("client",),
+    "clear-browser-cache": ("client",),
+}
+# Windows Installer exit codes (MsiExec.exe and InstMsi.exe Error Messages, Microsoft Learn).
+PACKAGE_OPEN_FAILED, PATCH_TARGET_NOT_FOUND, PRODUCT_VERSION = 1619, 1642, 1638
+PACKAGES = [("tenantservices", "tenant-services"), ("webcomponents", "web-components"),
+            ("gpwebclienthelp", "web-client-help"), ("dynamicsgptrustedapp", "trusted-app")]
+TAIL = re.compile(r"Get-Content\s+-LiteralPath\s+'([^']+)'\s+-Tail\s+(\d+)", re.IGNORECASE)
+INSTALL_ROLES_SERVICES = {"web_server": ("session_central", "gp_service"),
+                          "session_host": ("session_service", "dex_service_control"),
+                          "tenant_services": ("tenant_discovery", "tenant_management")}
+
+
+@dataclass
+class Outcome:
+    exit_code: int
+    log: list[str]
+
+
+@dataclass
+class LabUpgrade:
+    """The upgrade emulation for one running lab; every change is journaled so a restarted lab replays it."""
+
+    farm: FakeFarm
+    sql_dir: Path | None = None
+    journal_path: Path | None = None
+    journal: list[dict[str, Any]] = field(default_factory=list)
+    logs: dict[tuple[str, str], list[str]] = field(default_factory=dict)  # (host, log path) -> lines
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    # --- the actions --------------------------------------------------------------------------------
+
+    def apply(self, host_name: str, action: str, *, via: str = "manual", record: bool = True) -> Outcome:
+        """Carry out one upgrade action on one host (a confirmed manual step, or an install command)."""
+        with self._lock:
+            host = self.farm.host(host_name)
+            if action not in ACTIONS:
+                outcome = Outcome(PACKAGE_OPEN_FAILED, [f"The lab does not emulate the action {action!r}."])
+            elif host.role not in ACTIONS[action]:
+                outcome = Outcome(PATCH_TARGET_NOT_FOUND, [f"{action} does not apply to a {host.role} ({host.name})."])
+            else:
+                outcome = getattr(self, "_" + action.replace("-", "_"))(host)
+            if record:
+                self._record({"host": host.name, "action": action, "via": via, "exit_code": outcome.exit_code})
+            return outcome
+
+    def clear_faults(self, *, record: bool = True) -> list[str]:
+        """What an operator does after a failed install: set disabled GP services to Automatic and start them."""
+        fixed = []
+        with self._lock:
+            for host in self.farm.hosts.values():
+                host.fault = None
+                for service in host.services.values():
+                    if service.start_mode == "Disabled":
+                        service.start_mode, service.status = "Auto", "Running"
+                        fixed.append(f"{host.name}: {service.display_name} set to Automatic and started")
+            if record:
+                self._record({"event": "clear-faults", "fixed": fixed})
+        return fixed
+
+    def replay(self) -> None:
+        """Re-apply a journal written by an earlier lab of the same run (the lab restarts with the runner)."""
+        if not (self.journal_path and self.journal_path.exists()):
+            return
+        self.journal = json.loads(self.journal_path.read_text(encoding="utf-8"))
+        for entry in self.journal:
+            if entry.get("event") == "clear-faults":
+                self.clear_faults(record=False)
+            elif "action" in entry:
+                self.apply(entry["host"], entry["action"], record=False)
+
+    def _record(self, entry: dict[str, Any]) -> None:
+        self.journal.append({"at": datetime.now(UTC).isoformat(timespec="seconds"), **entry})
+        if self.journal_path:
+            tmp = self.journal_path.with_suffix(".tmp")
+            with open(tmp, "w", encoding="utf-8") as fh:
+                json.dump(self.journal, fh, indent=1)
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.replace(tmp, self.journal_path)
+
+    def _install(self, host: FakeHost, products: dict[str, str], what: str) -> Outcome:
+        """Stop the host's GP services, move product versions, start the services again.
+
+        Not emulated: rollback. A service whose start mode is Disabled cannot be started, so it is left
+        stopped and the install still ends with 0 (the lab's way to model a host left broken by its upgrade).
+        """
+        log = [f"MSI (s): Product: {what} -- Installation started on {host.name}."]
+        keys = [k for k in INSTALL_ROLES_SERVICES.get(host.role, ()) if k in host.services]
+        for key in keys:
+            host.services[key].status = "Stopped"
+            log.append(f"StopServices: Service: {host.services[key].display_name} stopped")
+        for key, version in products.items():
+            host.products[PRODUCT_NAMES[key]] = version
+            log.append(f"Product {PRODUCT_NAMES[key]} is now version {version}")
+        for key in keys:
+            service = host.services[key]
+            if service.start_mode == "Disabled":
+                log.append(f"StartServices: Service '{service.display_name}' could not be started: its start mode "
+                           "is Disabled. It is left stopped.")
+            else:
+                service.status = "Running"
+                log.append(f"StartServices: Service: {service.display_name} started")
+        log.append(f"MSI (s): Product: {what} -- Installation completed successfully.")
+        return Outcome(0, log)
+
+    def _web_components(self, host: FakeHost) -> Outcome:
+        if PRODUCT_NAMES["web_components"] not in host.products:
+            return Outcome(PATCH_TARGET_NOT_FOUND, [f"{PRODUCT_NAMES['web_components']} is not installed on {host.name}."])
+        target = self.farm.target
+        if host.role == "session_host":
+            cfg = target["registry.web_components_config_db"]
+            host.registry[(cfg["view"], cfg["path"], cfg["name"])] = self.farm.config_database
+        else:
+            self._create_config_database()
+        return self._install(host, {"web_components": target.version}, PRODUCT_NAMES["web_components"])
+
+    def _web_client_help(self, host: FakeHost) -> Outcome:
+        return self._install(host, {"web_client_help": self.farm.target.version}, PRODUCT_NAMES["web_client_help"])
+
+    def _tenant_services(self, host: FakeHost) -> Outcome:
+        return self._install(host, {"tenant_services": self.farm.target.version}, PRODUCT_NAMES["tenant_services"])
+
+    def _trusted_app(self, host: FakeHost) -> Outcome:
+        p = self.farm.target
+        if p["era"] != "silverlight":
+            return Outcome(PRODUCT_VERSION, [f"DynamicsGPTrustedApp.msi belongs to Silverlight-era releases, not {p.name}."])
+        for key in ("silverlight_trust_64", "silverlight_trust_32"):
+            reg = p[f"registry.{key}"]
+            host.registry[(reg["view"], reg["path"], reg["name"])] = 1
+        store = p["certificates.trusted_publisher_store"]
+        if not host.certificates.get(store):
+            expiry = datetime(2030, 1, 1, tzinfo=UTC)
+            host.certificates[store] = [FakeCert("CN=Microsoft Corporation, O=Microsoft Corporation",
+                                                 "CN=Microsoft Code Signing PCA", expiry)]
+        return Outcome(0, [(f"DynamicsGPTrustedApp installed on {host.name}: elevated trust allowed, "
+                           "signing certificate in Trusted Publishers.")])
+
+    def _clear_browser_cache(self, host: FakeHost) -> Outcome:
+        return Outcome(0, [f"Temporary Internet files deleted on {host.name}."])
+
+    def _create_config_database(self) -> None:
+        # The web server's configuration wizard migrates the data into the new database (S1); the
+        # Silverlight-era lab farm has no GPCONFIGURATION before that.
+        name = self.farm.config_database
+        if name in self.farm.databases:
+            return
+        hosts = [h.name for h in self.farm.hosts.values() if h.role == "session_host"]
+        tables: dict[str, list[dict[str, Any]]] = {
+            "SessionHosts": [{"HostName": n, "FullComputerName": f"{n}.lab.invalid", "Suspended": 0, "ScaleGroupId": 0}
+                             for n in hosts],
+            "Sessions": []}
+        self.farm.databases[name] = tables
+        if self.sql_dir:
+            labsql.build_database(self.sql_dir / f"{name}.sqlite", "config", tables)
+
+    # --- the commands the runner sends over WinRM ----------------------------------------------------
+
+    def answer(self, host: FakeHost, command_line: str, script: str | None) -> CommandOutput | None:
+        """The lab's answer to an install command, or None when the command is not one the lab emulates."""
+        if script and (m := TAIL.search(script)):
+            lines = self.logs.get((host.name, m.group(1).lower()))
+            if lines is None:
+                return CommandOutput(stderr=f"Cannot find path '{m.group(1)}'.".encode(), exit_code=1)
+            return CommandOutput(stdout=("\r\n".join(lines[-int(m.group(2)):]) + "\r\n").encode())
+        tokens = command_line.split()
+        if not tokens:
+            return None
+        program = tokens[0].lower().rsplit("\\", 1)[-1]
+        if program in ("rundll32", "rundll32.exe") and any("clearmytracksbyprocess" in t.lower() for t in tokens):
+            return self._output(self.apply(host.name, "clear-browser-cache", via="remote"))
+        if program not in ("msiexec", "msiexec.exe"):
+            return None
+        return self._msiexec(host, tokens[1:])
+
+    def _msiexec(self, host: FakeHost, args: list[str]) -> CommandOutput:
+        opts = {a.lower(): args[i + 1] for i, a in enumerate(args[:-1]) if a.startswith("/")}
+        package = opts.get("/update") or opts.get("/p") or opts.get("/i") or ""
+        name = package.replace("/", "\\").rsplit("\\", 1)[-1].lower().replace("_", "")
+        action = next((act for needle, act in PACKAGES if needle in name), None)
+        outcome = (self.apply(host.name, action, via="remote") if action else
+                   Outcome(PACKAGE_OPEN_FAILED, [f"This installation package could not be opened: {package!r}."]))
+        log = opts.get("/l*v") or opts.get("/l*") or opts.get("/log")
+        if log:
+            self.logs[(host.name, log.lower())] = [*outcome.log, f"MainEngineThread is returning {outcome.exit_code}"]
+        return self._output(outcome)
+
+    @staticmethod
+    def _output(outcome: Outcome) -> CommandOutput:
+        # msiexec /qn writes nothing to its console; the lab echoes the log to stderr only on failure.
+        err = "\r\n".join(outcome.log).encode() if outcome.exit_code else b""
+        return CommandOutput(stderr=err, exit_code=outcome.exit_code)
+
+
+_ATTACHED: dict[int, tuple[FakeHost, LabUpgrade]] = {}
+
+
+def attach(farm: FakeFarm, sql_dir: Path | None = None, journal: Path | None = None) -> LabUpgrade:
+    """Make the lab's hosts answer the upgrade's install commands; replays `journal` when it exists."""
+    emulator = LabUpgrade(farm, sql_dir, journal)
+    for host in farm.hosts.values():
+        _ATTACHED[id(host)] = (host, emulator)
+    emulator.replay()
+    return emulator
+
+
+def detach(farm: FakeFarm) -> None:
+    for host in farm.hosts.values():
+        _ATTACHED.pop(id(host), None)
+
+
+def answer(host: FakeHost, command_line: str, script: str | None) -> CommandOutput | None:
+    """Called by LabHost for every command that is not the collector; None: not emulated."""
+    entry = _ATTACHED.get(id(host))
+    if entry is None or entry[0] is not host:
+        return None
+    return entry[1].answer(host, command_line, script)

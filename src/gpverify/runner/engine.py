@@ -1,0 +1,168 @@
+"""Run a plan: steps and gates in order, the state saved after each, stopping at the first failure."""
+
+from __future__ import annotations
+
+import getpass
+import shlex
+import subprocess
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TextIO
+
+from gpverify.errors import HostUnavailable
+from gpverify.farm import Farm
+from gpverify.lab.upgrade import LabUpgrade
+from gpverify.redact import Redactor
+from gpverify.runner.gates import run_gate
+from gpverify.runner.plan import Item, Plan, Step
+from gpverify.runner.state import RunState, now
+from gpverify.transport.winrm import WinRMTransport, encoded_command
+
+TAIL_LINES = 20
+OK, FAILED, WAITING = 0, 1, 3
+
+
+@dataclass
+class Context:
+    plan: Plan
+    state: RunState
+    inventory: Path
+    checks: Path
+    farm: Farm | None = None  # opened for remote steps (credentials from the environment, never stored)
+    lab: LabUpgrade | None = None
+    yes: bool = False
+    out: TextIO | None = None  # None: sys.stdout at the time of printing
+    ask: Callable[[str], str] = input
+    is_tty: Callable[[], bool] = field(default_factory=lambda: sys.stdin.isatty)
+
+
+def tail(text: str, lines: int = TAIL_LINES) -> str:
+    return "\n".join(text.strip().splitlines()[-lines:])
+
+
+class Runner:
+    """Carries out a plan against a run state; `run()` returns the process exit code."""
+
+    def __init__(self, ctx: Context) -> None:
+        self.ctx = ctx
+        self.redact = Redactor.for_farm(ctx.farm) if ctx.farm else Redactor()
+
+    def say(self, text: str = "") -> None:
+        print(text, file=self.ctx.out or sys.stdout, flush=True)
+
+    def run(self) -> int:
+        state = self.ctx.state
+        for item in self.ctx.plan.items():
+            if state.done(item.id):
+                self.say(f"[done]   {item.id} (completed earlier, not repeated)")
+                continue
+            code = self._gate(item) if item.type == "gate" else self._step(item)
+            if code != OK:
+                return code
+        state.set(status="complete", stopped_at=None, message="every step done and every gate passed")
+        return OK
+
+    # --- steps --------------------------------------------------------------------------------------
+
+    def _step(self, item: Item) -> int:
+        step, state = item.step, self.ctx.state
+        assert step is not None
+        self.say(f"[step]   {step.id}: {step.title}" + (f" ({step.kind} on {step.host})" if step.host else f" ({step.kind})"))
+        if step.kind == "manual":
+            return self._manual(step)
+        state.mark(step.id, "started", kind=step.kind, host=step.host, title=step.title)
+        try:
+            exit_code, output = self._remote(step) if step.kind == "remote" else self._local(step)
+        except (HostUnavailable, OSError, subprocess.TimeoutExpired) as exc:
+            exit_code, output = -1, str(exc)
+        output = self.redact.text(tail(output))
+        if exit_code != 0:
+            state.mark(step.id, "failed", exit_code=exit_code, output_tail=output)
+            return self._stop(step.id, f"step {step.id} ended with exit code {exit_code}", [output] if output else [])
+        state.mark(step.id, "done", exit_code=exit_code, output_tail=output, run_by=getpass.getuser())
+        return OK
+
+    def _remote(self, step: Step) -> tuple[int, str]:
+        farm = self.ctx.farm
+        assert farm is not None and step.host and step.command
+        spec = farm.specs[next(n for n in farm.specs if n.lower() == step.host.lower())]
+        with WinRMTransport(spec, farm.passwords[spec.name]) as shell:
+            result = shell.run(step.command, list(step.args))
+            text = (result.stdout + result.stderr).decode("utf-8", errors="replace")
+            if step.log:
+                script = f"Get-Content -LiteralPath '{step.log}' -Tail {TAIL_LINES}"
+                log = shell.run("powershell.exe", encoded_command(script))
+                text += "\n" + (log.stdout or log.stderr).decode("utf-8", errors="replace")
+        return result.exit_code, text
+
+    def _local(self, step: Step) -> tuple[int, str]:
+        assert step.command
+        argv = [step.command, *step.args] if step.args else shlex.split(step.command)
+        proc = subprocess.run(argv, check=False, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                              text=True, timeout=step.timeout)
+        return proc.returncode, proc.stdout
+
+    def _manual(self, step: Step) -> int:
+        state = self.ctx.state
+        self.say(f"         {step.title}" + (f" on {step.host}" if step.host else "") + ":")
+        for n, line in enumerate(step.instructions, 1):
+            self.say(f"           {n}. {line}")
+        if self.ctx.yes:
+            how = "--yes"
+        elif self.ctx.is_tty():
+            state.mark(step.id, "waiting", kind="manual", host=step.host, title=step.title)
+            answer = self.ctx.ask(f"Type 'done' when {step.id} is finished (anything else stops the run): ")
+            if answer.strip().lower() != "done":
+                return self._stop(step.id, f"step {step.id} was not confirmed", [], code=WAITING)
+            how = "terminal"
+        else:
+            state.mark(step.id, "waiting", kind="manual", host=step.host, title=step.title)
+            return self._stop(step.id, f"step {step.id} is manual and needs an operator's confirmation, but there is "
+                              "no terminal to ask on", [("do the step, then run again from a terminal, or add --yes "
+                              "to confirm it was done")], code=WAITING)
+        state.mark(step.id, "started", kind="manual", host=step.host, title=step.title)
+        lab_note = self._lab_carries_out(step)
+        state.mark(step.id, "done", confirmed_by=getpass.getuser(), confirmed_at=now(), confirmed_how=how,
+                   **({"lab": lab_note} if lab_note else {}))
+        return OK
+
+    def _lab_carries_out(self, step: Step) -> str | None:
+        if self.ctx.lab is None or not (step.action and step.host):
+            return None
+        outcome = self.ctx.lab.apply(step.host, step.action)
+        return f"the lab carried out {step.action} on {step.host} (exit {outcome.exit_code})"
+
+    # --- gates --------------------------------------------------------------------------------------
+
+    def _gate(self, item: Item) -> int:
+        phase, state = item.phase, self.ctx.state
+        where = f" --host {phase.host}" if phase.host else ""
+        self.say(f"[gate]   {item.id}: pytest checks/{phase.phase}{where}")
+        state.mark(item.id, "started", phase=phase.phase, host=phase.host)
+        result = run_gate(self.ctx.checks, phase.phase, phase.host, self.ctx.inventory, state.folder, item.id)
+        fields = {"exit_code": result.exit_code, "report": result.report.name, "results": result.results.name,
+                  "counts": result.counts, "failed_checks": result.failed}
+        if result.passed:
+            c = result.counts
+            note = " (no checks collected)" if result.exit_code == 5 else f" ({c.get('skipped', 0)} skipped)"
+            state.mark(item.id, "passed", **fields)
+            self.say(f"         passed: {c.get('tests', 0)} checks{note} -> {result.report}")
+            return OK
+        state.mark(item.id, "failed", **fields)
+        return self._stop(item.id, f"gate {item.id} failed (report: {result.report})", result.failed)
+
+    def _stop(self, item_id: str, why: str, details: list[str], code: int = FAILED) -> int:
+        state = self.ctx.state
+        state.set(status="stopped", stopped_at=item_id, message=why)
+        self.say(f"\nSTOPPED: {why}")
+        for line in details:
+            self.say(f"  - {line}")
+        lab = " --lab-clear-faults" if self.ctx.lab is not None and code == FAILED else ""
+        self.say(f"Fix the cause, then continue with:  gpverify upgrade --resume {state.run_id}"
+                 + (" --yes" if code == WAITING else "") + lab)
+        if lab:
+            self.say("  (on the lab, --lab-clear-faults repairs what the scenario broke, as an operator would)")
+        self.say("Completed steps are not repeated on resume (--redo STEP runs one again).")
+        return code

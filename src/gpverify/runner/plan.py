@@ -1,0 +1,243 @@
+"""The upgrade plan: phases of steps, each phase ending with a gate; built from the inventory or read from YAML."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from gpverify.errors import ConfigError
+from gpverify.inventory import Role, _expected, _field_path
+
+PhaseName = Literal["pre", "web", "hosts", "post", "clients"]
+LabAction = Literal["tenant-services", "web-components", "web-client-help", "trusted-app", "clear-browser-cache"]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Step(_Strict):
+    """One upgrade step: manual (an operator does it and confirms), remote (over WinRM) or local."""
+
+    id: str = Field(min_length=1, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+    kind: Literal["manual", "remote", "local"]
+    title: str = Field(min_length=1)
+    host: str | None = None  # the machine: required for remote, shown for manual
+    instructions: list[str] = []  # manual: what the operator does, in the guide's words
+    command: str | None = None  # remote/local: the program
+    args: list[str] = []
+    log: str | None = None  # remote: a log file on the host whose tail goes into the run record
+    timeout: float | None = Field(default=None, gt=0)  # local: seconds before the command is stopped
+    action: LabAction | None = None  # manual on the lab: what the lab carries out when confirmed
+
+    @model_validator(mode="after")
+    def _kind_fields(self) -> Step:
+        if self.kind == "remote" and not (self.host and self.command):
+            raise ValueError("a remote step needs 'host' and 'command'")
+        if self.kind == "local" and not self.command:
+            raise ValueError("a local step needs 'command'")
+        if self.kind == "manual" and not self.instructions:
+            raise ValueError("a manual step needs 'instructions'")
+        return self
+
+
+class Phase(_Strict):
+    phase: PhaseName
+    host: str | None = None  # hosts phase: the one session host this phase upgrades and gates
+    steps: list[Step] = []
+    gate: bool = True  # run `pytest checks/<phase>` (limited to `host`) after the steps
+
+    @property
+    def gate_id(self) -> str:
+        return f"gate-{self.phase}" + (f"-{self.host}" if self.host else "")
+
+
+class Plan(_Strict):
+    phases: list[Phase] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _unique_ids(self) -> Plan:
+        seen: set[str] = set()
+        for item in self.items():
+            if item.id in seen:
+                raise ValueError(f"each step id and gate once, but {item.id!r} appears twice")
+            seen.add(item.id)
+        return self
+
+    def items(self) -> list[Item]:
+        """Steps and gates in the order they run."""
+        out: list[Item] = []
+        for phase in self.phases:
+            out += [Item(s.id, "step", phase, s) for s in phase.steps]
+            if phase.gate:
+                out.append(Item(phase.gate_id, "gate", phase, None))
+        return out
+
+
+@dataclass(frozen=True)
+class Item:
+    id: str
+    type: Literal["step", "gate"]
+    phase: Phase
+    step: Step | None
+
+
+@dataclass(frozen=True)
+class FarmShape:
+    """What the built-in plan needs to know about the farm: host names by role and the target's era."""
+
+    hosts: dict[str, Role]
+    era: str  # "html" | "silverlight"
+    help_installer: str = "Microsoft_DynamicsGP18_GPWebClientHelp.msi"  # the target profile's help_installer
+
+    def named(self, role: Role) -> list[str]:
+        return [n for n, r in self.hosts.items() if r == role]
+
+
+def check_hosts(plan: Plan, shape: FarmShape, origin: str) -> None:
+    """Refuse a plan naming a host the inventory does not have (one ConfigError, like the inventory's)."""
+    known = {n.lower() for n in shape.hosts}
+    for i, phase in enumerate(plan.phases):
+        if phase.host and phase.host.lower() not in known:
+            raise ConfigError(origin, f"phases[{i}].host", f"a host of the inventory ({', '.join(shape.hosts)}), "
+                              f"got {phase.host!r}")
+        if phase.host and shape.hosts.get(phase.host) not in (None, "session_host"):
+            raise ConfigError(origin, f"phases[{i}].host", f"a session host, got {phase.host!r}")
+        if phase.host and phase.phase != "hosts":
+            raise ConfigError(origin, f"phases[{i}].host", "no host (only a 'hosts' phase is limited to one host)")
+        for j, step in enumerate(phase.steps):
+            if step.host and step.host.lower() not in known:
+                raise ConfigError(origin, f"phases[{i}].steps[{j}].host",
+                                  f"a host of the inventory ({', '.join(shape.hosts)}), got {step.host!r}")
+
+
+def parse_plan(data: Any, origin: str, shape: FarmShape) -> Plan:
+    if not isinstance(data, dict):
+        raise ConfigError(origin, "(top level)", "a mapping with 'phases'")
+    try:
+        plan = Plan.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        more = f" (and {exc.error_count() - 1} more problem(s))" if exc.error_count() > 1 else ""
+        raise ConfigError(origin, _field_path(first["loc"]), _expected(first).replace(
+            "see inventory.example.yml", "see plans/example-plan.yml") + more) from None
+    check_hosts(plan, shape, origin)
+    return plan
+
+
+def load_plan(path: str | Path, shape: FarmShape) -> Plan:
+    """Read and validate a plan file against the farm; raise ConfigError naming file, field and expected."""
+    origin = str(path)
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(origin, "(file)", f"a readable plan file ({exc.strerror})") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        raise ConfigError(origin, f"line {mark.line + 1}" if mark else "(file)", "valid YAML") from None
+    return parse_plan(data, origin, shape)
+
+
+# --- the built-in plan, in the guide's order (scale-out-upgrade.md; gp-facts.md section 9) --------------
+
+WEB_SERVER_STEPS = [
+    "Log in to {host}, the machine running the web site and the Session Central Service.",
+    "From the Microsoft Dynamics GP installation media, double-click Setup.exe.",
+    "Click Web Components, then Install, and select to upgrade your existing web client installation.",
+    ("Keep the wizard's defaults unless you need a change; give the new web components database name "
+    "(default GPCONFIGURATION): the data is migrated to it when the configuration wizard runs."),
+    ("When the installation is complete, run the Dynamics GP Web Components Configuration Wizard (Start menu): "
+    "Welcome > Next; choose the SQL Server authentication > Next; review the actions > Next; Exit."),
+    "The Web Client Help installer starts: click Install, then Finish.",
+]
+SESSION_HOST_STEPS = [
+    "Log in to {host}.",
+    "If not done yet, update the Microsoft Dynamics GP desktop client on {host} and check that it works.",
+    ("From the Microsoft Dynamics GP installation media, double-click Setup.exe; click Web Components, then "
+    "Install, and select to upgrade your existing web client installation."),
+    ("Keep the wizard's defaults; when asked for the web components database, give the new database name "
+    "chosen when upgrading the web server ({config_db})."),
+    ("When the installation is complete, run the Dynamics GP Web Components Configuration Wizard (Start menu): "
+    "Welcome > Next; SQL Server authentication > Next; review the actions > Next; Exit."),
+    "Run the help installer {help}: Install, then Finish.",
+]
+TENANT_STEPS = [
+    "Log in to {host}, the Tenant Services machine.",
+    "From an elevated command prompt, run the update in AdProd\\TenantServices\\Updates on the media.",
+    ("Run the Tenant Services Configuration Wizard, then check that the Tenant Discovery and Tenant "
+    "Management services are started."),
+]
+CLIENT_STEPS = [
+    ("On {host}, open Internet Explorer: Tools > Internet options > Browsing history > Delete; keep "
+    "'Temporary Internet files' selected, click Delete, then OK."),
+    "Browse to the web client site and sign in.",
+]
+TRUSTED_APP_STEP = ("If the web client shows the sandboxed-mode icon (lower right), run DynamicsGPTrustedApp.msi "
+                    "from the updated web client on {host}.")
+
+
+def _msiexec(host: str, flag: str, package: str, log: str, title: str, sid: str) -> Step:
+    return Step(id=sid, kind="remote", title=title, host=host, command="msiexec",
+                args=[flag, package, "/qn", "/l*v", log], log=log)
+
+
+def _server_steps(host: str, role: str, lab: bool, config_db: str, help_msi: str) -> list[Step]:
+    if not lab:
+        lines = WEB_SERVER_STEPS if role == "web_server" else SESSION_HOST_STEPS
+        what = "web site and Session Central Service" if role == "web_server" else "session host"
+        return [Step(id=f"upgrade-{host}", kind="manual", host=host, title=f"Upgrade the {what} {host}",
+                     instructions=[s.format(host=host, config_db=config_db, help=help_msi) for s in lines])]
+    # The lab has no wizard: the web components patch (`msiexec /update`, gp-facts.md section 9) and the
+    # help installer stand in for Setup.exe.
+    return [
+        _msiexec(host, "/update", r"D:\AdProd\WebComponents\Updates\WebComponents.msp",
+                 rf"C:\Windows\Temp\gpverify-{host}-webcomponents.log", f"Web Components upgrade on {host}",
+                 f"upgrade-{host}"),
+        _msiexec(host, "/i", f"D:\\AdProd\\WebComponents\\{help_msi}",
+                 rf"C:\Windows\Temp\gpverify-{host}-help.log", f"Web Client Help on {host}", f"help-{host}"),
+    ]
+
+
+def _client_steps(host: str, era: str, lab: bool) -> list[Step]:
+    if not lab:
+        lines = CLIENT_STEPS + ([TRUSTED_APP_STEP] if era == "silverlight" else [])
+        return [Step(id=f"client-{host}", kind="manual", host=host, title=f"Update the client machine {host}",
+                     instructions=[s.format(host=host) for s in lines],
+                     action="trusted-app" if era == "silverlight" else "clear-browser-cache")]
+    steps = [Step(id=f"client-{host}", kind="remote", host=host, title=f"Clear the browser cache on {host}",
+                  command="RunDll32.exe", args=["InetCpl.cpl,ClearMyTracksByProcess", "8"])]
+    if era == "silverlight":
+        steps.append(_msiexec(host, "/i", r"\\gp-web01\GPWebClient\DynamicsGPTrustedApp.msi",
+                              rf"C:\Windows\Temp\gpverify-{host}-trustedapp.log",
+                              f"DynamicsGPTrustedApp.msi on {host}", f"trusted-app-{host}"))
+    return steps
+
+
+def builtin_plan(shape: FarmShape, *, lab: bool, config_db: str = "GPCONFIGURATION") -> Plan:
+    """The guide's order for this farm; on the lab, remote commands stand in for the manual steps."""
+    phases: list[Phase] = [Phase(phase="pre")]
+    web_steps: list[Step] = []
+    for host in shape.named("tenant_services"):
+        if lab:
+            web_steps.append(_msiexec(host, "/update", r"D:\AdProd\TenantServices\Updates\TenantServices.msp",
+                                      rf"C:\Windows\Temp\gpverify-{host}-tenant.log",
+                                      f"Tenant Services update on {host}", f"tenant-services-{host}"))
+        else:
+            web_steps.append(Step(id=f"tenant-services-{host}", kind="manual", host=host,
+                                  title=f"Update Tenant Services on {host}",
+                                  instructions=[s.format(host=host) for s in TENANT_STEPS], action="tenant-services"))
+    for host in shape.named("web_server"):
+        web_steps += _server_steps(host, "web_server", lab, config_db, shape.help_installer)
+    phases.append(Phase(phase="web", steps=web_steps))
+    for host in shape.named("session_host"):
+        phases.append(Phase(phase="hosts", host=host, steps=_server_steps(host, "session_host", lab, config_db, shape.help_installer)))
+    phases.append(Phase(phase="post"))
+    client_steps = [s for h in shape.named("client") for s in _client_steps(h, shape.era, lab)]
+    phases.append(Phase(phase="clients", steps=client_steps))
+    return Plan(phases=phases)

@@ -1,0 +1,54 @@
+"""The end of a run: summary.txt and summary.html, linking each gate's report and listing every step."""
+
+from __future__ import annotations
+
+import html
+from typing import Any
+
+from gpverify.runner.plan import Plan
+from gpverify.runner.state import RunState
+
+
+def _who(entry: dict[str, Any]) -> str:
+    if entry.get("confirmed_by"):
+        return f"confirmed by {entry['confirmed_by']} at {entry['confirmed_at']} ({entry.get('confirmed_how')})"
+    by = f"run by {entry['run_by']}, " if entry.get("run_by") else ""
+    return f"{by}exit {entry['exit_code']}" if "exit_code" in entry else ""
+
+
+def _rows(plan: Plan, state: RunState) -> list[tuple[str, str, str, str, str]]:
+    rows = []
+    for item in plan.items():
+        entry = state.item(item.id)
+        what = item.step.title if item.step else f"pytest checks/{item.phase.phase}" + (
+            f" --host {item.phase.host}" if item.phase.host else "")
+        when = entry.get("finished_at") or entry.get("started_at") or ""
+        rows.append((item.id, what, entry["status"], _who(entry), when))
+    return rows
+
+
+def write_summary(plan: Plan, state: RunState) -> None:
+    d = state.data
+    head = [f"gpverify upgrade run {state.run_id}: {d['status']}", f"inventory: {d['inventory']}",
+            f"plan: {d.get('plan_source')}" + (f"; lab scenario {d['lab']['scenario']}" if d.get("lab") else ""),
+            f"{d.get('message') or ''}", ""]
+    lines = [f"{i:32} {s:8} {when:30} {what}" + (f"  [{who}]" if who else "") for i, what, s, who, when in _rows(plan, state)]
+    reports = [f"{i}: {state.item(i)['report']}" for i in d["items"] if state.item(i).get("report")]
+    (state.folder / "summary.txt").write_text("\n".join(head + lines + ["", "Gate reports:"] + reports) + "\n",
+                                              encoding="utf-8")
+    cells = []
+    for i, what, status, who, when in _rows(plan, state):
+        report = state.item(i).get("report")
+        link = f' (<a href="{html.escape(report)}">report</a>)' if report else ""
+        cells.append(f"<tr class='{status}'><td>{html.escape(i)}</td><td>{html.escape(what)}{link}</td>"
+                     f"<td>{status}</td><td>{html.escape(who)}</td><td>{html.escape(when)}</td></tr>")
+    lab = ("<p style='background:#fff3cd;border:2px solid #d39e00;padding:6px'><b>SIMULATED LAB</b> "
+           f"(scenario {html.escape(d['lab']['scenario'])}): not a real Dynamics GP farm.</p>" if d.get("lab") else "")
+    page = (f"<!doctype html><html><head><meta charset='utf-8'><title>gpverify upgrade {state.run_id}</title>"
+            "<style>td,th{border:1px solid #ccc;padding:4px}.failed td{background:#f8d7da}"
+            ".passed td,.done td{background:#e6f4ea}</style></head><body>"
+            f"<h1>Upgrade run {state.run_id}: {html.escape(d['status'])}</h1>{lab}"
+            f"<p>Inventory: {html.escape(str(d['inventory']))}<br>{html.escape(d.get('message') or '')}</p>"
+            "<table><tr><th>Step / gate</th><th>What</th><th>Status</th><th>Confirmed / result</th><th>When (UTC)</th></tr>"
+            + "".join(cells) + "</table></body></html>")
+    (state.folder / "summary.html").write_text(page, encoding="utf-8")
