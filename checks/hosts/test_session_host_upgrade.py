@@ -5,31 +5,12 @@ from __future__ import annotations
 import pytest
 
 from gpverify.catalogue import check
+from gpverify.expect import product_problem, service_problem
 from gpverify.facts.view import HostView
 from gpverify.facts.windows import same_build
 from gpverify.farm import Farm
 
 SECTION = "Updating session host machines"
-
-
-def _product_problem(host: HostView, key: str, label: str, target: str) -> str | None:
-    products = host.products(key)
-    if not products:
-        return f"{host.name}: {label} is not installed (profile products.{key}), expected {target}"
-    old = [p for p in products if not same_build(p.version, target)]
-    if old:
-        return f"{host.name}: " + ", ".join(f"{p.name} {p.version or '(no version)'}" for p in old) + \
-            f", expected {target}"
-    return None
-
-
-def _service_problem(host: HostView, key: str, label: str) -> str | None:
-    service = host.service(key)
-    if service is None:
-        return f"{host.name}: no {label} is installed (profile services.{key})"
-    if not service.is_running:
-        return f"{host.name}: {service.display_name} is {service.status}, expected Running"
-    return None
 
 
 @check(
@@ -59,7 +40,7 @@ def test_desktop_client_at_target(session_host: HostView, farm: Farm) -> None:
     "Install and upgrade the existing web client installation (S1).",
 )
 def test_host_web_components_at_target(session_host: HostView, farm: Farm) -> None:
-    problem = _product_problem(session_host, "web_components", "Web Components", farm.profile.version)
+    problem = product_problem(session_host, "web_components", "Web Components", farm.profile.version)
     assert problem is None, problem
 
 
@@ -92,7 +73,7 @@ def test_host_points_at_new_configuration_database(session_host: HostView, farm:
     "Components Configuration Wizard again (S1, S9).",
 )
 def test_host_session_service_running(session_host: HostView) -> None:
-    problem = _service_problem(session_host, "session_service", "Session Service")
+    problem = service_problem(session_host, "session_service", "Session Service")
     assert problem is None, problem
 
 
@@ -109,7 +90,7 @@ def test_host_dex_service_control_running(session_host: HostView, farm: Farm) ->
     if not farm.inventory.service_based_architecture:
         pytest.skip("the Service Based Architecture is not installed (inventory service_based_architecture: "
                     "false), so Dex Service Control is not needed")
-    problem = _service_problem(session_host, "dex_service_control", "Dex Service Control")
+    problem = service_problem(session_host, "dex_service_control", "Dex Service Control")
     assert problem is None, problem
 
 
@@ -122,5 +103,5 @@ def test_host_dex_service_control_running(session_host: HostView, farm: Farm) ->
     "Microsoft_DynamicsGP18_GPWebClientHelp.msi) on this session host (S1).",
 )
 def test_host_web_client_help_installed(session_host: HostView, farm: Farm) -> None:
-    problem = _product_problem(session_host, "web_client_help", "the web client help", farm.profile.version)
+    problem = product_problem(session_host, "web_client_help", "the web client help", farm.profile.version)
     assert problem is None, problem

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from gpverify.catalogue import check
+from gpverify.expect import service_problem
 from gpverify.facts.view import HostView
 from gpverify.plugin import get_farm
 
@@ -25,6 +26,5 @@ def sba_installed(request: pytest.FixtureRequest) -> None:
     remediation="Start the GP Service on the web server; Service Based Architecture requests fail until it runs.",
 )
 def test_gp_service_is_running(sba_installed: None, web_server: HostView) -> None:
-    service = web_server.service("gp_service")
-    assert service, f"{web_server.name}: no GP Service is installed (profile services.gp_service), expected Running"
-    assert service.is_running, f"{web_server.name}: {service.display_name} is {service.status}, expected Running"
+    problem = service_problem(web_server, "gp_service", "GP Service")
+    assert problem is None, problem

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from gpverify.catalogue import check
+from gpverify.expect import service_problem
 from gpverify.facts.view import HostView
 
 SECTION = "Verifying the services"
@@ -18,9 +19,8 @@ SECTION = "Verifying the services"
     "section of its event log (S9).",
 )
 def test_session_central_service_is_running(web_server: HostView) -> None:
-    service = web_server.service("session_central")
-    assert service, f"{web_server.name}: no Session Central Service is installed (profile services.session_central)"
-    assert service.is_running, f"{web_server.name}: {service.display_name} is {service.status}, expected Running"
+    problem = service_problem(web_server, "session_central", "Session Central Service")
+    assert problem is None, problem
 
 
 @check(
@@ -31,6 +31,5 @@ def test_session_central_service_is_running(web_server: HostView) -> None:
     remediation="Start the Session Service on this session host; users routed to it cannot sign in until it runs.",
 )
 def test_session_service_is_running(session_host: HostView) -> None:
-    service = session_host.service("session_service")
-    assert service, f"{session_host.name}: no Session Service is installed (profile services.session_service)"
-    assert service.is_running, f"{session_host.name}: {service.display_name} is {service.status}, expected Running"
+    problem = service_problem(session_host, "session_service", "Session Service")
+    assert problem is None, problem

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from gpverify.catalogue import check
+from gpverify.expect import product_problem, service_problem
 from gpverify.facts.view import HostView
-from gpverify.facts.windows import same_build
 from gpverify.farm import Farm
 
 SECTION = "Preparing for the upgrade"
@@ -21,12 +21,8 @@ TITLE = ("If you are using Tenant Services with your Microsoft Dynamics GP web c
     "then the Tenant Services Configuration Wizard, before you update the web components (S1, S17).",
 )
 def test_tenant_services_are_updated(tenant_server: HostView, farm: Farm) -> None:
-    target = farm.profile.version
-    products = tenant_server.products("tenant_services")
-    assert products, f"{tenant_server.name}: Tenant Services are not installed (profile products.tenant_services)"
-    old = [p for p in products if not same_build(p.version, target)]
-    assert not old, f"{tenant_server.name}: " + ", ".join(f"{p.name} {p.version}" for p in old) + \
-        f", expected {target}"
+    problem = product_problem(tenant_server, "tenant_services", "Tenant Services", farm.profile.version)
+    assert problem is None, problem
 
 
 @check(
@@ -38,11 +34,6 @@ def test_tenant_services_are_updated(tenant_server: HostView, farm: Farm) -> Non
     "the Tenant Services Configuration Wizard leaves them started when the update succeeded (S17).",
 )
 def test_tenant_services_are_running(tenant_server: HostView) -> None:
-    problems = []
-    for key in ("tenant_discovery", "tenant_management"):
-        service = tenant_server.service(key)
-        if service is None:
-            problems.append(f"no {key.replace('_', ' ')} service is installed (profile services.{key})")
-        elif not service.is_running:
-            problems.append(f"{service.display_name} is {service.status}, expected Running")
-    assert not problems, f"{tenant_server.name}: " + "; ".join(problems)
+    labels = {"tenant_discovery": "Tenant Discovery Service", "tenant_management": "Tenant Management Service"}
+    problems = [p for key, label in labels.items() if (p := service_problem(tenant_server, key, label))]
+    assert not problems, "; ".join(problems)

@@ -5,24 +5,12 @@ from __future__ import annotations
 import pytest
 
 from gpverify.catalogue import check
+from gpverify.expect import product_problem, service_problem
 from gpverify.facts.gpsql import GpSqlView
 from gpverify.facts.view import HostView
-from gpverify.facts.windows import same_build
 from gpverify.farm import Farm
 
 SECTION = "Updating the web site and Session Central Service"
-
-
-def product_problem(host: HostView, key: str, label: str, target: str) -> str | None:
-    """Why the product (profile products.<key>) is not installed at the target release, or None."""
-    products = host.products(key)
-    if not products:
-        return f"{host.name}: {label} is not installed (profile products.{key}), expected {target}"
-    old = [p for p in products if not same_build(p.version, target)]
-    if old:
-        return f"{host.name}: " + ", ".join(f"{p.name} {p.version or '(no version)'}" for p in old) + \
-            f", expected {target}"
-    return None
 
 
 @check(
@@ -48,9 +36,8 @@ def test_web_components_are_upgraded(web_server: HostView, farm: Farm) -> None:
     "Web Components Configuration Wizard again and read its event log (S1, S9).",
 )
 def test_session_central_runs_after_upgrade(web_server: HostView) -> None:
-    service = web_server.service("session_central")
-    assert service, f"{web_server.name}: no Session Central Service is installed (profile services.session_central)"
-    assert service.is_running, f"{web_server.name}: {service.display_name} is {service.status}, expected Running"
+    problem = service_problem(web_server, "session_central", "Session Central Service")
+    assert problem is None, problem
 
 
 @check(
