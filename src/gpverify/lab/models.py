@@ -17,7 +17,8 @@ ERAS: dict[Era, tuple[str, str]] = {"html": ("gp18.3", "gp18.4"), "silverlight":
 COMPANIES = [(1, "Fabrikam, Inc.", "TWO"), (2, "Contoso Ltd.", "CONTO")]
 LAB_DOMAIN, LAB_USER = "LAB", "gpadmin"
 HOST_FAULTS = ("unreachable", "name-unresolvable", "bad-password", "slow", "timeout", "reset",
-               "malformed-json", "truncated", "clixml-error", "unencrypted-refused")
+               "malformed-json", "truncated", "clixml-error", "unencrypted-refused",
+               "tls-wrong-name", "tls-self-signed")  # tls-*: HTTPS listener with a bad certificate (hardening)
 
 # Display names the lab gives its services: Microsoft's doc names with the "Microsoft Dynamics GP" prefix
 # real names carry (gp-facts.md caveat on names); they match the profile's display patterns.
@@ -134,7 +135,7 @@ def _client(name: str, p: Profile, era: Era) -> FakeHost:
         for key in ("silverlight_trust_64", "silverlight_trust_32"):
             reg = p[f"registry.{key}"]
             host.registry[(reg["view"], reg["path"], reg["name"])] = 1
-        expiry = datetime.now(timezone.utc) + timedelta(days=700)
+        expiry = datetime(2030, 6, 30, tzinfo=timezone.utc)  # fixed, so the thumbprint is stable between runs
         cert = FakeCert("CN=Microsoft Corporation, O=Microsoft Corporation", "CN=Microsoft Code Signing PCA", expiry)
         host.certificates[p["certificates.trusted_publisher_store"]] = [cert]
     return host
@@ -169,8 +170,23 @@ def _system_tables(version: str, system_db: str) -> dict[str, list[dict[str, Any
     }
 
 
-def build_farm(era: Era = "html", stage: Stage = "upgraded") -> FakeFarm:
-    """The lab farm of an era, just before the web client upgrade or fully upgraded."""
+def extra_client_names(count: int) -> list[str]:
+    """Names of the clients added for scale runs: gp-cl003, gp-cl004, ... (the fixed farm has gp-cl01, gp-cl02)."""
+    return [f"gp-cl{i:03d}" for i in range(3, 3 + max(0, count))]
+
+
+def add_clients(farm: FakeFarm, count: int) -> list[str]:
+    """Add `count` healthy client machines to the farm (for benchmarks at fleet scale); returns their names."""
+    names = extra_client_names(count)
+    farm.hosts.update({n: _client(n, farm.target, farm.era) for n in names})
+    return names
+
+
+def build_farm(era: Era = "html", stage: Stage = "upgraded", *, extra_clients: int = 0) -> FakeFarm:
+    """The lab farm of an era, just before the web client upgrade or fully upgraded.
+
+    `extra_clients` adds that many client machines (gp-cl003, ...) to the fixed six-host farm.
+    """
     source, target = (load_profile(n, origin="lab") for n in ERAS[era])
     web = target.version if stage == "upgraded" else source.version
     hosts = [_web_server(target, web, sba=True), _tenant_server(target, target.version)]
@@ -187,4 +203,6 @@ def build_farm(era: Era = "html", stage: Stage = "upgraded") -> FakeFarm:
                              for n in ("gp-sh01", "gp-sh02")],
             "Sessions": [],
         }
-    return FakeFarm(era, stage, source, target, {h.name: h for h in hosts}, databases)
+    farm = FakeFarm(era, stage, source, target, {h.name: h for h in hosts}, databases)
+    add_clients(farm, extra_clients)
+    return farm

@@ -1,0 +1,119 @@
+"""Comparing runs: check outcomes (newly failing, fixed, still failing) and fact drift between snapshots."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from gpverify.errors import FactsUnavailable
+
+FAILING = ("failed", "error")
+
+
+def snapshot(collected: dict[str, Any]) -> dict[str, Any]:
+    """Farm.collected() as JSON-ready data: host -> HostFacts.model_dump, or {"unavailable": reason}."""
+    out: dict[str, Any] = {}
+    for host, facts in sorted(collected.items()):
+        if isinstance(facts, FactsUnavailable):
+            out[host] = {"unavailable": facts.cause}
+        else:
+            out[host] = facts.model_dump(mode="json")
+    return out
+
+
+def _item_key(item: Any, index: int) -> str:
+    if isinstance(item, dict):
+        for k in ("name", "subject", "path", "key"):
+            if item.get(k):
+                return str(item[k])
+    return str(index)
+
+
+def flatten(value: Any, prefix: str = "") -> dict[str, Any]:
+    """{'services': {'session_service': [{'name': 'X', 'account': 'A'}]}} -> {'services.session_service[X].account': 'A'}."""
+    out: dict[str, Any] = {}
+    if isinstance(value, dict):
+        for k, v in value.items():
+            out.update(flatten(v, f"{prefix}.{k}" if prefix else str(k)))
+    elif isinstance(value, list):
+        if not value:
+            out[prefix] = []
+        for i, item in enumerate(value):
+            out.update(flatten(item, f"{prefix}[{_item_key(item, i)}]"))
+    else:
+        out[prefix] = value
+    return out
+
+
+@dataclass(frozen=True)
+class Drift:
+    host: str
+    fact: str
+    before: Any
+    after: Any
+
+    @property
+    def kind(self) -> str:
+        return "appeared" if self.before is None else "disappeared" if self.after is None else "changed"
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"host": self.host, "fact": self.fact, "before": self.before, "after": self.after, "kind": self.kind}
+
+    def text(self) -> str:
+        return f"{self.host}: {self.fact}: {self.before!r} -> {self.after!r}"
+
+
+def fact_drift(before: dict[str, Any], after: dict[str, Any]) -> list[Drift]:
+    """Every fact that differs between two snapshots, hosts compared only where both snapshots have them."""
+    drifts: list[Drift] = []
+    for host in sorted(set(before) | set(after)):
+        if host not in before or host not in after:
+            drifts.append(Drift(host, "(host)", "present" if host in before else None,
+                                "present" if host in after else None))
+            continue
+        a, b = flatten(before[host]), flatten(after[host])
+        for fact in sorted(set(a) | set(b)):
+            if a.get(fact) != b.get(fact):
+                drifts.append(Drift(host, fact, a.get(fact), b.get(fact)))
+    return drifts
+
+
+@dataclass
+class Changes:
+    previous_run: int | None
+    newly_failing: list[dict[str, Any]] = field(default_factory=list)
+    fixed: list[dict[str, Any]] = field(default_factory=list)
+    still_failing: list[dict[str, Any]] = field(default_factory=list)
+    now_waived: list[dict[str, Any]] = field(default_factory=list)
+    drift: list[Drift] = field(default_factory=list)
+
+    @property
+    def any(self) -> bool:
+        return bool(self.newly_failing or self.fixed or self.now_waived or self.drift)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"previous_run": self.previous_run, "newly_failing": self.newly_failing, "fixed": self.fixed,
+                "still_failing": self.still_failing, "now_waived": self.now_waived,
+                "fact_drift": [d.as_dict() for d in self.drift]}
+
+
+def compare(previous: dict[tuple[str, str], dict[str, Any]] | None, current: list[dict[str, Any]],
+            previous_facts: dict[str, Any] | None, current_facts: dict[str, Any],
+            previous_run: int | None) -> Changes:
+    changes = Changes(previous_run)
+    if previous is None:
+        return changes
+    for r in current:
+        before = previous.get((r["check"], r["test"]))
+        was = before["outcome"] if before else None
+        entry = {"check": r["check"], "test": r["test"], "host": r.get("host"), "before": was, "after": r["outcome"],
+                 "message": r.get("message", "")}
+        if r["outcome"] in FAILING:
+            (changes.still_failing if was in FAILING else changes.newly_failing).append(entry)
+        elif r["outcome"] == "waived":
+            if was != "waived":
+                changes.now_waived.append(entry)
+        elif was in FAILING:
+            changes.fixed.append(entry)
+    changes.drift = fact_drift(previous_facts or {}, current_facts) if previous_facts is not None else []
+    return changes

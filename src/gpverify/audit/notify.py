@@ -1,0 +1,79 @@
+"""Notification when the audit's outcome changes: a JSON webhook (HTTP POST) and/or an email through SMTP."""
+
+from __future__ import annotations
+
+import json
+import smtplib
+from email.message import EmailMessage
+from typing import Any
+
+import requests
+
+from gpverify.errors import ConfigError
+
+TIMEOUT = 15.0
+
+
+def outcome_changed(previous: Any, status: str, failing: set[tuple[str, str]]) -> bool:
+    """True on the first audit, when the overall status changed, or when the set of failing tests changed."""
+    if previous is None:
+        return True
+    before = {k for k, r in previous.results.items() if r["outcome"] in ("failed", "error")}
+    return previous.status != status or before != failing
+
+
+def parse_smtp(value: str) -> tuple[str, int]:
+    host, sep, port = value.rpartition(":")
+    if not sep or not host or not port.isdigit():
+        raise ConfigError("--notify-smtp", "notify-smtp", f"HOST:PORT such as mail.example.com:25, got {value!r}")
+    return host, int(port)
+
+
+def subject_of(payload: dict[str, Any]) -> str:
+    return (f"gpverify audit #{payload['run']} {payload['status'].upper()} on {payload['farm']} "
+            f"(was {payload.get('previous_status') or 'not run'})")
+
+
+def body_of(payload: dict[str, Any]) -> str:
+    lines = [subject_of(payload), ""]
+    for title, key in (("Newly failing", "newly_failing"), ("Fixed", "fixed"), ("Still failing", "still_failing")):
+        entries = payload.get(key) or []
+        lines.append(f"{title} ({len(entries)}):")
+        lines.extend(f"  {e['check']} {e['test']}" for e in entries)
+    lines += ["", f"Report: {payload.get('report', '')}"]
+    return "\n".join(lines) + "\n"
+
+
+def send_webhook(url: str, payload: dict[str, Any]) -> None:
+    response = requests.post(url, json=payload, timeout=TIMEOUT)
+    response.raise_for_status()
+
+
+def send_email(server: str, to: str, payload: dict[str, Any], sender: str = "gpverify@localhost") -> None:
+    host, port = parse_smtp(server)
+    msg = EmailMessage()
+    msg["Subject"] = subject_of(payload)
+    msg["From"] = sender
+    msg["To"] = to
+    msg.set_content(body_of(payload))
+    msg.add_attachment(json.dumps(payload, indent=2, default=str), subtype="json", filename="gpverify-audit.json")
+    with smtplib.SMTP(host, port, timeout=TIMEOUT) as smtp:
+        smtp.send_message(msg)
+
+
+def notify(payload: dict[str, Any], *, webhook: str | None, smtp: str | None, to: str | None) -> list[str]:
+    """Send what is configured; return one line per channel (sent, or why it failed). Never raises."""
+    lines = []
+    if webhook:
+        try:
+            send_webhook(webhook, payload)
+            lines.append(f"webhook: sent to {webhook}")
+        except Exception as exc:  # noqa: BLE001 - a failed notification must not fail the audit
+            lines.append(f"webhook: NOT sent to {webhook}: {exc}")
+    if smtp and to:
+        try:
+            send_email(smtp, to, payload)
+            lines.append(f"email: sent to {to} through {smtp}")
+        except Exception as exc:  # noqa: BLE001
+            lines.append(f"email: NOT sent to {to} through {smtp}: {exc}")
+    return lines

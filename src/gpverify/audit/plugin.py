@@ -1,0 +1,302 @@
+"""The audit's pytest plugin: waivers applied to reports, one result row per test, the farm picture and the
+"Changed since the last run" section in the HTML, waiver properties in JUnit.
+
+It is a plugin object, handed to pytest.main(plugins=[AuditPlugin(...)]) by gpverify.audit.runner.
+
+Waived failures in JUnit: the report outcome is rewritten to *skipped* with the reason "waived: ..." (so CI
+tools do not count it as a failure), and the testcase carries waiver_* properties; the JSON keeps the original
+failure message. An expired waiver does not waive: the test stays failed and gets waiver_status=expired.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Generator
+from typing import Any
+
+import pytest
+
+from gpverify.audit import render
+from gpverify.audit.drift import FAILING, Changes, compare, fact_drift, snapshot
+from gpverify.audit.waivers import Waiver, find_waiver
+from gpverify.catalogue import info_of
+from gpverify.plugin import farm_key
+
+WAIT_MARKER = "audit_wait"
+# Checks the audit re-runs under --wait besides those marked audit_wait: any check whose guide section is
+# about services, and every check that could not read its host (reachability).
+WAIT_SECTIONS = ("service",)
+HOST_FIXTURES = {"web_server": "web_server", "tenant_server": "tenant_services", "web_site": "web_server",
+                 "web_probe": "web_server"}
+SQL_FIXTURES = ("gp_sql", "gp_databases")
+OUTCOME_RANK = {"error": 5, "failed": 4, "waived": 3, "skipped": 2, "passed": 1}
+
+
+class AuditPlugin:
+    def __init__(self, *, waivers: list[Waiver], today: dt.date | None = None, previous: Any = None,
+                 baseline: dict[str, Any] | None = None, run_id: int | None = None, round_no: int = 1,
+                 waited: float = 0.0) -> None:
+        self.waivers = waivers
+        self.today = today or dt.datetime.now(dt.UTC).date()
+        self.previous = previous  # store.RunRecord of the last finished run, or None
+        self.baseline = baseline
+        self.run_id = run_id
+        self.round_no = round_no
+        self.waited = waited
+        self.results: dict[str, dict[str, Any]] = {}  # nodeid -> result
+        self.collected_tests: list[tuple[str, str | None]] = []  # (check id, host) of every collected check
+        self.facts: dict[str, Any] = {}
+        self.changes: Changes | None = None
+        self.baseline_drift: list[Any] | None = None
+        self.farm_info: dict[str, Any] = {}
+        self._anchored: set[str] = set()
+        self._final = False
+        self.config: pytest.Config | None = None
+        self.collection_errors: list[str] = []  # check files that could not even be imported
+
+    # --- setup -------------------------------------------------------------------------------------------
+
+    def pytest_configure(self, config: pytest.Config) -> None:
+        self.config = config
+        config.addinivalue_line("markers", f"{WAIT_MARKER}: the audit's --wait re-runs this check while it fails")
+
+    def _farm(self) -> Any:
+        return self.config.stash.get(farm_key, None) if self.config else None
+
+    def host_of(self, item: pytest.Item) -> str | None:
+        farm = self._farm()
+        if farm is None:
+            return None
+        callspec = getattr(item, "callspec", None)
+        for value in (callspec.params.values() if callspec else ()):
+            if isinstance(value, str) and value in farm.specs:
+                return value
+        names = getattr(item, "fixturenames", ())
+        for fixture, role in HOST_FIXTURES.items():
+            if fixture in names:
+                hosts = farm.hosts(role)
+                return hosts[0].name if hosts else None
+        if any(f in names for f in SQL_FIXTURES):
+            return farm.inventory.sql.server
+        return None
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
+        self.collected_tests = [(info.id, self.host_of(i)) for i in items if (info := info_of(i))]
+
+    def pytest_collection_finish(self, session: pytest.Session) -> None:
+        # Collect every host once, in parallel, so the snapshot (drift) covers the whole farm.
+        farm = self._farm()
+        if farm is not None and session.items and not session.config.option.collectonly:
+            farm.collect(sorted(farm.specs))
+
+    # --- results and waivers -----------------------------------------------------------------------------
+
+    @pytest.hookimpl(wrapper=True, tryfirst=True)
+    def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo[None]) -> Generator[None, Any, Any]:
+        report = yield
+        _keep_skip_tuple(item, call, report)
+        info = info_of(item)
+        if info is None:
+            return report
+        if report.when == "teardown" and not report.failed:
+            return report
+        if report.when == "setup" and report.passed:
+            return report
+        gp = getattr(report, "gpverify", None) or {}
+        host = self.host_of(item) or self._host_in_evidence(gp.get("evidence") or {})
+        outcome = "error" if report.failed and report.when != "call" else report.outcome
+        message = _message(item, call, report)
+        result = self.results.get(item.nodeid)
+        if result is not None and report.when == "teardown":
+            result.update(outcome="error", message=(result["message"] + "\nteardown: " + message).strip())
+            return report
+        result = {
+            "check": info.id, "title": info.title, "section": info.section, "impact": info.impact,
+            "remediation": info.remediation, "test": item.nodeid, "host": host, "outcome": outcome,
+            "message": message, "facts": gp.get("evidence", {}), "waiver": None,
+            "waitable": self._waitable(item, info, outcome, call),
+        }
+        if outcome == "failed":
+            found = find_waiver(self.waivers, info.id, host, self.today)
+            if found:
+                waiver, status = found
+                result["waiver"] = {**waiver.as_dict(), "status": status}
+                props = [("waiver_status", status), *((f"waiver_{k}", str(v)) for k, v in waiver.as_dict().items()
+                                                      if v is not None)]
+                item.user_properties.extend(props)
+                if status == "waived":
+                    result["outcome"] = "waived"
+                    report.outcome = "skipped"
+                    path, lineno, _ = item.location
+                    report.longrepr = (str(path), (lineno or 0) + 1, _waiver_reason(waiver, message))
+        if host:
+            item.user_properties.append(("audit_host", host))
+        report.gpverify_audit = result
+        self.results[item.nodeid] = result
+        return report
+
+    def _host_in_evidence(self, evidence: dict[str, Any]) -> str | None:
+        """Evidence keys read 'host: section.key'; a check that judged one host's facts belongs to it."""
+        farm = self._farm()
+        hosts = {k.split(": ", 1)[0] for k in evidence if ": " in k}
+        return hosts.pop() if farm is not None and len(hosts) == 1 and hosts <= set(farm.specs) else None
+
+    def pytest_collectreport(self, report: pytest.CollectReport) -> None:
+        if report.failed:
+            self.collection_errors.append(f"{report.nodeid}: {str(report.longrepr).strip().splitlines()[-1]}")
+
+    def _waitable(self, item: pytest.Item, info: Any, outcome: str, call: pytest.CallInfo[None]) -> bool:
+        if item.get_closest_marker(WAIT_MARKER):
+            return True
+        if outcome == "error":
+            return True  # facts could not be read: the host may still be rebooting
+        return any(word in f"{info.section} {info.title}".lower() for word in WAIT_SECTIONS)
+
+    # --- end of session: snapshot, comparison, report sections --------------------------------------------
+
+    def finalize(self) -> None:
+        if self._final:
+            return
+        self._final = True
+        farm = self._farm()
+        if farm is not None:
+            self.facts = snapshot(farm.collected())
+            inv = farm.inventory
+            self.farm_info = {
+                "farm": inv.farm, "profile": farm.profile.name,
+                "web_server": [s.name for s in farm.hosts("web_server")],
+                "session_hosts": [s.name for s in farm.hosts("session_host")],
+                "tenant_services": [s.name for s in farm.hosts("tenant_services")],
+                "clients": [s.name for s in farm.hosts("client")],
+                "sql": {"server": inv.sql.server, "databases": [inv.sql.system_database, inv.sql.config_database]},
+            }
+        prev = self.previous
+        self.changes = compare(prev.results if prev else None, self.result_list(), prev.facts if prev else None,
+                               self.facts, prev.id if prev else None)
+        if self.baseline is not None:
+            self.baseline_drift = fact_drift(self.baseline["facts"], self.facts)
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_sessionfinish(self, session: pytest.Session) -> None:
+        self.finalize()
+        xml = _junit(session.config)
+        if xml is not None:
+            for waiver in self.unmatched_waivers():
+                xml.add_global_property("waiver_unmatched", f"{waiver.label()} (waiver #{waiver.index + 1})")
+            for waiver in self.expired_waivers():
+                xml.add_global_property("waiver_expired", f"{waiver.label()} expired {waiver.expires.isoformat()}")
+            xml.add_global_property("audit_waited_seconds", f"{self.waited:.1f}")
+            if self.run_id is not None:
+                xml.add_global_property("audit_run", str(self.run_id))
+
+    def result_list(self) -> list[dict[str, Any]]:
+        return list(self.results.values())
+
+    def unmatched_waivers(self) -> list[Waiver]:
+        return [w for w in self.waivers if not any(w.matches(c, h) for c, h in self.collected_tests)]
+
+    def expired_waivers(self) -> list[Waiver]:
+        return [w for w in self.waivers if w.expired(self.today)]
+
+    def status(self) -> str:
+        outcomes = {r["outcome"] for r in self.results.values()} | ({"error"} if self.collection_errors else set())
+        return "failed" if "failed" in outcomes else "error" if "error" in outcomes else "passed"
+
+    def worst_by_host(self) -> dict[str, str]:
+        worst: dict[str, str] = {}
+        for r in self.results.values():
+            host = r.get("host")
+            if host and OUTCOME_RANK.get(r["outcome"], 0) > OUTCOME_RANK.get(worst.get(host, ""), 0):
+                worst[host] = r["outcome"]
+        return worst
+
+    def pytest_terminal_summary(self, terminalreporter: Any) -> None:
+        tr = terminalreporter
+        for w in self.expired_waivers():
+            tr.write_line(f"gpverify audit: waiver for {w.label()} EXPIRED on {w.expires.isoformat()}; it no longer waives")
+        for line in self.collection_errors:
+            tr.write_line(f"gpverify audit: checks that could not be loaded: {line}")
+        for w in self.unmatched_waivers():
+            tr.write_line(f"gpverify audit: waiver #{w.index + 1} for {w.label()} matches no check in this run")
+        waived = [r for r in self.results.values() if r["outcome"] == "waived"]
+        if waived:
+            tr.write_line(f"gpverify audit: {len(waived)} failing check(s) waived")
+
+    # --- pytest-html -------------------------------------------------------------------------------------
+
+    @pytest.hookimpl(optionalhook=True, trylast=True)
+    def pytest_html_results_summary(self, prefix: list[str], summary: list[str], postfix: list[str],
+                                    session: pytest.Session) -> None:
+        self.finalize()
+        prefix.insert(0, render.farm_picture(self.farm_info, self.worst_by_host()))
+        prefix.append(render.audit_banner(self))
+        prefix.append(render.changes_section(self.changes, self.previous))
+        if self.baseline is not None:
+            prefix.append(render.baseline_section(self.baseline, self.baseline_drift or []))
+        prefix.append(render.waiver_section(self))
+
+    @pytest.hookimpl(optionalhook=True, trylast=True)
+    def pytest_html_results_table_header(self, cells: list[str]) -> None:
+        at = min(4, len(cells))
+        cells.insert(at, '<th class="sortable" data-column-type="host">Host</th>')
+        cells.insert(at + 1, '<th class="sortable" data-column-type="waiver">Waiver</th>')
+
+    @pytest.hookimpl(optionalhook=True, trylast=True)
+    def pytest_html_results_table_row(self, report: Any, cells: list[str]) -> None:
+        result = getattr(report, "gpverify_audit", None) or {}
+        host = result.get("host") or ""
+        anchor = ""
+        if host and host not in self._anchored:
+            self._anchored.add(host)
+            anchor = f' id="{render.host_anchor(host)}"'
+        at = min(4, len(cells))
+        cells.insert(at, f'<td class="col-host"><span{anchor}>{render.esc(host)}</span></td>')
+        cells.insert(at + 1, f'<td class="col-waiver">{render.waiver_cell(result.get("waiver"))}</td>')
+
+
+def _keep_skip_tuple(item: pytest.Item, call: pytest.CallInfo[None], report: Any) -> None:
+    """gpverify's redaction turns a skip's (path, line, reason) into one string, which junitxml cannot write."""
+    if not report.skipped or isinstance(report.longrepr, tuple) or hasattr(report, "wasxfail"):
+        return
+    from gpverify.plugin import redactor_key
+
+    reason = str(getattr(call.excinfo.value, "msg", call.excinfo.value)) if call.excinfo else str(report.longrepr)
+    redactor = item.config.stash.get(redactor_key, None)
+    path, lineno, _ = item.location
+    report.longrepr = (str(path), (lineno or 0) + 1, f"Skipped: {redactor.text(reason) if redactor else reason}")
+
+
+def _message(item: pytest.Item, call: pytest.CallInfo[None], report: Any) -> str:
+    """One readable line or so: the exception (redacted), not the whole traceback."""
+    if report.passed:
+        return ""
+    text = report.longrepr if isinstance(report.longrepr, str) else None
+    if text and "\n" not in text.strip():
+        return text.strip()
+    if call.excinfo is not None and not report.skipped:
+        from gpverify.plugin import redactor_key
+
+        redactor = item.config.stash.get(redactor_key, None)
+        line = call.excinfo.exconly().strip()
+        return redactor.text(line) if redactor else line
+    crash = getattr(getattr(report, "longrepr", None), "reprcrash", None)
+    if crash is not None and getattr(crash, "message", None):
+        return str(crash.message)
+    if isinstance(report.longrepr, tuple) and len(report.longrepr) == 3:
+        return str(report.longrepr[2])
+    return str(report.longrepr or "")
+
+
+def _waiver_reason(waiver: Waiver, message: str) -> str:
+    return (f"waived: {waiver.label()} by {waiver.approver} (risk {waiver.risk}, until {waiver.expires.isoformat()}): "
+            f"{waiver.justification} | failure: {message.splitlines()[0] if message else ''}")
+
+
+def _junit(config: pytest.Config) -> Any:
+    from _pytest.junitxml import xml_key
+
+    return config.stash.get(xml_key, None)
+
+
+__all__ = ["FAILING", "WAIT_MARKER", "AuditPlugin"]

@@ -1,0 +1,229 @@
+"""Run the audit: post-upgrade and client checks in one pytest run, reports, history, baseline drift, notify.
+
+Exit codes:
+  0  every check passed (waived failures count as passed)
+  1  at least one check failed (not waived, or its waiver expired)
+  2  no check failed, but at least one could not run (host or database unreadable), or pytest itself broke
+  3  bad input: inventory, waiver file, scenario or option (ConfigError), nothing was checked
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import shutil
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from gpverify.audit.drift import FAILING, snapshot
+from gpverify.audit.notify import notify, outcome_changed, parse_smtp
+from gpverify.audit.plugin import AuditPlugin
+from gpverify.audit.store import HISTORY_FILE, History, utcnow
+from gpverify.audit.waivers import Waiver, load_waivers
+from gpverify.errors import ConfigError
+
+EXIT_PASSED, EXIT_FAILED, EXIT_ERROR, EXIT_BAD_INPUT = 0, 1, 2, 3
+PHASES = ("post", "clients")
+WAIT_INTERVAL = 5.0  # seconds between rounds under --wait
+
+
+@dataclass
+class AuditOptions:
+    inventory: str | None = None
+    lab: str | None = None  # scenario name or overlay file: the audit starts (and stops) the lab itself
+    waivers: str | None = None
+    wait: float = 0.0
+    wait_interval: float = WAIT_INTERVAL
+    reports: Path = Path("reports")
+    baseline: str = "default"
+    notify_webhook: str | None = None
+    notify_smtp: str | None = None
+    notify_to: str | None = None
+    today: dt.date | None = None
+    checks: Path | None = None
+    quiet: bool = True
+
+
+@dataclass
+class AuditResult:
+    exit_code: int
+    status: str
+    run_id: int
+    reports: dict[str, str]
+    results: list[dict[str, Any]]
+    waited: float
+    rounds: int
+    document: dict[str, Any] = field(default_factory=dict)
+    notifications: list[str] = field(default_factory=list)
+
+
+def _validate(opts: AuditOptions) -> list[Waiver]:
+    if not (opts.inventory or opts.lab):
+        raise ConfigError("gpverify audit", "--inventory", "an inventory file (or --lab [SCENARIO])")
+    if opts.wait < 0:
+        raise ConfigError("gpverify audit", "--wait", f"a number of seconds >= 0, got {opts.wait}")
+    if opts.notify_smtp:
+        parse_smtp(opts.notify_smtp)
+        if not opts.notify_to:
+            raise ConfigError("gpverify audit", "--notify-to", "an email address (required with --notify-smtp)")
+    return load_waivers(opts.waivers) if opts.waivers else []
+
+
+def _exit_code(plugin: AuditPlugin, ret: int) -> int:
+    if ret == pytest.ExitCode.USAGE_ERROR:
+        return EXIT_BAD_INPUT
+    outcomes = {r["outcome"] for r in plugin.results.values()} | ({"error"} if plugin.collection_errors else set())
+    if "failed" in outcomes:
+        return EXIT_FAILED
+    if "error" in outcomes or ret in (pytest.ExitCode.INTERRUPTED, pytest.ExitCode.INTERNAL_ERROR,
+                                      pytest.ExitCode.NO_TESTS_COLLECTED) or (ret != 0 and not plugin.results):
+        return EXIT_ERROR
+    return EXIT_PASSED
+
+
+def run_audit(opts: AuditOptions) -> AuditResult:
+    """Run the audit; raises ConfigError (before any check) on bad input."""
+    from gpverify.cli import checks_dir
+    from gpverify.farm import open_farm
+
+    waivers = _validate(opts)
+    os.environ["GPVERIFY_NONINTERACTIVE"] = "1"  # credential sources must never prompt during an audit
+    lab = labdir = None
+    if opts.lab:
+        from gpverify.lab.runtime import start_lab
+
+        labdir = Path(tempfile.mkdtemp(prefix="gpverify-audit-lab-"))
+        lab = start_lab(opts.lab, labdir)
+        inventory, source = str(lab.inventory_path), f"lab:{opts.lab}"
+    else:
+        inventory, source = str(opts.inventory), str(opts.inventory)
+    try:
+        farm = open_farm(inventory)  # bad inventory or missing credentials: ConfigError before any check
+        return _run(opts, waivers, inventory, source, farm.inventory.farm, checks_dir() if opts.checks is None
+                    else opts.checks)
+    finally:
+        if lab is not None:
+            lab.stop()
+            shutil.rmtree(labdir or "", ignore_errors=True)
+
+
+def _run(opts: AuditOptions, waivers: list[Waiver], inventory: str, source: str, farm_name: str,
+         checks: Path) -> AuditResult:
+    reports = Path(opts.reports)
+    reports.mkdir(parents=True, exist_ok=True)
+    history = History(reports / HISTORY_FILE)
+    try:
+        previous = history.last_finished()
+        baseline = history.baseline(opts.baseline)
+        run_id = history.start_run(farm_name, source)
+        stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
+        base = reports / f"audit-{stamp}-run{run_id}"
+        paths = {"html": f"{base}.html", "junit": f"{base}.xml", "json": f"{base}.json"}
+        targets = [str(checks / p) for p in PHASES if (checks / p).is_dir()]
+        args = [*targets, "--inventory", inventory, f"--html={paths['html']}", "--self-contained-html",
+                f"--junitxml={paths['junit']}", "-p", "no:cacheprovider", "-W", "ignore::DeprecationWarning",
+                "-W", "ignore::pytest.PytestAssertRewriteWarning",
+                "-o", "junit_family=xunit2", "-rfEs", "--continue-on-collection-errors", *(["-q"] if opts.quiet else [])]
+        first_end: float | None = None
+        waited, rounds = 0.0, 0
+        while True:
+            rounds += 1
+            plugin = AuditPlugin(waivers=waivers, today=opts.today, previous=previous, baseline=baseline,
+                                 run_id=run_id, round_no=rounds, waited=waited)
+            ret = int(pytest.main(args, plugins=[plugin]))
+            plugin.finalize()
+            first_end = first_end or time.monotonic()
+            pending = [r for r in plugin.results.values() if r["outcome"] in FAILING and r["waitable"]]
+            remaining = opts.wait - (time.monotonic() - first_end)  # the wait starts after the first round
+            if not pending or remaining <= 0 or ret == pytest.ExitCode.USAGE_ERROR:
+                break
+            print(f"gpverify audit: {len(pending)} service/reachability check(s) failing; "
+                  f"waiting (up to {remaining:.0f} s more) and checking again")
+            time.sleep(min(opts.wait_interval, remaining))
+            waited = time.monotonic() - first_end
+        exit_code = _exit_code(plugin, ret)
+        status = {EXIT_PASSED: "passed", EXIT_FAILED: "failed", EXIT_ERROR: "error", EXIT_BAD_INPUT: "bad-input"}[exit_code]
+        results = [{k: v for k, v in r.items()} for r in plugin.result_list()]
+        changes = plugin.changes.as_dict() if plugin.changes else {}
+        document = {
+            "run": run_id, "farm": farm_name, "source": source, "finished": utcnow(), "status": status,
+            "exit_code": exit_code, "waited_seconds": round(waited, 1), "rounds": rounds, "reports": paths,
+            "previous_run": previous.id if previous else None, "results": results,
+            "collection_errors": plugin.collection_errors,
+            "waivers": {"loaded": [w.as_dict() for w in waivers],
+                        "expired": [w.as_dict() for w in plugin.expired_waivers()],
+                        "unmatched": [w.as_dict() for w in plugin.unmatched_waivers()]},
+            "changes_since_last_run": changes,
+            "baseline": ({"name": baseline["name"], "captured": baseline["captured"],
+                          "drift": [d.as_dict() for d in plugin.baseline_drift or []]} if baseline else None),
+        }
+        Path(paths["json"]).write_text(json.dumps(document, indent=2, default=str), encoding="utf-8")
+        history.finish_run(run_id, status=status, exit_code=exit_code, waited=waited, rounds=rounds, reports=paths,
+                           results=results, facts=plugin.facts)
+        failing = {(r["check"], r["test"]) for r in results if r["outcome"] in FAILING}
+        notes: list[str] = []
+        if (opts.notify_webhook or opts.notify_smtp) and outcome_changed(previous, status, failing):
+            payload = {"run": run_id, "farm": farm_name, "status": status, "exit_code": exit_code,
+                       "previous_run": previous.id if previous else None,
+                       "previous_status": previous.status if previous else None,
+                       "newly_failing": changes.get("newly_failing", []), "fixed": changes.get("fixed", []),
+                       "still_failing": changes.get("still_failing", []), "report": paths["html"]}
+            notes = notify(payload, webhook=opts.notify_webhook, smtp=opts.notify_smtp, to=opts.notify_to)
+        if baseline is not None:
+            print(f"drift from baseline {baseline['name']!r} ({baseline['captured']}): "
+                  f"{len(plugin.baseline_drift or [])} fact(s)")
+        for line in [*_change_lines(changes),
+                     (f"gpverify audit #{run_id}: {status.upper()} (exit {exit_code}); "
+                      f"{len(results)} result(s), waited {waited:.1f} s over {rounds} round(s)"),
+                     *(f"  {k}: {v}" for k, v in paths.items()), *(f"  notify {n}" for n in notes)]:
+            print(line)
+        return AuditResult(exit_code, status, run_id, paths, results, waited, rounds, document, notes)
+    finally:
+        history.close()
+
+
+def _change_lines(changes: dict[str, Any]) -> list[str]:
+    if not changes or changes.get("previous_run") is None:
+        return ["changed since the last run: nothing to compare with (first recorded audit)"]
+    lines = [(f"changed since run #{changes['previous_run']}: {len(changes['newly_failing'])} newly failing, "
+              f"{len(changes['fixed'])} fixed, {len(changes['still_failing'])} still failing, "
+              f"{len(changes['fact_drift'])} fact(s) drifted")]
+    for title, key in (("newly failing", "newly_failing"), ("fixed", "fixed")):
+        lines += [f"  {title}: {e['check']} {e['test'].split('::')[-1]}" for e in changes[key]]
+    lines += [f"  drift: {d['host']}: {d['fact']}: {d['before']!r} -> {d['after']!r}" for d in changes["fact_drift"]]
+    return lines
+
+
+def capture_baseline(*, inventory: str | None, lab: str | None, reports: Path, name: str = "default") -> dict[str, Any]:
+    """Collect every host's facts (read-only collector) and store them as the named baseline."""
+    from gpverify.farm import open_farm
+
+    if not (inventory or lab):
+        raise ConfigError("gpverify baseline capture", "--inventory", "an inventory file (or --lab [SCENARIO])")
+    running = labdir = None
+    if lab:
+        from gpverify.lab.runtime import start_lab
+
+        labdir = Path(tempfile.mkdtemp(prefix="gpverify-baseline-lab-"))
+        running = start_lab(lab, labdir)
+        inventory, source = str(running.inventory_path), f"lab:{lab}"
+    else:
+        source = str(inventory)
+    try:
+        farm = open_farm(str(inventory))
+        farm.collect(sorted(farm.specs))
+        facts = snapshot(farm.collected())
+        with History(Path(reports) / HISTORY_FILE) as history:
+            ident = history.save_baseline(name, farm.inventory.farm, source, facts)
+        return {"id": ident, "name": name, "hosts": len(facts),
+                "unavailable": sorted(h for h, f in facts.items() if "unavailable" in f)}
+    finally:
+        if running is not None:
+            running.stop()
+            shutil.rmtree(labdir or "", ignore_errors=True)

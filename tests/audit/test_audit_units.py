@@ -1,0 +1,53 @@
+"""Pieces of the audit without a lab: fact flattening and drift, outcome comparison, the farm picture."""
+
+from __future__ import annotations
+
+from gpverify.audit.drift import compare, fact_drift, flatten
+from gpverify.audit.render import farm_picture, host_anchor
+
+BEFORE = {"gp-sh01": {"services": {"session_service": [{"name": "GPSessionService", "account": "LAB\\a"}]},
+                      "products": {"web_components": [{"name": "Web Components", "version": "18.4.1"}]},
+                      "certificates": {"tp": [{"subject": "CN=Microsoft", "thumbprint": "AA"}]}}}
+
+
+def test_flatten_names_list_items_by_their_identity() -> None:
+    flat = flatten(BEFORE["gp-sh01"])
+    assert flat["services.session_service[GPSessionService].account"] == "LAB\\a"
+    assert flat["certificates.tp[CN=Microsoft].thumbprint"] == "AA"
+
+
+def test_drift_of_account_version_thumbprint_and_hosts() -> None:
+    after = {"gp-sh01": {"services": {"session_service": [{"name": "GPSessionService", "account": "LAB\\b"}]},
+                         "products": {"web_components": [{"name": "Web Components", "version": "18.4.2"}]},
+                         "certificates": {"tp": [{"subject": "CN=Microsoft", "thumbprint": "BB"}]}},
+             "gp-sh03": {}}
+    drift = {(d.host, d.fact, d.kind) for d in fact_drift(BEFORE, after)}
+    assert drift == {("gp-sh01", "services.session_service[GPSessionService].account", "changed"),
+                     ("gp-sh01", "products.web_components[Web Components].version", "changed"),
+                     ("gp-sh01", "certificates.tp[CN=Microsoft].thumbprint", "changed"),
+                     ("gp-sh03", "(host)", "appeared")}
+    assert fact_drift(BEFORE, BEFORE) == []
+
+
+def test_compare_sorts_outcomes() -> None:
+    prev = {("A", "t1"): {"outcome": "passed"}, ("B", "t2"): {"outcome": "failed"},
+            ("C", "t3"): {"outcome": "error"}, ("D", "t4"): {"outcome": "failed"}}
+    now = [{"check": "A", "test": "t1", "outcome": "failed"}, {"check": "B", "test": "t2", "outcome": "passed"},
+           {"check": "C", "test": "t3", "outcome": "failed"}, {"check": "D", "test": "t4", "outcome": "waived"},
+           {"check": "E", "test": "t5", "outcome": "error"}]
+    changes = compare(prev, now, {}, {}, 7)
+    assert [e["check"] for e in changes.newly_failing] == ["A", "E"]
+    assert [e["check"] for e in changes.fixed] == ["B"]
+    assert [e["check"] for e in changes.still_failing] == ["C"]
+    assert [e["check"] for e in changes.now_waived] == ["D"]
+    assert compare(None, now, None, {}, None).newly_failing == []
+
+
+def test_farm_picture_colours_each_machine_by_its_worst_outcome_and_links_it() -> None:
+    farm = {"farm": "f", "web_server": ["web"], "session_hosts": ["sh1", "sh2"], "clients": ["c1"],
+            "tenant_services": ["ten"], "sql": {"server": "sql", "databases": ["DYNAMICS", "GPCONFIGURATION"]}}
+    svg = farm_picture(farm, {"sh1": "failed", "web": "passed", "sql": "error"})
+    for host, outcome in (("sh1", "failed"), ("sh2", "none"), ("web", "passed"), ("sql", "error"), ("ten", "none")):
+        assert f'data-host="{host}" data-outcome="{outcome}"' in svg
+        assert f'href="#{host_anchor(host)}"' in svg
+    assert 'data-database="GPCONFIGURATION"' in svg and svg.count("<svg") == 1

@@ -1,0 +1,191 @@
+"""Waivers in the three report formats (HTML, JUnit, JSON), expired and unmatched waivers, malformed files,
+and the HTML report as a real browser renders it (headless Chromium)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+import subprocess
+import xml.etree.ElementTree as ET
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from audit_harness import Labs, audit, by_test, load_json
+
+from gpverify.audit.runner import AuditResult
+from gpverify.audit.store import HISTORY_FILE
+from gpverify.audit.waivers import Waiver, find_waiver, load_waivers
+from gpverify.cli import main
+from gpverify.errors import ConfigError
+
+SH01 = "test_session_service_is_running[gp-sh01]"
+SH02 = "test_session_service_is_running[gp-sh02]"
+TODAY = dt.date.today()
+CHROMIUM = next((p for p in ("/usr/bin/chromium", shutil.which("chromium") or "", shutil.which("chromium-browser") or "")
+                 if p and Path(p).exists()), None)
+
+WAIVERS = f"""
+- check: GP-POST-002
+  host: gp-sh02
+  justification: gp-sh02 is being rebuilt (CHG-1234)
+  approver: jane.doe
+  risk: medium
+  created: {TODAY - dt.timedelta(days=3)}
+  expires: {TODAY + dt.timedelta(days=10)}
+- check: GP-POST-002
+  host: gp-sh01
+  justification: old exception for gp-sh01
+  approver: john.roe
+  risk: high
+  created: {TODAY - dt.timedelta(days=40)}
+  expires: {TODAY - dt.timedelta(days=1)}
+- check: GP-POST-999
+  justification: a check that no longer exists
+  approver: jane.doe
+  risk: low
+  created: {TODAY - dt.timedelta(days=3)}
+  expires: {TODAY + dt.timedelta(days=10)}
+"""
+
+BOTH_STOPPED = """description: the Session Service is stopped on both session hosts
+hosts:
+  gp-sh01: {services: {session_service: {status: Stopped}}}
+  gp-sh02: {services: {session_service: {status: Stopped}}}
+"""
+
+
+@pytest.fixture(scope="module")
+def waived(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[AuditResult, Path]]:
+    """A healthy audit, then one where both session services are stopped, one waived, one with an expired waiver."""
+    root = tmp_path_factory.mktemp("waivers")
+    labs = Labs(root / "labs")
+    try:
+        (root / "waivers.yml").write_text(WAIVERS)
+        (root / "both.yml").write_text(BOTH_STOPPED)
+        audit(root / "reports", labs.start("healthy").inventory_path, waivers=str(root / "waivers.yml"))
+        result = audit(root / "reports", labs.start(root / "both.yml").inventory_path, waivers=str(root / "waivers.yml"))
+        yield result, root
+    finally:
+        labs.stop()
+
+
+def test_waiver_in_json(waived: tuple[AuditResult, Path]) -> None:
+    result, _ = waived
+    assert result.exit_code == 1  # gp-sh01's waiver expired, so it fails
+    doc = load_json(result)
+    rows = by_test(doc)
+    assert rows[SH02]["outcome"] == "waived"
+    assert rows[SH02]["waiver"]["status"] == "waived" and rows[SH02]["waiver"]["approver"] == "jane.doe"
+    assert "Stopped" in rows[SH02]["message"]  # the failure is kept
+    assert rows[SH01]["outcome"] == "failed" and rows[SH01]["waiver"]["status"] == "expired"
+    assert [w["check"] for w in doc["waivers"]["unmatched"]] == ["GP-POST-999"]
+    assert [w["host"] for w in doc["waivers"]["expired"]] == ["gp-sh01"]
+    assert [e["host"] for e in doc["changes_since_last_run"]["now_waived"]] == ["gp-sh02"]
+    assert [e["host"] for e in doc["changes_since_last_run"]["newly_failing"]] == ["gp-sh01"]
+
+
+def _testcase(root: ET.Element, name: str) -> ET.Element:
+    return next(tc for tc in root.iter("testcase") if tc.get("name") == name)
+
+
+def _props(el: ET.Element) -> dict[str, str]:
+    return {p.get("name", ""): p.get("value", "") for p in el.iter("property")}
+
+
+def test_waiver_in_junit(waived: tuple[AuditResult, Path]) -> None:
+    result, _ = waived
+    root = ET.parse(result.reports["junit"]).getroot()
+    sh02 = _testcase(root, SH02)
+    skipped = sh02.find("skipped")
+    assert skipped is not None and sh02.find("failure") is None
+    assert skipped.get("message", "").startswith("waived: GP-POST-002 on gp-sh02 by jane.doe")
+    props = _props(sh02)
+    assert props["waiver_status"] == "waived" and props["waiver_approver"] == "jane.doe"
+    assert props["waiver_risk"] == "medium" and props["check_id"] == "GP-POST-002" and props["audit_host"] == "gp-sh02"
+    sh01 = _testcase(root, SH01)
+    assert sh01.find("failure") is not None and _props(sh01)["waiver_status"] == "expired"
+    suite = root if root.tag == "testsuite" else root.find("testsuite")
+    assert suite is not None
+    assert suite.get("failures") == "1"
+    suite_props = {p.get("name"): p.get("value") for p in suite.find("properties") or []}
+    assert "GP-POST-999" in (suite_props.get("waiver_unmatched") or "")
+    assert "gp-sh01" in (suite_props.get("waiver_expired") or "")
+
+
+def test_waiver_in_html(waived: tuple[AuditResult, Path]) -> None:
+    result, _ = waived
+    html = Path(result.reports["html"]).read_text()
+    assert "Waiver</th>" in html
+    assert "WAIVED on gp-sh02 by jane.doe" in html and "EXPIRED" in html and "(no longer waives)" in html
+    waivers = html[html.index('id="gpverify-waivers"'):]
+    assert "UNMATCHED: waiver #3 for GP-POST-999" in waivers and "expired on" in waivers
+    assert 'data-host="gp-sh01" data-outcome="failed"' in html
+    assert 'data-host="gp-sh02" data-outcome="waived"' in html
+
+
+def test_all_failures_waived_exits_0(tmp_path: Path) -> None:
+    labs = Labs(tmp_path / "labs")
+    try:
+        (tmp_path / "w.yml").write_text(WAIVERS)
+        result = audit(tmp_path / "r", labs.start("session-service-stopped").inventory_path,
+                       waivers=str(tmp_path / "w.yml"))
+    finally:
+        labs.stop()
+    assert result.exit_code == 0 and result.status == "passed"
+
+
+@pytest.mark.parametrize(("text", "field", "expected"), [
+    ("- check: GP-POST-002\n  justification: x\n  risk: low\n  created: 2026-01-01\n  expires: 2027-01-01\n",
+     "waivers[0].approver", "required"),
+    (WAIVERS.replace("risk: medium", "risk: sort-of"), "waivers[0].risk", "one of low, medium, high, critical"),
+    (WAIVERS.replace(f"expires: {TODAY + dt.timedelta(days=10)}", "expires: next week", 1), "waivers[0].expires",
+     "a date YYYY-MM-DD"),
+    (WAIVERS.replace("  risk: low", "  risk: low\n  reason: typo"), "waivers[2].reason", "unknown field"),
+    ("check: GP-POST-002\n", "(top level)", "a list of waivers"),
+    ("- [unclosed\n", "line 2", "valid YAML"),
+])
+def test_malformed_waiver_file_stops_before_any_check(tmp_path: Path, capsys: Any, text: str, field: str,
+                                                        expected: str) -> None:
+    path = tmp_path / "waivers.yml"
+    path.write_text(text)
+    with pytest.raises(ConfigError) as err:
+        load_waivers(path)
+    assert err.value.field == field and expected in err.value.expected and err.value.file == str(path)
+    assert main(["audit", "--lab", "--waivers", str(path), "--reports", str(tmp_path / "r")]) == 3
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert lines == [f"gpverify: {err.value}"] and str(path) in lines[0] and field in lines[0]
+    assert not (tmp_path / "r" / HISTORY_FILE).exists()  # nothing ran
+
+
+def test_waiver_matching_rules() -> None:
+    w_any = Waiver("GP-POST-002", "j", "a", "low", TODAY - dt.timedelta(days=1), TODAY + dt.timedelta(days=1))
+    w_old = Waiver("GP-POST-001", "j", "a", "low", TODAY - dt.timedelta(days=9), TODAY, host="gp-web01")
+    assert find_waiver([w_any], "gp-post-002", "gp-sh07", TODAY) == (w_any, "waived")
+    assert find_waiver([w_old], "GP-POST-001", "GP-WEB01", TODAY) == (w_old, "expired")  # expires at 00:00
+    assert find_waiver([w_old], "GP-POST-001", "gp-web02", TODAY) is None
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="headless Chromium is not installed (Debian: apt-get install chromium; "
+                                             "`make test` installs it)")
+def test_report_renders_in_a_real_browser(waived: tuple[AuditResult, Path], tmp_path: Path) -> None:
+    result, _ = waived
+    html = Path(result.reports["html"]).resolve()
+    proc = subprocess.run(
+        [str(CHROMIUM), "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+         "--disable-component-update", "--disable-sync", "--no-first-run", f"--user-data-dir={tmp_path / 'profile'}",
+         "--dump-dom", html.as_uri()], capture_output=True, text=True, timeout=60, check=False)
+    dom = proc.stdout
+    assert proc.returncode == 0 and "</html>" in dom, proc.stderr[-2000:]
+    # the results table is built by pytest-html's JavaScript: these cells exist only once it has run
+    assert dom.count('<td class="col-waiver">') == len(result.results)
+    assert '<td class="col-checkid"><span title="On each session host machine' in dom
+    assert ">GP-POST-002</span></td>" in dom and ">GP-POST-001</span></td>" in dom
+    assert '<span class="gpv-waiver" style="color:#6a1b9a">WAIVED on gp-sh02 by jane.doe' in dom
+    assert "EXPIRED" in dom
+    # the picture of the farm, its machines linked to their rows
+    assert '<div id="gpverify-farm-picture"><svg' in dom
+    assert dom.index('id="gpverify-farm-picture"') < dom.index("<h2>Environment</h2>")  # it opens the report
+    assert 'href="#gpv-host-gp-sh02"' in dom and 'id="gpv-host-gp-sh02"' in dom
+    assert "<h2>Changed since the last run</h2>" in dom and 'id="gpverify-newly-failing"' in dom
