@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime
 from typing import Any, Literal
 
 from gpverify.inventory import Role
@@ -135,7 +135,7 @@ def _client(name: str, p: Profile, era: Era) -> FakeHost:
         for key in ("silverlight_trust_64", "silverlight_trust_32"):
             reg = p[f"registry.{key}"]
             host.registry[(reg["view"], reg["path"], reg["name"])] = 1
-        expiry = datetime(2030, 6, 30, tzinfo=timezone.utc)  # fixed, so the thumbprint is stable between runs
+        expiry = datetime(2030, 6, 30, tzinfo=UTC)  # fixed, so the thumbprint is stable between runs
         cert = FakeCert("CN=Microsoft Corporation, O=Microsoft Corporation", "CN=Microsoft Code Signing PCA", expiry)
         host.certificates[p["certificates.trusted_publisher_store"]] = [cert]
     return host
