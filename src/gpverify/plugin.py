@@ -61,6 +61,8 @@ def pytest_configure(config: pytest.Config) -> None:
         raise pytest.UsageError(str(exc)) from None
     config.stash[farm_key] = farm
     config.stash[redactor_key] = Redactor.for_farm(farm)
+    if farm.is_lab:
+        config.pluginmanager.register(LabTitle(), "gpverify-lab-title")
 
 
 def get_farm(config: pytest.Config) -> Farm:
@@ -130,9 +132,20 @@ def _attach_html_evidence(item: pytest.Item, report: Any, evidence: dict[str, An
 
 # --- pytest-html: title, lab banner, check columns -------------------------------------------------------
 
+TITLE = "gpverify: Dynamics GP web client scale-out upgrade checks"
+
+
 @pytest.hookimpl(optionalhook=True)
 def pytest_html_report_title(report: Any) -> None:
-    report.title = "gpverify: Dynamics GP web client scale-out upgrade checks"
+    report.title = TITLE
+
+
+class LabTitle:
+    """Registered only for lab runs: the report's first line says it checked a simulated lab."""
+
+    @pytest.hookimpl(optionalhook=True, trylast=True)
+    def pytest_html_report_title(self, report: Any) -> None:
+        report.title = f"SIMULATED LAB \u2014 {TITLE}"
 
 
 @pytest.hookimpl(optionalhook=True)
