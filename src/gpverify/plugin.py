@@ -44,7 +44,8 @@ def _start_lab(config: pytest.Config, scenario: str) -> str:
     workdir = Path(tempfile.mkdtemp(prefix="gpverify-lab-"))
     lab = start_lab(scenario, workdir)
     config.stash[lab_key] = lab
-    config.add_cleanup(lambda: (lab.stop(), shutil.rmtree(workdir, ignore_errors=True)))
+    config.add_cleanup(lambda: shutil.rmtree(workdir, ignore_errors=True))
+    config.add_cleanup(lab.stop)  # cleanups run last-in first-out: stop the servers, then remove the files
     return str(lab.inventory_path)
 
 

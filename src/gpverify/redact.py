@@ -14,7 +14,7 @@ MASK = "[redacted]"
 class Redactor:
     """Replaces each known secret, and its base64 and UTF-16 forms, with a fixed mask (length not kept)."""
 
-    def __init__(self, secrets: list[str] | None = None) -> None:
+    def __init__(self, secrets: list[str | None] | None = None) -> None:
         forms: set[str] = set()
         for secret in filter(None, secrets or []):
             forms.add(secret)

@@ -72,7 +72,8 @@ def _build_sql(farm: FakeFarm, sqldir: Path) -> None:
         if name == "tempdb":
             labsql.build_tempdb(path, tables)
         else:
-            kind = "system" if name == farm.system_database else "config" if name == farm.config_database else "company"
+            kind: labsql.Kind = ("system" if name == farm.system_database
+                                 else "config" if name == farm.config_database else "company")
             labsql.build_database(path, kind, tables)
     (sqldir / "lab.json").write_text(json.dumps({"fault": farm.sql_fault}))
 

@@ -141,8 +141,8 @@ def apply_scenario(scenario: Scenario) -> FakeFarm:
     for name in scenario.remove_hosts:
         farm.hosts.pop(farm.host(name).name)
     for db, tables in scenario.sql.items():
-        for table, change in tables.items():
-            farm.databases.setdefault(db, {})[table] = _apply_rows(farm.databases.get(db, {}).get(table, []), change)
+        for table, rows in tables.items():
+            farm.databases.setdefault(db, {})[table] = _apply_rows(farm.databases.get(db, {}).get(table, []), rows)
     for db in scenario.drop_databases:
         farm.databases.pop(db, None)
     farm.sql_fault = scenario.sql_fault
