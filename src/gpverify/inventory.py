@@ -40,6 +40,12 @@ class WinRMSettings(_Strict):
     read_timeout: float | None = Field(None, gt=0)
     operation_timeout: float | None = Field(None, gt=0)
     allow_basic_over_http: bool | None = None  # Basic sends the password in the clear over HTTP
+    # Hardening (issue 6): client certificate auth, more password sources, explicit opt-out of encryption.
+    cert_pem: str | None = None  # client certificate (PEM) for transport: certificate
+    cert_key_pem: str | None = None  # its private key (PEM, unencrypted) for transport: certificate
+    password_keyring: str | None = Field(None, pattern=r"^[^/]+/.+$")  # "service/user" in the OS keyring
+    password_prompt: bool | None = None  # ask on the terminal (only when there is one)
+    allow_unencrypted: bool | None = None  # permit message_encryption: never over plain HTTP (lab only)
 
     @model_validator(mode="after")
     def _timeouts(self) -> WinRMSettings:
@@ -72,6 +78,8 @@ class SqlSettings(_Strict):
     authentication: Literal["windows", "sql"] = "windows"
     user: str | None = None
     password_env: str | None = None
+    password_keyring: str | None = Field(None, pattern=r"^[^/]+/.+$")  # "service/user" in the OS keyring
+    password_prompt: bool | None = None  # ask on the terminal (only when there is one)
     system_database: str = Field("DYNAMICS", min_length=1)  # named system databases exist (S47)
     config_database: str = Field("GPCONFIGURATION", min_length=1)  # default name offered by the upgrade (S1)
     encrypt: Literal["yes", "no", "strict", "mandatory", "optional"] = "yes"
@@ -81,8 +89,10 @@ class SqlSettings(_Strict):
 
     @model_validator(mode="after")
     def _sql_login_needs_credentials(self) -> SqlSettings:
-        if self.authentication == "sql" and not (self.user and self.password_env):
-            raise ValueError("SQL authentication needs both 'user' and 'password_env'")
+        if self.authentication == "sql" and not (self.user and (self.password_env or self.password_keyring
+                                                                 or self.password_prompt)):
+            raise ValueError("SQL authentication needs both 'user' and 'password_env' (or 'password_keyring', "
+                             "or 'password_prompt: true')")
         return self
 
 

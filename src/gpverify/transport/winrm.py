@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import base64
 import time
-from types import TracebackType
+from typing import Any, Self
 
 import requests
 from winrm.exceptions import (
+    BasicAuthDisabledError,
     InvalidCredentialsError,
     WinRMError,
     WinRMOperationTimeoutError,
@@ -22,6 +23,9 @@ from gpverify.transport.base import CommandResult
 
 # WinRS Send envelopes stay well under the default MaxEnvelopeSize of 150 KB (pywinrm sends 153600).
 STDIN_CHUNK = 32 * 1024
+# Everything pywinrm and requests raise for a host that cannot be used (WinRMTransportError and
+# WinRMOperationTimeoutError do not derive from WinRMError).
+WINRM_FAILURES = (requests.RequestException, WinRMError, WinRMTransportError, WinRMOperationTimeoutError, OSError)
 
 
 def encoded_command(script: str) -> list[str]:
@@ -40,32 +44,22 @@ class WinRMTransport:
 
     @staticmethod
     def _connect(spec: HostSpec, password: str | None) -> Protocol:
-        w = spec.winrm
-        if w.transport == "basic" and w.scheme == "http" and not w.allow_basic_over_http:
-            raise HostUnavailable(spec.name, "Basic authentication over plain HTTP is refused (the password would "
-                                  "travel in clear): use HTTPS, or set winrm.allow_basic_over_http: true")
-        return Protocol(
-            endpoint=spec.endpoint,
-            transport=w.transport or "ntlm",
-            username=w.user,
-            password=password,
-            server_cert_validation="validate" if w.cert_validation else "ignore",
-            ca_trust_path=w.ca_bundle,  # None: requests' own CA store (pywinrm's "legacy_requests" warns)
-            message_encryption=w.message_encryption or "auto",
-            read_timeout_sec=w.read_timeout or 60,
-            operation_timeout_sec=w.operation_timeout or 20,
-        )
+        options = protocol_options(spec, password)
+        try:
+            return Protocol(**options)
+        except (WinRMError, ValueError) as exc:  # pywinrm validates credentials and cert files up front
+            raise HostUnavailable(spec.name, explain(exc, spec, "preparing the connection")) from None
 
-    def __enter__(self) -> WinRMTransport:
+    def __enter__(self) -> Self:
         return self
 
-    def __exit__(self, *exc: type[BaseException] | BaseException | TracebackType | None) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.close()
 
     def _guard(self, action: str, func, *args, **kwargs):  # type: ignore[no-untyped-def]
         try:
             return func(*args, **kwargs)
-        except (requests.RequestException, WinRMError, OSError) as exc:
+        except WINRM_FAILURES as exc:
             raise HostUnavailable(self.spec.name, explain(exc, self.spec, action)) from None
 
     def run(self, command: str, args: list[str], stdin: bytes | None = None) -> CommandResult:
@@ -80,19 +74,21 @@ class WinRMTransport:
         return self._receive(command_id)
 
     def _receive(self, command_id: str) -> CommandResult:
+        assert self._shell is not None
         out, err, deadline = [], [], time.monotonic() + (self.spec.winrm.read_timeout or 60)
         while time.monotonic() < deadline:
             try:
                 stdout, stderr, code, done = self._protocol.get_command_output_raw(self._shell, command_id)
             except WinRMOperationTimeoutError:
                 continue  # w:TimedOut only means "nothing yet": Windows expects the client to ask again
-            except (requests.RequestException, WinRMError, OSError) as exc:
+            except WINRM_FAILURES as exc:
                 raise HostUnavailable(self.spec.name, explain(exc, self.spec, "reading output")) from None
             out.append(stdout)
             err.append(stderr)
             if done:
                 return CommandResult(code, b"".join(out), b"".join(err))
-        raise HostUnavailable(self.spec.name, "the command did not finish within winrm.read_timeout")
+        raise HostUnavailable(self.spec.name, "the command did not finish within winrm.read_timeout: the host is "
+                              "overloaded or the collector hangs (see its event log), or raise winrm.read_timeout")
 
     def close(self) -> None:
         """Delete the shell; the shell's commands end with it, so no Signal is needed."""
@@ -100,16 +96,80 @@ class WinRMTransport:
             shell, self._shell = self._shell, None
             try:
                 self._protocol.close_shell(shell)
-            except (requests.RequestException, WinRMError, OSError):
+            except WINRM_FAILURES:
                 pass  # the facts are already read; a failed Delete lets the shell time out on the host
 
 
-def _tls_hint(text: str) -> str:
-    if "match" in text and ("hostname" in text or "IP address" in text):
-        return "the host's TLS certificate does not match the name connected to: connect by a name in the certificate"
-    if "self-signed" in text or "unable to get local issuer" in text or "verify failed" in text:
-        return "the host's TLS certificate is not trusted: set winrm.ca_bundle to the PEM of the CA that issued it"
-    return f"TLS handshake failed ({text.splitlines()[0][:160]})"
+# Transports pywinrm only offers with an optional package; the message names what to install.
+OPTIONAL_PACKAGES = {
+    "kerberos": ("HAVE_KERBEROS", "pykerberos", ("pip install 'pywinrm[kerberos]' (needs libkrb5-dev and a "
+                                                 "Kerberos ticket from kinit, or a keytab)")),
+    "credssp": ("HAVE_CREDSSP", "requests-credssp", "pip install 'pywinrm[credssp]'"),
+}
+# Message encryption needs an authentication that can seal: NTLM, Kerberos or CredSSP (never Basic or certificate).
+SEALING = ("ntlm", "kerberos", "credssp")
+
+
+def _refuse(spec: HostSpec, reason: str) -> HostUnavailable:
+    return HostUnavailable(spec.name, reason)
+
+
+def protocol_options(spec: HostSpec, password: str | None) -> dict[str, Any]:
+    """The pywinrm Protocol arguments for a host, after refusing every unsafe or impossible combination."""
+    w = spec.winrm
+    transport = w.transport or "ntlm"
+    scheme = w.scheme or "https"
+    encryption = w.message_encryption or "auto"
+    if transport == "basic" and scheme == "http" and not w.allow_basic_over_http:
+        raise _refuse(spec, "Basic authentication over plain HTTP is refused (the password would travel in clear): "
+                      "use HTTPS, or set winrm.allow_basic_over_http: true")
+    if transport in SEALING and scheme == "http" and encryption == "never" and not w.allow_unencrypted:
+        raise _refuse(spec, f"message_encryption: never over plain HTTP is refused ({transport} would send every "
+                      "command and answer in clear): use message_encryption: auto, or HTTPS")
+    if transport == "certificate":
+        if scheme != "https":
+            raise _refuse(spec, "certificate authentication works only over HTTPS: set winrm.scheme: https")
+        if not (w.cert_pem and w.cert_key_pem):
+            raise _refuse(spec, "certificate authentication needs winrm.cert_pem and winrm.cert_key_pem "
+                          "(the client certificate and its key, PEM files)")
+    if transport in OPTIONAL_PACKAGES:
+        flag, package, how = OPTIONAL_PACKAGES[transport]
+        from winrm import transport as winrm_transport
+
+        if not getattr(winrm_transport, flag, False):
+            raise _refuse(spec, f"winrm.transport {transport} needs the Python package {package}, which is not "
+                          f"installed: {how}")
+    options: dict[str, Any] = {
+        "endpoint": spec.endpoint,
+        "transport": transport,
+        "username": w.user,
+        "password": password,
+        "server_cert_validation": "validate" if w.cert_validation is not False else "ignore",
+        "ca_trust_path": w.ca_bundle,  # None: requests' own CA store (pywinrm's "legacy_requests" warns)
+        "message_encryption": encryption,
+        "read_timeout_sec": w.read_timeout or 60,
+        "operation_timeout_sec": w.operation_timeout or 20,
+    }
+    if transport == "certificate":
+        options.update(cert_pem=w.cert_pem, cert_key_pem=w.cert_key_pem, username=None, password=None)
+    if transport == "kerberos":
+        options.update(password=None)  # Kerberos uses the ticket cache (kinit) or keytab, never a password here
+    return options
+
+
+def _tls_hint(text: str, spec: HostSpec) -> str:
+    low = text.lower()
+    if "match" in low and ("hostname" in low or "ip address" in low):
+        return (f"the host's TLS certificate does not match the name connected to ({spec.address}): connect by a "
+                "name the certificate lists (set the host's address), or reissue the WinRM HTTPS listener "
+                "certificate for this name")
+    if "expired" in low:
+        return "the host's TLS certificate has expired: renew the WinRM HTTPS listener certificate"
+    if "self-signed" in low or "self signed" in low or "unable to get local issuer" in low or "verify failed" in low:
+        where = f"winrm.ca_bundle ({spec.winrm.ca_bundle})" if spec.winrm.ca_bundle else "winrm.ca_bundle"
+        return (f"the host's TLS certificate is not trusted: set {where} to the PEM of the CA that issued it "
+                "(for a self-signed listener, the certificate itself)")
+    return f"TLS handshake failed ({text.splitlines()[0][:160] if text else 'no detail'}): check the HTTPS listener"
 
 
 def _connection_hint(text: str, spec: HostSpec) -> str:
@@ -120,29 +180,72 @@ def _connection_hint(text: str, spec: HostSpec) -> str:
     if "refused" in low:
         return f"connection refused at {spec.endpoint}: is the WinRM listener on (winrm quickconfig) and the port open?"
     if "reset" in low or "aborted" in low or "remotedisconnected" in low:
-        return "the connection was reset while talking to WinRM"
+        return ("the connection was reset while talking to WinRM: check for a firewall or proxy cutting "
+                "long requests, and the host's WinRM event log")
     return f"cannot reach WinRM at {spec.endpoint}"
+
+
+def _credentials_hint(spec: HostSpec) -> str:
+    w = spec.winrm
+    if w.transport == "certificate":
+        return ("the client certificate was rejected: map it to a local account on the host (winrm create "
+                "winrm/config/service/certmapping ...) and enable WinRM certificate authentication "
+                "(Auth/Certificate=true)")
+    source = (f"environment variable {w.password_env}" if w.password_env else
+              f"keyring entry {w.password_keyring}" if w.password_keyring else
+              "the prompt" if w.password_prompt else "no password source")
+    return (f"credentials rejected for user {w.user!r} over {w.transport}: check the account name, its password "
+            f"(from {source}), and that the WinRM service allows {w.transport} (Auth/{_auth_name(w.transport)})")
+
+
+def _auth_name(transport: str | None) -> str:
+    return {"ntlm": "Negotiate", "kerberos": "Kerberos", "credssp": "CredSSP", "basic": "Basic",
+            "certificate": "Certificate"}.get(transport or "ntlm", "Negotiate")
+
+
+def _setup_hint(exc: BaseException, spec: HostSpec) -> str:
+    """pywinrm's own up-front validation (no network yet): its texts carry file names, never secrets."""
+    text = str(exc)
+    if "requires a password" in text:
+        return (f"no password for user {spec.winrm.user!r}: set winrm.password_env, winrm.password_keyring or "
+                "winrm.password_prompt")
+    if "requires a username" in text:
+        return "no user name: set winrm.user"
+    if "not found" in text or "cert_pem" in text:
+        return f"client certificate files unusable ({text[:200]}): check winrm.cert_pem and winrm.cert_key_pem"
+    if "not installed" in text:
+        return f"{text[:200]}: install the package named"
+    return f"cannot prepare the WinRM connection ({type(exc).__name__}): check the host's winrm settings"
 
 
 def explain(exc: BaseException, spec: HostSpec, action: str) -> str:
     """One sentence saying what failed and what to fix; never includes a credential."""
     w = spec.winrm
+    if action == "preparing the connection" and not isinstance(exc, requests.RequestException):
+        return _setup_hint(exc, spec)
     if isinstance(exc, requests.exceptions.SSLError):
-        return _tls_hint(str(exc))
+        return _tls_hint(str(exc), spec)
     if isinstance(exc, requests.exceptions.ReadTimeout):
         return f"no answer within {w.read_timeout:g} s while {action} (host slower than winrm.read_timeout)"
     if isinstance(exc, (requests.exceptions.ConnectionError, OSError)):
         return _connection_hint(str(exc), spec)
+    if isinstance(exc, BasicAuthDisabledError):
+        return ("the host does not accept Basic authentication: enable it (winrm set winrm/config/service/auth "
+                "@{Basic=\"true\"}) or use transport ntlm")
     if isinstance(exc, InvalidCredentialsError):
-        return (f"credentials rejected for user {w.user!r} over {w.transport}: check the account, its password "
-                f"(from {w.password_env or 'the credential store'}) and that WinRM allows {w.transport}")
+        return _credentials_hint(spec)
     if isinstance(exc, WinRMOperationTimeoutError):
         return f"the command produced no output within the WS-Man operation timeout while {action}"
     if isinstance(exc, WSManFaultError):
         return f"WS-Management fault while {action}: {(exc.reason or '').strip() or exc.code}"
     if isinstance(exc, WinRMTransportError):
-        hint = ""
-        if exc.code == 500 and spec.winrm.scheme == "http" and spec.winrm.message_encryption == "never":
-            hint = ": the host requires message encryption (AllowUnencrypted=false); use message_encryption auto or HTTPS"
-        return f"the WinRM service answered HTTP {exc.code} while {action}{hint}"
+        if exc.code == 500 and w.scheme == "http" and w.message_encryption == "never":
+            return ("the host refused an unencrypted request (AllowUnencrypted=false, as it should be): set "
+                    "winrm.message_encryption: auto, or use HTTPS")
+        if exc.code == 401:
+            return _credentials_hint(spec)
+        return f"the WinRM service answered HTTP {exc.code} while {action}: check the listener and its event log"
+    if isinstance(exc, WinRMError) and "encrypt" in str(exc).lower():
+        return (f"message encryption is not possible with transport {w.transport}: use HTTPS, or ntlm/kerberos/"
+                "credssp over HTTP")
     return f"WinRM error while {action}: {type(exc).__name__}"

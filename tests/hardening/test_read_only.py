@@ -1,0 +1,144 @@
+"""Read-only by proof: the collector script (and the bootstrap) contain nothing that writes, every query file
+passes the SQL guard and binds its values, and the scanner itself catches each writing construct."""
+
+from __future__ import annotations
+
+import re
+from importlib import resources
+
+import pytest
+from hardening_support import hardening_figures  # noqa: F401
+
+from gpverify.facts.windows import BOOTSTRAP, COLLECTOR_SCRIPT
+from gpverify.sqlguard import check_read_only
+
+# Cmdlets the collector may call. Verb-Noun words not listed here and not defined in the script are refused.
+ALLOWED_CMDLETS = {
+    "Get-CimInstance", "Get-Item", "Get-ItemProperty", "Get-ChildItem", "Get-Service", "Test-Path",
+    "Where-Object", "ForEach-Object", "Sort-Object", "Select-Object", "Measure-Object", "Group-Object",
+    "ConvertTo-Json", "ConvertFrom-Json", "Out-String", "New-Object",
+}
+# New-Object builds in-memory objects only; these are the types it may build.
+ALLOWED_NEW_OBJECT = {
+    "System.Collections.ArrayList",
+    "System.Security.Cryptography.X509Certificates.X509Store",
+    "System.Security.Cryptography.X509Certificates.X509Chain",
+}
+# Anything that writes, deletes, starts or stops, or evaluates text as code: refused wherever it appears.
+FORBIDDEN = {
+    "write cmdlet": r"\b(Set|New-Item|Remove|Add-Content|Clear|Out-File|Export|Start|Stop|Restart|Suspend|Resume|"
+                    r"Copy|Move|Rename|Install|Uninstall|Register|Unregister|Enable|Disable|Invoke-Expression|"
+                    r"Invoke-WmiMethod|Invoke-CimMethod|Invoke-Command|Invoke-WebRequest|Invoke-RestMethod|"
+                    r"Tee-Object|Update|Write-EventLog|Push|Pop)-\w+",
+    "iex alias": r"(?<![\w-])iex\b",
+    "external program": r"\b(reg|cmd|sc|net|wmic|msiexec|schtasks|bcdedit|netsh|powershell|pwsh)(\.exe)?\s",
+    "file redirection": r"(?<![-<])>{1,2}(?!\s*\$null)",
+    "registry write": r"\.(SetValue|CreateSubKey|DeleteSubKey|DeleteSubKeyTree|DeleteValue|SetAccessControl)\b",
+    "registry opened writable": r"OpenSubKey\([^)]*,\s*\$true",
+    "certificate store opened writable": r"OpenFlags\]::(ReadWrite|MaxAllowed)",
+    "certificate store change": r"\$store\w*\.(Add|Remove|AddRange|RemoveRange)\(",
+    "file write": r"\[(System\.)?IO\.(File|Directory|StreamWriter|FileStream)\]::\w+|StreamWriter|FileStream",
+    "temp path": r"\$env:(TEMP|TMP)|GetTempPath|GetTempFileName|\\Temp\\",
+    "WMI/CIM method call": r"\.(InvokeMethod|Put|Delete|Kill|Terminate|StopService|StartService|Change)\(",
+    "code from text": r"ScriptBlock\]::Create|Add-Type|\[Reflection\.Assembly\]",
+}
+# What the bootstrap (the command line) itself needs: run the script that arrived on stdin.
+BOOTSTRAP_ALLOWED = {"code from text"}
+
+
+def _code(script: str) -> str:
+    """The script without comments and string literals' contents that are messages (keep code only)."""
+    no_block = re.sub(r"<#.*?#>", "", script, flags=re.DOTALL)
+    return "\n".join(line.split("#", 1)[0] if not line.lstrip().startswith("#") else "" for line in no_block.splitlines())
+
+
+def scan(script: str, *, allowed: set[str] = frozenset()) -> list[str]:  # type: ignore[assignment]
+    """Every writing construct in a PowerShell script, as 'kind: text'; empty means read-only."""
+    code = _code(script)
+    found = [f"{kind}: {m.group(0)}" for kind, pattern in FORBIDDEN.items() if kind not in allowed
+             for m in re.finditer(pattern, code, flags=re.IGNORECASE)]
+    defined = {m.group(1).lower() for m in re.finditer(r"\bfunction\s+([\w-]+)", code, flags=re.IGNORECASE)}
+    for m in re.finditer(r"\b([A-Z][a-z]+-[A-Z]\w+)\b", code):
+        name = m.group(1)
+        if name.lower() not in defined and name not in ALLOWED_CMDLETS:
+            found.append(f"cmdlet not allowed: {name}")
+    for m in re.finditer(r"New-Object\s+(?:-TypeName\s+)?([\w.]+)", code, flags=re.IGNORECASE):
+        if m.group(1) not in ALLOWED_NEW_OBJECT:
+            found.append(f"New-Object of {m.group(1)}")
+    for m in re.finditer(r"&\s*(\S+)", code):
+        if m.group(1) not in ("$Reader",):
+            found.append(f"call operator: & {m.group(1)}")
+    return found
+
+
+def test_collector_contains_nothing_that_writes() -> None:
+    assert scan(COLLECTOR_SCRIPT) == []
+
+
+def test_collector_opens_registry_and_certificate_stores_read_only() -> None:
+    code = _code(COLLECTOR_SCRIPT)
+    assert re.findall(r"OpenSubKey\(([^)]*)\)", code) and all(
+        a.replace(" ", "").endswith(",$false") for a in re.findall(r"OpenSubKey\(([^)]*)\)", code))
+    assert re.findall(r"OpenFlags\]::(\w+)", code) == ["ReadOnly"]
+
+
+def test_bootstrap_only_runs_the_script_from_stdin() -> None:
+    # The bootstrap compiles what arrived on stdin (the collector, checked above) and calls it; nothing else.
+    assert scan(BOOTSTRAP, allowed=BOOTSTRAP_ALLOWED) == ["call operator: & ([ScriptBlock]::Create($parts[0]))"]
+
+
+MUTATIONS = [
+    "Set-ItemProperty -Path HKLM:\\SOFTWARE\\x -Name y -Value 1",
+    "New-Item -Path C:\\x.txt",
+    "Remove-Item C:\\x",
+    "Add-Content C:\\x.txt 'y'",
+    "$result | Out-File C:\\out.json",
+    "Start-Process notepad.exe",
+    "Invoke-Expression $RequestJson",
+    "iex $RequestJson",
+    "Stop-Service GPSessionService",
+    "Restart-Computer -Force",
+    "Copy-Item a b",
+    "Move-Item a b",
+    "reg.exe add HKLM\\SOFTWARE\\x",
+    "cmd /c echo x",
+    "$result > C:\\out.json",
+    "$key.SetValue('x', 1)",
+    "$base.CreateSubKey('SOFTWARE\\x')",
+    "$base.OpenSubKey($Path, $true)",
+    "[IO.File]::WriteAllText('C:\\x', 'y')",
+    "[System.IO.File]::AppendAllText('C:\\x', 'y')",
+    "$p = Join-Path $env:TEMP 'x.json'",
+    "$store.Open([System.Security.Cryptography.X509Certificates.OpenFlags]::ReadWrite)",
+    "$store.Add($cert)",
+    "(Get-CimInstance Win32_Service -Filter \"Name='x'\").StopService()",
+    "Invoke-CimMethod -ClassName Win32_Process -MethodName Create",
+    "New-Object System.IO.StreamWriter('C:\\x')",
+    "& ([ScriptBlock]::Create($RequestJson))",
+    "Export-Csv -Path C:\\x.csv",
+    "Register-ScheduledTask -TaskName x",
+]
+
+
+@pytest.mark.parametrize("line", MUTATIONS)
+def test_the_scan_catches_each_writing_construct(line: str) -> None:
+    lines = COLLECTOR_SCRIPT.splitlines()
+    mutated = "\n".join([*lines[:-1], line, lines[-1]])
+    assert scan(mutated), f"not caught: {line}"
+
+
+QUERY_FILES = sorted(p.name for p in resources.files("gpverify.facts").joinpath("queries").iterdir()
+                     if p.name.endswith(".sql"))
+
+
+def test_there_are_query_files() -> None:
+    assert len(QUERY_FILES) >= 10
+
+
+@pytest.mark.parametrize("name", QUERY_FILES)
+def test_every_query_file_is_one_read_only_select_with_bound_values(name: str) -> None:
+    sql = resources.files("gpverify.facts").joinpath("queries", name).read_text(encoding="utf-8")
+    # Values are bound as ? parameters; the only text substituted is a profile table name ({session_hosts},
+    # {sessions}), which quote_identifier validates and brackets. No other formatting marker may appear.
+    assert not re.search(r"%s|%\(|\{(?!session_hosts\}|sessions\})", sql), name
+    check_read_only(re.sub(r"\{\w+\}", "[T]", sql), source=name)
