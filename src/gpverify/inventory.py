@@ -51,7 +51,7 @@ class WinRMSettings(_Strict):
     def _timeouts(self) -> WinRMSettings:
         # pywinrm refuses a read timeout that is not longer than the WS-Man operation timeout.
         if self.read_timeout and self.operation_timeout and self.read_timeout <= self.operation_timeout:
-            raise ValueError("read_timeout must be longer than operation_timeout")
+            raise ValueError("a read_timeout longer than operation_timeout (pywinrm requires it)")
         return self
 
 
@@ -91,7 +91,7 @@ class SqlSettings(_Strict):
     def _sql_login_needs_credentials(self) -> SqlSettings:
         if self.authentication == "sql" and not (self.user and (self.password_env or self.password_keyring
                                                                  or self.password_prompt)):
-            raise ValueError("SQL authentication needs both 'user' and 'password_env' (or 'password_keyring', "
+            raise ValueError("for SQL authentication both 'user' and 'password_env' (or 'password_keyring', "
                              "or 'password_prompt: true')")
         return self
 
@@ -164,13 +164,17 @@ def _layer(*settings: WinRMSettings) -> WinRMSettings:
     return WinRMSettings(**merged)
 
 
-def host_specs(inv: Inventory) -> list[HostSpec]:
+def host_specs(inv: Inventory, origin: str = "inventory") -> list[HostSpec]:
     """Every host of the farm with inherited WinRM settings applied (defaults < inventory < group < host)."""
     specs = []
     for group, role in ROLE_GROUPS.items():
         entries = getattr(inv, group)
         for entry in entries if isinstance(entries, list) else [entries] if entries else []:
-            settings = _layer(WINRM_DEFAULTS, inv.winrm, inv.groups.get(group, WinRMSettings()), entry.winrm)  # type: ignore[call-overload]
+            group_settings = inv.groups.get(group, WinRMSettings())  # type: ignore[call-overload]
+            try:
+                settings = _layer(WINRM_DEFAULTS, inv.winrm, group_settings, entry.winrm)
+            except ValidationError as exc:  # each level valid, the merge not (e.g. timeouts from two levels)
+                raise ConfigError(origin, f"{entry.name}.winrm", _expected(exc.errors()[0])) from None
             specs.append(HostSpec(entry.name, role, entry.address or entry.name, settings))
     return specs
 

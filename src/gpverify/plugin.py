@@ -112,6 +112,10 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     if call.excinfo is not None and call.excinfo.errisinstance(FactsUnavailable):
         # A host or database that could not be read is an error, reported in one line without a traceback.
         report.longrepr = f"could not read the facts: {call.excinfo.value}"
+        if report.when == "call":
+            # SQL facts are read inside the check; pytest files a failure of the call phase as a failed check,
+            # but nothing was judged. Filing it under setup makes terminal, JUnit and HTML all say "error".
+            report.when = "setup"
     redactor = item.config.stash[redactor_key]
     report.longrepr = redactor.longrepr(report.longrepr)
     report.sections = [(title, redactor.text(body)) for title, body in report.sections]

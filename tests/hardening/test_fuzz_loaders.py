@@ -194,16 +194,10 @@ def test_waivers_give_waivers_or_config_error(text: str) -> None:
         path.unlink()
 
 
-@pytest.mark.xfail(reason="known bug in inventory.host_specs (not this module's code): WinRM settings valid at each "
-                   "level can be invalid once layered (inventory read_timeout 5, host operation_timeout 10), and "
-                   "_layer's pydantic ValidationError escapes open_farm as a traceback. Fix: catch ValidationError "
-                   "in host_specs and raise ConfigError naming <host>.winrm.", strict=False)
 def test_layered_winrm_settings_fail_as_config_error() -> None:
     _count()
     data = copy.deepcopy(VALID_INVENTORY)
     data["winrm"]["read_timeout"] = 5
     data["session_hosts"][0]["winrm"] = {"operation_timeout": 10}
-    try:
-        host_specs(parse_inventory(data, "fuzz.yml"))
-    except ConfigError:
-        pass
+    with pytest.raises(ConfigError, match=r"\.winrm: expected a read_timeout longer than operation_timeout"):
+        host_specs(parse_inventory(data, "fuzz.yml"), "fuzz.yml")

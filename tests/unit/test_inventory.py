@@ -58,8 +58,8 @@ def test_winrm_settings_layer_defaults_group_and_host() -> None:
         (_with(winrm={"port": 0}), "winrm.port", "greater than or equal to 1"),
         (_with(winrm={"port": "https"}), "winrm.port", "a valid integer"),
         (_with(session_hosts=[]), "session_hosts", "at least 1"),
-        (_with(sql={"server": "x", "authentication": "sql"}), "sql", "needs both 'user' and 'password_env'"),
-        (_with(winrm={"read_timeout": 5, "operation_timeout": 20}), "winrm", "read_timeout must be longer"),
+        (_with(sql={"server": "x", "authentication": "sql"}), "sql", "for SQL authentication both 'user' and 'password_env'"),
+        (_with(winrm={"read_timeout": 5, "operation_timeout": 20}), "winrm", "a read_timeout longer than operation_timeout"),
     ],
 )
 def test_mistakes_name_file_field_and_expectation(data: dict[str, object], field: str, expected: str) -> None:
