@@ -17,7 +17,7 @@ with an injected per-HTTP-request latency on every WS-Man stand-in:
 
 Prints a table and writes reports/bench.json. Usage:
 
-    python bench/collect.py [--hosts 1,10,50,200] [--latency 0.025] [--workers 16,32] [--per-check-max 50]
+    python bench/collect.py [--hosts 1,10,50,200] [--latency 0.025] [--workers 32,16] [--per-check-max 50]
 """
 
 from __future__ import annotations
@@ -255,9 +255,9 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=(__doc__ or "").split("\n")[0])
     ap.add_argument("--hosts", default=DEFAULT_HOSTS, help="client machine counts, comma-separated (default %(default)s)")
     ap.add_argument("--latency", type=float, default=0.025, help="seconds added to every WinRM HTTP request")
-    ap.add_argument("--workers", default="16,32",
-                    help="--collect-workers values for the gpverify run, comma-separated; the first (default 16, "
-                         "the suite's default) is the one the per-check way is compared with (default %(default)s)")
+    ap.add_argument("--workers", default="32,16",
+                    help="--collect-workers values for the gpverify run, comma-separated; the first (32, the "
+                         "suite's default) is the one the per-check way is compared with (default %(default)s)")
     ap.add_argument("--scenario", default="silverlight",
                     help="lab scenario (default silverlight: the client checks apply and contact every client)")
     ap.add_argument("--per-check-max", type=int, default=50,

@@ -14,6 +14,7 @@ import pytest
 
 from gpverify.catalogue import info_of
 from gpverify.errors import FactsUnavailable, GpVerifyError
+from gpverify.facts.collect import DEFAULT_WORKERS
 from gpverify.farm import Farm, open_farm
 from gpverify.inventory import INVENTORY_ENV
 from gpverify.redact import Redactor
@@ -35,7 +36,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="check a simulated lab started for this session (default scenario: healthy)")
     group.addoption("--host", action="append", default=[], metavar="NAME",
                     help="limit per-host checks to this session host (repeatable)")
-    group.addoption("--collect-workers", type=int, default=16, help="hosts collected at once (default 16)")
+    group.addoption("--collect-workers", type=int, default=DEFAULT_WORKERS,
+                    help=f"hosts collected at once (default {DEFAULT_WORKERS})")
 
 
 def _start_lab(config: pytest.Config, scenario: str) -> str:
