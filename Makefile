@@ -36,4 +36,5 @@ bench: os-deps $(STAMP)
 	$(BIN)/python bench/collect.py
 
 clean:
-	rm -rf $(VENV) reports/*.html reports/lab reports/runs
+	find reports -mindepth 1 ! -name README.md -exec rm -rf {} +
+	rm -rf $(VENV)

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from fixtures.hosts import host_params
 from gpverify.facts import configdb
 from gpverify.facts.gpsql import GpSqlView
-from gpverify.plugin import farm_key, get_farm
+from gpverify.plugin import get_farm
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
@@ -15,14 +16,9 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     The Session Management checks read only the configuration database, so they take the host's name rather
     than the `session_host` fixture, which would contact the host over WinRM.
     """
-    if "session_host_name" not in metafunc.fixturenames:
-        return
-    farm = metafunc.config.stash.get(farm_key, None)
-    names = [s.name for s in farm.hosts("session_host")] if farm else []
-    only = {n.lower() for n in metafunc.config.getoption("host")}
-    if only:
-        names = [n for n in names if n.lower() in only]
-    metafunc.parametrize("session_host_name", names, ids=names)
+    if "session_host_name" in metafunc.fixturenames:
+        names = host_params(metafunc.config, "session_host")
+        metafunc.parametrize("session_host_name", names, ids=names)
 
 
 @pytest.fixture
