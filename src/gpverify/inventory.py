@@ -196,7 +196,7 @@ def _expected(error: Any) -> str:
     if kind == "too_short":
         return f"at least {error.get('ctx', {}).get('min_length', 1)} entry"
     for prefix in ("Value error, ", "Input should be "):
-        msg = msg[len(prefix):] if msg.startswith(prefix) else msg
+        msg = msg.removeprefix(prefix)
     got = error.get("input")
     return msg if isinstance(got, (dict, list)) or kind == "value_error" else f"{msg}, got {got!r}"
 

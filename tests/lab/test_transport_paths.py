@@ -76,7 +76,7 @@ def test_https_with_ca_bundle_and_name_mismatch(farm, tmp_path: Path) -> None:  
     bundle.write_bytes(ca.cert_pem)
     server = _server(farm, tls=server_context(*issue(ca, ["localhost"])))
     try:
-        https = dict(scheme="https", port=server.port, ca_bundle=str(bundle))
+        https = {"scheme": "https", "port": server.port, "ca_bundle": str(bundle)}
         ok = HostSpec("gp-sh01", "session_host", "localhost", _spec(**https).winrm)  # type: ignore[arg-type]
         assert collect_host(_job(farm, ok)).computer == "GP-SH01"
         wrong = HostSpec("gp-sh01", "session_host", "127.0.0.1", ok.winrm)

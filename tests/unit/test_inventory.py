@@ -92,7 +92,8 @@ def test_broken_inventory_stops_pytest_with_one_line_and_no_traceback(tmp_path: 
     path = tmp_path / "farm.yml"
     path.write_text(yaml.safe_dump(_with(session_hosts=[{"name": "gpsh01"}, {"name": "gpsh01"}])))
     proc = subprocess.run([sys.executable, "-m", "pytest", str(REPO / "checks" / "post"), "--inventory", str(path),
-                           "-p", "no:cacheprovider"], capture_output=True, text=True, cwd=REPO, timeout=120)
+                           "-p", "no:cacheprovider"], check=False, capture_output=True, text=True, cwd=REPO,
+                          timeout=120)
     assert proc.returncode == 4
     assert f"ERROR: {path}: session_hosts: expected each host name once, but 'gpsh01' appears twice" in proc.stderr
     assert "Traceback" not in proc.stdout + proc.stderr

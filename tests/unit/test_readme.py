@@ -17,7 +17,7 @@ def test_readme_catalogue_matches_gpverify_checks() -> None:
     with contextlib.redirect_stdout(out):
         print_catalogue(REPO / "checks", "markdown")
     readme = (REPO / "README.md").read_text(encoding="utf-8")
-    section = re.search(r"<!-- catalogue:start -->\n(.*?)<!-- catalogue:end -->", readme, flags=re.S)
+    section = re.search(r"<!-- catalogue:start -->\n(.*?)<!-- catalogue:end -->", readme, flags=re.DOTALL)
     assert section, "README.md lacks the catalogue markers"
     assert section.group(1).strip() == out.getvalue().strip(), (
         "README catalogue is stale: paste `gpverify checks --format markdown` between the markers")

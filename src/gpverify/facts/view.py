@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from gpverify.facts.windows import CertificateFact, FileFact, HostFacts, ProductFact, RegistryFact, ServiceFact
+from gpverify.facts.windows import (
+    CertificateFact,
+    FileFact,
+    HostFacts,
+    ProductFact,
+    RegistryFact,
+    ServiceFact,
+)
 
 
 class HostView:

@@ -192,8 +192,10 @@ def build_farm(era: Era = "html", stage: Stage = "upgraded", *, extra_clients: i
     hosts = [_web_server(target, web, sba=True), _tenant_server(target, target.version)]
     hosts += [_session_host(n, target, web, target.version, "GPCONFIGURATION") for n in ("gp-sh01", "gp-sh02")]
     hosts += [_client(n, target, era) for n in ("gp-cl01", "gp-cl02")]
-    databases = {"DYNAMICS": _system_tables(target.version, "DYNAMICS"),
-                 "tempdb": {"DEX_LOCK": [], "DEX_SESSION": []}}
+    databases: dict[str, dict[str, list[dict[str, Any]]]] = {
+        "DYNAMICS": _system_tables(target.version, "DYNAMICS"),
+        "tempdb": {"DEX_LOCK": [], "DEX_SESSION": []},
+    }
     databases.update({inter: {"SY00100": [{"CMPANYID": cid, "DBNAME": inter}]} for cid, _, inter in COMPANIES})
     # GP 2013-era farms keep sessions in the Session Central database; GPCONFIGURATION is created by the
     # web server upgrade (S1), so the Silverlight-era farm has it only once upgraded.

@@ -431,5 +431,5 @@ def _information_schema_tables(node: exp.Table) -> exp.Expression:
     # SQLite has no INFORMATION_SCHEMA: INFORMATION_SCHEMA.TABLES reads sqlite_master (gpverify discover).
     listing = sqlglot.parse_one(
         "SELECT 'dbo' AS TABLE_SCHEMA, name AS TABLE_NAME, 'BASE TABLE' AS TABLE_TYPE FROM sqlite_master "
-        "WHERE type = 'table' AND name NOT LIKE 'sqlite_%'", read="sqlite")
+        "WHERE type = 'table' AND name NOT LIKE 'sqlite_%'", read="sqlite", into=exp.Select)
     return listing.subquery(node.alias or "TABLES")

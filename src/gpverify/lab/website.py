@@ -14,7 +14,7 @@ from gpverify.lab.wsman.tls import CertificateAuthority, issue, server_context
 class _Handler(BaseHTTPRequestHandler):
     server: Any
 
-    def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+    def do_GET(self) -> None:
         path = self.path.split("?")[0].rstrip("/")
         found = any(path.lower() == p.lower() for p in self.server.site.paths)
         body = b"<html><title>Microsoft Dynamics GP</title></html>" if found else b"Not Found"
@@ -32,7 +32,7 @@ class WebSiteServer:
     """Serves FakeWebSite over TLS with a certificate from the lab CA (valid, expired, or for other names)."""
 
     def __init__(self, site: FakeWebSite, ca: CertificateAuthority) -> None:
-        now = dt.datetime.now(dt.timezone.utc)
+        now = dt.datetime.now(dt.UTC)
         not_after = now + dt.timedelta(days=site.cert_days_left)
         cert, key = issue(ca, site.cert_names, not_before=min(now, not_after) - dt.timedelta(days=30), not_after=not_after)
         self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
