@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from gpverify.errors import ConfigError
+from gpverify.yamlfile import config_error, expected, read_yaml
 
 INVENTORY_ENV = "GPVERIFY_INVENTORY"
 Role = Literal["web_server", "session_host", "client", "tenant_services"]
@@ -174,31 +173,9 @@ def host_specs(inv: Inventory, origin: str = "inventory") -> list[HostSpec]:
             try:
                 settings = _layer(WINRM_DEFAULTS, inv.winrm, group_settings, entry.winrm)
             except ValidationError as exc:  # each level valid, the merge not (e.g. timeouts from two levels)
-                raise ConfigError(origin, f"{entry.name}.winrm", _expected(exc.errors()[0])) from None
+                raise ConfigError(origin, f"{entry.name}.winrm", expected(exc.errors()[0])) from None
             specs.append(HostSpec(entry.name, role, entry.address or entry.name, settings))
     return specs
-
-
-def _field_path(loc: tuple[int | str, ...]) -> str:
-    path = ""
-    for part in loc:
-        path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else str(part))
-    return path or "(top level)"
-
-
-def _expected(error: Any) -> str:
-    """Phrase a pydantic error as what was expected (ConfigError prefixes 'expected')."""
-    kind, msg = error["type"], error["msg"]
-    if kind == "extra_forbidden":
-        return "a known field (there is no field of this name; see inventory.example.yml)"
-    if kind == "missing":
-        return "a value (this field is required)"
-    if kind == "too_short":
-        return f"at least {error.get('ctx', {}).get('min_length', 1)} entry"
-    for prefix in ("Value error, ", "Input should be "):
-        msg = msg.removeprefix(prefix)
-    got = error.get("input")
-    return msg if isinstance(got, (dict, list)) or kind == "value_error" else f"{msg}, got {got!r}"
 
 
 def parse_inventory(data: Any, origin: str) -> Inventory:
@@ -208,22 +185,9 @@ def parse_inventory(data: Any, origin: str) -> Inventory:
     try:
         return Inventory.model_validate(data)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        more = f" (and {exc.error_count() - 1} more problem(s))" if exc.error_count() > 1 else ""
-        raise ConfigError(origin, _field_path(first["loc"]), _expected(first) + more) from None
+        raise config_error(exc, origin) from None
 
 
 def load_inventory(path: str | os.PathLike[str]) -> Inventory:
     """Read and validate an inventory file."""
-    origin = str(path)
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ConfigError(origin, "(file)", f"a readable inventory file ({exc.strerror})") from None
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}" if mark else "(file)"
-        raise ConfigError(origin, where, f"valid YAML ({getattr(exc, 'problem', None) or exc})") from None
-    return parse_inventory(data, origin)
+    return parse_inventory(read_yaml(path, "inventory file"), str(path))

@@ -18,9 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
-
 from gpverify.errors import ConfigError
+from gpverify.yamlfile import read_yaml
 
 RISKS = ("low", "medium", "high", "critical")
 FIELDS = {"check": "a check ID such as GP-POST-002", "host": "a host name from the inventory",
@@ -82,16 +81,7 @@ def _text(origin: str, where: str, value: Any) -> str:
 def load_waivers(path: str | Path) -> list[Waiver]:
     """Read and validate the whole file; the first problem raises one ConfigError (file, field, expected)."""
     origin = str(path)
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ConfigError(origin, "(file)", f"a readable waiver file ({exc.strerror or exc})") from None
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = f"line {mark.line + 1}" if mark else "(file)"
-        raise ConfigError(origin, line, f"valid YAML ({getattr(exc, 'problem', None) or exc})") from None
+    data = read_yaml(path, "waiver file")
     if data is None:
         return []
     if isinstance(data, dict) and set(data) == {"waivers"}:

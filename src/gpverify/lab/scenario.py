@@ -7,12 +7,11 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from gpverify.errors import ConfigError
-from gpverify.inventory import _expected, _field_path
 from gpverify.lab.models import HOST_FAULTS, PRODUCT_NAMES, FakeCert, FakeFarm, FakeService, build_farm
+from gpverify.yamlfile import config_error, parse_yaml, read_yaml
 
 
 class _Strict(BaseModel):
@@ -71,21 +70,18 @@ def load_scenario(spec: str) -> Scenario:
     """A scenario by name (shipped) or by path to an overlay file."""
     if spec in scenario_names():
         text = resources.files(__package__).joinpath("scenarios").joinpath(f"{spec}.yml").read_text(encoding="utf-8")
-        origin, name = f"scenario {spec}", spec
+        origin, name, data = f"scenario {spec}", spec, parse_yaml(text, f"scenario {spec}")
     elif Path(spec).is_file():
-        text, origin, name = Path(spec).read_text(encoding="utf-8"), spec, Path(spec).stem
+        origin, name, data = spec, Path(spec).stem, read_yaml(spec, "scenario file")
     else:
-        raise ConfigError("--lab", "scenario", f"a scenario name ({', '.join(scenario_names())}) or an overlay file, got {spec!r}")
+        raise ConfigError("--lab", "scenario",
+                          f"a scenario name ({', '.join(scenario_names())}) or an overlay file, got {spec!r}")
+    if not isinstance(data, dict):
+        raise ConfigError(origin, "(top level)", "a mapping with at least 'description'")
     try:
-        data = yaml.safe_load(text)
-        if not isinstance(data, dict):
-            raise ConfigError(origin, "(top level)", "a mapping with at least 'description'")
         return Scenario.model_validate({**data, "name": name})
-    except yaml.YAMLError as exc:
-        raise ConfigError(origin, "(file)", f"valid YAML ({exc})") from None
     except ValidationError as exc:
-        first = exc.errors()[0]
-        raise ConfigError(origin, _field_path(first["loc"]), _expected(first)) from None
+        raise config_error(exc, origin, "src/gpverify/lab/SCENARIOS.md") from None
 
 
 def _apply_host(farm: FakeFarm, name: str, change: HostChange) -> None:

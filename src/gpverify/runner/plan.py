@@ -6,11 +6,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from gpverify.errors import ConfigError
-from gpverify.inventory import Role, _expected, _field_path
+from gpverify.inventory import Role
+from gpverify.yamlfile import config_error, read_yaml
 
 PhaseName = Literal["pre", "web", "hosts", "post", "clients"]
 LabAction = Literal["tenant-services", "web-components", "web-client-help", "trusted-app", "clear-browser-cache"]
@@ -121,27 +121,14 @@ def parse_plan(data: Any, origin: str, shape: FarmShape) -> Plan:
     try:
         plan = Plan.model_validate(data)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        more = f" (and {exc.error_count() - 1} more problem(s))" if exc.error_count() > 1 else ""
-        raise ConfigError(origin, _field_path(first["loc"]), _expected(first).replace(
-            "see inventory.example.yml", "see plans/example-plan.yml") + more) from None
+        raise config_error(exc, origin, "plans/example-plan.yml") from None
     check_hosts(plan, shape, origin)
     return plan
 
 
 def load_plan(path: str | Path, shape: FarmShape) -> Plan:
     """Read and validate a plan file against the farm; raise ConfigError naming file, field and expected."""
-    origin = str(path)
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ConfigError(origin, "(file)", f"a readable plan file ({exc.strerror})") from None
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        raise ConfigError(origin, f"line {mark.line + 1}" if mark else "(file)", "valid YAML") from None
-    return parse_plan(data, origin, shape)
+    return parse_plan(read_yaml(path, "plan file"), str(path), shape)
 
 
 # --- the built-in plan, in the guide's order (scale-out-upgrade.md; gp-facts.md section 9) --------------
