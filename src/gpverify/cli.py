@@ -1,4 +1,4 @@
-"""The gpverify command: the lab, the demo, the catalogue and the profiles; checks themselves run in pytest."""
+"""The gpverify command: lab, demo, catalogue, profiles, discovery, upgrade runner and nightly audit."""
 
 from __future__ import annotations
 
