@@ -74,7 +74,9 @@ def test_dry_run_touches_nothing(tmp_path: Path, reports: Path) -> None:
     assert not reports.exists()
     lines = lab.stdout.splitlines()
     order = [ln.split(":")[0].split(". ")[-1] for ln in lines if ". " in ln[:6]]
-    assert order[:3] == ["gate-pre", "tenant-services-gp-ten01", "upgrade-gp-web01"]
+    # Tenant Services are updated after the preconditions and gated on their own, before the web server.
+    assert order[:4] == ["gate-pre", "tenant-services-gp-ten01", "gate-tenant-services", "upgrade-gp-web01"]
+    assert "pytest checks/pre -k 'not tenant_services'" in lab.stdout
     assert order.index("gate-hosts-gp-sh01") < order.index("upgrade-gp-sh02")
     assert "msiexec /update" in lab.stdout
     real = gpverify("upgrade", "--inventory", INVENTORY, "--dry-run", reports=reports)

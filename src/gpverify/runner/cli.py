@@ -69,9 +69,7 @@ def print_plan(plan: Plan, inventory: str, state: RunState | None = None, out: A
     for n, item in enumerate(plan.items(), 1):
         status = f" [{state.item(item.id)['status']}]" if state else ""
         if item.step is None:
-            limit = f" --host {item.phase.host}" if item.phase.host else ""
-            print(f"{n:3}. {item.id}{status}: gate, pytest checks/{item.phase.phase} --inventory {inventory}{limit}",
-                  file=out)
+            print(f"{n:3}. {item.id}{status}: gate, pytest {item.phase.gate_args} --inventory {inventory}", file=out)
             continue
         s = item.step
         where = f" on {s.host}" if s.host else ""

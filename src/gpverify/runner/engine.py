@@ -138,10 +138,10 @@ class Runner:
 
     def _gate(self, item: Item) -> int:
         phase, state = item.phase, self.ctx.state
-        where = f" --host {phase.host}" if phase.host else ""
-        self.say(f"[gate]   {item.id}: pytest checks/{phase.phase}{where}")
+        self.say(f"[gate]   {item.id}: pytest {phase.gate_args}")
         state.mark(item.id, "started", phase=phase.phase, host=phase.host)
-        result = run_gate(self.ctx.checks, phase.phase, phase.host, self.ctx.inventory, state.folder, item.id)
+        result = run_gate(self.ctx.checks, phase.phase, phase.host, self.ctx.inventory, state.folder, item.id,
+                          phase.select)
         fields = {"exit_code": result.exit_code, "report": result.report.name, "results": result.results.name,
                   "counts": result.counts, "failed_checks": result.failed}
         if result.passed:

@@ -50,10 +50,18 @@ class Phase(_Strict):
     host: str | None = None  # hosts phase: the one session host this phase upgrades and gates
     steps: list[Step] = []
     gate: bool = True  # run `pytest checks/<phase>` (limited to `host`) after the steps
+    select: str | None = None  # a pytest -k expression limiting the gate to some of the phase's checks
+    name: str | None = Field(default=None, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")  # gate id when not the phase's
+
+    @property
+    def gate_args(self) -> str:
+        """The gate as a person would type it, e.g. `checks/hosts --host gp-sh01`."""
+        return f"checks/{self.phase}" + (f" --host {self.host}" if self.host else "") + (
+            f" -k '{self.select}'" if self.select else "")
 
     @property
     def gate_id(self) -> str:
-        return f"gate-{self.phase}" + (f"-{self.host}" if self.host else "")
+        return f"gate-{self.name or self.phase}" + (f"-{self.host}" if self.host else "")
 
 
 class Plan(_Strict):
@@ -208,17 +216,24 @@ def _client_steps(host: str, era: str, lab: bool) -> list[Step]:
 
 def builtin_plan(shape: FarmShape, *, lab: bool, config_db: str = "GPCONFIGURATION") -> Plan:
     """The guide's order for this farm; on the lab, remote commands stand in for the manual steps."""
-    phases: list[Phase] = [Phase(phase="pre")]
-    web_steps: list[Step] = []
-    for host in shape.named("tenant_services"):
+    tenants = shape.named("tenant_services")
+    # The guide updates Tenant Services after the preconditions and before the web components (S1), so the
+    # pre gate leaves their checks to a gate of their own that runs once they are updated.
+    phases: list[Phase] = [Phase(phase="pre", select="not tenant_services" if tenants else None)]
+    tenant_steps: list[Step] = []
+    for host in tenants:
         if lab:
-            web_steps.append(_msiexec(host, "/update", r"D:\AdProd\TenantServices\Updates\TenantServices.msp",
-                                      rf"C:\Windows\Temp\gpverify-{host}-tenant.log",
-                                      f"Tenant Services update on {host}", f"tenant-services-{host}"))
+            tenant_steps.append(_msiexec(host, "/update", r"D:\AdProd\TenantServices\Updates\TenantServices.msp",
+                                         rf"C:\Windows\Temp\gpverify-{host}-tenant.log",
+                                         f"Tenant Services update on {host}", f"tenant-services-{host}"))
         else:
-            web_steps.append(Step(id=f"tenant-services-{host}", kind="manual", host=host,
-                                  title=f"Update Tenant Services on {host}",
-                                  instructions=[s.format(host=host) for s in TENANT_STEPS], action="tenant-services"))
+            tenant_steps.append(Step(id=f"tenant-services-{host}", kind="manual", host=host,
+                                     title=f"Update Tenant Services on {host}",
+                                     instructions=[s.format(host=host) for s in TENANT_STEPS],
+                                     action="tenant-services"))
+    if tenants:
+        phases.append(Phase(phase="pre", name="tenant-services", steps=tenant_steps, select="tenant_services"))
+    web_steps: list[Step] = []
     for host in shape.named("web_server"):
         web_steps += _server_steps(host, "web_server", lab, config_db, shape.help_installer)
     phases.append(Phase(phase="web", steps=web_steps))

@@ -20,8 +20,7 @@ def _rows(plan: Plan, state: RunState) -> list[tuple[str, str, str, str, str]]:
     rows = []
     for item in plan.items():
         entry = state.item(item.id)
-        what = item.step.title if item.step else f"pytest checks/{item.phase.phase}" + (
-            f" --host {item.phase.host}" if item.phase.host else "")
+        what = item.step.title if item.step else f"pytest {item.phase.gate_args}"
         when = entry.get("finished_at") or entry.get("started_at") or ""
         rows.append((item.id, what, entry["status"], _who(entry), when))
     return rows
