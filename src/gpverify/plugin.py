@@ -51,7 +51,11 @@ def _start_lab(config: pytest.Config, scenario: str) -> str:
     return str(lab.inventory_path)
 
 
+@pytest.hookimpl(tryfirst=True)  # before pytest-html's own configure reads the option
 def pytest_configure(config: pytest.Config) -> None:
+    # A report is mailed and archived as one file: always inline pytest-html's CSS and scripts.
+    if getattr(config.option, "htmlpath", None):
+        config.option.self_contained_html = True
     config.stash[farm_key] = None
     config.stash[redactor_key] = Redactor()
     lab, inventory = config.getoption("lab"), config.getoption("inventory")

@@ -60,8 +60,9 @@ def test_check_ids_reach_junit(run_checks: Run) -> None:
     assert 'name="check_id" value="GP-POST-002"' in run.junit
 
 
-def test_report_says_it_checked_a_lab(run_checks: Run, tmp_path) -> None:  # type: ignore[no-untyped-def]
-    html = tmp_path / "post.html"
-    run_checks("post", "--lab", f"--html={html}", "--self-contained-html")
+def test_report_is_one_file_that_says_it_checked_a_lab(run_checks: Run, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    html = tmp_path / "reports" / "post.html"
+    run_checks("post", "--lab", f"--html={html}")
     text = html.read_text()
     assert "SIMULATED LAB" in text and "GP-POST-001" in text
+    assert [p.name for p in html.parent.iterdir()] == ["post.html"], "self-contained: no assets folder"
