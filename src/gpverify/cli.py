@@ -32,6 +32,12 @@ def run_pytest(args: list[str]) -> int:
 
 def cmd_lab(ns: argparse.Namespace) -> int:
     from gpverify.lab.runtime import LAB_PASSWORD_ENV, start_lab
+    from gpverify.lab.scenario import load_scenario, scenario_names
+
+    if ns.list:
+        for name in scenario_names():
+            print(f"{name:36} {' '.join(load_scenario(name).description.split())}")
+        return 0
 
     workdir = Path(ns.dir)
     shutil.rmtree(workdir, ignore_errors=True)
@@ -87,6 +93,7 @@ def parser() -> argparse.ArgumentParser:
     lab.add_argument("--scenario", default="healthy", help="scenario name or overlay file (default healthy)")
     lab.add_argument("--dir", default="reports/lab", help="where the lab writes its inventory and databases")
     lab.add_argument("--idle-timeout", type=float, default=1800.0, help="stop after this many idle seconds")
+    lab.add_argument("--list", action="store_true", help="list the shipped scenarios and exit")
     lab.set_defaults(func=cmd_lab)
     demo = sub.add_parser("demo", help="run the whole upgrade on the built-in lab and write HTML reports")
     demo.add_argument("--reports", default="reports")
@@ -110,6 +117,9 @@ def main(argv: list[str] | None = None) -> int:
     except GpVerifyError as exc:
         print(f"gpverify: {exc}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # `gpverify checks | head`: the reader left, nothing to report
+        sys.stderr = open(os.devnull, "w")  # noqa: SIM115 - silences Python's own flush error at exit
+        return 0
 
 
 if __name__ == "__main__":

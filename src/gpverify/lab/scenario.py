@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 from datetime import UTC, datetime, timedelta
 from importlib import resources
 from pathlib import Path
@@ -74,8 +75,9 @@ def load_scenario(spec: str) -> Scenario:
     elif Path(spec).is_file():
         origin, name, data = spec, Path(spec).stem, read_yaml(spec, "scenario file")
     else:
-        raise ConfigError("--lab", "scenario",
-                          f"a scenario name ({', '.join(scenario_names())}) or an overlay file, got {spec!r}")
+        close = difflib.get_close_matches(spec, scenario_names(), n=3, cutoff=0.5)
+        hint = f"did you mean {', '.join(close)}?" if close else "`gpverify lab --list` shows them"
+        raise ConfigError("--lab", "scenario", f"a shipped scenario name or an overlay file, got {spec!r} ({hint})")
     if not isinstance(data, dict):
         raise ConfigError(origin, "(top level)", "a mapping with at least 'description'")
     try:
