@@ -23,8 +23,8 @@ class Farm:
     origin: str
     profile: Profile
     specs: dict[str, HostSpec]
-    passwords: dict[str, str | None]
-    sql_password: str | None = None
+    passwords: dict[str, str | None] = field(repr=False)  # never in a repr: pytest -l prints locals
+    sql_password: str | None = field(default=None, repr=False)
     workers: int = DEFAULT_WORKERS
     _facts: dict[str, HostFacts | FactsUnavailable] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)

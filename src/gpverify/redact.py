@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import json
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -18,6 +19,8 @@ class Redactor:
         forms: set[str] = set()
         for secret in filter(None, secrets or []):
             forms.add(secret)
+            forms.add(repr(secret)[1:-1])  # as a repr shows it (doubled backslashes, escaped quotes)
+            forms.add(json.dumps(secret)[1:-1])  # as JSON text shows it
             forms.add(base64.b64encode(secret.encode()).decode())
             forms.add(base64.b64encode(secret.encode("utf-16-le")).decode())
         self._forms = sorted((f for f in forms if len(f) >= 4), key=len, reverse=True)

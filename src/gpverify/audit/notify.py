@@ -6,6 +6,7 @@ import json
 import smtplib
 from email.message import EmailMessage
 from typing import Any
+from urllib.parse import urlsplit
 
 import requests
 
@@ -61,15 +62,22 @@ def send_email(server: str, to: str, payload: dict[str, Any], sender: str = "gpv
         smtp.send_message(msg)
 
 
+def _where(url: str) -> str:
+    """Scheme and host of a webhook URL: Slack and Teams URLs hold their secret token in the path."""
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.hostname or '?'}/..."
+
+
 def notify(payload: dict[str, Any], *, webhook: str | None, smtp: str | None, to: str | None) -> list[str]:
     """Send what is configured; return one line per channel (sent, or why it failed). Never raises."""
     lines = []
     if webhook:
         try:
             send_webhook(webhook, payload)
-            lines.append(f"webhook: sent to {webhook}")
+            lines.append(f"webhook: sent to {_where(webhook)}")
         except Exception as exc:  # noqa: BLE001 - a failed notification must not fail the audit
-            lines.append(f"webhook: NOT sent to {webhook}: {exc}")
+            # requests repeats the URL in its messages, and webhook URLs carry their token: name the type only.
+            lines.append(f"webhook: NOT sent to {_where(webhook)}: {type(exc).__name__}")
     if smtp and to:
         try:
             send_email(smtp, to, payload)

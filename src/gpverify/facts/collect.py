@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor, as_completed
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from gpverify.errors import FactsUnavailable, HostUnavailable
@@ -23,7 +23,7 @@ DEFAULT_WORKERS = 32
 class CollectJob:
     spec: HostSpec
     request: dict[str, Any]
-    password: str | None
+    password: str | None = field(repr=False)
 
 
 def clean_stderr(stderr: bytes) -> str:

@@ -39,7 +39,7 @@ class GpSql:
 
     settings: SqlSettings
     profile: Profile
-    password: str | None
+    password: str | None = field(repr=False)
     _connections: dict[str, SqlConnection | SqlUnavailable] = field(default_factory=dict)
     _rows: dict[tuple[str, str, tuple[Any, ...]], list[Row]] = field(default_factory=dict)
 
