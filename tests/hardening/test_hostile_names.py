@@ -15,7 +15,7 @@ from hardening_support import FIGURES, REPO, hardening_figures  # noqa: F401
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from gpverify.errors import ConfigError, UnsafeQuery
+from gpverify.errors import ConfigError
 from gpverify.facts import collect
 from gpverify.facts.collect import CollectJob, collect_host
 from gpverify.facts.gpsql import GpSql
@@ -167,15 +167,15 @@ def test_hostile_table_name_from_profile_is_refused(value: str, monkeypatch: pyt
 
     connector = _Connector()
     monkeypatch.setattr(gpsql, "_connector", lambda settings: connector)
+    if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_$#@]{0,127}", value):
+        # Refused when the inventory is loaded: bad input stops the run before any check or query.
+        with pytest.raises(ConfigError, match=r"overrides\.sql\.config_session_hosts_table: expected a table name"):
+            load_profile("gp18.4", {"sql.config_session_hosts_table": value})
+        return
     profile = load_profile("gp18.4", {"sql.config_session_hosts_table": value})
     sql = GpSql(SqlSettings(server="sql01"), profile, None)
-    if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_$#@]{0,127}", value):  # a plain identifier: used, bracket-quoted
-        sql.rows("GPCONFIGURATION", "config_session_hosts")
-        assert f"[{value}]" in connector.log[-1][0]
-        return
-    with pytest.raises(UnsafeQuery):
-        sql.rows("GPCONFIGURATION", "config_session_hosts")
-    assert not connector.log  # refused before anything reached the server
+    sql.rows("GPCONFIGURATION", "config_session_hosts")
+    assert f"[{value}]" in connector.log[-1][0]  # a plain identifier: used, bracket-quoted
 
 
 def _parse_connection_string(text: str) -> dict[str, str]:

@@ -107,3 +107,20 @@ def test_missing_password_variable_is_bad_input(tmp_path: Path, monkeypatch: pyt
     path.write_text(yaml.safe_dump(_with(winrm={"password_env": "GPV_TEST_NOPE", "user": "svc"})))
     with pytest.raises(ConfigError, match="environment variable GPV_TEST_NOPE to be set"):
         open_farm(path)
+
+
+@pytest.mark.parametrize(
+    ("override", "field"),
+    [
+        ({"registry.odbc_dsn": "SOFTWARE\\ODBC"}, "overrides.registry.odbc_dsn"),
+        ({"sql.config_sessions_table": "dbo.Sessions"}, "overrides.sql.config_sessions_table"),
+        ({"era": "flash"}, "overrides.era"),
+        ({"services.session_central.name": 3}, "overrides.services.session_central.name"),
+    ],
+)
+def test_override_of_the_wrong_shape_is_bad_input(override: dict[str, object], field: str) -> None:
+    from gpverify.profiles import load_profile
+
+    with pytest.raises(ConfigError) as exc:
+        load_profile("gp18.4", override, origin="farm.yml")
+    assert exc.value.field == field

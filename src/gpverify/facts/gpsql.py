@@ -20,7 +20,8 @@ def load_query(name: str, identifiers: dict[str, str] | None = None) -> str:
     """A query file, with profile-given table names validated and quoted; then checked to be one SELECT."""
     sql = resources.files(__package__).joinpath("queries", f"{name}.sql").read_text(encoding="utf-8")
     for placeholder, identifier in (identifiers or {}).items():
-        sql = sql.replace("{" + placeholder + "}", quote_identifier(identifier))
+        if "{" + placeholder + "}" in sql:
+            sql = sql.replace("{" + placeholder + "}", quote_identifier(identifier))
     check_read_only(sql, source=f"{name}.sql")
     return sql
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from importlib import resources
 from typing import Any, Literal
@@ -12,6 +13,7 @@ from gpverify.errors import ConfigError
 
 Confidence = Literal["confirmed", "third-party", "inferred", "unknown", "override"]
 LEAF_KEYS = {"value", "source", "confidence"}
+IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_$#@]{0,127}")  # what sqlguard.quote_identifier accepts
 
 
 @dataclass(frozen=True)
@@ -87,5 +89,23 @@ def load_profile(name: str, overrides: dict[str, Any] | None = None, *, origin: 
     for key, value in (overrides or {}).items():
         if key not in identifiers:
             raise ConfigError(origin, f"overrides.{key}", f"a known profile identifier (see `gpverify profile {name}`)")
+        _check_override(key, identifiers[key].value, value, origin)
         identifiers[key] = Identifier(key, value, f"{origin} override", "override")
     return Profile(name, identifiers)
+
+
+def _check_override(key: str, shipped: Any, value: Any, origin: str) -> None:
+    """An override has the shape of the value it replaces, so bad input stops the run instead of every check."""
+    field = f"overrides.{key}"
+    if isinstance(shipped, dict):
+        if not isinstance(value, dict) or set(value) != set(shipped):
+            raise ConfigError(origin, field, f"a mapping with exactly {', '.join(sorted(shipped))}, got {value!r}")
+        if "view" in value and str(value["view"]) not in ("32", "64"):
+            raise ConfigError(origin, f"{field}.view", f"'32' or '64' (the registry view), got {value['view']!r}")
+        return
+    if not isinstance(value, str) or not value.strip():
+        raise ConfigError(origin, field, f"a non-empty string, got {value!r}")
+    if key == "era" and value not in ("html", "silverlight"):
+        raise ConfigError(origin, field, f"'html' or 'silverlight', got {value!r}")
+    if key.startswith("sql.") and key.endswith("_table") and not IDENTIFIER.fullmatch(value):
+        raise ConfigError(origin, field, f"a table name (letters, digits, _; no schema prefix), got {value!r}")
