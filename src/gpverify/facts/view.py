@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from gpverify.errors import HostUnavailable
 from gpverify.facts.windows import (
     CertificateFact,
     FileFact,
@@ -26,6 +27,11 @@ class HostView:
         return f"<host {self.name}>"
 
     def _record(self, section: str, key: str, value: Any) -> Any:
+        for error in self._facts.errors:
+            if (error.section, error.key) == (section, key):
+                # The collector could not read it (e.g. access denied): nothing to judge, so an error, not
+                # a "not installed" failure.
+                raise HostUnavailable(self.name, f"the collector could not read {section} '{key}': {error.message}")
         dump = [v.model_dump(mode="json") for v in value] if isinstance(value, list) else (
             value.model_dump(mode="json") if value is not None else None)
         self._evidence[f"{self.name}: {section}.{key}"] = dump
