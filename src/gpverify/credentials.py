@@ -17,6 +17,10 @@ _PROMPTED: dict[str, str] = {}  # account (or field when no user is set) -> pass
 _PROMPT_LOCK = threading.Lock()
 
 
+# Set by unattended commands (gpverify audit): never prompt, even from a terminal.
+NONINTERACTIVE_ENV = "GPVERIFY_NONINTERACTIVE"
+
+
 def secret_from_env(env_name: str | None, *, field: str, origin: str = "inventory") -> str | None:
     """Return the password held by the named environment variable, or None when none is named."""
     if not env_name:
@@ -75,9 +79,9 @@ def secret_from_prompt(prompt: bool | None, *, user: str | None, field: str, ori
     with _PROMPT_LOCK:
         if key in _PROMPTED:
             return _PROMPTED[key]
-        if not has_tty():
-            raise ConfigError(origin, field, "an interactive terminal for password_prompt (there is none): in "
-                              "unattended runs use password_env or password_keyring")
+        if not has_tty() or os.environ.get(NONINTERACTIVE_ENV):
+            raise ConfigError(origin, field, "an interactive terminal for password_prompt (this run has none, or "
+                              "is unattended): in audits and scheduled runs use password_env or password_keyring")
         value = getpass.getpass(f"Password for {user or 'the account'} ({field}): ")
         _PROMPTED[key] = value
         return value

@@ -232,3 +232,13 @@ def test_no_command_line_parser_in_the_source_declares_a_password_option() -> No
     # `gpverify lab --show-password` takes no value: it prints the simulated lab's own made-up password.
     takes_secret = [o for o in options if re.search(r"pass|secret|pwd|token|cred", o, re.IGNORECASE) and o != "--show-password"]
     assert not takes_secret, takes_secret
+
+
+def test_unattended_runs_never_prompt(monkeypatch: pytest.MonkeyPatch) -> None:
+    from gpverify import credentials
+    from gpverify.errors import ConfigError
+
+    monkeypatch.setattr(credentials, "has_tty", lambda: True)
+    monkeypatch.setenv(credentials.NONINTERACTIVE_ENV, "1")
+    with pytest.raises(ConfigError, match="unattended"):
+        credentials.secret_from_prompt(True, user="unattended-user", field="gp-sh01.winrm.password_prompt")

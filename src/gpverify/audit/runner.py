@@ -26,6 +26,7 @@ from gpverify.audit.notify import notify, outcome_changed, parse_smtp
 from gpverify.audit.plugin import AuditPlugin
 from gpverify.audit.store import HISTORY_FILE, History, utcnow
 from gpverify.audit.waivers import Waiver, load_waivers
+from gpverify.credentials import NONINTERACTIVE_ENV
 from gpverify.errors import ConfigError
 
 EXIT_PASSED, EXIT_FAILED, EXIT_ERROR, EXIT_BAD_INPUT = 0, 1, 2, 3
@@ -88,12 +89,23 @@ def _exit_code(plugin: AuditPlugin, ret: int) -> int:
 
 
 def run_audit(opts: AuditOptions) -> AuditResult:
-    """Run the audit; raises ConfigError (before any check) on bad input."""
+    """Run the audit; raises ConfigError (before any check) on bad input. It never prompts."""
+    before = os.environ.get(NONINTERACTIVE_ENV)
+    os.environ[NONINTERACTIVE_ENV] = "1"  # unattended: credential sources must never prompt, even at a terminal
+    try:
+        return _run_audit(opts)
+    finally:
+        if before is None:
+            os.environ.pop(NONINTERACTIVE_ENV, None)
+        else:
+            os.environ[NONINTERACTIVE_ENV] = before
+
+
+def _run_audit(opts: AuditOptions) -> AuditResult:
     from gpverify.cli import checks_dir
     from gpverify.farm import open_farm
 
     waivers = _validate(opts)
-    os.environ["GPVERIFY_NONINTERACTIVE"] = "1"  # credential sources must never prompt during an audit
     lab = labdir = None
     if opts.lab:
         from gpverify.lab.runtime import start_lab
