@@ -170,3 +170,13 @@ def test_manual_step_confirmed_at_a_terminal(tmp_path: Path) -> None:
     assert asked and "1. Delete temp files." in out.getvalue()
     entry = st.item("cache")
     assert (entry["confirmed_by"], entry["confirmed_how"]) == (getpass.getuser(), "terminal")
+
+
+def test_a_gate_that_collects_no_check_fails(tmp_path: Path, reports: Path) -> None:
+    plan = write_plan(tmp_path / "typo.yml", """
+phases:
+  - {phase: pre, select: "no_such_check"}
+""")
+    run = gpverify("upgrade", "--lab", "--plan", str(plan), "--yes", reports=reports)
+    assert run.returncode != 0, run.stdout
+    assert "no checks were collected from checks/pre (select 'no_such_check')" in run.stdout + run.stderr

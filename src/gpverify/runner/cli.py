@@ -9,6 +9,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from pydantic import ValidationError
+
 from gpverify.errors import ConfigError, GpVerifyError
 from gpverify.inventory import host_specs, load_inventory
 from gpverify.runner.engine import Context, Runner
@@ -100,7 +102,11 @@ def cmd_upgrade(ns: argparse.Namespace) -> int:
             raise ConfigError("gpverify upgrade --resume", given[0],
                               "none (a resumed run keeps the plan, inventory and lab it started with)")
         state = RunState.load(reports, ns.resume or None)
-        plan = Plan.model_validate(state.data["plan"])
+        try:
+            plan = Plan.model_validate(state.data["plan"])
+        except (KeyError, TypeError, ValidationError):
+            raise ConfigError(str(state.folder / "state.json"), "plan",
+                              "the plan the run started with (the state file was changed by hand?)") from None
         ids = {i.id for i in plan.items()}
         for item_id in ns.redo:
             if item_id not in ids:

@@ -21,7 +21,8 @@ class GateResult:
 
     @property
     def passed(self) -> bool:
-        return self.exit_code in (0, NO_TESTS_COLLECTED)
+        # No checks collected is not a pass: a mistyped `select` or host would otherwise wave the gate through.
+        return self.exit_code == 0
 
 
 def gate_command(checks: Path, phase: str, host: str | None, inventory: Path, report: Path, results: Path,
@@ -43,7 +44,11 @@ def run_gate(checks: Path, phase: str, host: str | None, inventory: Path, folder
     result = GateResult(proc.returncode, report, results)
     if results.exists():
         _read_results(result)
-    if not result.passed and not result.failed:
+    if proc.returncode == NO_TESTS_COLLECTED:
+        limits = ", ".join(f"{k} {v!r}" for k, v in (("host", host), ("select", select)) if v) or "no limits"
+        result.failed.append(f"no checks were collected from checks/{phase} ({limits}): check the gate's select "
+                             "and host")
+    elif not result.passed and not result.failed:
         tail = proc.stdout.strip().splitlines()[-3:]
         result.failed.append(f"pytest ended with exit code {proc.returncode}: {' / '.join(tail)}")
     return result

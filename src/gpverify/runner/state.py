@@ -47,7 +47,7 @@ class RunState:
             runs = [p.parent for p in reports.glob(f"*/{STATE}")]
             if not runs:
                 raise ConfigError("--resume", "RUN-ID", f"a run to resume, but {reports} holds none")
-            folder = max(runs, key=lambda p: json.loads((p / STATE).read_text())["created"])
+            folder = max(runs, key=lambda p: p.name)  # run ids start with their UTC creation time
         path = folder / STATE
         try:
             return cls(folder, json.loads(path.read_text(encoding="utf-8")))
