@@ -7,6 +7,7 @@ from pathlib import Path
 from gpverify.lab.models import PRODUCT_NAMES, build_farm
 from gpverify.lab.scenario import apply_scenario, load_scenario
 from gpverify.lab.upgrade import attach, detach
+from gpverify.runner.scripts import LOG_TAIL_SCRIPT
 
 WC = PRODUCT_NAMES["web_components"]
 
@@ -19,7 +20,7 @@ def test_install_command_moves_the_host_to_the_target(tmp_path: Path) -> None:
     assert out is not None and out.exit_code == 0
     assert host.products[WC] == farm.target.version
     assert all(s.status == "Running" for s in host.services.values())
-    tail = emu.answer(host, "powershell.exe", r"Get-Content -LiteralPath 'C:\t\wc.log' -Tail 3")
+    tail = emu.answer(host, "powershell.exe", LOG_TAIL_SCRIPT, b"C:\\t\\wc.log\r\n")  # the path arrives as data
     assert tail is not None and b"returning 0" in tail.stdout
     unknown = emu.answer(host, "msiexec /i other.msi /qn", None)
     assert unknown is not None and unknown.exit_code == 1619

@@ -44,7 +44,7 @@ class LabHost:
             with self._lock:
                 self.received.append(ReceivedCommand("other", command_line, script))
             # The upgrade's install commands, when a runner attached the upgrade emulation (lab/upgrade.py).
-            answer = upgrade.answer(self.host, command_line, script)
+            answer = upgrade.answer(self.host, command_line, script, stdin)
             return answer if answer is not None else CommandOutput(stderr=b"The lab does not emulate this command.",
                                                                    exit_code=1)
         with self._lock:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import threading
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -14,6 +13,7 @@ from typing import Any
 from gpverify.lab import sql as labsql
 from gpverify.lab.models import PRODUCT_NAMES, FakeCert, FakeFarm, FakeHost
 from gpverify.lab.wsman import CommandOutput
+from gpverify.runner.scripts import LOG_TAIL_SCRIPT, TAIL_LINES
 
 # What each action does, on which role. Names are the runner plan's `action` values.
 ACTIONS: dict[str, tuple[str, ...]] = {
@@ -27,7 +27,6 @@ ACTIONS: dict[str, tuple[str, ...]] = {
 PACKAGE_OPEN_FAILED, PATCH_TARGET_NOT_FOUND, PRODUCT_VERSION = 1619, 1642, 1638
 PACKAGES = [("tenantservices", "tenant-services"), ("webcomponents", "web-components"),
             ("gpwebclienthelp", "web-client-help"), ("dynamicsgptrustedapp", "trusted-app")]
-TAIL = re.compile(r"Get-Content\s+-LiteralPath\s+'([^']+)'\s+-Tail\s+(\d+)", re.IGNORECASE)
 INSTALL_ROLES_SERVICES = {"web_server": ("session_central", "gp_service"),
                           "session_host": ("session_service", "dex_service_control"),
                           "tenant_services": ("tenant_discovery", "tenant_management")}
@@ -178,13 +177,14 @@ class LabUpgrade:
 
     # --- the commands the runner sends over WinRM ----------------------------------------------------
 
-    def answer(self, host: FakeHost, command_line: str, script: str | None) -> CommandOutput | None:
+    def answer(self, host: FakeHost, command_line: str, script: str | None, stdin: bytes = b"") -> CommandOutput | None:
         """The lab's answer to an install command, or None when the command is not one the lab emulates."""
-        if script and (m := TAIL.search(script)):
-            lines = self.logs.get((host.name, m.group(1).lower()))
+        if script == LOG_TAIL_SCRIPT:
+            path = stdin.decode("utf-8", errors="replace").strip()
+            lines = self.logs.get((host.name, path.lower()))
             if lines is None:
-                return CommandOutput(stderr=f"Cannot find path '{m.group(1)}'.".encode(), exit_code=1)
-            return CommandOutput(stdout=("\r\n".join(lines[-int(m.group(2)):]) + "\r\n").encode())
+                return CommandOutput(stderr=f"Cannot find path '{path}'.".encode(), exit_code=1)
+            return CommandOutput(stdout=("\r\n".join(lines[-TAIL_LINES:]) + "\r\n").encode())
         tokens = command_line.split()
         if not tokens:
             return None
@@ -231,9 +231,9 @@ def detach(farm: FakeFarm) -> None:
         _ATTACHED.pop(id(host), None)
 
 
-def answer(host: FakeHost, command_line: str, script: str | None) -> CommandOutput | None:
+def answer(host: FakeHost, command_line: str, script: str | None, stdin: bytes = b"") -> CommandOutput | None:
     """Called by LabHost for every command that is not the collector; None: not emulated."""
     entry = _ATTACHED.get(id(host))
     if entry is None or entry[0] is not host:
         return None
-    return entry[1].answer(host, command_line, script)
+    return entry[1].answer(host, command_line, script, stdin)

@@ -17,10 +17,10 @@ from gpverify.lab.upgrade import LabUpgrade
 from gpverify.redact import Redactor
 from gpverify.runner.gates import run_gate
 from gpverify.runner.plan import Item, Plan, Step
+from gpverify.runner.scripts import LOG_TAIL_SCRIPT, TAIL_LINES
 from gpverify.runner.state import RunState, now
 from gpverify.transport.winrm import WinRMTransport, encoded_command
 
-TAIL_LINES = 20
 OK, FAILED, WAITING = 0, 1, 3
 
 
@@ -92,8 +92,7 @@ class Runner:
             result = shell.run(step.command, list(step.args))
             text = (result.stdout + result.stderr).decode("utf-8", errors="replace")
             if step.log:
-                script = f"Get-Content -LiteralPath '{step.log}' -Tail {TAIL_LINES}"
-                log = shell.run("powershell.exe", encoded_command(script))
+                log = shell.run("powershell.exe", encoded_command(LOG_TAIL_SCRIPT), step.log.encode("utf-8"))
                 text += "\n" + (log.stdout or log.stderr).decode("utf-8", errors="replace")
         return result.exit_code, text
 
