@@ -44,7 +44,11 @@ def _start_lab(config: pytest.Config, scenario: str) -> str:
     from gpverify.lab.runtime import start_lab
 
     workdir = Path(tempfile.mkdtemp(prefix="gpverify-lab-"))
-    lab = start_lab(scenario, workdir)
+    try:
+        lab = start_lab(scenario, workdir)
+    except BaseException:
+        shutil.rmtree(workdir, ignore_errors=True)
+        raise
     config.stash[lab_key] = lab
     config.add_cleanup(lambda: shutil.rmtree(workdir, ignore_errors=True))
     config.add_cleanup(lab.stop)  # cleanups run last-in first-out: stop the servers, then remove the files

@@ -13,10 +13,19 @@ function Add-CollectorError([string]$Section, [string]$Key, $Err) {
     [void]$errors.Add([ordered]@{ section = $Section; key = $Key; message = "$Err" })
 }
 
-function Get-ServiceFacts($Query) {
+$script:AllServices = $null
+
+function Get-AllServices {
     # Win32_Service gives start mode and account, which Get-Service on Windows PowerShell 5.1 does not.
-    $all = @(Get-CimInstance -ClassName Win32_Service -Property Name, DisplayName, State, StartMode, StartName, PathName)
-    $found = @($all | Where-Object {
+    # One CIM query per run, however many services are asked about.
+    if ($null -eq $script:AllServices) {
+        $script:AllServices = @(Get-CimInstance -ClassName Win32_Service -Property Name, DisplayName, State, StartMode, StartName)
+    }
+    $script:AllServices
+}
+
+function Get-ServiceFacts($Query) {
+    $found = @(Get-AllServices | Where-Object {
         $svc = $_
         (@($Query.names) | Where-Object { $svc.Name -eq $_ }).Count -gt 0 -or
         (@($Query.display) | Where-Object { $svc.DisplayName -like $_ }).Count -gt 0
