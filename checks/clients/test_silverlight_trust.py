@@ -9,20 +9,12 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from fnmatch import fnmatchcase
 
-import pytest
-
 from gpverify.catalogue import check
 from gpverify.facts.view import HostView
-from gpverify.plugin import get_farm
 from gpverify.profiles import Profile
 
 SECTION = "Client machine update steps"
 TRUST_KEYS = ("silverlight_trust_64", "silverlight_trust_32")
-
-
-@pytest.fixture
-def profile(request: pytest.FixtureRequest) -> Profile:
-    return get_farm(request.config).profile
 
 
 @check(

@@ -18,11 +18,6 @@ SECTION = "Verifying the services"
 
 
 @pytest.fixture
-def profile(request: pytest.FixtureRequest) -> Profile:
-    return get_farm(request.config).profile
-
-
-@pytest.fixture
 def certificate_expiry_days(request: pytest.FixtureRequest) -> int:
     return get_farm(request.config).inventory.certificate_expiry_days
 
