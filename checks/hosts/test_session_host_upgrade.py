@@ -5,9 +5,8 @@ from __future__ import annotations
 import pytest
 
 from gpverify.catalogue import check
-from gpverify.expect import product_problem, service_problem
+from gpverify.expect import file_version_problem, product_problem, service_problem
 from gpverify.facts.view import HostView
-from gpverify.facts.windows import same_build
 from gpverify.farm import Farm
 
 SECTION = "Updating session host machines"
@@ -23,12 +22,8 @@ SECTION = "Updating session host machines"
     "before upgrading its web components (S1, S51).",
 )
 def test_desktop_client_at_target(session_host: HostView, farm: Farm) -> None:
-    target = farm.profile.version
-    exe = session_host.file("dynamics_exe")
-    assert exe is not None and exe.exists, (
-        f"{session_host.name}: Dynamics.exe not found ({exe.path if exe else 'profile files.dynamics_exe'})")
-    assert same_build(exe.version, target), (
-        f"{session_host.name}: Dynamics.exe version {exe.version or 'unknown'}, expected {target}")
+    problem = file_version_problem(session_host, "dynamics_exe", "Dynamics.exe", farm.profile.version)
+    assert problem is None, problem
 
 
 @check(

@@ -6,9 +6,9 @@ import pytest
 
 from gpverify.catalogue import check
 from gpverify.errors import FactsUnavailable
+from gpverify.expect import file_version_problem
 from gpverify.facts.gpsql import GpSqlView
 from gpverify.facts.view import HostView
-from gpverify.facts.windows import same_build
 from gpverify.farm import Farm
 from gpverify.plugin import evidence_key
 from gpverify.profiles import Profile
@@ -27,13 +27,8 @@ def _database_version(gp_sql: GpSqlView) -> str:
 
 
 def client_version_problem(host: HostView, database_version: str, system_database: str) -> str | None:
-    exe = host.file("dynamics_exe")
-    if exe is None or not exe.exists:
-        return f"{host.name}: Dynamics.exe not found ({exe.path if exe else 'profile files.dynamics_exe'})"
-    if not same_build(exe.version, database_version):
-        return (f"{host.name}: Dynamics.exe version {exe.version or 'unknown'}, expected {database_version} "
-                f"(the version of {system_database})")
-    return None
+    return file_version_problem(host, "dynamics_exe", "Dynamics.exe", database_version,
+                                f" (the version of {system_database})")
 
 
 def odbc_problem(host: HostView, profile: Profile) -> str | None:

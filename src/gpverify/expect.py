@@ -26,3 +26,13 @@ def service_problem(host: HostView, key: str, label: str) -> str | None:
     if not service.is_running:
         return f"{host.name}: {service.display_name} is {service.status}, expected Running"
     return None
+
+
+def file_version_problem(host: HostView, key: str, label: str, expected: str, why: str = "") -> str | None:
+    """Why the file (profile files.<key>) is missing or not at the expected build, or None."""
+    found = host.file(key)
+    if found is None or not found.exists:
+        return f"{host.name}: {label} not found ({found.path if found else f'profile files.{key}'})"
+    if not same_build(found.version, expected):
+        return f"{host.name}: {label} version {found.version or 'unknown'}, expected {expected}{why}"
+    return None

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
-import tempfile
 from collections.abc import Generator
-from pathlib import Path
+from contextlib import ExitStack
 from typing import Any
 
 import pytest
@@ -41,17 +39,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def _start_lab(config: pytest.Config, scenario: str) -> str:
-    from gpverify.lab.runtime import start_lab
+    from gpverify.lab.runtime import temporary_lab
 
-    workdir = Path(tempfile.mkdtemp(prefix="gpverify-lab-"))
-    try:
-        lab = start_lab(scenario, workdir)
-    except BaseException:
-        shutil.rmtree(workdir, ignore_errors=True)
-        raise
+    stack = ExitStack()
+    lab = stack.enter_context(temporary_lab(scenario))
     config.stash[lab_key] = lab
-    config.add_cleanup(lambda: shutil.rmtree(workdir, ignore_errors=True))
-    config.add_cleanup(lab.stop)  # cleanups run last-in first-out: stop the servers, then remove the files
+    config.add_cleanup(stack.close)  # stops the servers and removes the lab's folder
     return str(lab.inventory_path)
 
 

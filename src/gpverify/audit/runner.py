@@ -12,9 +12,8 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
-import shutil
-import tempfile
 import time
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -106,23 +105,17 @@ def _run_audit(opts: AuditOptions) -> AuditResult:
     from gpverify.farm import open_farm
 
     waivers = _validate(opts)
-    lab = labdir = None
-    if opts.lab:
-        from gpverify.lab.runtime import start_lab
+    with ExitStack() as stack:
+        if opts.lab:
+            from gpverify.lab.runtime import temporary_lab
 
-        labdir = Path(tempfile.mkdtemp(prefix="gpverify-audit-lab-"))
-        lab = start_lab(opts.lab, labdir)
-        inventory, source = str(lab.inventory_path), f"lab:{opts.lab}"
-    else:
-        inventory, source = str(opts.inventory), str(opts.inventory)
-    try:
+            lab = stack.enter_context(temporary_lab(opts.lab, prefix="gpverify-audit-lab-"))
+            inventory, source = str(lab.inventory_path), f"lab:{opts.lab}"
+        else:
+            inventory, source = str(opts.inventory), str(opts.inventory)
         farm = open_farm(inventory)  # bad inventory or missing credentials: ConfigError before any check
         return _run(opts, waivers, inventory, source, farm.inventory.farm, checks_dir() if opts.checks is None
                     else opts.checks)
-    finally:
-        if lab is not None:
-            lab.stop()
-            shutil.rmtree(labdir or "", ignore_errors=True)
 
 
 def _run(opts: AuditOptions, waivers: list[Waiver], inventory: str, source: str, farm_name: str,
@@ -218,16 +211,14 @@ def capture_baseline(*, inventory: str | None, lab: str | None, reports: Path, n
 
     if not (inventory or lab):
         raise ConfigError("gpverify baseline capture", "--inventory", "an inventory file (or --lab [SCENARIO])")
-    running = labdir = None
-    if lab:
-        from gpverify.lab.runtime import start_lab
+    with ExitStack() as stack:
+        if lab:
+            from gpverify.lab.runtime import temporary_lab
 
-        labdir = Path(tempfile.mkdtemp(prefix="gpverify-baseline-lab-"))
-        running = start_lab(lab, labdir)
-        inventory, source = str(running.inventory_path), f"lab:{lab}"
-    else:
-        source = str(inventory)
-    try:
+            running = stack.enter_context(temporary_lab(lab, prefix="gpverify-baseline-lab-"))
+            inventory, source = str(running.inventory_path), f"lab:{lab}"
+        else:
+            source = str(inventory)
         farm = open_farm(str(inventory))
         farm.collect(sorted(farm.specs))
         facts = snapshot(farm.collected())
@@ -235,7 +226,3 @@ def capture_baseline(*, inventory: str | None, lab: str | None, reports: Path, n
             ident = history.save_baseline(name, farm.inventory.farm, source, facts)
         return {"id": ident, "name": name, "hosts": len(facts),
                 "unavailable": sorted(h for h, f in facts.items() if "unavailable" in f)}
-    finally:
-        if running is not None:
-            running.stop()
-            shutil.rmtree(labdir or "", ignore_errors=True)

@@ -5,7 +5,11 @@ from __future__ import annotations
 import json
 import os
 import secrets
+import shutil
 import socket
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -170,3 +174,17 @@ def start_lab(spec: str | Scenario, workdir: Path, *, latency: float = 0.0, idle
         raise
     lab.inventory_path.write_text(yaml.safe_dump(_inventory(lab, entries, ca_path), sort_keys=False))
     return lab
+
+
+@contextmanager
+def temporary_lab(spec: str | Scenario, *, prefix: str = "gpverify-lab-", **options: Any) -> Iterator[RunningLab]:
+    """A lab in a folder of its own; on leaving (or a failed start) its servers stop and the folder goes."""
+    workdir = Path(tempfile.mkdtemp(prefix=prefix))
+    try:
+        lab = start_lab(spec, workdir, **options)
+        try:
+            yield lab
+        finally:
+            lab.stop()
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)

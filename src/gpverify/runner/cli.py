@@ -194,8 +194,8 @@ def run_demo(reports: Path, scenario: str = "before-upgrade") -> int:
     code = cmd_upgrade(ns)
     latest = RunState.load(reports, None)
     print(f"\nReports of the upgrade on the lab: {latest.folder.resolve()}/")
-    reports = {"summary": "summary.html"} | {i: e["report"] for i, e in latest.data["items"].items() if e.get("report")}
-    width = max(map(len, reports)) + 2
-    for name, report in reports.items():
+    links = {"summary": "summary.html"} | {i: e["report"] for i, e in latest.data["items"].items() if e.get("report")}
+    width = max(map(len, links)) + 2
+    for name, report in links.items():
         print(f"  {name + ':':{width}}{(latest.folder / report).resolve()}")
     return code
