@@ -2,14 +2,27 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
+import re
+import urllib.parse
 from dataclasses import dataclass
-from typing import Any, Literal
+from pathlib import Path
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StrictInt,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from gpverify.errors import ConfigError
-from gpverify.yamlfile import config_error, expected, read_yaml
+from gpverify.yamlfile import PATTERN_WORDS, YamlFloat, config_error, expected, read_yaml
 
 INVENTORY_ENV = "GPVERIFY_INVENTORY"
 Role = Literal["web_server", "session_host", "client", "tenant_services"]
@@ -25,19 +38,75 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+def _as_text(value: Any) -> Any:
+    """A number where text is meant, as it was written: `profile: 18.4` is the text "18.4", not a float."""
+    if isinstance(value, YamlFloat):
+        return value.text
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return str(value)
+    return value
+
+
+# Host names the runner can also use in gate ids, file names and --host (letters, digits, - _ .).
+HOST_NAME = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,252}$"
+PATTERN_WORDS[HOST_NAME] = "a host name: letters, digits, '-', '_' and '.', starting with a letter or digit"
+Text = Annotated[str, BeforeValidator(_as_text)]
+HostName = Annotated[str, BeforeValidator(_as_text), Field(min_length=1, max_length=253, pattern=HOST_NAME)]
+# Seconds: finite (".inf" and ".nan" are YAML floats), positive, and short of what would overflow a timer.
+Seconds = Annotated[float, Field(gt=0, le=86400, allow_inf_nan=False)]
+# Files an inventory names, resolved against the inventory's own folder when relative.
+PATH_FIELDS = ("ca_bundle", "cert_pem", "cert_key_pem", "lab_dir")
+
+
+def _check_address(value: str | None) -> str | None:
+    """A host name or an IP address to connect to: no scheme, port, path, query or fragment."""
+    if value is None:
+        return value
+    try:
+        ipaddress.ip_address(value)
+        return value
+    except ValueError:
+        pass
+    if not re.fullmatch(r"[A-Za-z0-9]([A-Za-z0-9-]{0,62})(\.[A-Za-z0-9_]([A-Za-z0-9_-]{0,62}))*\.?", value) \
+            or len(value) > 253:
+        raise ValueError(f"a host name or IP address only (no scheme, port, path or fragment), got {value!r}")
+    return value
+
+
+def _check_url(value: str | None) -> str | None:
+    """An http(s) URL with a host: the web client's base address."""
+    if value is None:
+        return value
+    try:
+        parts = urllib.parse.urlsplit(value)
+        port = parts.port
+    except ValueError:
+        raise ValueError(f"a URL such as https://gp.contoso.com, got {value!r}") from None
+    if parts.scheme not in ("https", "http") or not parts.hostname:
+        raise ValueError(f"a URL with scheme https (or http) and a host, such as https://gp.contoso.com, got {value!r}")
+    if parts.fragment or parts.query or parts.username or parts.password or port == 0:
+        raise ValueError(f"a URL without user, query or fragment, such as https://gp.contoso.com, got {value!r}")
+    _check_address(parts.hostname)
+    return value
+
+
 class WinRMSettings(_Strict):
     """WinRM connection settings; unset fields inherit from the group, then the inventory."""
 
     scheme: Literal["https", "http"] | None = None
-    port: int | None = Field(None, ge=1, le=65535)
+    port: StrictInt | None = Field(None, ge=1, le=65535)  # strict: `port: true` is not port 1
     transport: Literal["ntlm", "kerberos", "credssp", "certificate", "basic"] | None = None
     cert_validation: bool | None = None
     ca_bundle: str | None = None
     user: str | None = None
     password_env: str | None = None
     message_encryption: Literal["auto", "always", "never"] | None = None
-    read_timeout: float | None = Field(None, gt=0)
-    operation_timeout: float | None = Field(None, gt=0)
+    read_timeout: Seconds | None = None
+    operation_timeout: Seconds | None = None
+    # Reliability (issue 14): a host that accepts the connection and never answers ends within connect_timeout;
+    # every host ends within deadline (connect, authenticate and collect together).
+    connect_timeout: Seconds | None = None
+    deadline: Seconds | None = None
     allow_basic_over_http: bool | None = None  # Basic sends the password in the clear over HTTP
     # Hardening (issue 6): client certificate auth, more password sources, explicit opt-out of encryption.
     cert_pem: str | None = None  # client certificate (PEM) for transport: certificate
@@ -51,24 +120,36 @@ class WinRMSettings(_Strict):
         # pywinrm refuses a read timeout that is not longer than the WS-Man operation timeout.
         if self.read_timeout and self.operation_timeout and self.read_timeout <= self.operation_timeout:
             raise ValueError("a read_timeout longer than operation_timeout (pywinrm requires it)")
+        if self.deadline and self.read_timeout and self.deadline < self.read_timeout:
+            raise ValueError("a deadline at least as long as read_timeout (the deadline covers the whole host)")
         return self
 
 
 WINRM_DEFAULTS = WinRMSettings(
     scheme="https", port=None, transport="ntlm", cert_validation=True, message_encryption="auto",
-    read_timeout=60, operation_timeout=20, allow_basic_over_http=False,
+    read_timeout=60, operation_timeout=20, allow_basic_over_http=False, connect_timeout=10, deadline=300,
 )
 
 
 class HostEntry(_Strict):
-    name: str = Field(min_length=1, max_length=255)
+    name: HostName
     address: str | None = None  # where to connect when it differs from the name (the lab uses 127.0.0.1)
     winrm: WinRMSettings = WinRMSettings()
+
+    @field_validator("address")
+    @classmethod
+    def _address(cls, value: str | None) -> str | None:
+        return _check_address(value)
 
 
 class WebServerEntry(HostEntry):
     url: str | None = None  # base URL of the web site, e.g. https://gp.contoso.com; default https://<name>
     ca_bundle: str | None = None  # PEM file the site's certificate must chain to; default: system store
+
+    @field_validator("url")
+    @classmethod
+    def _url(cls, value: str | None) -> str | None:
+        return _check_url(value)
 
 
 class SqlSettings(_Strict):
@@ -103,8 +184,8 @@ class LabInfo(_Strict):
 
 
 class Inventory(_Strict):
-    farm: str = Field(min_length=1)
-    profile: str
+    farm: Text = Field(min_length=1)
+    profile: Text
     sql: SqlSettings
     web_server: WebServerEntry
     session_hosts: list[HostEntry] = Field(min_length=1)
@@ -178,6 +259,13 @@ def host_specs(inv: Inventory, origin: str = "inventory") -> list[HostSpec]:
     return specs
 
 
+def _field_names() -> set[str]:
+    names: set[str] = set()
+    for model in (Inventory, WinRMSettings, HostEntry, WebServerEntry, SqlSettings, LabInfo):
+        names |= set(model.model_fields)
+    return names | set(ROLE_GROUPS)
+
+
 def parse_inventory(data: Any, origin: str) -> Inventory:
     """Validate parsed YAML; raise ConfigError naming the file, field and what was expected."""
     if not isinstance(data, dict):
@@ -185,9 +273,26 @@ def parse_inventory(data: Any, origin: str) -> Inventory:
     try:
         return Inventory.model_validate(data)
     except ValidationError as exc:
-        raise config_error(exc, origin) from None
+        raise config_error(exc, origin, known=_field_names()) from None
+
+
+def resolve_paths(data: Any, base: Path) -> Any:
+    """The same data with every relative file path (ca_bundle, cert_pem, ...) made relative to `base`."""
+    if isinstance(data, list):
+        return [resolve_paths(item, base) for item in data]
+    if not isinstance(data, dict):
+        return data
+    out: dict[Any, Any] = {}
+    for key, value in data.items():
+        if key in PATH_FIELDS and isinstance(value, str) and value.strip():
+            path = Path(value).expanduser()
+            out[key] = str(path if path.is_absolute() else base / path)
+        else:
+            out[key] = resolve_paths(value, base)
+    return out
 
 
 def load_inventory(path: str | os.PathLike[str]) -> Inventory:
-    """Read and validate an inventory file."""
-    return parse_inventory(read_yaml(path, "inventory file"), str(path))
+    """Read and validate an inventory file; relative paths in it are relative to the file's folder."""
+    data = read_yaml(path, "inventory file")
+    return parse_inventory(resolve_paths(data, Path(path).resolve().parent), str(path))

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import difflib
 import os
+import re
+import stat
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -11,25 +15,148 @@ from pydantic import ValidationError
 
 from gpverify.errors import ConfigError
 
+# Every file gpverify reads (inventory, plan, scenario, waivers) is a few KB; a larger one is a mistake or an attack.
+MAX_FILE_BYTES = 1024 * 1024
+# Nodes a document may expand to once its aliases are followed: generous for hand-written files, and a
+# "billion laughs" of a few hundred bytes (which expands to 10^9 nodes) is refused before it is built.
+MAX_EXPANDED_NODES = 100_000
+
+# YAML 1.2 booleans only: YAML 1.1 also reads yes/no/on/off/y/n as booleans, so `encrypt: yes` would arrive as
+# True. With this resolver such words stay text, which the settings that take them document.
+_BOOL_12 = re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$")
+
+
+# Regular expressions of validated fields -> how a reader should hear them (modules register their own).
+PATTERN_WORDS: dict[str, str] = {}
+
+
+class YamlFloat(float):
+    """A float that remembers how it was written, so `profile: 18.10` can be read back as the text "18.10"."""
+
+    text: str
+
+
+class _Loader(yaml.SafeLoader):
+    """SafeLoader with YAML 1.2 booleans, duplicate keys refused and alias expansion bounded."""
+
+
+_Loader.yaml_implicit_resolvers = {k: [(tag, rx) for tag, rx in v if tag != "tag:yaml.org,2002:bool"]
+                                   for k, v in yaml.SafeLoader.yaml_implicit_resolvers.items()}
+_Loader.add_implicit_resolver("tag:yaml.org,2002:bool", _BOOL_12, list("tTfF"))
+
+
+def _construct_mapping(loader: _Loader, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+    seen: dict[Any, int] = {}
+    for key_node, _ in node.value:
+        if key_node.tag == "tag:yaml.org,2002:merge":
+            continue
+        key = loader.construct_object(key_node, deep=deep)  # type: ignore[no-untyped-call]
+        try:
+            first = seen.get(key)
+        except TypeError:  # an unhashable key ([a]: b); construct_mapping names it below
+            continue
+        if first is not None:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"each key once, but {key!r} appears on line {first + 1} and line "
+                f"{key_node.start_mark.line + 1}", key_node.start_mark)
+        seen[key] = key_node.start_mark.line
+    return yaml.SafeLoader.construct_mapping(loader, node, deep=deep)
+
+
+def _construct_float(loader: _Loader, node: yaml.ScalarNode) -> YamlFloat:
+    value = YamlFloat(yaml.SafeLoader.construct_yaml_float(loader, node))  # type: ignore[no-untyped-call]
+    value.text = str(node.value)
+    return value
+
+
+def _construct_timestamp(loader: _Loader, node: yaml.ScalarNode) -> Any:
+    try:
+        return yaml.SafeLoader.construct_yaml_timestamp(loader, node)  # type: ignore[no-untyped-call]
+    except (ValueError, OverflowError) as exc:  # 2026-02-30, month 13: the text looks like a date but is none
+        raise yaml.constructor.ConstructorError(None, None, f"a real date, got {node.value!r} ({exc})",
+                                                node.start_mark) from None
+
+
+_Loader.add_constructor("tag:yaml.org,2002:map", _construct_mapping)
+_Loader.add_constructor("tag:yaml.org,2002:float", _construct_float)
+_Loader.add_constructor("tag:yaml.org,2002:timestamp", _construct_timestamp)
+
+
+def _expanded_size(node: yaml.Node, memo: dict[int, int], open_nodes: set[int]) -> int:
+    """Nodes the document has once every alias is copied out, counted without copying (memoised per node)."""
+    if id(node) in open_nodes:
+        raise yaml.constructor.ConstructorError(None, None, "aliases that do not contain themselves (this one does)",
+                                                node.start_mark)
+    if id(node) in memo:
+        return memo[id(node)]
+    open_nodes.add(id(node))
+    size = 1
+    if isinstance(node, yaml.SequenceNode):
+        size += sum(_expanded_size(child, memo, open_nodes) for child in node.value)
+    elif isinstance(node, yaml.MappingNode):
+        size += sum(_expanded_size(k, memo, open_nodes) + _expanded_size(v, memo, open_nodes) for k, v in node.value)
+    open_nodes.discard(id(node))
+    memo[id(node)] = min(size, MAX_EXPANDED_NODES + 1)
+    return memo[id(node)]
+
+
+def _load(text: str) -> Any:
+    loader = _Loader(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        if _expanded_size(node, {}, set()) > MAX_EXPANDED_NODES:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"at most {MAX_EXPANDED_NODES:,} values once aliases are expanded (the anchors and "
+                "aliases here expand past that)", node.start_mark)
+        return loader.construct_document(node)
+    finally:
+        loader.dispose()
+
 
 def parse_yaml(text: str, origin: str) -> Any:
-    """Parsed YAML, or a ConfigError naming the line that is not valid YAML."""
+    """Parsed YAML, or a ConfigError naming the line that is not valid YAML (or the key given twice, the date that
+    does not exist, the aliases that expand too far)."""
     try:
-        return yaml.safe_load(text)
+        return _load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}" if mark else "(file)"
-        raise ConfigError(origin, where, f"valid YAML ({getattr(exc, 'problem', None) or exc})") from None
+        problem = str(getattr(exc, "problem", None) or exc)
+        ours = problem.startswith(("each key once", "a real date", "at most", "aliases that"))
+        raise ConfigError(origin, where, problem if ours else f"valid YAML ({problem})") from None
+    except RecursionError:  # deeply nested flow collections ([[[[...]]]]) exhaust the parser's stack
+        raise ConfigError(origin, "(file)", "valid YAML nested less deeply") from None
 
 
 def read_yaml(path: str | os.PathLike[str], what: str) -> Any:
     """Parsed YAML of a file; `what` names the file's kind in the message when it cannot be read."""
     try:
-        text = Path(path).read_text(encoding="utf-8")
+        info = os.stat(path)
+        if not stat.S_ISREG(info.st_mode):  # /dev/zero, a FIFO or a folder: never opened, so never a hang
+            raise ConfigError(str(path), "(file)", f"the {what} to be a regular file (this is a "
+                              f"{_kind(info.st_mode)})")
+        if info.st_size > MAX_FILE_BYTES:
+            raise ConfigError(str(path), "(file)", f"a {what} of at most {MAX_FILE_BYTES // 1024} KB "
+                              f"(this one has {info.st_size:,} bytes)")
+        with open(path, "rb") as handle:
+            data = handle.read(MAX_FILE_BYTES + 1)
+        text = data.decode("utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         reason = getattr(exc, "strerror", None) or str(exc)
         raise ConfigError(str(path), "(file)", f"a readable {what} ({reason})") from None
-    return parse_yaml(text, str(path))
+    if len(data) > MAX_FILE_BYTES:
+        raise ConfigError(str(path), "(file)", f"a {what} of at most {MAX_FILE_BYTES // 1024} KB")
+    return parse_yaml(text.removeprefix("\ufeff"), str(path))
+
+
+def _kind(mode: int) -> str:
+    for test, name in ((stat.S_ISDIR, "folder"), (stat.S_ISCHR, "character device"), (stat.S_ISBLK, "block device"),
+                       (stat.S_ISFIFO, "named pipe"), (stat.S_ISSOCK, "socket")):
+        if test(mode):
+            return name
+    return "special file"
 
 
 def field_path(loc: tuple[int | str, ...]) -> str:
@@ -40,23 +167,33 @@ def field_path(loc: tuple[int | str, ...]) -> str:
     return path or "(top level)"
 
 
-def expected(error: Any, example: str = "inventory.example.yml") -> str:
+def expected(error: Any, example: str = "inventory.example.yml", known: Iterable[str] = ()) -> str:
     """A pydantic error phrased as what was expected (ConfigError prefixes 'expected')."""
     kind, msg = error["type"], error["msg"]
     if kind == "extra_forbidden":
-        return f"a known field (there is no field of this name; see {example})"
+        name = str(error["loc"][-1]) if error.get("loc") else ""
+        close = difflib.get_close_matches(name, sorted(set(known)), n=1, cutoff=0.75)
+        hint = f"did you mean {close[0]!r}? " if close else ""
+        return f"a known field (there is no field {name!r}; {hint}see {example})"
     if kind == "missing":
         return "a value (this field is required)"
     if kind == "too_short":
         return f"at least {error.get('ctx', {}).get('min_length', 1)} entry"
+    if kind == "string_pattern_mismatch" and error.get("ctx", {}).get("pattern") in PATTERN_WORDS:
+        msg = PATTERN_WORDS[error["ctx"]["pattern"]]
     for prefix in ("Value error, ", "Input should be "):
         msg = msg.removeprefix(prefix)
     got = error.get("input")
+    if kind == "literal_error" and isinstance(got, bool):
+        msg += " (a word in quotes: YAML reads true/false as yes/no values)"
+    if isinstance(got, str) and len(got) > 80:
+        got = got[:77] + "..."
     return msg if isinstance(got, (dict, list)) or kind == "value_error" else f"{msg}, got {got!r}"
 
 
-def config_error(exc: ValidationError, origin: str, example: str = "inventory.example.yml") -> ConfigError:
+def config_error(exc: ValidationError, origin: str, example: str = "inventory.example.yml",
+                 known: Iterable[str] = ()) -> ConfigError:
     """The first validation problem as one ConfigError, counting the others."""
     first = exc.errors()[0]
     more = f" (and {exc.error_count() - 1} more problem(s))" if exc.error_count() > 1 else ""
-    return ConfigError(origin, field_path(first["loc"]), expected(first, example) + more)
+    return ConfigError(origin, field_path(first["loc"]), expected(first, example, known) + more)

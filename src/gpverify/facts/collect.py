@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import logging
+import math
 import re
 from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from concurrent.futures import Future, ThreadPoolExecutor, as_completed
+from concurrent.futures import TimeoutError as FuturesTimeout
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -17,6 +20,9 @@ from gpverify.transport.winrm import encoded_command
 # Hosts collected at once. Each host gets one shell (WinRM's MaxShellsPerUser is per host), so the bound
 # protects the machine running the suite; 32 keeps 200 hosts at 25 ms round trips under 5 s (make bench).
 DEFAULT_WORKERS = 32
+# Seconds a host's thread may outlive its deadline (closing the shell, parsing) before the run stops waiting.
+DEADLINE_GRACE = 5.0
+_log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -46,10 +52,26 @@ def collect_host(job: CollectJob) -> HostFacts:
 
 
 def _safe_collect(job: CollectJob) -> HostFacts | FactsUnavailable:
+    """One host's facts or its error sentence: whatever goes wrong on one host stays with that host."""
     try:
         return collect_host(job)
     except FactsUnavailable as exc:
         return exc
+    except Exception as exc:  # noqa: BLE001 - a bug or an odd endpoint: the host's error, never the run's
+        # Only the type: an exception's text or locals may hold what the host sent, or a credential.
+        _log.debug("collecting from %s failed with %s", job.spec.name, type(exc).__name__)
+        return HostUnavailable(job.spec.name, f"collecting the facts failed unexpectedly ({type(exc).__name__}): "
+                               "run again with the host checked; if it persists, report it to the gpverify "
+                               "maintainers")
+
+
+def _deadline(job: CollectJob) -> float:
+    return float(job.spec.winrm.deadline or 300)
+
+
+def _overdue(name: str, job: CollectJob) -> HostUnavailable:
+    return HostUnavailable(name, f"the host did not finish within its deadline of {_deadline(job):g} s "
+                           "(winrm.deadline): check the host and the network, or raise winrm.deadline")
 
 
 def collect_hosts(
@@ -63,10 +85,26 @@ def collect_hosts(
     results: dict[str, HostFacts | FactsUnavailable] = {}
     if not jobs:
         return results
-    with ThreadPoolExecutor(max_workers=max(1, min(max_workers, len(jobs))), thread_name_prefix="gpverify-collect") as pool:
-        futures = {pool.submit(_safe_collect, job): job.spec.name for job in jobs}
-        for future in as_completed(futures):  # report each host as it finishes, so one slow host stalls nothing
-            results[futures[future]] = outcome = future.result()
+    workers = max(1, min(max_workers, len(jobs)))
+    # Each host ends within its own deadline (the transport closes its sockets then); the run waits at most
+    # that long for every round of workers, plus a grace, so no host can keep the run going.
+    bound = math.ceil(len(jobs) / workers) * (max(_deadline(j) for j in jobs) + DEADLINE_GRACE)
+    pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="gpverify-collect")
+    futures: dict[Future[HostFacts | FactsUnavailable], CollectJob] = {
+        pool.submit(_safe_collect, job): job for job in jobs}
+    try:
+        for future in as_completed(futures, timeout=bound):  # each host as it finishes: one slow host stalls nothing
+            name = futures[future].spec.name
+            results[name] = outcome = future.result()
             if on_done:
-                on_done(futures[future], outcome)
+                on_done(name, outcome)
+    except FuturesTimeout:
+        for future, job in futures.items():
+            if job.spec.name not in results:
+                future.cancel()
+                results[job.spec.name] = outcome = _overdue(job.spec.name, job)
+                if on_done:
+                    on_done(job.spec.name, outcome)
+    finally:
+        pool.shutdown(wait=False, cancel_futures=True)  # an overdue thread is left to its own deadline
     return {job.spec.name: results[job.spec.name] for job in jobs}

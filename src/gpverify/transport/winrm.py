@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import base64
+import contextlib
+import logging
 import time
 from typing import Any, Self
 
@@ -16,16 +18,55 @@ from winrm.exceptions import (
     WSManFaultError,
 )
 from winrm.protocol import Protocol
+from winrm.transport import Transport
 
 from gpverify.errors import HostUnavailable
 from gpverify.inventory import HostSpec
 from gpverify.transport.base import CommandResult
+from gpverify.transport.bounded import BoundedAdapter, DeadlinePassed, HostDeadline, ResponseTooLarge
 
 # WinRS Send envelopes stay well under the default MaxEnvelopeSize of 150 KB (pywinrm sends 153600).
 STDIN_CHUNK = 32 * 1024
 # Everything pywinrm and requests raise for a host that cannot be used (WinRMTransportError and
 # WinRMOperationTimeoutError do not derive from WinRMError).
 WINRM_FAILURES = (requests.RequestException, WinRMError, WinRMTransportError, WinRMOperationTimeoutError, OSError)
+# The whole collector output of one host; its JSON is a few hundred KB on a large farm.
+MAX_OUTPUT_BYTES = 64 * 1024 * 1024
+# Consecutive w:TimedOut answers before giving up; a fast-failing endpoint is also paused between Receives.
+RECEIVE_RETRIES = 100
+RECEIVE_PAUSE_MAX = 1.0
+
+
+class _NoAuthTokens(logging.Filter):
+    """pyspnego logs every NTLM/SPNEGO/CredSSP token at DEBUG; they can be cracked offline, so they never leave."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        text = str(record.msg)
+        return not any(word in text for word in ("step input", "step output", "TSRequest"))
+
+
+for _name in ("spnego._ntlm", "spnego._negotiate", "spnego._gss", "spnego._credssp", "spnego._sspi"):
+    logging.getLogger(_name).addFilter(_NoAuthTokens())
+
+
+class _BoundedTransport(Transport):
+    """pywinrm's Transport with gpverify's adapter mounted on its session before the first request is sent."""
+
+    bounded_adapter: BoundedAdapter | None = None
+
+    def _mount(self, session: requests.Session) -> None:
+        if self.bounded_adapter is not None and session.adapters.get("http://") is not self.bounded_adapter:
+            session.mount("http://", self.bounded_adapter)
+            session.mount("https://", self.bounded_adapter)
+
+    def setup_encryption(self, session: requests.Session) -> None:
+        self._mount(session)  # the blank POST that sets up encryption is bounded too
+        super().setup_encryption(session)
+
+    def build_session(self) -> requests.Session:
+        session = super().build_session()
+        self._mount(session)
+        return session
 
 
 def encoded_command(script: str) -> list[str]:
@@ -41,6 +82,12 @@ class WinRMTransport:
         self.spec = spec
         self._protocol = self._connect(spec, password)
         self._shell: str | None = None
+        # Started after the options are accepted: connect, authenticate and collect all count against it.
+        self.deadline = HostDeadline(spec.winrm.deadline or 300)
+        transport = self._protocol.transport
+        # The same object, given gpverify's bounds: a subclass that only mounts an adapter on pywinrm's session.
+        transport.__class__ = _BoundedTransport
+        transport.bounded_adapter = BoundedAdapter(self.deadline, spec.winrm.connect_timeout or 10)  # type: ignore[attr-defined]
 
     @staticmethod
     def _connect(spec: HostSpec, password: str | None) -> Protocol:
@@ -49,6 +96,8 @@ class WinRMTransport:
             return Protocol(**options)
         except (WinRMError, ValueError) as exc:  # pywinrm validates credentials and cert files up front
             raise HostUnavailable(spec.name, explain(exc, spec, "preparing the connection")) from None
+        except Exception as exc:  # anything else pywinrm may raise on odd settings: one sentence, no traceback
+            raise HostUnavailable(spec.name, explain_unexpected(exc, spec, "preparing the connection")) from None
 
     def __enter__(self) -> Self:
         return self
@@ -59,8 +108,15 @@ class WinRMTransport:
     def _guard(self, action: str, func, *args, **kwargs):  # type: ignore[no-untyped-def]
         try:
             return func(*args, **kwargs)
-        except WINRM_FAILURES as exc:
-            raise HostUnavailable(self.spec.name, explain(exc, self.spec, action)) from None
+        except Exception as exc:  # noqa: BLE001 - an odd endpoint makes pywinrm or its auth fail in odd ways
+            raise HostUnavailable(self.spec.name, self._explain(exc, action)) from None
+
+    def _explain(self, exc: BaseException, action: str) -> str:
+        if self.deadline.expired:  # the deadline shut the sockets: whatever broke, that is why
+            return deadline_sentence(self.spec, action)
+        if isinstance(exc, WINRM_FAILURES):
+            return explain(exc, self.spec, action)
+        return explain_unexpected(exc, self.spec, action)
 
     def run(self, command: str, args: list[str], stdin: bytes | None = None) -> CommandResult:
         """Run one command in this host's shell (opened on first use), feeding stdin if given."""
@@ -75,29 +131,53 @@ class WinRMTransport:
 
     def _receive(self, command_id: str) -> CommandResult:
         assert self._shell is not None
-        out, err, deadline = [], [], time.monotonic() + (self.spec.winrm.read_timeout or 60)
-        while time.monotonic() < deadline:
+        out: list[bytes] = []
+        err: list[bytes] = []
+        size, timed_out = 0, 0
+        until = time.monotonic() + min(self.spec.winrm.read_timeout or 60, self.deadline.remaining())
+        while time.monotonic() < until:
+            asked = time.monotonic()
             try:
                 stdout, stderr, code, done = self._protocol.get_command_output_raw(self._shell, command_id)
             except WinRMOperationTimeoutError:
-                continue  # w:TimedOut only means "nothing yet": Windows expects the client to ask again
-            except WINRM_FAILURES as exc:
-                raise HostUnavailable(self.spec.name, explain(exc, self.spec, "reading output")) from None
+                # w:TimedOut only means "nothing yet": Windows expects the client to ask again. Windows sends it
+                # after the operation timeout; an endpoint that sends it at once is paused, and the retries capped.
+                timed_out += 1
+                if timed_out >= RECEIVE_RETRIES:
+                    raise HostUnavailable(self.spec.name, f"the command produced no output after {timed_out} "
+                                          "Receive requests: the collector hangs (see the host's event log)") from None
+                if time.monotonic() - asked < (self.spec.winrm.operation_timeout or 20) / 2:
+                    time.sleep(min(RECEIVE_PAUSE_MAX, 0.05 * 2 ** min(timed_out, 5), max(0.0, until - time.monotonic())))
+                continue
+            except Exception as exc:  # noqa: BLE001 - see _guard
+                raise HostUnavailable(self.spec.name, self._explain(exc, "reading output")) from None
+            timed_out = 0
+            size += len(stdout) + len(stderr)
+            if size > MAX_OUTPUT_BYTES:
+                raise HostUnavailable(self.spec.name, f"the command sent more than {MAX_OUTPUT_BYTES:,} bytes of output: "
+                                      "this is not the gpverify collector's answer (check the host)")
             out.append(stdout)
             err.append(stderr)
             if done:
                 return CommandResult(code, b"".join(out), b"".join(err))
+        if self.deadline.remaining() <= 0:
+            raise HostUnavailable(self.spec.name, deadline_sentence(self.spec, "reading output"))
         raise HostUnavailable(self.spec.name, "the command did not finish within winrm.read_timeout: the host is "
                               "overloaded or the collector hangs (see its event log), or raise winrm.read_timeout")
 
     def close(self) -> None:
         """Delete the shell; the shell's commands end with it, so no Signal is needed."""
-        if self._shell is not None:
-            shell, self._shell = self._shell, None
-            try:
-                self._protocol.close_shell(shell)
-            except WINRM_FAILURES:
-                pass  # the facts are already read; a failed Delete lets the shell time out on the host
+        try:
+            if self._shell is not None:
+                shell, self._shell = self._shell, None
+                try:
+                    self._protocol.close_shell(shell)
+                except Exception:  # noqa: BLE001 - the facts are read; an undeleted shell times out on the host
+                    pass
+        finally:
+            self.deadline.cancel()
+            with contextlib.suppress(Exception):
+                self._protocol.transport.close_session()
 
 
 # Transports pywinrm only offers with an optional package; the message names what to install.
@@ -218,13 +298,41 @@ def _setup_hint(exc: BaseException, spec: HostSpec) -> str:
     return f"cannot prepare the WinRM connection ({type(exc).__name__}): check the host's winrm settings"
 
 
+def deadline_sentence(spec: HostSpec, action: str) -> str:
+    return (f"the host did not finish within its deadline of {spec.winrm.deadline or 300:g} s (winrm.deadline) "
+            f"while {action}: it answers too slowly or trickles its answer; check the host and the network, or "
+            "raise winrm.deadline")
+
+
+def explain_unexpected(exc: BaseException, spec: HostSpec, action: str) -> str:
+    """An exception no WinRM listener should cause: say the endpoint is not behaving as WinRM, never its text."""
+    if isinstance(exc, AttributeError) and "wrap" in str(exc):
+        # pywinrm set up message encryption after a 200 that never asked for authentication (no NTLM context).
+        return (f"the endpoint {spec.endpoint} answered without asking for authentication while {action}: it is "
+                "not a WinRM listener (a web site, for example IIS's default page, on this port?); check the "
+                "address and winrm.port")
+    if isinstance(exc, (ValueError, TypeError, KeyError, IndexError)) or "spnego" in type(exc).__module__:
+        return (f"the endpoint {spec.endpoint} sent an authentication answer that is not NTLM/Negotiate while "
+                f"{action} ({type(exc).__name__}): check that it is a Windows WinRM listener and that "
+                "Negotiate authentication is enabled (Auth/Negotiate)")
+    return f"the endpoint {spec.endpoint} answered in a way WinRM never does while {action} ({type(exc).__name__})"
+
+
 def explain(exc: BaseException, spec: HostSpec, action: str) -> str:
     """One sentence saying what failed and what to fix; never includes a credential."""
     w = spec.winrm
+    if isinstance(exc, DeadlinePassed):
+        return deadline_sentence(spec, action)
+    if isinstance(exc, ResponseTooLarge):
+        return (f"the endpoint {spec.endpoint} sent an answer too large for WS-Management while {action} ({exc}): "
+                "it is not a WinRM listener, or something on the path rewrites answers")
     if action == "preparing the connection" and not isinstance(exc, requests.RequestException):
         return _setup_hint(exc, spec)
     if isinstance(exc, requests.exceptions.SSLError):
         return _tls_hint(str(exc), spec)
+    if isinstance(exc, requests.exceptions.ConnectTimeout):
+        return (f"no connection within {w.connect_timeout or 10:g} s while {action} (winrm.connect_timeout): the "
+                "host or a firewall drops the connection; check the port and the firewall")
     if isinstance(exc, requests.exceptions.ReadTimeout):
         return f"no answer within {w.read_timeout:g} s while {action} (host slower than winrm.read_timeout)"
     if isinstance(exc, (requests.exceptions.ConnectionError, OSError)):

@@ -1,0 +1,168 @@
+"""Bounds for one host's HTTP traffic: a total deadline, a connect timeout and a cap on each response body."""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+import threading
+import time
+from typing import Any
+
+import requests
+from requests.adapters import HTTPAdapter
+from urllib3.connection import HTTPConnection, HTTPSConnection
+from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
+from urllib3.response import HTTPResponse
+
+# A WS-Man answer is one SOAP envelope of at most MaxEnvelopeSizekb (500 KB by default on Windows, 150 KB asked
+# by pywinrm); 8 MiB leaves room for any listener setting and still stops a 600 MB answer early.
+MAX_RESPONSE_BYTES = 8 * 1024 * 1024
+
+
+class DeadlinePassed(requests.exceptions.RequestException):
+    """The host's total time (connect, authenticate, collect) ran out."""
+
+
+class ResponseTooLarge(requests.exceptions.RequestException):
+    """A response body was larger than MAX_RESPONSE_BYTES: no WinRM listener sends that."""
+
+
+class HostDeadline:
+    """One host's time budget; when it runs out every socket of the host is shut down, ending blocked reads.
+
+    Timeouts alone cannot bound a host that trickles its answer (each byte resets the read timeout), so a
+    timer closes the sockets from outside; the reading thread then fails at once.
+    """
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.end = time.monotonic() + seconds
+        self._sockets: set[socket.socket] = set()
+        self._lock = threading.Lock()
+        self.expired = False
+        self._timer = threading.Timer(seconds, self.expire)
+        self._timer.daemon = True
+        self._timer.start()
+
+    def remaining(self) -> float:
+        return max(0.0, self.end - time.monotonic())
+
+    def check(self) -> None:
+        if self.expired or self.remaining() <= 0:
+            raise DeadlinePassed(f"the host's deadline of {self.seconds:g} s passed")
+
+    def track(self, sock: socket.socket | None) -> None:
+        if sock is None:
+            return
+        with self._lock:
+            self._sockets.add(sock)
+            expired = self.expired
+        if expired:
+            _shutdown(sock)
+
+    def expire(self) -> None:
+        with self._lock:
+            self.expired = True
+            sockets, self._sockets = list(self._sockets), set()
+        for sock in sockets:
+            _shutdown(sock)
+
+    def cancel(self) -> None:
+        self._timer.cancel()
+        with self._lock:
+            self._sockets.clear()
+
+
+def _shutdown(sock: socket.socket) -> None:
+    # socket.socket.shutdown, not SSLSocket.shutdown: the TLS object stays intact for the thread reading it,
+    # which then sees end-of-file instead of a half-torn-down object.
+    with contextlib.suppress(OSError, ValueError):
+        socket.socket.shutdown(sock, socket.SHUT_RDWR)
+
+
+def _pool_classes(deadline: HostDeadline) -> dict[str, type[HTTPConnectionPool]]:
+    """Pool classes whose connections register their sockets with the deadline."""
+
+    def new_conn(base: Any) -> Any:
+        def _new_conn(self: Any) -> socket.socket:
+            sock = base._new_conn(self)
+            deadline.track(sock)
+            return sock
+
+        def connect(self: Any) -> None:
+            base.connect(self)
+            deadline.track(self.sock)  # the TLS socket, once wrapped
+
+        return {"_new_conn": _new_conn, "connect": connect}
+
+    http_conn = type("DeadlineHTTPConnection", (HTTPConnection,), new_conn(HTTPConnection))
+    https_conn = type("DeadlineHTTPSConnection", (HTTPSConnection,), new_conn(HTTPSConnection))
+    return {
+        "http": type("DeadlineHTTPConnectionPool", (HTTPConnectionPool,), {"ConnectionCls": http_conn}),
+        "https": type("DeadlineHTTPSConnectionPool", (HTTPSConnectionPool,), {"ConnectionCls": https_conn}),
+    }
+
+
+class BoundedAdapter(HTTPAdapter):
+    """requests adapter for one host: (connect, read) timeouts within the deadline, bodies read with a cap."""
+
+    def __init__(self, deadline: HostDeadline, connect_timeout: float, max_bytes: int = MAX_RESPONSE_BYTES) -> None:
+        self.deadline = deadline
+        self.connect_timeout = connect_timeout
+        self.max_bytes = max_bytes
+        self.answered = False  # until the host first answers, connect_timeout bounds the wait for it
+        super().__init__(max_retries=0)
+
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        super().init_poolmanager(*args, **kwargs)
+        self.poolmanager.pool_classes_by_scheme = _pool_classes(self.deadline)
+
+    def send(self, request: requests.PreparedRequest, stream: bool = False, timeout: Any = None,
+             verify: Any = True, cert: Any = None, proxies: Any = None) -> requests.Response:
+        self.deadline.check()
+        read = timeout[1] if isinstance(timeout, tuple) else timeout
+        left = self.deadline.remaining()
+        # A WinRM listener answers the first request (an authentication challenge) at once; a host that accepts
+        # the connection and then says nothing is as unreachable as one that never accepts it.
+        first = min(self.connect_timeout, read or left) if not self.answered else read or left
+        bounded = (min(self.connect_timeout, left), min(first, left))
+        try:
+            response = super().send(request, stream=stream, timeout=bounded, verify=verify, cert=cert,
+                                    proxies=proxies)
+        except requests.exceptions.ReadTimeout:
+            if self.deadline.expired:
+                raise DeadlinePassed(f"the host's deadline of {self.deadline.seconds:g} s passed") from None
+            if not self.answered:
+                raise requests.exceptions.ConnectTimeout("the host accepted the connection but sent no answer") \
+                    from None
+            raise
+        except requests.exceptions.RequestException:
+            if self.deadline.expired:
+                raise DeadlinePassed(f"the host's deadline of {self.deadline.seconds:g} s passed") from None
+            raise
+        self.answered = True
+        declared = response.headers.get("Content-Length", "")
+        if declared.isdigit() and int(declared) > self.max_bytes:
+            response.close()
+            raise ResponseTooLarge(f"the answer declared {int(declared):,} bytes (the cap is {self.max_bytes:,})")
+        # The body is read later (by requests, or by requests-ntlm's hook, which needs the socket still open
+        # for channel binding); the same urllib3 response, counting what it reads, stops at the cap.
+        if isinstance(response.raw, HTTPResponse):
+            response.raw.__class__ = _CappedResponse
+            response.raw._gpverify_cap = self.max_bytes  # type: ignore[attr-defined]
+        return response
+
+
+class _CappedResponse(HTTPResponse):
+    """urllib3's response, refusing to read more than its cap (a chunked body declares no length)."""
+
+    _gpverify_cap = MAX_RESPONSE_BYTES
+
+    def _raw_read(self, amt: int | None = None, *, read1: bool = False) -> bytes:
+        if amt is None or amt > self._gpverify_cap + 1:
+            amt = self._gpverify_cap + 1
+        data = super()._raw_read(amt, read1=read1)
+        if self._fp_bytes_read > self._gpverify_cap:
+            self.close()
+            raise ResponseTooLarge(f"the answer was larger than {self._gpverify_cap:,} bytes")
+        return data
