@@ -32,6 +32,11 @@ FAULTS: dict[str, tuple[str, str]] = {
     "fault-sql-unreachable": ("DYNAMICS", "cannot reach SQL Server"),
     "fault-sql-login-failed": ("DYNAMICS", "login failed"),
     "fault-database-missing": ("DYNAMICS", "does not exist"),
+    # Hostile endpoints (issue 14): each costs only its own host, and ends within the lab's deadline.
+    "fault-http-200-html": ("gp-sh02", "not a WinRM listener"),
+    "fault-bad-negotiate": ("gp-sh02", "not NTLM/Negotiate"),
+    "fault-huge-body": ("gp-sh02", "too large for WS-Management"),
+    "fault-trickle": ("gp-sh02", "deadline of 8 s"),
 }
 _BASELINE: dict[str, str] = {}
 

@@ -6,19 +6,14 @@ import base64
 import json
 import re
 import threading
-import time
 from dataclasses import dataclass, field
 
 from gpverify.facts.windows import BOOTSTRAP, COLLECTOR_SCRIPT, STDIN_SEPARATOR
 from gpverify.lab import collector, upgrade
 from gpverify.lab.models import FakeHost
-from gpverify.lab.wsman import CommandOutput, OperationTimedOut
+from gpverify.lab.wsman import CommandOutput, fault_for
 
 ENCODED = re.compile(r"-EncodedCommand\s+(\S+)", re.IGNORECASE)
-CLIXML_ERROR = (
-    '#< CLIXML\r\n<Objs Version="1.1.0.1" xmlns="http://schemas.microsoft.com/powershell/2004/04">'
-    '<S S="Error">Get-CimInstance : Access denied _x000D__x000A_</S></Objs>'
-)
 
 
 @dataclass
@@ -33,7 +28,7 @@ class LabHost:
     """CommandHandler for one FakeHost; records every command it receives."""
 
     host: FakeHost
-    slow_seconds: float = 5.0
+    read_timeout: float = 4.0  # the client's, so timing faults (slow) land just past it
     received: list[ReceivedCommand] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -55,16 +50,6 @@ class LabHost:
         body, _, request = stdin.partition(STDIN_SEPARATOR)
         if body.decode("ascii", errors="replace") != COLLECTOR_SCRIPT:
             return CommandOutput(stderr=b"The lab only runs the collector shipped with this version.", exit_code=1)
-        fault = self.host.fault
-        if fault == "slow":
-            time.sleep(self.slow_seconds)
-        if fault == "timeout":
-            raise OperationTimedOut()
-        if fault == "clixml-error":
-            return CommandOutput(stderr=CLIXML_ERROR.encode(), exit_code=1)
-        document = json.dumps(collector.answer(self.host, json.loads(request))).encode()
-        if fault == "malformed-json":
-            return CommandOutput(stdout=b"WARNING: profile script ran\r\n" + document)
-        if fault == "truncated":
-            return CommandOutput(stdout=document[: len(document) // 2])
-        return CommandOutput(stdout=document)
+        # Collector faults (slow, timeout, clixml-error, ...) are classes in lab/wsman/hostfaults.py.
+        fault = fault_for(self.host.fault, self.read_timeout)
+        return fault.collector(lambda: json.dumps(collector.answer(self.host, json.loads(request))).encode())

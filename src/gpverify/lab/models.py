@@ -18,7 +18,8 @@ COMPANIES = [(1, "Fabrikam, Inc.", "TWO"), (2, "Contoso Ltd.", "CONTO")]
 LAB_DOMAIN, LAB_USER = "LAB", "gpadmin"
 HOST_FAULTS = ("unreachable", "name-unresolvable", "bad-password", "slow", "timeout", "reset",
                "malformed-json", "truncated", "clixml-error", "unencrypted-refused",
-               "tls-wrong-name", "tls-self-signed")  # tls-*: HTTPS listener with a bad certificate (hardening)
+               "tls-wrong-name", "tls-self-signed",  # tls-*: HTTPS listener with a bad certificate (hardening)
+               "http-200-html", "bad-negotiate", "huge-body", "trickle")  # hostile endpoints (issue 14)
 
 # Display names the lab gives its services: Microsoft's doc names with the "Microsoft Dynamics GP" prefix
 # real names carry (gp-facts.md caveat on names); they match the profile's display patterns.

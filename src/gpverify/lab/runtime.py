@@ -21,11 +21,15 @@ from gpverify.lab.host import LabHost, ReceivedCommand
 from gpverify.lab.models import LAB_DOMAIN, LAB_USER, FakeFarm, FakeHost, add_clients
 from gpverify.lab.scenario import Scenario, apply_scenario, load_scenario
 from gpverify.lab.website import WebSiteServer
-from gpverify.lab.wsman import AuthConfig, WsmanServer
+from gpverify.lab.wsman import AuthConfig, WsmanServer, fault_for
+from gpverify.lab.wsman.hostfaults import closed_port
 from gpverify.lab.wsman.tls import make_ca
 
 LAB_PASSWORD_ENV = "GPVERIFY_LAB_PASSWORD"
 READ_TIMEOUT, OPERATION_TIMEOUT = 4.0, 2.0  # short, so fault scenarios end quickly
+# Every lab host ends within DEADLINE (a trickling host too); a listener that says nothing within CONNECT_TIMEOUT
+# counts as unreachable. Both short for the same reason; DEADLINE stays past the slow fault (READ_TIMEOUT + 1).
+CONNECT_TIMEOUT, DEADLINE = 2.0, 8.0
 ROLE_GROUP = {"web_server": "web_server", "session_host": "session_hosts", "client": "clients",
               "tenant_services": "tenant_services"}
 
@@ -55,13 +59,6 @@ class RunningLab:
         self.web = None
 
 
-def _closed_port() -> int:
-    # A port nothing listens on: bind, read the number, close. Connecting to it is refused at once.
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def lab_password() -> str:
     """The lab's WinRM password: taken from the environment or made up, and exported for the checks."""
     password = os.environ.get(LAB_PASSWORD_ENV) or f"lab-{secrets.token_urlsafe(12)}"
@@ -83,48 +80,31 @@ def _build_sql(farm: FakeFarm, sqldir: Path) -> None:
 
 
 def _start_host(lab: RunningLab, host: FakeHost, password: str, latency: float, idle: float) -> dict[str, Any]:
+    fault = fault_for(host.fault, READ_TIMEOUT)  # lab/wsman/hostfaults.py: one class per host fault
+    unlistened = fault.unlistened_entry(host.name)
+    if unlistened is not None:
+        return unlistened
     entry: dict[str, Any] = {"name": host.name, "address": "127.0.0.1"}
-    if host.fault == "unreachable":
-        entry["winrm"] = {"port": _closed_port()}
-        return entry
-    if host.fault == "name-unresolvable":
-        entry.update(address=f"{host.name}.invalid", winrm={"port": _closed_port()})  # .invalid never resolves (RFC 6761)
-        return entry
-    handler = LabHost(host, slow_seconds=READ_TIMEOUT + 1)
-    wrong = host.fault == "bad-password"
-    auth = AuthConfig(scheme="ntlm", username=LAB_USER, domain=LAB_DOMAIN,
-                      password=f"{password}-not-this" if wrong else password, require_encryption=True)
-    tls = _tls_fault_context(host.fault, lab.ca)
+    handler = LabHost(host, read_timeout=READ_TIMEOUT)
+    auth = AuthConfig(scheme="ntlm", username=LAB_USER, domain=LAB_DOMAIN, password=fault.password(password),
+                      require_encryption=True)
+    tls = fault.tls_context(lab.ca)
     server = WsmanServer(handler, auth, tls=tls, latency=latency, idle_timeout=idle, name=host.name)
-    server.reset_during_receive = host.fault == "reset"
+    server.fault = fault
+    fault.configure(server)
     server.start()
     lab.servers[host.name], lab.hosts[host.name] = server, handler
-    entry["winrm"] = {"port": server.port}
-    if host.fault == "unencrypted-refused":
-        # The client refuses `never` over HTTP by itself; the explicit opt-out lets the request reach the
-        # host so that the host's refusal (AllowUnencrypted=false, HTTP 500) is what is tested.
-        entry["winrm"].update(message_encryption="never", allow_unencrypted=True)
+    entry["winrm"] = {"port": server.port, **fault.winrm_settings()}
     if tls is not None:  # HTTPS listener whose certificate the client must reject; the CA bundle is the lab CA
         entry["winrm"].update(scheme="https", ca_bundle=str(lab.workdir / "lab-ca.pem"))
     return entry
-
-
-def _tls_fault_context(fault: str | None, ca: Any) -> Any:
-    """Server TLS context for the tls-* faults: a lab-CA cert for another name, or a self-signed one."""
-    if fault not in ("tls-wrong-name", "tls-self-signed"):
-        return None
-    from gpverify.lab.wsman.tls import issue, make_self_signed, server_context
-
-    if fault == "tls-self-signed":
-        return server_context(*make_self_signed(["127.0.0.1", "localhost"]))
-    return server_context(*issue(ca, ["wrong-name.invalid"]))
 
 
 def _inventory(lab: RunningLab, entries: dict[str, list[dict[str, Any]]], ca_path: Path) -> dict[str, Any]:
     farm = lab.farm
     web = entries["web_server"][0]
     # A site that is down still has its URL: a port nothing listens on, so connections are refused.
-    web.update(url=f"https://localhost:{lab.web.port if lab.web else _closed_port()}", ca_bundle=str(ca_path))
+    web.update(url=f"https://localhost:{lab.web.port if lab.web else closed_port()}", ca_bundle=str(ca_path))
     inv: dict[str, Any] = {
         "farm": f"gpverify simulated lab ({farm.era} era, {farm.source.name} to {farm.target.name})",
         "profile": farm.target.name,
@@ -133,7 +113,7 @@ def _inventory(lab: RunningLab, entries: dict[str, list[dict[str, Any]]], ca_pat
                 "system_database": farm.system_database, "config_database": farm.config_database},
         "winrm": {"scheme": "http", "transport": "ntlm", "user": f"{LAB_DOMAIN}\\{LAB_USER}",
                   "password_env": LAB_PASSWORD_ENV, "read_timeout": READ_TIMEOUT,
-                  "operation_timeout": OPERATION_TIMEOUT},
+                  "operation_timeout": OPERATION_TIMEOUT, "connect_timeout": CONNECT_TIMEOUT, "deadline": DEADLINE},
         "web_server": web,
         "session_hosts": entries.get("session_hosts", []),
         "clients": entries.get("clients", []),

@@ -27,6 +27,10 @@ class ResponseTooLarge(requests.exceptions.RequestException):
     """A response body was larger than MAX_RESPONSE_BYTES: no WinRM listener sends that."""
 
 
+class NotWinRM(requests.exceptions.RequestException):
+    """The endpoint answered with a web page: a web site (IIS's default one, say) listens where WinRM should."""
+
+
 class HostDeadline:
     """One host's time budget; when it runs out every socket of the host is shut down, ending blocked reads.
 
@@ -145,6 +149,9 @@ class BoundedAdapter(HTTPAdapter):
         if declared.isdigit() and int(declared) > self.max_bytes:
             response.close()
             raise ResponseTooLarge(f"the answer declared {int(declared):,} bytes (the cap is {self.max_bytes:,})")
+        if response.ok and response.headers.get("Content-Type", "").lower().startswith("text/html"):
+            response.close()  # WinRM answers SOAP, an encrypted multipart, or nothing; never a page
+            raise NotWinRM(f"HTTP {response.status_code} with a web page (text/html)")
         # The body is read later (by requests, or by requests-ntlm's hook, which needs the socket still open
         # for channel binding); the same urllib3 response, counting what it reads, stops at the cap.
         if isinstance(response.raw, HTTPResponse):

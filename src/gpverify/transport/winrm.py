@@ -23,7 +23,7 @@ from winrm.transport import Transport
 from gpverify.errors import HostUnavailable
 from gpverify.inventory import HostSpec
 from gpverify.transport.base import CommandResult
-from gpverify.transport.bounded import BoundedAdapter, DeadlinePassed, HostDeadline, ResponseTooLarge
+from gpverify.transport.bounded import BoundedAdapter, DeadlinePassed, HostDeadline, NotWinRM, ResponseTooLarge
 
 # WinRS Send envelopes stay well under the default MaxEnvelopeSize of 150 KB (pywinrm sends 153600).
 STDIN_CHUNK = 32 * 1024
@@ -323,6 +323,10 @@ def explain(exc: BaseException, spec: HostSpec, action: str) -> str:
     w = spec.winrm
     if isinstance(exc, DeadlinePassed):
         return deadline_sentence(spec, action)
+    if isinstance(exc, NotWinRM):
+        return (f"the endpoint {spec.endpoint} answered {exc} while {action}: it is a web site, not a WinRM "
+                "listener (IIS's default site on this port?); check the address and winrm.port, and that WinRM "
+                "listens there (winrm enumerate winrm/config/listener)")
     if isinstance(exc, ResponseTooLarge):
         return (f"the endpoint {spec.endpoint} sent an answer too large for WS-Management while {action} ({exc}): "
                 "it is not a WinRM listener, or something on the path rewrites answers")

@@ -15,6 +15,7 @@ from gpverify.lab.wsman.faults import (
     UnknownShell,
     WsmanFault,
 )
+from gpverify.lab.wsman.hostfaults import HOST_FAULTS, HostFault, fault_for
 from gpverify.lab.wsman.responses import CommandHandler, CommandOutput, WsmanResponder
 from gpverify.lab.wsman.server import RecordedRequest, WsmanServer
 from gpverify.lab.wsman.tls import CertificateAuthority, issue, make_ca, make_self_signed, server_context
@@ -27,7 +28,9 @@ __all__ = [
     "CommandHandler",
     "CommandLineTooLong",
     "CommandOutput",
+    "HOST_FAULTS",
     "HandlerError",
+    "HostFault",
     "InvalidMessage",
     "OperationTimedOut",
     "RecordedRequest",
@@ -37,6 +40,7 @@ __all__ = [
     "WsmanFault",
     "WsmanResponder",
     "WsmanServer",
+    "fault_for",
     "issue",
     "make_ca",
     "make_self_signed",

@@ -29,6 +29,7 @@ from gpverify.lab.wsman.auth import (
     is_encrypted,
 )
 from gpverify.lab.wsman.faults import InvalidMessage, UnencryptedRefused, WsmanFault
+from gpverify.lab.wsman.hostfaults import HostFault
 from gpverify.lab.wsman.responses import CommandHandler, CommandOutput, WsmanResponder
 from gpverify.lab.wsman.serialize import WsmanRequest
 
@@ -146,6 +147,7 @@ class WsmanServer:
 
     Fault knobs, settable at any time: ``refuse_connections`` (close sockets
     without answering), ``reset_during_receive`` (RST instead of a Receive answer),
+    ``fault`` (a `hostfaults.HostFault` bending the wire: HTML pages, bad tokens, huge or trickled bodies),
     ``latency``, ``responder.cmd_exe_limit`` / ``responder.create_process_limit``.
     """
 
@@ -172,6 +174,7 @@ class WsmanServer:
         self.requests: list[RecordedRequest] = []
         self.refuse_connections = False
         self.reset_during_receive = False
+        self.fault = HostFault()  # a host-level misbehaviour (hostfaults.py); the base class behaves
         self.stopped_by_idle = False
         self.responder = WsmanResponder(handler, machine=name or host, owner=auth.username)
         self._port = port
@@ -364,6 +367,9 @@ class WsmanServer:
         try:
             if self.refuse_connections:
                 return self._drop(h, reset=False)
+            if self.fault.answer_request(self, h):
+                self._record(RecordedRequest("", None, None, None, "none", False, 200))
+                return None
             body = h.rfile.read(int(h.headers.get("Content-Length") or 0))
             if self.latency:
                 time.sleep(self.latency)
@@ -386,7 +392,8 @@ class WsmanServer:
         auth = h.auth_state.authenticate(h.headers.get("Authorization"))
         if not auth.ok:
             self._record(RecordedRequest("", None, None, None, "none", False, 401))
-            return self._send(h, 401, b"", encrypted=False, headers=auth.headers)
+            headers = self.fault.challenge(auth.headers, h.headers.get("Authorization"))
+            return self._send(h, 401, b"", encrypted=False, headers=headers)
         encrypted = is_encrypted(h.headers.get("Content-Type", ""))
         try:
             plain = h.auth_state.unwrap(body) if encrypted else body
@@ -433,6 +440,9 @@ class WsmanServer:
         # A fault about a broken security context cannot itself be sealed; it goes out in clear.
         if encrypted and body and h.auth_state.ntlm_ready:
             body, content_type = h.auth_state.wrap(body), ENCRYPTED_CONTENT_TYPE
+        if body and self.fault.send_body(self, h, body, content_type):
+            h.wfile.flush()
+            return
         h.send_response(status)
         for key, value in headers or []:
             h.send_header(key, value)
