@@ -1,4 +1,4 @@
-"""Refuse any T-SQL that is not exactly one read-only query, before it reaches a server."""
+"""Accept only T-SQL that is exactly one read-only query built from allowed constructs, before it reaches a server."""
 
 from __future__ import annotations
 
@@ -22,6 +22,48 @@ _STATEMENT_KINDS: dict[type[exp.Expression], str] = {
 _REMOTE_FUNCTIONS = frozenset({"OPENROWSET", "OPENQUERY", "OPENDATASOURCE"})
 # T-SQL identifiers that need no quoting, 1-128 characters; brackets are added by quote_identifier.
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_$#@]{0,127}")
+
+# The allow-list: every node of an accepted query is one of these (sqlglot 30 expression classes). Anything else,
+# including constructs sqlglot adds later, is refused; adding a construct here is a reviewed decision.
+_ALLOWED_NODES: frozenset[str] = frozenset({
+    # query shape
+    "Select", "Union", "Intersect", "Except", "Subquery", "With", "CTE", "From", "Join", "Where", "Group",
+    "Having", "Order", "Ordered", "Limit", "Offset", "Fetch", "Distinct", "TableAlias", "Alias", "Column",
+    "Table", "Identifier", "Star", "Literal", "Null", "Boolean", "Placeholder", "Parameter", "Paren", "Tuple",
+    "Window", "WindowSpec", "DataType", "DataTypeParam", "Dot",
+    # predicates and arithmetic
+    "And", "Or", "Not", "EQ", "NEQ", "GT", "GTE", "LT", "LTE", "Is", "In", "Between", "Like", "Exists", "Add",
+    "Sub", "Mul", "Div", "Mod", "Neg", "DPipe", "Case", "If", "Coalesce", "Nullif", "Cast", "TryCast",
+    # pure functions
+    "Count", "Sum", "Min", "Max", "Avg", "Trim", "Upper", "Lower", "Length", "Substring", "Left", "Right",
+    "CurrentTimestamp", "CurrentDate", "DateAdd", "DateDiff", "Round", "Abs", "Floor", "Ceil", "Replace",
+    "StrPosition", "RowNumber", "Rank", "DenseRank", "Concat", "TimeToStr", "Extract", "Var",
+    "Anonymous",  # by name, below
+})
+# Functions sqlglot has no class for, by name: all read metadata or compute, none changes state.
+_ALLOWED_FUNCTIONS = frozenset({"DB_NAME", "DB_ID", "SERVERPROPERTY", "OBJECT_ID", "OBJECT_NAME", "SCHEMA_NAME",
+                                "DATALENGTH", "ISNUMERIC", "DATEPART", "DATENAME", "EOMONTH", "SUSER_SNAME",
+                                "HOST_NAME", "APP_NAME", "STR", "LTRIM", "RTRIM", "CHARINDEX", "PATINDEX",
+                                "ISNULL", "IIF", "FORMAT", "SPACE", "REPLICATE", "REVERSE", "STUFF",
+                                "SYSDATETIME", "GETUTCDATE", "GETDATE"})
+# Microsoft's reserved T-SQL keywords (learn.microsoft.com/en-us/sql/t-sql/language-elements/reserved-keywords-
+# transact-sql). SQL Server never reads one as a name: `SELECT 1 SHUTDOWN` is SELECT 1 then SHUTDOWN, although
+# sqlglot reads SHUTDOWN as an alias. So an unquoted name that is one of these is refused.
+RESERVED = frozenset("""
+ADD ALL ALTER AND ANY AS ASC AUTHORIZATION BACKUP BEGIN BETWEEN BREAK BROWSE BULK BY CASCADE CASE CHECK CHECKPOINT
+CLOSE CLUSTERED COALESCE COLLATE COLUMN COMMIT COMPUTE CONSTRAINT CONTAINS CONTAINSTABLE CONTINUE CONVERT CREATE
+CROSS CURRENT CURRENT_DATE CURRENT_TIME CURRENT_TIMESTAMP CURRENT_USER CURSOR DATABASE DBCC DEALLOCATE DECLARE
+DEFAULT DELETE DENY DESC DISK DISTINCT DISTRIBUTED DOUBLE DROP DUMP ELSE END ERRLVL ESCAPE EXCEPT EXEC EXECUTE
+EXISTS EXIT EXTERNAL FETCH FILE FILLFACTOR FOR FOREIGN FREETEXT FREETEXTTABLE FROM FULL FUNCTION GOTO GRANT GROUP
+HAVING HOLDLOCK IDENTITY IDENTITY_INSERT IDENTITYCOL IF IN INDEX INNER INSERT INTERSECT INTO IS JOIN KEY KILL LEFT
+LIKE LINENO LOAD MERGE NATIONAL NOCHECK NONCLUSTERED NOT NULL NULLIF OF OFF OFFSETS ON OPEN OPENDATASOURCE
+OPENQUERY OPENROWSET OPENXML OPTION OR ORDER OUTER OVER PERCENT PIVOT PLAN PRECISION PRIMARY PRINT PROC PROCEDURE
+PUBLIC RAISERROR READ READTEXT RECONFIGURE REFERENCES REPLICATION RESTORE RESTRICT RETURN REVERT REVOKE RIGHT
+ROLLBACK ROWCOUNT ROWGUIDCOL RULE SAVE SCHEMA SECURITYAUDIT SELECT SEMANTICKEYPHRASETABLE
+SEMANTICSIMILARITYDETAILSTABLE SEMANTICSIMILARITYTABLE SESSION_USER SET SETUSER SHUTDOWN SOME STATISTICS
+SYSTEM_USER TABLE TABLESAMPLE TEXTSIZE THEN TO TOP TRAN TRANSACTION TRIGGER TRUNCATE TRY_CONVERT TSEQUAL UNION
+UNIQUE UNPIVOT UPDATE UPDATETEXT USE USER VALUES VARYING VIEW WAITFOR WHEN WHERE WHILE WITH WITHIN WRITETEXT
+""".split())
 
 
 def check_read_only(sql: str, *, source: str) -> None:
@@ -89,6 +131,30 @@ def _check_nodes(statement: exp.Expression, source: str) -> None:
             raise UnsafeQuery(source, "uses NEXT VALUE FOR, which advances a sequence")
         if isinstance(node, exp.Func) and _function_name(node) in _REMOTE_FUNCTIONS:
             raise UnsafeQuery(source, f"calls {_function_name(node)}, which reaches outside the database")
+    for node in statement.walk():
+        _check_allowed(node, source)
+
+
+def _check_allowed(node: exp.Expression, source: str) -> None:
+    """Refuse a node that is not on the allow-list, a reserved word read as a name, a hint or a linked server."""
+    kind = type(node).__name__
+    if kind not in _ALLOWED_NODES:
+        label = _function_name(node) if isinstance(node, exp.Func) else kind
+        raise UnsafeQuery(source, f"uses {label}, which is not among the constructs a read-only query may use")
+    if isinstance(node, exp.Anonymous) and node.name.upper() not in _ALLOWED_FUNCTIONS:
+        raise UnsafeQuery(source, f"calls {node.name.upper()}, which is not among the functions a read-only "
+                          "query may call")
+    if isinstance(node, exp.Identifier) and not node.quoted and node.name.upper() in RESERVED:
+        raise UnsafeQuery(source, f"uses the reserved word {node.name.upper()} as a name (SQL Server would run it "
+                          "as a statement); quote it as [name] if it is one")
+    if isinstance(node, exp.Var) and not isinstance(node.parent, (exp.DataType, exp.DataTypeParam, exp.Extract,
+                                                                   exp.DateAdd, exp.DateDiff, exp.TimeToStr,
+                                                                   exp.Anonymous)):
+        raise UnsafeQuery(source, f"uses {node.name.upper()} where a value or name belongs (a hint or a "
+                          "statement keyword, not a read)")
+    if isinstance(node, exp.Table) and len(node.parts) > 3:
+        raise UnsafeQuery(source, f"names {node.sql(dialect='tsql')} with four parts: a linked server, outside "
+                          "the database")
 
 
 def _function_name(node: exp.Func) -> str:
