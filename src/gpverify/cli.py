@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shlex
 import shutil
 import signal
 import sys
@@ -14,10 +15,11 @@ from pathlib import Path
 import pytest
 
 from gpverify.errors import GpVerifyError
+from gpverify.options import seconds
 
 REPO = Path(__file__).resolve().parents[2]
 # Each of these modules adds its subcommands with register(subparsers).
-EXTENSIONS = ["gpverify.discover", "gpverify.runner.cli", "gpverify.audit.cli"]
+EXTENSIONS = ["gpverify.discover", "gpverify.runner.cli", "gpverify.audit.cli", "gpverify.inventory_cli"]
 
 
 def checks_dir() -> Path:
@@ -41,23 +43,29 @@ def cmd_lab(ns: argparse.Namespace) -> int:
 
     workdir = Path(ns.dir)
     shutil.rmtree(workdir, ignore_errors=True)
-    lab = start_lab(ns.scenario, workdir, idle_timeout=ns.idle_timeout)
-    # The lab's password is made up per start; hand it over in a private file, never on the screen.
-    env_file = workdir / "lab.env"
-    env_file.touch(mode=0o600)
-    env_file.write_text(f"export {LAB_PASSWORD_ENV}='{os.environ[LAB_PASSWORD_ENV]}'\n")
-    print(f"Lab running (scenario {lab.scenario.name}); inventory: {lab.inventory_path}")
-    print("In another shell:")
-    print(f"  . {env_file}")
-    print(f"  pytest checks/pre --inventory {lab.inventory_path}")
-    print(f"It stops by itself after {ns.idle_timeout:g} s, or on Ctrl-C.", flush=True)
     done = threading.Event()
+    # Installed before the lab starts: a TERM at any moment ends in the clean-up below (servers stopped, their
+    # temporary NTLM password files and lab.env removed).
     signal.signal(signal.SIGTERM, lambda *_: done.set())
+    lab = start_lab(ns.scenario, workdir, idle_timeout=ns.idle_timeout)
+    env_file = workdir / "lab.env"
     try:
-        done.wait(ns.idle_timeout)
-    except KeyboardInterrupt:
-        pass
-    lab.stop()
+        # The lab's password is made up per start; hand it over in a private file, never on the screen.
+        fd = os.open(env_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(f"export {LAB_PASSWORD_ENV}={shlex.quote(os.environ[LAB_PASSWORD_ENV])}\n")
+        print(f"Lab running (scenario {lab.scenario.name}); inventory: {lab.inventory_path}")
+        print("In another shell:")
+        print(f"  . {env_file}")
+        print(f"  pytest checks/pre --inventory {lab.inventory_path}")
+        print(f"It stops by itself after {ns.idle_timeout:g} s, or on Ctrl-C.", flush=True)
+        try:
+            done.wait(ns.idle_timeout)
+        except KeyboardInterrupt:
+            pass
+    finally:
+        lab.stop()
+        env_file.unlink(missing_ok=True)
     return 0
 
 
@@ -92,7 +100,8 @@ def parser() -> argparse.ArgumentParser:
     lab = sub.add_parser("lab", help="run a simulated lab in the foreground and write its inventory")
     lab.add_argument("--scenario", default="healthy", help="scenario name or overlay file (default healthy)")
     lab.add_argument("--dir", default="reports/lab", help="where the lab writes its inventory and databases")
-    lab.add_argument("--idle-timeout", type=float, default=1800.0, help="stop after this many idle seconds")
+    lab.add_argument("--idle-timeout", type=seconds(allow_zero=False), default=1800.0,
+                     help="stop after this many idle seconds")
     lab.add_argument("--list", action="store_true", help="list the shipped scenarios and exit")
     lab.set_defaults(func=cmd_lab)
     demo = sub.add_parser("demo", help="run the whole upgrade on the built-in lab and write HTML reports")

@@ -194,6 +194,7 @@ def expected(error: Any, example: str = "inventory.example.yml", known: Iterable
 def config_error(exc: ValidationError, origin: str, example: str = "inventory.example.yml",
                  known: Iterable[str] = ()) -> ConfigError:
     """The first validation problem as one ConfigError, counting the others."""
-    first = exc.errors()[0]
+    # A misspelt field comes first: it usually explains the "missing" errors that come with it.
+    first = sorted(exc.errors(), key=lambda e: e["type"] != "extra_forbidden")[0]
     more = f" (and {exc.error_count() - 1} more problem(s))" if exc.error_count() > 1 else ""
     return ConfigError(origin, field_path(first["loc"]), expected(first, example, known) + more)

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from gpverify.errors import ConfigError, GpVerifyError
+from gpverify.options import seconds
 
 EXIT_HELP = """exit codes:
   0  every check passed (waived failures count as passed)
@@ -115,7 +116,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     _target(audit)
     audit.add_argument("--waivers", metavar="FILE", help="waiver YAML (check, host, justification, approver, risk, "
                                                          "created, expires)")
-    audit.add_argument("--wait", type=float, default=0.0, metavar="SECONDS",
+    audit.add_argument("--wait", type=seconds(), default=0.0, metavar="SECONDS",
                        help="re-check failing service and reachability checks until they pass or this time is up")
     audit.add_argument("--reports", default="reports", help="where reports and history.sqlite go (default reports)")
     audit.add_argument("--baseline", default="default", metavar="NAME", help="baseline to report drift from")
