@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
+import errno
 import fcntl
 import shutil
 import sys
@@ -11,6 +13,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from gpverify.credentials import environment_secrets
 from gpverify.errors import ConfigError, GpVerifyError
 from gpverify.inventory import host_specs, load_inventory
 from gpverify.runner.engine import Context, Runner
@@ -118,6 +121,8 @@ def cmd_upgrade(ns: argparse.Namespace) -> int:
             print_plan(plan, state.data["inventory"], state)
             return 0
         if state.data["status"] == "complete" and not ns.redo:
+            if not (state.folder / "summary.txt").exists() or not (state.folder / "summary.html").exists():
+                write_summary(plan, state)  # killed after "complete" was saved, before the summary was written
             print(f"Run {state.run_id} is already complete; nothing to do (see {state.folder / 'summary.txt'}).")
             return 0
         print(f"Resuming run {state.run_id} ({state.folder})")
@@ -135,7 +140,30 @@ def _lock(state: RunState) -> Any:
     return handle
 
 
+# A reports folder that cannot be written: one message, and the run stays incomplete (resumable).
+WRITE_ERRORS = {errno.ENOSPC, errno.EROFS, errno.EDQUOT, errno.EACCES, errno.EPERM, errno.EFBIG}
+
+
+def _unwritable(state: RunState, exc: OSError) -> ConfigError:
+    message = (f"incomplete: the reports folder cannot be written ({exc.strerror or exc}); free space or make it "
+               f"writable, then resume with --resume {state.run_id}")
+    with contextlib.suppress(OSError):
+        state.set(status="incomplete", message=message)
+    state.data.update(status="incomplete", message=message)
+    return ConfigError(str(state.folder), "(reports folder)", f"a folder gpverify can write to ({exc.strerror or exc}); "
+                       f"the run is incomplete, not failed: resume it with --resume {state.run_id} once it is fixed")
+
+
 def _execute(ns: argparse.Namespace, plan: Plan, state: RunState) -> int:
+    try:
+        return _execute_run(ns, plan, state)
+    except OSError as exc:
+        if exc.errno not in WRITE_ERRORS:
+            raise
+        raise _unwritable(state, exc) from None
+
+
+def _execute_run(ns: argparse.Namespace, plan: Plan, state: RunState) -> int:
     lab = emulator = None
     lock = _lock(state)
     try:
@@ -150,7 +178,8 @@ def _execute(ns: argparse.Namespace, plan: Plan, state: RunState) -> int:
 
             farm = open_farm(inventory)
         state.set(status="running", message=None)
-        ctx = Context(plan, state, inventory, _checks(ns), farm=farm, lab=emulator, yes=ns.yes)
+        ctx = Context(plan, state, inventory, _checks(ns), farm=farm, lab=emulator, yes=ns.yes,
+                      secrets=environment_secrets(inventory))
         code = Runner(ctx).run()
     except KeyboardInterrupt:
         state.set(status="interrupted", message="interrupted (Ctrl-C); resume with --resume " + state.run_id)

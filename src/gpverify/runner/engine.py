@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import collections
 import getpass
 import shlex
 import subprocess
 import sys
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,6 +33,7 @@ class Context:
     inventory: Path
     checks: Path
     farm: Farm | None = None  # opened for remote steps (credentials from the environment, never stored)
+    secrets: list[str] = field(default_factory=list, repr=False)  # masked in output even with no farm opened
     lab: LabUpgrade | None = None
     yes: bool = False
     out: TextIO | None = None  # None: sys.stdout at the time of printing
@@ -38,8 +41,17 @@ class Context:
     is_tty: Callable[[], bool] = field(default_factory=lambda: sys.stdin.isatty)
 
 
+# A step's output line is cut to this many characters while it streams: the kept tail stays small whatever runs.
+LINE_CHARS = 2000
+
+
 def tail(text: str, lines: int = TAIL_LINES) -> str:
     return "\n".join(text.strip().splitlines()[-lines:])
+
+
+def _stream_tail(stream: TextIO, kept: collections.deque[str]) -> None:
+    for line in stream:
+        kept.append(line[:LINE_CHARS].rstrip("\n"))
 
 
 class Runner:
@@ -47,7 +59,9 @@ class Runner:
 
     def __init__(self, ctx: Context) -> None:
         self.ctx = ctx
-        self.redact = Redactor.for_farm(ctx.farm) if ctx.farm else Redactor()
+        farm_secrets = [*ctx.farm.passwords.values(), ctx.farm.sql_password] if ctx.farm else []
+        # Local steps print too: their output is masked with every known password, farm opened or not.
+        self.redact = Redactor([*farm_secrets, *ctx.secrets])
 
     def say(self, text: str = "") -> None:
         print(text, file=self.ctx.out or sys.stdout, flush=True)
@@ -97,11 +111,24 @@ class Runner:
         return result.exit_code, text
 
     def _local(self, step: Step) -> tuple[int, str]:
+        """Run a local command; only the last TAIL_LINES lines are kept while it streams (any amount of output)."""
         assert step.command
         argv = [step.command, *step.args] if step.args else shlex.split(step.command)
-        proc = subprocess.run(argv, check=False, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                              text=True, timeout=step.timeout)
-        return proc.returncode, proc.stdout
+        kept: collections.deque[str] = collections.deque(maxlen=TAIL_LINES)
+        with subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                              text=True, errors="replace") as proc:
+            assert proc.stdout is not None
+            reader = threading.Thread(target=_stream_tail, args=(proc.stdout, kept), daemon=True)
+            reader.start()
+            try:
+                code = proc.wait(timeout=step.timeout)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+                reader.join(timeout=5)
+                raise
+            reader.join(timeout=5)
+        return code, "\n".join(kept)
 
     def _manual(self, step: Step) -> int:
         state = self.ctx.state
@@ -141,6 +168,8 @@ class Runner:
         state.mark(item.id, "started", phase=phase.phase, host=phase.host)
         result = run_gate(self.ctx.checks, phase.phase, phase.host, self.ctx.inventory, state.folder, item.id,
                           phase.select)
+        if not result.passed and result.exit_code not in (1, 5):
+            state.probe()  # pytest could not write its report? then the run is incomplete, not a failed gate
         fields = {"exit_code": result.exit_code, "report": result.report.name, "results": result.results.name,
                   "counts": result.counts, "failed_checks": result.failed}
         if result.passed:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import secrets
 from datetime import UTC, datetime
 from pathlib import Path
@@ -12,6 +13,7 @@ from typing import Any
 from gpverify.errors import ConfigError
 
 STATE = "state.json"
+_RUN_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,127}")
 
 
 def now() -> str:
@@ -43,6 +45,10 @@ class RunState:
         """A run by id, or the most recently created run under `reports`."""
         if run_id:
             folder = reports / run_id
+            # Only a run folder directly inside the reports folder: a RUN-ID is a name, never a path elsewhere.
+            if not _RUN_ID.fullmatch(run_id) or folder.resolve().parent != reports.resolve():
+                raise ConfigError("--resume", "RUN-ID", f"the name of a run folder inside {reports} (such as "
+                                  f"20261129-152000-ab12), got {run_id!r}")
         else:
             runs = [p.parent for p in reports.glob(f"*/{STATE}")]
             if not runs:
@@ -79,6 +85,17 @@ class RunState:
     def set(self, **fields: Any) -> None:
         self.data.update(fields)
         self.save()
+
+    def probe(self) -> None:
+        """Raise OSError when the run folder cannot take a write (disk full, read-only, quota)."""
+        probe = self.folder / f".probe.{os.getpid()}"
+        try:
+            with open(probe, "wb") as fh:
+                fh.write(b"\0" * 65536)
+                fh.flush()
+                os.fsync(fh.fileno())
+        finally:
+            probe.unlink(missing_ok=True)
 
     def save(self) -> None:
         # Write a temporary file, fsync it, then rename over the old one: a reader (or a resumed run after
