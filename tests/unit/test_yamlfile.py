@@ -1,0 +1,65 @@
+"""Reading YAML an operator or an attacker may hand in: one ConfigError naming the file, the line and the problem."""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+import pytest
+
+from gpverify.errors import ConfigError
+from gpverify.yamlfile import MAX_FILE_BYTES, parse_yaml, read_yaml
+
+LAUGHS = "\n".join([f'a0: &a0 ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]'] + [
+    f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 9)}]" for i in range(1, 9)]) + "\n"
+
+
+@pytest.mark.parametrize(("text", "where", "message"), [
+    ("session_hosts: [a]\nfarm: x\nsession_hosts: [b]\n", "line 3",
+     "expected each key once, but 'session_hosts' appears on line 1 and line 3"),
+    ("winrm:\n  port: 1\n  port: 2\n", "line 3", "expected each key once, but 'port' appears on line 2 and line 3"),
+    ("created: 2026-02-30\n", "line 1", "expected a real date, got '2026-02-30'"),
+    ("expires: 2026-13-01\n", "line 1", "expected a real date, got '2026-13-01'"),
+    (LAUGHS, "line 1", "expected at most 100,000 values once aliases are expanded"),
+    ("a: &x [*x]\n", "line 1", "expected aliases that do not contain themselves"),
+    ("[" * 3000, "(file)", "expected valid YAML nested less deeply"),
+    ("a: !!python/object/apply:os.system [ls]\n", "line 1", "expected valid YAML (could not determine a constructor"),
+])
+def test_hostile_yaml_is_one_message(text: str, where: str, message: str) -> None:
+    started = time.monotonic()
+    with pytest.raises(ConfigError) as exc:
+        parse_yaml(text, "f.yml")
+    assert exc.value.file == "f.yml" and exc.value.field == where
+    assert str(exc.value).startswith(f"f.yml: {where}: {message}"), str(exc.value)
+    assert time.monotonic() - started < 10  # a hang detector, not a speed test: the bomb is refused unexpanded
+
+
+def test_yaml_1_1_words_stay_text_and_numbers_keep_their_spelling() -> None:
+    data = parse_yaml("encrypt: yes\noff: on\nflag: true\nprofile: 18.10\nn: 3\n", "f.yml")
+    assert data["encrypt"] == "yes" and data["off"] == "on" and data["flag"] is True and data["n"] == 3
+    assert data["profile"] == 18.1 and data["profile"].text == "18.10"
+
+
+def test_plain_aliases_still_work() -> None:
+    assert parse_yaml("a: &w {x: 1}\nb: *w\n", "f.yml") == {"a": {"x": 1}, "b": {"x": 1}}
+
+
+@pytest.mark.parametrize(("path", "kind"), [("/dev/zero", "character device"), ("/", "folder")])
+def test_special_files_are_refused_before_reading(path: str, kind: str) -> None:
+    with pytest.raises(ConfigError, match=f"expected the inventory file to be a regular file \\(this is a {kind}\\)"):
+        read_yaml(path, "inventory file")
+
+
+def test_a_named_pipe_is_refused_without_blocking(tmp_path: Path) -> None:
+    fifo = tmp_path / "pipe.yml"
+    os.mkfifo(fifo)
+    with pytest.raises(ConfigError, match="named pipe"):
+        read_yaml(fifo, "plan file")
+
+
+def test_a_file_over_the_cap_is_refused(tmp_path: Path) -> None:
+    big = tmp_path / "big.yml"
+    big.write_bytes(b"# " + b"x" * MAX_FILE_BYTES + b"\n")
+    with pytest.raises(ConfigError, match=r"expected a waiver file of at most 1024 KB \(this one has"):
+        read_yaml(big, "waiver file")
