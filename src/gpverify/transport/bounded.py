@@ -6,6 +6,7 @@ import contextlib
 import socket
 import threading
 import time
+from collections.abc import Iterator
 from typing import Any
 
 import requests
@@ -161,15 +162,16 @@ class BoundedAdapter(HTTPAdapter):
 
 
 class _CappedResponse(HTTPResponse):
-    """urllib3's response, refusing to read more than its cap (a chunked body declares no length)."""
+    """urllib3's response, refusing to yield more than its cap, decoded, chunked or not (requests reads a body
+    through stream(), and so does requests-ntlm's hook)."""
 
     _gpverify_cap = MAX_RESPONSE_BYTES
 
-    def _raw_read(self, amt: int | None = None, *, read1: bool = False) -> bytes:
-        if amt is None or amt > self._gpverify_cap + 1:
-            amt = self._gpverify_cap + 1
-        data = super()._raw_read(amt, read1=read1)
-        if self._fp_bytes_read > self._gpverify_cap:
-            self.close()
-            raise ResponseTooLarge(f"the answer was larger than {self._gpverify_cap:,} bytes")
-        return data
+    def stream(self, amt: int | None = 2**16, decode_content: bool | None = None) -> Iterator[bytes]:
+        total = 0
+        for chunk in super().stream(amt, decode_content=decode_content):
+            total += len(chunk)
+            if total > self._gpverify_cap:
+                self.close()
+                raise ResponseTooLarge(f"the answer was larger than {self._gpverify_cap:,} bytes")
+            yield chunk

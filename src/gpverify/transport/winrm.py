@@ -334,6 +334,9 @@ def explain(exc: BaseException, spec: HostSpec, action: str) -> str:
         return _setup_hint(exc, spec)
     if isinstance(exc, requests.exceptions.SSLError):
         return _tls_hint(str(exc), spec)
+    if isinstance(exc, requests.exceptions.ConnectTimeout) and "accepted" in str(exc):
+        return (f"the host accepted the connection but sent no answer within {w.connect_timeout or 10:g} s while "
+                f"{action} (winrm.connect_timeout): is something other than WinRM listening on {spec.endpoint}?")
     if isinstance(exc, requests.exceptions.ConnectTimeout):
         return (f"no connection within {w.connect_timeout or 10:g} s while {action} (winrm.connect_timeout): the "
                 "host or a firewall drops the connection; check the port and the firewall")
