@@ -53,7 +53,8 @@ PATTERN_WORDS[HOST_NAME] = "a host name: letters, digits, '-', '_' and '.', star
 Text = Annotated[str, BeforeValidator(_as_text)]
 HostName = Annotated[str, BeforeValidator(_as_text), Field(min_length=1, max_length=253, pattern=HOST_NAME)]
 # Seconds: finite (".inf" and ".nan" are YAML floats), positive, and short of what would overflow a timer.
-Seconds = Annotated[float, Field(gt=0, le=86400, allow_inf_nan=False)]
+# Strict: `read_timeout: true` is not one second.
+Seconds = Annotated[float, Field(strict=True, gt=0, le=86400, allow_inf_nan=False)]
 # Files an inventory names, resolved against the inventory's own folder when relative.
 PATH_FIELDS = ("ca_bundle", "cert_pem", "cert_key_pem", "lab_dir")
 
@@ -192,7 +193,7 @@ class Inventory(_Strict):
     clients: list[HostEntry] = []
     tenant_services: HostEntry | None = None
     service_based_architecture: bool = False
-    certificate_expiry_days: int = Field(30, ge=0)
+    certificate_expiry_days: StrictInt = Field(30, ge=0)
     winrm: WinRMSettings = WinRMSettings()
     groups: dict[Literal["web_server", "session_hosts", "clients", "tenant_services"], WinRMSettings] = {}
     overrides: dict[str, Any] = {}

@@ -27,6 +27,15 @@ FIGURES: dict[str, int] = {
     "output files searched": 0,
     "hosts collected from (collector only)": 0,
     "SQL queries observed": 0,
+    # issue 14
+    "hostile endpoint faults survived": 0,
+    "hostile inputs tried": 0,
+    "hostile input tracebacks": 0,
+    "hostile input hangs": 0,
+    "hostile inputs silently accepted": 0,
+    "lab database files changed (independent write recorder)": 0,
+    "passwords of unusual shape tried": 0,
+    "redactor masks observed": 0,
 }
 
 

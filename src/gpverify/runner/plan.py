@@ -31,7 +31,7 @@ class Step(_Strict):
     command: str | None = None  # remote/local: the program
     args: list[str] = []
     log: str | None = None  # remote: a log file on the host whose tail goes into the run record
-    timeout: float | None = Field(default=None, gt=0, le=86400, allow_inf_nan=False)  # local: seconds, then stopped
+    timeout: float | None = Field(default=None, strict=True, gt=0, le=86400, allow_inf_nan=False)  # local: seconds
     action: LabAction | None = None  # manual on the lab: what the lab carries out when confirmed
 
     @model_validator(mode="after")
