@@ -72,7 +72,8 @@ def secret_forms(secret: str, user: str = LAB_ACCOUNT) -> dict[str, bytes]:
     # base64 of the secret inside a longer string starts at one of three alignments: search those cores too.
     for shift in (1, 2):
         core = base64.b64encode(b"\0" * shift + secret.encode())[4:-4]
-        forms[f"base64 utf-8 (offset {shift})"] = core
+        if len(core) >= 4:  # a very short secret has no aligned core (an empty one would match everything)
+            forms[f"base64 utf-8 (offset {shift})"] = core
     return forms
 
 

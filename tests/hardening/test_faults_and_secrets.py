@@ -41,11 +41,21 @@ FAULTS: dict[str, tuple[str, str]] = {
 _BASELINE: dict[str, str] = {}
 
 
+def _database_digests(lab: RunningLab) -> dict[str, str]:
+    """SHA-256 of every file of the lab's databases: the lab's own record, independent of the guard under test."""
+    import hashlib
+
+    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted((lab.workdir / "sql").glob("*"))
+            if p.is_file()}
+
+
 class _Recorder:
     """Records every SQL text and its parameters that reach a connection (in-process runs share the module)."""
 
     def __init__(self) -> None:
         self.queries: list[tuple[str, str, tuple[Any, ...]]] = []
+        self.databases_before: dict[str, str] = {}
+        self.databases_after: dict[str, str] = {}
 
     def install(self, monkeypatch: pytest.MonkeyPatch) -> None:
         original = odbc.SqlConnection.query
@@ -63,10 +73,12 @@ def _run(scenario: str, pytester: pytest.Pytester, tmp_path: Path, monkeypatch: 
     recorder = _Recorder()
     recorder.install(monkeypatch)
     lab = start_lab(scenario, tmp_path / f"lab-{tag}")
+    recorder.databases_before = _database_digests(lab)
     try:
         run = run_suite(pytester, lab.inventory_path, pytester.path / f"out-{tag}")
     finally:
         lab.stop()
+    recorder.databases_after = _database_digests(lab)
     return run, lab, recorder
 
 
@@ -82,6 +94,10 @@ def _assert_read_only(lab: RunningLab, recorder: _Recorder) -> None:
         check_read_only(sql, source=name)  # raises UnsafeQuery for anything but one read-only query
         assert all(not isinstance(p, str) or p not in sql for p in params if p)  # values bound, not spliced
     FIGURES["SQL queries observed"] += len(recorder.queries)
+    # Independent of check_read_only: the lab's database files are byte for byte what they were before the run.
+    changed = sorted(n for n, d in recorder.databases_after.items() if recorder.databases_before.get(n) != d)
+    FIGURES["lab database files changed (independent write recorder)"] += len(changed)
+    assert recorder.databases_before and not changed, changed
 
 
 def _assert_no_secret(run: SuiteRun) -> None:
