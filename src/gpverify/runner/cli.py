@@ -96,8 +96,12 @@ def cmd_upgrade(ns: argparse.Namespace) -> int:
             print(f"Plan ({ns.plan or 'built-in'}) for {inventory}" + (f", lab scenario {ns.lab}" if ns.lab else ""))
             print_plan(plan, inventory)
             return 0
-        state = RunState.create(reports, inventory=inventory, plan_source=ns.plan or "built-in",
-                                plan=plan.model_dump(mode="json"), lab={"scenario": ns.lab} if ns.lab else None)
+        try:
+            state = RunState.create(reports, inventory=inventory, plan_source=ns.plan or "built-in",
+                                    plan=plan.model_dump(mode="json"), lab={"scenario": ns.lab} if ns.lab else None)
+        except OSError as exc:  # read-only, full, or not a folder: nothing has run yet
+            raise ConfigError(str(reports), "(reports folder)", f"a folder gpverify can write to "
+                              f"({exc.strerror or exc}); nothing was run") from None
         print(f"Run {state.run_id}: state in {state.folder / 'state.json'}")
     else:
         given = [f for f, v in (("--plan", ns.plan), ("--lab", ns.lab), ("--inventory", ns.inventory)) if v]

@@ -50,8 +50,12 @@ def tail(text: str, lines: int = TAIL_LINES) -> str:
 
 
 def _stream_tail(stream: TextIO, kept: collections.deque[str]) -> None:
-    for line in stream:
-        kept.append(line[:LINE_CHARS].rstrip("\n"))
+    """Keep the last lines of a stream, each cut to LINE_CHARS; memory stays bounded even with no newline at all."""
+    cut = False  # inside a line already cut: drop the rest of it
+    while piece := stream.readline(LINE_CHARS):
+        if not cut:
+            kept.append(piece.rstrip("\n"))
+        cut = not piece.endswith("\n")
 
 
 class Runner:
