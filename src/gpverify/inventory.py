@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import ipaddress
 import os
 import re
@@ -44,6 +45,8 @@ def _as_text(value: Any) -> Any:
         return value.text
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return str(value)
+    if isinstance(value, (datetime.date, datetime.time)):  # `farm: 2026-11-29` names the farm by a date
+        return value.isoformat()
     return value
 
 

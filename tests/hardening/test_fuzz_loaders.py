@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 import importlib
+import json
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -80,9 +81,21 @@ def _text_or_dump(data: Any) -> str:
     return data if isinstance(data, str) else yaml.safe_dump(data, allow_unicode=True)
 
 
+keys = st.text(alphabet="abcdefghijklmnopqrstuvwxyz_", min_size=1, max_size=12)
+# Dates that look like dates and are none: day 0 or past the month's end, month 0 or 13, 29 February off leap years.
+_IMPOSSIBLE = [(0, 1), (13, 1), (1, 0), (1, 32), (2, 30), (2, 31), (4, 31), (6, 31), (9, 31), (11, 31), (12, 32)]
+bad_dates = st.one_of(
+    st.builds(lambda y, md: f"{y:04d}-{md[0]:02d}-{md[1]:02d}", st.integers(1900, 2100), st.sampled_from(_IMPOSSIBLE)),
+    st.builds(lambda y: f"{y:04d}-02-29", st.integers(1900, 2100).filter(lambda y: y % 4 or (y % 100 == 0 and y % 400))))
+yaml_scalars = st.one_of(st.integers(), st.booleans(), st.text(max_size=10)).map(json.dumps)  # JSON is YAML
+duplicate_keys = st.builds(lambda k, a, b: f"{k}: {a}\nother: 1\n{k}: {b}\n", keys, yaml_scalars, yaml_scalars)
+nested_duplicates = st.builds(lambda k, j: f"{k}:\n  {j}: 1\n  {j}: 2\n", keys, keys)
+anchors = st.builds(lambda k, n, depth: "".join(f"{k}{i}: &{k}{i} [{', '.join([f'*{k}{i - 1}'] * n) if i else 'x'}]\n"
+                                                 for i in range(depth)), keys, st.integers(1, 12), st.integers(1, 10))
 yaml_texts = st.one_of(st.text(max_size=200), values.map(_text_or_dump),
                        st.sampled_from(["{", "- [", ": :", "\t", "a: *b", "!!python/object:os.system ls", "\x00",
-                                        "%YAML 9.9\n---\n", "? [a]\n: b"]))
+                                        "%YAML 9.9\n---\n", "? [a]\n: b", "a: &x [*x]"]),
+                       bad_dates.map(lambda d: f"created: {d}\n"), duplicate_keys, nested_duplicates, anchors)
 
 
 # --- inventory ----------------------------------------------------------------------------------------------
@@ -122,6 +135,19 @@ def test_inventory_file_with_arbitrary_text(text: str) -> None:
         load_inventory(path)
     except ConfigError:
         pass
+    finally:
+        path.unlink()
+
+
+@FUZZ
+@given(st.one_of(bad_dates.map(lambda d: f"farm: {d}\n"), duplicate_keys, nested_duplicates))
+def test_impossible_dates_and_duplicate_keys_are_always_refused(text: str) -> None:
+    """Never a silent acceptance: a key given twice or a date that does not exist is named, whatever else."""
+    _count()
+    path = _write(text)
+    try:
+        with pytest.raises(ConfigError, match="each key once|a real date"):
+            load_inventory(path)
     finally:
         path.unlink()
 
@@ -201,3 +227,28 @@ def test_layered_winrm_settings_fail_as_config_error() -> None:
     data["session_hosts"][0]["winrm"] = {"operation_timeout": 10}
     with pytest.raises(ConfigError, match=r"\.winrm: expected a read_timeout longer than operation_timeout"):
         host_specs(parse_inventory(data, "fuzz.yml"), "fuzz.yml")
+
+
+@settings(max_examples=8, deadline=None, suppress_health_check=list(HealthCheck))
+@given(mutations(VALID_SCENARIO).map(_text_or_dump))
+def test_a_loadable_scenario_runs_on_a_lab(text: str) -> None:
+    """A scenario the loader accepts starts a lab and serves a collection, or is refused as a ConfigError."""
+    from gpverify.farm import open_farm
+    from gpverify.lab.runtime import temporary_lab
+
+    _count()
+    path = _write(text)
+    try:
+        scenario = load_scenario(str(path))
+    except ConfigError:
+        return
+    finally:
+        path.unlink()
+    try:
+        with temporary_lab(scenario) as lab:
+            farm = open_farm(lab.inventory_path)
+            names = [n for n in farm.specs if n != "gp-sh02"][:2]  # gp-sh02 carries the slow fault of the base
+            farm.collect(names)
+            assert set(names) <= set(farm.collected())
+    except ConfigError:
+        pass

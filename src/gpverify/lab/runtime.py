@@ -16,6 +16,7 @@ from typing import Any
 
 import yaml
 
+from gpverify.errors import ConfigError
 from gpverify.lab import sql as labsql
 from gpverify.lab.host import LabHost, ReceivedCommand
 from gpverify.lab.models import LAB_DOMAIN, LAB_USER, FakeFarm, FakeHost, add_clients
@@ -137,7 +138,11 @@ def start_lab(spec: str | Scenario, workdir: Path, *, latency: float = 0.0, idle
     workdir.mkdir(parents=True, exist_ok=True)
     lab = RunningLab(farm, scenario, workdir, workdir / "inventory.yml")
     password = lab_password()
-    _build_sql(farm, workdir / "sql")
+    try:
+        _build_sql(farm, workdir / "sql")
+    except ValueError as exc:  # rows a scenario adds that the lab's tables cannot hold (wrong type, NULL, too long)
+        raise ConfigError(f"scenario {scenario.name or 'overlay'}", "sql", f"rows the lab's tables can hold ({exc})") \
+            from None
     ca = make_ca()
     ca_path = workdir / "lab-ca.pem"
     ca_path.write_bytes(ca.cert_pem)
