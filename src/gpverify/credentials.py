@@ -115,7 +115,7 @@ def environment_secrets(inventory_path: Any) -> list[str]:
         blocks: list[Any] = [spec.winrm for spec in host_specs(inv)] + [inv.sql]
     except (ConfigError, OSError):
         return []
-    names = {getattr(b, "password_env", None) for b in blocks} - {None}
+    names = sorted({str(b.password_env) for b in blocks if getattr(b, "password_env", None)})
     with _PROMPT_LOCK:
         prompted = list(_PROMPTED.values())
-    return [os.environ[n] for n in sorted(names) if os.environ.get(n)] + prompted  # type: ignore[index]
+    return [os.environ[n] for n in names if os.environ.get(n)] + prompted

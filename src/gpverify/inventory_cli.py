@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 from pathlib import Path
+from typing import Any
 
 from gpverify.errors import GpVerifyError
 from gpverify.inventory import Inventory, host_specs, load_inventory
@@ -12,12 +13,12 @@ from gpverify.inventory import Inventory, host_specs, load_inventory
 BAD_INPUT = 3  # the exit code of bad input (issue 13's table)
 
 
-def _password_source(settings: object) -> str:
+def _password_source(settings: Any) -> str:
     env = getattr(settings, "password_env", None)
     if env:
         return f"environment variable {env} ({'set' if env in os.environ else 'NOT SET'})"
     if getattr(settings, "password_keyring", None):
-        return f"keyring entry {getattr(settings, 'password_keyring')}"
+        return f"keyring entry {settings.password_keyring}"
     if getattr(settings, "password_prompt", None):
         return "asked on the terminal"
     return "none"

@@ -7,7 +7,6 @@ import os
 import re
 import stat
 from collections.abc import Iterable
-from pathlib import Path
 from typing import Any
 
 import yaml
@@ -195,6 +194,6 @@ def config_error(exc: ValidationError, origin: str, example: str = "inventory.ex
                  known: Iterable[str] = ()) -> ConfigError:
     """The first validation problem as one ConfigError, counting the others."""
     # A misspelt field comes first: it usually explains the "missing" errors that come with it.
-    first = sorted(exc.errors(), key=lambda e: e["type"] != "extra_forbidden")[0]
+    first = min(exc.errors(), key=lambda e: e["type"] != "extra_forbidden")
     more = f" (and {exc.error_count() - 1} more problem(s))" if exc.error_count() > 1 else ""
     return ConfigError(origin, field_path(first["loc"]), expected(first, example, known) + more)

@@ -110,7 +110,7 @@ def _must_refuse_files() -> Iterator[Case]:
         yield Case(kind, "character device", path="/dev/zero", refuse=special)
         yield Case(kind, "folder", path=str(REPO), refuse=special)
         yield Case(kind, "too large", text="# " + "x" * (1024 * 1024) + "\n" + base, refuse="at most 1024 KB")
-        yield Case(kind, "python tag", text=f"!!python/object/apply:os.system [id]\n", refuse="valid YAML")
+        yield Case(kind, "python tag", text="!!python/object/apply:os.system [id]\n", refuse="valid YAML")
     inv = BASES["inventory"]
     for name, old, new, words in [
         ("port true", "  ca_bundle:", "  port: true\n  ca_bundle:", "a valid integer"),

@@ -52,11 +52,11 @@ REFUSED = {
                    "at line 1, column 19")),
     "empty": ("  ;  ", "contains no statement"),
     # Allow-list (issue 14): reserved words sqlglot reads as aliases, hints, linked servers, XML/JSON rowsets.
-    **{f"alias-{w.lower()}": (f"SELECT USERID {w} FROM ACTIVITY", f"uses the reserved word {w} as a name (SQL Server would "
-                              "run it as a statement); quote it as [name] if it is one")
+    **{f"alias-{w.lower()}": (f"SELECT USERID {w} FROM ACTIVITY", (f"uses the reserved word {w} as a name (SQL Server "
+                              "would run it as a statement); quote it as [name] if it is one"))
        for w in ("SHUTDOWN", "CHECKPOINT", "RECONFIGURE", "COMMIT", "REVERT", "SETUSER", "RETURN")},
-    "table-alias-shutdown": ("SELECT * FROM ACTIVITY SHUTDOWN", "uses the reserved word SHUTDOWN as a name (SQL "
-                             "Server would run it as a statement); quote it as [name] if it is one"),
+    "table-alias-shutdown": ("SELECT * FROM ACTIVITY SHUTDOWN", ("uses the reserved word SHUTDOWN as a name (SQL "
+                             "Server would run it as a statement); quote it as [name] if it is one")),
     "nolock": ("SELECT session_id FROM tempdb..DEX_LOCK WITH (NOLOCK)",
                "uses WithTableHint, which is not among the constructs a read-only query may use"),
     "updlock": ("SELECT session_id FROM DEX_LOCK WITH (UPDLOCK, HOLDLOCK)",
@@ -65,8 +65,8 @@ REFUSED = {
                   "names LNK.master.dbo.sysdatabases with four parts: a linked server, outside the database"),
     "openxml": ("SELECT * FROM OPENXML(@h, '/r', 1)", None),
     "openjson": ("SELECT * FROM OPENJSON('[1]')", None),
-    "unknown-function": ("SELECT xp_cmdshell('dir') AS x", "calls XP_CMDSHELL, which is not among the functions a "
-                         "read-only query may call"),
+    "unknown-function": ("SELECT xp_cmdshell('dir') AS x", ("calls XP_CMDSHELL, which is not among the functions a "
+                         "read-only query may call")),
 }
 
 

@@ -11,7 +11,7 @@ import pytest
 from gpverify.errors import ConfigError
 from gpverify.yamlfile import MAX_FILE_BYTES, parse_yaml, read_yaml
 
-LAUGHS = "\n".join([f'a0: &a0 ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]'] + [
+LAUGHS = "\n".join(['a0: &a0 ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]'] + [
     f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 9)}]" for i in range(1, 9)]) + "\n"
 
 

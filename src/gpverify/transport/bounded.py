@@ -6,7 +6,7 @@ import contextlib
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Generator
 from typing import Any
 
 import requests
@@ -167,7 +167,7 @@ class _CappedResponse(HTTPResponse):
 
     _gpverify_cap = MAX_RESPONSE_BYTES
 
-    def stream(self, amt: int | None = 2**16, decode_content: bool | None = None) -> Iterator[bytes]:
+    def stream(self, amt: int | None = 2**16, decode_content: bool | None = None) -> Generator[bytes]:
         total = 0
         for chunk in super().stream(amt, decode_content=decode_content):
             total += len(chunk)

@@ -23,7 +23,13 @@ from winrm.transport import Transport
 from gpverify.errors import HostUnavailable
 from gpverify.inventory import HostSpec
 from gpverify.transport.base import CommandResult
-from gpverify.transport.bounded import BoundedAdapter, DeadlinePassed, HostDeadline, NotWinRM, ResponseTooLarge
+from gpverify.transport.bounded import (
+    BoundedAdapter,
+    DeadlinePassed,
+    HostDeadline,
+    NotWinRM,
+    ResponseTooLarge,
+)
 
 # WinRS Send envelopes stay well under the default MaxEnvelopeSize of 150 KB (pywinrm sends 153600).
 STDIN_CHUNK = 32 * 1024
@@ -96,7 +102,7 @@ class WinRMTransport:
             return Protocol(**options)
         except (WinRMError, ValueError) as exc:  # pywinrm validates credentials and cert files up front
             raise HostUnavailable(spec.name, explain(exc, spec, "preparing the connection")) from None
-        except Exception as exc:  # anything else pywinrm may raise on odd settings: one sentence, no traceback
+        except Exception as exc:  # noqa: BLE001 - anything else pywinrm raises on odd settings: one sentence
             raise HostUnavailable(spec.name, explain_unexpected(exc, spec, "preparing the connection")) from None
 
     def __enter__(self) -> Self:
@@ -172,7 +178,7 @@ class WinRMTransport:
                 shell, self._shell = self._shell, None
                 try:
                     self._protocol.close_shell(shell)
-                except Exception:  # noqa: BLE001 - the facts are read; an undeleted shell times out on the host
+                except Exception:  # noqa: BLE001, S110 - the facts are read; an undeleted shell times out on the host
                     pass
         finally:
             self.deadline.cancel()

@@ -21,6 +21,7 @@ from gpverify.lab.wsman.server import RecordedRequest, WsmanServer
 from gpverify.lab.wsman.tls import CertificateAuthority, issue, make_ca, make_self_signed, server_context
 
 __all__ = [
+    "HOST_FAULTS",
     "AccessDenied",
     "ActionNotEmulated",
     "AuthConfig",
@@ -28,7 +29,6 @@ __all__ = [
     "CommandHandler",
     "CommandLineTooLong",
     "CommandOutput",
-    "HOST_FAULTS",
     "HandlerError",
     "HostFault",
     "InvalidMessage",
