@@ -14,6 +14,13 @@ from gpverify.lab.models import FakeHost
 from gpverify.lab.wsman import CommandOutput, fault_for
 
 ENCODED = re.compile(r"-EncodedCommand\s+(\S+)", re.IGNORECASE)
+# What powershell.exe writes to stderr while a module loads: a progress record, not an error (exit code 0).
+CLIXML_PROGRESS = (
+    '#< CLIXML\r\n<Objs Version="1.1.0.1" xmlns="http://schemas.microsoft.com/powershell/2004/04">'
+    '<Obj S="progress" RefId="0"><TN RefId="0"><T>System.Management.Automation.PSCustomObject</T>'
+    '<T>System.Object</T></TN><MS><I64 N="SourceId">1</I64><PR N="Record"><AV>Preparing modules for first use.</AV>'
+    '<AI>0</AI><Nil /><PI>-1</PI><PC>-1</PC><T>Completed</T><SR>-1</SR><SD> </SD></PR></MS></Obj></Objs>'
+)
 
 
 @dataclass
@@ -51,5 +58,8 @@ class LabHost:
         if body.decode("ascii", errors="replace") != COLLECTOR_SCRIPT:
             return CommandOutput(stderr=b"The lab only runs the collector shipped with this version.", exit_code=1)
         # Collector faults (slow, timeout, clixml-error, ...) are classes in lab/wsman/hostfaults.py.
-        fault = fault_for(self.host.fault, self.read_timeout)
-        return fault.collector(lambda: json.dumps(collector.answer(self.host, json.loads(request))).encode())
+        output = fault_for(self.host.fault, self.read_timeout).collector(
+            lambda: json.dumps(collector.answer(self.host, json.loads(request))).encode())
+        if self.host.stderr_progress and self.host.fault is None:
+            return CommandOutput(stdout=output.stdout, stderr=CLIXML_PROGRESS.encode())
+        return output

@@ -74,8 +74,11 @@ def _build_sql(farm: FakeFarm, sqldir: Path) -> None:
             labsql.build_tempdb(path, tables)
         else:
             kind: labsql.Kind = ("system" if name == farm.system_database
-                                 else "config" if name == farm.config_database else "company")
+                                 else "config" if name == farm.config_database
+                                 else "session2013" if name == farm.source["sql.old_session_database"]
+                                 else "company")
             labsql.build_database(path, kind, tables)
+    labsql.build_catalog(sqldir, [n for n in farm.databases if n != "tempdb"], farm.database_state)
     (sqldir / "lab.json").write_text(json.dumps({"fault": farm.sql_fault}))
 
 
@@ -89,7 +92,7 @@ def _start_host(lab: RunningLab, host: FakeHost, password: str, latency: float, 
     auth = AuthConfig(scheme="ntlm", username=LAB_USER, domain=LAB_DOMAIN, password=fault.password(password),
                       require_encryption=True)
     tls = fault.tls_context(lab.ca)
-    server = WsmanServer(handler, auth, tls=tls, latency=latency, idle_timeout=idle, name=host.name)
+    server = WsmanServer(handler, auth, tls=tls, latency=latency + host.latency, idle_timeout=idle, name=host.name)
     server.fault = fault
     fault.configure(server)
     server.start()
@@ -119,6 +122,8 @@ def _inventory(lab: RunningLab, entries: dict[str, list[dict[str, Any]]], ca_pat
         "clients": entries.get("clients", []),
         "service_based_architecture": farm.service_based_architecture,
     }
+    # A scenario that stands for a farm whose operator has set these (overrides after discover, a target build).
+    inv.update(farm.inventory_extra)
     if entries.get("tenant_services"):
         inv["tenant_services"] = entries["tenant_services"][0]
     return inv
@@ -139,9 +144,8 @@ def start_lab(spec: str | Scenario, workdir: Path, *, latency: float = 0.0, idle
     password = lab_password()
     try:
         _build_sql(farm, workdir / "sql")
-    except ValueError as exc:  # rows a scenario adds that the lab's tables cannot hold (wrong type, NULL, too long)
-        raise ConfigError(f"scenario {scenario.name or 'overlay'}", "sql", f"rows the lab's tables can hold ({exc})") \
-            from None
+    except ValueError as exc:  # a scenario's rows that the lab's tables cannot hold
+        raise ConfigError(scenario.origin or f"scenario {scenario.name}", "sql", str(exc)) from None
     ca = make_ca()
     ca_path = workdir / "lab-ca.pem"
     ca_path.write_bytes(ca.cert_pem)
