@@ -54,7 +54,7 @@ def _as_text(value: Any) -> Any:
 HOST_NAME = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,252}$"
 PATTERN_WORDS[HOST_NAME] = "a host name: letters, digits, '-', '_' and '.', starting with a letter or digit"
 Text = Annotated[str, BeforeValidator(_as_text)]
-HostName = Annotated[str, BeforeValidator(_as_text), Field(min_length=1, max_length=253, pattern=HOST_NAME)]
+HostName = Annotated[str, BeforeValidator(_as_text), Field(pattern=HOST_NAME)]  # 1 to 253 characters
 # Seconds: finite (".inf" and ".nan" are YAML floats), positive, and short of what would overflow a timer.
 # Strict: `read_timeout: true` is not one second.
 Seconds = Annotated[float, Field(strict=True, gt=0, le=86400, allow_inf_nan=False)]

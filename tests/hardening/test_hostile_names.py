@@ -20,7 +20,7 @@ from gpverify.facts import collect
 from gpverify.facts.collect import CollectJob, collect_host
 from gpverify.facts.gpsql import GpSql
 from gpverify.facts.windows import COLLECTOR_SCRIPT, STDIN_SEPARATOR, build_request
-from gpverify.inventory import SqlSettings, host_specs, parse_inventory
+from gpverify.inventory import HOST_NAME, SqlSettings, host_specs, parse_inventory
 from gpverify.profiles import load_profile
 from gpverify.transport.base import CommandResult
 from gpverify.transport.odbc import SqlTarget, connection_string
@@ -89,12 +89,14 @@ def test_powershell_sent_is_byte_identical_whatever_the_names(recorder: type[_Re
     plain = _powershell(_sent_for(["gp-sh01", "gp-sh02"], {}, recorder))
     assert len(plain) == 1 and next(iter(plain))[2] == COLLECTOR_SCRIPT.encode("ascii")
     for name in HOSTILE:
-        if len(name) > 255:
-            with pytest.raises(ConfigError):
+        # Host names are refused at load unless the runner can use them too (issue 14): letters, digits, - _ .
+        # Profile values stay free text, and reach the host as data.
+        host = name if re.fullmatch(HOST_NAME, name) else "gp-sh01"
+        if host != name:
+            with pytest.raises(ConfigError, match=r"session_hosts\[0\]\.name: expected a host name"):
                 _sent_for([name, "gp-sh02"], {}, recorder)
-            continue
         overrides = {key: name for key in STRING_KEYS}
-        assert _powershell(_sent_for([name, "gp-sh02"], overrides, recorder)) == plain, name
+        assert _powershell(_sent_for([host, "gp-sh02"], overrides, recorder)) == plain, name
         FIGURES["fuzz cases run"] += 1
 
 
