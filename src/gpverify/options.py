@@ -22,3 +22,19 @@ def seconds(maximum: float = 86400.0, *, allow_zero: bool = True) -> Callable[[s
 
     parse.__name__ = "seconds"  # argparse names the type in its message
     return parse
+
+
+def count(minimum: int = 1, maximum: int = 10000) -> Callable[[str], int]:
+    """An argparse type for a whole number from `minimum` to `maximum`."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+        if not minimum <= value <= maximum:
+            raise argparse.ArgumentTypeError(f"expected a number from {minimum} to {maximum}, got {text!r}")
+        return value
+
+    parse.__name__ = "count"
+    return parse

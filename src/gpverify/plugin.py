@@ -15,6 +15,7 @@ from gpverify.errors import FactsUnavailable, GpVerifyError
 from gpverify.facts.collect import DEFAULT_WORKERS
 from gpverify.farm import Farm, open_farm
 from gpverify.inventory import INVENTORY_ENV
+from gpverify.options import count
 from gpverify.outcomes import NOT_VERIFIED, WARNING, CheckWarning, NotVerified
 from gpverify.redact import Redactor
 
@@ -35,7 +36,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="check a simulated lab started for this session (default scenario: healthy)")
     group.addoption("--host", action="append", default=[], metavar="NAME",
                     help="limit per-host checks to this session host (repeatable)")
-    group.addoption("--collect-workers", type=int, default=DEFAULT_WORKERS,
+    group.addoption("--collect-workers", type=count(1, 1024), default=DEFAULT_WORKERS,
                     help=f"hosts collected at once (default {DEFAULT_WORKERS})")
 
 

@@ -186,6 +186,9 @@ def _cli_cases() -> Iterator[Case]:
     for value in ["inf", "nan", "0", "-5", "1e300", "x"]:
         yield Case("cli", f"lab --idle-timeout {value!r}", argv=["lab", "--idle-timeout", value],
                    refuse="--idle-timeout")
+    for value in ["-3", "0", "x", "1e3", "99999999999999999999"]:
+        yield Case("cli", f"history --last {value!r}", argv=["history", "--last", value, "--reports", "{dir}"],
+                   refuse="--last")
     for run_id in ["../x", "/etc", "..", "a/b", "../../tmp", "x\x00y", "-", ".hidden/../.."]:
         yield Case("cli", f"upgrade --resume {run_id!r}", argv=["upgrade", "--resume", run_id, "--reports", "{dir}"],
                    refuse="the name of a run folder inside")

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from gpverify.errors import ConfigError, GpVerifyError
-from gpverify.options import seconds
+from gpverify.options import count, seconds
 
 EXIT_HELP = """exit codes:
   0  every check passed (waived failures count as passed)
@@ -129,7 +129,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
     hist = sub.add_parser("history", help="outcome of each check over the recorded audit runs")
     hist.add_argument("--reports", default="reports")
-    hist.add_argument("--last", type=int, default=10, help="how many runs (default 10)")
+    hist.add_argument("--last", type=count(), default=10, help="how many runs (default 10)")
     hist.add_argument("--html", metavar="FILE", help="also draw the outcomes over runs as an SVG page")
     hist.set_defaults(func=cmd_history)
 
