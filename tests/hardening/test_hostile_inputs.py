@@ -273,6 +273,11 @@ def _run_cli(case: Case, tmp: Path) -> tuple[str, str]:
     return ("refused" if code not in (0, None) else "accepted"), text
 
 
+POSIX = pytest.mark.skipif(not hasattr(signal, "setitimer") or not hasattr(os, "mkfifo"),
+                           reason="the hang timer (SIGALRM) and named pipes are POSIX")
+
+
+@POSIX
 def test_hostile_inputs_give_one_message_each(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
     os.mkfifo(tmp_path / "fifo.yml")
@@ -300,6 +305,7 @@ def test_hostile_inputs_give_one_message_each(tmp_path: Path, monkeypatch: pytes
     assert not silent, "\n".join(map(str, silent))
 
 
+@POSIX
 def test_the_counters_can_fail() -> None:
     """Positive control: the harness sees a traceback, a hang and a silent acceptance when there is one."""
     def boom(*_: Any) -> None:
