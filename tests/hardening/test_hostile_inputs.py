@@ -14,7 +14,7 @@ import io
 import os
 import random
 import signal
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -306,15 +306,20 @@ def test_hostile_inputs_give_one_message_each(tmp_path: Path, monkeypatch: pytes
 
 
 @POSIX
-def test_the_counters_can_fail() -> None:
-    """Positive control: the harness sees a traceback, a hang and a silent acceptance when there is one."""
-    def boom(*_: Any) -> None:
+def test_the_counters_can_fail(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Positive control: the harness reports a traceback, a hang and an acceptance when a loader does that."""
+    import test_hostile_inputs as harness
+
+    case = Case("inventory", "control", text="farm: x\n")
+
+    def boom(kind: str, path: Path) -> None:
         raise KeyError("x")
 
-    loaders: dict[str, Callable[..., Any]] = {"traceback": boom}
-    with pytest.raises(KeyError):
-        loaders["traceback"]()
-    with pytest.raises(Hang), _timer():
-        signal.setitimer(signal.ITIMER_REAL, 0.05)
+    def spin(kind: str, path: Path) -> None:
         while True:
             pass
+
+    monkeypatch.setattr(harness, "HANG_SECONDS", 0.2)
+    for loader, outcome in ((boom, "traceback"), (spin, "hang"), (lambda kind, path: None, "accepted")):
+        monkeypatch.setattr(harness, "_load", loader)
+        assert harness._run_file(case, tmp_path)[0] == outcome
