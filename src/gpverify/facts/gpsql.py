@@ -188,7 +188,7 @@ class DatabaseVersion:
     status: int  # db_status: 0 when the upgrade finished; anything else is in progress or interrupted (KB 973027)
 
     def problem(self) -> str | None:
-        where = f"{self.database} product {self.product}"
+        where = f"{self.database} product {self.product} at {self.version}"
         if self.status != 0:
             return f"{where}: db_status {self.status}, expected 0 (the upgrade of this product did not finish)"
         if self.old_version != self.version:
