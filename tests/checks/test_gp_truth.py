@@ -142,3 +142,19 @@ def test_bad_gp_settings_in_the_inventory_are_one_message(tmp_path: Path, extra:
     with pytest.raises(ConfigError) as caught:
         open_farm(path)
     assert f"{path}: {field}: expected {expected}" in str(caught.value)
+
+
+def test_a_conversion_warning_is_waived_per_table(tmp_path: Path) -> None:
+    import datetime as dt
+
+    from gpverify.audit.waivers import find_waiver, load_waivers
+
+    path = tmp_path / "waivers.yml"
+    path.write_text("- {check: GP-PRE-004, tables: [LAB10200], justification: unused module, approver: jane.doe,\n"
+                    "   risk: low, created: 2026-11-01, expires: 2099-01-01}\n")
+    waivers = load_waivers(path)
+    today = dt.date(2026, 11, 29)
+    one = "DYNAMICS DU000030: 1 table conversion(s) to review: CONTO table LAB10200 (product 5597): status 2"
+    two = one + "; TWO table GL00100 (product 0): status 2"
+    assert find_waiver(waivers, "GP-PRE-004", "lab-sql", today, one) == (waivers[0], "waived")
+    assert find_waiver(waivers, "GP-PRE-004", "lab-sql", today, two) is None  # GL00100 is not accepted

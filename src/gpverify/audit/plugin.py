@@ -119,7 +119,7 @@ class AuditPlugin:
             "waitable": self._waitable(item, info, outcome, call),
         }
         if outcome in ("failed", "warning"):
-            found = find_waiver(self.waivers, info.id, host, self.today)
+            found = find_waiver(self.waivers, info.id, host, self.today, message)
             if found:
                 waiver, status = found
                 result["waiver"] = {**waiver.as_dict(), "status": status}
