@@ -47,7 +47,7 @@ function Get-FileFacts($Query) {
 }
 
 function Get-FileSearchFacts($Query) {
-    # Wildcards in the last folder only (e.g. ...\Microsoft Dynamics\*\Dynamics.exe): side-by-side installs.
+    # A wildcard for the release folder (e.g. ...\Microsoft Dynamics\*\Dynamics.exe): side-by-side installs.
     $found = foreach ($pattern in @($Query.patterns)) {
         $path = [Environment]::ExpandEnvironmentVariables($pattern)
         foreach ($item in @(Get-ChildItem -Path $path -File -ErrorAction SilentlyContinue)) {
@@ -81,13 +81,14 @@ function Get-TextFacts($Query) {
     [ordered]@{ path = $path; exists = $true; text = $text }
 }
 
+function Get-Reversed([string]$Text) { -join $Text.ToCharArray()[($Text.Length - 1)..0] }
+
 function Get-InstalledFeatures([string]$ProductCode) {
     # Windows Installer keeps a product's installed features as value names under
     # HKLM\SOFTWARE\Classes\Installer\Features\<packed product code> (the GUID with each group's digits reversed).
     if ($ProductCode -notmatch '^\{[0-9A-Fa-f-]{36}\}$') { return @() }
     $g = $ProductCode.Trim('{}').Replace('-', '')
-    $rev = { param($s) -join ($s.ToCharArray()[($s.Length - 1)..0]) }
-    $packed = (& $rev $g.Substring(0, 8)) + (& $rev $g.Substring(8, 4)) + (& $rev $g.Substring(12, 4))
+    $packed = (Get-Reversed $g.Substring(0, 8)) + (Get-Reversed $g.Substring(8, 4)) + (Get-Reversed $g.Substring(12, 4))
     for ($i = 16; $i -lt 32; $i += 2) { $packed += $g.Substring($i + 1, 1) + $g.Substring($i, 1) }
     $key = Open-HklmKey "SOFTWARE\Classes\Installer\Features\$packed" '64'
     if ($null -eq $key) { return @() }

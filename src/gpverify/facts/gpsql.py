@@ -296,6 +296,10 @@ class GpSqlView:
                                 bool(_int(r["is_read_only"])), _int(r["compatibility_level"])) for r in rows]
         return {d.name.upper(): d for d in states}
 
+    def open(self, database: str) -> None:
+        """Connect to the database now; SqlUnavailable (an error naming it) when it cannot be opened."""
+        self._sql.connection(database)
+
     def database_exists(self, database: str) -> bool:
         """False only when SQL Server says the database does not exist; any other failure is raised."""
         try:
