@@ -118,6 +118,8 @@ class Inventory(_Strict):
     # can be used with the latest version of the web components" (scale-out-upgrade.md). When true, the database
     # and desktop-client checks report what is not at the target release as warnings.
     web_components_only: bool = False
+    # How old a session host's "Last Status Update" in Session Management may be (its interval is not public).
+    session_status_max_age_minutes: int = Field(15, ge=1, le=10080)
     certificate_expiry_days: int = Field(30, ge=0)
     winrm: WinRMSettings = WinRMSettings()
     groups: dict[Literal["web_server", "session_hosts", "clients", "tenant_services"], WinRMSettings] = {}

@@ -30,6 +30,8 @@ from gpverify.errors import ConfigError
 
 EXIT_PASSED, EXIT_FAILED, EXIT_ERROR, EXIT_BAD_INPUT = 0, 1, 2, 3
 PHASES = ("post", "clients")
+# Checks of other phases that also belong in a nightly audit: Tenant Services must stay updated and running.
+AUDIT_EXTRA = ("pre/test_pre_tenant_services.py",)
 WAIT_INTERVAL = 5.0  # seconds between rounds under --wait
 
 
@@ -131,6 +133,7 @@ def _run(opts: AuditOptions, waivers: list[Waiver], inventory: str, source: str,
         base = reports / f"audit-{stamp}-run{run_id}"
         paths = {"html": f"{base}.html", "junit": f"{base}.xml", "json": f"{base}.json"}
         targets = [str(checks / p) for p in PHASES if (checks / p).is_dir()]
+        targets += [str(checks / p) for p in AUDIT_EXTRA if (checks / p).is_file()]
         args = [*targets, "--inventory", inventory, f"--html={paths['html']}", "--self-contained-html",
                 f"--junitxml={paths['junit']}", "-p", "no:cacheprovider", "-W", "ignore::DeprecationWarning",
                 "-W", "ignore::pytest.PytestAssertRewriteWarning",

@@ -7,6 +7,7 @@ from typing import Any
 from gpverify.errors import HostUnavailable
 from gpverify.facts.windows import (
     CertificateFact,
+    DictionaryFact,
     FileFact,
     HostFacts,
     ProductFact,
@@ -59,6 +60,10 @@ class HostView:
     def found_files(self, key: str) -> list[FileFact]:
         """Every release's copy of a file (side-by-side installs), from the file_search section."""
         return self._record("file_search", key, self._facts.file_search.get(key, []))  # type: ignore[no-any-return]
+
+    def dictionaries(self, key: str) -> list[DictionaryFact]:
+        """The products a launch file (profile files.<key>) loads, each with its main dictionary."""
+        return self._record("dictionaries", key, self._facts.dictionaries.get(key, []))  # type: ignore[no-any-return]
 
     def text(self, key: str) -> TextFact | None:
         """A small text file read whole (TenantConfiguration.xml, Dynamics.set)."""

@@ -80,6 +80,7 @@ def _build_sql(farm: FakeFarm, sqldir: Path) -> None:
             kind: labsql.Kind = ("system" if name == farm.system_database
                                  else "config" if name == farm.config_database
                                  else "session2013" if name == farm.source["sql.old_session_database"]
+                                 else "discovery" if name == farm.target["sql.tenant_discovery_database"]
                                  else "company")
             labsql.build_database(path, kind, tables)
     labsql.build_catalog(sqldir, [n for n in farm.databases if n != "tempdb"], farm.database_state)
