@@ -92,8 +92,11 @@ class Farm:
         where = f"TenantConfiguration.xml on {name}"
         if text is None or not text.exists:
             if self.inventory.tenant_services is not None:
-                return RuntimePaths(**defaults, origin="the profile's default folder (with Tenant Services the "
-                                    "runtime paths are tenant properties in DYNGPDISCOVERY, which is not read)")
+                return RuntimePaths(**defaults, known=False, origin=(
+                    "with Tenant Services the runtime paths are the tenant's DynamicsexeLocation, DynamicssetLocation "
+                    "and DexiniLocation in Tenant Manager (kept in DYNGPDISCOVERY, whose schema is not public): set "
+                    "them under `overrides:` in the inventory as files.dynamics_exe, files.dynamics_set and "
+                    "files.dex_ini"))
             raise HostUnavailable(name, f"{where} not found at {text.path if text else self.profile['files.tenant_configuration']}"
                                   ": the session hosts' runtime paths are unknown (set overrides files.dynamics_exe, "
                                   "files.dynamics_set and files.dex_ini if the web server keeps it elsewhere)")

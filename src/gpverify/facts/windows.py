@@ -62,6 +62,7 @@ class RuntimePaths:
     dynamics_set: str
     dex_ini: str
     origin: str  # said in every message that judges these paths
+    known: bool = True  # False: defaults standing in for paths kept where gpverify cannot read them
 
 
 def release_pattern(path: str) -> str:
