@@ -36,6 +36,8 @@ CULPRITS: dict[str, list[str]] = {
     "host-third-party-old-in-one-company": ["Lab ISV Payables Extensions (product 5597)", "18.0.150 in CONTO"],
     "host-runtime-feature-missing": ["gp-sh01", "Web Client Runtime", "LabWebClientRuntime"],
     "host-old-gpds-running": ["gp-sh01", "GPDS-DEFAULT-16", "Running"],
+    "host-sba-feature-missing": ["gp-sh02", "Service Based Architecture", "LabServiceBasedArchitecture"],
+    "pre-tenant-configuration-missing": ["gp-web01", "TenantConfiguration.xml not found"],
     "silverlight-web-client-session-active": ["GPWEBCLIENTSESSIONCENTRAL", "lessonuser3"],
     "host-below-target-build": ["gp-sh02", "18.4.1361", "expected 18.4.1461"],
     "host-runtime-points-at-previous-release": ["gp-sh01", "gp-sh02", "Microsoft Dynamics\\GP\\Dynamics.exe",
@@ -126,7 +128,8 @@ def test_dex_service_control_is_skipped_without_the_service_based_architecture(r
     run = run_checks("hosts", "--lab", "host-without-sba", *LEAN)
     assert run.ret == 0, run.text
     skipped = [(cid, name, msg) for cid, name, o, msg in results(run) if o == "skipped"]
-    assert {cid for cid, _, _ in skipped} == {"GP-HOST-005"} and len(skipped) == 2, run.text  # one per host
+    # Dex Service Control, the SBA feature and the GPDS service: one skip per host each.
+    assert {cid for cid, _, _ in skipped} == {"GP-HOST-005", "GP-HOST-010", "GP-HOST-011"} and len(skipped) == 6, run.text
     assert all("Service Based Architecture is not installed" in msg for *_, msg in skipped)
 
 
