@@ -40,7 +40,7 @@ class HostView:
                                   "fact its role does not collect: add it under extra_facts in the inventory)")
         dump = [v.model_dump(mode="json") for v in value] if isinstance(value, list) else (
             value.model_dump(mode="json") if value is not None else None)
-        if isinstance(value, TextFact) and dump:
+        if isinstance(value, TextFact) and isinstance(dump, dict):
             # A configuration file may hold more than the checks need (connection strings): keep its size only.
             dump["text"] = None if value.text is None else f"({len(value.text)} characters, not kept)"
         self._evidence[f"{self.name}: {section}.{key}"] = dump
