@@ -55,10 +55,11 @@ def free_port() -> int:
 
 class Cluster:
     def __init__(self) -> None:
-        self.bin = pg_bin()
-        if self.bin is None:
+        found = pg_bin()
+        if found is None:
             raise ClusterUnavailable("PostgreSQL is not installed (Debian: apt-get install postgresql; "
                                      "`make test` installs it)")
+        self.bin: Path = found
         self.prefix: list[str] = []
         owner: pwd.struct_passwd | None = None
         if os.geteuid() == 0:  # postgres will not run as root
@@ -103,7 +104,7 @@ class Cluster:
             raise
 
     def _run(self, tool: str, *args: str) -> None:
-        proc = subprocess.run([*self.prefix, str(self.bin / tool), *args], capture_output=True, text=True,  # type: ignore[operator]
+        proc = subprocess.run([*self.prefix, str(self.bin / tool), *args], capture_output=True, text=True,
                               timeout=120, check=False, cwd=self.folder)
         if proc.returncode != 0:
             log = self.folder / "server.log"
@@ -130,7 +131,7 @@ class Cluster:
 
     def stop(self) -> None:
         if self.data.exists():
-            subprocess.run([*self.prefix, str(self.bin / "pg_ctl"), "-D", str(self.data), "-m", "fast", "-w",  # type: ignore[operator]
+            subprocess.run([*self.prefix, str(self.bin / "pg_ctl"), "-D", str(self.data), "-m", "fast", "-w",
                             "stop"], capture_output=True, timeout=60, check=False)
         if self.watchdog is not None:
             self.watchdog.kill()

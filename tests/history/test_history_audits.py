@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from audit_harness import Labs, audit, load_json
+from pg_cluster import Cluster, free_port
 from sqlalchemy import text
 
 from gpverify.audit.runner import EXIT_NOT_RECORDED
@@ -121,12 +122,6 @@ def lab_inventory(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
         labs.stop()
 
 
-def _closed_port() -> int:
-    from pg_cluster import free_port
-
-    return free_port()
-
-
 def _newer_schema(url: str) -> str:
     with History(url if "://" not in url else _target(url)) as history, history.engine.begin() as conn:
         conn.execute(text("UPDATE alembic_version SET version_num = '9999'"))
@@ -143,7 +138,7 @@ BAD = {
     "malformed": (lambda c, u: "postgresql://gpverify@127.0.0.1:notaport/history",
                   "not a database URL"),
     "password-in-url": (lambda c, u: u.replace("gpverify@", f"gpverify:{c.password}@"), "the URL holds a password"),
-    "unreachable": (lambda c, u: f"postgresql://gpverify@127.0.0.1:{_closed_port()}/history",
+    "unreachable": (lambda c, u: f"postgresql://gpverify@127.0.0.1:{free_port()}/history",
                     "could not open the history at postgresql://gpverify@127.0.0.1:"),
     "wrong-password": (lambda c, u: u, "password authentication failed for user \"gpverify\""),
     "newer-schema": (lambda c, u: _newer_schema(u), "version 9999, newer than this gpverify knows"),
@@ -152,7 +147,7 @@ BAD = {
 
 @pytest.mark.parametrize("case", sorted(BAD))
 def test_an_unusable_history_is_one_message_and_exit_4_with_the_reports_written(
-        case: str, lab_inventory: Path, pg_cluster, pg_url: str, tmp_path: Path,  # type: ignore[no-untyped-def]
+        case: str, lab_inventory: Path, pg_cluster: Cluster, pg_url: str, tmp_path: Path,
         monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
     make, cause = BAD[case]
     url = make(pg_cluster, pg_url)

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from pg_cluster import Cluster
 
 from gpverify.audit.store import History
 from gpverify.cli import main
@@ -79,7 +80,7 @@ def _audit_process(url: str, farm: str, scenario: str, reports: Path, password: 
 
 
 @pytest.fixture(scope="module")
-def fleet(pg_cluster, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Fleet]:  # type: ignore[no-untyped-def]
+def fleet(pg_cluster: Cluster, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Fleet]:
     root = tmp_path_factory.mktemp("fleet")
     url = pg_cluster.new_database("fleet")
     procs = {f"farm-{n}": _audit_process(url, f"farm-{n}", "session-service-stopped" if n in STOPPED else "healthy",

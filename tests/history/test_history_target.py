@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from pg_cluster import Cluster
 
 from gpverify.audit.store import History
 from gpverify.history.target import KEYRING_SERVICE, PASSWORD_ENV, HistoryUnavailable, resolve_target
@@ -89,7 +90,7 @@ def test_the_password_comes_from_the_keyring_when_the_environment_has_none(
     assert _resolve("postgresql://other@db.example.com/history").password is None  # type: ignore[attr-defined]
 
 
-def test_a_database_that_does_not_exist_is_named(pg_cluster, pg_url: str) -> None:  # type: ignore[no-untyped-def]
+def test_a_database_that_does_not_exist_is_named(pg_cluster: Cluster, pg_url: str) -> None:
     target = _resolve(pg_url.rsplit("/", 1)[0] + "/nosuchdb")
     with pytest.raises(HistoryUnavailable) as raised:
         History(target)  # type: ignore[arg-type]
@@ -97,7 +98,7 @@ def test_a_database_that_does_not_exist_is_named(pg_cluster, pg_url: str) -> Non
     assert pg_cluster.password not in str(raised.value)
 
 
-def test_tables_gpverify_did_not_create_are_refused_on_postgresql(pg_cluster, pg_url: str) -> None:  # type: ignore[no-untyped-def]
+def test_tables_gpverify_did_not_create_are_refused_on_postgresql(pg_cluster: Cluster, pg_url: str) -> None:
     from sqlalchemy import create_engine, text
 
     target = _resolve(pg_url)
