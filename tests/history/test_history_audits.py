@@ -162,6 +162,7 @@ def test_an_unusable_history_is_one_message_and_exit_4_with_the_reports_written(
     assert "Traceback" not in out + err
     doc = load_json(result)
     assert doc["run"] is None and doc["status"] == "passed" and len(doc["results"]) == len(result.results) > 0
+    assert doc["exit_code"] == 4 and cause in doc["not_recorded"]
     for path in result.reports.values():
         assert Path(path).is_file() and "unrecorded" in path
     written = out + err + "".join(Path(p).read_text() for p in result.reports.values())

@@ -219,7 +219,8 @@ def _run(opts: AuditOptions, waivers: list[Waiver], inventory: str, source: str,
         results = [{k: v for k, v in r.items()} for r in plugin.result_list()]
         changes = plugin.changes.as_dict() if plugin.changes else {}
         document = {
-            "run": run_id or None, "farm": farm_name, "site": site_name(), "source": source, "finished": utcnow(), "status": status,
+            "run": run_id or None, "farm": farm_name, "site": site_name(), "source": source, "finished": utcnow(),
+            "status": status,
             "exit_code": exit_code, "waited_seconds": round(waited, 1), "rounds": rounds, "reports": paths,
             "previous_run": previous.id if previous else None, "results": results,
             "collection_errors": plugin.collection_errors,
@@ -236,8 +237,10 @@ def _run(opts: AuditOptions, waivers: list[Waiver], inventory: str, source: str,
                 run_id, status=status, exit_code=exit_code, waited=waited, rounds=rounds, results=results,
                 facts=plugin.facts, reports={k: str(Path(v).resolve()) for k, v in paths.items()},
                 newly_failing=len(changes.get("newly_failing", []))))
-        if recorder.problem is not None:
-            exit_code = EXIT_NOT_RECORDED
+        if recorder.problem is not None:  # the JSON says so too: the run is in no history
+            exit_code = document["exit_code"] = EXIT_NOT_RECORDED
+            document["not_recorded"] = str(recorder.problem)
+            Path(paths["json"]).write_text(json.dumps(document, indent=2, default=str), encoding="utf-8")
         failing = {(r["check"], r["test"]) for r in results if r["outcome"] in FAILING}
         notes: list[str] = []
         if (opts.notify_webhook or opts.notify_smtp) and status != "interrupted" \
