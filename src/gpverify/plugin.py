@@ -15,6 +15,7 @@ from gpverify.errors import FactsUnavailable, GpVerifyError
 from gpverify.facts.collect import DEFAULT_WORKERS
 from gpverify.farm import Farm, open_farm
 from gpverify.inventory import INVENTORY_ENV
+from gpverify.outcomes import NOT_VERIFIED, WARNING, CheckWarning, NotVerified
 from gpverify.redact import Redactor
 
 farm_key = pytest.StashKey["Farm | None"]()
@@ -112,6 +113,7 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Generator[None, Any, Any]:
     report = yield
     info = info_of(item)
+    _mark_special_outcome(item, call, report)
     if call.excinfo is not None and call.excinfo.errisinstance(FactsUnavailable):
         # A host or database that could not be read is an error, reported in one line without a traceback.
         report.longrepr = f"could not read the facts: {call.excinfo.value}"
@@ -127,6 +129,53 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
         report.gpverify = {"check": info.__dict__ if info else None, "evidence": redactor.data(evidence)}
         _attach_html_evidence(item, report, evidence, redactor)
     return report
+
+
+def _mark_special_outcome(item: pytest.Item, call: pytest.CallInfo[None], report: Any) -> None:
+    """A warning passes with its message kept; not verified is pytest's skip, named as gpverify's outcome."""
+    if call.excinfo is None:
+        return
+    if call.excinfo.errisinstance(CheckWarning):
+        report.outcome = "passed"
+        report.gpverify_outcome = WARNING
+        report.longrepr = f"warning: {call.excinfo.value.message}"
+    elif call.excinfo.errisinstance(NotVerified):
+        report.gpverify_outcome = NOT_VERIFIED
+    else:
+        return
+    props = [("gpverify_outcome", report.gpverify_outcome), ("gpverify_message", call.excinfo.value.message)]
+    item.user_properties.extend(props)  # JUnit writes the teardown report's copy of these
+    report.user_properties.extend(props)
+
+
+def pytest_report_teststatus(report: pytest.TestReport) -> tuple[str, str, tuple[str, dict[str, bool]]] | None:
+    special = getattr(report, "gpverify_outcome", None)
+    if special == WARNING:
+        return "warning", "W", ("WARNING", {"yellow": True})
+    if special == NOT_VERIFIED:
+        return "not verified", "N", ("NOT VERIFIED", {"yellow": True})
+    return None
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """Warnings and checks not verified, each with its message: they pass a gate, so they must be seen."""
+    redactor = terminalreporter.config.stash.get(redactor_key, Redactor())
+    for category, title in (("warning", "gpverify warnings (review; they do not block)"),
+                            ("not verified", "gpverify checks not verified (set the override named)")):
+        reports = terminalreporter.stats.get(category, [])
+        if not reports:
+            continue
+        terminalreporter.write_sep("-", title, yellow=True)
+        for rep in reports:
+            message = dict(getattr(rep, "user_properties", ())).get("gpverify_message") or _reason(rep)
+            terminalreporter.write_line(f"{rep.nodeid}: {redactor.text(str(message))}")
+
+
+def _reason(report: Any) -> str:
+    if isinstance(report.longrepr, tuple) and len(report.longrepr) == 3:
+        return str(report.longrepr[2])
+    return str(report.longrepr or "")
 
 
 def _attach_html_evidence(item: pytest.Item, report: Any, evidence: dict[str, Any], redactor: Redactor) -> None:

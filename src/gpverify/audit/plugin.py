@@ -20,6 +20,7 @@ from gpverify.audit import render
 from gpverify.audit.drift import FAILING, Changes, compare, fact_drift, snapshot
 from gpverify.audit.waivers import Waiver, find_waiver
 from gpverify.catalogue import info_of
+from gpverify.outcomes import outcome_of
 from gpverify.plugin import farm_key
 
 WAIT_MARKER = "audit_wait"
@@ -29,7 +30,7 @@ WAIT_SECTIONS = ("service",)
 HOST_FIXTURES = {"web_server": "web_server", "tenant_server": "tenant_services", "web_site": "web_server",
                  "web_probe": "web_server"}
 SQL_FIXTURES = ("gp_sql", "gp_databases")
-OUTCOME_RANK = {"error": 5, "failed": 4, "waived": 3, "skipped": 2, "passed": 1}
+OUTCOME_RANK = {"error": 7, "failed": 6, "warning": 5, "not verified": 4, "waived": 3, "skipped": 2, "passed": 1}
 
 
 class AuditPlugin:
@@ -105,8 +106,8 @@ class AuditPlugin:
             return report
         gp = getattr(report, "gpverify", None) or {}
         host = self.host_of(item) or self._host_in_evidence(gp.get("evidence") or {})
-        outcome = "error" if report.failed and report.when != "call" else report.outcome
-        message = _message(item, call, report)
+        outcome = outcome_of(report)
+        message = str(dict(report.user_properties).get("gpverify_message") or _message(item, call, report))
         result = self.results.get(item.nodeid)
         if result is not None and report.when == "teardown":
             result.update(outcome="error", message=(result["message"] + "\nteardown: " + message).strip())
@@ -117,7 +118,7 @@ class AuditPlugin:
             "message": message, "facts": gp.get("evidence", {}), "waiver": None,
             "waitable": self._waitable(item, info, outcome, call),
         }
-        if outcome == "failed":
+        if outcome in ("failed", "warning"):
             found = find_waiver(self.waivers, info.id, host, self.today)
             if found:
                 waiver, status = found

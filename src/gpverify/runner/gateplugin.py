@@ -8,6 +8,8 @@ from typing import Any
 
 import pytest
 
+from gpverify.outcomes import outcome_of
+
 # One gate is one pytest process, so a module-level list is this run's results.
 _RESULTS: list[dict[str, Any]] = []
 
@@ -30,10 +32,10 @@ def _message(report: pytest.TestReport) -> str:
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:
     if not (report.when == "call" or not report.passed):
         return
-    outcome = "error" if report.when != "call" and report.failed else report.outcome
-    _RESULTS.append({"nodeid": report.nodeid, "outcome": outcome,
-                     "check_id": dict(report.user_properties).get("check_id", ""),
-                     "message": "" if outcome == "passed" else _message(report)})
+    outcome = outcome_of(report)
+    props = dict(report.user_properties)
+    _RESULTS.append({"nodeid": report.nodeid, "outcome": outcome, "check_id": props.get("check_id", ""),
+                     "message": "" if outcome == "passed" else str(props.get("gpverify_message") or _message(report))})
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:

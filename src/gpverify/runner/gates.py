@@ -56,7 +56,7 @@ def run_gate(checks: Path, phase: str, host: str | None, inventory: Path, folder
 
 def _read_results(result: GateResult) -> None:
     rows = json.loads(result.results.read_text(encoding="utf-8"))["results"]
-    result.counts = {k: sum(1 for r in rows if r["outcome"] == k) for k in ("passed", "failed", "error", "skipped")}
+    result.counts = {k: sum(1 for r in rows if r["outcome"] == k) for k in ("passed", "failed", "error", "skipped", "warning", "not verified")}
     result.counts["tests"] = len(rows)
     for row in rows:
         if row["outcome"] in ("failed", "error"):
