@@ -69,7 +69,8 @@ class Cluster:
                 raise ClusterUnavailable("running as root and there is no 'postgres' user to run the server as "
                                          "(Debian's postgresql package creates it)") from None
             self.prefix = ["runuser", "-u", "postgres", "--"]
-        self.folder = Path(tempfile.mkdtemp(prefix="gpverify-pg-"))
+        # as root in /tmp itself: TMPDIR may be a folder the postgres user cannot enter
+        self.folder = Path(tempfile.mkdtemp(prefix="gpverify-pg-", dir="/tmp" if owner is not None else None))
         if owner is not None:
             os.chown(self.folder, owner.pw_uid, owner.pw_gid)
         self.data = self.folder / "data"

@@ -137,6 +137,25 @@ def test_a_pre_versioning_history_sqlite_is_migrated_with_its_runs(tmp_path: Pat
     assert sqlite3.connect(path).execute("PRAGMA user_version").fetchone() == (int(head_revision()),)
 
 
+def test_a_locked_history_sqlite_is_one_message_and_never_set_aside(tmp_path: Path,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    from gpverify.history import engine
+
+    path = tmp_path / "history.sqlite"
+    History(path).close()
+    monkeypatch.setattr(engine, "SQLITE_BUSY_TIMEOUT", 0.2)
+    other = sqlite3.connect(path, isolation_level=None)
+    other.execute("BEGIN EXCLUSIVE")  # another writer that holds the file
+    try:
+        with pytest.raises(HistoryUnavailable) as raised:
+            History(path, warn=pytest.fail)
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
+    assert str(raised.value).startswith(f"{path}: could not open {path}: database is locked")
+    assert [p.name for p in tmp_path.iterdir()] == ["history.sqlite"]
+
+
 def _truncated(path: Path) -> None:
     with History(path) as history:
         for n in range(30):

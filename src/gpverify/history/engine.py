@@ -27,6 +27,9 @@ CONNECT_TIMEOUT = 10  # seconds: an unreachable server is one message, not a han
 SQLITE_BUSY_TIMEOUT = 60  # seconds another writer may hold the file (concurrent audits into one folder)
 
 Warn = Callable[[str], None]
+# What SQLite says of a file that is not (or no longer) a sound database; "database is locked" or "unable to
+# open" are not damage, and such a file must never be set aside.
+DAMAGE = ("not a database", "malformed", "damaged", "corrupt")
 
 
 class _Unrecognised(Exception):
@@ -57,7 +60,13 @@ def open_engine(target: HistoryTarget, warn: Warn | None = None) -> Engine:
         _integrity(path)
         return _migrated(_engine(target), target)
     except (_Unrecognised, sqlite3.DatabaseError) as exc:
-        moved = set_aside(path)
+        if not isinstance(exc, _Unrecognised) and not any(word in str(exc).lower() for word in DAMAGE):
+            raise HistoryUnavailable(target.setting, f"could not open {path}: {_cause(exc)}") from None
+        try:
+            moved = set_aside(path)
+        except OSError as err:
+            raise HistoryUnavailable(target.setting, f"{path} is damaged ({_cause(exc)}) and could not be set "
+                                                     f"aside: {err.strerror}") from None
         (warn or (lambda _m: None))(f"warning: {path}: {_cause(exc)}; set aside as {moved.name} and a new history "
                                     "started (the old file is kept for inspection)")
         return _migrated(_engine(target), target)
@@ -133,9 +142,8 @@ def _migrated(engine: Engine, target: HistoryTarget) -> Engine:
                                                  "at an empty database") from None
     except (SQLAlchemyError, OSError) as exc:
         engine.dispose()
-        if target.engine_name == "sqlite" and isinstance(getattr(exc, "orig", None), sqlite3.DatabaseError) \
-                and "locked" not in str(exc):
-            raise sqlite3.DatabaseError(_cause(exc)) from None
+        if target.engine_name == "sqlite" and isinstance(getattr(exc, "orig", None), sqlite3.DatabaseError):
+            raise sqlite3.DatabaseError(_cause(exc)) from None  # damage or not: open_engine tells
         raise unavailable(target, exc, "could not open the history") from None
     return engine
 
