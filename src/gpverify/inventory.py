@@ -124,6 +124,7 @@ class Inventory(_Strict):
     winrm: WinRMSettings = WinRMSettings()
     groups: dict[Literal["web_server", "session_hosts", "clients", "tenant_services"], WinRMSettings] = {}
     overrides: dict[str, Any] = {}
+    history: str | None = None  # audit history: postgresql://USER@HOST/DB or a SQLite file (gpverify.history)
     lab: LabInfo | None = None
 
     @field_validator("target_build")
