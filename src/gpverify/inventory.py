@@ -80,8 +80,8 @@ class SqlSettings(_Strict):
     password_env: str | None = None
     password_keyring: str | None = Field(None, pattern=r"^[^/]+/.+$")  # "service/user" in the OS keyring
     password_prompt: bool | None = None  # ask on the terminal (only when there is one)
-    system_database: str = Field("DYNAMICS", min_length=1)  # named system databases exist (S47)
-    config_database: str = Field("GPCONFIGURATION", min_length=1)  # default name offered by the upgrade (S1)
+    system_database: str = Field("DYNAMICS", min_length=1)  # named system databases exist (GP 2013 and later, docs/sources.md)
+    config_database: str = Field("GPCONFIGURATION", min_length=1)  # default name offered by the upgrade (scale-out-upgrade.md)
     encrypt: Literal["yes", "no", "strict", "mandatory", "optional"] = "yes"
     trust_server_certificate: bool = False
     host_name_in_certificate: str | None = None

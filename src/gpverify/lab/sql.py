@@ -29,9 +29,9 @@ DRIVER_ALIAS = "ODBC Driver 18 for SQL Server"  # production name the lab regist
 SQLITE_ODBC_PACKAGE = "libsqliteodbc"
 SQLITE_ODBC_GLOB = "/usr/lib/*/odbc/libsqlite3odbc.so"  # Debian's multiarch path when dpkg cannot be asked
 
-_ID = ("DEX_ROW_ID", "identity")  # every GP table ends with DEX_ROW_ID int IDENTITY(1,1) (gp-schema.md, R1)
+_ID = ("DEX_ROW_ID", "identity")  # every GP table ends with DEX_ROW_ID int IDENTITY(1,1) (as the GP table scripts published on GitHub declare it)
 
-# GP tables with their real columns, in order (gp-schema.md Part 1; R1 = Trackrabbit/TheLearningExperience).
+# GP tables with their real columns, in order (from the GP table scripts in the public GitHub repository Trackrabbit/TheLearningExperience).
 GP_SCHEMA: dict[str, tuple[Column, ...]] = {
     "ACTIVITY": (("USERID", "char(15)"), ("CMPNYNAM", "char(65)"), ("ClientUIType", "smallint"),
                  ("LOGINDAT", "datetime"), ("LOGINTIM", "datetime"), ("SQLSESID", "int"),
@@ -79,7 +79,7 @@ GP_SCHEMA: dict[str, tuple[Column, ...]] = {
     "SY00100": (("CMPANYID", "smallint"), ("DBNAME", "char(11)"), _ID),
 }
 
-# GP's tempdb tables (gp-schema.md, X1): no primary key, no DEX_ROW_ID; DEX_SESSION.session_id is identity.
+# GP's tempdb tables (as GP creates them; KB 865801): no primary key, no DEX_ROW_ID; DEX_SESSION.session_id is identity.
 TEMPDB_SCHEMA: dict[str, tuple[Column, ...]] = {
     "DEX_LOCK": (("session_id", "int"), ("row_id", "int"), ("table_path_name", "char(100)")),
     "DEX_SESSION": (("session_id", "identity"), ("sqlsvr_spid", "smallint")),
