@@ -75,7 +75,7 @@ GP_SCHEMA: dict[str, tuple[Column, ...]] = {
                 ("CrmServiceUrl", "char(255)"), ("EnableGLReporting", "tinyint"),
                 ("EnableAAReporting", "tinyint"), ("UseDateEffectiveTax", "tinyint"),
                 ("DateToUse", "smallint"), _ID),
-    # Company databases: the lab only needs a marker table (R1 TLECO/Tables/dbo.SY00100.sql).
+    # Company databases: the lab only needs a marker table (Trackrabbit/TheLearningExperience: TLECO/Tables/dbo.SY00100.sql).
     "SY00100": (("CMPANYID", "smallint"), ("DBNAME", "char(11)"), _ID),
 }
 
