@@ -19,7 +19,8 @@ from gpverify.options import seconds
 
 REPO = Path(__file__).resolve().parents[2]
 # Each of these modules adds its subcommands with register(subparsers).
-EXTENSIONS = ["gpverify.discover", "gpverify.runner.cli", "gpverify.audit.cli", "gpverify.inventory_cli"]
+EXTENSIONS = ["gpverify.discover", "gpverify.runner.cli", "gpverify.audit.cli", "gpverify.history.cli",
+              "gpverify.inventory_cli"]
 
 
 def checks_dir() -> Path:
@@ -90,7 +91,8 @@ def cmd_profile(ns: argparse.Namespace) -> int:
         return 0
     profile = load_profile(ns.name, origin="gpverify profile")
     for ident in profile.identifiers.values():
-        print(f"{ident.key:45} {ident.confidence:12} {ident.value!s:60} [{ident.source}]")
+        value = "(not public: set it under overrides)" if ident.value is None else str(ident.value)
+        print(f"{ident.key:45} {ident.confidence:12} {value:60} [{ident.source}]")
     return 0
 
 

@@ -42,7 +42,11 @@ def short_name(name: str) -> str:
 
 
 def require(sql: GpSqlView, keys: tuple[str, ...], database: str) -> None:
-    """End the check as not verified when any of these identifiers is still unknown, naming what to set."""
+    """End the check as not verified when any of these identifiers is still unknown, naming what to set.
+
+    The database is opened first: one that cannot be reached is an error whatever the identifiers say.
+    """
+    sql.open(database)
     missing = sql.profile.unconfirmed(*keys)
     if missing:
         not_verified(f"{database}: Microsoft does not publish this database's tables and columns, so the check needs "

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -162,8 +163,8 @@ class SignInActivity:
 def _login_time(user: Row) -> str:
     """ACTIVITY keeps the date in LOGINDAT and the time of day in LOGINTIM (on 1900-01-01)."""
     day, time = user.get("LOGINDAT"), user.get("LOGINTIM")
-    day_text = day.strftime("%Y-%m-%d") if hasattr(day, "strftime") else str(day or "")[:10]
-    time_text = time.strftime("%H:%M") if hasattr(time, "strftime") else str(time or "")[11:16]
+    day_text = day.strftime("%Y-%m-%d") if isinstance(day, datetime) else str(day or "")[:10]
+    time_text = time.strftime("%H:%M") if isinstance(time, datetime) else str(time or "")[11:16]
     return f"{day_text} {time_text}".strip() or "an unknown time"
 
 
@@ -188,7 +189,7 @@ class DatabaseVersion:
     status: int  # db_status: 0 when the upgrade finished; anything else is in progress or interrupted (KB 973027)
 
     def problem(self) -> str | None:
-        where = f"{self.database} product {self.product}"
+        where = f"{self.database} product {self.product} at {self.version}"
         if self.status != 0:
             return f"{where}: db_status {self.status}, expected 0 (the upgrade of this product did not finish)"
         if self.old_version != self.version:
@@ -295,6 +296,10 @@ class GpSqlView:
         states = [DatabaseState(str(r["name"]).strip(), str(r["state_desc"]).strip(), str(r["user_access_desc"]).strip(),
                                 bool(_int(r["is_read_only"])), _int(r["compatibility_level"])) for r in rows]
         return {d.name.upper(): d for d in states}
+
+    def open(self, database: str) -> None:
+        """Connect to the database now; SqlUnavailable (an error naming it) when it cannot be opened."""
+        self._sql.connection(database)
 
     def database_exists(self, database: str) -> bool:
         """False only when SQL Server says the database does not exist; any other failure is raised."""
