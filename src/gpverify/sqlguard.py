@@ -29,7 +29,8 @@ _ALLOWED_NODES: frozenset[str] = frozenset({
     # query shape
     "Select", "Union", "Intersect", "Except", "Subquery", "With", "CTE", "From", "Join", "Where", "Group",
     "Having", "Order", "Ordered", "Limit", "Offset", "Fetch", "Distinct", "TableAlias", "Alias", "Column",
-    "Table", "Identifier", "Star", "Literal", "Null", "Boolean", "Placeholder", "Parameter", "Paren", "Tuple",
+    "Table", "Identifier", "Star", "Literal", "National", "HexString", "Null", "Boolean", "Placeholder",
+    "Parameter", "Paren", "Tuple",
     "Window", "WindowSpec", "DataType", "DataTypeParam", "Dot",
     # predicates and arithmetic
     "And", "Or", "Not", "EQ", "NEQ", "GT", "GTE", "LT", "LTE", "Is", "In", "Between", "Like", "Exists", "Add",

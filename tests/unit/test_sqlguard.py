@@ -16,6 +16,7 @@ ALLOWED = {
     "union-all": "SELECT USERID FROM ACTIVITY UNION ALL SELECT USERID FROM SY00800",
     "top-parenthesised": "SELECT TOP (1) db_verMajor FROM DYNAMICS..DB_Upgrade ORDER BY PRODID",
     "quoted-reserved-word": "SELECT [USER] AS u FROM ACTIVITY",
+    "national-and-hex": "SELECT USERID FROM ACTIVITY WHERE USERID = N'sa' OR SECOPTS = 0x01",
     "functions": "SELECT DB_NAME() AS d, COUNT(*) AS n, MAX(LEN(USERID)) AS m FROM ACTIVITY WHERE USERID LIKE 's%'",
     "case-cast": "SELECT CASE WHEN PRODID = 0 THEN 'GP' ELSE CAST(PRODID AS VARCHAR(10)) END AS p FROM DB_Upgrade",
     "trailing-semicolon": "SELECT 1 AS one;",
