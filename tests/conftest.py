@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from collections.abc import Callable
 from pathlib import Path
 
@@ -11,6 +13,9 @@ pytest_plugins = ["pytester"]
 
 REPO = Path(__file__).resolve().parents[1]
 CHECKS = REPO / "checks"
+
+
+CHECK_ID_PARAM = re.compile(r"\[[A-Z][A-Z0-9]*(?:-[A-Z0-9]+)*-\d{3}(-|\])")
 
 
 class CheckRun:
@@ -25,7 +30,8 @@ class CheckRun:
         self.outcomes: dict[str, str] = {}
         self.messages: dict[str, str] = {}
         for rep in reports:
-            nodeid = rep.nodeid.split("::", 1)[-1]
+            # Keyed by test name and host as before check IDs joined the test id ("test_x[GP-POST-002-gp-sh02]").
+            nodeid = CHECK_ID_PARAM.sub(lambda m: "[" if m.group(1) == "-" else "", rep.nodeid.split("::", 1)[-1])
             if rep.when == "call" or not rep.passed:
                 outcome = "error" if rep.when != "call" and rep.failed else rep.outcome
                 self.outcomes[nodeid] = outcome

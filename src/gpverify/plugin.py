@@ -7,13 +7,14 @@ import os
 import xml.etree.ElementTree as ET
 from collections.abc import Generator
 from contextlib import ExitStack
+from pathlib import Path
 from typing import Any, NoReturn
 
 import pytest
 
 from gpverify.catalogue import PHASES, CheckInfo, info_of
-from gpverify.exitcodes import BAD_INPUT
 from gpverify.errors import FactsUnavailable, GpVerifyError
+from gpverify.exitcodes import BAD_INPUT
 from gpverify.facts.collect import DEFAULT_WORKERS
 from gpverify.farm import Farm, open_farm
 from gpverify.inventory import INVENTORY_ENV
@@ -54,9 +55,17 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="limit per-host checks to this session host (repeatable); an unknown name is bad input")
     group.addoption("--collect-workers", type=int, default=DEFAULT_WORKERS,
                     help=f"hosts collected at once (default {DEFAULT_WORKERS})")
+    group.addoption("--gpverify-html", default=None, metavar="PATH",
+                    help="write gpverify's report (ID, host, check, result, message, remediation, facts) here")
     group.addoption("--gpverify-debug", action="store_true", default=False,
                     help="show Python tracebacks of failed checks (as --tb=long does) instead of the check's "
                     "sentence and remediation")
+
+
+def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
+    from gpverify import hookspecs
+
+    pluginmanager.add_hookspecs(hookspecs)
 
 
 def _start_lab(config: pytest.Config, scenario: str) -> str:
@@ -144,6 +153,26 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
     for plugin in session.config.pluginmanager.get_plugins():
         if type(plugin).__name__ == "LogXML" and hasattr(plugin, "node_reporters_ordered"):
             _mask_junit(plugin, redactor)
+    path = session.config.getoption("gpverify_html")
+    if path:
+        _write_report(session.config, Path(path), redactor)
+
+
+def _write_report(config: pytest.Config, path: Path, redactor: Redactor) -> None:
+    from gpverify import checkreport
+
+    farm = config.stash.get(farm_key, None)
+    reach = []
+    if farm is not None:
+        reach = checkreport.connectivity(farm.collected(), {s.name: s.role for s in farm.specs.values()})
+    sections = [s for group in config.hook.pytest_gpverify_report_sections(config=config) for s in group or []]
+    waiver_impls = config.pluginmanager.hook.pytest_gpverify_waiver_cell.get_hookimpls()
+    waiver_cell = (lambda w: config.hook.pytest_gpverify_waiver_cell(waiver=w) or "") if waiver_impls else None
+    page = checkreport.render(
+        results_of(config), title=(f"SIMULATED LAB \u2014 {TITLE}" if farm is not None and farm.is_lab else TITLE),
+        farm=farm.inventory.farm if farm else None, profile=farm.profile.name if farm else None,
+        lab=farm.inventory.lab if farm else None, reach=reach, sections=sections, waiver_cell=waiver_cell)
+    checkreport.write_atomically(path, page, redactor)
 
 
 def _mask_junit(xml: Any, redactor: Redactor) -> None:
@@ -343,12 +372,12 @@ def _mark_special_outcome(item: pytest.Item, call: pytest.CallInfo[None], report
     if call.excinfo.errisinstance(CheckWarning):
         report.outcome = "passed"
         report.gpverify_outcome = WARNING
-        report.longrepr = f"warning: {call.excinfo.value.message}"
+        report.longrepr = f"warning: {getattr(call.excinfo.value, 'message', '')}"
     elif call.excinfo.errisinstance(NotVerified):
         report.gpverify_outcome = NOT_VERIFIED
     else:
         return
-    props = [("gpverify_outcome", report.gpverify_outcome), ("gpverify_message", call.excinfo.value.message)]
+    props = [("gpverify_outcome", report.gpverify_outcome), ("gpverify_message", str(getattr(call.excinfo.value, "message", "")))]
     item.user_properties.extend(props)  # JUnit writes the teardown report's copy of these
     report.user_properties.extend(props)
 
@@ -396,9 +425,16 @@ def _reason(report: Any) -> str:
     return str(report.longrepr or "")
 
 
+def replace_result(config: pytest.Config, result: CheckResult) -> None:
+    """Put a changed record (e.g. waived by the audit) in place of the plugin's one for the same test."""
+    records = config.stash.get(results_key, None) or []
+    records[:] = [result if r.test == result.test else r for r in records]
+
+
 def results_of(config: pytest.Config) -> list[CheckResult]:
     """Every check result of this pytest session, in the order they were made."""
-    return list(config.stash.get(results_key, []))
+    records: list[CheckResult] | None = config.stash.get(results_key, None)
+    return list(records or [])
 
 
 # --- pytest-html: title, lab banner, check columns -------------------------------------------------------
@@ -436,17 +472,16 @@ def pytest_html_results_summary(prefix: list[str], summary: list[str], postfix: 
 @pytest.hookimpl(optionalhook=True)
 def pytest_html_results_table_header(cells: list[str]) -> None:
     cells.insert(1, '<th class="sortable" data-column-type="checkid">Check</th>')
-    cells.insert(2, "<th>Guide</th>")
-    cells.insert(3, "<th>Impact</th>")
+    cells.insert(2, "<th>Host</th>")
+    cells.insert(3, "<th>Check (the guide's words)</th>")
 
 
 @pytest.hookimpl(optionalhook=True)
 def pytest_html_results_table_row(report: Any, cells: list[str]) -> None:
-    info = (getattr(report, "gpverify", None) or {}).get("check") or {}
-    title = f'<span title="{_esc(info.get("title", ""))}">{_esc(info.get("id", ""))}</span>'
-    cells.insert(1, f'<td class="col-checkid">{title}</td>')
-    cells.insert(2, f"<td>{_esc(info.get('section', ''))}</td>")
-    cells.insert(3, f"<td>{_esc(info.get('impact', ''))}</td>")
+    result = CheckResult.of(report)
+    cells.insert(1, f'<td class="col-checkid">{_esc(result.check if result else "")}</td>')
+    cells.insert(2, f'<td class="col-host">{_esc((result.host or "") if result else "")}</td>')
+    cells.insert(3, f'<td class="col-title">{_esc(result.title if result else "")}</td>')
 
 
 def _esc(text: str) -> str:

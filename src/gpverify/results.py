@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any, cast
 
@@ -78,7 +79,7 @@ def phase_of(item: pytest.Item, info: CheckInfo) -> str:
         return ""
 
 
-def host_of(item: pytest.Item, hosts: dict[str, str], sql_server: str | None, evidence: dict[str, Any]) -> str | None:
+def host_of(item: pytest.Item, hosts: Mapping[str, str], sql_server: str | None, evidence: dict[str, Any]) -> str | None:
     """The host a check judged: its host parameter, the role its fixture reads, SQL Server, or its evidence.
 
     `hosts` maps each inventory host name to its role.

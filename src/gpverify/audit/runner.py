@@ -27,6 +27,7 @@ from gpverify.audit.store import HISTORY_FILE, History, utcnow
 from gpverify.audit.waivers import Waiver, load_waivers
 from gpverify.credentials import NONINTERACTIVE_ENV
 from gpverify.errors import ConfigError
+from gpverify.pytestrun import run_checks
 
 EXIT_PASSED, EXIT_FAILED, EXIT_ERROR, EXIT_BAD_INPUT = 0, 1, 2, 3
 PHASES = ("post", "clients")
@@ -76,7 +77,7 @@ def _validate(opts: AuditOptions) -> list[Waiver]:
 
 
 def _exit_code(plugin: AuditPlugin, ret: int) -> int:
-    if ret == pytest.ExitCode.USAGE_ERROR:
+    if ret == pytest.ExitCode.USAGE_ERROR or (ret == EXIT_BAD_INPUT and not plugin.results):
         return EXIT_BAD_INPUT
     outcomes = {r["outcome"] for r in plugin.results.values()} | ({"error"} if plugin.collection_errors else set())
     if "failed" in outcomes:
@@ -131,17 +132,15 @@ def _run(opts: AuditOptions, waivers: list[Waiver], inventory: str, source: str,
         base = reports / f"audit-{stamp}-run{run_id}"
         paths = {"html": f"{base}.html", "junit": f"{base}.xml", "json": f"{base}.json"}
         targets = [str(checks / p) for p in PHASES if (checks / p).is_dir()]
-        args = [*targets, "--inventory", inventory, f"--html={paths['html']}", "--self-contained-html",
-                f"--junitxml={paths['junit']}", "-p", "no:cacheprovider", "-W", "ignore::DeprecationWarning",
-                "-W", "ignore::pytest.PytestAssertRewriteWarning",
-                "-o", "junit_family=xunit2", "-rfEs", "--continue-on-collection-errors", *(["-q"] if opts.quiet else [])]
+        args = [*targets, "--inventory", inventory, f"--gpverify-html={paths['html']}",
+                f"--junitxml={paths['junit']}", "-o", "junit_family=xunit2", "-rfEs", "--continue-on-collection-errors", *(["-q"] if opts.quiet else [])]
         first_end: float | None = None
         waited, rounds = 0.0, 0
         while True:
             rounds += 1
             plugin = AuditPlugin(waivers=waivers, today=opts.today, previous=previous, baseline=baseline,
                                  run_id=run_id, round_no=rounds, waited=waited)
-            ret = int(pytest.main(args, plugins=[plugin]))
+            ret = run_checks(args, [plugin]).exit_code
             plugin.finalize()
             first_end = first_end or time.monotonic()
             pending = [r for r in plugin.results.values() if r["outcome"] in FAILING and r["waitable"]]
