@@ -8,13 +8,9 @@ from pathlib import Path
 from typing import Any
 
 from gpverify.errors import ConfigError, GpVerifyError
+from gpverify.exitcodes import TABLE
 
-EXIT_HELP = """exit codes:
-  0  every check passed (waived failures count as passed)
-  1  at least one check failed (not waived, or its waiver expired)
-  2  no check failed, but at least one could not run (host/database unreadable), or pytest broke
-  3  bad input (inventory, waiver file, scenario, options): nothing was checked
-"""
+EXIT_HELP = TABLE
 
 
 def _bad_input(exc: ConfigError) -> int:

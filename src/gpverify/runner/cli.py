@@ -18,7 +18,7 @@ from gpverify.runner.plan import FarmShape, Plan, builtin_plan, load_plan
 from gpverify.runner.state import RunState
 from gpverify.runner.summary import write_summary
 
-INTERRUPTED = 130
+INTERRUPTED = 2  # gpverify.exitcodes NOT_RUN: Ctrl-C stopped the run; --resume continues it
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -68,7 +68,10 @@ def _shape(ns: argparse.Namespace) -> tuple[FarmShape, str, str]:
 
 
 def print_plan(plan: Plan, inventory: str, state: RunState | None = None, out: Any = sys.stdout) -> None:
+    """The plan's items in order; with a run's state, only those not done yet (what a resume would do)."""
     for n, item in enumerate(plan.items(), 1):
+        if state is not None and state.done(item.id):
+            continue
         status = f" [{state.item(item.id)['status']}]" if state else ""
         if item.step is None:
             print(f"{n:3}. {item.id}{status}: gate, pytest {item.phase.gate_args} --inventory {inventory}", file=out)
@@ -114,7 +117,9 @@ def cmd_upgrade(ns: argparse.Namespace) -> int:
         if ns.lab_clear_faults and not state.data.get("lab"):
             raise ConfigError("--lab-clear-faults", state.run_id, "a run started with --lab")
         if ns.dry_run:
-            print(f"Run {state.run_id} ({state.data['status']}); would continue with the items not done:")
+            done = sum(1 for i in plan.items() if state.done(i.id))
+            print(f"Run {state.run_id} ({state.data['status']}); {done} item(s) done earlier are not repeated; "
+                  "would continue with:")
             print_plan(plan, state.data["inventory"], state)
             return 0
         if state.data["status"] == "complete" and not ns.redo:
@@ -130,8 +135,9 @@ def _lock(state: RunState) -> Any:
     try:
         fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
-        raise ConfigError(str(state.folder), "(run)", "a run no other gpverify upgrade is running "
-                          "(another process holds it; wait for it to stop)") from None
+        # Not bad input: the run is busy (exit 2, could not run).
+        raise GpVerifyError(f"{state.folder}: (run): expected a run no other gpverify upgrade is running "
+                            "(another process holds it; wait for it to stop)") from None
     return handle
 
 

@@ -21,7 +21,7 @@ from gpverify.runner.scripts import LOG_TAIL_SCRIPT, TAIL_LINES
 from gpverify.runner.state import RunState, now
 from gpverify.transport.winrm import WinRMTransport, encoded_command
 
-OK, FAILED, WAITING = 0, 1, 3
+OK, FAILED, WAITING = 0, 1, 2  # gpverify.exitcodes: waiting for an operator is 'could not run'
 
 
 @dataclass

@@ -39,7 +39,7 @@ def select_expression(check_ids: list[str] | None, exclude: list[str] | None = N
 
 def gate_args(checks: Path, phase: str, host: str | None, inventory: Path, report: Path,
               select: str | None = None) -> list[str]:
-    args = [str(checks / phase), "--inventory", str(inventory), f"--html={report}", "--self-contained-html", "-q"]
+    args = [str(checks / phase), "--inventory", str(inventory), f"--gpverify-html={report}", "-q"]
     return args + (["--host", host] if host else []) + (["-k", select] if select else [])
 
 

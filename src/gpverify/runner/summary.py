@@ -26,12 +26,30 @@ def _rows(plan: Plan, state: RunState) -> list[tuple[str, str, str, str, str]]:
     return rows
 
 
+def _stopped(state: RunState) -> list[str]:
+    """For a run that did not complete: the checks that stopped it and the command that continues it."""
+    d = state.data
+    if d.get("status") == "complete":
+        return []
+    stopped_at = d.get("stopped_at")
+    failed = state.item(stopped_at).get("failed_checks", []) if stopped_at else []
+    lines = [f"Stopped at {stopped_at}." if stopped_at else "Not complete."]
+    lines += [f"  - {f}" for f in failed]
+    lines += [f"Continue with:  {resume_command(state)}", ""]
+    return lines
+
+
+def resume_command(state: RunState) -> str:
+    return f"gpverify upgrade --resume {state.run_id}"
+
+
 def write_summary(plan: Plan, state: RunState) -> None:
     d = state.data
     head = [f"gpverify upgrade run {state.run_id}: {d['status']}", f"inventory: {d['inventory']}",
             f"plan: {d.get('plan_source')}" + (f"; lab scenario {d['lab']['scenario']}" if d.get("lab") else ""),
             f"{d.get('message') or ''}", ""]
     lines = [f"{i:32} {s:8} {when:30} {what}" + (f"  [{who}]" if who else "") for i, what, s, who, when in _rows(plan, state)]
+    head += _stopped(state)
     reports = [f"{i}: {state.item(i)['report']}" for i in d["items"] if state.item(i).get("report")]
     (state.folder / "summary.txt").write_text("\n".join(head + lines + ["", "Gate reports:"] + reports) + "\n",
                                               encoding="utf-8")
@@ -48,6 +66,7 @@ def write_summary(plan: Plan, state: RunState) -> None:
             ".passed td,.done td{background:#e6f4ea}</style></head><body>"
             f"<h1>Upgrade run {state.run_id}: {html.escape(d['status'])}</h1>{lab}"
             f"<p>Inventory: {html.escape(str(d['inventory']))}<br>{html.escape(d.get('message') or '')}</p>"
-            "<table><tr><th>Step / gate</th><th>What</th><th>Status</th><th>Confirmed / result</th><th>When (UTC)</th></tr>"
+            + "".join(f"<p class='stopped'>{html.escape(line)}</p>" for line in _stopped(state) if line)
+            + "<table><tr><th>Step / gate</th><th>What</th><th>Status</th><th>Confirmed / result</th><th>When (UTC)</th></tr>"
             + "".join(cells) + "</table></body></html>")
     (state.folder / "summary.html").write_text(page, encoding="utf-8")
