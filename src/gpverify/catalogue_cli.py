@@ -8,6 +8,7 @@ from pathlib import Path
 from gpverify.catalogue import PHASES, CheckInfo
 from gpverify.lab.scenario import load_scenario, scenario_names
 from gpverify.pytestrun import collect_checks
+from gpverify.tables import print_table
 
 
 def collect_catalogue(checks: Path) -> list[CheckInfo]:
@@ -46,6 +47,7 @@ def print_catalogue(checks: Path, fmt: str) -> int:
         for c in rows:
             print(f"| {c.id} | {c.phase} | {c.title} | {c.section} | {', '.join(proof.get(c.id, [])) or '-'} |")
     else:
-        for c in rows:
-            print(f"{c.id:12} {c.phase:8} {c.section:40} {', '.join(proof.get(c.id, [])) or '-':30} {c.title}")
+        print_table(["ID", "Phase", "Impact", "Guide section", "Fails in scenario", "Check (the guide's words)"],
+                    [(c.id, _phase(c), c.impact, c.section, ", ".join(proof.get(c.id, [])) or "-", c.title)
+                     for c in rows])
     return 0

@@ -83,8 +83,10 @@ def cmd_profile(ns: argparse.Namespace) -> int:
         print("\n".join(available()))
         return 0
     profile = load_profile(ns.name, origin="gpverify profile")
-    for ident in profile.identifiers.values():
-        print(f"{ident.key:45} {ident.confidence:12} {ident.value!s:60} [{ident.source}]")
+    from gpverify.tables import print_table
+
+    print_table(["Identifier", "Confidence", "Value", "Source"],
+                [(i.key, i.confidence, i.value, i.source) for i in profile.identifiers.values()])
     return 0
 
 

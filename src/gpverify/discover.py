@@ -16,6 +16,7 @@ from gpverify.facts.collect import CollectJob, collect_hosts
 from gpverify.facts.windows import ROLE_FACTS, HostFacts, ProductFact, ServiceFact
 from gpverify.farm import Farm, open_farm
 from gpverify.profiles import Profile
+from gpverify.tables import table_text
 
 SERVICE_PATTERNS = ["*Dynamics*", "*Session*", "*Dex*", "*Tenant*", "*GP*"]
 PRODUCT_PATTERN = "*Dynamics GP*"
@@ -61,11 +62,14 @@ def _host_lines(farm: Farm, name: str, outcome: HostFacts | FactsUnavailable) ->
     services = outcome.services.get(CANDIDATES, [])
     products = outcome.products.get(CANDIDATES, [])
     lines.append(f"  services whose display name is like {', '.join(SERVICE_PATTERNS)}:")
-    lines += [f"    {s.name:32} {s.display_name:55} {s.status:8} {', '.join(service_keys(profile, s)) or '-'}"
-              for s in sorted(services, key=lambda s: s.display_name.lower())] or ["    (none)"]
+    lines.append(table_text(["Name", "Display name", "Status", "Profile key"],
+                            [(s.name, s.display_name, s.status, ", ".join(service_keys(profile, s)) or "-")
+                             for s in sorted(services, key=lambda s: s.display_name.lower())], indent=4)
+                 if services else "    (none)")
     lines.append(f"  Programs and Features entries like {PRODUCT_PATTERN}:")
-    lines += [f"    {p.name:60} {p.version:16} {', '.join(product_keys(profile, p)) or '-'}"
-              for p in products] or ["    (none)"]
+    lines.append(table_text(["Product", "Version", "Profile key"],
+                            [(p.name, p.version, ", ".join(product_keys(profile, p)) or "-") for p in products],
+                            indent=4) if products else "    (none)")
     wanted = [k for k in ("services", "products") if ROLE_FACTS[role].get(k)]
     lines.append("  profile identifiers this role is checked with:" if wanted else
                  "  (this role is checked through registry values and certificate stores, not services)")

@@ -23,7 +23,7 @@ def cmd_audit(ns: argparse.Namespace) -> int:
 
     opts = AuditOptions(inventory=ns.inventory, lab=ns.lab, waivers=ns.waivers, wait=ns.wait, reports=Path(ns.reports),
                         baseline=ns.baseline, notify_webhook=ns.notify_webhook, notify_smtp=ns.notify_smtp,
-                        notify_to=ns.notify_to, quiet=not ns.verbose)
+                        notify_to=ns.notify_to, notify=ns.notify, quiet=not ns.verbose)
     try:
         return run_audit(opts).exit_code
     except ConfigError as exc:
@@ -115,7 +115,12 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
                        help="re-check failing service and reachability checks until they pass or this time is up")
     audit.add_argument("--reports", default="reports", help="where reports and history.sqlite go (default reports)")
     audit.add_argument("--baseline", default="default", metavar="NAME", help="baseline to report drift from")
-    audit.add_argument("--notify-webhook", metavar="URL", help="POST a JSON summary here when the outcome changes")
+    audit.add_argument("--notify", action="store_true",
+                       help="when the outcome changes, notify Microsoft Teams, Slack, e-mail... through apprise; "
+                       "the URLs (they hold tokens) come from GPVERIFY_NOTIFY_URLS or the keyring entry "
+                       "gpverify/notify-urls, never from the command line")
+    audit.add_argument("--notify-webhook", metavar="URL", help="POST a JSON summary here when the outcome changes "
+                       "(a URL with a token shows in process lists: prefer --notify)")
     audit.add_argument("--notify-smtp", metavar="HOST:PORT", help="send an email through this SMTP server "
                                                                   "when the outcome changes")
     audit.add_argument("--notify-to", metavar="ADDR", help="recipient of the email")

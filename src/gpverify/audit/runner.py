@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 
 from gpverify.audit.drift import FAILING, snapshot
-from gpverify.audit.notify import notify, outcome_changed, parse_smtp
+from gpverify.audit.notify import notify, notify_urls, outcome_changed, parse_smtp, require_notify_urls
 from gpverify.audit.plugin import AuditPlugin
 from gpverify.audit.store import HISTORY_FILE, History, utcnow
 from gpverify.audit.waivers import Waiver, load_waivers
@@ -46,6 +46,7 @@ class AuditOptions:
     notify_webhook: str | None = None
     notify_smtp: str | None = None
     notify_to: str | None = None
+    notify: bool = False  # through apprise, URLs from GPVERIFY_NOTIFY_URLS or the keyring
     today: dt.date | None = None
     checks: Path | None = None
     quiet: bool = True
@@ -73,6 +74,8 @@ def _validate(opts: AuditOptions) -> list[Waiver]:
         parse_smtp(opts.notify_smtp)
         if not opts.notify_to:
             raise ConfigError("gpverify audit", "--notify-to", "an email address (required with --notify-smtp)")
+    if opts.notify:
+        require_notify_urls()
     return load_waivers(opts.waivers) if opts.waivers else []
 
 
@@ -172,13 +175,14 @@ def _run(opts: AuditOptions, waivers: list[Waiver], inventory: str, source: str,
                            results=results, facts=plugin.facts)
         failing = {(r["check"], r["test"]) for r in results if r["outcome"] in FAILING}
         notes: list[str] = []
-        if (opts.notify_webhook or opts.notify_smtp) and outcome_changed(previous, status, failing):
+        if (opts.notify_webhook or opts.notify_smtp or opts.notify) and outcome_changed(previous, status, failing):
             payload = {"run": run_id, "farm": farm_name, "status": status, "exit_code": exit_code,
                        "previous_run": previous.id if previous else None,
                        "previous_status": previous.status if previous else None,
                        "newly_failing": changes.get("newly_failing", []), "fixed": changes.get("fixed", []),
                        "still_failing": changes.get("still_failing", []), "report": paths["html"]}
-            notes = notify(payload, webhook=opts.notify_webhook, smtp=opts.notify_smtp, to=opts.notify_to)
+            notes = notify(payload, webhook=opts.notify_webhook, smtp=opts.notify_smtp, to=opts.notify_to,
+                           urls=notify_urls() if opts.notify else None)
         if baseline is not None:
             print(f"drift from baseline {baseline['name']!r} ({baseline['captured']}): "
                   f"{len(plugin.baseline_drift or [])} fact(s)")
