@@ -125,3 +125,15 @@ def test_sign_off_record(failed_gate: tuple[RunState, GateResult], tmp_path: Pat
 def test_report_of_an_unknown_run_is_bad_input(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["report", "no-such-run", "--reports", str(tmp_path)]) == 3
     assert "no-such-run" in capsys.readouterr().err
+
+
+def test_an_unreachable_host_is_one_drift_line() -> None:
+    from gpverify.audit.drift import fact_drift
+
+    reached = {"gp-sh02": {"services": {"session_service": [{"name": "S", "status": "Running"}]},
+                           "files": {"dynamics_exe": {"path": "C:/x", "version": "18.4"}}}}
+    gone = {"gp-sh02": {"unavailable": "connection refused"}}
+    drifts = fact_drift(reached, gone)
+    assert [d.text() for d in drifts] == ["gp-sh02: (reachability): 'reached' -> 'connection refused'"]
+    assert [d.text() for d in fact_drift(gone, reached)] == ["gp-sh02: (reachability): 'connection refused' -> 'reached'"]
+    assert fact_drift(gone, gone) == []
