@@ -128,7 +128,7 @@ def check_host(farm: Farm, spec: HostSpec) -> Target:
                  "see the cause above: credentials (winrm.user, password source), the WinRM listener, or "
                  "winrm.transport"):
         return target
-    _step(target, "PowerShell", lambda: _powershell(facts[0].powershell),
+    _step(target, "PowerShell", lambda: _powershell(facts[0].ps_version),
           "install Windows Management Framework 5.1 on the host")
     _step(target, "rights", lambda: _host_rights(facts[0]),
           "run gpverify with an account in the host's local Administrators group (the collector reads "

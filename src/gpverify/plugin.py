@@ -272,8 +272,12 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     result = _result(item, call, report, info)
     setattr(report, REPORT_ATTR, result.as_dict())
     item.config.stash[results_key].append(result)
-    if report.failed and call.excinfo is not None and not _debug(item.config):
-        report.longrepr = CheckRepr(result, item, unreadable=unreadable, call=call)
+    if unreadable:
+        # A host or database that could not be read is an error in one line: no traceback, even when debugging
+        # (the cause, with its hint, is all there is to know; the connectivity line of the report repeats it).
+        report.longrepr = result.message
+    elif report.failed and call.excinfo is not None and not _debug(item.config):
+        report.longrepr = CheckRepr(result, item, call=call)
     return report
 
 
@@ -316,12 +320,10 @@ class CheckRepr:
     """How a failed check shows in the terminal and JUnit: ID, host and sentence, the remediation under it,
     the facts judged with -v; never the Python source (--tb=long or --gpverify-debug shows it)."""
 
-    def __init__(self, result: CheckResult, item: pytest.Item, *, unreadable: bool,
-                 call: pytest.CallInfo[None]) -> None:
+    def __init__(self, result: CheckResult, item: pytest.Item, *, call: pytest.CallInfo[None]) -> None:
         self.result = result
         self.verbose = item.config.option.verbose > 0
-        self.unreadable = unreadable
-        self.bug = not unreadable and call.excinfo is not None and not call.excinfo.errisinstance(AssertionError)
+        self.bug = call.excinfo is not None and not call.excinfo.errisinstance(AssertionError)
         path, lineno, _ = item.location
         self.reprcrash = _Crash(str(path), (lineno or 0) + 1, result.message)
 
@@ -330,10 +332,7 @@ class CheckRepr:
         word = "ERROR" if r.outcome == "error" else "FAILED"
         where = f" {r.host}" if r.host else ""
         out = [f"{word} {r.check}{where}  {without_host(r.message, r.host)}"]
-        if self.unreadable:
-            out.append("  The check could not decide: fix the connection or credentials named above, then run it "
-                       "again.")
-        elif self.bug:
+        if self.bug:
             out.append("  The check itself broke (a gpverify defect): run with --gpverify-debug for the traceback.")
         else:
             out.append(f"  Remediation: {r.remediation}")

@@ -112,7 +112,7 @@ function Invoke-Section([string]$Section, $Queries, [scriptblock]$Reader, [switc
 $result = [ordered]@{
     collector = 1
     computer = $env:COMPUTERNAME
-    powershell = $PSVersionTable.PSVersion.ToString()
+    ps_version = $PSVersionTable.PSVersion.ToString()
     services = Invoke-Section 'services' $Request.services ${function:Get-ServiceFacts} -List
     files = Invoke-Section 'files' $Request.files ${function:Get-FileFacts}
     registry = Invoke-Section 'registry' $Request.registry ${function:Get-RegistryFacts}

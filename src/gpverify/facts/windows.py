@@ -126,7 +126,7 @@ class HostFacts(_Fact):
     """What the collector found on one host."""
 
     computer: str = ""
-    powershell: str = ""  # $PSVersionTable.PSVersion of the shell that ran the collector
+    ps_version: str = ""  # $PSVersionTable.PSVersion of the shell that ran the collector
     services: dict[str, list[ServiceFact]] = {}
     files: dict[str, FileFact] = {}
     registry: dict[str, RegistryFact] = {}
