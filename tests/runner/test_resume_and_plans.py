@@ -169,7 +169,7 @@ def test_manual_step_confirmed_at_a_terminal(tmp_path: Path) -> None:
     assert Runner(ctx).run() == 0
     assert asked and "1. Delete temp files." in out.getvalue()
     entry = st.item("cache")
-    assert (entry["confirmed_by"], entry["confirmed_how"]) == (getpass.getuser(), "terminal")
+    assert (entry.confirmed_by, entry.confirmed_how) == (getpass.getuser(), "terminal")
 
 
 def test_a_gate_that_collects_no_check_fails(tmp_path: Path, reports: Path) -> None:

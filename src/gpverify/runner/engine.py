@@ -140,7 +140,7 @@ class Runner:
         self.say(f"[gate]   {item.id}: pytest {phase.gate_args}")
         state.mark(item.id, "started", phase=phase.phase, host=phase.host)
         result = run_gate(self.ctx.checks, phase.phase, phase.host, self.ctx.inventory, state.folder, item.id,
-                          phase.select, attempt=int(state.item(item.id).get("attempts", 1)))
+                          phase.select, attempt=state.item(item.id).attempts)
         fields = {"exit_code": result.exit_code, "report": result.report.name, "results": result.results.name,
                   "counts": result.counts, "failed_checks": result.failed}
         if result.passed:

@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 import html
-from typing import Any
 
 from gpverify.runner.plan import Plan
-from gpverify.runner.state import RunState
+from gpverify.runner.state import ItemRecord, RunState
 
 
-def _who(entry: dict[str, Any]) -> str:
-    if entry.get("confirmed_by"):
-        return f"confirmed by {entry['confirmed_by']} at {entry['confirmed_at']} ({entry.get('confirmed_how')})"
-    by = f"run by {entry['run_by']}, " if entry.get("run_by") else ""
-    return f"{by}exit {entry['exit_code']}" if "exit_code" in entry else ""
+def _who(entry: ItemRecord) -> str:
+    if entry.confirmed_by:
+        return f"confirmed by {entry.confirmed_by} at {entry.confirmed_at} ({entry.confirmed_how})"
+    by = f"run by {entry.run_by}, " if entry.run_by else ""
+    return f"{by}exit {entry.exit_code}" if entry.exit_code is not None else ""
 
 
 def _rows(plan: Plan, state: RunState) -> list[tuple[str, str, str, str, str]]:
@@ -21,8 +20,8 @@ def _rows(plan: Plan, state: RunState) -> list[tuple[str, str, str, str, str]]:
     for item in plan.items():
         entry = state.item(item.id)
         what = item.step.title if item.step else f"pytest {item.phase.gate_args}"
-        when = entry.get("finished_at") or entry.get("started_at") or ""
-        rows.append((item.id, what, entry["status"], _who(entry), when))
+        when = entry.finished_at or entry.started_at or ""
+        rows.append((item.id, what, str(entry.status), _who(entry), when))
     return rows
 
 
@@ -32,7 +31,7 @@ def _stopped(state: RunState) -> list[str]:
     if d.get("status") == "complete":
         return []
     stopped_at = d.get("stopped_at")
-    failed = state.item(stopped_at).get("failed_checks", []) if stopped_at else []
+    failed = state.item(stopped_at).failed_checks if stopped_at else []
     lines = [f"Stopped at {stopped_at}." if stopped_at else "Not complete."]
     lines += [f"  - {f}" for f in failed]
     lines += [f"Continue with:  {resume_command(state)}", ""]
@@ -50,12 +49,12 @@ def write_summary(plan: Plan, state: RunState) -> None:
             f"{d.get('message') or ''}", ""]
     lines = [f"{i:32} {s:8} {when:30} {what}" + (f"  [{who}]" if who else "") for i, what, s, who, when in _rows(plan, state)]
     head += _stopped(state)
-    reports = [f"{i}: {state.item(i)['report']}" for i in d["items"] if state.item(i).get("report")]
+    reports = [f"{i}: {e.report}" for i, e in state.record.items.items() if e.report]
     (state.folder / "summary.txt").write_text("\n".join(head + lines + ["", "Gate reports:"] + reports) + "\n",
                                               encoding="utf-8")
     cells = []
     for i, what, status, who, when in _rows(plan, state):
-        report = state.item(i).get("report")
+        report = state.item(i).report
         link = f' (<a href="{html.escape(report)}">report</a>)' if report else ""
         cells.append(f"<tr class='{status}'><td>{html.escape(i)}</td><td>{html.escape(what)}{link}</td>"
                      f"<td>{status}</td><td>{html.escape(who)}</td><td>{html.escape(when)}</td></tr>")
