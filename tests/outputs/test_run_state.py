@@ -44,3 +44,21 @@ def test_a_damaged_record_is_one_message_naming_the_file(tmp_path: Path) -> None
     (folder / "state.json").write_text('{"run_id": "run1", "status": "sleeping"}')
     with pytest.raises(ConfigError, match=r"run1/state.json"):
         RunState.load(tmp_path, "run1")
+
+
+def test_local_step_output_is_masked_in_the_run_record(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                      capsys: pytest.CaptureFixture[str]) -> None:
+    from gpverify.cli import main
+
+    secret = "Local-Step-S3cret-Passw0rd"
+    monkeypatch.setenv("GPVERIFY_WINRM_PASSWORD", secret)
+    plan = tmp_path / "plan.yml"
+    plan.write_text("phases:\n  - phase: web\n    gate: false\n    steps:\n"
+                    "      - {id: echo, kind: local, title: a script that prints its password, command: sh,\n"
+                    "         args: [-c, 'echo connecting with $GPVERIFY_WINRM_PASSWORD']}\n")
+    reports = tmp_path / "reports"
+    inventory = Path(__file__).resolve().parents[2] / "inventory.example.yml"
+    assert main(["upgrade", "--inventory", str(inventory), "--plan", str(plan), "--reports", str(reports)]) == 0
+    written = "".join(p.read_text() for p in reports.rglob("*") if p.is_file()) + capsys.readouterr().out
+    assert secret not in written
+    assert "connecting with [redacted]" in written

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import getpass
+import os
 import shlex
 import subprocess
 import sys
@@ -38,6 +39,26 @@ class Context:
     is_tty: Callable[[], bool] = field(default_factory=lambda: sys.stdin.isatty)
 
 
+def _inventory_redactor(inventory: Path) -> Redactor:
+    """The inventory's passwords, read without prompting, so local steps' output is masked too (a local script
+    may echo a password it was given); an inventory whose passwords cannot be read that way masks nothing more."""
+    from gpverify.credentials import NONINTERACTIVE_ENV
+    from gpverify.errors import GpVerifyError
+    from gpverify.farm import open_farm
+
+    before = os.environ.get(NONINTERACTIVE_ENV)
+    os.environ[NONINTERACTIVE_ENV] = "1"
+    try:
+        return Redactor.for_farm(open_farm(inventory))
+    except (GpVerifyError, OSError):
+        return Redactor()
+    finally:
+        if before is None:
+            os.environ.pop(NONINTERACTIVE_ENV, None)
+        else:
+            os.environ[NONINTERACTIVE_ENV] = before
+
+
 def tail(text: str, lines: int = TAIL_LINES) -> str:
     return "\n".join(text.strip().splitlines()[-lines:])
 
@@ -47,7 +68,7 @@ class Runner:
 
     def __init__(self, ctx: Context) -> None:
         self.ctx = ctx
-        self.redact = Redactor.for_farm(ctx.farm) if ctx.farm else Redactor()
+        self.redact = Redactor.for_farm(ctx.farm) if ctx.farm else _inventory_redactor(ctx.inventory)
 
     def say(self, text: str = "") -> None:
         print(text, file=self.ctx.out or sys.stdout, flush=True)
