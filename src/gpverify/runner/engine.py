@@ -166,7 +166,9 @@ class Runner:
                   "counts": result.counts, "failed_checks": result.failed}
         if result.passed:
             c = result.counts
-            note = f" ({c.get('skipped', 0)} skipped)"
+            others = [f"{c[k]} {word}" for k, word in (("skipped", "not applicable"), ("warning", "warning(s)"),
+                                                       ("not verified", "not verified")) if c.get(k)]
+            note = f" ({', '.join(others)})" if others else ""
             state.mark(item.id, "passed", **fields)
             self.say(f"         passed: {c.get('tests', 0)} checks{note} -> {result.report}")
             return OK
