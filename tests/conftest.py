@@ -33,7 +33,8 @@ class CheckRun:
             # Keyed by test name and host as before check IDs joined the test id ("test_x[GP-POST-002-gp-sh02]").
             nodeid = CHECK_ID_PARAM.sub(lambda m: "[" if m.group(1) == "-" else "", rep.nodeid.split("::", 1)[-1])
             if rep.when == "call" or not rep.passed:
-                outcome = "error" if rep.when != "call" and rep.failed else rep.outcome
+                outcome = getattr(rep, "gpverify_outcome", None) or (
+                    "error" if rep.when != "call" and rep.failed else rep.outcome)
                 self.outcomes[nodeid] = outcome
                 self.messages[nodeid] = str(rep.longrepr or "")
 

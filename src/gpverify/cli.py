@@ -86,7 +86,8 @@ def cmd_profile(ns: argparse.Namespace) -> int:
     from gpverify.tables import print_table
 
     print_table(["Identifier", "Confidence", "Value", "Source"],
-                [(i.key, i.confidence, i.value, i.source) for i in profile.identifiers.values()])
+                [(i.key, i.confidence, "(not public: set it under overrides)" if i.value is None else i.value,
+                  i.source) for i in profile.identifiers.values()])
     return 0
 
 

@@ -46,13 +46,14 @@ def failed_gate(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[RunS
 def test_gate_names_the_failed_check_in_operator_words(failed_gate: tuple[RunState, GateResult]) -> None:
     _, result = failed_gate
     assert result.exit_code == 1
-    assert result.failed == ["GP-POST-002 gp-sh02 (failed): Microsoft Dynamics GP Session Service is Stopped, "
-                             "expected Running"]
+    assert len(result.failed) == 1, result.failed
+    assert result.failed[0].startswith("GP-POST-002 gp-sh02 (failed): ")
+    assert result.failed[0].endswith(" is Stopped, expected Running") and "gp-sh02:" not in result.failed[0]
     assert [r.check for r in result.records if r.failing] == ["GP-POST-002"]
 
 
 def test_a_resumed_gate_keeps_the_earlier_report(failed_gate: tuple[RunState, GateResult], tmp_path: Path) -> None:
-    state, first = failed_gate
+    _, first = failed_gate
     from gpverify.lab.runtime import temporary_lab
 
     with temporary_lab("healthy") as lab:
@@ -76,8 +77,7 @@ def test_gate_report_in_a_real_browser(failed_gate: tuple[RunState, GateResult],
                                                                   "Remediation"]
     first = dom.split('<tr class="outcome-')[1]  # what must be acted on comes first
     assert first.startswith("failed") and ">gp-sh02<" in first and '<td class="col-result">failed</td>' in first
-    assert "Microsoft Dynamics GP Session Service is Stopped, expected Running" in first
-    assert "Start the Session Service on this session host" in first
+    assert "is Stopped, expected Running" in first and "Start the Session Service" in first
     assert '<details class="gpv-facts"><summary>Facts judged (1)</summary>' in first and '"Stopped"' in first
     assert 'id="gpverify-connectivity"' in dom and "gp-sh02</b> (session host): reached" in dom
     assert "data:" not in dom and "SIMULATED LAB" in dom

@@ -27,7 +27,7 @@ WAIT_MARKER = "audit_wait"
 # Checks the audit re-runs under --wait besides those marked audit_wait: any check whose guide section is
 # about services, and every check that could not read its host (reachability).
 WAIT_SECTIONS = ("service",)
-OUTCOME_RANK = {"error": 7, "failed": 6, "warning": 5, "not verified": 4, "waived": 3, "skipped": 2, "passed": 1}
+OUTCOME_RANK = {"error": 7, "failed": 6, "warning": 5, "waived": 4, "not verified": 3, "skipped": 2, "passed": 1}
 
 
 class AuditPlugin:
@@ -90,7 +90,7 @@ class AuditPlugin:
                 result.update(outcome="error", message=(result["message"] + "\nteardown: " + str(report.longrepr)).strip())
             return report
         if record.outcome in ("failed", "warning"):
-            found = find_waiver(self.waivers, record.check, record.host, self.today)
+            found = find_waiver(self.waivers, record.check, record.host, self.today, record.message)
             if found:
                 waiver, status = found
                 record = record.waived({**waiver.as_dict(), "status": status},
