@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from gpverify.results import CheckResult
+
 pytest_plugins = ["pytester"]
 
 REPO = Path(__file__).resolve().parents[1]
@@ -29,6 +31,7 @@ class CheckRun:
         reports = result.reprec.getreports("pytest_runtest_logreport")  # type: ignore[attr-defined]
         self.outcomes: dict[str, str] = {}
         self.messages: dict[str, str] = {}
+        self.sentences: dict[str, str] = {}
         for rep in reports:
             # Keyed by test name and host as before check IDs joined the test id ("test_x[GP-POST-002-gp-sh02]").
             nodeid = CHECK_ID_PARAM.sub(lambda m: "[" if m.group(1) == "-" else "", rep.nodeid.split("::", 1)[-1])
@@ -37,6 +40,9 @@ class CheckRun:
                     "error" if rep.when != "call" and rep.failed else rep.outcome)
                 self.outcomes[nodeid] = outcome
                 self.messages[nodeid] = str(rep.longrepr or "")
+                record = CheckResult.of(rep)
+                if record is not None:
+                    self.sentences[nodeid] = record.message  # the check's sentence, no pytest framing
 
     def with_outcome(self, outcome: str) -> list[str]:
         return sorted(t for t, o in self.outcomes.items() if o == outcome)
