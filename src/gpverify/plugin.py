@@ -120,6 +120,8 @@ def _check_hosts(config: pytest.Config, farm: Farm) -> None:
 def pytest_sessionstart(session: pytest.Session) -> None:
     """Mask secrets where text leaves the process: the terminal, the JUnit file and the HTML report."""
     config = session.config
+    if config.stash.get(farm_key, None) is None:
+        return  # no farm, no secrets: a pytest run that does not use gpverify is left as it is
     writer = getattr(config.pluginmanager.get_plugin("terminalreporter"), "_tw", None)
     if writer is not None and not isinstance(getattr(writer, "_file", None), MaskedStream):
         writer._file = MaskedStream(writer._file, config)
