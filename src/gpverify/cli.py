@@ -19,7 +19,8 @@ from gpverify.exitcodes import BAD_INPUT, NOT_RUN, TABLE
 
 REPO = Path(__file__).resolve().parents[2]
 # Each of these modules adds its subcommands with register(subparsers).
-EXTENSIONS = ["gpverify.discover", "gpverify.runner.cli", "gpverify.audit.cli", "gpverify.doctor", "gpverify.signoff"]
+EXTENSIONS = ["gpverify.discover", "gpverify.runner.cli", "gpverify.audit.cli", "gpverify.history.cli",
+              "gpverify.doctor", "gpverify.signoff"]
 
 
 def checks_dir() -> Path:
@@ -121,7 +122,7 @@ def parser() -> argparse.ArgumentParser:
     for module in EXTENSIONS:
         import_module(module).register(sub)
     for command in sub.choices.values():  # every command's --help ends with the one exit-code table
-        if not command.epilog or "exit codes" not in command.epilog:
+        if TABLE not in (command.epilog or ""):
             command.epilog = ((command.epilog or "") + "\n\n" + TABLE).strip() + "\n"
             command.formatter_class = argparse.RawDescriptionHelpFormatter
     return p

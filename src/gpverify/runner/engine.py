@@ -166,6 +166,7 @@ class Runner:
                   "counts": result.counts, "failed_checks": result.failed}
         if result.passed:
             c = result.counts
+            # Warnings and checks not verified pass a gate, so the operator must see that they are there.
             others = [f"{c[k]} {word}" for k, word in (("skipped", "not applicable"), ("warning", "warning(s)"),
                                                        ("not verified", "not verified")) if c.get(k)]
             note = f" ({', '.join(others)})" if others else ""
