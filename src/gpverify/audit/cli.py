@@ -10,6 +10,7 @@ from typing import Any
 from gpverify.errors import ConfigError, GpVerifyError
 from gpverify.exitcodes import TABLE
 from gpverify.history.target import HistoryUnavailable
+from gpverify.tables import table_text
 
 EXIT_HELP = TABLE
 HISTORY_HELP = ("postgresql://USER@HOST[:PORT]/DATABASE (password from GPVERIFY_HISTORY_PASSWORD or the keyring "
@@ -99,10 +100,9 @@ def cmd_history(ns: argparse.Namespace) -> int:
     for farm, runs in by_farm.items():
         print(f"farm: {farm}")
         print("runs: " + "  ".join(f"#{r.id} {r.started} {r.status}" for r in runs))
-        print(f"{'check':14} {'test':60} " + " ".join(f"#{r.id:<3}" for r in runs))
-        for check, test, outcomes in history_rows(runs):
-            print(f"{check:14} {test.split('::')[-1]:60} "
-                  + " ".join(f"{SYMBOL.get(o or '', '.'):4}" for o in outcomes))
+        print(table_text(["Check", "Test", *(f"#{r.id}" for r in runs)],
+                         [(check, test.split("::")[-1], *(SYMBOL.get(o or "", ".") for o in outcomes))
+                          for check, test, outcomes in history_rows(runs)]))
     print("P passed  F failed  E could not run  W waived  S skipped  . not run")
     return 0
 
