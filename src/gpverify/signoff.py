@@ -1,5 +1,4 @@
-"""`gpverify report RUN-ID`: a printable upgrade verification record for change management (HTML, and PDF
-through WeasyPrint when it is installed: `pip install 'gpverify[pdf]'`)."""
+"""`gpverify report RUN-ID`: a printable upgrade verification record for change management (HTML; PDF too)."""
 
 from __future__ import annotations
 
@@ -124,7 +123,7 @@ def render_record(record: dict[str, Any]) -> str:
 
 
 def write_pdf(html_path: Path, pdf_path: Path) -> bool:
-    """The record as PDF through WeasyPrint; False when WeasyPrint (the `pdf` extra) is not installed."""
+    """The record as PDF through WeasyPrint; False when WeasyPrint (`pip install 'gpverify[pdf]'`) is missing."""
     try:
         from weasyprint import HTML  # type: ignore[import-not-found]
     except (ImportError, OSError):  # OSError: WeasyPrint installed without its Pango libraries

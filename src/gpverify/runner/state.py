@@ -1,9 +1,4 @@
-"""The run record: reports/<run-id>/state.json, a typed model rewritten atomically after every step and gate.
-
-Like pytest's stepwise plugin (src/_pytest/stepwise.py) keeps its state between runs in a typed dataclass read
-tolerantly, the record is a pydantic model: fields a newer or older gpverify wrote are kept (extra="allow"),
-missing ones take their defaults, and anything unreadable is one ConfigError naming the file.
-"""
+"""The run record: reports/<run-id>/state.json, a typed model rewritten atomically after every step and gate."""
 
 from __future__ import annotations
 
@@ -33,6 +28,9 @@ def new_run_id() -> str:
 
 
 class _Tolerant(BaseModel):
+    # As pytest's stepwise plugin (src/_pytest/stepwise.py) keeps its state between runs in a typed dataclass read
+    # tolerantly: fields another gpverify version wrote are kept (extra="allow"), missing ones take defaults, and
+    # anything unreadable is one ConfigError naming the file (RunState.load).
     model_config = ConfigDict(extra="allow", validate_assignment=True)  # statuses stay literal
 
     def get(self, key: str, default: Any = None) -> Any:
