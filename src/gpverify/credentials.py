@@ -101,21 +101,3 @@ def resolve_password(settings: Any, *, field: str, origin: str = "inventory") ->
     return secret_from_prompt(getattr(settings, "password_prompt", None), user=getattr(settings, "user", None),
                               field=f"{field}.password_prompt", origin=origin)
 
-
-def environment_secrets(inventory_path: Any) -> list[str]:
-    """Passwords this process already knows for an inventory, from its password_env variables and the prompt.
-
-    For masking output when no farm is opened (a plan of local steps only); never asks and never reads the
-    keyring. An inventory that cannot be read gives no secrets (the run reports that problem elsewhere).
-    """
-    from gpverify.inventory import host_specs, load_inventory
-
-    try:
-        inv = load_inventory(inventory_path)
-        blocks: list[Any] = [spec.winrm for spec in host_specs(inv)] + [inv.sql]
-    except (ConfigError, OSError):
-        return []
-    names = sorted({str(b.password_env) for b in blocks if getattr(b, "password_env", None)})
-    with _PROMPT_LOCK:
-        prompted = list(_PROMPTED.values())
-    return [os.environ[n] for n in names if os.environ.get(n)] + prompted

@@ -8,9 +8,8 @@ from pathlib import Path
 from typing import Any
 
 from gpverify.errors import GpVerifyError
+from gpverify.exitcodes import BAD_INPUT
 from gpverify.inventory import Inventory, host_specs, load_inventory
-
-BAD_INPUT = 3  # the exit code of bad input (issue 13's table)
 
 
 def _password_source(settings: Any) -> str:

@@ -13,7 +13,6 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from gpverify.credentials import environment_secrets
 from gpverify.errors import ConfigError, GpVerifyError
 from gpverify.inventory import host_specs, load_inventory
 from gpverify.runner.engine import Context, Runner
@@ -21,7 +20,7 @@ from gpverify.runner.plan import FarmShape, Plan, builtin_plan, load_plan
 from gpverify.runner.state import RunState
 from gpverify.runner.summary import write_summary
 
-INTERRUPTED = 130
+INTERRUPTED = 2  # gpverify.exitcodes NOT_RUN: Ctrl-C stopped the run; --resume continues it
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -71,8 +70,11 @@ def _shape(ns: argparse.Namespace) -> tuple[FarmShape, str, str]:
 
 
 def print_plan(plan: Plan, inventory: str, state: RunState | None = None, out: Any = sys.stdout) -> None:
+    """The plan's items in order; with a run's state, only those not done yet (what a resume would do)."""
     for n, item in enumerate(plan.items(), 1):
-        status = f" [{state.item(item.id)['status']}]" if state else ""
+        if state is not None and state.done(item.id):
+            continue
+        status = f" [{state.item(item.id).status}]" if state else ""
         if item.step is None:
             print(f"{n:3}. {item.id}{status}: gate, pytest {item.phase.gate_args} --inventory {inventory}", file=out)
             continue
@@ -100,8 +102,7 @@ def cmd_upgrade(ns: argparse.Namespace) -> int:
             state = RunState.create(reports, inventory=inventory, plan_source=ns.plan or "built-in",
                                     plan=plan.model_dump(mode="json"), lab={"scenario": ns.lab} if ns.lab else None)
         except OSError as exc:  # read-only, full, or not a folder: nothing has run yet
-            raise ConfigError(str(reports), "(reports folder)", f"a folder gpverify can write to "
-                              f"({exc.strerror or exc}); nothing was run") from None
+            raise ReportsUnwritable(str(reports), str(exc.strerror or exc), "nothing was run") from None
         print(f"Run {state.run_id}: state in {state.folder / 'state.json'}")
     else:
         given = [f for f, v in (("--plan", ns.plan), ("--lab", ns.lab), ("--inventory", ns.inventory)) if v]
@@ -110,7 +111,7 @@ def cmd_upgrade(ns: argparse.Namespace) -> int:
                               "none (a resumed run keeps the plan, inventory and lab it started with)")
         state = RunState.load(reports, ns.resume or None)
         try:
-            plan = Plan.model_validate(state.data["plan"])
+            plan = Plan.model_validate(state.record.plan)
         except (KeyError, TypeError, ValidationError):
             raise ConfigError(str(state.folder / "state.json"), "plan",
                               "the plan the run started with (the state file was changed by hand?)") from None
@@ -118,13 +119,15 @@ def cmd_upgrade(ns: argparse.Namespace) -> int:
         for item_id in ns.redo:
             if item_id not in ids:
                 raise ConfigError("--redo", item_id, f"a step or gate of run {state.run_id} ({', '.join(ids)})")
-        if ns.lab_clear_faults and not state.data.get("lab"):
+        if ns.lab_clear_faults and not state.record.lab:
             raise ConfigError("--lab-clear-faults", state.run_id, "a run started with --lab")
         if ns.dry_run:
-            print(f"Run {state.run_id} ({state.data['status']}); would continue with the items not done:")
-            print_plan(plan, state.data["inventory"], state)
+            done = sum(1 for i in plan.items() if state.done(i.id))
+            print(f"Run {state.run_id} ({state.record.status}); {done} item(s) done earlier are not repeated; "
+                  "would continue with:")
+            print_plan(plan, state.record.inventory, state)
             return 0
-        if state.data["status"] == "complete" and not ns.redo:
+        if state.record.status == "complete" and not ns.redo:
             if not (state.folder / "summary.txt").exists() or not (state.folder / "summary.html").exists():
                 write_summary(plan, state)  # killed after "complete" was saved, before the summary was written
             print(f"Run {state.run_id} is already complete; nothing to do (see {state.folder / 'summary.txt'}).")
@@ -139,8 +142,9 @@ def _lock(state: RunState) -> Any:
     try:
         fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
-        raise ConfigError(str(state.folder), "(run)", "a run no other gpverify upgrade is running "
-                          "(another process holds it; wait for it to stop)") from None
+        # Not bad input: the run is busy (exit 2, could not run).
+        raise GpVerifyError(f"{state.folder}: (run): expected a run no other gpverify upgrade is running "
+                            "(another process holds it; wait for it to stop)") from None
     return handle
 
 
@@ -148,14 +152,25 @@ def _lock(state: RunState) -> Any:
 WRITE_ERRORS = {errno.ENOSPC, errno.EROFS, errno.EDQUOT, errno.EACCES, errno.EPERM, errno.EFBIG}
 
 
-def _unwritable(state: RunState, exc: OSError) -> ConfigError:
+class ReportsUnwritable(GpVerifyError):
+    """The reports folder refused a write: the run could not go on (exit 2), it did not fail."""
+
+    def __init__(self, folder: str, reason: str, after: str) -> None:
+        super().__init__(folder, reason, after)
+        self.folder, self.reason, self.after = folder, reason, after
+
+    def __str__(self) -> str:
+        return f"{self.folder}: the reports folder cannot be written ({self.reason}); {self.after}"
+
+
+def _unwritable(state: RunState, exc: OSError) -> ReportsUnwritable:
     message = (f"incomplete: the reports folder cannot be written ({exc.strerror or exc}); free space or make it "
                f"writable, then resume with --resume {state.run_id}")
+    state.record.status, state.record.message = "incomplete", message  # in memory first: the disk may refuse
     with contextlib.suppress(OSError):
-        state.set(status="incomplete", message=message)
-    state.data.update(status="incomplete", message=message)
-    return ConfigError(str(state.folder), "(reports folder)", f"a folder gpverify can write to ({exc.strerror or exc}); "
-                       f"the run is incomplete, not failed: resume it with --resume {state.run_id} once it is fixed")
+        state.save()
+    return ReportsUnwritable(str(state.folder), str(exc.strerror or exc), "the run is incomplete, not failed: free "
+                             f"space or make it writable, then resume it with --resume {state.run_id}")
 
 
 def _execute(ns: argparse.Namespace, plan: Plan, state: RunState) -> int:
@@ -173,17 +188,16 @@ def _execute_run(ns: argparse.Namespace, plan: Plan, state: RunState) -> int:
     try:
         for item_id in ns.redo:
             state.mark(item_id, "pending", redo=True)
-        if state.data.get("lab"):
+        if state.record.lab:
             lab, emulator = _start_lab(state, clear=ns.lab_clear_faults)
-        inventory = Path(state.data["inventory"])
+        inventory = Path(state.record.inventory)
         farm = None
         if any(s.kind == "remote" for p in plan.phases for s in p.steps):
             from gpverify.farm import open_farm
 
             farm = open_farm(inventory)
         state.set(status="running", message=None)
-        ctx = Context(plan, state, inventory, _checks(ns), farm=farm, lab=emulator, yes=ns.yes,
-                      secrets=environment_secrets(inventory))
+        ctx = Context(plan, state, inventory, _checks(ns), farm=farm, lab=emulator, yes=ns.yes)
         code = Runner(ctx).run()
     except KeyboardInterrupt:
         state.set(status="interrupted", message="interrupted (Ctrl-C); resume with --resume " + state.run_id)
@@ -199,7 +213,7 @@ def _execute_run(ns: argparse.Namespace, plan: Plan, state: RunState) -> int:
             lab.stop()
             detach(lab.farm)
     write_summary(plan, state)
-    print(f"\nRun {state.run_id}: {state.data['status']}. Summary: {state.folder / 'summary.html'} "
+    print(f"\n{state.status_line()}\nSummary: {state.folder / 'summary.html'} "
           f"and {state.folder / 'summary.txt'}")
     return code
 
@@ -211,7 +225,7 @@ def _start_lab(state: RunState, *, clear: bool) -> tuple[Any, Any]:
 
     workdir = state.folder / "lab"
     shutil.rmtree(workdir, ignore_errors=True)  # rebuilt from the scenario; lab-journal.json holds the changes
-    lab = start_lab(state.data["lab"]["scenario"], workdir)
+    lab = start_lab(str((state.record.lab or {})["scenario"]), workdir)
     emulator = attach(lab.farm, workdir / "sql", state.folder / "lab-journal.json")
     if clear:
         for line in emulator.clear_faults() or ["nothing to repair"]:
@@ -227,7 +241,7 @@ def run_demo(reports: Path, scenario: str = "before-upgrade") -> int:
     code = cmd_upgrade(ns)
     latest = RunState.load(reports, None)
     print(f"\nReports of the upgrade on the lab: {latest.folder.resolve()}/")
-    links = {"summary": "summary.html"} | {i: e["report"] for i, e in latest.data["items"].items() if e.get("report")}
+    links = {"summary": "summary.html"} | {i: e.report for i, e in latest.record.items.items() if e.report}
     width = max(map(len, links)) + 2
     for name, report in links.items():
         print(f"  {name + ':':{width}}{(latest.folder / report).resolve()}")
