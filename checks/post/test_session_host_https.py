@@ -11,13 +11,17 @@ from __future__ import annotations
 import pytest
 
 from gpverify.catalogue import check
-from gpverify.facts.web import WebSiteView
+from gpverify.facts.web import HttpAnswer, WebSiteView
 from gpverify.outcomes import not_verified
 from gpverify.plugin import get_farm
 from gpverify.profiles import Profile
 
 SECTION = "Verifying the services"
 POLICY_FLAG = "web.session_host_client_access_policy"
+# Silverlight honours a policy file only with this root element, at the root of the host and port (Microsoft's
+# example in https://learn.microsoft.com/rest/api/media/operations/crosssiteaccesspolicies;
+# https://learn.microsoft.com/archive/blogs/drnick/cross-domain-policy).
+POLICY_ROOT = "access-policy"
 
 
 @check(
@@ -62,10 +66,17 @@ def test_session_host_serves_client_access_policy(session_host_name: str, sessio
         pytest.skip(f"the profile says the {profile.name} runtime service does not serve clientaccesspolicy.xml "
                     f"({POLICY_FLAG}: false)")
     answer = session_host_site.get(profile["web.client_access_policy_path"])
-    found = answer.problem() if answer.status != 200 else f"HTTP 200 with a {answer.content_type or 'untyped'} body "\
-        "that is not XML"
-    assert answer.serves_xml, (f"{session_host_name}: expected {answer.url} to answer HTTP 200 with the policy's XML, "
-                               f"found {found}")
+    assert answer.status == 200 and answer.xml_root == POLICY_ROOT, (
+        f"{session_host_name}: expected {answer.url} to answer HTTP 200 with the policy's XML (<{POLICY_ROOT}>), "
+        f"found {_policy_found(answer)}")
+
+
+def _policy_found(answer: HttpAnswer) -> str:
+    if answer.status != 200:
+        return answer.problem()
+    if answer.xml_root is None:
+        return f"HTTP 200 with a body that is not XML ({answer.content_type or 'no Content-Type'})"
+    return f"HTTP 200 with XML whose root element is <{answer.xml_root}>"
 
 
 @check(

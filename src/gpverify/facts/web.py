@@ -90,11 +90,6 @@ class HttpAnswer:
         ok_status = self.status is not None and (self.status < 400 or self.status == 401)
         return ok_status and (self.final_url or self.url).lower().startswith("https://")
 
-    @property
-    def serves_xml(self) -> bool:
-        """HTTP 200 with a well-formed XML body (what troubleshooting.md expects of clientaccesspolicy.xml)."""
-        return self.status == 200 and self.xml_root is not None
-
     def problem(self) -> str:
         if self.tls_error:
             return f"TLS failed: {self.tls_error}"
@@ -156,7 +151,7 @@ class WebProbe:
             with requests.get(url, verify=verify, timeout=self.timeout, stream=True) as resp:
                 body = _head(resp)
                 return HttpAnswer(url, resp.status_code, resp.url, content_type=resp.headers.get("Content-Type"),
-                                  xml_root=_xml_root(body))
+                                  xml_root=xml_root_name(body))
         except requests.exceptions.SSLError as exc:
             return HttpAnswer(url, None, tls_error=_root_reason(exc))
         except requests.exceptions.RequestException as exc:
@@ -203,7 +198,7 @@ def _head(resp: requests.Response) -> bytes:
     return body[:BODY_LIMIT]
 
 
-def _xml_root(body: bytes) -> str | None:
+def xml_root_name(body: bytes) -> str | None:
     """The root element's name when the body is well-formed XML (defusedxml: no entities, no DTD tricks)."""
     try:
         root = ElementTree.fromstring(body)
