@@ -3,6 +3,7 @@ clientaccesspolicy.xml) and the GP Service help page, checked against the lab's 
 
 from __future__ import annotations
 
+import socket
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -106,8 +107,6 @@ def test_silverlight_lab_fetches_each_policy_file_once_and_passes(run_checks: Ru
 
 
 def test_lab_stops_the_session_host_stand_ins(lab: RunningLab) -> None:
-    import socket
-
     ports = [server.port for server in lab.runtimes.values()]
     assert all(lab.inventory_path.read_text().count(f"https_url: https://localhost:{p}") == 1 for p in ports)
     lab.stop()
