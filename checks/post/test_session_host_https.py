@@ -40,7 +40,7 @@ def test_session_host_runtime_certificate_is_valid(session_host_name: str, sessi
                                                    certificate_expiry_days: int) -> None:
     cert = session_host_site.certificate()
     problem = cert.problem(certificate_expiry_days)
-    assert problem is None, f"{session_host_name} ({session_host_site.base_url}, {cert.host}:{cert.port}): {problem}"
+    assert problem is None, f"{session_host_name}: {session_host_site.base_url} ({cert.host}:{cert.port}): {problem}"
 
 
 @check(
