@@ -5,12 +5,14 @@ from __future__ import annotations
 import contextlib
 import io
 import json
+import sys
 from pathlib import Path
 
 import pytest
 
+from gpverify import extension
 from gpverify.catalogue import PHASES, CheckInfo, info_of
-from gpverify.lab.scenario import load_scenario, scenario_names
+from gpverify.errors import GpVerifyError
 
 
 class _Gather:
@@ -24,29 +26,36 @@ class _Gather:
                 self.checks.setdefault(info.id, info)
 
 
-def collect_catalogue(checks: Path) -> list[CheckInfo]:
-    """Every check under `checks`, by ID (collected by pytest, nothing run)."""
+def collect_catalogue(*folders: Path) -> list[CheckInfo]:
+    """Every check under the folders, by ID (collected by pytest, nothing run); GpVerifyError if none or broken."""
     gather = _Gather()
-    with contextlib.redirect_stdout(io.StringIO()):
-        pytest.main([str(checks), "--collect-only", "-q", "-p", "no:cacheprovider"], plugins=[gather])
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        ret = pytest.main([*map(str, folders), "--collect-only", "-q", "-p", "no:cacheprovider"], plugins=[gather])
+    where = ", ".join(map(str, folders))
+    if ret not in (pytest.ExitCode.OK, pytest.ExitCode.NO_TESTS_COLLECTED):
+        tail = [ln for ln in out.getvalue().strip().splitlines() if ln.strip()][-6:]
+        raise GpVerifyError(f"pytest could not collect the checks in {where} (exit {int(ret)}):\n  " + "\n  ".join(tail))
+    if not gather.checks:
+        raise GpVerifyError(f"no checks were collected from {where}: a check is a test function marked @check(...)")
     order = {phase: i for i, phase in enumerate(PHASES)}
-    return sorted(gather.checks.values(), key=lambda c: (order[c.phase], c.id))
+    return sorted(gather.checks.values(), key=lambda c: (order.get(c.phase or "", len(order)), c.id))
 
 
 def proving_scenarios() -> dict[str, list[str]]:
     """Check ID -> the lab scenarios made to fail it."""
     proof: dict[str, list[str]] = {}
-    for name in scenario_names():
-        for check_id in load_scenario(name).proves:
+    for name, _description, proves in extension.lab().scenarios():
+        for check_id in proves:
             proof.setdefault(check_id, []).append(name)
     return proof
 
 
-def print_catalogue(checks: Path, fmt: str) -> int:
-    rows = collect_catalogue(checks)
+def print_catalogue(checks: Path, fmt: str, *custom: Path) -> int:
+    rows = collect_catalogue(checks, *custom)
     proof = proving_scenarios()
     if fmt == "json":
-        print(json.dumps([{**c.__dict__, "phase": c.phase, "scenarios": proof.get(c.id, [])} for c in rows], indent=2))
+        print(json.dumps([{**c.__dict__, "scenarios": proof.get(c.id, [])} for c in rows], indent=2))
     elif fmt == "markdown":
         print("| ID | Phase | Check (the guide's words) | Guide section | Fails in scenario |")
         print("|---|---|---|---|---|")
@@ -55,4 +64,5 @@ def print_catalogue(checks: Path, fmt: str) -> int:
     else:
         for c in rows:
             print(f"{c.id:12} {c.phase:8} {c.section:40} {', '.join(proof.get(c.id, [])) or '-':30} {c.title}")
+    sys.stdout.flush()
     return 0

@@ -1,4 +1,10 @@
-"""The pytest face of gpverify: options, the farm (or lab) for the session, report columns and evidence."""
+"""The pytest face of gpverify: options, the farm (or lab) for the session, report columns and evidence.
+
+Loaded by its pytest11 entry point in every pytest run of an environment where gpverify is installed, so it
+changes nothing (title, metadata, HTML, parametrization) unless the run checks a farm (--inventory or --lab)
+or collects gpverify checks. The fixtures the checks use come with it (pytest_plugins below), so a folder of
+checks needs no conftest.py of its own.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +16,8 @@ from typing import Any
 
 import pytest
 
-from gpverify.catalogue import info_of
+from gpverify import extension
+from gpverify.catalogue import MARKER_HELP, PHASES, info_of
 from gpverify.errors import FactsUnavailable, GpVerifyError
 from gpverify.facts.collect import DEFAULT_WORKERS
 from gpverify.farm import Farm, open_farm
@@ -22,6 +29,9 @@ farm_key = pytest.StashKey["Farm | None"]()
 redactor_key = pytest.StashKey[Redactor]()
 evidence_key = pytest.StashKey[dict[str, Any]]()
 lab_key = pytest.StashKey[Any]()
+
+pytest_plugins = ["gpverify.fixtures.hosts", "gpverify.fixtures.sql", "gpverify.fixtures.web",
+                  "gpverify.fixtures.post"]
 
 # pytest-metadata lists CI environment variables, which can hold tokens (pytest-html#233); keep only these.
 SAFE_METADATA = {"Python", "Platform", "Packages", "Plugins"}
@@ -37,13 +47,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="limit per-host checks to this session host (repeatable)")
     group.addoption("--collect-workers", type=int, default=DEFAULT_WORKERS,
                     help=f"hosts collected at once (default {DEFAULT_WORKERS})")
+    group.addoption("--check-phase", choices=PHASES, default=None,
+                    help="run only the checks of this phase (gpverify run PHASE sets it for custom check folders)")
 
 
 def _start_lab(config: pytest.Config, scenario: str) -> str:
-    from gpverify.lab.runtime import temporary_lab
-
     stack = ExitStack()
-    lab = stack.enter_context(temporary_lab(scenario))
+    lab = stack.enter_context(extension.lab().temporary_lab(scenario, prefix="gpverify-lab-"))
     config.stash[lab_key] = lab
     config.add_cleanup(stack.close)  # stops the servers and removes the lab's folder
     return str(lab.inventory_path)
@@ -51,14 +61,15 @@ def _start_lab(config: pytest.Config, scenario: str) -> str:
 
 @pytest.hookimpl(tryfirst=True)  # before pytest-html's own configure reads the option
 def pytest_configure(config: pytest.Config) -> None:
-    # A report is mailed and archived as one file: always inline pytest-html's CSS and scripts.
-    if getattr(config.option, "htmlpath", None):
-        config.option.self_contained_html = True
+    config.addinivalue_line("markers", MARKER_HELP)
     config.stash[farm_key] = None
     config.stash[redactor_key] = Redactor()
     lab, inventory = config.getoption("lab"), config.getoption("inventory")
     if not (lab or inventory):
-        return
+        return  # not a gpverify run: another suite's pytest, or a listing of the checks
+    # A report is mailed and archived as one file: always inline pytest-html's CSS and scripts.
+    if getattr(config.option, "htmlpath", None):
+        config.option.self_contained_html = True
     try:
         path = _start_lab(config, lab) if lab else inventory
         farm = open_farm(path, workers=config.getoption("collect_workers"))
@@ -66,8 +77,7 @@ def pytest_configure(config: pytest.Config) -> None:
         raise pytest.UsageError(str(exc)) from None
     config.stash[farm_key] = farm
     config.stash[redactor_key] = Redactor.for_farm(farm)
-    if farm.is_lab:
-        config.pluginmanager.register(LabTitle(), "gpverify-lab-title")
+    config.pluginmanager.register(HtmlReport(farm), "gpverify-html")
 
 
 def get_farm(config: pytest.Config) -> Farm:
@@ -78,6 +88,12 @@ def get_farm(config: pytest.Config) -> Farm:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    phase = config.getoption("check_phase")
+    if phase:  # custom checks of another phase sit in the same folder: leave them for that phase's run
+        other = [i for i in items if (info := info_of(i)) and info.phase != phase]
+        if other:
+            config.hook.pytest_deselected(items=other)
+            items[:] = [i for i in items if i not in other]
     # Listing checks needs no farm; running them does.
     if any(info_of(i) for i in items) and not config.option.collectonly:
         get_farm(config)
@@ -93,6 +109,8 @@ def pytest_report_collectionfinish(config: pytest.Config, items: list[pytest.Ite
 
 @pytest.hookimpl(optionalhook=True)
 def pytest_metadata(metadata: dict[str, Any], config: pytest.Config) -> None:
+    if config.stash.get(farm_key, None) is None:
+        return  # another suite's run: its metadata is its own
     for key in list(metadata):
         if key not in SAFE_METADATA:
             del metadata[key]
@@ -113,6 +131,8 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Generator[None, Any, Any]:
     report = yield
     info = info_of(item)
+    if info is None and item.config.stash.get(farm_key, None) is None:
+        return report  # not a gpverify check, not a gpverify run: the report stays pytest's own
     _mark_special_outcome(item, call, report)
     if call.excinfo is not None and call.excinfo.errisinstance(FactsUnavailable):
         # A host or database that could not be read is an error, reported in one line without a traceback.
@@ -187,52 +207,47 @@ def _attach_html_evidence(item: pytest.Item, report: Any, evidence: dict[str, An
     report.extras = [*getattr(report, "extras", []), extras.json(json.loads(payload), name="Facts judged")]
 
 
-# --- pytest-html: title, lab banner, check columns -------------------------------------------------------
+# --- pytest-html: title, lab banner, check columns (registered only for runs that check a farm) ------------
 
 TITLE = "gpverify: Dynamics GP web client scale-out upgrade checks"
 
 
-@pytest.hookimpl(optionalhook=True)
-def pytest_html_report_title(report: Any) -> None:
-    report.title = TITLE
+class HtmlReport:
+    """pytest-html hooks for a gpverify run; another suite's report keeps its own title and columns."""
 
+    def __init__(self, farm: Farm) -> None:
+        self.farm = farm
 
-class LabTitle:
-    """Registered only for lab runs: the report's first line says it checked a simulated lab."""
-
-    @pytest.hookimpl(optionalhook=True, trylast=True)
+    @pytest.hookimpl(optionalhook=True)
     def pytest_html_report_title(self, report: Any) -> None:
-        report.title = f"SIMULATED LAB \u2014 {TITLE}"
+        # A lab run's report says in its first line that it checked a simulated lab.
+        report.title = f"SIMULATED LAB \u2014 {TITLE}" if self.farm.is_lab else TITLE
 
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_html_results_summary(self, prefix: list[str], summary: list[str], postfix: list[str],
+                                    session: pytest.Session) -> None:
+        farm = self.farm
+        if farm.inventory.lab:
+            lab = farm.inventory.lab
+            prefix.append(
+                '<p id="gpverify-lab-banner" style="background:#fff3cd;border:2px solid #d39e00;padding:8px;font-weight:bold">'
+                f"SIMULATED LAB: this report checked gpverify's built-in simulated farm (scenario "
+                f"{_esc(lab.scenario)}, {lab.era} era), not a real Dynamics GP installation.</p>")
+        prefix.append(f"<p>Farm: {_esc(farm.inventory.farm)} &mdash; target release profile {_esc(farm.profile.name)}</p>")
 
-@pytest.hookimpl(optionalhook=True)
-def pytest_html_results_summary(prefix: list[str], summary: list[str], postfix: list[str], session: pytest.Session) -> None:
-    farm = session.config.stash.get(farm_key, None)
-    if farm is None:
-        return
-    if farm.inventory.lab:
-        lab = farm.inventory.lab
-        prefix.append(
-            '<p id="gpverify-lab-banner" style="background:#fff3cd;border:2px solid #d39e00;padding:8px;font-weight:bold">'
-            f"SIMULATED LAB: this report checked gpverify's built-in simulated farm (scenario "
-            f"{_esc(lab.scenario)}, {lab.era} era), not a real Dynamics GP installation.</p>")
-    prefix.append(f"<p>Farm: {_esc(farm.inventory.farm)} &mdash; target release profile {_esc(farm.profile.name)}</p>")
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_html_results_table_header(self, cells: list[str]) -> None:
+        cells.insert(1, '<th class="sortable" data-column-type="checkid">Check</th>')
+        cells.insert(2, "<th>Guide</th>")
+        cells.insert(3, "<th>Impact</th>")
 
-
-@pytest.hookimpl(optionalhook=True)
-def pytest_html_results_table_header(cells: list[str]) -> None:
-    cells.insert(1, '<th class="sortable" data-column-type="checkid">Check</th>')
-    cells.insert(2, "<th>Guide</th>")
-    cells.insert(3, "<th>Impact</th>")
-
-
-@pytest.hookimpl(optionalhook=True)
-def pytest_html_results_table_row(report: Any, cells: list[str]) -> None:
-    info = (getattr(report, "gpverify", None) or {}).get("check") or {}
-    title = f'<span title="{_esc(info.get("title", ""))}">{_esc(info.get("id", ""))}</span>'
-    cells.insert(1, f'<td class="col-checkid">{title}</td>')
-    cells.insert(2, f"<td>{_esc(info.get('section', ''))}</td>")
-    cells.insert(3, f"<td>{_esc(info.get('impact', ''))}</td>")
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_html_results_table_row(self, report: Any, cells: list[str]) -> None:
+        info = (getattr(report, "gpverify", None) or {}).get("check") or {}
+        title = f'<span title="{_esc(info.get("title", ""))}">{_esc(info.get("id", ""))}</span>'
+        cells.insert(1, f'<td class="col-checkid">{title}</td>')
+        cells.insert(2, f"<td>{_esc(info.get('section', ''))}</td>")
+        cells.insert(3, f"<td>{_esc(info.get('impact', ''))}</td>")
 
 
 def _esc(text: str) -> str:

@@ -20,6 +20,7 @@ from typing import Any
 
 import pytest
 
+from gpverify import extension
 from gpverify.audit.drift import FAILING, snapshot
 from gpverify.audit.notify import notify, outcome_changed, parse_smtp
 from gpverify.audit.plugin import AuditPlugin
@@ -101,20 +102,18 @@ def run_audit(opts: AuditOptions) -> AuditResult:
 
 
 def _run_audit(opts: AuditOptions) -> AuditResult:
-    from gpverify.cli import checks_dir
     from gpverify.farm import open_farm
+    from gpverify.shipped import checks_root
 
     waivers = _validate(opts)
     with ExitStack() as stack:
         if opts.lab:
-            from gpverify.lab.runtime import temporary_lab
-
-            lab = stack.enter_context(temporary_lab(opts.lab, prefix="gpverify-audit-lab-"))
+            lab = stack.enter_context(extension.lab().temporary_lab(opts.lab, prefix="gpverify-audit-lab-"))
             inventory, source = str(lab.inventory_path), f"lab:{opts.lab}"
         else:
             inventory, source = str(opts.inventory), str(opts.inventory)
         farm = open_farm(inventory)  # bad inventory or missing credentials: ConfigError before any check
-        return _run(opts, waivers, inventory, source, farm.inventory.farm, checks_dir() if opts.checks is None
+        return _run(opts, waivers, inventory, source, farm.inventory.farm, checks_root() if opts.checks is None
                     else opts.checks)
 
 
@@ -213,9 +212,7 @@ def capture_baseline(*, inventory: str | None, lab: str | None, reports: Path, n
         raise ConfigError("gpverify baseline capture", "--inventory", "an inventory file (or --lab [SCENARIO])")
     with ExitStack() as stack:
         if lab:
-            from gpverify.lab.runtime import temporary_lab
-
-            running = stack.enter_context(temporary_lab(lab, prefix="gpverify-baseline-lab-"))
+            running = stack.enter_context(extension.lab().temporary_lab(lab, prefix="gpverify-baseline-lab-"))
             inventory, source = str(running.inventory_path), f"lab:{lab}"
         else:
             source = str(inventory)
