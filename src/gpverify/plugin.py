@@ -67,6 +67,9 @@ def pytest_configure(config: pytest.Config) -> None:
     lab, inventory = config.getoption("lab"), config.getoption("inventory")
     if not (lab or inventory):
         return  # not a gpverify run: another suite's pytest, or a listing of the checks
+    if lab and inventory and inventory != os.environ.get(INVENTORY_ENV):
+        raise pytest.UsageError("--lab and --inventory: give one of them (the simulated lab writes its own inventory; "
+                                "--inventory names a real farm's)")
     # A report is mailed and archived as one file: always inline pytest-html's CSS and scripts.
     if getattr(config.option, "htmlpath", None):
         config.option.self_contained_html = True

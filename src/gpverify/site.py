@@ -65,7 +65,10 @@ def phase_targets(phase: str, custom: list[str]) -> list[str]:
 def run_phase(phase: str, custom: list[str], pytest_args: list[str]) -> int:
     """pytest on one phase's checks (shipped and custom), other phases' custom checks deselected."""
     targets = phase_targets(phase, custom)
-    ret = pytest.main([*targets, "--check-phase", phase, *pytest_args])
+    # pytest keeps its cache (--lf, --sw) under the rootdir, which for an installed gpverify is inside the
+    # package; the folder the command runs in is where an administrator's state belongs.
+    cache = f"cache_dir={Path.cwd() / '.pytest_cache'}"
+    ret = pytest.main([*targets, "--check-phase", phase, "-o", cache, *pytest_args])
     meaning = EXIT_MEANING.get(ret)  # type: ignore[call-overload]
     if meaning:
         print(f"gpverify run {phase}: {meaning} (pytest exit {int(ret)})")

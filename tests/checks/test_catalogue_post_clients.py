@@ -8,7 +8,7 @@ from collections.abc import Callable
 
 import pytest
 
-from conftest import CHECKS, CheckRun
+from helpers.checks import CHECKS, CheckRun
 from gpverify.lab.scenario import load_scenario
 
 Run = Callable[..., CheckRun]

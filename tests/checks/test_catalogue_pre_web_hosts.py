@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 import gpverify.lab.runtime  # noqa: F401  (imported once here, so that in-process runs do not re-import it)
-from conftest import CheckRun
+from helpers.checks import CheckRun
 from gpverify.lab.scenario import load_scenario, scenario_names
 
 Run = Callable[..., CheckRun]

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import CHECKS
+from helpers.checks import CHECKS
 from gpverify.catalogue import CheckInfo
 from gpverify.catalogue_cli import collect_catalogue, proving_scenarios
 from gpverify.lab.scenario import load_scenario, scenario_names

@@ -1,0 +1,47 @@
+"""Run a checks folder against a lab scenario through pytest itself (pytester), and read the outcomes."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+CHECKS = REPO / "checks"
+
+
+class CheckRun:
+    """Outcome of one pytest run of the checks: outcomes per test id, and the report text."""
+
+    def __init__(self, result: pytest.RunResult, junit: Path) -> None:
+        self.result = result
+        self.ret = int(result.ret)
+        self.text = result.stdout.str()
+        self.junit = junit.read_text() if junit.exists() else ""
+        reports = result.reprec.getreports("pytest_runtest_logreport")  # type: ignore[attr-defined]
+        self.outcomes: dict[str, str] = {}
+        self.messages: dict[str, str] = {}
+        for rep in reports:
+            nodeid = rep.nodeid.split("::", 1)[-1]
+            if rep.when == "call" or not rep.passed:
+                outcome = "error" if rep.when != "call" and rep.failed else rep.outcome
+                self.outcomes[nodeid] = outcome
+                self.messages[nodeid] = str(rep.longrepr or "")
+
+    def with_outcome(self, outcome: str) -> list[str]:
+        return sorted(t for t, o in self.outcomes.items() if o == outcome)
+
+
+@pytest.fixture
+def run_checks(pytester: pytest.Pytester, tmp_path: Path) -> Callable[..., CheckRun]:
+    """run_checks("post", "--lab", "session-service-stopped") -> CheckRun (in-process, real pywinrm/pyodbc)."""
+
+    def run(phase: str, *args: str) -> CheckRun:
+        junit = tmp_path / f"junit-{phase}.xml"
+        target = CHECKS / phase if phase else CHECKS
+        result = pytester.runpytest_inprocess(str(target), "-p", "no:cacheprovider", f"--junitxml={junit}",
+                                              "-W", "ignore::DeprecationWarning", "-p", "no:hypothesispytest", *args)
+        return CheckRun(result, junit)
+
+    return run
