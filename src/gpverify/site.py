@@ -68,7 +68,9 @@ def run_phase(phase: str, custom: list[str], pytest_args: list[str]) -> int:
     # pytest keeps its cache (--lf, --sw) under the rootdir, which for an installed gpverify is inside the
     # package; the folder the command runs in is where an administrator's state belongs.
     cache = f"cache_dir={Path.cwd() / '.pytest_cache'}"
-    ret = pytest.main([*targets, "--check-phase", phase, "-o", cache, *pytest_args])
+    # gpverify itself is imported before pytest starts, so pytest cannot rewrite its asserts (it has none).
+    quiet = ["-W", "ignore::pytest.PytestAssertRewriteWarning"]
+    ret = pytest.main([*targets, "--check-phase", phase, "-o", cache, *quiet, *pytest_args])
     meaning = EXIT_MEANING.get(ret)  # type: ignore[call-overload]
     if meaning:
         print(f"gpverify run {phase}: {meaning} (pytest exit {int(ret)})")
