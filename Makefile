@@ -33,6 +33,7 @@ test: os-deps $(STAMP)
 	$(BIN)/pytest -q tests
 
 bench: os-deps $(STAMP)
+	$(BIN)/pip install -q -e '.[dev,bench]'   # pytest-testinfra: the per-check way the benchmark compares with
 	$(BIN)/python bench/collect.py
 
 clean:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from gpverify.errors import SqlUnavailable
 from gpverify.lab import runtime, sql, upgrade
 from gpverify.lab.scenario import apply_scenario, load_scenario, scenario_names
 
@@ -26,6 +28,9 @@ class Lab:
     password_env = runtime.LAB_PASSWORD_ENV
 
     def sql_connector(self, lab_dir: Path) -> sql.LabConnector:
+        if os.name == "nt":  # the stand-in registers its driver through unixODBC's ODBCSYSINI (lab/sql.py)
+            raise SqlUnavailable("lab-sql", "the simulated lab's databases are SQLite files read through unixODBC, "
+                                 "which Windows does not have: run the lab on Linux or macOS, or in WSL")
         return sql.lab_connector(lab_dir)
 
     def temporary_lab(self, scenario: str, *, prefix: str) -> AbstractContextManager[runtime.RunningLab]:
