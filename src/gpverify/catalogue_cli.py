@@ -38,7 +38,7 @@ def collect_catalogue(*folders: Path) -> list[CheckInfo]:
         raise GpVerifyError(f"pytest could not collect the checks in {where} (exit {int(ret)}):\n  " + "\n  ".join(tail))
     if not gather.checks:
         raise GpVerifyError(f"no checks were collected from {where}: a check is a test function marked @check(...)")
-    order = {phase: i for i, phase in enumerate(PHASES)}
+    order: dict[str, int] = {phase: i for i, phase in enumerate(PHASES)}
     return sorted(gather.checks.values(), key=lambda c: (order.get(c.phase or "", len(order)), c.id))
 
 

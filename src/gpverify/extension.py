@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from gpverify.errors import ConfigError
+from gpverify.inventory import Role
 from gpverify.transport.odbc import Connector
 
 GROUP = "gpverify.lab"
@@ -45,7 +46,7 @@ class UpgradeEmulator(Protocol):
 class FarmShape(Protocol):
     """A scenario's farm as the runner plans for it: host name -> role, era, Help installer, config database."""
 
-    hosts: dict[str, str]
+    hosts: dict[str, Role]
     era: str
     help_installer: str
     config_database: str

@@ -8,8 +8,8 @@ from collections.abc import Callable
 
 import pytest
 
-from helpers.checks import CHECKS, CheckRun
 from gpverify.lab.scenario import load_scenario
+from helpers.checks import CHECKS, CheckRun
 
 Run = Callable[..., CheckRun]
 POST_IDS = {f"GP-POST-00{i}" for i in range(1, 10)}

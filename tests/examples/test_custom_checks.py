@@ -8,9 +8,9 @@ import json
 from pathlib import Path
 
 import pytest
-from helpers.checks import CHECKS
 
 from gpverify.catalogue_cli import print_catalogue
+from helpers.checks import CHECKS
 
 CUSTOM = Path(__file__).parent / "custom_checks"
 ACME = "test_acme_session_service.py::test_session_service_starts_automatically"

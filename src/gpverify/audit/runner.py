@@ -182,6 +182,8 @@ def _run(opts: AuditOptions, waivers: list[Waiver], inventory: str, source: str,
         if baseline is not None:
             print(f"drift from baseline {baseline['name']!r} ({baseline['captured']}): "
                   f"{len(plugin.baseline_drift or [])} fact(s)")
+        if not results and not plugin.collection_errors:
+            print(f"gpverify audit: no checks were collected from {checks} ({', '.join(PHASES)}): nothing was audited")
         for line in [*_change_lines(changes),
                      (f"gpverify audit #{run_id}: {status.upper()} (exit {exit_code}); "
                       f"{len(results)} result(s), waited {waited:.1f} s over {rounds} round(s)"),

@@ -10,13 +10,14 @@ from pathlib import Path
 from typing import Any
 
 from gpverify.errors import SqlUnavailable
+from gpverify.inventory import Role
 from gpverify.lab import runtime, sql, upgrade
 from gpverify.lab.scenario import apply_scenario, load_scenario, scenario_names
 
 
 @dataclass
 class Shape:
-    hosts: dict[str, str]
+    hosts: dict[str, Role]
     era: str
     help_installer: str
     config_database: str
