@@ -1,9 +1,8 @@
-"""What the wheel carries beyond src/: the top-level checks, fixtures, plans and example inventory (one copy each).
+"""What the wheel carries beyond src/: the top-level checks, fixtures, plans and example inventory."""
 
-The checks and fixtures stay at the top of the repository, where operators in a clone run `pytest checks/pre`;
-the build maps them to the packages gpverify.checks and gpverify.fixtures. The example inventory and plans are
-copied to gpverify/examples/ for `gpverify init`. Everything else is in pyproject.toml.
-"""
+# The checks and fixtures stay at the top of the repository, where operators in a clone run `pytest checks/pre`;
+# the build maps them to the packages gpverify.checks and gpverify.fixtures. The example inventory and plans are
+# copied to gpverify/examples/ for `gpverify init`. Everything else is in pyproject.toml.
 
 from __future__ import annotations
 

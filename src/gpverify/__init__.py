@@ -1,9 +1,8 @@
-"""gpverify: checks for the Dynamics GP web client scale-out upgrade, and the API for a site's own checks.
+"""gpverify: checks for the Dynamics GP web client scale-out upgrade, and the API for a site's own checks."""
 
-A check of your own is a pytest test marked with `check`, reading facts through the fixtures gpverify's
-pytest plugin provides (`session_host`, `web_server`, `client`, `tenant_server`, `gp_sql`, `web_site`,
-`profile`) and ending by assert, `warn` or `not_verified`; README.md, "Custom checks", shows one.
-"""
+# A check of your own is a pytest test marked with `check`, reading facts through the fixtures gpverify's
+# pytest plugin provides (session_host, web_server, client, tenant_server, gp_sql, web_site, profile) and
+# ending by assert, `warn` or `not_verified`; README.md, "Custom checks", shows one.
 
 from gpverify.catalogue import CheckInfo, check
 from gpverify.errors import ConfigError, FactsUnavailable, GpVerifyError, HostUnavailable, SqlUnavailable

@@ -1,9 +1,8 @@
-"""Where the simulated lab plugs into the product: the entry point group `gpverify.lab`, never an import.
+"""Where the simulated lab plugs into the product: the entry point group `gpverify.lab`, never an import."""
 
-The product (facts, runner, audit, plugin, catalogue) reaches the lab only through the object registered
-under this group (gpverify.lab.extension in this distribution): its SQL connector for an inventory with
-`sql.lab_dir`, a lab started for one run, its scenarios, and the upgrade emulation the runner drives.
-"""
+# The product (facts, runner, audit, plugin, catalogue) reaches the lab only through the object registered
+# under this group (gpverify.lab.extension in this distribution): its SQL connector for an inventory with
+# `sql.lab_dir`, a lab started for one run, its scenarios, and the upgrade emulation the runner drives.
 
 from __future__ import annotations
 

@@ -1,10 +1,4 @@
-"""The pytest face of gpverify: options, the farm (or lab) for the session, report columns and evidence.
-
-Loaded by its pytest11 entry point in every pytest run of an environment where gpverify is installed, so it
-changes nothing (title, metadata, HTML, parametrization) unless the run checks a farm (--inventory or --lab)
-or collects gpverify checks. The fixtures the checks use come with it (pytest_plugins below), so a folder of
-checks needs no conftest.py of its own.
-"""
+"""The pytest face of gpverify: options, the farm (or lab) for the session, report columns and evidence."""
 
 from __future__ import annotations
 
@@ -30,6 +24,9 @@ redactor_key = pytest.StashKey[Redactor]()
 evidence_key = pytest.StashKey[dict[str, Any]]()
 lab_key = pytest.StashKey[Any]()
 
+# Loaded by its pytest11 entry point in every pytest run of an environment where gpverify is installed, so it
+# changes nothing (title, metadata, HTML, parametrization) unless the run checks a farm (--inventory or --lab)
+# or collects gpverify checks. The checks' fixtures come with it, so a folder of checks needs no conftest.py.
 pytest_plugins = ["gpverify.fixtures.hosts", "gpverify.fixtures.sql", "gpverify.fixtures.web",
                   "gpverify.fixtures.post"]
 
@@ -67,6 +64,8 @@ def pytest_configure(config: pytest.Config) -> None:
     lab, inventory = config.getoption("lab"), config.getoption("inventory")
     if not (lab or inventory):
         return  # not a gpverify run: another suite's pytest, or a listing of the checks
+    if getattr(config.option, "hosts", None):  # pytest-testinfra's option, when the bench extra is installed
+        raise pytest.UsageError("--hosts is pytest-testinfra's option; gpverify limits session hosts with --host NAME")
     if lab and inventory and inventory != os.environ.get(INVENTORY_ENV):
         raise pytest.UsageError("--lab and --inventory: give one of them (the simulated lab writes its own inventory; "
                                 "--inventory names a real farm's)")

@@ -69,3 +69,12 @@ def test_testinfra_and_xdist_are_extras_not_requirements() -> None:
 def test_pyproject_leaves_pytests_cache_on() -> None:
     text = (Path(__file__).resolve().parents[2] / "pyproject.toml").read_text(encoding="utf-8")
     assert "no:cacheprovider" not in text
+
+
+def test_testinfras_hosts_is_never_taken_for_gpverifys_host(pytester: pytest.Pytester) -> None:
+    """Refused whether pytest-testinfra is installed (the bench extra) or not: a typo must not go unnoticed."""
+    from helpers.checks import CHECKS
+
+    result = pytester.runpytest_inprocess(str(CHECKS / "post"), "--lab", "--hosts", "gp-sh01", "-p", "no:cacheprovider")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    assert "--hosts" in result.stderr.str()

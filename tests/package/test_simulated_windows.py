@@ -1,8 +1,7 @@
-"""Windows-ready: every subcommand's --help, and an audit of the lab, with POSIX-only modules unimportable.
+"""Windows-ready: every subcommand's --help, and an audit of the lab, with POSIX-only modules unimportable."""
 
-Windows has no fcntl, pwd, grp or termios. A subprocess makes them unimportable (sys.modules[name] = None
-makes `import name` raise ImportError) before gpverify is imported, then runs the commands in-process.
-"""
+# Windows has no fcntl, pwd, grp or termios. A subprocess makes them unimportable (sys.modules[name] = None
+# makes `import name` raise ImportError) before gpverify is imported, then runs the commands in-process.
 
 from __future__ import annotations
 

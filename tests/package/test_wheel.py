@@ -1,8 +1,7 @@
-"""Works where it is installed: the wheel, built and installed in a fresh virtual environment, run in an empty folder.
+"""Works where it is installed: the wheel in a fresh virtual environment, run from an empty folder."""
 
-One test, so the build and the install (the slow part: the dependencies come from PyPI or pip's cache) happen
-once; every command of issue 12's "Done when" then runs from a folder that holds nothing of the repository.
-"""
+# One test, so the build and the install (the slow part: the dependencies come from PyPI or pip's cache) happen
+# once; every command of issue 12's "Done when" then runs from a folder that holds nothing of the repository.
 
 from __future__ import annotations
 

@@ -1,8 +1,7 @@
-"""ACME's own check, beside gpverify's: the Session Service comes back by itself after a night-time reboot.
+"""ACME's own check, beside gpverify's: the Session Service comes back by itself after a night-time reboot."""
 
-A site's check is a pytest test marked with gpverify.check; the fixtures (here `session_host`, one test per
-session host of the inventory) come from gpverify's pytest plugin, so this folder needs no conftest.py.
-"""
+# A site's check is a pytest test marked with gpverify.check; the fixtures (here `session_host`, one test per
+# session host of the inventory) come from gpverify's pytest plugin, so this folder needs no conftest.py.
 
 from __future__ import annotations
 
