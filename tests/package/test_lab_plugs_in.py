@@ -26,8 +26,12 @@ def test_no_product_source_names_the_lab_in_an_import() -> None:
         if path.relative_to(PACKAGE).parts[0] == "lab":
             continue
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            names = ([a.name for a in node.names] if isinstance(node, ast.Import)
-                     else [node.module or ""] if isinstance(node, ast.ImportFrom) else [])
+            if isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                names = [node.module or ""] + [f"{node.module}.{a.name}" for a in node.names]
+            else:
+                continue
             offenders += [f"{path.relative_to(PACKAGE)}:{node.lineno} {n}" for n in names
                           if n == "gpverify.lab" or n.startswith("gpverify.lab.")]
     assert offenders == []
