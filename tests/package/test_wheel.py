@@ -67,6 +67,8 @@ def test_the_installed_wheel_does_what_the_readme_says(installed: Path, tmp_path
     gv("run", "post", "--lab", code=0)
     stopped = gv("run", "post", "--lab", "session-service-stopped", code=1)
     assert "gp-sh02: Microsoft Dynamics GP Session Service is Stopped, expected Running" in stopped
+    rerun = gv("run", "post", "--lab", "session-service-stopped", "--lf", code=1)  # pytest's cache works
+    assert "1 failed in" in rerun and "passed" not in rerun.rsplit("\n", 2)[-2]
 
     gv("init", "site", code=0)
     assert sorted(p.name for p in (work / "site").iterdir()) == ["checks", "inventory.yml", "plan.yml", "waivers.yml"]
@@ -97,6 +99,7 @@ def test_the_installed_wheel_does_what_the_readme_says(installed: Path, tmp_path
     pyargs = _run(installed, work, "pytest", "--pyargs", "gpverify.checks.post", "--lab", "-q")
     assert pyargs.returncode == 0, pyargs.stdout[-3000:]
     assert (work / ".pytest_cache").is_dir()  # pytest's cache is on, in the folder it runs in
+    assert not list(installed.parent.rglob(".pytest_cache"))  # and never inside the installed package
 
     gv("audit", "--lab", code=0)
     demo = gv("demo", code=0)
