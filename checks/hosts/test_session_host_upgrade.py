@@ -5,9 +5,18 @@ from __future__ import annotations
 import pytest
 
 from gpverify.catalogue import check
-from gpverify.expect import file_version_problem, product_problem, service_problem
+from gpverify.expect import (
+    SESSION_SERVICE_REMEDIATION,
+    client_version_problem,
+    product_problem,
+    runtime_later,
+    service_problem,
+    session_service_problem,
+)
 from gpverify.facts.view import HostView
+from gpverify.facts.windows import RuntimePaths
 from gpverify.farm import Farm
+from gpverify.outcomes import not_verified
 
 SECTION = "Updating session host machines"
 
@@ -18,11 +27,13 @@ SECTION = "Updating session host machines"
     "components.",
     section=SECTION,
     impact="critical",
-    remediation="Update the desktop client on this session host to the target release and log in once with it "
-    "before upgrading its web components (S1, S51).",
+    remediation="Update the desktop client on this session host to the target release and point the web "
+    "client's runtime at it (DynamicsexeLocation in the web server's TenantConfiguration.xml, "
+    "tenant-services-applications.md); the previous release stays installed beside it after a major upgrade.",
 )
-def test_desktop_client_at_target(session_host: HostView, farm: Farm) -> None:
-    problem = file_version_problem(session_host, "dynamics_exe", "Dynamics.exe", farm.profile.version)
+def test_desktop_client_at_target(session_host: HostView, runtime: RuntimePaths, farm: Farm) -> None:
+    problem = client_version_problem(session_host, runtime.origin, target=farm.target)
+    runtime_later(farm.inventory.web_components_only, [problem] if problem else [])
     assert problem is None, problem
 
 
@@ -32,10 +43,10 @@ def test_desktop_client_at_target(session_host: HostView, farm: Farm) -> None:
     section=SECTION,
     impact="critical",
     remediation="On this session host, run Setup.exe from the installation media, choose Web Components > "
-    "Install and upgrade the existing web client installation (S1).",
+    "Install and upgrade the existing web client installation (scale-out-upgrade.md).",
 )
 def test_host_web_components_at_target(session_host: HostView, farm: Farm) -> None:
-    problem = product_problem(session_host, "web_components", "Web Components", farm.profile.version)
+    problem = product_problem(session_host, "web_components", "Web Components", farm.target)
     assert problem is None, problem
 
 
@@ -46,9 +57,13 @@ def test_host_web_components_at_target(session_host: HostView, farm: Farm) -> No
     section=SECTION,
     impact="critical",
     remediation="Run the Dynamics GP Web Components Configuration Wizard on this session host again and give it "
-    "the configuration database created on the web server (S1).",
+    "the configuration database created on the web server (scale-out-upgrade.md).",
 )
 def test_host_points_at_new_configuration_database(session_host: HostView, farm: Farm) -> None:
+    if farm.profile.unconfirmed("registry.web_components_config_db"):
+        not_verified("no public source says where a session host keeps its configuration database's name: find "
+                     "it on one host, then set under `overrides:` in the inventory registry.web_components_config_db: "
+                     "{path: ..., name: ..., view: '64'}")
     expected = farm.inventory.sql.config_database
     setting = session_host.registry("web_components_config_db")
     assert setting is not None and setting.exists, (
@@ -64,11 +79,10 @@ def test_host_points_at_new_configuration_database(session_host: HostView, farm:
     title="On each session host machine, verify that the Session Service is running.",
     section=SECTION,
     impact="critical",
-    remediation="Start the Session Service on this session host; if it does not start, run the Dynamics GP Web "
-    "Components Configuration Wizard again (S1, S9).",
+    remediation=SESSION_SERVICE_REMEDIATION,
 )
 def test_host_session_service_running(session_host: HostView) -> None:
-    problem = service_problem(session_host, "session_service", "Session Service")
+    problem = session_service_problem(session_host)
     assert problem is None, problem
 
 
@@ -78,8 +92,8 @@ def test_host_session_service_running(session_host: HostView) -> None:
     "(Dex Service Control is running).",
     section=SECTION,
     impact="high",
-    remediation="Start Dex Service Control on this session host; the Service Based Architecture needs it "
-    "(S2, S14).",
+    remediation="Start Dex Service Control (GPDexterityServiceControl) on this session host; the Service Based "
+    "Architecture needs it (scale-out-installation.md, installation/SBA.md).",
 )
 def test_host_dex_service_control_running(session_host: HostView, farm: Farm) -> None:
     if not farm.inventory.service_based_architecture:
@@ -95,8 +109,8 @@ def test_host_dex_service_control_running(session_host: HostView, farm: Farm) ->
     section=SECTION,
     impact="medium",
     remediation="Run the web client help installer (profile help_installer, e.g. "
-    "Microsoft_DynamicsGP18_GPWebClientHelp.msi) on this session host (S1).",
+    "Microsoft_DynamicsGP18_GPWebClientHelp.msi) on this session host (scale-out-upgrade.md).",
 )
 def test_host_web_client_help_installed(session_host: HostView, farm: Farm) -> None:
-    problem = product_problem(session_host, "web_client_help", "the web client help", farm.profile.version)
+    problem = product_problem(session_host, "web_client_help", "the web client help", farm.target)
     assert problem is None, problem

@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 from gpverify.catalogue import check
-from gpverify.expect import service_problem
+from gpverify.expect import (
+    SESSION_CENTRAL_REMEDIATION,
+    SESSION_SERVICE_REMEDIATION,
+    session_central_problem,
+    session_service_problem,
+)
 from gpverify.facts.view import HostView
 
 SECTION = "Verifying the services"
@@ -15,11 +20,10 @@ SECTION = "Verifying the services"
     "verify that the Session Central Service is running.",
     section=SECTION,
     impact="critical",
-    remediation="Start the Session Central Service on the web server; if it stops again, read the Dynamics "
-    "section of its event log (S9).",
+    remediation=SESSION_CENTRAL_REMEDIATION,
 )
 def test_session_central_service_is_running(web_server: HostView) -> None:
-    problem = service_problem(web_server, "session_central", "Session Central Service")
+    problem = session_central_problem(web_server)
     assert problem is None, problem
 
 
@@ -28,8 +32,8 @@ def test_session_central_service_is_running(web_server: HostView) -> None:
     title="On each session host machine, verify that the Session Service is running.",
     section=SECTION,
     impact="critical",
-    remediation="Start the Session Service on this session host; users routed to it cannot sign in until it runs.",
+    remediation=SESSION_SERVICE_REMEDIATION,
 )
 def test_session_service_is_running(session_host: HostView) -> None:
-    problem = service_problem(session_host, "session_service", "Session Service")
+    problem = session_service_problem(session_host)
     assert problem is None, problem

@@ -1,89 +1,133 @@
-"""Preparing for the upgrade: the system and company databases are upgraded to the target release."""
+"""Preparing for the upgrade: the system and company databases are upgraded, every product, every company."""
 
 from __future__ import annotations
 
 from gpverify.catalogue import check
+from gpverify.expect import runtime_later
 from gpverify.facts.gpsql import DatabaseVersion, GpSqlView
-from gpverify.facts.windows import same_build
+from gpverify.farm import Farm
+from gpverify.outcomes import warn
 
 SECTION = "Preparing for the upgrade"
 UTILITIES = "Use Dynamics GP Utilities to upgrade the system database and the company databases"
+GP = 0  # PRODID of Dynamics GP itself
 
 
-def _version_problem(name: str, row: DatabaseVersion | None, target: str) -> str | None:
-    """Why a database's DB_Upgrade row (PRODID 0) is not at the target release, or None when it is."""
-    if row is None:
-        return f"{name}: no DB_Upgrade row for Dynamics GP (PRODID 0), expected {target} with db_status 0"
-    if not same_build(row.version, target):
-        return f"{name}: DB_Upgrade version {row.version}, expected {target}"
-    if row.status != 0:
-        return (f"{name}: DB_Upgrade version {row.version} with db_status {row.status} (upgrade not finished), "
-                f"expected {target} with db_status 0")
-    return None
+def _database_problems(database: str, rows: list[DatabaseVersion], farm: Farm) -> list[str]:
+    """Every product's DB_Upgrade row finished (db_status 0, db_verOld = db_ver), GP at the target release."""
+    mine = [r for r in rows if r.database.upper() == database.upper()]
+    gp = [r for r in mine if r.product == GP]
+    problems = [] if gp else [f"{database}: no DB_Upgrade row for Dynamics GP (PRODID 0)"]
+    problems += [f"{database}: Dynamics GP is at {why}, expected {farm.target.text}"
+                 for r in gp if (why := farm.target.problem(r.version))]
+    return problems + [p for r in mine if (p := r.problem())]
 
 
 @check(
     "GP-PRE-001",
-    title=f"{UTILITIES} (the system database: DB_Upgrade at the target version, db_status 0).",
+    title=f"{UTILITIES} (the system database: every product's DB_Upgrade row finished, GP at the target release).",
     section=SECTION,
     impact="critical",
-    remediation="Run Dynamics GP Utilities on a desktop client to finish upgrading the system database to the "
-    "target release (S1, S23); a non-zero db_status means an interrupted upgrade (S41).",
+    remediation="Run Dynamics GP Utilities on a desktop client to finish upgrading the system database; every "
+    "DB_Upgrade row must have db_status 0 and db_verOld* equal to db_ver* (KB 973027, KB 850662). A row of a "
+    "third-party product that is not finished needs that product's own upgrade.",
 )
-def test_system_database_is_upgraded(gp_sql: GpSqlView) -> None:
-    versions = gp_sql.database_versions()
-    problem = _version_problem(gp_sql.system_database, versions.get(gp_sql.system_database.upper()),
-                               gp_sql.target_version)
-    assert problem is None, problem
+def test_system_database_is_upgraded(gp_sql: GpSqlView, farm: Farm) -> None:
+    problems = _database_problems(gp_sql.system_database, gp_sql.database_versions(), farm)
+    runtime_later(farm.inventory.web_components_only, problems)
+    assert not problems, "; ".join(problems)
 
 
 @check(
     "GP-PRE-002",
-    title=f"{UTILITIES} (every company database: DB_Upgrade at the target version, db_status 0).",
+    title=f"{UTILITIES} (every company database: every product's DB_Upgrade row finished, GP at the target "
+    "release).",
     section=SECTION,
     impact="critical",
-    remediation="Run Dynamics GP Utilities and upgrade every company listed (S1, S23); a company left behind "
-    "cannot be opened by the upgraded clients (S33).",
+    remediation="Run Dynamics GP Utilities and upgrade every company listed; a product whose db_status is not 0 "
+    "in a company stops users of that company from logging in ('A product installed on your computer is on a "
+    "different version than the database', KB 920831, KB 915897).",
 )
-def test_every_company_database_is_upgraded(gp_sql: GpSqlView) -> None:
-    versions = gp_sql.database_versions()
+def test_every_company_database_is_upgraded(gp_sql: GpSqlView, farm: Farm) -> None:
     companies = gp_sql.companies()
     assert companies, f"{gp_sql.system_database}: SY01500 lists no company"
-    problems = [p for c in companies
-                if (p := _version_problem(c.database, versions.get(c.database.upper()), gp_sql.target_version))]
-    assert not problems, f"{len(problems)} company database(s) not upgraded: " + "; ".join(problems)
+    rows = gp_sql.database_versions()
+    problems = [p for c in companies for p in _database_problems(c.database, rows, farm)]
+    runtime_later(farm.inventory.web_components_only, problems)
+    assert not problems, f"{len(problems)} problem(s) in company databases: " + "; ".join(problems)
 
 
 @check(
     "GP-PRE-003",
-    title=f"{UTILITIES} (DU000020 records every company at the target version).",
+    title=f"{UTILITIES} (each product at one version in every database, and DU000020 agreeing).",
     section=SECTION,
     impact="high",
     remediation="Rerun Dynamics GP Utilities for the companies listed; if it reports them current, correct "
-    "DU000020 as KB 850662 describes (S33).",
+    "DU000020 as KB 850662 describes. A product at two versions means it was upgraded in some databases only.",
 )
-def test_company_versions_agree(gp_sql: GpSqlView) -> None:
-    recorded = gp_sql.company_versions()
+def test_company_versions_agree(gp_sql: GpSqlView, farm: Farm) -> None:
+    companies = {c.id: c for c in gp_sql.companies()}
+    by_database = {(r.database.upper(), r.product): r.version for r in gp_sql.database_versions()}
     problems = []
-    for company in gp_sql.companies():
-        row = recorded.get(company.id)
-        if row is None:
-            problems.append(f"{company.database} ({company.name}): no DU000020 row, expected {gp_sql.target_version}")
-        elif not same_build(row.version, gp_sql.target_version):
-            problems.append(f"{company.database} ({company.name}): DU000020 version {row.version}, "
-                            f"expected {gp_sql.target_version}")
-    assert not problems, f"{gp_sql.system_database} DU000020: " + "; ".join(problems)
+    for product in sorted({p for _, p in by_database}):
+        versions = {db: v for (db, p), v in by_database.items() if p == product}
+        if len(set(versions.values())) > 1:
+            problems.append(f"product {product} is at " + ", ".join(
+                f"{v} in {db}" for db, v in sorted(versions.items())) + ", expected one version")
+    for row in gp_sql.company_versions():
+        company = companies.get(row.company_id)
+        if company is None:
+            continue  # a company no longer in SY01500: GP-PRE-013 names it
+        in_db = by_database.get((company.database.upper(), row.product))
+        if in_db is not None and in_db != row.version:
+            problems.append(f"{company.database} ({company.name}) product {row.product}: DU000020 {row.version}, "
+                            f"DB_Upgrade {in_db}, expected them equal")
+        if row.product == GP and (why := farm.target.problem(row.version)):
+            problems.append(f"{company.database} ({company.name}): DU000020 Dynamics GP {why}, "
+                            f"expected {farm.target.text}")
+    recorded = {row.company_id for row in gp_sql.company_versions() if row.product == GP}
+    problems += [f"{c.database} ({c.name}): no DU000020 row for Dynamics GP" for c in companies.values()
+                 if c.id not in recorded]
+    runtime_later(farm.inventory.web_components_only, problems)
+    assert not problems, f"{gp_sql.system_database} DB_Upgrade and DU000020: " + "; ".join(problems)
 
 
 @check(
     "GP-PRE-004",
-    title=f"{UTILITIES} (no table conversion failed).",
+    title=f"{UTILITIES} (no table conversion failed; other listed conversions reviewed).",
     section=SECTION,
     impact="critical",
-    remediation="Resolve the failed table conversions listed (the upgrade guide's DU000030 query, S23) and rerun "
-    "Dynamics GP Utilities before the web client upgrade.",
+    remediation="Resolve the failed table conversions listed (errornum not 0 in the upgrade guide's DU000030 "
+    "query, upgrade/company-data-conversion.md) and rerun Dynamics GP Utilities. Other rows the query lists are "
+    "warnings: the guide says those for temporary tables or modules a company does not use can be ignored; "
+    "accept each with a waiver naming the table.",
 )
-def test_no_table_conversion_failed(gp_sql: GpSqlView) -> None:
-    failed = gp_sql.failed_conversions()
-    assert not failed, f"{gp_sql.system_database} DU000030: {len(failed)} failed table conversion(s): " + "; ".join(
-        f.describe() for f in failed)
+def test_no_table_conversion_failed(gp_sql: GpSqlView, farm: Farm) -> None:
+    listed = gp_sql.table_conversions()
+    failed = [c.describe() for c in listed if c.failed]
+    runtime_later(farm.inventory.web_components_only, failed)
+    assert not failed, (f"{gp_sql.system_database} DU000030: {len(failed)} table conversion(s) failed: "
+                        + "; ".join(failed))
+    if listed:
+        warn(f"{gp_sql.system_database} DU000030: {len(listed)} table conversion(s) to review (no error number): "
+             + "; ".join(c.describe() for c in listed))
+
+
+@check(
+    "GP-PRE-013",
+    title=f"{UTILITIES} (every company in SY01500 has its database; no DB_Upgrade rows of removed companies).",
+    section=SECTION,
+    impact="high",
+    remediation="Before upgrading, remove the references to companies that no longer exist (KB 973027): "
+    "restore or re-create a company database that is missing, or delete the company's SY01500 row and the "
+    "DB_Upgrade rows of databases that are no longer companies, as the KB describes.",
+)
+def test_companies_and_databases_agree(gp_sql: GpSqlView) -> None:
+    companies = gp_sql.companies()
+    on_server = gp_sql.databases()
+    problems = [f"{c.database} ({c.name}): in SY01500, but the server has no database {c.database}"
+                for c in companies if c.database.upper() not in on_server]
+    known = {c.database.upper() for c in companies} | {gp_sql.system_database.upper()}
+    orphans = sorted({r.database for r in gp_sql.database_versions() if r.database.upper() not in known})
+    problems += [f"{db}: DB_Upgrade rows for a database that is not a company in SY01500" for db in orphans]
+    assert not problems, f"{gp_sql.system_database}: " + "; ".join(problems)

@@ -18,10 +18,11 @@ TITLE = ("If you are using Tenant Services with your Microsoft Dynamics GP web c
     section=SECTION,
     impact="critical",
     remediation="Run the Tenant Services update from AdProd\\TenantServices\\Updates on the installation media, "
-    "then the Tenant Services Configuration Wizard, before you update the web components (S1, S17).",
+    "then the Tenant Services Configuration Wizard, before you update the web components "
+    "(scale-out-upgrade.md, tenant-services-installation.md).",
 )
 def test_tenant_services_are_updated(tenant_server: HostView, farm: Farm) -> None:
-    problem = product_problem(tenant_server, "tenant_services", "Tenant Services", farm.profile.version)
+    problem = product_problem(tenant_server, "tenant_services", "Tenant Services", farm.target)
     assert problem is None, problem
 
 
@@ -31,7 +32,7 @@ def test_tenant_services_are_updated(tenant_server: HostView, farm: Farm) -> Non
     section=SECTION,
     impact="critical",
     remediation="Start the Tenant Discovery and Tenant Management services on the Tenant Services server; "
-    "the Tenant Services Configuration Wizard leaves them started when the update succeeded (S17).",
+    "the Tenant Services Configuration Wizard leaves them started when the update succeeded (tenant-services-installation.md).",
 )
 def test_tenant_services_are_running(tenant_server: HostView) -> None:
     labels = {"tenant_discovery": "Tenant Discovery Service", "tenant_management": "Tenant Management Service"}

@@ -1,13 +1,26 @@
-"""Preparing for the upgrade: no web client session is left in the configuration database."""
+"""Preparing for the upgrade: no web client session is left in the web client's session database.
+
+Before a GP 2013-era upgrade the sessions are in the old session database GPWEBCLIENTSESSIONCENTRAL, which the
+web server upgrade migrates into the new configuration database (single-machine-upgrade.md); after it, in
+GPCONFIGURATION. Neither database's tables are public: the check reads them through the profile's config_db.*
+and old_session_db.* identifiers, and is "not verified" until those are set.
+"""
 
 from __future__ import annotations
 
 import pytest
 
 from gpverify.catalogue import check
-from gpverify.facts.gpsql import GpSqlView
+from gpverify.facts import configdb
+from gpverify.facts.gpsql import GpSqlView, Row
 
 SECTION = "Preparing for the upgrade"
+
+
+def _describe(database: str, sessions: list[Row]) -> str:
+    return f"{database}: {len(sessions)} web client session(s) still active: " + ", ".join(
+        f"{s['UserId']}" + (f" on {s['HostName']}" if s.get("HostName") else "") + f" (session {s['SessionId']})"
+        for s in sessions)
 
 
 @check(
@@ -17,12 +30,17 @@ SECTION = "Preparing for the upgrade"
     section=SECTION,
     impact="critical",
     remediation="Ask the users listed to sign out of the web client, or end their sessions in the Session "
-    "Management snap-in of the Web Management Console (S5); a closed browser leaves its session running (S20).",
+    "Management snap-in of the Web Management Console (managing-web-client-sessions.md); a closed browser leaves "
+    "its session running while HeartbeatTimeout is 0.",
 )
 def test_no_web_client_sessions(gp_sql: GpSqlView) -> None:
-    if not gp_sql.database_exists(gp_sql.config_database):
-        pytest.skip(f"the configuration database {gp_sql.config_database} does not exist yet: the web server "
-                    "upgrade creates it (S1), so there are no web client sessions to look for in it")
-    sessions = gp_sql.config_sessions()
-    assert not sessions, f"{gp_sql.config_database}: {len(sessions)} web client session(s) still active: " + ", ".join(
-        f"{s['UserId']} on {s['HostName']} (session {s['SessionId']})" for s in sessions)
+    if gp_sql.database_exists(gp_sql.config_database):
+        sessions = configdb.sessions(gp_sql)
+        assert not sessions, _describe(gp_sql.config_database, sessions)
+        return
+    old = str(gp_sql.profile["sql.old_session_database"])
+    if not gp_sql.database_exists(old):
+        pytest.skip(f"neither the configuration database {gp_sql.config_database} nor the GP 2013-era session "
+                    f"database {old} exists, so no web client session can be recorded")
+    sessions = configdb.old_sessions(gp_sql, old)
+    assert not sessions, _describe(old, sessions)

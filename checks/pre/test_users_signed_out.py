@@ -14,9 +14,17 @@ SECTION = "Preparing for the upgrade"
     "upgrade process.",
     section=SECTION,
     impact="critical",
-    remediation="Ask the users listed to sign out (Tools > Utilities > System > User Activity shows them); clear "
-    "stale rows only as KB 850289 describes, after confirming nobody is working.",
+    remediation="Users signed in: ask them to sign out (Tools > Utilities > System > User Activity lists them). "
+    "Stale records (no live GP session behind them): after confirming nobody is working, remove them as "
+    "KB 864411 (DEX_LOCK) and KB 864413 (DEX_SESSION) describe and delete the ACTIVITY, SY00800 and SY00801 "
+    "rows of those users (KB 850289).",
 )
 def test_all_users_signed_out(gp_sql: GpSqlView) -> None:
     activity = gp_sql.sign_in_activity()
-    assert activity.is_empty, f"{gp_sql.system_database}: users are still signed in: {activity.describe()}"
+    parts = []
+    if activity.live_users:
+        parts.append(f"users are still signed in: {activity.describe_live()}")
+    if stale := activity.stale():
+        parts.append("stale sign-in records with no live GP session (clean up per KB 864411 and KB 864413): "
+                     + "; ".join(stale))
+    assert not parts, f"{gp_sql.system_database}: " + " | ".join(parts)

@@ -88,7 +88,8 @@ def cmd_profile(ns: argparse.Namespace) -> int:
         return 0
     profile = load_profile(ns.name, origin="gpverify profile")
     for ident in profile.identifiers.values():
-        print(f"{ident.key:45} {ident.confidence:12} {ident.value!s:60} [{ident.source}]")
+        value = "(not public: set it under overrides)" if ident.value is None else str(ident.value)
+        print(f"{ident.key:45} {ident.confidence:12} {value:60} [{ident.source}]")
     return 0
 
 

@@ -26,7 +26,7 @@ def discovery_request() -> dict[str, list[dict[str, Any]]]:
     """The collector request: read-only listing of GP-like services and products (the collector takes any request)."""
     return {
         "services": [{"key": CANDIDATES, "names": [], "display": SERVICE_PATTERNS}],
-        "files": [], "registry": [],
+        "files": [], "file_search": [], "registry": [], "texts": [],
         "products": [{"key": CANDIDATES, "pattern": PRODUCT_PATTERN}],
         "certificates": [],
     }
@@ -64,8 +64,14 @@ def _host_lines(farm: Farm, name: str, outcome: HostFacts | FactsUnavailable) ->
     lines += [f"    {s.name:32} {s.display_name:55} {s.status:8} {', '.join(service_keys(profile, s)) or '-'}"
               for s in sorted(services, key=lambda s: s.display_name.lower())] or ["    (none)"]
     lines.append(f"  Programs and Features entries like {PRODUCT_PATTERN}:")
-    lines += [f"    {p.name:60} {p.version:16} {', '.join(product_keys(profile, p)) or '-'}"
-              for p in products] or ["    (none)"]
+    for p in products:
+        lines.append(f"    {p.name:60} {p.version:16} {', '.join(product_keys(profile, p)) or '-'}")
+        if p.features:  # the GP entry's Windows Installer features: Web Client Runtime, SBA (names not public)
+            lines.append(f"      installed features: {', '.join(p.features)}")
+    if not products:
+        lines.append("    (none)")
+    if any(p.features for p in products):
+        lines += [f"    {_ident(profile, f'features.{k}')}" for k in ("web_client_runtime", "service_based_architecture")]
     wanted = [k for k in ("services", "products") if ROLE_FACTS[role].get(k)]
     lines.append("  profile identifiers this role is checked with:" if wanted else
                  "  (this role is checked through registry values and certificate stores, not services)")
@@ -85,24 +91,36 @@ def _host_lines(farm: Farm, name: str, outcome: HostFacts | FactsUnavailable) ->
     return lines
 
 
-def _config_db_lines(farm: Farm) -> list[str]:
+def _session_db_lines(farm: Farm) -> list[str]:
+    """Tables and columns of the configuration database (and the GP 2013-era one), beside config_db.* identifiers."""
     from gpverify.facts import configdb
     from gpverify.facts.gpsql import GpSql, GpSqlView
 
     sql = GpSql(farm.inventory.sql, farm.profile, farm.sql_password)
-    db = sql.config_database
-    lines = [f"configuration database {db} on {farm.inventory.sql.server}"]
+    lines: list[str] = []
     try:
-        tables = configdb.tables(GpSqlView(sql, {}))
-    except FactsUnavailable as exc:
-        return [*lines, f"  table list unavailable: {exc.cause}"]
+        view = GpSqlView(sql, {})
+        for database, keys in ((sql.config_database, configdb.SESSION_HOST_KEYS + configdb.SESSION_KEYS),
+                               (str(farm.profile["sql.old_session_database"]), configdb.OLD_SESSION_KEYS)):
+            lines.append(f"session database {database} on {farm.inventory.sql.server}")
+            try:
+                columns = configdb.columns(view, database)
+            except FactsUnavailable as exc:
+                lines += [f"  not readable: {exc.cause}", ""]
+                continue
+            tables: dict[str, list[str]] = {}
+            for schema, table, column, kind in columns:
+                tables.setdefault(f"{schema}.{table}", []).append(f"{column} {kind}".strip())
+            lines += [f"  {t}: {', '.join(cols)}" for t, cols in tables.items()] or ["  (no tables)"]
+            names = {t.lower() for _, t, _, _ in columns} | {c.lower() for _, _, c, _ in columns}
+            for key in keys:
+                value = farm.profile[key]
+                state = "NOT SET - pick it from the list above" if value is None else (
+                    "found" if str(value).lower() in names else "NOT FOUND in this database")
+                lines.append(f"  {_ident(farm.profile, key)}  -> {state}")
+            lines.append("")
     finally:
         sql.close()
-    names = {t.lower() for _, t in tables}
-    lines.append("  tables: " + (", ".join(f"{s}.{t}" for s, t in tables) or "(none)"))
-    for key in ("sql.config_session_hosts_table", "sql.config_sessions_table"):
-        present = str(farm.profile[key]).lower() in names
-        lines.append(f"  {_ident(farm.profile, key)}  -> {'found' if present else 'NOT FOUND - set an override'}")
     return lines
 
 
@@ -113,11 +131,13 @@ def discover(farm: Farm) -> str:
     out = [f"gpverify discover: {farm.inventory.farm} (profile {farm.profile.name}); read-only, nothing changed", ""]
     for name in farm.specs:
         out += [*_host_lines(farm, name, outcomes[name]), ""]
-    out += [*_config_db_lines(farm), ""]
-    out += ["Where an identifier is NOT FOUND or wrong, set the real value in the inventory, for example:",
+    out += _session_db_lines(farm)
+    out += ["Where an identifier is NOT SET, NOT FOUND or wrong, set the real value in the inventory, for example:",
             "overrides:",
             "  services.session_central.name: <Name from the list above>",
-            "  sql.config_session_hosts_table: <table from the list above>"]
+            "  config_db.session_hosts_table: <table from the list above>",
+            "  config_db.session_host_name_column: <its column holding the machine name>",
+            "  features.web_client_runtime: <feature from the installed features above>"]
     return "\n".join(out)
 
 

@@ -8,11 +8,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from gpverify.credentials import resolve_password
-from gpverify.errors import FactsUnavailable
+from gpverify.errors import ConfigError, FactsUnavailable, HostUnavailable
+from gpverify.facts import tenantconfig
 from gpverify.facts.collect import DEFAULT_WORKERS, CollectJob, collect_hosts
-from gpverify.facts.windows import HostFacts, build_request
+from gpverify.facts.windows import HostFacts, RuntimePaths, build_request
 from gpverify.inventory import HostSpec, Inventory, Role, host_specs, load_inventory
 from gpverify.profiles import Profile, load_profile
+from gpverify.versions import GpVersion, Target, target_of
 
 
 @dataclass
@@ -28,6 +30,11 @@ class Farm:
     workers: int = DEFAULT_WORKERS
     _facts: dict[str, HostFacts | FactsUnavailable] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @property
+    def target(self) -> Target:
+        """The release (and lowest build) the farm is upgraded to: the profile's, raised by target_build."""
+        return target_of(self.profile, self.inventory.target_build)
 
     @property
     def is_lab(self) -> bool:
@@ -47,8 +54,61 @@ class Farm:
         """
         with self._lock:
             todo = [self.specs[n] for n in dict.fromkeys(names) if n not in self._facts]
-            jobs = [CollectJob(s, build_request(s.role, self.profile), self.passwords[s.name]) for s in todo]
-            self._facts.update(collect_hosts(jobs, max_workers=self.workers, on_done=on_done))
+            web = [s for s in self.hosts("web_server") if s.name not in self._facts]
+            if web and any(s.role == "session_host" for s in todo):
+                # The session hosts are asked for the runtime the web server's tenant configuration names, so
+                # the web server goes first (one round trip more, once per run).
+                self._run([web[0]], on_done)
+                todo = [s for s in todo if s.name != web[0].name]
+            self._run(todo, on_done)
+
+    def _run(self, specs: list[HostSpec], on_done: Callable[[str, HostFacts | FactsUnavailable], None] | None) -> None:
+        runtime = self._runtime_for_request()
+        jobs = [CollectJob(s, build_request(s.role, self.profile, runtime if s.role == "session_host" else None),
+                           self.passwords[s.name]) for s in specs]
+        self._facts.update(collect_hosts(jobs, max_workers=self.workers, on_done=on_done))
+
+    def _runtime_for_request(self) -> RuntimePaths | None:
+        try:
+            return self.runtime()
+        except FactsUnavailable:
+            return None  # the session hosts are still read; checks that need the runtime report why not
+
+    def runtime(self) -> RuntimePaths:
+        """Where the session hosts' GP runtime is: inventory overrides, else the web server's
+        TenantConfiguration.xml, else (Tenant Services farms keep it in DYNGPDISCOVERY) the profile's defaults.
+
+        Raises HostUnavailable naming the web server when its tenant configuration could not be read or parsed.
+        """
+        keys = ("dynamics_exe", "dynamics_set", "dex_ini")
+        defaults = {k: str(self.profile[f"files.{k}"]) for k in keys}
+        if all(self.profile.identifiers[f"files.{k}"].confidence == "override" for k in keys):
+            return RuntimePaths(**defaults, origin=f"the inventory's overrides ({self.origin})")
+        web = self.hosts("web_server")
+        if not web or web[0].name not in self._facts:
+            return RuntimePaths(**defaults, origin="the profile's default folder")
+        name = web[0].name
+        text = self.facts(name).texts.get("tenant_configuration")
+        where = f"TenantConfiguration.xml on {name}"
+        if text is None or not text.exists:
+            if self.inventory.tenant_services is not None:
+                return RuntimePaths(**defaults, origin="the profile's default folder (with Tenant Services the "
+                                    "runtime paths are tenant properties in DYNGPDISCOVERY, which is not read)")
+            raise HostUnavailable(name, f"{where} not found at {text.path if text else self.profile['files.tenant_configuration']}"
+                                  ": the session hosts' runtime paths are unknown (set overrides files.dynamics_exe, "
+                                  "files.dynamics_set and files.dex_ini if the web server keeps it elsewhere)")
+        if text.problem or text.text is None:
+            raise HostUnavailable(name, f"{where} ({text.path}) cannot be read: {text.problem}")
+        try:
+            config = tenantconfig.parse(text.text)
+        except ValueError as exc:
+            raise HostUnavailable(name, f"{where} ({text.path}) is {exc}") from None
+        found = {k: getattr(config, k) for k in keys}
+        for k in keys:
+            if self.profile.identifiers[f"files.{k}"].confidence == "override":
+                found[k] = defaults[k]
+        return RuntimePaths(**{k: v or defaults[k] for k, v in found.items()},
+                            origin=f"DynamicsexeLocation in {where}")
 
     def pending(self, names: Iterable[str]) -> list[str]:
         """The named hosts whose facts are not collected yet."""
@@ -72,7 +132,18 @@ def open_farm(path: str | Path, *, workers: int = DEFAULT_WORKERS) -> Farm:
     origin = str(path)
     inventory = load_inventory(path)
     profile = load_profile(inventory.profile, inventory.overrides, origin=origin)
+    _check_target_build(inventory.target_build, profile, origin)
     specs = {s.name: s for s in host_specs(inventory, origin)}
     passwords = {s.name: resolve_password(s.winrm, field=f"{s.name}.winrm", origin=origin) for s in specs.values()}
     sql_password = resolve_password(inventory.sql, field="sql", origin=origin)
     return Farm(inventory, origin, profile, specs, passwords, sql_password, workers)
+
+
+def _check_target_build(build: str | None, profile: Profile, origin: str) -> None:
+    """A target build belongs to the profile's release: same major version, not below the release's build."""
+    if build is None:
+        return
+    found, release = GpVersion.parse(build), GpVersion.parse(profile.version)
+    if found is None or release is None or found.major != release.major or found.build < release.build:
+        raise ConfigError(origin, "target_build", f"a build of {profile.get('release', profile.name)} "
+                          f"({release} or a later hotfix of it), got {build!r}")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -111,11 +112,24 @@ class Inventory(_Strict):
     clients: list[HostEntry] = []
     tenant_services: HostEntry | None = None
     service_based_architecture: bool = False
+    # A hotfix raises the build inside a release: the lowest build accepted (e.g. "18.4.1461"), default the profile's.
+    target_build: str | None = None
+    # The guide allows upgrading the web components first: "older versions of the Microsoft Dynamics GP runtime
+    # can be used with the latest version of the web components" (scale-out-upgrade.md). When true, the database
+    # and desktop-client checks report what is not at the target release as warnings.
+    web_components_only: bool = False
     certificate_expiry_days: int = Field(30, ge=0)
     winrm: WinRMSettings = WinRMSettings()
     groups: dict[Literal["web_server", "session_hosts", "clients", "tenant_services"], WinRMSettings] = {}
     overrides: dict[str, Any] = {}
     lab: LabInfo | None = None
+
+    @field_validator("target_build")
+    @classmethod
+    def _gp_version(cls, value: str | None) -> str | None:
+        if value is not None and not re.fullmatch(r"\d{1,3}\.\d{1,3}\.\d{1,5}(\.\d{1,5})?", str(value).strip()):
+            raise ValueError(f"a GP version major.minor.build such as 18.4.1461, got {value!r}")
+        return value
 
     @field_validator("session_hosts", "clients")
     @classmethod

@@ -59,7 +59,7 @@ def test_two_audits_show_what_changed_and_the_history(labs, tmp_path: Path, caps
     assert [(e["check"], e["host"]) for e in changes["newly_failing"]] == [("GP-POST-002", "gp-sh02")]
     assert changes["fixed"] == [] and changes["still_failing"] == []
     assert {(d["host"], d["fact"], d["before"], d["after"]) for d in changes["fact_drift"]} == {
-        ("gp-sh02", "services.session_service[GPSessionService].status", "Running", "Stopped")}
+        ("gp-sh02", "services.session_service[GPWebClientSessionServices].status", "Running", "Stopped")}
     failed = by_test(doc)[SH02]
     assert failed["outcome"] == "failed" and "Stopped" in failed["message"]
     assert failed["facts"]["gp-sh02: services.session_service"][0]["status"] == "Stopped"
@@ -83,7 +83,7 @@ def test_two_audits_show_what_changed_and_the_history(labs, tmp_path: Path, caps
     assert page.count('data-outcome="failed"') == 1 and "<svg" in page
 
     assert main(["baseline", "diff", str(first.run_id), str(second.run_id), "--reports", str(reports)]) == 0
-    assert "gp-sh02: services.session_service[GPSessionService].status: 'Running' -> 'Stopped'" in capsys.readouterr().out
+    assert "gp-sh02: services.session_service[GPWebClientSessionServices].status: 'Running' -> 'Stopped'" in capsys.readouterr().out
 
 
 def test_fact_drift_is_reported_even_when_checks_pass_and_baseline_drift(labs, tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
@@ -98,7 +98,7 @@ def test_fact_drift_is_reported_even_when_checks_pass_and_baseline_drift(labs, t
     result = audit(reports, labs.start(overlay).inventory_path)
     assert result.exit_code == 0
     doc = load_json(result)
-    fact = "services.session_service[GPSessionService].account"
+    fact = "services.session_service[GPWebClientSessionServices].account"
     expected = [{"host": "gp-sh01", "fact": fact, "before": "LAB\\svc-gpweb", "after": "LAB\\svc-other",
                  "kind": "changed"}]
     assert doc["changes_since_last_run"]["fact_drift"] == expected

@@ -5,24 +5,24 @@ from __future__ import annotations
 from gpverify.audit.drift import compare, fact_drift, flatten
 from gpverify.audit.render import farm_picture, host_anchor
 
-BEFORE = {"gp-sh01": {"services": {"session_service": [{"name": "GPSessionService", "account": "LAB\\a"}]},
+BEFORE = {"gp-sh01": {"services": {"session_service": [{"name": "GPWebClientSessionServices", "account": "LAB\\a"}]},
                       "products": {"web_components": [{"name": "Web Components", "version": "18.4.1"}]},
                       "certificates": {"tp": [{"subject": "CN=Microsoft", "thumbprint": "AA"}]}}}
 
 
 def test_flatten_names_list_items_by_their_identity() -> None:
     flat = flatten(BEFORE["gp-sh01"])
-    assert flat["services.session_service[GPSessionService].account"] == "LAB\\a"
+    assert flat["services.session_service[GPWebClientSessionServices].account"] == "LAB\\a"
     assert flat["certificates.tp[CN=Microsoft].thumbprint"] == "AA"
 
 
 def test_drift_of_account_version_thumbprint_and_hosts() -> None:
-    after = {"gp-sh01": {"services": {"session_service": [{"name": "GPSessionService", "account": "LAB\\b"}]},
+    after = {"gp-sh01": {"services": {"session_service": [{"name": "GPWebClientSessionServices", "account": "LAB\\b"}]},
                          "products": {"web_components": [{"name": "Web Components", "version": "18.4.2"}]},
                          "certificates": {"tp": [{"subject": "CN=Microsoft", "thumbprint": "BB"}]}},
              "gp-sh03": {}}
     drift = {(d.host, d.fact, d.kind) for d in fact_drift(BEFORE, after)}
-    assert drift == {("gp-sh01", "services.session_service[GPSessionService].account", "changed"),
+    assert drift == {("gp-sh01", "services.session_service[GPWebClientSessionServices].account", "changed"),
                      ("gp-sh01", "products.web_components[Web Components].version", "changed"),
                      ("gp-sh01", "certificates.tp[CN=Microsoft].thumbprint", "changed"),
                      ("gp-sh03", "(host)", "appeared")}

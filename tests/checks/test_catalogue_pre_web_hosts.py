@@ -18,20 +18,27 @@ Run = Callable[..., CheckRun]
 # Plugins these runs do not need: pytester's in-process runs re-import and assertion-rewrite hypothesis (~100
 # modules) every time, most of each run's cost.
 LEAN = ("-p", "no:hypothesispytest")
-PRE_IDS = {f"GP-PRE-{i:03d}" for i in range(1, 13)}
-WEB_IDS = {f"GP-WEB-{i:03d}" for i in range(1, 6)}
+PRE_IDS = {f"GP-PRE-{i:03d}" for i in range(1, 14)}
+WEB_IDS = {"GP-WEB-001", "GP-WEB-002", "GP-WEB-003", "GP-WEB-005"}  # GP-WEB-004 is retired (GP-POST-003 judges it)
 HOST_IDS = {f"GP-HOST-{i:03d}" for i in range(1, 7)}
 PHASE_OF = {"PRE": "pre", "WEB": "web", "HOST": "hosts"}
-LAB_PLACES = ("gp-web01", "gp-ten01", "gp-sh01", "gp-sh02", "DYNAMICS", "TWO", "CONTO", "GPCONFIGURATION")
+LAB_PLACES = ("gp-web01", "gp-ten01", "gp-sh01", "gp-sh02", "DYNAMICS", "TWO", "CONTO", "GPCONFIGURATION",
+              "GPWEBCLIENTSESSIONCENTRAL")
 MINE = (PRE_IDS - {"GP-PRE-008"}) | WEB_IDS | HOST_IDS
 
 # What each scenario's failure messages must name: the host, database or object at fault, and what was found.
 CULPRITS: dict[str, list[str]] = {
     "pre-system-db-not-upgraded": ["DYNAMICS", "db_status 3", "18.4.1361"],
+    "pre-third-party-not-upgraded": ["TWO", "product 5597", "db_status 2"],
+    "pre-company-database-missing": ["OLDCO", "no database OLDCO", "ARCHV"],
+    "silverlight-web-client-session-active": ["GPWEBCLIENTSESSIONCENTRAL", "lessonuser3"],
+    "host-below-target-build": ["gp-sh02", "18.4.1361", "expected 18.4.1461"],
+    "host-runtime-points-at-previous-release": ["gp-sh01", "gp-sh02", "Microsoft Dynamics\\GP\\Dynamics.exe",
+                                                "TenantConfiguration.xml on gp-web01", "18.3.1200"],
     "pre-company-db-not-upgraded": ["CONTO", "12.0.1745", "expected 14.0.725"],
     "pre-company-version-mismatch": ["CONTO", "DU000020", "18.3.1200", "expected 18.4.1361"],
     "pre-table-conversion-failed": ["TWO", "GL00100", "status 3", "2627", "PRIMARY KEY"],
-    "pre-desktop-client-old": ["gp-sh02", "Dynamics.exe", "18.3.1200", "expected 18.4.1361"],
+    "pre-desktop-client-old": ["gp-sh02", "Dynamics.exe", "18.3.1200", "no desktop client at 18.4.1361"],
     "pre-odbc-dsn-missing": ["gp-sh01", "ODBC data source 'Dynamics GP'", "32-bit"],
     "pre-dex-ini-missing": ["gp-sh02", "Dex.ini"],
     "pre-no-working-desktop-client": ["gp-sh01", "gp-sh02"],
@@ -41,7 +48,6 @@ CULPRITS: dict[str, list[str]] = {
     "web-components-not-upgraded": ["gp-web01", "Web Components 18.3.1200", "expected 18.4.1361"],
     "web-session-central-not-running": ["gp-web01", "Session Central", "Stopped"],
     "web-config-db-missing": ["GPCONFIGURATION", "does not exist"],
-    "web-config-db-not-migrated": ["GPCONFIGURATION", "no session host"],
     "web-client-help-missing": ["gp-web01", "web client help", "not installed"],
     "host-desktop-client-old": ["gp-sh02", "Dynamics.exe", "18.3.1200", "expected 18.4.1361"],
     "host-web-components-old": ["gp-sh02", "Web Components 18.3.1200", "expected 18.4.1361"],
@@ -57,19 +63,26 @@ def scenarios_for_my_checks() -> list[str]:
 
 
 def results(run: CheckRun) -> list[tuple[str, str, str, str]]:
-    """(check ID, test name, passed | failure | error | skipped, message) per test, from the JUnit report."""
+    """(check ID, test name, passed | failure | error | skipped | warning | not verified, message) per test, from
+    the JUnit report (warning and not verified are gpverify's outcomes, carried as properties)."""
     found = []
     for case in ET.fromstring(run.junit).iter("testcase"):
         props = {p.get("name"): p.get("value") for p in case.iter("property")}
         tag = next((t for t in ("failure", "error", "skipped") if case.find(t) is not None), None)
         node = case.find(tag) if tag else None
         message = "" if node is None else f"{node.get('message', '')}\n{node.text or ''}"
-        found.append((props.get("check_id", "?"), case.get("name", ""), tag or "passed", message))
+        outcome = props.get("gpverify_outcome") or tag or "passed"
+        found.append((props.get("check_id", "?"), case.get("name", ""), outcome, message or props.get(
+            "gpverify_message", "")))
     return found
 
 
 def ids_with(run: CheckRun, outcome: str) -> set[str]:
     return {cid for cid, _, o, _ in results(run) if o == outcome}
+
+
+# Checks whose identifiers no public source gives: "not verified" on a farm whose inventory has not set them.
+UNVERIFIED = {"pre": {"GP-PRE-009"}, "web": set(), "hosts": {"GP-HOST-003"}}
 
 
 @pytest.mark.parametrize(("phase", "scenario", "ids"), [
@@ -81,16 +94,16 @@ def test_healthy_lab_passes_every_check(run_checks: Run, phase: str, scenario: s
     run = run_checks(phase, "--lab", scenario, *LEAN)
     assert run.ret == 0, run.text
     assert {cid for cid, *_ in results(run)} == ids, run.text
-    assert {o for _, _, o, _ in results(run)} == {"passed"}, run.text
+    assert {cid for cid, _, o, _ in results(run) if o != "passed"} == UNVERIFIED[phase], run.text
+    assert {o for _, _, o, _ in results(run)} <= {"passed", "not verified"}, run.text
 
 
-def test_silverlight_farm_before_upgrade_skips_config_sessions_until_the_database_exists(run_checks: Run) -> None:
+def test_silverlight_farm_before_upgrade_reads_sessions_from_the_old_session_database(run_checks: Run) -> None:
     run = run_checks("pre", "--lab", "silverlight-before-upgrade", *LEAN)
     assert run.ret == 0, run.text
-    skipped = [(cid, msg) for cid, _, o, msg in results(run) if o == "skipped"]
-    assert [cid for cid, _ in skipped] == ["GP-PRE-009"], run.text
-    assert "GPCONFIGURATION does not exist yet" in skipped[0][1]
-    assert "web server upgrade creates it" in skipped[0][1]
+    unverified = [(cid, msg) for cid, _, o, msg in results(run) if o == "not verified"]
+    assert [cid for cid, _ in unverified] == ["GP-PRE-009"], run.text
+    assert "GPWEBCLIENTSESSIONCENTRAL" in unverified[0][1] and "old_session_db.sessions_table" in unverified[0][1]
 
 
 def test_unreachable_sql_server_is_not_a_skip(run_checks: Run, tmp_path: Path) -> None:

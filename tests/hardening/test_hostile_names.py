@@ -154,7 +154,7 @@ def test_sql_values_are_bound_parameters(value: str, monkeypatch: pytest.MonkeyP
     connector = _Connector()
     monkeypatch.setattr(gpsql, "_connector", lambda settings: connector)
     sql = GpSql(SqlSettings(server="sql01"), load_profile("gp18.4"), None)
-    sql.rows("DYNAMICS", "database_versions", (value,))
+    sql.rows("msdb", "backups", (value,))
     text, params = connector.log[-1]
     assert params == (value,) and "?" in text
     if len(value) > 3:
@@ -167,12 +167,14 @@ def test_hostile_table_name_from_profile_is_refused(value: str, monkeypatch: pyt
 
     connector = _Connector()
     monkeypatch.setattr(gpsql, "_connector", lambda settings: connector)
+    columns = {"config_db.session_host_name_column": "MachineName", "config_db.session_host_suspended_column": "S",
+               "config_db.session_host_status_time_column": "T"}
     if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_$#@]{0,127}", value):
         # Refused when the inventory is loaded: bad input stops the run before any check or query.
-        with pytest.raises(ConfigError, match=r"overrides\.sql\.config_session_hosts_table: expected a table name"):
-            load_profile("gp18.4", {"sql.config_session_hosts_table": value})
+        with pytest.raises(ConfigError, match=r"overrides\.config_db\.session_hosts_table: expected a table name"):
+            load_profile("gp18.4", {"config_db.session_hosts_table": value, **columns})
         return
-    profile = load_profile("gp18.4", {"sql.config_session_hosts_table": value})
+    profile = load_profile("gp18.4", {"config_db.session_hosts_table": value, **columns})
     sql = GpSql(SqlSettings(server="sql01"), profile, None)
     sql.rows("GPCONFIGURATION", "config_session_hosts")
     assert f"[{value}]" in connector.log[-1][0]  # a plain identifier: used, bracket-quoted

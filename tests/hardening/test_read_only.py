@@ -10,6 +10,7 @@ import pytest
 from hardening_support import hardening_figures  # noqa: F401
 
 from gpverify.facts.windows import BOOTSTRAP, COLLECTOR_SCRIPT
+from gpverify.facts.gpsql import CONFIG_IDENTIFIERS
 from gpverify.sqlguard import check_read_only
 
 # Cmdlets the collector may call. Verb-Noun words not listed here and not defined in the script are refused.
@@ -23,6 +24,7 @@ ALLOWED_NEW_OBJECT = {
     "System.Collections.ArrayList",
     "System.Security.Cryptography.X509Certificates.X509Store",
     "System.Security.Cryptography.X509Certificates.X509Chain",
+    "System.Text.UTF8Encoding",  # a decoder (strict UTF-8 for TenantConfiguration.xml and Dynamics.set)
 }
 # Anything that writes, deletes, starts or stops, or evaluates text as code: refused wherever it appears.
 FORBIDDEN = {
@@ -37,7 +39,9 @@ FORBIDDEN = {
     "registry opened writable": r"OpenSubKey\([^)]*,\s*\$true",
     "certificate store opened writable": r"OpenFlags\]::(ReadWrite|MaxAllowed)",
     "certificate store change": r"\$store\w*\.(Add|Remove|AddRange|RemoveRange)\(",
-    "file write": r"\[(System\.)?IO\.(File|Directory|StreamWriter|FileStream)\]::\w+|StreamWriter|FileStream",
+    # Reading a whole file (ReadAllBytes, ReadAllText) is allowed; every other File/Directory method is not.
+    "file write": r"\[(System\.)?IO\.(File|Directory|StreamWriter|FileStream)\]::(?!ReadAll(Bytes|Text)\b)\w+|"
+                  r"StreamWriter|FileStream",
     "temp path": r"\$env:(TEMP|TMP)|GetTempPath|GetTempFileName|\\Temp\\",
     "WMI/CIM method call": r"\.(InvokeMethod|Put|Delete|Kill|Terminate|StopService|StartService|Change)\(",
     "code from text": r"ScriptBlock\]::Create|Add-Type|\[Reflection\.Assembly\]",
@@ -138,7 +142,9 @@ def test_there_are_query_files() -> None:
 @pytest.mark.parametrize("name", QUERY_FILES)
 def test_every_query_file_is_one_read_only_select_with_bound_values(name: str) -> None:
     sql = resources.files("gpverify.facts").joinpath("queries", name).read_text(encoding="utf-8")
-    # Values are bound as ? parameters; the only text substituted is a profile table name ({session_hosts},
-    # {sessions}), which quote_identifier validates and brackets. No other formatting marker may appear.
-    assert not re.search(r"%s|%\(|\{(?!session_hosts\}|sessions\})", sql), name
+    # Values are bound as ? parameters; the only text substituted is a profile table or column name (the
+    # placeholders of gpsql.CONFIG_IDENTIFIERS), which quote_identifier validates and brackets. No other
+    # formatting marker may appear.
+    allowed = "|".join(CONFIG_IDENTIFIERS)
+    assert not re.search(rf"%s|%\(|\{{(?!(?:{allowed})\}})", sql), name
     check_read_only(re.sub(r"\{\w+\}", "[T]", sql), source=name)

@@ -25,7 +25,8 @@ class CheckRun:
         for rep in reports:
             nodeid = rep.nodeid.split("::", 1)[-1]
             if rep.when == "call" or not rep.passed:
-                outcome = "error" if rep.when != "call" and rep.failed else rep.outcome
+                outcome = getattr(rep, "gpverify_outcome", None) or (
+                    "error" if rep.when != "call" and rep.failed else rep.outcome)
                 self.outcomes[nodeid] = outcome
                 self.messages[nodeid] = str(rep.longrepr or "")
 

@@ -59,7 +59,7 @@ def lab(tmp_path: Path, odbcsysini: Path) -> Path:
         "SY01500": [{"CMPANYID": 1, "CMPNYNAM": "Fabrikam, Inc.", "INTERID": "TWO", "SECOPTS": b"\x01"}],
     })
     build_database(tmp_path / "TWO.sqlite", "company", {"SY00100": [{"CMPANYID": 1, "DBNAME": "TWO"}]})
-    build_database(tmp_path / "GPCONFIGURATION.sqlite", "config", {"SessionHosts": [{"HostName": "gp-sh01"}]})
+    build_database(tmp_path / "GPCONFIGURATION.sqlite", "config", {"LabSessionHostRegistry": [{"MachineName": "gp-sh01"}]})
     build_tempdb(tmp_path / "tempdb.sqlite", {
         "DEX_LOCK": [{"session_id": 7, "row_id": 3, "table_path_name": "TWO.dbo.GL00100"}],
         "DEX_SESSION": [{"sqlsvr_spid": 55}],
@@ -128,7 +128,7 @@ def test_database_names_are_case_insensitive(lab: Path) -> None:
     with open_sql(_target("two"), LabConnector(lab)) as conn:
         assert conn.query("db", "SELECT RTRIM(DBNAME) AS DBNAME FROM SY00100") == [{"DBNAME": "TWO"}]
     with open_sql(_target("GPCONFIGURATION"), LabConnector(lab)) as conn:
-        assert conn.query("hosts", "SELECT RTRIM(HostName) AS h, Suspended FROM [SessionHosts]") == [
+        assert conn.query("hosts", "SELECT RTRIM(MachineName) AS h, IsSuspended AS Suspended FROM [LabSessionHostRegistry]") == [
             {"h": "gp-sh01", "Suspended": None}]
 
 

@@ -42,6 +42,6 @@ def test_disabled_service_is_left_stopped_and_journal_replays(tmp_path: Path) ->
     detach(again)
     third = apply_scenario(load_scenario("upgrade-host-fails"))
     emu3 = attach(third, None, journal)
-    assert emu3.clear_faults() == ["gp-sh02: Microsoft Dynamics GP Session Service set to Automatic and started"]
+    assert emu3.clear_faults() == ["gp-sh02: GP Session Services set to Automatic and started"]
     assert third.host("gp-sh02").services["session_service"].status == "Running"
     detach(third)

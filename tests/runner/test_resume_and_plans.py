@@ -42,7 +42,11 @@ def test_sigkill_mid_step_resumes_without_losing_or_repeating_a_step(tmp_path: P
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             runs = list(reports.glob("*/state.json")) if reports.exists() else []
-            if runs and state(runs[0].parent)["items"].get("s2", {}).get("status") == "started":
+            counter = tmp_path / "counter"
+            # "started" is written before the step's process runs: wait until it has echoed too (a loaded
+            # machine can take longer than the poll to start sh).
+            if (runs and state(runs[0].parent)["items"].get("s2", {}).get("status") == "started"
+                    and counter.exists() and "s2" in counter.read_text().split()):
                 break
             time.sleep(0.05)
         else:

@@ -26,12 +26,26 @@ def test_discover_lists_candidates_next_to_the_profile(tmp_path: Path, capsys: p
     out, counts = _discover("healthy", tmp_path / "lab", capsys)
     assert counts and set(counts.values()) == {1}, counts  # one collector request per host, nothing else
     assert "gp-web01 (web_server)" in out and "gp-sh02 (session_host)" in out
-    assert "GPSessionCentralService" in out and "Microsoft Dynamics GP Session Central Service" in out
+    assert "GPWebClientSessionCentral" in out and "GP Session Central Service" in out
     assert "Microsoft Dynamics GP Web Components" in out and "18.4.1361" in out
     assert "services.session_central.display = '*Session Central*' (inferred)" in out
-    assert "tables: dbo.SessionHosts, dbo.Sessions" in out
-    assert "sql.config_session_hosts_table = 'SessionHosts' (unknown)  -> found" in out
-    assert "-> NOT FOUND" not in out
+    # The GP entry's Windows Installer features, and the configuration database's tables with their columns:
+    # what an operator needs to set the identifiers no public source gives.
+    assert "installed features: LabDynamicsGP, LabServiceBasedArchitecture, LabWebClientRuntime" in out
+    assert "features.web_client_runtime = None (unknown)" in out
+    assert "dbo.LabSessionHostRegistry: IsSuspended TINYINT, LastStatusUtc DATETIME, MachineName CHAR(128)" in out
+    assert "config_db.session_hosts_table = None (unknown)  -> NOT SET - pick it from the list above" in out
+    assert "session database GPWEBCLIENTSESSIONCENTRAL" in out and "not readable" in out
+    assert "-> NOT FOUND - set an override" not in out
+
+
+def test_discover_confirms_overrides_that_name_real_columns(tmp_path: Path,
+                                                            capsys: pytest.CaptureFixture[str]) -> None:
+    overlay = tmp_path / "set.yml"
+    overlay.write_text("description: The operator set the configuration database's names.\ndiscovered: true\n")
+    out, _ = _discover(str(overlay), tmp_path / "lab", capsys)
+    assert "config_db.session_hosts_table = 'LabSessionHostRegistry' (override)  -> found" in out
+    assert "config_db.session_host_name_column = 'MachineName' (override)  -> found" in out
 
 
 def test_discover_shows_what_to_override(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

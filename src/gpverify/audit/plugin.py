@@ -30,7 +30,7 @@ WAIT_SECTIONS = ("service",)
 HOST_FIXTURES = {"web_server": "web_server", "tenant_server": "tenant_services", "web_site": "web_server",
                  "web_probe": "web_server"}
 SQL_FIXTURES = ("gp_sql", "gp_databases")
-OUTCOME_RANK = {"error": 7, "failed": 6, "warning": 5, "not verified": 4, "waived": 3, "skipped": 2, "passed": 1}
+OUTCOME_RANK = {"error": 7, "failed": 6, "warning": 5, "waived": 4, "not verified": 3, "skipped": 2, "passed": 1}
 
 
 class AuditPlugin:
@@ -119,7 +119,7 @@ class AuditPlugin:
             "waitable": self._waitable(item, info, outcome, call),
         }
         if outcome in ("failed", "warning"):
-            found = find_waiver(self.waivers, info.id, host, self.today)
+            found = find_waiver(self.waivers, info.id, host, self.today, message)
             if found:
                 waiver, status = found
                 result["waiver"] = {**waiver.as_dict(), "status": status}

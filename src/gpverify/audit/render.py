@@ -6,9 +6,9 @@ import re
 from typing import Any
 
 COLOURS = {"passed": "#2e7d32", "failed": "#c62828", "error": "#ef6c00", "waived": "#6a1b9a",
-           "skipped": "#607d8b", None: "#9e9e9e"}
+           "warning": "#f9a825", "not verified": "#0277bd", "skipped": "#607d8b", None: "#9e9e9e"}
 LABELS = {"passed": "passed", "failed": "failed", "error": "could not run", "waived": "waived",
-          "skipped": "skipped", None: "not checked"}
+          "warning": "warning", "not verified": "not verified", "skipped": "skipped", None: "not checked"}
 
 
 # The summary (where pytest-html puts our prefix) comes after the Environment table; the picture should open

@@ -9,11 +9,16 @@ File format (YAML, a list; `host` is optional and limits the waiver to the check
       risk: medium            # low | medium | high | critical
       created: 2026-11-20
       expires: 2026-12-01     # the waiver stops waiving at 00:00 of this day (UTC)
+
+    - check: GP-PRE-004       # a DU000030 warning accepted per table (company-data-conversion.md: warnings for
+      tables: [LAB10200]      # temporary tables or unused modules can be ignored); it waives only when every
+      ...                     # table the warning lists is among `tables`
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -24,7 +29,9 @@ from gpverify.yamlfile import read_yaml
 RISKS = ("low", "medium", "high", "critical")
 FIELDS = {"check": "a check ID such as GP-POST-002", "host": "a host name from the inventory",
           "justification": "why the failure is accepted (text)", "approver": "who accepted it (text)",
-          "risk": f"one of {', '.join(RISKS)}", "created": "a date YYYY-MM-DD", "expires": "a date YYYY-MM-DD"}
+          "risk": f"one of {', '.join(RISKS)}", "created": "a date YYYY-MM-DD", "expires": "a date YYYY-MM-DD",
+          "tables": "a list of table names (DU000010 fileOSName) the waiver accepts"}
+TABLE = re.compile(r"\btable (\w+) \(product")  # as TableConversion.describe() names a table
 REQUIRED = ("check", "justification", "approver", "risk", "created", "expires")
 
 
@@ -38,6 +45,11 @@ class Waiver:
     expires: dt.date
     host: str | None = None
     index: int = 0  # position in the file, for messages
+    tables: tuple[str, ...] = ()  # when set, it waives only a message whose every "table X" is among these
+
+    def covers(self, message: str) -> bool:
+        listed = {t.upper() for t in TABLE.findall(message)}
+        return not self.tables or (bool(listed) and listed <= {t.upper() for t in self.tables})
 
     def matches(self, check_id: str, host: str | None) -> bool:
         if self.check.upper() != check_id.upper():
@@ -53,7 +65,8 @@ class Waiver:
 
     def as_dict(self) -> dict[str, Any]:
         return {"check": self.check, "host": self.host, "justification": self.justification, "approver": self.approver,
-                "risk": self.risk, "created": self.created.isoformat(), "expires": self.expires.isoformat()}
+                "risk": self.risk, "created": self.created.isoformat(), "expires": self.expires.isoformat(),
+                **({"tables": list(self.tables)} if self.tables else {})}
 
 
 WaiverStatus = Literal["waived", "expired"]
@@ -107,20 +120,24 @@ def load_waivers(path: str | Path) -> list[Waiver]:
         if expires <= created:
             raise ConfigError(origin, f"{where}.expires", f"a date after created ({created.isoformat()})")
         host = entry.get("host")
+        tables = entry.get("tables") or []
+        if not isinstance(tables, list) or not all(isinstance(t, str) and t.strip() for t in tables):
+            raise ConfigError(origin, f"{where}.tables", FIELDS["tables"])
         waivers.append(Waiver(
             check=_text(origin, f"{where}.check", entry["check"]).upper(),
             justification=_text(origin, f"{where}.justification", entry["justification"]),
             approver=_text(origin, f"{where}.approver", entry["approver"]),
             risk=risk, created=created, expires=expires,
             host=_text(origin, f"{where}.host", host) if host not in (None, "") else None, index=i,
+            tables=tuple(t.strip() for t in tables),
         ))
     return waivers
 
 
 def find_waiver(waivers: list[Waiver], check_id: str, host: str | None,
-                today: dt.date) -> tuple[Waiver, WaiverStatus] | None:
-    """The waiver for this check and host: a valid one first, else an expired one (reported as expired)."""
-    matching = [w for w in waivers if w.matches(check_id, host)]
+                today: dt.date, message: str = "") -> tuple[Waiver, WaiverStatus] | None:
+    """The waiver for this check, host (and tables): a valid one first, else an expired one (reported as expired)."""
+    matching = [w for w in waivers if w.matches(check_id, host) and w.covers(message)]
     valid = [w for w in matching if not w.expired(today)]
     if valid:
         return valid[0], "waived"

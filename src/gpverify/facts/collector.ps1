@@ -46,6 +46,55 @@ function Get-FileFacts($Query) {
     [ordered]@{ path = $path; exists = $true; version = $version }
 }
 
+function Get-FileSearchFacts($Query) {
+    # A wildcard for the release folder (e.g. ...\Microsoft Dynamics\*\Dynamics.exe): side-by-side installs.
+    $found = foreach ($pattern in @($Query.patterns)) {
+        $path = [Environment]::ExpandEnvironmentVariables($pattern)
+        foreach ($item in @(Get-ChildItem -Path $path -File -ErrorAction SilentlyContinue)) {
+            Get-FileFacts ([pscustomobject]@{ path = $item.FullName })
+        }
+    }
+    @($found | Sort-Object { $_.path } -Unique)
+}
+
+function Get-TextFacts($Query) {
+    # Small configuration files read whole (TenantConfiguration.xml, Dynamics.set), size checked before reading.
+    $path = [Environment]::ExpandEnvironmentVariables($Query.path)
+    if (-not (Test-Path -LiteralPath $path -PathType Leaf)) { return [ordered]@{ path = $path; exists = $false } }
+    $size = (Get-Item -LiteralPath $path).Length
+    if ($size -gt [long]$Query.max_bytes) {
+        return [ordered]@{ path = $path; exists = $true; problem = "too large ($size bytes, at most $($Query.max_bytes) are read)" }
+    }
+    if ($size -eq 0) { return [ordered]@{ path = $path; exists = $true; problem = 'empty' } }
+    $bytes = [System.IO.File]::ReadAllBytes($path)
+    $text = $null
+    if ($bytes.Length -ge 2 -and $bytes[0] -eq 0xFF -and $bytes[1] -eq 0xFE) {
+        $text = [System.Text.Encoding]::Unicode.GetString($bytes, 2, $bytes.Length - 2)
+    } elseif ($bytes.Length -ge 2 -and $bytes[0] -eq 0xFE -and $bytes[1] -eq 0xFF) {
+        $text = [System.Text.Encoding]::BigEndianUnicode.GetString($bytes, 2, $bytes.Length - 2)
+    } else {
+        $start = if ($bytes.Length -ge 3 -and $bytes[0] -eq 0xEF -and $bytes[1] -eq 0xBB -and $bytes[2] -eq 0xBF) { 3 } else { 0 }
+        $strict = New-Object System.Text.UTF8Encoding($false, $true)  # throws on bytes that are not UTF-8
+        try { $text = $strict.GetString($bytes, $start, $bytes.Length - $start) }
+        catch { return [ordered]@{ path = $path; exists = $true; problem = 'not UTF-8 or UTF-16 text' } }
+    }
+    [ordered]@{ path = $path; exists = $true; text = $text }
+}
+
+function Get-Reversed([string]$Text) { -join $Text.ToCharArray()[($Text.Length - 1)..0] }
+
+function Get-InstalledFeatures([string]$ProductCode) {
+    # Windows Installer keeps a product's installed features as value names under
+    # HKLM\SOFTWARE\Classes\Installer\Features\<packed product code> (the GUID with each group's digits reversed).
+    if ($ProductCode -notmatch '^\{[0-9A-Fa-f-]{36}\}$') { return @() }
+    $g = $ProductCode.Trim('{}').Replace('-', '')
+    $packed = (Get-Reversed $g.Substring(0, 8)) + (Get-Reversed $g.Substring(8, 4)) + (Get-Reversed $g.Substring(12, 4))
+    for ($i = 16; $i -lt 32; $i += 2) { $packed += $g.Substring($i + 1, 1) + $g.Substring($i, 1) }
+    $key = Open-HklmKey "SOFTWARE\Classes\Installer\Features\$packed" '64'
+    if ($null -eq $key) { return @() }
+    try { @($key.GetValueNames() | Sort-Object) } finally { $key.Close() }
+}
+
 function Open-HklmKey([string]$Path, [string]$View) {
     $regView = if ($View -eq '32') { [Microsoft.Win32.RegistryView]::Registry32 } else { [Microsoft.Win32.RegistryView]::Registry64 }
     $base = [Microsoft.Win32.RegistryKey]::OpenBaseKey([Microsoft.Win32.RegistryHive]::LocalMachine, $regView)
@@ -74,7 +123,8 @@ function Get-ProductFacts($Query) {
                 try {
                     $name = $k.GetValue('DisplayName', $null)
                     if ($name -and $name -like $Query.pattern) {
-                        [ordered]@{ name = "$name"; version = "$($k.GetValue('DisplayVersion', ''))" }
+                        [ordered]@{ name = "$name"; version = "$($k.GetValue('DisplayVersion', ''))";
+                                    features = @(Get-InstalledFeatures $sub) }
                     }
                 } finally { $k.Close() }
             }
@@ -114,6 +164,8 @@ $result = [ordered]@{
     computer = $env:COMPUTERNAME
     services = Invoke-Section 'services' $Request.services ${function:Get-ServiceFacts} -List
     files = Invoke-Section 'files' $Request.files ${function:Get-FileFacts}
+    file_search = Invoke-Section 'file_search' $Request.file_search ${function:Get-FileSearchFacts} -List
+    texts = Invoke-Section 'texts' $Request.texts ${function:Get-TextFacts}
     registry = Invoke-Section 'registry' $Request.registry ${function:Get-RegistryFacts}
     products = Invoke-Section 'products' $Request.products ${function:Get-ProductFacts} -List
     certificates = Invoke-Section 'certificates' $Request.certificates ${function:Get-CertificateFacts} -List

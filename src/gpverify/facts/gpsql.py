@@ -15,6 +15,16 @@ from gpverify.sqlguard import check_read_only, quote_identifier
 from gpverify.transport.odbc import SqlConnection, SqlTarget, open_sql
 
 Row = dict[str, Any]
+# Query placeholder -> profile identifier: the session databases' tables and columns are not public, so every
+# name comes from the profile (unknown until the operator sets it after `gpverify discover`).
+CONFIG_IDENTIFIERS = {
+    "session_hosts": "config_db.session_hosts_table", "host_name": "config_db.session_host_name_column",
+    "suspended": "config_db.session_host_suspended_column", "status_time": "config_db.session_host_status_time_column",
+    "sessions": "config_db.sessions_table", "session_id": "config_db.session_id_column",
+    "session_host": "config_db.session_host_column", "session_user": "config_db.session_user_column",
+    "old_sessions": "old_session_db.sessions_table", "old_session_id": "old_session_db.session_id_column",
+    "old_session_user": "old_session_db.session_user_column",
+}
 
 
 def load_query(name: str, identifiers: dict[str, str] | None = None) -> str:
@@ -72,8 +82,7 @@ class GpSql:
     def rows(self, database: str, query: str, params: tuple[Any, ...] = ()) -> list[Row]:
         key = (database, query, params)
         if key not in self._rows:
-            identifiers = {"session_hosts": self.profile["sql.config_session_hosts_table"],
-                           "sessions": self.profile["sql.config_sessions_table"]}
+            identifiers = {ph: self.profile[k] for ph, k in CONFIG_IDENTIFIERS.items() if self.profile[k] is not None}
             self._rows[key] = self.connection(database).query(query, load_query(query, identifiers), params)
         return self._rows[key]
 
@@ -85,6 +94,14 @@ class GpSql:
 
 @dataclass(frozen=True)
 class SignInActivity:
+    """Microsoft's test that everyone signed out: ACTIVITY, SY00800, SY00801, DEX_LOCK, DEX_SESSION empty (KB 850289).
+
+    A user is live when their ACTIVITY row has its GP SQL session in DEX_SESSION; everything else is a stale
+    record left by a client that ended without signing out: an ACTIVITY row with no session, DEX_LOCK and
+    DEX_SESSION rows of sessions with no ACTIVITY row (KB 864411, KB 864413), batches and resources of users who
+    are not signed in.
+    """
+
     users: list[Row]
     batches: list[Row]
     resources: list[Row]
@@ -95,20 +112,58 @@ class SignInActivity:
     def is_empty(self) -> bool:
         return not (self.users or self.batches or self.resources or self.locks or self.sessions)
 
-    def describe(self) -> str:
+    def _session_ids(self) -> set[int]:
+        return {_int(s["session_id"]) for s in self.sessions}
+
+    def _signed_in(self) -> set[int]:
+        return {_int(u["SQLSESID"]) for u in self.users}
+
+    @property
+    def live_users(self) -> list[Row]:
+        return [u for u in self.users if _int(u["SQLSESID"]) in self._session_ids()]
+
+    def stale(self) -> list[str]:
+        """The stale records, described by table."""
+        live = {str(u["USERID"]).strip().upper() for u in self.live_users}
+        signed_in = self._signed_in()
         parts = []
-        if self.users:
-            parts.append("ACTIVITY " + ", ".join(f"{u['USERID']} in {u['CMPNYNAM']}" for u in self.users))
-        if self.batches:
-            parts.append("SY00800 batches " + ", ".join(f"{b['BACHNUMB']} ({b['USERID']})" for b in self.batches))
-        if self.resources:
-            parts.append("SY00801 resources " + ", ".join(f"{r['RSRCID']} ({r['USERID']})" for r in self.resources))
-        if self.locks:
-            parts.append(f"tempdb DEX_LOCK {len(self.locks)} lock(s) of session(s) "
-                         + ", ".join(sorted({str(x['session_id']) for x in self.locks})))
-        if self.sessions:
-            parts.append(f"tempdb DEX_SESSION {len(self.sessions)} session(s)")
-        return "; ".join(parts)
+        if users := [u for u in self.users if _int(u["SQLSESID"]) not in self._session_ids()]:
+            parts.append("ACTIVITY rows with no GP session in tempdb DEX_SESSION: " + ", ".join(
+                f"{u['USERID']} in {u['CMPNYNAM']}" for u in users))
+        if batches := [b for b in self.batches if str(b["USERID"]).strip().upper() not in live]:
+            parts.append("SY00800 batches of users not signed in: " + ", ".join(
+                f"{b['BACHNUMB']} ({b['USERID']})" for b in batches))
+        if resources := [r for r in self.resources if str(r["USERID"]).strip().upper() not in live]:
+            parts.append("SY00801 resources of users not signed in: " + ", ".join(
+                f"{r['RSRCID']} ({r['USERID']})" for r in resources))
+        if locks := [x for x in self.locks if _int(x["session_id"]) not in signed_in]:
+            parts.append(f"tempdb DEX_LOCK {len(locks)} lock(s) of session(s) "
+                         + ", ".join(sorted({str(x["session_id"]) for x in locks})) + " with no ACTIVITY row")
+        if sessions := [x for x in self.sessions if _int(x["session_id"]) not in signed_in]:
+            parts.append("tempdb DEX_SESSION session(s) " + ", ".join(str(x["session_id"]) for x in sessions)
+                         + " with no ACTIVITY row")
+        return parts
+
+    def describe_live(self) -> str:
+        """Each live user with company, sign-in time, and what they hold."""
+        described = []
+        for u in self.live_users:
+            user = str(u["USERID"]).strip()
+            held = [f"batch {b['BACHNUMB']}" for b in self.batches if str(b["USERID"]).strip() == user]
+            held += [f"resource {r['RSRCID']}" for r in self.resources if str(r["USERID"]).strip() == user]
+            locks = [x for x in self.locks if _int(x["session_id"]) == _int(u["SQLSESID"])]
+            held += [f"{len(locks)} record lock(s)"] if locks else []
+            described.append(f"{user} in {u['CMPNYNAM']} since {_login_time(u)} (GP session {u['SQLSESID']}"
+                             + (f"; holding {', '.join(held)}" if held else "") + ")")
+        return "; ".join(described)
+
+
+def _login_time(user: Row) -> str:
+    """ACTIVITY keeps the date in LOGINDAT and the time of day in LOGINTIM (on 1900-01-01)."""
+    day, time = user.get("LOGINDAT"), user.get("LOGINTIM")
+    day_text = day.strftime("%Y-%m-%d") if hasattr(day, "strftime") else str(day or "")[:10]
+    time_text = time.strftime("%H:%M") if hasattr(time, "strftime") else str(time or "")[11:16]
+    return f"{day_text} {time_text}".strip() or "an unknown time"
 
 
 # --- typed readers for the upgrade checks (DB_Upgrade, DU000020, DU000030, configuration database) ----------
@@ -117,45 +172,48 @@ def _int(value: Any) -> int:
     return int(value) if value is not None and str(value).strip() != "" else 0
 
 
+def _version(row: Row, prefix: str) -> str:
+    return f"{_int(row[prefix + 'Major'])}.{_int(row[prefix + 'Minor'])}.{_int(row[prefix + 'Build'])}"
+
+
 @dataclass(frozen=True)
 class DatabaseVersion:
-    """One DB_Upgrade row: the GP version GP Utilities left a database at, and whether it finished (S41)."""
+    """One DB_Upgrade row: the version GP Utilities left one product at in one database, and whether it finished."""
 
     database: str
-    major: int
-    minor: int
-    build: int
-    status: int  # 0 = upgrade finished; anything else = in progress or interrupted (S41)
+    product: int  # PRODID: 0 is Dynamics GP; modules and third-party products have their own
+    version: str
+    old_version: str  # db_verOld*: equal to db_ver* once an upgrade finished (KB 850662)
+    status: int  # db_status: 0 when the upgrade finished; anything else is in progress or interrupted (KB 973027)
 
-    @property
-    def version(self) -> str:
-        return f"{self.major}.{self.minor}.{self.build}"
+    def problem(self) -> str | None:
+        where = f"{self.database} product {self.product} at {self.version}"
+        if self.status != 0:
+            return f"{where}: db_status {self.status}, expected 0 (the upgrade of this product did not finish)"
+        if self.old_version != self.version:
+            return f"{where}: db_verOld {self.old_version} differs from db_ver {self.version}, expected them equal"
+        return None
 
 
 @dataclass(frozen=True)
 class Company:
     id: int
     name: str
-    database: str  # SY01500.INTERID, the company database (S23)
+    database: str  # SY01500.INTERID, the company database (company-data-conversion.md)
 
 
 @dataclass(frozen=True)
 class CompanyVersion:
-    """One DU000020 row: the version GP Utilities records for a company (KB 850662)."""
+    """One DU000020 row: the version GP Utilities records for one product in one company (KB 850662)."""
 
     company_id: int
-    major: int
-    minor: int
-    build: int
-
-    @property
-    def version(self) -> str:
-        return f"{self.major}.{self.minor}.{self.build}"
+    product: int
+    version: str
 
 
 @dataclass(frozen=True)
-class FailedConversion:
-    """A table conversion the upgrade guide's DU000030/DU000010 query reports as failed (S23)."""
+class TableConversion:
+    """A table conversion Microsoft's DU000030/DU000010 query lists (upgrade/company-data-conversion.md)."""
 
     company: str  # INTERID
     product: int
@@ -164,9 +222,24 @@ class FailedConversion:
     error_number: int
     error: str
 
+    @property
+    def failed(self) -> bool:
+        return self.error_number != 0
+
     def describe(self) -> str:
-        return (f"{self.company} table {self.table} (product {self.product}): status {self.status}, "
-                f"error {self.error_number} {self.error!r}")
+        error = f", error {self.error_number} {self.error!r}" if self.error_number or self.error else ""
+        return f"{self.company} table {self.table} (product {self.product}): status {self.status}{error}"
+
+
+@dataclass(frozen=True)
+class DatabaseState:
+    """A database as sys.databases shows it."""
+
+    name: str
+    state: str
+    user_access: str
+    read_only: bool
+    compatibility_level: int
 
 
 # explain_connect (transport/odbc.py) says "database 'X' does not exist or cannot be opened" for SQL Server's
@@ -182,7 +255,7 @@ class GpSqlView:
         self._evidence = evidence
         self.system_database = sql.system_database
         self.config_database = sql.config_database
-        self.target_version = sql.profile.version  # the release the farm is upgraded to (profile `version`)
+        self.profile = sql.profile
 
     def rows(self, database: str, query: str, params: tuple[Any, ...] = ()) -> list[Row]:
         rows = self._sql.rows(database, query, params)
@@ -194,29 +267,37 @@ class GpSqlView:
         return SignInActivity(*(self.rows(db, q) for q in (
             "sign_in_activity", "batch_activity", "resource_activity", "dex_locks", "dex_sessions")))
 
-    def database_versions(self, product: int = 0) -> dict[str, DatabaseVersion]:
-        """DB_Upgrade rows of one product (0 = Dynamics GP), by database name upper-cased."""
-        rows = self.rows(self.system_database, "database_versions", (product,))
-        versions = [DatabaseVersion(str(r["db_name"]).strip(), _int(r["db_verMajor"]), _int(r["db_verMinor"]),
-                                    _int(r["db_verBuild"]), _int(r["db_status"])) for r in rows]
-        return {v.database.upper(): v for v in versions}
+    def database_versions(self) -> list[DatabaseVersion]:
+        """Every DB_Upgrade row: every product in the system and every company database."""
+        return [DatabaseVersion(str(r["db_name"]).strip(), _int(r["PRODID"]), _version(r, "db_ver"),
+                                _version(r, "db_verOld"), _int(r["db_status"]))
+                for r in self.rows(self.system_database, "database_versions")]
 
     def companies(self) -> list[Company]:
         rows = self.rows(self.system_database, "companies")
         return [Company(_int(r["CMPANYID"]), str(r["CMPNYNAM"]).strip(), str(r["INTERID"]).strip()) for r in rows]
 
-    def company_versions(self, product: int = 0) -> dict[int, CompanyVersion]:
-        """DU000020 rows of one product, by company ID."""
-        rows = self.rows(self.system_database, "company_versions", (product,))
-        return {_int(r["companyID"]): CompanyVersion(_int(r["companyID"]), _int(r["versionMajor"]),
-                                                     _int(r["versionMinor"]), _int(r["versionBuild"]))
-                for r in rows}
+    def company_versions(self) -> list[CompanyVersion]:
+        """Every DU000020 row: every product of every company."""
+        return [CompanyVersion(_int(r["companyID"]), _int(r["PRODID"]), _version(r, "version"))
+                for r in self.rows(self.system_database, "company_versions")]
 
-    def failed_conversions(self) -> list[FailedConversion]:
+    def table_conversions(self) -> list[TableConversion]:
         rows = self.rows(self.system_database, "failed_conversions")
-        return [FailedConversion(str(r["INTERID"]).strip(), _int(r["PRODID"]), str(r["fileOSName"]).strip(),
-                                 _int(r["Status"]), _int(r["errornum"]), str(r["errordes"] or "").strip())
+        return [TableConversion(str(r["INTERID"]).strip(), _int(r["PRODID"]), str(r["fileOSName"]).strip(),
+                                _int(r["Status"]), _int(r["errornum"]), str(r["errordes"] or "").strip())
                 for r in rows]
+
+    def databases(self) -> dict[str, DatabaseState]:
+        """The server's databases by upper-cased name (sys.databases, read through the system database)."""
+        rows = self.rows(self.system_database, "databases")
+        states = [DatabaseState(str(r["name"]).strip(), str(r["state_desc"]).strip(), str(r["user_access_desc"]).strip(),
+                                bool(_int(r["is_read_only"])), _int(r["compatibility_level"])) for r in rows]
+        return {d.name.upper(): d for d in states}
+
+    def open(self, database: str) -> None:
+        """Connect to the database now; SqlUnavailable (an error naming it) when it cannot be opened."""
+        self._sql.connection(database)
 
     def database_exists(self, database: str) -> bool:
         """False only when SQL Server says the database does not exist; any other failure is raised."""
@@ -229,11 +310,3 @@ class GpSqlView:
             raise
         self._evidence[f"{database}: exists"] = True
         return True
-
-    def config_sessions(self) -> list[Row]:
-        """Web client sessions recorded in the configuration database (profile sql.config_sessions_table)."""
-        return self.rows(self.config_database, "config_sessions")
-
-    def config_session_hosts(self) -> list[Row]:
-        """Session hosts registered in the configuration database (profile sql.config_session_hosts_table)."""
-        return self.rows(self.config_database, "config_session_hosts")

@@ -12,6 +12,7 @@ from gpverify.facts.windows import (
     ProductFact,
     RegistryFact,
     ServiceFact,
+    TextFact,
 )
 
 
@@ -32,8 +33,15 @@ class HostView:
                 # The collector could not read it (e.g. access denied): nothing to judge, so an error, not
                 # a "not installed" failure.
                 raise HostUnavailable(self.name, f"the collector could not read {section} '{key}': {error.message}")
+        if key not in getattr(self._facts, section):
+            # Nothing asked for it, so absence means nothing: an error naming the key, never "not installed".
+            raise HostUnavailable(self.name, f"no {section} '{key}' was collected from this host (a check reads a "
+                                  "fact its role does not collect: add it under extra_facts in the inventory)")
         dump = [v.model_dump(mode="json") for v in value] if isinstance(value, list) else (
             value.model_dump(mode="json") if value is not None else None)
+        if isinstance(value, TextFact) and dump:
+            # A configuration file may hold more than the checks need (connection strings): keep its size only.
+            dump["text"] = None if value.text is None else f"({len(value.text)} characters, not kept)"
         self._evidence[f"{self.name}: {section}.{key}"] = dump
         return value
 
@@ -47,6 +55,14 @@ class HostView:
 
     def file(self, key: str) -> FileFact | None:
         return self._record("files", key, self._facts.files.get(key))  # type: ignore[no-any-return]
+
+    def found_files(self, key: str) -> list[FileFact]:
+        """Every release's copy of a file (side-by-side installs), from the file_search section."""
+        return self._record("file_search", key, self._facts.file_search.get(key, []))  # type: ignore[no-any-return]
+
+    def text(self, key: str) -> TextFact | None:
+        """A small text file read whole (TenantConfiguration.xml, Dynamics.set)."""
+        return self._record("texts", key, self._facts.texts.get(key))  # type: ignore[no-any-return]
 
     def registry(self, key: str) -> RegistryFact | None:
         return self._record("registry", key, self._facts.registry.get(key))  # type: ignore[no-any-return]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from datetime import datetime
 from importlib import resources
 from typing import Any
@@ -28,12 +29,15 @@ ROLE_FACTS: dict[Role, dict[str, list[str]]] = {
     "web_server": {
         "services": ["session_central", "gp_service"],
         "products": ["web_components", "web_client_help"],
+        "texts": ["tenant_configuration"],
     },
     "session_host": {
         "services": ["session_service", "dex_service_control"],
-        "files": ["dynamics_exe", "dex_ini"],
+        "files": ["dynamics_exe", "dex_ini", "dynamics_set"],
+        "file_search": ["dynamics_exe", "dex_ini"],
         "registry": ["odbc_dsn", "web_components_config_db"],
-        "products": ["web_components", "web_client_help", "service_based_architecture"],
+        "products": ["web_components", "web_client_help", "gp_desktop"],
+        "texts": ["dynamics_set"],
     },
     "client": {
         "registry": ["silverlight_trust_64", "silverlight_trust_32"],
@@ -44,25 +48,61 @@ ROLE_FACTS: dict[Role, dict[str, list[str]]] = {
         "products": ["tenant_services"],
     },
 }
+SECTIONS = ("services", "files", "file_search", "registry", "products", "certificates", "texts")
+# Text files are read whole (TenantConfiguration.xml, Dynamics.set); anything larger is refused by the collector.
+TEXT_CAP_BYTES = 256 * 1024
 
 
-def _query(section: str, key: str, profile: Profile) -> dict[str, Any]:
+@dataclass(frozen=True)
+class RuntimePaths:
+    """Where the web client's runtime is on the session hosts (TenantConfiguration.xml or the profile)."""
+
+    dynamics_exe: str
+    dynamics_set: str
+    dex_ini: str
+    origin: str  # said in every message that judges these paths
+
+
+def release_pattern(path: str) -> str:
+    r"""...\Microsoft Dynamics\GP\Data\Dex.ini -> ...\Microsoft Dynamics\*\Data\Dex.ini: every release's copy.
+
+    The folder after "Microsoft Dynamics" is the release's (GP, GP 2018, ...); for other paths, the file's folder.
+    """
+    parts = path.split("\\")
+    at = next((i + 1 for i, part in enumerate(parts[:-1]) if part.lower() == "microsoft dynamics"), len(parts) - 2)
+    return "\\".join([*parts[:at], "*", *parts[at + 1:]])
+
+
+def _query(section: str, key: str, profile: Profile, runtime: RuntimePaths | None) -> dict[str, Any] | None:
     if section == "services":
         return {"key": key, "names": [profile[f"services.{key}.name"]], "display": [profile[f"services.{key}.display"]]}
-    if section == "files":
-        return {"key": key, "path": profile[f"files.{key}"]}
+    if section in ("files", "texts"):
+        # The runtime's own paths where the tenant configuration gives them, else the profile's.
+        path = getattr(runtime, key, None) or profile[f"files.{key}"]
+        return {"key": key, "path": path, **({"max_bytes": TEXT_CAP_BYTES} if section == "texts" else {})}
+    if section == "file_search":
+        # Every release's copy, so a desktop client installed side by side is found wherever it is
+        # (upgrade/installing-on-first-computer.md: the previous release stays installed).
+        paths = [str(profile[f"files.{key}"]), *([getattr(runtime, key)] if runtime else [])]
+        return {"key": key, "patterns": sorted({release_pattern(p) for p in paths})}
+    value = profile[f"{section}.{key}"]
+    if value is None:
+        return None  # an identifier no public source confirms: the checks that need it report "not verified"
     if section == "registry":
-        return {"key": key, **profile[f"registry.{key}"]}
+        return {"key": key, **value}
     if section == "products":
-        return {"key": key, "pattern": profile[f"products.{key}"]}
-    return {"key": key, "store": profile[f"certificates.{key}"]}
+        return {"key": key, "pattern": value}
+    return {"key": key, "store": value}
 
 
-def build_request(role: Role, profile: Profile) -> dict[str, list[dict[str, Any]]]:
+def build_request(role: Role, profile: Profile, runtime: RuntimePaths | None = None) -> dict[str, list[dict[str, Any]]]:
     """Everything a host of this role is asked, as JSON-ready data."""
     wanted = ROLE_FACTS[role]
-    sections = ("services", "files", "registry", "products", "certificates")
-    return {s: [_query(s, key, profile) for key in wanted.get(s, [])] for s in sections}
+    request: dict[str, list[dict[str, Any]]] = {}
+    for section in SECTIONS:
+        queries = (_query(section, key, profile, runtime) for key in wanted.get(section, []))
+        request[section] = [q for q in queries if q is not None]
+    return request
 
 
 def collector_stdin(request: dict[str, Any]) -> bytes:
@@ -101,6 +141,21 @@ class RegistryFact(_Fact):
 class ProductFact(_Fact):
     name: str
     version: str = ""
+    features: list[str] = []  # Windows Installer features installed (the GP entry's Web Client Runtime, ...)
+
+    @field_validator("features", mode="before")
+    @classmethod
+    def _feature_list(cls, value: Any) -> Any:
+        return _as_list(value)
+
+
+class TextFact(_Fact):
+    """A small text file read whole: its text decoded from UTF-8 or UTF-16, or why it could not be."""
+
+    path: str
+    exists: bool
+    text: str | None = None
+    problem: str | None = None  # empty, too large, not UTF-8/UTF-16 text
 
 
 class CertificateFact(_Fact):
@@ -128,12 +183,14 @@ class HostFacts(_Fact):
     computer: str = ""
     services: dict[str, list[ServiceFact]] = {}
     files: dict[str, FileFact] = {}
+    file_search: dict[str, list[FileFact]] = {}
+    texts: dict[str, TextFact] = {}
     registry: dict[str, RegistryFact] = {}
     products: dict[str, list[ProductFact]] = {}
     certificates: dict[str, list[CertificateFact]] = {}
     errors: list[CollectorError] = []
 
-    @field_validator("services", "products", "certificates", mode="before")
+    @field_validator("services", "products", "certificates", "file_search", mode="before")
     @classmethod
     def _lists(cls, value: Any) -> Any:
         return {k: _as_list(v) for k, v in (value or {}).items()}
@@ -157,19 +214,3 @@ def parse_collector_output(host: str, stdout: bytes) -> HostFacts:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"])
         raise HostUnavailable(host, f"malformed collector output ({where}: {first['msg']})") from None
-
-
-def version_tuple(version: str | None) -> tuple[int, ...]:
-    """'18.04.1361.0' -> (18, 4, 1361, 0); GP writes builds zero-padded (14.00.0725)."""
-    parts = []
-    for part in (version or "").strip().split("."):
-        if not part.isdigit():
-            break
-        parts.append(int(part))
-    return tuple(parts)
-
-
-def same_build(found: str | None, expected: str) -> bool:
-    """True when major.minor.build agree; file versions carry a fourth part that GP does not use."""
-    want = version_tuple(expected)[:3]
-    return bool(want) and version_tuple(found)[:3] == want

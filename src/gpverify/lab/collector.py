@@ -2,9 +2,10 @@
 
 PowerShell cannot run here (winrm-and-odbc.md section C), so the lab reads the same JSON request the
 script receives and answers it from the host's state, with the script's matching rules: services by
-exact short name or display-name wildcard (-like), products by DisplayName wildcard, registry values by
-view, key and name. Not emulated: environment variable expansion beyond the two GP folders, chain
-building (a certificate's chain_ok is lab state), and PowerShell's one-element-array quirk.
+exact short name or display-name wildcard (-like), products by DisplayName wildcard (with their Windows
+Installer features), registry values by view, key and name, files by path or by a one-level wildcard, text
+files with the same size cap and decoding. Not emulated: environment variable expansion beyond the two GP
+folders, chain building (a certificate's chain_ok is lab state), and PowerShell's one-element-array quirk.
 """
 
 from __future__ import annotations
@@ -12,20 +13,12 @@ from __future__ import annotations
 from fnmatch import fnmatchcase
 from typing import Any
 
-from gpverify.lab.models import FakeHost
-
-ENVIRONMENT = {"%ProgramFiles(x86)%": r"C:\Program Files (x86)", "%ProgramFiles%": r"C:\Program Files"}
+from gpverify.lab.models import FakeHost, expand
 
 
 def _like(value: str, pattern: str) -> bool:
     # PowerShell -like is a case-insensitive wildcard match.
     return fnmatchcase(value.lower(), pattern.lower())
-
-
-def _expand(path: str) -> str:
-    for var, folder in ENVIRONMENT.items():
-        path = path.replace(var, folder)
-    return path
 
 
 def _services(host: FakeHost, q: dict[str, Any]) -> list[dict[str, Any]]:
@@ -37,10 +30,43 @@ def _services(host: FakeHost, q: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def _file(host: FakeHost, q: dict[str, Any]) -> dict[str, Any]:
+    path = expand(q["path"])
     known = {k.lower(): v for k, v in host.files.items()}
-    present = q["path"].lower() in known and known[q["path"].lower()] is not None
-    version = known.get(q["path"].lower()) or None
-    return {"path": _expand(q["path"]), "exists": present, "version": version if present else None}
+    present = known.get(path.lower()) is not None
+    return {"path": path, "exists": present, "version": (known[path.lower()] or None) if present else None}
+
+
+def _file_search(host: FakeHost, q: dict[str, Any]) -> list[dict[str, Any]]:
+    # Get-ChildItem with a wildcard in one folder level: '*' does not cross a backslash.
+    found = {path for pattern in q["patterns"] for path, version in host.files.items()
+             if version is not None and _like_path(path, expand(pattern))}
+    return [_file(host, {"path": path}) for path in sorted(found)]
+
+
+def _like_path(path: str, pattern: str) -> bool:
+    parts, wanted = path.lower().split("\\"), pattern.lower().split("\\")
+    return len(parts) == len(wanted) and all(fnmatchcase(a, b) for a, b in zip(parts, wanted, strict=True))
+
+
+def _text(host: FakeHost, q: dict[str, Any]) -> dict[str, Any]:
+    """Get-TextFacts: the size cap first, then UTF-16 by its byte-order mark, else strict UTF-8."""
+    path = expand(q["path"])
+    content = {k.lower(): v for k, v in host.texts.items()}.get(path.lower())
+    if content is None:
+        return {"path": path, "exists": False}
+    data = content.encode("utf-8") if isinstance(content, str) else content
+    if len(data) > int(q["max_bytes"]):
+        return {"path": path, "exists": True, "problem": f"too large ({len(data)} bytes, at most {q['max_bytes']} are read)"}
+    if not data:
+        return {"path": path, "exists": True, "problem": "empty"}
+    try:
+        if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
+            text = data[2:].decode("utf-16-le" if data[:2] == b"\xff\xfe" else "utf-16-be")
+        else:
+            text = data.removeprefix(b"\xef\xbb\xbf").decode("utf-8")
+    except UnicodeDecodeError:
+        return {"path": path, "exists": True, "problem": "not UTF-8 or UTF-16 text"}
+    return {"path": path, "exists": True, "text": text}
 
 
 def _registry(host: FakeHost, q: dict[str, Any]) -> dict[str, Any]:
@@ -51,7 +77,8 @@ def _registry(host: FakeHost, q: dict[str, Any]) -> dict[str, Any]:
 
 
 def _products(host: FakeHost, q: dict[str, Any]) -> list[dict[str, Any]]:
-    return [{"name": n, "version": v} for n, v in sorted(host.products.items()) if _like(n, q["pattern"])]
+    return [{"name": n, "version": v, "features": host.features.get(n, [])}
+            for n, v in sorted(host.products.items()) if _like(n, q["pattern"])]
 
 
 def _certificates(host: FakeHost, q: dict[str, Any]) -> list[dict[str, Any]]:
@@ -62,8 +89,8 @@ def _certificates(host: FakeHost, q: dict[str, Any]) -> list[dict[str, Any]]:
     ]
 
 
-READERS = {"services": _services, "files": _file, "registry": _registry, "products": _products,
-           "certificates": _certificates}
+READERS = {"services": _services, "files": _file, "file_search": _file_search, "registry": _registry,
+           "products": _products, "certificates": _certificates, "texts": _text}
 
 
 def answer(host: FakeHost, request: dict[str, Any]) -> dict[str, Any]:

@@ -19,6 +19,13 @@ CLIXML_ERROR = (
     '#< CLIXML\r\n<Objs Version="1.1.0.1" xmlns="http://schemas.microsoft.com/powershell/2004/04">'
     '<S S="Error">Get-CimInstance : Access denied _x000D__x000A_</S></Objs>'
 )
+# What powershell.exe writes to stderr while a module loads: a progress record, not an error (exit code 0).
+CLIXML_PROGRESS = (
+    '#< CLIXML\r\n<Objs Version="1.1.0.1" xmlns="http://schemas.microsoft.com/powershell/2004/04">'
+    '<Obj S="progress" RefId="0"><TN RefId="0"><T>System.Management.Automation.PSCustomObject</T>'
+    '<T>System.Object</T></TN><MS><I64 N="SourceId">1</I64><PR N="Record"><AV>Preparing modules for first use.</AV>'
+    '<AI>0</AI><Nil /><PI>-1</PI><PC>-1</PC><T>Completed</T><SR>-1</SR><SD> </SD></PR></MS></Obj></Objs>'
+)
 
 
 @dataclass
@@ -67,4 +74,6 @@ class LabHost:
             return CommandOutput(stdout=b"WARNING: profile script ran\r\n" + document)
         if fault == "truncated":
             return CommandOutput(stdout=document[: len(document) // 2])
+        if self.host.stderr_progress:
+            return CommandOutput(stdout=document, stderr=CLIXML_PROGRESS.encode())
         return CommandOutput(stdout=document)

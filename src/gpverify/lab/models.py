@@ -20,22 +20,46 @@ HOST_FAULTS = ("unreachable", "name-unresolvable", "bad-password", "slow", "time
                "malformed-json", "truncated", "clixml-error", "unencrypted-refused",
                "tls-wrong-name", "tls-self-signed")  # tls-*: HTTPS listener with a bad certificate (hardening)
 
-# Display names the lab gives its services: Microsoft's doc names with the "Microsoft Dynamics GP" prefix
-# real names carry (gp-facts.md caveat on names); they match the profile's display patterns.
+# Display names: Microsoft's documents write "GP Session Central Service" and "GP Session Services"
+# (web-components/tenant-services-installation.md); installed names may carry "Microsoft Dynamics" in front. The
+# lab uses both forms (gp-sh02 and the web server without, gp-sh01 with), so a check must match either.
 SERVICE_DISPLAY = {
-    "session_central": "Microsoft Dynamics GP Session Central Service",
-    "session_service": "Microsoft Dynamics GP Session Service",
+    "session_central": "GP Session Central Service",
+    "session_service": "GP Session Services",
     "gp_service": "Microsoft Dynamics GP Service",
     "dex_service_control": "Microsoft Dynamics GP Dex Service Control",
     "tenant_discovery": "Microsoft Dynamics GP Tenant Discovery Service",
     "tenant_management": "Microsoft Dynamics GP Tenant Management Service",
 }
+PREFIXED_HOSTS = ("gp-sh01",)
 PRODUCT_NAMES = {
     "web_components": "Microsoft Dynamics GP Web Components",
     "web_client_help": "Microsoft Dynamics GP Web Client Help",
     "tenant_services": "Microsoft Dynamics GP Tenant Services",
-    "service_based_architecture": "Microsoft Dynamics GP Service Based Architecture",
 }
+# The GP entry's Programs and Features name per release, and its Windows Installer features. The real feature
+# names are not public, so the lab's are its own (the profiles ship them as unknown: see features.*).
+GP_ENTRY = {"gp18.3": "Microsoft Dynamics GP 2018", "gp18.4": "Microsoft Dynamics GP 2018",
+            "gp18.5": "Microsoft Dynamics GP 2018", "gp2013r2": "Microsoft Dynamics GP 2013",
+            "gp2015r2": "Microsoft Dynamics GP 2015", "gp2016r2": "Microsoft Dynamics GP 2016"}
+LAB_FEATURES = {"core": "LabDynamicsGP", "web_client_runtime": "LabWebClientRuntime",
+                "service_based_architecture": "LabServiceBasedArchitecture"}
+# Where the lab's session hosts keep the configuration database's name: not public for GP (profile
+# registry.web_components_config_db is unknown), so this key is the lab's own.
+LAB_CONFIG_DB_SETTING = {"path": "SOFTWARE\\Microsoft Dynamics\\GP Web Components\\LabSessionService",
+                         "name": "ConfigurationDatabase", "view": "64"}
+# A third-party product installed beside GP (its own PRODID and version numbering), as real farms have.
+THIRD_PARTY = {"PRODID": 5597, "name": "Lab ISV Payables Extensions", "version": (18, 0, 212)}
+PROGRAM_FILES_X86 = "C:\\Program Files (x86)"
+PROGRAM_FILES = "C:\\Program Files"
+ENVIRONMENT = {"%ProgramFiles(x86)%": PROGRAM_FILES_X86, "%ProgramFiles%": PROGRAM_FILES}
+
+
+def expand(path: str) -> str:
+    """A path as Windows expands %ProgramFiles% and %ProgramFiles(x86)% (all the lab's paths use)."""
+    for var, folder in ENVIRONMENT.items():
+        path = path.replace(var, folder)
+    return path
 
 
 @dataclass
@@ -53,10 +77,36 @@ class FakeCert:
     issuer: str
     not_after: datetime
     chain_ok: bool = True
+    fixed_thumbprint: str | None = None  # a scenario's certificate that is the expected one, changed (expired)
 
     @property
     def thumbprint(self) -> str:
+        if self.fixed_thumbprint:
+            return self.fixed_thumbprint.upper()
         return hashlib.sha1(f"{self.subject}|{self.not_after.isoformat()}".encode()).hexdigest().upper()
+
+
+# The certificate DynamicsGPTrustedApp.msi puts in Trusted Publishers (fixed expiry: a stable thumbprint).
+SIGNING_CERT = FakeCert("CN=Microsoft Corporation, O=Microsoft Corporation", "CN=Microsoft Code Signing PCA",
+                        datetime(2030, 6, 30, tzinfo=UTC))
+
+
+# What an operator sets under overrides after `gpverify discover` on the lab: the lab's own names for what GP
+# does not publish (configuration database tables and columns, the session host setting, the certificate, the
+# Windows Installer features). A scenario with `discovered: true` carries them in its inventory.
+LAB_DISCOVERED: dict[str, Any] = {
+    "config_db.session_hosts_table": "LabSessionHostRegistry", "config_db.session_host_name_column": "MachineName",
+    "config_db.session_host_suspended_column": "IsSuspended",
+    "config_db.session_host_status_time_column": "LastStatusUtc",
+    "config_db.sessions_table": "LabWebSession", "config_db.session_id_column": "SessionKey",
+    "config_db.session_host_column": "MachineName", "config_db.session_user_column": "UserName",
+    "old_session_db.sessions_table": "LabSessionCentralSession", "old_session_db.session_id_column": "SessionKey",
+    "old_session_db.session_user_column": "UserName",
+    "registry.web_components_config_db": LAB_CONFIG_DB_SETTING,
+    "certificates.web_client_signing_thumbprint": SIGNING_CERT.thumbprint,
+    "features.web_client_runtime": LAB_FEATURES["web_client_runtime"],
+    "features.service_based_architecture": LAB_FEATURES["service_based_architecture"],
+}
 
 
 @dataclass
@@ -66,9 +116,13 @@ class FakeHost:
     name: str
     role: Role
     services: dict[str, FakeService] = field(default_factory=dict)  # profile key -> service
-    files: dict[str, str | None] = field(default_factory=dict)  # path as the profile writes it -> version
+    files: dict[str, str | None] = field(default_factory=dict)  # expanded path -> version ("" no version)
     registry: dict[tuple[str, str, str], Any] = field(default_factory=dict)  # (view, key path, value name)
     products: dict[str, str] = field(default_factory=dict)  # Programs and Features name -> version
+    features: dict[str, list[str]] = field(default_factory=dict)  # product name -> installed features
+    texts: dict[str, str | bytes | None] = field(default_factory=dict)  # expanded path -> file content
+    latency: float = 0.0  # seconds this host waits before each answer (on top of the lab's own)
+    stderr_progress: bool = False  # the collector also writes CLIXML progress records to stderr, exit 0
     certificates: dict[str, list[FakeCert]] = field(default_factory=dict)  # store -> certificates
     fault: str | None = None
 
@@ -96,6 +150,10 @@ class FakeFarm:
     system_database: str = "DYNAMICS"
     config_database: str = "GPCONFIGURATION"
     service_based_architecture: bool = True
+    runtime: dict[str, str] = field(default_factory=dict)  # files key -> path TenantConfiguration.xml names
+    inventory_extra: dict[str, Any] = field(default_factory=dict)  # settings written into the lab's inventory
+    # sys.databases columns per database (name -> column -> value); databases not named are ONLINE, MULTI_USER.
+    database_state: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def host(self, name: str) -> FakeHost:
         for host in self.hosts.values():
@@ -104,28 +162,73 @@ class FakeFarm:
         raise KeyError(f"the lab has no host {name!r}")
 
 
-def _service(profile: Profile, key: str) -> FakeService:
-    return FakeService(profile[f"services.{key}.name"], SERVICE_DISPLAY[key])
+def _service(profile: Profile, key: str, host: str = "") -> FakeService:
+    display = SERVICE_DISPLAY[key]
+    if host in PREFIXED_HOSTS and not display.startswith("Microsoft Dynamics"):
+        display = f"Microsoft Dynamics {display}"
+    return FakeService(profile[f"services.{key}.name"], display)
 
 
-def _web_server(p: Profile, web: str, sba: bool) -> FakeHost:
+def release_folder(profile: Profile) -> str:
+    r"""The folder a release's desktop client is installed in on the lab's session hosts.
+
+    The previous release stays in the profile's default folder ...\Microsoft Dynamics\GP; a major upgrade
+    installs side by side (upgrade/installing-on-first-computer.md), so the target release has its own folder.
+    """
+    return f"{PROGRAM_FILES_X86}\\Microsoft Dynamics\\GP {profile.name.removeprefix('gp').upper()}"
+
+
+def tenant_configuration(folder: str, heartbeat: str = "0.00:00:00") -> str:
+    """The web server's TenantConfiguration.xml naming the session hosts' runtime (element layout: the lab's)."""
+    return ("<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<TenantConfiguration>\n  <Tenant Name=\"DefaultTenant\">\n"
+            "    <Application Name=\"Microsoft Dynamics GP Web Client\">\n"
+            f"      <DynamicsexeLocation>{folder}\\</DynamicsexeLocation>\n"
+            f"      <DynamicssetLocation>{folder}\\Dynamics.set</DynamicssetLocation>\n"
+            f"      <DexiniLocation>{folder}\\Data\\Dex.ini</DexiniLocation>\n"
+            "    </Application>\n  </Tenant>\n"
+            f"  <HeartbeatTimeout>{heartbeat}</HeartbeatTimeout>\n  <RuntimeLogEnabled>false</RuntimeLogEnabled>\n"
+            "</TenantConfiguration>\n")
+
+
+def dynamics_set(folder: str) -> str:
+    """A Dynamics.set listing GP and the third-party product, with their dictionaries in this folder."""
+    gp = f":C:{folder[2:]}".replace("\\", "/")
+    return "\r\n".join([
+        "2", "0", "Microsoft Dynamics GP", str(THIRD_PARTY["PRODID"]), str(THIRD_PARTY["name"]), "Windows",
+        f"{gp}/Dynamics.dic", f"{gp}/Data/FORMS.DIC", f"{gp}/Data/REPORTS.DIC",
+        f"{gp}/LABISV.DIC", f"{gp}/Data/F5597.DIC", f"{gp}/Data/R5597.DIC", ""])
+
+
+def runtime_paths(folder: str) -> dict[str, str]:
+    return {"dynamics_exe": f"{folder}\\Dynamics.exe", "dynamics_set": f"{folder}\\Dynamics.set",
+            "dex_ini": f"{folder}\\Data\\Dex.ini"}
+
+
+def _web_server(p: Profile, web: str, runtime_folder: str) -> FakeHost:
     host = FakeHost("gp-web01", "web_server", {k: _service(p, k) for k in ("session_central", "gp_service")})
     host.products = {PRODUCT_NAMES["web_components"]: web, PRODUCT_NAMES["web_client_help"]: web}
-    if not sba:
-        del host.services["gp_service"]
+    host.texts = {expand(p["files.tenant_configuration"]): tenant_configuration(runtime_folder)}
     return host
 
 
-def _session_host(name: str, p: Profile, web: str, desktop: str, config_db: str) -> FakeHost:
-    host = FakeHost(name, "session_host", {k: _service(p, k) for k in ("session_service", "dex_service_control")})
-    host.files = {p["files.dynamics_exe"]: f"{desktop}.0", p["files.dex_ini"]: ""}
-    dsn, cfg = p["registry.odbc_dsn"], p["registry.web_components_config_db"]
+def _install_desktop(host: FakeHost, folder: str, version: str) -> None:
+    for key, path in runtime_paths(folder).items():
+        host.files[path] = f"{version}.0" if key == "dynamics_exe" else ""
+    host.texts[f"{folder}\\Dynamics.set"] = dynamics_set(folder)
+
+
+def _session_host(name: str, source: Profile, target: Profile, web: str, config_db: str) -> FakeHost:
+    host = FakeHost(name, "session_host", {k: _service(target, k, name) for k in ("session_service", "dex_service_control")})
+    _install_desktop(host, expand(str(source["files.dynamics_exe"])).rsplit("\\", 1)[0], source.version)
+    _install_desktop(host, release_folder(target), target.version)
+    dsn, cfg = target["registry.odbc_dsn"], LAB_CONFIG_DB_SETTING
     host.registry = {
         (dsn["view"], dsn["path"], dsn["name"]): "SQL Server Native Client 11.0",
         (cfg["view"], cfg["path"], cfg["name"]): config_db,
     }
-    host.products = {PRODUCT_NAMES["web_components"]: web, PRODUCT_NAMES["web_client_help"]: web,
-                     PRODUCT_NAMES["service_based_architecture"]: desktop}
+    gp = GP_ENTRY.get(target.name, "Microsoft Dynamics GP")
+    host.products = {PRODUCT_NAMES["web_components"]: web, PRODUCT_NAMES["web_client_help"]: web, gp: target.version}
+    host.features = {gp: sorted(LAB_FEATURES.values())}
     return host
 
 
@@ -135,9 +238,7 @@ def _client(name: str, p: Profile, era: Era) -> FakeHost:
         for key in ("silverlight_trust_64", "silverlight_trust_32"):
             reg = p[f"registry.{key}"]
             host.registry[(reg["view"], reg["path"], reg["name"])] = 1
-        expiry = datetime(2030, 6, 30, tzinfo=UTC)  # fixed, so the thumbprint is stable between runs
-        cert = FakeCert("CN=Microsoft Corporation, O=Microsoft Corporation", "CN=Microsoft Code Signing PCA", expiry)
-        host.certificates[p["certificates.trusted_publisher_store"]] = [cert]
+        host.certificates[p["certificates.trusted_publisher_store"]] = [SIGNING_CERT]
     return host
 
 
@@ -147,27 +248,49 @@ def _tenant_server(p: Profile, version: str) -> FakeHost:
     return host
 
 
-def _version_row(db: str, version: str, status: int = 0) -> dict[str, Any]:
-    major, minor, build = (int(x) for x in version.split(".")[:3])
-    return {"db_name": db, "PRODID": 0, "db_verMajor": major, "db_verMinor": minor, "db_verBuild": build,
+def _triple(version: str | tuple[int, int, int]) -> tuple[int, int, int]:
+    major, minor, build = (int(x) for x in version.split(".")[:3]) if isinstance(version, str) else version
+    return major, minor, build
+
+
+def _version_row(db: str, version: str | tuple[int, int, int], prodid: int = 0, status: int = 0) -> dict[str, Any]:
+    major, minor, build = _triple(version)
+    return {"db_name": db, "PRODID": prodid, "db_verMajor": major, "db_verMinor": minor, "db_verBuild": build,
             "db_verOldMajor": major, "db_verOldMinor": minor, "db_verOldBuild": build, "db_status": status,
             "start_time": "2026-11-20 22:00:00", "stop_time": "2026-11-20 22:40:00"}
 
 
 def _system_tables(version: str, system_db: str) -> dict[str, list[dict[str, Any]]]:
-    major, minor, build = (int(x) for x in version.split(".")[:3])
+    """DYNAMICS as GP Utilities leaves it: GP (PRODID 0) and a third-party product in every database."""
+    isv = int(THIRD_PARTY["PRODID"])  # type: ignore[call-overload]
+    isv_version = THIRD_PARTY["version"]
     companies = [{"CMPANYID": cid, "CMPNYNAM": name, "INTERID": inter} for cid, name, inter in COMPANIES]
+    databases = [system_db] + [i for _, _, i in COMPANIES]
+    products = [(0, _triple(version), "GP18"), (isv, _triple(isv_version), "LABISV")]  # type: ignore[arg-type]
     return {
         "SY01500": companies,
-        "DB_Upgrade": [_version_row(system_db, version)] + [_version_row(i, version) for _, _, i in COMPANIES],
-        "DU000020": [{"companyID": c, "PRODID": 0, "versionMajor": major, "versionMinor": minor, "versionBuild": build}
-                     for c, _, _ in COMPANIES],
-        "DU000010": [{"PRODID": 0, "fileNumber": 1, "fileName": "GL00100", "fileOSName": "GL00100",
-                      "versionMajor": major, "versionMinor": minor, "versionBuild": build, "CODENAME": "GP18"}],
-        "DU000030": [{"PRODID": 0, "fileNumber": 1, "companyID": c, "errornum": 0, "errordes": "", "Status": 15}
-                     for c, _, _ in COMPANIES],
+        "DB_Upgrade": [_version_row(db, v, prodid) for prodid, v, _ in products for db in databases],
+        "DU000020": [{"companyID": c, "PRODID": prodid, "versionMajor": v[0], "versionMinor": v[1], "versionBuild": v[2]}
+                     for prodid, v, _ in products for c, _, _ in COMPANIES],
+        "DU000010": [{"PRODID": prodid, "fileNumber": n, "fileName": table, "fileOSName": table,
+                      "versionMajor": v[0], "versionMinor": v[1], "versionBuild": v[2], "CODENAME": code}
+                     for prodid, v, code in products for n, table in ((1, "GL00100" if prodid == 0 else "LAB10100"),
+                                                                      (2, "SY00100" if prodid == 0 else "LAB10200"))],
+        # Status 15 is a finished conversion; Status 0 rows are tables left as they were. Neither is listed by
+        # Microsoft's query (upgrade/company-data-conversion.md).
+        "DU000030": [{"PRODID": prodid, "fileNumber": n, "companyID": c, "errornum": 0, "errordes": "",
+                      "Status": 15 if n == 1 else 0}
+                     for prodid, _, _ in products for n in (1, 2) for c, _, _ in COMPANIES],
         "ACTIVITY": [], "SY00800": [], "SY00801": [],
     }
+
+
+def config_tables(hosts: list[str]) -> dict[str, list[dict[str, Any]]]:
+    """The lab's configuration database. GP's real tables and columns are not public, so these are the lab's own
+    and match no name the suite ships: like a real farm, it needs `gpverify discover` and overrides."""
+    return {"LabSessionHostRegistry": [{"MachineName": f"{n}.lab.invalid", "IsSuspended": 0,
+                                        "LastStatusUtc": "2026-11-20 23:59:00"} for n in hosts],
+            "LabWebSession": []}
 
 
 def extra_client_names(count: int) -> list[str]:
@@ -185,26 +308,30 @@ def add_clients(farm: FakeFarm, count: int) -> list[str]:
 def build_farm(era: Era = "html", stage: Stage = "upgraded", *, extra_clients: int = 0) -> FakeFarm:
     """The lab farm of an era, just before the web client upgrade or fully upgraded.
 
-    `extra_clients` adds that many client machines (gp-cl003, ...) to the fixed six-host farm.
+    Before the upgrade the databases and desktop clients are already at the target release (the guide's first
+    step), installed side by side with the previous release; the web components, and the tenant configuration's
+    runtime paths, are still the previous release's. `extra_clients` adds client machines (gp-cl003, ...).
     """
     source, target = (load_profile(n, origin="lab") for n in ERAS[era])
-    web = target.version if stage == "upgraded" else source.version
-    hosts = [_web_server(target, web, sba=True), _tenant_server(target, target.version)]
-    hosts += [_session_host(n, target, web, target.version, "GPCONFIGURATION") for n in ("gp-sh01", "gp-sh02")]
+    upgraded = stage == "upgraded"
+    web = target.version if upgraded else source.version
+    runtime_folder = release_folder(target) if upgraded else expand(str(source["files.dynamics_exe"])).rsplit("\\", 1)[0]
+    session_hosts = ["gp-sh01", "gp-sh02"]
+    hosts = [_web_server(target, web, runtime_folder), _tenant_server(target, target.version)]
+    hosts += [_session_host(n, source, target, web, "GPCONFIGURATION") for n in session_hosts]
     hosts += [_client(n, target, era) for n in ("gp-cl01", "gp-cl02")]
     databases: dict[str, dict[str, list[dict[str, Any]]]] = {
         "DYNAMICS": _system_tables(target.version, "DYNAMICS"),
         "tempdb": {"DEX_LOCK": [], "DEX_SESSION": []},
     }
     databases.update({inter: {"SY00100": [{"CMPANYID": cid, "DBNAME": inter}]} for cid, _, inter in COMPANIES})
-    # GP 2013-era farms keep sessions in the Session Central database; GPCONFIGURATION is created by the
-    # web server upgrade (S1), so the Silverlight-era farm has it only once upgraded.
-    if era == "html" or stage == "upgraded":
-        databases["GPCONFIGURATION"] = {
-            "SessionHosts": [{"HostName": n, "FullComputerName": f"{n}.lab.invalid", "Suspended": 0, "ScaleGroupId": 0}
-                             for n in ("gp-sh01", "gp-sh02")],
-            "Sessions": [],
-        }
+    # GP 2013-era farms keep sessions in the Session Central database GPWEBCLIENTSESSIONCENTRAL; the web server
+    # upgrade creates GPCONFIGURATION and migrates them (scale-out-upgrade.md), so before it only the old one exists.
+    if era == "html" or upgraded:
+        databases["GPCONFIGURATION"] = config_tables(session_hosts)
+    else:
+        databases[str(source["sql.old_session_database"])] = {"LabSessionCentralSession": []}
     farm = FakeFarm(era, stage, source, target, {h.name: h for h in hosts}, databases)
+    farm.runtime = runtime_paths(runtime_folder)
     add_clients(farm, extra_clients)
     return farm

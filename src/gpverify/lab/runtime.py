@@ -16,6 +16,7 @@ from typing import Any
 
 import yaml
 
+from gpverify.errors import ConfigError
 from gpverify.lab import sql as labsql
 from gpverify.lab.host import LabHost, ReceivedCommand
 from gpverify.lab.models import LAB_DOMAIN, LAB_USER, FakeFarm, FakeHost, add_clients
@@ -77,8 +78,11 @@ def _build_sql(farm: FakeFarm, sqldir: Path) -> None:
             labsql.build_tempdb(path, tables)
         else:
             kind: labsql.Kind = ("system" if name == farm.system_database
-                                 else "config" if name == farm.config_database else "company")
+                                 else "config" if name == farm.config_database
+                                 else "session2013" if name == farm.source["sql.old_session_database"]
+                                 else "company")
             labsql.build_database(path, kind, tables)
+    labsql.build_catalog(sqldir, [n for n in farm.databases if n != "tempdb"], farm.database_state)
     (sqldir / "lab.json").write_text(json.dumps({"fault": farm.sql_fault}))
 
 
@@ -95,7 +99,7 @@ def _start_host(lab: RunningLab, host: FakeHost, password: str, latency: float, 
     auth = AuthConfig(scheme="ntlm", username=LAB_USER, domain=LAB_DOMAIN,
                       password=f"{password}-not-this" if wrong else password, require_encryption=True)
     tls = _tls_fault_context(host.fault, lab.ca)
-    server = WsmanServer(handler, auth, tls=tls, latency=latency, idle_timeout=idle, name=host.name)
+    server = WsmanServer(handler, auth, tls=tls, latency=latency + host.latency, idle_timeout=idle, name=host.name)
     server.reset_during_receive = host.fault == "reset"
     server.start()
     lab.servers[host.name], lab.hosts[host.name] = server, handler
@@ -139,6 +143,8 @@ def _inventory(lab: RunningLab, entries: dict[str, list[dict[str, Any]]], ca_pat
         "clients": entries.get("clients", []),
         "service_based_architecture": farm.service_based_architecture,
     }
+    # A scenario that stands for a farm whose operator has set these (overrides after discover, a target build).
+    inv.update(farm.inventory_extra)
     if entries.get("tenant_services"):
         inv["tenant_services"] = entries["tenant_services"][0]
     return inv
@@ -157,7 +163,10 @@ def start_lab(spec: str | Scenario, workdir: Path, *, latency: float = 0.0, idle
     workdir.mkdir(parents=True, exist_ok=True)
     lab = RunningLab(farm, scenario, workdir, workdir / "inventory.yml")
     password = lab_password()
-    _build_sql(farm, workdir / "sql")
+    try:
+        _build_sql(farm, workdir / "sql")
+    except ValueError as exc:  # a scenario's rows that the lab's tables cannot hold
+        raise ConfigError(scenario.origin or f"scenario {scenario.name}", "sql", str(exc)) from None
     ca = make_ca()
     ca_path = workdir / "lab-ca.pem"
     ca_path.write_bytes(ca.cert_pem)

@@ -11,7 +11,23 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from gpverify.errors import ConfigError
-from gpverify.lab.models import HOST_FAULTS, PRODUCT_NAMES, FakeCert, FakeFarm, FakeService, build_farm
+from gpverify.lab import sql as labsql
+from gpverify.lab.models import (
+    GP_ENTRY,
+    HOST_FAULTS,
+    LAB_CONFIG_DB_SETTING,
+    LAB_DISCOVERED,
+    LAB_FEATURES,
+    PRODUCT_NAMES,
+    FakeCert,
+    FakeFarm,
+    FakeService,
+    build_farm,
+    expand,
+    release_folder,
+    runtime_paths,
+    tenant_configuration,
+)
 from gpverify.yamlfile import config_error, parse_yaml, read_yaml
 
 
@@ -29,6 +45,10 @@ class HostChange(_Strict):
     certificates: dict[str, list[dict[str, Any]]] = {}  # store key -> replacement certificate list;
     # each {subject, issuer, not_after (ISO date-time or days from now), chain_ok}
     fault: Literal[HOST_FAULTS] | None = None  # type: ignore[valid-type]
+    texts: dict[str, str | None] = {}  # files.<key> -> the file's content, or null: file missing
+    features: dict[Literal["web_client_runtime", "service_based_architecture"], bool] = {}  # of the GP entry
+    latency: float = Field(0.0, ge=0, le=30)  # seconds this host waits before every answer
+    stderr_progress: bool = False  # CLIXML progress records on stderr, exit code 0 (as powershell.exe writes)
 
 
 class RowChange(_Strict):
@@ -59,7 +79,13 @@ class Scenario(_Strict):
     sql_fault: Literal["unreachable", "login-failed"] | None = None
     web_site: WebSiteChange = WebSiteChange()
     service_based_architecture: bool = True
+    system_database: str = Field("DYNAMICS", pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,30}$")  # a named system database
+    runtime: Literal["previous", "target"] | None = None  # where TenantConfiguration.xml points the session hosts
+    database_state: dict[str, dict[str, Any]] = {}  # database -> sys.databases columns (state_desc, ...)
+    inventory: dict[str, Any] = {}  # settings the lab's inventory carries (overrides, target_build, ...)
+    discovered: bool = False  # the inventory sets the overrides an operator sets after `gpverify discover`
     name: str = Field("", exclude=True)
+    origin: str = Field("", exclude=True)
 
 
 def scenario_names() -> list[str]:
@@ -81,32 +107,65 @@ def load_scenario(spec: str) -> Scenario:
     if not isinstance(data, dict):
         raise ConfigError(origin, "(top level)", "a mapping with at least 'description'")
     try:
-        return Scenario.model_validate({**data, "name": name})
+        return Scenario.model_validate({**data, "name": name, "origin": origin})
     except ValidationError as exc:
         raise config_error(exc, origin, "src/gpverify/lab/SCENARIOS.md") from None
 
 
-def _apply_host(farm: FakeFarm, name: str, change: HostChange) -> None:
-    host, p = farm.host(name), farm.target
+def _apply_host(farm: FakeFarm, host_name: str, change: HostChange, origin: str) -> None:
+    try:
+        host = farm.host(host_name)
+    except KeyError:
+        raise ConfigError(origin, f"hosts.{host_name}", f"a lab host ({', '.join(farm.hosts)})") from None
+    p, field = farm.target, f"hosts.{host_name}"
+    _known(p, "services", change.services, origin, field)
     for key, fields in change.services.items():
         if fields is None:
             host.services.pop(key, None)
         else:
             current = host.services.get(key) or FakeService(p[f"services.{key}.name"], key)
             host.services[key] = FakeService(**{**current.__dict__, **fields})
+    # files.<key>: the target release's own copy, the one installed side by side (release_folder).
+    target_files = runtime_paths(release_folder(p))
     for key, version in change.files.items():
-        host.files[p[f"files.{key}"]] = None if version is None else version
+        path = target_files.get(key) or expand(str(_profile_value(p, f"files.{key}", origin, f"{field}.files")))
+        host.files[path] = None if version is None else version
+    for key, text in change.texts.items():
+        path = expand(str(_profile_value(p, f"files.{key}", origin, f"{field}.texts")))
+        host.texts[target_files.get(key, path)] = text
     for key, value in change.registry.items():
-        reg = p[f"registry.{key}"]
+        # Where GP keeps it is unknown (the profile's value is null): the lab's own location stands in.
+        reg = (LAB_CONFIG_DB_SETTING if key == "web_components_config_db"
+               else _profile_value(p, f"registry.{key}", origin, f"{field}.registry"))
         host.registry[(reg["view"], reg["path"], reg["name"])] = value
     for key, version in change.products.items():
+        name = PRODUCT_NAMES.get(key) or (GP_ENTRY.get(p.name) if key == "gp_desktop" else None)
+        if name is None:
+            raise ConfigError(origin, f"{field}.products.{key}", f"one of {', '.join([*PRODUCT_NAMES, 'gp_desktop'])}")
         if version is None:
-            host.products.pop(PRODUCT_NAMES[key], None)
+            host.products.pop(name, None)
         else:
-            host.products[PRODUCT_NAMES[key]] = version
+            host.products[name] = version
+    for key, installed in change.features.items():
+        features = host.features.setdefault(GP_ENTRY.get(p.name, ""), [])
+        features[:] = sorted(set(features) - {LAB_FEATURES[key]} | ({LAB_FEATURES[key]} if installed else set()))
     for key, certs in change.certificates.items():
         host.certificates[p[f"certificates.{key}"]] = [_cert(c) for c in certs]
     host.fault = change.fault or host.fault
+    host.latency = change.latency or host.latency
+    host.stderr_progress = change.stderr_progress or host.stderr_progress
+
+
+def _profile_value(profile: Any, key: str, origin: str, field: str) -> Any:
+    if key not in profile.identifiers or profile[key] is None:
+        raise ConfigError(origin, f"{field}.{key.split('.', 1)[1]}", "a profile identifier with a value "
+                          f"(see `gpverify profile {profile.name}`)")
+    return profile[key]
+
+
+def _known(profile: Any, section: str, keys: dict[str, Any], origin: str, field: str) -> None:
+    for key in keys:
+        _profile_value(profile, f"{section}.{key}.name", origin, f"{field}.{section}")
 
 
 def _cert(fields: dict[str, Any]) -> FakeCert:
@@ -118,7 +177,9 @@ def _cert(fields: dict[str, Any]) -> FakeCert:
         when = datetime.fromisoformat(when)
     if isinstance(when, datetime) and when.tzinfo is None:
         when = when.replace(tzinfo=UTC)
-    return FakeCert(**{**fields, "not_after": when})
+    fixed = fields.get("thumbprint")
+    return FakeCert(**{**{k: v for k, v in fields.items() if k != "thumbprint"}, "not_after": when,
+                       "fixed_thumbprint": fixed})
 
 
 def _apply_rows(rows: list[dict[str, Any]], change: RowChange) -> list[dict[str, Any]]:
@@ -131,16 +192,28 @@ def _apply_rows(rows: list[dict[str, Any]], change: RowChange) -> list[dict[str,
 
 
 def apply_scenario(scenario: Scenario) -> FakeFarm:
-    """Build the scenario's base farm and apply its changes."""
+    """Build the scenario's base farm and apply its changes; a mistake is one ConfigError naming the field."""
+    origin = scenario.origin or f"scenario {scenario.name}"
     farm = build_farm(scenario.era, "upgraded" if scenario.base == "healthy" else "before-upgrade")
     farm.service_based_architecture = scenario.service_based_architecture
+    _rename_system_database(farm, scenario.system_database)
+    if scenario.runtime is not None:
+        _point_runtime(farm, scenario.runtime)
     for name, change in scenario.hosts.items():
-        _apply_host(farm, name, change)
+        _apply_host(farm, name, change, origin)
     for name in scenario.remove_hosts:
-        farm.hosts.pop(farm.host(name).name)
+        try:
+            farm.hosts.pop(farm.host(name).name)
+        except KeyError:
+            raise ConfigError(origin, "remove_hosts", f"lab host names ({', '.join(farm.hosts)}), got {name!r}") from None
     for db, tables in scenario.sql.items():
         for table, rows in tables.items():
+            _check_rows(origin, db, table, rows)
             farm.databases.setdefault(db, {})[table] = _apply_rows(farm.databases.get(db, {}).get(table, []), rows)
+    farm.database_state = {db: dict(state) for db, state in scenario.database_state.items()}
+    farm.inventory_extra = dict(scenario.inventory)
+    if scenario.discovered:
+        farm.inventory_extra["overrides"] = {**LAB_DISCOVERED, **scenario.inventory.get("overrides", {})}
     for db in scenario.drop_databases:
         farm.databases.pop(db, None)
     farm.sql_fault = scenario.sql_fault
@@ -150,3 +223,36 @@ def apply_scenario(scenario: Scenario) -> FakeFarm:
     site.paths -= set(web.missing_paths)
     site.down = web.down
     return farm
+
+
+def _rename_system_database(farm: FakeFarm, name: str) -> None:
+    """A named system database (GP 2013 and later allow one other than DYNAMICS)."""
+    if name.upper() == farm.system_database.upper():
+        return
+    tables = farm.databases.pop(farm.system_database)
+    for row in tables["DB_Upgrade"]:
+        if str(row["db_name"]).upper() == farm.system_database.upper():
+            row["db_name"] = name
+    farm.databases[name] = tables
+    farm.system_database = name
+
+
+def _point_runtime(farm: FakeFarm, which: str) -> None:
+    """Point the web server's TenantConfiguration.xml at the previous or the target release's folder."""
+    folder = (release_folder(farm.target) if which == "target"
+              else expand(str(farm.source["files.dynamics_exe"])).rsplit("\\", 1)[0])
+    web = next(h for h in farm.hosts.values() if h.role == "web_server")
+    web.texts[expand(str(farm.target["files.tenant_configuration"]))] = tenant_configuration(folder)
+    farm.runtime = runtime_paths(folder)
+
+
+def _check_rows(origin: str, db: str, table: str, change: RowChange) -> None:
+    """Rows of a scenario's sql: section name a lab table and its columns."""
+    schemas = {**labsql.GP_SCHEMA, **labsql.TEMPDB_SCHEMA, **labsql.CONFIG_SCHEMA, **labsql.SESSION2013_SCHEMA}
+    if table not in schemas:
+        raise ConfigError(origin, f"sql.{db}.{table}", f"a table of the lab ({', '.join(sorted(schemas))})")
+    columns = {name for name, _ in schemas[table]}
+    for row in [*change.add, change.where, change.set]:
+        unknown = sorted(set(row) - columns)
+        if unknown:
+            raise ConfigError(origin, f"sql.{db}.{table}.{unknown[0]}", f"a column of {table} ({', '.join(sorted(columns))})")

@@ -22,7 +22,7 @@ from sqlglot import exp
 
 from gpverify.transport.odbc import DbApiConnection, SqlTarget, connection_string, load_pyodbc
 
-Kind = Literal["system", "company", "config"]
+Kind = Literal["system", "company", "config", "session2013"]
 Column = tuple[str, str]  # (name, SQL Server type as GP declares it)
 
 DRIVER_ALIAS = "ODBC Driver 18 for SQL Server"  # production name the lab registers the SQLite driver under
@@ -85,22 +85,29 @@ TEMPDB_SCHEMA: dict[str, tuple[Column, ...]] = {
     "DEX_SESSION": (("session_id", "identity"), ("sqlsvr_spid", "smallint")),
 }
 
-# LAB PLACEHOLDERS, NOT GP'S SCHEMA. The web components configuration database (GPCONFIGURATION) has no public
-# table definitions (gp-facts.md "Unknowns" 2). These names mirror the fields the Session Management snap-in
-# documents for session hosts and sessions; the profiles name the same placeholders
-# (sql.config_session_hosts_table, sql.config_sessions_table) so a real schema can be set there later.
+# THE LAB'S OWN NAMES, NOT GP'S SCHEMA. The web components configuration database (GPCONFIGURATION) and the GP
+# 2013-era session database have no public table definitions (docs/sources.md). The lab's tables and columns
+# match no name the suite ships, so the checks that need them report "not verified" until an inventory sets
+# them under overrides (config_db.*), exactly as on a real farm.
 CONFIG_SCHEMA: dict[str, tuple[Column, ...]] = {
-    "SessionHosts": (("HostName", "char(64)"), ("FullComputerName", "char(128)"), ("Suspended", "tinyint"),
-                     ("ScaleGroupId", "int"), ("LastStatusUpdate", "datetime")),
-    "Sessions": (("SessionId", "char(64)"), ("HostName", "char(64)"), ("UserId", "char(64)"),
-                 ("GPUserId", "char(15)"), ("CompanyName", "char(65)"), ("TenantName", "char(64)"),
-                 ("CreatedDate", "datetime"), ("LastHeartbeat", "datetime")),
+    "LabSessionHostRegistry": (("MachineName", "char(128)"), ("IsSuspended", "tinyint"), ("LastStatusUtc", "datetime")),
+    "LabWebSession": (("SessionKey", "char(64)"), ("MachineName", "char(128)"), ("UserName", "char(64)"),
+                      ("GPUserId", "char(15)"), ("CompanyName", "char(65)"), ("LastHeartbeat", "datetime")),
+}
+SESSION2013_SCHEMA: dict[str, tuple[Column, ...]] = {
+    "LabSessionCentralSession": (("SessionKey", "char(64)"), ("UserName", "char(64)"), ("StartedUtc", "datetime")),
+}
+# SQL Server's catalog view sys.databases, as the columns the checks read (the lab attaches it as schema sys).
+CATALOG_SCHEMA: dict[str, tuple[Column, ...]] = {
+    "databases": (("name", "char(128)"), ("database_id", "int"), ("state_desc", "char(60)"),
+                  ("user_access_desc", "char(60)"), ("is_read_only", "tinyint"), ("compatibility_level", "tinyint")),
 }
 
 KIND_TABLES: dict[Kind, tuple[str, ...]] = {
     "system": ("ACTIVITY", "SY00800", "SY00801", "SY01500", "DB_Upgrade", "DU000010", "DU000020", "DU000030"),
     "company": ("SY00100",),
     "config": tuple(CONFIG_SCHEMA),
+    "session2013": tuple(SESSION2013_SCHEMA),
 }
 
 # Declared SQLite types, chosen for what the SQLite ODBC driver hands pyodbc (seen with libsqliteodbc 0.9998):
@@ -121,8 +128,16 @@ def build_database(path: Path, kind: Kind, rows: Mapping[str, Sequence[Mapping[s
 
     Omitted GP columns get GP's bound defaults (blank CHAR, 0, 1900-01-01); omitted config columns are NULL.
     """
-    schema = CONFIG_SCHEMA if kind == "config" else GP_SCHEMA
-    _build(path, {name: schema[name] for name in KIND_TABLES[kind]}, rows, nullable=kind == "config")
+    schema = {"config": CONFIG_SCHEMA, "session2013": SESSION2013_SCHEMA}.get(kind, GP_SCHEMA)
+    _build(path, {name: schema[name] for name in KIND_TABLES[kind]}, rows, nullable=kind in ("config", "session2013"))
+
+
+def build_catalog(sqldir: Path, databases: Sequence[str], state: Mapping[str, Mapping[str, Any]]) -> None:
+    """Write sys.sqlite: sys.databases listing the lab's databases (tempdb and msdb as SQL Server has them)."""
+    names = ["master", "tempdb", "model", "msdb", *databases]
+    rows = [{"name": n, "database_id": i, "state_desc": "ONLINE", "user_access_desc": "MULTI_USER",
+             "is_read_only": 0, "compatibility_level": 150, **state.get(n, {})} for i, n in enumerate(names, 1)]
+    _build(sqldir / "sys.sqlite", CATALOG_SCHEMA, {"databases": rows}, nullable=False)
 
 
 def build_tempdb(path: Path, rows: Mapping[str, Sequence[Mapping[str, Any]]]) -> None:
@@ -320,6 +335,7 @@ class LabConnector:
         try:
             if t.database.lower() != "tempdb":
                 self._attach_tempdb(conn)
+            self._attach_catalog(conn)
         except BaseException:
             conn.close()
             raise
@@ -349,6 +365,10 @@ class LabConnector:
             raise pyodbc.InterfaceError("28000", f"[28000] {origin}[SQL Server]Login failed for user "
                                                  f"'{user}'. (18456) (SQLDriverConnect)")
 
+    def _attach_catalog(self, conn: Any) -> None:
+        # SQL Server's catalog views (sys.databases) from sys.sqlite, read-only like the rest.
+        _attach_read_only(conn, self.lab_dir / "sys.sqlite", "sys")
+
     def _attach_tempdb(self, conn: Any) -> None:
         # ATTACH takes the URI as a bound parameter: the driver opens the main database with URI filenames
         # enabled, so mode=ro holds for tempdb too. Without tempdb.sqlite an empty in-memory schema stands in,
@@ -360,6 +380,14 @@ class LabConnector:
             cursor.execute("ATTACH DATABASE ? AS tempdb", (source,))
         finally:
             cursor.close()
+
+
+def _attach_read_only(conn: Any, path: Path, schema: str) -> None:
+    cursor = conn.cursor()
+    try:
+        cursor.execute(f"ATTACH DATABASE ? AS {schema}", (_read_only_uri(path) if path.exists() else ":memory:",))
+    finally:
+        cursor.close()
 
 
 def shared_odbc_dir() -> Path:
@@ -406,8 +434,8 @@ def transpile(sql: str) -> str:
 
 
 def _to_lab(node: exp.Expression) -> exp.Expression:
-    if isinstance(node, exp.Table) and node.name.upper() == "TABLES" and node.db.upper() == "INFORMATION_SCHEMA":
-        return _information_schema_tables(node)
+    if isinstance(node, exp.Table) and node.db.upper() == "INFORMATION_SCHEMA" and node.name.upper() in LISTINGS:
+        return _information_schema(node)
     if isinstance(node, (exp.Table, exp.Column)) and (node.args.get("catalog") or node.args.get("db")):
         return _lab_schema(node)
     if isinstance(node, exp.National):
@@ -419,17 +447,25 @@ def _to_lab(node: exp.Expression) -> exp.Expression:
 
 
 def _lab_schema(node: exp.Expression) -> exp.Expression:
-    catalog = node.args.get("catalog")
-    in_tempdb = isinstance(catalog, exp.Identifier) and catalog.name.lower() == "tempdb"
+    catalog, db = node.args.get("catalog"), node.args.get("db")
+    kept = next((x.name.lower() for x in (catalog, db) if isinstance(x, exp.Identifier)
+                 and x.name.lower() in ("tempdb", "sys")), None)  # the schemas the lab attaches
     node = node.copy()
     node.set("catalog", None)
-    node.set("db", exp.to_identifier("tempdb") if in_tempdb else None)
+    node.set("db", exp.to_identifier(kept) if kept else None)
     return node
 
 
-def _information_schema_tables(node: exp.Table) -> exp.Expression:
-    # SQLite has no INFORMATION_SCHEMA: INFORMATION_SCHEMA.TABLES reads sqlite_master (gpverify discover).
-    listing = sqlglot.parse_one(
-        "SELECT 'dbo' AS TABLE_SCHEMA, name AS TABLE_NAME, 'BASE TABLE' AS TABLE_TYPE FROM sqlite_master "
-        "WHERE type = 'table' AND name NOT LIKE 'sqlite_%'", read="sqlite", into=exp.Select)
-    return listing.subquery(node.alias or "TABLES")
+# SQLite has no INFORMATION_SCHEMA: its TABLES and COLUMNS views read sqlite_master (for `gpverify discover`).
+LISTINGS = {
+    "TABLES": "SELECT 'dbo' AS TABLE_SCHEMA, name AS TABLE_NAME, 'BASE TABLE' AS TABLE_TYPE FROM sqlite_master "
+              "WHERE type = 'table' AND name NOT LIKE 'sqlite_%'",
+    "COLUMNS": "SELECT 'dbo' AS TABLE_SCHEMA, m.name AS TABLE_NAME, c.name AS COLUMN_NAME, c.type AS DATA_TYPE "
+               "FROM sqlite_master AS m JOIN pragma_table_info(m.name) AS c "
+               "WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%'",
+}
+
+
+def _information_schema(node: exp.Table) -> exp.Expression:
+    listing = sqlglot.parse_one(LISTINGS[node.name.upper()], read="sqlite", into=exp.Select)
+    return listing.subquery(node.alias or node.name.upper())

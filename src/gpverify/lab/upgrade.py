@@ -11,7 +11,18 @@ from pathlib import Path
 from typing import Any
 
 from gpverify.lab import sql as labsql
-from gpverify.lab.models import PRODUCT_NAMES, FakeCert, FakeFarm, FakeHost
+from gpverify.lab.models import (
+    LAB_CONFIG_DB_SETTING,
+    PRODUCT_NAMES,
+    SIGNING_CERT,
+    FakeFarm,
+    FakeHost,
+    config_tables,
+    expand,
+    release_folder,
+    runtime_paths,
+    tenant_configuration,
+)
 from gpverify.lab.wsman import CommandOutput
 from gpverify.runner.scripts import LOG_TAIL_SCRIPT, TAIL_LINES
 
@@ -130,10 +141,15 @@ class LabUpgrade:
             return Outcome(PATCH_TARGET_NOT_FOUND, [f"{PRODUCT_NAMES['web_components']} is not installed on {host.name}."])
         target = self.farm.target
         if host.role == "session_host":
-            cfg = target["registry.web_components_config_db"]
+            cfg = LAB_CONFIG_DB_SETTING
             host.registry[(cfg["view"], cfg["path"], cfg["name"])] = self.farm.config_database
         else:
             self._create_config_database()
+            # The web server's configuration wizard points the tenant at the new release's runtime (the lab's
+            # model: which step rewrites TenantConfiguration.xml on a real farm is not documented).
+            folder = release_folder(target)
+            host.texts[expand(str(target["files.tenant_configuration"]))] = tenant_configuration(folder)
+            self.farm.runtime = runtime_paths(folder)
         return self._install(host, {"web_components": target.version}, PRODUCT_NAMES["web_components"])
 
     def _web_client_help(self, host: FakeHost) -> Outcome:
@@ -151,9 +167,7 @@ class LabUpgrade:
             host.registry[(reg["view"], reg["path"], reg["name"])] = 1
         store = p["certificates.trusted_publisher_store"]
         if not host.certificates.get(store):
-            expiry = datetime(2030, 1, 1, tzinfo=UTC)
-            host.certificates[store] = [FakeCert("CN=Microsoft Corporation, O=Microsoft Corporation",
-                                                 "CN=Microsoft Code Signing PCA", expiry)]
+            host.certificates[store] = [SIGNING_CERT]
         return Outcome(0, [(f"DynamicsGPTrustedApp installed on {host.name}: elevated trust allowed, "
                            "signing certificate in Trusted Publishers.")])
 
@@ -167,10 +181,7 @@ class LabUpgrade:
         if name in self.farm.databases:
             return
         hosts = [h.name for h in self.farm.hosts.values() if h.role == "session_host"]
-        tables: dict[str, list[dict[str, Any]]] = {
-            "SessionHosts": [{"HostName": n, "FullComputerName": f"{n}.lab.invalid", "Suspended": 0, "ScaleGroupId": 0}
-                             for n in hosts],
-            "Sessions": []}
+        tables = config_tables(hosts)
         self.farm.databases[name] = tables
         if self.sql_dir:
             labsql.build_database(self.sql_dir / f"{name}.sqlite", "config", tables)

@@ -80,6 +80,10 @@ class Profile:
     def version(self) -> str:
         return str(self["version"])
 
+    def unconfirmed(self, *keys: str) -> list[str]:
+        """The keys among these that no public source confirms and the inventory has not set (value null)."""
+        return [k for k in keys if self.identifiers[k].value is None]
+
 
 def load_profile(name: str, overrides: dict[str, Any] | None = None, *, origin: str = "inventory") -> Profile:
     """Load a release profile and apply overrides given as dotted keys."""
@@ -94,9 +98,14 @@ def load_profile(name: str, overrides: dict[str, Any] | None = None, *, origin: 
     return Profile(name, identifiers)
 
 
+REGISTRY_SHAPE = {"path": "", "name": "", "view": "64"}
+
+
 def _check_override(key: str, shipped: Any, value: Any, origin: str) -> None:
     """An override has the shape of the value it replaces, so bad input stops the run instead of every check."""
     field = f"overrides.{key}"
+    if shipped is None and key.startswith("registry."):
+        shipped = REGISTRY_SHAPE  # an unknown registry location is set as {path, name, view}
     if isinstance(shipped, dict):
         if not isinstance(value, dict) or set(value) != set(shipped):
             raise ConfigError(origin, field, f"a mapping with exactly {', '.join(sorted(shipped))}, got {value!r}")
@@ -107,5 +116,7 @@ def _check_override(key: str, shipped: Any, value: Any, origin: str) -> None:
         raise ConfigError(origin, field, f"a non-empty string, got {value!r}")
     if key == "era" and value not in ("html", "silverlight"):
         raise ConfigError(origin, field, f"'html' or 'silverlight', got {value!r}")
-    if key.startswith("sql.") and key.endswith("_table") and not IDENTIFIER.fullmatch(value):
-        raise ConfigError(origin, field, f"a table name (letters, digits, _; no schema prefix), got {value!r}")
+    sql_name = key.startswith(("config_db.", "old_session_db.")) or key.endswith(("_table", "_column"))
+    if sql_name and not IDENTIFIER.fullmatch(value):
+        kind = "a column name" if key.endswith("_column") else "a table name"
+        raise ConfigError(origin, field, f"{kind} (letters, digits, _; no schema prefix), got {value!r}")

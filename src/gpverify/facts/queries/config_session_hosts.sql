@@ -1,3 +1,3 @@
--- Session hosts registered in the web components configuration database. The table name comes from the
--- profile (sql.config_session_hosts_table) because GP's real schema is not public (gp-facts.md Unknowns 2).
-SELECT RTRIM(HostName) AS HostName, Suspended FROM {session_hosts}
+-- Session hosts registered in the web components configuration database. Its tables and columns are not public:
+-- every name comes from the profile's config_db.* identifiers, which the operator sets after `gpverify discover`.
+SELECT {host_name} AS HostName, {suspended} AS Suspended, {status_time} AS LastStatusUpdate FROM {session_hosts}

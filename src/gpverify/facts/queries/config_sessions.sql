@@ -1,2 +1,2 @@
--- Web client sessions recorded in the configuration database (profile sql.config_sessions_table).
-SELECT RTRIM(SessionId) AS SessionId, RTRIM(HostName) AS HostName, RTRIM(UserId) AS UserId FROM {sessions}
+-- Web client sessions recorded in the configuration database (names from the profile's config_db.* identifiers).
+SELECT {session_id} AS SessionId, {session_host} AS HostName, {session_user} AS UserId FROM {sessions}

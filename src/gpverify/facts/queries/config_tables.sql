@@ -1,3 +1,3 @@
--- Every base table of the web components configuration database, for `gpverify discover`: its real schema is
--- not public (gp-facts.md Unknowns 2), so an admin picks the session host / session tables from this list.
-SELECT TABLE_SCHEMA, TABLE_NAME FROM INFORMATION_SCHEMA.TABLES WHERE TABLE_TYPE = 'BASE TABLE'
+-- Every column of every table of a web components session database, for `gpverify discover`: its schema is not
+-- public, so the operator picks the config_db.* tables and columns from this list.
+SELECT TABLE_SCHEMA, TABLE_NAME, COLUMN_NAME, DATA_TYPE FROM INFORMATION_SCHEMA.COLUMNS

@@ -1,4 +1,6 @@
--- The upgrade guide's "if errors do occur" query (company-data-conversion.md, S23): table conversions that failed.
+-- The upgrade guide's "if errors do occur" query (upgrade/company-data-conversion.md): the table conversions to
+-- review. Rows with errornum <> 0 failed; the page says other warnings (temporary tables, unused modules) can be
+-- ignored, so the checks tell the two apart.
 SELECT RTRIM(c.INTERID) AS INTERID, a.PRODID, a.fileNumber, RTRIM(b.fileOSName) AS fileOSName, a.Status, a.errornum,
        RTRIM(a.errordes) AS errordes
 FROM DU000030 a
