@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import io
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -36,7 +37,7 @@ def test_acme_check_fails_on_its_overlay_naming_host_and_values(pytester: pytest
     outcomes = _outcomes(result)
     assert result.ret == 1
     assert outcomes[f"{ACME}[gp-sh01]"] == "failed" and outcomes[f"{ACME}[gp-sh02]"] == "passed"
-    assert "gp-sh01: Microsoft Dynamics GP Session Service starts Manual, expected Auto" in result.stdout.str()
+    assert re.search(r"gp-sh01: .*Session Service.* starts Manual, expected Auto", result.stdout.str())
     assert [n for n, o in outcomes.items() if o == "failed"] == [f"{ACME}[gp-sh01]"]  # nothing shipped broke
 
 
