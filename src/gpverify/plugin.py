@@ -6,18 +6,21 @@ import json
 import os
 from collections.abc import Generator
 from contextlib import ExitStack
+from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from gpverify import extension
 from gpverify.catalogue import MARKER_HELP, PHASES, info_of
-from gpverify.errors import FactsUnavailable, GpVerifyError
+from gpverify.errors import ConfigError, FactsUnavailable, GpVerifyError
 from gpverify.facts.collect import DEFAULT_WORKERS
 from gpverify.farm import Farm, open_farm
 from gpverify.inventory import INVENTORY_ENV
 from gpverify.outcomes import NOT_VERIFIED, WARNING, CheckWarning, NotVerified
 from gpverify.redact import Redactor
+from gpverify.yamlfile import read_yaml
 
 farm_key = pytest.StashKey["Farm | None"]()
 redactor_key = pytest.StashKey[Redactor]()
@@ -39,7 +42,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--inventory", default=os.environ.get(INVENTORY_ENV),
                     help=f"inventory YAML of the farm to check (or set {INVENTORY_ENV})")
     group.addoption("--lab", nargs="?", const="healthy", default=None, metavar="SCENARIO|FILE",
-                    help="check a simulated lab started for this session (default scenario: healthy)")
+                    help="check a simulated lab started for this session (default scenario: healthy); with "
+                         "--inventory, that inventory's overrides apply to the lab's farm")
     group.addoption("--host", action="append", default=[], metavar="NAME",
                     help="limit per-host checks to this session host (repeatable)")
     group.addoption("--collect-workers", type=int, default=DEFAULT_WORKERS,
@@ -48,12 +52,30 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="run only the checks of this phase (gpverify run PHASE sets it for custom check folders)")
 
 
-def _start_lab(config: pytest.Config, scenario: str) -> str:
+# What a site's inventory brings to a lab run (`--lab --inventory site.yml`): its settings for identifiers,
+# never its hosts, credentials or SQL server, which are the lab's.
+SITE_SETTINGS = ("overrides", "extra_facts")
+
+
+def _start_lab(config: pytest.Config, scenario: str, site: str | None) -> str:
     stack = ExitStack()
     lab = stack.enter_context(extension.lab().temporary_lab(scenario, prefix="gpverify-lab-"))
     config.stash[lab_key] = lab
     config.add_cleanup(stack.close)  # stops the servers and removes the lab's folder
+    if site:
+        _apply_site_settings(lab.inventory_path, site)
     return str(lab.inventory_path)
+
+
+def _apply_site_settings(lab_inventory: Path, site: str) -> None:
+    """The site inventory's overrides (and extra facts) on the lab's farm: try a site's settings on the lab."""
+    mine, theirs = read_yaml(lab_inventory, "inventory"), read_yaml(site, "inventory")
+    if not isinstance(theirs, dict):
+        raise ConfigError(site, "(top level)", "an inventory mapping (farm, sql, web_server, ...)")
+    for key in SITE_SETTINGS:
+        if isinstance(theirs.get(key), dict):
+            mine[key] = {**(mine.get(key) or {}), **theirs[key]}
+    lab_inventory.write_text(yaml.safe_dump(mine, sort_keys=False), encoding="utf-8")
 
 
 @pytest.hookimpl(tryfirst=True)  # before pytest-html's own configure reads the option
@@ -66,14 +88,11 @@ def pytest_configure(config: pytest.Config) -> None:
         return  # not a gpverify run: another suite's pytest, or a listing of the checks
     if getattr(config.option, "hosts", None):  # pytest-testinfra's option, when the bench extra is installed
         raise pytest.UsageError("--hosts is pytest-testinfra's option; gpverify limits session hosts with --host NAME")
-    if lab and inventory and inventory != os.environ.get(INVENTORY_ENV):
-        raise pytest.UsageError("--lab and --inventory: give one of them (the simulated lab writes its own inventory; "
-                                "--inventory names a real farm's)")
     # A report is mailed and archived as one file: always inline pytest-html's CSS and scripts.
     if getattr(config.option, "htmlpath", None):
         config.option.self_contained_html = True
     try:
-        path = _start_lab(config, lab) if lab else inventory
+        path = _start_lab(config, lab, inventory) if lab else inventory
         farm = open_farm(path, workers=config.getoption("collect_workers"))
     except GpVerifyError as exc:
         raise pytest.UsageError(str(exc)) from None
