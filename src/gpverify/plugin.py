@@ -92,7 +92,9 @@ def pytest_configure(config: pytest.Config) -> None:
     if getattr(config.option, "htmlpath", None):
         config.option.self_contained_html = True
     try:
-        path = _start_lab(config, lab, inventory) if lab else inventory
+        # A site inventory given on the command line lends the lab its overrides; GPVERIFY_INVENTORY does not.
+        site = inventory if inventory != os.environ.get(INVENTORY_ENV) else None
+        path = _start_lab(config, lab, site) if lab else inventory
         farm = open_farm(path, workers=config.getoption("collect_workers"))
     except GpVerifyError as exc:
         raise pytest.UsageError(str(exc)) from None
