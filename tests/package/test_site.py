@@ -8,14 +8,11 @@ import pytest
 import yaml
 
 from gpverify.cli import main
+from gpverify.lab.models import LAB_DISCOVERED
 from helpers.checks import CHECKS
 
-LAB_NAMES = {"config_db.session_hosts_table": "LabSessionHostRegistry",
-             "config_db.session_host_name_column": "MachineName",
-             "config_db.session_host_suspended_column": "IsSuspended",
-             "config_db.session_host_status_time_column": "LastStatusUtc",
-             "config_db.sessions_table": "LabWebSession", "config_db.session_id_column": "SessionKey",
-             "config_db.session_host_column": "MachineName", "config_db.session_user_column": "UserName"}
+# The lab's names for the configuration database's tables and columns, as `gpverify discover` lists them.
+LAB_NAMES = {k: v for k, v in LAB_DISCOVERED.items() if k.startswith("config_db.")}
 
 
 def test_init_writes_a_site_and_never_overwrites(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -14,14 +14,12 @@ from pathlib import Path
 
 import pytest
 
+from gpverify.lab.models import LAB_DISCOVERED
+
 REPO = Path(__file__).resolve().parents[2]
 CUSTOM = REPO / "tests" / "examples" / "custom_checks"
 # The lab's names for the configuration database's tables and columns, as `gpverify discover` lists them.
-LAB_NAMES = "".join(f"  config_db.{key}: {value}\n" for key, value in (
-    ("session_hosts_table", "LabSessionHostRegistry"), ("session_host_name_column", "MachineName"),
-    ("session_host_suspended_column", "IsSuspended"), ("session_host_status_time_column", "LastStatusUtc"),
-    ("sessions_table", "LabWebSession"), ("session_id_column", "SessionKey"),
-    ("session_host_column", "MachineName"), ("session_user_column", "UserName")))
+LAB_NAMES = "".join(f"  {key}: {value}\n" for key, value in LAB_DISCOVERED.items() if key.startswith("config_db."))
 # Not part of a source distribution: the environment, caches, reports and earlier builds.
 IGNORE = shutil.ignore_patterns(".git", ".venv", "reports", "build", "dist", "*.egg-info", "__pycache__", ".*_cache",
                                 ".hypothesis")
