@@ -16,7 +16,7 @@ from gpverify.errors import GpVerifyError
 from gpverify.shipped import checks_root
 
 # Each of these modules adds its subcommands with register(subparsers).
-EXTENSIONS = ["gpverify.discover", "gpverify.runner.cli", "gpverify.audit.cli"]
+EXTENSIONS = ["gpverify.discover", "gpverify.runner.cli", "gpverify.audit.cli", "gpverify.history.cli"]
 
 
 def cmd_run(ns: argparse.Namespace) -> int:
