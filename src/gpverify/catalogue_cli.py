@@ -2,44 +2,32 @@
 
 from __future__ import annotations
 
-import contextlib
-import io
 import json
 import sys
 from pathlib import Path
 
-import pytest
-
 from gpverify import extension
-from gpverify.catalogue import PHASES, CheckInfo, info_of
+from gpverify.catalogue import PHASES, CheckInfo
 from gpverify.errors import GpVerifyError
-
-
-class _Gather:
-    def __init__(self) -> None:
-        self.checks: dict[str, CheckInfo] = {}
-
-    def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
-        for item in items:
-            info = info_of(item)
-            if info:
-                self.checks.setdefault(info.id, info)
+from gpverify.pytestrun import collect_checks
+from gpverify.tables import print_table
 
 
 def collect_catalogue(*folders: Path) -> list[CheckInfo]:
     """Every check under the folders, by ID (collected by pytest, nothing run); GpVerifyError if none or broken."""
-    gather = _Gather()
-    out = io.StringIO()
-    with contextlib.redirect_stdout(out):
-        ret = pytest.main([*map(str, folders), "--collect-only", "-q", "-p", "no:cacheprovider"], plugins=[gather])
+    run = collect_checks(list(folders))
     where = ", ".join(map(str, folders))
-    if ret not in (pytest.ExitCode.OK, pytest.ExitCode.NO_TESTS_COLLECTED):
-        tail = [ln for ln in out.getvalue().strip().splitlines() if ln.strip()][-6:]
-        raise GpVerifyError(f"pytest could not collect the checks in {where} (exit {int(ret)}):\n  " + "\n  ".join(tail))
-    if not gather.checks:
+    if run.collection_errors or run.exit_code not in (0, 5):
+        detail = run.collection_errors or [ln for ln in run.output.strip().splitlines() if ln.strip()][-6:]
+        raise GpVerifyError(f"pytest could not collect the checks in {where} (exit {run.exit_code}):\n  "
+                            + "\n  ".join(detail))
+    found: dict[str, CheckInfo] = {}
+    for info, _ in run.collected:
+        found.setdefault(info.id, info)
+    if not found:
         raise GpVerifyError(f"no checks were collected from {where}: a check is a test function marked @check(...)")
     order: dict[str, int] = {phase: i for i, phase in enumerate(PHASES)}
-    return sorted(gather.checks.values(), key=lambda c: (order.get(c.phase or "", len(order)), c.id))
+    return sorted(found.values(), key=lambda c: (order.get(c.phase or "", len(order)), c.id))
 
 
 def proving_scenarios() -> dict[str, list[str]]:
@@ -62,7 +50,8 @@ def print_catalogue(checks: Path, fmt: str, *custom: Path) -> int:
         for c in rows:
             print(f"| {c.id} | {c.phase} | {c.title} | {c.section} | {', '.join(proof.get(c.id, [])) or '-'} |")
     else:
-        for c in rows:
-            print(f"{c.id:12} {c.phase:8} {c.section:40} {', '.join(proof.get(c.id, [])) or '-':30} {c.title}")
+        print_table(["ID", "Phase", "Impact", "Guide section", "Fails in scenario", "Check (the guide's words)"],
+                    [(c.id, c.phase or "", c.impact, c.section, ", ".join(proof.get(c.id, [])) or "-", c.title)
+                     for c in rows])
     sys.stdout.flush()
     return 0

@@ -26,11 +26,12 @@ waivers: []
 
 CUSTOM_CHECKS = "checks"
 
-# What pytest's exit codes mean for a run of checks (pytest.ExitCode); 0 and 1 speak for themselves.
+# What the exit codes of a pytest run of checks mean; 0 and 1 speak for themselves. 3 is gpverify's bad input
+# (gpverify.exitcodes), which the plugin ends the run with; pytest's own internal errors share it.
 EXIT_MEANING = {
     pytest.ExitCode.INTERRUPTED: "pytest stopped: a checks file could not be collected (see the errors above)",
-    pytest.ExitCode.INTERNAL_ERROR: "pytest failed internally (see the traceback above)",
-    pytest.ExitCode.USAGE_ERROR: "pytest refused the command line or the inventory (see the message above)",
+    3: "bad input, nothing was checked (see the message above)",
+    pytest.ExitCode.USAGE_ERROR: "pytest refused the command line (see the message above)",
     pytest.ExitCode.NO_TESTS_COLLECTED: "no checks were collected: check the folders, -k and --host given",
 }
 
@@ -71,7 +72,7 @@ def run_phase(phase: str, custom: list[str], pytest_args: list[str]) -> int:
     # gpverify itself is imported before pytest starts, so pytest cannot rewrite its asserts (it has none).
     quiet = ["-W", "ignore::pytest.PytestAssertRewriteWarning"]
     ret = pytest.main([*targets, "--check-phase", phase, "-o", cache, *quiet, *pytest_args])
-    meaning = EXIT_MEANING.get(ret)  # type: ignore[call-overload]
+    meaning = EXIT_MEANING.get(int(ret))
     if meaning:
         print(f"gpverify run {phase}: {meaning} (pytest exit {int(ret)})")
     return int(ret)

@@ -51,7 +51,7 @@ def test_session_management_and_certificate_checks_pass_once_the_inventory_names
     assert run.ret == 0, run.text
     checks = outcomes_by_check(run)
     assert all(o == "passed" for cid, tests in checks.items() if cid != "GP-POST-005" for o in tests.values()), checks
-    assert checks["GP-POST-005"] == {"test_no_unknown_session_host_is_listed": "warning"}, checks
+    assert checks["GP-POST-005"] == {"test_no_unknown_session_host_is_listed[GP-POST-005]": "warning"}, checks
     assert "gp-sh09.lab.invalid (suspended, so it takes no new sessions)" in run.text
 
 

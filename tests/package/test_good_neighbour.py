@@ -76,5 +76,5 @@ def test_testinfras_hosts_is_never_taken_for_gpverifys_host(pytester: pytest.Pyt
     from helpers.checks import CHECKS
 
     result = pytester.runpytest_inprocess(str(CHECKS / "post"), "--lab", "--hosts", "gp-sh01", "-p", "no:cacheprovider")
-    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    assert result.ret in (3, pytest.ExitCode.USAGE_ERROR)  # gpverify's bad input, or pytest's unknown option
     assert "--hosts" in result.stderr.str()

@@ -25,7 +25,7 @@ def test_init_writes_a_site_and_never_overwrites(tmp_path: Path, capsys: pytest.
     assert "phases:" in (site / "plan.yml").read_text(encoding="utf-8")
     assert list((site / "checks").iterdir()) == []
     (site / "inventory.yml").write_text("farm: mine\n", encoding="utf-8")
-    assert main(["init", str(site)]) == 2
+    assert main(["init", str(site)]) == 3  # bad input
     assert "init never overwrites" in capsys.readouterr().err
     assert (site / "inventory.yml").read_text(encoding="utf-8") == "farm: mine\n"
 

@@ -88,7 +88,7 @@ def test_the_installed_wheel_does_what_the_readme_says(installed: Path, tmp_path
                     encoding="utf-8")
     verified = gv("run", "post", "--lab", "--inventory", "site/inventory.yml", code=0)
     assert "not verified" not in verified and " passed in" in verified
-    real = gv("run", "post", "--inventory", "site/inventory.yml", code=4)  # its password variable is not set
+    real = gv("run", "post", "--inventory", "site/inventory.yml", code=3)  # its password variable is not set
     assert "GPVERIFY_WINRM_PASSWORD" in real
 
     shutil.copytree(CUSTOM, work / "acme")

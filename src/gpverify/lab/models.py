@@ -123,6 +123,9 @@ class FakeHost:
     texts: dict[str, str | bytes | None] = field(default_factory=dict)  # expanded path -> file content
     latency: float = 0.0  # seconds this host waits before each answer (on top of the lab's own)
     stderr_progress: bool = False  # the collector also writes CLIXML progress records to stderr, exit 0
+    # Seconds a real Windows host spends on every command before it runs: WinRM starts powershell.exe for each
+    # (0.19 s to 0.6 s for Windows PowerShell 5.1, PowerShell/PowerShell#12843 and #4239). 0: answer at once.
+    command_cost: float = 0.0
     certificates: dict[str, list[FakeCert]] = field(default_factory=dict)  # store -> certificates
     fault: str | None = None
 

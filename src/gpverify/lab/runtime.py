@@ -154,7 +154,7 @@ def _inventory(lab: RunningLab, entries: dict[str, list[dict[str, Any]]], ca_pat
 
 
 def start_lab(spec: str | Scenario, workdir: Path, *, latency: float = 0.0, idle_timeout: float = 3600.0,
-              extra_clients: int = 0) -> RunningLab:
+              extra_clients: int = 0, command_cost: float = 0.0) -> RunningLab:
     """Build the scenario's farm, start its servers on loopback and write reports-style inventory.yml.
 
     `extra_clients` adds that many healthy client machines (gp-cl003, ...) after the scenario is applied,
@@ -163,6 +163,8 @@ def start_lab(spec: str | Scenario, workdir: Path, *, latency: float = 0.0, idle
     scenario = load_scenario(spec) if isinstance(spec, str) else spec
     farm = apply_scenario(scenario)
     add_clients(farm, extra_clients)
+    for fake in farm.hosts.values():
+        fake.command_cost = command_cost
     workdir.mkdir(parents=True, exist_ok=True)
     lab = RunningLab(farm, scenario, workdir, workdir / "inventory.yml")
     password = lab_password()
