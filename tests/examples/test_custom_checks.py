@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from gpverify.catalogue_cli import print_catalogue
-from helpers.checks import CHECKS
+from helpers.checks import CHECK_ID_PARAM, CHECKS
 
 CUSTOM = Path(__file__).parent / "custom_checks"
 ACME = "test_acme_session_service.py::test_session_service_starts_automatically"
@@ -19,7 +19,9 @@ ACME = "test_acme_session_service.py::test_session_service_starts_automatically"
 
 def _outcomes(result: pytest.RunResult) -> dict[str, str]:
     reports = result.reprec.getreports("pytest_runtest_logreport")  # type: ignore[attr-defined]
-    return {r.nodeid.rsplit("/", 1)[-1]: r.outcome for r in reports if r.when == "call"}
+    # Keyed by file, test and host: the check ID the plugin puts in test ids ("[ACME-001-gp-sh01]") left out.
+    return {CHECK_ID_PARAM.sub(lambda m: "[" if m.group(1) == "-" else "", r.nodeid.rsplit("/", 1)[-1]): r.outcome
+            for r in reports if r.when == "call"}
 
 
 def test_acme_check_runs_with_the_shipped_post_checks(pytester: pytest.Pytester) -> None:
@@ -37,7 +39,7 @@ def test_acme_check_fails_on_its_overlay_naming_host_and_values(pytester: pytest
     outcomes = _outcomes(result)
     assert result.ret == 1
     assert outcomes[f"{ACME}[gp-sh01]"] == "failed" and outcomes[f"{ACME}[gp-sh02]"] == "passed"
-    assert re.search(r"gp-sh01: .*Session Service.* starts Manual, expected Auto", result.stdout.str())
+    assert re.search(r"ACME-001 gp-sh01\W.*Session Service.* starts Manual, expected Auto", result.stdout.str())
     assert [n for n, o in outcomes.items() if o == "failed"] == [f"{ACME}[gp-sh01]"]  # nothing shipped broke
 
 
