@@ -8,6 +8,7 @@ import pytest
 
 from gpverify.catalogue import PHASES
 from gpverify.errors import ConfigError
+from gpverify.exitcodes import BAD_INPUT, NOT_RUN
 from gpverify.shipped import INVENTORY_TEMPLATE, PLAN_TEMPLATE, checks_root, example
 
 WAIVERS_TEMPLATE = """\
@@ -75,4 +76,6 @@ def run_phase(phase: str, custom: list[str], pytest_args: list[str]) -> int:
     meaning = EXIT_MEANING.get(int(ret))
     if meaning:
         print(f"gpverify run {phase}: {meaning} (pytest exit {int(ret)})")
-    return int(ret)
+    # gpverify's one exit-code table (gpverify.exitcodes): nothing collected is "could not run", a command line
+    # pytest refused is bad input.
+    return {pytest.ExitCode.NO_TESTS_COLLECTED: NOT_RUN, pytest.ExitCode.USAGE_ERROR: BAD_INPUT}.get(ret, int(ret))

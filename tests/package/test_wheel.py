@@ -99,13 +99,13 @@ def test_the_installed_wheel_does_what_the_readme_says(installed: Path, tmp_path
     assert "starts Manual, expected Auto" in failing
     assert "ACME-001" in gv("checks", "--checks", "acme", code=0)
 
-    nothing = gv("run", "post", "--lab", "-k", "no_such_check", code=5)
+    nothing = gv("run", "post", "--lab", "-k", "no_such_check", code=2)  # could not run (gpverify.exitcodes)
     assert "no checks were collected" in nothing
     (work / "broken").mkdir()
     (work / "broken" / "test_broken.py").write_text("def test_x(:\n", encoding="utf-8")
     assert "could not be collected" in gv("run", "post", "--lab", "--checks", "broken", code=2)
     assert "could not collect" in gv("checks", "--checks", "broken", code=2)
-    assert "--hosts" in gv("run", "post", "--lab", "--hosts", "x", code=4)  # no testinfra option beside --host
+    assert "--hosts" in gv("run", "post", "--lab", "--hosts", "x", code=3)  # no testinfra option beside --host
 
     pyargs = _run(installed, work, "pytest", "--pyargs", "gpverify.checks.post", "--lab", "-q")
     assert pyargs.returncode == 0, pyargs.stdout[-3000:]
