@@ -78,4 +78,5 @@ def run_phase(phase: str, custom: list[str], pytest_args: list[str]) -> int:
         print(f"gpverify run {phase}: {meaning} (pytest exit {int(ret)})")
     # gpverify's one exit-code table (gpverify.exitcodes): nothing collected is "could not run", a command line
     # pytest refused is bad input.
-    return {pytest.ExitCode.NO_TESTS_COLLECTED: NOT_RUN, pytest.ExitCode.USAGE_ERROR: BAD_INPUT}.get(ret, int(ret))
+    gpverify_code: dict[int, int] = {pytest.ExitCode.NO_TESTS_COLLECTED: NOT_RUN, pytest.ExitCode.USAGE_ERROR: BAD_INPUT}
+    return gpverify_code.get(int(ret), int(ret))
