@@ -19,7 +19,7 @@ import yaml
 from gpverify.errors import ConfigError
 from gpverify.lab import sql as labsql
 from gpverify.lab.host import LabHost, ReceivedCommand
-from gpverify.lab.models import LAB_DOMAIN, LAB_USER, FakeFarm, FakeHost, add_clients
+from gpverify.lab.models import LAB_DOMAIN, LAB_USER, FakeFarm, FakeHost, add_clients, session_host_site
 from gpverify.lab.scenario import Scenario, apply_scenario, load_scenario
 from gpverify.lab.website import WebSiteServer
 from gpverify.lab.wsman import AuthConfig, WsmanServer
@@ -43,6 +43,7 @@ class RunningLab:
     servers: dict[str, WsmanServer] = field(default_factory=dict)
     hosts: dict[str, LabHost] = field(default_factory=dict)
     web: WebSiteServer | None = None
+    runtimes: dict[str, WebSiteServer] = field(default_factory=dict)  # session host -> its HTTPS runtime service
     ca: Any = None  # the lab CA (CertificateAuthority) that issued the web site's and HTTPS hosts' certificates
 
     def commands(self, host: str) -> list[ReceivedCommand]:
@@ -51,9 +52,11 @@ class RunningLab:
     def stop(self) -> None:
         for server in self.servers.values():
             server.stop()
-        if self.web:
-            self.web.stop()
+        for site in [self.web, *self.runtimes.values()]:
+            if site:
+                site.stop()
         self.servers.clear()
+        self.runtimes.clear()
         self.web = None
 
 
@@ -113,6 +116,21 @@ def _start_host(lab: RunningLab, host: FakeHost, password: str, latency: float, 
     if tls is not None:  # HTTPS listener whose certificate the client must reject; the CA bundle is the lab CA
         entry["winrm"].update(scheme="https", ca_bundle=str(lab.workdir / "lab-ca.pem"))
     return entry
+
+
+def _start_runtime(lab: RunningLab, host: FakeHost, entry: dict[str, Any]) -> None:
+    """The session host's runtime service on HTTPS (a lab-CA certificate, like the site's); its URL in the entry.
+
+    Independent of the host's WinRM fault: browsers reach the runtime service, not WinRM. One that is down keeps
+    a URL on a port nothing listens on, so connections are refused.
+    """
+    site = session_host_site(host)
+    port = _closed_port()
+    if not site.down:
+        server = WebSiteServer(site, lab.ca, name=f"gpverify-lab-runtime-{host.name}")
+        server.start()
+        lab.runtimes[host.name], port = server, server.port
+    entry["https_url"] = f"https://localhost:{port}"
 
 
 def _tls_fault_context(fault: str | None, ca: Any) -> Any:
@@ -182,7 +200,10 @@ def start_lab(spec: str | Scenario, workdir: Path, *, latency: float = 0.0, idle
             lab.web.start()
         entries: dict[str, list[dict[str, Any]]] = {}
         for host in farm.hosts.values():
-            entries.setdefault(ROLE_GROUP[host.role], []).append(_start_host(lab, host, password, latency, idle_timeout))
+            entry = _start_host(lab, host, password, latency, idle_timeout)
+            if host.role == "session_host":
+                _start_runtime(lab, host, entry)
+            entries.setdefault(ROLE_GROUP[host.role], []).append(entry)
     except BaseException:
         lab.stop()
         raise
