@@ -107,4 +107,3 @@ def resolve_password(settings: Any, *, field: str, origin: str = "inventory") ->
         return secret_from_keyring(ref, field=f"{field}.password_keyring", origin=origin)
     return secret_from_prompt(getattr(settings, "password_prompt", None), user=getattr(settings, "user", None),
                               field=f"{field}.password_prompt", origin=origin)
-
