@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 from collections.abc import Generator
@@ -14,7 +15,7 @@ from gpverify.catalogue import info_of
 from gpverify.errors import FactsUnavailable, GpVerifyError
 from gpverify.facts.collect import DEFAULT_WORKERS
 from gpverify.farm import Farm, open_farm
-from gpverify.inventory import INVENTORY_ENV
+from gpverify.inventory import INVENTORY_ENV, utc_time
 from gpverify.outcomes import NOT_VERIFIED, WARNING, CheckWarning, NotVerified
 from gpverify.redact import Redactor
 
@@ -37,6 +38,16 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="limit per-host checks to this session host (repeatable)")
     group.addoption("--collect-workers", type=int, default=DEFAULT_WORKERS,
                     help=f"hosts collected at once (default {DEFAULT_WORKERS})")
+    group.addoption("--backups-since", type=_backups_since, default=None, metavar="DATE-TIME",
+                    help="full backups must have finished after this (ISO 8601, no zone: UTC); default: the "
+                    "inventory's backups setting (gpverify upgrade passes the run's start to its pre gate)")
+
+
+def _backups_since(text: str) -> Any:
+    try:
+        return utc_time(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a date-time such as 2026-11-28T22:00:00Z, got {text!r}") from None
 
 
 def _start_lab(config: pytest.Config, scenario: str) -> str:
