@@ -14,7 +14,7 @@ EXPECTED_STATE = {"state": "ONLINE", "user_access": "MULTI_USER"}
 
 
 def _utc(moment: datetime) -> str:
-    return moment.strftime("%Y-%m-%d %H:%M UTC")
+    return moment.strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
 @check(

@@ -57,7 +57,7 @@ CULPRITS: dict[str, list[str]] = {
     "host-dex-service-control-stopped": ["gp-sh02", "Dex Service Control", "Stopped"],
     "host-web-client-help-missing": ["gp-sh01", "web client help", "not installed"],
     # SQL Server state (GP-PRE-014 to GP-PRE-017)
-    "pre-backup-before-upgrade-start": ["CONTO", "last full backup finished 2026-11-21 02:30 UTC", "expected a full backup"],
+    "pre-backup-before-upgrade-start": ["CONTO", "last full backup finished 2026-11-21 02:30:00 UTC", "expected a full backup"],
     "pre-database-single-user": ["TWO", "SINGLE_USER", "expected MULTI_USER"],
     "pre-compatibility-level-low": ["CONTO", "compatibility level 100", "expected 110"],
     "pre-web-client-login-missing": ["CONTO", "GPWebClient", "no user mapped"],

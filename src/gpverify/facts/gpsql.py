@@ -253,7 +253,7 @@ class LastBackup:
     zone_known: bool  # False: backupset's time_zone was 127 or NULL, the local time was read as UTC
 
     def describe(self) -> str:
-        text = self.finished.strftime("%Y-%m-%d %H:%M UTC")
+        text = self.finished.strftime("%Y-%m-%d %H:%M:%S UTC")
         return text if self.zone_known else f"{text} (time zone not recorded, read as UTC)"
 
 

@@ -13,7 +13,7 @@ from typing import TextIO
 
 from gpverify.errors import HostUnavailable
 from gpverify.farm import Farm
-from gpverify.lab.upgrade import LabUpgrade
+from gpverify.lab.upgrade import SERVER_ACTIONS, LabUpgrade
 from gpverify.redact import Redactor
 from gpverify.runner.gates import run_gate
 from gpverify.runner.plan import Item, Plan, Step
@@ -128,10 +128,10 @@ class Runner:
         return OK
 
     def _lab_carries_out(self, step: Step) -> str | None:
-        if self.ctx.lab is None or not (step.action and step.host):
+        if self.ctx.lab is None or not step.action or not (step.host or step.action in SERVER_ACTIONS):
             return None
         outcome = self.ctx.lab.apply(step.host, step.action)
-        return f"the lab carried out {step.action} on {step.host} (exit {outcome.exit_code})"
+        return f"the lab carried out {step.action} on {step.host or 'its SQL Server'} (exit {outcome.exit_code})"
 
     # --- gates --------------------------------------------------------------------------------------
 
@@ -139,8 +139,10 @@ class Runner:
         phase, state = item.phase, self.ctx.state
         self.say(f"[gate]   {item.id}: pytest {phase.gate_args}")
         state.mark(item.id, "started", phase=phase.phase, host=phase.host)
+        # The pre gate requires backups finished after the upgrade started: the run's creation time.
+        since = str(state.data["created"]) if phase.phase == "pre" and state.data.get("created") else None
         result = run_gate(self.ctx.checks, phase.phase, phase.host, self.ctx.inventory, state.folder, item.id,
-                          phase.select)
+                          phase.select, since)
         fields = {"exit_code": result.exit_code, "report": result.report.name, "results": result.results.name,
                   "counts": result.counts, "failed_checks": result.failed}
         if result.passed:

@@ -26,19 +26,21 @@ class GateResult:
 
 
 def gate_command(checks: Path, phase: str, host: str | None, inventory: Path, report: Path, results: Path,
-                 select: str | None = None) -> list[str]:
+                 select: str | None = None, backups_since: str | None = None) -> list[str]:
     # Outcomes come from gateplugin rather than --junitxml: pytest's JUnit writer fails on skipped checks
     # once the gpverify plugin has redacted their longrepr to text (see the runner's report to the lead).
     cmd = [sys.executable, "-m", "pytest", str(checks / phase), "--inventory", str(inventory),
            f"--html={report}", "--self-contained-html", "-p", "gpverify.runner.gateplugin",
            f"--gate-results={results}", "-q", "-p", "no:cacheprovider"]
+    cmd += ["--backups-since", backups_since] if backups_since else []  # GP-PRE-014: backups after the run began
     return cmd + (["--host", host] if host else []) + (["-k", select] if select else [])
 
 
 def run_gate(checks: Path, phase: str, host: str | None, inventory: Path, folder: Path, gate_id: str,
-             select: str | None = None) -> GateResult:
+             select: str | None = None, backups_since: str | None = None) -> GateResult:
     report, results = folder / f"{gate_id}.html", folder / f"{gate_id}.results.json"
-    proc = subprocess.run(gate_command(checks, phase, host, inventory, report, results, select), check=False,
+    cmd = gate_command(checks, phase, host, inventory, report, results, select, backups_since)
+    proc = subprocess.run(cmd, check=False,
                           stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     (folder / f"{gate_id}.log").write_text(proc.stdout, encoding="utf-8")
     result = GateResult(proc.returncode, report, results)
