@@ -101,13 +101,13 @@ class SqlSettings(_Strict):
 
 
 def utc_time(value: Any) -> datetime:
-    """A date or date-time as an aware UTC datetime (no zone given: UTC); ValueError for anything else."""
+    """A date or date-time as an aware UTC datetime (no zone given: UTC); ValueError or TypeError otherwise."""
     if isinstance(value, str):
         value = datetime.fromisoformat(value.strip())
     elif isinstance(value, date) and not isinstance(value, datetime):
         value = datetime(value.year, value.month, value.day)
     if not isinstance(value, datetime):
-        raise ValueError(f"a date or date-time such as 2026-11-28T22:00:00Z, got {value!r}")
+        raise TypeError(f"a date or date-time such as 2026-11-28T22:00:00Z, got {value!r}")
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
@@ -124,7 +124,7 @@ class BackupSettings(_Strict):
             return None
         try:
             return utc_time(value)
-        except ValueError as exc:  # "2026-02-30" and "tomorrow" alike; a number is no date either
+        except (ValueError, TypeError) as exc:  # "2026-02-30" and "tomorrow" alike; a number is no date either
             raise ValueError(f"a date or date-time such as 2026-11-28T22:00:00Z, got {value!r} ({exc})"
                              if "such as" not in str(exc) else str(exc)) from None
 

@@ -12,10 +12,24 @@ from pydantic import ValidationError
 from gpverify.errors import ConfigError
 
 
+class _Loader(yaml.SafeLoader):
+    """SafeLoader that keeps a timestamp which is no real date (2026-02-30) as its text, for the field to name."""
+
+
+def _timestamp(loader: _Loader, node: yaml.ScalarNode) -> Any:
+    try:
+        return loader.construct_yaml_timestamp(node)  # type: ignore[no-untyped-call]
+    except (ValueError, OverflowError):  # PyYAML raises a bare ValueError: it would escape as a traceback
+        return loader.construct_scalar(node)
+
+
+_Loader.add_constructor("tag:yaml.org,2002:timestamp", _timestamp)
+
+
 def parse_yaml(text: str, origin: str) -> Any:
     """Parsed YAML, or a ConfigError naming the line that is not valid YAML."""
     try:
-        return yaml.safe_load(text)
+        return yaml.load(text, Loader=_Loader)  # a SafeLoader
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}" if mark else "(file)"
