@@ -114,7 +114,8 @@ def test_sql_server_version_and_compatibility(gp_sql: GpSqlView, farm: Farm) -> 
     remediation="Open Dynamics GP Utilities, choose Manage Web Client SQL Server Login in Additional Tasks and "
     "save the login again: it gives the login access to the system and company databases "
     "(upgrade/company-data-conversion.md; installation/SBA.md). A company restored from another server keeps an "
-    "orphaned user: map it to the login (ALTER USER [user] WITH LOGIN = [login]).",
+    "orphaned user: map it to the login (ALTER USER [user] WITH LOGIN = [login]). If the user is there, the "
+    "login gpverify connects with lacks VIEW ANY DEFINITION, without which SQL Server hides other principals.",
 )
 def test_web_client_login_is_a_user_everywhere(gp_sql: GpSqlView, farm: Farm) -> None:
     login = farm.inventory.sql.web_client_login
