@@ -9,8 +9,13 @@ they have registered in the new database (scale-out-installation.md, "Verify").
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
 from gpverify.catalogue import check
 from gpverify.facts.configdb import SessionHostEntry, short_name
+from gpverify.farm import Farm
 from gpverify.outcomes import warn
 
 SECTION = "Verifying the services"
@@ -78,3 +83,26 @@ def test_no_unknown_session_host_is_listed(farm_session_hosts: list[str],
     if extra:
         warn(f"Session Management still lists {', '.join(h.name for h in extra)} (suspended, so it takes no new "
              "sessions); stop or uninstall its Session Service when it is retired")
+
+
+@check(
+    "GP-POST-013",
+    title=LISTED + " (each has reported its status to Session Central recently: Last Status Update).",
+    section=SECTION,
+    impact="high",
+    remediation="On the session host listed, restart its Session Service (GPWebClientSessionServices) and check "
+    "that it reaches the web server; then restart the Session Central Service after the last host and click "
+    "Refresh in Session Management (managing-web-client-sessions.md).",
+)
+def test_session_host_status_is_recent(session_host_name: str, session_management: list[SessionHostEntry],
+                                       farm: Farm) -> None:
+    entry = _entry(session_management, session_host_name)
+    if entry is None:
+        pytest.skip(f"{session_host_name} is not listed in Session Management, so it has no status (GP-POST-003 "
+                    "reports it)")
+    limit = timedelta(minutes=farm.inventory.session_status_max_age_minutes)
+    assert entry.last_status is not None, f"{session_host_name}: Session Management shows no last status update"
+    age = datetime.now(UTC).replace(tzinfo=None) - entry.last_status
+    assert age <= limit, (f"{session_host_name}: last status update {entry.last_status:%Y-%m-%d %H:%M} UTC, "
+                          f"{age.total_seconds() / 60:.0f} minutes ago, expected within "
+                          f"{farm.inventory.session_status_max_age_minutes} minutes (session_status_max_age_minutes)")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from gpverify.catalogue import check
 from gpverify.expect import product_problem, service_problem
+from gpverify.facts.gpsql import GpSqlView
 from gpverify.facts.view import HostView
 from gpverify.farm import Farm
 
@@ -38,3 +39,17 @@ def test_tenant_services_are_running(tenant_server: HostView) -> None:
     labels = {"tenant_discovery": "Tenant Discovery Service", "tenant_management": "Tenant Management Service"}
     problems = [p for key, label in labels.items() if (p := service_problem(tenant_server, key, label))]
     assert not problems, "; ".join(problems)
+
+
+@check(
+    "GP-PRE-018",
+    title=f"{TITLE} (the Tenant Services database DYNGPDISCOVERY exists).",
+    section=SECTION,
+    impact="high",
+    remediation="Run the Tenant Services Configuration Wizard, which creates DYNGPDISCOVERY, or restore it; the "
+    "Tenant Discovery Service reads each tenant's configuration from it (tenant-services-basics.md).",
+)
+def test_tenant_discovery_database_exists(tenant_server: HostView, gp_sql: GpSqlView) -> None:
+    database = str(gp_sql.profile["sql.tenant_discovery_database"])
+    assert gp_sql.database_exists(database), (
+        f"the Tenant Services database {database} does not exist on the SQL Server of this farm")

@@ -17,7 +17,7 @@ from gpverify.errors import GpVerifyError
 
 REPO = Path(__file__).resolve().parents[2]
 # Each of these modules adds its subcommands with register(subparsers).
-EXTENSIONS = ["gpverify.discover", "gpverify.runner.cli", "gpverify.audit.cli"]
+EXTENSIONS = ["gpverify.discover", "gpverify.runner.cli", "gpverify.audit.cli", "gpverify.history.cli"]
 
 
 def checks_dir() -> Path:

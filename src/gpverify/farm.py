@@ -82,18 +82,22 @@ class Farm:
         """
         keys = ("dynamics_exe", "dynamics_set", "dex_ini")
         defaults = {k: str(self.profile[f"files.{k}"]) for k in keys}
+        exe, set_file, ini = (defaults[k] for k in keys)
         if all(self.profile.identifiers[f"files.{k}"].confidence == "override" for k in keys):
-            return RuntimePaths(**defaults, origin=f"the inventory's overrides ({self.origin})")
+            return RuntimePaths(exe, set_file, ini, origin=f"the inventory's overrides ({self.origin})")
         web = self.hosts("web_server")
         if not web or web[0].name not in self._facts:
-            return RuntimePaths(**defaults, origin="the profile's default folder")
+            return RuntimePaths(exe, set_file, ini, origin="the profile's default folder")
         name = web[0].name
         text = self.facts(name).texts.get("tenant_configuration")
         where = f"TenantConfiguration.xml on {name}"
         if text is None or not text.exists:
             if self.inventory.tenant_services is not None:
-                return RuntimePaths(**defaults, origin="the profile's default folder (with Tenant Services the "
-                                    "runtime paths are tenant properties in DYNGPDISCOVERY, which is not read)")
+                return RuntimePaths(exe, set_file, ini, known=False, origin=(
+                    "with Tenant Services the runtime paths are the tenant's DynamicsexeLocation, DynamicssetLocation "
+                    "and DexiniLocation in Tenant Manager (kept in DYNGPDISCOVERY, whose schema is not public): set "
+                    "them under `overrides:` in the inventory as files.dynamics_exe, files.dynamics_set and "
+                    "files.dex_ini"))
             raise HostUnavailable(name, f"{where} not found at {text.path if text else self.profile['files.tenant_configuration']}"
                                   ": the session hosts' runtime paths are unknown (set overrides files.dynamics_exe, "
                                   "files.dynamics_set and files.dex_ini if the web server keeps it elsewhere)")
@@ -107,8 +111,8 @@ class Farm:
         for k in keys:
             if self.profile.identifiers[f"files.{k}"].confidence == "override":
                 found[k] = defaults[k]
-        return RuntimePaths(**{k: v or defaults[k] for k, v in found.items()},
-                            origin=f"DynamicsexeLocation in {where}")
+        return RuntimePaths(str(found["dynamics_exe"] or exe), str(found["dynamics_set"] or set_file),
+                            str(found["dex_ini"] or ini), origin=f"DynamicsexeLocation in {where}")
 
     def pending(self, names: Iterable[str]) -> list[str]:
         """The named hosts whose facts are not collected yet."""

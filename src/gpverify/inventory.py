@@ -81,8 +81,8 @@ class SqlSettings(_Strict):
     password_env: str | None = None
     password_keyring: str | None = Field(None, pattern=r"^[^/]+/.+$")  # "service/user" in the OS keyring
     password_prompt: bool | None = None  # ask on the terminal (only when there is one)
-    system_database: str = Field("DYNAMICS", min_length=1)  # named system databases exist (S47)
-    config_database: str = Field("GPCONFIGURATION", min_length=1)  # default name offered by the upgrade (S1)
+    system_database: str = Field("DYNAMICS", min_length=1)  # named system databases exist (GP 2013 and later, docs/sources.md)
+    config_database: str = Field("GPCONFIGURATION", min_length=1)  # default name offered by the upgrade (scale-out-upgrade.md)
     encrypt: Literal["yes", "no", "strict", "mandatory", "optional"] = "yes"
     trust_server_certificate: bool = False
     host_name_in_certificate: str | None = None
@@ -161,11 +161,14 @@ class Inventory(_Strict):
     # can be used with the latest version of the web components" (scale-out-upgrade.md). When true, the database
     # and desktop-client checks report what is not at the target release as warnings.
     web_components_only: bool = False
+    # How old a session host's "Last Status Update" in Session Management may be (its interval is not public).
+    session_status_max_age_minutes: int = Field(15, ge=1, le=10080)
     certificate_expiry_days: int = Field(30, ge=0)
     backups: BackupSettings = BackupSettings()  # the full backups the pre phase requires (GP-PRE-014)
     winrm: WinRMSettings = WinRMSettings()
     groups: dict[Literal["web_server", "session_hosts", "clients", "tenant_services"], WinRMSettings] = {}
     overrides: dict[str, Any] = {}
+    history: str | None = None  # audit history: postgresql://USER@HOST/DB or a SQLite file (gpverify.history)
     lab: LabInfo | None = None
 
     @field_validator("target_build")

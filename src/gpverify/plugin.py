@@ -149,12 +149,13 @@ def _mark_special_outcome(item: pytest.Item, call: pytest.CallInfo[None], report
     if call.excinfo.errisinstance(CheckWarning):
         report.outcome = "passed"
         report.gpverify_outcome = WARNING
-        report.longrepr = f"warning: {call.excinfo.value.message}"
+        report.longrepr = f"warning: {call.excinfo.value.message}"  # type: ignore[attr-defined]
     elif call.excinfo.errisinstance(NotVerified):
         report.gpverify_outcome = NOT_VERIFIED
     else:
         return
-    props = [("gpverify_outcome", report.gpverify_outcome), ("gpverify_message", call.excinfo.value.message)]
+    message = call.excinfo.value.message  # type: ignore[attr-defined]
+    props = [("gpverify_outcome", report.gpverify_outcome), ("gpverify_message", message)]
     item.user_properties.extend(props)  # JUnit writes the teardown report's copy of these
     report.user_properties.extend(props)
 

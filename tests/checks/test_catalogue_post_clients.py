@@ -12,7 +12,7 @@ from conftest import CHECKS, CheckRun
 from gpverify.lab.scenario import load_scenario
 
 Run = Callable[..., CheckRun]
-POST_IDS = {f"GP-POST-00{i}" for i in range(1, 10)}
+POST_IDS = {f"GP-POST-{i:03d}" for i in (*range(1, 11), 13)}
 CLIENT_IDS = {"GP-CLI-001", "GP-CLI-002"}
 
 
@@ -29,7 +29,7 @@ def outcomes_by_check(run: CheckRun) -> dict[str, dict[str, str]]:
 
 # Checks whose identifiers no public source gives (the configuration database's tables and columns, the
 # signing certificate's thumbprint): "not verified" until the inventory sets them.
-UNVERIFIED = {"GP-POST-003", "GP-POST-004", "GP-POST-005"}
+UNVERIFIED = {"GP-POST-003", "GP-POST-004", "GP-POST-005", "GP-POST-013"}
 
 
 def ids_with(run: CheckRun, outcome: str) -> set[str]:
@@ -86,6 +86,8 @@ SCENARIOS: dict[str, tuple[str, str, list[str]]] = {
     "post-console-missing": ("post", "/WebManagementConsole", ["HTTP 404"]),
     "post-site-down": ("post", "https://localhost:", ["Connection refused"]),
     "post-gp-service-stopped": ("post", "gp-web01", ["Stopped", "expected Running"]),
+    "post-stale-host-status": ("post", "gp-sh02", ["last status update 2026-11-20 23:59 UTC", "within 15 minutes"]),
+    "post-runtime-points-at-previous-release": ("post", "Microsoft Dynamics\\GP\\Dynamics.exe", ["18.3.1200"]),
     "clients-trust-missing": ("clients", "gp-cl01", ["(32-bit view), found value missing"]),
     "clients-cert-missing": ("clients", "LocalMachine\\TrustedPublisher", ["gp-cl01", "chain NOT trusted"]),
     "clients-cert-expired": ("clients", "gp-cl02", ["EXPIRED"]),

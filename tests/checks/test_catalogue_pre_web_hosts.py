@@ -18,13 +18,13 @@ Run = Callable[..., CheckRun]
 # Plugins these runs do not need: pytester's in-process runs re-import and assertion-rewrite hypothesis (~100
 # modules) every time, most of each run's cost.
 LEAN = ("-p", "no:hypothesispytest")
-PRE_IDS = {f"GP-PRE-{i:03d}" for i in range(1, 14)}
+PRE_IDS = {f"GP-PRE-{i:03d}" for i in (*range(1, 14), 18, 19)}
 PRE_IDS |= {f"GP-PRE-{i:03d}" for i in range(14, 18)}  # SQL Server state (checks/pre/test_pre_sql_server.py)
 WEB_IDS = {"GP-WEB-001", "GP-WEB-002", "GP-WEB-003", "GP-WEB-005"}  # GP-WEB-004 is retired (GP-POST-003 judges it)
-HOST_IDS = {f"GP-HOST-{i:03d}" for i in range(1, 7)}
+HOST_IDS = {f"GP-HOST-{i:03d}" for i in range(1, 12)}
 PHASE_OF = {"PRE": "pre", "WEB": "web", "HOST": "hosts"}
 LAB_PLACES = ("gp-web01", "gp-ten01", "gp-sh01", "gp-sh02", "DYNAMICS", "TWO", "CONTO", "GPCONFIGURATION",
-              "GPWEBCLIENTSESSIONCENTRAL")
+              "GPWEBCLIENTSESSIONCENTRAL", "DYNGPDISCOVERY")
 MINE = (PRE_IDS - {"GP-PRE-008"}) | WEB_IDS | HOST_IDS
 
 # What each scenario's failure messages must name: the host, database or object at fault, and what was found.
@@ -32,6 +32,13 @@ CULPRITS: dict[str, list[str]] = {
     "pre-system-db-not-upgraded": ["DYNAMICS", "db_status 3", "18.4.1361"],
     "pre-third-party-not-upgraded": ["TWO", "product 5597", "db_status 2"],
     "pre-company-database-missing": ["OLDCO", "no database OLDCO", "ARCHV"],
+    "pre-tenant-database-missing": ["DYNGPDISCOVERY", "does not exist"],
+    "host-dictionary-missing": ["gp-sh02", "LABISV.DIC", "product 5597"],
+    "host-third-party-old-in-one-company": ["Lab ISV Payables Extensions (product 5597)", "18.0.150 in CONTO"],
+    "host-runtime-feature-missing": ["gp-sh01", "Web Client Runtime", "LabWebClientRuntime"],
+    "host-old-gpds-running": ["gp-sh01", "GPDS-DEFAULT-16", "Running"],
+    "host-sba-feature-missing": ["gp-sh02", "Service Based Architecture", "LabServiceBasedArchitecture"],
+    "pre-tenant-configuration-missing": ["gp-web01", "TenantConfiguration.xml not found"],
     "silverlight-web-client-session-active": ["GPWEBCLIENTSESSIONCENTRAL", "lessonuser3"],
     "host-below-target-build": ["gp-sh02", "18.4.1361", "expected 18.4.1461"],
     "host-runtime-points-at-previous-release": ["gp-sh01", "gp-sh02", "Microsoft Dynamics\\GP\\Dynamics.exe",
@@ -88,7 +95,7 @@ def ids_with(run: CheckRun, outcome: str) -> set[str]:
 
 
 # Checks whose identifiers no public source gives: "not verified" on a farm whose inventory has not set them.
-UNVERIFIED = {"pre": {"GP-PRE-009"}, "web": set(), "hosts": {"GP-HOST-003"}}
+UNVERIFIED = {"pre": {"GP-PRE-009"}, "web": set(), "hosts": {"GP-HOST-003", "GP-HOST-009", "GP-HOST-010"}}
 
 
 @pytest.mark.parametrize(("phase", "scenario", "ids"), [
@@ -127,8 +134,9 @@ def test_dex_service_control_is_skipped_without_the_service_based_architecture(r
     run = run_checks("hosts", "--lab", "host-without-sba", *LEAN)
     assert run.ret == 0, run.text
     skipped = [(cid, name, msg) for cid, name, o, msg in results(run) if o == "skipped"]
-    assert {cid for cid, _, _ in skipped} == {"GP-HOST-005"} and len(skipped) == 2, run.text  # one per host
-    assert all("Service Based Architecture is not installed" in msg for *_, msg in skipped)
+    # Dex Service Control, the SBA feature and the GPDS service: one skip per host each.
+    assert {cid for cid, _, _ in skipped} == {"GP-HOST-005", "GP-HOST-010", "GP-HOST-011"} and len(skipped) == 6, run.text
+    assert all("Service Based Architecture is not" in msg for *_, msg in skipped), skipped
 
 
 def test_host_option_runs_only_that_session_host(run_checks: Run) -> None:

@@ -158,3 +158,43 @@ def test_a_conversion_warning_is_waived_per_table(tmp_path: Path) -> None:
     two = one + "; TWO table GL00100 (product 0): status 2"
     assert find_waiver(waivers, "GP-PRE-004", "lab-sql", today, one) == (waivers[0], "waived")
     assert find_waiver(waivers, "GP-PRE-004", "lab-sql", today, two) is None  # GL00100 is not accepted
+
+
+@pytest.mark.parametrize(("content", "cause"), [
+    (None, "TenantConfiguration.xml on gp-web01 not found"),
+    ("", "cannot be read: empty"),
+    ("<TenantConfiguration><Tenant>", "is not well-formed XML"),
+    ("x" * 300_000, "cannot be read: too large"),
+])
+def test_a_tenant_configuration_that_cannot_be_read_is_an_error_naming_host_and_file(
+        run_checks: Run, tmp_path: Path, content: str | None, cause: str) -> None:
+    overlay = tmp_path / "tenant-configuration.yml"
+    text = "null" if content is None else repr(content).replace("'", '"')
+    overlay.write_text("description: a bad TenantConfiguration.xml\nremove_hosts: [gp-ten01]\nhosts:\n  gp-web01:\n"
+                       f"    texts: {{tenant_configuration: {text}}}\n")
+    run = run_checks("hosts", "--lab", str(overlay), "-k", "desktop_client_at_target", *LEAN)
+    assert set(run.outcomes.values()) == {"error"}, run.text
+    message = next(iter(run.messages.values()))
+    assert "gp-web01" in message and cause in message, message
+    assert "Traceback" not in message
+
+
+def test_a_launch_file_that_is_not_utf8_or_utf16_is_a_collector_error_naming_the_file() -> None:
+    from gpverify.lab.collector import answer
+
+    host = apply_scenario(load_scenario("healthy")).hosts["gp-sh01"]
+    path = next(p for p in host.texts if p.endswith("GP 18.4\\Dynamics.set"))
+    host.texts[path] = b"2\r\n0\r\nMicrosoft Dynamics GP \xe9\r\n"  # a legacy code page, not UTF-8
+    document = answer(host, {"dictionaries": [{"key": "dynamics_set", "path": path, "max_bytes": 262144}]})
+    assert document["errors"] == [{"section": "dictionaries", "key": "dynamics_set",
+                                   "message": f"launch file {path} cannot be read: not UTF-8 or UTF-16 text"}]
+
+
+def test_with_tenant_services_and_no_tenant_configuration_the_runtime_is_not_verified(run_checks: Run,
+                                                                                     tmp_path: Path) -> None:
+    overlay = tmp_path / "tenant-services.yml"
+    overlay.write_text("description: Tenant Services keep the runtime paths\nhosts:\n  gp-web01:\n"
+                       "    texts: {tenant_configuration: null}\n")
+    run = run_checks("hosts", "--lab", str(overlay), "-k", "desktop_client_at_target", *LEAN)
+    assert set(run.outcomes.values()) == {"not verified"}, run.text
+    assert "files.dynamics_exe" in run.text and "Tenant Manager" in run.text

@@ -9,8 +9,8 @@ from importlib import resources
 import pytest
 from hardening_support import hardening_figures  # noqa: F401
 
-from gpverify.facts.windows import BOOTSTRAP, COLLECTOR_SCRIPT
 from gpverify.facts.gpsql import CONFIG_IDENTIFIERS
+from gpverify.facts.windows import BOOTSTRAP, COLLECTOR_SCRIPT
 from gpverify.sqlguard import check_read_only
 
 # Cmdlets the collector may call. Verb-Noun words not listed here and not defined in the script are refused.

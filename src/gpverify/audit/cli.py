@@ -8,13 +8,20 @@ from pathlib import Path
 from typing import Any
 
 from gpverify.errors import ConfigError, GpVerifyError
+from gpverify.history.target import HistoryUnavailable
 
 EXIT_HELP = """exit codes:
   0  every check passed (waived failures count as passed)
   1  at least one check failed (not waived, or its waiver expired)
   2  no check failed, but at least one could not run (host/database unreadable), or pytest broke
   3  bad input (inventory, waiver file, scenario, options): nothing was checked
+  4  the run could not be recorded in the history (malformed --history URL, server unreachable, wrong
+     credentials, a schema from a newer gpverify): the checks ran and the local reports were written
 """
+HISTORY_HELP = ("postgresql://USER@HOST[:PORT]/DATABASE (password from GPVERIFY_HISTORY_PASSWORD or the keyring "
+                "entry gpverify-history USER@HOST, never in the URL) or a SQLite file; default: the inventory's "
+                "history:, else REPORTS/history.sqlite")
+EXIT_NOT_RECORDED = 4
 
 
 def _bad_input(exc: ConfigError) -> int:
@@ -22,12 +29,49 @@ def _bad_input(exc: ConfigError) -> int:
     return 3
 
 
+def _no_history(exc: HistoryUnavailable) -> int:
+    print(f"gpverify: {exc}", file=sys.stderr)
+    return EXIT_NOT_RECORDED
+
+
+def _warn(message: str) -> None:
+    print(f"gpverify: {message}", file=sys.stderr)
+
+
+def _open_history(ns: argparse.Namespace) -> Any:
+    """The history named by --history (default REPORTS/history.sqlite); None (after a message) if there is none."""
+    from gpverify.audit.store import History
+    from gpverify.history.target import resolve_target
+
+    target = resolve_target(getattr(ns, "history", None), setting="--history", reports=Path(ns.reports))
+    if target.sqlite_path is not None and not target.sqlite_path.exists():
+        print(f"gpverify: {target.sqlite_path}: no audit history yet (run gpverify audit first)", file=sys.stderr)
+        return None
+    return History(target, warn=_warn)
+
+
+def _one_farm(history: Any, farm: str | None, field: str = "--farm") -> str:
+    """The farm asked for, or the only one in the history; several farms and none named is bad input."""
+    farms = history.farms()
+    if farm is not None:
+        if farm not in farms:
+            raise ConfigError("gpverify", field, f"a farm in the history ({_names(farms)}), got {farm!r}")
+        return farm
+    if len(farms) > 1:
+        raise ConfigError("gpverify", field, f"the farm to use: the history holds several ({_names(farms)})")
+    return farms[0] if farms else ""
+
+
+def _names(farms: list[str]) -> str:
+    return ", ".join(repr(f) for f in farms) or "none yet"
+
+
 def cmd_audit(ns: argparse.Namespace) -> int:
     from gpverify.audit.runner import AuditOptions, run_audit
 
     opts = AuditOptions(inventory=ns.inventory, lab=ns.lab, waivers=ns.waivers, wait=ns.wait, reports=Path(ns.reports),
                         baseline=ns.baseline, notify_webhook=ns.notify_webhook, notify_smtp=ns.notify_smtp,
-                        notify_to=ns.notify_to, quiet=not ns.verbose)
+                        notify_to=ns.notify_to, quiet=not ns.verbose, history=ns.history)
     try:
         return run_audit(opts).exit_code
     except ConfigError as exc:
@@ -38,62 +82,105 @@ def cmd_audit(ns: argparse.Namespace) -> int:
 
 
 def cmd_history(ns: argparse.Namespace) -> int:
-    from gpverify.audit.render import SYMBOL, history_html, history_rows
-    from gpverify.audit.store import HISTORY_FILE, History
+    from gpverify.audit.render import SYMBOL, history_rows
+    from gpverify.history.fleet import report_link
+    from gpverify.history.pages import history_html
 
-    path = Path(ns.reports) / HISTORY_FILE
-    if not path.exists():
-        print(f"gpverify: {path}: no audit history yet (run gpverify audit first)", file=sys.stderr)
-        return 3
-    with History(path) as history:
-        runs = history.runs(ns.last)
+    try:
+        history = _open_history(ns)
+        if history is None:
+            return 3
+        with history:
+            farms = [_one_farm(history, ns.farm)] if ns.farm else history.farms()
+            by_farm = {farm: runs for farm in farms if (runs := history.runs(ns.last, farm=farm))}
+    except HistoryUnavailable as exc:
+        return _no_history(exc)
+    except ConfigError as exc:
+        return _bad_input(exc)
     if ns.html:
-        Path(ns.html).write_text(history_html(runs), encoding="utf-8")
-        print(f"history: {len(runs)} run(s) drawn in {ns.html}")
-    print("runs: " + "  ".join(f"#{r.id} {r.started} {r.status}" for r in runs))
-    print(f"{'check':14} {'test':60} " + " ".join(f"#{r.id:<3}" for r in runs))
-    for check, test, outcomes in history_rows(runs):
-        print(f"{check:14} {test.split('::')[-1]:60} " + " ".join(f"{SYMBOL.get(o or '', '.'):4}" for o in outcomes))
+        page_dir = Path(ns.html).resolve().parent
+        links = {r.id: report_link(r.reports.get("html"), page_dir) for runs in by_farm.values() for r in runs}
+        Path(ns.html).write_text(history_html(by_farm, links), encoding="utf-8")
+        print(f"history: {sum(map(len, by_farm.values()))} run(s) of {len(by_farm)} farm(s) drawn in {ns.html}")
+    for farm, runs in by_farm.items():
+        print(f"farm: {farm}")
+        print("runs: " + "  ".join(f"#{r.id} {r.started} {r.status}" for r in runs))
+        print(f"{'check':14} {'test':60} " + " ".join(f"#{r.id:<3}" for r in runs))
+        for check, test, outcomes in history_rows(runs):
+            print(f"{check:14} {test.split('::')[-1]:60} "
+                  + " ".join(f"{SYMBOL.get(o or '', '.'):4}" for o in outcomes))
     print("P passed  F failed  E could not run  W waived  S skipped  . not run")
     return 0
 
 
-def _snapshot_of(history: Any, ref: str) -> tuple[str, dict[str, Any]]:
-    """RUN_ID | last | baseline | baseline:NAME -> (label, facts)."""
+def _run_of(history: Any, ref: str) -> Any:
+    """RUN_ID -> the run (ConfigError if unknown); None for last and baseline[:NAME]."""
+    if not ref.lstrip("#").isdigit():
+        if ref != "last" and not ref.startswith("baseline"):
+            raise ConfigError("gpverify baseline diff", ref, "a recorded audit run id (gpverify history), last, "
+                                                             "or baseline[:NAME]")
+        return None
+    run = history.run(int(ref.lstrip("#")))
+    if run is None:
+        raise ConfigError("gpverify baseline diff", ref, "a recorded audit run id (gpverify history), last, "
+                                                         "or baseline[:NAME]")
+    return run
+
+
+def _diff_farm(history: Any, refs: dict[str, Any], farm: str | None) -> str:
+    """Both sides of a diff come from one farm: the runs' own farm, --farm, or the history's only farm."""
+    named = {ref: run.farm for ref, run in refs.items() if run is not None}
+    if farm is not None:
+        named.setdefault("--farm", farm)
+    if len(set(named.values())) > 1:
+        raise ConfigError("gpverify baseline diff", " ".join(refs), "two snapshots of one farm, but "
+                          + " and ".join(f"{ref} is of farm {f!r}" for ref, f in named.items()))
+    return next(iter(named.values())) if named else _one_farm(history, None)
+
+
+def _snapshot_of(history: Any, ref: str, run: Any, farm: str) -> tuple[str, dict[str, Any]]:
+    """RUN_ID | last | baseline | baseline:NAME -> (label, facts), within one farm."""
     if ref.startswith("baseline"):
         name = ref.partition(":")[2] or "default"
-        found = history.baseline(name)
+        found = history.baseline(name, farm=farm)
         if not found:
-            raise ConfigError("gpverify baseline diff", ref, f"a captured baseline named {name!r} (gpverify baseline capture)")
+            raise ConfigError("gpverify baseline diff", ref, f"a captured baseline named {name!r} of farm {farm!r} "
+                                                             "(gpverify baseline capture)")
         return f"baseline {name} ({found['captured']})", found["facts"]
-    run = history.last_finished() if ref == "last" else (history.run(int(ref.lstrip("#"))) if ref.lstrip("#").isdigit()
-                                                         else None)
+    run = run or history.last_finished(farm=farm)
     if run is None:
-        raise ConfigError("gpverify baseline diff", ref, "a recorded audit run id (gpverify history), last, or baseline[:NAME]")
+        raise ConfigError("gpverify baseline diff", ref, f"a recorded audit run of farm {farm!r} (gpverify history)")
     return f"run #{run.id} ({run.started}, {run.source})", run.facts
 
 
 def cmd_baseline(ns: argparse.Namespace) -> int:
     from gpverify.audit.drift import fact_drift
     from gpverify.audit.runner import capture_baseline
-    from gpverify.audit.store import HISTORY_FILE, History
 
     try:
         if ns.baseline_command == "capture":
-            info = capture_baseline(inventory=ns.inventory, lab=ns.lab, reports=Path(ns.reports), name=ns.name)
+            info = capture_baseline(inventory=ns.inventory, lab=ns.lab, reports=Path(ns.reports), name=ns.name,
+                                    history=ns.history)
             print(f"baseline {info['name']!r} captured (#{info['id']}): facts of {info['hosts']} host(s)")
             if info["unavailable"]:
                 print(f"  could not read: {', '.join(info['unavailable'])}")
                 return 2
             return 0
-        with History(Path(ns.reports) / HISTORY_FILE) as history:
-            label_a, facts_a = _snapshot_of(history, ns.a)
-            label_b, facts_b = _snapshot_of(history, ns.b)
+        history = _open_history(ns)
+        if history is None:
+            return 3
+        with history:
+            refs = {ns.a: _run_of(history, ns.a), ns.b: _run_of(history, ns.b)}
+            farm = _diff_farm(history, refs, ns.farm)
+            label_a, facts_a = _snapshot_of(history, ns.a, refs[ns.a], farm)
+            label_b, facts_b = _snapshot_of(history, ns.b, refs[ns.b], farm)
         drifts = fact_drift(facts_a, facts_b)
         print(f"facts changed from {label_a} to {label_b}: {len(drifts)}")
         for d in drifts:
             print(f"  {d.text()}")
         return 0
+    except HistoryUnavailable as exc:
+        return _no_history(exc)
     except ConfigError as exc:
         return _bad_input(exc)
     except GpVerifyError as exc:
@@ -118,6 +205,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     audit.add_argument("--wait", type=float, default=0.0, metavar="SECONDS",
                        help="re-check failing service and reachability checks until they pass or this time is up")
     audit.add_argument("--reports", default="reports", help="where reports and history.sqlite go (default reports)")
+    audit.add_argument("--history", metavar="URL", help=HISTORY_HELP)
     audit.add_argument("--baseline", default="default", metavar="NAME", help="baseline to report drift from")
     audit.add_argument("--notify-webhook", metavar="URL", help="POST a JSON summary here when the outcome changes")
     audit.add_argument("--notify-smtp", metavar="HOST:PORT", help="send an email through this SMTP server "
@@ -128,6 +216,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
     hist = sub.add_parser("history", help="outcome of each check over the recorded audit runs")
     hist.add_argument("--reports", default="reports")
+    hist.add_argument("--history", metavar="URL", help=HISTORY_HELP)
+    hist.add_argument("--farm", help="only this farm (default: every farm in the history)")
     hist.add_argument("--last", type=int, default=10, help="how many runs (default 10)")
     hist.add_argument("--html", metavar="FILE", help="also draw the outcomes over runs as an SVG page")
     hist.set_defaults(func=cmd_history)
@@ -138,9 +228,13 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     _target(cap)
     cap.add_argument("--reports", default="reports")
     cap.add_argument("--name", default="default")
+    cap.add_argument("--history", metavar="URL", help=HISTORY_HELP)
     cap.set_defaults(func=cmd_baseline)
     diff = bsub.add_parser("diff", help="facts changed between two snapshots: RUN_ID, last, baseline[:NAME]")
     diff.add_argument("a", metavar="A")
     diff.add_argument("b", metavar="B")
     diff.add_argument("--reports", default="reports")
+    diff.add_argument("--history", metavar="URL", help=HISTORY_HELP)
+    diff.add_argument("--farm", help="the farm whose last run or baseline to use (needed when the history holds "
+                                     "several)")
     diff.set_defaults(func=cmd_baseline)

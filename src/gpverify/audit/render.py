@@ -195,7 +195,8 @@ def history_rows(runs: list[Any]) -> list[tuple[str, str, list[str | None]]]:
             for c, t in keys]
 
 
-def history_html(runs: list[Any]) -> str:
+def history_svg(runs: list[Any]) -> str:
+    """The outcome of each check (rows) in each run (columns), one coloured cell each."""
     rows = history_rows(runs)
     cell, label_w, top = 22, 520, 70
     width = label_w + cell * max(len(runs), 1) + 20
@@ -215,11 +216,5 @@ def history_html(runs: list[Any]) -> str:
                          f'x="{label_w + j * cell}" y="{y}" width="{cell - 2}" height="{cell - 2}" '
                          f'fill="{COLOURS.get(outcome, "#eeeeee")}"><title>run #{run.id} {esc(run.started)}: '
                          f"{esc(check)} {esc(test)}: {esc(outcome or 'not run')}</title></rect>")
-    svg = (f'<svg id="gpverify-history" xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
-           f'viewBox="0 0 {width} {height}">{"".join(parts)}</svg>')
-    legend = " ".join(f'<span style="color:{c}">&#9632; {esc(LABELS[k])}</span>' for k, c in COLOURS.items())
-    runs_list = "".join(f"<li>#{r.id} {esc(r.started)} {esc(r.status)} (exit {esc(r.exit_code)}) "
-                        f"{esc(r.source)}</li>" for r in runs)
-    return ("<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>gpverify audit history</title></head>"
-            f"<body style=\"font-family:sans-serif\"><h1>gpverify audit history</h1>{svg}<p>{legend}</p>"
-            f"<h2>Runs</h2><ul>{runs_list}</ul></body></html>")
+    return (f'<svg class="gpverify-history" xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+            f'viewBox="0 0 {width} {height}">{"".join(parts)}</svg>')

@@ -5,6 +5,8 @@ Exit codes:
   1  at least one check failed (not waived, or its waiver expired)
   2  no check failed, but at least one could not run (host or database unreadable), or pytest itself broke
   3  bad input: inventory, waiver file, scenario or option (ConfigError), nothing was checked
+  4  the run could not be recorded in the history (--history or the inventory's `history:`): the checks ran and
+     the local reports (HTML, JUnit, JSON) were written; the message names the setting and the cause
 """
 
 from __future__ import annotations
@@ -12,7 +14,9 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import sys
 import time
+from collections.abc import Callable
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,13 +27,18 @@ import pytest
 from gpverify.audit.drift import FAILING, snapshot
 from gpverify.audit.notify import notify, outcome_changed, parse_smtp
 from gpverify.audit.plugin import AuditPlugin
-from gpverify.audit.store import HISTORY_FILE, History, utcnow
+from gpverify.audit.store import History, HistoryUnavailable, site_name, utcnow
 from gpverify.audit.waivers import Waiver, load_waivers
 from gpverify.credentials import NONINTERACTIVE_ENV
 from gpverify.errors import ConfigError
+from gpverify.history.target import HistoryTarget, resolve_target
 
 EXIT_PASSED, EXIT_FAILED, EXIT_ERROR, EXIT_BAD_INPUT = 0, 1, 2, 3
+# 4: pytest's own "usage error" code is never passed through (it becomes 3), so 4 is free for gpverify.
+EXIT_NOT_RECORDED = 4
 PHASES = ("post", "clients")
+# Checks of other phases that also belong in a nightly audit: Tenant Services must stay updated and running.
+AUDIT_EXTRA = ("pre/test_pre_tenant_services.py",)
 WAIT_INTERVAL = 5.0  # seconds between rounds under --wait
 
 
@@ -45,6 +54,7 @@ class AuditOptions:
     notify_webhook: str | None = None
     notify_smtp: str | None = None
     notify_to: str | None = None
+    history: str | None = None  # database URL or SQLite file; default: the inventory's history:, else reports/
     today: dt.date | None = None
     checks: Path | None = None
     quiet: bool = True
@@ -115,22 +125,75 @@ def _run_audit(opts: AuditOptions) -> AuditResult:
             inventory, source = str(opts.inventory), str(opts.inventory)
         farm = open_farm(inventory)  # bad inventory or missing credentials: ConfigError before any check
         return _run(opts, waivers, inventory, source, farm.inventory.farm, checks_dir() if opts.checks is None
-                    else opts.checks)
+                    else opts.checks, farm.inventory.history)
+
+
+def history_setting(option: str | None, inventory_value: str | None, inventory: str) -> tuple[str | None, str]:
+    """The history's URL and the name of the setting it came from: --history wins over the inventory's."""
+    if option:
+        return option, "--history"
+    if inventory_value:
+        return inventory_value, f"{inventory}: history"
+    return None, "--reports"
+
+
+def _warn(message: str) -> None:
+    print(f"gpverify audit: {message}", file=sys.stderr)
+
+
+class _Recorder:
+    """The history for one audit, or the reason it cannot be used: the audit runs and reports either way."""
+
+    def __init__(self, target: HistoryTarget | None, problem: HistoryUnavailable | None) -> None:
+        self.history: History | None = None
+        self.problem = problem
+        if problem is not None:
+            _warn(f"could not record this run in the history: {problem}")
+        elif target is not None:
+            try:
+                self.history = History(target, warn=_warn)
+            except HistoryUnavailable as exc:
+                self._fail(exc)
+
+    def _fail(self, exc: HistoryUnavailable) -> None:
+        self.problem = exc
+        _warn(f"could not record this run in the history: {exc}")
+
+    def call(self, fn: Callable[[History], Any], default: Any = None) -> Any:
+        """fn(history) unless the history is unusable; its first failure is kept (and printed once)."""
+        if self.history is None or self.problem is not None:
+            return default
+        try:
+            return fn(self.history)
+        except HistoryUnavailable as exc:
+            self._fail(exc)
+            return default
+
+    def close(self) -> None:
+        if self.history is not None:
+            self.history.close()
 
 
 def _run(opts: AuditOptions, waivers: list[Waiver], inventory: str, source: str, farm_name: str,
-         checks: Path) -> AuditResult:
+         checks: Path, inventory_history: str | None = None) -> AuditResult:
     reports = Path(opts.reports)
     reports.mkdir(parents=True, exist_ok=True)
-    history = History(reports / HISTORY_FILE)
+    value, setting = history_setting(opts.history, inventory_history, inventory)
     try:
-        previous = history.last_finished()
-        baseline = history.baseline(opts.baseline)
-        run_id = history.start_run(farm_name, source)
+        target, problem = resolve_target(value, setting=setting, reports=reports), None
+    except HistoryUnavailable as exc:
+        target, problem = None, exc
+    recorder = _Recorder(target, problem)
+    run_id = 0
+    try:
+        previous = recorder.call(lambda h: h.last_finished(farm=farm_name))
+        baseline = recorder.call(lambda h: h.baseline(opts.baseline, farm=farm_name))
+        run_id = recorder.call(lambda h: h.start_run(farm_name, source, site_name()), 0)
         stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
-        base = reports / f"audit-{stamp}-run{run_id}"
+        base = reports / (f"audit-{stamp}-run{run_id}" if run_id else f"audit-{stamp}-unrecorded")
         paths = {"html": f"{base}.html", "junit": f"{base}.xml", "json": f"{base}.json"}
         targets = [str(checks / p) for p in PHASES if (checks / p).is_dir()]
+        targets += [str(checks / p) for p in AUDIT_EXTRA if (checks / p).is_file()]
         args = [*targets, "--inventory", inventory, f"--html={paths['html']}", "--self-contained-html",
                 f"--junitxml={paths['junit']}", "-p", "no:cacheprovider", "-W", "ignore::DeprecationWarning",
                 "-W", "ignore::pytest.PytestAssertRewriteWarning",
@@ -140,13 +203,13 @@ def _run(opts: AuditOptions, waivers: list[Waiver], inventory: str, source: str,
         while True:
             rounds += 1
             plugin = AuditPlugin(waivers=waivers, today=opts.today, previous=previous, baseline=baseline,
-                                 run_id=run_id, round_no=rounds, waited=waited)
+                                 run_id=run_id or None, round_no=rounds, waited=waited)
             ret = int(pytest.main(args, plugins=[plugin]))
             plugin.finalize()
             first_end = first_end or time.monotonic()
             pending = [r for r in plugin.results.values() if r["outcome"] in FAILING and r["waitable"]]
             remaining = opts.wait - (time.monotonic() - first_end)  # the wait starts after the first round
-            if not pending or remaining <= 0 or ret == pytest.ExitCode.USAGE_ERROR:
+            if not pending or remaining <= 0 or ret in (pytest.ExitCode.USAGE_ERROR, pytest.ExitCode.INTERRUPTED):
                 break
             print(f"gpverify audit: {len(pending)} service/reachability check(s) failing; "
                   f"waiting (up to {remaining:.0f} s more) and checking again")
@@ -154,10 +217,13 @@ def _run(opts: AuditOptions, waivers: list[Waiver], inventory: str, source: str,
             waited = time.monotonic() - first_end
         exit_code = _exit_code(plugin, ret)
         status = {EXIT_PASSED: "passed", EXIT_FAILED: "failed", EXIT_ERROR: "error", EXIT_BAD_INPUT: "bad-input"}[exit_code]
+        if ret == pytest.ExitCode.INTERRUPTED:  # Ctrl-C: recorded, but never the base of a later comparison
+            exit_code, status = EXIT_ERROR, "interrupted"
         results = [{k: v for k, v in r.items()} for r in plugin.result_list()]
         changes = plugin.changes.as_dict() if plugin.changes else {}
         document = {
-            "run": run_id, "farm": farm_name, "source": source, "finished": utcnow(), "status": status,
+            "run": run_id or None, "farm": farm_name, "site": site_name(), "source": source, "finished": utcnow(),
+            "status": status,
             "exit_code": exit_code, "waited_seconds": round(waited, 1), "rounds": rounds, "reports": paths,
             "previous_run": previous.id if previous else None, "results": results,
             "collection_errors": plugin.collection_errors,
@@ -169,11 +235,19 @@ def _run(opts: AuditOptions, waivers: list[Waiver], inventory: str, source: str,
                           "drift": [d.as_dict() for d in plugin.baseline_drift or []]} if baseline else None),
         }
         Path(paths["json"]).write_text(json.dumps(document, indent=2, default=str), encoding="utf-8")
-        history.finish_run(run_id, status=status, exit_code=exit_code, waited=waited, rounds=rounds, reports=paths,
-                           results=results, facts=plugin.facts)
+        if run_id:
+            recorder.call(lambda h: h.finish_run(
+                run_id, status=status, exit_code=exit_code, waited=waited, rounds=rounds, results=results,
+                facts=plugin.facts, reports={k: str(Path(v).resolve()) for k, v in paths.items()},
+                newly_failing=len(changes.get("newly_failing", []))))
+        if recorder.problem is not None:  # the JSON says so too: the run is in no history
+            exit_code = document["exit_code"] = EXIT_NOT_RECORDED
+            document["not_recorded"] = str(recorder.problem)
+            Path(paths["json"]).write_text(json.dumps(document, indent=2, default=str), encoding="utf-8")
         failing = {(r["check"], r["test"]) for r in results if r["outcome"] in FAILING}
         notes: list[str] = []
-        if (opts.notify_webhook or opts.notify_smtp) and outcome_changed(previous, status, failing):
+        if (opts.notify_webhook or opts.notify_smtp) and status != "interrupted" \
+                and outcome_changed(previous, status, failing):
             payload = {"run": run_id, "farm": farm_name, "status": status, "exit_code": exit_code,
                        "previous_run": previous.id if previous else None,
                        "previous_status": previous.status if previous else None,
@@ -184,13 +258,18 @@ def _run(opts: AuditOptions, waivers: list[Waiver], inventory: str, source: str,
             print(f"drift from baseline {baseline['name']!r} ({baseline['captured']}): "
                   f"{len(plugin.baseline_drift or [])} fact(s)")
         for line in [*_change_lines(changes),
-                     (f"gpverify audit #{run_id}: {status.upper()} (exit {exit_code}); "
+                     (f"gpverify audit #{run_id or '-'}: {status.upper()} (exit {exit_code}); "
                       f"{len(results)} result(s), waited {waited:.1f} s over {rounds} round(s)"),
+                     *([f"  NOT recorded in the history: {recorder.problem}"] if recorder.problem else []),
                      *(f"  {k}: {v}" for k, v in paths.items()), *(f"  notify {n}" for n in notes)]:
             print(line)
         return AuditResult(exit_code, status, run_id, paths, results, waited, rounds, document, notes)
+    except BaseException:  # Ctrl-C between rounds or while writing: the started run is kept as interrupted
+        if run_id:
+            recorder.call(lambda h: h.mark_interrupted(run_id))
+        raise
     finally:
-        history.close()
+        recorder.close()
 
 
 def _change_lines(changes: dict[str, Any]) -> list[str]:
@@ -205,7 +284,8 @@ def _change_lines(changes: dict[str, Any]) -> list[str]:
     return lines
 
 
-def capture_baseline(*, inventory: str | None, lab: str | None, reports: Path, name: str = "default") -> dict[str, Any]:
+def capture_baseline(*, inventory: str | None, lab: str | None, reports: Path, name: str = "default",
+                     history: str | None = None) -> dict[str, Any]:
     """Collect every host's facts (read-only collector) and store them as the named baseline."""
     from gpverify.farm import open_farm
 
@@ -222,7 +302,8 @@ def capture_baseline(*, inventory: str | None, lab: str | None, reports: Path, n
         farm = open_farm(str(inventory))
         farm.collect(sorted(farm.specs))
         facts = snapshot(farm.collected())
-        with History(Path(reports) / HISTORY_FILE) as history:
-            ident = history.save_baseline(name, farm.inventory.farm, source, facts)
+        value, setting = history_setting(history, farm.inventory.history, str(inventory))
+        with History(resolve_target(value, setting=setting, reports=Path(reports)), warn=_warn) as store:
+            ident = store.save_baseline(name, farm.inventory.farm, source, facts)
         return {"id": ident, "name": name, "hosts": len(facts),
                 "unavailable": sorted(h for h, f in facts.items() if "unavailable" in f)}

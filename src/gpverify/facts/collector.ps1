@@ -28,6 +28,7 @@ function Get-ServiceFacts($Query) {
     $found = @(Get-AllServices | Where-Object {
         $svc = $_
         (@($Query.names) | Where-Object { $svc.Name -eq $_ }).Count -gt 0 -or
+        (@($Query.name_patterns) | Where-Object { $_ -and $svc.Name -like $_ }).Count -gt 0 -or
         (@($Query.display) | Where-Object { $svc.DisplayName -like $_ }).Count -gt 0
     })
     @($found | ForEach-Object {
@@ -79,6 +80,25 @@ function Get-TextFacts($Query) {
         catch { return [ordered]@{ path = $path; exists = $true; problem = 'not UTF-8 or UTF-16 text' } }
     }
     [ordered]@{ path = $path; exists = $true; text = $text }
+}
+
+function Get-DictionaryFacts($Query) {
+    # The products Dynamics.set launches and whether each main dictionary exists (facts/dynamicsset.py describes
+    # the layout: count, ID/name pairs, a platform line, then dictionary, forms and reports path per product).
+    $set = Get-TextFacts $Query
+    if (-not $set.exists) { throw "launch file not found: $($set.path)" }
+    if ($set.problem) { throw "launch file $($set.path) cannot be read: $($set.problem)" }
+    $lines = @($set.text -split "`r?`n" | ForEach-Object { $_.Trim() } | Where-Object { $_ })
+    $count = 0
+    if ($lines.Count -eq 0 -or -not [int]::TryParse($lines[0], [ref]$count)) { throw "$($set.path) is not a Dynamics.set launch file" }
+    if ($lines.Count -lt (2 + 5 * $count)) { throw "$($set.path) lists $count product(s) but not their IDs, names and dictionaries" }
+    @(for ($i = 0; $i -lt $count; $i++) {
+        $dex = $lines[2 + 2 * $count + 3 * $i].TrimStart(':')
+        $path = if ($dex -match '^([A-Za-z]):[/\\]?(.*)$') { "$($Matches[1]):\$($Matches[2])" } else { $dex }
+        $path = $path.Replace('/', '\')
+        [ordered]@{ product = [int]$lines[1 + 2 * $i]; name = $lines[2 + 2 * $i]; path = $path;
+                    exists = (Test-Path -LiteralPath $path -PathType Leaf) }
+    })
 }
 
 function Get-Reversed([string]$Text) { -join $Text.ToCharArray()[($Text.Length - 1)..0] }
@@ -166,6 +186,7 @@ $result = [ordered]@{
     files = Invoke-Section 'files' $Request.files ${function:Get-FileFacts}
     file_search = Invoke-Section 'file_search' $Request.file_search ${function:Get-FileSearchFacts} -List
     texts = Invoke-Section 'texts' $Request.texts ${function:Get-TextFacts}
+    dictionaries = Invoke-Section 'dictionaries' $Request.dictionaries ${function:Get-DictionaryFacts} -List
     registry = Invoke-Section 'registry' $Request.registry ${function:Get-RegistryFacts}
     products = Invoke-Section 'products' $Request.products ${function:Get-ProductFacts} -List
     certificates = Invoke-Section 'certificates' $Request.certificates ${function:Get-CertificateFacts} -List

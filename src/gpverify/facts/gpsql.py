@@ -163,8 +163,8 @@ class SignInActivity:
 def _login_time(user: Row) -> str:
     """ACTIVITY keeps the date in LOGINDAT and the time of day in LOGINTIM (on 1900-01-01)."""
     day, time = user.get("LOGINDAT"), user.get("LOGINTIM")
-    day_text = day.strftime("%Y-%m-%d") if hasattr(day, "strftime") else str(day or "")[:10]
-    time_text = time.strftime("%H:%M") if hasattr(time, "strftime") else str(time or "")[11:16]
+    day_text = day.strftime("%Y-%m-%d") if isinstance(day, datetime) else str(day or "")[:10]
+    time_text = time.strftime("%H:%M") if isinstance(time, datetime) else str(time or "")[11:16]
     return f"{day_text} {time_text}".strip() or "an unknown time"
 
 

@@ -7,6 +7,7 @@ from typing import Any
 from gpverify.errors import HostUnavailable
 from gpverify.facts.windows import (
     CertificateFact,
+    DictionaryFact,
     FileFact,
     HostFacts,
     ProductFact,
@@ -39,7 +40,7 @@ class HostView:
                                   "fact its role does not collect: add it under extra_facts in the inventory)")
         dump = [v.model_dump(mode="json") for v in value] if isinstance(value, list) else (
             value.model_dump(mode="json") if value is not None else None)
-        if isinstance(value, TextFact) and dump:
+        if isinstance(value, TextFact) and isinstance(dump, dict):
             # A configuration file may hold more than the checks need (connection strings): keep its size only.
             dump["text"] = None if value.text is None else f"({len(value.text)} characters, not kept)"
         self._evidence[f"{self.name}: {section}.{key}"] = dump
@@ -59,6 +60,10 @@ class HostView:
     def found_files(self, key: str) -> list[FileFact]:
         """Every release's copy of a file (side-by-side installs), from the file_search section."""
         return self._record("file_search", key, self._facts.file_search.get(key, []))  # type: ignore[no-any-return]
+
+    def dictionaries(self, key: str) -> list[DictionaryFact]:
+        """The products a launch file (profile files.<key>) loads, each with its main dictionary."""
+        return self._record("dictionaries", key, self._facts.dictionaries.get(key, []))  # type: ignore[no-any-return]
 
     def text(self, key: str) -> TextFact | None:
         """A small text file read whole (TenantConfiguration.xml, Dynamics.set)."""

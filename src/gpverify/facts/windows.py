@@ -32,12 +32,13 @@ ROLE_FACTS: dict[Role, dict[str, list[str]]] = {
         "texts": ["tenant_configuration"],
     },
     "session_host": {
-        "services": ["session_service", "dex_service_control"],
+        "services": ["session_service", "dex_service_control", "dexterity_service"],
         "files": ["dynamics_exe", "dex_ini", "dynamics_set"],
         "file_search": ["dynamics_exe", "dex_ini"],
         "registry": ["odbc_dsn", "web_components_config_db"],
         "products": ["web_components", "web_client_help", "gp_desktop"],
         "texts": ["dynamics_set"],
+        "dictionaries": ["dynamics_set"],
     },
     "client": {
         "registry": ["silverlight_trust_64", "silverlight_trust_32"],
@@ -48,7 +49,7 @@ ROLE_FACTS: dict[Role, dict[str, list[str]]] = {
         "products": ["tenant_services"],
     },
 }
-SECTIONS = ("services", "files", "file_search", "registry", "products", "certificates", "texts")
+SECTIONS = ("services", "files", "file_search", "registry", "products", "certificates", "texts", "dictionaries")
 # Text files are read whole (TenantConfiguration.xml, Dynamics.set); anything larger is refused by the collector.
 TEXT_CAP_BYTES = 256 * 1024
 
@@ -61,6 +62,7 @@ class RuntimePaths:
     dynamics_set: str
     dex_ini: str
     origin: str  # said in every message that judges these paths
+    known: bool = True  # False: defaults standing in for paths kept where gpverify cannot read them
 
 
 def release_pattern(path: str) -> str:
@@ -75,11 +77,14 @@ def release_pattern(path: str) -> str:
 
 def _query(section: str, key: str, profile: Profile, runtime: RuntimePaths | None) -> dict[str, Any] | None:
     if section == "services":
-        return {"key": key, "names": [profile[f"services.{key}.name"]], "display": [profile[f"services.{key}.display"]]}
-    if section in ("files", "texts"):
+        # A name with a wildcard is a pattern (the SBA's Dexterity Service is GPDS-<instance>-<major>).
+        name = str(profile[f"services.{key}.name"])
+        names = {"name_patterns": [name]} if "*" in name else {"names": [name]}
+        return {"key": key, **names, "display": [profile[f"services.{key}.display"]]}
+    if section in ("files", "texts", "dictionaries"):
         # The runtime's own paths where the tenant configuration gives them, else the profile's.
         path = getattr(runtime, key, None) or profile[f"files.{key}"]
-        return {"key": key, "path": path, **({"max_bytes": TEXT_CAP_BYTES} if section == "texts" else {})}
+        return {"key": key, "path": path, **({"max_bytes": TEXT_CAP_BYTES} if section != "files" else {})}
     if section == "file_search":
         # Every release's copy, so a desktop client installed side by side is found wherever it is
         # (upgrade/installing-on-first-computer.md: the previous release stays installed).
@@ -158,6 +163,15 @@ class TextFact(_Fact):
     problem: str | None = None  # empty, too large, not UTF-8/UTF-16 text
 
 
+class DictionaryFact(_Fact):
+    """A product Dynamics.set launches, and whether its main dictionary exists."""
+
+    product: int
+    name: str
+    path: str
+    exists: bool
+
+
 class CertificateFact(_Fact):
     subject: str
     issuer: str
@@ -185,12 +199,13 @@ class HostFacts(_Fact):
     files: dict[str, FileFact] = {}
     file_search: dict[str, list[FileFact]] = {}
     texts: dict[str, TextFact] = {}
+    dictionaries: dict[str, list[DictionaryFact]] = {}
     registry: dict[str, RegistryFact] = {}
     products: dict[str, list[ProductFact]] = {}
     certificates: dict[str, list[CertificateFact]] = {}
     errors: list[CollectorError] = []
 
-    @field_validator("services", "products", "certificates", "file_search", mode="before")
+    @field_validator("services", "products", "certificates", "file_search", "dictionaries", mode="before")
     @classmethod
     def _lists(cls, value: Any) -> Any:
         return {k: _as_list(v) for k, v in (value or {}).items()}

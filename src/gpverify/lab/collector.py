@@ -13,6 +13,7 @@ from __future__ import annotations
 from fnmatch import fnmatchcase
 from typing import Any
 
+from gpverify.facts import dynamicsset
 from gpverify.lab.models import FakeHost, expand
 
 
@@ -25,7 +26,8 @@ def _services(host: FakeHost, q: dict[str, Any]) -> list[dict[str, Any]]:
     return [
         {"name": s.name, "display_name": s.display_name, "status": s.status, "start_mode": s.start_mode, "account": s.account}
         for s in host.services.values()
-        if s.name in q.get("names", []) or any(_like(s.display_name, p) for p in q.get("display", []))
+        if s.name in q.get("names", []) or any(_like(s.name, p) for p in q.get("name_patterns", []))
+        or any(_like(s.display_name, p) for p in q.get("display", []))
     ]
 
 
@@ -89,13 +91,37 @@ def _certificates(host: FakeHost, q: dict[str, Any]) -> list[dict[str, Any]]:
     ]
 
 
+class ReaderError(Exception):
+    """What Invoke-Section's catch turns into an entry of `errors` (e.g. a launch file that cannot be read)."""
+
+
+def _dictionaries(host: FakeHost, q: dict[str, Any]) -> list[dict[str, Any]]:
+    """Get-DictionaryFacts: the launch file's products, each main dictionary looked up like a file."""
+    launch = _text(host, q)
+    if not launch["exists"]:
+        raise ReaderError(f"launch file not found: {launch['path']}")
+    if launch.get("problem"):
+        raise ReaderError(f"launch file {launch['path']} cannot be read: {launch['problem']}")
+    try:
+        products = dynamicsset.parse(launch["text"])
+    except ValueError as exc:
+        raise ReaderError(f"{launch['path']}: {exc}") from None
+    return [{"product": p.product, "name": p.name, "path": p.dictionary, "exists": _file(host, {"path": p.dictionary})["exists"]}
+            for p in products]
+
+
 READERS = {"services": _services, "files": _file, "file_search": _file_search, "registry": _registry,
-           "products": _products, "certificates": _certificates, "texts": _text}
+           "products": _products, "certificates": _certificates, "texts": _text, "dictionaries": _dictionaries}
 
 
 def answer(host: FakeHost, request: dict[str, Any]) -> dict[str, Any]:
     """The collector's JSON document for this host and request."""
     result: dict[str, Any] = {"collector": 1, "computer": host.name.upper(), "errors": []}
     for section, reader in READERS.items():
-        result[section] = {q["key"]: reader(host, q) for q in request.get(section, [])}
+        result[section] = {}
+        for q in request.get(section, []):
+            try:
+                result[section][q["key"]] = reader(host, q)
+            except ReaderError as exc:
+                result["errors"].append({"section": section, "key": q["key"], "message": str(exc)})
     return result

@@ -181,7 +181,7 @@ def release_folder(profile: Profile) -> str:
     return f"{PROGRAM_FILES_X86}\\Microsoft Dynamics\\GP {profile.name.removeprefix('gp').upper()}"
 
 
-def tenant_configuration(folder: str, heartbeat: str = "0.00:00:00") -> str:
+def tenant_configuration(folder: str, heartbeat: str = "0.00:20:00") -> str:
     """The web server's TenantConfiguration.xml naming the session hosts' runtime (element layout: the lab's)."""
     return ("<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<TenantConfiguration>\n  <Tenant Name=\"DefaultTenant\">\n"
             "    <Application Name=\"Microsoft Dynamics GP Web Client\">\n"
@@ -218,9 +218,11 @@ def _install_desktop(host: FakeHost, folder: str, version: str) -> None:
     for key, path in runtime_paths(folder).items():
         host.files[path] = f"{version}.0" if key == "dynamics_exe" else ""
     host.texts[f"{folder}\\Dynamics.set"] = dynamics_set(folder)
+    for dictionary in ("Dynamics.dic", "LABISV.DIC"):  # the main dictionaries Dynamics.set names
+        host.files[f"{folder}\\{dictionary}"] = ""
 
 
-def _session_host(name: str, source: Profile, target: Profile, web: str, config_db: str) -> FakeHost:
+def _session_host(name: str, source: Profile, target: Profile, web: str, config_db: str, sba: bool = True) -> FakeHost:
     host = FakeHost(name, "session_host", {k: _service(target, k, name) for k in ("session_service", "dex_service_control")})
     _install_desktop(host, expand(str(source["files.dynamics_exe"])).rsplit("\\", 1)[0], source.version)
     _install_desktop(host, release_folder(target), target.version)
@@ -229,6 +231,9 @@ def _session_host(name: str, source: Profile, target: Profile, web: str, config_
         (dsn["view"], dsn["path"], dsn["name"]): "SQL Server Native Client 11.0",
         (cfg["view"], cfg["path"], cfg["name"]): config_db,
     }
+    if sba:  # the SBA's Dexterity Service of the target release (GPDS-<instance>-<major>)
+        host.services["dexterity_service"] = FakeService(f"GPDS-DEFAULT-{target.version.split('.')[0]}",
+                                                         f"GPDS-DEFAULT-{target.version.split('.')[0]}")
     gp = GP_ENTRY.get(target.name, "Microsoft Dynamics GP")
     host.products = {PRODUCT_NAMES["web_components"]: web, PRODUCT_NAMES["web_client_help"]: web, gp: target.version}
     host.features = {gp: sorted(LAB_FEATURES.values())}
@@ -325,8 +330,9 @@ def full_backups(databases: list[str], finished: datetime) -> list[dict[str, Any
 def config_tables(hosts: list[str]) -> dict[str, list[dict[str, Any]]]:
     """The lab's configuration database. GP's real tables and columns are not public, so these are the lab's own
     and match no name the suite ships: like a real farm, it needs `gpverify discover` and overrides."""
+    recent = (datetime.now(UTC) - timedelta(minutes=1)).replace(tzinfo=None)  # Session Services report often
     return {"LabSessionHostRegistry": [{"MachineName": f"{n}.lab.invalid", "IsSuspended": 0,
-                                        "LastStatusUtc": "2026-11-20 23:59:00"} for n in hosts],
+                                        "LastStatusUtc": recent} for n in hosts],
             "LabWebSession": []}
 
 
@@ -368,6 +374,7 @@ def build_farm(era: Era = "html", stage: Stage = "upgraded", *, extra_clients: i
         databases["GPCONFIGURATION"] = config_tables(session_hosts)
     else:
         databases[str(source["sql.old_session_database"])] = {"LabSessionCentralSession": []}
+    databases[str(target["sql.tenant_discovery_database"])] = {"LabTenant": [{"TenantName": "DefaultTenant"}]}
     for name, tables in databases.items():
         if name == "DYNAMICS" or name in (i for _, _, i in COMPANIES):
             tables["database_principals"] = database_users()

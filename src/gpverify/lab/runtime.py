@@ -26,6 +26,7 @@ from gpverify.lab.wsman import AuthConfig, WsmanServer
 from gpverify.lab.wsman.tls import make_ca
 
 LAB_PASSWORD_ENV = "GPVERIFY_LAB_PASSWORD"
+LAB_FARM_ENV = "GPVERIFY_LAB_FARM"  # the lab inventory's farm name, so several labs can share one history
 READ_TIMEOUT, OPERATION_TIMEOUT = 4.0, 2.0  # short, so fault scenarios end quickly
 ROLE_GROUP = {"web_server": "web_server", "session_host": "session_hosts", "client": "clients",
               "tenant_services": "tenant_services"}
@@ -81,6 +82,7 @@ def _build_sql(farm: FakeFarm, sqldir: Path) -> None:
                                  else "msdb" if name == "msdb"
                                  else "config" if name == farm.config_database
                                  else "session2013" if name == farm.source["sql.old_session_database"]
+                                 else "discovery" if name == farm.target["sql.tenant_discovery_database"]
                                  else "company")
             labsql.build_database(path, kind, tables)
     labsql.build_catalog(sqldir, [n for n in farm.databases if n != "tempdb"], farm.database_state,
@@ -132,7 +134,8 @@ def _inventory(lab: RunningLab, entries: dict[str, list[dict[str, Any]]], ca_pat
     # A site that is down still has its URL: a port nothing listens on, so connections are refused.
     web.update(url=f"https://localhost:{lab.web.port if lab.web else _closed_port()}", ca_bundle=str(ca_path))
     inv: dict[str, Any] = {
-        "farm": f"gpverify simulated lab ({farm.era} era, {farm.source.name} to {farm.target.name})",
+        "farm": os.environ.get(LAB_FARM_ENV) or f"gpverify simulated lab ({farm.era} era, {farm.source.name} to "
+                                                f"{farm.target.name})",
         "profile": farm.target.name,
         "lab": {"scenario": lab.scenario.name or "overlay", "era": farm.era},
         "sql": {"driver": labsql.DRIVER_ALIAS, "server": "lab-sql", "lab_dir": str(lab.workdir / "sql"),

@@ -81,6 +81,7 @@ class Scenario(_Strict):
     service_based_architecture: bool = True
     system_database: str = Field("DYNAMICS", pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,30}$")  # a named system database
     runtime: Literal["previous", "target"] | None = None  # where TenantConfiguration.xml points the session hosts
+    heartbeat_timeout: str | None = None  # HeartbeatTimeout in TenantConfiguration.xml (0.00:00:00: never)
     database_state: dict[str, dict[str, Any]] = {}  # database -> sys.databases columns (state_desc, ...)
     sql_server_version: str | None = Field(None, pattern=r"^\d{1,2}\.\d{1,2}\.\d{1,5}\.\d{1,5}$")  # ProductVersion
     inventory: dict[str, Any] = {}  # settings the lab's inventory carries (overrides, target_build, ...)
@@ -119,15 +120,19 @@ def _apply_host(farm: FakeFarm, host_name: str, change: HostChange, origin: str)
     except KeyError:
         raise ConfigError(origin, f"hosts.{host_name}", f"a lab host ({', '.join(farm.hosts)})") from None
     p, field = farm.target, f"hosts.{host_name}"
-    _known(p, "services", change.services, origin, field)
+    # A service the profile has no key for (another release's) must give its own name.
+    _known(p, "services", {k: v for k, v in change.services.items() if not (v and "name" in v)}, origin, field)
     for key, fields in change.services.items():
         if fields is None:
             host.services.pop(key, None)
         else:
-            current = host.services.get(key) or FakeService(p[f"services.{key}.name"], key)
+            current = host.services.get(key) or FakeService(fields.get("name") or p[f"services.{key}.name"], key)
             host.services[key] = FakeService(**{**current.__dict__, **fields})
-    # files.<key>: the target release's own copy, the one installed side by side (release_folder).
-    target_files = runtime_paths(release_folder(p))
+    # files.<key>: the target release's own copy, the one installed side by side (release_folder), and its
+    # main dictionaries (dynamics_dic, labisv_dic) that Dynamics.set names.
+    folder = release_folder(p)
+    target_files = {**runtime_paths(folder), "dynamics_dic": f"{folder}\\Dynamics.dic",
+                    "labisv_dic": f"{folder}\\LABISV.DIC"}
     for key, version in change.files.items():
         path = target_files.get(key) or expand(str(_profile_value(p, f"files.{key}", origin, f"{field}.files")))
         host.files[path] = None if version is None else version
@@ -198,8 +203,8 @@ def apply_scenario(scenario: Scenario) -> FakeFarm:
     farm = build_farm(scenario.era, "upgraded" if scenario.base == "healthy" else "before-upgrade")
     farm.service_based_architecture = scenario.service_based_architecture
     _rename_system_database(farm, scenario.system_database)
-    if scenario.runtime is not None:
-        _point_runtime(farm, scenario.runtime)
+    if scenario.runtime is not None or scenario.heartbeat_timeout is not None:
+        _point_runtime(farm, scenario.runtime, scenario.heartbeat_timeout)
     for name, change in scenario.hosts.items():
         _apply_host(farm, name, change, origin)
     for name in scenario.remove_hosts:
@@ -243,12 +248,15 @@ def _rename_system_database(farm: FakeFarm, name: str) -> None:
     farm.system_database = name
 
 
-def _point_runtime(farm: FakeFarm, which: str) -> None:
-    """Point the web server's TenantConfiguration.xml at the previous or the target release's folder."""
+def _point_runtime(farm: FakeFarm, which: str | None, heartbeat: str | None) -> None:
+    """Rewrite the web server's TenantConfiguration.xml: the runtime folder (previous or target release, default
+    where it points now) and HeartbeatTimeout."""
     folder = (release_folder(farm.target) if which == "target"
-              else expand(str(farm.source["files.dynamics_exe"])).rsplit("\\", 1)[0])
+              else expand(str(farm.source["files.dynamics_exe"])).rsplit("\\", 1)[0] if which == "previous"
+              else farm.runtime["dynamics_exe"].rsplit("\\", 1)[0])
     web = next(h for h in farm.hosts.values() if h.role == "web_server")
-    web.texts[expand(str(farm.target["files.tenant_configuration"]))] = tenant_configuration(folder)
+    web.texts[expand(str(farm.target["files.tenant_configuration"]))] = (
+        tenant_configuration(folder) if heartbeat is None else tenant_configuration(folder, heartbeat))
     farm.runtime = runtime_paths(folder)
 
 

@@ -22,16 +22,16 @@ from sqlglot import exp
 
 from gpverify.transport.odbc import DbApiConnection, SqlTarget, connection_string, load_pyodbc
 
-Kind = Literal["system", "company", "config", "session2013", "msdb"]
+Kind = Literal["system", "company", "config", "session2013", "discovery", "msdb"]
 Column = tuple[str, str]  # (name, SQL Server type as GP declares it)
 
 DRIVER_ALIAS = "ODBC Driver 18 for SQL Server"  # production name the lab registers the SQLite driver under
 SQLITE_ODBC_PACKAGE = "libsqliteodbc"
 SQLITE_ODBC_GLOB = "/usr/lib/*/odbc/libsqlite3odbc.so"  # Debian's multiarch path when dpkg cannot be asked
 
-_ID = ("DEX_ROW_ID", "identity")  # every GP table ends with DEX_ROW_ID int IDENTITY(1,1) (gp-schema.md, R1)
+_ID = ("DEX_ROW_ID", "identity")  # every GP table ends with DEX_ROW_ID int IDENTITY(1,1) (as the GP table scripts published on GitHub declare it)
 
-# GP tables with their real columns, in order (gp-schema.md Part 1; R1 = Trackrabbit/TheLearningExperience).
+# GP tables with their real columns, in order (from the GP table scripts in the public GitHub repository Trackrabbit/TheLearningExperience).
 GP_SCHEMA: dict[str, tuple[Column, ...]] = {
     "ACTIVITY": (("USERID", "char(15)"), ("CMPNYNAM", "char(65)"), ("ClientUIType", "smallint"),
                  ("LOGINDAT", "datetime"), ("LOGINTIM", "datetime"), ("SQLSESID", "int"),
@@ -75,11 +75,11 @@ GP_SCHEMA: dict[str, tuple[Column, ...]] = {
                 ("CrmServiceUrl", "char(255)"), ("EnableGLReporting", "tinyint"),
                 ("EnableAAReporting", "tinyint"), ("UseDateEffectiveTax", "tinyint"),
                 ("DateToUse", "smallint"), _ID),
-    # Company databases: the lab only needs a marker table (R1 TLECO/Tables/dbo.SY00100.sql).
+    # Company databases: the lab only needs a marker table (Trackrabbit/TheLearningExperience: TLECO/Tables/dbo.SY00100.sql).
     "SY00100": (("CMPANYID", "smallint"), ("DBNAME", "char(11)"), _ID),
 }
 
-# GP's tempdb tables (gp-schema.md, X1): no primary key, no DEX_ROW_ID; DEX_SESSION.session_id is identity.
+# GP's tempdb tables (as GP creates them; KB 865801): no primary key, no DEX_ROW_ID; DEX_SESSION.session_id is identity.
 TEMPDB_SCHEMA: dict[str, tuple[Column, ...]] = {
     "DEX_LOCK": (("session_id", "int"), ("row_id", "int"), ("table_path_name", "char(100)")),
     "DEX_SESSION": (("session_id", "identity"), ("sqlsvr_spid", "smallint")),
@@ -94,6 +94,8 @@ CONFIG_SCHEMA: dict[str, tuple[Column, ...]] = {
     "LabWebSession": (("SessionKey", "char(64)"), ("MachineName", "char(128)"), ("UserName", "char(64)"),
                       ("GPUserId", "char(15)"), ("CompanyName", "char(65)"), ("LastHeartbeat", "datetime")),
 }
+# Tenant Services' DYNGPDISCOVERY (tenant-services-basics.md); its schema is not public either: a marker table.
+DISCOVERY_SCHEMA: dict[str, tuple[Column, ...]] = {"LabTenant": (("TenantName", "char(64)"),)}
 SESSION2013_SCHEMA: dict[str, tuple[Column, ...]] = {
     "LabSessionCentralSession": (("SessionKey", "char(64)"), ("UserName", "char(64)"), ("StartedUtc", "datetime")),
 }
@@ -125,6 +127,7 @@ KIND_TABLES: dict[Kind, tuple[str, ...]] = {
     "company": ("SY00100", "database_principals"),
     "config": tuple(CONFIG_SCHEMA),
     "session2013": tuple(SESSION2013_SCHEMA),
+    "discovery": tuple(DISCOVERY_SCHEMA),
     "msdb": tuple(MSDB_SCHEMA),
 }
 
@@ -146,9 +149,9 @@ def build_database(path: Path, kind: Kind, rows: Mapping[str, Sequence[Mapping[s
 
     Omitted GP columns get GP's bound defaults (blank CHAR, 0, 1900-01-01); omitted config columns are NULL.
     """
-    schema = {"config": CONFIG_SCHEMA, "session2013": SESSION2013_SCHEMA, "msdb": MSDB_SCHEMA}.get(
-        kind, {**GP_SCHEMA, **DATABASE_CATALOG_SCHEMA})
-    _build(path, {name: schema[name] for name in KIND_TABLES[kind]}, rows, nullable=kind in ("config", "session2013"))
+    schema = {"config": CONFIG_SCHEMA, "session2013": SESSION2013_SCHEMA, "discovery": DISCOVERY_SCHEMA,
+              "msdb": MSDB_SCHEMA}.get(kind, {**GP_SCHEMA, **DATABASE_CATALOG_SCHEMA})
+    _build(path, {name: schema[name] for name in KIND_TABLES[kind]}, rows, nullable=kind not in ("system", "company"))
 
 
 def build_catalog(sqldir: Path, databases: Sequence[str], state: Mapping[str, Mapping[str, Any]],

@@ -195,7 +195,7 @@ class LabUpgrade:
         return Outcome(0, [f"BACKUP DATABASE [{n}] finished at {finished:%Y-%m-%d %H:%M:%S} UTC" for n in names])
 
     def _create_config_database(self) -> None:
-        # The web server's configuration wizard migrates the data into the new database (S1); the
+        # The web server's configuration wizard migrates the data into the new database (scale-out-upgrade.md); the
         # Silverlight-era lab farm has no GPCONFIGURATION before that.
         name = self.farm.config_database
         if name in self.farm.databases:

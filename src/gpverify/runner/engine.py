@@ -147,7 +147,9 @@ class Runner:
                   "counts": result.counts, "failed_checks": result.failed}
         if result.passed:
             c = result.counts
-            note = f" ({c.get('skipped', 0)} skipped)"
+            # Warnings and checks not verified pass a gate, so the operator must see that they are there.
+            note = " (" + ", ".join(f"{c.get(k, 0)} {k}" for k in ("skipped", "warning", "not verified") if c.get(k)
+                                    or k == "skipped") + ")"
             state.mark(item.id, "passed", **fields)
             self.say(f"         passed: {c.get('tests', 0)} checks{note} -> {result.report}")
             return OK

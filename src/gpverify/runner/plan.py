@@ -140,7 +140,7 @@ def load_plan(path: str | Path, shape: FarmShape) -> Plan:
     return parse_plan(read_yaml(path, "plan file"), str(path), shape)
 
 
-# --- the built-in plan, in the guide's order (scale-out-upgrade.md; gp-facts.md section 9) --------------
+# --- the built-in plan, in the guide's order (scale-out-upgrade.md) --------------
 
 WEB_SERVER_STEPS = [
     "Log in to {host}, the machine running the web site and the Session Central Service.",
@@ -199,7 +199,7 @@ def _server_steps(host: str, role: str, lab: bool, config_db: str, help_msi: str
         what = "web site and Session Central Service" if role == "web_server" else "session host"
         return [Step(id=f"upgrade-{host}", kind="manual", host=host, title=f"Upgrade the {what} {host}",
                      instructions=[s.format(host=host, config_db=config_db, help=help_msi) for s in lines])]
-    # The lab has no wizard: the web components patch (`msiexec /update`, gp-facts.md section 9) and the
+    # The lab has no wizard: the web components patch (`msiexec /update`, scale-out-upgrade.md) and the
     # help installer stand in for Setup.exe.
     return [
         _msiexec(host, "/update", r"D:\AdProd\WebComponents\Updates\WebComponents.msp",
@@ -234,7 +234,7 @@ def backup_step(config_db: str) -> Step:
 def builtin_plan(shape: FarmShape, *, lab: bool, config_db: str = "GPCONFIGURATION") -> Plan:
     """The guide's order for this farm; on the lab, remote commands stand in for the manual steps."""
     tenants = shape.named("tenant_services")
-    # The guide updates Tenant Services after the preconditions and before the web components (S1), so the
+    # The guide updates Tenant Services after the preconditions and before the web components (scale-out-upgrade.md), so the
     # pre gate leaves their checks to a gate of their own that runs once they are updated.
     phases: list[Phase] = [Phase(phase="pre", steps=[backup_step(config_db)],
                                  select="not tenant_services" if tenants else None)]

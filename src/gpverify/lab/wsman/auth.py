@@ -130,10 +130,10 @@ class NtlmUserFile:
             try:
                 yield
             finally:
-                if previous is None:
-                    os.environ.pop("NTLM_USER_FILE", None)
-                else:
-                    os.environ["NTLM_USER_FILE"] = previous
+                # Never remove the variable: another thread (requests looking up proxies) may be iterating
+                # os.environ, and a key that disappears under it raises KeyError there. os.devnull holds no
+                # credentials, so a leftover value accepts nobody.
+                os.environ["NTLM_USER_FILE"] = os.devnull if previous is None else previous
 
     def remove(self) -> None:
         """Delete the temp dir (called when the server stops)."""

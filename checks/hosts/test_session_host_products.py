@@ -1,0 +1,137 @@
+"""Updating session host machines: every product the desktop client launches is installed and upgraded, and the
+GP entry carries the features the web client needs.
+
+GP refuses a login when any product's dictionary and its database differ ("A product installed on your computer
+is on a different version than the database", KB 920831, KB 915897), so a consultant checks every product of the
+launch file, not only Dynamics GP; third-party products are where real upgrades break.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from gpverify.catalogue import check
+from gpverify.facts.gpsql import GpSqlView
+from gpverify.facts.view import HostView
+from gpverify.farm import Farm
+from gpverify.outcomes import not_verified
+from gpverify.versions import GpVersion
+
+SECTION = "Updating session host machines"
+FEATURES = "You can also select to add the service based architecture components to the installation"
+
+
+@check(
+    "GP-HOST-007",
+    title="If you haven't already done so, perform the update for the Microsoft Dynamics GP desktop client "
+    "components (every product in Dynamics.set has its dictionary).",
+    section=SECTION,
+    impact="critical",
+    remediation="Install or repair the product whose dictionary is missing on this session host (the product's "
+    "own installer for a third-party product), or remove it from Dynamics.set if it is retired; GP will not start "
+    "with a launch file naming a missing dictionary (installation/SystemAdminGuide.md).",
+)
+def test_every_launched_product_has_its_dictionary(session_host: HostView) -> None:
+    products = session_host.dictionaries("dynamics_set")
+    missing = [f"{p.name} (product {p.product}) at {p.path}" for p in products if not p.exists]
+    assert products, f"{session_host.name}: Dynamics.set lists no product"
+    assert not missing, f"{session_host.name}: Dynamics.set names dictionaries that are not there: " + "; ".join(missing)
+
+
+@check(
+    "GP-HOST-008",
+    title="If you haven't already done so, perform the update for the Microsoft Dynamics GP desktop client "
+    "components (every product in Dynamics.set upgraded in every company).",
+    section=SECTION,
+    impact="critical",
+    remediation="Run Dynamics GP Utilities (and the third-party product's own upgrade) until DU000020 lists the "
+    "product for every company at one version and its DB_Upgrade rows have db_status 0 (KB 920831, KB 915897, "
+    "KB 850662).",
+)
+def test_every_launched_product_is_upgraded_in_every_company(session_host: HostView, gp_sql: GpSqlView,
+                                                             farm: Farm) -> None:
+    companies = gp_sql.companies()
+    registered = {(v.company_id, v.product): v.version for v in gp_sql.company_versions()}
+    unfinished = {(r.database.upper(), r.product): r for r in gp_sql.database_versions() if r.status != 0}
+    problems = []
+    for product in session_host.dictionaries("dynamics_set"):
+        label = f"{product.name} (product {product.product})"
+        versions = {c.database: registered.get((c.id, product.product)) for c in companies}
+        problems += [f"{label}: not registered for {db} in DU000020" for db, v in versions.items() if v is None]
+        if len({v for v in versions.values() if v}) > 1:
+            problems.append(f"{label}: at " + ", ".join(f"{v} in {db}" for db, v in versions.items() if v)
+                            + ", expected one version")
+        if product.product == 0:
+            problems += [f"{label}: {db} at {why}, expected {farm.target.text}" for db, v in versions.items()
+                         if v and (why := farm.target.problem(v))]
+        problems += [f"{label}: {c.database} DB_Upgrade db_status {r.status}, expected 0"
+                     for c in companies if (r := unfinished.get((c.database.upper(), product.product)))]
+    assert not problems, f"{session_host.name}: " + "; ".join(problems)
+
+
+def _feature_problem(session_host: HostView, farm: Farm, key: str, label: str) -> str | None:
+    feature = farm.profile[f"features.{key}"]
+    if feature is None:
+        not_verified(f"the Windows Installer name of the {label} feature is not public: `gpverify discover` lists "
+                     f"the GP entry's installed features; set under `overrides:` in the inventory "
+                     f"features.{key}: <feature>")
+    entries = session_host.products("gp_desktop")
+    if not entries:
+        return f"{session_host.name}: no Programs and Features entry like {farm.profile['products.gp_desktop']!r}"
+    target = [e for e in entries if not farm.target.problem(e.version)] or entries
+    if any(feature.lower() in (f.lower() for f in e.features) for e in target):
+        return None
+    found = "; ".join(f"{e.name} {e.version}: {', '.join(e.features) or 'no features'}" for e in target)
+    return f"{session_host.name}: the {label} feature ({feature}) is not installed; found {found}"
+
+
+@check(
+    "GP-HOST-009",
+    title="The Web Client Runtime feature of Microsoft Dynamics GP is installed on each session host.",
+    section=SECTION,
+    impact="critical",
+    remediation="On this session host, open Programs and Features, select Microsoft Dynamics GP, choose Change > "
+    "Add/Remove Features and add Web Client Runtime (web-components/environment-configuration.md).",
+)
+def test_web_client_runtime_feature_installed(session_host: HostView, farm: Farm) -> None:
+    problem = _feature_problem(session_host, farm, "web_client_runtime", "Web Client Runtime")
+    assert problem is None, problem
+
+
+@check(
+    "GP-HOST-010",
+    title=f"{FEATURES} (the Service Based Architecture feature of Microsoft Dynamics GP is installed).",
+    section=SECTION,
+    impact="high",
+    remediation="On this session host, choose Change > Add/Remove Features for Microsoft Dynamics GP and add "
+    "Service Based Architecture (web-components/environment-configuration.md, installation/SBA.md).",
+)
+def test_service_based_architecture_feature_installed(session_host: HostView, farm: Farm) -> None:
+    if not farm.inventory.service_based_architecture:
+        pytest.skip("the inventory says the Service Based Architecture is not used (service_based_architecture: false)")
+    problem = _feature_problem(session_host, farm, "service_based_architecture", "Service Based Architecture")
+    assert problem is None, problem
+
+
+@check(
+    "GP-HOST-011",
+    title=f"{FEATURES} (the target release's Dexterity Service GPDS-<instance>-<major> runs, the previous one "
+    "does not).",
+    section=SECTION,
+    impact="high",
+    remediation="Start the target release's GPDS service on this session host and stop (then disable) the "
+    "previous release's, so that Service Based Architecture requests reach the upgraded runtime "
+    "(installation/SBA.md).",
+)
+def test_target_release_dexterity_service_runs(session_host: HostView, farm: Farm) -> None:
+    if not farm.inventory.service_based_architecture:
+        pytest.skip("the inventory says the Service Based Architecture is not used (service_based_architecture: false)")
+    major = GpVersion.parse(farm.profile.version).major  # type: ignore[union-attr]
+    services = session_host.services("dexterity_service")
+    ours = [s for s in services if s.name.upper().endswith(f"-{major}")]
+    others = [s for s in services if s not in ours and s.is_running]
+    problems = [] if any(s.is_running for s in ours) else [
+        f"no GPDS-<instance>-{major} service is running (found: "
+        + (", ".join(f"{s.name} {s.status}" for s in services) or "none") + ")"]
+    problems += [f"{s.name} of another release is still {s.status}" for s in others]
+    assert not problems, f"{session_host.name}: " + "; ".join(problems)

@@ -1,0 +1,37 @@
+"""Preparing for the upgrade: advice before the "all users signed out" gate.
+
+Disconnected web client sessions end only when HeartbeatTimeout passes; its default 0.00:00:00 means they never
+time out (managing-web-client-sessions.md), so a user who closed the browser keeps a session, and locks, that
+block the upgrade.
+"""
+
+from __future__ import annotations
+
+from gpverify.catalogue import check
+from gpverify.facts import tenantconfig
+from gpverify.facts.view import HostView
+from gpverify.outcomes import warn
+
+
+@check(
+    "GP-PRE-019",
+    title="Be sure that all of the users have signed out of the system before you start the web client upgrade "
+    "process (disconnected web client sessions time out: HeartbeatTimeout is not 0).",
+    section="Preparing for the upgrade",
+    impact="low",
+    remediation="Set HeartbeatTimeout in the web server's TenantConfiguration.xml (Days.Hours:Minutes:Seconds, "
+    "e.g. 0.00:20:00) so that disconnected sessions end, or end them in Session Management before the upgrade "
+    "(managing-web-client-sessions.md).",
+)
+def test_disconnected_sessions_time_out(web_server: HostView) -> None:
+    text = web_server.text("tenant_configuration")
+    assert text is not None and text.exists, (f"{web_server.name}: TenantConfiguration.xml not found at "
+                                              f"{text.path if text else 'profile files.tenant_configuration'}")
+    assert text.text is not None, f"{web_server.name}: {text.path} cannot be read: {text.problem}"
+    try:
+        config = tenantconfig.parse(text.text)
+    except ValueError as exc:
+        raise AssertionError(f"{web_server.name}: {text.path} is {exc}") from None
+    if config.heartbeat_timeout is None or config.sessions_never_time_out:
+        warn(f"{web_server.name}: HeartbeatTimeout is {config.heartbeat_timeout or 'not set'} in {text.path}: "
+             "disconnected web client sessions never end, so closed browsers keep sessions open")
