@@ -28,7 +28,7 @@ os-deps:
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -e '.[dev]'
+	$(BIN)/pip install -q -e '.[dev,pdf]'
 	touch $(STAMP)
 
 demo: os-deps $(STAMP)

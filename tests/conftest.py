@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
+from gpverify.results import CheckResult
+
 pytest_plugins = ["pytester"]
 
 REPO = Path(__file__).resolve().parents[1]
 CHECKS = REPO / "checks"
+
+
+CHECK_ID_PARAM = re.compile(r"\[[A-Z][A-Z0-9]*(?:-[A-Z0-9]+)*-\d{3}(-|\])")
 
 
 class CheckRun:
@@ -24,13 +30,18 @@ class CheckRun:
         reports = result.reprec.getreports("pytest_runtest_logreport")  # type: ignore[attr-defined]
         self.outcomes: dict[str, str] = {}
         self.messages: dict[str, str] = {}
+        self.sentences: dict[str, str] = {}
         for rep in reports:
-            nodeid = rep.nodeid.split("::", 1)[-1]
+            # Keyed by test name and host as before check IDs joined the test id ("test_x[GP-POST-002-gp-sh02]").
+            nodeid = CHECK_ID_PARAM.sub(lambda m: "[" if m.group(1) == "-" else "", rep.nodeid.split("::", 1)[-1])
             if rep.when == "call" or not rep.passed:
                 outcome = getattr(rep, "gpverify_outcome", None) or (
                     "error" if rep.when != "call" and rep.failed else rep.outcome)
                 self.outcomes[nodeid] = outcome
                 self.messages[nodeid] = str(rep.longrepr or "")
+                record = CheckResult.of(rep)
+                if record is not None:
+                    self.sentences[nodeid] = record.message  # the check's sentence, no pytest framing
 
     def with_outcome(self, outcome: str) -> list[str]:
         return sorted(t for t, o in self.outcomes.items() if o == outcome)

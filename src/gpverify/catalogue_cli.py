@@ -2,35 +2,29 @@
 
 from __future__ import annotations
 
-import contextlib
-import io
 import json
 from pathlib import Path
 
-import pytest
-
-from gpverify.catalogue import PHASES, CheckInfo, info_of
+from gpverify.catalogue import PHASES, CheckInfo
 from gpverify.lab.scenario import load_scenario, scenario_names
-
-
-class _Gather:
-    def __init__(self) -> None:
-        self.checks: dict[str, CheckInfo] = {}
-
-    def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
-        for item in items:
-            info = info_of(item)
-            if info:
-                self.checks.setdefault(info.id, info)
+from gpverify.pytestrun import collect_checks
+from gpverify.tables import print_table
 
 
 def collect_catalogue(checks: Path) -> list[CheckInfo]:
     """Every check under `checks`, by ID (collected by pytest, nothing run)."""
-    gather = _Gather()
-    with contextlib.redirect_stdout(io.StringIO()):
-        pytest.main([str(checks), "--collect-only", "-q", "-p", "no:cacheprovider"], plugins=[gather])
+    found: dict[str, CheckInfo] = {}
+    for info, _ in collect_checks([checks]).collected:
+        found.setdefault(info.id, info)
     order = {phase: i for i, phase in enumerate(PHASES)}
-    return sorted(gather.checks.values(), key=lambda c: (order[c.phase], c.id))
+    return sorted(found.values(), key=lambda c: (order.get(_phase(c), len(order)), c.id))
+
+
+def _phase(info: CheckInfo) -> str:
+    try:
+        return info.phase
+    except KeyError:  # a custom check ID without a GP phase word
+        return ""
 
 
 def proving_scenarios() -> dict[str, list[str]]:
@@ -53,6 +47,7 @@ def print_catalogue(checks: Path, fmt: str) -> int:
         for c in rows:
             print(f"| {c.id} | {c.phase} | {c.title} | {c.section} | {', '.join(proof.get(c.id, [])) or '-'} |")
     else:
-        for c in rows:
-            print(f"{c.id:12} {c.phase:8} {c.section:40} {', '.join(proof.get(c.id, [])) or '-':30} {c.title}")
+        print_table(["ID", "Phase", "Impact", "Guide section", "Fails in scenario", "Check (the guide's words)"],
+                    [(c.id, _phase(c), c.impact, c.section, ", ".join(proof.get(c.id, [])) or "-", c.title)
+                     for c in rows])
     return 0

@@ -10,14 +10,17 @@ import sys
 import threading
 from importlib import import_module
 from pathlib import Path
+from typing import NoReturn
 
 import pytest
 
-from gpverify.errors import GpVerifyError
+from gpverify.errors import ConfigError, GpVerifyError
+from gpverify.exitcodes import BAD_INPUT, NOT_RUN, TABLE
 
 REPO = Path(__file__).resolve().parents[2]
 # Each of these modules adds its subcommands with register(subparsers).
-EXTENSIONS = ["gpverify.discover", "gpverify.runner.cli", "gpverify.audit.cli", "gpverify.history.cli"]
+EXTENSIONS = ["gpverify.discover", "gpverify.runner.cli", "gpverify.audit.cli", "gpverify.history.cli",
+              "gpverify.doctor", "gpverify.signoff"]
 
 
 def checks_dir() -> Path:
@@ -81,14 +84,24 @@ def cmd_profile(ns: argparse.Namespace) -> int:
         print("\n".join(available()))
         return 0
     profile = load_profile(ns.name, origin="gpverify profile")
-    for ident in profile.identifiers.values():
-        value = "(not public: set it under overrides)" if ident.value is None else str(ident.value)
-        print(f"{ident.key:45} {ident.confidence:12} {value:60} [{ident.source}]")
+    from gpverify.tables import print_table
+
+    print_table(["Identifier", "Confidence", "Value", "Source"],
+                [(i.key, i.confidence, "(not public: set it under overrides)" if i.value is None else i.value,
+                  i.source) for i in profile.identifiers.values()])
     return 0
 
 
+class Parser(argparse.ArgumentParser):
+    """argparse with gpverify's exit code for usage errors (3, as for any bad input), subcommands included."""
+
+    def error(self, message: str) -> NoReturn:
+        self.print_usage(sys.stderr)
+        self.exit(BAD_INPUT, f"{self.prog}: error: {message}\n")
+
+
 def parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="gpverify", description=__doc__)
+    p = Parser(prog="gpverify", description=__doc__, epilog=TABLE, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = p.add_subparsers(dest="command", required=True)
     lab = sub.add_parser("lab", help="run a simulated lab in the foreground and write its inventory")
     lab.add_argument("--scenario", default="healthy", help="scenario name or overlay file (default healthy)")
@@ -108,6 +121,10 @@ def parser() -> argparse.ArgumentParser:
     prof.set_defaults(func=cmd_profile)
     for module in EXTENSIONS:
         import_module(module).register(sub)
+    for command in sub.choices.values():  # every command's --help ends with the one exit-code table
+        if TABLE not in (command.epilog or ""):
+            command.epilog = ((command.epilog or "") + "\n\n" + TABLE).strip() + "\n"
+            command.formatter_class = argparse.RawDescriptionHelpFormatter
     return p
 
 
@@ -115,9 +132,12 @@ def main(argv: list[str] | None = None) -> int:
     ns = parser().parse_args(argv)
     try:
         return int(ns.func(ns))
+    except ConfigError as exc:  # bad input: file, field and what was expected
+        print(f"gpverify: {exc}", file=sys.stderr)
+        return BAD_INPUT
     except GpVerifyError as exc:
         print(f"gpverify: {exc}", file=sys.stderr)
-        return 2
+        return NOT_RUN
     except BrokenPipeError:  # `gpverify checks | head`: the reader left, nothing to report
         sys.stderr = open(os.devnull, "w")  # noqa: SIM115 - silences Python's own flush error at exit
         return 0

@@ -16,6 +16,7 @@ from gpverify.facts.collect import CollectJob, collect_hosts
 from gpverify.facts.windows import ROLE_FACTS, HostFacts, ProductFact, ServiceFact
 from gpverify.farm import Farm, open_farm
 from gpverify.profiles import Profile
+from gpverify.tables import table_text
 
 SERVICE_PATTERNS = ["*Dynamics*", "*Session*", "*Dex*", "*Tenant*", "*GP*"]
 PRODUCT_PATTERN = "*Dynamics GP*"
@@ -61,8 +62,10 @@ def _host_lines(farm: Farm, name: str, outcome: HostFacts | FactsUnavailable) ->
     services = outcome.services.get(CANDIDATES, [])
     products = outcome.products.get(CANDIDATES, [])
     lines.append(f"  services whose display name is like {', '.join(SERVICE_PATTERNS)}:")
-    lines += [f"    {s.name:32} {s.display_name:55} {s.status:8} {', '.join(service_keys(profile, s)) or '-'}"
-              for s in sorted(services, key=lambda s: s.display_name.lower())] or ["    (none)"]
+    lines.append(table_text(["Name", "Display name", "Status", "Profile key"],
+                            [(s.name, s.display_name, s.status, ", ".join(service_keys(profile, s)) or "-")
+                             for s in sorted(services, key=lambda s: s.display_name.lower())], indent=4)
+                 if services else "    (none)")
     lines.append(f"  Programs and Features entries like {PRODUCT_PATTERN}:")
     for p in products:
         lines.append(f"    {p.name:60} {p.version:16} {', '.join(product_keys(profile, p)) or '-'}")

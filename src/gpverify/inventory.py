@@ -7,6 +7,7 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
@@ -66,6 +67,31 @@ class HostEntry(_Strict):
     name: str = Field(min_length=1, max_length=255)
     address: str | None = None  # where to connect when it differs from the name (the lab uses 127.0.0.1)
     winrm: WinRMSettings = WinRMSettings()
+
+
+class SessionHostEntry(HostEntry):
+    # Where browsers reach the host's runtime service (web-components/web-client-operation.md; port 443 by default,
+    # troubleshooting.md): the Runtime Service URL given at install, e.g. https://gpsh01.contoso.com:8443.
+    https_url: str | None = None
+
+    @field_validator("https_url")
+    @classmethod
+    def _https_root(cls, value: str | None) -> str | None:
+        parts = urlsplit(value or "")
+        try:
+            parts.port  # noqa: B018 (raises ValueError for a port that is not a number from 0 to 65535)
+        except ValueError:
+            parts = parts._replace(netloc="")
+        if value is not None and (parts.scheme != "https" or not parts.hostname or parts.path not in ("", "/")
+                                  or parts.query or parts.fragment):
+            raise ValueError(f"an https:// URL of the host's runtime service with a host name and at most a port, "
+                             f"such as https://gpsh01.contoso.com:443, got {value!r}")
+        return value
+
+    @property
+    def runtime_url(self) -> str:
+        """Base URL of the runtime service: https_url, default https://<name> (port 443)."""
+        return (self.https_url or f"https://{self.name}").rstrip("/")
 
 
 class WebServerEntry(HostEntry):
@@ -151,7 +177,7 @@ class Inventory(_Strict):
     profile: str
     sql: SqlSettings
     web_server: WebServerEntry
-    session_hosts: list[HostEntry] = Field(min_length=1)
+    session_hosts: list[SessionHostEntry] = Field(min_length=1)
     clients: list[HostEntry] = []
     tenant_services: HostEntry | None = None
     service_based_architecture: bool = False

@@ -5,24 +5,42 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import xml.etree.ElementTree as ET
 from collections.abc import Generator
 from contextlib import ExitStack
-from typing import Any
+from pathlib import Path
+from typing import Any, NoReturn
 
 import pytest
 
-from gpverify.catalogue import info_of
+from gpverify.catalogue import PHASES, CheckInfo, info_of
 from gpverify.errors import FactsUnavailable, GpVerifyError
+from gpverify.exitcodes import BAD_INPUT
 from gpverify.facts.collect import DEFAULT_WORKERS
 from gpverify.farm import Farm, open_farm
 from gpverify.inventory import INVENTORY_ENV, utc_time
-from gpverify.outcomes import NOT_VERIFIED, WARNING, CheckWarning, NotVerified
+from gpverify.outcomes import NOT_VERIFIED, WARNING, CheckWarning, NotVerified, outcome_of
 from gpverify.redact import Redactor
+from gpverify.results import (
+    REPORT_ATTR,
+    CheckResult,
+    as_outcome,
+    assertion_message,
+    host_of,
+    phase_of,
+    skip_sentence,
+    without_host,
+)
 
 farm_key = pytest.StashKey["Farm | None"]()
 redactor_key = pytest.StashKey[Redactor]()
 evidence_key = pytest.StashKey[dict[str, Any]]()
 lab_key = pytest.StashKey[Any]()
+results_key = pytest.StashKey[list[CheckResult]]()
+
+IMPACTS = ("critical", "high", "medium", "low")
+MARKERS = [*(f"{i}: gpverify checks of {i} impact (-m {i})" for i in IMPACTS),
+           *(f"{p}: gpverify checks of the {p} phase (-m {p})" for p in PHASES)]
 
 # pytest-metadata lists CI environment variables, which can hold tokens (pytest-html#233); keep only these.
 SAFE_METADATA = {"Python", "Platform", "Packages", "Plugins"}
@@ -35,9 +53,14 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--lab", nargs="?", const="healthy", default=None, metavar="SCENARIO|FILE",
                     help="check a simulated lab started for this session (default scenario: healthy)")
     group.addoption("--host", action="append", default=[], metavar="NAME",
-                    help="limit per-host checks to this session host (repeatable)")
+                    help="limit per-host checks to this session host (repeatable); an unknown name is bad input")
     group.addoption("--collect-workers", type=int, default=DEFAULT_WORKERS,
                     help=f"hosts collected at once (default {DEFAULT_WORKERS})")
+    group.addoption("--gpverify-html", default=None, metavar="PATH",
+                    help="write gpverify's report (ID, host, check, result, message, remediation, facts) here")
+    group.addoption("--gpverify-debug", action="store_true", default=False,
+                    help="show Python tracebacks of failed checks (as --tb=long does) instead of the check's "
+                    "sentence and remediation")
     group.addoption("--backups-since", type=_backups_since, default=None, metavar="DATE-TIME",
                     help="full backups must have finished after this (ISO 8601, no zone: UTC); default: the "
                     "inventory's backups setting (gpverify upgrade passes the run's start to its pre gate)")
@@ -50,6 +73,12 @@ def _backups_since(text: str) -> Any:
         raise argparse.ArgumentTypeError(f"expected a date-time such as 2026-11-28T22:00:00Z, got {text!r}") from None
 
 
+def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
+    from gpverify import hookspecs
+
+    pluginmanager.add_hookspecs(hookspecs)
+
+
 def _start_lab(config: pytest.Config, scenario: str) -> str:
     from gpverify.lab.runtime import temporary_lab
 
@@ -60,37 +89,158 @@ def _start_lab(config: pytest.Config, scenario: str) -> str:
     return str(lab.inventory_path)
 
 
+def bad_input(message: str) -> NoReturn:
+    """Stop the pytest run before any check with gpverify's bad-input exit code (pytest's own would be 4)."""
+    raise pytest.exit(f"gpverify: {message}", returncode=BAD_INPUT)
+
+
 @pytest.hookimpl(tryfirst=True)  # before pytest-html's own configure reads the option
 def pytest_configure(config: pytest.Config) -> None:
-    # A report is mailed and archived as one file: always inline pytest-html's CSS and scripts.
-    if getattr(config.option, "htmlpath", None):
-        config.option.self_contained_html = True
     config.stash[farm_key] = None
     config.stash[redactor_key] = Redactor()
+    config.stash[results_key] = []
+    for line in MARKERS:
+        config.addinivalue_line("markers", line)
     lab, inventory = config.getoption("lab"), config.getoption("inventory")
     if not (lab or inventory):
         return
+    # A report is mailed and archived as one file: always inline pytest-html's CSS and scripts.
+    if getattr(config.option, "htmlpath", None):
+        config.option.self_contained_html = True
     try:
         path = _start_lab(config, lab) if lab else inventory
         farm = open_farm(path, workers=config.getoption("collect_workers"))
     except GpVerifyError as exc:
-        raise pytest.UsageError(str(exc)) from None
+        bad_input(str(exc))
     config.stash[farm_key] = farm
     config.stash[redactor_key] = Redactor.for_farm(farm)
+    _check_hosts(config, farm)
     if farm.is_lab:
         config.pluginmanager.register(LabTitle(), "gpverify-lab-title")
+
+
+def _check_hosts(config: pytest.Config, farm: Farm) -> None:
+    known = [s.name for s in farm.hosts("session_host")]
+    unknown = [n for n in config.getoption("host") if n.lower() not in {k.lower() for k in known}]
+    if unknown:
+        bad_input(f"--host {unknown[0]}: not a session host of {farm.origin}; "
+                  f"expected one of: {', '.join(known) or '(the inventory lists none)'}")
+
+
+@pytest.hookimpl(trylast=True)  # after the terminal reporter made its writer
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Mask secrets where text leaves the process: the terminal, the JUnit file and the HTML report."""
+    config = session.config
+    if config.stash.get(farm_key, None) is None:
+        return  # no farm, no secrets: a pytest run that does not use gpverify is left as it is
+    writer = getattr(config.pluginmanager.get_plugin("terminalreporter"), "_tw", None)
+    if writer is not None and not isinstance(getattr(writer, "_file", None), MaskedStream):
+        writer._file = MaskedStream(writer._file, config)
+    for plugin in config.pluginmanager.get_plugins():
+        if type(plugin).__name__ in ("Report", "SelfContainedReport") and hasattr(plugin, "_write_report"):
+            write = plugin._write_report
+            plugin._write_report = lambda text, write=write: write(_redactor(config).text(text))
+
+
+class MaskedStream:
+    """A text stream that masks the farm's secrets in everything written through it."""
+
+    def __init__(self, stream: Any, config: pytest.Config) -> None:
+        self._stream = stream
+        self._config = config
+
+    def write(self, text: str) -> int:
+        return int(self._stream.write(_redactor(self._config).text(text)) or 0)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
+
+
+def _redactor(config: pytest.Config) -> Redactor:
+    return config.stash.get(redactor_key, None) or Redactor()
+
+
+@pytest.hookimpl(tryfirst=True)  # before junitxml writes its file
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    redactor = _redactor(session.config)
+    for plugin in session.config.pluginmanager.get_plugins():
+        if type(plugin).__name__ == "LogXML" and hasattr(plugin, "node_reporters_ordered"):
+            _mask_junit(plugin, redactor)
+    path = session.config.getoption("gpverify_html")
+    if path:
+        _write_report(session.config, Path(path), redactor)
+
+
+def _write_report(config: pytest.Config, path: Path, redactor: Redactor) -> None:
+    from gpverify import checkreport
+
+    farm = config.stash.get(farm_key, None)
+    reach = []
+    if farm is not None:
+        reach = checkreport.connectivity(farm.collected(), {s.name: s.role for s in farm.specs.values()})
+    sections = [s for group in config.hook.pytest_gpverify_report_sections(config=config) for s in group or []]
+    waiver_impls = config.pluginmanager.hook.pytest_gpverify_waiver_cell.get_hookimpls()
+    waiver_cell = (lambda w: config.hook.pytest_gpverify_waiver_cell(waiver=w) or "") if waiver_impls else None
+    page = checkreport.render(
+        results_of(config), title=(f"SIMULATED LAB \u2014 {TITLE}" if farm is not None and farm.is_lab else TITLE),
+        farm=farm.inventory.farm if farm else None, profile=farm.profile.name if farm else None,
+        lab=farm.inventory.lab if farm else None, reach=reach, sections=sections, waiver_cell=waiver_cell)
+    checkreport.write_atomically(path, page, redactor)
+
+
+def _mask_junit(xml: Any, redactor: Redactor) -> None:
+    xml.global_properties[:] = [(n, redactor.text(v)) for n, v in xml.global_properties]
+    for reporter in xml.node_reporters_ordered:
+        if "nodes" not in vars(reporter):  # finalized: junitxml keeps only the element it will write
+            _mask_element(reporter.to_xml(), redactor)
+            continue
+        reporter.attrs = {k: redactor.text(v) for k, v in reporter.attrs.items()}
+        reporter.properties = [(n, redactor.text(v)) for n, v in reporter.properties]
+        for node in reporter.nodes:
+            _mask_element(node, redactor)
+
+
+def _mask_element(element: ET.Element, redactor: Redactor) -> None:
+    for el in element.iter():
+        el.text = redactor.text(el.text) if el.text else el.text
+        el.tail = redactor.text(el.tail) if el.tail else el.tail
+        for key, value in el.attrib.items():
+            el.attrib[key] = redactor.text(value)
 
 
 def get_farm(config: pytest.Config) -> Farm:
     farm = config.stash.get(farm_key, None)
     if farm is None:
-        raise pytest.UsageError("no farm to check: pass --inventory FILE (or set GPVERIFY_INVENTORY), or --lab")
+        bad_input("no farm to check: pass --inventory FILE (or set GPVERIFY_INVENTORY), or --lab")
     return farm
 
 
+@pytest.fixture(autouse=True)
+def gpverify_check_id(request: pytest.FixtureRequest) -> str | None:
+    """The check ID, parametrized onto every check so it is part of the test id (`[GP-POST-002-gp-sh02]`)."""
+    return getattr(request, "param", None)
+
+
+@pytest.hookimpl(tryfirst=True)  # first, so the ID leads the test id before host parameters
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    marker = metafunc.definition.get_closest_marker("check")
+    info = marker.args[0] if marker and marker.args and isinstance(marker.args[0], CheckInfo) else None
+    if info is not None and "gpverify_check_id" in metafunc.fixturenames:
+        metafunc.parametrize("gpverify_check_id", [info.id], ids=[info.id])
+
+
+@pytest.hookimpl(tryfirst=True)  # before -m and -k deselect
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    checks = [(item, info) for item in items if (info := info_of(item))]
+    for item, info in checks:
+        # `-m critical`, `-m post`, `-k GP-POST-002`: selection in the words of the catalogue.
+        item.add_marker(info.impact)
+        phase = phase_of(item, info)
+        if phase:
+            item.add_marker(phase)
+        item.extra_keyword_matches.add(info.id)
     # Listing checks needs no farm; running them does.
-    if any(info_of(i) for i in items) and not config.option.collectonly:
+    if checks and not config.option.collectonly:
         get_farm(config)
 
 
@@ -125,21 +275,106 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     report = yield
     info = info_of(item)
     _mark_special_outcome(item, call, report)
-    if call.excinfo is not None and call.excinfo.errisinstance(FactsUnavailable):
-        # A host or database that could not be read is an error, reported in one line without a traceback.
-        report.longrepr = f"could not read the facts: {call.excinfo.value}"
-        if report.when == "call":
-            # SQL facts are read inside the check; pytest files a failure of the call phase as a failed check,
-            # but nothing was judged. Filing it under setup makes terminal, JUnit and HTML all say "error".
-            report.when = "setup"
-    redactor = item.config.stash[redactor_key]
-    report.longrepr = redactor.longrepr(report.longrepr)
-    report.sections = [(title, redactor.text(body)) for title, body in report.sections]
-    if report.when == "call" or (report.when == "setup" and not report.passed):
-        evidence = item.stash.get(evidence_key, {})
-        report.gpverify = {"check": info.__dict__ if info else None, "evidence": redactor.data(evidence)}
-        _attach_html_evidence(item, report, evidence, redactor)
+    unreadable = call.excinfo is not None and call.excinfo.errisinstance(FactsUnavailable)
+    if unreadable and report.when == "call":
+        # SQL facts are read inside the check; pytest files a failure of the call phase as a failed check,
+        # but nothing was judged. Filing it under setup makes terminal, JUnit and HTML all say "error".
+        report.when = "setup"
+    if info is None or not (report.when == "call" or (report.when == "setup" and not report.passed)):
+        return report
+    result = _result(item, call, report, info)
+    setattr(report, REPORT_ATTR, result.as_dict())
+    item.config.stash[results_key].append(result)
+    if unreadable:
+        # A host or database that could not be read is an error in one line: no traceback, even when debugging
+        # (the cause, with its hint, is all there is to know; the connectivity line of the report repeats it).
+        report.longrepr = result.message
+    elif report.failed and call.excinfo is not None and not _debug(item.config):
+        report.longrepr = CheckRepr(result, item, call=call)
     return report
+
+
+def _debug(config: pytest.Config) -> bool:
+    return bool(config.getoption("gpverify_debug")) or config.option.tbstyle == "long"
+
+
+def _result(item: pytest.Item, call: pytest.CallInfo[None], report: Any, info: CheckInfo) -> CheckResult:
+    """The record of one check, masked once here so everything built from it is clean."""
+    redactor = _redactor(item.config)
+    farm = item.config.stash.get(farm_key, None)
+    evidence = redactor.data(item.stash.get(evidence_key, {}))
+    hosts = {s.name: s.role for s in farm.specs.values()} if farm else {}
+    host = host_of(item, hosts, farm.inventory.sql.server if farm else None, evidence)
+    return CheckResult(check=info.id, title=info.title, section=info.section, impact=info.impact,
+                       remediation=info.remediation, phase=phase_of(item, info), test=item.nodeid, host=host,
+                       outcome=as_outcome(outcome_of(report)), message=redactor.text(_message(call, report)),
+                       evidence=evidence, farm=farm.inventory.farm if farm else None)
+
+
+def _message(call: pytest.CallInfo[None], report: Any) -> str:
+    """The check's sentence: its assertion message, warning, reason or the one-line error."""
+    if report.passed and not getattr(report, "gpverify_outcome", None):
+        return ""
+    exc = call.excinfo.value if call.excinfo is not None else None
+    if isinstance(exc, (CheckWarning, NotVerified)):
+        return exc.message
+    if isinstance(exc, FactsUnavailable):
+        return f"could not read the facts: {exc}"
+    if isinstance(exc, AssertionError):
+        return assertion_message(exc)
+    if report.skipped:
+        return skip_sentence(_reason(report))
+    if call.excinfo is not None:
+        return call.excinfo.exconly().strip().splitlines()[0]
+    return _reason(report)
+
+
+class CheckRepr:
+    """How a failed check shows in the terminal and JUnit: ID, host and sentence, the remediation under it,
+    the facts judged with -v; never the Python source (--tb=long or --gpverify-debug shows it)."""
+
+    def __init__(self, result: CheckResult, item: pytest.Item, *, call: pytest.CallInfo[None]) -> None:
+        self.result = result
+        self.verbose = item.config.option.verbose > 0
+        self.bug = call.excinfo is not None and not call.excinfo.errisinstance(AssertionError)
+        path, lineno, _ = item.location
+        self.reprcrash = _Crash(str(path), (lineno or 0) + 1, result.message)
+
+    def lines(self) -> list[str]:
+        r = self.result
+        word = "ERROR" if r.outcome == "error" else "FAILED"
+        where = f" {r.host}" if r.host else ""
+        out = [f"{word} {r.check}{where}  {without_host(r.message, r.host)}"]
+        if self.bug:
+            out.append("  The check itself broke (a gpverify defect): run with --gpverify-debug for the traceback.")
+        else:
+            out.append(f"  Remediation: {r.remediation}")
+        out.append(f"  Check: {r.title} ({r.section})")
+        if self.verbose and r.evidence:
+            out.append("  Facts judged:")
+            out += [f"    {key}: {json.dumps(value, default=str)}" for key, value in r.evidence.items()]
+        elif r.evidence:
+            out.append("  (-v shows the facts judged)")
+        return out
+
+    def toterminal(self, tw: Any) -> None:
+        first, *rest = self.lines()
+        tw.line(first, red=True, bold=True)
+        for line in rest:
+            tw.line(line)
+
+    def __str__(self) -> str:
+        return "\n".join(self.lines())
+
+
+class _Crash:
+    """The one-line message pytest's -r summary and JUnit's failure message read (`reprcrash.message`)."""
+
+    def __init__(self, path: str, lineno: int, message: str) -> None:
+        self.path, self.lineno, self.message = path, lineno, message
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.lineno}: {self.message}"
 
 
 def _mark_special_outcome(item: pytest.Item, call: pytest.CallInfo[None], report: Any) -> None:
@@ -149,13 +384,12 @@ def _mark_special_outcome(item: pytest.Item, call: pytest.CallInfo[None], report
     if call.excinfo.errisinstance(CheckWarning):
         report.outcome = "passed"
         report.gpverify_outcome = WARNING
-        report.longrepr = f"warning: {call.excinfo.value.message}"  # type: ignore[attr-defined]
+        report.longrepr = f"warning: {getattr(call.excinfo.value, 'message', '')}"
     elif call.excinfo.errisinstance(NotVerified):
         report.gpverify_outcome = NOT_VERIFIED
     else:
         return
-    message = call.excinfo.value.message  # type: ignore[attr-defined]
-    props = [("gpverify_outcome", report.gpverify_outcome), ("gpverify_message", message)]
+    props = [("gpverify_outcome", report.gpverify_outcome), ("gpverify_message", str(getattr(call.excinfo.value, "message", "")))]
     item.user_properties.extend(props)  # JUnit writes the teardown report's copy of these
     report.user_properties.extend(props)
 
@@ -171,8 +405,17 @@ def pytest_report_teststatus(report: pytest.TestReport) -> tuple[str, str, tuple
 
 @pytest.hookimpl(trylast=True)
 def pytest_terminal_summary(terminalreporter: Any) -> None:
-    """Warnings and checks not verified, each with its message: they pass a gate, so they must be seen."""
-    redactor = terminalreporter.config.stash.get(redactor_key, Redactor())
+    """Failed checks in the catalogue's words (with -r f/E, pytest's default), then warnings and checks not
+    verified, each with its message: they pass a gate, so they must be seen."""
+    chars = str(getattr(terminalreporter.config.option, "reportchars", "") or "")
+    failing = [r for r in results_of(terminalreporter.config) if r.failing]
+    if failing and ("f" in chars or "E" in chars or "a" in chars.lower()):
+        terminalreporter.write_sep("=", "gpverify: checks that failed or could not run", red=True)
+        for r in failing:
+            word, where = ("FAILED" if r.outcome == "failed" else "ERROR"), f" {r.host}" if r.host else ""
+            terminalreporter.write_line(f"{word} {r.check}{where}  {without_host(r.message, r.host)}", red=True)
+            if r.outcome == "failed":
+                terminalreporter.write_line(f"    Remediation: {r.remediation}")
     for category, title in (("warning", "gpverify warnings (review; they do not block)"),
                             ("not verified", "gpverify checks not verified (set the override named)")):
         reports = terminalreporter.stats.get(category, [])
@@ -180,8 +423,12 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
             continue
         terminalreporter.write_sep("-", title, yellow=True)
         for rep in reports:
-            message = dict(getattr(rep, "user_properties", ())).get("gpverify_message") or _reason(rep)
-            terminalreporter.write_line(f"{rep.nodeid}: {redactor.text(str(message))}")
+            result = CheckResult.of(rep)
+            if result is not None:
+                where = f" {result.host}" if result.host else ""
+                terminalreporter.write_line(f"{result.check}{where}  {without_host(result.message, result.host)}")
+            else:
+                terminalreporter.write_line(f"{rep.nodeid}: {_reason(rep)}")
 
 
 def _reason(report: Any) -> str:
@@ -190,13 +437,16 @@ def _reason(report: Any) -> str:
     return str(report.longrepr or "")
 
 
-def _attach_html_evidence(item: pytest.Item, report: Any, evidence: dict[str, Any], redactor: Redactor) -> None:
-    if not item.config.pluginmanager.hasplugin("html") or not evidence:
-        return
-    from pytest_html import extras
+def replace_result(config: pytest.Config, result: CheckResult) -> None:
+    """Put a changed record (e.g. waived by the audit) in place of the plugin's one for the same test."""
+    records = config.stash.get(results_key, None) or []
+    records[:] = [result if r.test == result.test else r for r in records]
 
-    payload = json.dumps(redactor.data(evidence), indent=2, default=str)
-    report.extras = [*getattr(report, "extras", []), extras.json(json.loads(payload), name="Facts judged")]
+
+def results_of(config: pytest.Config) -> list[CheckResult]:
+    """Every check result of this pytest session, in the order they were made."""
+    records: list[CheckResult] | None = config.stash.get(results_key, None)
+    return list(records or [])
 
 
 # --- pytest-html: title, lab banner, check columns -------------------------------------------------------
@@ -234,17 +484,16 @@ def pytest_html_results_summary(prefix: list[str], summary: list[str], postfix: 
 @pytest.hookimpl(optionalhook=True)
 def pytest_html_results_table_header(cells: list[str]) -> None:
     cells.insert(1, '<th class="sortable" data-column-type="checkid">Check</th>')
-    cells.insert(2, "<th>Guide</th>")
-    cells.insert(3, "<th>Impact</th>")
+    cells.insert(2, "<th>Host</th>")
+    cells.insert(3, "<th>Check (the guide's words)</th>")
 
 
 @pytest.hookimpl(optionalhook=True)
 def pytest_html_results_table_row(report: Any, cells: list[str]) -> None:
-    info = (getattr(report, "gpverify", None) or {}).get("check") or {}
-    title = f'<span title="{_esc(info.get("title", ""))}">{_esc(info.get("id", ""))}</span>'
-    cells.insert(1, f'<td class="col-checkid">{title}</td>')
-    cells.insert(2, f"<td>{_esc(info.get('section', ''))}</td>")
-    cells.insert(3, f"<td>{_esc(info.get('impact', ''))}</td>")
+    result = CheckResult.of(report)
+    cells.insert(1, f'<td class="col-checkid">{_esc(result.check if result else "")}</td>')
+    cells.insert(2, f'<td class="col-host">{_esc((result.host or "") if result else "")}</td>')
+    cells.insert(3, f'<td class="col-title">{_esc(result.title if result else "")}</td>')
 
 
 def _esc(text: str) -> str:

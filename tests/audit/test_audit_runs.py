@@ -26,8 +26,8 @@ from gpverify.cli import main
 
 REPO = Path(__file__).resolve().parents[2]
 
-SH02 = "test_session_service_is_running[gp-sh02]"
-SH01 = "test_session_service_is_running[gp-sh01]"
+SH02 = "test_session_service_is_running[GP-POST-002-gp-sh02]"
+SH01 = "test_session_service_is_running[GP-POST-002-gp-sh01]"
 
 
 def _sql_digest(lab) -> str:  # type: ignore[no-untyped-def]
@@ -62,7 +62,7 @@ def test_two_audits_show_what_changed_and_the_history(labs, tmp_path: Path, caps
         ("gp-sh02", "services.session_service[GPWebClientSessionServices].status", "Running", "Stopped")}
     failed = by_test(doc)[SH02]
     assert failed["outcome"] == "failed" and "Stopped" in failed["message"]
-    assert failed["facts"]["gp-sh02: services.session_service"][0]["status"] == "Stopped"
+    assert failed["evidence"]["gp-sh02: services.session_service"][0]["status"] == "Stopped"
 
     html = Path(second.reports["html"]).read_text()
     section = html[html.index('id="gpverify-changes"'):]
@@ -154,7 +154,7 @@ def test_nightly_wrapper_on_the_lab_shows_the_injected_change(tmp_path: Path) ->
     log = (reports / "audit.log").read_text()
     assert "gpverify audit #1: PASSED (exit 0)" in log and "gpverify audit #2: FAILED (exit 1)" in log
     assert "changed since run #1: 1 newly failing, 0 fixed" in log
-    assert "newly failing: GP-POST-002 test_session_service_is_running[gp-sh02]" in log
+    assert "newly failing: GP-POST-002 test_session_service_is_running[GP-POST-002-gp-sh02]" in log
     for suffix in ("html", "xml", "json"):
         assert len(list(reports.glob(f"audit-*-run2.{suffix}"))) == 1
     with History(reports / HISTORY_FILE) as history:
@@ -211,7 +211,7 @@ def test_unreachable_notification_does_not_change_the_exit_code(labs, tmp_path: 
 def test_json_results_carry_check_host_outcome_message_and_facts(labs, tmp_path: Path, scenario: str) -> None:  # type: ignore[no-untyped-def]
     doc = load_json(audit(tmp_path / "r", labs.start(scenario).inventory_path))
     row = by_test(doc)[SH01]
-    assert {"check", "test", "host", "outcome", "message", "facts", "waiver"} <= set(row)
+    assert {"check", "test", "host", "outcome", "message", "evidence", "waiver"} <= set(row)
     assert (row["check"], row["host"], row["outcome"], row["waiver"]) == ("GP-POST-002", "gp-sh01", "passed", None)
     assert doc["changes_since_last_run"]["previous_run"] is None
 

@@ -143,7 +143,7 @@ def test_host_option_runs_only_that_session_host(run_checks: Run) -> None:
     run = run_checks("hosts", "--lab", "healthy", "--host", "gp-sh01", *LEAN)
     assert run.ret == 0, run.text
     names = [name for _, name, _, _ in results(run)]
-    assert len(names) == len(HOST_IDS) and all(n.endswith("[gp-sh01]") for n in names), names
+    assert len(names) == len(HOST_IDS) and all(n.endswith("-gp-sh01]") for n in names), names
 
 
 def test_every_check_has_a_scenario_that_makes_it_fail() -> None:

@@ -16,7 +16,7 @@ from gpverify.errors import ConfigError
 from gpverify.inventory import load_inventory
 from gpverify.lab.runtime import temporary_lab
 from gpverify.lab.upgrade import attach, detach
-from gpverify.runner.gates import gate_command
+from gpverify.runner.gates import gate_args
 from gpverify.runner.plan import FarmShape, builtin_plan
 
 Run = Callable[..., CheckRun]
@@ -238,11 +238,11 @@ def test_builtin_plan_backs_up_before_the_pre_gate() -> None:
         assert "system database" in step.title and "configuration database" in step.title
 
 
-def test_pre_gate_command_carries_the_run_start(tmp_path: Path) -> None:
-    cmd = gate_command(tmp_path, "pre", None, tmp_path / "i.yml", tmp_path / "r.html", tmp_path / "r.json",
-                       backups_since="2026-11-29T16:00:15.123+00:00")
-    assert cmd[cmd.index("--backups-since") + 1] == "2026-11-29T16:00:15.123+00:00"
-    assert "--backups-since" not in gate_command(tmp_path, "web", None, tmp_path, tmp_path, tmp_path)
+def test_pre_gate_carries_the_run_start(tmp_path: Path) -> None:
+    args = gate_args(tmp_path, "pre", None, tmp_path / "i.yml", tmp_path / "r.html",
+                     backups_since="2026-11-29T16:00:15.123+00:00")
+    assert args[args.index("--backups-since") + 1] == "2026-11-29T16:00:15.123+00:00"
+    assert "--backups-since" not in gate_args(tmp_path, "web", None, tmp_path, tmp_path)
 
 
 def test_lab_records_backups_when_the_step_is_confirmed(run_checks: Run, tmp_path: Path) -> None:

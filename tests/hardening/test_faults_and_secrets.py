@@ -146,7 +146,7 @@ def test_fault_is_an_error_of_its_target_only_and_leaks_nothing(
     # target's); the host's own service check is among the errors.
     assert any(target in run.messages[t] for t in changed)
     if target not in DATABASES:
-        assert f"checks/post/test_services.py::test_session_service_is_running[{target}]" in changed
+        assert f"checks/post/test_services.py::test_session_service_is_running[GP-POST-002-{target}]" in changed
     # pytest exits 1 for failures and errors alike: the outcomes tell them apart (gpverify audit maps codes).
     if target not in DATABASES:
         assert run.with_outcome("failed") == sorted(t for t, o in baseline.items() if o == "failed")

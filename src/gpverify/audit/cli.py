@@ -8,16 +8,11 @@ from pathlib import Path
 from typing import Any
 
 from gpverify.errors import ConfigError, GpVerifyError
+from gpverify.exitcodes import TABLE
 from gpverify.history.target import HistoryUnavailable
+from gpverify.tables import table_text
 
-EXIT_HELP = """exit codes:
-  0  every check passed (waived failures count as passed)
-  1  at least one check failed (not waived, or its waiver expired)
-  2  no check failed, but at least one could not run (host/database unreadable), or pytest broke
-  3  bad input (inventory, waiver file, scenario, options): nothing was checked
-  4  the run could not be recorded in the history (malformed --history URL, server unreachable, wrong
-     credentials, a schema from a newer gpverify): the checks ran and the local reports were written
-"""
+EXIT_HELP = TABLE
 HISTORY_HELP = ("postgresql://USER@HOST[:PORT]/DATABASE (password from GPVERIFY_HISTORY_PASSWORD or the keyring "
                 "entry gpverify-history USER@HOST, never in the URL) or a SQLite file; default: the inventory's "
                 "history:, else REPORTS/history.sqlite")
@@ -71,7 +66,7 @@ def cmd_audit(ns: argparse.Namespace) -> int:
 
     opts = AuditOptions(inventory=ns.inventory, lab=ns.lab, waivers=ns.waivers, wait=ns.wait, reports=Path(ns.reports),
                         baseline=ns.baseline, notify_webhook=ns.notify_webhook, notify_smtp=ns.notify_smtp,
-                        notify_to=ns.notify_to, quiet=not ns.verbose, history=ns.history)
+                        notify_to=ns.notify_to, notify=ns.notify, quiet=not ns.verbose, history=ns.history)
     try:
         return run_audit(opts).exit_code
     except ConfigError as exc:
@@ -105,10 +100,9 @@ def cmd_history(ns: argparse.Namespace) -> int:
     for farm, runs in by_farm.items():
         print(f"farm: {farm}")
         print("runs: " + "  ".join(f"#{r.id} {r.started} {r.status}" for r in runs))
-        print(f"{'check':14} {'test':60} " + " ".join(f"#{r.id:<3}" for r in runs))
-        for check, test, outcomes in history_rows(runs):
-            print(f"{check:14} {test.split('::')[-1]:60} "
-                  + " ".join(f"{SYMBOL.get(o or '', '.'):4}" for o in outcomes))
+        print(table_text(["Check", "Test", *(f"#{r.id}" for r in runs)],
+                         [(check, test.split("::")[-1], *(SYMBOL.get(o or "", ".") for o in outcomes))
+                          for check, test, outcomes in history_rows(runs)]))
     print("P passed  F failed  E could not run  W waived  S skipped  . not run")
     return 0
 
@@ -207,7 +201,12 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     audit.add_argument("--reports", default="reports", help="where reports and history.sqlite go (default reports)")
     audit.add_argument("--history", metavar="URL", help=HISTORY_HELP)
     audit.add_argument("--baseline", default="default", metavar="NAME", help="baseline to report drift from")
-    audit.add_argument("--notify-webhook", metavar="URL", help="POST a JSON summary here when the outcome changes")
+    audit.add_argument("--notify", action="store_true",
+                       help="when the outcome changes, notify Microsoft Teams, Slack, e-mail... through apprise; "
+                       "the URLs (they hold tokens) come from GPVERIFY_NOTIFY_URLS or the keyring entry "
+                       "gpverify/notify-urls, never from the command line")
+    audit.add_argument("--notify-webhook", metavar="URL", help="POST a JSON summary here when the outcome changes "
+                       "(a URL with a token shows in process lists: prefer --notify)")
     audit.add_argument("--notify-smtp", metavar="HOST:PORT", help="send an email through this SMTP server "
                                                                   "when the outcome changes")
     audit.add_argument("--notify-to", metavar="ADDR", help="recipient of the email")

@@ -71,6 +71,12 @@ def fact_drift(before: dict[str, Any], after: dict[str, Any]) -> list[Drift]:
             drifts.append(Drift(host, "(host)", "present" if host in before else None,
                                 "present" if host in after else None))
             continue
+        if "unavailable" in before[host] or "unavailable" in after[host]:
+            # A host that could not be read is one line (reached -> the cause), not a line per fact it lost.
+            was, now = (before[host].get("unavailable", "reached"), after[host].get("unavailable", "reached"))
+            if was != now:
+                drifts.append(Drift(host, "(reachability)", was, now))
+            continue
         a, b = flatten(before[host]), flatten(after[host])
         for fact in sorted(set(a) | set(b)):
             if a.get(fact) != b.get(fact):

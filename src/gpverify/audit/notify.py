@@ -1,8 +1,10 @@
-"""Notification when the audit's outcome changes: a JSON webhook (HTTP POST) and/or an email through SMTP."""
+"""Notification when the audit's outcome changes: Microsoft Teams, Slack, e-mail and the rest through apprise
+(URLs from the environment or the keyring, never the command line), a JSON webhook, an email through SMTP."""
 
 from __future__ import annotations
 
 import json
+import os
 import smtplib
 from email.message import EmailMessage
 from typing import Any
@@ -13,6 +15,10 @@ import requests
 from gpverify.errors import ConfigError
 
 TIMEOUT = 15.0
+# apprise URLs (msteams://..., slack://..., mailto://...) hold tokens and passwords: they are read from here only,
+# never from the command line or a scheduled task's arguments, where process lists and task exports show them.
+NOTIFY_ENV = "GPVERIFY_NOTIFY_URLS"
+NOTIFY_KEYRING = ("gpverify", "notify-urls")
 
 
 def outcome_changed(previous: Any, status: str, failing: set[tuple[str, str]]) -> bool:
@@ -68,9 +74,54 @@ def _where(url: str) -> str:
     return f"{parts.scheme}://{parts.hostname or '?'}/..."
 
 
-def notify(payload: dict[str, Any], *, webhook: str | None, smtp: str | None, to: str | None) -> list[str]:
+def notify_urls() -> list[str]:
+    """The apprise URLs from GPVERIFY_NOTIFY_URLS, else the keyring entry gpverify/notify-urls (space-separated)."""
+    text = os.environ.get(NOTIFY_ENV, "").strip()
+    if not text:
+        try:
+            import keyring
+
+            text = (keyring.get_password(*NOTIFY_KEYRING) or "").strip()
+        except Exception:  # noqa: BLE001 - no keyring backend on this machine: same as no entry
+            text = ""
+    return text.replace(",", " ").split()
+
+
+def require_notify_urls() -> list[str]:
+    urls = notify_urls()
+    if not urls:
+        raise ConfigError("--notify", NOTIFY_ENV, "apprise URLs in the environment variable, or in the keyring as "
+                          f"service {NOTIFY_KEYRING[0]!r} user {NOTIFY_KEYRING[1]!r} (keyring set "
+                          f"{NOTIFY_KEYRING[0]} {NOTIFY_KEYRING[1]})")
+    return urls
+
+
+def send_apprise(urls: list[str], payload: dict[str, Any]) -> list[str]:
+    """One line per URL: sent, or why not; each URL named by its scheme only (the rest holds the token)."""
+    import apprise
+
+    lines = []
+    for url in urls:
+        channel = apprise.Apprise()
+        scheme = url.split("://", 1)[0] + "://..."
+        if not channel.add(url):
+            lines.append(f"{scheme}: NOT sent: not a notification URL apprise knows")
+        elif channel.notify(title=subject_of(payload), body=body_of(payload)):
+            lines.append(f"{scheme}: sent")
+        else:
+            lines.append(f"{scheme}: NOT sent (the service refused or did not answer)")
+    return lines
+
+
+def notify(payload: dict[str, Any], *, webhook: str | None, smtp: str | None, to: str | None,
+           urls: list[str] | None = None) -> list[str]:
     """Send what is configured; return one line per channel (sent, or why it failed). Never raises."""
     lines = []
+    if urls:
+        try:
+            lines += send_apprise(urls, payload)
+        except Exception as exc:  # noqa: BLE001 - a failed notification must not fail the audit
+            lines.append(f"apprise: NOT sent: {type(exc).__name__}")
     if webhook:
         try:
             send_webhook(webhook, payload)

@@ -20,16 +20,13 @@ from gpverify.audit import render
 from gpverify.audit.drift import FAILING, Changes, compare, fact_drift, snapshot
 from gpverify.audit.waivers import Waiver, find_waiver
 from gpverify.catalogue import info_of
-from gpverify.outcomes import outcome_of
-from gpverify.plugin import farm_key
+from gpverify.plugin import farm_key, replace_result
+from gpverify.results import REPORT_ATTR, CheckResult, host_of
 
 WAIT_MARKER = "audit_wait"
 # Checks the audit re-runs under --wait besides those marked audit_wait: any check whose guide section is
 # about services, and every check that could not read its host (reachability).
 WAIT_SECTIONS = ("service",)
-HOST_FIXTURES = {"web_server": "web_server", "tenant_server": "tenant_services", "web_site": "web_server",
-                 "web_probe": "web_server"}
-SQL_FIXTURES = ("gp_sql", "gp_databases")
 OUTCOME_RANK = {"error": 7, "failed": 6, "warning": 5, "waived": 4, "not verified": 3, "skipped": 2, "passed": 1}
 
 
@@ -68,18 +65,7 @@ class AuditPlugin:
         farm = self._farm()
         if farm is None:
             return None
-        callspec = getattr(item, "callspec", None)
-        for value in (callspec.params.values() if callspec else ()):
-            if isinstance(value, str) and value in farm.specs:
-                return value
-        names = getattr(item, "fixturenames", ())
-        for fixture, role in HOST_FIXTURES.items():
-            if fixture in names:
-                hosts = farm.hosts(role)
-                return hosts[0].name if hosts else None
-        if any(f in names for f in SQL_FIXTURES):
-            return farm.inventory.sql.server
-        return None
+        return host_of(item, {s.name: s.role for s in farm.specs.values()}, farm.inventory.sql.server, {})
 
     @pytest.hookimpl(trylast=True)
     def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
@@ -93,55 +79,37 @@ class AuditPlugin:
 
     # --- results and waivers -----------------------------------------------------------------------------
 
-    @pytest.hookimpl(wrapper=True, tryfirst=True)
+    @pytest.hookimpl(wrapper=True, tryfirst=True)  # outermost: the gpverify plugin has made the record
     def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo[None]) -> Generator[None, Any, Any]:
         report = yield
-        _keep_skip_tuple(item, call, report)
+        record = CheckResult.of(report)
         info = info_of(item)
-        if info is None:
+        if record is None or info is None:
+            if report.when == "teardown" and report.failed and item.nodeid in self.results:
+                result = self.results[item.nodeid]
+                result.update(outcome="error", message=(result["message"] + "\nteardown: " + str(report.longrepr)).strip())
             return report
-        if report.when == "teardown" and not report.failed:
-            return report
-        if report.when == "setup" and report.passed:
-            return report
-        gp = getattr(report, "gpverify", None) or {}
-        host = self.host_of(item) or self._host_in_evidence(gp.get("evidence") or {})
-        outcome = outcome_of(report)
-        message = str(dict(report.user_properties).get("gpverify_message") or _message(item, call, report))
-        result = self.results.get(item.nodeid)
-        if result is not None and report.when == "teardown":
-            result.update(outcome="error", message=(result["message"] + "\nteardown: " + message).strip())
-            return report
-        result = {
-            "check": info.id, "title": info.title, "section": info.section, "impact": info.impact,
-            "remediation": info.remediation, "test": item.nodeid, "host": host, "outcome": outcome,
-            "message": message, "facts": gp.get("evidence", {}), "waiver": None,
-            "waitable": self._waitable(item, info, outcome, call),
-        }
-        if outcome in ("failed", "warning"):
-            found = find_waiver(self.waivers, info.id, host, self.today, message)
+        if record.outcome in ("failed", "warning"):
+            found = find_waiver(self.waivers, record.check, record.host, self.today, record.message)
             if found:
                 waiver, status = found
-                result["waiver"] = {**waiver.as_dict(), "status": status}
+                record = record.waived({**waiver.as_dict(), "status": status},
+                                       "waived" if status == "waived" else record.outcome)
                 props = [("waiver_status", status), *((f"waiver_{k}", str(v)) for k, v in waiver.as_dict().items()
                                                       if v is not None)]
                 item.user_properties.extend(props)
                 if status == "waived":
-                    result["outcome"] = "waived"
                     report.outcome = "skipped"
                     path, lineno, _ = item.location
-                    report.longrepr = (str(path), (lineno or 0) + 1, _waiver_reason(waiver, message))
-        if host:
-            item.user_properties.append(("audit_host", host))
+                    report.longrepr = (str(path), (lineno or 0) + 1, _waiver_reason(waiver, record.message))
+                replace_result(item.config, record)
+                setattr(report, REPORT_ATTR, record.as_dict())
+        if record.host:
+            item.user_properties.append(("audit_host", record.host))
+        result = {**record.as_dict(), "waitable": self._waitable(item, info, record.outcome, call)}
         report.gpverify_audit = result
         self.results[item.nodeid] = result
         return report
-
-    def _host_in_evidence(self, evidence: dict[str, Any]) -> str | None:
-        """Evidence keys read 'host: section.key'; a check that judged one host's facts belongs to it."""
-        farm = self._farm()
-        hosts = {k.split(": ", 1)[0] for k in evidence if ": " in k}
-        return hosts.pop() if farm is not None and len(hosts) == 1 and hosts <= set(farm.specs) else None
 
     def pytest_collectreport(self, report: pytest.CollectReport) -> None:
         if report.failed:
@@ -224,69 +192,19 @@ class AuditPlugin:
         if waived:
             tr.write_line(f"gpverify audit: {len(waived)} failing check(s) waived")
 
-    # --- pytest-html -------------------------------------------------------------------------------------
+    # --- gpverify's report (--gpverify-html) -------------------------------------------------------------
 
-    @pytest.hookimpl(optionalhook=True, trylast=True)
-    def pytest_html_results_summary(self, prefix: list[str], summary: list[str], postfix: list[str],
-                                    session: pytest.Session) -> None:
+    def pytest_gpverify_report_sections(self, config: pytest.Config) -> list[str]:
         self.finalize()
-        prefix.insert(0, render.farm_picture(self.farm_info, self.worst_by_host()))
-        prefix.append(render.audit_banner(self))
-        prefix.append(render.changes_section(self.changes, self.previous))
+        sections = [render.farm_picture(self.farm_info, self.worst_by_host()), render.audit_banner(self),
+                    render.changes_section(self.changes, self.previous)]
         if self.baseline is not None:
-            prefix.append(render.baseline_section(self.baseline, self.baseline_drift or []))
-        prefix.append(render.waiver_section(self))
+            sections.append(render.baseline_section(self.baseline, self.baseline_drift or []))
+        sections.append(render.waiver_section(self))
+        return sections
 
-    @pytest.hookimpl(optionalhook=True, trylast=True)
-    def pytest_html_results_table_header(self, cells: list[str]) -> None:
-        at = min(4, len(cells))
-        cells.insert(at, '<th class="sortable" data-column-type="host">Host</th>')
-        cells.insert(at + 1, '<th class="sortable" data-column-type="waiver">Waiver</th>')
-
-    @pytest.hookimpl(optionalhook=True, trylast=True)
-    def pytest_html_results_table_row(self, report: Any, cells: list[str]) -> None:
-        result = getattr(report, "gpverify_audit", None) or {}
-        host = result.get("host") or ""
-        anchor = ""
-        if host and host not in self._anchored:
-            self._anchored.add(host)
-            anchor = f' id="{render.host_anchor(host)}"'
-        at = min(4, len(cells))
-        cells.insert(at, f'<td class="col-host"><span{anchor}>{render.esc(host)}</span></td>')
-        cells.insert(at + 1, f'<td class="col-waiver">{render.waiver_cell(result.get("waiver"))}</td>')
-
-
-def _keep_skip_tuple(item: pytest.Item, call: pytest.CallInfo[None], report: Any) -> None:
-    """gpverify's redaction turns a skip's (path, line, reason) into one string, which junitxml cannot write."""
-    if not report.skipped or isinstance(report.longrepr, tuple) or hasattr(report, "wasxfail"):
-        return
-    from gpverify.plugin import redactor_key
-
-    reason = str(getattr(call.excinfo.value, "msg", call.excinfo.value)) if call.excinfo else str(report.longrepr)
-    redactor = item.config.stash.get(redactor_key, None)
-    path, lineno, _ = item.location
-    report.longrepr = (str(path), (lineno or 0) + 1, f"Skipped: {redactor.text(reason) if redactor else reason}")
-
-
-def _message(item: pytest.Item, call: pytest.CallInfo[None], report: Any) -> str:
-    """One readable line or so: the exception (redacted), not the whole traceback."""
-    if report.passed:
-        return ""
-    text = report.longrepr if isinstance(report.longrepr, str) else None
-    if text and "\n" not in text.strip():
-        return text.strip()
-    if call.excinfo is not None and not report.skipped:
-        from gpverify.plugin import redactor_key
-
-        redactor = item.config.stash.get(redactor_key, None)
-        line = call.excinfo.exconly().strip()
-        return redactor.text(line) if redactor else line
-    crash = getattr(getattr(report, "longrepr", None), "reprcrash", None)
-    if crash is not None and getattr(crash, "message", None):
-        return str(crash.message)
-    if isinstance(report.longrepr, tuple) and len(report.longrepr) == 3:
-        return str(report.longrepr[2])
-    return str(report.longrepr or "")
+    def pytest_gpverify_waiver_cell(self, waiver: dict[str, Any] | None) -> str:
+        return render.waiver_cell(waiver)
 
 
 def _waiver_reason(waiver: Waiver, message: str) -> str:

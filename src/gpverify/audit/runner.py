@@ -25,13 +25,14 @@ from typing import Any
 import pytest
 
 from gpverify.audit.drift import FAILING, snapshot
-from gpverify.audit.notify import notify, outcome_changed, parse_smtp
+from gpverify.audit.notify import notify, notify_urls, outcome_changed, parse_smtp, require_notify_urls
 from gpverify.audit.plugin import AuditPlugin
 from gpverify.audit.store import History, HistoryUnavailable, site_name, utcnow
 from gpverify.audit.waivers import Waiver, load_waivers
 from gpverify.credentials import NONINTERACTIVE_ENV
 from gpverify.errors import ConfigError
 from gpverify.history.target import HistoryTarget, resolve_target
+from gpverify.pytestrun import run_checks
 
 EXIT_PASSED, EXIT_FAILED, EXIT_ERROR, EXIT_BAD_INPUT = 0, 1, 2, 3
 # 4: pytest's own "usage error" code is never passed through (it becomes 3), so 4 is free for gpverify.
@@ -54,6 +55,7 @@ class AuditOptions:
     notify_webhook: str | None = None
     notify_smtp: str | None = None
     notify_to: str | None = None
+    notify: bool = False  # through apprise, URLs from GPVERIFY_NOTIFY_URLS or the keyring
     history: str | None = None  # database URL or SQLite file; default: the inventory's history:, else reports/
     today: dt.date | None = None
     checks: Path | None = None
@@ -82,11 +84,13 @@ def _validate(opts: AuditOptions) -> list[Waiver]:
         parse_smtp(opts.notify_smtp)
         if not opts.notify_to:
             raise ConfigError("gpverify audit", "--notify-to", "an email address (required with --notify-smtp)")
+    if opts.notify:
+        require_notify_urls()
     return load_waivers(opts.waivers) if opts.waivers else []
 
 
 def _exit_code(plugin: AuditPlugin, ret: int) -> int:
-    if ret == pytest.ExitCode.USAGE_ERROR:
+    if ret == pytest.ExitCode.USAGE_ERROR or (ret == EXIT_BAD_INPUT and not plugin.results):
         return EXIT_BAD_INPUT
     outcomes = {r["outcome"] for r in plugin.results.values()} | ({"error"} if plugin.collection_errors else set())
     if "failed" in outcomes:
@@ -194,17 +198,16 @@ def _run(opts: AuditOptions, waivers: list[Waiver], inventory: str, source: str,
         paths = {"html": f"{base}.html", "junit": f"{base}.xml", "json": f"{base}.json"}
         targets = [str(checks / p) for p in PHASES if (checks / p).is_dir()]
         targets += [str(checks / p) for p in AUDIT_EXTRA if (checks / p).is_file()]
-        args = [*targets, "--inventory", inventory, f"--html={paths['html']}", "--self-contained-html",
-                f"--junitxml={paths['junit']}", "-p", "no:cacheprovider", "-W", "ignore::DeprecationWarning",
-                "-W", "ignore::pytest.PytestAssertRewriteWarning",
-                "-o", "junit_family=xunit2", "-rfEs", "--continue-on-collection-errors", *(["-q"] if opts.quiet else [])]
+        args = [*targets, "--inventory", inventory, f"--gpverify-html={paths['html']}",
+                f"--junitxml={paths['junit']}", "-o", "junit_family=xunit2", "-rfEs", "--continue-on-collection-errors",
+                *(["-q"] if opts.quiet else [])]
         first_end: float | None = None
         waited, rounds = 0.0, 0
         while True:
             rounds += 1
             plugin = AuditPlugin(waivers=waivers, today=opts.today, previous=previous, baseline=baseline,
                                  run_id=run_id or None, round_no=rounds, waited=waited)
-            ret = int(pytest.main(args, plugins=[plugin]))
+            ret = run_checks(args, [plugin]).exit_code
             plugin.finalize()
             first_end = first_end or time.monotonic()
             pending = [r for r in plugin.results.values() if r["outcome"] in FAILING and r["waitable"]]
@@ -246,14 +249,15 @@ def _run(opts: AuditOptions, waivers: list[Waiver], inventory: str, source: str,
             Path(paths["json"]).write_text(json.dumps(document, indent=2, default=str), encoding="utf-8")
         failing = {(r["check"], r["test"]) for r in results if r["outcome"] in FAILING}
         notes: list[str] = []
-        if (opts.notify_webhook or opts.notify_smtp) and status != "interrupted" \
+        if (opts.notify_webhook or opts.notify_smtp or opts.notify) and status != "interrupted" \
                 and outcome_changed(previous, status, failing):
             payload = {"run": run_id, "farm": farm_name, "status": status, "exit_code": exit_code,
                        "previous_run": previous.id if previous else None,
                        "previous_status": previous.status if previous else None,
                        "newly_failing": changes.get("newly_failing", []), "fixed": changes.get("fixed", []),
                        "still_failing": changes.get("still_failing", []), "report": paths["html"]}
-            notes = notify(payload, webhook=opts.notify_webhook, smtp=opts.notify_smtp, to=opts.notify_to)
+            notes = notify(payload, webhook=opts.notify_webhook, smtp=opts.notify_smtp, to=opts.notify_to,
+                           urls=notify_urls() if opts.notify else None)
         if baseline is not None:
             print(f"drift from baseline {baseline['name']!r} ({baseline['captured']}): "
                   f"{len(plugin.baseline_drift or [])} fact(s)")

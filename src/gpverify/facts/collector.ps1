@@ -182,6 +182,7 @@ function Invoke-Section([string]$Section, $Queries, [scriptblock]$Reader, [switc
 $result = [ordered]@{
     collector = 1
     computer = $env:COMPUTERNAME
+    ps_version = $PSVersionTable.PSVersion.ToString()
     services = Invoke-Section 'services' $Request.services ${function:Get-ServiceFacts} -List
     files = Invoke-Section 'files' $Request.files ${function:Get-FileFacts}
     file_search = Invoke-Section 'file_search' $Request.file_search ${function:Get-FileSearchFacts} -List

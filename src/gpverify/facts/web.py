@@ -20,8 +20,11 @@ from urllib.parse import urljoin, urlsplit
 import requests
 from cryptography import x509
 from cryptography.x509.oid import NameOID
+from defusedxml import ElementTree
+from defusedxml.common import DefusedXmlException
 
 TIMEOUT = 10.0
+BODY_LIMIT = 64 * 1024  # enough for any policy file or help page head; a bigger body is read only this far
 
 
 @dataclass(frozen=True)
@@ -47,6 +50,21 @@ class CertificateInfo:
         left = self.not_after - (now or datetime.now(UTC)) if self.not_after else None
         return left is not None and left >= timedelta(days=days)
 
+    def problem(self, days: int) -> str | None:
+        """What is wrong with it (unread, not verifying, or valid for fewer than `days` days), or None."""
+        if self.not_after is None:
+            return f"could not read the certificate: {self.tls_error}"
+        names = ", ".join(self.names) or "none"
+        if not self.verified:
+            return (f"the certificate does not verify: {self.tls_error}; expected a trusted certificate for "
+                    f"{self.host}, found subject {self.subject} with names {names}, valid until "
+                    f"{self.not_after:%Y-%m-%d}")
+        if not self.valid_for(days):
+            return (f"the certificate ({self.subject}, names {names}) expires on {self.not_after:%Y-%m-%d} "
+                    f"({self.days_left()} days left); expected at least {days} days (inventory "
+                    "certificate_expiry_days)")
+        return None
+
     def as_evidence(self) -> dict[str, Any]:
         data = asdict(self)
         data["not_after"] = self.not_after.isoformat() if self.not_after else None
@@ -63,6 +81,8 @@ class HttpAnswer:
     final_url: str | None = None
     tls_error: str | None = None
     error: str | None = None  # connection error other than TLS (refused, unresolvable, timeout)
+    content_type: str | None = None
+    xml_root: str | None = None  # the root element when the body (its first BODY_LIMIT bytes) is well-formed XML
 
     @property
     def answers(self) -> bool:
@@ -116,7 +136,10 @@ class WebProbe:
 
     def certificate(self, url: str) -> CertificateInfo:
         parts = urlsplit(url)
-        key = (parts.hostname or "", parts.port or 443)
+        try:
+            key = (parts.hostname or "", parts.port or 443)
+        except ValueError:  # a port that is not a number: the URL came from a host name, not a validated url
+            return CertificateInfo(parts.hostname or url, 443, False, f"not a URL with a valid port: {url}")
         with self._lock:
             if key not in self._certs:
                 self._certs[key] = self._certificate(*key)
@@ -126,7 +149,9 @@ class WebProbe:
         verify: str | bool = self.ca_bundle or True
         try:
             with requests.get(url, verify=verify, timeout=self.timeout, stream=True) as resp:
-                return HttpAnswer(url, resp.status_code, resp.url)
+                body = _head(resp)
+                return HttpAnswer(url, resp.status_code, resp.url, content_type=resp.headers.get("Content-Type"),
+                                  xml_root=xml_root_name(body))
         except requests.exceptions.SSLError as exc:
             return HttpAnswer(url, None, tls_error=_root_reason(exc))
         except requests.exceptions.RequestException as exc:
@@ -149,6 +174,8 @@ class WebProbe:
                 return CertificateInfo(host, port, False, reason)
         except OSError as exc:
             return CertificateInfo(host, port, False, f"no connection: {exc.strerror or exc}")
+        except (ValueError, UnicodeError) as exc:  # a host name no resolver accepts (NUL, too long a label)
+            return CertificateInfo(host, port, False, f"no connection: {exc}")
         subject, names, not_after = _describe(der)
         return CertificateInfo(host, port, verified, reason, subject, names, not_after)
 
@@ -159,6 +186,25 @@ class WebProbe:
         if not der:
             raise ssl.SSLError("the server presented no certificate")
         return der
+
+
+def _head(resp: requests.Response) -> bytes:
+    """The first BODY_LIMIT bytes of a streamed body."""
+    body = b""
+    for chunk in resp.iter_content(8192):
+        body += chunk
+        if len(body) >= BODY_LIMIT:
+            break
+    return body[:BODY_LIMIT]
+
+
+def xml_root_name(body: bytes) -> str | None:
+    """The root element's name when the body is well-formed XML (defusedxml: no entities, no DTD tricks)."""
+    try:
+        root = ElementTree.fromstring(body)
+    except (ElementTree.ParseError, DefusedXmlException, ValueError):
+        return None
+    return str(root.tag).rsplit("}", 1)[-1]
 
 
 def _root_reason(exc: BaseException) -> str:

@@ -195,6 +195,7 @@ class HostFacts(_Fact):
     """What the collector found on one host."""
 
     computer: str = ""
+    ps_version: str = ""  # $PSVersionTable.PSVersion of the shell that ran the collector
     services: dict[str, list[ServiceFact]] = {}
     files: dict[str, FileFact] = {}
     file_search: dict[str, list[FileFact]] = {}

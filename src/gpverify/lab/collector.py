@@ -116,7 +116,9 @@ READERS = {"services": _services, "files": _file, "file_search": _file_search, "
 
 def answer(host: FakeHost, request: dict[str, Any]) -> dict[str, Any]:
     """The collector's JSON document for this host and request."""
-    result: dict[str, Any] = {"collector": 1, "computer": host.name.upper(), "errors": []}
+    # Windows PowerShell 5.1 as on Windows Server 2016/2019 (the lab's hosts), for `gpverify doctor`.
+    result: dict[str, Any] = {"collector": 1, "computer": host.name.upper(), "ps_version": "5.1.17763.2183",
+                              "errors": []}
     for section, reader in READERS.items():
         result[section] = {}
         for q in request.get(section, []):

@@ -45,6 +45,8 @@ class LabHost:
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def run(self, command_line: str, stdin: bytes) -> CommandOutput:
+        if self.host.command_cost:
+            time.sleep(self.host.command_cost)  # powershell.exe's start-up on a real host, per command
         match = ENCODED.search(command_line)
         script = base64.b64decode(match.group(1)).decode("utf-16-le") if match else None
         if script != BOOTSTRAP:

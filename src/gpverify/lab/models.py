@@ -123,15 +123,26 @@ class FakeHost:
     texts: dict[str, str | bytes | None] = field(default_factory=dict)  # expanded path -> file content
     latency: float = 0.0  # seconds this host waits before each answer (on top of the lab's own)
     stderr_progress: bool = False  # the collector also writes CLIXML progress records to stderr, exit 0
+    # Seconds a real Windows host spends on every command before it runs: WinRM starts powershell.exe for each
+    # (0.19 s to 0.6 s for Windows PowerShell 5.1, PowerShell/PowerShell#12843 and #4239). 0: answer at once.
+    command_cost: float = 0.0
     certificates: dict[str, list[FakeCert]] = field(default_factory=dict)  # store -> certificates
     fault: str | None = None
+    https: FakeWebSite | None = None  # a session host's runtime service; see session_host_site()
+
+
+# The GP Service help page (web-components/scale-out-installation.md) and a session host runtime service's
+# policy file (web-components/troubleshooting.md): the paths the lab's HTTPS stand-ins answer beside /GP.
+GP_SERVICE_HELP = "/GPService/Tenants(DefaultTenant)/help"
+CLIENT_ACCESS_POLICY = "/clientaccesspolicy.xml"
 
 
 @dataclass
 class FakeWebSite:
-    """The IIS site on the web server: which paths answer and the certificate it presents."""
+    """An HTTPS endpoint: the IIS site on the web server, or a session host's runtime service on 443 (paths that
+    answer and the certificate it presents)."""
 
-    paths: set[str] = field(default_factory=lambda: {"/GP", "/WebManagementConsole"})
+    paths: set[str] = field(default_factory=lambda: {"/GP", "/WebManagementConsole", GP_SERVICE_HELP})
     cert_names: list[str] = field(default_factory=lambda: ["localhost"])
     cert_days_left: int = 365
     down: bool = False
@@ -163,6 +174,13 @@ class FakeFarm:
             if host.name.lower() == name.lower():
                 return host
         raise KeyError(f"the lab has no host {name!r}")
+
+
+def session_host_site(host: FakeHost) -> FakeWebSite:
+    """The session host's runtime service on HTTPS: by default healthy, serving clientaccesspolicy.xml."""
+    if host.https is None:
+        host.https = FakeWebSite(paths={CLIENT_ACCESS_POLICY})
+    return host.https
 
 
 def _service(profile: Profile, key: str, host: str = "") -> FakeService:

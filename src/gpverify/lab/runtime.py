@@ -19,7 +19,15 @@ import yaml
 from gpverify.errors import ConfigError
 from gpverify.lab import sql as labsql
 from gpverify.lab.host import LabHost, ReceivedCommand
-from gpverify.lab.models import LAB_DOMAIN, LAB_USER, LAB_WEB_CLIENT_LOGIN, FakeFarm, FakeHost, add_clients
+from gpverify.lab.models import (
+    LAB_DOMAIN,
+    LAB_USER,
+    LAB_WEB_CLIENT_LOGIN,
+    FakeFarm,
+    FakeHost,
+    add_clients,
+    session_host_site,
+)
 from gpverify.lab.scenario import Scenario, apply_scenario, load_scenario
 from gpverify.lab.website import WebSiteServer
 from gpverify.lab.wsman import AuthConfig, WsmanServer
@@ -43,6 +51,7 @@ class RunningLab:
     servers: dict[str, WsmanServer] = field(default_factory=dict)
     hosts: dict[str, LabHost] = field(default_factory=dict)
     web: WebSiteServer | None = None
+    runtimes: dict[str, WebSiteServer] = field(default_factory=dict)  # session host -> its HTTPS runtime service
     ca: Any = None  # the lab CA (CertificateAuthority) that issued the web site's and HTTPS hosts' certificates
 
     def commands(self, host: str) -> list[ReceivedCommand]:
@@ -51,9 +60,11 @@ class RunningLab:
     def stop(self) -> None:
         for server in self.servers.values():
             server.stop()
-        if self.web:
-            self.web.stop()
+        for site in [self.web, *self.runtimes.values()]:
+            if site:
+                site.stop()
         self.servers.clear()
+        self.runtimes.clear()
         self.web = None
 
 
@@ -117,6 +128,21 @@ def _start_host(lab: RunningLab, host: FakeHost, password: str, latency: float, 
     return entry
 
 
+def _start_runtime(lab: RunningLab, host: FakeHost, entry: dict[str, Any]) -> None:
+    """The session host's runtime service on HTTPS (a lab-CA certificate, like the site's); its URL in the entry.
+
+    Independent of the host's WinRM fault: browsers reach the runtime service, not WinRM. One that is down keeps
+    a URL on a port nothing listens on, so connections are refused.
+    """
+    site = session_host_site(host)
+    port = _closed_port()
+    if not site.down:
+        server = WebSiteServer(site, lab.ca, name=f"gpverify-lab-runtime-{host.name}")
+        server.start()
+        lab.runtimes[host.name], port = server, server.port
+    entry["https_url"] = f"https://localhost:{port}"
+
+
 def _tls_fault_context(fault: str | None, ca: Any) -> Any:
     """Server TLS context for the tls-* faults: a lab-CA cert for another name, or a self-signed one."""
     if fault not in ("tls-wrong-name", "tls-self-signed"):
@@ -157,7 +183,7 @@ def _inventory(lab: RunningLab, entries: dict[str, list[dict[str, Any]]], ca_pat
 
 
 def start_lab(spec: str | Scenario, workdir: Path, *, latency: float = 0.0, idle_timeout: float = 3600.0,
-              extra_clients: int = 0) -> RunningLab:
+              extra_clients: int = 0, command_cost: float = 0.0) -> RunningLab:
     """Build the scenario's farm, start its servers on loopback and write reports-style inventory.yml.
 
     `extra_clients` adds that many healthy client machines (gp-cl003, ...) after the scenario is applied,
@@ -166,6 +192,8 @@ def start_lab(spec: str | Scenario, workdir: Path, *, latency: float = 0.0, idle
     scenario = load_scenario(spec) if isinstance(spec, str) else spec
     farm = apply_scenario(scenario)
     add_clients(farm, extra_clients)
+    for fake in farm.hosts.values():
+        fake.command_cost = command_cost
     workdir.mkdir(parents=True, exist_ok=True)
     lab = RunningLab(farm, scenario, workdir, workdir / "inventory.yml")
     password = lab_password()
@@ -183,7 +211,10 @@ def start_lab(spec: str | Scenario, workdir: Path, *, latency: float = 0.0, idle
             lab.web.start()
         entries: dict[str, list[dict[str, Any]]] = {}
         for host in farm.hosts.values():
-            entries.setdefault(ROLE_GROUP[host.role], []).append(_start_host(lab, host, password, latency, idle_timeout))
+            entry = _start_host(lab, host, password, latency, idle_timeout)
+            if host.role == "session_host":
+                _start_runtime(lab, host, entry)
+            entries.setdefault(ROLE_GROUP[host.role], []).append(entry)
     except BaseException:
         lab.stop()
         raise

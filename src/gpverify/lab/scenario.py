@@ -22,10 +22,12 @@ from gpverify.lab.models import (
     FakeCert,
     FakeFarm,
     FakeService,
+    FakeWebSite,
     build_farm,
     expand,
     release_folder,
     runtime_paths,
+    session_host_site,
     tenant_configuration,
 )
 from gpverify.yamlfile import config_error, parse_yaml, read_yaml
@@ -33,6 +35,15 @@ from gpverify.yamlfile import config_error, parse_yaml, read_yaml
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class WebSiteChange(_Strict):
+    """An HTTPS endpoint changed: the web site, or a session host's runtime service (hosts.<name>.https)."""
+
+    cert_names: list[str] | None = None
+    cert_days_left: int | None = None
+    missing_paths: list[str] = []
+    down: bool = False
 
 
 class HostChange(_Strict):
@@ -49,6 +60,7 @@ class HostChange(_Strict):
     features: dict[Literal["web_client_runtime", "service_based_architecture"], bool] = {}  # of the GP entry
     latency: float = Field(0.0, ge=0, le=30)  # seconds this host waits before every answer
     stderr_progress: bool = False  # CLIXML progress records on stderr, exit code 0 (as powershell.exe writes)
+    https: WebSiteChange | None = None  # a session host's runtime service on 443 (certificate, paths, down)
 
 
 class RowChange(_Strict):
@@ -56,13 +68,6 @@ class RowChange(_Strict):
     where: dict[str, Any] = {}
     set: dict[str, Any] = {}
     delete: bool = False
-
-
-class WebSiteChange(_Strict):
-    cert_names: list[str] | None = None
-    cert_days_left: int | None = None
-    missing_paths: list[str] = []
-    down: bool = False
 
 
 class Scenario(_Strict):
@@ -157,6 +162,10 @@ def _apply_host(farm: FakeFarm, host_name: str, change: HostChange, origin: str)
         features[:] = sorted(set(features) - {LAB_FEATURES[key]} | ({LAB_FEATURES[key]} if installed else set()))
     for key, certs in change.certificates.items():
         host.certificates[p[f"certificates.{key}"]] = [_cert(c) for c in certs]
+    if change.https is not None:
+        if host.role != "session_host":
+            raise ConfigError(origin, f"{field}.https", "a session host (only session hosts run the runtime service)")
+        _change_site(session_host_site(host), change.https)
     host.fault = change.fault or host.fault
     host.latency = change.latency or host.latency
     host.stderr_progress = change.stderr_progress or host.stderr_progress
@@ -225,12 +234,15 @@ def apply_scenario(scenario: Scenario) -> FakeFarm:
     for db in scenario.drop_databases:
         farm.databases.pop(db, None)
     farm.sql_fault = scenario.sql_fault
-    site, web = farm.web_site, scenario.web_site
-    site.cert_names = web.cert_names or site.cert_names
-    site.cert_days_left = site.cert_days_left if web.cert_days_left is None else web.cert_days_left
-    site.paths -= set(web.missing_paths)
-    site.down = web.down
+    _change_site(farm.web_site, scenario.web_site)
     return farm
+
+
+def _change_site(site: FakeWebSite, change: WebSiteChange) -> None:
+    site.cert_names = change.cert_names or site.cert_names
+    site.cert_days_left = site.cert_days_left if change.cert_days_left is None else change.cert_days_left
+    site.paths -= set(change.missing_paths)
+    site.down = change.down
 
 
 def _rename_system_database(farm: FakeFarm, name: str) -> None:

@@ -99,6 +99,7 @@ def load_profile(name: str, overrides: dict[str, Any] | None = None, *, origin: 
 
 
 REGISTRY_SHAPE = {"path": "", "name": "", "view": "64"}
+FLAGS = {"web.session_host_client_access_policy"}  # yes/no identifiers, null where no source says which
 
 
 def _check_override(key: str, shipped: Any, value: Any, origin: str) -> None:
@@ -106,6 +107,10 @@ def _check_override(key: str, shipped: Any, value: Any, origin: str) -> None:
     field = f"overrides.{key}"
     if shipped is None and key.startswith("registry."):
         shipped = REGISTRY_SHAPE  # an unknown registry location is set as {path, name, view}
+    if key in FLAGS:
+        if not isinstance(value, bool):
+            raise ConfigError(origin, field, f"true or false, got {value!r}")
+        return
     if isinstance(shipped, dict):
         if not isinstance(value, dict) or set(value) != set(shipped):
             raise ConfigError(origin, field, f"a mapping with exactly {', '.join(sorted(shipped))}, got {value!r}")

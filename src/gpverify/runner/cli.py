@@ -18,7 +18,7 @@ from gpverify.runner.plan import FarmShape, Plan, builtin_plan, load_plan
 from gpverify.runner.state import RunState
 from gpverify.runner.summary import write_summary
 
-INTERRUPTED = 130
+INTERRUPTED = 2  # gpverify.exitcodes NOT_RUN: Ctrl-C stopped the run; --resume continues it
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -68,8 +68,11 @@ def _shape(ns: argparse.Namespace) -> tuple[FarmShape, str, str]:
 
 
 def print_plan(plan: Plan, inventory: str, state: RunState | None = None, out: Any = sys.stdout) -> None:
+    """The plan's items in order; with a run's state, only those not done yet (what a resume would do)."""
     for n, item in enumerate(plan.items(), 1):
-        status = f" [{state.item(item.id)['status']}]" if state else ""
+        if state is not None and state.done(item.id):
+            continue
+        status = f" [{state.item(item.id).status}]" if state else ""
         if item.step is None:
             print(f"{n:3}. {item.id}{status}: gate, pytest {item.phase.gate_args} --inventory {inventory}", file=out)
             continue
@@ -103,7 +106,7 @@ def cmd_upgrade(ns: argparse.Namespace) -> int:
                               "none (a resumed run keeps the plan, inventory and lab it started with)")
         state = RunState.load(reports, ns.resume or None)
         try:
-            plan = Plan.model_validate(state.data["plan"])
+            plan = Plan.model_validate(state.record.plan)
         except (KeyError, TypeError, ValidationError):
             raise ConfigError(str(state.folder / "state.json"), "plan",
                               "the plan the run started with (the state file was changed by hand?)") from None
@@ -111,13 +114,15 @@ def cmd_upgrade(ns: argparse.Namespace) -> int:
         for item_id in ns.redo:
             if item_id not in ids:
                 raise ConfigError("--redo", item_id, f"a step or gate of run {state.run_id} ({', '.join(ids)})")
-        if ns.lab_clear_faults and not state.data.get("lab"):
+        if ns.lab_clear_faults and not state.record.lab:
             raise ConfigError("--lab-clear-faults", state.run_id, "a run started with --lab")
         if ns.dry_run:
-            print(f"Run {state.run_id} ({state.data['status']}); would continue with the items not done:")
-            print_plan(plan, state.data["inventory"], state)
+            done = sum(1 for i in plan.items() if state.done(i.id))
+            print(f"Run {state.run_id} ({state.record.status}); {done} item(s) done earlier are not repeated; "
+                  "would continue with:")
+            print_plan(plan, state.record.inventory, state)
             return 0
-        if state.data["status"] == "complete" and not ns.redo:
+        if state.record.status == "complete" and not ns.redo:
             print(f"Run {state.run_id} is already complete; nothing to do (see {state.folder / 'summary.txt'}).")
             return 0
         print(f"Resuming run {state.run_id} ({state.folder})")
@@ -130,8 +135,9 @@ def _lock(state: RunState) -> Any:
     try:
         fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
-        raise ConfigError(str(state.folder), "(run)", "a run no other gpverify upgrade is running "
-                          "(another process holds it; wait for it to stop)") from None
+        # Not bad input: the run is busy (exit 2, could not run).
+        raise GpVerifyError(f"{state.folder}: (run): expected a run no other gpverify upgrade is running "
+                            "(another process holds it; wait for it to stop)") from None
     return handle
 
 
@@ -141,9 +147,9 @@ def _execute(ns: argparse.Namespace, plan: Plan, state: RunState) -> int:
     try:
         for item_id in ns.redo:
             state.mark(item_id, "pending", redo=True)
-        if state.data.get("lab"):
+        if state.record.lab:
             lab, emulator = _start_lab(state, clear=ns.lab_clear_faults)
-        inventory = Path(state.data["inventory"])
+        inventory = Path(state.record.inventory)
         farm = None
         if any(s.kind == "remote" for p in plan.phases for s in p.steps):
             from gpverify.farm import open_farm
@@ -166,7 +172,7 @@ def _execute(ns: argparse.Namespace, plan: Plan, state: RunState) -> int:
             lab.stop()
             detach(lab.farm)
     write_summary(plan, state)
-    print(f"\nRun {state.run_id}: {state.data['status']}. Summary: {state.folder / 'summary.html'} "
+    print(f"\n{state.status_line()}\nSummary: {state.folder / 'summary.html'} "
           f"and {state.folder / 'summary.txt'}")
     return code
 
@@ -178,7 +184,7 @@ def _start_lab(state: RunState, *, clear: bool) -> tuple[Any, Any]:
 
     workdir = state.folder / "lab"
     shutil.rmtree(workdir, ignore_errors=True)  # rebuilt from the scenario; lab-journal.json holds the changes
-    lab = start_lab(state.data["lab"]["scenario"], workdir)
+    lab = start_lab(str((state.record.lab or {})["scenario"]), workdir)
     emulator = attach(lab.farm, workdir / "sql", state.folder / "lab-journal.json")
     if clear:
         for line in emulator.clear_faults() or ["nothing to repair"]:
@@ -194,7 +200,7 @@ def run_demo(reports: Path, scenario: str = "before-upgrade") -> int:
     code = cmd_upgrade(ns)
     latest = RunState.load(reports, None)
     print(f"\nReports of the upgrade on the lab: {latest.folder.resolve()}/")
-    links = {"summary": "summary.html"} | {i: e["report"] for i, e in latest.data["items"].items() if e.get("report")}
+    links = {"summary": "summary.html"} | {i: e.report for i, e in latest.record.items.items() if e.report}
     width = max(map(len, links)) + 2
     for name, report in links.items():
         print(f"  {name + ':':{width}}{(latest.folder / report).resolve()}")

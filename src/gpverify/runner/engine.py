@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import getpass
+import os
 import shlex
 import subprocess
 import sys
@@ -21,7 +22,7 @@ from gpverify.runner.scripts import LOG_TAIL_SCRIPT, TAIL_LINES
 from gpverify.runner.state import RunState, now
 from gpverify.transport.winrm import WinRMTransport, encoded_command
 
-OK, FAILED, WAITING = 0, 1, 3
+OK, FAILED, WAITING = 0, 1, 2  # gpverify.exitcodes: waiting for an operator is 'could not run'
 
 
 @dataclass
@@ -38,6 +39,26 @@ class Context:
     is_tty: Callable[[], bool] = field(default_factory=lambda: sys.stdin.isatty)
 
 
+def _inventory_redactor(inventory: Path) -> Redactor:
+    """The inventory's passwords, read without prompting, so local steps' output is masked too (a local script
+    may echo a password it was given); an inventory whose passwords cannot be read that way masks nothing more."""
+    from gpverify.credentials import NONINTERACTIVE_ENV
+    from gpverify.errors import GpVerifyError
+    from gpverify.farm import open_farm
+
+    before = os.environ.get(NONINTERACTIVE_ENV)
+    os.environ[NONINTERACTIVE_ENV] = "1"
+    try:
+        return Redactor.for_farm(open_farm(inventory))
+    except (GpVerifyError, OSError):
+        return Redactor()
+    finally:
+        if before is None:
+            os.environ.pop(NONINTERACTIVE_ENV, None)
+        else:
+            os.environ[NONINTERACTIVE_ENV] = before
+
+
 def tail(text: str, lines: int = TAIL_LINES) -> str:
     return "\n".join(text.strip().splitlines()[-lines:])
 
@@ -47,7 +68,7 @@ class Runner:
 
     def __init__(self, ctx: Context) -> None:
         self.ctx = ctx
-        self.redact = Redactor.for_farm(ctx.farm) if ctx.farm else Redactor()
+        self.redact = Redactor.for_farm(ctx.farm) if ctx.farm else _inventory_redactor(ctx.inventory)
 
     def say(self, text: str = "") -> None:
         print(text, file=self.ctx.out or sys.stdout, flush=True)
@@ -140,16 +161,17 @@ class Runner:
         self.say(f"[gate]   {item.id}: pytest {phase.gate_args}")
         state.mark(item.id, "started", phase=phase.phase, host=phase.host)
         # The pre gate requires backups finished after the upgrade started: the run's creation time.
-        since = str(state.data["created"]) if phase.phase == "pre" and state.data.get("created") else None
+        since = state.record.created if phase.phase == "pre" and state.record.created else None
         result = run_gate(self.ctx.checks, phase.phase, phase.host, self.ctx.inventory, state.folder, item.id,
-                          phase.select, since)
+                          phase.select, attempt=state.item(item.id).attempts, backups_since=since)
         fields = {"exit_code": result.exit_code, "report": result.report.name, "results": result.results.name,
                   "counts": result.counts, "failed_checks": result.failed}
         if result.passed:
             c = result.counts
             # Warnings and checks not verified pass a gate, so the operator must see that they are there.
-            note = " (" + ", ".join(f"{c.get(k, 0)} {k}" for k in ("skipped", "warning", "not verified") if c.get(k)
-                                    or k == "skipped") + ")"
+            others = [f"{c[k]} {word}" for k, word in (("skipped", "not applicable"), ("warning", "warning(s)"),
+                                                       ("not verified", "not verified")) if c.get(k)]
+            note = f" ({', '.join(others)})" if others else ""
             state.mark(item.id, "passed", **fields)
             self.say(f"         passed: {c.get('tests', 0)} checks{note} -> {result.report}")
             return OK

@@ -1,12 +1,13 @@
-"""Gates: the very same checks as `pytest checks/<phase>`, run through pytest in a subprocess."""
+"""Gates: the very same checks as `pytest checks/<phase>`, run through gpverify's one pytest runner."""
 
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from gpverify.pytestrun import PytestRun, run_checks
+from gpverify.results import FAILING, CheckResult, without_host
 
 NO_TESTS_COLLECTED = 5  # pytest.ExitCode.NO_TESTS_COLLECTED
 
@@ -16,8 +17,9 @@ class GateResult:
     exit_code: int
     report: Path
     results: Path
-    failed: list[str] = field(default_factory=list)  # "GP-HOST-003 test_x[gp-sh02]: what was found"
+    failed: list[str] = field(default_factory=list)  # "GP-HOST-003 gp-sh02 (failed): what was found"
     counts: dict[str, int] = field(default_factory=dict)
+    records: list[CheckResult] = field(default_factory=list)
 
     @property
     def passed(self) -> bool:
@@ -25,42 +27,58 @@ class GateResult:
         return self.exit_code == 0
 
 
-def gate_command(checks: Path, phase: str, host: str | None, inventory: Path, report: Path, results: Path,
-                 select: str | None = None, backups_since: str | None = None) -> list[str]:
-    # Outcomes come from gateplugin rather than --junitxml: pytest's JUnit writer fails on skipped checks
-    # once the gpverify plugin has redacted their longrepr to text (see the runner's report to the lead).
-    cmd = [sys.executable, "-m", "pytest", str(checks / phase), "--inventory", str(inventory),
-           f"--html={report}", "--self-contained-html", "-p", "gpverify.runner.gateplugin",
-           f"--gate-results={results}", "-q", "-p", "no:cacheprovider"]
-    cmd += ["--backups-since", backups_since] if backups_since else []  # GP-PRE-014: backups after the run began
-    return cmd + (["--host", host] if host else []) + (["-k", select] if select else [])
+def select_expression(check_ids: list[str] | None, exclude: list[str] | None = None) -> str | None:
+    """A -k expression of check IDs (IDs are keywords of every check's test)."""
+    parts = []
+    if check_ids:
+        parts.append("(" + " or ".join(check_ids) + ")")
+    if exclude:
+        parts += [f"not {c}" for c in exclude]
+    return " and ".join(parts) or None
+
+
+def gate_args(checks: Path, phase: str, host: str | None, inventory: Path, report: Path,
+              select: str | None = None, backups_since: str | None = None) -> list[str]:
+    args = [str(checks / phase), "--inventory", str(inventory), f"--gpverify-html={report}", "-q"]
+    args += ["--backups-since", backups_since] if backups_since else []  # GP-PRE-014: backups after the run began
+    return args + (["--host", host] if host else []) + (["-k", select] if select else [])
 
 
 def run_gate(checks: Path, phase: str, host: str | None, inventory: Path, folder: Path, gate_id: str,
-             select: str | None = None, backups_since: str | None = None) -> GateResult:
-    report, results = folder / f"{gate_id}.html", folder / f"{gate_id}.results.json"
-    cmd = gate_command(checks, phase, host, inventory, report, results, select, backups_since)
-    proc = subprocess.run(cmd, check=False,
-                          stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    (folder / f"{gate_id}.log").write_text(proc.stdout, encoding="utf-8")
-    result = GateResult(proc.returncode, report, results)
-    if results.exists():
-        _read_results(result)
-    if proc.returncode == NO_TESTS_COLLECTED:
+             select: str | None = None, attempt: int = 1, backups_since: str | None = None) -> GateResult:
+    """Run the gate's checks; its report, results and log are attempt-numbered after the first attempt, so a
+    resumed run keeps the reports of the earlier ones."""
+    stem = gate_id if attempt <= 1 else f"{gate_id}.attempt{attempt}"
+    report, results = folder / f"{stem}.html", folder / f"{stem}.results.json"
+    with open(folder / f"{stem}.log", "w", encoding="utf-8") as log:
+        run = run_checks(gate_args(checks, phase, host, inventory, report, select, backups_since), output=log)
+    result = GateResult(run.exit_code, report, results, records=run.results)
+    _write_results(run, results)
+    _summarise(result, run)
+    if run.exit_code == NO_TESTS_COLLECTED or (run.exit_code == 0 and not run.collected):
         limits = ", ".join(f"{k} {v!r}" for k, v in (("host", host), ("select", select)) if v) or "no limits"
+        result.exit_code = result.exit_code or NO_TESTS_COLLECTED
         result.failed.append(f"no checks were collected from checks/{phase} ({limits}): check the gate's select "
                              "and host")
     elif not result.passed and not result.failed:
-        tail = proc.stdout.strip().splitlines()[-3:]
-        result.failed.append(f"pytest ended with exit code {proc.returncode}: {' / '.join(tail)}")
+        result.failed.append(f"pytest ended with exit code {run.exit_code} before any check failed: see "
+                             f"{folder / (stem + '.log')}")
+    result.failed += [f"checks could not be loaded: {e}" for e in run.collection_errors]
     return result
 
 
-def _read_results(result: GateResult) -> None:
-    rows = json.loads(result.results.read_text(encoding="utf-8"))["results"]
-    result.counts = {k: sum(1 for r in rows if r["outcome"] == k) for k in ("passed", "failed", "error", "skipped", "warning", "not verified")}
-    result.counts["tests"] = len(rows)
-    for row in rows:
-        if row["outcome"] in ("failed", "error"):
-            name = row["nodeid"].split("::", 1)[-1]
-            result.failed.append(f"{row['check_id']} {name} ({row['outcome']}): {row['message']}".strip())
+def _write_results(run: PytestRun, path: Path) -> None:
+    document = {"exit_status": run.exit_code, "results": [r.as_dict() for r in run.results]}
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(document, indent=1, default=str), encoding="utf-8")
+    tmp.replace(path)
+
+
+def _summarise(result: GateResult, run: PytestRun) -> None:
+    outcomes = ("passed", "failed", "error", "skipped", "warning", "not verified")
+    result.counts = {k: sum(1 for r in run.results if r.outcome == k) for k in outcomes}
+    result.counts["tests"] = len(run.results)
+    for r in run.results:
+        if r.outcome in FAILING:
+            where = f" {r.host}" if r.host else ""
+            result.failed.append(f"{r.check}{where} ({r.label}): {without_host(r.message, r.host)}")

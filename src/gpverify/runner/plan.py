@@ -51,7 +51,7 @@ class Phase(_Strict):
     host: str | None = None  # hosts phase: the one session host this phase upgrades and gates
     steps: list[Step] = []
     gate: bool = True  # run `pytest checks/<phase>` (limited to `host`) after the steps
-    select: str | None = None  # a pytest -k expression limiting the gate to some of the phase's checks
+    select: str | None = None  # a -k expression of check IDs limiting the gate (e.g. 'GP-PRE-011 or GP-PRE-012')
     name: str | None = Field(default=None, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")  # gate id when not the phase's
 
     @property
@@ -231,13 +231,17 @@ def backup_step(config_db: str) -> Step:
                 instructions=[s.format(config_db=config_db) for s in BACKUP_STEPS])
 
 
+# The checks of checks/pre/test_pre_tenant_services.py, gated by ID once Tenant Services are updated.
+TENANT_CHECKS = ("GP-PRE-011", "GP-PRE-012")
+
+
 def builtin_plan(shape: FarmShape, *, lab: bool, config_db: str = "GPCONFIGURATION") -> Plan:
     """The guide's order for this farm; on the lab, remote commands stand in for the manual steps."""
     tenants = shape.named("tenant_services")
     # The guide updates Tenant Services after the preconditions and before the web components (scale-out-upgrade.md), so the
     # pre gate leaves their checks to a gate of their own that runs once they are updated.
     phases: list[Phase] = [Phase(phase="pre", steps=[backup_step(config_db)],
-                                 select="not tenant_services" if tenants else None)]
+                                 select=" and ".join(f"not {c}" for c in TENANT_CHECKS) if tenants else None)]
     tenant_steps: list[Step] = []
     for host in tenants:
         if lab:
@@ -250,7 +254,7 @@ def builtin_plan(shape: FarmShape, *, lab: bool, config_db: str = "GPCONFIGURATI
                                      instructions=[s.format(host=host) for s in TENANT_STEPS],
                                      action="tenant-services"))
     if tenants:
-        phases.append(Phase(phase="pre", name="tenant-services", steps=tenant_steps, select="tenant_services"))
+        phases.append(Phase(phase="pre", name="tenant-services", steps=tenant_steps, select=" or ".join(TENANT_CHECKS)))
     web_steps: list[Step] = []
     for host in shape.named("web_server"):
         web_steps += _server_steps(host, "web_server", lab, config_db, shape.help_installer)

@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 import html
-from typing import Any
 
 from gpverify.runner.plan import Plan
-from gpverify.runner.state import RunState
+from gpverify.runner.state import ItemRecord, RunState
 
 
-def _who(entry: dict[str, Any]) -> str:
-    if entry.get("confirmed_by"):
-        return f"confirmed by {entry['confirmed_by']} at {entry['confirmed_at']} ({entry.get('confirmed_how')})"
-    by = f"run by {entry['run_by']}, " if entry.get("run_by") else ""
-    return f"{by}exit {entry['exit_code']}" if "exit_code" in entry else ""
+def _who(entry: ItemRecord) -> str:
+    if entry.confirmed_by:
+        return f"confirmed by {entry.confirmed_by} at {entry.confirmed_at} ({entry.confirmed_how})"
+    by = f"run by {entry.run_by}, " if entry.run_by else ""
+    return f"{by}exit {entry.exit_code}" if entry.exit_code is not None else ""
 
 
 def _rows(plan: Plan, state: RunState) -> list[tuple[str, str, str, str, str]]:
@@ -21,9 +20,26 @@ def _rows(plan: Plan, state: RunState) -> list[tuple[str, str, str, str, str]]:
     for item in plan.items():
         entry = state.item(item.id)
         what = item.step.title if item.step else f"pytest {item.phase.gate_args}"
-        when = entry.get("finished_at") or entry.get("started_at") or ""
-        rows.append((item.id, what, entry["status"], _who(entry), when))
+        when = entry.finished_at or entry.started_at or ""
+        rows.append((item.id, what, str(entry.status), _who(entry), when))
     return rows
+
+
+def _stopped(state: RunState) -> list[str]:
+    """For a run that did not complete: the checks that stopped it and the command that continues it."""
+    d = state.data
+    if d.get("status") == "complete":
+        return []
+    stopped_at = d.get("stopped_at")
+    failed = state.item(stopped_at).failed_checks if stopped_at else []
+    lines = [f"Stopped at {stopped_at}." if stopped_at else "Not complete."]
+    lines += [f"  - {f}" for f in failed]
+    lines += [f"Continue with:  {resume_command(state)}", ""]
+    return lines
+
+
+def resume_command(state: RunState) -> str:
+    return f"gpverify upgrade --resume {state.run_id}"
 
 
 def write_summary(plan: Plan, state: RunState) -> None:
@@ -32,12 +48,13 @@ def write_summary(plan: Plan, state: RunState) -> None:
             f"plan: {d.get('plan_source')}" + (f"; lab scenario {d['lab']['scenario']}" if d.get("lab") else ""),
             f"{d.get('message') or ''}", ""]
     lines = [f"{i:32} {s:8} {when:30} {what}" + (f"  [{who}]" if who else "") for i, what, s, who, when in _rows(plan, state)]
-    reports = [f"{i}: {state.item(i)['report']}" for i in d["items"] if state.item(i).get("report")]
+    head += _stopped(state)
+    reports = [f"{i}: {e.report}" for i, e in state.record.items.items() if e.report]
     (state.folder / "summary.txt").write_text("\n".join(head + lines + ["", "Gate reports:"] + reports) + "\n",
                                               encoding="utf-8")
     cells = []
     for i, what, status, who, when in _rows(plan, state):
-        report = state.item(i).get("report")
+        report = state.item(i).report
         link = f' (<a href="{html.escape(report)}">report</a>)' if report else ""
         cells.append(f"<tr class='{status}'><td>{html.escape(i)}</td><td>{html.escape(what)}{link}</td>"
                      f"<td>{status}</td><td>{html.escape(who)}</td><td>{html.escape(when)}</td></tr>")
@@ -48,6 +65,7 @@ def write_summary(plan: Plan, state: RunState) -> None:
             ".passed td,.done td{background:#e6f4ea}</style></head><body>"
             f"<h1>Upgrade run {state.run_id}: {html.escape(d['status'])}</h1>{lab}"
             f"<p>Inventory: {html.escape(str(d['inventory']))}<br>{html.escape(d.get('message') or '')}</p>"
-            "<table><tr><th>Step / gate</th><th>What</th><th>Status</th><th>Confirmed / result</th><th>When (UTC)</th></tr>"
+            + "".join(f"<p class='stopped'>{html.escape(line)}</p>" for line in _stopped(state) if line)
+            + "<table><tr><th>Step / gate</th><th>What</th><th>Status</th><th>Confirmed / result</th><th>When (UTC)</th></tr>"
             + "".join(cells) + "</table></body></html>")
     (state.folder / "summary.html").write_text(page, encoding="utf-8")

@@ -1,0 +1,75 @@
+"""The one way gpverify runs its checks: pytest in this process, every check's result record handed back."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TextIO
+
+import pytest
+
+from gpverify.catalogue import CheckInfo, info_of
+from gpverify.results import CheckResult
+
+# Options every gpverify-driven run adds: no cache folder beside the checks, no deprecation noise in reports.
+QUIET_OPTIONS = ["-p", "no:cacheprovider", "-W", "ignore::DeprecationWarning",
+                 "-W", "ignore::pytest.PytestAssertRewriteWarning"]
+
+
+@dataclass
+class PytestRun:
+    """What one pytest session of checks produced."""
+
+    exit_code: int
+    results: list[CheckResult] = field(default_factory=list)
+    collected: list[tuple[CheckInfo, str]] = field(default_factory=list)  # (check, test id) of every check
+    collection_errors: list[str] = field(default_factory=list)  # "file: last line of the import error"
+    output: str = ""  # the terminal output, when it was kept
+
+    @property
+    def nothing_collected(self) -> bool:
+        return self.exit_code == pytest.ExitCode.NO_TESTS_COLLECTED or (not self.collected and self.exit_code == 0)
+
+
+class _Recorder:
+    """Gathers what the run produced from the gpverify plugin, through pytest's hooks (no global state)."""
+
+    def __init__(self, run: PytestRun) -> None:
+        self.run = run
+
+    @pytest.hookimpl(trylast=True)  # after -k/-m deselected
+    def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
+        self.run.collected = [(info, item.nodeid) for item in items if (info := info_of(item))]
+
+    def pytest_collectreport(self, report: pytest.CollectReport) -> None:
+        if report.failed:
+            last = (str(report.longrepr).strip().splitlines() or ["(no detail)"])[-1]
+            self.run.collection_errors.append(f"{report.nodeid}: {last}")
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_sessionfinish(self, session: pytest.Session) -> None:
+        from gpverify.plugin import results_of
+
+        self.run.results = results_of(session.config)
+
+
+def run_checks(args: Sequence[str], plugins: Sequence[Any] = (), *, output: TextIO | None = None,
+               keep_output: bool = False) -> PytestRun:
+    """Run pytest with `args` in this process; its terminal output goes to `output` (default: stdout), or is
+    kept in the result when `keep_output` is set."""
+    run = PytestRun(exit_code=0)
+    sink: TextIO | None = io.StringIO() if keep_output and output is None else output
+    redirect = contextlib.redirect_stdout(sink) if sink is not None else contextlib.nullcontext()
+    with redirect:
+        run.exit_code = int(pytest.main([*args, *QUIET_OPTIONS], plugins=[*plugins, _Recorder(run)]))
+    if isinstance(sink, io.StringIO):
+        run.output = sink.getvalue()
+    return run
+
+
+def collect_checks(paths: Sequence[Path | str]) -> PytestRun:
+    """The checks under `paths`, collected and not run."""
+    return run_checks([*map(str, paths), "--collect-only", "-q"], keep_output=True)

@@ -1,0 +1,137 @@
+"""One check's result, made once by the plugin and read by the gates, the audit, the reports and the tests."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field, replace
+from typing import Any, cast
+
+import pytest
+
+from gpverify.catalogue import PHASES, CheckInfo
+from gpverify.outcomes import Outcome
+
+# The record travels on the report as a plain dict, so it survives pytest-xdist's report serialisation.
+REPORT_ATTR = "gpverify_result"
+HOST_FIXTURES = {"web_server": "web_server", "tenant_server": "tenant_services", "web_site": "web_server",
+                 "web_probe": "web_server"}
+SQL_FIXTURES = ("gp_sql", "gp_databases")
+# What gpverify's own summaries and reports call each outcome (never pytest's words).
+LABELS: dict[str, str] = {"passed": "passed", "failed": "failed", "error": "could not run", "warning": "warning",
+                          "not verified": "not verified", "waived": "waived", "skipped": "does not apply"}
+FAILING = ("failed", "error")
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """What one check found on one host (or database), in the words an administrator reads."""
+
+    check: str
+    title: str
+    section: str
+    impact: str
+    remediation: str
+    phase: str
+    test: str  # pytest's node id: the key across runs
+    host: str | None
+    outcome: Outcome
+    message: str  # the check's sentence (already masked): the host or object, expected and found values
+    evidence: dict[str, Any] = field(default_factory=dict)  # the facts judged, "host: section.key" -> value
+    waiver: dict[str, Any] | None = None
+    farm: str | None = None
+
+    @property
+    def failing(self) -> bool:
+        return self.outcome in FAILING
+
+    @property
+    def label(self) -> str:
+        return LABELS.get(self.outcome, self.outcome)
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> CheckResult:
+        known = {k: data[k] for k in cls.__dataclass_fields__ if k in data}
+        return cls(**known)
+
+    @classmethod
+    def of(cls, report: Any) -> CheckResult | None:
+        """The record the plugin attached to a pytest report, or None for a test that is not a check."""
+        data = getattr(report, REPORT_ATTR, None)
+        return cls.from_dict(data) if data else None
+
+    def waived(self, waiver: dict[str, Any], outcome: Outcome) -> CheckResult:
+        return replace(self, waiver=waiver, outcome=outcome)
+
+
+def phase_of(item: pytest.Item, info: CheckInfo) -> str:
+    """The phase folder the check lives in (checks/<phase>/...), else the one its ID names."""
+    parts = item.path.parts
+    for phase in PHASES:
+        if phase in parts[-3:-1]:
+            return phase
+    try:
+        return info.phase
+    except KeyError:
+        return ""
+
+
+def host_of(item: pytest.Item, hosts: Mapping[str, str], sql_server: str | None, evidence: dict[str, Any]) -> str | None:
+    """The host a check judged: its host parameter, the role its fixture reads, SQL Server, or its evidence.
+
+    `hosts` maps each inventory host name to its role.
+    """
+    callspec = getattr(item, "callspec", None)
+    for value in (callspec.params.values() if callspec else ()):
+        if isinstance(value, str) and value in hosts:
+            return value
+    names = getattr(item, "fixturenames", ())
+    for fixture, role in HOST_FIXTURES.items():
+        if fixture in names:
+            return next((h for h, r in hosts.items() if r == role), None)
+    if any(f in names for f in SQL_FIXTURES):
+        return sql_server
+    judged = {k.split(": ", 1)[0] for k in evidence if ": " in k}  # evidence keys read "host: section.key"
+    return judged.pop() if len(judged) == 1 and judged <= set(hosts) else None
+
+
+_EXPLANATION = re.compile(r"^assert ", re.MULTILINE)
+
+
+def assertion_message(exc: BaseException) -> str:
+    """The check's own sentence from an AssertionError, without pytest's rewritten `assert ... is None` line."""
+    text = str(exc).strip()
+    match = _EXPLANATION.search(text)
+    if match and match.start() > 0:
+        text = text[: match.start()].strip()
+    return text or type(exc).__name__
+
+
+def without_host(message: str, host: str | None) -> str:
+    """'gp-sh02: X is Stopped' -> 'X is Stopped' when the host is shown beside it."""
+    if host and message.lower().startswith(host.lower() + ":"):
+        return message[len(host) + 1:].strip()
+    return message
+
+
+def skip_sentence(reason: str) -> str:
+    """pytest's 'Skipped: reason' as a sentence: no prefix, capitalised, ending with a full stop."""
+    text = reason.strip().removeprefix("Skipped: ").removeprefix("not verified: ").strip()
+    if not text:
+        return "Does not apply."
+    text = text[0].upper() + text[1:]
+    return text if text.endswith((".", "!", "?", ")")) else text + "."
+
+
+def outcomes_of(results: list[CheckResult]) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for r in results:
+        counts[r.outcome] = counts.get(r.outcome, 0) + 1
+    return counts
+
+
+def as_outcome(text: str) -> Outcome:
+    return cast(Outcome, text)
