@@ -25,7 +25,7 @@ os-deps:
 		$$SUDO apt-get update -qq && $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; \
 	fi
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml setup.py
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q -e '.[dev,pdf]'
@@ -38,6 +38,7 @@ test: os-deps $(STAMP)
 	$(BIN)/pytest -q tests
 
 bench: os-deps $(STAMP)
+	$(BIN)/pip install -q -e '.[dev,bench]'   # pytest-testinfra: the per-check way the benchmark compares with
 	$(BIN)/python bench/collect.py
 
 clean:

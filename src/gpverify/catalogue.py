@@ -2,37 +2,58 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
+from pathlib import Path
 from typing import Any, Literal
 
 import pytest
 
 Impact = Literal["critical", "high", "medium", "low"]
-PHASES = ("pre", "web", "hosts", "post", "clients")
+Phase = Literal["pre", "web", "hosts", "post", "clients"]
+PHASES: tuple[Phase, ...] = ("pre", "web", "hosts", "post", "clients")
+# The shipped checks' IDs name their phase: GP-PRE-001 ... GP-CLI-003.
+GP_ID_PHASES: dict[str, Phase] = {"PRE": "pre", "WEB": "web", "HOST": "hosts", "POST": "post", "CLI": "clients"}
+# A custom check outside a phase folder and without phase= judges the upgraded farm, as the audit does.
+DEFAULT_PHASE: Phase = "post"
+MARKER_HELP = ("check(info): a gpverify check (gpverify.check(id, title=, section=, impact=, remediation=, "
+               "phase=)); its metadata feeds the catalogue and every report")
 
 
 @dataclass(frozen=True)
 class CheckInfo:
-    id: str
+    id: str  # any prefix: GP-POST-004 for the shipped checks, ACME-001 for a site's own
     title: str  # in the upgrade guide's own words
-    section: str  # the guide section it enforces
+    section: str  # the guide section (or the site's document) it enforces
     impact: Impact
     remediation: str
-
-    @property
-    def phase(self) -> str:
-        return {"PRE": "pre", "WEB": "web", "HOST": "hosts", "POST": "post", "CLI": "clients"}[self.id.split("-")[1]]
+    phase: Phase | None = None  # given, or set at collection from the ID or the folder (see phase_for)
 
     def properties(self) -> list[tuple[str, str]]:
         """As JUnit properties / pytest user_properties."""
         return [(f"check_{k}", str(v)) for k, v in asdict(self).items()]
 
 
-def check(id: str, *, title: str, section: str, impact: Impact, remediation: str) -> Any:
-    """Mark a test function as a catalogue check."""
-    return pytest.mark.check(CheckInfo(id, title, section, impact, remediation))
+def check(id: str, *, title: str, section: str, impact: Impact, remediation: str, phase: Phase | None = None) -> Any:
+    """Mark a test function as a catalogue check; `phase` places a custom check outside a phase folder."""
+    if phase is not None and phase not in PHASES:
+        raise ValueError(f"check {id}: phase must be one of {', '.join(PHASES)}, got {phase!r}")
+    return pytest.mark.check(CheckInfo(id, title, section, impact, remediation, phase))
+
+
+def phase_for(info: CheckInfo, path: Path) -> Phase:
+    """phase= if given; else the phase a GP-<PHASE>-nnn ID names; else the folder (pre, web, ...); else post."""
+    if info.phase:
+        return info.phase
+    parts = info.id.split("-")
+    if len(parts) >= 3 and parts[0] == "GP" and parts[1] in GP_ID_PHASES:
+        return GP_ID_PHASES[parts[1]]
+    folder = path.parent.name
+    return next((p for p in PHASES if p == folder), DEFAULT_PHASE)
 
 
 def info_of(item: pytest.Item) -> CheckInfo | None:
     marker = item.get_closest_marker("check")
-    return marker.args[0] if marker and marker.args and isinstance(marker.args[0], CheckInfo) else None
+    if not (marker and marker.args and isinstance(marker.args[0], CheckInfo)):
+        return None
+    info: CheckInfo = marker.args[0]
+    return info if info.phase else replace(info, phase=phase_for(info, Path(item.path)))

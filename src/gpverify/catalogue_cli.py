@@ -3,44 +3,47 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
+from gpverify import extension
 from gpverify.catalogue import PHASES, CheckInfo
-from gpverify.lab.scenario import load_scenario, scenario_names
+from gpverify.errors import GpVerifyError
 from gpverify.pytestrun import collect_checks
 from gpverify.tables import print_table
 
 
-def collect_catalogue(checks: Path) -> list[CheckInfo]:
-    """Every check under `checks`, by ID (collected by pytest, nothing run)."""
+def collect_catalogue(*folders: Path) -> list[CheckInfo]:
+    """Every check under the folders, by ID (collected by pytest, nothing run); GpVerifyError if none or broken."""
+    run = collect_checks(list(folders))
+    where = ", ".join(map(str, folders))
+    if run.collection_errors or run.exit_code not in (0, 5):
+        detail = run.collection_errors or [ln for ln in run.output.strip().splitlines() if ln.strip()][-6:]
+        raise GpVerifyError(f"pytest could not collect the checks in {where} (exit {run.exit_code}):\n  "
+                            + "\n  ".join(detail))
     found: dict[str, CheckInfo] = {}
-    for info, _ in collect_checks([checks]).collected:
+    for info, _ in run.collected:
         found.setdefault(info.id, info)
-    order = {phase: i for i, phase in enumerate(PHASES)}
-    return sorted(found.values(), key=lambda c: (order.get(_phase(c), len(order)), c.id))
-
-
-def _phase(info: CheckInfo) -> str:
-    try:
-        return info.phase
-    except KeyError:  # a custom check ID without a GP phase word
-        return ""
+    if not found:
+        raise GpVerifyError(f"no checks were collected from {where}: a check is a test function marked @check(...)")
+    order: dict[str, int] = {phase: i for i, phase in enumerate(PHASES)}
+    return sorted(found.values(), key=lambda c: (order.get(c.phase or "", len(order)), c.id))
 
 
 def proving_scenarios() -> dict[str, list[str]]:
     """Check ID -> the lab scenarios made to fail it."""
     proof: dict[str, list[str]] = {}
-    for name in scenario_names():
-        for check_id in load_scenario(name).proves:
+    for name, _description, proves in extension.lab().scenarios():
+        for check_id in proves:
             proof.setdefault(check_id, []).append(name)
     return proof
 
 
-def print_catalogue(checks: Path, fmt: str) -> int:
-    rows = collect_catalogue(checks)
+def print_catalogue(checks: Path, fmt: str, *custom: Path) -> int:
+    rows = collect_catalogue(checks, *custom)
     proof = proving_scenarios()
     if fmt == "json":
-        print(json.dumps([{**c.__dict__, "phase": c.phase, "scenarios": proof.get(c.id, [])} for c in rows], indent=2))
+        print(json.dumps([{**c.__dict__, "scenarios": proof.get(c.id, [])} for c in rows], indent=2))
     elif fmt == "markdown":
         print("| ID | Phase | Check (the guide's words) | Guide section | Fails in scenario |")
         print("|---|---|---|---|---|")
@@ -48,6 +51,7 @@ def print_catalogue(checks: Path, fmt: str) -> int:
             print(f"| {c.id} | {c.phase} | {c.title} | {c.section} | {', '.join(proof.get(c.id, [])) or '-'} |")
     else:
         print_table(["ID", "Phase", "Impact", "Guide section", "Fails in scenario", "Check (the guide's words)"],
-                    [(c.id, _phase(c), c.impact, c.section, ", ".join(proof.get(c.id, [])) or "-", c.title)
+                    [(c.id, c.phase or "", c.impact, c.section, ", ".join(proof.get(c.id, [])) or "-", c.title)
                      for c in rows])
+    sys.stdout.flush()
     return 0

@@ -1,4 +1,4 @@
-"""The gpverify command: lab, demo, catalogue, profiles, discovery, upgrade runner and nightly audit."""
+"""The gpverify command: run, init, lab, demo, catalogue, profiles, discovery, upgrade runner and nightly audit."""
 
 from __future__ import annotations
 
@@ -12,47 +12,53 @@ from importlib import import_module
 from pathlib import Path
 from typing import NoReturn
 
-import pytest
-
+from gpverify import __version__, extension
 from gpverify.errors import ConfigError, GpVerifyError
 from gpverify.exitcodes import BAD_INPUT, NOT_RUN, TABLE
+from gpverify.shipped import checks_root
 
-REPO = Path(__file__).resolve().parents[2]
 # Each of these modules adds its subcommands with register(subparsers).
 EXTENSIONS = ["gpverify.discover", "gpverify.runner.cli", "gpverify.audit.cli", "gpverify.history.cli",
               "gpverify.doctor", "gpverify.signoff"]
 
 
-def checks_dir() -> Path:
-    """checks/ of the working directory, else of the repository this package was installed from."""
-    local = Path("checks")
-    return local if local.is_dir() else REPO / "checks"
+def cmd_run(ns: argparse.Namespace) -> int:
+    """One phase's checks, shipped and custom, through pytest; every other option is pytest's."""
+    from gpverify.site import run_phase
+
+    return run_phase(ns.phase, ns.checks, ns.pytest_args)
 
 
-def run_pytest(args: list[str]) -> int:
-    return int(pytest.main(args))
+def cmd_init(ns: argparse.Namespace) -> int:
+    from gpverify.site import init_site
+
+    folder = Path(ns.dir)
+    for path in init_site(folder):
+        print(f"wrote {path}{'/' if path.is_dir() else ''}")
+    print(f"Next: edit {folder / 'inventory.yml'} for your farm, then\n"
+          f"  gpverify run pre --inventory {folder / 'inventory.yml'} --checks {folder / 'checks'}\n"
+          f"Try it first on the simulated lab:  gpverify run post --lab --checks {folder / 'checks'}")
+    return 0
 
 
 def cmd_lab(ns: argparse.Namespace) -> int:
-    from gpverify.lab.runtime import LAB_PASSWORD_ENV, start_lab
-    from gpverify.lab.scenario import load_scenario, scenario_names
-
+    lab = extension.lab()
     if ns.list:
-        for name in scenario_names():
-            print(f"{name:36} {' '.join(load_scenario(name).description.split())}")
+        for name, description, _proves in lab.scenarios():
+            print(f"{name:36} {description}")
         return 0
 
     workdir = Path(ns.dir)
     shutil.rmtree(workdir, ignore_errors=True)
-    lab = start_lab(ns.scenario, workdir, idle_timeout=ns.idle_timeout)
+    running = lab.start_lab(ns.scenario, workdir, idle_timeout=ns.idle_timeout)
     # The lab's password is made up per start; hand it over in a private file, never on the screen.
     env_file = workdir / "lab.env"
     env_file.touch(mode=0o600)
-    env_file.write_text(f"export {LAB_PASSWORD_ENV}='{os.environ[LAB_PASSWORD_ENV]}'\n")
-    print(f"Lab running (scenario {lab.scenario.name}); inventory: {lab.inventory_path}")
+    env_file.write_text(f"export {lab.password_env}='{os.environ[lab.password_env]}'\n")
+    print(f"Lab running (scenario {ns.scenario}); inventory: {running.inventory_path}")
     print("In another shell:")
     print(f"  . {env_file}")
-    print(f"  pytest checks/pre --inventory {lab.inventory_path}")
+    print(f"  gpverify run pre --inventory {running.inventory_path}")
     print(f"It stops by itself after {ns.idle_timeout:g} s, or on Ctrl-C.", flush=True)
     done = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: done.set())
@@ -60,7 +66,7 @@ def cmd_lab(ns: argparse.Namespace) -> int:
         done.wait(ns.idle_timeout)
     except KeyboardInterrupt:
         pass
-    lab.stop()
+    running.stop()
     return 0
 
 
@@ -74,7 +80,7 @@ def cmd_demo(ns: argparse.Namespace) -> int:
 def cmd_checks(ns: argparse.Namespace) -> int:
     from gpverify.catalogue_cli import print_catalogue
 
-    return print_catalogue(checks_dir(), ns.format)
+    return print_catalogue(checks_root(), ns.format, *map(Path, ns.checks))
 
 
 def cmd_profile(ns: argparse.Namespace) -> int:
@@ -102,7 +108,21 @@ class Parser(argparse.ArgumentParser):
 
 def parser() -> argparse.ArgumentParser:
     p = Parser(prog="gpverify", description=__doc__, epilog=TABLE, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--version", action="version", version=f"gpverify {__version__}")
     sub = p.add_subparsers(dest="command", required=True)
+    run = sub.add_parser("run", allow_abbrev=False, help="run one phase's checks (pytest options pass through)",
+                         usage="gpverify run {pre,web,hosts,post,clients} [--checks DIR] [--lab [SCENARIO] | "
+                               "--inventory FILE] [pytest options]",
+                         description="Run the shipped checks of one phase, and the same phase of each --checks "
+                                     "folder, through pytest. Every other option is pytest's or gpverify's pytest "
+                                     "plugin's: --lab [SCENARIO], --inventory FILE, --host NAME, -k, --html, --lf ...")
+    run.add_argument("phase", choices=["pre", "web", "hosts", "post", "clients"])
+    run.add_argument("--checks", action="append", default=[], metavar="DIR",
+                     help="a folder of your own checks (DIR/<phase>/ when it has one); repeatable")
+    run.set_defaults(func=cmd_run, pytest_args=[])
+    init = sub.add_parser("init", help="write a site folder: commented inventory, waivers, plan, custom checks/")
+    init.add_argument("dir", metavar="DIR")
+    init.set_defaults(func=cmd_init)
     lab = sub.add_parser("lab", help="run a simulated lab in the foreground and write its inventory")
     lab.add_argument("--scenario", default="healthy", help="scenario name or overlay file (default healthy)")
     lab.add_argument("--dir", default="reports/lab", help="where the lab writes its inventory and databases")
@@ -115,6 +135,8 @@ def parser() -> argparse.ArgumentParser:
     demo.set_defaults(func=cmd_demo)
     checks = sub.add_parser("checks", help="print the check catalogue")
     checks.add_argument("--format", choices=["table", "markdown", "json"], default="table")
+    checks.add_argument("--checks", action="append", default=[], metavar="DIR",
+                        help="also list the checks of this folder of your own (repeatable)")
     checks.set_defaults(func=cmd_checks)
     prof = sub.add_parser("profile", help="list profiles, or show one profile's identifiers with sources")
     prof.add_argument("name", nargs="?")
@@ -129,7 +151,12 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    ns = parser().parse_args(argv)
+    p = parser()
+    ns, rest = p.parse_known_args(argv)
+    if rest and ns.command != "run":
+        p.error(f"unrecognized arguments: {' '.join(rest)}")
+    if ns.command == "run":
+        ns.pytest_args = rest
     try:
         return int(ns.func(ns))
     except ConfigError as exc:  # bad input: file, field and what was expected

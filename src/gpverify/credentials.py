@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import getpass
 import os
+import sys
 import threading
 from typing import Any
 
@@ -62,13 +63,19 @@ def secret_from_keyring(ref: str | None, *, field: str, origin: str = "inventory
 
 
 def has_tty() -> bool:
-    """True when a terminal can be asked (getpass reads /dev/tty, not stdin)."""
+    """True when getpass can ask someone: it reads the terminal itself, not stdin (which pytest replaces).
+
+    On POSIX getpass opens the controlling terminal (/dev/tty), so that is what is looked for. On Windows it
+    reads the console through msvcrt, but only while sys.stdin is the console (getpass.win_getpass). A
+    scheduled task or a cron job has neither.
+    """
+    if os.name == "nt":
+        return sys.stdin is sys.__stdin__ and sys.__stdin__ is not None and sys.__stdin__.isatty()
     try:
-        fd = os.open("/dev/tty", os.O_RDWR | os.O_NOCTTY)
+        with open("/dev/tty", "rb"):
+            return True
     except OSError:
         return False
-    os.close(fd)
-    return True
 
 
 def secret_from_prompt(prompt: bool | None, *, user: str | None, field: str, origin: str = "inventory") -> str | None:

@@ -259,9 +259,9 @@ def cmd_doctor(ns: argparse.Namespace) -> int:
     try:
         with ExitStack() as stack:
             if ns.lab:
-                from gpverify.lab.runtime import temporary_lab
+                from gpverify import extension
 
-                lab = stack.enter_context(temporary_lab(ns.lab, prefix="gpverify-doctor-lab-"))
+                lab = stack.enter_context(extension.lab().temporary_lab(ns.lab, prefix="gpverify-doctor-lab-"))
                 inventory = str(lab.inventory_path)
             elif ns.inventory:
                 inventory = ns.inventory

@@ -12,9 +12,11 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 import pytest
+import yaml
 
-from gpverify.catalogue import PHASES, CheckInfo, info_of
-from gpverify.errors import FactsUnavailable, GpVerifyError
+from gpverify import extension
+from gpverify.catalogue import MARKER_HELP, PHASES, CheckInfo, info_of
+from gpverify.errors import ConfigError, FactsUnavailable, GpVerifyError
 from gpverify.exitcodes import BAD_INPUT
 from gpverify.facts.collect import DEFAULT_WORKERS
 from gpverify.farm import Farm, open_farm
@@ -31,6 +33,7 @@ from gpverify.results import (
     skip_sentence,
     without_host,
 )
+from gpverify.yamlfile import read_yaml
 
 farm_key = pytest.StashKey["Farm | None"]()
 redactor_key = pytest.StashKey[Redactor]()
@@ -42,6 +45,12 @@ IMPACTS = ("critical", "high", "medium", "low")
 MARKERS = [*(f"{i}: gpverify checks of {i} impact (-m {i})" for i in IMPACTS),
            *(f"{p}: gpverify checks of the {p} phase (-m {p})" for p in PHASES)]
 
+# Loaded by its pytest11 entry point in every pytest run of an environment where gpverify is installed, so it
+# changes nothing (title, metadata, HTML, parametrization) unless the run checks a farm (--inventory or --lab)
+# or collects gpverify checks. The checks' fixtures come with it, so a folder of checks needs no conftest.py.
+pytest_plugins = ["gpverify.fixtures.hosts", "gpverify.fixtures.sql", "gpverify.fixtures.web",
+                  "gpverify.fixtures.post"]
+
 # pytest-metadata lists CI environment variables, which can hold tokens (pytest-html#233); keep only these.
 SAFE_METADATA = {"Python", "Platform", "Packages", "Plugins"}
 
@@ -51,11 +60,14 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--inventory", default=os.environ.get(INVENTORY_ENV),
                     help=f"inventory YAML of the farm to check (or set {INVENTORY_ENV})")
     group.addoption("--lab", nargs="?", const="healthy", default=None, metavar="SCENARIO|FILE",
-                    help="check a simulated lab started for this session (default scenario: healthy)")
+                    help="check a simulated lab started for this session (default scenario: healthy); with "
+                         "--inventory, that inventory's overrides apply to the lab's farm")
     group.addoption("--host", action="append", default=[], metavar="NAME",
                     help="limit per-host checks to this session host (repeatable); an unknown name is bad input")
     group.addoption("--collect-workers", type=int, default=DEFAULT_WORKERS,
                     help=f"hosts collected at once (default {DEFAULT_WORKERS})")
+    group.addoption("--check-phase", choices=PHASES, default=None,
+                    help="run only the checks of this phase (gpverify run PHASE sets it for custom check folders)")
     group.addoption("--gpverify-html", default=None, metavar="PATH",
                     help="write gpverify's report (ID, host, check, result, message, remediation, facts) here")
     group.addoption("--gpverify-debug", action="store_true", default=False,
@@ -79,14 +91,30 @@ def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
     pluginmanager.add_hookspecs(hookspecs)
 
 
-def _start_lab(config: pytest.Config, scenario: str) -> str:
-    from gpverify.lab.runtime import temporary_lab
+# What a site's inventory brings to a lab run (`--lab --inventory site.yml`): its settings for identifiers,
+# never its hosts, credentials or SQL server, which are the lab's.
+SITE_SETTINGS = ("overrides", "extra_facts")
 
+
+def _start_lab(config: pytest.Config, scenario: str, site: str | None) -> str:
     stack = ExitStack()
-    lab = stack.enter_context(temporary_lab(scenario))
+    lab = stack.enter_context(extension.lab().temporary_lab(scenario, prefix="gpverify-lab-"))
     config.stash[lab_key] = lab
     config.add_cleanup(stack.close)  # stops the servers and removes the lab's folder
+    if site:
+        _apply_site_settings(lab.inventory_path, site)
     return str(lab.inventory_path)
+
+
+def _apply_site_settings(lab_inventory: Path, site: str) -> None:
+    """The site inventory's overrides (and extra facts) on the lab's farm: try a site's settings on the lab."""
+    mine, theirs = read_yaml(lab_inventory, "inventory"), read_yaml(site, "inventory")
+    if not isinstance(theirs, dict):
+        raise ConfigError(site, "(top level)", "an inventory mapping (farm, sql, web_server, ...)")
+    for key in SITE_SETTINGS:
+        if isinstance(theirs.get(key), dict):
+            mine[key] = {**(mine.get(key) or {}), **theirs[key]}
+    lab_inventory.write_text(yaml.safe_dump(mine, sort_keys=False), encoding="utf-8")
 
 
 def bad_input(message: str) -> NoReturn:
@@ -99,24 +127,27 @@ def pytest_configure(config: pytest.Config) -> None:
     config.stash[farm_key] = None
     config.stash[redactor_key] = Redactor()
     config.stash[results_key] = []
-    for line in MARKERS:
+    for line in [MARKER_HELP, *MARKERS]:
         config.addinivalue_line("markers", line)
     lab, inventory = config.getoption("lab"), config.getoption("inventory")
     if not (lab or inventory):
-        return
+        return  # not a gpverify run: another suite's pytest, or a listing of the checks
+    if getattr(config.option, "hosts", None):  # pytest-testinfra's option, when the bench extra is installed
+        bad_input("--hosts is pytest-testinfra's option; gpverify limits session hosts with --host NAME")
     # A report is mailed and archived as one file: always inline pytest-html's CSS and scripts.
     if getattr(config.option, "htmlpath", None):
         config.option.self_contained_html = True
     try:
-        path = _start_lab(config, lab) if lab else inventory
+        # A site inventory given on the command line lends the lab its overrides; GPVERIFY_INVENTORY does not.
+        site = inventory if inventory != os.environ.get(INVENTORY_ENV) else None
+        path = _start_lab(config, lab, site) if lab else inventory
         farm = open_farm(path, workers=config.getoption("collect_workers"))
     except GpVerifyError as exc:
         bad_input(str(exc))
     config.stash[farm_key] = farm
     config.stash[redactor_key] = Redactor.for_farm(farm)
     _check_hosts(config, farm)
-    if farm.is_lab:
-        config.pluginmanager.register(LabTitle(), "gpverify-lab-title")
+    config.pluginmanager.register(HtmlReport(farm), "gpverify-pytest-html")
 
 
 def _check_hosts(config: pytest.Config, farm: Farm) -> None:
@@ -231,6 +262,12 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 
 @pytest.hookimpl(tryfirst=True)  # before -m and -k deselect
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    phase = config.getoption("check_phase")
+    if phase:  # custom checks of another phase sit in the same folder: leave them for that phase's run
+        other = [i for i in items if (info := info_of(i)) and info.phase != phase]
+        if other:
+            config.hook.pytest_deselected(items=other)
+            items[:] = [i for i in items if i not in other]
     checks = [(item, info) for item in items if (info := info_of(item))]
     for item, info in checks:
         # `-m critical`, `-m post`, `-k GP-POST-002`: selection in the words of the catalogue.
@@ -254,6 +291,8 @@ def pytest_report_collectionfinish(config: pytest.Config, items: list[pytest.Ite
 
 @pytest.hookimpl(optionalhook=True)
 def pytest_metadata(metadata: dict[str, Any], config: pytest.Config) -> None:
+    if config.stash.get(farm_key, None) is None:
+        return  # another suite's run: its metadata is its own
     for key in list(metadata):
         if key not in SAFE_METADATA:
             del metadata[key]
@@ -449,51 +488,46 @@ def results_of(config: pytest.Config) -> list[CheckResult]:
     return list(records or [])
 
 
-# --- pytest-html: title, lab banner, check columns -------------------------------------------------------
+# --- pytest-html: title, lab banner, check columns (registered only for runs that check a farm) ------------
 
 TITLE = "gpverify: Dynamics GP web client scale-out upgrade checks"
 
 
-@pytest.hookimpl(optionalhook=True)
-def pytest_html_report_title(report: Any) -> None:
-    report.title = TITLE
+class HtmlReport:
+    """pytest-html hooks for a gpverify run; another suite's report keeps its own title and columns."""
 
+    def __init__(self, farm: Farm) -> None:
+        self.farm = farm
 
-class LabTitle:
-    """Registered only for lab runs: the report's first line says it checked a simulated lab."""
-
-    @pytest.hookimpl(optionalhook=True, trylast=True)
+    @pytest.hookimpl(optionalhook=True)
     def pytest_html_report_title(self, report: Any) -> None:
-        report.title = f"SIMULATED LAB \u2014 {TITLE}"
+        # A lab run's report says in its first line that it checked a simulated lab.
+        report.title = f"SIMULATED LAB \u2014 {TITLE}" if self.farm.is_lab else TITLE
 
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_html_results_summary(self, prefix: list[str], summary: list[str], postfix: list[str],
+                                    session: pytest.Session) -> None:
+        farm = self.farm
+        if farm.inventory.lab:
+            lab = farm.inventory.lab
+            prefix.append(
+                '<p id="gpverify-lab-banner" style="background:#fff3cd;border:2px solid #d39e00;padding:8px;font-weight:bold">'
+                f"SIMULATED LAB: this report checked gpverify's built-in simulated farm (scenario "
+                f"{_esc(lab.scenario)}, {lab.era} era), not a real Dynamics GP installation.</p>")
+        prefix.append(f"<p>Farm: {_esc(farm.inventory.farm)} &mdash; target release profile {_esc(farm.profile.name)}</p>")
 
-@pytest.hookimpl(optionalhook=True)
-def pytest_html_results_summary(prefix: list[str], summary: list[str], postfix: list[str], session: pytest.Session) -> None:
-    farm = session.config.stash.get(farm_key, None)
-    if farm is None:
-        return
-    if farm.inventory.lab:
-        lab = farm.inventory.lab
-        prefix.append(
-            '<p id="gpverify-lab-banner" style="background:#fff3cd;border:2px solid #d39e00;padding:8px;font-weight:bold">'
-            f"SIMULATED LAB: this report checked gpverify's built-in simulated farm (scenario "
-            f"{_esc(lab.scenario)}, {lab.era} era), not a real Dynamics GP installation.</p>")
-    prefix.append(f"<p>Farm: {_esc(farm.inventory.farm)} &mdash; target release profile {_esc(farm.profile.name)}</p>")
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_html_results_table_header(self, cells: list[str]) -> None:
+        cells.insert(1, '<th class="sortable" data-column-type="checkid">Check</th>')
+        cells.insert(2, "<th>Host</th>")
+        cells.insert(3, "<th>Check (the guide's words)</th>")
 
-
-@pytest.hookimpl(optionalhook=True)
-def pytest_html_results_table_header(cells: list[str]) -> None:
-    cells.insert(1, '<th class="sortable" data-column-type="checkid">Check</th>')
-    cells.insert(2, "<th>Host</th>")
-    cells.insert(3, "<th>Check (the guide's words)</th>")
-
-
-@pytest.hookimpl(optionalhook=True)
-def pytest_html_results_table_row(report: Any, cells: list[str]) -> None:
-    result = CheckResult.of(report)
-    cells.insert(1, f'<td class="col-checkid">{_esc(result.check if result else "")}</td>')
-    cells.insert(2, f'<td class="col-host">{_esc((result.host or "") if result else "")}</td>')
-    cells.insert(3, f'<td class="col-title">{_esc(result.title if result else "")}</td>')
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_html_results_table_row(self, report: Any, cells: list[str]) -> None:
+        result = CheckResult.of(report)
+        cells.insert(1, f'<td class="col-checkid">{_esc(result.check if result else "")}</td>')
+        cells.insert(2, f'<td class="col-host">{_esc((result.host or "") if result else "")}</td>')
+        cells.insert(3, f'<td class="col-title">{_esc(result.title if result else "")}</td>')
 
 
 def _esc(text: str) -> str:

@@ -8,8 +8,8 @@ from collections.abc import Callable
 
 import pytest
 
-from conftest import CHECKS, CheckRun
 from gpverify.lab.scenario import load_scenario
+from helpers.checks import CHECKS, CheckRun
 
 Run = Callable[..., CheckRun]
 HTTPS_IDS = {"GP-POST-011", "GP-POST-012", "GP-POST-014"}  # session host HTTPS, clientaccesspolicy.xml, GP Service help

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 import gpverify.lab.runtime  # noqa: F401  (imported once here, so that in-process runs do not re-import it)
-from conftest import CheckRun
 from gpverify.lab.scenario import load_scenario, scenario_names
+from helpers.checks import CheckRun
 
 Run = Callable[..., CheckRun]
 # Plugins these runs do not need: pytester's in-process runs re-import and assertion-rewrite hypothesis (~100

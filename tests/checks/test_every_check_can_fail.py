@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import CHECKS
 from gpverify.catalogue import CheckInfo
 from gpverify.catalogue_cli import collect_catalogue, proving_scenarios
 from gpverify.lab.scenario import load_scenario, scenario_names
+from helpers.checks import CHECKS
 
 
 @pytest.fixture(scope="module")

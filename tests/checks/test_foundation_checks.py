@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from conftest import CheckRun
+from helpers.checks import CheckRun
 
 Run = Callable[..., CheckRun]
 

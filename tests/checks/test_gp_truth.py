@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from conftest import CHECKS, CheckRun
 from gpverify.errors import ConfigError
 from gpverify.lab.scenario import apply_scenario, load_scenario
 from gpverify.profiles import available, load_profile
+from helpers.checks import CHECKS, CheckRun
 
 Run = Callable[..., CheckRun]
 LEAN = ("-p", "no:hypothesispytest")

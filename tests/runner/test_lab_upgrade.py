@@ -6,7 +6,7 @@ import json
 from collections import Counter
 from pathlib import Path
 
-from tests.runner.conftest import LAB_PASSWORD, gpverify, only_run, state
+from helpers.runner import LAB_PASSWORD, gpverify, only_run, state
 
 GATES = ["gate-pre", "gate-web", "gate-hosts-gp-sh01", "gate-hosts-gp-sh02", "gate-post", "gate-clients"]
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from gpverify.cli import main
-from tests.runner.conftest import REPO, gpverify, only_run, state, write_plan
+from helpers.runner import REPO, gpverify, only_run, state, write_plan
 
 INVENTORY = str(REPO / "inventory.example.yml")
 

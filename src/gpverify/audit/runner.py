@@ -24,6 +24,7 @@ from typing import Any
 
 import pytest
 
+from gpverify import extension
 from gpverify.audit.drift import FAILING, snapshot
 from gpverify.audit.notify import notify, notify_urls, outcome_changed, parse_smtp, require_notify_urls
 from gpverify.audit.plugin import AuditPlugin
@@ -115,20 +116,18 @@ def run_audit(opts: AuditOptions) -> AuditResult:
 
 
 def _run_audit(opts: AuditOptions) -> AuditResult:
-    from gpverify.cli import checks_dir
     from gpverify.farm import open_farm
+    from gpverify.shipped import checks_root
 
     waivers = _validate(opts)
     with ExitStack() as stack:
         if opts.lab:
-            from gpverify.lab.runtime import temporary_lab
-
-            lab = stack.enter_context(temporary_lab(opts.lab, prefix="gpverify-audit-lab-"))
+            lab = stack.enter_context(extension.lab().temporary_lab(opts.lab, prefix="gpverify-audit-lab-"))
             inventory, source = str(lab.inventory_path), f"lab:{opts.lab}"
         else:
             inventory, source = str(opts.inventory), str(opts.inventory)
         farm = open_farm(inventory)  # bad inventory or missing credentials: ConfigError before any check
-        return _run(opts, waivers, inventory, source, farm.inventory.farm, checks_dir() if opts.checks is None
+        return _run(opts, waivers, inventory, source, farm.inventory.farm, checks_root() if opts.checks is None
                     else opts.checks, farm.inventory.history)
 
 
@@ -261,6 +260,8 @@ def _run(opts: AuditOptions, waivers: list[Waiver], inventory: str, source: str,
         if baseline is not None:
             print(f"drift from baseline {baseline['name']!r} ({baseline['captured']}): "
                   f"{len(plugin.baseline_drift or [])} fact(s)")
+        if not results and not plugin.collection_errors:
+            print(f"gpverify audit: no checks were collected from {checks} ({', '.join(PHASES)}): nothing was audited")
         for line in [*_change_lines(changes),
                      (f"gpverify audit #{run_id or '-'}: {status.upper()} (exit {exit_code}); "
                       f"{len(results)} result(s), waited {waited:.1f} s over {rounds} round(s)"),
@@ -297,9 +298,7 @@ def capture_baseline(*, inventory: str | None, lab: str | None, reports: Path, n
         raise ConfigError("gpverify baseline capture", "--inventory", "an inventory file (or --lab [SCENARIO])")
     with ExitStack() as stack:
         if lab:
-            from gpverify.lab.runtime import temporary_lab
-
-            running = stack.enter_context(temporary_lab(lab, prefix="gpverify-baseline-lab-"))
+            running = stack.enter_context(extension.lab().temporary_lab(lab, prefix="gpverify-baseline-lab-"))
             inventory, source = str(running.inventory_path), f"lab:{lab}"
         else:
             source = str(inventory)

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from gpverify.errors import SqlUnavailable
+from gpverify.extension import lab
 from gpverify.inventory import SqlSettings
 from gpverify.profiles import Profile
 from gpverify.sqlguard import check_read_only, quote_identifier
@@ -39,9 +40,7 @@ def load_query(name: str, identifiers: dict[str, str] | None = None) -> str:
 
 def _connector(settings: SqlSettings) -> Any:
     if settings.lab_dir:  # the simulated lab: SQLite files through the same pyodbc/unixODBC chain
-        from gpverify.lab.sql import lab_connector
-
-        return lab_connector(Path(settings.lab_dir))
+        return lab().sql_connector(Path(settings.lab_dir))
     return None
 
 

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import argparse
-import fcntl
 import shutil
 import sys
 from pathlib import Path
 from typing import Any
 
+from filelock import FileLock, Timeout
 from pydantic import ValidationError
 
+from gpverify import extension
 from gpverify.errors import ConfigError, GpVerifyError
 from gpverify.inventory import host_specs, load_inventory
 from gpverify.runner.engine import Context, Runner
@@ -38,25 +39,21 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("--lab-clear-faults", action="store_true",
                    help="with --resume on a lab run: repair what the scenario broke, as an operator would")
     p.add_argument("--reports", default="reports", help="where run folders are written (default reports)")
-    p.add_argument("--checks", help="checks folder (default: checks/ here, else the repository's)")
+    p.add_argument("--checks", help="checks folder (default: the checks shipped with gpverify)")
     p.set_defaults(func=cmd_upgrade)
 
 
 def _checks(ns: argparse.Namespace) -> Path:
-    from gpverify.cli import checks_dir
+    from gpverify.shipped import checks_root
 
-    return Path(ns.checks or checks_dir()).resolve()
+    return Path(ns.checks or checks_root()).resolve()
 
 
 def _shape(ns: argparse.Namespace) -> tuple[FarmShape, str, str]:
     """The farm's hosts and era, its configuration database name, and the inventory path (or lab)."""
     if ns.lab:
-        from gpverify.lab.scenario import apply_scenario, load_scenario
-
-        farm = apply_scenario(load_scenario(ns.lab))
-        shape = FarmShape({h.name: h.role for h in farm.hosts.values()}, farm.target["era"],
-                          farm.target["help_installer"])
-        return shape, farm.config_database, "(lab)"
+        lab = extension.lab().farm_shape(ns.lab)
+        return FarmShape(lab.hosts, lab.era, lab.help_installer), lab.config_database, "(lab)"
     if not ns.inventory:
         raise ConfigError("gpverify upgrade", "--inventory", "an inventory file (or --lab, or --resume)")
     from gpverify.profiles import load_profile
@@ -129,16 +126,17 @@ def cmd_upgrade(ns: argparse.Namespace) -> int:
     return _execute(ns, plan, state)
 
 
-def _lock(state: RunState) -> Any:
-    """One runner per run folder; the kernel drops the lock when the holder dies, even by SIGKILL."""
-    handle = open(state.folder / ".lock", "w")  # noqa: SIM115 (held until the process ends)
+def _lock(state: RunState) -> FileLock:
+    """One runner per run folder. filelock takes flock (POSIX) or LockFileEx (Windows): the operating system
+    drops the lock when the holder dies, even by SIGKILL, so a killed run never blocks its --resume."""
+    lock = FileLock(state.folder / ".lock", timeout=0)
     try:
-        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
+        lock.acquire()
+    except Timeout:
         # Not bad input: the run is busy (exit 2, could not run).
         raise GpVerifyError(f"{state.folder}: (run): expected a run no other gpverify upgrade is running "
                             "(another process holds it; wait for it to stop)") from None
-    return handle
+    return lock
 
 
 def _execute(ns: argparse.Namespace, plan: Plan, state: RunState) -> int:
@@ -165,12 +163,10 @@ def _execute(ns: argparse.Namespace, plan: Plan, state: RunState) -> int:
         state.set(status="stopped", message=str(exc))
         raise
     finally:
-        lock.close()
+        lock.release()
         if lab is not None:
-            from gpverify.lab.upgrade import detach
-
             lab.stop()
-            detach(lab.farm)
+            extension.lab().detach_upgrade(lab)
     write_summary(plan, state)
     print(f"\n{state.status_line()}\nSummary: {state.folder / 'summary.html'} "
           f"and {state.folder / 'summary.txt'}")
@@ -179,13 +175,10 @@ def _execute(ns: argparse.Namespace, plan: Plan, state: RunState) -> int:
 
 def _start_lab(state: RunState, *, clear: bool) -> tuple[Any, Any]:
     """Start the run's lab in its folder and replay what earlier invocations of this run did to it."""
-    from gpverify.lab.runtime import start_lab
-    from gpverify.lab.upgrade import attach
-
     workdir = state.folder / "lab"
     shutil.rmtree(workdir, ignore_errors=True)  # rebuilt from the scenario; lab-journal.json holds the changes
-    lab = start_lab(str((state.record.lab or {})["scenario"]), workdir)
-    emulator = attach(lab.farm, workdir / "sql", state.folder / "lab-journal.json")
+    lab = extension.lab().start_lab(str((state.record.lab or {})["scenario"]), workdir, idle_timeout=3600.0)
+    emulator = extension.lab().attach_upgrade(lab, workdir / "sql", state.folder / "lab-journal.json")
     if clear:
         for line in emulator.clear_faults() or ["nothing to repair"]:
             print(f"lab: {line}")

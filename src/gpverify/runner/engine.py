@@ -13,11 +13,11 @@ from pathlib import Path
 from typing import TextIO
 
 from gpverify.errors import HostUnavailable
+from gpverify.extension import UpgradeEmulator
 from gpverify.farm import Farm
-from gpverify.lab.upgrade import SERVER_ACTIONS, LabUpgrade
 from gpverify.redact import Redactor
 from gpverify.runner.gates import run_gate
-from gpverify.runner.plan import Item, Plan, Step
+from gpverify.runner.plan import SERVER_ACTIONS, Item, Plan, Step
 from gpverify.runner.scripts import LOG_TAIL_SCRIPT, TAIL_LINES
 from gpverify.runner.state import RunState, now
 from gpverify.transport.winrm import WinRMTransport, encoded_command
@@ -32,7 +32,7 @@ class Context:
     inventory: Path
     checks: Path
     farm: Farm | None = None  # opened for remote steps (credentials from the environment, never stored)
-    lab: LabUpgrade | None = None
+    lab: UpgradeEmulator | None = None
     yes: bool = False
     out: TextIO | None = None  # None: sys.stdout at the time of printing
     ask: Callable[[str], str] = input

@@ -15,6 +15,8 @@ from gpverify.yamlfile import config_error, read_yaml
 PhaseName = Literal["pre", "web", "hosts", "post", "clients"]
 LabAction = Literal["tenant-services", "web-components", "web-client-help", "trusted-app", "clear-browser-cache",
                     "backup"]
+# Lab actions on the farm's SQL Server, which is no host of the inventory: a step with one of them needs no host.
+SERVER_ACTIONS = ("backup",)
 
 
 class _Strict(BaseModel):

@@ -1,0 +1,1 @@
+"""gpverify checks: the shipped checks by phase (pre, web, hosts, post, clients), as gpverify.checks when installed."""

@@ -1,0 +1,1 @@
+"""gpverify checks: hosts."""
