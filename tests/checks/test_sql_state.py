@@ -11,13 +11,13 @@ from pathlib import Path
 import pytest
 import yaml
 
-from conftest import CHECKS, CheckRun
 from gpverify.errors import ConfigError
 from gpverify.inventory import load_inventory
 from gpverify.lab.runtime import temporary_lab
 from gpverify.lab.upgrade import attach, detach
 from gpverify.runner.gates import gate_args
 from gpverify.runner.plan import FarmShape, builtin_plan
+from helpers.checks import CHECKS, CheckRun
 
 Run = Callable[..., CheckRun]
 TESTS = {"GP-PRE-014": "test_full_backups_since_the_upgrade_started",
