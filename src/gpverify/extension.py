@@ -37,7 +37,7 @@ class UpgradeOutcome(Protocol):
 class UpgradeEmulator(Protocol):
     """What the runner asks of the lab during `gpverify upgrade --lab`: carry out a confirmed manual step."""
 
-    def apply(self, host_name: str, action: str) -> UpgradeOutcome: ...
+    def apply(self, host_name: str | None, action: str) -> UpgradeOutcome: ...  # None: the SQL Server (backup)
 
     def clear_faults(self) -> list[str]: ...
 

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import datetime
 import ipaddress
 import os
 import re
 import urllib.parse
 from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
@@ -46,7 +46,7 @@ def _as_text(value: Any) -> Any:
         return value.text
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return str(value)
-    if isinstance(value, (datetime.date, datetime.time)):  # `farm: 2026-11-29` names the farm by a date
+    if isinstance(value, (date, time)):  # `farm: 2026-11-29` names the farm by a date
         return value.isoformat()
     return value
 
@@ -196,6 +196,9 @@ class SqlSettings(_Strict):
     trust_server_certificate: bool = False
     host_name_in_certificate: str | None = None
     lab_dir: str | None = None  # set only by the simulated lab: SQLite files standing in for SQL Server
+    # The SQL login GP Utilities' "Manage Web Client SQL Server Login" created (its name is chosen at install,
+    # upgrade/company-data-conversion.md); unset, the check that it is a user in every database is not verified.
+    web_client_login: str | None = Field(None, min_length=1, max_length=128)
 
     @model_validator(mode="after")
     def _sql_login_needs_credentials(self) -> SqlSettings:
@@ -204,6 +207,45 @@ class SqlSettings(_Strict):
             raise ValueError("for SQL authentication both 'user' and 'password_env' (or 'password_keyring', "
                              "or 'password_prompt: true')")
         return self
+
+
+def utc_time(value: Any) -> datetime:
+    """A date or date-time as an aware UTC datetime (no zone given: UTC); ValueError or TypeError otherwise."""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value.strip())
+    elif isinstance(value, date) and not isinstance(value, datetime):
+        value = datetime(value.year, value.month, value.day)
+    if not isinstance(value, datetime):
+        raise TypeError(f"a date or date-time such as 2026-11-28T22:00:00Z, got {value!r}")
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class BackupSettings(_Strict):
+    """When the last full backups must have finished: after `since`, else within the last `within_hours`."""
+
+    since: datetime | None = None  # e.g. 2026-11-28T22:00:00Z (no zone: UTC); `gpverify upgrade` passes its start
+    within_hours: float = Field(24, gt=0, le=24 * 366)
+
+    @field_validator("since", mode="before")
+    @classmethod
+    def _a_time(cls, value: Any) -> datetime | None:
+        if value is None:
+            return None
+        try:
+            return utc_time(value)
+        except (ValueError, TypeError) as exc:  # "2026-02-30" and "tomorrow" alike; a number is no date either
+            raise ValueError(f"a date or date-time such as 2026-11-28T22:00:00Z, got {value!r} ({exc})"
+                             if "such as" not in str(exc) else str(exc)) from None
+
+    @model_validator(mode="after")
+    def _one_bound(self) -> BackupSettings:
+        if self.since is not None and "within_hours" in self.model_fields_set:
+            raise ValueError("either 'since' or 'within_hours', not both")
+        return self
+
+    def bound(self, now: datetime | None = None) -> datetime:
+        """The time the last full backups must have finished after."""
+        return self.since or (now or datetime.now(UTC)) - timedelta(hours=self.within_hours)
 
 
 class LabInfo(_Strict):
@@ -231,6 +273,7 @@ class Inventory(_Strict):
     # How old a session host's "Last Status Update" in Session Management may be (its interval is not public).
     session_status_max_age_minutes: StrictInt = Field(15, ge=1, le=10080)
     certificate_expiry_days: StrictInt = Field(30, ge=0)
+    backups: BackupSettings = BackupSettings()  # the full backups the pre phase requires (GP-PRE-014)
     winrm: WinRMSettings = WinRMSettings()
     groups: dict[Literal["web_server", "session_hosts", "clients", "tenant_services"], WinRMSettings] = {}
     overrides: dict[str, Any] = {}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import xml.etree.ElementTree as ET
@@ -19,7 +20,7 @@ from gpverify.errors import ConfigError, FactsUnavailable, GpVerifyError
 from gpverify.exitcodes import BAD_INPUT
 from gpverify.facts.collect import DEFAULT_WORKERS
 from gpverify.farm import Farm, open_farm
-from gpverify.inventory import INVENTORY_ENV
+from gpverify.inventory import INVENTORY_ENV, utc_time
 from gpverify.options import count
 from gpverify.outcomes import NOT_VERIFIED, WARNING, CheckWarning, NotVerified, outcome_of
 from gpverify.redact import Redactor
@@ -73,6 +74,16 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--gpverify-debug", action="store_true", default=False,
                     help="show Python tracebacks of failed checks (as --tb=long does) instead of the check's "
                     "sentence and remediation")
+    group.addoption("--backups-since", type=_backups_since, default=None, metavar="DATE-TIME",
+                    help="full backups must have finished after this (ISO 8601, no zone: UTC); default: the "
+                    "inventory's backups setting (gpverify upgrade passes the run's start to its pre gate)")
+
+
+def _backups_since(text: str) -> Any:
+    try:
+        return utc_time(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a date-time such as 2026-11-28T22:00:00Z, got {text!r}") from None
 
 
 def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:

@@ -19,6 +19,7 @@ Run = Callable[..., CheckRun]
 # modules) every time, most of each run's cost.
 LEAN = ("-p", "no:hypothesispytest")
 PRE_IDS = {f"GP-PRE-{i:03d}" for i in (*range(1, 14), 18, 19)}
+PRE_IDS |= {f"GP-PRE-{i:03d}" for i in range(14, 18)}  # SQL Server state (checks/pre/test_pre_sql_server.py)
 WEB_IDS = {"GP-WEB-001", "GP-WEB-002", "GP-WEB-003", "GP-WEB-005"}  # GP-WEB-004 is retired (GP-POST-003 judges it)
 HOST_IDS = {f"GP-HOST-{i:03d}" for i in range(1, 12)}
 PHASE_OF = {"PRE": "pre", "WEB": "web", "HOST": "hosts"}
@@ -62,6 +63,11 @@ CULPRITS: dict[str, list[str]] = {
     "host-session-service-stopped": ["gp-sh01", "Session Service", "Stopped"],
     "host-dex-service-control-stopped": ["gp-sh02", "Dex Service Control", "Stopped"],
     "host-web-client-help-missing": ["gp-sh01", "web client help", "not installed"],
+    # SQL Server state (GP-PRE-014 to GP-PRE-017)
+    "pre-backup-before-upgrade-start": ["CONTO", "last full backup finished 2026-11-21 02:30:00 UTC", "expected a full backup"],
+    "pre-database-single-user": ["TWO", "SINGLE_USER", "expected MULTI_USER"],
+    "pre-compatibility-level-low": ["CONTO", "compatibility level 100", "expected 110"],
+    "pre-web-client-login-missing": ["CONTO", "GPWebClient", "no user mapped"],
 }
 
 

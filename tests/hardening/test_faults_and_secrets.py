@@ -14,7 +14,8 @@ from gpverify.lab.runtime import LAB_PASSWORD_ENV, RunningLab, start_lab
 from gpverify.sqlguard import check_read_only
 from gpverify.transport import odbc
 
-DATABASES = ("DYNAMICS", "GPCONFIGURATION", "TWO", "CONTO", "tempdb", "DYNGPDISCOVERY", "GPWEBCLIENTSESSIONCENTRAL")
+DATABASES = ("DYNAMICS", "GPCONFIGURATION", "TWO", "CONTO", "tempdb", "DYNGPDISCOVERY", "GPWEBCLIENTSESSIONCENTRAL",
+             "msdb")
 # scenario -> (what the errors must name, the cause they must give)
 FAULTS: dict[str, tuple[str, str]] = {
     "fault-host-unreachable": ("gp-sh02", "connection refused"),

@@ -156,7 +156,7 @@ def test_sql_values_are_bound_parameters(value: str, monkeypatch: pytest.MonkeyP
     connector = _Connector()
     monkeypatch.setattr(gpsql, "_connector", lambda settings: connector)
     sql = GpSql(SqlSettings(server="sql01"), load_profile("gp18.4"), None)
-    sql.rows("msdb", "backups", (value,))
+    sql.rows("DYNAMICS", "server_login", (value,))  # sql.web_client_login, a value from the inventory
     text, params = connector.log[-1]
     assert params == (value,) and "?" in text
     if len(value) > 3:

@@ -79,7 +79,8 @@ def test_dry_run_touches_nothing(tmp_path: Path, reports: Path) -> None:
     lines = lab.stdout.splitlines()
     order = [ln.split(":")[0].split(". ")[-1] for ln in lines if ". " in ln[:6]]
     # Tenant Services are updated after the preconditions and gated on their own, before the web server.
-    assert order[:4] == ["gate-pre", "tenant-services-gp-ten01", "gate-tenant-services", "upgrade-gp-web01"]
+    assert order[:5] == ["backup-databases", "gate-pre", "tenant-services-gp-ten01", "gate-tenant-services",
+                         "upgrade-gp-web01"]
     assert "pytest checks/pre -k 'not GP-PRE-011 and not GP-PRE-012'" in lab.stdout
     assert order.index("gate-hosts-gp-sh01") < order.index("upgrade-gp-sh02")
     assert "msiexec /update" in lab.stdout

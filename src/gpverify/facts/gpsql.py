@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -243,6 +243,28 @@ class DatabaseState:
     compatibility_level: int
 
 
+@dataclass(frozen=True)
+class LastBackup:
+    """A database's last full backup (msdb.dbo.backupset), its finish time in UTC."""
+
+    database: str
+    finished: datetime  # UTC
+    zone_known: bool  # False: backupset's time_zone was 127 or NULL, the local time was read as UTC
+
+    def describe(self) -> str:
+        text = self.finished.strftime("%Y-%m-%d %H:%M:%S UTC")
+        return text if self.zone_known else f"{text} (time zone not recorded, read as UTC)"
+
+
+def _utc_finish(local: Any, time_zone: Any) -> tuple[datetime, bool]:
+    """backup_finish_date is local time; time_zone is local minus UTC in 15-minute steps, -48..48 (127 unknown)."""
+    when = local if isinstance(local, datetime) else datetime.fromisoformat(str(local))
+    known = time_zone is not None and -48 <= int(time_zone) <= 48
+    if known:
+        when -= timedelta(minutes=15 * int(time_zone))
+    return when.replace(tzinfo=UTC), known
+
+
 # explain_connect (transport/odbc.py) says "database 'X' does not exist or cannot be opened" for SQL Server's
 # 4060 and for the lab's missing SQLite file; an unreachable server or a rejected login says something else.
 DATABASE_MISSING = "does not exist"
@@ -311,3 +333,39 @@ class GpSqlView:
             raise
         self._evidence[f"{database}: exists"] = True
         return True
+
+    # --- SQL Server state (GP-PRE-014 to GP-PRE-017) ------------------------------------------------------
+
+    def gp_databases(self) -> list[str]:
+        """The GP databases on the server: the system database, each company's (SY01500), and the web
+        components' configuration, 2013-era session and Tenant Services databases where they exist."""
+        on_server = self.databases()
+        names = [self.system_database, *(c.database for c in self.companies()), self.config_database,
+                 *(str(self.profile[k]) for k in ("sql.old_session_database", "sql.tenant_discovery_database"))]
+        return [on_server[n.upper()].name for n in dict.fromkeys(names) if n.upper() in on_server]
+
+    def last_full_backups(self) -> dict[str, LastBackup]:
+        """Each database's last full backup by upper-cased name (msdb.dbo.backupset, read in database msdb)."""
+        latest: dict[str, LastBackup] = {}
+        for r in self.rows("msdb", "backups"):
+            if r["last_full"] is None:
+                continue
+            finished, known = _utc_finish(r["last_full"], r["time_zone"])
+            name = str(r["database_name"]).strip()
+            if name.upper() not in latest or finished > latest[name.upper()].finished:
+                latest[name.upper()] = LastBackup(name, finished, known)
+        return latest
+
+    def server_version(self) -> str:
+        """SQL Server's ProductVersion, e.g. 15.0.4355.3."""
+        rows = self.rows(self.system_database, "server_version")
+        return str(rows[0]["product_version"] or "").strip() if rows else ""
+
+    def login_exists(self, login: str) -> bool:
+        """Whether the server has this login (sys.server_principals, read through the system database)."""
+        return bool(self.rows(self.system_database, "server_login", (login,)))
+
+    def database_user(self, database: str, login: str) -> str | None:
+        """The name of the user mapped to the login in the database (by SID), or None."""
+        rows = self.rows(database, "database_user", (login,))
+        return str(rows[0]["user_name"]).strip() if rows else None

@@ -166,6 +166,9 @@ class FakeFarm:
     inventory_extra: dict[str, Any] = field(default_factory=dict)  # settings written into the lab's inventory
     # sys.databases columns per database (name -> column -> value); databases not named are ONLINE, MULTI_USER.
     database_state: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # sys.server_principals rows and what SERVERPROPERTY answers (SQL Server 2019 CU unless a scenario says).
+    server_logins: list[dict[str, Any]] = field(default_factory=list)
+    server_properties: dict[str, str] = field(default_factory=lambda: {"ProductVersion": LAB_SQL_VERSION})
 
     def host(self, name: str) -> FakeHost:
         for host in self.hosts.values():
@@ -309,6 +312,40 @@ def _system_tables(version: str, system_db: str) -> dict[str, list[dict[str, Any
     }
 
 
+# --- SQL Server state: backups, principals, version (GP-PRE-014 to GP-PRE-017) ---------------------------
+LAB_SQL_VERSION = "15.0.4355.3"  # SQL Server 2019 CU: compatibility level 150, the lab's databases' level
+LAB_WEB_CLIENT_LOGIN = "GPWebClient"  # the name an operator chose in "Manage Web Client SQL Server Login"
+
+
+def lab_sid(name: str) -> str:
+    """A stable SID for a lab principal, as the hex text the lab stores (SQL Server: varbinary(85))."""
+    return "0x" + hashlib.sha1(name.encode()).hexdigest().upper()[:32]
+
+
+def database_users() -> list[dict[str, Any]]:
+    """The users GP Utilities leaves in the system and company databases: dbo, DYNGRP and the web client login's."""
+    return [{"name": "dbo", "sid": "0x01", "type_desc": "SQL_USER"},
+            {"name": "DYNGRP", "sid": lab_sid("role:DYNGRP"), "type_desc": "DATABASE_ROLE"},
+            {"name": LAB_WEB_CLIENT_LOGIN, "sid": lab_sid(LAB_WEB_CLIENT_LOGIN), "type_desc": "SQL_USER"}]
+
+
+def server_logins() -> list[dict[str, Any]]:
+    return [{"name": "sa", "sid": "0x01", "type_desc": "SQL_LOGIN"},
+            {"name": "DYNSA", "sid": lab_sid("DYNSA"), "type_desc": "SQL_LOGIN"},
+            {"name": LAB_WEB_CLIENT_LOGIN, "sid": lab_sid(LAB_WEB_CLIENT_LOGIN), "type_desc": "SQL_LOGIN"}]
+
+
+def full_backups(databases: list[str], finished: datetime) -> list[dict[str, Any]]:
+    """backupset rows of a nightly job that ran at `finished` (UTC, time_zone 0): a full backup of each database,
+    an older full one and log backups, which do not count as complete backups."""
+    rows = []
+    for db in databases:
+        rows += [{"database_name": db, "type": "D", "backup_finish_date": finished, "time_zone": 0},
+                 {"database_name": db, "type": "D", "backup_finish_date": finished - timedelta(days=7), "time_zone": 0},
+                 {"database_name": db, "type": "L", "backup_finish_date": finished + timedelta(hours=1), "time_zone": 0}]
+    return rows
+
+
 def config_tables(hosts: list[str]) -> dict[str, list[dict[str, Any]]]:
     """The lab's configuration database. GP's real tables and columns are not public, so these are the lab's own
     and match no name the suite ships: like a real farm, it needs `gpverify discover` and overrides."""
@@ -357,7 +394,13 @@ def build_farm(era: Era = "html", stage: Stage = "upgraded", *, extra_clients: i
     else:
         databases[str(source["sql.old_session_database"])] = {"LabSessionCentralSession": []}
     databases[str(target["sql.tenant_discovery_database"])] = {"LabTenant": [{"TenantName": "DefaultTenant"}]}
+    for name, tables in databases.items():
+        if name == "DYNAMICS" or name in (i for _, _, i in COMPANIES):
+            tables["database_principals"] = database_users()
+    now = datetime.now(UTC).replace(tzinfo=None, microsecond=0)
+    databases["msdb"] = {"backupset": full_backups([n for n in databases if n != "tempdb"], now - timedelta(hours=2))}
     farm = FakeFarm(era, stage, source, target, {h.name: h for h in hosts}, databases)
+    farm.server_logins = server_logins()
     farm.runtime = runtime_paths(runtime_folder)
     add_clients(farm, extra_clients)
     return farm

@@ -18,7 +18,15 @@ import yaml
 from gpverify.errors import ConfigError
 from gpverify.lab import sql as labsql
 from gpverify.lab.host import LabHost, ReceivedCommand
-from gpverify.lab.models import LAB_DOMAIN, LAB_USER, FakeFarm, FakeHost, add_clients, session_host_site
+from gpverify.lab.models import (
+    LAB_DOMAIN,
+    LAB_USER,
+    LAB_WEB_CLIENT_LOGIN,
+    FakeFarm,
+    FakeHost,
+    add_clients,
+    session_host_site,
+)
 from gpverify.lab.scenario import Scenario, apply_scenario, load_scenario
 from gpverify.lab.website import WebSiteServer
 from gpverify.lab.wsman import AuthConfig, WsmanServer, fault_for
@@ -78,12 +86,14 @@ def _build_sql(farm: FakeFarm, sqldir: Path) -> None:
             labsql.build_tempdb(path, tables)
         else:
             kind: labsql.Kind = ("system" if name == farm.system_database
+                                 else "msdb" if name == "msdb"
                                  else "config" if name == farm.config_database
                                  else "session2013" if name == farm.source["sql.old_session_database"]
                                  else "discovery" if name == farm.target["sql.tenant_discovery_database"]
                                  else "company")
             labsql.build_database(path, kind, tables)
-    labsql.build_catalog(sqldir, [n for n in farm.databases if n != "tempdb"], farm.database_state)
+    labsql.build_catalog(sqldir, [n for n in farm.databases if n != "tempdb"], farm.database_state,
+                         farm.server_logins, farm.server_properties)
     (sqldir / "lab.json").write_text(json.dumps({"fault": farm.sql_fault}))
 
 
@@ -134,7 +144,8 @@ def _inventory(lab: RunningLab, entries: dict[str, list[dict[str, Any]]], ca_pat
         "profile": farm.target.name,
         "lab": {"scenario": lab.scenario.name or "overlay", "era": farm.era},
         "sql": {"driver": labsql.DRIVER_ALIAS, "server": "lab-sql", "lab_dir": str(lab.workdir / "sql"),
-                "system_database": farm.system_database, "config_database": farm.config_database},
+                "system_database": farm.system_database, "config_database": farm.config_database,
+                "web_client_login": LAB_WEB_CLIENT_LOGIN},
         "winrm": {"scheme": "http", "transport": "ntlm", "user": f"{LAB_DOMAIN}\\{LAB_USER}",
                   "password_env": LAB_PASSWORD_ENV, "read_timeout": READ_TIMEOUT,
                   "operation_timeout": OPERATION_TIMEOUT, "connect_timeout": CONNECT_TIMEOUT, "deadline": DEADLINE},

@@ -88,6 +88,7 @@ class Scenario(_Strict):
     runtime: Literal["previous", "target"] | None = None  # where TenantConfiguration.xml points the session hosts
     heartbeat_timeout: str | None = None  # HeartbeatTimeout in TenantConfiguration.xml (0.00:00:00: never)
     database_state: dict[str, dict[str, Any]] = {}  # database -> sys.databases columns (state_desc, ...)
+    sql_server_version: str | None = Field(None, pattern=r"^\d{1,2}\.\d{1,2}\.\d{1,5}\.\d{1,5}$")  # ProductVersion
     inventory: dict[str, Any] = {}  # settings the lab's inventory carries (overrides, target_build, ...)
     discovered: bool = False  # the inventory sets the overrides an operator sets after `gpverify discover`
     name: str = Field("", exclude=True)
@@ -225,6 +226,8 @@ def apply_scenario(scenario: Scenario) -> FakeFarm:
             _check_rows(origin, db, table, rows)
             farm.databases.setdefault(db, {})[table] = _apply_rows(farm.databases.get(db, {}).get(table, []), rows)
     farm.database_state = {db: dict(state) for db, state in scenario.database_state.items()}
+    if scenario.sql_server_version:
+        farm.server_properties["ProductVersion"] = scenario.sql_server_version
     farm.inventory_extra = dict(scenario.inventory)
     if scenario.discovered:
         farm.inventory_extra["overrides"] = {**LAB_DISCOVERED, **scenario.inventory.get("overrides", {})}
@@ -251,6 +254,9 @@ def _rename_system_database(farm: FakeFarm, name: str) -> None:
         if str(row["db_name"]).upper() == farm.system_database.upper():
             row["db_name"] = name
     farm.databases[name] = tables
+    for backup in farm.databases.get("msdb", {}).get("backupset", []):
+        if str(backup["database_name"]).upper() == farm.system_database.upper():
+            backup["database_name"] = name
     farm.system_database = name
 
 
@@ -268,7 +274,8 @@ def _point_runtime(farm: FakeFarm, which: str | None, heartbeat: str | None) -> 
 
 def _check_rows(origin: str, db: str, table: str, change: RowChange) -> None:
     """Rows of a scenario's sql: section name a lab table and its columns."""
-    schemas = {**labsql.GP_SCHEMA, **labsql.TEMPDB_SCHEMA, **labsql.CONFIG_SCHEMA, **labsql.SESSION2013_SCHEMA}
+    schemas = {**labsql.GP_SCHEMA, **labsql.TEMPDB_SCHEMA, **labsql.CONFIG_SCHEMA, **labsql.SESSION2013_SCHEMA,
+               **labsql.DATABASE_CATALOG_SCHEMA, **labsql.MSDB_SCHEMA}
     if table not in schemas:
         raise ConfigError(origin, f"sql.{db}.{table}", f"a table of the lab ({', '.join(sorted(schemas))})")
     columns = {name for name, _ in schemas[table]}

@@ -22,7 +22,7 @@ from sqlglot import exp
 
 from gpverify.transport.odbc import DbApiConnection, SqlTarget, connection_string, load_pyodbc
 
-Kind = Literal["system", "company", "config", "session2013", "discovery"]
+Kind = Literal["system", "company", "config", "session2013", "discovery", "msdb"]
 Column = tuple[str, str]  # (name, SQL Server type as GP declares it)
 
 DRIVER_ALIAS = "ODBC Driver 18 for SQL Server"  # production name the lab registers the SQLite driver under
@@ -103,14 +103,32 @@ SESSION2013_SCHEMA: dict[str, tuple[Column, ...]] = {
 CATALOG_SCHEMA: dict[str, tuple[Column, ...]] = {
     "databases": (("name", "char(128)"), ("database_id", "int"), ("state_desc", "char(60)"),
                   ("user_access_desc", "char(60)"), ("is_read_only", "tinyint"), ("compatibility_level", "tinyint")),
+    # sys.server_principals (the columns read); a SID is varbinary(85) on SQL Server, hex text in the lab.
+    "server_principals": (("name", "char(128)"), ("sid", "char(172)"), ("type_desc", "char(60)")),
+    # THE LAB'S OWN: what SERVERPROPERTY(name) answers (the transpiler reads it from here).
+    "server_properties": (("name", "char(128)"), ("value", "char(128)")),
 }
+# Per-database catalog view sys.database_principals: a table in each GP database's own file (not in sys.sqlite),
+# so a query connected to one database sees that database's users, as on SQL Server.
+DATABASE_CATALOG_SCHEMA: dict[str, tuple[Column, ...]] = {
+    "database_principals": (("name", "char(128)"), ("sid", "char(172)"), ("type_desc", "char(60)")),
+}
+# msdb.dbo.backupset, the columns read (SQL Server's backup history; backup_finish_date is local time, time_zone
+# the offset from UTC in 15-minute intervals, 127 unknown).
+MSDB_SCHEMA: dict[str, tuple[Column, ...]] = {
+    "backupset": (("database_name", "char(128)"), ("type", "char(1)"), ("backup_finish_date", "datetime"),
+                  ("time_zone", "smallint"), ("is_copy_only", "tinyint")),
+}
+SERVER_DATABASES = ("master", "tempdb", "model", "msdb")
 
 KIND_TABLES: dict[Kind, tuple[str, ...]] = {
-    "system": ("ACTIVITY", "SY00800", "SY00801", "SY01500", "DB_Upgrade", "DU000010", "DU000020", "DU000030"),
-    "company": ("SY00100",),
+    "system": ("ACTIVITY", "SY00800", "SY00801", "SY01500", "DB_Upgrade", "DU000010", "DU000020", "DU000030",
+               "database_principals"),
+    "company": ("SY00100", "database_principals"),
     "config": tuple(CONFIG_SCHEMA),
     "session2013": tuple(SESSION2013_SCHEMA),
     "discovery": tuple(DISCOVERY_SCHEMA),
+    "msdb": tuple(MSDB_SCHEMA),
 }
 
 # Declared SQLite types, chosen for what the SQLite ODBC driver hands pyodbc (seen with libsqliteodbc 0.9998):
@@ -131,16 +149,21 @@ def build_database(path: Path, kind: Kind, rows: Mapping[str, Sequence[Mapping[s
 
     Omitted GP columns get GP's bound defaults (blank CHAR, 0, 1900-01-01); omitted config columns are NULL.
     """
-    schema = {"config": CONFIG_SCHEMA, "session2013": SESSION2013_SCHEMA, "discovery": DISCOVERY_SCHEMA}.get(kind, GP_SCHEMA)
-    _build(path, {name: schema[name] for name in KIND_TABLES[kind]}, rows, nullable=kind != "system" and kind != "company")
+    schema = {"config": CONFIG_SCHEMA, "session2013": SESSION2013_SCHEMA, "discovery": DISCOVERY_SCHEMA,
+              "msdb": MSDB_SCHEMA}.get(kind, {**GP_SCHEMA, **DATABASE_CATALOG_SCHEMA})
+    _build(path, {name: schema[name] for name in KIND_TABLES[kind]}, rows, nullable=kind not in ("system", "company"))
 
 
-def build_catalog(sqldir: Path, databases: Sequence[str], state: Mapping[str, Mapping[str, Any]]) -> None:
-    """Write sys.sqlite: sys.databases listing the lab's databases (tempdb and msdb as SQL Server has them)."""
-    names = ["master", "tempdb", "model", "msdb", *databases]
+def build_catalog(sqldir: Path, databases: Sequence[str], state: Mapping[str, Mapping[str, Any]],
+                  logins: Sequence[Mapping[str, Any]] = (), properties: Mapping[str, str] | None = None) -> None:
+    """Write sys.sqlite: sys.databases listing the lab's databases (tempdb and msdb as SQL Server has them),
+    sys.server_principals with the given logins, and what SERVERPROPERTY answers."""
+    names = [*SERVER_DATABASES, *(n for n in databases if n.lower() not in SERVER_DATABASES)]
     rows = [{"name": n, "database_id": i, "state_desc": "ONLINE", "user_access_desc": "MULTI_USER",
              "is_read_only": 0, "compatibility_level": 150, **state.get(n, {})} for i, n in enumerate(names, 1)]
-    _build(sqldir / "sys.sqlite", CATALOG_SCHEMA, {"databases": rows}, nullable=False)
+    props = [{"name": k, "value": v} for k, v in (properties or {}).items()]
+    _build(sqldir / "sys.sqlite", CATALOG_SCHEMA, {"databases": rows, "server_principals": list(logins),
+                                                    "server_properties": props}, nullable=False)
 
 
 def build_tempdb(path: Path, rows: Mapping[str, Sequence[Mapping[str, Any]]]) -> None:
@@ -439,6 +462,10 @@ def transpile(sql: str) -> str:
 def _to_lab(node: exp.Expression) -> exp.Expression:
     if isinstance(node, exp.Table) and node.db.upper() == "INFORMATION_SCHEMA" and node.name.upper() in LISTINGS:
         return _information_schema(node)
+    if isinstance(node, exp.Table) and node.name.lower() in DATABASE_CATALOG_SCHEMA:
+        return exp.Table(this=exp.to_identifier(node.name.lower()), alias=node.args.get("alias"))  # per database
+    if isinstance(node, exp.Anonymous) and node.name.upper() == "SERVERPROPERTY" and node.expressions:
+        return _server_property(node.expressions[0])
     if isinstance(node, (exp.Table, exp.Column)) and (node.args.get("catalog") or node.args.get("db")):
         return _lab_schema(node)
     if isinstance(node, exp.National):
@@ -462,13 +489,19 @@ def _lab_schema(node: exp.Expression) -> exp.Expression:
 # SQLite has no INFORMATION_SCHEMA: its TABLES and COLUMNS views read sqlite_master (for `gpverify discover`).
 LISTINGS = {
     "TABLES": "SELECT 'dbo' AS TABLE_SCHEMA, name AS TABLE_NAME, 'BASE TABLE' AS TABLE_TYPE FROM sqlite_master "
-              "WHERE type = 'table' AND name NOT LIKE 'sqlite_%'",
+              "WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name <> 'database_principals'",
     "COLUMNS": "SELECT 'dbo' AS TABLE_SCHEMA, m.name AS TABLE_NAME, c.name AS COLUMN_NAME, c.type AS DATA_TYPE "
                "FROM sqlite_master AS m JOIN pragma_table_info(m.name) AS c "
-               "WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%'",
+               "WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%' AND m.name <> 'database_principals'",
 }
 
 
 def _information_schema(node: exp.Table) -> exp.Expression:
     listing = sqlglot.parse_one(LISTINGS[node.name.upper()], read="sqlite", into=exp.Select)
     return listing.subquery(node.alias or node.name.upper())
+
+
+def _server_property(name: exp.Expression) -> exp.Expression:
+    """SERVERPROPERTY('X') -> the lab's sys.server_properties row X, as a scalar subquery."""
+    query = exp.select("value").from_("sys.server_properties").where(exp.column("name").eq(name.copy()))
+    return query.subquery()

@@ -34,6 +34,8 @@ ACTIONS: dict[str, tuple[str, ...]] = {
     "trusted-app": ("client",),
     "clear-browser-cache": ("client",),
 }
+# Actions on the farm's SQL Server, which is no Windows host of the inventory: carried out without a host.
+SERVER_ACTIONS = ("backup",)
 # Windows Installer exit codes (MsiExec.exe and InstMsi.exe Error Messages, Microsoft Learn).
 PACKAGE_OPEN_FAILED, PATCH_TARGET_NOT_FOUND, PRODUCT_VERSION = 1619, 1642, 1638
 PACKAGES = [("tenantservices", "tenant-services"), ("webcomponents", "web-components"),
@@ -62,8 +64,12 @@ class LabUpgrade:
 
     # --- the actions --------------------------------------------------------------------------------
 
-    def apply(self, host_name: str, action: str, *, via: str = "manual", record: bool = True) -> Outcome:
+    def apply(self, host_name: str | None, action: str, *, via: str = "manual", record: bool = True,
+              at: str | None = None) -> Outcome:
         """Carry out one upgrade action on one host (a confirmed manual step, or an install command)."""
+        if action in SERVER_ACTIONS:
+            return self._backup(at, record=record)
+        assert host_name is not None, f"{action} needs a host"
         with self._lock:
             host = self.farm.host(host_name)
             if action not in ACTIONS:
@@ -99,7 +105,7 @@ class LabUpgrade:
             if entry.get("event") == "clear-faults":
                 self.clear_faults(record=False)
             elif "action" in entry:
-                self.apply(entry["host"], entry["action"], record=False)
+                self.apply(entry["host"], entry["action"], record=False, at=entry.get("finished"))
 
     def _record(self, entry: dict[str, Any]) -> None:
         self.journal.append({"at": datetime.now(UTC).isoformat(timespec="seconds"), **entry})
@@ -173,6 +179,20 @@ class LabUpgrade:
 
     def _clear_browser_cache(self, host: FakeHost) -> Outcome:
         return Outcome(0, [f"Temporary Internet files deleted on {host.name}."])
+
+    def _backup(self, at: str | None, *, record: bool) -> Outcome:
+        """Full backups of every GP database finishing now (or at the journaled time, on replay), in msdb."""
+        finished = datetime.fromisoformat(at) if at else datetime.now(UTC).replace(tzinfo=None)
+        with self._lock:
+            names = [n for n in self.farm.databases if n not in ("tempdb", "msdb")]
+            history = self.farm.databases.setdefault("msdb", {}).setdefault("backupset", [])
+            history += [{"database_name": n, "type": "D", "backup_finish_date": finished, "time_zone": 0} for n in names]
+            if self.sql_dir:
+                labsql.build_database(self.sql_dir / "msdb.sqlite", "msdb", self.farm.databases["msdb"])
+            if record:
+                self._record({"host": None, "action": "backup", "via": "manual", "exit_code": 0,
+                              "finished": finished.isoformat()})
+        return Outcome(0, [f"BACKUP DATABASE [{n}] finished at {finished:%Y-%m-%d %H:%M:%S} UTC" for n in names])
 
     def _create_config_database(self) -> None:
         # The web server's configuration wizard migrates the data into the new database (scale-out-upgrade.md); the

@@ -117,6 +117,10 @@ def _check_override(key: str, shipped: Any, value: Any, origin: str) -> None:
         if "view" in value and str(value["view"]) not in ("32", "64"):
             raise ConfigError(origin, f"{field}.view", f"'32' or '64' (the registry view), got {value['view']!r}")
         return
+    if isinstance(shipped, int) and not isinstance(shipped, bool):  # a number such as sql_server.min_major
+        if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+            raise ConfigError(origin, field, f"a whole number, got {value!r}")
+        return
     if not isinstance(value, str) or not value.strip():
         raise ConfigError(origin, field, f"a non-empty string, got {value!r}")
     if key == "era" and value not in ("html", "silverlight"):

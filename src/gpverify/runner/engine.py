@@ -19,7 +19,7 @@ from gpverify.extension import UpgradeEmulator
 from gpverify.farm import Farm
 from gpverify.redact import Redactor
 from gpverify.runner.gates import run_gate
-from gpverify.runner.plan import Item, Plan, Step
+from gpverify.runner.plan import SERVER_ACTIONS, Item, Plan, Step
 from gpverify.runner.scripts import LOG_TAIL_SCRIPT, TAIL_LINES
 from gpverify.runner.state import RunState, now
 from gpverify.transport.winrm import WinRMTransport, encoded_command
@@ -177,10 +177,10 @@ class Runner:
         return OK
 
     def _lab_carries_out(self, step: Step) -> str | None:
-        if self.ctx.lab is None or not (step.action and step.host):
+        if self.ctx.lab is None or not step.action or not (step.host or step.action in SERVER_ACTIONS):
             return None
         outcome = self.ctx.lab.apply(step.host, step.action)
-        return f"the lab carried out {step.action} on {step.host} (exit {outcome.exit_code})"
+        return f"the lab carried out {step.action} on {step.host or 'its SQL Server'} (exit {outcome.exit_code})"
 
     # --- gates --------------------------------------------------------------------------------------
 
@@ -188,8 +188,10 @@ class Runner:
         phase, state = item.phase, self.ctx.state
         self.say(f"[gate]   {item.id}: pytest {phase.gate_args}")
         state.mark(item.id, "started", phase=phase.phase, host=phase.host)
+        # The pre gate requires backups finished after the upgrade started: the run's creation time.
+        since = state.record.created if phase.phase == "pre" and state.record.created else None
         result = run_gate(self.ctx.checks, phase.phase, phase.host, self.ctx.inventory, state.folder, item.id,
-                          phase.select, attempt=state.item(item.id).attempts)
+                          phase.select, attempt=state.item(item.id).attempts, backups_since=since)
         if not result.passed and result.exit_code not in (1, 5):
             state.probe()  # pytest could not write its report? then the run is incomplete, not a failed gate
         fields = {"exit_code": result.exit_code, "report": result.report.name, "results": result.results.name,

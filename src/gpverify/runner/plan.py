@@ -13,7 +13,10 @@ from gpverify.inventory import Role
 from gpverify.yamlfile import config_error, read_yaml
 
 PhaseName = Literal["pre", "web", "hosts", "post", "clients"]
-LabAction = Literal["tenant-services", "web-components", "web-client-help", "trusted-app", "clear-browser-cache"]
+LabAction = Literal["tenant-services", "web-components", "web-client-help", "trusted-app", "clear-browser-cache",
+                    "backup"]
+# Lab actions on the farm's SQL Server, which is no host of the inventory: a step with one of them needs no host.
+SERVER_ACTIONS = ("backup",)
 
 
 class _Strict(BaseModel):
@@ -173,6 +176,16 @@ CLIENT_STEPS = [
     "'Temporary Internet files' selected, click Delete, then OK."),
     "Browse to the web client site and sign in.",
 ]
+# upgrade/system-preparation.md, Backups: "make at least one complete backup of all your databases before upgrading".
+BACKUP_TITLE = ("Make a complete backup of the system database, every company database and the configuration "
+                "database")
+BACKUP_STEPS = [
+    ("In SQL Server Management Studio (or your backup job), make a full backup of the system database (DYNAMICS, or the name given at install), "
+     "every company database and the web components configuration database ({config_db})."),
+    ("Also back up your modified dictionaries, eConnect pre and post procedures and the Integration Manager "
+     "database, as the upgrade guide says."),
+    "The pre gate then checks msdb.dbo.backupset for full backups of each finished after this run started.",
+]
 TRUSTED_APP_STEP = ("If the web client shows the sandboxed-mode icon (lower right), run DynamicsGPTrustedApp.msi "
                     "from the updated web client on {host}.")
 
@@ -214,6 +227,12 @@ def _client_steps(host: str, era: str, lab: bool) -> list[Step]:
     return steps
 
 
+def backup_step(config_db: str) -> Step:
+    """The backups the pre gate requires; on the lab, confirming it makes the lab's SQL Server record them."""
+    return Step(id="backup-databases", kind="manual", title=BACKUP_TITLE, action="backup",
+                instructions=[s.format(config_db=config_db) for s in BACKUP_STEPS])
+
+
 # The checks of checks/pre/test_pre_tenant_services.py, gated by ID once Tenant Services are updated.
 TENANT_CHECKS = ("GP-PRE-011", "GP-PRE-012")
 
@@ -223,8 +242,8 @@ def builtin_plan(shape: FarmShape, *, lab: bool, config_db: str = "GPCONFIGURATI
     tenants = shape.named("tenant_services")
     # The guide updates Tenant Services after the preconditions and before the web components (scale-out-upgrade.md), so the
     # pre gate leaves their checks to a gate of their own that runs once they are updated.
-    phases: list[Phase] = [Phase(phase="pre", select=" and ".join(f"not {c}" for c in TENANT_CHECKS) if tenants
-                                 else None)]
+    phases: list[Phase] = [Phase(phase="pre", steps=[backup_step(config_db)],
+                                 select=" and ".join(f"not {c}" for c in TENANT_CHECKS) if tenants else None)]
     tenant_steps: list[Step] = []
     for host in tenants:
         if lab:
