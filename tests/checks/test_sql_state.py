@@ -114,7 +114,8 @@ session_hosts: [{name: gpsh01}]
 
 
 @pytest.mark.parametrize(("backups", "field", "expected"), [
-    ("{since: 2026-02-30T22:00:00Z}", "backups.since", "got '2026-02-30T22:00:00Z' (day is out of range for month)"),
+    # An unquoted impossible date is refused by the YAML loader itself, naming its line (yamlfile.py).
+    ("{since: 2026-02-30T22:00:00Z}", "line 6", "a real date, got '2026-02-30T22:00:00Z'"),
     ("{since: '2026-02-30'}", "backups.since", "got '2026-02-30' (day is out of range for month)"),
     ("{since: tomorrow}", "backups.since", "a date or date-time such as 2026-11-28T22:00:00Z, got 'tomorrow'"),
     ("{since: 1700000000}", "backups.since", "got 1700000000"),
