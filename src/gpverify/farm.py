@@ -6,13 +6,14 @@ import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from gpverify.credentials import resolve_password
 from gpverify.errors import ConfigError, FactsUnavailable, HostUnavailable
 from gpverify.facts import tenantconfig
 from gpverify.facts.collect import DEFAULT_WORKERS, CollectJob, collect_hosts
 from gpverify.facts.windows import HostFacts, RuntimePaths, build_request
-from gpverify.inventory import HostSpec, Inventory, Role, host_specs, load_inventory
+from gpverify.inventory import ROLE_GROUPS, HostSpec, Inventory, Role, host_specs, load_inventory
 from gpverify.profiles import Profile, load_profile
 from gpverify.versions import GpVersion, Target, target_of
 
@@ -64,9 +65,14 @@ class Farm:
 
     def _run(self, specs: list[HostSpec], on_done: Callable[[str, HostFacts | FactsUnavailable], None] | None) -> None:
         runtime = self._runtime_for_request()
-        jobs = [CollectJob(s, build_request(s.role, self.profile, runtime if s.role == "session_host" else None),
+        jobs = [CollectJob(s, build_request(s.role, self.profile, runtime if s.role == "session_host" else None,
+                                            self._extra_facts(s.role)),
                            self.passwords[s.name]) for s in specs]
         self._facts.update(collect_hosts(jobs, max_workers=self.workers, on_done=on_done))
+
+    def _extra_facts(self, role: Role) -> Any:
+        group = next(g for g, r in ROLE_GROUPS.items() if r == role)
+        return self.inventory.extra_facts.get(group)  # type: ignore[call-overload]
 
     def _runtime_for_request(self) -> RuntimePaths | None:
         try:

@@ -255,6 +255,33 @@ class LabInfo(_Strict):
     era: Literal["html", "silverlight"]
 
 
+class ExtraService(_Strict):
+    name: str | None = None  # the short name (a * makes it a pattern)
+    display: str | None = None  # a display-name wildcard
+
+    @model_validator(mode="after")
+    def _some_name(self) -> ExtraService:
+        if not (self.name or self.display):
+            raise ValueError("a service needs a name or a display pattern")
+        return self
+
+
+class ExtraRegistry(_Strict):
+    path: str = Field(min_length=1)  # under HKLM
+    name: str = Field(min_length=1)
+    view: Literal["32", "64"] = "64"
+
+
+class ExtraFacts(_Strict):
+    """Facts an administrator's own checks read, collected in the same one collector run per host."""
+
+    services: dict[str, ExtraService] = {}
+    files: dict[str, str] = {}
+    registry: dict[str, ExtraRegistry] = {}
+    products: dict[str, str] = {}  # a Programs and Features display-name wildcard
+    texts: dict[str, str] = {}  # small text files, read whole (same size cap as the collector's own)
+
+
 class Inventory(_Strict):
     farm: Text = Field(min_length=1)
     profile: Text
@@ -277,6 +304,8 @@ class Inventory(_Strict):
     winrm: WinRMSettings = WinRMSettings()
     groups: dict[Literal["web_server", "session_hosts", "clients", "tenant_services"], WinRMSettings] = {}
     overrides: dict[str, Any] = {}
+    # Custom checks' facts per role group, by key: `extra_facts: {session_hosts: {services: {econnect: {...}}}}`.
+    extra_facts: dict[Literal["web_server", "session_hosts", "clients", "tenant_services"], ExtraFacts] = {}
     history: str | None = None  # audit history: postgresql://USER@HOST/DB or a SQLite file (gpverify.history)
     lab: LabInfo | None = None
 

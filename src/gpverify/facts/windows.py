@@ -100,14 +100,35 @@ def _query(section: str, key: str, profile: Profile, runtime: RuntimePaths | Non
     return {"key": key, "store": value}
 
 
-def build_request(role: Role, profile: Profile, runtime: RuntimePaths | None = None) -> dict[str, list[dict[str, Any]]]:
-    """Everything a host of this role is asked, as JSON-ready data."""
+def build_request(role: Role, profile: Profile, runtime: RuntimePaths | None = None,
+                  extra: Any = None) -> dict[str, list[dict[str, Any]]]:
+    """Everything a host of this role is asked, as JSON-ready data; `extra` (inventory ExtraFacts) adds the
+    facts of an administrator's own checks to the same request."""
     wanted = ROLE_FACTS[role]
     request: dict[str, list[dict[str, Any]]] = {}
     for section in SECTIONS:
         queries = (_query(section, key, profile, runtime) for key in wanted.get(section, []))
         request[section] = [q for q in queries if q is not None]
+    if extra is not None:
+        for section, added in _extra_queries(extra).items():
+            request[section] += added
     return request
+
+
+def _extra_queries(extra: Any) -> dict[str, list[dict[str, Any]]]:
+    """The inventory's extra_facts in the collector's request shapes."""
+    services = []
+    for key, spec in extra.services.items():
+        name = spec.name or ""
+        names = {"name_patterns": [name]} if "*" in name else {"names": [name] if name else []}
+        services.append({"key": key, **names, "display": [spec.display] if spec.display else []})
+    return {
+        "services": services,
+        "files": [{"key": k, "path": v} for k, v in extra.files.items()],
+        "registry": [{"key": k, **spec.model_dump()} for k, spec in extra.registry.items()],
+        "products": [{"key": k, "pattern": v} for k, v in extra.products.items()],
+        "texts": [{"key": k, "path": v, "max_bytes": TEXT_CAP_BYTES} for k, v in extra.texts.items()],
+    }
 
 
 def collector_stdin(request: dict[str, Any]) -> bytes:
