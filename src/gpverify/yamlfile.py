@@ -76,6 +76,8 @@ def _construct_timestamp(loader: _Loader, node: yaml.ScalarNode) -> Any:
                                                 node.start_mark) from None
 
 
+# A YamlFloat written back (the lab folds a site inventory's settings into its own) is the float it is.
+yaml.SafeDumper.add_representer(YamlFloat, yaml.SafeDumper.represent_float)
 _Loader.add_constructor("tag:yaml.org,2002:map", _construct_mapping)
 _Loader.add_constructor("tag:yaml.org,2002:float", _construct_float)
 _Loader.add_constructor("tag:yaml.org,2002:timestamp", _construct_timestamp)
