@@ -173,6 +173,8 @@ def start_lab(spec: str | Scenario, workdir: Path, *, latency: float = 0.0, idle
     add_clients(farm, extra_clients)
     for fake in farm.hosts.values():
         fake.command_cost = command_cost
+    # Absolute: the inventory names files in it, and relative paths there are read against the inventory's folder.
+    workdir = workdir.resolve()
     workdir.mkdir(parents=True, exist_ok=True)
     lab = RunningLab(farm, scenario, workdir, workdir / "inventory.yml")
     password = lab_password()
