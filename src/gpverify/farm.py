@@ -95,24 +95,21 @@ class Farm:
         if not web or web[0].name not in self._facts:
             return RuntimePaths(exe, set_file, ini, origin="the profile's default folder")
         name = web[0].name
-        text = self.facts(name).texts.get("tenant_configuration")
         where = f"TenantConfiguration.xml on {name}"
-        if text is None or not text.exists:
+        try:
+            config = tenantconfig.read(self.facts(name).texts.get("tenant_configuration"), where)
+        except tenantconfig.FileMissing as exc:
             if self.inventory.tenant_services is not None:
                 return RuntimePaths(exe, set_file, ini, known=False, origin=(
                     "with Tenant Services the runtime paths are the tenant's DynamicsexeLocation, DynamicssetLocation "
                     "and DexiniLocation in Tenant Manager (kept in DYNGPDISCOVERY, whose schema is not public): set "
                     "them under `overrides:` in the inventory as files.dynamics_exe, files.dynamics_set and "
                     "files.dex_ini"))
-            raise HostUnavailable(name, f"{where} not found at {text.path if text else self.profile['files.tenant_configuration']}"
-                                  ": the session hosts' runtime paths are unknown (set overrides files.dynamics_exe, "
-                                  "files.dynamics_set and files.dex_ini if the web server keeps it elsewhere)")
-        if text.problem or text.text is None:
-            raise HostUnavailable(name, f"{where} ({text.path}) cannot be read: {text.problem}")
-        try:
-            config = tenantconfig.parse(text.text)
+            raise HostUnavailable(name, f"{exc}: the session hosts' runtime paths are unknown (set overrides "
+                                  "files.dynamics_exe, files.dynamics_set and files.dex_ini if the web server keeps "
+                                  "it elsewhere)") from None
         except ValueError as exc:
-            raise HostUnavailable(name, f"{where} ({text.path}) is {exc}") from None
+            raise HostUnavailable(name, str(exc)) from None
         found = {k: getattr(config, k) for k in keys}
         for k in keys:
             if self.profile.identifiers[f"files.{k}"].confidence == "override":

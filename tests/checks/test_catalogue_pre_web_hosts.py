@@ -38,7 +38,7 @@ CULPRITS: dict[str, list[str]] = {
     "host-runtime-feature-missing": ["gp-sh01", "Web Client Runtime", "LabWebClientRuntime"],
     "host-old-gpds-running": ["gp-sh01", "GPDS-DEFAULT-16", "Running"],
     "host-sba-feature-missing": ["gp-sh02", "Service Based Architecture", "LabServiceBasedArchitecture"],
-    "pre-tenant-configuration-missing": ["gp-web01", "TenantConfiguration.xml not found"],
+    "pre-tenant-configuration-missing": ["gp-web01", "TenantConfiguration.xml on gp-web01 not found"],
     "silverlight-web-client-session-active": ["GPWEBCLIENTSESSIONCENTRAL", "lessonuser3"],
     "host-below-target-build": ["gp-sh02", "18.4.1361", "expected 18.4.1461"],
     "host-runtime-points-at-previous-release": ["gp-sh01", "gp-sh02", "Microsoft Dynamics\\GP\\Dynamics.exe",

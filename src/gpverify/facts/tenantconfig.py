@@ -16,6 +16,8 @@ from xml.etree.ElementTree import Element
 from defusedxml import ElementTree
 from defusedxml.common import DefusedXmlException
 
+from gpverify.facts.windows import TextFact
+
 RUNTIME_ELEMENTS = {"dynamics_exe": "DynamicsexeLocation", "dynamics_set": "DynamicssetLocation",
                     "dex_ini": "DexiniLocation"}
 
@@ -56,3 +58,19 @@ def parse(text: str) -> TenantConfiguration:
                                        else folder.rstrip("\\") + "\\Dynamics.exe")
     return TenantConfiguration(exe, _value(root, RUNTIME_ELEMENTS["dynamics_set"]),
                                _value(root, RUNTIME_ELEMENTS["dex_ini"]), _value(root, "HeartbeatTimeout"))
+
+
+class FileMissing(ValueError):
+    """The web server has no TenantConfiguration.xml where the profile says (Tenant Services farms keep none)."""
+
+
+def read(text: TextFact | None, where: str) -> TenantConfiguration:
+    """The collected file parsed; ValueError (FileMissing when absent) saying why it cannot be, naming `where`."""
+    if text is None or not text.exists:
+        raise FileMissing(f"{where} not found at {text.path if text else 'profile files.tenant_configuration'}")
+    if text.problem or text.text is None:
+        raise ValueError(f"{where} ({text.path}) cannot be read: {text.problem}")
+    try:
+        return parse(text.text)
+    except ValueError as exc:
+        raise ValueError(f"{where} ({text.path}) is {exc}") from None
