@@ -119,6 +119,27 @@ class WinRMSettings(_Strict):
     password_keyring: str | None = Field(None, pattern=r"^[^/]+/.+$")  # "service/user" in the OS keyring
     password_prompt: bool | None = None  # ask on the terminal (only when there is one)
     allow_unencrypted: bool | None = None  # permit message_encryption: never over plain HTTP (lab only)
+    # The HTTP proxy to WinRM: "environment" (HTTP(S)_PROXY/NO_PROXY, the default), "none", or a proxy URL.
+    # Resolved once per host and run, never per request.
+    proxy: str | None = None
+
+    @field_validator("proxy")
+    @classmethod
+    def _proxy(cls, value: str | None) -> str | None:
+        if value is None or value in ("environment", "none"):
+            return value
+        parts = urlsplit(value)
+        try:
+            parts.port  # noqa: B018 (raises ValueError for a port that is not a number)
+        except ValueError:
+            parts = parts._replace(netloc="")
+        if "@" in parts.netloc:  # never echoed: it may hold a password
+            raise ValueError("a proxy URL without a user or password (those would be a secret in the inventory; "
+                             "let the proxy allow this machine, or use proxy: none)")
+        if parts.scheme not in ("http", "https") or not parts.hostname or parts.path not in ("", "/") \
+                or parts.query or parts.fragment:
+            raise ValueError(f"environment, none, or a proxy URL such as http://proxy.contoso.com:8080, got {value!r}")
+        return value
 
     @model_validator(mode="after")
     def _timeouts(self) -> WinRMSettings:

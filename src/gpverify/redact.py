@@ -50,7 +50,10 @@ class Redactor:
 
     @classmethod
     def for_farm(cls, farm: Farm) -> Redactor:
-        return cls([*farm.passwords.values(), farm.sql_password])
+        from gpverify.transport.ntlm import ntlm_secret  # the hashed form NTLM hosts get is as secret
+
+        passwords = [p for p in farm.passwords.values() if p]
+        return cls([*passwords, *map(ntlm_secret, passwords), farm.sql_password])
 
     def text(self, text: str) -> str:
         for form in self._forms:

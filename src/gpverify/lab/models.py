@@ -19,7 +19,8 @@ LAB_DOMAIN, LAB_USER = "LAB", "gpadmin"
 HOST_FAULTS = ("unreachable", "name-unresolvable", "bad-password", "slow", "timeout", "reset",
                "malformed-json", "truncated", "clixml-error", "unencrypted-refused",
                "tls-wrong-name", "tls-self-signed",  # tls-*: HTTPS listener with a bad certificate (hardening)
-               "http-200-html", "bad-negotiate", "huge-body", "trickle")  # hostile endpoints (issue 14)
+               "http-200-html", "bad-negotiate", "huge-body", "trickle",  # hostile endpoints (issue 14)
+               "anonymous-first")  # wants an anonymous request before the up-front Negotiate token (issue 15)
 
 # Display names: Microsoft's documents write "GP Session Central Service" and "GP Session Services"
 # (web-components/tenant-services-installation.md); installed names may carry "Microsoft Dynamics" in front. The

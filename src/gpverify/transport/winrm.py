@@ -9,6 +9,7 @@ import time
 from typing import Any, Self
 
 import requests
+from requests_ntlm import HttpNtlmAuth
 from winrm.exceptions import (
     BasicAuthDisabledError,
     InvalidCredentialsError,
@@ -30,6 +31,7 @@ from gpverify.transport.bounded import (
     NotWinRM,
     ResponseTooLarge,
 )
+from gpverify.transport.ntlm import UpFrontNegotiateAuth, ntlm_secret
 
 # WinRS Send envelopes stay well under the default MaxEnvelopeSize of 150 KB (pywinrm sends 153600).
 STDIN_CHUNK = 32 * 1024
@@ -56,7 +58,8 @@ for _name in ("spnego._ntlm", "spnego._negotiate", "spnego._gss", "spnego._creds
 
 
 class _BoundedTransport(Transport):
-    """pywinrm's Transport with gpverify's adapter mounted on its session before the first request is sent."""
+    """pywinrm's Transport, its session prepared before the first request is sent: gpverify's bounded adapter,
+    NTLM with Negotiate up front, and the proxy resolved once (no environment lookup per request)."""
 
     bounded_adapter: BoundedAdapter | None = None
 
@@ -64,6 +67,12 @@ class _BoundedTransport(Transport):
         if self.bounded_adapter is not None and session.adapters.get("http://") is not self.bounded_adapter:
             session.mount("http://", self.bounded_adapter)
             session.mount("https://", self.bounded_adapter)
+        # pywinrm set session.proxies from the proxy gpverify resolved (protocol_options): with trust_env on,
+        # requests would read the proxy variables again for every request (requests.utils.resolve_proxies).
+        session.trust_env = False
+        if type(session.auth) is HttpNtlmAuth:
+            auth = session.auth
+            session.auth = UpFrontNegotiateAuth(auth.username, auth.password, send_cbt=auth.send_cbt)
 
     def setup_encryption(self, session: requests.Session) -> None:
         self._mount(session)  # the blank POST that sets up encryption is bounded too
@@ -235,12 +244,26 @@ def protocol_options(spec: HostSpec, password: str | None) -> dict[str, Any]:
         "message_encryption": encryption,
         "read_timeout_sec": w.read_timeout or 60,
         "operation_timeout_sec": w.operation_timeout or 20,
+        "proxy": resolve_proxy(spec),
     }
+    if transport == "ntlm" and password:
+        options.update(password=ntlm_secret(password))  # hashed once per run, not once per host
     if transport == "certificate":
         options.update(cert_pem=w.cert_pem, cert_key_pem=w.cert_key_pem, username=None, password=None)
     if transport == "kerberos":
         options.update(password=None)  # Kerberos uses the ticket cache (kinit) or keytab, never a password here
     return options
+
+
+def resolve_proxy(spec: HostSpec) -> str | None:
+    """The proxy URL for this host's endpoint, or None to connect directly: winrm.proxy, else the environment
+    (HTTP_PROXY/HTTPS_PROXY/ALL_PROXY and NO_PROXY, as requests reads them), looked up once per host."""
+    setting = spec.winrm.proxy or "environment"
+    if setting == "none":
+        return None
+    if setting != "environment":
+        return setting
+    return requests.utils.select_proxy(spec.endpoint, requests.utils.get_environ_proxies(spec.endpoint)) or None
 
 
 def _tls_hint(text: str, spec: HostSpec) -> str:

@@ -255,6 +255,32 @@ class BadNegotiate(HostFault):
         return headers
 
 
+class AnonymousFirst(HostFault):
+    """Answers a token sent with a connection's first request by a bare ``WWW-Authenticate: Negotiate`` (no
+    challenge), as a listener or a proxy that wants to be asked before it negotiates would; from the
+    connection's second request on, NTLM proceeds normally.
+
+    Exercises the fallback of a client that sends its Negotiate token up front (gpverify since issue 15); not
+    emulated: why a real endpoint would insist, which no public source describes for WinRM itself.
+    """
+
+    name = "anonymous-first"
+    description = "wants an anonymous request before the NTLM Negotiate token"
+
+    def answer_request(self, server: WsmanServer, h: _WsmanRequestHandler) -> bool:
+        state = h.auth_state
+        first = not getattr(state, "answered_one", False)
+        state.answered_one = True  # type: ignore[attr-defined]
+        if not first or not h.headers.get("Authorization"):
+            return False
+        h.rfile.read(int(h.headers.get("Content-Length") or 0))
+        h.send_response(401)
+        h.send_header("WWW-Authenticate", "Negotiate")
+        h.send_header("Content-Length", "0")
+        h.end_headers()
+        return True
+
+
 class HugeBody(HostFault):
     """After authentication, answers declaring 600 MB and streaming filler until the client hangs up."""
 
