@@ -17,7 +17,10 @@ with an injected per-HTTP-request latency on every WS-Man stand-in:
 
 Prints a table and writes reports/bench.json. Usage:
 
-    python bench/collect.py [--hosts 1,10,50,200] [--latency 0.025] [--workers 32,16] [--per-check-max 50]
+    python bench/collect.py [--hosts 1,10,50,200] [--latency 0.025] [--workers auto,32] [--per-check-max 50]
+
+It also measures, at 200 hosts, the collection workers at other latencies (--worker-latencies), and the start-up
+of the product (bench/startup.py: the plugin's import time, `gpverify upgrade --lab --yes`, `gpverify audit --lab`).
 """
 
 from __future__ import annotations
@@ -176,12 +179,13 @@ def summary_line(log: Path) -> str:
     return lines[-1].strip("= ") if lines else ""
 
 
-def run_gpverify(lab: Any, n: int, workers: int, env: dict[str, str], args: argparse.Namespace,
+def run_gpverify(lab: Any, n: int, workers: str, env: dict[str, str], args: argparse.Namespace,
                  workdir: Path) -> dict[str, Any]:
     timing = workdir / f"timing-{n}-{workers}.json"
     log = workdir / f"pytest-{n}-{workers}.log"
+    chosen = [] if workers == "auto" else [f"--collect-workers={workers}"]  # auto: the product's default
     cmd = [sys.executable, "-m", "pytest", "checks/post", "checks/clients", "--inventory", str(lab.inventory_path),
-           "-q", "-p", "no:cacheprovider", "-p", "_timing_plugin", f"--collect-workers={workers}",
+           "-q", "-p", "no:cacheprovider", "-p", "_timing_plugin", *chosen,
            "-W", "ignore::DeprecationWarning", *dev_plugin_opts(args)]
     clear_requests(lab)
     code, wall, rss, cpu, lab_cpu = run_child(cmd, {**env, "GPVERIFY_BENCH_TIMING": str(timing)}, log)
@@ -216,8 +220,10 @@ def run_per_check(lab: Any, n: int, xdist: int, suite: dict[str, Any], env: dict
     return result
 
 
-def bench_one(n: int, cost: float, args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
+def bench_one(n: int, cost: float, args: argparse.Namespace, workdir: Path, *, latency: float | None = None,
+              per_check: bool = True) -> dict[str, Any]:
     """One farm size at one per-command host cost: every configuration, `--repeats` times, paired."""
+    latency = args.latency if latency is None else latency
     from gpverify.lab.runtime import start_lab
     from gpverify.lab.scenario import load_scenario
 
@@ -225,15 +231,16 @@ def bench_one(n: int, cost: float, args: argparse.Namespace, workdir: Path) -> d
     if n < 2:  # the fixed farm has two clients (gp-cl01, gp-cl02)
         drop = ["gp-cl02"] if n == 1 else ["gp-cl01", "gp-cl02"]
         scenario = scenario.model_copy(update={"remove_hosts": [*scenario.remove_hosts, *drop]})
-    workdir = workdir / f"cost-{cost:g}"
-    lab = start_lab(scenario, workdir / f"lab-{n}", latency=args.latency, extra_clients=max(0, n - 2),
+    workdir = workdir / f"cost-{cost:g}-latency-{latency:g}"
+    lab = start_lab(scenario, workdir / f"lab-{n}", latency=latency, extra_clients=max(0, n - 2),
                     command_cost=cost)
     try:
         # start_lab exported GPVERIFY_LAB_PASSWORD (the inventory's password_env): the children inherit it.
         env = {**os.environ, "CI": "true", "PYTHONPATH": os.pathsep.join([str(BENCH), os.environ.get("PYTHONPATH", "")])}
-        row: dict[str, Any] = {"clients": n, "hosts": len(lab.servers), "latency_s": args.latency,
+        row: dict[str, Any] = {"clients": n, "hosts": len(lab.servers), "latency_s": latency,
                                "command_cost_s": cost, "gpverify": {}}
-        suite = per_check_suite(str(lab.inventory_path), workdir / f"per-check-{n}") if n <= args.per_check_max else None
+        suite = (per_check_suite(str(lab.inventory_path), workdir / f"per-check-{n}")
+                 if per_check and n <= args.per_check_max else None)
         runs: dict[str, list[dict[str, Any]]] = {}
         for _ in range(args.repeats):  # paired: each repeat runs every configuration once, one after another
             for workers in args.workers:
@@ -257,16 +264,33 @@ def bench_one(n: int, cost: float, args: argparse.Namespace, workdir: Path) -> d
 
 # --------------------------------------------------------------------------------------------- report
 
+def load_average() -> list[float]:
+    try:
+        return [round(x, 2) for x in os.getloadavg()]
+    except OSError:
+        return [0.0, 0.0, 0.0]
+
+
+def measure_startup(repeats: int) -> dict[str, Any] | None:
+    """bench/startup.py's figures: the plugin's import time, `gpverify upgrade --lab --yes`, `gpverify audit --lab`."""
+    try:
+        import startup  # bench/startup.py, beside this file
+    except ImportError as exc:
+        print(f"  start-up not measured: {exc}", flush=True)
+        return None
+    t0 = time.perf_counter()
+    figures: dict[str, Any] = startup.measure(repeats)
+    print(f"  start-up measured in {time.perf_counter() - t0:.1f} s", flush=True)
+    return figures
+
+
 def machine() -> dict[str, Any]:
     import importlib.metadata as md
 
-    try:
-        load = os.getloadavg()
-    except OSError:
-        load = (0.0, 0.0, 0.0)
+    load = load_average()
     versions = {p: md.version(p) for p in ("pywinrm", "pytest-testinfra", "pyspnego", "pytest", "pytest-xdist")}
     return {"nproc": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform(),
-            "processor": platform.processor() or platform.machine(), "load_avg_at_start": [round(x, 2) for x in load],
+            "processor": platform.processor() or platform.machine(), "load_avg_at_start": load,
             "packages": versions}
 
 
@@ -305,13 +329,32 @@ def ints(text: str) -> list[int]:
     return [int(x) for x in str(text).split(",") if x.strip()]
 
 
+def worker_counts(text: str) -> list[str]:
+    """--workers values: "auto" (the product's default) or a number each."""
+    values = [x.strip() for x in str(text).split(",") if x.strip()]
+    for value in values:
+        if value != "auto" and not value.isdigit():
+            raise SystemExit(f"--workers: auto or a number each, got {value!r}")
+    return values
+
+
+def floats(text: str) -> list[float]:
+    return [float(x) for x in str(text).split(",") if x.strip()]
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=(__doc__ or "").split("\n")[0])
     ap.add_argument("--hosts", default=DEFAULT_HOSTS, help="client machine counts, comma-separated (default %(default)s)")
     ap.add_argument("--latency", type=float, default=0.025, help="seconds added to every WinRM HTTP request")
-    ap.add_argument("--workers", default="32,16",
-                    help="--collect-workers values for the gpverify run, comma-separated; the first (32, the "
-                         "suite's default) is the one the per-check way is compared with (default %(default)s)")
+    ap.add_argument("--workers", default="auto,32",
+                    help="--collect-workers values for the gpverify run, comma-separated (auto: the product's "
+                         "default, one per host up to 128); the first is the one the per-check way is compared "
+                         "with (default %(default)s)")
+    ap.add_argument("--worker-latencies", default="0,0.1",
+                    help="other per-request latencies at which 200 clients are collected with each --workers value, "
+                         "gpverify only (default %(default)s; empty to skip)")
+    ap.add_argument("--skip-startup", action="store_true",
+                    help="leave out bench/startup.py (import time, upgrade --lab, audit --lab)")
     ap.add_argument("--scenario", default="silverlight",
                     help="lab scenario (default silverlight: the client checks apply and contact every client)")
     ap.add_argument("--per-check-max", type=int, default=50,
@@ -329,8 +372,8 @@ def main(argv: list[str] | None = None) -> int:
                     help="keep the hypothesis pytest plugin of the dev install loaded (adds 1-2 s to each pytest start)")
     ap.add_argument("--out", default=str(REPO / "reports" / "bench.json"))
     args = ap.parse_args(argv)
-    args.workers, args.per_check_xdist = ints(args.workers), ints(args.per_check_xdist)
-    args.command_cost = [float(x) for x in str(args.command_cost).split(",") if x.strip()]
+    args.workers, args.per_check_xdist = worker_counts(args.workers), ints(args.per_check_xdist)
+    args.command_cost, args.worker_latencies = floats(args.command_cost), floats(args.worker_latencies)
 
     sizes = ints(args.hosts)
     info = machine()
@@ -347,14 +390,28 @@ def main(argv: list[str] | None = None) -> int:
                 first = row["gpverify"][f"workers_{args.workers[0]}"]
                 print(f"  {n} clients, host cost {cost:g} s, done in {time.perf_counter() - t0:.1f} s "
                       f"({first['summary']})", flush=True)
+        # The collection workers at other latencies: gpverify alone, 200 clients, each --workers value.
+        by_latency = []
+        for latency in args.worker_latencies:
+            t0 = time.perf_counter()
+            by_latency.append(bench_one(200, 0.0, args, Path(tmp), latency=latency, per_check=False))
+            print(f"  200 clients at {latency * 1000:g} ms per request, done in {time.perf_counter() - t0:.1f} s",
+                  flush=True)
+    startup = None if args.skip_startup else measure_startup(args.repeats)
     print()
     print_table(rows, args)
+    if by_latency:
+        print()
+        print_table(by_latency, args)
+    info["load_avg_at_end"] = load_average()
     report = {"created": datetime.now(UTC).isoformat(timespec="seconds"), "machine": info,
               "settings": {"latency_s": args.latency, "collect_workers": args.workers, "scenario": args.scenario,
                            "command_cost_s": args.command_cost, "repeats": args.repeats,
                            "per_check_max": args.per_check_max, "per_check_xdist": args.per_check_xdist,
+                           "worker_latencies_s": args.worker_latencies,
                            "pytest_extra_options": dev_plugin_opts(args)},
-              "targets": TARGETS, "rows": rows, "verdict": verdict(rows, args)}
+              "targets": TARGETS, "rows": rows, "workers_by_latency": by_latency, "startup": startup,
+              "verdict": [*verdict(rows, args), *(startup or {}).get("verdict", [])]}
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(report, indent=2))
@@ -394,4 +451,5 @@ def verdict(rows: list[dict[str, Any]], args: argparse.Namespace) -> list[str]:
 
 if __name__ == "__main__":
     sys.path.insert(0, str(REPO / "src"))
+    sys.path.insert(0, str(BENCH))
     sys.exit(main())

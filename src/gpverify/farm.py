@@ -28,7 +28,7 @@ class Farm:
     specs: dict[str, HostSpec]
     passwords: dict[str, str | None] = field(repr=False)  # never in a repr: pytest -l prints locals
     sql_password: str | None = field(default=None, repr=False)
-    workers: int = DEFAULT_WORKERS
+    workers: int | None = DEFAULT_WORKERS  # None: one per host, at most MAX_WORKERS
     _facts: dict[str, HostFacts | FactsUnavailable] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -134,7 +134,7 @@ class Farm:
         return dict(self._facts)
 
 
-def open_farm(path: str | Path, *, workers: int = DEFAULT_WORKERS) -> Farm:
+def open_farm(path: str | Path, *, workers: int | None = DEFAULT_WORKERS) -> Farm:
     """Load and validate the inventory, its profile and its credentials; raise ConfigError on bad input."""
     origin = str(path)
     inventory = load_inventory(path)

@@ -18,7 +18,7 @@ from gpverify import extension
 from gpverify.catalogue import MARKER_HELP, PHASES, CheckInfo, info_of
 from gpverify.errors import ConfigError, FactsUnavailable, GpVerifyError
 from gpverify.exitcodes import BAD_INPUT
-from gpverify.facts.collect import DEFAULT_WORKERS
+from gpverify.facts.collect import DEFAULT_WORKERS, MAX_WORKERS
 from gpverify.farm import Farm, open_farm
 from gpverify.inventory import INVENTORY_ENV, utc_time
 from gpverify.options import count
@@ -66,7 +66,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--host", action="append", default=[], metavar="NAME",
                     help="limit per-host checks to this session host (repeatable); an unknown name is bad input")
     group.addoption("--collect-workers", type=count(1, 1024), default=DEFAULT_WORKERS,
-                    help=f"hosts collected at once (default {DEFAULT_WORKERS})")
+                    help=f"hosts collected at once (default: every host, at most {MAX_WORKERS})")
     group.addoption("--check-phase", choices=PHASES, default=None,
                     help="run only the checks of this phase (gpverify run PHASE sets it for custom check folders)")
     group.addoption("--gpverify-html", default=None, metavar="PATH",
