@@ -27,3 +27,20 @@ def test_readme_shows_the_two_commands_first() -> None:
     readme = (REPO / "README.md").read_text(encoding="utf-8")
     first_block = readme.split("```sh", 1)[1].split("```", 1)[0]
     assert "make demo" in first_block and "make test" in first_block
+
+
+def test_readme_performance_figures_are_the_committed_bench_run() -> None:
+    import importlib.util
+    import json
+
+    spec = importlib.util.spec_from_file_location("readme_table", REPO / "bench" / "readme_table.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    report = json.loads((REPO / "bench" / "last-run.json").read_text(encoding="utf-8"))
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    section = re.search(r"<!-- bench:start -->\n(.*?)<!-- bench:end -->", readme, flags=re.DOTALL)
+    assert section, "README.md lacks the bench markers"
+    assert section.group(1).strip() == module.render(report).strip(), (
+        "README performance figures are stale: paste `python bench/readme_table.py bench/last-run.json` "
+        "between the markers")
