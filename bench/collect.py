@@ -8,8 +8,8 @@ with an injected per-HTTP-request latency on every WS-Man stand-in:
    the WinRM HTTP requests each host's stand-in received (authentication legs included), and the outcomes.
 2. Per-check, side by side on the same lab: the same WinRM-facing checks written the testinfra way (a generated
    pytest suite using testinfra's `host` fixture and WinRM backend, one module per role with `testinfra_hosts`),
-   one `host.run(...)` per check and host: `Get-Service` per service check, one registry read per registry
-   value, one certificate-store read. testinfra opens a new Protocol, NTLM handshake and shell per command.
+   one `host.run(...)` per check and host, exactly one command per check: `Get-Service` per service check, one
+   read of both registry views for GP-CLI-001, one certificate-store read for GP-CLI-002. testinfra opens a new Protocol, NTLM handshake and shell per command.
    Plain pytest by default; `--per-check-xdist 0,8` adds a pytest-xdist run. The lab emulates only gpverify's
    collector, so these commands get "not emulated" (exit 1) back and their tests pass without asserting: the
    per-check side measures the pattern's transport cost (round trips, authentication, shells), which it pays
@@ -126,14 +126,18 @@ def per_check_suite(inventory: str, folder: Path) -> dict[str, Any]:
 
 # --------------------------------------------------------------------------------------------- measuring
 
-def dev_plugin_opts(args: argparse.Namespace) -> list[str]:
-    """Hypothesis (a dev-only test dependency of gpverify, not installed by `pip install gpverify`) registers a
-    pytest plugin whose import costs 1-2 s per pytest start on this machine; leave it out unless asked."""
+def dev_plugin_opts(args: argparse.Namespace, *, testinfra: bool = True) -> list[str]:
+    """Plugins `pip install gpverify` does not bring, left out of a side that does not use them: hypothesis's (a
+    dev-only test dependency; its import costs 1-2 s per pytest start on this machine) on both sides, and
+    testinfra's (installed for the per-check side only) on gpverify's, as each side would run where it is used."""
     if args.keep_dev_plugins:
         return []
     import importlib.util
 
-    return ["-p", "no:hypothesispytest"] if importlib.util.find_spec("_hypothesis_pytestplugin") else []
+    opts = ["-p", "no:hypothesispytest"] if importlib.util.find_spec("_hypothesis_pytestplugin") else []
+    if not testinfra and importlib.util.find_spec("testinfra"):
+        opts += ["-p", "no:pytest11.testinfra"]
+    return opts
 
 
 def run_child(cmd: list[str], env: dict[str, str], log: Path) -> tuple[int, float, float, float, float]:
@@ -186,7 +190,7 @@ def run_gpverify(lab: Any, n: int, workers: str, env: dict[str, str], args: argp
     chosen = [] if workers == "auto" else [f"--collect-workers={workers}"]  # auto: the product's default
     cmd = [sys.executable, "-m", "pytest", "checks/post", "checks/clients", "--inventory", str(lab.inventory_path),
            "-q", "-p", "no:cacheprovider", "-p", "_timing_plugin", *chosen,
-           "-W", "ignore::DeprecationWarning", *dev_plugin_opts(args)]
+           "-W", "ignore::DeprecationWarning", *dev_plugin_opts(args, testinfra=False)]
     clear_requests(lab)
     code, wall, rss, cpu, lab_cpu = run_child(cmd, {**env, "GPVERIFY_BENCH_TIMING": str(timing)}, log)
     counts = request_counts(lab)
@@ -409,7 +413,8 @@ def main(argv: list[str] | None = None) -> int:
                            "command_cost_s": args.command_cost, "repeats": args.repeats,
                            "per_check_max": args.per_check_max, "per_check_xdist": args.per_check_xdist,
                            "worker_latencies_s": args.worker_latencies,
-                           "pytest_extra_options": dev_plugin_opts(args)},
+                           "pytest_extra_options": {"gpverify": dev_plugin_opts(args, testinfra=False),
+                                                    "per_check": dev_plugin_opts(args)}},
               "targets": TARGETS, "rows": rows, "workers_by_latency": by_latency, "startup": startup,
               "verdict": [*verdict(rows, args), *(startup or {}).get("verdict", [])]}
     out = Path(args.out)

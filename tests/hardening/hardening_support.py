@@ -69,6 +69,12 @@ def secret_forms(secret: str, user: str = LAB_ACCOUNT) -> dict[str, bytes]:
         "basic header": base64.b64encode(f"{user}:{secret}".encode()),
         "url-encoded": urllib.parse.quote(secret, safe="").encode(),
     }
+    # What NTLM hosts are handed instead of the password (transport/ntlm.py): as good as the password to an
+    # attacker (pass-the-hash), so searched for as well, and its NT half alone.
+    from gpverify.transport.ntlm import ntlm_secret
+
+    hashed = ntlm_secret(secret)
+    forms["ntlm hashes"], forms["nt hash"] = hashed.encode(), hashed.split(":")[1].encode()
     # base64 of the secret inside a longer string starts at one of three alignments: search those cores too.
     for shift in (1, 2):
         core = base64.b64encode(b"\0" * shift + secret.encode())[4:-4]
