@@ -27,14 +27,14 @@ def render(report: dict[str, Any]) -> str:
     """The Markdown: machine and settings, the comparison table, workers by latency, start-up, verdicts."""
     m, s = report["machine"], report["settings"]
     lines = [
-        f"`make bench` on {m['nproc']} cores ({m['processor']}), Python {m['python']}, load average "
+        (f"`make bench` on {m['nproc']} cores ({m['processor']}), Python {m['python']}, load average "
         f"{' / '.join(map(str, m['load_avg_at_start']))} at the start and "
         f"{' / '.join(map(str, m.get('load_avg_at_end', ['?'])))} at the end (1, 5, 15 min), "
         f"{s['latency_s'] * 1000:g} ms added to every WinRM HTTP request, scenario {s['scenario']}, medians of "
-        f"{s['repeats']} paired runs (min–max), {report['created'][:10]}:",
+        f"{s['repeats']} paired runs (min–max), {report['created'][:10]}:"),
         "",
-        "| host cost | clients (hosts) | gpverify, whole pytest run | CPU s (gpverify / lab) | requests per host "
-        "| peak RSS | testinfra per check, plain | testinfra, `-n 8` | ratio to the faster |",
+        ("| host cost | clients (hosts) | gpverify, whole pytest run | CPU s (gpverify / lab) | requests per host "
+        "| peak RSS | testinfra per check, plain | testinfra, `-n 8` | ratio to the faster |"),
         "|---|---|---|---|---|---|---|---|---|",
     ]
     first = f"workers_{s['collect_workers'][0]}"
