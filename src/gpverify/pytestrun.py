@@ -17,6 +17,15 @@ from gpverify.results import CheckResult
 # Options every gpverify-driven run adds: no cache folder beside the checks, no deprecation noise in reports.
 QUIET_OPTIONS = ["-p", "no:cacheprovider", "-W", "ignore::DeprecationWarning",
                  "-W", "ignore::pytest.PytestAssertRewriteWarning"]
+# Only the plugins a gate or an audit needs: pytest's own, gpverify's (by its pytest11 entry point name, so it is
+# registered as autoloading would) and what the run's conftest files name. Autoloading every installed plugin
+# would start hypothesis's, xdist's, testinfra's and pytest-html's in each session: half of a lab upgrade's time
+# once. pytest's --disable-plugin-autoload (pytest 8.4) rather than PYTEST_DISABLE_PLUGIN_AUTOLOAD, so no
+# environment variable of this process, or of the commands a runner starts, changes; `-p NAME` loads a plugin by
+# its entry point name (docs.pytest.org/en/stable/how-to/plugins.html, "Disabling plugins from autoloading").
+# The lab needs no pytest plugin: it plugs in through gpverify.extension's entry point group, which pytest's flag
+# does not touch.
+PLUGIN_OPTIONS = ["--disable-plugin-autoload", "-p", "gpverify"]
 
 
 @dataclass
@@ -58,13 +67,13 @@ class _Recorder:
 
 def run_checks(args: Sequence[str], plugins: Sequence[Any] = (), *, output: TextIO | None = None,
                keep_output: bool = False) -> PytestRun:
-    """Run pytest with `args` in this process; its terminal output goes to `output` (default: stdout), or is
-    kept in the result when `keep_output` is set."""
+    """Run pytest with `args` in this process, with only the plugins the checks need; its terminal output goes
+    to `output` (default: stdout), or is kept in the result when `keep_output` is set."""
     run = PytestRun(exit_code=0)
     sink: TextIO | None = io.StringIO() if keep_output and output is None else output
     redirect = contextlib.redirect_stdout(sink) if sink is not None else contextlib.nullcontext()
     with redirect:
-        run.exit_code = int(pytest.main([*args, *QUIET_OPTIONS], plugins=[*plugins, _Recorder(run)]))
+        run.exit_code = int(pytest.main([*PLUGIN_OPTIONS, *args, *QUIET_OPTIONS], plugins=[*plugins, _Recorder(run)]))
     if isinstance(sink, io.StringIO):
         run.output = sink.getvalue()
     return run

@@ -8,6 +8,7 @@ import secrets
 import shutil
 import tempfile
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -61,11 +62,12 @@ class RunningLab:
         return list(self.hosts[host].received) if host in self.hosts else []
 
     def stop(self) -> None:
-        for server in self.servers.values():
-            server.stop()
-        for site in [self.web, *self.runtimes.values()]:
-            if site:
-                site.stop()
+        # All at once: each stop waits for its server's next shutdown poll, so one after another adds them up.
+        stoppable: list[WsmanServer | WebSiteServer] = [*self.servers.values(), *self.runtimes.values()]
+        stoppable += [self.web] if self.web else []
+        if stoppable:
+            with ThreadPoolExecutor(max_workers=len(stoppable), thread_name_prefix="gpverify-lab-stop") as pool:
+                list(pool.map(lambda server: server.stop(), stoppable))  # list(): a failed stop is raised here
         self.servers.clear()
         self.runtimes.clear()
         self.web = None
