@@ -19,9 +19,13 @@ from gpverify.exitcodes import BAD_INPUT, NOT_RUN, TABLE
 from gpverify.options import seconds
 from gpverify.shipped import checks_root
 
-# Each of these modules adds its subcommands with register(subparsers).
-EXTENSIONS = ["gpverify.discover", "gpverify.runner.cli", "gpverify.audit.cli", "gpverify.history.cli",
-              "gpverify.doctor", "gpverify.signoff", "gpverify.inventory_cli"]
+# Each of these modules adds its subcommands with register(subparsers); listed with the commands it adds, so that
+# a command imports its own module only (the others bring SQLAlchemy and Alembic, Jinja2, rich...). `gpverify`
+# alone, --help and an unknown command load them all. tests/unit/test_startup.py holds the lists to register().
+EXTENSIONS = {"gpverify.discover": ("discover",), "gpverify.runner.cli": ("upgrade",),
+              "gpverify.audit.cli": ("audit", "history", "baseline"), "gpverify.history.cli": ("fleet",),
+              "gpverify.doctor": ("doctor",), "gpverify.signoff": ("report",), "gpverify.inventory_cli": ("inventory",)}
+BUILT_IN = ("run", "init", "lab", "demo", "checks", "profile")
 
 
 def cmd_run(ns: argparse.Namespace) -> int:
@@ -114,7 +118,8 @@ class Parser(argparse.ArgumentParser):
         self.exit(BAD_INPUT, f"{self.prog}: error: {message}\n")
 
 
-def parser() -> argparse.ArgumentParser:
+def parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The command line; given the command the user typed, only the subcommand modules that command needs."""
     p = Parser(prog="gpverify", description=__doc__, epilog=TABLE, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--version", action="version", version=f"gpverify {__version__}")
     sub = p.add_subparsers(dest="command", required=True)
@@ -150,17 +155,28 @@ def parser() -> argparse.ArgumentParser:
     prof = sub.add_parser("profile", help="list profiles, or show one profile's identifiers with sources")
     prof.add_argument("name", nargs="?")
     prof.set_defaults(func=cmd_profile)
-    for module in EXTENSIONS:
+    for module in _extensions_for(command):
         import_module(module).register(sub)
-    for command in sub.choices.values():  # every command's --help ends with the one exit-code table
-        if TABLE not in (command.epilog or ""):
-            command.epilog = ((command.epilog or "") + "\n\n" + TABLE).strip() + "\n"
-            command.formatter_class = argparse.RawDescriptionHelpFormatter
+    for subcommand in sub.choices.values():  # every command's --help ends with the one exit-code table
+        if TABLE not in (subcommand.epilog or ""):
+            subcommand.epilog = ((subcommand.epilog or "") + "\n\n" + TABLE).strip() + "\n"
+            subcommand.formatter_class = argparse.RawDescriptionHelpFormatter
     return p
 
 
+def _extensions_for(command: str | None) -> list[str]:
+    if command in BUILT_IN:
+        return []
+    return [m for m, commands in EXTENSIONS.items() if command in commands] or list(EXTENSIONS)
+
+
+def _command(argv: list[str]) -> str | None:
+    """The subcommand typed: the first word that is not an option (gpverify's own options take no value)."""
+    return next((a for a in argv if not a.startswith("-")), None)
+
+
 def main(argv: list[str] | None = None) -> int:
-    p = parser()
+    p = parser(_command(sys.argv[1:] if argv is None else argv))
     ns, rest = p.parse_known_args(argv)
     if rest and ns.command != "run":
         p.error(f"unrecognized arguments: {' '.join(rest)}")

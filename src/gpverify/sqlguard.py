@@ -3,21 +3,33 @@
 from __future__ import annotations
 
 import re
-from typing import cast
-
-import sqlglot
-from sqlglot import exp
-from sqlglot.errors import ParseError, TokenError
+from functools import cache, lru_cache
+from typing import TYPE_CHECKING, cast
 
 from gpverify.errors import UnsafeQuery
 
-# sqlglot is a structural guard, not a syntax validator (research E.1): it finds statement kinds,
-# SELECT ... INTO and function calls reliably, but accepts some invalid T-SQL that SQL Server then rejects.
-_STATEMENT_KINDS: dict[type[exp.Expression], str] = {
-    exp.Insert: "INSERT", exp.Update: "UPDATE", exp.Delete: "DELETE", exp.Merge: "MERGE",
-    exp.Execute: "EXEC", exp.Command: "COMMAND", exp.Create: "CREATE", exp.Drop: "DROP",
-    exp.Alter: "ALTER", exp.TruncateTable: "TRUNCATE",
-}
+if TYPE_CHECKING:
+    from sqlglot import exp
+
+# sqlglot is imported by the first query checked, not with this module: most commands (and every pytest run of
+# another suite, where the plugin is loaded) never check a query, and sqlglot takes a tenth of a second to import.
+
+
+class _Refused(Exception):
+    """Why a query is refused; check_read_only adds the name of the query."""
+
+
+@cache
+def _statement_kinds() -> dict[type[exp.Expression], str]:
+    # sqlglot is a structural guard, not a syntax validator (research E.1): it finds statement kinds,
+    # SELECT ... INTO and function calls reliably, but accepts some invalid T-SQL that SQL Server then rejects.
+    from sqlglot import exp
+
+    return {exp.Insert: "INSERT", exp.Update: "UPDATE", exp.Delete: "DELETE", exp.Merge: "MERGE",
+            exp.Execute: "EXEC", exp.Command: "COMMAND", exp.Create: "CREATE", exp.Drop: "DROP",
+            exp.Alter: "ALTER", exp.TruncateTable: "TRUNCATE"}
+
+
 # Each reads from (and can write to) another server or a file, outside the one database being audited.
 _REMOTE_FUNCTIONS = frozenset({"OPENROWSET", "OPENQUERY", "OPENDATASOURCE"})
 # T-SQL identifiers that need no quoting, 1-128 characters; brackets are added by quote_identifier.
@@ -70,15 +82,36 @@ UNIQUE UNPIVOT UPDATE UPDATETEXT USE USER VALUES VARYING VIEW WAITFOR WHEN WHERE
 
 def check_read_only(sql: str, *, source: str) -> None:
     """Raise UnsafeQuery (naming source) unless sql is exactly one read-only T-SQL query."""
-    statements = _parse(sql, source)
+    problem = _verdict(sql)
+    if problem is not None:
+        raise UnsafeQuery(source, problem)
+
+
+# The verdict depends on the text alone, so each distinct query is parsed once per process: the shipped queries
+# are constants that every gate of a run (and every host of a check) sends again. Bounded, so a long-running
+# process that builds queries from data cannot grow without end.
+@lru_cache(maxsize=1024)
+def _verdict(sql: str) -> str | None:
+    """None for exactly one read-only query; otherwise why it is refused."""
+    try:
+        _check(sql)
+    except _Refused as exc:
+        return str(exc)
+    return None
+
+
+def _check(sql: str) -> None:
+    from sqlglot import exp
+
+    statements = _parse(sql)
     if not statements:
-        raise UnsafeQuery(source, "contains no statement")
+        raise _Refused("contains no statement")
     if len(statements) > 1:
-        raise UnsafeQuery(source, f"contains {len(statements)} statements; only one query is allowed")
+        raise _Refused(f"contains {len(statements)} statements; only one query is allowed")
     statement = statements[0]
     if not isinstance(statement, exp.Query):
-        raise UnsafeQuery(source, f"is not a read-only query ({_kind(statement, sql)} statement)")
-    _check_nodes(statement, source)
+        raise _Refused(f"is not a read-only query ({_kind(statement, sql)} statement)")
+    _check_nodes(statement)
 
 
 def quote_identifier(name: str) -> str:
@@ -93,7 +126,10 @@ def quote_identifier(name: str) -> str:
     return f"[{name}]"
 
 
-def _parse(sql: str, source: str) -> list[exp.Expression]:
+def _parse(sql: str) -> list[exp.Expression]:
+    import sqlglot
+    from sqlglot.errors import ParseError, TokenError
+
     try:
         parsed = sqlglot.parse(sql, read="tsql")
     except (ParseError, TokenError) as exc:  # TokenError: e.g. an unterminated string
@@ -101,9 +137,9 @@ def _parse(sql: str, source: str) -> list[exp.Expression]:
         first = errors[0] if errors else {}
         where = f" at line {first['line']}, column {first['col']}" if "line" in first else ""
         problem = _readable(str(first.get("description", exc)))
-        raise UnsafeQuery(source, f"does not parse as T-SQL: {problem}{where}") from None
+        raise _Refused(f"does not parse as T-SQL: {problem}{where}") from None
     # None stands for an empty statement (";;"); sqlglot 30 types its nodes as Expr, a base of Expression.
-    return [cast(exp.Expression, statement) for statement in parsed if statement is not None]
+    return [cast("exp.Expression", statement) for statement in parsed if statement is not None]
 
 
 def _readable(description: str) -> str:
@@ -115,7 +151,7 @@ def _readable(description: str) -> str:
 
 
 def _kind(statement: object, sql: str) -> str:
-    for cls, kind in _STATEMENT_KINDS.items():
+    for cls, kind in _statement_kinds().items():
         if isinstance(statement, cls):
             return kind
     # Statements sqlglot has no class for come back as odd nodes (SHUTDOWN parses as a Column, DBCC as an
@@ -123,41 +159,47 @@ def _kind(statement: object, sql: str) -> str:
     return sql.split(None, 1)[0].upper() if sql.split() else type(statement).__name__.upper()
 
 
-def _check_nodes(statement: exp.Expression, source: str) -> None:
+def _check_nodes(statement: exp.Expression) -> None:
+    from sqlglot import exp
+
     for node in statement.walk():
         if isinstance(node, exp.Into):
-            raise UnsafeQuery(source, "uses SELECT ... INTO, which creates a table")
-        if isinstance(node, tuple(_STATEMENT_KINDS)):
-            raise UnsafeQuery(source, f"contains a {_kind(node, '')} statement")
+            raise _Refused("uses SELECT ... INTO, which creates a table")
+        if isinstance(node, tuple(_statement_kinds())):
+            raise _Refused(f"contains a {_kind(node, '')} statement")
         if isinstance(node, exp.NextValueFor):
-            raise UnsafeQuery(source, "uses NEXT VALUE FOR, which advances a sequence")
+            raise _Refused("uses NEXT VALUE FOR, which advances a sequence")
         if isinstance(node, exp.Func) and _function_name(node) in _REMOTE_FUNCTIONS:
-            raise UnsafeQuery(source, f"calls {_function_name(node)}, which reaches outside the database")
+            raise _Refused(f"calls {_function_name(node)}, which reaches outside the database")
     for node in statement.walk():
-        _check_allowed(cast(exp.Expression, node), source)
+        _check_allowed(cast("exp.Expression", node))
 
 
-def _check_allowed(node: exp.Expression, source: str) -> None:
+def _check_allowed(node: exp.Expression) -> None:
     """Refuse a node that is not on the allow-list, a reserved word read as a name, a hint or a linked server."""
+    from sqlglot import exp
+
     kind = type(node).__name__
     if kind not in _ALLOWED_NODES:
         label = _function_name(node) if isinstance(node, exp.Func) else kind
-        raise UnsafeQuery(source, f"uses {label}, which is not among the constructs a read-only query may use")
+        raise _Refused(f"uses {label}, which is not among the constructs a read-only query may use")
     if isinstance(node, exp.Anonymous) and node.name.upper() not in _ALLOWED_FUNCTIONS:
-        raise UnsafeQuery(source, f"calls {node.name.upper()}, which is not among the functions a read-only "
+        raise _Refused(f"calls {node.name.upper()}, which is not among the functions a read-only "
                           "query may call")
     if isinstance(node, exp.Identifier) and not node.quoted and node.name.upper() in RESERVED:
-        raise UnsafeQuery(source, f"uses the reserved word {node.name.upper()} as a name (SQL Server would run it "
+        raise _Refused(f"uses the reserved word {node.name.upper()} as a name (SQL Server would run it "
                           "as a statement); quote it as [name] if it is one")
     if isinstance(node, exp.Var) and not isinstance(node.parent, (exp.DataType, exp.DataTypeParam, exp.Extract,
                                                                    exp.DateAdd, exp.DateDiff, exp.TimeToStr,
                                                                    exp.Anonymous)):
-        raise UnsafeQuery(source, f"uses {node.name.upper()} where a value or name belongs (a hint or a "
+        raise _Refused(f"uses {node.name.upper()} where a value or name belongs (a hint or a "
                           "statement keyword, not a read)")
     if isinstance(node, exp.Table) and len(node.parts) > 3:
-        raise UnsafeQuery(source, f"names {node.sql(dialect='tsql')} with four parts: a linked server, outside "
+        raise _Refused(f"names {node.sql(dialect='tsql')} with four parts: a linked server, outside "
                           "the database")
 
 
 def _function_name(node: exp.Func) -> str:
+    from sqlglot import exp
+
     return (node.name if isinstance(node, exp.Anonymous) else node.sql_name()).upper()

@@ -18,8 +18,6 @@ from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 import requests
-from cryptography import x509
-from cryptography.x509.oid import NameOID
 from defusedxml import ElementTree
 from defusedxml.common import DefusedXmlException
 
@@ -102,6 +100,11 @@ class HttpAnswer:
 
 
 def _describe(der: bytes) -> tuple[str, tuple[str, ...], datetime]:
+    # cryptography's x509 only here, where a certificate is read: importing it costs every command a few
+    # hundredths of a second, and most never look at a certificate.
+    from cryptography import x509
+    from cryptography.x509.oid import NameOID
+
     cert = x509.load_der_x509_certificate(der)
     try:
         san = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
