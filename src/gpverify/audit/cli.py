@@ -11,7 +11,6 @@ from gpverify.errors import ConfigError, GpVerifyError
 from gpverify.exitcodes import TABLE
 from gpverify.history.target import HistoryUnavailable
 from gpverify.options import count, seconds
-from gpverify.tables import table_text
 
 EXIT_HELP = TABLE
 HISTORY_HELP = ("postgresql://USER@HOST[:PORT]/DATABASE (password from GPVERIFY_HISTORY_PASSWORD or the keyring "
@@ -81,6 +80,7 @@ def cmd_history(ns: argparse.Namespace) -> int:
     from gpverify.audit.render import SYMBOL, history_rows
     from gpverify.history.fleet import report_link
     from gpverify.history.pages import history_html
+    from gpverify.tables import table_text  # rich: only for the listing, not for every audit
 
     try:
         history = _open_history(ns)
