@@ -9,7 +9,7 @@ import xml.etree.ElementTree as ET
 from collections.abc import Generator
 from contextlib import ExitStack
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import pytest
 import yaml
@@ -18,8 +18,6 @@ from gpverify import extension
 from gpverify.catalogue import MARKER_HELP, PHASES, CheckInfo, info_of
 from gpverify.errors import ConfigError, FactsUnavailable, GpVerifyError
 from gpverify.exitcodes import BAD_INPUT
-from gpverify.facts.collect import DEFAULT_WORKERS, MAX_WORKERS
-from gpverify.farm import Farm, open_farm
 from gpverify.inventory import INVENTORY_ENV, utc_time
 from gpverify.options import count
 from gpverify.outcomes import NOT_VERIFIED, WARNING, CheckWarning, NotVerified, outcome_of
@@ -35,6 +33,9 @@ from gpverify.results import (
     without_host,
 )
 from gpverify.yamlfile import read_yaml
+
+if TYPE_CHECKING:  # the farm brings pywinrm, requests and cryptography: imported by a run that checks one
+    from gpverify.farm import Farm
 
 farm_key = pytest.StashKey["Farm | None"]()
 redactor_key = pytest.StashKey[Redactor]()
@@ -57,6 +58,8 @@ SAFE_METADATA = {"Python", "Platform", "Packages", "Plugins"}
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
+    from gpverify.facts.collect import DEFAULT_WORKERS, MAX_WORKERS
+
     group = parser.getgroup("gpverify", "Dynamics GP web client upgrade checks")
     group.addoption("--inventory", default=os.environ.get(INVENTORY_ENV),
                     help=f"inventory YAML of the farm to check (or set {INVENTORY_ENV})")
@@ -138,6 +141,8 @@ def pytest_configure(config: pytest.Config) -> None:
     # A report is mailed and archived as one file: always inline pytest-html's CSS and scripts.
     if getattr(config.option, "htmlpath", None):
         config.option.self_contained_html = True
+    from gpverify.farm import open_farm
+
     try:
         # A site inventory given on the command line lends the lab its overrides; GPVERIFY_INVENTORY does not.
         site = inventory if inventory != os.environ.get(INVENTORY_ENV) else None

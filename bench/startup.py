@@ -1,0 +1,204 @@
+"""Benchmark: start-up, the import time of gpverify's pytest plugin and the wall time of two lab commands.
+
+Each figure comes from subprocesses of the installed `gpverify` command (or `python -m gpverify.cli` when the
+console script is not beside this Python), each run in a fresh empty temporary folder, as an operator would:
+
+1. `python -c "import gpverify.plugin"` minus a bare `python -c pass` (medians), and the modules that cost most
+   under `python -X importtime`: every pytest run of an environment where gpverify is installed loads the plugin.
+2. `gpverify upgrade --lab --yes`: the whole upgrade of the simulated lab, seven gates (median, min, max).
+3. `gpverify audit --lab`: one audit of the lab into a new history (median, min, max), and where its time goes:
+   the interpreter, importing exactly the modules an audit imports, and the rest (the lab, pytest, the checks).
+
+`measure()` returns it all with one verdict line per target; bench/collect.py puts it in reports/bench.json.
+Alone, `python bench/startup.py [--repeats N]` prints it as JSON.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+# Issue 15's start-up targets (seconds, medians): a verdict line each, met or MISSED, never hidden.
+TARGETS = {"upgrade_lab_s": 4.0, "audit_lab_s": 1.0}
+TIMEOUT = 300.0  # one command; a lab upgrade takes seconds, so this only stops a hang
+TOP = 5
+_IMPORT_LINE = re.compile(r"import time:\s+(\d+) \|\s+(\d+) \|( *)(\S+)")
+
+# Runs an audit in-process and writes the names of the modules it imported to the file given (argv[1]).
+_AUDIT_MODULES = """\
+import contextlib, io, json, sys
+from gpverify.cli import main
+out = sys.argv[1]
+sys.argv = ["gpverify", "audit", "--lab"]
+with contextlib.redirect_stdout(io.StringIO()):
+    code = main()
+ours = ("checks.", "fixtures.", "gpverify.checks.", "gpverify.fixtures.", "__main__")
+json.dump({"exit_code": code, "modules": [m for m in sys.modules if not m.startswith(ours) and "conftest" not in m]},
+          open(out, "w", encoding="utf-8"))
+"""
+# Imports the modules named in the file given (argv[1]), in the order an audit imported them.
+_IMPORT_MODULES = """\
+import importlib, json, sys
+for name in json.load(open(sys.argv[1], encoding="utf-8"))["modules"]:
+    try:
+        importlib.import_module(name)
+    except Exception:
+        pass
+"""
+
+
+def gpverify_command() -> list[str]:
+    """The installed console script beside this Python, else the module (the same main())."""
+    script = Path(sys.executable).with_name("gpverify.exe" if os.name == "nt" else "gpverify")
+    return [str(script)] if script.exists() else [sys.executable, "-m", "gpverify.cli"]
+
+
+def timed(argv: list[str], cwd: Path) -> tuple[float, int | None]:
+    """Wall seconds and exit code of one command (None when it did not end within TIMEOUT)."""
+    start = time.perf_counter()
+    try:
+        proc = subprocess.run(argv, cwd=cwd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL, timeout=TIMEOUT, check=False)
+        code: int | None = proc.returncode
+    except subprocess.TimeoutExpired:
+        code = None
+    return time.perf_counter() - start, code
+
+
+def in_empty_folders(argv: list[str], repeats: int) -> list[tuple[float, int | None]]:
+    runs = []
+    for _ in range(repeats):
+        with tempfile.TemporaryDirectory(prefix="gpverify-bench-startup-") as folder:
+            runs.append(timed(argv, Path(folder)))
+    return runs
+
+
+def spread(runs: list[tuple[float, int | None]]) -> dict[str, Any]:
+    walls = [wall for wall, _ in runs]
+    return {"median": round(statistics.median(walls), 3), "min": round(min(walls), 3), "max": round(max(walls), 3),
+            "runs": [round(w, 3) for w in walls], "exit_codes": [code for _, code in runs]}
+
+
+def import_times(lines: list[str]) -> list[tuple[str, int, int, int]]:
+    """(module, self µs, cumulative µs, depth) of each line of `python -X importtime`."""
+    rows = []
+    for line in lines:
+        match = _IMPORT_LINE.match(line)
+        if match:
+            rows.append((match.group(4), int(match.group(1)), int(match.group(2)), len(match.group(3)) // 2))
+    return rows
+
+
+def plugin_import(repeats: int) -> dict[str, Any]:
+    """Import time of gpverify.plugin net of the interpreter's own start, and its costliest modules."""
+    with tempfile.TemporaryDirectory(prefix="gpverify-bench-startup-") as folder:
+        cwd = Path(folder)
+        bare = [timed([sys.executable, "-c", "pass"], cwd)[0] for _ in range(repeats)]
+        plugin = [timed([sys.executable, "-c", "import gpverify.plugin"], cwd)[0] for _ in range(repeats)]
+        trace = subprocess.run([sys.executable, "-X", "importtime", "-c", "import gpverify.plugin"], cwd=cwd,
+                               capture_output=True, text=True, timeout=TIMEOUT, check=False)
+    rows = import_times(trace.stderr.splitlines())
+    inner = sorted((r for r in rows if r[0] != "gpverify.plugin"), key=lambda r: -r[2])
+    packages: dict[str, int] = {}
+    for name, _self, cumulative, _depth in rows:  # a package's outermost import holds all of it
+        top = name.split(".")[0]
+        if top != "gpverify":
+            packages[top] = max(packages.get(top, 0), cumulative)
+    heavy = ("sqlglot", "cryptography.x509", "gpverify.lab", "sqlalchemy", "alembic", "hypothesis")
+    return {
+        "median_s": round(statistics.median(plugin) - statistics.median(bare), 3),
+        "bare_python_s": round(statistics.median(bare), 3),
+        "with_python_s": {"median": round(statistics.median(plugin), 3), "min": round(min(plugin), 3),
+                          "max": round(max(plugin), 3)},
+        "top_modules": [{"module": n, "cumulative_ms": round(c / 1000, 1), "self_ms": round(s / 1000, 1)}
+                        for n, s, c, _ in inner[:TOP]],
+        "top_packages": [{"package": p, "cumulative_ms": round(c / 1000, 1)}
+                         for p, c in sorted(packages.items(), key=lambda kv: -kv[1])[:TOP]],
+        "modules_imported": len(rows),
+        "not_imported": {m: not any(n == m or n.startswith(m + ".") for n, *_ in rows) for m in heavy},
+    }
+
+
+def audit_breakdown(repeats: int, bare_s: float) -> dict[str, Any]:
+    """Where an audit's time goes: the modules it imports, imported alone, against the whole command."""
+    with tempfile.TemporaryDirectory(prefix="gpverify-bench-startup-") as folder:
+        cwd = Path(folder)
+        listing = cwd / "modules.json"
+        subprocess.run([sys.executable, "-c", _AUDIT_MODULES, str(listing)], cwd=cwd, stdin=subprocess.DEVNULL,
+                       capture_output=True, timeout=TIMEOUT, check=False)
+        if not listing.exists():
+            return {"error": "the in-process audit did not list its modules"}
+        count = len(json.loads(listing.read_text(encoding="utf-8"))["modules"])
+        floor = [timed([sys.executable, "-c", _IMPORT_MODULES, str(listing)], cwd)[0] for _ in range(repeats)]
+    return {"modules": count, "import_s": round(statistics.median(floor) - bare_s, 3),
+            "interpreter_s": round(bare_s, 3)}
+
+
+def machine() -> dict[str, Any]:
+    try:
+        load = [round(x, 2) for x in os.getloadavg()]
+    except (OSError, AttributeError):
+        load = []
+    return {"nproc": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform(),
+            "load_avg_at_start": load,
+            # Set, Python writes no .pyc: every module of an editable install is compiled from source each run.
+            "PYTHONDONTWRITEBYTECODE": os.environ.get("PYTHONDONTWRITEBYTECODE", "")}
+
+
+def verdicts(result: dict[str, Any]) -> list[str]:
+    """One line per target: met or MISSED, with the figure; a command that failed misses its target."""
+    lines = []
+    for key, words in (("upgrade_lab_s", "gpverify upgrade --lab --yes"), ("audit_lab_s", "gpverify audit --lab")):
+        figure, target = result[key], TARGETS[key]
+        failed = [c for c in figure["exit_codes"] if c != 0]
+        met = figure["median"] < target and not failed
+        note = f"; exit codes {figure['exit_codes']}" if failed else ""
+        lines.append(f"[{'met' if met else 'MISSED'}] {words}: median {figure['median']:.2f} s (min "
+                     f"{figure['min']:.2f}, max {figure['max']:.2f}, {len(figure['runs'])} runs in empty folders) "
+                     f"(target < {target:g} s){note}")
+    imp = result["import_plugin"]
+    clean = [m for m, absent in imp["not_imported"].items() if not absent]
+    lines.append(f"[{'met' if not clean else 'MISSED'}] import gpverify.plugin: {imp['median_s']:.2f} s over a bare "
+                 f"interpreter, {imp['modules_imported']} modules; sqlglot, cryptography.x509, the lab, SQLAlchemy "
+                 f"and hypothesis not imported" + (f" (imported: {', '.join(clean)})" if clean else ""))
+    return lines
+
+
+def measure(repeats: int = 3) -> dict[str, Any]:
+    """Start-up figures of the installed gpverify, with targets and verdict lines (see the module docstring)."""
+    command = gpverify_command()
+    result: dict[str, Any] = {"machine": machine(), "command": " ".join(Path(command[0]).name if i == 0 else a
+                                                                         for i, a in enumerate(command)),
+                              "repeats": repeats, "targets": dict(TARGETS)}
+    result["import_plugin"] = plugin_import(repeats)
+    result["upgrade_lab_s"] = spread(in_empty_folders([*command, "upgrade", "--lab", "--yes"], repeats))
+    result["audit_lab_s"] = spread(in_empty_folders([*command, "audit", "--lab"], repeats))
+    breakdown = audit_breakdown(repeats, result["import_plugin"]["bare_python_s"])
+    if "import_s" in breakdown:
+        breakdown["rest_s"] = round(result["audit_lab_s"]["median"] - breakdown["import_s"]
+                                    - breakdown["interpreter_s"], 3)
+    result["audit_where_the_time_goes"] = breakdown
+    result["verdict"] = verdicts(result)
+    return result
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=3, help="runs of each command (default 3)")
+    args = parser.parse_args(argv)
+    print(json.dumps(measure(args.repeats), indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
