@@ -1,0 +1,133 @@
+"""Start-up: what gpverify imports and which pytest plugins its own sessions load (never how long they take)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+from importlib import import_module
+from importlib.metadata import entry_points
+from pathlib import Path
+
+import pytest
+
+from gpverify import cli, sqlguard
+from gpverify.errors import UnsafeQuery
+from gpverify.pytestrun import run_checks
+from gpverify.results import CheckResult
+from gpverify.site import run_phase
+from helpers.checks import CHECKS
+
+CUSTOM = Path(__file__).resolve().parents[1] / "examples" / "custom_checks"
+# Installed pytest plugins other than gpverify's (hypothesis, xdist, pytest-html and pytest-metadata in .[dev]).
+OTHER_PLUGINS = sorted({ep.name for ep in entry_points(group="pytest11")} - {"gpverify"})
+
+
+def imported_by(statement: str) -> set[str]:
+    code = f"import json, sys; {statement}; print(json.dumps(sorted(sys.modules)))"
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False)
+    assert proc.returncode == 0, proc.stderr
+    return set(json.loads(proc.stdout))
+
+
+def under(modules: set[str], *packages: str) -> list[str]:
+    return sorted(m for m in modules if any(m == p or m.startswith(p + ".") for p in packages))
+
+
+def test_importing_the_plugin_leaves_sql_parsing_certificates_history_and_the_lab_alone() -> None:
+    modules = imported_by("import gpverify.plugin")
+    assert "gpverify.plugin" in modules
+    assert under(modules, "sqlglot", "cryptography", "gpverify.lab", "sqlalchemy", "alembic", "hypothesis") == []
+
+
+def test_the_public_api_is_there_and_the_package_alone_imports_none_of_it() -> None:
+    assert under(imported_by("import gpverify"), "pytest", "pydantic", "requests", "sqlglot") == []
+    modules = imported_by("from gpverify import check, HostView, warn, not_verified, GpSqlView, WebSiteView, "
+                          "Profile, ConfigError, CertificateFact")
+    assert {"gpverify.catalogue", "gpverify.facts.view", "gpverify.facts.gpsql", "gpverify.facts.web"} <= modules
+    import gpverify
+
+    assert sorted(gpverify.__all__) == sorted(n for n in dir(gpverify) if n in gpverify.__all__)
+    with pytest.raises(AttributeError, match="no attribute 'nothing_such'"):
+        gpverify.nothing_such  # noqa: B018 - the lookup is the test
+
+
+def test_a_command_imports_only_its_own_subcommand_module() -> None:
+    modules = imported_by("from gpverify.cli import parser; parser('upgrade')")
+    assert "gpverify.runner.cli" in modules
+    assert under(modules, "gpverify.audit", "gpverify.history", "sqlalchemy", "gpverify.signoff") == []
+
+
+@pytest.mark.parametrize("module", sorted(cli.EXTENSIONS))
+def test_each_subcommand_module_registers_the_commands_listed_for_it(module: str) -> None:
+    sub = argparse.ArgumentParser().add_subparsers()
+    import_module(module).register(sub)
+    assert tuple(sub.choices) == cli.EXTENSIONS[module]
+    assert not set(sub.choices) & set(cli.BUILT_IN)
+
+
+def test_the_full_command_line_still_lists_every_command() -> None:
+    sub = next(a for a in cli.parser()._actions if isinstance(a, argparse._SubParsersAction))
+    assert list(sub.choices) == [*cli.BUILT_IN, *(c for cs in cli.EXTENSIONS.values() for c in cs)]
+
+
+class PluginProbe:
+    """Records the names of the plugins registered in the session it is handed to."""
+
+    def __init__(self) -> None:
+        self.names: set[str] = set()
+
+    def pytest_configure(self, config: pytest.Config) -> None:
+        self.names = {name for name, _plugin in config.pluginmanager.list_name_plugin() if name}
+
+
+def test_a_gate_session_loads_gpverify_and_no_other_installed_plugin() -> None:
+    before = dict(os.environ)
+    probe = PluginProbe()
+    run = run_checks([str(CHECKS / "post"), "--collect-only", "-q"], [probe], keep_output=True)
+    assert run.exit_code == 0, run.output
+    assert "gpverify" in probe.names
+    assert OTHER_PLUGINS, "the dev extra installs hypothesis, xdist and pytest-html: this test needs them"
+    assert sorted(probe.names & set(OTHER_PLUGINS)) == []
+    assert not any("hypothesis" in name for name in probe.names)
+    assert dict(os.environ) == before  # no PYTEST_DISABLE_PLUGIN_AUTOLOAD (or anything) left behind
+
+
+def test_a_sites_custom_checks_run_in_such_a_session_on_the_lab() -> None:
+    probe = PluginProbe()
+    run = run_checks([str(CUSTOM), "--lab", "-q"], [probe], keep_output=True)
+    acme = [r for r in run.results if r.check == "ACME-001"]
+    assert run.exit_code == 0, run.output
+    assert sorted(r.host or "" for r in acme) == ["gp-sh01", "gp-sh02"]
+    assert all(isinstance(r, CheckResult) and r.outcome == "passed" for r in acme)
+    assert sorted(probe.names & set(OTHER_PLUGINS)) == []
+
+
+def test_gpverify_run_is_the_administrators_pytest_and_keeps_every_installed_plugin(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    folder = tmp_path / "site_checks"
+    folder.mkdir()
+    record = tmp_path / "plugins.json"
+    (folder / "conftest.py").write_text(
+        "import json\n\n\ndef pytest_configure(config):\n"
+        f"    names = [n for n, _ in config.pluginmanager.list_name_plugin() if n]\n"
+        f"    open({str(record)!r}, 'w').write(json.dumps(names))\n", encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    run_phase("post", [str(folder)], ["--collect-only", "-q", "-p", "no:cacheprovider"])
+    names = set(json.loads(record.read_text(encoding="utf-8")))
+    assert "gpverify" in names and set(OTHER_PLUGINS) <= names  # pytest-html's --html, xdist's -n still work
+
+
+def test_the_sql_guard_parses_a_query_once_and_names_each_caller() -> None:
+    query = "SELECT name FROM sys.databases WHERE name = ? -- test_startup, once"
+    sqlguard.check_read_only(query, source="first.sql")
+    hits = sqlguard._verdict.cache_info().hits
+    sqlguard.check_read_only(query, source="second.sql")
+    assert sqlguard._verdict.cache_info().hits == hits + 1
+    unsafe = "DELETE FROM SY01500 -- test_startup"
+    for source in ("a.sql", "b.sql", "a.sql"):  # the cached verdict, never the first caller's name
+        with pytest.raises(UnsafeQuery) as err:
+            sqlguard.check_read_only(unsafe, source=source)
+        assert err.value.source == source and "DELETE" in err.value.reason
