@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import atexit
 import contextlib
+import gc
 import os
 import shlex
 import shutil
@@ -205,6 +206,12 @@ def console() -> NoReturn:
     process leaves as mypy does (mypy/util.py hard_exit), once what a normal exit would still do is done: the
     atexit handlers (logging's flush among them) and the standard streams. An exception leaves the usual way.
     """
+    # A command imports about a thousand modules, and with Python's default thresholds (700, 10, 10) the
+    # collector runs hundreds of times on them while they load, a few of them full collections of everything
+    # loaded so far: about a tenth of a second of an audit. Collecting young objects every 50,000 allocations
+    # instead still bounds what a cycle can hold, for a process that lives seconds to minutes
+    # (docs.python.org/3/library/gc.html#gc.set_threshold).
+    gc.set_threshold(50_000, 10, 10)
     code = main()
     atexit._run_exitfuncs()
     for stream in (sys.stdout, sys.stderr):
