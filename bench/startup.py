@@ -66,24 +66,39 @@ def gpverify_command() -> list[str]:
     return [str(script)] if script.exists() else [sys.executable, "-m", "gpverify.cli"]
 
 
-def timed(argv: list[str], cwd: Path) -> tuple[float, int | None]:
+def timed(argv: list[str], cwd: Path, env: dict[str, str] | None = None) -> tuple[float, int | None]:
     """Wall seconds and exit code of one command (None when it did not end within TIMEOUT)."""
     start = time.perf_counter()
     try:
         proc = subprocess.run(argv, cwd=cwd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                              stderr=subprocess.DEVNULL, timeout=TIMEOUT, check=False)
+                              stderr=subprocess.DEVNULL, timeout=TIMEOUT, check=False, env=env)
         code: int | None = proc.returncode
     except subprocess.TimeoutExpired:
         code = None
     return time.perf_counter() - start, code
 
 
-def in_empty_folders(argv: list[str], repeats: int) -> list[tuple[float, int | None]]:
+def in_empty_folders(argv: list[str], repeats: int, env: dict[str, str] | None = None
+                     ) -> list[tuple[float, int | None]]:
     runs = []
     for _ in range(repeats):
         with tempfile.TemporaryDirectory(prefix="gpverify-bench-startup-") as folder:
-            runs.append(timed(argv, Path(folder)))
+            runs.append(timed(argv, Path(folder), env))
     return runs
+
+
+def with_bytecode(argv: list[str], repeats: int) -> dict[str, Any]:
+    """The same command with Python's bytecode cache on (in a folder of its own, warmed by one run first).
+
+    An installed wheel has its .pyc files, which pip writes at install; an editable install under
+    PYTHONDONTWRITEBYTECODE compiles every gpverify module and check from source on every run. Reported beside
+    the verdict's figure, never instead of it.
+    """
+    with tempfile.TemporaryDirectory(prefix="gpverify-bench-pycache-") as cache:
+        env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+        env["PYTHONPYCACHEPREFIX"] = cache
+        in_empty_folders(argv, 1, env)
+        return spread(in_empty_folders(argv, repeats, env))
 
 
 def spread(runs: list[tuple[float, int | None]]) -> dict[str, Any]:
@@ -148,8 +163,29 @@ def audit_breakdown(repeats: int, bare_s: float) -> dict[str, Any]:
             return {"error": "the in-process audit did not list its modules"}
         count = len(json.loads(listing.read_text(encoding="utf-8"))["modules"])
         floor = [timed([sys.executable, "-c", _IMPORT_MODULES, str(listing)], cwd)[0] for _ in range(repeats)]
+        alone = {what: import_alone(statement, cwd, repeats) for what, statement in AUDIT_NEEDS.items()}
     return {"modules": count, "import_s": round(statistics.median(floor) - bare_s, 3),
-            "interpreter_s": round(bare_s, 3)}
+            "interpreter_s": round(bare_s, 3), "imported_alone_s": alone}
+
+
+# What the audit must import, each package imported alone in a fresh interpreter (shared dependencies count in
+# each, so the figures overlap and do not add up): the audit's import floor, by what it is for.
+AUDIT_NEEDS = {
+    "history (SQLAlchemy, Alembic)": "import sqlalchemy, alembic.command, alembic.config, alembic.script",
+    "SQL guard and lab SQL (sqlglot)": "import sqlglot, sqlglot.dialects.tsql, sqlglot.dialects.sqlite",
+    "pytest": "import pytest",
+    "inventory (pydantic)": "import gpverify.inventory",
+    "WinRM (pywinrm, requests, pyspnego, cryptography)": "import winrm",
+    "reports (Jinja2)": "import jinja2",
+    "the lab": "import gpverify.lab.extension",
+}
+
+
+def import_alone(statement: str, cwd: Path, repeats: int) -> float:
+    code = f"import os, time; t = time.perf_counter(); {statement}; print(time.perf_counter() - t); os._exit(0)"
+    return round(statistics.median(float(subprocess.run([sys.executable, "-c", code], cwd=cwd, capture_output=True,
+                                                        text=True, timeout=TIMEOUT, check=True).stdout)
+                                   for _ in range(repeats)), 3)
 
 
 def machine() -> dict[str, Any]:
@@ -196,6 +232,7 @@ def measure(repeats: int = 3) -> dict[str, Any]:
         breakdown["rest_s"] = round(result["audit_lab_s"]["median"] - breakdown["import_s"]
                                     - breakdown["interpreter_s"], 3)
     result["audit_where_the_time_goes"] = breakdown
+    result["audit_lab_s_bytecode_cached"] = with_bytecode([*command, "audit", "--lab"], repeats)
     result["verdict"] = verdicts(result)
     return result
 
