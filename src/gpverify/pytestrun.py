@@ -18,14 +18,16 @@ from gpverify.results import CheckResult
 # Options every gpverify-driven run adds: no cache folder beside the checks, no deprecation noise in reports.
 QUIET_OPTIONS = ["-p", "no:cacheprovider", "-W", "ignore::DeprecationWarning",
                  "-W", "ignore::pytest.PytestAssertRewriteWarning"]
-# Only the plugins a gate or an audit needs: pytest's own, gpverify's (by its pytest11 entry point name, so it is
-# registered as autoloading would) and what the run's conftest files name. Autoloading every installed plugin
-# would start hypothesis's, xdist's, testinfra's and pytest-html's in each session: half of a lab upgrade's time
-# once. pytest's --disable-plugin-autoload (pytest 8.4) rather than PYTEST_DISABLE_PLUGIN_AUTOLOAD, so no
-# environment variable of this process, or of the commands a runner starts, changes; `-p NAME` loads a plugin by
-# its entry point name (docs.pytest.org/en/stable/how-to/plugins.html, "Disabling plugins from autoloading").
-# The lab needs no pytest plugin: it plugs in through gpverify.extension's entry point group, which pytest's flag
-# does not touch.
+# Only the plugins a gate, an audit or the catalogue needs: pytest's own, gpverify's (by its pytest11 entry point
+# name, so it is registered as autoloading would) and what the checks' conftest files name in `pytest_plugins`
+# (or PYTEST_PLUGINS names). Autoloading every installed plugin would start hypothesis's, xdist's, testinfra's
+# and pytest-html's in each session: half of a lab upgrade's time once. pytest's --disable-plugin-autoload
+# (pytest 8.4) rather than PYTEST_DISABLE_PLUGIN_AUTOLOAD, so no environment variable of this process, or of the
+# commands a runner starts, changes; `-p NAME` loads a plugin by its entry point name
+# (docs.pytest.org/en/stable/how-to/plugins.html, "Disabling plugins from autoloading"). The lab needs no pytest
+# plugin: it plugs in through gpverify.extension's entry point group, which pytest's flag does not touch.
+# `gpverify run PHASE` is not run here: it is the administrator's own pytest (gpverify.site), where pytest-html's
+# --html or xdist's -n, and any plugin of theirs, load as in any pytest run.
 PLUGIN_OPTIONS = ["--disable-plugin-autoload", "-p", "gpverify"]
 
 
