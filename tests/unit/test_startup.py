@@ -131,3 +131,19 @@ def test_the_sql_guard_parses_a_query_once_and_names_each_caller() -> None:
         with pytest.raises(UnsafeQuery) as err:
             sqlguard.check_read_only(unsafe, source=source)
         assert err.value.source == source and "DELETE" in err.value.reason
+
+
+def test_the_command_exits_with_mains_code_after_atexit_handlers_and_with_its_output_whole(tmp_path: Path) -> None:
+    code = ("import atexit, sys; from gpverify.cli import console; "
+            "atexit.register(lambda: print('atexit ran', file=sys.stderr)); "
+            "sys.argv = ['gpverify', 'checks', '--format', 'json']; console()")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=False,
+                          cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    rows = json.loads(proc.stdout)  # block-buffered into a pipe: whole only if flushed before the exit
+    assert len(rows) >= 40 and rows[0]["id"].startswith("GP-")
+    assert "atexit ran" in proc.stderr
+    bad = subprocess.run([sys.executable, "-c", code.replace("'checks', '--format', 'json'", "'audit', '--wait', "
+                                                             "'soon', '--lab'")],
+                         capture_output=True, text=True, timeout=120, check=False, cwd=tmp_path)
+    assert bad.returncode == 3 and "error:" in bad.stderr
