@@ -7,6 +7,7 @@ import os
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -61,11 +62,17 @@ def _row(result: CheckResult, unreachable: set[str], anchored: set[str], waiver_
             "waiver_html": waiver_html}
 
 
+@cache
+def _templates() -> Environment:
+    """One Jinja2 environment per process, which keeps the compiled template: each gate of a run renders it."""
+    return Environment(loader=PackageLoader("gpverify", "templates"), autoescape=select_autoescape(["html", "j2"]))
+
+
 def render(results: list[CheckResult], *, title: str, farm: str | None = None, profile: str | None = None,
            lab: Any = None, reach: list[Reach] | None = None, sections: list[str] | None = None,
            waiver_cell: Any = None) -> str:
     """The report page; `waiver_cell(waiver dict or None) -> html` adds the Waiver column (the audit's)."""
-    env = Environment(loader=PackageLoader("gpverify", "templates"), autoescape=select_autoescape(["html", "j2"]))
+    env = _templates()
     reach = reach or []
     unreachable = {r.host for r in reach if not r.reached}
     ordered = sorted(results, key=lambda r: (ORDER.get(r.outcome, 9), r.check, r.test))
