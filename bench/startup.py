@@ -117,6 +117,15 @@ def import_times(lines: list[str]) -> list[tuple[str, int, int, int]]:
     return rows
 
 
+def importers(rows: list[tuple[str, int, int, int]]) -> list[str | None]:
+    """The module that imported each row's module: -X importtime prints a module after those it imports, one
+    level deeper, so the importer is the next line at a lesser depth (None at the top)."""
+    found: list[str | None] = []
+    for i, (_name, _self, _cumulative, depth) in enumerate(rows):
+        found.append(next((r[0] for r in rows[i + 1:] if r[3] < depth), None))
+    return found
+
+
 def plugin_import(repeats: int) -> dict[str, Any]:
     """Import time of gpverify.plugin net of the interpreter's own start, and its costliest modules."""
     with tempfile.TemporaryDirectory(prefix="gpverify-bench-startup-") as folder:
@@ -130,10 +139,11 @@ def plugin_import(repeats: int) -> dict[str, Any]:
     rows = import_times(trace.stderr.splitlines())
     inner = sorted((r for r in rows if r[0] != "gpverify.plugin"), key=lambda r: -r[2])
     packages: dict[str, int] = {}
-    for name, _self, cumulative, _depth in rows:  # a package's outermost import holds all of it
+    for (name, _self, cumulative, _depth), parent in zip(rows, importers(rows), strict=True):
+        # What gpverify's own modules import (a package's imports of its own dependencies count in it).
         top = name.split(".")[0]
-        if top != "gpverify":
-            packages[top] = max(packages.get(top, 0), cumulative)
+        if top != "gpverify" and parent is not None and parent.startswith("gpverify"):
+            packages[top] = packages.get(top, 0) + cumulative
     heavy = ("sqlglot", "cryptography.x509", "gpverify.lab", "sqlalchemy", "alembic", "hypothesis")
     return {
         "median_s": round(statistics.median(plugin) - statistics.median(bare), 3),
@@ -233,8 +243,28 @@ def measure(repeats: int = 3) -> dict[str, Any]:
                                     - breakdown["interpreter_s"], 3)
     result["audit_where_the_time_goes"] = breakdown
     result["audit_lab_s_bytecode_cached"] = with_bytecode([*command, "audit", "--lab"], repeats)
+    result["summary"] = summary(result)
     result["verdict"] = verdicts(result)
     return result
+
+
+def summary(result: dict[str, Any]) -> list[str]:
+    """A line per figure, for the README (bench/readme_table.py)."""
+    imp, up, audit = result["import_plugin"], result["upgrade_lab_s"], result["audit_lab_s"]
+    cached, where = result["audit_lab_s_bytecode_cached"], result["audit_where_the_time_goes"]
+    costliest = ", ".join(f"{p['package']} {p['cumulative_ms']:.0f} ms" for p in imp["top_packages"][:3])
+    lines = [(f"`import gpverify.plugin`: {imp['median_s']:.2f} s over a bare interpreter ({imp['in_process_s']:.2f} s "
+             f"timed inside it), {imp['modules_imported']} modules; costliest: {costliest}"),
+             (f"`gpverify upgrade --lab --yes`: {up['median']:.2f} s ({up['min']:.2f}–{up['max']:.2f}), its seven gates "
+             "in one process"),
+             (f"`gpverify audit --lab`: {audit['median']:.2f} s ({audit['min']:.2f}–{audit['max']:.2f}); "
+             f"{cached['median']:.2f} s with Python's bytecode cache on (an installed wheel's case)")]
+    if "import_s" in where:
+        history = where["imported_alone_s"].get("history (SQLAlchemy, Alembic)", 0.0)
+        lines.append(f"where an audit's time goes: {where['interpreter_s']:.2f} s the interpreter, "
+                     f"{where['import_s']:.2f} s importing its {where['modules']} modules (SQLAlchemy and Alembic "
+                     f"for the history alone {history:.2f} s), {where['rest_s']:.2f} s the lab, pytest and the checks")
+    return lines
 
 
 def main(argv: list[str] | None = None) -> int:
