@@ -282,6 +282,8 @@ class WsmanServer:
             self._stopping.set()
         if httpd is not None:
             if self._thread is not None and self._thread.is_alive():
+                with contextlib.suppress(OSError):  # readable at once (Linux): the loop stops before its next poll
+                    httpd.socket.shutdown(socket.SHUT_RDWR)
                 httpd.shutdown()
             httpd.server_close()
         for conn in self._take_connections():
