@@ -7,7 +7,9 @@ console script is not beside this Python), each run in a fresh empty temporary f
    under `python -X importtime`: every pytest run of an environment where gpverify is installed loads the plugin.
 2. `gpverify upgrade --lab --yes`: the whole upgrade of the simulated lab, seven gates (median, min, max).
 3. `gpverify audit --lab`: one audit of the lab into a new history (median, min, max), and where its time goes:
-   the interpreter, importing exactly the modules an audit imports, and the rest (the lab, pytest, the checks).
+   the interpreter, importing exactly the modules an audit imports, and the rest (the lab, pytest, the checks);
+   beside it, the same audit with Python's bytecode cache on, and audits repeated in one folder (the nightly
+   case, its history already there).
 
 `measure()` returns it all with one verdict line per target; bench/collect.py puts it in reports/bench.json.
 Alone, `python bench/startup.py [--repeats N]` prints it as JSON.
@@ -92,6 +94,14 @@ def in_empty_folders(argv: list[str], repeats: int, env: dict[str, str] | None =
         with tempfile.TemporaryDirectory(prefix="gpverify-bench-startup-") as folder:
             runs.append(timed(argv, Path(folder), env))
     return runs
+
+
+def in_one_folder(argv: list[str], repeats: int) -> list[tuple[float, int | None]]:
+    """The command run again and again in one folder, after a first run that is not counted: a nightly audit,
+    whose history already exists."""
+    with tempfile.TemporaryDirectory(prefix="gpverify-bench-nightly-") as folder:
+        timed(argv, Path(folder))
+        return [timed(argv, Path(folder)) for _ in range(repeats)]
 
 
 def with_bytecode(argv: list[str], repeats: int) -> dict[str, Any]:
@@ -250,6 +260,7 @@ def measure(repeats: int = 3) -> dict[str, Any]:
                                     - breakdown["interpreter_s"], 3)
     result["audit_where_the_time_goes"] = breakdown
     result["audit_lab_s_bytecode_cached"] = with_bytecode([*command, "audit", "--lab"], repeats)
+    result["audit_lab_s_nightly"] = spread(in_one_folder([*command, "audit", "--lab"], repeats))
     result["summary"] = summary(result)
     result["verdict"] = verdicts(result)
     return result
@@ -259,13 +270,16 @@ def summary(result: dict[str, Any]) -> list[str]:
     """A line per figure, for the README (bench/readme_table.py)."""
     imp, up, audit = result["import_plugin"], result["upgrade_lab_s"], result["audit_lab_s"]
     cached, where = result["audit_lab_s_bytecode_cached"], result["audit_where_the_time_goes"]
+    nightly = result["audit_lab_s_nightly"]
     costliest = ", ".join(f"{p['package']} {p['cumulative_ms']:.0f} ms" for p in imp["top_packages"][:3])
     lines = [(f"`import gpverify.plugin`: {imp['median_s']:.2f} s over a bare interpreter ({imp['in_process_s']:.2f} s "
              f"timed inside it), {imp['modules_imported']} modules; costliest: {costliest}"),
              (f"`gpverify upgrade --lab --yes`: {up['median']:.2f} s ({up['min']:.2f}–{up['max']:.2f}), its seven gates "
              "in one process"),
-             (f"`gpverify audit --lab`: {audit['median']:.2f} s ({audit['min']:.2f}–{audit['max']:.2f}); "
-             f"{cached['median']:.2f} s with Python's bytecode cache on (an installed wheel's case)")]
+             (f"`gpverify audit --lab`: {audit['median']:.2f} s ({audit['min']:.2f}–{audit['max']:.2f}) in an empty "
+             f"folder; {cached['median']:.2f} s with Python's bytecode cache on (an installed wheel's case); "
+             f"{nightly['median']:.2f} s ({nightly['min']:.2f}–{nightly['max']:.2f}) again in the same folder, its "
+             "history there already (the nightly case: no Alembic)")]
     if "import_s" in where:
         history = where["imported_alone_s"].get("history (SQLAlchemy, Alembic)", 0.0)
         lines.append(f"where an audit's time goes: {where['interpreter_s']:.2f} s the interpreter, "

@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import text
 
 from gpverify.audit.store import History
-from gpverify.history.engine import head_revision
+from gpverify.history.engine import HEAD_REVISION, head_revision
 from gpverify.history.target import HistoryUnavailable, resolve_target
 
 # history.sqlite as gpverify wrote it before the schema was versioned (gpverify 0.1.0, main before issue 16)
@@ -111,6 +111,21 @@ def test_the_schema_carries_its_version(history_url: str) -> None:
         assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar_one() == head_revision()
         if conn.dialect.name == "sqlite":
             assert conn.execute(text("PRAGMA user_version")).scalar_one() == int(head_revision())
+
+
+def test_head_revision_is_alembics_head_and_a_history_there_is_opened_without_alembic(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    assert HEAD_REVISION == head_revision()  # a new migration must move HEAD_REVISION with it
+    path = tmp_path / "history.sqlite"
+    code = ("import sys; from pathlib import Path; from gpverify.audit.store import History; "
+            "from gpverify.history.target import resolve_target; "
+            f"History(resolve_target({str(path)!r}, setting='--history', reports=Path('.'))).close(); "
+            "print('alembic' in sys.modules)")
+    runs = [subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60)
+            for _ in range(2)]
+    assert [r.stdout.strip() for r in runs] == ["True", "False"]  # created with Alembic, then opened without it
 
 
 def test_a_schema_from_a_newer_gpverify_is_refused_and_left_untouched(history_url: str) -> None:
