@@ -295,6 +295,8 @@ def machine() -> dict[str, Any]:
     versions = {p: md.version(p) for p in ("pywinrm", "pytest-testinfra", "pyspnego", "pytest", "pytest-xdist")}
     return {"nproc": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform(),
             "processor": platform.processor() or platform.machine(), "load_avg_at_start": load,
+            # Set, Python writes no .pyc and pytest rewrites every check module's asserts on every run.
+            "PYTHONDONTWRITEBYTECODE": os.environ.get("PYTHONDONTWRITEBYTECODE", ""),
             "packages": versions}
 
 

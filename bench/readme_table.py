@@ -31,7 +31,8 @@ def render(report: dict[str, Any]) -> str:
         f"{' / '.join(map(str, m['load_avg_at_start']))} at the start and "
         f"{' / '.join(map(str, m.get('load_avg_at_end', ['?'])))} at the end (1, 5, 15 min), "
         f"{s['latency_s'] * 1000:g} ms added to every WinRM HTTP request, scenario {s['scenario']}, medians of "
-        f"{s['repeats']} paired runs (min–max), {report['created'][:10]}:"),
+        f"{s['repeats']} paired runs (min–max), Python's bytecode cache "
+        f"{'off' if m.get('PYTHONDONTWRITEBYTECODE') else 'on'}, {report['created'][:10]}:"),
         "",
         ("| host cost | clients (hosts) | gpverify, whole pytest run | CPU s (gpverify / lab) | requests per host "
         "| peak RSS | testinfra per check, plain | testinfra, `-n 8` | ratio to the faster |"),
