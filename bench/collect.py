@@ -448,7 +448,8 @@ def verdict(rows: list[dict[str, Any]], args: argparse.Namespace) -> list[str]:
         for key, g in row["gpverify"].items():
             ratio = round(pc["wall_s"] / g["wall_s"], 1)
             xdist = f"pytest -n {pc['xdist']}" if pc["xdist"] else "plain pytest"
-            out.append(f"[{'met' if ratio >= TARGETS['speedup_50'] or cost == 0 else 'MISSED'}] 50 clients, host cost "
+            judged = "met" if ratio >= TARGETS["speedup_50"] else "MISSED"
+            out.append(f"[{judged if cost else 'reported'}] 50 clients, host cost "
                        f"{cost:g} s, {key.split('_')[1]} collect workers: {ratio}x faster than per-check at its "
                        f"fastest (testinfra, {xdist}, {pc['commands']} commands: {pc['wall_s']:.1f} s vs "
                        f"{g['wall_s']:.2f} s, medians of {g['repeats']}) (target >= {TARGETS['speedup_50']:g}x with the "

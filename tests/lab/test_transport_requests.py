@@ -18,7 +18,7 @@ from gpverify.lab.wsman import AuthConfig, WsmanServer
 from gpverify.lab.wsman.hostfaults import fault_for
 from gpverify.redact import MASK, Redactor
 from gpverify.transport.ntlm import ntlm_secret
-from gpverify.transport.winrm import protocol_options, resolve_proxy
+from gpverify.transport.winrm import environment_proxies, protocol_options, resolve_proxy
 
 PASSWORD = "Requests-Test-Pw1"
 # Negotiate (401 + challenge), Authenticate on pywinrm's blank POST that sets up encryption, then the shell:
@@ -55,6 +55,14 @@ def _spec(port: int, name: str = "gp-sh01", **winrm: object) -> HostSpec:
 
 def _job(farm, spec: HostSpec, password: str = PASSWORD) -> CollectJob:  # type: ignore[no-untyped-def]
     return CollectJob(spec, build_request("session_host", farm.target), password)
+
+
+@pytest.fixture(autouse=True)
+def _proxies_read_anew() -> Iterator[None]:
+    # The environment's proxies are read once per run (process); each test here sets its own.
+    environment_proxies.cache_clear()
+    yield
+    environment_proxies.cache_clear()
 
 
 def _dead_port() -> int:

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import functools
 import logging
 import time
+import urllib.request
 from typing import Any, Self
 
 import requests
@@ -255,14 +257,22 @@ def protocol_options(spec: HostSpec, password: str | None) -> dict[str, Any]:
     return options
 
 
+@functools.cache
+def environment_proxies() -> dict[str, str]:
+    """The proxy variables of the environment (HTTP_PROXY, HTTPS_PROXY, ALL_PROXY, NO_PROXY), read once per run."""
+    return urllib.request.getproxies()
+
+
 def resolve_proxy(spec: HostSpec) -> str | None:
-    """The proxy URL for this host's endpoint, or None to connect directly: winrm.proxy, else the environment
-    (HTTP_PROXY/HTTPS_PROXY/ALL_PROXY and NO_PROXY, as requests reads them), looked up once per host."""
+    """The proxy URL for this host's endpoint, or None to connect directly: winrm.proxy, else the environment's
+    proxy for it (NO_PROXY honoured as requests honours it); once per host, never per request."""
     setting = spec.winrm.proxy or "environment"
     if setting == "none":
         return None
     if setting != "environment":
         return setting
+    if not set(environment_proxies()) - {"no"}:  # no proxy variable set: nothing to look up for any host
+        return None
     return requests.utils.select_proxy(spec.endpoint, requests.utils.get_environ_proxies(spec.endpoint)) or None
 
 
