@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import sqlalchemy.dialects.postgresql  # noqa: F401 - see below
 from helpers.checks import run_checks  # noqa: F401 - a fixture for every test
+
+# gpverify imports SQLAlchemy's PostgreSQL dialect only when a history needs it; pytester's in-process runs then
+# drop it from sys.modules afterwards, and its next import re-registers its SQL functions (an SAWarning each).
+# Imported here once, it is part of what pytester keeps.
 
 pytest_plugins = ["pytester"]
 
