@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlalchemy.dialects.postgresql  # noqa: F401 - see below
+
 from helpers.checks import run_checks  # noqa: F401 - a fixture for every test
 
 # gpverify imports SQLAlchemy's PostgreSQL dialect only when a history needs it; pytester's in-process runs then
