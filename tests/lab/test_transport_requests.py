@@ -80,6 +80,25 @@ def test_a_host_costs_seven_requests_with_negotiate_sent_up_front(farm, server: 
     assert server.requests[0].http_status == 401 and server.requests[1].auth == "ntlm"
 
 
+def test_over_https_a_host_costs_six_requests_with_channel_binding(farm, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from gpverify.lab.wsman import issue, make_ca, server_context
+
+    ca = make_ca()
+    (tmp_path / "ca.pem").write_bytes(ca.cert_pem)
+    auth = AuthConfig(scheme="ntlm", username="gpadmin", password=PASSWORD, domain="LAB")
+    server = WsmanServer(LabHost(farm.host("gp-sh01")), auth, tls=server_context(*issue(ca, ["localhost"])),
+                         idle_timeout=60)  # enforces channel binding (the certificate's hash in the NTLM answer)
+    server.start()
+    try:
+        spec = _spec(server.port, scheme="https", ca_bundle=str(tmp_path / "ca.pem"))
+        facts = collect_host(_job(farm, HostSpec("gp-sh01", "session_host", "localhost", spec.winrm)))
+        assert facts.services["session_service"][0].is_running
+        # TLS protects the messages, so no blank request sets up encryption: the Create carries the tokens.
+        assert [r.action or "" for r in server.requests] == ["", "Create", "Command", "Send", "Receive", "Delete"]
+    finally:
+        server.stop()
+
+
 def test_a_listener_that_refuses_an_unasked_token_gets_requests_ntlm_handshake(farm) -> None:  # type: ignore[no-untyped-def]
     server = _server(farm, "anonymous-first")
     try:
