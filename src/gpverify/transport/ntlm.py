@@ -25,8 +25,12 @@ def ntlm_secret(password: str) -> str:
     the redactor masks it too (Redactor.for_farm).
     """
     # pyspnego's own derivations (MS-NLMP 3.3.1 LMOWFv1/NTOWFv1): the exact bytes it would compute per host.
-    from spnego._ntlm_raw.crypto import lmowfv1, ntowfv1
-
+    # A private module: should a pyspnego release move it, hosts get the password and pyspnego hashes it per
+    # host again (slower, never wrong).
+    try:
+        from spnego._ntlm_raw.crypto import lmowfv1, ntowfv1
+    except ImportError:
+        return password
     return f"{lmowfv1(password).hex()}:{ntowfv1(password).hex()}"
 
 
@@ -34,10 +38,11 @@ class UpFrontNegotiateAuth(HttpNtlmAuth):
     """requests-ntlm's handler, sending its NTLM NEGOTIATE_MESSAGE with the first request instead of after an
     anonymous 401: the handshake costs two HTTP requests, not three.
 
-    HTTP Negotiate lets a client send its first token unasked (RFC 4559 section 4.2, "the client MAY ... send
-    the Authorization header with the initial request"); requests-kerberos does so for WinRM Kerberos
-    (pywinrm's force_preemptive=True). A listener that answers the first token without a Negotiate challenge
-    (a proxy, another scheme) gets requests-ntlm's own three-leg handshake instead.
+    A Windows listener answers 401 with a bare "WWW-Authenticate: Negotiate" only "if an acceptable Authorization
+    header has not been sent" (MS-N2HT 2.2.1, learn.microsoft.com/openspecs/windows_protocols/ms-n2ht), so a
+    token sent with the first request is taken at once; pywinrm does the same for Kerberos (requests-kerberos
+    with force_preemptive=True in winrm/transport.py). A listener that answers the first token without a
+    Negotiate challenge (a proxy, another scheme) gets requests-ntlm's own three-leg handshake instead.
     """
 
     def __init__(self, username: str | None, password: str | None, send_cbt: bool = True) -> None:
