@@ -28,7 +28,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import re
 import statistics
 import subprocess
@@ -42,6 +41,9 @@ from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
 BENCH = Path(__file__).resolve().parent
+sys.path.insert(0, str(BENCH))
+import startup  # bench/startup.py, beside this file (bench/ is no package)
+
 DEFAULT_HOSTS = "1,10,50,200"
 # Issue 15's targets at 25 ms per request: a verdict line each, met or MISSED, never hidden.
 TARGETS = {"requests_per_host": 7, "wall_200_s": 2.5, "speedup_50": 20.0, "rss_200_mb": 150.0}
@@ -268,36 +270,20 @@ def bench_one(n: int, cost: float, args: argparse.Namespace, workdir: Path, *, l
 
 # --------------------------------------------------------------------------------------------- report
 
-def load_average() -> list[float]:
-    try:
-        return [round(x, 2) for x in os.getloadavg()]
-    except OSError:
-        return [0.0, 0.0, 0.0]
-
-
-def measure_startup(repeats: int) -> dict[str, Any] | None:
+def measure_startup(repeats: int) -> dict[str, Any]:
     """bench/startup.py's figures: the plugin's import time, `gpverify upgrade --lab --yes`, `gpverify audit --lab`."""
-    try:
-        import startup  # bench/startup.py, beside this file
-    except ImportError as exc:
-        print(f"  start-up not measured: {exc}", flush=True)
-        return None
     t0 = time.perf_counter()
-    figures: dict[str, Any] = startup.measure(repeats)
+    figures = startup.measure(repeats)
     print(f"  start-up measured in {time.perf_counter() - t0:.1f} s", flush=True)
     return figures
 
 
 def machine() -> dict[str, Any]:
+    """bench/startup.py's description of the machine, with the versions of the packages compared."""
     import importlib.metadata as md
 
-    load = load_average()
     versions = {p: md.version(p) for p in ("pywinrm", "pytest-testinfra", "pyspnego", "pytest", "pytest-xdist")}
-    return {"nproc": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform(),
-            "processor": platform.processor() or platform.machine(), "load_avg_at_start": load,
-            # Set, Python writes no .pyc and pytest rewrites every check module's asserts on every run.
-            "PYTHONDONTWRITEBYTECODE": os.environ.get("PYTHONDONTWRITEBYTECODE", ""),
-            "packages": versions}
+    return {**startup.machine(), "packages": versions}
 
 
 def fmt(value: Any, spec: str = "") -> str:
@@ -403,13 +389,13 @@ def main(argv: list[str] | None = None) -> int:
             by_latency.append(bench_one(200, 0.0, args, Path(tmp), latency=latency, per_check=False))
             print(f"  200 clients at {latency * 1000:g} ms per request, done in {time.perf_counter() - t0:.1f} s",
                   flush=True)
-    startup = None if args.skip_startup else measure_startup(args.repeats)
+    startup_figures = None if args.skip_startup else measure_startup(args.repeats)
     print()
     print_table(rows, args)
     if by_latency:
         print()
         print_table(by_latency, args)
-    info["load_avg_at_end"] = load_average()
+    info["load_avg_at_end"] = startup.load_average()
     report = {"created": datetime.now(UTC).isoformat(timespec="seconds"), "machine": info,
               "settings": {"latency_s": args.latency, "collect_workers": args.workers, "scenario": args.scenario,
                            "command_cost_s": args.command_cost, "repeats": args.repeats,
@@ -417,8 +403,8 @@ def main(argv: list[str] | None = None) -> int:
                            "worker_latencies_s": args.worker_latencies,
                            "pytest_extra_options": {"gpverify": dev_plugin_opts(args, testinfra=False),
                                                     "per_check": dev_plugin_opts(args)}},
-              "targets": TARGETS, "rows": rows, "workers_by_latency": by_latency, "startup": startup,
-              "verdict": [*verdict(rows, args), *(startup or {}).get("verdict", [])]}
+              "targets": TARGETS, "rows": rows, "workers_by_latency": by_latency, "startup": startup_figures,
+              "verdict": [*verdict(rows, args), *(startup_figures or {}).get("verdict", [])]}
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(report, indent=2))
@@ -459,5 +445,4 @@ def verdict(rows: list[dict[str, Any]], args: argparse.Namespace) -> list[str]:
 
 if __name__ == "__main__":
     sys.path.insert(0, str(REPO / "src"))
-    sys.path.insert(0, str(BENCH))
     sys.exit(main())

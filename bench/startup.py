@@ -215,13 +215,18 @@ def import_alone(statement: str, cwd: Path, repeats: int) -> float:
                                    for _ in range(repeats)), 3)
 
 
-def machine() -> dict[str, Any]:
+def load_average() -> list[float]:
+    """The 1, 5 and 15 minute load averages (empty where the system has none, as on Windows)."""
     try:
-        load = [round(x, 2) for x in os.getloadavg()]
+        return [round(x, 2) for x in os.getloadavg()]
     except (OSError, AttributeError):
-        load = []
+        return []
+
+
+def machine() -> dict[str, Any]:
+    """What the figures were taken on: cores, Python, platform, load, and whether Python caches bytecode."""
     return {"nproc": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform(),
-            "load_avg_at_start": load,
+            "processor": platform.processor() or platform.machine(), "load_avg_at_start": load_average(),
             # Set, Python writes no .pyc: every module of an editable install is compiled from source each run.
             "PYTHONDONTWRITEBYTECODE": os.environ.get("PYTHONDONTWRITEBYTECODE", "")}
 
