@@ -9,18 +9,17 @@ from collections.abc import Iterator
 import pytest
 
 from gpverify.errors import HostUnavailable
-from gpverify.facts.collect import CollectJob, collect_host, collect_hosts
-from gpverify.facts.windows import build_request
+from gpverify.facts.collect import collect_host, collect_hosts
 from gpverify.inventory import HostSpec, WinRMSettings
-from gpverify.lab.host import LabHost
 from gpverify.lab.models import build_farm
-from gpverify.lab.wsman import AuthConfig, WsmanServer
-from gpverify.lab.wsman.hostfaults import fault_for
+from gpverify.lab.wsman import WsmanServer
 from gpverify.redact import MASK, Redactor
 from gpverify.transport.ntlm import ntlm_secret
 from gpverify.transport.winrm import environment_proxies, protocol_options, resolve_proxy
+from helpers.wsman import PASSWORD, listener
+from helpers.wsman import job as _job
+from helpers.wsman import spec as _spec
 
-PASSWORD = "Requests-Test-Pw1"
 # Negotiate (401 + challenge), Authenticate on pywinrm's blank POST that sets up encryption, then the shell:
 # Create, Command, Send (the collector on stdin), Receive, Delete.
 WIRE = ["", "", "Create", "Command", "Send", "Receive", "Delete"]
@@ -31,30 +30,11 @@ def farm():  # type: ignore[no-untyped-def]
     return build_farm("html", "upgraded")
 
 
-def _server(farm, fault: str | None = None) -> WsmanServer:  # type: ignore[no-untyped-def]
-    auth = AuthConfig(scheme="ntlm", username="gpadmin", password=PASSWORD, domain="LAB")
-    server = WsmanServer(LabHost(farm.host("gp-sh01")), auth, idle_timeout=60)
-    server.fault = fault_for(fault)
-    server.start()
-    return server
-
-
 @pytest.fixture
 def server(farm) -> Iterator[WsmanServer]:  # type: ignore[no-untyped-def]
-    server = _server(farm)
+    server = listener(farm)
     yield server
     server.stop()
-
-
-def _spec(port: int, name: str = "gp-sh01", **winrm: object) -> HostSpec:
-    settings = WinRMSettings(**{"scheme": "http", "port": port, "transport": "ntlm", "user": "LAB\\gpadmin",
-                                "read_timeout": 10, "operation_timeout": 5, "message_encryption": "auto",
-                                "cert_validation": True, "connect_timeout": 3, "deadline": 20, **winrm})
-    return HostSpec(name, "session_host", "127.0.0.1", settings)
-
-
-def _job(farm, spec: HostSpec, password: str = PASSWORD) -> CollectJob:  # type: ignore[no-untyped-def]
-    return CollectJob(spec, build_request("session_host", farm.target), password)
 
 
 @pytest.fixture(autouse=True)
@@ -85,13 +65,11 @@ def test_over_https_a_host_costs_six_requests_with_channel_binding(farm, tmp_pat
 
     ca = make_ca()
     (tmp_path / "ca.pem").write_bytes(ca.cert_pem)
-    auth = AuthConfig(scheme="ntlm", username="gpadmin", password=PASSWORD, domain="LAB")
-    server = WsmanServer(LabHost(farm.host("gp-sh01")), auth, tls=server_context(*issue(ca, ["localhost"])),
-                         idle_timeout=60)  # enforces channel binding (the certificate's hash in the NTLM answer)
-    server.start()
+    # The listener enforces channel binding: the certificate's hash in the NTLM answer.
+    server = listener(farm, tls=server_context(*issue(ca, ["localhost"])))
     try:
-        spec = _spec(server.port, scheme="https", ca_bundle=str(tmp_path / "ca.pem"))
-        facts = collect_host(_job(farm, HostSpec("gp-sh01", "session_host", "localhost", spec.winrm)))
+        host = _spec(server.port, address="localhost", scheme="https", ca_bundle=str(tmp_path / "ca.pem"))
+        facts = collect_host(_job(farm, host))
         assert facts.services["session_service"][0].is_running
         # TLS protects the messages, so no blank request sets up encryption: the Create carries the tokens.
         assert [r.action or "" for r in server.requests] == ["", "Create", "Command", "Send", "Receive", "Delete"]
@@ -100,7 +78,7 @@ def test_over_https_a_host_costs_six_requests_with_channel_binding(farm, tmp_pat
 
 
 def test_a_listener_that_refuses_an_unasked_token_gets_requests_ntlm_handshake(farm) -> None:  # type: ignore[no-untyped-def]
-    server = _server(farm, "anonymous-first")
+    server = listener(farm, fault="anonymous-first")
     try:
         facts = collect_host(_job(farm, _spec(server.port)))
         assert facts.services["session_service"][0].is_running
@@ -117,7 +95,7 @@ def test_a_wrong_password_still_says_credentials_rejected(farm, server: WsmanSer
 
 
 def test_the_ntlm_hashes_are_computed_once_per_run_and_handed_to_pywinrm(farm) -> None:  # type: ignore[no-untyped-def]
-    servers = [_server(farm) for _ in range(3)]
+    servers = [listener(farm) for _ in range(3)]
     try:
         ntlm_secret.cache_clear()
         jobs = [_job(farm, _spec(s.port, name=f"gp-sh0{i}")) for i, s in enumerate(servers, 1)]
