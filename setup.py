@@ -21,7 +21,7 @@ class BuildWithExamples(build_py):
 
     def run(self) -> None:
         super().run()
-        if self.editable_mode:  # an editable install reads them from the checkout (gpverify.shipped)
+        if self.editable_mode:  # an editable install reads them from the checkout (gpverify.config.shipped)
             return
         target = Path(self.build_lib) / "gpverify" / "examples"
         target.mkdir(parents=True, exist_ok=True)

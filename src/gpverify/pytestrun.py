@@ -26,7 +26,7 @@ QUIET_OPTIONS = ["-p", "no:cacheprovider", "-W", "ignore::DeprecationWarning",
 # commands a runner starts, changes; `-p NAME` loads a plugin by its entry point name
 # (docs.pytest.org/en/stable/how-to/plugins.html, "Disabling plugins from autoloading"). The lab needs no pytest
 # plugin: it plugs in through gpverify.extension's entry point group, which pytest's flag does not touch.
-# `gpverify run PHASE` is not run here: it is the administrator's own pytest (gpverify.site), where pytest-html's
+# `gpverify run PHASE` is not run here: it is the administrator's own pytest (gpverify.cli.site), where pytest-html's
 # --html or xdist's -n, and any plugin of theirs, load as in any pytest run.
 PLUGIN_OPTIONS = ["--disable-plugin-autoload", "-p", "gpverify"]
 

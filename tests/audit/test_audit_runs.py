@@ -21,8 +21,8 @@ from audit_harness import (  # noqa: F401 - fixtures
     smtp_sink_fixture,
 )
 
-from gpverify.audit.store import HISTORY_FILE, History
-from gpverify.cli import main
+from gpverify.cli.main import main
+from gpverify.history.store import HISTORY_FILE, History
 
 REPO = Path(__file__).resolve().parents[2]
 

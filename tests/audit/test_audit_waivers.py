@@ -15,10 +15,10 @@ import pytest
 from audit_harness import Labs, audit, by_test, load_json
 
 from gpverify.audit.runner import AuditResult
-from gpverify.audit.store import HISTORY_FILE
 from gpverify.audit.waivers import Waiver, find_waiver, load_waivers
-from gpverify.cli import main
+from gpverify.cli.main import main
 from gpverify.errors import ConfigError
+from gpverify.history.store import HISTORY_FILE
 
 SH01 = "test_session_service_is_running[GP-POST-002-gp-sh01]"
 SH02 = "test_session_service_is_running[GP-POST-002-gp-sh02]"

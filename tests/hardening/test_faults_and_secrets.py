@@ -11,8 +11,8 @@ import pytest
 from hardening_support import CANARY, FIGURES, SuiteRun, hardening_figures, run_suite, search_secret  # noqa: F401
 
 from gpverify.lab.runtime import LAB_PASSWORD_ENV, RunningLab, start_lab
-from gpverify.sqlguard import check_read_only
 from gpverify.transport import odbc
+from gpverify.transport.sqlguard import check_read_only
 
 DATABASES = ("DYNAMICS", "GPCONFIGURATION", "TWO", "CONTO", "tempdb", "DYNGPDISCOVERY", "GPWEBCLIENTSESSIONCENTRAL",
              "msdb")

@@ -23,9 +23,9 @@ import pytest
 from hardening_support import FIGURES, REPO, hardening_figures  # noqa: F401
 
 from gpverify.audit.waivers import load_waivers
-from gpverify.cli import main
+from gpverify.cli.main import main
+from gpverify.config.inventory import host_specs, load_inventory
 from gpverify.errors import ConfigError
-from gpverify.inventory import host_specs, load_inventory
 from gpverify.lab.scenario import load_scenario
 from gpverify.runner.plan import FarmShape, load_plan
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from gpverify.cli import main
+from gpverify.cli.main import main
 from gpverify.runner.gates import GateResult, run_gate
 from gpverify.runner.plan import Phase, Plan, Step
 from gpverify.runner.state import RunState, now

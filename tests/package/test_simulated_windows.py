@@ -11,7 +11,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from gpverify.cli import parser
+from gpverify.cli.main import parser
 
 POSIX_ONLY = ("fcntl", "pwd", "grp", "termios")
 
@@ -19,7 +19,7 @@ SCRIPT = """
 import json, sys
 for name in {posix!r}:
     sys.modules[name] = None  # `import name` now raises ImportError, as on Windows
-from gpverify.cli import main
+from gpverify.cli.main import main
 helps = {{}}
 for argv in {commands!r}:
     try:

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from gpverify.cli import main
+from gpverify.cli.main import main
 from gpverify.lab.models import LAB_DISCOVERED
 from helpers.checks import CHECKS
 

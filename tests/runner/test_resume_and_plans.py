@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from gpverify.cli import main
+from gpverify.cli.main import main
 from helpers.runner import REPO, gpverify, only_run, state, write_plan
 
 INVENTORY = str(REPO / "inventory.example.yml")
@@ -34,7 +34,7 @@ phases:
 
 def test_sigkill_mid_step_resumes_without_losing_or_repeating_a_step(tmp_path: Path, reports: Path) -> None:
     plan = local_plan(tmp_path)
-    cmd = [sys.executable, "-m", "gpverify.cli", "upgrade", "--inventory", INVENTORY, "--plan", str(plan),
+    cmd = [sys.executable, "-m", "gpverify.cli.main", "upgrade", "--inventory", INVENTORY, "--plan", str(plan),
            "--reports", str(reports)]
     proc = subprocess.Popen(cmd, cwd=REPO, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                             start_new_session=True)

@@ -25,19 +25,17 @@ from typing import Any
 import pytest
 
 from gpverify import extension
-from gpverify.audit.drift import FAILING, snapshot
+from gpverify.audit.drift import snapshot
 from gpverify.audit.notify import notify, notify_urls, outcome_changed, parse_smtp, require_notify_urls
 from gpverify.audit.plugin import AuditPlugin
-from gpverify.audit.store import History, HistoryUnavailable, site_name, utcnow
 from gpverify.audit.waivers import Waiver, load_waivers
-from gpverify.credentials import NONINTERACTIVE_ENV
+from gpverify.config.credentials import NONINTERACTIVE_ENV
 from gpverify.errors import ConfigError
+from gpverify.exitcodes import ExitCode, for_outcomes
+from gpverify.history.store import History, HistoryUnavailable, site_name, utcnow
 from gpverify.history.target import HistoryTarget, resolve_target
 from gpverify.pytestrun import run_checks
 
-EXIT_PASSED, EXIT_FAILED, EXIT_ERROR, EXIT_BAD_INPUT = 0, 1, 2, 3
-# 4: pytest's own "usage error" code is never passed through (it becomes 3), so 4 is free for gpverify.
-EXIT_NOT_RECORDED = 4
 PHASES = ("post", "clients")
 # Checks of other phases that also belong in a nightly audit: Tenant Services must stay updated and running.
 AUDIT_EXTRA = ("pre/test_pre_tenant_services.py",)
@@ -91,15 +89,10 @@ def _validate(opts: AuditOptions) -> list[Waiver]:
 
 
 def _exit_code(plugin: AuditPlugin, ret: int) -> int:
-    if ret == pytest.ExitCode.USAGE_ERROR or (ret == EXIT_BAD_INPUT and not plugin.results):
-        return EXIT_BAD_INPUT
-    outcomes = {r["outcome"] for r in plugin.results.values()} | ({"error"} if plugin.collection_errors else set())
-    if "failed" in outcomes:
-        return EXIT_FAILED
-    if "error" in outcomes or ret in (pytest.ExitCode.INTERRUPTED, pytest.ExitCode.INTERNAL_ERROR,
-                                      pytest.ExitCode.NO_TESTS_COLLECTED) or (ret != 0 and not plugin.results):
-        return EXIT_ERROR
-    return EXIT_PASSED
+    if ret == pytest.ExitCode.USAGE_ERROR or (ret == ExitCode.BAD_INPUT and not plugin.results):
+        return ExitCode.BAD_INPUT
+    broken = bool(plugin.collection_errors) or ret in (pytest.ExitCode.INTERRUPTED, pytest.ExitCode.INTERNAL_ERROR)
+    return for_outcomes((r.outcome for r in plugin.results.values()), broken=broken)
 
 
 def run_audit(opts: AuditOptions) -> AuditResult:
@@ -116,8 +109,8 @@ def run_audit(opts: AuditOptions) -> AuditResult:
 
 
 def _run_audit(opts: AuditOptions) -> AuditResult:
-    from gpverify.farm import open_farm
-    from gpverify.shipped import checks_root
+    from gpverify.config.shipped import checks_root
+    from gpverify.facts.farm import open_farm
 
     waivers = _validate(opts)
     with ExitStack() as stack:
@@ -209,7 +202,7 @@ def _run(opts: AuditOptions, waivers: list[Waiver], inventory: str, source: str,
             ret = run_checks(args, [plugin]).exit_code
             plugin.finalize()
             first_end = first_end or time.monotonic()
-            pending = [r for r in plugin.results.values() if r["outcome"] in FAILING and r["waitable"]]
+            pending = plugin.pending()
             remaining = opts.wait - (time.monotonic() - first_end)  # the wait starts after the first round
             if not pending or remaining <= 0 or ret in (pytest.ExitCode.USAGE_ERROR, pytest.ExitCode.INTERRUPTED):
                 break
@@ -218,10 +211,12 @@ def _run(opts: AuditOptions, waivers: list[Waiver], inventory: str, source: str,
             time.sleep(min(opts.wait_interval, remaining))
             waited = time.monotonic() - first_end
         exit_code = _exit_code(plugin, ret)
-        status = {EXIT_PASSED: "passed", EXIT_FAILED: "failed", EXIT_ERROR: "error", EXIT_BAD_INPUT: "bad-input"}[exit_code]
+        status = {ExitCode.PASSED: "passed", ExitCode.FAILED: "failed", ExitCode.NOT_RUN: "error",
+                  ExitCode.BAD_INPUT: "bad-input"}[exit_code]
         if ret == pytest.ExitCode.INTERRUPTED:  # Ctrl-C: recorded, but never the base of a later comparison
-            exit_code, status = EXIT_ERROR, "interrupted"
-        results = [{k: v for k, v in r.items()} for r in plugin.result_list()]
+            exit_code, status = ExitCode.NOT_RUN, "interrupted"
+        records = plugin.result_list()
+        results = [r.as_dict() for r in records]
         changes = plugin.changes.as_dict() if plugin.changes else {}
         document = {
             "run": run_id or None, "farm": farm_name, "site": site_name(), "source": source, "finished": utcnow(),
@@ -239,14 +234,14 @@ def _run(opts: AuditOptions, waivers: list[Waiver], inventory: str, source: str,
         Path(paths["json"]).write_text(json.dumps(document, indent=2, default=str), encoding="utf-8")
         if run_id:
             recorder.call(lambda h: h.finish_run(
-                run_id, status=status, exit_code=exit_code, waited=waited, rounds=rounds, results=results,
+                run_id, status=status, exit_code=exit_code, waited=waited, rounds=rounds, results=records,
                 facts=plugin.facts, reports={k: str(Path(v).resolve()) for k, v in paths.items()},
                 newly_failing=len(changes.get("newly_failing", []))))
         if recorder.problem is not None:  # the JSON says so too: the run is in no history
-            exit_code = document["exit_code"] = EXIT_NOT_RECORDED
+            exit_code = document["exit_code"] = ExitCode.NOT_RECORDED
             document["not_recorded"] = str(recorder.problem)
             Path(paths["json"]).write_text(json.dumps(document, indent=2, default=str), encoding="utf-8")
-        failing = {(r["check"], r["test"]) for r in results if r["outcome"] in FAILING}
+        failing = {(r.check, r.test) for r in records if r.failing}
         notes: list[str] = []
         if (opts.notify_webhook or opts.notify_smtp or opts.notify) and status != "interrupted" \
                 and outcome_changed(previous, status, failing):
@@ -292,7 +287,7 @@ def _change_lines(changes: dict[str, Any]) -> list[str]:
 def capture_baseline(*, inventory: str | None, lab: str | None, reports: Path, name: str = "default",
                      history: str | None = None) -> dict[str, Any]:
     """Collect every host's facts (read-only collector) and store them as the named baseline."""
-    from gpverify.farm import open_farm
+    from gpverify.facts.farm import open_farm
 
     if not (inventory or lab):
         raise ConfigError("gpverify baseline capture", "--inventory", "an inventory file (or --lab [SCENARIO])")

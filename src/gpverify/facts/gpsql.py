@@ -8,12 +8,12 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from gpverify.config.inventory import SqlSettings
+from gpverify.config.profiles import Profile
 from gpverify.errors import SqlUnavailable
 from gpverify.extension import lab
-from gpverify.inventory import SqlSettings
-from gpverify.profiles import Profile
-from gpverify.sqlguard import check_read_only, quote_identifier
 from gpverify.transport.odbc import SqlConnection, SqlTarget, open_sql
+from gpverify.transport.sqlguard import check_read_only, quote_identifier
 
 Row = dict[str, Any]
 # Query placeholder -> profile identifier: the session databases' tables and columns are not public, so every

@@ -7,8 +7,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
-from gpverify.inventory import Role
-from gpverify.profiles import Profile, load_profile
+from gpverify.config.inventory import Role
+from gpverify.config.profiles import Profile, load_profile
 
 Era = Literal["html", "silverlight"]
 Stage = Literal["before-upgrade", "upgraded"]

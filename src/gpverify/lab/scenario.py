@@ -10,6 +10,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from gpverify.config.yamlfile import config_error, parse_yaml, read_yaml
 from gpverify.errors import ConfigError
 from gpverify.lab import sql as labsql
 from gpverify.lab.models import (
@@ -30,7 +31,6 @@ from gpverify.lab.models import (
     session_host_site,
     tenant_configuration,
 )
-from gpverify.yamlfile import config_error, parse_yaml, read_yaml
 
 
 class _Strict(BaseModel):

@@ -14,17 +14,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
 
+from gpverify.config.redact import Redactor
 from gpverify.errors import HostUnavailable
+from gpverify.exitcodes import ExitCode
 from gpverify.extension import UpgradeEmulator
-from gpverify.farm import Farm
-from gpverify.redact import Redactor
+from gpverify.facts.farm import Farm
 from gpverify.runner.gates import run_gate
 from gpverify.runner.plan import SERVER_ACTIONS, Item, Plan, Step
 from gpverify.runner.scripts import LOG_TAIL_SCRIPT, TAIL_LINES
 from gpverify.runner.state import RunState, now
 from gpverify.transport.winrm import WinRMTransport, encoded_command
 
-OK, FAILED, WAITING = 0, 1, 2  # gpverify.exitcodes: waiting for an operator is 'could not run'
+OK, FAILED, WAITING = ExitCode.PASSED, ExitCode.FAILED, ExitCode.NOT_RUN  # waiting for an operator: could not run
 
 
 @dataclass
@@ -48,9 +49,9 @@ LINE_CHARS = 2000
 def _inventory_redactor(inventory: Path) -> Redactor:
     """The inventory's passwords, read without prompting, so local steps' output is masked too (a local script
     may echo a password it was given); an inventory whose passwords cannot be read that way masks nothing more."""
-    from gpverify.credentials import NONINTERACTIVE_ENV
+    from gpverify.config.credentials import NONINTERACTIVE_ENV
     from gpverify.errors import GpVerifyError
-    from gpverify.farm import open_farm
+    from gpverify.facts.farm import open_farm
 
     before = os.environ.get(NONINTERACTIVE_ENV)
     os.environ[NONINTERACTIVE_ENV] = "1"

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from gpverify.pytestrun import PytestRun, run_checks
-from gpverify.results import FAILING, CheckResult, without_host
+from gpverify.results import CheckResult, without_host
 
 NO_TESTS_COLLECTED = 5  # pytest.ExitCode.NO_TESTS_COLLECTED
 
@@ -79,6 +79,6 @@ def _summarise(result: GateResult, run: PytestRun) -> None:
     result.counts = {k: sum(1 for r in run.results if r.outcome == k) for k in outcomes}
     result.counts["tests"] = len(run.results)
     for r in run.results:
-        if r.outcome in FAILING:
+        if r.failing:
             where = f" {r.host}" if r.host else ""
             result.failed.append(f"{r.check}{where} ({r.label}): {without_host(r.message, r.host)}")

@@ -23,8 +23,8 @@ from winrm.exceptions import (
 from winrm.protocol import Protocol
 from winrm.transport import Transport
 
+from gpverify.config.inventory import HostSpec
 from gpverify.errors import HostUnavailable
-from gpverify.inventory import HostSpec
 from gpverify.transport.base import CommandResult
 from gpverify.transport.bounded import (
     BoundedAdapter,

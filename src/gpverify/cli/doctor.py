@@ -13,10 +13,10 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
+from gpverify.config.inventory import HostSpec
 from gpverify.errors import ConfigError, FactsUnavailable, SqlUnavailable
 from gpverify.exitcodes import BAD_INPUT, NOT_RUN, PASSED, TABLE
-from gpverify.farm import Farm, open_farm
-from gpverify.inventory import HostSpec
+from gpverify.facts.farm import Farm, open_farm
 
 CONNECT_TIMEOUT = 5.0
 MIN_POWERSHELL = (5, 1)  # the collector uses Get-CimInstance and [ordered] (Windows PowerShell 5.1)

@@ -8,9 +8,9 @@ from pathlib import Path
 
 from gpverify import extension
 from gpverify.catalogue import PHASES, CheckInfo
+from gpverify.cli.tables import print_table
 from gpverify.errors import GpVerifyError
 from gpverify.pytestrun import collect_checks
-from gpverify.tables import print_table
 
 
 def collect_catalogue(*folders: Path) -> list[CheckInfo]:

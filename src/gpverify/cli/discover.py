@@ -11,12 +11,12 @@ import argparse
 from fnmatch import fnmatchcase
 from typing import Any
 
+from gpverify.cli.tables import table_text
+from gpverify.config.profiles import Profile
 from gpverify.errors import FactsUnavailable
 from gpverify.facts.collect import CollectJob, collect_hosts
+from gpverify.facts.farm import Farm, open_farm
 from gpverify.facts.windows import ROLE_FACTS, HostFacts, ProductFact, ServiceFact
-from gpverify.farm import Farm, open_farm
-from gpverify.profiles import Profile
-from gpverify.tables import table_text
 
 SERVICE_PATTERNS = ["*Dynamics*", "*Session*", "*Dex*", "*Tenant*", "*GP*"]
 PRODUCT_PATTERN = "*Dynamics GP*"

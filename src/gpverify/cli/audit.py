@@ -7,16 +7,16 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from gpverify.config.options import count, seconds
 from gpverify.errors import ConfigError, GpVerifyError
-from gpverify.exitcodes import TABLE
+from gpverify.exitcodes import NOT_RECORDED, TABLE
 from gpverify.history.target import HistoryUnavailable
-from gpverify.options import count, seconds
 
 EXIT_HELP = TABLE
 HISTORY_HELP = ("postgresql://USER@HOST[:PORT]/DATABASE (password from GPVERIFY_HISTORY_PASSWORD or the keyring "
                 "entry gpverify-history USER@HOST, never in the URL) or a SQLite file; default: the inventory's "
                 "history:, else REPORTS/history.sqlite")
-EXIT_NOT_RECORDED = 4
+
 
 
 def _bad_input(exc: ConfigError) -> int:
@@ -26,7 +26,7 @@ def _bad_input(exc: ConfigError) -> int:
 
 def _no_history(exc: HistoryUnavailable) -> int:
     print(f"gpverify: {exc}", file=sys.stderr)
-    return EXIT_NOT_RECORDED
+    return NOT_RECORDED
 
 
 def _warn(message: str) -> None:
@@ -35,7 +35,7 @@ def _warn(message: str) -> None:
 
 def _open_history(ns: argparse.Namespace) -> Any:
     """The history named by --history (default REPORTS/history.sqlite); None (after a message) if there is none."""
-    from gpverify.audit.store import History
+    from gpverify.history.store import History
     from gpverify.history.target import resolve_target
 
     target = resolve_target(getattr(ns, "history", None), setting="--history", reports=Path(ns.reports))
@@ -77,10 +77,10 @@ def cmd_audit(ns: argparse.Namespace) -> int:
 
 
 def cmd_history(ns: argparse.Namespace) -> int:
-    from gpverify.audit.render import SYMBOL, history_rows
+    from gpverify.cli.tables import table_text  # rich: only for the listing, not for every audit
     from gpverify.history.fleet import report_link
-    from gpverify.history.pages import history_html
-    from gpverify.tables import table_text  # rich: only for the listing, not for every audit
+    from gpverify.report.audit import history_rows
+    from gpverify.report.history import history_html
 
     try:
         history = _open_history(ns)
@@ -102,7 +102,7 @@ def cmd_history(ns: argparse.Namespace) -> int:
         print(f"farm: {farm}")
         print("runs: " + "  ".join(f"#{r.id} {r.started} {r.status}" for r in runs))
         print(table_text(["Check", "Test", *(f"#{r.id}" for r in runs)],
-                         [(check, test.split("::")[-1], *(SYMBOL.get(o or "", ".") for o in outcomes))
+                         [(check, test.split("::")[-1], *(o.symbol if o else "." for o in outcomes))
                           for check, test, outcomes in history_rows(runs)]))
     print("P passed  F failed  E could not run  W waived  S skipped  . not run")
     return 0

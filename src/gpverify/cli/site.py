@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 
 from gpverify.catalogue import PHASES
+from gpverify.config.shipped import INVENTORY_TEMPLATE, PLAN_TEMPLATE, checks_root, example
 from gpverify.errors import ConfigError
 from gpverify.exitcodes import BAD_INPUT, NOT_RUN
-from gpverify.shipped import INVENTORY_TEMPLATE, PLAN_TEMPLATE, checks_root, example
 
 WAIVERS_TEMPLATE = """\
 # Accepted failures for `gpverify audit --waivers waivers.yml`. Each needs a justification, an approver, a

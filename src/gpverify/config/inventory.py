@@ -23,8 +23,8 @@ from pydantic import (
     model_validator,
 )
 
+from gpverify.config.yamlfile import PATTERN_WORDS, YamlFloat, config_error, expected, read_yaml
 from gpverify.errors import ConfigError
-from gpverify.yamlfile import PATTERN_WORDS, YamlFloat, config_error, expected, read_yaml
 
 INVENTORY_ENV = "GPVERIFY_INVENTORY"
 Role = Literal["web_server", "session_host", "client", "tenant_services"]

@@ -3,22 +3,14 @@
 from __future__ import annotations
 
 import json
-import os
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from functools import cache
-from pathlib import Path
 from typing import Any
 
-from jinja2 import Environment, PackageLoader, select_autoescape
-
 from gpverify.errors import FactsUnavailable
-from gpverify.redact import Redactor
-from gpverify.results import CheckResult, skip_sentence, without_host
-
-# Worst first: what an administrator must act on leads the table.
-ORDER = {"failed": 0, "error": 1, "warning": 2, "not verified": 3, "waived": 4, "skipped": 5, "passed": 6}
+from gpverify.report.render import page
+from gpverify.results import CheckResult, outcomes_of, skip_sentence, without_host
 
 
 @dataclass(frozen=True)
@@ -56,40 +48,23 @@ def _row(result: CheckResult, unreachable: set[str], anchored: set[str], waiver_
     first = bool(result.host) and result.host not in anchored
     if first and result.host:
         anchored.add(result.host)
-    return {**result.as_dict(), "text": text, "anchor": anchor(result.host) if first and result.host else "",
+    return {**result.as_dict(), "label": result.outcome.label, "text": text, "anchor": anchor(result.host) if first and result.host else "",
             "facts": json.dumps(result.evidence, indent=2, default=str) if result.evidence else "",
             "remediation": result.remediation if result.outcome in ("failed", "error", "warning", "waived") else "",
             "waiver_html": waiver_html}
-
-
-@cache
-def _templates() -> Environment:
-    """One Jinja2 environment per process, which keeps the compiled template: each gate of a run renders it."""
-    return Environment(loader=PackageLoader("gpverify", "templates"), autoescape=select_autoescape(["html", "j2"]))
 
 
 def render(results: list[CheckResult], *, title: str, farm: str | None = None, profile: str | None = None,
            lab: Any = None, reach: list[Reach] | None = None, sections: list[str] | None = None,
            waiver_cell: Any = None) -> str:
     """The report page; `waiver_cell(waiver dict or None) -> html` adds the Waiver column (the audit's)."""
-    env = _templates()
     reach = reach or []
     unreachable = {r.host for r in reach if not r.reached}
-    ordered = sorted(results, key=lambda r: (ORDER.get(r.outcome, 9), r.check, r.test))
+    ordered = sorted(results, key=lambda r: (-r.outcome.rank, r.check, r.test))  # worst first
     anchored: set[str] = set()
     rows = [_row(r, unreachable, anchored, waiver_cell(r.waiver) if waiver_cell else "") for r in ordered]
-    counts: dict[str, int] = {}
-    for r in ordered:
-        counts[r.outcome] = counts.get(r.outcome, 0) + 1
-    return env.get_template("checks.html.j2").render(
+    return page("checks.html.j2",
         title=title, farm=farm, profile=profile, lab=lab, connectivity=reach, results=rows,
-        counts=sorted(counts.items(), key=lambda kv: ORDER.get(kv[0], 9)), sections=sections or [],
+        counts=list(outcomes_of(ordered).items()), sections=sections or [],
         waiver_column=waiver_cell is not None, generated=datetime.now(UTC).strftime("%Y-%m-%d %H:%M"))
 
-
-def write_atomically(path: Path, text: str, redactor: Redactor | None = None) -> None:
-    """Write masked text to a temporary file beside `path`, then rename: a kill leaves the old file or the new."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(redactor.text(text) if redactor else text, encoding="utf-8")
-    os.replace(tmp, path)

@@ -7,9 +7,9 @@ import os
 from pathlib import Path
 from typing import Any
 
+from gpverify.config.inventory import Inventory, host_specs, load_inventory
 from gpverify.errors import GpVerifyError
 from gpverify.exitcodes import BAD_INPUT
-from gpverify.inventory import Inventory, host_specs, load_inventory
 
 
 def _password_source(settings: Any) -> str:
@@ -35,7 +35,7 @@ def _missing_files(inv: Inventory) -> list[str]:
 
 def check_inventory(path: str) -> list[str]:
     """The lines `inventory check` prints; raises ConfigError (file, field, expected) for an invalid inventory."""
-    from gpverify.profiles import load_profile
+    from gpverify.config.profiles import load_profile
     from gpverify.transport.odbc import SqlTarget, connection_string
     from gpverify.transport.winrm import protocol_options
 

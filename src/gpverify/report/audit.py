@@ -5,11 +5,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
-COLOURS = {"passed": "#2e7d32", "failed": "#c62828", "error": "#ef6c00", "waived": "#6a1b9a",
-           "warning": "#f9a825", "not verified": "#0277bd", "skipped": "#607d8b", None: "#9e9e9e"}
-LABELS = {"passed": "passed", "failed": "failed", "error": "could not run", "waived": "waived",
-          "warning": "warning", "not verified": "not verified", "skipped": "skipped", None: "not checked"}
-
+from gpverify.outcomes import NOT_CHECKED_COLOUR, Outcome
+from gpverify.results import outcomes_of
 
 # The summary (where pytest-html puts our prefix) comes after the Environment table; the picture should open
 # the report, so this moves it right under the title.
@@ -25,23 +22,31 @@ def host_anchor(host: str) -> str:
     return "gpv-host-" + re.sub(r"[^A-Za-z0-9_-]", "-", host)
 
 
-def _machine(x: int, y: int, name: str, role: str, outcome: str | None, w: int = 150, h: int = 46) -> str:
-    colour = COLOURS.get(outcome, COLOURS[None])
+def _colour(outcome: Outcome | None) -> str:
+    return outcome.colour if outcome else NOT_CHECKED_COLOUR
+
+
+def _label(outcome: Outcome | None) -> str:
+    return outcome.label if outcome else "not checked"
+
+
+def _machine(x: int, y: int, name: str, role: str, outcome: Outcome | None, w: int = 150, h: int = 46) -> str:
+    colour = _colour(outcome)
     return (f'<a href="#{host_anchor(name)}" class="gpv-machine-link">'
             f'<g class="gpv-machine" data-host="{esc(name)}" data-outcome="{esc(outcome or "none")}">'
-            f"<title>{esc(name)} ({esc(role)}): {esc(LABELS.get(outcome, outcome))}</title>"
+            f"<title>{esc(name)} ({esc(role)}): {esc(_label(outcome))}</title>"
             f'<rect x="{x}" y="{y}" width="{w}" height="{h}" rx="6" fill="{colour}" stroke="#263238"/>'
             f'<text x="{x + w // 2}" y="{y + 19}" text-anchor="middle" fill="#fff" font-size="13" '
             f'font-weight="bold">{esc(name)}</text>'
             f'<text x="{x + w // 2}" y="{y + 36}" text-anchor="middle" fill="#fff" font-size="11">'
-            f"{esc(role)}: {esc(LABELS.get(outcome, outcome))}</text></g></a>")
+            f"{esc(role)}: {esc(_label(outcome))}</text></g></a>")
 
 
 def _line(x1: int, y1: int, x2: int, y2: int) -> str:
     return f'<line x1="{x1}" y1="{y1}" x2="{x2}" y2="{y2}" stroke="#90a4ae" stroke-width="2"/>'
 
 
-def farm_picture(farm: dict[str, Any], worst: dict[str, str]) -> str:
+def farm_picture(farm: dict[str, Any], worst: dict[str, Outcome]) -> str:
     """Web server, session hosts, SQL Server and its databases, Tenant Services and clients, by worst outcome."""
     if not farm:
         return '<div id="gpverify-farm-picture"><p>No farm picture: the farm could not be opened.</p></div>'
@@ -76,7 +81,7 @@ def farm_picture(farm: dict[str, Any], worst: dict[str, str]) -> str:
     parts.append(_machine(web_x, web_y, web, "web server", worst.get(web)))
     parts.append(_machine(sql_x, sql_y, sql_name, "SQL Server", worst.get(sql_name)))
     dbs = sql.get("databases", [])
-    db_colour = COLOURS.get(worst.get(sql_name), COLOURS[None])
+    db_colour = _colour(worst.get(sql_name))
     for i, db in enumerate(dbs):
         dx = sql_x + w + 30 + i * 150
         parts.append(_line(sql_x + w, sql_y + box // 2, dx, sql_y + box // 2))
@@ -88,8 +93,8 @@ def farm_picture(farm: dict[str, Any], worst: dict[str, str]) -> str:
                      f"{esc(db)}</text></g></a>")
     legend = "".join(
         f'<rect x="{20 + i * 120}" y="400" width="14" height="14" fill="{c}"/>'
-        f'<text x="{40 + i * 120}" y="412" font-size="12">{esc(LABELS[k])}</text>'
-        for i, (k, c) in enumerate(COLOURS.items()))
+        f'<text x="{40 + i * 120}" y="412" font-size="12">{esc(_label(k))}</text>'
+        for i, (k, c) in enumerate([(o, o.colour) for o in Outcome.worst_first()] + [(None, NOT_CHECKED_COLOUR)]))
     title = (f'<text x="20" y="28" font-size="16" font-weight="bold">{esc(farm.get("farm", ""))}</text>'
              f'<text x="20" y="46" font-size="12">each machine is coloured by its worst check outcome; '
              f"click one to jump to its rows</text>")
@@ -112,10 +117,8 @@ def waiver_cell(waiver: dict[str, Any] | None) -> str:
 
 
 def audit_banner(plugin: Any) -> str:
-    counts: dict[str, int] = {}
-    for r in plugin.results.values():
-        counts[r["outcome"]] = counts.get(r["outcome"], 0) + 1
-    text = ", ".join(f"{n} {LABELS.get(k, k)}" for k, n in sorted(counts.items()))
+    counts = outcomes_of(list(plugin.results.values()))
+    text = ", ".join(f"{n} {o.label}" for o, n in counts.items())
     waited = (f" Waited {plugin.waited:.1f} s for services ({plugin.round_no} round(s))."
               if plugin.round_no > 1 or plugin.waited else "")
     run = f"audit run #{plugin.run_id}" if plugin.run_id else "audit run"
@@ -179,19 +182,16 @@ def waiver_section(plugin: Any) -> str:
     for w in plugin.unmatched_waivers():
         items.append(f"<li class=\"gpv-waiver-unmatched\">UNMATCHED: waiver #{w.index + 1} for {esc(w.label())} "
                      f"matches no check in this run.</li>")
-    used = sum(1 for r in plugin.results.values() if r["outcome"] == "waived")
+    used = sum(1 for r in plugin.results.values() if r.outcome is Outcome.WAIVED)
     return (f'<section id="gpverify-waivers"><h2>Waivers</h2><p>{len(plugin.waivers)} waiver(s) loaded, '
             f"{used} failing check(s) waived.</p><ul>{''.join(items)}</ul></section>")
 
 
 # --- history ----------------------------------------------------------------------------------------------
 
-SYMBOL = {"passed": "P", "failed": "F", "error": "E", "waived": "W", "skipped": "S"}
-
-
-def history_rows(runs: list[Any]) -> list[tuple[str, str, list[str | None]]]:
+def history_rows(runs: list[Any]) -> list[tuple[str, str, list[Outcome | None]]]:
     keys = sorted({k for run in runs for k in run.results})
-    return [(c, t, [run.results[(c, t)]["outcome"] if (c, t) in run.results else None for run in runs])
+    return [(c, t, [run.results[(c, t)].outcome if (c, t) in run.results else None for run in runs])
             for c, t in keys]
 
 
@@ -214,7 +214,7 @@ def history_svg(runs: list[Any]) -> str:
             run = runs[j]
             parts.append(f'<rect class="gpv-history-cell" data-outcome="{esc(outcome or "none")}" '
                          f'x="{label_w + j * cell}" y="{y}" width="{cell - 2}" height="{cell - 2}" '
-                         f'fill="{COLOURS.get(outcome, "#eeeeee")}"><title>run #{run.id} {esc(run.started)}: '
-                         f"{esc(check)} {esc(test)}: {esc(outcome or 'not run')}</title></rect>")
+                         f'fill="{outcome.colour if outcome else "#eeeeee"}"><title>run #{run.id} {esc(run.started)}: '
+                         f"{esc(check)} {esc(test)}: {esc(outcome.label if outcome else 'not run')}</title></rect>")
     return (f'<svg class="gpverify-history" xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
             f'viewBox="0 0 {width} {height}">{"".join(parts)}</svg>')

@@ -12,11 +12,9 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
-from jinja2 import Environment, PackageLoader, select_autoescape
-
-from gpverify.checkreport import write_atomically
 from gpverify.errors import ConfigError
 from gpverify.exitcodes import BAD_INPUT, PASSED, TABLE
+from gpverify.report.render import page, write_atomically
 from gpverify.results import CheckResult, outcomes_of, without_host
 
 RECORD = "verification-record"
@@ -118,8 +116,7 @@ def _version() -> str:
 
 
 def render_record(record: dict[str, Any]) -> str:
-    env = Environment(loader=PackageLoader("gpverify", "templates"), autoescape=select_autoescape(["html", "j2"]))
-    return env.get_template("signoff.html.j2").render(**record)
+    return page("signoff.html.j2", **record)
 
 
 def write_pdf(html_path: Path, pdf_path: Path) -> bool:

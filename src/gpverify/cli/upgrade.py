@@ -14,14 +14,15 @@ from filelock import FileLock, Timeout
 from pydantic import ValidationError
 
 from gpverify import extension
+from gpverify.config.inventory import host_specs, load_inventory
 from gpverify.errors import ConfigError, GpVerifyError
-from gpverify.inventory import host_specs, load_inventory
+from gpverify.exitcodes import ExitCode
 from gpverify.runner.engine import Context, Runner
 from gpverify.runner.plan import FarmShape, Plan, builtin_plan, load_plan
 from gpverify.runner.state import RunState
 from gpverify.runner.summary import write_summary
 
-INTERRUPTED = 2  # gpverify.exitcodes NOT_RUN: Ctrl-C stopped the run; --resume continues it
+INTERRUPTED = ExitCode.NOT_RUN  # Ctrl-C stopped the run; --resume continues it
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -46,7 +47,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
 
 def _checks(ns: argparse.Namespace) -> Path:
-    from gpverify.shipped import checks_root
+    from gpverify.config.shipped import checks_root
 
     return Path(ns.checks or checks_root()).resolve()
 
@@ -58,7 +59,7 @@ def _shape(ns: argparse.Namespace) -> tuple[FarmShape, str, str]:
         return FarmShape(lab.hosts, lab.era, lab.help_installer), lab.config_database, "(lab)"
     if not ns.inventory:
         raise ConfigError("gpverify upgrade", "--inventory", "an inventory file (or --lab, or --resume)")
-    from gpverify.profiles import load_profile
+    from gpverify.config.profiles import load_profile
 
     inv = load_inventory(ns.inventory)
     profile = load_profile(inv.profile, inv.overrides, origin=ns.inventory)
@@ -191,7 +192,7 @@ def _execute_run(ns: argparse.Namespace, plan: Plan, state: RunState) -> int:
         inventory = Path(state.record.inventory)
         farm = None
         if any(s.kind == "remote" for p in plan.phases for s in p.steps):
-            from gpverify.farm import open_farm
+            from gpverify.facts.farm import open_farm
 
             farm = open_farm(inventory)
         state.set(status="running", message=None)

@@ -19,6 +19,8 @@ from sqlalchemy.exc import SQLAlchemyError
 from gpverify.history import schema as t
 from gpverify.history.engine import Warn, open_engine, unavailable
 from gpverify.history.target import HISTORY_FILE, HistoryTarget, HistoryUnavailable, sqlite_target
+from gpverify.outcomes import Outcome
+from gpverify.results import CheckResult, outcomes_of
 
 __all__ = ["HISTORY_FILE", "History", "HistoryUnavailable", "RunRecord", "site_name", "utcnow"]
 
@@ -48,18 +50,16 @@ class RunRecord:
     waited: float
     rounds: int
     reports: dict[str, str]
-    results: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)  # (check, test) -> row
+    results: dict[tuple[str, str], CheckResult] = field(default_factory=dict)  # (check, test) -> its record
     facts: dict[str, Any] = field(default_factory=dict)  # host -> fact dump
     site: str = ""
     summary: dict[str, Any] = field(default_factory=dict)  # counts, newly_failing, worst_impact
 
 
-def summarize(rows: list[dict[str, Any]], newly_failing: int) -> dict[str, Any]:
+def summarize(results: list[CheckResult], newly_failing: int) -> dict[str, Any]:
     """What the fleet page shows of a run: results per outcome, newly failing, the worst impact that failed."""
-    counts: dict[str, int] = {}
-    for r in rows:
-        counts[r["outcome"]] = counts.get(r["outcome"], 0) + 1
-    failing = [r.get("impact") for r in rows if r["outcome"] in ("failed", "error")]
+    counts = {o.value: n for o, n in outcomes_of(results).items()}
+    failing = [r.impact for r in results if r.failing]
     worst = max((i for i in failing if i in IMPACT_RANK), key=IMPACT_RANK.__getitem__, default=None)
     return {"counts": counts, "newly_failing": newly_failing, "worst_impact": worst}
 
@@ -97,13 +97,13 @@ class History:
             return int(res.inserted_primary_key[0])  # type: ignore[index]
 
     def finish_run(self, run_id: int, *, status: str, exit_code: int, waited: float, rounds: int,
-                   reports: dict[str, str], results: list[dict[str, Any]], facts: dict[str, Any],
+                   reports: dict[str, str], results: list[CheckResult], facts: dict[str, Any],
                    newly_failing: int = 0) -> None:
         """Results, facts and the run's end in one transaction: a run is recorded whole or not at all."""
-        rows = [{"run_id": run_id, "check_id": r["check"], "test_id": r["test"], "host": r.get("host"),
-                 "outcome": r["outcome"], "message": r.get("message", ""), "impact": r.get("impact"),
-                 "waiver": json.dumps(r["waiver"]) if r.get("waiver") else None}
-                for r in {(r["check"], r["test"]): r for r in results}.values()]
+        rows = [{"run_id": run_id, "check_id": r.check, "test_id": r.test, "host": r.host,
+                 "outcome": r.outcome.value, "message": r.message, "impact": r.impact or None,
+                 "waiver": json.dumps(r.waiver) if r.waiver else None}
+                for r in {(r.check, r.test): r for r in results}.values()]
         with self._tx("could not record the run's results") as conn:
             if rows:
                 conn.execute(insert(t.results), rows)
@@ -127,10 +127,13 @@ class History:
                         site=row["site"], summary=json.loads(row["summary"] or "{}"))
         if full:
             for r in conn.execute(select(t.results).where(t.results.c.run_id == rec.id)).mappings():
-                rec.results[(r["check_id"], r["test_id"])] = {
-                    "check": r["check_id"], "test": r["test_id"], "host": r["host"], "outcome": r["outcome"],
-                    "message": r["message"], "impact": r["impact"],
-                    "waiver": json.loads(r["waiver"]) if r["waiver"] else None}
+                outcome = Outcome.of(r["outcome"])
+                if outcome is None:  # a word this version does not know: the row cannot be compared
+                    continue
+                rec.results[(r["check_id"], r["test_id"])] = CheckResult(
+                    check=r["check_id"], test=r["test_id"], host=r["host"], outcome=outcome,
+                    message=r["message"] or "", impact=r["impact"] or "",
+                    waiver=json.loads(r["waiver"]) if r["waiver"] else None)
             query = select(t.facts.c.host, t.facts.c.facts).where(t.facts.c.run_id == rec.id)
             rec.facts = {host: json.loads(dump) for host, dump in conn.execute(query)}
         return rec

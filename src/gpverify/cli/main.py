@@ -17,29 +17,29 @@ from pathlib import Path
 from typing import NoReturn
 
 from gpverify import __version__, extension
+from gpverify.config.options import seconds
+from gpverify.config.shipped import checks_root
 from gpverify.errors import ConfigError, GpVerifyError
 from gpverify.exitcodes import BAD_INPUT, NOT_RUN, TABLE
-from gpverify.options import seconds
-from gpverify.shipped import checks_root
 
 # Each of these modules adds its subcommands with register(subparsers); listed with the commands it adds, so that
 # a command imports its own module only (the others bring SQLAlchemy and Alembic, Jinja2, rich...). `gpverify`
 # alone, --help and an unknown command load them all. tests/unit/test_startup.py holds the lists to register().
-EXTENSIONS = {"gpverify.discover": ("discover",), "gpverify.runner.cli": ("upgrade",),
-              "gpverify.audit.cli": ("audit", "history", "baseline"), "gpverify.history.cli": ("fleet",),
-              "gpverify.doctor": ("doctor",), "gpverify.signoff": ("report",), "gpverify.inventory_cli": ("inventory",)}
+EXTENSIONS = {"gpverify.cli.discover": ("discover",), "gpverify.cli.upgrade": ("upgrade",),
+              "gpverify.cli.audit": ("audit", "history", "baseline"), "gpverify.cli.fleet": ("fleet",),
+              "gpverify.cli.doctor": ("doctor",), "gpverify.cli.signoff": ("report",), "gpverify.cli.inventory": ("inventory",)}
 BUILT_IN = ("run", "init", "lab", "demo", "checks", "profile")
 
 
 def cmd_run(ns: argparse.Namespace) -> int:
     """One phase's checks, shipped and custom, through pytest; every other option is pytest's."""
-    from gpverify.site import run_phase
+    from gpverify.cli.site import run_phase
 
     return run_phase(ns.phase, ns.checks, ns.pytest_args)
 
 
 def cmd_init(ns: argparse.Namespace) -> int:
-    from gpverify.site import init_site
+    from gpverify.cli.site import init_site
 
     folder = Path(ns.dir)
     for path in init_site(folder):
@@ -87,25 +87,25 @@ def cmd_lab(ns: argparse.Namespace) -> int:
 
 def cmd_demo(ns: argparse.Namespace) -> int:
     """The whole upgrade on the lab, non-interactive: from before-upgrade to upgraded, every gate a report."""
-    from gpverify.runner.cli import run_demo
+    from gpverify.cli.upgrade import run_demo
 
     return run_demo(Path(ns.reports), ns.scenario)
 
 
 def cmd_checks(ns: argparse.Namespace) -> int:
-    from gpverify.catalogue_cli import print_catalogue
+    from gpverify.cli.checks import print_catalogue
 
     return print_catalogue(checks_root(), ns.format, *map(Path, ns.checks))
 
 
 def cmd_profile(ns: argparse.Namespace) -> int:
-    from gpverify.profiles import available, load_profile
+    from gpverify.config.profiles import available, load_profile
 
     if not ns.name:
         print("\n".join(available()))
         return 0
     profile = load_profile(ns.name, origin="gpverify profile")
-    from gpverify.tables import print_table
+    from gpverify.cli.tables import print_table
 
     print_table(["Identifier", "Confidence", "Value", "Source"],
                 [(i.key, i.confidence, "(not public: set it under overrides)" if i.value is None else i.value,

@@ -23,7 +23,7 @@ def checks_root() -> Path:
 
 def example(name: str) -> Path:
     """A site template: gpverify/examples/NAME in a wheel, or the checkout's own file under `pip install -e`."""
-    packaged = Path(__file__).with_name("examples") / name
+    packaged = Path(__file__).parents[1] / "examples" / name
     if packaged.is_file():
         return packaged
     checkout = _editable_checkout()

@@ -8,14 +8,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from gpverify.credentials import resolve_password
+from gpverify.config.credentials import resolve_password
+from gpverify.config.inventory import ROLE_GROUPS, HostSpec, Inventory, Role, host_specs, load_inventory
+from gpverify.config.profiles import Profile, load_profile
+from gpverify.config.versions import GpVersion, Target, target_of
 from gpverify.errors import ConfigError, FactsUnavailable, HostUnavailable
 from gpverify.facts import tenantconfig
 from gpverify.facts.collect import DEFAULT_WORKERS, CollectJob, collect_hosts
 from gpverify.facts.windows import HostFacts, RuntimePaths, build_request
-from gpverify.inventory import ROLE_GROUPS, HostSpec, Inventory, Role, host_specs, load_inventory
-from gpverify.profiles import Profile, load_profile
-from gpverify.versions import GpVersion, Target, target_of
 
 
 @dataclass

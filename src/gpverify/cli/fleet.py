@@ -8,16 +8,15 @@ import json
 import sys
 from pathlib import Path
 
+from gpverify.exitcodes import NOT_RECORDED
 from gpverify.history.target import HistoryUnavailable
-
-EXIT_NOT_RECORDED = 4  # the history could not be opened or read (as for gpverify audit)
 
 
 def cmd_fleet(ns: argparse.Namespace) -> int:
-    from gpverify.audit.store import History
     from gpverify.history.fleet import fleet_rows
-    from gpverify.history.pages import fleet_html
+    from gpverify.history.store import History
     from gpverify.history.target import resolve_target
+    from gpverify.report.history import fleet_html
 
     if ns.silent_after <= 0 or ns.silent_after != ns.silent_after or ns.silent_after == float("inf"):
         print(f"gpverify fleet: --silent-after: expected a number of hours > 0, got {ns.silent_after}",
@@ -37,7 +36,7 @@ def cmd_fleet(ns: argparse.Namespace) -> int:
                               page_dir=output.parent if output else None)
     except HistoryUnavailable as exc:
         print(f"gpverify fleet: {exc}", file=sys.stderr)
-        return EXIT_NOT_RECORDED
+        return NOT_RECORDED
     if ns.format == "json":
         text = json.dumps({"generated": now.isoformat().replace("+00:00", "Z"), "history": target.display,
                            "silent_after_hours": ns.silent_after, "farms": [r.as_dict() for r in rows]}, indent=2)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import lru_cache
 
-from gpverify.profiles import Profile, available, load_profile
+from gpverify.config.profiles import Profile, available, load_profile
 
 
 @dataclass(frozen=True, order=True)

@@ -8,7 +8,7 @@ import re
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from gpverify.farm import Farm
+    from gpverify.facts.farm import Farm
 
 MASK = "[redacted]"
 # A line that held a weak secret is withheld whole: masking only the word would show where it stood, and the
