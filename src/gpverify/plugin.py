@@ -32,7 +32,7 @@ from gpverify.results import (
     skip_sentence,
     without_host,
 )
-from gpverify.verdicts import ENDINGS, CheckWarning, NotVerified, outcome_of
+from gpverify.verdicts import ENDINGS, CheckWarning, outcome_of
 
 if TYPE_CHECKING:  # the farm brings pywinrm, requests and cryptography: imported by a run that checks one
     from gpverify.facts.farm import Farm
@@ -424,17 +424,15 @@ class _Crash:
 
 
 def _mark_special_outcome(item: pytest.Item, call: pytest.CallInfo[None], report: Any) -> None:
-    """A warning passes with its message kept; not verified is pytest's skip, named as gpverify's outcome."""
-    if call.excinfo is None:
+    """A check's own ending (verdicts.ENDINGS) named as its gpverify outcome: a warning passes with its message
+    kept; the others are pytest's skip (they never read as verified in JUnit or pytest-html)."""
+    if call.excinfo is None or not call.excinfo.errisinstance(ENDINGS):
         return
-    if call.excinfo.errisinstance(CheckWarning):
+    ending = call.excinfo.value
+    report.gpverify_outcome = ending.outcome.value
+    if isinstance(ending, CheckWarning):
         report.outcome = "passed"
-        report.gpverify_outcome = Outcome.WARNING.value
-        report.longrepr = f"warning: {getattr(call.excinfo.value, 'message', '')}"
-    elif call.excinfo.errisinstance(NotVerified):
-        report.gpverify_outcome = Outcome.NOT_VERIFIED.value
-    else:
-        return
+        report.longrepr = f"warning: {ending.message}"
     props = [("gpverify_outcome", report.gpverify_outcome), ("gpverify_message", str(getattr(call.excinfo.value, "message", "")))]
     item.user_properties.extend(props)  # JUnit writes the teardown report's copy of these
     report.user_properties.extend(props)
