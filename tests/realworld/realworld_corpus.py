@@ -78,9 +78,11 @@ def like(value: str, pattern: str) -> bool:
     return fnmatchcase(value.lower(), pattern.lower())
 
 
-def host(name: str, **sections: Any) -> HostView:
-    """A HostView over facts built from an artifact (the sections of HostFacts: texts, dictionaries, ...)."""
-    return HostView(name, HostFacts.model_validate({"computer": name.upper(), **sections}), {})
+def host(name: str, evidence: dict[str, Any] | None = None, **sections: Any) -> HostView:
+    """A HostView over facts built from an artifact (the sections of HostFacts: texts, dictionaries, ...); what a
+    check reads of it is recorded in `evidence`."""
+    facts = HostFacts.model_validate({"computer": name.upper(), **sections})
+    return HostView(name, facts, {} if evidence is None else evidence)
 
 
 def outcome(check: Callable[..., Any], *args: Any, **kwargs: Any) -> tuple[str, str]:

@@ -17,19 +17,62 @@ REPO_PATH = re.compile(r"^[\w.-]+/[\w.-]+$")
 COMMIT = re.compile(r"^[0-9a-f]{40}$")
 
 
-def _used() -> dict[str, list[str]]:
-    """artifact -> the tests whose `@uses(...)` names it, read from the test modules' source."""
-    used: dict[str, list[str]] = {}
+def _constants(tree: ast.Module) -> dict[str, object]:
+    """The module's top-level NAME = <literal> assignments (artifact names, ISSUE), for reading decorators."""
+    found: dict[str, object] = {}
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+            try:
+                found[node.targets[0].id] = _value(node.value, found)
+            except ValueError:
+                continue
+    return found
+
+
+def _value(node: ast.expr, constants: dict[str, object]) -> object:
+    """A decorator argument's value: a literal, a module constant, or a + of them."""
+    if isinstance(node, ast.Name) and node.id in constants:
+        return constants[node.id]
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
+        return _value(node.left, constants) + _value(node.right, constants)  # type: ignore[operator]
+    try:
+        return ast.literal_eval(node)
+    except ValueError:
+        raise ValueError(ast.unparse(node)) from None
+
+
+def _marks() -> list[tuple[str, set[str], bool]]:
+    """(test, the artifacts its `@uses(...)` names, whether it is a strict xfail naming issue 21) per test."""
+    found = []
     for module in sorted(HERE.glob("test_*.py")):
         tree = ast.parse(module.read_text(encoding="utf-8"))
+        constants = _constants(tree)
         for node in ast.walk(tree):
             if not isinstance(node, ast.FunctionDef):
                 continue
+            names: set[str] = set()
+            contradiction = False
             for decorator in node.decorator_list:
-                if isinstance(decorator, ast.Call) and getattr(decorator.func, "id", "") == "uses":
+                if not isinstance(decorator, ast.Call):
+                    continue
+                if getattr(decorator.func, "id", "") == "uses":
                     for arg in decorator.args:
-                        if isinstance(arg, ast.Constant) and isinstance(arg.value, str):
-                            used.setdefault(arg.value, []).append(f"{module.name}::{node.name}")
+                        value = _value(arg.value if isinstance(arg, ast.Starred) else arg, constants)
+                        names |= set(value) if isinstance(value, (list, tuple)) else {str(value)}
+                if ast.unparse(decorator.func).endswith("mark.xfail"):
+                    keywords = {k.arg: _value(k.value, constants) for k in decorator.keywords}
+                    contradiction = keywords.get("strict") is True and "issue 21" in str(keywords.get("reason", ""))
+            if names:
+                found.append((f"{module.name}::{node.name}", names, contradiction))
+    return found
+
+
+def _used() -> dict[str, list[str]]:
+    """artifact -> the tests whose `@uses(...)` names it, read from the test modules' source."""
+    used: dict[str, list[str]] = {}
+    for test, names, _ in _marks():
+        for name in names:
+            used.setdefault(name, []).append(test)
     return used
 
 
@@ -72,17 +115,7 @@ def test_every_artifact_is_exercised_by_a_test() -> None:
 
 def test_each_contradiction_has_a_strict_xfail_naming_issue_21() -> None:
     """An artifact that contradicts a belief is asserted as the truth, marked to flip when the product is fixed."""
-    xfailed: set[str] = set()
-    for module in sorted(HERE.glob("test_*.py")):
-        tree = ast.parse(module.read_text(encoding="utf-8"))
-        for node in ast.walk(tree):
-            if not isinstance(node, ast.FunctionDef):
-                continue
-            marks = [ast.unparse(d) for d in node.decorator_list]
-            if any("xfail" in m and "strict=True" in m and "issue 21" in m for m in marks):
-                for d in node.decorator_list:
-                    if isinstance(d, ast.Call) and getattr(d.func, "id", "") == "uses":
-                        xfailed |= {a.value for a in d.args if isinstance(a, ast.Constant)}
+    xfailed = set().union(*(names for _, names, contradiction in _marks() if contradiction))
     contradicting = {name for name, entry in manifest().items() if entry["contradicts"].strip()}
     assert contradicting <= xfailed, f"contradictions without a strict xfail: {sorted(contradicting - xfailed)}"
 
