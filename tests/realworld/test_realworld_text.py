@@ -233,3 +233,21 @@ def test_gp_pre_016_accepts_the_level_the_guide_prescribes_for_sql_server_2016()
     farm = SimpleNamespace(profile=load_profile("gp18.4"))
     verdict, message = outcome(function("GP-PRE-016"), _Sql("13.0.5026.0", level), farm)
     assert verdict == "passed", message
+
+
+@uses("kb2581260-registry-paths.md")
+def test_registry_identifiers_name_the_32_bit_view_not_wow6432node() -> None:
+    """On x64 Windows GP's key is the 32-bit path under Wow6432Node: what reading the plain path in the 32-bit
+    view (collector.ps1 Open-HklmKey, RegistryView.Registry32) reaches. So a profile names the plain path and a
+    view, never Wow6432Node (the redirection would be applied twice)."""
+    keys = [re.search(r"`HKEY_Local_Machine\\(.+)\\`", line).group(1)  # type: ignore[union-attr]
+            for line in shown_lines("kb2581260-registry-paths.md")]
+    plain, x64 = keys
+    assert x64 == plain.replace("SOFTWARE\\", "SOFTWARE\\Wow6432Node\\", 1)
+    for name in available():
+        profile = load_profile(name)
+        for key, ident in profile.identifiers.items():
+            if key.startswith("registry.") and isinstance(ident.value, dict):
+                assert "wow6432node" not in str(ident.value["path"]).lower(), (name, key)
+                assert ident.value["view"] in ("32", "64"), (name, key)
+        assert profile["registry.odbc_dsn"]["view"] == "32"  # GP is a 32-bit program: its DSN is a 32-bit one
