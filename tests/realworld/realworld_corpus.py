@@ -19,7 +19,7 @@ import yaml
 
 from gpverify.facts.view import HostView
 from gpverify.facts.windows import HostFacts
-from gpverify.outcomes import CheckWarning, NotVerified
+from gpverify.verdicts import CheckWarning, NotVerified
 
 HERE = Path(__file__).parent
 ARTIFACTS = HERE / "artifacts"

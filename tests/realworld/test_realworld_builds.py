@@ -11,8 +11,8 @@ import re
 import pytest
 from realworld_corpus import text, uses
 
-from gpverify.profiles import load_profile
-from gpverify.versions import GpVersion, target_of
+from gpverify.config.profiles import load_profile
+from gpverify.config.versions import GpVersion, target_of
 
 ISSUE = "issue 21"
 BUILD = re.compile(r"\b1[2-8]\.\d{1,2}\.\d{3,4}\b")

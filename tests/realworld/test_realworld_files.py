@@ -10,10 +10,10 @@ from types import SimpleNamespace
 import pytest
 from realworld_corpus import host, outcome, shown_lines, table, text, unescape, uses
 
+from gpverify.config.profiles import load_profile
 from gpverify.facts import dynamicsset, tenantconfig
 from gpverify.facts.tenantconfig import TenantConfiguration
 from gpverify.facts.windows import ROLE_FACTS, release_pattern
-from gpverify.profiles import load_profile
 
 ISSUE = "issue 21"
 SMARTLIST = "kb858327-dynamics-set-smartlist.md"

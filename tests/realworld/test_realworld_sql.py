@@ -16,7 +16,7 @@ from sqlglot import exp
 
 from gpverify.errors import UnsafeQuery
 from gpverify.facts.gpsql import load_query
-from gpverify.sqlguard import check_read_only
+from gpverify.transport.sqlguard import check_read_only
 
 ISSUE = "issue 21"
 

@@ -18,10 +18,10 @@ from sqlglot import exp
 
 import gpverify.checks
 from gpverify.catalogue import CheckInfo
+from gpverify.config.profiles import available, load_profile
 from gpverify.facts.gpsql import DatabaseState, load_query
 from gpverify.facts.web import HttpAnswer
 from gpverify.facts.windows import COLLECTOR_SCRIPT, release_pattern
-from gpverify.profiles import available, load_profile
 from gpverify.runner.plan import FarmShape, builtin_plan
 
 ISSUE = "issue 21"
