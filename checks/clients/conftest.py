@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from gpverify.plugin import get_farm
+from gpverify.session import get_farm
 
 HTML_ERA_REASON = ("{release} has the HTML web client (GP 2016 and later): it runs in any browser without "
                    "Silverlight, so client machines need no Silverlight elevated trust or signing certificate")

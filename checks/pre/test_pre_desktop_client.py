@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import pytest
 
+from gpverify import session
 from gpverify.catalogue import check
 from gpverify.config.profiles import Profile
 from gpverify.config.versions import same_build
@@ -18,7 +19,6 @@ from gpverify.facts.farm import Farm
 from gpverify.facts.gpsql import GpSqlView
 from gpverify.facts.view import HostView
 from gpverify.facts.windows import FileFact
-from gpverify.plugin import evidence_key
 
 SECTION = "Preparing for the upgrade"
 WORKING = ("You should verify that at least one desktop client installation is working properly before you "
@@ -118,7 +118,7 @@ def every_session_host(request: pytest.FixtureRequest, farm: Farm) -> dict[str, 
     """All session hosts of the inventory (not limited by --host), or why a host could not be read."""
     names = [s.name for s in farm.hosts("session_host")]
     farm.collect(names)
-    evidence = request.node.stash.setdefault(evidence_key, {})
+    evidence = session.evidence(request.node)
     views: dict[str, HostView | FactsUnavailable] = {}
     for name in names:
         try:

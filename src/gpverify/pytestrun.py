@@ -63,7 +63,7 @@ class _Recorder:
 
     @pytest.hookimpl(trylast=True)
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
-        from gpverify.plugin import results_of
+        from gpverify.session import results_of
 
         self.run.results = results_of(session.config)
 
