@@ -49,6 +49,20 @@ class CheckResult:
     def label(self) -> str:
         return self.outcome.label
 
+    @property
+    def name(self) -> str:
+        """'GP-POST-002 gp-sh02': the check's ID and what it was run for, the words of its test id's parameters
+        (what every output names a result by; the node id itself stays in --gpverify-debug and the history)."""
+        params = self.test.rpartition("[")[2].removesuffix("]") if self.test.endswith("]") else ""
+        words = params.removeprefix(self.check).strip("-")
+        return f"{self.check} {words}".strip()
+
+    def public_dict(self) -> dict[str, Any]:
+        """as_dict for what an administrator reads (the audit's JSON, notifications): named, without the node id."""
+        data = self.as_dict()
+        del data["test"]
+        return {"name": self.name, **data}
+
     def as_dict(self) -> dict[str, Any]:
         """Plain data (the outcome as its word): for JSON, YAML, history rows and xdist's report transport."""
         return {**asdict(self), "outcome": self.outcome.value}

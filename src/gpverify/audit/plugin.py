@@ -20,7 +20,7 @@ import pytest
 from gpverify.audit.drift import Changes, compare, fact_drift, snapshot
 from gpverify.audit.waivers import Waiver, find_waiver
 from gpverify.catalogue import info_of
-from gpverify.outcomes import Outcome, worst
+from gpverify.outcomes import Outcome
 from gpverify.report import audit as render
 from gpverify.results import REPORT_ATTR, CheckResult, host_of
 from gpverify.session import farm_of, replace_result
@@ -179,12 +179,12 @@ class AuditPlugin:
         outcomes = {r.outcome for r in self.results.values()} | ({Outcome.ERROR} if self.collection_errors else set())
         return "failed" if Outcome.FAILED in outcomes else "error" if Outcome.ERROR in outcomes else "passed"
 
-    def worst_by_host(self) -> dict[str, Outcome]:
+    def outcomes_by_host(self) -> dict[str, list[Outcome]]:
         by_host: dict[str, list[Outcome]] = {}
         for r in self.results.values():
             if r.host:
                 by_host.setdefault(r.host, []).append(r.outcome)
-        return {host: o for host, outcomes in by_host.items() if (o := worst(outcomes)) is not None}
+        return by_host
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
         tr = terminalreporter
@@ -202,7 +202,7 @@ class AuditPlugin:
 
     def pytest_gpverify_report_sections(self, config: pytest.Config) -> list[str]:
         self.finalize()
-        sections = [render.farm_picture(self.farm_info, self.worst_by_host()), render.audit_banner(self),
+        sections = [render.farm_picture(self.farm_info, self.outcomes_by_host()), render.audit_banner(self),
                     render.changes_section(self.changes, self.previous)]
         if self.baseline is not None:
             sections.append(render.baseline_section(self.baseline, self.baseline_drift or []))

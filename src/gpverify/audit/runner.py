@@ -216,7 +216,7 @@ def _run(opts: AuditOptions, waivers: list[Waiver], inventory: str, source: str,
         if ret == pytest.ExitCode.INTERRUPTED:  # Ctrl-C: recorded, but never the base of a later comparison
             exit_code, status = ExitCode.NOT_RUN, "interrupted"
         records = plugin.result_list()
-        results = [r.as_dict() for r in records]
+        results = [r.public_dict() for r in records]
         changes = plugin.changes.as_dict() if plugin.changes else {}
         document = {
             "run": run_id or None, "farm": farm_name, "site": site_name(), "source": source, "finished": utcnow(),
@@ -279,7 +279,7 @@ def _change_lines(changes: dict[str, Any]) -> list[str]:
               f"{len(changes['fixed'])} fixed, {len(changes['still_failing'])} still failing, "
               f"{len(changes['fact_drift'])} fact(s) drifted")]
     for title, key in (("newly failing", "newly_failing"), ("fixed", "fixed")):
-        lines += [f"  {title}: {e['check']} {e['test'].split('::')[-1]}" for e in changes[key]]
+        lines += [f"  {title}: {e['name']}: {e['title']}" for e in changes[key]]
     lines += [f"  drift: {d['host']}: {d['fact']}: {d['before']!r} -> {d['after']!r}" for d in changes["fact_drift"]]
     return lines
 

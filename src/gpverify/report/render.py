@@ -23,7 +23,14 @@ def environment() -> Environment:
                       trim_blocks=True, lstrip_blocks=True)
     env.globals["outcomes"] = list(Outcome)
     env.globals["outcome"] = Outcome.of
+    env.filters["label"] = _label
     return env
+
+
+def _label(word: str | None) -> str:
+    """A stored outcome or status word as every page shows it ("error" -> "could not run"); other words as they are."""
+    outcome = Outcome.of(word)
+    return outcome.label if outcome else str(word or "")
 
 
 def page(template: str, **context: Any) -> str:
