@@ -17,10 +17,10 @@ from gpverify.report.render import piece
 from gpverify.results import counts_text, outcomes_of
 
 TEMPLATE = "audit.html.j2"
-BOX_W, BOX_H, GAP = 170, 48, 24  # a machine's box and the space between boxes
+BOX_W, BOX_H, GAP = 190, 60, 24  # a machine's box (name, role, outcome: a line each) and the space between boxes
 DB_W, DB_H = 140, 40
-MARGIN, TOP = 20, 70
-CHAR_W = 7.2  # the width of a character of the legend's 12px sans-serif, rounded up (labels never clip)
+MARGIN, TOP, MIN_WIDTH = 20, 86, 900
+CHAR_W = 6.6  # the width of a character of 12px sans-serif, rounded up: the legend's labels never clip
 
 
 @dataclass(frozen=True)
@@ -98,46 +98,66 @@ def _machine(x: int, y: int, name: str, role: str, outcomes: list[Outcome]) -> M
 
 
 def layout(farm: dict[str, Any], outcomes: dict[str, list[Outcome]]) -> Picture:
-    """Clients on the left of the web server, Tenant Services on its right, session hosts below it, SQL Server
-    and its databases at the bottom; every connector from edge to edge of the boxes it joins."""
+    """Clients in a column left of the web server, Tenant Services right of it, session hosts in a row below,
+    SQL Server and its databases at the bottom. Connectors are buses of straight segments in the gaps between
+    boxes, so no connector crosses a box or a label, however many machines a farm has."""
     sessions, clients = farm.get("session_hosts", []), farm.get("clients", [])
     tenants = farm.get("tenant_services", [])
     sql = farm.get("sql", {})
     dbs = sql.get("databases", [])
-    columns = max(len(sessions), 3 + (len(clients) + 1) // 2, 2 + len(dbs))
-    width = 2 * MARGIN + columns * (BOX_W + GAP)
+    # The database row hangs off the centred SQL Server box: the picture is wide enough for all of it.
+    width = max(MIN_WIDTH, 2 * MARGIN + max(len(sessions), 5) * (BOX_W + GAP),
+                2 * (BOX_W // 2 + len(dbs) * (DB_W + GAP) + MARGIN))
     pic = Picture(farm.get("farm", ""), width)
-    centre = width // 2 - BOX_W // 2
-    web = _machine(centre, TOP, (farm.get("web_server") or ["web server"])[0], "web server",
-                   outcomes.get((farm.get("web_server") or [""])[0], []))
-    for i, name in enumerate(clients):
-        box = _machine(MARGIN + (i // 2) * (BOX_W + GAP), TOP + (i % 2) * (BOX_H + GAP // 2), name, "client",
-                       outcomes.get(name, []))
-        pic.machines.append(box)
-        pic.lines.append(Line(box.x + BOX_W, box.y + BOX_H // 2, web.x, web.y + BOX_H // 2))
-    for i, name in enumerate(tenants):
-        box = _machine(width - MARGIN - BOX_W, TOP + i * (BOX_H + GAP // 2), name, "Tenant Services",
-                       outcomes.get(name, []))
-        pic.machines.append(box)
-        pic.lines.append(Line(web.x + BOX_W, web.y + BOX_H // 2, box.x, box.y + BOX_H // 2))
-    row = TOP + 2 * BOX_H + 3 * GAP
-    bottom = row + BOX_H + 2 * GAP
+    web_name = (farm.get("web_server") or ["web server"])[0]
+    web = _machine(width // 2 - BOX_W // 2, TOP, web_name, "web server", outcomes.get(web_name, []))
+    left = _column(pic, clients, MARGIN, "client", outcomes, web.x, web)
+    right = _column(pic, tenants, width - MARGIN - BOX_W, "Tenant Services", outcomes, web.x + BOX_W, web)
+    row = max(TOP + BOX_H + 2 * GAP, left + 2 * GAP, right + 2 * GAP)
+    sql_name = sql.get("server", "SQL Server")
+    server = _machine(web.x, row + BOX_H + 3 * GAP, sql_name, "SQL Server", outcomes.get(sql_name, []))
     start = width // 2 - (len(sessions) * (BOX_W + GAP) - GAP) // 2
-    server = _machine(centre, bottom, sql.get("server", "SQL Server"), "SQL Server", outcomes.get(sql.get("server", ""), []))
-    for i, name in enumerate(sessions):
-        box = _machine(start + i * (BOX_W + GAP), row, name, "session host", outcomes.get(name, []))
-        pic.machines.append(box)
-        pic.lines.append(Line(web.x + BOX_W // 2, web.y + BOX_H, box.x + BOX_W // 2, box.y))
-        pic.lines.append(Line(box.x + BOX_W // 2, box.y + BOX_H, server.x + BOX_W // 2, server.y))
+    hosts = [_machine(start + i * (BOX_W + GAP), row, name, "session host", outcomes.get(name, []))
+             for i, name in enumerate(sessions)]
+    pic.machines += hosts
+    if hosts:
+        _bus(pic, (web.x + BOX_W // 2, web.y + BOX_H), [(h.x + BOX_W // 2, h.y) for h in hosts], row - GAP)
+        _bus(pic, (server.x + BOX_W // 2, server.y), [(h.x + BOX_W // 2, h.y + BOX_H) for h in hosts],
+             row + BOX_H + GAP)
     pic.machines += [web, server]
     x = server.x + BOX_W
-    for i, name in enumerate(dbs):  # a bus from the server's right edge, each database on it
+    for i, name in enumerate(dbs):  # a chain from the server's right edge, each database on it
         db = Database(server.x + BOX_W + GAP + i * (DB_W + GAP), server.y + (BOX_H - DB_H) // 2, name, server)
         pic.lines.append(Line(x, server.y + BOX_H // 2, db.x, server.y + BOX_H // 2))
         pic.databases.append(db)
         x = db.x + DB_W
-    pic.height = _legend(pic, bottom + BOX_H + 2 * GAP)
+    pic.height = _legend(pic, server.y + BOX_H + 2 * GAP)
     return pic
+
+
+def _column(pic: Picture, names: list[str], x: int, role: str, outcomes: dict[str, list[Outcome]], edge: int,
+            web: Machine) -> int:
+    """A column of machines joined to the web server's side at `edge` by a vertical bus; returns its bottom."""
+    boxes = [_machine(x, TOP + i * (BOX_H + GAP // 2), name, role, outcomes.get(name, [])) for i, name in enumerate(names)]
+    if not boxes:
+        return TOP
+    pic.machines += boxes
+    near = x + BOX_W if x < edge else x  # the column's side facing the web server
+    bus = near + (GAP if x < edge else -GAP)
+    y = web.y + BOX_H // 2
+    for box in boxes:
+        pic.lines.append(Line(near, box.y + BOX_H // 2, bus, box.y + BOX_H // 2))
+    pic.lines.append(Line(bus, min(y, boxes[0].y + BOX_H // 2), bus, max(y, boxes[-1].y + BOX_H // 2)))
+    pic.lines.append(Line(bus, y, edge, y))
+    return boxes[-1].y + BOX_H
+
+
+def _bus(pic: Picture, hub: tuple[int, int], ends: list[tuple[int, int]], y: int) -> None:
+    """The hub down (or up) to a horizontal bus at `y`, and a drop from the bus to each end."""
+    xs = [hub[0], *(x for x, _ in ends)]
+    pic.lines.append(Line(hub[0], hub[1], hub[0], y))
+    pic.lines.append(Line(min(xs), y, max(xs), y))
+    pic.lines += [Line(x, y, x, end_y) for x, end_y in ends]
 
 
 def _legend(pic: Picture, y: int) -> int:
