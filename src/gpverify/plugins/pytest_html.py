@@ -31,6 +31,7 @@ class PytestHtml:
         self.farm = farm
         self.debug = bool(config.getoption("gpverify_debug"))
         self.results: list[CheckResult] = []
+        self.reasons: dict[str, int] = {}  # a not-verified sentence -> its number in the summary, said once
         # A report is mailed and archived as one file: pytest-html's CSS and scripts inline. Set before
         # pytest-html's pytest_configure reads it (this plugin is registered in gpverify's tryfirst one).
         config.option.self_contained_html = True
@@ -47,8 +48,9 @@ class PytestHtml:
     @pytest.hookimpl(optionalhook=True)
     def pytest_html_results_summary(self, prefix: list[str], summary: list[str], postfix: list[str],
                                     session: pytest.Session) -> None:
-        said_once = [(s, sentence) for s, sentence, _ in
-                     grouped([r for r in self.results if r.outcome is Outcome.NOT_VERIFIED])]
+        groups = {sentence: subjects for subjects, sentence, _ in
+                  grouped([r for r in self.results if r.outcome is Outcome.NOT_VERIFIED])}
+        said_once = [(groups[sentence], sentence) for sentence in self.reasons if sentence in groups]
         prefix.append(piece(TEMPLATE, "summary", farm=self.farm.inventory.farm, profile=self.farm.profile.name,
                             lab=self.farm.inventory.lab, counts=list(outcomes_of(self.results).items()),
                             total=len(self.results), said_once=said_once))
@@ -78,5 +80,8 @@ class PytestHtml:
             return
         facts = [(key, json.dumps(value, default=str)) for key, value in result.evidence.items()]
         message = without_host(result.message, result.host)
+        if result.outcome is Outcome.NOT_VERIFIED:  # the reason is said once, in the summary, with its fix
+            number = self.reasons.setdefault(message, len(self.reasons) + 1)
+            message = f"see reason {number} under Not verified in the summary"
         data[:] = [piece(TEMPLATE, "log", r=result, message=message, facts=facts,
                          remediation=result.remediation if acted_on(result.outcome) else "")]

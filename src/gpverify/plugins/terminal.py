@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import shutil
 import sys
+from collections.abc import Generator
 from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Any
 
@@ -109,8 +110,9 @@ class TerminalReport:
         width = shutil.get_terminal_size().columns - 1 if tr is not None and tr.isatty else 0
         return text if not width or len(text) <= width else text[: width - 1] + "\u2026"
 
-    @pytest.hookimpl(trylast=True)  # after the other plugins' summaries: the counts are the last line
-    def pytest_terminal_summary(self) -> None:
+    @pytest.hookimpl(wrapper=True, tryfirst=True)  # outermost: after the other plugins' summaries, the counts last
+    def pytest_terminal_summary(self) -> Generator[None, None, None]:
+        yield
         for report in self.broken:
             self._sep(f"gpverify: checks that could not be loaded from {report.nodeid}", "=", red=True)
             self._write(str(report.longrepr).rstrip())
