@@ -224,8 +224,7 @@ def _result(item: pytest.Item, call: pytest.CallInfo[None], report: pytest.TestR
     redactor = session.redactor(item.config)
     farm = session.farm_of(item.config)
     evidence = redactor.data(session.evidence(item))
-    hosts = {s.name: s.role for s in farm.specs.values()} if farm else {}
-    host = host_of(item, hosts, farm.inventory.sql.server if farm else None, evidence)
+    host = host_of(item, session.roles(item.config), farm.inventory.sql.server if farm else None, evidence)
     outcome = outcome_of(report)
     remediation = info.remediation
     if outcome is Outcome.ERROR:  # the farm was not judged: the check's remediation is not what to do

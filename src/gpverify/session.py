@@ -23,6 +23,7 @@ _redactor = pytest.StashKey[Redactor]()
 _evidence = pytest.StashKey[dict[str, Any]]()
 _lab = pytest.StashKey[Any]()
 _results = pytest.StashKey[list[CheckResult]]()
+_roles = pytest.StashKey[dict[str, str]]()
 
 
 def begin(config: pytest.Config) -> None:
@@ -51,6 +52,14 @@ def get_farm(config: pytest.Config) -> Farm:
     if farm is None:
         bad_input("no farm to check: pass --inventory FILE (or set GPVERIFY_INVENTORY), or --lab")
     return farm
+
+
+def roles(config: pytest.Config) -> dict[str, str]:
+    """Each inventory host's role, by name (made once: a check result names its host from it)."""
+    if _roles not in config.stash:
+        farm = farm_of(config)
+        config.stash[_roles] = {s.name: s.role for s in farm.specs.values()} if farm else {}
+    return config.stash[_roles]
 
 
 def lab_of(config: pytest.Config) -> Any:

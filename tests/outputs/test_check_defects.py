@@ -57,8 +57,8 @@ def test_a_broken_check_is_an_error_naming_its_line_and_the_run_exits_2(site: Pa
     # What to do is about the check, not the farm: the check's own remediation would send the admin to a service.
     assert "Restart the ACME" not in broken["remediation"] and "checks/post/test_acme.py line 14" in broken["remediation"]
     # A check's assertion is still a failure of the farm, with its remediation.
-    assert (failed["outcome"], failed["remediation"]) == (Outcome.FAILED.value, "Restart the ACME connector service "
-                                                                                "on the web server.")
+    assert (failed["outcome"], failed["remediation"]) == (Outcome.FAILED.value, ("Restart the ACME connector service "
+                                                                                "on the web server."))
     # Failed outweighs could not run; without the failing check the run could not run: exit 2.
     assert result.exit_code == ExitCode.FAILED
     assert for_outcomes([Outcome(broken["outcome"])]) == ExitCode.NOT_RUN

@@ -68,7 +68,7 @@ def outputs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
         texts[f"{kind}: pytest terminal"] = command(str(CHECKS / "post"), "--lab", scenario, "-p", "no:cacheprovider",
                                                    cwd=REPO, program=("-m", "pytest"))
         texts[f"{kind}: audit terminal"] = command("audit", "--lab", scenario, "--reports", str(reports), cwd=folder)
-        run = sorted(reports.glob("audit-*-run*.json"))[-1]
+        run = max(reports.glob("audit-*-run*.json"))
         texts[f"{kind}: audit JSON"] = run.read_text(encoding="utf-8")
         texts[f"{kind}: audit HTML"] = visible(run.with_suffix(".html"), folder)
         texts[f"{kind}: audit JUnit"] = run.with_suffix(".xml").read_text(encoding="utf-8")

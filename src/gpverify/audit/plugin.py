@@ -23,7 +23,7 @@ from gpverify.catalogue import info_of
 from gpverify.outcomes import Outcome
 from gpverify.report import audit as render
 from gpverify.results import REPORT_ATTR, CheckResult, host_of
-from gpverify.session import farm_of, replace_result
+from gpverify.session import farm_of, replace_result, roles
 
 WAIT_MARKER = "audit_wait"
 # Checks the audit re-runs under --wait besides those marked audit_wait: any check whose guide section is
@@ -65,9 +65,9 @@ class AuditPlugin:
 
     def host_of(self, item: pytest.Item) -> str | None:
         farm = self._farm()
-        if farm is None:
+        if farm is None or self.config is None:
             return None
-        return host_of(item, {s.name: s.role for s in farm.specs.values()}, farm.inventory.sql.server, {})
+        return host_of(item, roles(self.config), farm.inventory.sql.server, {})
 
     @pytest.hookimpl(trylast=True)
     def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:

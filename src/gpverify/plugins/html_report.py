@@ -34,7 +34,7 @@ class HtmlReport:
         farm = gpsession.farm_of(config)
         reach = []
         if farm is not None:
-            reach = checkreport.connectivity(farm.collected(), {s.name: s.role for s in farm.specs.values()})
+            reach = checkreport.connectivity(farm.collected(), gpsession.roles(config))
         sections = [s for group in config.hook.pytest_gpverify_report_sections(config=config) for s in group or []]
         has_waivers = bool(config.pluginmanager.hook.pytest_gpverify_waiver_cell.get_hookimpls())
         page = checkreport.render(
