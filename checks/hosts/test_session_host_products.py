@@ -27,9 +27,10 @@ FEATURES = "You can also select to add the service based architecture components
     "components (every product in Dynamics.set has its dictionary).",
     section=SECTION,
     impact="critical",
-    remediation="Install or repair the product whose dictionary is missing on this session host (the product's "
-    "own installer for a third-party product), or remove it from Dynamics.set if it is retired; GP will not start "
-    "with a launch file naming a missing dictionary (installation/SystemAdminGuide.md).",
+    remediation=("Install or repair the product whose dictionary is missing on this session host (the product's own "
+                 "installer for a third-party product), or remove it from Dynamics.set if it is retired; GP will not "
+                 "start with a launch file naming a missing dictionary "
+                 "(https://learn.microsoft.com/dynamics-gp/installation/SystemAdminGuide)."),
 )
 def test_every_launched_product_has_its_dictionary(session_host: HostView) -> None:
     products = session_host.dictionaries("dynamics_set")
@@ -44,9 +45,12 @@ def test_every_launched_product_has_its_dictionary(session_host: HostView) -> No
     "components (every product in Dynamics.set upgraded in every company).",
     section=SECTION,
     impact="critical",
-    remediation="Run Dynamics GP Utilities (and the third-party product's own upgrade) until DU000020 lists the "
-    "product for every company at one version and its DB_Upgrade rows have db_status 0 (KB 920831, KB 915897, "
-    "KB 850662).",
+    remediation=("Run Dynamics GP Utilities (and the third-party product's own upgrade) until DU000020 lists the "
+                 "product for every company at one version and its DB_Upgrade rows have db_status 0 (KB 920831 "
+                 "(https://learn.microsoft.com/troubleshoot/dynamics/gp/version-numbers-build-numbers-of-dexterity), "
+                 "KB 915897 "
+                 "(https://learn.microsoft.com/troubleshoot/dynamics/gp/fail-to-start-dynamics-gp-on-client-workstations), "
+                 "KB 850662 (https://support.microsoft.com/help/850662))."),
 )
 def test_every_launched_product_is_upgraded_in_every_company(session_host: HostView, gp_sql: GpSqlView,
                                                              farm: Farm) -> None:
@@ -90,8 +94,9 @@ def _feature_problem(session_host: HostView, farm: Farm, key: str, label: str) -
     title="The Web Client Runtime feature of Microsoft Dynamics GP is installed on each session host.",
     section=SECTION,
     impact="critical",
-    remediation="On this session host, open Programs and Features, select Microsoft Dynamics GP, choose Change > "
-    "Add/Remove Features and add Web Client Runtime (web-components/environment-configuration.md).",
+    remediation=("On this session host, open Programs and Features, select Microsoft Dynamics GP, choose Change > "
+                 "Add/Remove Features and add Web Client Runtime "
+                 "(https://learn.microsoft.com/dynamics-gp/web-components/environment-configuration)."),
 )
 def test_web_client_runtime_feature_installed(session_host: HostView, farm: Farm) -> None:
     problem = _feature_problem(session_host, farm, "web_client_runtime", "Web Client Runtime")
@@ -103,8 +108,10 @@ def test_web_client_runtime_feature_installed(session_host: HostView, farm: Farm
     title=f"{FEATURES} (the Service Based Architecture feature of Microsoft Dynamics GP is installed).",
     section=SECTION,
     impact="high",
-    remediation="On this session host, choose Change > Add/Remove Features for Microsoft Dynamics GP and add "
-    "Service Based Architecture (web-components/environment-configuration.md, installation/SBA.md).",
+    remediation=("On this session host, choose Change > Add/Remove Features for Microsoft Dynamics GP and add "
+                 "Service Based Architecture "
+                 "(https://learn.microsoft.com/dynamics-gp/web-components/environment-configuration, "
+                 "https://learn.microsoft.com/dynamics-gp/installation/SBA)."),
 )
 def test_service_based_architecture_feature_installed(session_host: HostView, farm: Farm) -> None:
     if not farm.inventory.service_based_architecture:
@@ -119,9 +126,9 @@ def test_service_based_architecture_feature_installed(session_host: HostView, fa
     "does not).",
     section=SECTION,
     impact="high",
-    remediation="Start the target release's GPDS service on this session host and stop (then disable) the "
-    "previous release's, so that Service Based Architecture requests reach the upgraded runtime "
-    "(installation/SBA.md).",
+    remediation=("Start the target release's GPDS service on this session host and stop (then disable) the previous "
+                 "release's, so that Service Based Architecture requests reach the upgraded runtime "
+                 "(https://learn.microsoft.com/dynamics-gp/installation/SBA)."),
 )
 def test_target_release_dexterity_service_runs(session_host: HostView, farm: Farm) -> None:
     if not farm.inventory.service_based_architecture:

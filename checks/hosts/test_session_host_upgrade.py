@@ -27,9 +27,10 @@ SECTION = "Updating session host machines"
     "components.",
     section=SECTION,
     impact="critical",
-    remediation="Update the desktop client on this session host to the target release and point the web "
-    "client's runtime at it (DynamicsexeLocation in the web server's TenantConfiguration.xml, "
-    "tenant-services-applications.md); the previous release stays installed beside it after a major upgrade.",
+    remediation=("Update the desktop client on this session host to the target release and point the web client's "
+                 "runtime at it (DynamicsexeLocation in the web server's TenantConfiguration.xml, "
+                 "https://learn.microsoft.com/dynamics-gp/web-components/tenant-services-applications); the previous "
+                 "release stays installed beside it after a major upgrade."),
 )
 def test_desktop_client_at_target(session_host: HostView, runtime: RuntimePaths, farm: Farm) -> None:
     problem = client_version_problem(session_host, runtime.origin, target=farm.target)
@@ -42,8 +43,9 @@ def test_desktop_client_at_target(session_host: HostView, runtime: RuntimePaths,
     title="Click Web Components and then click Install. Select to upgrade your existing web client installation.",
     section=SECTION,
     impact="critical",
-    remediation="On this session host, run Setup.exe from the installation media, choose Web Components > "
-    "Install and upgrade the existing web client installation (scale-out-upgrade.md).",
+    remediation=("On this session host, run Setup.exe from the installation media, choose Web Components > Install "
+                 "and upgrade the existing web client installation "
+                 "(https://learn.microsoft.com/dynamics-gp/web-components/scale-out-upgrade)."),
 )
 def test_host_web_components_at_target(session_host: HostView, farm: Farm) -> None:
     problem = product_problem(session_host, "web_components", "Web Components", farm.target)
@@ -56,8 +58,9 @@ def test_host_web_components_at_target(session_host: HostView, farm: Farm) -> No
     "the web server.",
     section=SECTION,
     impact="critical",
-    remediation="Run the Dynamics GP Web Components Configuration Wizard on this session host again and give it "
-    "the configuration database created on the web server (scale-out-upgrade.md).",
+    remediation=("Run the Dynamics GP Web Components Configuration Wizard on this session host again and give it the "
+                 "configuration database created on the web server "
+                 "(https://learn.microsoft.com/dynamics-gp/web-components/scale-out-upgrade)."),
 )
 def test_host_points_at_new_configuration_database(session_host: HostView, farm: Farm) -> None:
     if farm.profile.unconfirmed("registry.web_components_config_db"):
@@ -92,8 +95,10 @@ def test_host_session_service_running(session_host: HostView) -> None:
     "(Dex Service Control is running).",
     section=SECTION,
     impact="high",
-    remediation="Start Dex Service Control (GPDexterityServiceControl) on this session host; the Service Based "
-    "Architecture needs it (scale-out-installation.md, installation/SBA.md).",
+    remediation=("Start Dex Service Control (GPDexterityServiceControl) on this session host; the Service Based "
+                 "Architecture needs it "
+                 "(https://learn.microsoft.com/dynamics-gp/web-components/scale-out-installation, "
+                 "https://learn.microsoft.com/dynamics-gp/installation/SBA)."),
 )
 def test_host_dex_service_control_running(session_host: HostView, farm: Farm) -> None:
     if not farm.inventory.service_based_architecture:
@@ -108,8 +113,9 @@ def test_host_dex_service_control_running(session_host: HostView, farm: Farm) ->
     title="Start the installer for the updated help content.",
     section=SECTION,
     impact="medium",
-    remediation="Run the web client help installer (profile help_installer, e.g. "
-    "Microsoft_DynamicsGP18_GPWebClientHelp.msi) on this session host (scale-out-upgrade.md).",
+    remediation=("Run the web client help installer (profile help_installer, e.g. "
+                 "Microsoft_DynamicsGP18_GPWebClientHelp.msi) on this session host "
+                 "(https://learn.microsoft.com/dynamics-gp/web-components/scale-out-upgrade)."),
 )
 def test_host_web_client_help_installed(session_host: HostView, farm: Farm) -> None:
     problem = product_problem(session_host, "web_client_help", "the web client help", farm.target)

@@ -28,9 +28,11 @@ def _database_problems(database: str, rows: list[DatabaseVersion], farm: Farm) -
     title=f"{UTILITIES} (the system database: every product's DB_Upgrade row finished, GP at the target release).",
     section=SECTION,
     impact="critical",
-    remediation="Run Dynamics GP Utilities on a desktop client to finish upgrading the system database; every "
-    "DB_Upgrade row must have db_status 0 and db_verOld* equal to db_ver* (KB 973027, KB 850662). A row of a "
-    "third-party product that is not finished needs that product's own upgrade.",
+    remediation=("Run Dynamics GP Utilities on a desktop client to finish upgrading the system database; every "
+                 "DB_Upgrade row must have db_status 0 and db_verOld* equal to db_ver* (KB 973027 "
+                 "(https://learn.microsoft.com/troubleshoot/dynamics/gp/fatal-error-during-installation-when-installing-web-services), "
+                 "KB 850662 (https://support.microsoft.com/help/850662)). A row of a third-party product that is not "
+                 "finished needs that product's own upgrade."),
 )
 def test_system_database_is_upgraded(gp_sql: GpSqlView, farm: Farm) -> None:
     problems = _database_problems(gp_sql.system_database, gp_sql.database_versions(), farm)
@@ -44,9 +46,12 @@ def test_system_database_is_upgraded(gp_sql: GpSqlView, farm: Farm) -> None:
     "release).",
     section=SECTION,
     impact="critical",
-    remediation="Run Dynamics GP Utilities and upgrade every company listed; a product whose db_status is not 0 "
-    "in a company stops users of that company from logging in ('A product installed on your computer is on a "
-    "different version than the database', KB 920831, KB 915897).",
+    remediation=("Run Dynamics GP Utilities and upgrade every company listed; a product whose db_status is not 0 in "
+                 "a company stops users of that company from logging in ('A product installed on your computer is on "
+                 "a different version than the database', KB 920831 "
+                 "(https://learn.microsoft.com/troubleshoot/dynamics/gp/version-numbers-build-numbers-of-dexterity), "
+                 "KB 915897 "
+                 "(https://learn.microsoft.com/troubleshoot/dynamics/gp/fail-to-start-dynamics-gp-on-client-workstations))."),
 )
 def test_every_company_database_is_upgraded(gp_sql: GpSqlView, farm: Farm) -> None:
     companies = gp_sql.companies()
@@ -62,8 +67,9 @@ def test_every_company_database_is_upgraded(gp_sql: GpSqlView, farm: Farm) -> No
     title=f"{UTILITIES} (each product at one version in every database, and DU000020 agreeing).",
     section=SECTION,
     impact="high",
-    remediation="Rerun Dynamics GP Utilities for the companies listed; if it reports them current, correct "
-    "DU000020 as KB 850662 describes. A product at two versions means it was upgraded in some databases only.",
+    remediation=("Rerun Dynamics GP Utilities for the companies listed; if it reports them current, correct DU000020 "
+                 "as KB 850662 (https://support.microsoft.com/help/850662) describes. A product at two versions "
+                 "means it was upgraded in some databases only."),
 )
 def test_company_versions_agree(gp_sql: GpSqlView, farm: Farm) -> None:
     companies = {c.id: c for c in gp_sql.companies()}
@@ -97,10 +103,10 @@ def test_company_versions_agree(gp_sql: GpSqlView, farm: Farm) -> None:
     title=f"{UTILITIES} (no table conversion failed; other listed conversions reviewed).",
     section=SECTION,
     impact="critical",
-    remediation="Resolve the failed table conversions listed (errornum not 0 in the upgrade guide's DU000030 "
-    "query, upgrade/company-data-conversion.md) and rerun Dynamics GP Utilities. Other rows the query lists are "
-    "warnings: the guide says those for temporary tables or modules a company does not use can be ignored; "
-    "accept each with a waiver naming the table.",
+    remediation=("Resolve the failed table conversions listed (errornum not 0 in the upgrade guide's DU000030 query, "
+                 "https://learn.microsoft.com/dynamics-gp/upgrade/company-data-conversion) and rerun Dynamics GP "
+                 "Utilities. Other rows the query lists are warnings: the guide says those for temporary tables or "
+                 "modules a company does not use can be ignored; accept each with a waiver naming the table."),
 )
 def test_no_table_conversion_failed(gp_sql: GpSqlView, farm: Farm) -> None:
     listed = gp_sql.table_conversions()
@@ -118,9 +124,10 @@ def test_no_table_conversion_failed(gp_sql: GpSqlView, farm: Farm) -> None:
     title=f"{UTILITIES} (every company in SY01500 has its database; no DB_Upgrade rows of removed companies).",
     section=SECTION,
     impact="high",
-    remediation="Before upgrading, remove the references to companies that no longer exist (KB 973027): "
-    "restore or re-create a company database that is missing, or delete the company's SY01500 row and the "
-    "DB_Upgrade rows of databases that are no longer companies, as the KB describes.",
+    remediation=("Before upgrading, remove the references to companies that no longer exist (KB 973027 "
+                 "(https://learn.microsoft.com/troubleshoot/dynamics/gp/fatal-error-during-installation-when-installing-web-services)): "
+                 "restore or re-create a company database that is missing, or delete the company's SY01500 row and "
+                 "the DB_Upgrade rows of databases that are no longer companies, as the KB describes."),
 )
 def test_companies_and_databases_agree(gp_sql: GpSqlView) -> None:
     companies = gp_sql.companies()

@@ -78,8 +78,9 @@ def dex_ini_problem(host: HostView, version: str | None) -> str | None:
     title=f"{FIRST_STEP} (on each session host, a desktop client at the databases' version is installed).",
     section=SECTION,
     impact="critical",
-    remediation="Install or update the desktop client on this session host to the databases' release and build; "
-    "GP refuses to log in when the client and the databases differ (upgrade/system-preparation.md).",
+    remediation=("Install or update the desktop client on this session host to the databases' release and build; GP "
+                 "refuses to log in when the client and the databases differ "
+                 "(https://learn.microsoft.com/dynamics-gp/upgrade/system-preparation)."),
 )
 def test_desktop_client_matches_databases(session_host: HostView, gp_sql: GpSqlView, farm: Farm) -> None:
     problem = client_version_problem(session_host, _database_version(gp_sql), gp_sql.system_database)
@@ -92,8 +93,9 @@ def test_desktop_client_matches_databases(session_host: HostView, gp_sql: GpSqlV
     title=f"{WORKING} (on each session host, the 32-bit ODBC data source exists).",
     section=SECTION,
     impact="high",
-    remediation="Create the 32-bit ODBC data source 'Dynamics GP' with the 32-bit ODBC administrator "
-    "(installation/installing-on-first-computer.md, upgrade/system-preparation.md).",
+    remediation=("Create the 32-bit ODBC data source 'Dynamics GP' with the 32-bit ODBC administrator "
+                 "(https://learn.microsoft.com/dynamics-gp/installation/installing-on-first-computer, "
+                 "https://learn.microsoft.com/dynamics-gp/upgrade/system-preparation)."),
 )
 def test_odbc_data_source_exists(session_host: HostView, farm: Farm) -> None:
     problem = odbc_problem(session_host, farm.profile)
@@ -105,8 +107,8 @@ def test_odbc_data_source_exists(session_host: HostView, farm: Farm) -> None:
     title=f"{WORKING} (on each session host, Dex.ini is present beside the desktop client).",
     section=SECTION,
     impact="high",
-    remediation="Repair the desktop client installation on this session host so that its Data\\Dex.ini exists "
-    "(installation/SystemAdminGuide.md).",
+    remediation=("Repair the desktop client installation on this session host so that its Data\\Dex.ini exists "
+                 "(https://learn.microsoft.com/dynamics-gp/installation/SystemAdminGuide)."),
 )
 def test_dex_ini_is_present(session_host: HostView, gp_sql: GpSqlView) -> None:
     problem = dex_ini_problem(session_host, _database_version(gp_sql))
@@ -133,8 +135,9 @@ def every_session_host(request: pytest.FixtureRequest, farm: Farm) -> dict[str, 
     title=f"{WORKING}.",
     section=SECTION,
     impact="critical",
-    remediation="Resolve the problems listed on at least one session host and log in to GP there with the "
-    "desktop client before you continue (scale-out-upgrade.md).",
+    remediation=("Resolve the problems listed on at least one session host and log in to GP there with the desktop "
+                 "client before you continue "
+                 "(https://learn.microsoft.com/dynamics-gp/web-components/scale-out-upgrade)."),
 )
 def test_at_least_one_desktop_client_works(every_session_host: dict[str, HostView | FactsUnavailable],
                                            gp_sql: GpSqlView, farm: Farm) -> None:

@@ -19,9 +19,9 @@ from gpverify.verdicts import warn
     "process (disconnected web client sessions time out: HeartbeatTimeout is not 0).",
     section="Preparing for the upgrade",
     impact="low",
-    remediation="Set HeartbeatTimeout in the web server's TenantConfiguration.xml (Days.Hours:Minutes:Seconds, "
-    "e.g. 0.00:20:00) so that disconnected sessions end, or end them in Session Management before the upgrade "
-    "(managing-web-client-sessions.md).",
+    remediation=("Set HeartbeatTimeout in the web server's TenantConfiguration.xml (Days.Hours:Minutes:Seconds, e.g. "
+                 "0.00:20:00) so that disconnected sessions end, or end them in Session Management before the "
+                 "upgrade (https://learn.microsoft.com/dynamics-gp/web-components/managing-web-client-sessions)."),
 )
 def test_disconnected_sessions_time_out(web_server: HostView) -> None:
     text = web_server.text("tenant_configuration")

@@ -24,10 +24,11 @@ def _utc(moment: datetime) -> str:
     "started).",
     section=SECTION,
     impact="critical",
-    remediation="Make a full backup of each database named (BACKUP DATABASE, or a maintenance plan; copy-only full "
-    "backups count) and run the checks again (upgrade/system-preparation.md, Backups). `gpverify upgrade` asks for "
-    "backups finished after the run started; otherwise the inventory's `backups: {since: ...}` or "
-    "`{within_hours: N}` (default 24) sets the time, or pytest's --backups-since.",
+    remediation=("Make a full backup of each database named (BACKUP DATABASE, or a maintenance plan; copy-only full "
+                 "backups count) and run the checks again "
+                 "(https://learn.microsoft.com/dynamics-gp/upgrade/system-preparation, Backups). `gpverify upgrade` "
+                 "asks for backups finished after the run started; otherwise the inventory's `backups: {since: ...}` "
+                 "or `{within_hours: N}` (default 24) sets the time, or pytest's --backups-since."),
 )
 def test_full_backups_since_the_upgrade_started(gp_sql: GpSqlView, backups_since: datetime) -> None:
     last = gp_sql.last_full_backups()
@@ -77,11 +78,12 @@ def _major(version: str) -> int | None:
     "databases).",
     section=SECTION,
     impact="high",
-    remediation="Run the GP databases on a SQL Server the target release supports (the release's system "
-    "requirements), and set each database's compatibility level to that SQL Server's: Database Properties > "
-    "Options > Compatibility level, or ALTER DATABASE [name] SET COMPATIBILITY_LEVEL = n "
-    "(upgrade/system-preparation.md, Known issues). The minimums are profile data (sql_server.min_major, "
-    "sql_server.min_compatibility_level; `gpverify profile` shows their source).",
+    remediation=("Run the GP databases on a SQL Server the target release supports (the release's system "
+                 "requirements), and set each database's compatibility level to that SQL Server's: Database "
+                 "Properties > Options > Compatibility level, or ALTER DATABASE [name] SET COMPATIBILITY_LEVEL = n "
+                 "(https://learn.microsoft.com/dynamics-gp/upgrade/system-preparation, Known issues). The minimums "
+                 "are profile data (sql_server.min_major, sql_server.min_compatibility_level; `gpverify profile` "
+                 "shows their source)."),
 )
 def test_sql_server_version_and_compatibility(gp_sql: GpSqlView, farm: Farm) -> None:
     min_major, min_level = (int(farm.profile[f"sql_server.{k}"]) for k in ("min_major", "min_compatibility_level"))
@@ -111,11 +113,13 @@ def test_sql_server_version_and_compatibility(gp_sql: GpSqlView, farm: Farm) -> 
     "in the system database and every company database.",
     section=SECTION,
     impact="critical",
-    remediation="Open Dynamics GP Utilities, choose Manage Web Client SQL Server Login in Additional Tasks and "
-    "save the login again: it gives the login access to the system and company databases "
-    "(upgrade/company-data-conversion.md; installation/SBA.md). A company restored from another server keeps an "
-    "orphaned user: map it to the login (ALTER USER [user] WITH LOGIN = [login]). If the user is there, the "
-    "login gpverify connects with lacks VIEW ANY DEFINITION, without which SQL Server hides other principals.",
+    remediation=("Open Dynamics GP Utilities, choose Manage Web Client SQL Server Login in Additional Tasks and save "
+                 "the login again: it gives the login access to the system and company databases "
+                 "(https://learn.microsoft.com/dynamics-gp/upgrade/company-data-conversion, "
+                 "https://learn.microsoft.com/dynamics-gp/installation/SBA). A company restored from another server "
+                 "keeps an orphaned user: map it to the login (ALTER USER [user] WITH LOGIN = [login]). If the user "
+                 "is there, the login gpverify connects with lacks VIEW ANY DEFINITION, without which SQL Server "
+                 "hides other principals."),
 )
 def test_web_client_login_is_a_user_everywhere(gp_sql: GpSqlView, farm: Farm) -> None:
     login = farm.inventory.sql.web_client_login

@@ -14,10 +14,14 @@ SECTION = "Preparing for the upgrade"
     "upgrade process.",
     section=SECTION,
     impact="critical",
-    remediation="Users signed in: ask them to sign out (Tools > Utilities > System > User Activity lists them). "
-    "Stale records (no live GP session behind them): after confirming nobody is working, remove them as "
-    "KB 864411 (DEX_LOCK) and KB 864413 (DEX_SESSION) describe and delete the ACTIVITY, SY00800 and SY00801 "
-    "rows of those users (KB 850289).",
+    remediation=("Users signed in: ask them to sign out (Tools > Utilities > System > User Activity lists them). "
+                 "Stale records (no live GP session behind them): after confirming nobody is working, remove them as "
+                 "KB 864411 "
+                 "(https://learn.microsoft.com/troubleshoot/dynamics/gp/remove-all-the-inactive-sessions-dex-lock) "
+                 "(DEX_LOCK) and KB 864413 "
+                 "(https://learn.microsoft.com/troubleshoot/dynamics/gp/remove-all-the-inactive-dex-session) "
+                 "(DEX_SESSION) describe and delete the ACTIVITY, SY00800 and SY00801 rows of those users (KB 850289 "
+                 "(https://learn.microsoft.com/troubleshoot/dynamics/gp/a-batch-is-held-in-the-several-statuses))."),
 )
 def test_all_users_signed_out(gp_sql: GpSqlView) -> None:
     activity = gp_sql.sign_in_activity()
