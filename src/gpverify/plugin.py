@@ -133,7 +133,7 @@ def _register_faces(config: pytest.Config, farm: Farm) -> None:
     from gpverify.plugins import junit, masking, pytest_html, terminal
 
     config.pluginmanager.register(masking.Masking(config), "gpverify-masking")
-    if not (_debug(config) or config.option.collectonly):
+    if not (session.debugging(config) or config.option.collectonly):
         config.pluginmanager.register(terminal.TerminalReport(config, farm), terminal.NAME)
     if getattr(config.option, "htmlpath", None):
         config.pluginmanager.register(pytest_html.PytestHtml(config, farm), "gpverify-pytest-html")
@@ -147,10 +147,6 @@ def _check_hosts(config: pytest.Config, farm: Farm) -> None:
     if unknown:
         bad_input(f"--host {unknown[0]}: not a session host of {farm.origin}; "
                   f"expected one of: {', '.join(known) or '(the inventory lists none)'}")
-
-
-def _debug(config: pytest.Config) -> bool:
-    return bool(config.getoption("gpverify_debug")) or config.option.tbstyle == "long"
 
 
 @pytest.fixture(autouse=True)
@@ -208,14 +204,14 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     info = info_of(item)
     if info is None or call.when == "teardown":
         return None
-    debug = _debug(item.config)
+    debug = session.debugging(item.config)
     report = checkrepr.build(item, call, debug=debug)
     if report.when == "call" or not report.passed:
         result = _result(item, call, report, info)
         setattr(report, REPORT_ATTR, result.as_dict())
         session.record(item.config, result)
         if not debug or call.excinfo is not None and isinstance(call.excinfo.value, checkrepr.QUICK):
-            report.longrepr = checkrepr.longrepr(result, report, call)
+            report.longrepr = checkrepr.longrepr(result, report, call, verbose=session.verbose(item.config))
     return report
 
 

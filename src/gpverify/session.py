@@ -24,10 +24,12 @@ _evidence = pytest.StashKey[dict[str, Any]]()
 _lab = pytest.StashKey[Any]()
 _results = pytest.StashKey[list[CheckResult]]()
 _roles = pytest.StashKey[dict[str, str]]()
+_verbosity = pytest.StashKey[int]()
 
 
 def begin(config: pytest.Config) -> None:
     """A session that checks no farm yet: nothing to mask, no result."""
+    config.stash[_verbosity] = int(config.option.verbose)  # before gpverify's terminal quiets pytest's own
     config.stash[_farm] = None
     config.stash[_redactor] = Redactor()
     config.stash[_results] = []
@@ -58,7 +60,8 @@ def roles(config: pytest.Config) -> dict[str, str]:
     """Each inventory host's role, by name (made once: a check result names its host from it)."""
     if _roles not in config.stash:
         farm = farm_of(config)
-        config.stash[_roles] = {s.name: s.role for s in farm.specs.values()} if farm else {}
+        names: dict[str, str] = {s.name: s.role for s in farm.specs.values()} if farm else {}
+        config.stash[_roles] = names
     return config.stash[_roles]
 
 
@@ -72,7 +75,7 @@ def redactor(config: pytest.Config) -> Redactor:
     return config.stash.get(_redactor, None) or Redactor()
 
 
-def evidence(node: pytest.Item | pytest.Node) -> dict[str, Any]:
+def evidence(node: pytest.Item | pytest.Collector) -> dict[str, Any]:
     """The facts a check judged, `"host: section.key" -> value`: fixtures record here, every report shows it."""
     return node.stash.setdefault(_evidence, {})
 
@@ -93,7 +96,8 @@ def replace_result(config: pytest.Config, result: CheckResult) -> None:
 
 def results_of(config: pytest.Config) -> list[CheckResult]:
     """Every check result of this pytest session, in the order they were made."""
-    return list(config.stash.get(_results, None) or [])
+    records: list[CheckResult] | None = config.stash.get(_results, None)
+    return list(records or [])
 
 
 def collect_progress(config: pytest.Config, total: int) -> AbstractContextManager[Callable[[str, object], None]]:
@@ -105,6 +109,16 @@ def collect_progress(config: pytest.Config, total: int) -> AbstractContextManage
     if terminal is None:
         return nullcontext(lambda name, outcome: None)
     return terminal.progress(total)  # type: ignore[no-any-return]
+
+
+def verbose(config: pytest.Config) -> bool:
+    """Whether the administrator asked for more (-v): the facts judged under each failure."""
+    return config.stash.get(_verbosity, 0) > 0
+
+
+def debugging(config: pytest.Config) -> bool:
+    """--gpverify-debug (or --tb=long): pytest's own output, test ids, paths and tracebacks, for whoever asked."""
+    return bool(config.getoption("gpverify_debug", False)) or config.option.tbstyle == "long"
 
 
 def bad_input(message: str) -> NoReturn:

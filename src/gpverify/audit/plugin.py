@@ -177,7 +177,7 @@ class AuditPlugin:
 
     def status(self) -> str:
         outcomes = {r.outcome for r in self.results.values()} | ({Outcome.ERROR} if self.collection_errors else set())
-        return "failed" if Outcome.FAILED in outcomes else "error" if Outcome.ERROR in outcomes else "passed"
+        return next((o.value for o in (Outcome.FAILED, Outcome.ERROR) if o in outcomes), Outcome.PASSED.value)
 
     def outcomes_by_host(self) -> dict[str, list[Outcome]]:
         by_host: dict[str, list[Outcome]] = {}
@@ -202,7 +202,7 @@ class AuditPlugin:
 
     def pytest_gpverify_report_sections(self, config: pytest.Config) -> list[str]:
         self.finalize()
-        sections = [render.farm_picture(self.farm_info, self.outcomes_by_host()), render.audit_banner(self),
+        sections: list[str] = [render.farm_picture(self.farm_info, self.outcomes_by_host()), render.audit_banner(self),
                     render.changes_section(self.changes, self.previous)]
         if self.baseline is not None:
             sections.append(render.baseline_section(self.baseline, self.baseline_drift or []))

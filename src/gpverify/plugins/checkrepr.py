@@ -126,7 +126,7 @@ def defect_remediation(item: pytest.Item, call: pytest.CallInfo[None]) -> str:
     return f"Fix the check at {where(item, call)} (run with --gpverify-debug for the traceback); the farm was not judged."
 
 
-def longrepr(result: CheckResult, report: pytest.TestReport, call: pytest.CallInfo[None]) -> Any:
+def longrepr(result: CheckResult, report: pytest.TestReport, call: pytest.CallInfo[None], *, verbose: bool) -> Any:
     """What pytest shows for the report: gpverify's sentence, never the Python source (--gpverify-debug shows it)."""
     if result.outcome is Outcome.NOT_VERIFIED and isinstance(report.longrepr, tuple):
         return (*report.longrepr[:2], f"not verified: {result.message}")
@@ -135,16 +135,17 @@ def longrepr(result: CheckResult, report: pytest.TestReport, call: pytest.CallIn
     if result.outcome is Outcome.ERROR and isinstance(call.excinfo and call.excinfo.value, FactsUnavailable):
         return result.message  # one line: the host or database and the cause, with its hint
     if result.outcome in (Outcome.FAILED, Outcome.ERROR):
-        return CheckRepr(result)
+        return CheckRepr(result, verbose=verbose)
     return report.longrepr
 
 
 class CheckRepr:
-    """How a failed check shows in JUnit, pytest-html and pytest's own summary: ID, host and sentence, the
-    remediation under it, the facts judged; never the Python source."""
+    """How a failed check shows in JUnit and pytest's own summary: ID, host and sentence, the remediation under
+    it, the facts judged with -v; never the Python source."""
 
-    def __init__(self, result: CheckResult) -> None:
+    def __init__(self, result: CheckResult, *, verbose: bool) -> None:
         self.result = result
+        self.verbose = verbose
         self.reprcrash = Crash(result.message)
 
     def lines(self) -> list[str]:
@@ -153,9 +154,11 @@ class CheckRepr:
         where = f" {r.host}" if r.host else ""
         out = [f"{word} {r.check}{where}  {without_host(r.message, r.host)}", f"  Remediation: {r.remediation}",
                f"  Check: {r.title} ({r.section})"]
-        if r.evidence:
+        if self.verbose and r.evidence:
             out.append("  Facts judged:")
             out += [f"    {key}: {json.dumps(value, default=str)}" for key, value in r.evidence.items()]
+        elif r.evidence:
+            out.append("  (-v shows the facts judged)")
         return out
 
     def toterminal(self, tw: Any) -> None:

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from gpverify import session
 from gpverify.outcomes import Outcome
 from gpverify.report.checks import acted_on, title
 from gpverify.report.render import piece
@@ -29,11 +30,13 @@ class PytestHtml:
     def __init__(self, config: pytest.Config, farm: Farm) -> None:
         self.config = config
         self.farm = farm
-        self.debug = bool(config.getoption("gpverify_debug"))
+        self.debug = session.debugging(config)
         self.results: list[CheckResult] = []
         self.reasons: dict[str, int] = {}  # a not-verified sentence -> its number in the summary, said once
-        # A report is mailed and archived as one file: pytest-html's CSS and scripts inline. Set before
-        # pytest-html's pytest_configure reads it (this plugin is registered in gpverify's tryfirst one).
+
+    def pytest_configure(self, config: pytest.Config) -> None:
+        # A report is mailed and archived as one file: pytest-html's CSS and scripts inline. Called when
+        # registered (in gpverify's tryfirst pytest_configure), before pytest-html's own reads the option.
         config.option.self_contained_html = True
 
     @pytest.hookimpl(optionalhook=True)

@@ -44,14 +44,17 @@ class TerminalReport:
     def __init__(self, config: pytest.Config, farm: Farm) -> None:
         self.config = config
         self.farm = farm
-        self.verbose = config.option.verbose > 0  # the administrator's -v: the facts judged under each failure
-        # Registered in gpverify's tryfirst pytest_configure, before pytest's terminal plugin makes its reporter.
-        config.option.verbose = -2
-        config.option.no_summary = True
+        self.verbose = session.verbose(config)  # the administrator's -v: the facts judged under each failure
         self.results: list[CheckResult] = []
         self.broken: list[pytest.CollectReport] = []
         self.id_width = 11
         self.host_width = max((len(h) for h in [*farm.specs, farm.inventory.sql.server or ""]), default=8)
+
+    def pytest_configure(self, config: pytest.Config) -> None:
+        # Called when registered (in gpverify's tryfirst pytest_configure), so before pytest's terminal plugin
+        # makes its reporter; never when `-p no:gpverify-terminal` blocked this plugin.
+        config.option.verbose = -2
+        config.option.no_summary = True
 
     def _writer(self) -> Any:
         return self.config.pluginmanager.get_plugin("terminalreporter")
