@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from gpverify.catalogue import info_of
+from gpverify.catalogue import CheckInfo, info_of
 from gpverify.errors import ConfigError
 from gpverify.results import phase_of
 
@@ -75,11 +75,12 @@ class PhaseFilter:
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_collection_modifyitems(self, config: pytest.Config, items: list[pytest.Item]) -> None:
-        other = [item for item in items if self._mine(item) and phase_of(item, info_of(item)) not in self.phases]  # type: ignore[arg-type]
+        other = [item for item in items if (info := self._mine(item)) and phase_of(item, info) not in self.phases]
         if other:
             config.hook.pytest_deselected(items=other)
             items[:] = [i for i in items if i not in other]
 
-    def _mine(self, item: pytest.Item) -> bool:
+    def _mine(self, item: pytest.Item) -> CheckInfo | None:
+        """The check's info, when it is one of the site's."""
         path = Path(item.path).resolve()
-        return info_of(item) is not None and any(path.is_relative_to(f) for f in self.folders)
+        return info_of(item) if any(path.is_relative_to(f) for f in self.folders) else None

@@ -209,7 +209,7 @@ def test_the_audit_and_the_upgrade_gates_run_each_check_in_its_phase(tmp_path: P
         ("ACME-050", "gp-sh01", "passed"), ("ACME-050", "gp-sh02", "passed")}  # a pre check is not audited
 
     plan = tmp_path / "plan.yml"
-    plan.write_text("phases:\n  - phase: pre\n    steps:\n      - {id: backup, kind: manual, title: Back up the databases,"
+    plan.write_text("phases:\n  - phase: pre\n    steps:\n      - {id: backup, kind: manual, title: Back up,"
                     " action: backup, instructions: [Back them up.]}\n  - phase: post\n", encoding="utf-8")
     upgrade = _cli(tmp_path, "upgrade", "--lab", "healthy", "--plan", str(plan), "--checks", str(folder), "--yes",
                    "--reports", str(tmp_path / "runs"))
@@ -223,3 +223,16 @@ def test_the_audit_and_the_upgrade_gates_run_each_check_in_its_phase(tmp_path: P
                      "gate-post": {("ACME-050", "gp-sh01", "passed"), ("ACME-050", "gp-sh02", "passed")}}
     resumed = _cli(tmp_path, "upgrade", "--resume", "--checks", str(folder), "--reports", str(tmp_path / "runs"))
     assert resumed.returncode == 3 and "a resumed run keeps the plan, inventory, lab and checks" in resumed.stderr
+
+
+def test_a_site_check_added_between_two_runs_is_not_drift_of_the_farm() -> None:
+    from gpverify.audit.drift import fact_drift
+
+    service = {"name": "GPDexterityServiceControl", "status": "Running"}
+    before = {"gp-sh01": {"services": {"dex_service_control": [service]}}}
+    after = {"gp-sh01": {"services": {"dex_service_control": [service], "check:ACME-011": [service]}}}
+    assert fact_drift(before, after) == [] and fact_drift(after, before) == []
+    stopped = {"gp-sh01": {"services": {"dex_service_control": [service],
+                                        "check:ACME-011": [{**service, "status": "Stopped"}]}}}
+    assert [d.text() for d in fact_drift(after, stopped)] == [
+        "gp-sh01: services.check:ACME-011[GPDexterityServiceControl].status: 'Running' -> 'Stopped'"]

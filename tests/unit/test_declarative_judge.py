@@ -30,7 +30,8 @@ def _judge(kind: str, spec: dict[str, Any], section: str, fact: Any) -> str | No
     return None
 
 
-def _service(status: str = "Running", start_mode: str = "Auto", name: str = "GPDexterityServiceControl") -> dict[str, str]:
+def _service(status: str = "Running", start_mode: str = "Auto",
+             name: str = "GPDexterityServiceControl") -> dict[str, str]:
     return {"name": name, "display_name": "Microsoft Dynamics GP Dex Service Control", "status": status,
             "start_mode": start_mode}
 
@@ -54,7 +55,8 @@ def test_service(spec: dict[str, Any], found: list[dict[str, str]], message: str
 
 
 @pytest.mark.parametrize(("spec", "found", "message"), [
-    ({"name": "*Web Components*", "min_version": "18.4"}, [{"name": "GP Web Components", "version": "18.4.1361"}], None),
+    ({"name": "*Web Components*", "min_version": "18.4"}, [{"name": "GP Web Components", "version": "18.4.1361"}],
+     None),
     ({"name": "*Web Components*", "min_version": "18.4.1400"}, [{"name": "GP Web Components", "version": "18.4.1361"}],
      "gp-sh01: GP Web Components 18.4.1361 installed, expected 18.4.1400 or later"),
     # GP pads its versions (14.00.0725): numbers are compared, not text.
@@ -80,7 +82,8 @@ DSN = {"path": r"SOFTWARE\ODBC\ODBC.INI\Dynamics GP", "name": "Driver", "view": 
     (DSN, {"key_exists": True, "exists": True, "value": "SQL Server"}, None),
     ({**DSN, "value": "sql server"}, {"key_exists": True, "exists": True, "value": "SQL Server"}, None),
     ({**DSN, "value": "ODBC Driver 17"}, {"key_exists": True, "exists": True, "value": "SQL Server"},
-     r"gp-sh01: HKLM\SOFTWARE\ODBC\ODBC.INI\Dynamics GP\Driver (32-bit view) is 'SQL Server', expected 'ODBC Driver 17'"),
+     (r"gp-sh01: HKLM\SOFTWARE\ODBC\ODBC.INI\Dynamics GP\Driver (32-bit view) is 'SQL Server', "
+      "expected 'ODBC Driver 17'")),
     ({**DSN, "value": 1}, {"key_exists": True, "exists": True, "value": 1}, None),
     ({**DSN, "value": 1}, {"key_exists": True, "exists": True, "value": 0}, "is 0, expected 1"),
     ({**DSN, "value": "b"}, {"key_exists": True, "exists": True, "value": ["a", "b"]}, None),  # REG_MULTI_SZ
@@ -111,7 +114,8 @@ def test_file(spec: dict[str, Any], found: dict[str, Any], message: str | None) 
     assert result == message if message is None else message in str(result)
 
 
-def _cert(days: float, subject: str = "CN=gp.contoso.com", thumbprint: str = "AB" * 20, chain_ok: bool = True) -> dict[str, Any]:
+def _cert(days: float, subject: str = "CN=gp.contoso.com", thumbprint: str = "AB" * 20,
+          chain_ok: bool = True) -> dict[str, Any]:
     return {"subject": subject, "issuer": "CN=Contoso CA", "thumbprint": thumbprint, "chain_ok": chain_ok,
             "not_after": (datetime.now(UTC) + timedelta(days=days)).isoformat()}
 

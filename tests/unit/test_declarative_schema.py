@@ -37,8 +37,8 @@ def test_each_kind_asks_its_role_for_its_facts_under_a_key_of_its_own() -> None:
     asked = queries(load_check_file(EXAMPLE).checks)
     assert asked["session_host"]["services"] == [{"key": "check:ACME-011", "names": ["GPDexterityServiceControl"],
                                                   "display": []}]
-    assert asked["session_host"]["registry"] == [{"key": "check:ACME-013", "path": r"SOFTWARE\ODBC\ODBC.INI\Dynamics GP",
-                                                  "name": "Driver", "view": "32"}]
+    assert asked["session_host"]["registry"] == [{"key": "check:ACME-013", "name": "Driver", "view": "32",
+                                                  "path": r"SOFTWARE\ODBC\ODBC.INI\Dynamics GP"}]
     assert asked["web_server"]["products"] == [{"key": "check:ACME-012", "pattern": "*Dynamics GP Web Components*"}]
     assert asked["web_server"]["files"][0]["path"].startswith("%ProgramFiles%\\")
     assert asked["web_server"]["certificates"] == [{"key": "check:ACME-015", "store": "LocalMachine\\My"}]
@@ -59,7 +59,8 @@ def test_each_kind_asks_its_role_for_its_facts_under_a_key_of_its_own() -> None:
      "min_version or version, not both"),
     ({"registry": {"path": "HKCU\\Software\\X", "name": "Y"}}, "checks[0].registry.path", "HKEY_LOCAL_MACHINE"),
     ({"registry": {"path": "SOFTWARE\\X", "name": "Y", "view": True}}, "checks[0].registry.view", "'64' or '32'"),
-    ({"registry": {"path": "SOFTWARE\\X", "name": "Y", "value": True}}, "checks[0].registry.value", "text (up to 2000 characters) or a whole number, got True"),
+    ({"registry": {"path": "SOFTWARE\\X", "name": "Y", "value": True}}, "checks[0].registry.value",
+     "text (up to 2000 characters) or a whole number, got True"),
     ({"file": {"path": "Dynamics.exe"}}, "checks[0].file.path", "a full Windows path"),
     ({"file": {"path": "C:\\GP\\*.exe"}}, "checks[0].file.path", "without wildcards"),
     ({"certificate": {"store": "CurrentUser\\My", "subject": "CN=*"}}, "checks[0].certificate.store",

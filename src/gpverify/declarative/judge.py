@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from fnmatch import fnmatchcase
 from typing import Any
@@ -25,8 +26,8 @@ SHOWN_ROWS = 3  # rows a failed row count quotes in its message (all of them are
 
 def judge_host(check: DeclarativeCheck, host: HostView) -> None:
     """Assert one host check on one host; facts it could not read raise FactsUnavailable (an error)."""
-    judges = {"service": _service, "product": _product, "registry": _registry, "file": _file,
-              "certificate": _certificate}
+    judges: dict[str, Callable[[Any, HostView, str], None]] = {
+        "service": _service, "product": _product, "registry": _registry, "file": _file, "certificate": _certificate}
     judges[check.kind](check.spec, host, key_of(check))
 
 

@@ -13,7 +13,6 @@ from gpverify.declarative.schema import DeclarativeCheck, is_check_file, load_ch
 from gpverify.errors import ConfigError
 from gpverify.plugin import bad_input, evidence_key, farm_key
 
-
 ROLE_WORDS = {"web_server": "web server", "session_host": "session host", "client": "client machine",
               "tenant_services": "Tenant Services server"}
 
@@ -81,7 +80,8 @@ class DeclarativeItem(pytest.Item):
         evidence = self.stash.setdefault(evidence_key, {})
         if self.check.role == "sql":
             sql = session_sql(self.config)
-            judge_sql(self.check, GpSqlView(sql, evidence), self.check.sql.database or sql.system_database)  # type: ignore[union-attr]
+            database = self.check.sql.database or sql.system_database  # type: ignore[union-attr]
+            judge_sql(self.check, GpSqlView(sql, evidence), database)
             return
         if self.gpverify_host is None:
             role = str(self.check.role)
