@@ -151,8 +151,13 @@ _leaf = st.one_of(st.none(), st.booleans(), st.integers(-5, 10**6), st.text(max_
                   st.sampled_from(["Running", "Auto", "LocalMachine\\My", "SELECT 1", "session_host", "sql"]))
 _keys = st.sampled_from(["id", "title", "impact", "remediation", "role", "phase", "service", "product", "registry",
                          "file", "certificate", "sql", "name", "path", "query", "rows", "store", "subject", "x"])
-_values = st.recursive(_leaf, lambda inner: st.one_of(st.lists(inner, max_size=3),
-                                                      st.dictionaries(_keys, inner, max_size=5)), max_leaves=12)
+
+
+def _nested(children: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
+    return st.lists(children, max_size=3) | st.dictionaries(_keys, children, max_size=5)
+
+
+_values = st.recursive(_leaf, _nested, max_leaves=12)
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

@@ -10,7 +10,6 @@ import pytest
 from gpverify import customchecks
 from gpverify.catalogue import PHASES
 from gpverify.config.shipped import INVENTORY_TEMPLATE, PLAN_TEMPLATE, SITE_FILES, checks_root, example, site_file
-from gpverify.customchecks import check_folders
 from gpverify.errors import ConfigError
 from gpverify.exitcodes import BAD_INPUT, NOT_RUN
 
@@ -70,29 +69,34 @@ SITE_PARTS = {
 
 
 def print_site(folder: Path, written: list[Path]) -> None:
-    """What init wrote and what to run next, with this system's path separators (the commands work as shown in
-    PowerShell, cmd.exe and a POSIX shell)."""
+    """What init wrote and what to run next, with this system's path separators: the commands work as shown in
+    PowerShell, cmd.exe and a POSIX shell (a path with a space is put in double quotes, which all three read)."""
     print(f"gpverify init: wrote {len(written)} files in {folder}")
     width = max(len(str(folder / p)) for p in SITE_PARTS) + 2
     for part, what in SITE_PARTS.items():
         shown = str(folder / part) + ("" if "." in part else os.sep)
         print(f"  {shown:{width}}{what}")
-    checks, lab, inventory = folder / "checks", folder / "lab" / "acme-faults.yml", folder / "inventory.yml"
+    checks, lab, inventory = (_arg(folder / p) for p in ("checks", os.path.join("lab", "acme-faults.yml"),
+                                                        "inventory.yml"))
     print("Try the example checks on the simulated lab (every check passes; then the YAML checks fail):")
     print(f"  gpverify run post --lab --checks {checks}")
     print(f"  gpverify run post --lab {lab} --checks {checks}")
     print(f"Then, with {inventory} describing your farm:")
     print(f"  gpverify run pre --inventory {inventory} --checks {checks}")
-    print(f"  gpverify audit --inventory {inventory} --waivers {folder / 'waivers.yml'} --checks {checks}")
+    print(f"  gpverify audit --inventory {inventory} --waivers {_arg(folder / 'waivers.yml')} --checks {checks}")
     print(f"Schedule the audit: {folder / 'deploy' / 'windows' / 'gpverify-audit-task.xml'} (Windows) or "
           f"{folder / 'deploy' / 'systemd'}{os.sep} (Linux).")
+
+
+def _arg(path: Path) -> str:
+    return f'"{path}"' if " " in str(path) else str(path)
 
 
 def phase_targets(phase: str, custom: list[str]) -> list[str]:
     """The shipped phase folder, and each custom folder's own phase folder when it has one (else the folder)."""
     if phase not in PHASES:
         raise ConfigError("gpverify run", "PHASE", f"one of {', '.join(PHASES)}, got {phase!r}")
-    return [str(checks_root() / phase), *customchecks.phase_targets(phase, check_folders(custom, "gpverify run"))]
+    return [str(checks_root() / phase), *customchecks.phase_targets(phase, customchecks.check_folders(custom, "gpverify run"))]
 
 
 def run_phase(phase: str, custom: list[str], pytest_args: list[str]) -> int:
