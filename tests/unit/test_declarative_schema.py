@@ -168,3 +168,11 @@ def test_any_document_is_read_or_refused_with_one_message(tmp_path: Path, docume
         load_check_file(path)
     except ConfigError as exc:
         assert str(exc).startswith(f"{path}: ") and "Traceback" not in str(exc)
+
+
+def test_the_readme_example_of_every_kind_is_a_valid_check_file(tmp_path: Path) -> None:
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("### Checks without Python"):]
+    block = section[section.index("```yaml\nchecks:") + len("```yaml\n"):]
+    checks = load_check_file(_write(tmp_path, text=block[:block.index("```")])).checks
+    assert [c.kind for c in checks] == ["service", "product", "registry", "file", "certificate", "sql"]
