@@ -1,8 +1,9 @@
 """The --junitxml file in gpverify's words: rewritten once pytest has written it (ElementTree, masked).
 
 pytest's junitxml has no public hook for a test suite's properties outside a test (`record_testsuite_property`
-is a fixture) nor for a skip's text, which it writes as `path:line: reason`; the file it wrote is the public
-interface, so gpverify edits that file after the session, as any JUnit consumer could.
+is a fixture) nor for a skip's text, which it writes as `path:line: reason` (junitxml offers plugins no way to
+shape what it writes: pytest-dev/pytest#2827, open); the file it wrote is the public interface, so gpverify
+edits that file after the session, as any JUnit consumer could.
 """
 
 from __future__ import annotations

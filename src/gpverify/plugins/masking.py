@@ -3,7 +3,9 @@
 The terminal, JUnit and pytest-html all write what the reports carry (longrepr, captured output, user
 properties) and pytest-metadata's table; masking those once, where they are made, keeps every output clean
 without touching how pytest or its plugins write (no patched streams or writers). gpverify's own text is
-masked where it is made (the result record, gpverify.session.redactor).
+masked where it is made (the result record, gpverify.session.redactor). What pytest writes of its own (live
+logs with --log-cli-level, the warnings summary) is not a report: pytest has no hook to mask it, so gpverify's
+transports keep secrets out of their log records (transport/winrm.py drops authentication tokens).
 """
 
 from __future__ import annotations
