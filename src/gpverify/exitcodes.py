@@ -15,6 +15,23 @@ class ExitCode(IntEnum):
     BAD_INPUT = 3  # bad input or usage: nothing was checked
     NOT_RECORDED = 4  # the checks ran and the reports were written, but the history was not
 
+    @property
+    def meaning(self) -> str:
+        """A few words for the end of a command's output: "exit 2: could not run"."""
+        return _MEANING[self]
+
+    @classmethod
+    def of(cls, value: int) -> ExitCode:
+        """The code a run ended with; a number of no meaning here (a site's own pytest.exit) could not run."""
+        try:
+            return cls(value)
+        except ValueError:
+            return cls.NOT_RUN
+
+
+_MEANING = {ExitCode.PASSED: "passed", ExitCode.FAILED: "a check failed", ExitCode.NOT_RUN: "could not run",
+            ExitCode.BAD_INPUT: "bad input", ExitCode.NOT_RECORDED: "not recorded in the history"}
+
 
 PASSED, FAILED, NOT_RUN, BAD_INPUT, NOT_RECORDED = (ExitCode.PASSED, ExitCode.FAILED, ExitCode.NOT_RUN,
                                                      ExitCode.BAD_INPUT, ExitCode.NOT_RECORDED)

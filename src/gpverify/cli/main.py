@@ -27,7 +27,7 @@ from gpverify.exitcodes import BAD_INPUT, NOT_RUN, TABLE
 # alone, --help and an unknown command load them all. tests/unit/test_startup.py holds the lists to register().
 EXTENSIONS = {"gpverify.cli.discover": ("discover",), "gpverify.cli.upgrade": ("upgrade",),
               "gpverify.cli.audit": ("audit", "history", "baseline"), "gpverify.cli.fleet": ("fleet",),
-              "gpverify.cli.doctor": ("doctor",), "gpverify.cli.signoff": ("report",), "gpverify.cli.inventory": ("inventory",)}
+              "gpverify.cli.doctor": ("doctor",), "gpverify.cli.report": ("report",), "gpverify.cli.inventory": ("inventory",)}
 BUILT_IN = ("run", "init", "lab", "demo", "checks", "profile")
 
 
