@@ -20,7 +20,7 @@ from gpverify import __version__, extension
 from gpverify.config.options import seconds
 from gpverify.config.shipped import checks_root
 from gpverify.errors import ConfigError, GpVerifyError
-from gpverify.exitcodes import BAD_INPUT, NOT_RUN, TABLE
+from gpverify.exitcodes import BAD_INPUT, NOT_RUN, PASSED, TABLE
 
 # Each of these modules adds its subcommands with register(subparsers); listed with the commands it adds, so that
 # a command imports its own module only (the others bring SQLAlchemy and Alembic, Jinja2, rich...). `gpverify`
@@ -47,7 +47,7 @@ def cmd_init(ns: argparse.Namespace) -> int:
     print(f"Next: edit {folder / 'inventory.yml'} for your farm, then\n"
           f"  gpverify run pre --inventory {folder / 'inventory.yml'} --checks {folder / 'checks'}\n"
           f"Try it first on the simulated lab:  gpverify run post --lab --checks {folder / 'checks'}")
-    return 0
+    return PASSED
 
 
 def cmd_lab(ns: argparse.Namespace) -> int:
@@ -55,7 +55,7 @@ def cmd_lab(ns: argparse.Namespace) -> int:
     if ns.list:
         for name, description, _proves in lab.scenarios():
             print(f"{name:36} {description}")
-        return 0
+        return PASSED
 
     workdir = Path(ns.dir)
     shutil.rmtree(workdir, ignore_errors=True)
@@ -82,7 +82,7 @@ def cmd_lab(ns: argparse.Namespace) -> int:
     finally:
         running.stop()
         env_file.unlink(missing_ok=True)
-    return 0
+    return PASSED
 
 
 def cmd_demo(ns: argparse.Namespace) -> int:
@@ -103,14 +103,14 @@ def cmd_profile(ns: argparse.Namespace) -> int:
 
     if not ns.name:
         print("\n".join(available()))
-        return 0
+        return PASSED
     profile = load_profile(ns.name, origin="gpverify profile")
     from gpverify.cli.tables import print_table
 
     print_table(["Identifier", "Confidence", "Value", "Source"],
                 [(i.key, i.confidence, "(not public: set it under overrides)" if i.value is None else i.value,
                   i.source) for i in profile.identifiers.values()])
-    return 0
+    return PASSED
 
 
 class Parser(argparse.ArgumentParser):
@@ -195,7 +195,7 @@ def main(argv: list[str] | None = None) -> int:
         return NOT_RUN
     except BrokenPipeError:  # `gpverify checks | head`: the reader left, nothing to report
         sys.stderr = open(os.devnull, "w")  # noqa: SIM115 - silences Python's own flush error at exit
-        return 0
+        return PASSED
 
 
 def console() -> NoReturn:

@@ -173,28 +173,50 @@ def build_record(folder: Path, run: Mapping[str, Any], plan: list[PlanItem], wai
                  zone: tzinfo | None = None) -> SignoffRecord:
     """The record of the run in `folder`: `run` is its state.json, `plan` its steps and gates in order."""
     entries: dict[str, Any] = run.get("items") or {}
-    known = {i.id for i in plan}
-    items = plan + [PlanItem(i, "gate" if i.startswith("gate-") else "step", i, "") for i in entries if i not in known]
+    items = _with_unplanned(plan, entries)
     by_id = {item.id: _gate(item, entries.get(item.id) or {}, folder) for item in items if item.kind == "gate"}
     lines = [_line(n, item, entries.get(item.id) or {}, by_id.get(item.id), zone) for n, item in enumerate(items, 1)]
     gates = list(by_id.values())
-    applied = [r.waiver for g in gates for r in g.results if r.waiver]
+    found = [(g.id, r) for g in gates for r in g.results]
+    files = evidence_files(folder)
+    return SignoffRecord(
+        **_about(folder, run, zone), verdict=_verdict(run, items, entries), farm=_farm(found), lines=lines,
+        gates=gates, to_read=_to_read(found), stopping=ToRead.grouped([(g, r) for g, r in found if r.failing]),
+        waivers=_waivers(found, waivers), evidence=files, evidence_sha256=evidence_digest(files),
+        outcomes=[o for o in Outcome.worst_first() if any(o in g.counts for g in gates)])
+
+
+def _with_unplanned(plan: list[PlanItem], entries: Mapping[str, Any]) -> list[PlanItem]:
+    """The plan's items, then any the state records that the plan does not name (a hand-edited state)."""
+    known = {i.id for i in plan}
+    return plan + [PlanItem(i, "gate" if i.startswith("gate-") else "step", i, "") for i in entries if i not in known]
+
+
+def _farm(found: list[tuple[str, CheckResult]]) -> str | None:
+    return next((r.farm for _, r in found if r.farm), None)
+
+
+def _to_read(found: list[tuple[str, CheckResult]]) -> list[ToRead]:
+    """The results to read before signing, by outcome (not verified first), each reason once."""
+    return ToRead.grouped([(g, r) for o in TO_READ for g, r in found if r.outcome is o])
+
+
+def _about(folder: Path, run: Mapping[str, Any], zone: tzinfo | None) -> dict[str, Any]:
+    """The run's own facts: its id, status, inventory, plan, lab scenario and times."""
+    history = run.get("history") or [{}]
+    status = str(run.get("status", ""))
+    return {"run_id": str(run.get("run_id", folder.name)), "status": RUN_WORDS.get(status, status),
+            "inventory": str(run.get("inventory", "")), "plan_source": str(run.get("plan_source") or ""),
+            "lab": (run.get("lab") or {}).get("scenario"), "started": record_time(run.get("created"), zone),
+            "last_change": record_time(history[-1].get("at"), zone), "version": _version(),
+            "written": record_time(datetime.now(UTC).isoformat(), zone), "message": str(run.get("message") or "")}
+
+
+def _waivers(found: list[tuple[str, CheckResult]], waivers: list[Any] | None) -> list[dict[str, Any]]:
+    """The waivers given for this change, then those the gates applied that were not given."""
     given = [{"check": w.check, "host": w.host, "approver": w.approver, "risk": w.risk, "created": w.created,
               "expires": w.expires, "justification": w.justification} for w in waivers or []]
-    files = evidence_files(folder)
-    history = run.get("history") or [{}]
-    stopping = ToRead.grouped([(g.id, r) for g in gates for r in g.results if r.failing])
-    return SignoffRecord(
-        run_id=str(run.get("run_id", folder.name)), status=RUN_WORDS.get(run.get("status", ""), run.get("status", "")),
-        verdict=_verdict(run, items, entries), farm=next((r.farm for g in gates for r in g.results if r.farm), None),
-        inventory=str(run.get("inventory", "")), plan_source=str(run.get("plan_source") or ""),
-        lab=(run.get("lab") or {}).get("scenario"), started=record_time(run.get("created"), zone),
-        last_change=record_time(history[-1].get("at"), zone), written=record_time(datetime.now(UTC).isoformat(), zone),
-        version=_version(), message=str(run.get("message") or ""), lines=lines, gates=gates,
-        to_read=ToRead.grouped([(g.id, r) for o in TO_READ for g in gates for r in g.results if r.outcome == o]),
-        stopping=stopping, waivers=given + [w for w in applied if w not in given], evidence=files,
-        evidence_sha256=evidence_digest(files),
-        outcomes=[o for o in Outcome.worst_first() if any(o in g.counts for g in gates)])
+    return given + [r.waiver for _, r in found if r.waiver and r.waiver not in given]
 
 
 def _verdict(run: Mapping[str, Any], items: list[PlanItem], entries: dict[str, Any]) -> Verdict:

@@ -45,6 +45,9 @@ class Context:
 
 # A step's output line is cut to this many characters while it streams: the kept tail stays small whatever runs.
 LINE_CHARS = 2000
+# Programs a plan's local step can name on any system: the Python gpverify runs on and gpverify itself (`date`,
+# `python3` or a shell are not programs on the Windows server that often runs the upgrade).
+PORTABLE_COMMANDS = {"python": [sys.executable], "gpverify": [sys.executable, "-m", "gpverify.cli.main"]}
 
 
 def _inventory_redactor(inventory: Path) -> Redactor:
@@ -139,6 +142,7 @@ class Runner:
         """Run a local command; only the last TAIL_LINES lines are kept while it streams (any amount of output)."""
         assert step.command
         argv = [step.command, *step.args] if step.args else shlex.split(step.command)
+        argv = PORTABLE_COMMANDS.get(argv[0], argv[:1]) + argv[1:]
         kept: collections.deque[str] = collections.deque(maxlen=TAIL_LINES)
         with subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                               text=True, errors="replace") as proc:
