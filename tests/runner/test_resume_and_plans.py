@@ -187,6 +187,23 @@ def test_manual_step_confirmed_at_a_terminal(tmp_path: Path) -> None:
         "Jane Doe", "typed at the terminal", getpass.getuser())
 
 
+def test_confirmed_by_given_is_not_asked_again(tmp_path: Path) -> None:
+    import io
+
+    from gpverify.runner.engine import Context, Runner
+    from gpverify.runner.plan import Phase, Plan, Step
+    from gpverify.runner.state import RunState
+
+    plan = Plan(phases=[Phase(phase="clients", gate=False, steps=[
+        Step(id="cache", kind="manual", title="Clear the cache", instructions=["Delete temp files."])])])
+    st = RunState.create(tmp_path, inventory="inv.yml", plan=plan.model_dump(mode="json"))
+    asked: list[str] = []
+    ctx = Context(plan, st, Path("inv.yml"), Path("checks"), out=io.StringIO(), is_tty=lambda: True,
+                  confirmed_by="Jane Doe", ask=lambda prompt: asked.append(prompt) or "done")
+    assert Runner(ctx).run() == 0
+    assert len(asked) == 1 and st.item("cache").confirmed_by == "Jane Doe"
+
+
 def test_a_manual_step_needs_a_name_at_the_terminal(tmp_path: Path) -> None:
     """'done' with no name is no confirmation: the run waits (exit 2); the next step offers the last name."""
     import io

@@ -61,18 +61,18 @@ def cmd_lab(ns: argparse.Namespace) -> int:
     shutil.rmtree(workdir, ignore_errors=True)
     done = threading.Event()
     # Installed before the lab starts: a TERM at any moment ends in the clean-up below (servers stopped, their
-    # temporary NTLM password files and lab.env removed).
+    # temporary NTLM password files and lab.env (lab-password.txt on Windows) removed).
     signal.signal(signal.SIGTERM, lambda *_: done.set())
     running = lab.start_lab(ns.scenario, workdir, idle_timeout=ns.idle_timeout)
-    env_file = workdir / "lab.env"
+    env_file, line, load = lab_env(workdir, lab.password_env, os.environ[lab.password_env], windows=os.name == "nt")
     try:
         # The lab's password is made up per start; hand it over in a private file, never on the screen.
         fd = os.open(env_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(f"export {lab.password_env}={shlex.quote(os.environ[lab.password_env])}\n")
+            handle.write(line)
         print(f"Lab running (scenario {ns.scenario}); inventory: {running.inventory_path}")
         print("In another shell:")
-        print(f"  . {env_file}")
+        print(f"  {load}")
         print(f"  gpverify run pre --inventory {running.inventory_path}")
         print(f"It stops by itself after {ns.idle_timeout:g} s, or on Ctrl-C.", flush=True)
         try:
@@ -83,6 +83,17 @@ def cmd_lab(ns: argparse.Namespace) -> int:
         running.stop()
         env_file.unlink(missing_ok=True)
     return PASSED
+
+
+def lab_env(workdir: Path, name: str, value: str, *, windows: bool) -> tuple[Path, str, str]:
+    """The file handing the lab's password to another shell, its text, and the command that loads it: a POSIX
+    shell's `. lab.env`, or on Windows a PowerShell line that reads the bare value (`. lab.env` is no command
+    there, and running a .ps1 needs an execution policy that allows scripts)."""
+    if windows:
+        path = workdir / "lab-password.txt"
+        quoted = str(path).replace("'", "''")  # PowerShell's single quotes: only ' is special, doubled
+        return path, value, f"$env:{name} = Get-Content '{quoted}'"
+    return workdir / "lab.env", f"export {name}={shlex.quote(value)}\n", f". {workdir / 'lab.env'}"
 
 
 def cmd_demo(ns: argparse.Namespace) -> int:

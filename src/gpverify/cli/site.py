@@ -28,7 +28,7 @@ waivers: []
 CUSTOM_CHECKS = "checks"
 
 # Why a run of checks could not run, by pytest's own status (the plugin has turned it into gpverify's code).
-WHY_NOT_RUN = {
+WHY_NOT_RUN: dict[int, str] = {
     pytest.ExitCode.INTERRUPTED: "pytest stopped: a checks file could not be collected, or the run was interrupted",
     pytest.ExitCode.USAGE_ERROR: "pytest refused the command line (see the message above)",
     pytest.ExitCode.NO_TESTS_COLLECTED: "no checks were collected: check the folders, -k and --host given",

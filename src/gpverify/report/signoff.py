@@ -304,7 +304,7 @@ def _version() -> str:
 def write_pdf(html_path: Path, pdf_path: Path) -> bool:
     """The record as PDF through WeasyPrint; False when WeasyPrint (`pip install 'gpverify[pdf]'`) is missing."""
     try:
-        from weasyprint import HTML  # type: ignore[import-not-found]
+        from weasyprint import HTML  # type: ignore[import-not-found,unused-ignore]  # the pdf extra
     except (ImportError, OSError):  # OSError: WeasyPrint installed without its Pango libraries
         return False
     HTML(filename=str(html_path)).write_pdf(str(pdf_path))
