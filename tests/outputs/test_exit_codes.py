@@ -24,10 +24,11 @@ def run(*argv: str, cwd: Path) -> subprocess.CompletedProcess[str]:
 
 @pytest.mark.parametrize(("argv", "code", "said"), [
     (["gpverify.cli.main", "run", "post", "--lab", "-k", "GP-POST-002"], PASSED, "passed"),
-    (["gpverify.cli.main", "run", "post", "--lab", "session-service-stopped", "-k", "GP-POST-002"], FAILED, "1 failed"),
-    (["gpverify.cli.main", "run", "post", "--lab", "host-unreachable"], NOT_RUN, "2 errors"),
+    (["gpverify.cli.main", "run", "post", "--lab", "session-service-stopped", "-k", "GP-POST-002"], FAILED,
+     "exit 1, a check failed"),
+    (["gpverify.cli.main", "run", "post", "--lab", "host-unreachable"], NOT_RUN, "exit 2, could not run"),
     (["gpverify.cli.main", "run", "post", "--lab", "-k", "NO_SUCH_CHECK"], NOT_RUN, "no checks were collected"),
-    (["gpverify.cli.main", "run", "post", "--lab", "-k", "GP-POST-002 and ("], BAD_INPUT, "exit 3: bad input"),
+    (["gpverify.cli.main", "run", "post", "--lab", "-k", "GP-POST-002 and ("], BAD_INPUT, "exit 3, bad input"),
     (["gpverify.cli.main", "run", "post", "--lab", "no-such-scenario"], BAD_INPUT, "no-such-scenario"),
     # plain pytest's 0, 1 and 2 (host-unreachable): the README's lab block, run by tests/examples/test_readme_lab.py
     (["pytest", "--pyargs", "gpverify.checks.post", "--lab", "-k", "NO_SUCH_CHECK"], NOT_RUN, "deselected"),

@@ -86,6 +86,6 @@ def run_phase(phase: str, custom: list[str], pytest_args: list[str]) -> int:
     # session (a -k expression it cannot parse) or before it (an option it does not know) is its own usage error.
     code = ExitCode.BAD_INPUT if ret == pytest.ExitCode.USAGE_ERROR else ExitCode.of(int(ret))
     why = WHY_NOT_RUN.get(seen.status if seen.status is not None else int(ret))
-    if why or code == ExitCode.BAD_INPUT:
-        print(f"gpverify run {phase}: {why or 'see the message above'} (exit {int(code)}: {code.meaning})")
+    if code != ExitCode.PASSED:  # the code's meaning, as pytest's own summary line cannot say it
+        print(f"gpverify run {phase}: exit {int(code)}, {code.meaning}" + (f": {why}" if why else ""))
     return code

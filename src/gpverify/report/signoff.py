@@ -273,7 +273,7 @@ def _gate_title(item: PlanItem) -> str:
 
 
 def _gate(item: PlanItem, entry: Mapping[str, Any], folder: Path) -> Gate:
-    results = [_for_reading(r) for r in _results(folder, entry.get("results"))]
+    results = sorted((_for_reading(r) for r in _results(folder, entry.get("results"))), key=lambda r: -r.outcome.rank)
     state = str(entry.get("status", "pending"))
     return Gate(item.id, _gate_title(item), f"pytest {item.title}", STATUS_WORDS.get(state, state),
                 outcomes_of(results), results, entry.get("report"), item.select)
