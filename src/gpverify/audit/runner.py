@@ -26,6 +26,7 @@ from gpverify.audit.notify import notify, notify_urls, outcome_changed, parse_sm
 from gpverify.audit.plugin import AuditPlugin
 from gpverify.audit.waivers import Waiver, load_waivers
 from gpverify.config.credentials import NONINTERACTIVE_ENV
+from gpverify.customchecks import PhaseFilter, audit_targets, check_folders
 from gpverify.errors import ConfigError
 from gpverify.exitcodes import ExitCode, for_outcomes
 from gpverify.history.store import History, HistoryUnavailable, site_name, utcnow
@@ -54,7 +55,8 @@ class AuditOptions:
     notify: bool = False  # through apprise, URLs from GPVERIFY_NOTIFY_URLS or the keyring
     history: str | None = None  # database URL or SQLite file; default: the inventory's history:, else reports/
     today: dt.date | None = None
-    checks: Path | None = None
+    checks: Path | None = None  # the checks folder (default: the shipped checks)
+    custom: list[Path] = field(default_factory=list)  # the site's own check folders (--checks), beside them
     quiet: bool = True
 
 
@@ -115,6 +117,7 @@ def _validate(opts: AuditOptions) -> list[Waiver]:
             raise ConfigError("gpverify audit", "--notify-to", "an email address (required with --notify-smtp)")
     if opts.notify:
         require_notify_urls()
+    check_folders(opts.custom, "gpverify audit")
     return load_waivers(opts.waivers) if opts.waivers else []
 
 
@@ -233,7 +236,8 @@ def _run(opts: AuditOptions, waivers: list[Waiver], inventory: str, source: str,
     try:
         before = _start(recorder, opts, farm_name, source)
         paths = _report_paths(reports, before.run_id)
-        rounds = _run_rounds(opts, waivers, before, _pytest_args(checks, inventory, paths, quiet=opts.quiet))
+        args = _pytest_args(checks, opts.custom, inventory, paths, quiet=opts.quiet)
+        rounds = _run_rounds(opts, waivers, before, args)
         audit = _audit_run(rounds, waivers, before, farm_name, source, paths)
         audit.write_json()
         _record(recorder, audit, rounds.plugin)
@@ -269,9 +273,10 @@ def _report_paths(reports: Path, run_id: int) -> dict[str, str]:
     return {"html": f"{base}.html", "junit": f"{base}.xml", "json": f"{base}.json"}
 
 
-def _pytest_args(checks: Path, inventory: str, paths: dict[str, str], *, quiet: bool) -> list[str]:
+def _pytest_args(checks: Path, custom: list[Path], inventory: str, paths: dict[str, str], *, quiet: bool) -> list[str]:
     targets = [str(checks / p) for p in PHASES if (checks / p).is_dir()]
     targets += [str(checks / p) for p in AUDIT_EXTRA if (checks / p).is_file()]
+    targets += audit_targets(PHASES, custom)  # the site's own checks of the audit's phases (--checks)
     return [*targets, "--inventory", inventory, f"--gpverify-html={paths['html']}", f"--junitxml={paths['junit']}",
             "-o", "junit_family=xunit2", "-rfEs", "--continue-on-collection-errors", *(["-q"] if quiet else [])]
 
@@ -284,7 +289,7 @@ def _run_rounds(opts: AuditOptions, waivers: list[Waiver], before: _Before, args
         rounds += 1
         plugin = AuditPlugin(waivers=waivers, today=opts.today, previous=before.previous, baseline=before.baseline,
                              run_id=before.run_id or None, round_no=rounds, waited=waited)
-        run = run_checks(args, [plugin])
+        run = run_checks(args, [plugin, PhaseFilter(opts.custom, PHASES)])
         plugin.finalize()
         first_end = first_end or time.monotonic()
         pending = plugin.pending()

@@ -71,7 +71,8 @@ def cmd_audit(ns: argparse.Namespace) -> int:
 
     opts = AuditOptions(inventory=ns.inventory, lab=ns.lab, waivers=ns.waivers, wait=ns.wait, reports=Path(ns.reports),
                         baseline=ns.baseline, notify_webhook=ns.notify_webhook, notify_smtp=ns.notify_smtp,
-                        notify_to=ns.notify_to, notify=ns.notify, quiet=not ns.verbose, history=ns.history)
+                        notify_to=ns.notify_to, notify=ns.notify, quiet=not ns.verbose, history=ns.history,
+                        custom=[Path(p) for p in ns.checks])
     try:
         return run_audit(opts).exit_code
     except ConfigError as exc:
@@ -199,6 +200,12 @@ def _target(p: argparse.ArgumentParser) -> None:
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     """Add audit, history and baseline."""
+    _register_audit(sub)
+    _register_history(sub)
+    _register_baseline(sub)
+
+
+def _register_audit(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     audit = sub.add_parser("audit", help="run the post-upgrade and client checks unattended (nightly audit)",
                            epilog=EXIT_HELP, formatter_class=argparse.RawDescriptionHelpFormatter)
     _target(audit)
@@ -206,6 +213,9 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
                                                          "created, expires)")
     audit.add_argument("--wait", type=seconds(), default=0.0, metavar="SECONDS",
                        help="re-check failing service and reachability checks until they pass or this time is up")
+    audit.add_argument("--checks", action="append", default=[], metavar="DIR",
+                       help="a folder of your own checks (Python or NAME.checks.yml): its post and clients checks "
+                            "run beside the shipped ones (DIR/post/, DIR/clients/ when it has them); repeatable")
     audit.add_argument("--reports", default="reports", help="where reports and history.sqlite go (default reports)")
     audit.add_argument("--history", metavar="URL", help=HISTORY_HELP)
     audit.add_argument("--baseline", default="default", metavar="NAME", help="baseline to report drift from")
@@ -221,6 +231,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     audit.add_argument("-v", "--verbose", action="store_true", help="pytest's normal (not quiet) output")
     audit.set_defaults(func=cmd_audit)
 
+
+def _register_history(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     hist = sub.add_parser("history", help="outcome of each check over the recorded audit runs")
     hist.add_argument("--reports", default="reports")
     hist.add_argument("--history", metavar="URL", help=HISTORY_HELP)
@@ -229,6 +241,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     hist.add_argument("--html", metavar="FILE", help="also draw the outcomes over runs as an SVG page")
     hist.set_defaults(func=cmd_history)
 
+
+def _register_baseline(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     base = sub.add_parser("baseline", help="capture a known-good farm's facts, or compare two snapshots")
     bsub = base.add_subparsers(dest="baseline_command", required=True)
     cap = bsub.add_parser("capture", help="store the facts of a known-good farm as the baseline")
