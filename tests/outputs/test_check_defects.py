@@ -49,7 +49,7 @@ def test_a_broken_check_is_an_error_naming_its_line_and_the_run_exits_2(site: Pa
         result = run_audit(AuditOptions(lab="healthy", checks=site / "checks", reports=site / "reports"))
     finally:
         os.chdir(cwd)
-    rows = {r["check"]: r for r in result.results}
+    rows = {r.check: r.as_dict() for r in result.results}
     broken, failed = rows["ACME-002"], rows["ACME-001"]
     assert broken["outcome"] == Outcome.ERROR.value, broken
     assert broken["message"].startswith(SENTENCE) and broken["message"].endswith("in checks/post/test_acme.py line 14")

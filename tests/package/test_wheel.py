@@ -104,7 +104,7 @@ def test_the_installed_wheel_does_what_the_readme_says(installed: Path, tmp_path
     stopped = gv("run", "post", "--lab", "session-service-stopped", code=1)
     assert re.search(r"gp-sh02\W.*Session Service.* is Stopped, expected Running", stopped)
     rerun = gv("run", "post", "--lab", "session-service-stopped", "--lf", code=1)  # pytest's cache works
-    assert rerun.rstrip().splitlines()[-1] == "gpverify: 1 check result(s): 1 failed"  # only the one that failed
+    assert "gpverify: 1 check result(s): 1 failed" in rerun.splitlines()  # only the one that failed
 
     gv("init", "site", code=0)
     assert sorted(p.name for p in (work / "site").iterdir()) == ["checks", "deploy", "inventory.yml", "lab",

@@ -47,6 +47,7 @@ class TerminalReport:
         self.verbose = session.verbose(config)  # the administrator's -v: the facts judged under each failure
         self.results: list[CheckResult] = []
         self.broken: list[pytest.CollectReport] = []
+        self.deselected = 0  # by -k, -m, --host or the phase of a gpverify run
         self.id_width = 11
         self.host_width = max((len(h) for h in [*farm.specs, farm.inventory.sql.server or ""]), default=8)
 
@@ -97,6 +98,9 @@ class TerminalReport:
             return ("error" if report.failed else "skipped" if report.skipped else ""), "", ""
         return getattr(report, "gpverify_outcome", None) or report.outcome, "", ""
 
+    def pytest_deselected(self, items: list[pytest.Item]) -> None:
+        self.deselected += len(items)
+
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         result = CheckResult.of(report)
         if result is not None:
@@ -123,7 +127,8 @@ class TerminalReport:
         for outcome in TO_REVIEW:
             self._reviewed(outcome)
         counts = outcomes_of(self.results)
-        self._write(f"gpverify: {len(self.results)} check result(s): {counts_text(counts)}",
+        left_out = f"; {self.deselected} deselected (-k, -m, --host or the phase)" if self.deselected else ""
+        self._write(f"gpverify: {len(self.results)} check result(s): {counts_text(counts)}{left_out}",
                     bold=True, **markup(worst(list(counts))))
 
     def _failing(self) -> None:
