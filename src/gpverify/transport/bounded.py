@@ -86,25 +86,19 @@ def _shutdown(sock: socket.socket) -> None:
 
 
 def _pool_classes(deadline: HostDeadline) -> dict[str, type[HTTPConnectionPool]]:
-    """Pool classes whose connections register their sockets with the deadline."""
+    """Pool classes whose connections register their sockets with the deadline (urllib3's public ConnectionCls)."""
 
-    def new_conn(base: Any) -> Any:
-        def _new_conn(self: Any) -> socket.socket:
-            sock = base._new_conn(self)
-            deadline.track(sock)
-            return sock
-
+    def tracked(base: type[HTTPConnection]) -> type[HTTPConnection]:
         def connect(self: Any) -> None:
             base.connect(self)
-            deadline.track(self.sock)  # the TLS socket, once wrapped
+            deadline.track(self.sock)  # the TLS socket, once wrapped; connect_timeout bounds the connecting
 
-        return {"_new_conn": _new_conn, "connect": connect}
+        return type(f"Deadline{base.__name__}", (base,), {"connect": connect})
 
-    http_conn = type("DeadlineHTTPConnection", (HTTPConnection,), new_conn(HTTPConnection))
-    https_conn = type("DeadlineHTTPSConnection", (HTTPSConnection,), new_conn(HTTPSConnection))
     return {
-        "http": type("DeadlineHTTPConnectionPool", (HTTPConnectionPool,), {"ConnectionCls": http_conn}),
-        "https": type("DeadlineHTTPSConnectionPool", (HTTPSConnectionPool,), {"ConnectionCls": https_conn}),
+        "http": type("DeadlineHTTPConnectionPool", (HTTPConnectionPool,), {"ConnectionCls": tracked(HTTPConnection)}),
+        "https": type("DeadlineHTTPSConnectionPool", (HTTPSConnectionPool,),
+                      {"ConnectionCls": tracked(HTTPSConnection)}),
     }
 
 
@@ -153,25 +147,33 @@ class BoundedAdapter(HTTPAdapter):
         if response.ok and response.headers.get("Content-Type", "").lower().startswith("text/html"):
             response.close()  # WinRM answers SOAP, an encrypted multipart, or nothing; never a page
             raise NotWinRM(f"HTTP {response.status_code} with a web page (text/html)")
-        # The body is read later (by requests, or by requests-ntlm's hook, which needs the socket still open
-        # for channel binding); the same urllib3 response, counting what it reads, stops at the cap.
-        if isinstance(response.raw, HTTPResponse):
-            response.raw.__class__ = _CappedResponse
-            response.raw._gpverify_cap = self.max_bytes  # type: ignore[attr-defined]
+        return response
+
+    def build_response(self, req: requests.PreparedRequest, resp: Any) -> requests.Response:
+        """requests' response, its body read through a cap: the body is read later (by requests, or by
+        requests-ntlm's hook, which needs the socket still open for channel binding), so the cap sits on the
+        stream both read from."""
+        response = super().build_response(req, resp)
+        response.raw = CappedBody(resp, self.max_bytes)
         return response
 
 
-class _CappedResponse(HTTPResponse):
-    """urllib3's response, refusing to yield more than its cap, decoded, chunked or not (requests reads a body
-    through stream(), and so does requests-ntlm's hook)."""
+class CappedBody:
+    """urllib3's response as requests and requests-ntlm use it, refusing to yield more than `cap` bytes from
+    stream(), decoded, chunked or not (requests reads a body through stream()); everything else is the response's."""
 
-    _gpverify_cap = MAX_RESPONSE_BYTES
+    def __init__(self, raw: HTTPResponse, cap: int) -> None:
+        self._raw = raw
+        self._cap = cap
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._raw, name)
 
     def stream(self, amt: int | None = 2**16, decode_content: bool | None = None) -> Generator[bytes]:
         total = 0
-        for chunk in super().stream(amt, decode_content=decode_content):
+        for chunk in self._raw.stream(amt, decode_content=decode_content):
             total += len(chunk)
-            if total > self._gpverify_cap:
-                self.close()
-                raise ResponseTooLarge(f"the answer was larger than {self._gpverify_cap:,} bytes")
+            if total > self._cap:
+                self._raw.close()
+                raise ResponseTooLarge(f"the answer was larger than {self._cap:,} bytes")
             yield chunk
