@@ -5,6 +5,15 @@ from __future__ import annotations
 from gpverify.inventory import HostSpec
 
 
+def no_password(spec: HostSpec) -> str:
+    return (f"no password for user {spec.winrm.user!r}: set winrm.password_env, winrm.password_keyring or "
+            "winrm.password_prompt")
+
+
+def no_user() -> str:
+    return "no user name: set winrm.user"
+
+
 def deadline(spec: HostSpec, action: str) -> str:
     return (f"the host did not finish within its deadline of {spec.winrm.deadline or 300:g} s (winrm.deadline) "
             f"while {action}: it answers too slowly or trickles its answer; check the host and the network, or "

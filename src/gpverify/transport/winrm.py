@@ -237,10 +237,9 @@ def _setup_hint(exc: BaseException, spec: HostSpec) -> str:
     """pywinrm's own up-front validation (no network yet): its texts carry file names, never secrets."""
     text = str(exc)
     if "requires a password" in text:
-        return (f"no password for user {spec.winrm.user!r}: set winrm.password_env, winrm.password_keyring or "
-                "winrm.password_prompt")
+        return sentences.no_password(spec)
     if "requires a username" in text:
-        return "no user name: set winrm.user"
+        return sentences.no_user()
     if "not found" in text or "cert_pem" in text:
         return f"client certificate files unusable ({text[:200]}): check winrm.cert_pem and winrm.cert_key_pem"
     if "not installed" in text:
