@@ -24,7 +24,6 @@ from gpverify.lab.wsman.auth import (
     AuthConfig,
     AuthResult,
     ConnectionAuth,
-    NtlmUserFile,
     channel_bindings_for,
     is_encrypted,
 )
@@ -188,7 +187,6 @@ class WsmanServer:
         self._connections: set[socket.socket] = set()
         self._in_flight = 0
         self._last_activity = time.monotonic()
-        self._users: NtlmUserFile | None = None
         self._cbt: GssChannelBindings | None = None
 
     # ------------------------------------------------------------ public API
@@ -254,7 +252,6 @@ class WsmanServer:
         self._serve_error = None
         self.stopped_by_idle = False
         try:
-            self._users = NtlmUserFile()  # always: AuthConfig may be switched to ntlm while running
             self._httpd = _LabHTTPServer(self, (self.host, self._port))
             self._port = int(self._httpd.server_address[1])
             self.responder.address = self.url
@@ -276,7 +273,7 @@ class WsmanServer:
             raise
 
     def stop(self) -> None:
-        """Stop serving, drop open connections, delete the NTLM user file. Safe to call twice."""
+        """Stop serving and drop open connections. Safe to call twice."""
         with self._lock:
             httpd, self._httpd = self._httpd, None
             self._stopping.set()
@@ -292,9 +289,6 @@ class WsmanServer:
         for thread in (self._thread, self._watchdog):
             if thread is not None and thread is not threading.current_thread():
                 thread.join(timeout=5)
-        if self._users is not None:
-            self._users.remove()
-            self._users = None
 
     def __enter__(self) -> Self:
         self.start()
@@ -346,7 +340,7 @@ class WsmanServer:
         return channel_bindings_for(der)
 
     def _connection_auth(self) -> ConnectionAuth:
-        return ConnectionAuth(self.auth, self._users, self._cbt)
+        return ConnectionAuth(self.auth, self._cbt, self.name or self.host)
 
     def _track(self, conn: socket.socket, *, add: bool) -> None:
         with self._lock:
@@ -409,7 +403,7 @@ class WsmanServer:
         if not plain:
             # pywinrm's blank POST that sets up encryption (Transport.setup_encryption) wants a 2xx.
             self._record(RecordedRequest("", None, None, None, auth.scheme, encrypted, 200))
-            return self._send(h, 200, b"", encrypted=False)
+            return self._send(h, 200, b"", encrypted=False, headers=auth.headers)
         self._answer(h, plain, auth, encrypted)
 
     def _answer(self, h: _WsmanRequestHandler, plain: bytes, auth: AuthResult, encrypted: bool) -> None:
@@ -423,7 +417,7 @@ class WsmanServer:
             reply = self.responder.dispatch(req)
         # Recorded before sending: a client that already gave up (read timeout) still shows in the log.
         self._record(_describe(req, auth, encrypted, reply.status, reply.fault))
-        self._send(h, reply.status, reply.body, encrypted=encrypted)
+        self._send(h, reply.status, reply.body, encrypted=encrypted, headers=auth.headers)
 
     def _must_encrypt(self, auth: AuthResult) -> bool:
         """Windows AllowUnencrypted=false refuses plaintext NTLM bodies over HTTP (research A.7)."""
