@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import contextlib
+import io
 import socket
 import threading
 import time
-from collections.abc import Generator
 from typing import Any
 
 import requests
+import urllib3
 from requests.adapters import HTTPAdapter
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
@@ -147,33 +148,27 @@ class BoundedAdapter(HTTPAdapter):
         if response.ok and response.headers.get("Content-Type", "").lower().startswith("text/html"):
             response.close()  # WinRM answers SOAP, an encrypted multipart, or nothing; never a page
             raise NotWinRM(f"HTTP {response.status_code} with a web page (text/html)")
-        return response
-
-    def build_response(self, req: requests.PreparedRequest, resp: Any) -> requests.Response:
-        """requests' response, its body read through a cap: the body is read later (by requests, or by
-        requests-ntlm's hook, which needs the socket still open for channel binding), so the cap sits on the
-        stream both read from."""
-        response = super().build_response(req, resp)
-        response.raw = CappedBody(resp, self.max_bytes)
+        if not declared.isdigit():
+            # No Content-Length (chunked, or until the connection closes): read it here, at most the cap, and hand
+            # requests the same bytes. An answer with a length keeps urllib3's own response, whose socket
+            # requests-ntlm reads the certificate from for channel binding.
+            response.raw = _capped(response.raw, self.max_bytes)
         return response
 
 
-class CappedBody:
-    """urllib3's response as requests and requests-ntlm use it, refusing to yield more than `cap` bytes from
-    stream(), decoded, chunked or not (requests reads a body through stream()); everything else is the response's."""
-
-    def __init__(self, raw: HTTPResponse, cap: int) -> None:
-        self._raw = raw
-        self._cap = cap
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._raw, name)
-
-    def stream(self, amt: int | None = 2**16, decode_content: bool | None = None) -> Generator[bytes]:
-        total = 0
-        for chunk in self._raw.stream(amt, decode_content=decode_content):
+def _capped(raw: HTTPResponse, cap: int) -> HTTPResponse:
+    """The body of a response without a length, read whole up to `cap` (ResponseTooLarge past it), as a response
+    of its own (urllib3's public constructor); still encoded, so requests decodes it as it would have."""
+    body, total = [], 0
+    try:
+        for chunk in raw.stream(2**16, decode_content=False):
             total += len(chunk)
-            if total > self._cap:
-                self._raw.close()
-                raise ResponseTooLarge(f"the answer was larger than {self._cap:,} bytes")
-            yield chunk
+            if total > cap:
+                raw.close()
+                raise ResponseTooLarge(f"the answer was larger than {cap:,} bytes")
+            body.append(chunk)
+    except urllib3.exceptions.HTTPError as exc:  # cut off mid-body: what requests would have said
+        raise requests.exceptions.ConnectionError(str(exc)) from None
+    raw.release_conn()
+    return HTTPResponse(body=io.BytesIO(b"".join(body)), headers=raw.headers, status=raw.status,
+                        reason=raw.reason, preload_content=False, decode_content=True)
