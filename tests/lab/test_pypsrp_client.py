@@ -10,11 +10,11 @@ import pytest
 
 pytest.importorskip("pypsrp")  # the dev extra brings it; a bare install of gpverify does not need it
 
-from pypsrp.client import Client  # noqa: E402
-from pypsrp.exceptions import AuthenticationError, WinRMTransportError  # noqa: E402
+from pypsrp.client import Client
+from pypsrp.exceptions import AuthenticationError, WinRMTransportError
 
-from gpverify.lab.wsman import CommandOutput, WsmanServer, issue, make_ca, server_context  # noqa: E402
-from helpers.wsman import PASSWORD, listener  # noqa: E402
+from gpverify.lab.wsman import CommandOutput, WsmanServer, issue, make_ca, server_context
+from helpers.wsman import PASSWORD, listener
 
 
 class _Echo:

@@ -5,6 +5,12 @@ tests/lab/test_transport_requests.py), without requests, urllib3 or pywinrm betw
 envelopes are filled templates (transport/wsman.py), answers are parsed once, NTLM is pyspnego's public API.
 Every failure is the pywinrm transport's sentence for it (transport/sentences.py). The host's deadline is kept by
 cutting every wait to the time left (transport/http11.py), so no timer thread runs per host.
+
+Threads, not asyncio: blocking sockets in collect_hosts' pool (at most 128 threads). Measured on the lab in another
+process, 2 cores, no added latency: an asyncio prototype of the same exchange took 1.8-2.1 ms of CPU per host at
+204 hosts against 2.6-2.9 ms with threads, and 2.8 against 2.7 ms at 1,004 hosts, where opening all 1,004
+connections at once doubled the lab's CPU (9.2 s against 4.3 s) and the run's wall (10.7 s against 5.9 s). One
+I/O path, the same pool as pywinrm's, and a bound on connections the farm sees, for a difference within noise.
 """
 
 from __future__ import annotations
@@ -102,30 +108,20 @@ class LeanTransport:
     """An open WinRM shell on one host; every failure becomes HostUnavailable naming the host."""
 
     def __init__(self, spec: HostSpec, password: str | None) -> None:
-        refuse_unsafe(spec)
-        w = spec.winrm
         self.spec = spec
+        self._password = _checked_settings(spec, password)
+        w = spec.winrm
         self._auth = w.transport or "ntlm"
-        if self._auth not in LEAN_TRANSPORTS:
-            raise ValueError(f"the lean client does not speak {self._auth}: use the pywinrm transport")
-        if not w.user:
-            raise HostUnavailable(spec.name, sentences.no_user())
-        if password is None:
-            raise HostUnavailable(spec.name, sentences.no_password(spec))
-        self._password = password
         https = (w.scheme or "https") == "https"
         encryption = w.message_encryption or "auto"
         # pywinrm's rule (winrm/transport.py): "auto" seals over HTTP only, "always" over HTTPS too.
         self._seals = self._auth == "ntlm" and (encryption == "always" or (encryption == "auto" and not https))
-        tls = tls_context(w.cert_validation is not False, w.ca_bundle) if https else None
         self.deadline = Deadline(w.deadline or 300)
-        endpoint = Endpoint(spec.address, w.port or (5986 if https else 5985), "/wsman", tls)
-        self._conn = Connection(endpoint, self.deadline, w.connect_timeout or 10, w.read_timeout or 60)
+        self._conn = Connection(_endpoint(spec, https), self.deadline, w.connect_timeout or 10, w.read_timeout or 60)
         self._envelopes = Envelopes(spec.endpoint, w.operation_timeout or 20)
         self._context: spnego.ContextProxy | None = None  # the NTLM context once authenticated
-        self._basic = (f"Authorization: Basic {base64.b64encode(f'{w.user}:{password}'.encode()).decode()}\r\n"
-                       if self._auth == "basic" else "")
-        self._authenticated = self._auth == "basic"
+        self._basic = _basic_header(w.user or "", password or "") if self._auth == "basic" else ""
+        self._authenticated = self._auth == "basic"  # Basic goes with every request: no handshake
         self._shell: str | None = None
         self._action = "opening a shell"  # what the host was doing, for the sentence if it fails
 
@@ -343,6 +339,28 @@ class LeanTransport:
         if len(plain) != int(match.group(1)):
             raise BadAnswer("a sealed part whose length is not the one declared")
         return plain
+
+
+def _checked_settings(spec: HostSpec, password: str | None) -> str:
+    """The password, once the settings are ones this client speaks and gpverify allows (else HostUnavailable)."""
+    refuse_unsafe(spec)
+    if (spec.winrm.transport or "ntlm") not in LEAN_TRANSPORTS:
+        raise ValueError(f"the lean client does not speak {spec.winrm.transport}: use the pywinrm transport")
+    if not spec.winrm.user:
+        raise HostUnavailable(spec.name, sentences.no_user())
+    if password is None:
+        raise HostUnavailable(spec.name, sentences.no_password(spec))
+    return password
+
+
+def _endpoint(spec: HostSpec, https: bool) -> Endpoint:
+    w = spec.winrm
+    tls = tls_context(w.cert_validation is not False, w.ca_bundle) if https else None
+    return Endpoint(spec.address, w.port or (5986 if https else 5985), "/wsman", tls)
+
+
+def _basic_header(user: str, password: str) -> str:
+    return f"Authorization: Basic {base64.b64encode(f'{user}:{password}'.encode()).decode('ascii')}\r\n"
 
 
 def _parts(body: bytes) -> Iterator[tuple[bytes, bytes]]:
