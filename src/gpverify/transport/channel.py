@@ -19,8 +19,10 @@ class _NoAuthTokens(logging.Filter):
         return not any(word in text for word in ("step input", "step output", "TSRequest"))
 
 
-for _name in ("spnego._ntlm", "spnego._negotiate", "spnego._gss", "spnego._credssp", "spnego._sspi"):
-    logging.getLogger(_name).addFilter(_NoAuthTokens())  # logger names only: nothing private is imported
+# pyspnego logs through a logger per module (its README: logging set up with PYSPNEGO_LOG_CFG); these are those
+# loggers' names, nothing is imported from them.
+for _module in ("_ntlm", "_negotiate", "_gss", "_credssp", "_sspi"):
+    logging.getLogger(f"spnego.{_module}").addFilter(_NoAuthTokens())
 
 
 @functools.lru_cache(maxsize=256)
