@@ -88,7 +88,10 @@ def parse(token: bytes) -> NegToken:
 
 
 def _fields(value: bytes) -> NegToken:
-    mech_types, mechs, token, mic = None, (), None, None
+    mech_types: bytes | None = None
+    mechs: tuple[bytes, ...] = ()
+    token: bytes | None = None
+    mic: bytes | None = None
     for tag, inner, _ in _elements(value):
         if tag == 0xA0 and inner[:1] == b"\x30":  # NegTokenInit mechTypes (NegTokenResp's [0] is negState)
             mech_types = inner
