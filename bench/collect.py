@@ -82,7 +82,7 @@ def run(host, command):
 
 def per_check_suite(inventory: str, folder: Path) -> dict[str, Any]:
     """Write a testinfra suite for the lab: per role a module of checks, each check one `host.run` per host."""
-    from gpverify.farm import open_farm
+    from gpverify.facts.farm import open_farm
 
     farm = open_farm(inventory)
     p = farm.profile

@@ -1,6 +1,6 @@
 """Benchmark: start-up, the import time of gpverify's pytest plugin and the wall time of two lab commands.
 
-Each figure comes from subprocesses of the installed `gpverify` command (or `python -m gpverify.cli` when the
+Each figure comes from subprocesses of the installed `gpverify` command (or `python -m gpverify.cli.main` when the
 console script is not beside this Python), each run in a fresh empty temporary folder, as an operator would:
 
 1. `python -c "import gpverify.plugin"` minus a bare `python -c pass` (medians), and the modules that cost most
@@ -41,7 +41,7 @@ _TIMED_IMPORT = "import time; t = time.perf_counter(); import gpverify.plugin; p
 # Runs an audit in-process and writes the names of the modules it imported to the file given (argv[1]).
 _AUDIT_MODULES = """\
 import contextlib, io, json, sys
-from gpverify.cli import main
+from gpverify.cli.main import main
 out = sys.argv[1]
 sys.argv = ["gpverify", "audit", "--lab"]
 with contextlib.redirect_stdout(io.StringIO()):
@@ -66,7 +66,7 @@ os._exit(0)
 def gpverify_command() -> list[str]:
     """The installed console script beside this Python, else the module (the same main())."""
     script = Path(sys.executable).with_name("gpverify.exe" if os.name == "nt" else "gpverify")
-    return [str(script)] if script.exists() else [sys.executable, "-m", "gpverify.cli"]
+    return [str(script)] if script.exists() else [sys.executable, "-m", "gpverify.cli.main"]
 
 
 def timed(argv: list[str], cwd: Path, env: dict[str, str] | None = None) -> tuple[float, int | None]:
@@ -201,7 +201,7 @@ AUDIT_NEEDS = {
     "history (SQLAlchemy, Alembic)": "import sqlalchemy, alembic.command, alembic.config, alembic.script",
     "SQL guard and lab SQL (sqlglot)": "import sqlglot, sqlglot.dialects.tsql, sqlglot.dialects.sqlite",
     "pytest": "import pytest",
-    "inventory (pydantic)": "import gpverify.inventory",
+    "inventory (pydantic)": "import gpverify.config.inventory",
     "WinRM (pywinrm, requests, pyspnego, cryptography)": "import winrm",
     "reports (Jinja2)": "import jinja2",
     "the lab": "import gpverify.lab.extension",
@@ -257,7 +257,7 @@ def measure(repeats: int = 3) -> dict[str, Any]:
                                                                          for i, a in enumerate(command)),
                               "repeats": repeats, "targets": dict(TARGETS)}
     result["import_plugin"] = plugin_import(repeats)
-    result["upgrade_lab_s"] = spread(in_empty_folders([*command, "upgrade", "--lab", "--yes"], repeats))
+    result["upgrade_lab_s"] = spread(in_empty_folders([*command, "upgrade", "--lab", "--yes", "--confirmed-by", "bench"], repeats))
     result["audit_lab_s"] = spread(in_empty_folders([*command, "audit", "--lab"], repeats))
     breakdown = audit_breakdown(repeats, result["import_plugin"]["bare_python_s"])
     if "import_s" in breakdown:

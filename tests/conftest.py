@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import sqlalchemy.dialects.postgresql  # noqa: F401 - see below
+import sqlglot.dialects.tsql  # noqa: F401 - see below
 
 from helpers.checks import run_checks  # noqa: F401 - a fixture for every test
 
 # gpverify imports SQLAlchemy's PostgreSQL dialect only when a history needs it; pytester's in-process runs then
 # drop it from sys.modules afterwards, and its next import re-registers its SQL functions (an SAWarning each).
-# Imported here once, it is part of what pytester keeps.
+# Imported here once, it is part of what pytester keeps. The same for sqlglot's T-SQL dialect, which the SQL guard
+# loads by name: dropped from sys.modules by one pytester run, the next finds its registry without it.
 
 pytest_plugins = ["pytester"]
 

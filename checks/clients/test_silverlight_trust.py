@@ -9,9 +9,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from gpverify.catalogue import check
+from gpverify.config.profiles import Profile
 from gpverify.facts.view import HostView
-from gpverify.outcomes import not_verified, warn
-from gpverify.profiles import Profile
+from gpverify.verdicts import not_verified, warn
 
 SECTION = "Client machine update steps"
 

@@ -11,11 +11,11 @@ from __future__ import annotations
 import pytest
 
 from gpverify.catalogue import check
+from gpverify.config.versions import GpVersion
+from gpverify.facts.farm import Farm
 from gpverify.facts.gpsql import GpSqlView
 from gpverify.facts.view import HostView
-from gpverify.farm import Farm
-from gpverify.outcomes import not_verified
-from gpverify.versions import GpVersion
+from gpverify.verdicts import not_verified
 
 SECTION = "Updating session host machines"
 FEATURES = "You can also select to add the service based architecture components to the installation"

@@ -13,10 +13,10 @@ from gpverify.expect import (
     service_problem,
     session_service_problem,
 )
+from gpverify.facts.farm import Farm
 from gpverify.facts.view import HostView
 from gpverify.facts.windows import RuntimePaths
-from gpverify.farm import Farm
-from gpverify.outcomes import not_verified
+from gpverify.verdicts import not_verified
 
 SECTION = "Updating session host machines"
 

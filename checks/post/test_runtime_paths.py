@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from gpverify.catalogue import check
 from gpverify.expect import client_version_problem, runtime_file_problem
+from gpverify.facts.farm import Farm
 from gpverify.facts.view import HostView
 from gpverify.facts.windows import RuntimePaths
-from gpverify.farm import Farm
 
 
 @check(

@@ -11,10 +11,10 @@ from __future__ import annotations
 import pytest
 
 from gpverify.catalogue import check
+from gpverify.config.profiles import Profile
 from gpverify.facts.web import HttpAnswer, WebSiteView
-from gpverify.outcomes import not_verified
 from gpverify.plugin import get_farm
-from gpverify.profiles import Profile
+from gpverify.verdicts import not_verified
 
 SECTION = "Verifying the services"
 POLICY_FLAG = "web.session_host_client_access_policy"

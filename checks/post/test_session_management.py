@@ -15,8 +15,8 @@ import pytest
 
 from gpverify.catalogue import check
 from gpverify.facts.configdb import SessionHostEntry, short_name
-from gpverify.farm import Farm
-from gpverify.outcomes import warn
+from gpverify.facts.farm import Farm
+from gpverify.verdicts import warn
 
 SECTION = "Verifying the services"
 LISTED = ("In the Session Management snap-in for the Web Management Console, all of the session host machines "

@@ -8,8 +8,8 @@ certificate that does not verify fails the check: the site is what is under test
 from __future__ import annotations
 
 from gpverify.catalogue import check
+from gpverify.config.profiles import Profile
 from gpverify.facts.web import WebSiteView
-from gpverify.profiles import Profile
 
 SECTION = "Verifying the services"
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from gpverify.catalogue import check
 from gpverify.expect import runtime_later
+from gpverify.facts.farm import Farm
 from gpverify.facts.gpsql import DatabaseVersion, GpSqlView
-from gpverify.farm import Farm
-from gpverify.outcomes import warn
+from gpverify.verdicts import warn
 
 SECTION = "Preparing for the upgrade"
 UTILITIES = "Use Dynamics GP Utilities to upgrade the system database and the company databases"

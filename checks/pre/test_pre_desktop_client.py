@@ -10,15 +10,15 @@ from __future__ import annotations
 import pytest
 
 from gpverify.catalogue import check
+from gpverify.config.profiles import Profile
+from gpverify.config.versions import same_build
 from gpverify.errors import FactsUnavailable
 from gpverify.expect import runtime_later
+from gpverify.facts.farm import Farm
 from gpverify.facts.gpsql import GpSqlView
 from gpverify.facts.view import HostView
 from gpverify.facts.windows import FileFact
-from gpverify.farm import Farm
 from gpverify.plugin import evidence_key
-from gpverify.profiles import Profile
-from gpverify.versions import same_build
 
 SECTION = "Preparing for the upgrade"
 WORKING = ("You should verify that at least one desktop client installation is working properly before you "

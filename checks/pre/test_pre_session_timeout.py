@@ -10,7 +10,7 @@ from __future__ import annotations
 from gpverify.catalogue import check
 from gpverify.facts import tenantconfig
 from gpverify.facts.view import HostView
-from gpverify.outcomes import warn
+from gpverify.verdicts import warn
 
 
 @check(

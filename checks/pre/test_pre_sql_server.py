@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 
 from gpverify.catalogue import check
+from gpverify.facts.farm import Farm
 from gpverify.facts.gpsql import GpSqlView
-from gpverify.farm import Farm
-from gpverify.outcomes import not_verified, warn
+from gpverify.verdicts import not_verified, warn
 
 SECTION = "Preparing for the upgrade"
 EXPECTED_STATE = {"state": "ONLINE", "user_access": "MULTI_USER"}

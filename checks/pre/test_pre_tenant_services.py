@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from gpverify.catalogue import check
 from gpverify.expect import product_problem, service_problem
+from gpverify.facts.farm import Farm
 from gpverify.facts.gpsql import GpSqlView
 from gpverify.facts.view import HostView
-from gpverify.farm import Farm
 
 SECTION = "Preparing for the upgrade"
 TITLE = ("If you are using Tenant Services with your Microsoft Dynamics GP web client installation, you must "

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from gpverify.catalogue import check
 from gpverify.expect import SESSION_CENTRAL_REMEDIATION, product_problem, session_central_problem
+from gpverify.facts.farm import Farm
 from gpverify.facts.gpsql import GpSqlView
 from gpverify.facts.view import HostView
-from gpverify.farm import Farm
 
 SECTION = "Updating the web site and Session Central Service"
 

@@ -24,19 +24,19 @@ _EXPORTS = {
     "CertificateFact": "gpverify.facts.windows", "FileFact": "gpverify.facts.windows",
     "ProductFact": "gpverify.facts.windows", "RegistryFact": "gpverify.facts.windows",
     "ServiceFact": "gpverify.facts.windows",
-    "not_verified": "gpverify.outcomes", "warn": "gpverify.outcomes",
-    "Profile": "gpverify.profiles",
+    "not_verified": "gpverify.verdicts", "warn": "gpverify.verdicts",
+    "Profile": "gpverify.config.profiles",
 }
 
 if TYPE_CHECKING:  # what type checkers and IDEs see: the same names, imported eagerly
     from gpverify.catalogue import CheckInfo, check
+    from gpverify.config.profiles import Profile
     from gpverify.errors import ConfigError, FactsUnavailable, GpVerifyError, HostUnavailable, SqlUnavailable
     from gpverify.facts.gpsql import GpSqlView
     from gpverify.facts.view import HostView
     from gpverify.facts.web import WebSiteView
     from gpverify.facts.windows import CertificateFact, FileFact, ProductFact, RegistryFact, ServiceFact
-    from gpverify.outcomes import not_verified, warn
-    from gpverify.profiles import Profile
+    from gpverify.verdicts import not_verified, warn
 
 
 def __getattr__(name: str) -> Any:

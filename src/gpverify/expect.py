@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from gpverify.config.versions import Target, same_build
 from gpverify.facts.view import HostView
-from gpverify.outcomes import warn
-from gpverify.versions import Target, same_build
+from gpverify.verdicts import warn
 
 RUNTIME_LATER = ("the inventory says only the web components are upgraded now (web_components_only: true; the "
                  "guide allows the GP runtime to follow later, scale-out-upgrade.md), so this is for review: ")

@@ -13,8 +13,8 @@ from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any, Protocol
 
+from gpverify.config.inventory import Role
 from gpverify.errors import ConfigError
-from gpverify.inventory import Role
 from gpverify.transport.odbc import Connector
 
 GROUP = "gpverify.lab"

@@ -16,26 +16,26 @@ import yaml
 
 from gpverify import extension
 from gpverify.catalogue import MARKER_HELP, PHASES, CheckInfo, info_of
+from gpverify.config.inventory import INVENTORY_ENV, utc_time
+from gpverify.config.options import count
+from gpverify.config.redact import Redactor
+from gpverify.config.yamlfile import read_yaml
 from gpverify.errors import ConfigError, FactsUnavailable, GpVerifyError
 from gpverify.exitcodes import BAD_INPUT
-from gpverify.inventory import INVENTORY_ENV, utc_time
-from gpverify.options import count
-from gpverify.outcomes import NOT_VERIFIED, WARNING, CheckWarning, NotVerified, outcome_of
-from gpverify.redact import Redactor
+from gpverify.outcomes import Outcome
 from gpverify.results import (
     REPORT_ATTR,
     CheckResult,
-    as_outcome,
     assertion_message,
     host_of,
     phase_of,
     skip_sentence,
     without_host,
 )
-from gpverify.yamlfile import read_yaml
+from gpverify.verdicts import ENDINGS, CheckWarning, outcome_of
 
 if TYPE_CHECKING:  # the farm brings pywinrm, requests and cryptography: imported by a run that checks one
-    from gpverify.farm import Farm
+    from gpverify.facts.farm import Farm
 
 farm_key = pytest.StashKey["Farm | None"]()
 redactor_key = pytest.StashKey[Redactor]()
@@ -51,7 +51,7 @@ MARKERS = [*(f"{i}: gpverify checks of {i} impact (-m {i})" for i in IMPACTS),
 # changes nothing (title, metadata, HTML, parametrization) unless the run checks a farm (--inventory or --lab)
 # or collects gpverify checks. The checks' fixtures come with it, so a folder of checks needs no conftest.py.
 pytest_plugins = ["gpverify.fixtures.hosts", "gpverify.fixtures.sql", "gpverify.fixtures.web",
-                  "gpverify.fixtures.post"]
+                  "gpverify.fixtures.post", "gpverify.declarative.plugin", "gpverify.plugins.exitstatus"]
 
 # pytest-metadata lists CI environment variables, which can hold tokens (pytest-html#233); keep only these.
 SAFE_METADATA = {"Python", "Platform", "Packages", "Plugins"}
@@ -141,7 +141,7 @@ def pytest_configure(config: pytest.Config) -> None:
     # A report is mailed and archived as one file: always inline pytest-html's CSS and scripts.
     if getattr(config.option, "htmlpath", None):
         config.option.self_contained_html = True
-    from gpverify.farm import open_farm
+    from gpverify.facts.farm import open_farm
 
     try:
         # A site inventory given on the command line lends the lab its overrides; GPVERIFY_INVENTORY does not.
@@ -209,7 +209,8 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
 
 
 def _write_report(config: pytest.Config, path: Path, redactor: Redactor) -> None:
-    from gpverify import checkreport
+    from gpverify.report import checks as checkreport
+    from gpverify.report.render import write_atomically
 
     farm = config.stash.get(farm_key, None)
     reach = []
@@ -222,7 +223,7 @@ def _write_report(config: pytest.Config, path: Path, redactor: Redactor) -> None
         results_of(config), title=(f"SIMULATED LAB \u2014 {TITLE}" if farm is not None and farm.is_lab else TITLE),
         farm=farm.inventory.farm if farm else None, profile=farm.profile.name if farm else None,
         lab=farm.inventory.lab if farm else None, reach=reach, sections=sections, waiver_cell=waiver_cell)
-    checkreport.write_atomically(path, page, redactor)
+    write_atomically(path, page, redactor)
 
 
 def _mask_junit(xml: Any, redactor: Redactor) -> None:
@@ -352,7 +353,7 @@ def _result(item: pytest.Item, call: pytest.CallInfo[None], report: Any, info: C
     host = host_of(item, hosts, farm.inventory.sql.server if farm else None, evidence)
     return CheckResult(check=info.id, title=info.title, section=info.section, impact=info.impact,
                        remediation=info.remediation, phase=phase_of(item, info), test=item.nodeid, host=host,
-                       outcome=as_outcome(outcome_of(report)), message=redactor.text(_message(call, report)),
+                       outcome=outcome_of(report), message=redactor.text(_message(call, report)),
                        evidence=evidence, farm=farm.inventory.farm if farm else None)
 
 
@@ -361,7 +362,7 @@ def _message(call: pytest.CallInfo[None], report: Any) -> str:
     if report.passed and not getattr(report, "gpverify_outcome", None):
         return ""
     exc = call.excinfo.value if call.excinfo is not None else None
-    if isinstance(exc, (CheckWarning, NotVerified)):
+    if isinstance(exc, ENDINGS):
         return exc.message
     if isinstance(exc, FactsUnavailable):
         return f"could not read the facts: {exc}"
@@ -423,28 +424,24 @@ class _Crash:
 
 
 def _mark_special_outcome(item: pytest.Item, call: pytest.CallInfo[None], report: Any) -> None:
-    """A warning passes with its message kept; not verified is pytest's skip, named as gpverify's outcome."""
-    if call.excinfo is None:
+    """A check's own ending (verdicts.ENDINGS) named as its gpverify outcome: a warning passes with its message
+    kept; the others are pytest's skip (they never read as verified in JUnit or pytest-html)."""
+    if call.excinfo is None or not call.excinfo.errisinstance(ENDINGS):
         return
-    if call.excinfo.errisinstance(CheckWarning):
+    ending = call.excinfo.value
+    report.gpverify_outcome = ending.outcome.value
+    if isinstance(ending, CheckWarning):
         report.outcome = "passed"
-        report.gpverify_outcome = WARNING
-        report.longrepr = f"warning: {getattr(call.excinfo.value, 'message', '')}"
-    elif call.excinfo.errisinstance(NotVerified):
-        report.gpverify_outcome = NOT_VERIFIED
-    else:
-        return
+        report.longrepr = f"warning: {ending.message}"
     props = [("gpverify_outcome", report.gpverify_outcome), ("gpverify_message", str(getattr(call.excinfo.value, "message", "")))]
     item.user_properties.extend(props)  # JUnit writes the teardown report's copy of these
     report.user_properties.extend(props)
 
 
 def pytest_report_teststatus(report: pytest.TestReport) -> tuple[str, str, tuple[str, dict[str, bool]]] | None:
-    special = getattr(report, "gpverify_outcome", None)
-    if special == WARNING:
-        return "warning", "W", ("WARNING", {"yellow": True})
-    if special == NOT_VERIFIED:
-        return "not verified", "N", ("NOT VERIFIED", {"yellow": True})
+    special = Outcome.of(getattr(report, "gpverify_outcome", None))
+    if special in (Outcome.WARNING, Outcome.NOT_VERIFIED, Outcome.ATTESTED):
+        return special.value, special.symbol, (special.label.upper(), {"yellow": True})
     return None
 
 

@@ -26,7 +26,7 @@ QUIET_OPTIONS = ["-p", "no:cacheprovider", "-W", "ignore::DeprecationWarning",
 # commands a runner starts, changes; `-p NAME` loads a plugin by its entry point name
 # (docs.pytest.org/en/stable/how-to/plugins.html, "Disabling plugins from autoloading"). The lab needs no pytest
 # plugin: it plugs in through gpverify.extension's entry point group, which pytest's flag does not touch.
-# `gpverify run PHASE` is not run here: it is the administrator's own pytest (gpverify.site), where pytest-html's
+# `gpverify run PHASE` is not run here: it is the administrator's own pytest (gpverify.cli.site), where pytest-html's
 # --html or xdist's -n, and any plugin of theirs, load as in any pytest run.
 PLUGIN_OPTIONS = ["--disable-plugin-autoload", "-p", "gpverify"]
 
@@ -35,7 +35,8 @@ PLUGIN_OPTIONS = ["--disable-plugin-autoload", "-p", "gpverify"]
 class PytestRun:
     """What one pytest session of checks produced."""
 
-    exit_code: int
+    exit_code: int  # gpverify's code (gpverify.exitcodes), which its plugin sets in a run that checks a farm
+    pytest_status: int | None = None  # pytest's own status of the session; None when no session started
     results: list[CheckResult] = field(default_factory=list)
     collected: list[tuple[CheckInfo, str]] = field(default_factory=list)  # (check, test id) of every check
     collection_errors: list[str] = field(default_factory=list)  # "file: last line of the import error"
@@ -43,7 +44,8 @@ class PytestRun:
 
     @property
     def nothing_collected(self) -> bool:
-        return self.exit_code == pytest.ExitCode.NO_TESTS_COLLECTED or (not self.collected and self.exit_code == 0)
+        return self.pytest_status == pytest.ExitCode.NO_TESTS_COLLECTED or (
+            not self.collected and self.pytest_status == pytest.ExitCode.OK)
 
 
 class _Recorder:
@@ -62,10 +64,11 @@ class _Recorder:
             self.run.collection_errors.append(f"{report.nodeid}: {last}")
 
     @pytest.hookimpl(trylast=True)
-    def pytest_sessionfinish(self, session: pytest.Session) -> None:
+    def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
         from gpverify.plugin import results_of
 
         self.run.results = results_of(session.config)
+        self.run.pytest_status = int(exitstatus)
 
 
 def run_checks(args: Sequence[str], plugins: Sequence[Any] = (), *, output: TextIO | None = None,

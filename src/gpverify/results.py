@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, replace
-from typing import Any, cast
+from typing import Any
 
 import pytest
 
@@ -17,10 +18,6 @@ REPORT_ATTR = "gpverify_result"
 HOST_FIXTURES = {"web_server": "web_server", "tenant_server": "tenant_services", "web_site": "web_server",
                  "web_probe": "web_server"}
 SQL_FIXTURES = ("gp_sql", "gp_databases")
-# What gpverify's own summaries and reports call each outcome (never pytest's words).
-LABELS: dict[str, str] = {"passed": "passed", "failed": "failed", "error": "could not run", "warning": "warning",
-                          "not verified": "not verified", "waived": "waived", "skipped": "does not apply"}
-FAILING = ("failed", "error")
 
 
 @dataclass(frozen=True)
@@ -28,29 +25,34 @@ class CheckResult:
     """What one check found on one host (or database), in the words an administrator reads."""
 
     check: str
-    title: str
-    section: str
-    impact: str
-    remediation: str
-    phase: str
-    test: str  # pytest's node id: the key across runs
+    test: str  # pytest's node id: the key across runs (shown only with --gpverify-debug)
     host: str | None
     outcome: Outcome
-    message: str  # the check's sentence (already masked): the host or object, expected and found values
+    message: str = ""  # the check's sentence (already masked): the host or object, expected and found values
+    # What the catalogue says of the check; a history row keeps only the impact of them.
+    title: str = ""
+    section: str = ""
+    impact: str = ""
+    remediation: str = ""
+    phase: str = ""
     evidence: dict[str, Any] = field(default_factory=dict)  # the facts judged, "host: section.key" -> value
     waiver: dict[str, Any] | None = None
     farm: str | None = None
 
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "outcome", Outcome(self.outcome))  # a stored word becomes the enum member
+
     @property
     def failing(self) -> bool:
-        return self.outcome in FAILING
+        return self.outcome.fails
 
     @property
     def label(self) -> str:
-        return LABELS.get(self.outcome, self.outcome)
+        return self.outcome.label
 
     def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        """Plain data (the outcome as its word): for JSON, YAML, history rows and xdist's report transport."""
+        return {**asdict(self), "outcome": self.outcome.value}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> CheckResult:
@@ -79,8 +81,12 @@ def phase_of(item: pytest.Item, info: CheckInfo) -> str:
 def host_of(item: pytest.Item, hosts: Mapping[str, str], sql_server: str | None, evidence: dict[str, Any]) -> str | None:
     """The host a check judged: its host parameter, the role its fixture reads, SQL Server, or its evidence.
 
-    `hosts` maps each inventory host name to its role.
+    `hosts` maps each inventory host name to its role. An item may name it itself (`gpverify_host`: a
+    declarative check's host, or the SQL Server of its query).
     """
+    named = getattr(item, "gpverify_host", None)
+    if isinstance(named, str) and (named in hosts or named == sql_server):
+        return named
     callspec = getattr(item, "callspec", None)
     for value in (callspec.params.values() if callspec else ()):
         if isinstance(value, str) and value in hosts:
@@ -123,12 +129,12 @@ def skip_sentence(reason: str) -> str:
     return text if text.endswith((".", "!", "?", ")")) else text + "."
 
 
-def outcomes_of(results: list[CheckResult]) -> dict[str, int]:
-    counts: dict[str, int] = {}
-    for r in results:
-        counts[r.outcome] = counts.get(r.outcome, 0) + 1
-    return counts
+def outcomes_of(results: list[CheckResult]) -> dict[Outcome, int]:
+    """How many results ended with each outcome, worst first."""
+    counts = Counter(r.outcome for r in results)
+    return {o: counts[o] for o in Outcome.worst_first() if counts[o]}
 
 
-def as_outcome(text: str) -> Outcome:
-    return cast(Outcome, text)
+def counts_text(counts: dict[Outcome, int]) -> str:
+    """'2 failed, 12 passed, 9 not verified': each outcome counted on its own, in its label."""
+    return ", ".join(f"{n} {o.label}" for o, n in counts.items()) or "no checks"

@@ -21,8 +21,8 @@ from audit_harness import (  # noqa: F401 - fixtures
     smtp_sink_fixture,
 )
 
-from gpverify.audit.store import HISTORY_FILE, History
-from gpverify.cli import main
+from gpverify.cli.main import main
+from gpverify.history.store import HISTORY_FILE, History
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -125,7 +125,7 @@ def test_fact_drift_is_reported_even_when_checks_pass_and_baseline_drift(labs, t
 def test_exit_code_2_when_checks_could_not_run(labs, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     result = audit(tmp_path / "r", labs.start("host-unreachable").inventory_path)
     assert result.exit_code == 2 and result.status == "error"
-    errors = [r for r in result.results if r["outcome"] == "error"]
+    errors = [r.as_dict() for r in result.results if r.outcome == "error"]
     assert errors and all(r["host"] == "gp-sh02" for r in errors)
     assert "gp-sh02" in errors[0]["message"]
     assert load_json(result)["exit_code"] == 2

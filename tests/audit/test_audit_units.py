@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from gpverify.audit.drift import compare, fact_drift, flatten
-from gpverify.audit.render import farm_picture, host_anchor
+from gpverify.outcomes import Outcome
+from gpverify.report.audit import farm_picture, host_anchor
+from gpverify.results import CheckResult
 
 BEFORE = {"gp-sh01": {"services": {"session_service": [{"name": "GPWebClientSessionServices", "account": "LAB\\a"}]},
                       "products": {"web_components": [{"name": "Web Components", "version": "18.4.1"}]},
@@ -30,11 +32,13 @@ def test_drift_of_account_version_thumbprint_and_hosts() -> None:
 
 
 def test_compare_sorts_outcomes() -> None:
-    prev = {("A", "t1"): {"outcome": "passed"}, ("B", "t2"): {"outcome": "failed"},
-            ("C", "t3"): {"outcome": "error"}, ("D", "t4"): {"outcome": "failed"}}
-    now = [{"check": "A", "test": "t1", "outcome": "failed"}, {"check": "B", "test": "t2", "outcome": "passed"},
-           {"check": "C", "test": "t3", "outcome": "failed"}, {"check": "D", "test": "t4", "outcome": "waived"},
-           {"check": "E", "test": "t5", "outcome": "error"}]
+    def record(check: str, test: str, outcome: str) -> CheckResult:
+        return CheckResult(check=check, test=test, host=None, outcome=Outcome(outcome))
+
+    prev = {("A", "t1"): record("A", "t1", "passed"), ("B", "t2"): record("B", "t2", "failed"),
+            ("C", "t3"): record("C", "t3", "error"), ("D", "t4"): record("D", "t4", "failed")}
+    now = [record("A", "t1", "failed"), record("B", "t2", "passed"), record("C", "t3", "failed"),
+           record("D", "t4", "waived"), record("E", "t5", "error")]
     changes = compare(prev, now, {}, {}, 7)
     assert [e["check"] for e in changes.newly_failing] == ["A", "E"]
     assert [e["check"] for e in changes.fixed] == ["B"]
@@ -46,7 +50,7 @@ def test_compare_sorts_outcomes() -> None:
 def test_farm_picture_colours_each_machine_by_its_worst_outcome_and_links_it() -> None:
     farm = {"farm": "f", "web_server": ["web"], "session_hosts": ["sh1", "sh2"], "clients": ["c1"],
             "tenant_services": ["ten"], "sql": {"server": "sql", "databases": ["DYNAMICS", "GPCONFIGURATION"]}}
-    svg = farm_picture(farm, {"sh1": "failed", "web": "passed", "sql": "error"})
+    svg = farm_picture(farm, {"sh1": Outcome.FAILED, "web": Outcome.PASSED, "sql": Outcome.ERROR})
     for host, outcome in (("sh1", "failed"), ("sh2", "none"), ("web", "passed"), ("sql", "error"), ("ten", "none")):
         assert f'data-host="{host}" data-outcome="{outcome}"' in svg
         assert f'href="#{host_anchor(host)}"' in svg

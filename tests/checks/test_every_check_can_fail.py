@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from gpverify.catalogue import CheckInfo
-from gpverify.catalogue_cli import collect_catalogue, proving_scenarios
+from gpverify.cli.checks import collect_catalogue, proving_scenarios
 from gpverify.lab.scenario import load_scenario, scenario_names
 from helpers.checks import CHECKS
 

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
+from gpverify.config.profiles import available, load_profile
 from gpverify.errors import ConfigError
 from gpverify.lab.scenario import apply_scenario, load_scenario
-from gpverify.profiles import available, load_profile
 from helpers.checks import CHECKS, CheckRun
 
 Run = Callable[..., CheckRun]
@@ -28,7 +28,7 @@ def assertion(run: CheckRun, test: str) -> str:
 
 
 def test_profile_shows_the_real_service_names_and_only_followable_sources() -> None:
-    out = subprocess.run([sys.executable, "-m", "gpverify.cli", "profile", "gp18.4"], capture_output=True,
+    out = subprocess.run([sys.executable, "-m", "gpverify.cli.main", "profile", "gp18.4"], capture_output=True,
                          text=True, check=True).stdout
     for name in ("GPWebClientSessionCentral", "GPWebClientSessionServices", "GPDexterityServiceControl"):
         assert name in out
@@ -133,7 +133,7 @@ def test_bad_gp_settings_in_the_inventory_are_one_message(tmp_path: Path, extra:
                                                           expected: str) -> None:
     import yaml
 
-    from gpverify.farm import open_farm
+    from gpverify.facts.farm import open_farm
 
     path = tmp_path / "farm.yml"
     path.write_text(yaml.safe_dump({"farm": "f", "profile": "gp18.4", "sql": {"server": "s"},

@@ -11,12 +11,12 @@ from typing import Any
 import pytest
 import yaml
 
+from gpverify.config.inventory import parse_inventory
+from gpverify.config.profiles import load_profile
 from gpverify.errors import ConfigError
 from gpverify.facts.web import xml_root_name
-from gpverify.inventory import parse_inventory
 from gpverify.lab.models import CLIENT_ACCESS_POLICY, GP_SERVICE_HELP
 from gpverify.lab.runtime import RunningLab, start_lab
-from gpverify.profiles import load_profile
 from helpers.checks import CheckRun
 
 Run = Callable[..., CheckRun]

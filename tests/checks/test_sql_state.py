@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from gpverify.config.inventory import load_inventory
 from gpverify.errors import ConfigError
-from gpverify.inventory import load_inventory
 from gpverify.lab.runtime import temporary_lab
 from gpverify.lab.upgrade import attach, detach
 from gpverify.runner.gates import gate_args

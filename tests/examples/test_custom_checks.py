@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from gpverify.catalogue_cli import print_catalogue
+from gpverify.cli.checks import print_catalogue
 from helpers.checks import CHECK_ID_PARAM, CHECKS
 
 CUSTOM = Path(__file__).parent / "custom_checks"

@@ -16,8 +16,8 @@ from hardening_support import FIGURES, REPO, hardening_figures  # noqa: F401
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from gpverify.config.inventory import Inventory, host_specs, load_inventory, parse_inventory
 from gpverify.errors import ConfigError
-from gpverify.inventory import Inventory, host_specs, load_inventory, parse_inventory
 from gpverify.lab.scenario import Scenario, load_scenario
 
 EXAMPLES = 500
@@ -233,7 +233,7 @@ def test_layered_winrm_settings_fail_as_config_error() -> None:
 @given(mutations(VALID_SCENARIO).map(_text_or_dump))
 def test_a_loadable_scenario_runs_on_a_lab(text: str) -> None:
     """A scenario the loader accepts starts a lab and serves a collection, or is refused as a ConfigError."""
-    from gpverify.farm import open_farm
+    from gpverify.facts.farm import open_farm
     from gpverify.lab.runtime import temporary_lab
 
     _count()

@@ -13,10 +13,10 @@ from typing import Any
 import pytest
 from hardening_support import FIGURES, hardening_figures  # noqa: F401
 
+from gpverify.config.inventory import HostSpec, WinRMSettings
 from gpverify.errors import FactsUnavailable
 from gpverify.facts.collect import DEADLINE_GRACE
-from gpverify.farm import open_farm
-from gpverify.inventory import HostSpec, WinRMSettings
+from gpverify.facts.farm import open_farm
 from gpverify.lab.models import HOST_FAULTS
 from gpverify.lab.runtime import DEADLINE, temporary_lab
 from gpverify.lab.wsman.hostfaults import HOST_FAULTS as FAULT_CLASSES

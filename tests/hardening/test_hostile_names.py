@@ -15,13 +15,13 @@ from hardening_support import FIGURES, REPO, hardening_figures  # noqa: F401
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from gpverify.config.inventory import HOST_NAME, SqlSettings, host_specs, parse_inventory
+from gpverify.config.profiles import load_profile
 from gpverify.errors import ConfigError
 from gpverify.facts import collect
 from gpverify.facts.collect import CollectJob, collect_host
 from gpverify.facts.gpsql import GpSql
 from gpverify.facts.windows import COLLECTOR_SCRIPT, STDIN_SEPARATOR, build_request
-from gpverify.inventory import HOST_NAME, SqlSettings, host_specs, parse_inventory
-from gpverify.profiles import load_profile
 from gpverify.transport.base import CommandResult
 from gpverify.transport.odbc import SqlTarget, connection_string
 

@@ -11,7 +11,7 @@ from hardening_support import hardening_figures  # noqa: F401
 
 from gpverify.facts.gpsql import CONFIG_IDENTIFIERS
 from gpverify.facts.windows import BOOTSTRAP, COLLECTOR_SCRIPT
-from gpverify.sqlguard import check_read_only
+from gpverify.transport.sqlguard import check_read_only
 
 # Cmdlets the collector may call. Verb-Noun words not listed here and not defined in the script are refused.
 ALLOWED_CMDLETS = {

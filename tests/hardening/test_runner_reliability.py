@@ -15,7 +15,7 @@ import pytest
 import yaml
 from hardening_support import REPO, hardening_figures  # noqa: F401
 
-from gpverify.cli import main
+from gpverify.cli.main import main
 from gpverify.runner.engine import LINE_CHARS
 from gpverify.runner.scripts import TAIL_LINES
 from gpverify.runner.state import RunState
@@ -33,7 +33,7 @@ def _plan(tmp_path: Path, code: str) -> Path:
 
 
 def _upgrade(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "gpverify.cli", "upgrade", *args, "--reports", "reports"],
+    return subprocess.run([sys.executable, "-m", "gpverify.cli.main", "upgrade", *args, "--reports", "reports"],
                           cwd=tmp_path, capture_output=True, text=True, timeout=120, check=False)
 
 

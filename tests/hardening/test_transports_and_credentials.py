@@ -12,9 +12,9 @@ from hardening_support import CANARY, hardening_figures  # noqa: F401
 from winrm import transport as winrm_transport
 from winrm.exceptions import BasicAuthDisabledError, InvalidCredentialsError, WinRMTransportError
 
-from gpverify import credentials
+from gpverify.config import credentials
+from gpverify.config.inventory import WINRM_DEFAULTS, HostSpec, SqlSettings, WinRMSettings, _layer
 from gpverify.errors import ConfigError, HostUnavailable
-from gpverify.inventory import WINRM_DEFAULTS, HostSpec, SqlSettings, WinRMSettings, _layer
 from gpverify.transport.winrm import WinRMTransport, explain, protocol_options
 
 
@@ -235,7 +235,7 @@ def test_no_command_line_parser_in_the_source_declares_a_password_option() -> No
 
 
 def test_unattended_runs_never_prompt(monkeypatch: pytest.MonkeyPatch) -> None:
-    from gpverify import credentials
+    from gpverify.config import credentials
     from gpverify.errors import ConfigError
 
     monkeypatch.setattr(credentials, "has_tty", lambda: True)

@@ -16,8 +16,8 @@ import pytest
 import yaml
 from hardening_support import FIGURES, REPO, hardening_figures, run_suite, search_secret  # noqa: F401
 
+from gpverify.config.redact import LINE_MASK, MASK
 from gpverify.lab.runtime import LAB_PASSWORD_ENV, start_lab
-from gpverify.redact import LINE_MASK, MASK
 
 PASSWORDS = {
     "non-ascii": "Pässwörd-€-ẞ-密码",
@@ -40,7 +40,7 @@ def test_local_step_output_is_masked_without_a_remote_step(shape: str, tmp_path:
     (tmp_path / "inventory.yml").write_text(yaml.safe_dump(inventory), encoding="utf-8")
     (tmp_path / "plan.yml").write_text(yaml.safe_dump(PLAN), encoding="utf-8")
     reports = tmp_path / "reports"
-    done = subprocess.run([sys.executable, "-m", "gpverify.cli", "upgrade", "--inventory", "inventory.yml", "--plan",
+    done = subprocess.run([sys.executable, "-m", "gpverify.cli.main", "upgrade", "--inventory", "inventory.yml", "--plan",
                            "plan.yml", "--reports", str(reports)], cwd=tmp_path, env={**os.environ, ENV: secret},
                           capture_output=True, text=True, timeout=120, check=False)
     assert done.returncode == 0, done.stdout + done.stderr
@@ -80,7 +80,7 @@ def test_lab_env_is_shell_quoted_and_goes_on_sigterm_and_no_password_file_is_wri
     private_tmp.mkdir()
     env = {**os.environ, LAB_PASSWORD_ENV: secret, "TMPDIR": str(private_tmp)}
     workdir = tmp_path / "lab"
-    proc = subprocess.Popen([sys.executable, "-m", "gpverify.cli", "lab", "--dir", str(workdir), "--idle-timeout",
+    proc = subprocess.Popen([sys.executable, "-m", "gpverify.cli.main", "lab", "--dir", str(workdir), "--idle-timeout",
                              "60"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
         env_file = workdir / "lab.env"

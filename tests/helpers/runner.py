@@ -16,7 +16,7 @@ LAB_PASSWORD = "runner-test-lab-password-0xC0FFEE"
 def gpverify(*args: str, reports: Path, **kw: Any) -> subprocess.CompletedProcess[str]:
     """`gpverify <args> --reports DIR` in a subprocess (stdin not a terminal), from the repository root."""
     env = {**os.environ, "GPVERIFY_LAB_PASSWORD": LAB_PASSWORD}
-    cmd = [sys.executable, "-m", "gpverify.cli", *args, "--reports", str(reports)]
+    cmd = [sys.executable, "-m", "gpverify.cli.main", *args, "--reports", str(reports)]
     return subprocess.run(cmd, cwd=REPO, env=env, stdin=subprocess.DEVNULL, capture_output=True, text=True,
                           timeout=240, check=False, **kw)
 

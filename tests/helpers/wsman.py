@@ -5,9 +5,9 @@ from __future__ import annotations
 import ssl
 from typing import Any
 
+from gpverify.config.inventory import HostSpec, WinRMSettings
 from gpverify.facts.collect import CollectJob
 from gpverify.facts.windows import build_request
-from gpverify.inventory import HostSpec, WinRMSettings
 from gpverify.lab.host import LabHost
 from gpverify.lab.wsman import AuthConfig, WsmanServer
 from gpverify.lab.wsman.hostfaults import fault_for

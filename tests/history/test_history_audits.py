@@ -12,9 +12,9 @@ from audit_harness import Labs, audit, load_json
 from pg_cluster import Cluster, free_port
 from sqlalchemy import text
 
-from gpverify.audit.runner import EXIT_NOT_RECORDED
-from gpverify.audit.store import History
-from gpverify.cli import main
+from gpverify.cli.main import main
+from gpverify.exitcodes import NOT_RECORDED as EXIT_NOT_RECORDED
+from gpverify.history.store import History
 from gpverify.history.target import HISTORY_FILE, PASSWORD_ENV
 from gpverify.lab.runtime import LAB_FARM_ENV
 

@@ -17,12 +17,12 @@ from typing import Any
 import pytest
 from pg_cluster import Cluster
 
-from gpverify.audit.store import History
-from gpverify.cli import main
+from gpverify.cli.main import main
 from gpverify.history.fleet import fleet_rows
-from gpverify.history.pages import fleet_html
+from gpverify.history.store import History
 from gpverify.history.target import PASSWORD_ENV, resolve_target
 from gpverify.lab.runtime import LAB_FARM_ENV
+from gpverify.report.history import fleet_html
 
 FARMS = 8
 STOPPED = {3, 6}  # these farms' labs have a stopped Session Service (GP-POST-002, critical)
@@ -74,7 +74,7 @@ def _audit_process(url: str, farm: str, scenario: str, reports: Path, password: 
            # under load a KeyError ends the run. With the variable already set it is only ever reassigned.
            # Client-side NTLM with a password never reads the file. A lab race, not a history one.
            "NTLM_USER_FILE": os.devnull}
-    return subprocess.Popen([sys.executable, "-m", "gpverify.cli", "audit", "--lab", scenario, "--history", url,
+    return subprocess.Popen([sys.executable, "-m", "gpverify.cli.main", "audit", "--lab", scenario, "--history", url,
                              "--reports", str(reports)], env=env, cwd=reports.parent.parent, stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, text=True, stdin=subprocess.DEVNULL)
 
@@ -103,7 +103,7 @@ def test_eight_concurrent_audits_each_recorded_once_and_none_mixed(fleet: Fleet)
             doc = fleet.documents[run.farm]
             assert run.id == doc["run"] and run.site == f"site-{run.farm}" and run.status == doc["status"]
             assert {(r["check"], r["test"]): r["outcome"] for r in doc["results"]} == {
-                k: r["outcome"] for k, r in run.results.items()}
+                k: r.outcome for k, r in run.results.items()}
             # the facts are this farm's own: only the labs of STOPPED farms have gp-sh02's service stopped
             service = run.facts["gp-sh02"]["services"]["session_service"][0]["status"]
             assert service == ("Stopped" if doc["status"] == "failed" else "Running")

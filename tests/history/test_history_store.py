@@ -6,14 +6,15 @@ from __future__ import annotations
 import sqlite3
 import threading
 from pathlib import Path
-from typing import Any
 
 import pytest
 from sqlalchemy import text
 
-from gpverify.audit.store import History
 from gpverify.history.engine import HEAD_REVISION, head_revision
+from gpverify.history.store import History
 from gpverify.history.target import HistoryUnavailable, resolve_target
+from gpverify.outcomes import Outcome
+from gpverify.results import CheckResult
 
 # history.sqlite as gpverify wrote it before the schema was versioned (gpverify 0.1.0, main before issue 16)
 LEGACY_SCHEMA = """
@@ -39,8 +40,8 @@ def _open(url: str) -> History:
     return History(resolve_target(url, setting="--history", reports=Path(".")))
 
 
-def _result(check: str, test: str, outcome: str, impact: str = "high") -> dict[str, Any]:
-    return {"check": check, "test": test, "host": "gp-sh01", "outcome": outcome, "message": "", "impact": impact}
+def _result(check: str, test: str, outcome: str, impact: str = "high") -> CheckResult:
+    return CheckResult(check=check, test=test, host="gp-sh01", outcome=Outcome(outcome), impact=impact)
 
 
 def _record(history: History, farm: str, outcomes: list[str], *, status: str = "passed", newly: int = 0) -> int:
@@ -63,7 +64,7 @@ def test_runs_baselines_and_comparisons_stay_within_one_farm(history_url: str) -
         last = history.last_finished(farm="contoso")
         assert last is not None and last.id == a1 and last.farm == "contoso" and last.site == "runner-1"
         assert last.facts == {"gp-sh01": {"farm": "contoso"}}
-        assert {k: r["outcome"] for k, r in last.results.items()} == {("GP-POST-000", "t0"): "passed",
+        assert {k: r.outcome for k, r in last.results.items()} == {("GP-POST-000", "t0"): "passed",
                                                                      ("GP-POST-001", "t1"): "failed"}
         assert history.last_finished(farm="fabrikam").id == b1  # type: ignore[union-attr]
         assert history.last_finished(farm="nobody") is None
@@ -103,7 +104,7 @@ def test_concurrent_writers_lose_and_mix_nothing(history_url: str) -> None:
             assert len(runs) == 5 and len({r.id for r in runs}) == 5
             for run in runs:
                 assert run.facts == {"gp-sh01": {"farm": f"farm-{n}"}}
-                assert sorted(r["outcome"] for r in run.results.values()) == ["failed"] + ["passed"] * n
+                assert sorted(r.outcome for r in run.results.values()) == ["failed"] + ["passed"] * n
 
 
 def test_the_schema_carries_its_version(history_url: str) -> None:
@@ -119,7 +120,7 @@ def test_head_revision_is_alembics_head_and_a_history_there_is_opened_without_al
 
     assert HEAD_REVISION == head_revision()  # a new migration must move HEAD_REVISION with it
     path = tmp_path / "history.sqlite"
-    code = ("import sys; from pathlib import Path; from gpverify.audit.store import History; "
+    code = ("import sys; from pathlib import Path; from gpverify.history.store import History; "
             "from gpverify.history.target import resolve_target; "
             f"History(resolve_target({str(path)!r}, setting='--history', reports=Path('.'))).close(); "
             "print('alembic' in sys.modules)")
@@ -147,7 +148,7 @@ def test_a_pre_versioning_history_sqlite_is_migrated_with_its_runs(tmp_path: Pat
     with History(path) as history:
         old = history.last_finished(farm="contoso")
         assert old is not None and old.id == 1 and old.status == "failed" and old.site == ""
-        assert old.results[("GP-POST-002", "t[gp-sh02]")]["outcome"] == "failed"
+        assert old.results[("GP-POST-002", "t[gp-sh02]")].outcome == "failed"
         assert history.start_run("contoso", "inv.yml") == 2
     assert sqlite3.connect(path).execute("PRAGMA user_version").fetchone() == (int(head_revision()),)
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from pg_cluster import Cluster
 
-from gpverify.audit.store import History
+from gpverify.history.store import History
 from gpverify.history.target import KEYRING_SERVICE, PASSWORD_ENV, HistoryUnavailable, resolve_target
 
 

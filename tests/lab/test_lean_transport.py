@@ -10,7 +10,7 @@ import pytest
 
 from gpverify.errors import HostUnavailable
 from gpverify.facts.collect import collect_host
-from gpverify.inventory import HostSpec, WinRMSettings
+from gpverify.config.inventory import HostSpec, WinRMSettings
 from gpverify.lab.models import build_farm
 from gpverify.lab.wsman import WsmanServer, issue, make_ca, server_context
 from gpverify.transport import get_transport_class, transport_for

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from gpverify.config.inventory import HostSpec
 from gpverify.errors import HostUnavailable
 from gpverify.facts.collect import collect_host, collect_hosts
-from gpverify.inventory import HostSpec
 from gpverify.lab.models import build_farm
 from gpverify.lab.wsman import WsmanServer, issue, make_ca, server_context
 from helpers.wsman import job as _job

@@ -8,12 +8,12 @@ from collections.abc import Iterator
 
 import pytest
 
+from gpverify.config.inventory import HostSpec, WinRMSettings
+from gpverify.config.redact import MASK, Redactor
 from gpverify.errors import HostUnavailable
 from gpverify.facts.collect import collect_host, collect_hosts
-from gpverify.inventory import HostSpec, WinRMSettings
 from gpverify.lab.models import build_farm
 from gpverify.lab.wsman import WsmanServer
-from gpverify.redact import MASK, Redactor
 from gpverify.transport.ntlm import ntlm_secret
 from gpverify.transport.winrm import environment_proxies, protocol_options, resolve_proxy
 from helpers.wsman import PASSWORD, listener
@@ -116,7 +116,7 @@ def test_other_transports_get_the_password_itself() -> None:
 
 
 def test_the_hashed_form_is_masked_like_the_password(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    from gpverify.farm import Farm  # a Farm of one host: what Redactor.for_farm reads is its passwords
+    from gpverify.facts.farm import Farm  # a Farm of one host: what Redactor.for_farm reads is its passwords
 
     farm = Farm.__new__(Farm)
     farm.passwords, farm.sql_password = {"gp-sh01": PASSWORD}, None
@@ -159,9 +159,9 @@ def test_a_proxy_named_in_the_inventory_is_used(farm, server: WsmanServer) -> No
 @pytest.mark.parametrize("value", ["http://user:secret-pw@proxy:3128", "ftp://proxy", "proxy:3128",
                                    "http://proxy:3128/path", "http://proxy:99999"])
 def test_a_bad_proxy_setting_is_one_message_that_never_echoes_a_password(value: str, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from gpverify.config.inventory import load_inventory
+    from gpverify.config.shipped import example
     from gpverify.errors import ConfigError
-    from gpverify.inventory import load_inventory
-    from gpverify.shipped import example
 
     text = example("inventory.example.yml").read_text().replace("  transport: ntlm\n", f"  transport: ntlm\n  proxy: {value}\n", 1)
     (tmp_path / "inventory.yml").write_text(text)

@@ -48,7 +48,7 @@ def test_a_damaged_record_is_one_message_naming_the_file(tmp_path: Path) -> None
 
 def test_local_step_output_is_masked_in_the_run_record(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                                       capsys: pytest.CaptureFixture[str]) -> None:
-    from gpverify.cli import main
+    from gpverify.cli.main import main
 
     secret = "Local-Step-S3cret-Passw0rd"
     monkeypatch.setenv("GPVERIFY_WINRM_PASSWORD", secret)

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from gpverify.cli import parser
+from gpverify.cli.main import parser
 from gpverify.exitcodes import TABLE
 
 REPO = Path(__file__).resolve().parents[2]
@@ -103,14 +103,14 @@ def test_every_command_documents_one_exit_code_table(capsys: pytest.CaptureFixtu
 
 def test_usage_errors_exit_as_bad_input() -> None:
     for argv in (["no-such-command"], ["audit", "--wait", "soon", "--lab"], ["doctor", "--nope"]):
-        proc = subprocess.run([sys.executable, "-m", "gpverify.cli", *argv], capture_output=True, text=True,
+        proc = subprocess.run([sys.executable, "-m", "gpverify.cli.main", *argv], capture_output=True, text=True,
                               timeout=60, check=False, cwd=REPO)
         assert proc.returncode == 3, (argv, proc.stderr)
         assert "error:" in proc.stderr
 
 
 def gpverify(*args: str, cwd: Path = REPO, timeout: int = 240) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "gpverify.cli", *args], capture_output=True, text=True,
+    return subprocess.run([sys.executable, "-m", "gpverify.cli.main", *args], capture_output=True, text=True,
                           timeout=timeout, check=False, cwd=cwd)
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from gpverify.errors import HostUnavailable
-from gpverify.progress import CollectProgress, interactive
+from gpverify.plugins.progress import CollectProgress, interactive
 
 CHECKS = Path(__file__).resolve().parents[2] / "checks"
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from gpverify.cli import main
+from gpverify.cli.main import main
 from gpverify.lab.runtime import start_lab
 from gpverify.lab.scenario import load_scenario
 

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from gpverify.config.inventory import host_specs, load_inventory, parse_inventory
 from gpverify.errors import ConfigError
-from gpverify.inventory import host_specs, load_inventory, parse_inventory
 
 REPO = Path(__file__).resolve().parents[2]
 MINIMAL = {
@@ -80,7 +80,7 @@ def test_bad_yaml_names_the_line(tmp_path: Path) -> None:
 
 
 def test_unknown_profile_and_override_are_refused(tmp_path: Path) -> None:
-    from gpverify.profiles import load_profile
+    from gpverify.config.profiles import load_profile
 
     with pytest.raises(ConfigError, match="one of gp18.3, gp18.4"):
         load_profile("gp19")
@@ -100,7 +100,7 @@ def test_broken_inventory_stops_pytest_with_one_line_and_no_traceback(tmp_path: 
 
 
 def test_missing_password_variable_is_bad_input(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from gpverify.farm import open_farm
+    from gpverify.facts.farm import open_farm
 
     monkeypatch.delenv("GPV_TEST_NOPE", raising=False)
     path = tmp_path / "farm.yml"
@@ -119,7 +119,7 @@ def test_missing_password_variable_is_bad_input(tmp_path: Path, monkeypatch: pyt
     ],
 )
 def test_override_of_the_wrong_shape_is_bad_input(override: dict[str, object], field: str) -> None:
-    from gpverify.profiles import load_profile
+    from gpverify.config.profiles import load_profile
 
     with pytest.raises(ConfigError) as exc:
         load_profile("gp18.4", override, origin="farm.yml")

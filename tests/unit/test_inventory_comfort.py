@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 import yaml
 
-from gpverify.cli import main
+from gpverify.cli.main import main
+from gpverify.config.inventory import host_specs, load_inventory, parse_inventory
 from gpverify.errors import ConfigError
-from gpverify.inventory import host_specs, load_inventory, parse_inventory
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLE: dict[str, Any] = yaml.safe_load((REPO / "inventory.example.yml").read_text(encoding="utf-8"))

@@ -7,7 +7,7 @@ import io
 import re
 from pathlib import Path
 
-from gpverify.catalogue_cli import print_catalogue
+from gpverify.cli.checks import print_catalogue
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from gpverify.redact import LINE_MASK, MASK, Redactor, is_weak
+from gpverify.config.redact import LINE_MASK, MASK, Redactor, is_weak
 
 PASSWORDS = ["x", "ab", "abc", "Pässwörd-ü€-2026", "it's \"quoted\" \\ back`tick$(x)", "p" * 300 + "-Z9",
              "密码Secr3t-长", "Tab\tand space "]

@@ -7,7 +7,7 @@ import re
 import pytest
 
 from gpverify.errors import UnsafeQuery
-from gpverify.sqlguard import check_read_only, quote_identifier
+from gpverify.transport.sqlguard import check_read_only, quote_identifier
 
 ALLOWED = {
     "select": "SELECT RTRIM(USERID) AS USERID, RTRIM(CMPNYNAM) AS CMPNYNAM FROM ACTIVITY",
@@ -112,7 +112,7 @@ def _tsql_keywords() -> list[str]:
 def test_no_tsql_keyword_passes_as_a_bare_alias() -> None:
     """Every word sqlglot's T-SQL tokenizer knows, and every reserved word, written after a SELECT: refused or
     read as something other than a name (never a silent alias SQL Server would run as a statement)."""
-    from gpverify.sqlguard import RESERVED
+    from gpverify.transport.sqlguard import RESERVED
 
     accepted = []
     for word in sorted(set(_tsql_keywords()) | RESERVED):

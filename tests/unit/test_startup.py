@@ -13,11 +13,12 @@ from pathlib import Path
 
 import pytest
 
-from gpverify import cli, sqlguard
+from gpverify.cli import main as cli
+from gpverify.cli.site import run_phase
 from gpverify.errors import UnsafeQuery
 from gpverify.pytestrun import run_checks
 from gpverify.results import CheckResult
-from gpverify.site import run_phase
+from gpverify.transport import sqlguard
 from helpers.checks import CHECKS
 
 CUSTOM = Path(__file__).resolve().parents[1] / "examples" / "custom_checks"
@@ -55,9 +56,9 @@ def test_the_public_api_is_there_and_the_package_alone_imports_none_of_it() -> N
 
 
 def test_a_command_imports_only_its_own_subcommand_module() -> None:
-    modules = imported_by("from gpverify.cli import parser; parser('upgrade')")
-    assert "gpverify.runner.cli" in modules
-    assert under(modules, "gpverify.audit", "gpverify.history", "sqlalchemy", "gpverify.signoff") == []
+    modules = imported_by("from gpverify.cli.main import parser; parser('upgrade')")
+    assert "gpverify.cli.upgrade" in modules
+    assert under(modules, "gpverify.audit", "gpverify.history", "sqlalchemy", "gpverify.cli.report") == []
 
 
 @pytest.mark.parametrize("module", sorted(cli.EXTENSIONS))
@@ -134,7 +135,7 @@ def test_the_sql_guard_parses_a_query_once_and_names_each_caller() -> None:
 
 
 def test_the_command_exits_with_mains_code_after_atexit_handlers_and_with_its_output_whole(tmp_path: Path) -> None:
-    code = ("import atexit, sys; from gpverify.cli import console; "
+    code = ("import atexit, sys; from gpverify.cli.main import console; "
             "atexit.register(lambda: print('atexit ran', file=sys.stderr)); "
             "sys.argv = ['gpverify', 'checks', '--format', 'json']; console()")
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=False,

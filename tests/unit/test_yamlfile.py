@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from gpverify.config.yamlfile import MAX_FILE_BYTES, parse_yaml, read_yaml
 from gpverify.errors import ConfigError
-from gpverify.yamlfile import MAX_FILE_BYTES, parse_yaml, read_yaml
 
 LAUGHS = "\n".join(['a0: &a0 ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]'] + [
     f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 9)}]" for i in range(1, 9)]) + "\n"

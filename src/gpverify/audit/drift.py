@@ -6,8 +6,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from gpverify.errors import FactsUnavailable
-
-FAILING = ("failed", "error")
+from gpverify.outcomes import Outcome
+from gpverify.results import CheckResult
 
 
 def snapshot(collected: dict[str, Any]) -> dict[str, Any]:
@@ -77,11 +77,23 @@ def fact_drift(before: dict[str, Any], after: dict[str, Any]) -> list[Drift]:
             if was != now:
                 drifts.append(Drift(host, "(reachability)", was, now))
             continue
-        a, b = flatten(before[host]), flatten(after[host])
+        a, b = flatten(_shared_checks(before[host], after[host])), flatten(_shared_checks(after[host], before[host]))
         for fact in sorted(set(a) | set(b)):
             if a.get(fact) != b.get(fact):
                 drifts.append(Drift(host, fact, a.get(fact), b.get(fact)))
     return drifts
+
+
+def _shared_checks(facts: dict[str, Any], other: dict[str, Any]) -> dict[str, Any]:
+    """The host's facts without those a declarative check asked for (keys check:ID) that the other snapshot lacks:
+    a site check added or removed between two runs changes what was read, not the farm."""
+    out = {}
+    for section, value in facts.items():
+        if isinstance(value, dict):
+            theirs = other.get(section) if isinstance(other.get(section), dict) else {}
+            value = {k: v for k, v in value.items() if not (str(k).startswith("check:") and k not in theirs)}
+        out[section] = value
+    return out
 
 
 @dataclass
@@ -103,23 +115,23 @@ class Changes:
                 "fact_drift": [d.as_dict() for d in self.drift]}
 
 
-def compare(previous: dict[tuple[str, str], dict[str, Any]] | None, current: list[dict[str, Any]],
+def compare(previous: dict[tuple[str, str], CheckResult] | None, current: list[CheckResult],
             previous_facts: dict[str, Any] | None, current_facts: dict[str, Any],
             previous_run: int | None) -> Changes:
     changes = Changes(previous_run)
     if previous is None:
         return changes
     for r in current:
-        before = previous.get((r["check"], r["test"]))
-        was = before["outcome"] if before else None
-        entry = {"check": r["check"], "test": r["test"], "host": r.get("host"), "before": was, "after": r["outcome"],
-                 "message": r.get("message", "")}
-        if r["outcome"] in FAILING:
-            (changes.still_failing if was in FAILING else changes.newly_failing).append(entry)
-        elif r["outcome"] == "waived":
-            if was != "waived":
+        before = previous.get((r.check, r.test))
+        was = before.outcome if before else None
+        entry = {"check": r.check, "test": r.test, "host": r.host, "title": r.title,
+                 "before": was.value if was else None, "after": r.outcome.value, "message": r.message}
+        if r.failing:
+            (changes.still_failing if was and was.fails else changes.newly_failing).append(entry)
+        elif r.outcome is Outcome.WAIVED:
+            if was is not Outcome.WAIVED:
                 changes.now_waived.append(entry)
-        elif was in FAILING:
+        elif was and was.fails:
             changes.fixed.append(entry)
     changes.drift = fact_drift(previous_facts or {}, current_facts) if previous_facts is not None else []
     return changes

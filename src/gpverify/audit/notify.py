@@ -25,7 +25,7 @@ def outcome_changed(previous: Any, status: str, failing: set[tuple[str, str]]) -
     """True on the first audit, when the overall status changed, or when the set of failing tests changed."""
     if previous is None:
         return True
-    before = {k for k, r in previous.results.items() if r["outcome"] in ("failed", "error")}
+    before = {k for k, r in previous.results.items() if r.failing}
     return previous.status != status or before != failing
 
 

@@ -12,22 +12,23 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Generator
+from dataclasses import replace
 from typing import Any
 
 import pytest
 
-from gpverify.audit import render
-from gpverify.audit.drift import FAILING, Changes, compare, fact_drift, snapshot
+from gpverify.audit.drift import Changes, compare, fact_drift, snapshot
 from gpverify.audit.waivers import Waiver, find_waiver
 from gpverify.catalogue import info_of
+from gpverify.outcomes import Outcome, worst
 from gpverify.plugin import farm_key, replace_result
+from gpverify.report import audit as render
 from gpverify.results import REPORT_ATTR, CheckResult, host_of
 
 WAIT_MARKER = "audit_wait"
 # Checks the audit re-runs under --wait besides those marked audit_wait: any check whose guide section is
 # about services, and every check that could not read its host (reachability).
 WAIT_SECTIONS = ("service",)
-OUTCOME_RANK = {"error": 7, "failed": 6, "warning": 5, "waived": 4, "not verified": 3, "skipped": 2, "passed": 1}
 
 
 class AuditPlugin:
@@ -41,7 +42,8 @@ class AuditPlugin:
         self.run_id = run_id
         self.round_no = round_no
         self.waited = waited
-        self.results: dict[str, dict[str, Any]] = {}  # nodeid -> result
+        self.results: dict[str, CheckResult] = {}  # nodeid -> its record
+        self.waitable: set[str] = set()  # nodeids --wait re-runs while they fail
         self.collected_tests: list[tuple[str, str | None]] = []  # (check id, host) of every collected check
         self.facts: dict[str, Any] = {}
         self.changes: Changes | None = None
@@ -87,14 +89,15 @@ class AuditPlugin:
         if record is None or info is None:
             if report.when == "teardown" and report.failed and item.nodeid in self.results:
                 result = self.results[item.nodeid]
-                result.update(outcome="error", message=(result["message"] + "\nteardown: " + str(report.longrepr)).strip())
+                message = (result.message + "\nteardown: " + str(report.longrepr)).strip()
+                self.results[item.nodeid] = replace(result, outcome=Outcome.ERROR, message=message)
             return report
-        if record.outcome in ("failed", "warning"):
+        if record.outcome in (Outcome.FAILED, Outcome.WARNING):
             found = find_waiver(self.waivers, record.check, record.host, self.today, record.message)
             if found:
                 waiver, status = found
                 record = record.waived({**waiver.as_dict(), "status": status},
-                                       "waived" if status == "waived" else record.outcome)
+                                       Outcome.WAIVED if status == "waived" else record.outcome)
                 props = [("waiver_status", status), *((f"waiver_{k}", str(v)) for k, v in waiver.as_dict().items()
                                                       if v is not None)]
                 item.user_properties.extend(props)
@@ -106,19 +109,19 @@ class AuditPlugin:
                 setattr(report, REPORT_ATTR, record.as_dict())
         if record.host:
             item.user_properties.append(("audit_host", record.host))
-        result = {**record.as_dict(), "waitable": self._waitable(item, info, record.outcome, call)}
-        report.gpverify_audit = result
-        self.results[item.nodeid] = result
+        if self._waitable(item, info, record.outcome):
+            self.waitable.add(item.nodeid)
+        self.results[item.nodeid] = record
         return report
 
     def pytest_collectreport(self, report: pytest.CollectReport) -> None:
         if report.failed:
             self.collection_errors.append(f"{report.nodeid}: {str(report.longrepr).strip().splitlines()[-1]}")
 
-    def _waitable(self, item: pytest.Item, info: Any, outcome: str, call: pytest.CallInfo[None]) -> bool:
+    def _waitable(self, item: pytest.Item, info: Any, outcome: Outcome) -> bool:
         if item.get_closest_marker(WAIT_MARKER):
             return True
-        if outcome == "error":
+        if outcome is Outcome.ERROR:
             return True  # facts could not be read: the host may still be rebooting
         return any(word in f"{info.section} {info.title}".lower() for word in WAIT_SECTIONS)
 
@@ -159,8 +162,12 @@ class AuditPlugin:
             if self.run_id is not None:
                 xml.add_global_property("audit_run", str(self.run_id))
 
-    def result_list(self) -> list[dict[str, Any]]:
+    def result_list(self) -> list[CheckResult]:
         return list(self.results.values())
+
+    def pending(self) -> list[CheckResult]:
+        """Failing results --wait re-checks: services and hosts that may still be starting."""
+        return [r for node, r in self.results.items() if r.failing and node in self.waitable]
 
     def unmatched_waivers(self) -> list[Waiver]:
         return [w for w in self.waivers if not any(w.matches(c, h) for c, h in self.collected_tests)]
@@ -169,16 +176,15 @@ class AuditPlugin:
         return [w for w in self.waivers if w.expired(self.today)]
 
     def status(self) -> str:
-        outcomes = {r["outcome"] for r in self.results.values()} | ({"error"} if self.collection_errors else set())
-        return "failed" if "failed" in outcomes else "error" if "error" in outcomes else "passed"
+        outcomes = {r.outcome for r in self.results.values()} | ({Outcome.ERROR} if self.collection_errors else set())
+        return "failed" if Outcome.FAILED in outcomes else "error" if Outcome.ERROR in outcomes else "passed"
 
-    def worst_by_host(self) -> dict[str, str]:
-        worst: dict[str, str] = {}
+    def worst_by_host(self) -> dict[str, Outcome]:
+        by_host: dict[str, list[Outcome]] = {}
         for r in self.results.values():
-            host = r.get("host")
-            if host and OUTCOME_RANK.get(r["outcome"], 0) > OUTCOME_RANK.get(worst.get(host, ""), 0):
-                worst[host] = r["outcome"]
-        return worst
+            if r.host:
+                by_host.setdefault(r.host, []).append(r.outcome)
+        return {host: o for host, outcomes in by_host.items() if (o := worst(outcomes)) is not None}
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
         tr = terminalreporter
@@ -188,7 +194,7 @@ class AuditPlugin:
             tr.write_line(f"gpverify audit: checks that could not be loaded: {line}")
         for w in self.unmatched_waivers():
             tr.write_line(f"gpverify audit: waiver #{w.index + 1} for {w.label()} matches no check in this run")
-        waived = [r for r in self.results.values() if r["outcome"] == "waived"]
+        waived = [r for r in self.results.values() if r.outcome is Outcome.WAIVED]
         if waived:
             tr.write_line(f"gpverify audit: {len(waived)} failing check(s) waived")
 
@@ -218,4 +224,4 @@ def _junit(config: pytest.Config) -> Any:
     return config.stash.get(xml_key, None)
 
 
-__all__ = ["FAILING", "WAIT_MARKER", "AuditPlugin"]
+__all__ = ["WAIT_MARKER", "AuditPlugin"]

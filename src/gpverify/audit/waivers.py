@@ -23,8 +23,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
+from gpverify.config.yamlfile import read_yaml
 from gpverify.errors import ConfigError
-from gpverify.yamlfile import read_yaml
 
 RISKS = ("low", "medium", "high", "critical")
 FIELDS = {"check": "a check ID such as GP-POST-002", "host": "a host name from the inventory",

@@ -11,9 +11,9 @@ from concurrent.futures import TimeoutError as FuturesTimeout
 from dataclasses import dataclass, field
 from typing import Any
 
+from gpverify.config.inventory import HostSpec
 from gpverify.errors import FactsUnavailable, HostUnavailable
 from gpverify.facts.windows import BOOTSTRAP, HostFacts, collector_stdin, parse_collector_output
-from gpverify.inventory import HostSpec
 from gpverify.transport import get_transport_class, transport_for
 from gpverify.transport.base import encoded_command
 

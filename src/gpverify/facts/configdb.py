@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from gpverify.facts.gpsql import GpSqlView, Row
-from gpverify.outcomes import not_verified
+from gpverify.verdicts import not_verified
 
 SESSION_HOST_KEYS = ("config_db.session_hosts_table", "config_db.session_host_name_column",
                      "config_db.session_host_suspended_column", "config_db.session_host_status_time_column")

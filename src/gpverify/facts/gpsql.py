@@ -8,12 +8,12 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from gpverify.config.inventory import SqlSettings
+from gpverify.config.profiles import Profile
 from gpverify.errors import SqlUnavailable
 from gpverify.extension import lab
-from gpverify.inventory import SqlSettings
-from gpverify.profiles import Profile
-from gpverify.sqlguard import check_read_only, quote_identifier
 from gpverify.transport.odbc import SqlConnection, SqlTarget, open_sql
+from gpverify.transport.sqlguard import check_read_only, quote_identifier
 
 Row = dict[str, Any]
 # Query placeholder -> profile identifier: the session databases' tables and columns are not public, so every
@@ -85,6 +85,13 @@ class GpSql:
         if key not in self._rows:
             identifiers = {ph: self.profile[k] for ph, k in CONFIG_IDENTIFIERS.items() if self.profile[k] is not None}
             self._rows[key] = self.connection(database).query(query, load_query(query, identifiers), params)
+        return self._rows[key]
+
+    def select(self, database: str, source: str, sql: str) -> list[Row]:
+        """Rows of a site's own query (a declarative check's), checked read-only by the connection's guard again."""
+        key = (database, sql, ())
+        if key not in self._rows:
+            self._rows[key] = self.connection(database).query(source, sql)
         return self._rows[key]
 
     def close(self) -> None:
@@ -283,6 +290,12 @@ class GpSqlView:
     def rows(self, database: str, query: str, params: tuple[Any, ...] = ()) -> list[Row]:
         rows = self._sql.rows(database, query, params)
         self._evidence[f"{database}: {query}"] = [{k: str(v) for k, v in r.items()} for r in rows]
+        return rows
+
+    def query(self, database: str, source: str, sql: str) -> list[Row]:
+        """Rows of a site's own read-only query, kept as evidence under its source (the check's ID)."""
+        rows = self._sql.select(database, source, sql)
+        self._evidence[f"{database}: {source}"] = [{k: str(v) for k, v in r.items()} for r in rows]
         return rows
 
     def sign_in_activity(self) -> SignInActivity:

@@ -10,9 +10,9 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
+from gpverify.config.inventory import Role
+from gpverify.config.profiles import Profile
 from gpverify.errors import HostUnavailable
-from gpverify.inventory import Role
-from gpverify.profiles import Profile
 
 COLLECTOR_SCRIPT = resources.files(__package__).joinpath("collector.ps1").read_text(encoding="ascii")
 # Separates the script from its JSON request on stdin, as Ansible's bootstrap wrapper does.

@@ -12,9 +12,9 @@ from typing import Any
 from sqlalchemy import Engine, create_engine, event, inspect, text
 from sqlalchemy.exc import DBAPIError, NoSuchModuleError, SQLAlchemyError
 
+from gpverify.config.redact import Redactor
 from gpverify.history.schema import LEGACY_COLUMNS
 from gpverify.history.target import HistoryTarget, HistoryUnavailable
-from gpverify.redact import Redactor
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 LEGACY_REVISION = "0001"

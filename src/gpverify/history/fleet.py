@@ -9,7 +9,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from gpverify.audit.store import History, RunRecord
+from gpverify.history.store import History, RunRecord
 
 SILENT_AFTER_HOURS = 36.0  # a nightly audit plus half a day of slack
 ORDER = {"silent": 0, "failed": 1, "error": 2, "interrupted": 3, "passed": 4}

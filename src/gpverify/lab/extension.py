@@ -9,8 +9,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from gpverify.config.inventory import Role
 from gpverify.errors import SqlUnavailable
-from gpverify.inventory import Role
 from gpverify.lab import runtime, sql, upgrade
 from gpverify.lab.scenario import apply_scenario, load_scenario, scenario_names
 

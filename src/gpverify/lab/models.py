@@ -7,8 +7,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
-from gpverify.inventory import Role
-from gpverify.profiles import Profile, load_profile
+from gpverify.config.inventory import Role
+from gpverify.config.profiles import Profile, load_profile
 
 Era = Literal["html", "silverlight"]
 Stage = Literal["before-upgrade", "upgraded"]
@@ -183,6 +183,20 @@ def session_host_site(host: FakeHost) -> FakeWebSite:
     if host.https is None:
         host.https = FakeWebSite(paths={CLIENT_ACCESS_POLICY})
     return host.https
+
+
+# Each HTTPS endpoint's certificate sits in its machine's Personal store, where the web client's installation
+# picks it (web-components/security-certificates-and-ssl.md, "Installing a security certificate on a server":
+# Certificates (Local Computer) > Personal, on each session host; the IIS site's binding on the web server).
+PERSONAL_STORE = "LocalMachine\\My"
+LAB_CA_SUBJECT = "CN=gpverify lab CA"  # lab/wsman/tls.py make_ca, which issues the endpoints' certificates
+
+
+def personal_certificate(site: FakeWebSite) -> FakeCert:
+    """The certificate an endpoint presents, as its machine's Personal store lists it."""
+    # To the hour: the same certificate from one lab start to the next within the hour (no drift between audits).
+    expiry = datetime.now(UTC).replace(minute=0, second=0, microsecond=0) + timedelta(days=site.cert_days_left)
+    return FakeCert(f"CN={site.cert_names[0]}", LAB_CA_SUBJECT, expiry)
 
 
 def _service(profile: Profile, key: str, host: str = "") -> FakeService:

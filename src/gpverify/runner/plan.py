@@ -8,9 +8,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from gpverify.config.inventory import Role
+from gpverify.config.yamlfile import config_error, read_yaml
 from gpverify.errors import ConfigError
-from gpverify.inventory import Role
-from gpverify.yamlfile import config_error, read_yaml
 
 PhaseName = Literal["pre", "web", "hosts", "post", "clients"]
 LabAction = Literal["tenant-services", "web-components", "web-client-help", "trusted-app", "clear-browser-cache",

@@ -30,7 +30,7 @@ import spnego
 from spnego.exceptions import SpnegoError
 
 from gpverify.errors import HostUnavailable
-from gpverify.inventory import HostSpec
+from gpverify.config.inventory import HostSpec
 from gpverify.transport import sentences
 from gpverify.transport.base import CommandResult
 from gpverify.transport.channel import tls_channel_bindings

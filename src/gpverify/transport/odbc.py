@@ -12,7 +12,7 @@ from types import ModuleType
 from typing import Any, Literal, Protocol, Self
 
 from gpverify.errors import ConfigError, GpVerifyError, SqlUnavailable
-from gpverify.sqlguard import check_read_only
+from gpverify.transport.sqlguard import check_read_only
 
 APPLICATION_NAME = "gpverify"  # shows as program_name in sys.dm_exec_sessions, so DBAs can spot the audit
 ENCRYPT_VALUES = ("yes", "no", "mandatory", "optional", "strict")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from gpverify.inventory import HostSpec
+from gpverify.config.inventory import HostSpec
 
 
 def no_password(spec: HostSpec) -> str:

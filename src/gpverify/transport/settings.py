@@ -7,7 +7,7 @@ import urllib.request
 from typing import Literal
 
 from gpverify.errors import HostUnavailable
-from gpverify.inventory import HostSpec
+from gpverify.config.inventory import HostSpec
 
 # Message encryption needs an authentication that can seal: NTLM, Kerberos or CredSSP (never Basic or certificate).
 SEALING = ("ntlm", "kerberos", "credssp")

@@ -19,8 +19,8 @@ from winrm.exceptions import (
 from winrm.protocol import Protocol
 from winrm.transport import Transport
 
+from gpverify.config.inventory import HostSpec
 from gpverify.errors import HostUnavailable
-from gpverify.inventory import HostSpec
 from gpverify.transport import sentences
 from gpverify.transport.base import CommandResult, encoded_command
 from gpverify.transport.bounded import (

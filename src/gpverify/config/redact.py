@@ -1,0 +1,86 @@
+"""Keep secrets out of every output: one redactor applied wherever text leaves the process."""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from gpverify.facts.farm import Farm
+
+MASK = "[redacted]"
+# A line that held a weak secret is withheld whole: masking only the word would show where it stood, and the
+# sentence around it ("expected [redacted]") would give it away.
+LINE_MASK = "[a line was withheld: it contained text equal to a password]"
+# Shorter secrets, or secrets that are one plain word, also occur in ordinary text (a password "Running" in
+# "expected Running"): those are weak.
+STRONG_LENGTH = 8
+
+
+def is_weak(secret: str) -> bool:
+    """True for a secret that ordinary output may contain by chance: short, or one word of letters."""
+    return len(secret) < STRONG_LENGTH or secret.isalpha()
+
+
+def _forms(secret: str) -> set[str]:
+    forms = {secret, repr(secret)[1:-1], json.dumps(secret)[1:-1], json.dumps(secret, ensure_ascii=False)[1:-1]}
+    forms.add(base64.b64encode(secret.encode()).decode())
+    forms.add(base64.b64encode(secret.encode("utf-16-le")).decode())
+    return {f for f in forms if f}
+
+
+class Redactor:
+    """Replaces each known secret, in every form it may be written, with a fixed mask (length not kept).
+
+    Secrets of any length are masked. A strong secret is replaced where it occurs; a weak one (is_weak) takes
+    its whole line with it. `fired` counts replacements, so a test can tell "masked" from "never there".
+    """
+
+    def __init__(self, secrets: list[str | None] | None = None) -> None:
+        strong: set[str] = set()
+        weak: set[str] = set()
+        for secret in filter(None, secrets or []):
+            (weak if is_weak(secret) else strong).update(_forms(secret))
+        weak -= strong
+        self._forms = sorted(strong, key=len, reverse=True)
+        self._weak = re.compile("|".join(map(re.escape, sorted(weak, key=len, reverse=True)))) if weak else None
+        self.fired = 0
+
+    @classmethod
+    def for_farm(cls, farm: Farm) -> Redactor:
+        from gpverify.transport.ntlm import ntlm_secret  # the hashed form NTLM hosts get is as secret
+
+        passwords = [p for p in farm.passwords.values() if p]
+        return cls([*passwords, *map(ntlm_secret, passwords), farm.sql_password])
+
+    def text(self, text: str) -> str:
+        for form in self._forms:
+            if form in text:
+                self.fired += text.count(form)
+                text = text.replace(form, MASK)
+        if self._weak is not None and self._weak.search(text):
+            lines = text.split("\n")
+            for i, line in enumerate(lines):
+                if self._weak.search(line):
+                    self.fired += 1
+                    lines[i] = LINE_MASK
+            text = "\n".join(lines)
+        return text
+
+    def data(self, value: Any) -> Any:
+        if isinstance(value, str):
+            return self.text(value)
+        if isinstance(value, dict):
+            return {self.text(str(k)): self.data(v) for k, v in value.items()}
+        if isinstance(value, (list, tuple)):
+            return [self.data(v) for v in value]
+        return value
+
+    def longrepr(self, longrepr: Any) -> Any:
+        if (not self._forms and self._weak is None) or longrepr is None:
+            return longrepr
+        if isinstance(longrepr, tuple) and len(longrepr) == 3:  # a skip: (path, line, reason)
+            return (longrepr[0], longrepr[1], self.text(str(longrepr[2])))
+        return self.text(str(longrepr))

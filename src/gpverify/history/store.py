@@ -1,0 +1,206 @@
+"""The audit history: every run (farm, site), its results per (check, test) and its fact snapshot, in
+reports/history.sqlite or a PostgreSQL database shared by many runners (gpverify.history)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import socket
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Self
+
+from sqlalchemy import Connection, RowMapping, func, insert, select, update
+from sqlalchemy.exc import SQLAlchemyError
+
+from gpverify.history import schema as t
+from gpverify.history.engine import Warn, open_engine, unavailable
+from gpverify.history.target import HISTORY_FILE, HistoryTarget, HistoryUnavailable, sqlite_target
+from gpverify.outcomes import Outcome
+from gpverify.results import CheckResult, outcomes_of
+
+__all__ = ["HISTORY_FILE", "History", "HistoryUnavailable", "RunRecord", "site_name", "utcnow"]
+
+SITE_ENV = "GPVERIFY_SITE"  # the runner's name in the history; default: this machine's host name
+# A run that did not end normally (Ctrl-C, killed) is never what the next run is compared with.
+NOT_COMPARABLE = ("running", "interrupted")
+IMPACT_RANK = {"critical": 4, "high": 3, "medium": 2, "low": 1}
+
+
+def utcnow() -> str:
+    return dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+
+
+def site_name() -> str:
+    return os.environ.get(SITE_ENV) or socket.gethostname()
+
+
+@dataclass
+class RunRecord:
+    id: int
+    started: str
+    finished: str | None
+    farm: str
+    source: str
+    status: str
+    exit_code: int | None
+    waited: float
+    rounds: int
+    reports: dict[str, str]
+    results: dict[tuple[str, str], CheckResult] = field(default_factory=dict)  # (check, test) -> its record
+    facts: dict[str, Any] = field(default_factory=dict)  # host -> fact dump
+    site: str = ""
+    summary: dict[str, Any] = field(default_factory=dict)  # counts, newly_failing, worst_impact
+
+
+def summarize(results: list[CheckResult], newly_failing: int) -> dict[str, Any]:
+    """What the fleet page shows of a run: results per outcome, newly failing, the worst impact that failed."""
+    counts = {o.value: n for o, n in outcomes_of(results).items()}
+    failing = [r.impact for r in results if r.failing]
+    worst = max((i for i in failing if i in IMPACT_RANK), key=IMPACT_RANK.__getitem__, default=None)
+    return {"counts": counts, "newly_failing": newly_failing, "worst_impact": worst}
+
+
+class History:
+    """One history database; every method raises HistoryUnavailable (naming the setting) when it cannot."""
+
+    def __init__(self, where: str | Path | HistoryTarget, *, warn: Warn | None = None) -> None:
+        self.target = where if isinstance(where, HistoryTarget) else sqlite_target(where)
+        self.engine = open_engine(self.target, warn)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @contextmanager
+    def _tx(self, doing: str) -> Iterator[Connection]:
+        try:
+            with self.engine.begin() as conn:
+                yield conn
+        except SQLAlchemyError as exc:
+            raise unavailable(self.target, exc, doing) from None
+
+    # --- runs ---------------------------------------------------------------------------------------------
+
+    def start_run(self, farm: str, source: str, site: str | None = None) -> int:
+        with self._tx("could not record the start of the run") as conn:
+            res = conn.execute(insert(t.runs).values(started=utcnow(), farm=farm, source=source,
+                                                   site=site if site is not None else site_name()))
+            return int(res.inserted_primary_key[0])  # type: ignore[index]
+
+    def finish_run(self, run_id: int, *, status: str, exit_code: int, waited: float, rounds: int,
+                   reports: dict[str, str], results: list[CheckResult], facts: dict[str, Any],
+                   newly_failing: int = 0) -> None:
+        """Results, facts and the run's end in one transaction: a run is recorded whole or not at all."""
+        rows = [{"run_id": run_id, "check_id": r.check, "test_id": r.test, "host": r.host,
+                 "outcome": r.outcome.value, "message": r.message, "impact": r.impact or None,
+                 "waiver": json.dumps(r.waiver) if r.waiver else None}
+                for r in {(r.check, r.test): r for r in results}.values()]
+        with self._tx("could not record the run's results") as conn:
+            if rows:
+                conn.execute(insert(t.results), rows)
+            if facts:
+                conn.execute(insert(t.facts), [{"run_id": run_id, "host": host,
+                                                       "facts": json.dumps(f, sort_keys=True)}
+                                                      for host, f in facts.items()])
+            conn.execute(update(t.runs).where(t.runs.c.id == run_id).values(
+                finished=utcnow(), status=status, exit_code=exit_code, waited=waited, rounds=rounds,
+                reports=json.dumps(reports), summary=json.dumps(summarize(results, newly_failing))))
+
+    def mark_interrupted(self, run_id: int) -> None:
+        """A run stopped before its end (Ctrl-C): kept as interrupted, never a comparison base."""
+        with self._tx("could not record the interrupted run") as conn:
+            conn.execute(update(t.runs).where(t.runs.c.id == run_id, t.runs.c.finished.is_(None))
+                         .values(finished=utcnow(), status="interrupted"))
+
+    def _record(self, conn: Connection, row: RowMapping, *, full: bool = True) -> RunRecord:
+        rec = RunRecord(row["id"], row["started"], row["finished"], row["farm"], row["source"], row["status"],
+                        row["exit_code"], row["waited"], row["rounds"], json.loads(row["reports"] or "{}"),
+                        site=row["site"], summary=json.loads(row["summary"] or "{}"))
+        if full:
+            for r in conn.execute(select(t.results).where(t.results.c.run_id == rec.id)).mappings():
+                outcome = Outcome.of(r["outcome"])
+                if outcome is None:  # a word this version does not know: the row cannot be compared
+                    continue
+                rec.results[(r["check_id"], r["test_id"])] = CheckResult(
+                    check=r["check_id"], test=r["test_id"], host=r["host"], outcome=outcome,
+                    message=r["message"] or "", impact=r["impact"] or "",
+                    waiver=json.loads(r["waiver"]) if r["waiver"] else None)
+            query = select(t.facts.c.host, t.facts.c.facts).where(t.facts.c.run_id == rec.id)
+            rec.facts = {host: json.loads(dump) for host, dump in conn.execute(query)}
+        return rec
+
+    def run(self, run_id: int) -> RunRecord | None:
+        with self._tx("could not read the history") as conn:
+            row = conn.execute(select(t.runs).where(t.runs.c.id == run_id)).mappings().first()
+            return self._record(conn, row) if row else None
+
+    def last_finished(self, *, farm: str | None = None, before: int | None = None) -> RunRecord | None:
+        """The latest run of the farm that ended normally (optionally before a given run id): the comparison base."""
+        query = select(t.runs).where(t.runs.c.finished.is_not(None), t.runs.c.status.not_in(NOT_COMPARABLE))
+        if farm is not None:
+            query = query.where(t.runs.c.farm == farm)
+        if before is not None:
+            query = query.where(t.runs.c.id < before)
+        with self._tx("could not read the history") as conn:
+            row = conn.execute(query.order_by(t.runs.c.id.desc()).limit(1)).mappings().first()
+            return self._record(conn, row) if row else None
+
+    def runs(self, limit: int = 10, *, farm: str | None = None, full: bool = True) -> list[RunRecord]:
+        query = select(t.runs).where(t.runs.c.finished.is_not(None))
+        if farm is not None:
+            query = query.where(t.runs.c.farm == farm)
+        with self._tx("could not read the history") as conn:
+            rows = conn.execute(query.order_by(t.runs.c.id.desc()).limit(limit)).mappings().all()
+            return [self._record(conn, r, full=full) for r in reversed(rows)]
+
+    def farms(self) -> list[str]:
+        """Every farm with a run or a baseline, by name."""
+        with self._tx("could not read the history") as conn:
+            names = set(conn.execute(select(t.runs.c.farm).distinct()).scalars())
+            names |= set(conn.execute(select(t.baselines.c.farm).distinct()).scalars())
+        return sorted(names)
+
+    def latest_per_farm(self) -> list[RunRecord]:
+        """The last normally ended run of every farm (the fleet page's rows), without results or facts."""
+        last = (select(t.runs.c.farm, func.max(t.runs.c.id).label("id"))
+                .where(t.runs.c.finished.is_not(None), t.runs.c.status.not_in(NOT_COMPARABLE))
+                .group_by(t.runs.c.farm).subquery())
+        with self._tx("could not read the history") as conn:
+            rows = conn.execute(select(t.runs).join(last, t.runs.c.id == last.c.id).order_by(t.runs.c.farm)).mappings()
+            return [self._record(conn, r, full=False) for r in rows.all()]
+
+    def outcome_counts(self, run_id: int) -> dict[str, int]:
+        """Results per outcome of a run (runs recorded before summaries were kept)."""
+        with self._tx("could not read the history") as conn:
+            rows = conn.execute(select(t.results.c.outcome, func.count()).where(t.results.c.run_id == run_id)
+                                .group_by(t.results.c.outcome)).all()
+        return {str(o): int(n) for o, n in rows}
+
+    # --- baselines ----------------------------------------------------------------------------------------
+
+    def save_baseline(self, name: str, farm: str, source: str, facts: dict[str, Any]) -> int:
+        with self._tx("could not record the baseline") as conn:
+            res = conn.execute(insert(t.baselines).values(name=name, captured=utcnow(), farm=farm, source=source,
+                                                        site=site_name(), facts=json.dumps(facts, sort_keys=True)))
+            return int(res.inserted_primary_key[0])  # type: ignore[index]
+
+    def baseline(self, name: str = "default", *, farm: str | None = None) -> dict[str, Any] | None:
+        query = select(t.baselines).where(t.baselines.c.name == name)
+        if farm is not None:
+            query = query.where(t.baselines.c.farm == farm)
+        with self._tx("could not read the history") as conn:
+            row = conn.execute(query.order_by(t.baselines.c.id.desc()).limit(1)).mappings().first()
+        if not row:
+            return None
+        return {"id": row["id"], "name": row["name"], "captured": row["captured"], "farm": row["farm"],
+                "source": row["source"], "facts": json.loads(row["facts"])}
+
