@@ -17,8 +17,8 @@ from typing import Any
 import pytest
 
 from gpverify.errors import FactsUnavailable
-from gpverify.facts.windows import HostFacts
 from gpverify.facts.farm import Farm, open_farm
+from gpverify.facts.windows import HostFacts
 from gpverify.lab.runtime import LAB_PASSWORD_ENV, temporary_lab
 from gpverify.transport import transport_for
 

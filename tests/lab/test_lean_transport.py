@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from gpverify.config.inventory import HostSpec, WinRMSettings
 from gpverify.errors import HostUnavailable
 from gpverify.facts.collect import collect_host
-from gpverify.config.inventory import HostSpec, WinRMSettings
 from gpverify.lab.models import build_farm
 from gpverify.lab.wsman import WsmanServer, issue, make_ca, server_context
 from gpverify.transport import get_transport_class, transport_for

@@ -29,8 +29,8 @@ from typing import Self
 import spnego
 from spnego.exceptions import SpnegoError
 
-from gpverify.errors import HostUnavailable
 from gpverify.config.inventory import HostSpec
+from gpverify.errors import HostUnavailable
 from gpverify.transport import sentences
 from gpverify.transport.base import CommandResult
 from gpverify.transport.channel import tls_channel_bindings

@@ -6,8 +6,8 @@ import functools
 import urllib.request
 from typing import Literal
 
-from gpverify.errors import HostUnavailable
 from gpverify.config.inventory import HostSpec
+from gpverify.errors import HostUnavailable
 
 # Message encryption needs an authentication that can seal: NTLM, Kerberos or CredSSP (never Basic or certificate).
 SEALING = ("ntlm", "kerberos", "credssp")
