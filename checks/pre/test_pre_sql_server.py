@@ -65,9 +65,14 @@ def test_databases_online_multi_user_writable(gp_sql: GpSqlView) -> None:
     assert not problems, "; ".join(problems)
 
 
-def _major(version: str) -> int | None:
-    head = version.split(".", 1)[0]
-    return int(head) if head.isdigit() else None
+def sql_version(text: str) -> tuple[int, ...] | None:
+    """'13.0.5026.0' -> (13, 0, 5026, 0); None when it is not a SQL Server version."""
+    parts = text.strip().split(".")
+    return tuple(int(p) for p in parts) if parts and all(p.isdigit() for p in parts) else None
+
+
+def _at_least(found: tuple[int, ...], minimum: tuple[int, ...]) -> bool:
+    return found[:len(minimum)] >= minimum  # '12.0' admits every 12.0.x build
 
 
 @check(
@@ -77,32 +82,36 @@ def _major(version: str) -> int | None:
     "databases).",
     section=SECTION,
     impact="high",
-    remediation="Run the GP databases on a SQL Server the target release supports (the release's system "
-    "requirements), and set each database's compatibility level to that SQL Server's: Database Properties > "
-    "Options > Compatibility level, or ALTER DATABASE [name] SET COMPATIBILITY_LEVEL = n "
-    "(upgrade/system-preparation.md, Known issues). The minimums are profile data (sql_server.min_major, "
-    "sql_server.min_compatibility_level; `gpverify profile` shows their source).",
+    remediation="Run the GP databases on a SQL Server the target release supports (KB 878449 lists them per release: "
+    "https://learn.microsoft.com/troubleshoot/dynamics/gp/transfer-gp-installation-new-server), and set each "
+    "database's compatibility level as the upgrade guide says for your SQL Server: Database Properties > Options > "
+    "Compatibility level, or ALTER DATABASE [name] SET COMPATIBILITY_LEVEL = n "
+    "(https://learn.microsoft.com/dynamics-gp/upgrade/system-preparation#known-issues). The values are profile data "
+    "(sql_server.min_version, sql_server.min_compatibility_level, sql_server.compatibility_levels; "
+    "`gpverify profile` shows their sources).",
 )
 def test_sql_server_version_and_compatibility(gp_sql: GpSqlView, farm: Farm) -> None:
-    min_major, min_level = (int(farm.profile[f"sql_server.{k}"]) for k in ("min_major", "min_compatibility_level"))
+    minimum = str(farm.profile["sql_server.min_version"])
+    min_level = int(farm.profile["sql_server.min_compatibility_level"])
     version = gp_sql.server_version()
-    major = _major(version)
+    found = sql_version(version)
     problems = []
-    if major is None:
-        problems.append(f"SQL Server: ProductVersion {version!r} is not a version, expected major {min_major} or later")
-    elif major < min_major:
-        problems.append(f"SQL Server: version {version} (major {major}), expected major {min_major} or later "
-                        f"for {farm.profile['release']}")
+    if found is None:
+        problems.append(f"SQL Server: ProductVersion {version!r} is not a version, expected {minimum} or later")
+    elif not _at_least(found, sql_version(minimum) or ()):
+        problems.append(f"SQL Server: version {version}, expected {minimum} or later for {farm.profile['release']} "
+                        "(KB 878449)")
     states = gp_sql.databases()
     levels = {db: states[db.upper()].compatibility_level for db in gp_sql.gp_databases()}
     problems += [f"{db}: compatibility level {level}, expected {min_level} or higher"
                  for db, level in levels.items() if level < min_level]
     assert not problems, "; ".join(problems)
-    # The guide: after moving to a newer SQL Server, set every database to that SQL Server's level (major x 10).
-    native = major * 10 if major else 0
-    if behind := [f"{db} ({level})" for db, level in levels.items() if level < native]:
-        warn(f"SQL Server {version} runs at compatibility level {native}; databases below it: " + ", ".join(behind)
-             + " (upgrade/system-preparation.md says to change the level of all your databases to the server's)")
+    # The guide names a level per SQL Server it covers ("SQL Server 2016 (120)" as printed), not "the server's own":
+    # advise only where it names one, and only below it.
+    prescribed = (farm.profile["sql_server.compatibility_levels"] or {}).get(str(found[0])) if found else None
+    if prescribed and (behind := [f"{db} ({level})" for db, level in levels.items() if level < int(prescribed)]):
+        warn(f"SQL Server {version}: upgrade/system-preparation.md says to change the compatibility level of all your "
+             f"databases to {prescribed} on this SQL Server; below it: " + ", ".join(behind))
 
 
 @check(
