@@ -182,10 +182,6 @@ class _Site:
 
 
 @uses("clientaccesspolicy-troubleshooting.md")
-@pytest.mark.xfail(strict=True, reason="contradicts profiles/common.yml web.session_host_client_access_policy "
-                   "(unknown for the HTML releases): the current troubleshooting page, written for the HTML "
-                   "application, prescribes the clientaccesspolicy.xml check, so GP-POST-012 should reach a "
-                   "verdict (a warning) instead of 'not verified': " + ISSUE)
 def test_gp_post_012_judges_an_html_era_session_host() -> None:
     assert "HTML application" in text("clientaccesspolicy-troubleshooting.md")
     verdict, message = outcome(function("GP-POST-012"), "gp-sh01", _Site(), load_profile("gp18.4"))

@@ -37,7 +37,8 @@ ROLE_FACTS: dict[Role, dict[str, list[str]]] = {
         "file_search": ["dynamics_exe", "dex_ini"],
         "registry": ["odbc_dsn", "web_components_config_db"],
         "products": ["web_components", "web_client_help", "gp_desktop"],
-        "texts": ["dynamics_set"],
+        # Dex.ini is read as text for its Workstation2 line, which picks the Dynamics.set block the client uses.
+        "texts": ["dynamics_set", "dex_ini"],
         "dictionaries": ["dynamics_set"],
     },
     "client": {
@@ -84,7 +85,10 @@ def _query(section: str, key: str, profile: Profile, runtime: RuntimePaths | Non
     if section in ("files", "texts", "dictionaries"):
         # The runtime's own paths where the tenant configuration gives them, else the profile's.
         path = getattr(runtime, key, None) or profile[f"files.{key}"]
-        return {"key": key, "path": path, **({"max_bytes": TEXT_CAP_BYTES} if section != "files" else {})}
+        query = {"key": key, "path": path, **({"max_bytes": TEXT_CAP_BYTES} if section != "files" else {})}
+        if section == "dictionaries":  # the Dex.ini whose Workstation2 line picks the launch file's block
+            query["dex_ini"] = getattr(runtime, "dex_ini", None) or profile["files.dex_ini"]
+        return query
     if section == "file_search":
         # Every release's copy, so a desktop client installed side by side is found wherever it is
         # (upgrade/installing-on-first-computer.md: the previous release stays installed).
@@ -176,12 +180,13 @@ class ProductFact(_Fact):
 
 
 class TextFact(_Fact):
-    """A small text file read whole: its text decoded from UTF-8 or UTF-16, or why it could not be."""
+    """A small text file read whole: its text decoded (UTF-16, UTF-8 or Windows-1252), or why it could not be."""
 
     path: str
     exists: bool
     text: str | None = None
-    problem: str | None = None  # empty, too large, not UTF-8/UTF-16 text
+    problem: str | None = None  # empty, too large
+    encoding: str | None = None  # utf-16 (byte-order mark), utf-8, or windows-1252 (bytes that are not UTF-8)
 
 
 class DictionaryFact(_Fact):
@@ -191,6 +196,7 @@ class DictionaryFact(_Fact):
     name: str
     path: str
     exists: bool
+    location: str = ""  # the dictionary location ID of the block read (Dex.ini's Workstation2, or the only one)
 
 
 class CertificateFact(_Fact):

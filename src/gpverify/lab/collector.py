@@ -51,7 +51,7 @@ def _like_path(path: str, pattern: str) -> bool:
 
 
 def _text(host: FakeHost, q: dict[str, Any]) -> dict[str, Any]:
-    """Get-TextFacts: the size cap first, then UTF-16 by its byte-order mark, else strict UTF-8."""
+    """Get-TextFacts: the size cap first, then UTF-16 by its byte-order mark, UTF-8, else Windows-1252."""
     path = expand(q["path"])
     content = {k.lower(): v for k, v in host.texts.items()}.get(path.lower())
     if content is None:
@@ -61,14 +61,8 @@ def _text(host: FakeHost, q: dict[str, Any]) -> dict[str, Any]:
         return {"path": path, "exists": True, "problem": f"too large ({len(data)} bytes, at most {q['max_bytes']} are read)"}
     if not data:
         return {"path": path, "exists": True, "problem": "empty"}
-    try:
-        if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
-            text = data[2:].decode("utf-16-le" if data[:2] == b"\xff\xfe" else "utf-16-be")
-        else:
-            text = data.removeprefix(b"\xef\xbb\xbf").decode("utf-8")
-    except UnicodeDecodeError:
-        return {"path": path, "exists": True, "problem": "not UTF-8 or UTF-16 text"}
-    return {"path": path, "exists": True, "text": text}
+    text, encoding = dynamicsset.decode(data)
+    return {"path": path, "exists": True, "text": text, "encoding": encoding}
 
 
 def _registry(host: FakeHost, q: dict[str, Any]) -> dict[str, Any]:
@@ -95,19 +89,30 @@ class ReaderError(Exception):
     """What Invoke-Section's catch turns into an entry of `errors` (e.g. a launch file that cannot be read)."""
 
 
+def _location(host: FakeHost, q: dict[str, Any]) -> str | None:
+    """Get-LocationId: the Workstation2 line of the Dex.ini the query names."""
+    if not q.get("dex_ini"):
+        return None
+    ini = _text(host, {"path": q["dex_ini"], "max_bytes": q["max_bytes"]})
+    return dynamicsset.workstation2(ini["text"]) if ini.get("text") else None
+
+
 def _dictionaries(host: FakeHost, q: dict[str, Any]) -> list[dict[str, Any]]:
-    """Get-DictionaryFacts: the launch file's products, each main dictionary looked up like a file."""
+    """Get-DictionaryFacts: the launch file's products in the block Dex.ini names, each main dictionary looked up."""
     launch = _text(host, q)
     if not launch["exists"]:
         raise ReaderError(f"launch file not found: {launch['path']}")
     if launch.get("problem"):
         raise ReaderError(f"launch file {launch['path']} cannot be read: {launch['problem']}")
     try:
-        products = dynamicsset.parse(launch["text"])
+        launch_file = dynamicsset.read(launch["text"])
+        location = _location(host, q)
+        products = launch_file.block(location)
     except ValueError as exc:
         raise ReaderError(f"{launch['path']}: {exc}") from None
-    return [{"product": p.product, "name": p.name, "path": p.dictionary, "exists": _file(host, {"path": p.dictionary})["exists"]}
-            for p in products]
+    used = location or next(iter(launch_file.locations))
+    return [{"product": p.product, "name": p.name, "path": p.dictionary, "location": used,
+             "exists": _file(host, {"path": p.dictionary})["exists"]} for p in products]
 
 
 READERS = {"services": _services, "files": _file, "file_search": _file_search, "registry": _registry,
