@@ -72,9 +72,10 @@ def test_every_launched_product_is_upgraded_in_every_company(session_host: HostV
 def _feature_problem(session_host: HostView, farm: Farm, key: str, label: str) -> str | None:
     feature = farm.profile[f"features.{key}"]
     if feature is None:
-        not_verified(f"the Windows Installer name of the {label} feature is not public: `gpverify discover` lists "
-                     f"the GP entry's installed features; set under `overrides:` in the inventory "
-                     f"features.{key}: <feature>")
+        not_verified(f"the Windows Installer ID of the {label} feature is not public (KB 3036773 publishes "
+                     "GreatPlains.msi's feature table as images; its text names only GP, HRM and FAM): `gpverify "
+                     "discover` lists the GP entry's installed features (Windows Installer FeatureState); set under "
+                     f"`overrides:` in the inventory features.{key}: <feature>")
     entries = session_host.products("gp_desktop")
     if not entries:
         return f"{session_host.name}: no Programs and Features entry like {farm.profile['products.gp_desktop']!r}"

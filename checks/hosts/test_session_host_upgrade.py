@@ -8,12 +8,15 @@ from gpverify.catalogue import check
 from gpverify.expect import (
     SESSION_SERVICE_REMEDIATION,
     client_version_problem,
+    database_gp_version,
+    desktop_client_problems,
     product_problem,
     runtime_later,
     service_problem,
     session_service_problem,
 )
 from gpverify.facts.farm import Farm
+from gpverify.facts.gpsql import GpSqlView
 from gpverify.facts.view import HostView
 from gpverify.facts.windows import RuntimePaths
 from gpverify.verdicts import not_verified
@@ -35,6 +38,25 @@ def test_desktop_client_at_target(session_host: HostView, runtime: RuntimePaths,
     problem = client_version_problem(session_host, runtime.origin, target=farm.target)
     runtime_later(farm.inventory.web_components_only, [problem] if problem else [])
     assert problem is None, problem
+
+
+@check(
+    "GP-HOST-012",
+    title="Be sure that the desktop client on the session host machine is working properly before you continue this "
+    "upgrade procedure (a desktop client at the databases' version, its 32-bit ODBC data source pointing at the GP "
+    "SQL Server, Dex.ini beside it).",
+    section=SECTION,
+    impact="critical",
+    remediation="On this session host, update the desktop client to the databases' release, create a 32-bit System "
+    "DSN for the GP SQL Server (any name) and repair the installation if Dex.ini is missing; then log in to GP there "
+    "(https://learn.microsoft.com/dynamics-gp/web-components/scale-out-upgrade, updating session host machines "
+    "step 2).",
+)
+def test_host_desktop_client_works(session_host: HostView, gp_sql: GpSqlView, farm: Farm) -> None:
+    problems = desktop_client_problems(session_host, database_gp_version(gp_sql), gp_sql.system_database,
+                                       farm.profile, farm.inventory.sql.server)
+    runtime_later(farm.inventory.web_components_only, problems)
+    assert not problems, "; ".join(problems)
 
 
 @check(

@@ -124,18 +124,29 @@ function Get-DictionaryFacts($Query) {
     })
 }
 
-function Get-Reversed([string]$Text) { -join $Text.ToCharArray()[($Text.Length - 1)..0] }
+$script:Installer = $null
+
+function Invoke-Installer([string]$Property, [object[]]$Arguments) {
+    # Windows Installer's own automation object, read-only: ProductInfo, Features and FeatureState are properties
+    # with parameters, which PowerShell reaches through InvokeMember (learn.microsoft.com/windows/win32/msi/installer-object).
+    if ($null -eq $script:Installer) { $script:Installer = New-Object -ComObject WindowsInstaller.Installer }
+    $script:Installer.GetType().InvokeMember($Property, [System.Reflection.BindingFlags]::GetProperty, $null, $script:Installer, $Arguments)
+}
+
+function Get-PackageName([string]$ProductCode) {
+    # The file name of the .msi the product was installed from (ProductInfo PackageName), e.g. the help installer's.
+    if ($ProductCode -notmatch '^\{[0-9A-Fa-f-]{36}\}$') { return '' }
+    try { "$(Invoke-Installer 'ProductInfo' @($ProductCode, 'PackageName'))" } catch { '' }
+}
 
 function Get-InstalledFeatures([string]$ProductCode) {
-    # Windows Installer keeps a product's installed features as value names under
-    # HKLM\SOFTWARE\Classes\Installer\Features\<packed product code> (the GUID with each group's digits reversed).
+    # The product's features whose FeatureState is local (3) or run from source (4): installed. Absent (2) and
+    # advertised (1) features are not (msiInstallState, learn.microsoft.com/windows/win32/msi/installer-featurestate).
     if ($ProductCode -notmatch '^\{[0-9A-Fa-f-]{36}\}$') { return @() }
-    $g = $ProductCode.Trim('{}').Replace('-', '')
-    $packed = (Get-Reversed $g.Substring(0, 8)) + (Get-Reversed $g.Substring(8, 4)) + (Get-Reversed $g.Substring(12, 4))
-    for ($i = 16; $i -lt 32; $i += 2) { $packed += $g.Substring($i + 1, 1) + $g.Substring($i, 1) }
-    $key = Open-HklmKey "SOFTWARE\Classes\Installer\Features\$packed" '64'
-    if ($null -eq $key) { return @() }
-    try { @($key.GetValueNames() | Sort-Object) } finally { $key.Close() }
+    try {
+        $all = @(Invoke-Installer 'Features' @($ProductCode))
+        @($all | Where-Object { (Invoke-Installer 'FeatureState' @($ProductCode, $_)) -in 3, 4 } | Sort-Object)
+    } catch { @() }
 }
 
 function Open-HklmKey([string]$Path, [string]$View) {
@@ -153,8 +164,23 @@ function Get-RegistryFacts($Query) {
     } finally { $key.Close() }
 }
 
+function Get-RegistrySubkeyFacts($Query) {
+    # Every subkey of a key with one of its values (the 32-bit System DSNs under ODBC.INI, each with its Server).
+    $key = Open-HklmKey $Query.path $Query.view
+    if ($null -eq $key) { return @() }
+    try {
+        @(foreach ($name in $key.GetSubKeyNames()) {
+            $sub = $key.OpenSubKey($name, $false)
+            if ($null -eq $sub) { continue }
+            try { [ordered]@{ subkey = $name; value = $sub.GetValue($Query.name, $null) } } finally { $sub.Close() }
+        })
+    } finally { $key.Close() }
+}
+
 function Get-ProductFacts($Query) {
-    # Programs and Features reads the Uninstall keys of both registry views (GP itself is 32-bit).
+    # Programs and Features reads the Uninstall keys of both registry views (GP itself is 32-bit). A product is
+    # matched by its DisplayName, or by the .msi it was installed from where the query names one (the help
+    # installer's file name is published, its Programs and Features name is not).
     $uninstall = 'SOFTWARE\Microsoft\Windows\CurrentVersion\Uninstall'
     $products = foreach ($view in '64', '32') {
         $root = Open-HklmKey $uninstall $view
@@ -165,9 +191,11 @@ function Get-ProductFacts($Query) {
                 if ($null -eq $k) { continue }
                 try {
                     $name = $k.GetValue('DisplayName', $null)
-                    if ($name -and $name -like $Query.pattern) {
+                    if (-not $name) { continue }
+                    $package = if ($Query.package) { Get-PackageName $sub } else { '' }
+                    if ($name -like $Query.pattern -or ($Query.package -and $package -and $package -like $Query.package)) {
                         [ordered]@{ name = "$name"; version = "$($k.GetValue('DisplayVersion', ''))";
-                                    features = @(Get-InstalledFeatures $sub) }
+                                    package = "$package"; features = @(Get-InstalledFeatures $sub) }
                     }
                 } finally { $k.Close() }
             }
@@ -212,6 +240,7 @@ $result = [ordered]@{
     texts = Invoke-Section 'texts' $Request.texts ${function:Get-TextFacts}
     dictionaries = Invoke-Section 'dictionaries' $Request.dictionaries ${function:Get-DictionaryFacts} -List
     registry = Invoke-Section 'registry' $Request.registry ${function:Get-RegistryFacts}
+    registry_subkeys = Invoke-Section 'registry_subkeys' $Request.registry_subkeys ${function:Get-RegistrySubkeyFacts} -List
     products = Invoke-Section 'products' $Request.products ${function:Get-ProductFacts} -List
     certificates = Invoke-Section 'certificates' $Request.certificates ${function:Get-CertificateFacts} -List
     errors = $errors

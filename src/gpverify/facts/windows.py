@@ -35,7 +35,8 @@ ROLE_FACTS: dict[Role, dict[str, list[str]]] = {
         "services": ["session_service", "dex_service_control", "dexterity_service"],
         "files": ["dynamics_exe", "dex_ini", "dynamics_set"],
         "file_search": ["dynamics_exe", "dex_ini"],
-        "registry": ["odbc_dsn", "web_components_config_db"],
+        "registry": ["web_components_config_db"],
+        "registry_subkeys": ["odbc_dsn"],  # every 32-bit System DSN with its Server (GP-PRE-006)
         "products": ["web_components", "web_client_help", "gp_desktop"],
         # Dex.ini is read as text for its Workstation2 line, which picks the Dynamics.set block the client uses.
         "texts": ["dynamics_set", "dex_ini"],
@@ -50,7 +51,8 @@ ROLE_FACTS: dict[Role, dict[str, list[str]]] = {
         "products": ["tenant_services"],
     },
 }
-SECTIONS = ("services", "files", "file_search", "registry", "products", "certificates", "texts", "dictionaries")
+SECTIONS = ("services", "files", "file_search", "registry", "registry_subkeys", "products", "certificates", "texts",
+            "dictionaries")
 # Text files are read whole (TenantConfiguration.xml, Dynamics.set); anything larger is refused by the collector.
 TEXT_CAP_BYTES = 256 * 1024
 
@@ -94,13 +96,16 @@ def _query(section: str, key: str, profile: Profile, runtime: RuntimePaths | Non
         # (upgrade/installing-on-first-computer.md: the previous release stays installed).
         paths = [str(profile[f"files.{key}"]), *([getattr(runtime, key)] if runtime else [])]
         return {"key": key, "patterns": sorted({release_pattern(p) for p in paths})}
-    value = profile[f"{section}.{key}"]
+    value = profile[f"registry.{key}" if section == "registry_subkeys" else f"{section}.{key}"]
     if value is None:
         return None  # an identifier no public source confirms: the checks that need it report "not verified"
-    if section == "registry":
+    if section in ("registry", "registry_subkeys"):
         return {"key": key, **value}
     if section == "products":
-        return {"key": key, "pattern": value}
+        # The web client help is also found by the .msi it was installed from: its file name is published
+        # (help_installer), its Programs and Features name is not.
+        package = profile.get("help_installer") if key == "web_client_help" else None
+        return {"key": key, "pattern": value, **({"package": package} if package else {})}
     return {"key": key, "store": value}
 
 
@@ -171,12 +176,20 @@ class RegistryFact(_Fact):
 class ProductFact(_Fact):
     name: str
     version: str = ""
-    features: list[str] = []  # Windows Installer features installed (the GP entry's Web Client Runtime, ...)
+    package: str = ""  # the .msi it was installed from (Windows Installer ProductInfo PackageName), when asked
+    features: list[str] = []  # Windows Installer features whose FeatureState is local or source (installed)
 
     @field_validator("features", mode="before")
     @classmethod
     def _feature_list(cls, value: Any) -> Any:
         return _as_list(value)
+
+
+class RegistrySubkeyFact(_Fact):
+    """One subkey of a registry key, with the value the query names (None when the subkey has none)."""
+
+    subkey: str
+    value: Any = None
 
 
 class TextFact(_Fact):
@@ -229,11 +242,13 @@ class HostFacts(_Fact):
     texts: dict[str, TextFact] = {}
     dictionaries: dict[str, list[DictionaryFact]] = {}
     registry: dict[str, RegistryFact] = {}
+    registry_subkeys: dict[str, list[RegistrySubkeyFact]] = {}
     products: dict[str, list[ProductFact]] = {}
     certificates: dict[str, list[CertificateFact]] = {}
     errors: list[CollectorError] = []
 
-    @field_validator("services", "products", "certificates", "file_search", "dictionaries", mode="before")
+    @field_validator("services", "products", "certificates", "file_search", "dictionaries", "registry_subkeys",
+                     mode="before")
     @classmethod
     def _lists(cls, value: Any) -> Any:
         return {k: _as_list(v) for k, v in (value or {}).items()}

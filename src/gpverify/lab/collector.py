@@ -2,9 +2,10 @@
 
 PowerShell cannot run here (winrm-and-odbc.md section C), so the lab reads the same JSON request the
 script receives and answers it from the host's state, with the script's matching rules: services by
-exact short name or display-name wildcard (-like), products by DisplayName wildcard (with their Windows
-Installer features), registry values by view, key and name, files by path or by a one-level wildcard, text
-files with the same size cap and decoding. Not emulated: environment variable expansion beyond the two GP
+exact short name or display-name wildcard (-like), products by DisplayName wildcard or installer package name
+(with their installed Windows Installer features), registry values by view, key and name, a key's subkeys, files
+by path or by a one-level wildcard, text files with the same size cap and decoding, launch files by the block
+Dex.ini's Workstation2 names. Not emulated: environment variable expansion beyond the two GP
 folders, chain building (a certificate's chain_ok is lab state), and PowerShell's one-element-array quirk.
 """
 
@@ -72,9 +73,24 @@ def _registry(host: FakeHost, q: dict[str, Any]) -> dict[str, Any]:
     return {"key_exists": (q["view"], q["path"].lower()) in keys, "exists": value is not None, "value": value}
 
 
+def _registry_subkeys(host: FakeHost, q: dict[str, Any]) -> list[dict[str, Any]]:
+    """Get-RegistrySubkeyFacts: every subkey one level below the key, with the value the query names."""
+    prefix = q["path"].lower() + "\\"
+    subkeys = sorted({p[len(prefix):] for v, p, _ in host.registry
+                      if v == q["view"] and p.lower().startswith(prefix) and "\\" not in p[len(prefix):]})
+    values = {(v, p.lower(), n.lower()): val for (v, p, n), val in host.registry.items()}
+    return [{"subkey": sub, "value": values.get((q["view"], prefix + sub.lower(), q["name"].lower()))}
+            for sub in subkeys]
+
+
 def _products(host: FakeHost, q: dict[str, Any]) -> list[dict[str, Any]]:
-    return [{"name": n, "version": v, "features": host.features.get(n, [])}
-            for n, v in sorted(host.products.items()) if _like(n, q["pattern"])]
+    """Get-ProductFacts: by DisplayName, or by the .msi a product came from when the query names one."""
+    def wanted(name: str) -> bool:
+        package = host.packages.get(name, "")
+        return _like(name, q["pattern"]) or bool(q.get("package") and package and _like(package, q["package"]))
+
+    return [{"name": n, "version": v, "package": host.packages.get(n, "") if q.get("package") else "",
+             "features": host.features.get(n, [])} for n, v in sorted(host.products.items()) if wanted(n)]
 
 
 def _certificates(host: FakeHost, q: dict[str, Any]) -> list[dict[str, Any]]:
@@ -116,7 +132,8 @@ def _dictionaries(host: FakeHost, q: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 READERS = {"services": _services, "files": _file, "file_search": _file_search, "registry": _registry,
-           "products": _products, "certificates": _certificates, "texts": _text, "dictionaries": _dictionaries}
+           "registry_subkeys": _registry_subkeys, "products": _products, "certificates": _certificates,
+           "texts": _text, "dictionaries": _dictionaries}
 
 
 def answer(host: FakeHost, request: dict[str, Any]) -> dict[str, Any]:

@@ -95,7 +95,8 @@ def _build_sql(farm: FakeFarm, sqldir: Path) -> None:
                                  else "company")
             labsql.build_database(path, kind, tables)
     labsql.build_catalog(sqldir, [n for n in farm.databases if n != "tempdb"], farm.database_state,
-                         farm.server_logins, farm.server_properties)
+                         farm.server_logins, farm.server_properties, farm.sql_sessions,
+                         ("VIEW SERVER STATE",) if farm.view_server_state else ())
     (sqldir / "lab.json").write_text(json.dumps({"fault": farm.sql_fault}))
 
 

@@ -24,7 +24,10 @@ from gpverify.lab.models import (
     FakeFarm,
     FakeService,
     FakeWebSite,
+    add_dsn,
     build_farm,
+    default_folder,
+    dsns,
     expand,
     release_folder,
     runtime_paths,
@@ -47,11 +50,12 @@ class WebSiteChange(_Strict):
 
 
 class HostChange(_Strict):
-    """Changes to one host; keys are profile identifiers (services.<key>, files.<key>, ...)."""
+    """Changes to one host; keys are the lab statement's identifiers (services.<key>, files.<key>, ...)."""
 
     services: dict[str, dict[str, str] | None] = {}  # key -> changed fields, or null: not installed
     files: dict[str, str | None] = {}  # key -> file version, or null: file missing
-    registry: dict[str, Any] = {}  # key -> value, or null: value missing
+    registry: dict[str, Any] = {}  # key -> value, or null: value missing (odbc_dsn: null removes every DSN)
+    dsns: dict[str, str | None] = {}  # 32-bit System DSN name -> its Server, or null: no such DSN
     products: dict[str, str | None] = {}  # key -> DisplayVersion, or null: not installed
     certificates: dict[str, list[dict[str, Any]]] = {}  # store key -> replacement certificate list;
     # each {subject, issuer, not_after (ISO date-time or days from now), chain_ok}
@@ -90,6 +94,8 @@ class Scenario(_Strict):
     database_state: dict[str, dict[str, Any]] = {}  # database -> sys.databases columns (state_desc, ...)
     sql_server_version: str | None = Field(None, pattern=r"^\d{1,2}\.\d{1,2}\.\d{1,5}\.\d{1,5}$")  # ProductVersion
     inventory: dict[str, Any] = {}  # settings the lab's inventory carries (overrides, target_build, ...)
+    sql_sessions: list[dict[str, Any]] = []  # sys.dm_exec_sessions rows added (a signed-in client's SQL session)
+    view_server_state: bool = True  # whether the login gpverify uses may see every session (VIEW SERVER STATE)
     discovered: bool = False  # the inventory sets the overrides an operator sets after `gpverify discover`
     name: str = Field("", exclude=True)
     origin: str = Field("", exclude=True)
@@ -125,7 +131,7 @@ def _apply_host(farm: FakeFarm, host_name: str, change: HostChange, origin: str)
     except KeyError:
         raise ConfigError(origin, f"hosts.{host_name}", f"a lab host ({', '.join(farm.hosts)})") from None
     p, field = farm.target, f"hosts.{host_name}"
-    # A service the profile has no key for (another release's) must give its own name.
+    # A service the statement has no key for (another release's) must give its own name.
     _known(p, "services", {k: v for k, v in change.services.items() if not (v and "name" in v)}, origin, field)
     for key, fields in change.services.items():
         if fields is None:
@@ -139,22 +145,28 @@ def _apply_host(farm: FakeFarm, host_name: str, change: HostChange, origin: str)
     target_files = {**runtime_paths(folder), "dynamics_dic": f"{folder}\\Dynamics.dic",
                     "labisv_dic": f"{folder}\\LABISV.DIC"}
     for key, version in change.files.items():
-        path = target_files.get(key) or expand(str(_profile_value(p, f"files.{key}", origin, f"{field}.files")))
+        path = target_files.get(key) or expand(str(_stated(p, f"files.{key}", origin, f"{field}.files")))
         host.files[path] = None if version is None else version
     for key, text in change.texts.items():
-        path = expand(str(_profile_value(p, f"files.{key}", origin, f"{field}.texts")))
-        host.texts[target_files.get(key, path)] = text
+        path = target_files.get(key) or expand(str(_stated(p, f"files.{key}", origin, f"{field}.texts")))
+        host.texts[path] = text
     for key, value in change.registry.items():
-        # Where GP keeps it is unknown (the profile's value is null): the lab's own location stands in.
-        reg = (LAB_CONFIG_DB_SETTING if key == "web_components_config_db"
-               else _profile_value(p, f"registry.{key}", origin, f"{field}.registry"))
+        if key == "odbc_dsn":  # the ODBC.INI key of every DSN: null removes them all, a value is every one's Server
+            for dsn in dsns(host):
+                add_dsn(host, dsn, None if value is None else str(value))
+            continue
+        # Where GP keeps it is unknown: the lab's own location stands in (the statement's basis "lab").
+        reg = _stated(p, f"registry.{key}", origin, f"{field}.registry")
         host.registry[(reg["view"], reg["path"], reg["name"])] = value
+    for dsn, server in change.dsns.items():
+        add_dsn(host, dsn, server)
     for key, version in change.products.items():
         name = PRODUCT_NAMES.get(key) or (GP_ENTRY.get(p.name) if key == "gp_desktop" else None)
         if name is None:
             raise ConfigError(origin, f"{field}.products.{key}", f"one of {', '.join([*PRODUCT_NAMES, 'gp_desktop'])}")
         if version is None:
             host.products.pop(name, None)
+            host.packages.pop(name, None)
         else:
             host.products[name] = version
     for key, installed in change.features.items():
@@ -171,16 +183,17 @@ def _apply_host(farm: FakeFarm, host_name: str, change: HostChange, origin: str)
     host.stderr_progress = change.stderr_progress or host.stderr_progress
 
 
-def _profile_value(profile: Any, key: str, origin: str, field: str) -> Any:
-    if key not in profile.identifiers or profile[key] is None:
-        raise ConfigError(origin, f"{field}.{key.split('.', 1)[1]}", "a profile identifier with a value "
-                          f"(see `gpverify profile {profile.name}`)")
-    return profile[key]
+def _stated(gp: Any, key: str, origin: str, field: str) -> Any:
+    """A value of the lab's statement (lab/statement.py), or one message naming the scenario's field."""
+    if key not in gp or gp[key] is None:
+        raise ConfigError(origin, f"{field}.{key.split('.', 1)[1]}", "an identifier of the lab's statement of GP with "
+                          "a value (src/gpverify/lab/statement.py)")
+    return gp[key]
 
 
-def _known(profile: Any, section: str, keys: dict[str, Any], origin: str, field: str) -> None:
+def _known(gp: Any, section: str, keys: dict[str, Any], origin: str, field: str) -> None:
     for key in keys:
-        _profile_value(profile, f"{section}.{key}.name", origin, f"{field}.{section}")
+        _stated(gp, f"{section}.{key}.name", origin, f"{field}.{section}")
 
 
 def _cert(fields: dict[str, Any]) -> FakeCert:
@@ -229,6 +242,8 @@ def apply_scenario(scenario: Scenario) -> FakeFarm:
     if scenario.sql_server_version:
         farm.server_properties["ProductVersion"] = scenario.sql_server_version
     farm.inventory_extra = dict(scenario.inventory)
+    farm.sql_sessions += [dict(row) for row in scenario.sql_sessions]
+    farm.view_server_state = scenario.view_server_state
     if scenario.discovered:
         farm.inventory_extra["overrides"] = {**LAB_DISCOVERED, **scenario.inventory.get("overrides", {})}
     for db in scenario.drop_databases:
@@ -264,11 +279,12 @@ def _point_runtime(farm: FakeFarm, which: str | None, heartbeat: str | None) -> 
     """Rewrite the web server's TenantConfiguration.xml: the runtime folder (previous or target release, default
     where it points now) and HeartbeatTimeout."""
     folder = (release_folder(farm.target) if which == "target"
-              else expand(str(farm.source["files.dynamics_exe"])).rsplit("\\", 1)[0] if which == "previous"
+              else default_folder(farm.source) if which == "previous"
               else farm.runtime["dynamics_exe"].rsplit("\\", 1)[0])
     web = next(h for h in farm.hosts.values() if h.role == "web_server")
     web.texts[expand(str(farm.target["files.tenant_configuration"]))] = (
-        tenant_configuration(folder) if heartbeat is None else tenant_configuration(folder, heartbeat))
+        tenant_configuration(folder, gp=farm.target) if heartbeat is None
+        else tenant_configuration(folder, heartbeat, gp=farm.target))
     farm.runtime = runtime_paths(folder)
 
 

@@ -58,7 +58,8 @@ _ALLOWED_FUNCTIONS = frozenset({"DB_NAME", "DB_ID", "SERVERPROPERTY", "OBJECT_ID
                                 "DATALENGTH", "ISNUMERIC", "DATEPART", "DATENAME", "EOMONTH", "SUSER_SNAME",
                                 "HOST_NAME", "APP_NAME", "STR", "LTRIM", "RTRIM", "CHARINDEX", "PATINDEX",
                                 "ISNULL", "IIF", "FORMAT", "SPACE", "REPLICATE", "REVERSE", "STUFF",
-                                "SYSDATETIME", "GETUTCDATE", "GETDATE"})
+                                "SYSDATETIME", "GETUTCDATE", "GETDATE",
+                                "HAS_PERMS_BY_NAME"})
 # Microsoft's reserved T-SQL keywords (learn.microsoft.com/en-us/sql/t-sql/language-elements/reserved-keywords-
 # transact-sql). SQL Server never reads one as a name: `SELECT 1 SHUTDOWN` is SELECT 1 then SHUTDOWN, although
 # sqlglot reads SHUTDOWN as an alias. So an unquoted name that is one of these is refused.
