@@ -97,10 +97,14 @@ class GpSql:
 class SignInActivity:
     """Microsoft's test that everyone signed out: ACTIVITY, SY00800, SY00801, DEX_LOCK, DEX_SESSION empty (KB 850289).
 
-    A user is live when their ACTIVITY row has its GP SQL session in DEX_SESSION; everything else is a stale
-    record left by a client that ended without signing out: an ACTIVITY row with no session, DEX_LOCK and
-    DEX_SESSION rows of sessions with no ACTIVITY row (KB 864411, KB 864413), batches and resources of users who
-    are not signed in.
+    A user is live when their ACTIVITY row's GP session (SQLSESID) is in DEX_SESSION and that session's SQL Server
+    process (DEX_SESSION.sqlsvr_spid, as GP's own dbo.GetGPUserIDbySPID reads it) still exists in
+    sys.dm_exec_sessions. A client that crashed or lost its connection leaves both its ACTIVITY and DEX_SESSION rows
+    behind, so those two alone cannot tell it from a signed-in user; SQL login names cannot either (web client users
+    can all run as the Web Client SQL login, scale-out-installation.md). Everything that is not live is a stale
+    record: ACTIVITY rows whose SQL process is gone, DEX_LOCK and DEX_SESSION rows of sessions with no ACTIVITY row
+    (KB 864411, KB 864413), batches and resources of users who are not signed in. `sql_sessions` is None when the
+    login gpverify uses lacks VIEW SERVER STATE: then a user with a DEX_SESSION row may be either.
     """
 
     users: list[Row]
@@ -108,33 +112,47 @@ class SignInActivity:
     resources: list[Row]
     locks: list[Row]
     sessions: list[Row]
+    sql_sessions: frozenset[int] | None = None
 
     @property
     def is_empty(self) -> bool:
         return not (self.users or self.batches or self.resources or self.locks or self.sessions)
 
-    def _session_ids(self) -> set[int]:
-        return {_int(s["session_id"]) for s in self.sessions}
+    def _spids(self) -> dict[int, int]:
+        return {_int(s["session_id"]): _int(s["sqlsvr_spid"]) for s in self.sessions}
 
     def _signed_in(self) -> set[int]:
         return {_int(u["SQLSESID"]) for u in self.users}
 
+    def _live(self, user: Row) -> bool | None:
+        """True: signed in; False: stale; None: cannot tell (sys.dm_exec_sessions not visible)."""
+        spid = self._spids().get(_int(user["SQLSESID"]))
+        if spid is None:
+            return False
+        return None if self.sql_sessions is None else spid in self.sql_sessions
+
     @property
     def live_users(self) -> list[Row]:
-        return [u for u in self.users if _int(u["SQLSESID"]) in self._session_ids()]
+        return [u for u in self.users if self._live(u) is True]
+
+    @property
+    def undecided_users(self) -> list[Row]:
+        """Users with a GP session whose SQL process gpverify could not look for (no VIEW SERVER STATE)."""
+        return [u for u in self.users if self._live(u) is None]
 
     def stale(self) -> list[str]:
         """The stale records, described by table."""
-        live = {str(u["USERID"]).strip().upper() for u in self.live_users}
+        kept = {str(u["USERID"]).strip().upper() for u in self.users if self._live(u) is not False}
         signed_in = self._signed_in()
         parts = []
-        if users := [u for u in self.users if _int(u["SQLSESID"]) not in self._session_ids()]:
-            parts.append("ACTIVITY rows with no GP session in tempdb DEX_SESSION: " + ", ".join(
-                f"{u['USERID']} in {u['CMPNYNAM']}" for u in users))
-        if batches := [b for b in self.batches if str(b["USERID"]).strip().upper() not in live]:
+        if gone := [u for u in self.users if self._live(u) is False]:
+            parts.append("ACTIVITY rows of clients that ended without signing out (no GP session in tempdb "
+                         "DEX_SESSION, or its SQL Server process DEX_SESSION.sqlsvr_spid no longer exists): "
+                         + self.describe(gone, gone=True))
+        if batches := [b for b in self.batches if str(b["USERID"]).strip().upper() not in kept]:
             parts.append("SY00800 batches of users not signed in: " + ", ".join(
                 f"{b['BACHNUMB']} ({b['USERID']})" for b in batches))
-        if resources := [r for r in self.resources if str(r["USERID"]).strip().upper() not in live]:
+        if resources := [r for r in self.resources if str(r["USERID"]).strip().upper() not in kept]:
             parts.append("SY00801 resources of users not signed in: " + ", ".join(
                 f"{r['RSRCID']} ({r['USERID']})" for r in resources))
         if locks := [x for x in self.locks if _int(x["session_id"]) not in signed_in]:
@@ -147,14 +165,20 @@ class SignInActivity:
 
     def describe_live(self) -> str:
         """Each live user with company, sign-in time, and what they hold."""
-        described = []
-        for u in self.live_users:
+        return self.describe(self.live_users)
+
+    def describe(self, users: list[Row], *, gone: bool = False) -> str:
+        """Each user with company, sign-in time, SQL process (`gone`: no longer there), and what they hold."""
+        described, spids = [], self._spids()
+        for u in users:
             user = str(u["USERID"]).strip()
             held = [f"batch {b['BACHNUMB']}" for b in self.batches if str(b["USERID"]).strip() == user]
             held += [f"resource {r['RSRCID']}" for r in self.resources if str(r["USERID"]).strip() == user]
             locks = [x for x in self.locks if _int(x["session_id"]) == _int(u["SQLSESID"])]
             held += [f"{len(locks)} record lock(s)"] if locks else []
-            described.append(f"{user} in {u['CMPNYNAM']} since {_login_time(u)} (GP session {u['SQLSESID']}"
+            spid = spids.get(_int(u["SQLSESID"]))
+            process = ("no DEX_SESSION row" if spid is None else f"SQL process {spid}" + (" gone" if gone else ""))
+            described.append(f"{user} in {u['CMPNYNAM']} since {_login_time(u)} (GP session {u['SQLSESID']}, {process}"
                              + (f"; holding {', '.join(held)}" if held else "") + ")")
         return "; ".join(described)
 
@@ -287,8 +311,17 @@ class GpSqlView:
 
     def sign_in_activity(self) -> SignInActivity:
         db = self.system_database
-        return SignInActivity(*(self.rows(db, q) for q in (
-            "sign_in_activity", "batch_activity", "resource_activity", "dex_locks", "dex_sessions")))
+        tables = [self.rows(db, q) for q in ("sign_in_activity", "batch_activity", "resource_activity", "dex_locks",
+                                             "dex_sessions")]
+        return SignInActivity(*tables, sql_sessions=self.sql_sessions())
+
+    def sql_sessions(self) -> frozenset[int] | None:
+        """The session ids in sys.dm_exec_sessions, or None when the login lacks VIEW SERVER STATE (it would see
+        only its own session)."""
+        granted = self.rows(self.system_database, "view_server_state")
+        if not granted or not _int(granted[0]["granted"]):
+            return None
+        return frozenset(_int(r["session_id"]) for r in self.rows(self.system_database, "sql_sessions"))
 
     def database_versions(self) -> list[DatabaseVersion]:
         """Every DB_Upgrade row: every product in the system and every company database."""

@@ -94,7 +94,7 @@ SIGNING_CERT = FakeCert("CN=Microsoft Corporation, O=Microsoft Corporation", "CN
 # does not publish (configuration database tables and columns, the session host setting, the certificate, the
 # Windows Installer features). A scenario with `discovered: true` carries them in its inventory.
 LAB_DISCOVERED: dict[str, Any] = {
-    **{k: COMMON[k] for k in COMMON.keys() if k.startswith(("config_db.", "old_session_db."))},
+    **{k: COMMON[k] for k in COMMON if k.startswith(("config_db.", "old_session_db."))},
     "registry.web_components_config_db": LAB_CONFIG_DB_SETTING,
     "certificates.web_client_signing_thumbprint": SIGNING_CERT.thumbprint,
     "features.web_client_runtime": LAB_FEATURES["web_client_runtime"],

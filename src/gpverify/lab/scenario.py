@@ -16,7 +16,6 @@ from gpverify.lab import sql as labsql
 from gpverify.lab.models import (
     GP_ENTRY,
     HOST_FAULTS,
-    LAB_CONFIG_DB_SETTING,
     LAB_DISCOVERED,
     LAB_FEATURES,
     PRODUCT_NAMES,

@@ -312,7 +312,7 @@ class Statement:
     def __contains__(self, key: str) -> bool:
         return key in self._facts
 
-    def keys(self) -> Iterator[str]:
+    def __iter__(self) -> Iterator[str]:
         return iter(self._facts)
 
 

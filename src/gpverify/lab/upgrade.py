@@ -174,8 +174,8 @@ class LabUpgrade:
         folder = release_folder(target)
         host.texts[expand(str(target["files.tenant_configuration"]))] = tenant_configuration(folder, gp=target)
         self.farm.runtime = runtime_paths(folder)
-        return Outcome(0, [f"GP Configuration on {host.name}: runtime folder {folder}, {folder}\\Dynamics.set, "
-                           f"{folder}\\Data\\Dex.ini."])
+        return Outcome(0, [(f"GP Configuration on {host.name}: runtime folder {folder}, {folder}\\Dynamics.set, "
+                            f"{folder}\\Data\\Dex.ini.")])
 
     def _restart_session_central(self, host: FakeHost) -> Outcome:
         service = host.services.get("session_central")
