@@ -11,8 +11,6 @@ the update for the desktop client components"), where that host's gate fails it 
 
 from __future__ import annotations
 
-import pytest
-
 from gpverify.catalogue import check
 from gpverify.errors import FactsUnavailable
 from gpverify.expect import (
@@ -27,7 +25,6 @@ from gpverify.expect import (
 from gpverify.facts.farm import Farm
 from gpverify.facts.gpsql import GpSqlView
 from gpverify.facts.view import HostView
-from gpverify.plugin import evidence_key
 from gpverify.verdicts import warn
 
 SECTION = "Preparing for the upgrade"
@@ -84,21 +81,6 @@ def test_odbc_data_source_exists(session_host: HostView, farm: Farm) -> None:
 def test_dex_ini_is_present(session_host: HostView, gp_sql: GpSqlView, farm: Farm) -> None:
     problem = dex_ini_problem(session_host, database_gp_version(gp_sql))
     _advise([problem] if problem else [], farm)
-
-
-@pytest.fixture
-def every_session_host(request: pytest.FixtureRequest, farm: Farm) -> dict[str, HostView | FactsUnavailable]:
-    """All session hosts of the inventory (not limited by --host), or why a host could not be read."""
-    names = [s.name for s in farm.hosts("session_host")]
-    farm.collect(names)
-    evidence = request.node.stash.setdefault(evidence_key, {})
-    views: dict[str, HostView | FactsUnavailable] = {}
-    for name in names:
-        try:
-            views[name] = HostView(name, farm.facts(name), evidence)
-        except FactsUnavailable as exc:
-            views[name] = exc
-    return views
 
 
 @check(

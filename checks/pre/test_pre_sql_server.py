@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 
 from gpverify.catalogue import check
 from gpverify.facts.farm import Farm
-from gpverify.facts.gpsql import GpSqlView
+from gpverify.facts.gpsql import GpSqlView, LastBackup
 from gpverify.verdicts import not_verified, warn
 
 SECTION = "Preparing for the upgrade"
@@ -20,26 +20,59 @@ def _utc(moment: datetime) -> str:
 @check(
     "GP-PRE-014",
     title="You should make at least one complete backup of all your databases before upgrading (a full backup of "
-    "the system database, every company database and the configuration database, finished after the upgrade "
-    "started).",
+    "each database Dynamics GP Utilities upgrades, finished before it started upgrading that database; of the "
+    "configuration and other GP databases, finished after the upgrade run started).",
     section=SECTION,
     impact="critical",
     remediation="Make a full backup of each database named (BACKUP DATABASE, or a maintenance plan; copy-only full "
-    "backups count) and run the checks again (upgrade/system-preparation.md, Backups). `gpverify upgrade` asks for "
-    "backups finished after the run started; otherwise the inventory's `backups: {since: ...}` or "
-    "`{within_hours: N}` (default 24) sets the time, or pytest's --backups-since.",
+    "backups count) before Dynamics GP Utilities upgrades it: a backup taken after GP Utilities started is no "
+    "rollback point of the GP upgrade (https://learn.microsoft.com/dynamics-gp/upgrade/system-preparation#backups). "
+    "`gpverify upgrade` asks for backups before its GP Utilities step; otherwise the inventory's `backups: {since: "
+    "...}` or `{within_hours: N}` (default 24) sets how recent they must be, or pytest's --backups-since.",
 )
-def test_full_backups_since_the_upgrade_started(gp_sql: GpSqlView, backups_since: datetime) -> None:
+def test_full_backups_since_the_upgrade_started(gp_sql: GpSqlView, farm: Farm, backups_since: datetime) -> None:
+    started = _utilities_started(gp_sql, farm)
     last = gp_sql.last_full_backups()
     problems = []
     for database in gp_sql.gp_databases():
-        backup = last.get(database.upper())
-        if backup is None:
-            problems.append(f"{database}: no full backup in msdb.dbo.backupset")
-        elif backup.finished < backups_since:
-            problems.append(f"{database}: last full backup finished {backup.describe()}")
-    assert not problems, (f"expected a full backup finished after {_utc(backups_since)} of every GP database: "
-                          + "; ".join(problems))
+        start = started.get(database.upper())
+        problem = (_rollback_problem(gp_sql, database, start, last.get(database.upper()), backups_since, farm)
+                   if start else _recent_problem(database, last.get(database.upper()), backups_since))
+        problems += [problem] if problem else []
+    assert not problems, "expected a full backup of every GP database before it is upgraded: " + "; ".join(problems)
+
+
+def _utilities_started(gp_sql: GpSqlView, farm: Farm) -> dict[str, datetime]:
+    """When GP Utilities started upgrading each database to the target release (DB_Upgrade start_time of PRODID 0)."""
+    return {r.database.upper(): r.started for r in gp_sql.database_versions()
+            if r.product == 0 and r.started is not None and not farm.target.problem(r.version)}
+
+
+def _recent_problem(database: str, backup: LastBackup | None, since: datetime) -> str | None:
+    """A database GP Utilities has not upgraded (or never does): a full backup since the bound."""
+    if backup is None:
+        return f"{database}: no full backup in msdb.dbo.backupset"
+    if backup.finished < since:
+        return f"{database}: last full backup finished {backup.describe()}, expected after {_utc(since)}"
+    return None
+
+
+def _rollback_problem(gp_sql: GpSqlView, database: str, start: datetime, last: LastBackup | None,
+                      since: datetime, farm: Farm) -> str | None:
+    """An upgraded database: its last full backup before GP Utilities started (start_time is the server's clock,
+    inferred: no source says which clock GP Utilities writes), within the inventory's window before that."""
+    when = f"Dynamics GP Utilities started upgrading it at {start:%Y-%m-%d %H:%M:%S} (DB_Upgrade start_time)"
+    backup = gp_sql.last_full_backup_before(database, start)
+    if backup is None:
+        later = (f"; its last full backup finished {last.describe()}, after the upgrade started, so it is no "
+                 "rollback point") if last else ""
+        return f"{database}: no full backup finished before {when}{later}"
+    start_utc = (start - backup.offset).replace(tzinfo=UTC)
+    lower = since if since < start_utc else start_utc - timedelta(hours=farm.inventory.backups.within_hours)
+    if backup.finished < lower:
+        return (f"{database}: the last full backup before {when} finished {backup.describe()}, expected after "
+                f"{_utc(lower)}")
+    return None
 
 
 @check(

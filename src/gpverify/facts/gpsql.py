@@ -210,6 +210,7 @@ class DatabaseVersion:
     version: str
     old_version: str  # db_verOld*: equal to db_ver* once an upgrade finished (KB 850662)
     status: int  # db_status: 0 when the upgrade finished; anything else is in progress or interrupted (KB 973027)
+    started: datetime | None = None  # start_time: when GP Utilities started upgrading it (server time [inferred])
 
     def problem(self) -> str | None:
         where = f"{self.database} product {self.product} at {self.version}"
@@ -274,10 +275,19 @@ class LastBackup:
     database: str
     finished: datetime  # UTC
     zone_known: bool  # False: backupset's time_zone was 127 or NULL, the local time was read as UTC
+    offset: timedelta = timedelta(0)  # the server's local time minus UTC when it finished (backupset time_zone)
 
     def describe(self) -> str:
         text = self.finished.strftime("%Y-%m-%d %H:%M:%S UTC")
         return text if self.zone_known else f"{text} (time zone not recorded, read as UTC)"
+
+
+def _moment(value: Any) -> datetime | None:
+    """A datetime column as a naive datetime; None for NULL or GP's empty date (1900-01-01)."""
+    if value is None or str(value).strip() == "":
+        return None
+    when = value if isinstance(value, datetime) else datetime.fromisoformat(str(value).strip())
+    return None if when.year <= 1900 else when.replace(tzinfo=None)
 
 
 def _utc_finish(local: Any, time_zone: Any) -> tuple[datetime, bool]:
@@ -287,6 +297,20 @@ def _utc_finish(local: Any, time_zone: Any) -> tuple[datetime, bool]:
     if known:
         when -= timedelta(minutes=15 * int(time_zone))
     return when.replace(tzinfo=UTC), known
+
+
+def _last_backups(rows: list[Row]) -> dict[str, LastBackup]:
+    """Each database's last full backup by upper-cased name, from rows of database_name, time_zone, last_full."""
+    latest: dict[str, LastBackup] = {}
+    for r in rows:
+        if r["last_full"] is None:
+            continue
+        finished, known = _utc_finish(r["last_full"], r["time_zone"])
+        offset = timedelta(minutes=15 * int(r["time_zone"])) if known else timedelta(0)
+        name = str(r["database_name"]).strip()
+        if name.upper() not in latest or finished > latest[name.upper()].finished:
+            latest[name.upper()] = LastBackup(name, finished, known, offset)
+    return latest
 
 
 # explain_connect (transport/odbc.py) says "database 'X' does not exist or cannot be opened" for SQL Server's
@@ -326,7 +350,7 @@ class GpSqlView:
     def database_versions(self) -> list[DatabaseVersion]:
         """Every DB_Upgrade row: every product in the system and every company database."""
         return [DatabaseVersion(str(r["db_name"]).strip(), _int(r["PRODID"]), _version(r, "db_ver"),
-                                _version(r, "db_verOld"), _int(r["db_status"]))
+                                _version(r, "db_verOld"), _int(r["db_status"]), _moment(r.get("start_time")))
                 for r in self.rows(self.system_database, "database_versions")]
 
     def companies(self) -> list[Company]:
@@ -379,15 +403,11 @@ class GpSqlView:
 
     def last_full_backups(self) -> dict[str, LastBackup]:
         """Each database's last full backup by upper-cased name (msdb.dbo.backupset, read in database msdb)."""
-        latest: dict[str, LastBackup] = {}
-        for r in self.rows("msdb", "backups"):
-            if r["last_full"] is None:
-                continue
-            finished, known = _utc_finish(r["last_full"], r["time_zone"])
-            name = str(r["database_name"]).strip()
-            if name.upper() not in latest or finished > latest[name.upper()].finished:
-                latest[name.upper()] = LastBackup(name, finished, known)
-        return latest
+        return _last_backups(self.rows("msdb", "backups"))
+
+    def last_full_backup_before(self, database: str, moment: datetime) -> LastBackup | None:
+        """The database's last full backup that finished before `moment`, a time of the server's clock."""
+        return _last_backups(self.rows("msdb", "backup_before", (database, moment))).get(database.upper())
 
     def server_version(self) -> str:
         """SQL Server's ProductVersion, e.g. 15.0.4355.3."""

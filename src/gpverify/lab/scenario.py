@@ -52,7 +52,7 @@ class HostChange(_Strict):
     """Changes to one host; keys are the lab statement's identifiers (services.<key>, files.<key>, ...)."""
 
     services: dict[str, dict[str, str] | None] = {}  # key -> changed fields, or null: not installed
-    files: dict[str, str | None] = {}  # key -> file version, or null: file missing
+    files: dict[str, str | None] = {}  # key (or a Windows path) -> file version, or null: file missing
     registry: dict[str, Any] = {}  # key -> value, or null: value missing (odbc_dsn: null removes every DSN)
     dsns: dict[str, str | None] = {}  # 32-bit System DSN name -> its Server, or null: no such DSN
     products: dict[str, str | None] = {}  # key -> DisplayVersion, or null: not installed
@@ -80,6 +80,7 @@ class Scenario(_Strict):
     base: Literal["healthy", "before-upgrade"] = "healthy"
     era: Literal["html", "silverlight"] = "html"
     proves: list[str] = []  # IDs of the checks this scenario is made to fail
+    warns: list[str] = []  # IDs of the checks this scenario is made to warn (advice, where the guide allows later)
     hosts: dict[str, HostChange] = {}
     remove_hosts: list[str] = []
     sql: dict[str, dict[str, RowChange]] = {}  # database -> table -> change
@@ -144,7 +145,9 @@ def _apply_host(farm: FakeFarm, host_name: str, change: HostChange, origin: str)
     target_files = {**runtime_paths(folder), "dynamics_dic": f"{folder}\\Dynamics.dic",
                     "labisv_dic": f"{folder}\\LABISV.DIC"}
     for key, version in change.files.items():
-        path = target_files.get(key) or expand(str(_stated(p, f"files.{key}", origin, f"{field}.files")))
+        # A key with a backslash is a file's own path (a dictionary of a product the scenario adds).
+        path = target_files.get(key) or (key if "\\" in key else expand(str(_stated(p, f"files.{key}", origin,
+                                                                                     f"{field}.files"))))
         host.files[path] = None if version is None else version
     for key, text in change.texts.items():
         path = target_files.get(key) or expand(str(_stated(p, f"files.{key}", origin, f"{field}.texts")))
