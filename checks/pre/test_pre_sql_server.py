@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from gpverify.catalogue import check
+from gpverify.errors import SqlUnavailable
+from gpverify.expect import every_company, missing_companies
 from gpverify.facts.farm import Farm
 from gpverify.facts.gpsql import GpSqlView, LastBackup
 from gpverify.verdicts import not_verified, warn
@@ -39,7 +41,9 @@ def test_full_backups_since_the_upgrade_started(gp_sql: GpSqlView, farm: Farm, b
         problem = (_rollback_problem(gp_sql, database, start, last.get(database.upper()), backups_since, farm)
                    if start else _recent_problem(database, last.get(database.upper()), backups_since))
         problems += [problem] if problem else []
-    assert not problems, "expected a full backup of every GP database before it is upgraded: " + "; ".join(problems)
+    if problems:
+        problems[0] = "expected a full backup of every GP database before it is upgraded: " + problems[0]
+    every_company(problems, missing_companies(gp_sql), "the full backups")
 
 
 def _utilities_started(gp_sql: GpSqlView, farm: Farm) -> dict[str, datetime]:
@@ -95,7 +99,7 @@ def test_databases_online_multi_user_writable(gp_sql: GpSqlView) -> None:
                      for what, want in EXPECTED_STATE.items() if found[what].upper() != want]
         if state.read_only:
             problems.append(f"{database}: READ_ONLY, expected READ_WRITE")
-    assert not problems, "; ".join(problems)
+    every_company(problems, missing_companies(gp_sql), "the database state")
 
 
 def sql_version(text: str) -> tuple[int, ...] | None:
@@ -138,7 +142,7 @@ def test_sql_server_version_and_compatibility(gp_sql: GpSqlView, farm: Farm) -> 
     levels = {db: states[db.upper()].compatibility_level for db in gp_sql.gp_databases()}
     problems += [f"{db}: compatibility level {level}, expected {min_level} or higher"
                  for db, level in levels.items() if level < min_level]
-    assert not problems, "; ".join(problems)
+    every_company(problems, missing_companies(gp_sql), "the compatibility level")
     # The guide names a level per SQL Server it covers ("SQL Server 2016 (120)" as printed), not "the server's own":
     # advise only where it names one, and only below it.
     prescribed = (farm.profile["sql_server.compatibility_levels"] or {}).get(str(found[0])) if found else None
@@ -169,5 +173,13 @@ def test_web_client_login_is_a_user_everywhere(gp_sql: GpSqlView, farm: Farm) ->
         "(or the gpverify login lacks VIEW ANY DEFINITION to see it)")
     states = gp_sql.databases()
     databases = [gp_sql.system_database, *(c.database for c in gp_sql.companies())]
-    missing = [db for db in dict.fromkeys(databases) if db.upper() in states and gp_sql.database_user(db, login) is None]
-    assert not missing, "; ".join(f"{db}: no user mapped to login {login!r}, expected one (by SID)" for db in missing)
+    missing, unreadable = [], missing_companies(gp_sql)
+    for db in dict.fromkeys(databases):
+        if db.upper() not in states:
+            continue  # named in missing_companies
+        try:
+            if gp_sql.database_user(db, login) is None:
+                missing.append(f"{db}: no user mapped to login {login!r}, expected one (by SID)")
+        except SqlUnavailable as exc:
+            unreadable.append(f"{db}: could not be read ({exc.cause})")
+    every_company(missing, unreadable, f"the user of login {login!r}")

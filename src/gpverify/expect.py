@@ -8,7 +8,7 @@ from gpverify.config.profiles import Profile
 from gpverify.config.versions import Target, same_build
 from gpverify.facts.view import HostView
 from gpverify.facts.windows import FileFact
-from gpverify.verdicts import warn
+from gpverify.verdicts import not_verified, warn
 
 RUNTIME_LATER = ("the inventory says only the web components are upgraded now (web_components_only: true; the "
                  "guide allows the GP runtime to follow later, scale-out-upgrade.md), so this is for review: ")
@@ -173,3 +173,17 @@ def host_step_later(problems: list[str]) -> None:
     """A session host's desktop-client problem at the pre gate is a warning: the hosts gate judges it."""
     if problems:
         warn(HOST_STEP_LATER + "; ".join(problems))
+
+
+def every_company(problems: list[str], unreadable: list[str], what: str) -> None:
+    """End a check whose claim is about every company database: its problems fail it (naming the databases it could
+    not read too); otherwise a database it could not read is no pass for that company, so the check is not verified."""
+    assert not problems, "; ".join(problems + [f"{u} (not read)" for u in unreadable])
+    if unreadable:
+        not_verified(f"{what} could not be judged for " + "; ".join(unreadable) + " (the others pass)")
+
+
+def missing_companies(gp_sql: Any) -> list[str]:
+    """The company databases SY01500 names that SQL Server does not list, described for every_company."""
+    return [f"{c.database} ({c.name}): no such database on the server (GP-PRE-013)"
+            for c in gp_sql.missing_company_databases()]

@@ -401,6 +401,12 @@ class GpSqlView:
                  *(str(self.profile[k]) for k in ("sql.old_session_database", "sql.tenant_discovery_database"))]
         return [on_server[n.upper()].name for n in dict.fromkeys(names) if n.upper() in on_server]
 
+    def missing_company_databases(self) -> list[Company]:
+        """The companies of SY01500 whose database SQL Server does not list (GP-PRE-013 fails them; a per-company
+        check cannot pass for them either)."""
+        on_server = self.databases()
+        return [c for c in self.companies() if c.database.upper() not in on_server]
+
     def last_full_backups(self) -> dict[str, LastBackup]:
         """Each database's last full backup by upper-cased name (msdb.dbo.backupset, read in database msdb)."""
         return _last_backups(self.rows("msdb", "backups"))

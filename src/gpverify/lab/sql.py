@@ -368,6 +368,7 @@ class LabConnector:
     def connect(self, t: SqlTarget) -> DbApiConnection:
         pyodbc = load_pyodbc()
         self._emulate_faults(t, pyodbc)
+        self._refuse_offline(t.database, pyodbc)
         # The production connection string with only Database= changed (research F.4): Server, Encrypt,
         # Trusted_Connection, APP... go through unixODBC and are ignored by the SQLite driver.
         lab_target = replace(t, database=_read_only_uri(self.database_file(t.database, pyodbc)))
@@ -405,6 +406,21 @@ class LabConnector:
             user = t.user if t.authentication == "sql" else "LAB\\gpverify"
             raise pyodbc.InterfaceError("28000", f"[28000] {origin}[SQL Server]Login failed for user "
                                                  f"'{user}'. (18456) (SQLDriverConnect)")
+
+    def _refuse_offline(self, database: str, pyodbc: Any) -> None:
+        """SQL Server opens no database whose sys.databases state is not ONLINE (error 942 for OFFLINE)."""
+        catalog = self.lab_dir / "sys.sqlite"
+        if not catalog.exists() or not _NAME.fullmatch(database):
+            return
+        db = sqlite3.connect(f"file:{catalog}?mode=ro", uri=True)
+        try:
+            row = db.execute("SELECT RTRIM(state_desc) FROM databases WHERE RTRIM(name) = ? COLLATE NOCASE",
+                             (database,)).fetchone()
+        finally:
+            db.close()
+        if row and row[0] != "ONLINE":
+            raise pyodbc.ProgrammingError("42000", f"[42000] [Microsoft][SQL Server]Database '{database}' cannot be "
+                                          f"opened because it is {row[0].lower()}. (942) (SQLDriverConnect)")
 
     def _attach_catalog(self, conn: Any) -> None:
         # SQL Server's catalog views (sys.databases) from sys.sqlite, read-only like the rest.
