@@ -7,6 +7,7 @@ import pytest
 from gpverify.catalogue import check
 from gpverify.expect import (
     SESSION_SERVICE_REMEDIATION,
+    WIZARD_INFERRED,
     client_version_problem,
     database_gp_version,
     desktop_client_problems,
@@ -14,12 +15,15 @@ from gpverify.expect import (
     runtime_later,
     service_problem,
     session_service_problem,
+    wizard_program_problem,
 )
 from gpverify.facts.farm import Farm
 from gpverify.facts.gpsql import GpSqlView
 from gpverify.facts.view import HostView
+from gpverify.facts.web import WebProbe, WebSiteView
 from gpverify.facts.windows import RuntimePaths
-from gpverify.verdicts import not_verified
+from gpverify.plugin import evidence_key
+from gpverify.verdicts import not_verified, warn
 
 SECTION = "Updating session host machines"
 
@@ -136,3 +140,26 @@ def test_host_dex_service_control_running(session_host: HostView, farm: Farm) ->
 def test_host_web_client_help_installed(session_host: HostView, farm: Farm) -> None:
     problem = product_problem(session_host, "web_client_help", "the web client help", farm.target)
     assert problem is None, problem
+
+
+@check(
+    "GP-HOST-013",
+    title="When the installation is complete, run the Dynamics GP Web Components Configuration Wizard (on the "
+    "session host: its runtime service presents a certificate on its HTTPS port, which the installation binds; "
+    "the target release's wizard is installed).",
+    section=SECTION,
+    impact="high",
+    remediation="On this session host, run the Web Components Configuration Wizard again, or repair Microsoft "
+    "Dynamics GP Web Components: 'If you do not see that there is a security certificate bound to port 443, then "
+    "the web client will need to be repaired or re-installed' (`netsh http show sslcert` on the host; "
+    "https://learn.microsoft.com/dynamics-gp/web-components/troubleshooting).",
+)
+def test_host_configuration_wizard_ran(request: pytest.FixtureRequest, session_host: HostView, farm: Farm,
+                                       web_probe: WebProbe) -> None:
+    entry = next(h for h in farm.inventory.session_hosts if h.name == session_host.name)
+    site = WebSiteView(entry.runtime_url, web_probe, request.node.stash.setdefault(evidence_key, {}))
+    cert = site.certificate()
+    assert cert.not_after is not None, (f"{session_host.name}: the runtime service at {site.base_url} presents no "
+                                        f"certificate ({cert.tls_error}), expected the one the installation binds")
+    if problem := wizard_program_problem(session_host, farm.target):
+        warn(f"{problem}, expected {farm.target.text} ({WIZARD_INFERRED})")

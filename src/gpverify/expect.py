@@ -187,3 +187,20 @@ def missing_companies(gp_sql: Any) -> list[str]:
     """The company databases SY01500 names that SQL Server does not list, described for every_company."""
     return [f"{c.database} ({c.name}): no such database on the server (GP-PRE-013)"
             for c in gp_sql.missing_company_databases()]
+
+
+WIZARD_INFERRED = ("the wizard program's path and that its file version follows the GP build are inferred from "
+                   "https://learn.microsoft.com/dynamics-gp/web-components/tenant-services-installation ('Start the "
+                   "Microsoft.Dynamics.GP.Web.ConfigurationWizard application ... c:\\Program Files\\Microsoft "
+                   "Dynamics\\GP Web Components\\')")
+
+
+def wizard_program_problem(host: HostView, target: Target) -> str | None:
+    """Why the target release's Web Components Configuration Wizard is not on this host, or None."""
+    program = host.file("configuration_wizard")
+    if program is None or not program.exists:
+        return (f"{host.name}: the Web Components Configuration Wizard is not at "
+                f"{program.path if program else 'profile files.configuration_wizard'}")
+    if program.version and (why := target.problem(program.version)):
+        return f"{host.name}: the Web Components Configuration Wizard at {program.path} is version {why}"
+    return None

@@ -401,6 +401,11 @@ class GpSqlView:
                  *(str(self.profile[k]) for k in ("sql.old_session_database", "sql.tenant_discovery_database"))]
         return [on_server[n.upper()].name for n in dict.fromkeys(names) if n.upper() in on_server]
 
+    def tables(self, database: str) -> list[str]:
+        """The base tables of a database (schema.name)."""
+        return [f"{str(r['TABLE_SCHEMA']).strip()}.{str(r['TABLE_NAME']).strip()}"
+                for r in self.rows(database, "database_tables")]
+
     def missing_company_databases(self) -> list[Company]:
         """The companies of SY01500 whose database SQL Server does not list (GP-PRE-013 fails them; a per-company
         check cannot pass for them either)."""

@@ -28,12 +28,13 @@ BOOTSTRAP = (
 ROLE_FACTS: dict[Role, dict[str, list[str]]] = {
     "web_server": {
         "services": ["session_central", "gp_service"],
+        "files": ["configuration_wizard"],
         "products": ["web_components", "web_client_help"],
         "texts": ["tenant_configuration"],
     },
     "session_host": {
         "services": ["session_service", "dex_service_control", "dexterity_service"],
-        "files": ["dynamics_exe", "dex_ini", "dynamics_set"],
+        "files": ["dynamics_exe", "dex_ini", "dynamics_set", "configuration_wizard"],
         "file_search": ["dynamics_exe", "dex_ini"],
         "registry": ["web_components_config_db"],
         "registry_subkeys": ["odbc_dsn"],  # every 32-bit System DSN with its Server (GP-PRE-006)
@@ -87,6 +88,8 @@ def _query(section: str, key: str, profile: Profile, runtime: RuntimePaths | Non
     if section in ("files", "texts", "dictionaries"):
         # The runtime's own paths where the tenant configuration gives them, else the profile's.
         path = getattr(runtime, key, None) or profile[f"files.{key}"]
+        if path is None:
+            return None
         query = {"key": key, "path": path, **({"max_bytes": TEXT_CAP_BYTES} if section != "files" else {})}
         if section == "dictionaries":  # the Dex.ini whose Workstation2 line picks the launch file's block
             query["dex_ini"] = getattr(runtime, "dex_ini", None) or profile["files.dex_ini"]

@@ -166,6 +166,7 @@ class FakeFarm:
     # login gpverify uses holds VIEW SERVER STATE (without it SQL Server shows a login only its own session).
     sql_sessions: list[dict[str, Any]] = field(default_factory=list)
     view_server_state: bool = True
+    empty_databases: set[str] = field(default_factory=set)  # databases that exist with no table in them
 
     def host(self, name: str) -> FakeHost:
         for host in self.hosts.values():

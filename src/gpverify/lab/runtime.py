@@ -84,7 +84,9 @@ def _build_sql(farm: FakeFarm, sqldir: Path) -> None:
     sqldir.mkdir(parents=True, exist_ok=True)
     for name, tables in farm.databases.items():
         path = sqldir / f"{name}.sqlite"
-        if name == "tempdb":
+        if name in farm.empty_databases:
+            labsql.build_empty(path)
+        elif name == "tempdb":
             labsql.build_tempdb(path, tables)
         else:
             kind: labsql.Kind = ("system" if name == farm.system_database

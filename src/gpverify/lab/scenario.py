@@ -85,6 +85,7 @@ class Scenario(_Strict):
     remove_hosts: list[str] = []
     sql: dict[str, dict[str, RowChange]] = {}  # database -> table -> change
     drop_databases: list[str] = []
+    empty_databases: list[str] = []  # the database exists but holds no table (created by hand, never configured)
     sql_fault: Literal["unreachable", "login-failed"] | None = None
     web_site: WebSiteChange = WebSiteChange()
     service_based_architecture: bool = True
@@ -250,6 +251,11 @@ def apply_scenario(scenario: Scenario) -> FakeFarm:
         farm.inventory_extra["overrides"] = {**LAB_DISCOVERED, **scenario.inventory.get("overrides", {})}
     for db in scenario.drop_databases:
         farm.databases.pop(db, None)
+    for db in scenario.empty_databases:
+        if db not in farm.databases:
+            raise ConfigError(origin, "empty_databases", f"a database of the lab ({', '.join(farm.databases)}), "
+                              f"got {db!r}")
+        farm.empty_databases.add(db)
     farm.sql_fault = scenario.sql_fault
     _change_site(farm.web_site, scenario.web_site)
     return farm

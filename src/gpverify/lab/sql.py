@@ -177,6 +177,11 @@ def build_catalog(sqldir: Path, databases: Sequence[str], state: Mapping[str, Ma
     }, nullable=False)
 
 
+def build_empty(path: Path) -> None:
+    """Write a database file with no table in it (a database created by hand and never configured)."""
+    _build(path, {}, {}, nullable=True)
+
+
 def build_tempdb(path: Path, rows: Mapping[str, Sequence[Mapping[str, Any]]]) -> None:
     """Write a fresh tempdb.sqlite holding GP's DEX_LOCK and DEX_SESSION tables and the given rows."""
     _build(path, TEMPDB_SCHEMA, rows, nullable=False)
