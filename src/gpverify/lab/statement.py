@@ -126,7 +126,9 @@ COMMON: dict[str, Stated] = {
     # Certificates
     "certificates.trusted_publisher_store": _t("LocalMachine\\TrustedPublisher", "third-party: Orc.Toolkit README "
                                                "(Silverlight apps: signing certificate into Trusted Publishers)"),
-    # certificates.web_client_signing_thumbprint: the lab's SIGNING_CERT (models.py), basis lab.
+    "certificates.web_client_signing_thumbprint": _lab("the thumbprint of the lab's own signing certificate "
+                                                       "(models.SIGNING_CERT)", "the certificate DynamicsGPTrustedApp"
+                                                       ".msi installs"),
     # Web paths
     "web.client_path": _c("/GP", f"{DOCS}web-components/scale-out-installation ('https://ServerName:PortNumber/GP')"),
     "web.console_path": _c("/WebManagementConsole", f"{DOCS}web-components/managing-web-client-sessions"),
