@@ -213,6 +213,9 @@ class _Sql:
     def gp_databases(self) -> list[str]:
         return ["DYNAMICS"]
 
+    def missing_company_databases(self) -> list[object]:
+        return []
+
 
 @uses("sql-compatibility-2016.md")
 def test_gp_pre_016_accepts_the_level_the_guide_prescribes_for_sql_server_2016() -> None:

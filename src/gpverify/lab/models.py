@@ -447,7 +447,7 @@ def build_farm(era: Era = "html", stage: Stage = "upgraded", *, extra_clients: i
     """The lab farm of an era, just before the web client upgrade or fully upgraded.
 
     Before the upgrade the databases and desktop clients are already at the target release (the guide's first
-    step: GP Utilities ran an hour before the lab started, after the nightly full backups of three hours before),
+    step: GP Utilities ran half an hour before the lab started, after the nightly full backups of two hours before),
     installed side by side with the previous release; the web components, and the tenant configuration's runtime
     paths, are still the previous release's. `extra_clients` adds client machines (gp-cl003, ...).
     """
@@ -462,7 +462,7 @@ def build_farm(era: Era = "html", stage: Stage = "upgraded", *, extra_clients: i
     hosts += [_client(n, target, era) for n in ("gp-cl01", "gp-cl02")]
     now = datetime.now(UTC).replace(tzinfo=None, microsecond=0)
     databases: dict[str, dict[str, list[dict[str, Any]]]] = {
-        "DYNAMICS": _system_tables(target.version, "DYNAMICS", started=now - timedelta(hours=1)),
+        "DYNAMICS": _system_tables(target.version, "DYNAMICS", started=now - timedelta(minutes=30)),
         "tempdb": {"DEX_LOCK": [], "DEX_SESSION": []},
     }
     databases.update({inter: {"SY00100": [{"CMPANYID": cid, "DBNAME": inter}]} for cid, _, inter in COMPANIES})
@@ -476,7 +476,7 @@ def build_farm(era: Era = "html", stage: Stage = "upgraded", *, extra_clients: i
     for name, tables in databases.items():
         if name == "DYNAMICS" or name in (i for _, _, i in COMPANIES):
             tables["database_principals"] = database_users()
-    databases["msdb"] = {"backupset": full_backups([n for n in databases if n != "tempdb"], now - timedelta(hours=3))}
+    databases["msdb"] = {"backupset": full_backups([n for n in databases if n != "tempdb"], now - timedelta(hours=2))}
     farm = FakeFarm(era, stage, source, target, {h.name: h for h in hosts}, databases)
     farm.server_logins = server_logins()
     farm.sql_sessions = sql_sessions()
