@@ -185,8 +185,8 @@ def test_a_launch_file_in_the_ansi_code_page_is_read() -> None:
 
     host = apply_scenario(load_scenario("healthy")).hosts["gp-sh01"]
     path = next(p for p in host.texts if p.endswith("GP 18.4\\Dynamics.set"))
-    host.texts[path] = "\r\n".join(["1", "0", "Microsoft Dynamics GP \u00e9dition", "Windows",
-                                     ":C:GP/Dynamics.dic", ":C:GP/FORMS.DIC", ":C:GP/REPORTS.DIC", ""]).encode("cp1252")
+    host.texts[path] = ("1\r\n0\r\nMicrosoft Dynamics GP \u00e9dition\r\nWindows\r\n:C:GP/Dynamics.dic\r\n"
+                        ":C:GP/FORMS.DIC\r\n:C:GP/REPORTS.DIC\r\n").encode("cp1252")
     document = answer(host, {"dictionaries": [{"key": "dynamics_set", "path": path, "max_bytes": 262144}],
                              "texts": [{"key": "dynamics_set", "path": path, "max_bytes": 262144}]})
     assert document["errors"] == []
