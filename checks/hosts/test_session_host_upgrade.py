@@ -11,6 +11,7 @@ from gpverify.expect import (
     client_version_problem,
     database_gp_version,
     desktop_client_problems,
+    help_installed,
     product_problem,
     runtime_later,
     service_problem,
@@ -135,11 +136,12 @@ def test_host_dex_service_control_running(session_host: HostView, farm: Farm) ->
     section=SECTION,
     impact="medium",
     remediation="Run the web client help installer (profile help_installer, e.g. "
-    "Microsoft_DynamicsGP18_GPWebClientHelp.msi) on this session host (scale-out-upgrade.md).",
+    "Microsoft_DynamicsGP18_GPWebClientHelp.msi) on this session host "
+    "(https://learn.microsoft.com/dynamics-gp/web-components/scale-out-upgrade). gpverify finds the help by the .msi "
+    "it was installed from (Windows Installer PackageName); its Programs and Features name is not published.",
 )
 def test_host_web_client_help_installed(session_host: HostView, farm: Farm) -> None:
-    problem = product_problem(session_host, "web_client_help", "the web client help", farm.target)
-    assert problem is None, problem
+    help_installed(session_host, farm.target, farm.profile.get("help_installer"))
 
 
 @check(

@@ -13,6 +13,7 @@ from gpverify.catalogue import check
 from gpverify.expect import (
     SESSION_CENTRAL_REMEDIATION,
     WIZARD_INFERRED,
+    help_installed,
     product_problem,
     session_central_problem,
     wizard_program_problem,
@@ -72,11 +73,12 @@ def test_configuration_database_exists(gp_sql: GpSqlView) -> None:
     section=SECTION,
     impact="medium",
     remediation="Run the Web Client Help installer on the web server (it starts after the configuration wizard; "
-    "scale-out-upgrade.md).",
+    "profile help_installer, e.g. Microsoft_DynamicsGP18_GPWebClientHelp.msi: "
+    "https://learn.microsoft.com/dynamics-gp/web-components/scale-out-upgrade). gpverify finds the help by the .msi "
+    "it was installed from (Windows Installer PackageName); its Programs and Features name is not published.",
 )
 def test_web_client_help_installed(web_server: HostView, farm: Farm) -> None:
-    problem = product_problem(web_server, "web_client_help", "the web client help", farm.target)
-    assert problem is None, problem
+    help_installed(web_server, farm.target, farm.profile.get("help_installer"))
 
 
 @check(

@@ -32,6 +32,23 @@ def product_problem(host: HostView, key: str, label: str, target: Target) -> str
     return None
 
 
+HELP_INFERRED = ("inferred: that the help's version follows the GP build is not published; its installer's name is "
+                 "(https://learn.microsoft.com/dynamics-gp/web-components/scale-out-upgrade: "
+                 "Microsoft_DynamicsGP18_GPWebClientHelp.msi)")
+
+
+def help_installed(host: HostView, target: Target, installer: str | None) -> None:
+    """The web client help: installed (found by its installer's published .msi name, or by the inferred Programs and
+    Features name), else a failure; at another version than the GP build, a warning marked inferred."""
+    products = host.products("web_client_help")
+    assert products, (f"{host.name}: the web client help is not installed (no product installed from "
+                      f"{installer or 'the help installer'}, nor one named like profile products.web_client_help), "
+                      f"expected {target.text}")
+    if old := [(p, why) for p in products if (why := target.problem(p.version))]:
+        found = ", ".join(f"{p.name} {why}" + (f" (from {p.package})" if p.package else "") for p, why in old)
+        warn(f"{host.name}: {found}, expected {target.text} ({HELP_INFERRED})")
+
+
 def service_problem(host: HostView, key: str, label: str) -> str | None:
     """Why the service (profile services.<key>) is not running, or None."""
     service = host.service(key)

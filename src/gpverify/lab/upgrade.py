@@ -242,15 +242,15 @@ class LabUpgrade:
             labsql.build_database(self.sql_dir / f"{name}.sqlite", "config", tables)
 
     def _gp_utilities(self, at: str | None, *, record: bool) -> Outcome:
-        """Dynamics GP Utilities: every database whose GP or third-party row is below the target is upgraded, its
-        DB_Upgrade rows stamped with start_time and stop_time (KB 920900), DU000020 updated. Databases already at
-        the target are left alone, as Utilities reports them current."""
+        """Dynamics GP Utilities: every database whose GP row is below the target, or whose upgrade did not finish
+        (db_status not 0), is upgraded, its DB_Upgrade row stamped with start_time and stop_time (KB 920900),
+        DU000020 updated. Databases already at the target are left alone, as Utilities reports them current."""
         started = datetime.fromisoformat(at) if at else datetime.now(UTC).replace(tzinfo=None, microsecond=0)
         target = tuple(int(x) for x in self.farm.target.version.split("."))
         with self._lock:
             tables = self.farm.databases[self.farm.system_database]
-            rows = [r for r in tables["DB_Upgrade"] if r["PRODID"] == 0 and
-                    (r["db_verMajor"], r["db_verMinor"], r["db_verBuild"]) != target]
+            rows = [r for r in tables["DB_Upgrade"] if r["PRODID"] == 0 and (
+                (r["db_verMajor"], r["db_verMinor"], r["db_verBuild"]) != target or r["db_status"] != 0)]
             for row in rows:
                 row.update(db_verMajor=target[0], db_verMinor=target[1], db_verBuild=target[2],
                            db_verOldMajor=target[0], db_verOldMinor=target[1], db_verOldBuild=target[2],
