@@ -75,8 +75,8 @@ def test_gp_utilities_upgrades_databases_left_at_the_previous_release_and_stamps
         if row["db_name"] in stale:
             assert (row["db_verBuild"], row["db_status"]) == (1361, 0)
             assert str(row["start_time"]).startswith("2026-12-06 09:00")
-    assert emu.apply(None, "gp-utilities").log == ["Dynamics GP Utilities: the system and company databases are "
-                                                    "current."]
+    current = "Dynamics GP Utilities: the system and company databases are current."
+    assert emu.apply(None, "gp-utilities").log == [current]
     detach(farm)
 
 
