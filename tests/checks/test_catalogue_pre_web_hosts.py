@@ -71,6 +71,8 @@ CULPRITS: dict[str, list[str]] = {
                                         "finished 2026-11-21 02:30:00 UTC", "expected a full backup"],
     "pre-database-single-user": ["TWO", "SINGLE_USER", "expected MULTI_USER"],
     "pre-compatibility-level-low": ["CONTO", "compatibility level 100", "expected 120"],
+    "pre-sql-server-2012-for-gp18": ["SQL Server: version 11.0.7001.0, expected 12.0 or later", "KB 878449",
+                                     "DYNAMICS: compatibility level 110"],
     "pre-web-client-login-missing": ["CONTO", "GPWebClient", "no user mapped"],
 }
 

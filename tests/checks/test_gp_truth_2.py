@@ -97,3 +97,21 @@ def test_the_help_is_found_by_its_installers_name_and_another_version_is_a_warni
     assert run.outcomes == {"test_host_web_client_help_installed[gp-sh01]": "passed",
                             "test_host_web_client_help_installed[gp-sh02]": "warning"}, run.text
     assert "inferred" in run.messages["test_host_web_client_help_installed[gp-sh02]"]
+
+
+# --- per-company claims: a company database that could not be read is no pass for it ---------------------------
+
+def test_a_company_database_that_is_not_there_is_not_a_pass_for_it(run_checks: Run) -> None:
+    run = run_checks("pre", "--lab", "pre-company-database-missing", "-k", "sql_server", *LEAN)
+    per_company = ["test_full_backups_since_the_upgrade_started", "test_databases_online_multi_user_writable",
+                   "test_sql_server_version_and_compatibility", "test_web_client_login_is_a_user_everywhere"]
+    assert {t: run.outcomes[t] for t in per_company} == dict.fromkeys(per_company, "not verified"), run.text
+    assert all("OLDCO (Old Company Ltd.): no such database on the server (GP-PRE-013)" in run.messages[t]
+               for t in per_company), run.text
+
+
+def test_a_company_database_that_cannot_be_opened_is_named(run_checks: Run) -> None:
+    run = run_checks("pre", "--lab", "pre-company-database-offline", "-k", "login_is_a_user", *LEAN)
+    message = run.messages["test_web_client_login_is_a_user_everywhere"]
+    assert run.outcomes["test_web_client_login_is_a_user_everywhere"] == "not verified", run.text
+    assert "CONTO: could not be read" in message and "offline" in message and "(the others pass)" in message
