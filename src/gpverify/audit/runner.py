@@ -30,6 +30,7 @@ from gpverify.audit.notify import notify, notify_urls, outcome_changed, parse_sm
 from gpverify.audit.plugin import AuditPlugin
 from gpverify.audit.waivers import Waiver, load_waivers
 from gpverify.config.credentials import NONINTERACTIVE_ENV
+from gpverify.customchecks import PhaseFilter, audit_targets, check_folders
 from gpverify.errors import ConfigError
 from gpverify.exitcodes import ExitCode, for_outcomes
 from gpverify.history.store import History, HistoryUnavailable, site_name, utcnow
@@ -57,7 +58,8 @@ class AuditOptions:
     notify: bool = False  # through apprise, URLs from GPVERIFY_NOTIFY_URLS or the keyring
     history: str | None = None  # database URL or SQLite file; default: the inventory's history:, else reports/
     today: dt.date | None = None
-    checks: Path | None = None
+    checks: Path | None = None  # the checks folder (default: the shipped checks)
+    custom: list[Path] = field(default_factory=list)  # the site's own check folders (--checks), beside them
     quiet: bool = True
 
 
@@ -85,6 +87,7 @@ def _validate(opts: AuditOptions) -> list[Waiver]:
             raise ConfigError("gpverify audit", "--notify-to", "an email address (required with --notify-smtp)")
     if opts.notify:
         require_notify_urls()
+    check_folders(opts.custom, "gpverify audit")
     return load_waivers(opts.waivers) if opts.waivers else []
 
 
@@ -190,6 +193,7 @@ def _run(opts: AuditOptions, waivers: list[Waiver], inventory: str, source: str,
         paths = {"html": f"{base}.html", "junit": f"{base}.xml", "json": f"{base}.json"}
         targets = [str(checks / p) for p in PHASES if (checks / p).is_dir()]
         targets += [str(checks / p) for p in AUDIT_EXTRA if (checks / p).is_file()]
+        targets += audit_targets(PHASES, opts.custom)
         args = [*targets, "--inventory", inventory, f"--gpverify-html={paths['html']}",
                 f"--junitxml={paths['junit']}", "-o", "junit_family=xunit2", "-rfEs", "--continue-on-collection-errors",
                 *(["-q"] if opts.quiet else [])]
@@ -199,7 +203,7 @@ def _run(opts: AuditOptions, waivers: list[Waiver], inventory: str, source: str,
             rounds += 1
             plugin = AuditPlugin(waivers=waivers, today=opts.today, previous=previous, baseline=baseline,
                                  run_id=run_id or None, round_no=rounds, waited=waited)
-            ret = run_checks(args, [plugin]).exit_code
+            ret = run_checks(args, [plugin, PhaseFilter(opts.custom, PHASES)]).exit_code
             plugin.finalize()
             first_end = first_end or time.monotonic()
             pending = plugin.pending()

@@ -66,7 +66,8 @@ def cmd_audit(ns: argparse.Namespace) -> int:
 
     opts = AuditOptions(inventory=ns.inventory, lab=ns.lab, waivers=ns.waivers, wait=ns.wait, reports=Path(ns.reports),
                         baseline=ns.baseline, notify_webhook=ns.notify_webhook, notify_smtp=ns.notify_smtp,
-                        notify_to=ns.notify_to, notify=ns.notify, quiet=not ns.verbose, history=ns.history)
+                        notify_to=ns.notify_to, notify=ns.notify, quiet=not ns.verbose, history=ns.history,
+                        custom=[Path(p) for p in ns.checks])
     try:
         return run_audit(opts).exit_code
     except ConfigError as exc:
@@ -199,6 +200,9 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
                                                          "created, expires)")
     audit.add_argument("--wait", type=seconds(), default=0.0, metavar="SECONDS",
                        help="re-check failing service and reachability checks until they pass or this time is up")
+    audit.add_argument("--checks", action="append", default=[], metavar="DIR",
+                       help="a folder of your own checks (Python or NAME.checks.yml): its post and clients checks "
+                            "run beside the shipped ones (DIR/post/, DIR/clients/ when it has them); repeatable")
     audit.add_argument("--reports", default="reports", help="where reports and history.sqlite go (default reports)")
     audit.add_argument("--history", metavar="URL", help=HISTORY_HELP)
     audit.add_argument("--baseline", default="default", metavar="NAME", help="baseline to report drift from")

@@ -39,14 +39,10 @@ def cmd_run(ns: argparse.Namespace) -> int:
 
 
 def cmd_init(ns: argparse.Namespace) -> int:
-    from gpverify.cli.site import init_site
+    from gpverify.cli.site import init_site, print_site
 
     folder = Path(ns.dir)
-    for path in init_site(folder):
-        print(f"wrote {path}{'/' if path.is_dir() else ''}")
-    print(f"Next: edit {folder / 'inventory.yml'} for your farm, then\n"
-          f"  gpverify run pre --inventory {folder / 'inventory.yml'} --checks {folder / 'checks'}\n"
-          f"Try it first on the simulated lab:  gpverify run post --lab --checks {folder / 'checks'}")
+    print_site(folder, init_site(folder))
     return 0
 
 
@@ -94,8 +90,9 @@ def cmd_demo(ns: argparse.Namespace) -> int:
 
 def cmd_checks(ns: argparse.Namespace) -> int:
     from gpverify.cli.checks import print_catalogue
+    from gpverify.customchecks import check_folders
 
-    return print_catalogue(checks_root(), ns.format, *map(Path, ns.checks))
+    return print_catalogue(checks_root(), ns.format, *check_folders(ns.checks, "gpverify checks"))
 
 
 def cmd_profile(ns: argparse.Namespace) -> int:
@@ -136,7 +133,8 @@ def parser(command: str | None = None) -> argparse.ArgumentParser:
     run.add_argument("--checks", action="append", default=[], metavar="DIR",
                      help="a folder of your own checks (DIR/<phase>/ when it has one); repeatable")
     run.set_defaults(func=cmd_run, pytest_args=[])
-    init = sub.add_parser("init", help="write a site folder: commented inventory, waivers, plan, custom checks/")
+    init = sub.add_parser("init", help="write a site folder: commented inventory, waivers, plan, example checks, "
+                                       "lab overlays and the nightly audit's scheduler templates")
     init.add_argument("dir", metavar="DIR")
     init.set_defaults(func=cmd_init)
     lab = sub.add_parser("lab", help="run a simulated lab in the foreground and write its inventory")

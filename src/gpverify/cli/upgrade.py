@@ -15,6 +15,7 @@ from pydantic import ValidationError
 
 from gpverify import extension
 from gpverify.config.inventory import host_specs, load_inventory
+from gpverify.customchecks import check_folders
 from gpverify.errors import ConfigError, GpVerifyError
 from gpverify.exitcodes import ExitCode
 from gpverify.runner.engine import Context, Runner
@@ -42,14 +43,16 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("--lab-clear-faults", action="store_true",
                    help="with --resume on a lab run: repair what the scenario broke, as an operator would")
     p.add_argument("--reports", default="reports", help="where run folders are written (default reports)")
-    p.add_argument("--checks", help="checks folder (default: the checks shipped with gpverify)")
+    p.add_argument("--checks", action="append", default=[], metavar="DIR",
+                   help="a folder of your own checks (Python or NAME.checks.yml), run in the gate of each check's "
+                        "phase beside the shipped ones (DIR/<phase>/ when it has one); repeatable")
     p.set_defaults(func=cmd_upgrade)
 
 
 def _checks(ns: argparse.Namespace) -> Path:
     from gpverify.config.shipped import checks_root
 
-    return Path(ns.checks or checks_root()).resolve()
+    return Path(checks_root()).resolve()
 
 
 def _shape(ns: argparse.Namespace) -> tuple[FarmShape, str, str]:
@@ -87,6 +90,8 @@ def print_plan(plan: Plan, inventory: str, state: RunState | None = None, out: A
 
 def cmd_upgrade(ns: argparse.Namespace) -> int:
     reports = Path(ns.reports)
+    # A site's checks that cannot be used are bad input now, dry run included, not at their gate hours later.
+    custom = [str(p.resolve()) for p in check_folders(ns.checks, "gpverify upgrade")]
     if ns.resume is None:
         if ns.redo or ns.lab_clear_faults:
             raise ConfigError("gpverify upgrade", "--redo/--lab-clear-faults", "--resume (they change a stopped run)")
@@ -94,20 +99,24 @@ def cmd_upgrade(ns: argparse.Namespace) -> int:
         plan = load_plan(ns.plan, shape) if ns.plan else builtin_plan(shape, lab=bool(ns.lab), config_db=config_db)
         if ns.dry_run:
             print(f"Plan ({ns.plan or 'built-in'}) for {inventory}" + (f", lab scenario {ns.lab}" if ns.lab else ""))
+            _print_custom(custom)
             print_plan(plan, inventory)
             return 0
         try:
             state = RunState.create(reports, inventory=inventory, plan_source=ns.plan or "built-in",
-                                    plan=plan.model_dump(mode="json"), lab={"scenario": ns.lab} if ns.lab else None)
+                                    plan=plan.model_dump(mode="json"), lab={"scenario": ns.lab} if ns.lab else None,
+                                    checks=custom)
         except OSError as exc:  # read-only, full, or not a folder: nothing has run yet
             raise ReportsUnwritable(str(reports), str(exc.strerror or exc), "nothing was run") from None
         print(f"Run {state.run_id}: state in {state.folder / 'state.json'}")
     else:
-        given = [f for f, v in (("--plan", ns.plan), ("--lab", ns.lab), ("--inventory", ns.inventory)) if v]
+        given = [f for f, v in (("--plan", ns.plan), ("--lab", ns.lab), ("--inventory", ns.inventory),
+                                 ("--checks", ns.checks)) if v]
         if given:
             raise ConfigError("gpverify upgrade --resume", given[0],
-                              "none (a resumed run keeps the plan, inventory and lab it started with)")
+                              "none (a resumed run keeps the plan, inventory, lab and checks it started with)")
         state = RunState.load(reports, ns.resume or None)
+        check_folders(state.record.checks, "gpverify upgrade --resume")  # still there, still usable
         try:
             plan = Plan.model_validate(state.record.plan)
         except (KeyError, TypeError, ValidationError):
@@ -123,6 +132,7 @@ def cmd_upgrade(ns: argparse.Namespace) -> int:
             done = sum(1 for i in plan.items() if state.done(i.id))
             print(f"Run {state.run_id} ({state.record.status}); {done} item(s) done earlier are not repeated; "
                   "would continue with:")
+            _print_custom(state.record.checks)
             print_plan(plan, state.record.inventory, state)
             return 0
         if state.record.status == "complete" and not ns.redo:
@@ -132,6 +142,11 @@ def cmd_upgrade(ns: argparse.Namespace) -> int:
             return 0
         print(f"Resuming run {state.run_id} ({state.folder})")
     return _execute(ns, plan, state)
+
+
+def _print_custom(folders: list[str]) -> None:
+    if folders:
+        print(f"Your own checks, in the gate of each one's phase: {', '.join(folders)}")
 
 
 def _lock(state: RunState) -> FileLock:
@@ -196,7 +211,8 @@ def _execute_run(ns: argparse.Namespace, plan: Plan, state: RunState) -> int:
 
             farm = open_farm(inventory)
         state.set(status="running", message=None)
-        ctx = Context(plan, state, inventory, _checks(ns), farm=farm, lab=emulator, yes=ns.yes)
+        ctx = Context(plan, state, inventory, _checks(ns), farm=farm, lab=emulator, yes=ns.yes,
+                      custom=[Path(p) for p in state.record.checks])
         code = Runner(ctx).run()
     except KeyboardInterrupt:
         state.set(status="interrupted", message="interrupted (Ctrl-C); resume with --resume " + state.run_id)
@@ -231,7 +247,7 @@ def _start_lab(state: RunState, *, clear: bool) -> tuple[Any, Any]:
 def run_demo(reports: Path, scenario: str = "before-upgrade") -> int:
     """`make demo`: the built-in plan on a lab, manual confirmations given (--yes); prints where the reports are."""
     ns = argparse.Namespace(inventory=None, plan=None, resume=None, redo=[], dry_run=False, yes=True, lab=scenario,
-                            lab_clear_faults=False, reports=str(reports), checks=None)
+                            lab_clear_faults=False, reports=str(reports), checks=[])
     code = cmd_upgrade(ns)
     latest = RunState.load(reports, None)
     print(f"\nReports of the upgrade on the lab: {latest.folder.resolve()}/")

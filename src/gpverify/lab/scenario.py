@@ -18,6 +18,7 @@ from gpverify.lab.models import (
     HOST_FAULTS,
     LAB_DISCOVERED,
     LAB_FEATURES,
+    PERSONAL_STORE,
     PRODUCT_NAMES,
     FakeCert,
     FakeFarm,
@@ -28,6 +29,7 @@ from gpverify.lab.models import (
     default_folder,
     dsns,
     expand,
+    personal_certificate,
     release_folder,
     runtime_paths,
     session_host_site,
@@ -258,7 +260,18 @@ def apply_scenario(scenario: Scenario) -> FakeFarm:
         farm.empty_databases.add(db)
     farm.sql_fault = scenario.sql_fault
     _change_site(farm.web_site, scenario.web_site)
+    _personal_stores(farm)
     return farm
+
+
+def _personal_stores(farm: FakeFarm) -> None:
+    """The web site's and each session host's runtime certificate in their machines' Personal stores (unless the
+    scenario set that store itself)."""
+    for host in farm.hosts.values():
+        site = (farm.web_site if host.role == "web_server"
+                else session_host_site(host) if host.role == "session_host" else None)
+        if site is not None and PERSONAL_STORE not in host.certificates:
+            host.certificates[PERSONAL_STORE] = [personal_certificate(site)]
 
 
 def _change_site(site: FakeWebSite, change: WebSiteChange) -> None:

@@ -40,6 +40,7 @@ class Context:
     out: TextIO | None = None  # None: sys.stdout at the time of printing
     ask: Callable[[str], str] = input
     is_tty: Callable[[], bool] = field(default_factory=lambda: sys.stdin.isatty)
+    custom: list[Path] = field(default_factory=list)  # the site's own checks (--checks), in their phases' gates
 
 
 # A step's output line is cut to this many characters while it streams: the kept tail stays small whatever runs.
@@ -192,7 +193,8 @@ class Runner:
         # The pre gate requires backups finished after the upgrade started: the run's creation time.
         since = state.record.created if phase.phase == "pre" and state.record.created else None
         result = run_gate(self.ctx.checks, phase.phase, phase.host, self.ctx.inventory, state.folder, item.id,
-                          phase.select, attempt=state.item(item.id).attempts, backups_since=since)
+                          phase.select, attempt=state.item(item.id).attempts, backups_since=since,
+                          custom=self.ctx.custom)
         if not result.passed and result.exit_code not in (1, 5):
             state.probe()  # pytest could not write its report? then the run is incomplete, not a failed gate
         fields = {"exit_code": result.exit_code, "report": result.report.name, "results": result.results.name,

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from gpverify.customchecks import phase_targets
 from gpverify.pytestrun import PytestRun, run_checks
 from gpverify.results import CheckResult, without_host
 
@@ -38,20 +40,23 @@ def select_expression(check_ids: list[str] | None, exclude: list[str] | None = N
 
 
 def gate_args(checks: Path, phase: str, host: str | None, inventory: Path, report: Path,
-              select: str | None = None, backups_since: str | None = None) -> list[str]:
+              select: str | None = None, backups_since: str | None = None, custom: Sequence[Path] = ()) -> list[str]:
     args = [str(checks / phase), "--inventory", str(inventory), f"--gpverify-html={report}", "-q"]
+    if custom:  # the site's own checks of this phase (--checks), the other phases' left out
+        args += [*phase_targets(phase, custom), "--check-phase", phase]
     args += ["--backups-since", backups_since] if backups_since else []  # GP-PRE-014: backups after the run began
     return args + (["--host", host] if host else []) + (["-k", select] if select else [])
 
 
 def run_gate(checks: Path, phase: str, host: str | None, inventory: Path, folder: Path, gate_id: str,
-             select: str | None = None, attempt: int = 1, backups_since: str | None = None) -> GateResult:
+             select: str | None = None, attempt: int = 1, backups_since: str | None = None,
+             custom: Sequence[Path] = ()) -> GateResult:
     """Run the gate's checks; its report, results and log are attempt-numbered after the first attempt, so a
     resumed run keeps the reports of the earlier ones."""
     stem = gate_id if attempt <= 1 else f"{gate_id}.attempt{attempt}"
     report, results = folder / f"{stem}.html", folder / f"{stem}.results.json"
     with open(folder / f"{stem}.log", "w", encoding="utf-8") as log:
-        run = run_checks(gate_args(checks, phase, host, inventory, report, select, backups_since), output=log)
+        run = run_checks(gate_args(checks, phase, host, inventory, report, select, backups_since, custom), output=log)
     result = GateResult(run.exit_code, report, results, records=run.results)
     _write_results(run, results)
     _summarise(result, run)

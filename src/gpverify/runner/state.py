@@ -82,6 +82,7 @@ class RunRecord(_Tolerant):
     plan_source: str | None = None
     plan: dict[str, Any] = {}
     lab: dict[str, Any] | None = None
+    checks: list[str] = []  # the site's own check folders (--checks), absolute: the gates of a resumed run keep them
     message: str | None = None
     stopped_at: str | None = None
     items: dict[str, ItemRecord] = Field(default_factory=dict)
