@@ -1,8 +1,8 @@
 """The lab's own statement of GP: what a real farm of each release has, every value with the source it is written from.
 
-The lab builds its farm from this, never from the profiles the checks read (src/gpverify/config/profiles), so a
-wrong profile value makes the healthy lab fail a check, and tests/lab/test_lab_statement.py compares every profile
-identifier with this statement. Keys are the profile's dotted identifiers where the two speak of the same thing
+The lab builds its farm from this, never from the release profiles the checks read (config/profiles/*.yml):
+tests/lab/test_lab_statement.py compares every profile identifier with this statement, so a wrong profile value
+fails there, and on the healthy lab wherever the value decides a check. Keys are the profile's dotted identifiers where the two speak of the same thing
 (plus what only the lab needs). Basis: confirmed (Microsoft says so), third-party (public scripts and code of GP
 administrators), inferred (reasoned from a source; the reasoning is in the source text), lab (no public source:
 the lab's own name, chosen so that nothing gpverify ships matches it, as GPCONFIGURATION's tables are).
