@@ -49,7 +49,7 @@ CULPRITS: dict[str, list[str]] = {
     "pre-backup-after-utilities-started": ["CONTO", "no full backup finished before Dynamics GP Utilities started",
                                            "2026-12-01 23:30:00 UTC, after the upgrade started"],
     "pre-company-database-offline": ["CONTO", "state OFFLINE, expected ONLINE"],
-    "host-desktop-client-not-working": ["gp-sh02", "'GP Production' -> old-sql01", "lab-sql", "32-bit"],
+    "host-desktop-client-not-working": ["gp-sh02", "'Dynamics GP' -> old-sql01", "lab-sql", "32-bit"],
     "host-runtime-service-no-certificate": ["gp-sh02", "presents no certificate"],
     "host-launch-block-dictionary-missing": ["gp-sh02", "Réseau\\LABISV.DIC", "product 5597"],
     "web-configuration-wizard-not-run": ["GPCONFIGURATION", "has no tables"],

@@ -44,9 +44,9 @@ def test_without_view_server_state_gpverify_says_it_cannot_tell(run_checks: Run)
 # --- GP-PRE-006: any 32-bit System DSN pointing at the GP SQL Server ----------------------------------------
 
 def test_a_dsn_of_any_name_pointing_at_the_server_counts(run_checks: Run) -> None:
-    farm = apply_scenario(load_scenario("before-upgrade"))
+    farm = apply_scenario(load_scenario("pre-dsn-named-otherwise"))
     assert dsns(farm.host("gp-sh02")) == {"GP Production": "LAB-SQL"}  # not the installer's default name
-    run = run_checks("pre", "--lab", "before-upgrade", "-k", "odbc", *LEAN)
+    run = run_checks("pre", "--lab", "pre-dsn-named-otherwise", "-k", "odbc or desktop", *LEAN)
     assert set(run.outcomes.values()) == {"passed"}, run.text
 
 

@@ -286,11 +286,14 @@ def _install_desktop(host: FakeHost, folder: str, version: str) -> None:
         host.files[f"{folder}\\{dictionary}"] = ""
 
 
-def add_dsn(host: FakeHost, name: str, server: str | None) -> None:
-    """A 32-bit System DSN (HKLM\\SOFTWARE\\ODBC\\ODBC.INI\\<name>, 32-bit view) pointing at `server`; None removes it."""
+def add_dsn(host: FakeHost, name: str, server: str | None, *, keep_key: bool = False) -> None:
+    """A 32-bit System DSN (HKLM\\SOFTWARE\\ODBC\\ODBC.INI\\<name>, 32-bit view) pointing at `server`; None removes
+    it (`keep_key`: leaves the key with its Server and Driver values missing)."""
     path = f"{ODBC['path']}\\{name}"
     for key in [k for k in host.registry if k[0] == ODBC["view"] and k[1].lower() == path.lower()]:
         host.registry.pop(key)
+    if server is None and keep_key:
+        host.registry.update({(ODBC["view"], path, value): None for value in (ODBC["name"], "Driver")})
     if server is not None:
         host.registry[(ODBC["view"], path, ODBC["name"])] = server
         host.registry[(ODBC["view"], path, "Driver")] = str(COMMON["odbc.driver"])
@@ -300,7 +303,7 @@ def dsns(host: FakeHost) -> dict[str, str]:
     """The host's 32-bit System DSNs: name -> Server."""
     prefix = ODBC["path"].lower() + "\\"
     return {p[len(prefix):]: str(v) for (view, p, n), v in host.registry.items()
-            if view == ODBC["view"] and p.lower().startswith(prefix) and n == ODBC["name"]}
+            if view == ODBC["view"] and p.lower().startswith(prefix) and n == ODBC["name"] and v is not None}
 
 
 def _session_host(name: str, source: Statement, target: Statement, web: str, config_db: str,
@@ -311,12 +314,9 @@ def _session_host(name: str, source: Statement, target: Statement, web: str, con
     _install_desktop(host, release_folder(target), target.version)
     cfg = LAB_CONFIG_DB_SETTING
     host.registry = {(cfg["view"], cfg["path"], cfg["name"]): config_db}
-    # The installer's DSN keeps its default name on gp-sh01; gp-sh02's administrator named theirs (any name works:
-    # installation/installing-on-first-computer.md), and wrote the server in capitals.
-    if name == "gp-sh01":
-        add_dsn(host, str(COMMON["odbc.default_dsn_name"]), LAB_SQL_SERVER)
-    else:
-        add_dsn(host, "GP Production", LAB_SQL_SERVER.upper())
+    # The DSN the installer offers, with its default name (scenario pre-dsn-named-otherwise renames one: any name
+    # works, installation/installing-on-first-computer.md); gp-sh02's administrator wrote the server in capitals.
+    add_dsn(host, str(COMMON["odbc.default_dsn_name"]), LAB_SQL_SERVER if name == "gp-sh01" else LAB_SQL_SERVER.upper())
     if sba:  # the SBA's Dexterity Service of the target release (GPDS-<instance>-<major>)
         host.services["dexterity_service"] = FakeService(str(target["services.dexterity_service.name"]),
                                                          str(target["services.dexterity_service.display"]))

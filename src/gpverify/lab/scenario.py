@@ -156,9 +156,9 @@ def _apply_host(farm: FakeFarm, host_name: str, change: HostChange, origin: str)
         path = target_files.get(key) or expand(str(_stated(p, f"files.{key}", origin, f"{field}.texts")))
         host.texts[path] = text
     for key, value in change.registry.items():
-        if key == "odbc_dsn":  # the ODBC.INI key of every DSN: null removes them all, a value is every one's Server
-            for dsn in dsns(host):
-                add_dsn(host, dsn, None if value is None else str(value))
+        if key == "odbc_dsn":  # every DSN's key under ODBC.INI: null empties them (no Server, no Driver value), a
+            for dsn in dsns(host):  # value is every one's Server
+                add_dsn(host, dsn, None if value is None else str(value), keep_key=True)
             continue
         # Where GP keeps it is unknown: the lab's own location stands in (the statement's basis "lab").
         reg = _stated(p, f"registry.{key}", origin, f"{field}.registry")
