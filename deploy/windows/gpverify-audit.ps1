@@ -6,7 +6,8 @@
   folder two levels above this script is GpverifyHome, where reports\ goes. The gpverify program is
   GpverifyHome\.venv\Scripts\gpverify.exe when that exists, else the gpverify.exe on PATH (or -Gpverify).
   Exit codes: 0 all checks passed (waived failures count as passed), 1 checks failed, 2 checks could not run,
-  3 bad input (inventory, waiver file, options). Task Scheduler shows the code as "Last Run Result" (0x1, 0x2, 0x3).
+  3 bad input (inventory, waiver file, options), 4 the history could not record the run. Task Scheduler shows the
+  code as "Last Run Result" (0x1, 0x2, 0x3, 0x4).
   Passwords come from the environment variables the inventory names (password_env): set them for the task's
   account (for example machine-level, readable only by that account), never on this command line.
 .EXAMPLE

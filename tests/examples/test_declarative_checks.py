@@ -212,7 +212,7 @@ def test_the_audit_and_the_upgrade_gates_run_each_check_in_its_phase(tmp_path: P
     plan.write_text("phases:\n  - phase: pre\n    steps:\n      - {id: backup, kind: manual, title: Back up,"
                     " action: backup, instructions: [Back them up.]}\n  - phase: post\n", encoding="utf-8")
     upgrade = _cli(tmp_path, "upgrade", "--lab", "healthy", "--plan", str(plan), "--checks", str(folder), "--yes",
-                   "--reports", str(tmp_path / "runs"))
+                   "--confirmed-by", "Jane Doe", "--reports", str(tmp_path / "runs"))
     assert upgrade.returncode == 0, upgrade.stdout + upgrade.stderr
     run = next((tmp_path / "runs").glob("*/state.json")).parent
     assert json.loads((run / "state.json").read_text(encoding="utf-8"))["checks"] == [str(folder.resolve())]

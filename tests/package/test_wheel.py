@@ -77,7 +77,7 @@ def _declarative_checks_pass_and_fail(gv: Callable[..., str], work: Path) -> Non
     (work / "post-gate.yml").write_text("phases:\n  - phase: post\n", encoding="utf-8")
     for scenario, code in (("healthy", 0), ("site/lab/acme-faults.yml", 1)):
         out = gv("upgrade", "--lab", scenario, "--plan", "post-gate.yml", "--checks", "site/checks", "--yes",
-                 "--reports", f"runs-{code}", code=code)
+                 "--confirmed-by", "Jane Doe", "--reports", f"runs-{code}", code=code)
         run = next((work / f"runs-{code}").glob("*/gate-post.results.json"))
         results = json.loads(run.read_text(encoding="utf-8"))["results"]
         assert {r["check"] for r in results} >= set(SIX)

@@ -11,7 +11,7 @@ from gpverify import customchecks
 from gpverify.catalogue import PHASES
 from gpverify.config.shipped import INVENTORY_TEMPLATE, PLAN_TEMPLATE, SITE_FILES, checks_root, example, site_file
 from gpverify.errors import ConfigError
-from gpverify.exitcodes import BAD_INPUT, NOT_RUN
+from gpverify.exitcodes import ExitCode
 
 WAIVERS_TEMPLATE = """\
 # Accepted failures for `gpverify audit --waivers waivers.yml`. Each needs a justification, an approver, a
@@ -27,14 +27,22 @@ WAIVERS_TEMPLATE = """\
 waivers: []
 """
 
-# What the exit codes of a pytest run of checks mean; 0 and 1 speak for themselves. 3 is gpverify's bad input
-# (gpverify.exitcodes), which the plugin ends the run with; pytest's own internal errors share it.
-EXIT_MEANING = {
-    pytest.ExitCode.INTERRUPTED: "pytest stopped: a checks file could not be collected (see the errors above)",
-    3: "bad input, nothing was checked (see the message above)",
+# Why a run of checks could not run, by pytest's own status (the plugin has turned it into gpverify's code).
+WHY_NOT_RUN: dict[int, str] = {
+    pytest.ExitCode.INTERRUPTED: "pytest stopped: a checks file could not be collected, or the run was interrupted",
     pytest.ExitCode.USAGE_ERROR: "pytest refused the command line (see the message above)",
     pytest.ExitCode.NO_TESTS_COLLECTED: "no checks were collected: check the folders, -k and --host given",
 }
+
+
+class _PytestStatus:
+    """Keeps pytest's own status of the session (the exitstatus argument; the plugin sets gpverify's code)."""
+
+    def __init__(self) -> None:
+        self.status: int | None = None
+
+    def pytest_sessionfinish(self, exitstatus: int) -> None:
+        self.status = int(exitstatus)
 
 
 def init_site(folder: Path) -> list[Path]:
@@ -107,11 +115,12 @@ def run_phase(phase: str, custom: list[str], pytest_args: list[str]) -> int:
     cache = f"cache_dir={Path.cwd() / '.pytest_cache'}"
     # gpverify itself is imported before pytest starts, so pytest cannot rewrite its asserts (it has none).
     quiet = ["-W", "ignore::pytest.PytestAssertRewriteWarning"]
-    ret = pytest.main([*targets, "--check-phase", phase, "-o", cache, *quiet, *pytest_args])
-    meaning = EXIT_MEANING.get(int(ret))
-    if meaning:
-        print(f"gpverify run {phase}: {meaning} (pytest exit {int(ret)})")
-    # gpverify's one exit-code table (gpverify.exitcodes): nothing collected is "could not run", a command line
-    # pytest refused is bad input.
-    gpverify_code: dict[int, int] = {pytest.ExitCode.NO_TESTS_COLLECTED: NOT_RUN, pytest.ExitCode.USAGE_ERROR: BAD_INPUT}
-    return gpverify_code.get(int(ret), int(ret))
+    seen = _PytestStatus()
+    ret = pytest.main([*targets, "--check-phase", phase, "-o", cache, *quiet, *pytest_args], plugins=[seen])
+    # gpverify's plugin has set the code of the run (gpverify.exitcodes); only an error pytest raises after the
+    # session (a -k expression it cannot parse) or before it (an option it does not know) is its own usage error.
+    code = ExitCode.BAD_INPUT if ret == pytest.ExitCode.USAGE_ERROR else ExitCode.of(int(ret))
+    why = WHY_NOT_RUN.get(seen.status if seen.status is not None else int(ret))
+    if code != ExitCode.PASSED:  # the code's meaning, as pytest's own summary line cannot say it
+        print(f"gpverify run {phase}: exit {int(code)}, {code.meaning}" + (f": {why}" if why else ""))
+    return code

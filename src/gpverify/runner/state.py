@@ -58,6 +58,7 @@ class ItemRecord(_Tolerant):
     confirmed_by: str | None = None
     confirmed_at: str | None = None
     confirmed_how: str | None = None
+    confirmed_account: str | None = None  # the operating system account the confirmation was given under
     report: str | None = None  # the gate's report of its latest attempt (earlier ones stay beside it)
     results: str | None = None
     counts: dict[str, int] = {}
