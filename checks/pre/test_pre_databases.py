@@ -91,8 +91,8 @@ def _product_label(product: int, names: dict[int, str] | None) -> str:
                  "as KB 850662 (https://support.microsoft.com/help/850662) describes. A product at two versions "
                  "means it was upgraded in some databases only. A product no session host launches (retired) or "
                  "with no company tables (no DU000020 row) is listed as a warning: GP checks at login only the "
-                 "products the workstation loads against DU000020 (KB 920831, "
-                 "https://learn.microsoft.com/troubleshoot/dynamics/gp/version-numbers-build-numbers-of-dexterity); "
+                 "products the workstation loads against DU000020 (KB 920831 "
+                 "(https://learn.microsoft.com/troubleshoot/dynamics/gp/version-numbers-build-numbers-of-dexterity)); "
                  "remove a retired product's rows as its vendor describes, or waive the warning."),
 )
 def test_company_versions_agree(gp_sql: GpSqlView, farm: Farm,

@@ -119,8 +119,9 @@ def _at_least(found: tuple[int, ...], minimum: tuple[int, ...]) -> bool:
     "databases).",
     section=SECTION,
     impact="high",
-    remediation="Run the GP databases on a SQL Server the target release supports (KB 878449 lists them per release: "
-    "https://learn.microsoft.com/troubleshoot/dynamics/gp/transfer-gp-installation-new-server), and set each "
+    remediation="Run the GP databases on a SQL Server the target release supports (KB 878449 "
+    "(https://learn.microsoft.com/troubleshoot/dynamics/gp/transfer-gp-installation-new-server) lists them per "
+    "release), and set each "
     "database's compatibility level as the upgrade guide says for your SQL Server: Database Properties > Options > "
     "Compatibility level, or ALTER DATABASE [name] SET COMPATIBILITY_LEVEL = n "
     "(https://learn.microsoft.com/dynamics-gp/upgrade/system-preparation#known-issues). The values are profile data "

@@ -11,9 +11,9 @@ from gpverify.catalogue import CheckInfo
 from gpverify.config.shipped import checks_root
 from gpverify.pytestrun import collect_checks
 
-URL = re.compile(r"https?://[^\s),]+")
+URL = re.compile(r"https?://[^\s),;]+")
 # Where a remediation may send an administrator: Microsoft's GP and SQL Server documentation, GP's support articles.
-OPENABLE = re.compile(r"https://learn\.microsoft\.com/(dynamics-gp|troubleshoot/dynamics/gp|sql)/[\w/.-]+[\w]"
+OPENABLE = re.compile(r"https://learn\.microsoft\.com/(dynamics-gp|troubleshoot/dynamics/gp|sql)/[\w/.-]+[\w](#[\w-]+)?"
                       r"|https://support\.microsoft\.com/help/\d{6,7}")
 DOC_FILE = re.compile(r"(?<![\w/.-])[\w/-]+\.md\b")  # a page of the docs repository by its file name
 BARE_KB = re.compile(r"\bKB ?\d{6,7}\b(?! \(https://)")  # a KB number without its article's URL beside it
