@@ -6,7 +6,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 SQLITE_ODBC := /usr/lib/x86_64-linux-gnu/odbc/libsqlite3odbc.so
 
-.PHONY: demo test bench os-deps clean
+.PHONY: demo test lint bench os-deps clean
 
 os-deps:
 	@if ! ldconfig -p | grep -q libodbc.so.2 || ! ls /usr/lib/*/odbc/libsqlite3odbc.so >/dev/null 2>&1; then \
@@ -41,6 +41,15 @@ demo: os-deps $(STAMP)
 
 test: os-deps $(STAMP)
 	$(BIN)/pytest -q tests
+
+# The declared style (.ci/run runs it before the tests): ruff's rules and format, mypy --strict, the layers'
+# import contracts (pyproject.toml [tool.importlinter]) and the bounds on every function's size.
+lint: $(STAMP)
+	$(BIN)/ruff check src checks fixtures tests bench conftest.py .ci
+	$(BIN)/ruff format --check src checks fixtures tests bench conftest.py .ci
+	$(BIN)/mypy --strict src/gpverify
+	$(BIN)/lint-imports
+	$(BIN)/python .ci/function_bounds.py src
 
 bench: os-deps $(STAMP)
 	$(BIN)/pip install -q -e '.[dev,bench]'   # pytest-testinfra: the per-check way the benchmark compares with

@@ -13,7 +13,7 @@ def pytest_gpverify_report_sections(config: pytest.Config) -> list[str]:  # type
 
 
 @pytest.hookspec(firstresult=True)
-def pytest_gpverify_waiver_cell(waiver: dict[str, Any] | None) -> str | None:  # type: ignore[empty-body]
+def pytest_gpverify_waiver_cell(waiver: dict[str, Any] | None) -> str | None:
     """The Waiver column's cell for one result; a plugin that applies waivers answers (adds the column)."""
 
 

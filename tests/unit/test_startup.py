@@ -65,13 +65,47 @@ def test_a_command_imports_only_its_own_subcommand_module() -> None:
 def test_each_subcommand_module_registers_the_commands_listed_for_it(module: str) -> None:
     sub = argparse.ArgumentParser().add_subparsers()
     import_module(module).register(sub)
-    assert tuple(sub.choices) == cli.EXTENSIONS[module]
+    assert tuple(sub.choices) == tuple(cli.EXTENSIONS[module])
     assert not set(sub.choices) & set(cli.BUILT_IN)
+    for name, text in cli.EXTENSIONS[module].items():  # the help --help lists is the help the command has
+        assert sub._choices_actions[list(sub.choices).index(name)].help == text
 
 
 def test_the_full_command_line_still_lists_every_command() -> None:
     sub = next(a for a in cli.parser()._actions if isinstance(a, argparse._SubParsersAction))
     assert list(sub.choices) == [*cli.BUILT_IN, *(c for cs in cli.EXTENSIONS.values() for c in cs)]
+
+
+HEAVY = ("pytest", "pydantic", "sqlalchemy", "alembic", "jinja2", "rich", "sqlglot", "requests", "apprise",
+         "gpverify.lab", "gpverify.facts")
+
+
+def imported_by_command(*argv: str) -> set[str]:
+    """The modules loaded once `gpverify ARGV` has parsed and run (its output and exit swallowed)."""
+    code = ("import contextlib, io, json, sys\nfrom gpverify.cli.main import main\n"
+            "with contextlib.redirect_stdout(io.StringIO()), contextlib.suppress(SystemExit):\n"
+            f"    main({list(argv)!r})\nprint(json.dumps(sorted(sys.modules)))")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False)
+    assert proc.returncode == 0, proc.stderr
+    return set(json.loads(proc.stdout))
+
+
+# Bounds measured with some room (issue 25.2: `gpverify --version` imported 839 modules): a command that starts
+# importing another command's stack fails here, never on a stopwatch.
+@pytest.mark.parametrize(("argv", "bound", "allowed"), [
+    (("--version",), 150, ()),
+    (("--help",), 150, ()),
+    (("bogus",), 150, ()),
+    (("profile",), 220, ()),
+    (("inventory", "--help"), 350, ("pydantic",)),
+    (("audit", "--help"), 400, ("sqlalchemy", "alembic")),
+    (("fleet", "--help"), 400, ("sqlalchemy", "alembic")),
+], ids=lambda v: " ".join(v) if isinstance(v, tuple) and v and isinstance(v[0], str) else None)
+def test_a_command_imports_only_what_it_uses(argv: tuple[str, ...], bound: int, allowed: tuple[str, ...]) -> None:
+    modules = imported_by_command(*argv)
+    heavy = [p for p in HEAVY if p not in allowed]
+    assert under(modules, *heavy) == []
+    assert len(modules) <= bound, f"gpverify {' '.join(argv)} imports {len(modules)} modules"
 
 
 class PluginProbe:

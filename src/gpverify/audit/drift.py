@@ -90,7 +90,8 @@ def _shared_checks(facts: dict[str, Any], other: dict[str, Any]) -> dict[str, An
     out = {}
     for section, value in facts.items():
         if isinstance(value, dict):
-            theirs = other.get(section) if isinstance(other.get(section), dict) else {}
+            found = other.get(section)
+            theirs = found if isinstance(found, dict) else {}
             value = {k: v for k, v in value.items() if not (str(k).startswith("check:") and k not in theirs)}
         out[section] = value
     return out

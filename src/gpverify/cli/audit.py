@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from gpverify.cli.commands import HELP
 from gpverify.config.options import count, seconds
 from gpverify.errors import ConfigError, GpVerifyError
 from gpverify.exitcodes import TABLE, ExitCode
@@ -204,7 +205,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
 
 def _register_audit(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    audit = sub.add_parser("audit", help="run the post-upgrade and client checks unattended (nightly audit)",
+    audit = sub.add_parser("audit", help=HELP["audit"],
                            epilog=EXIT_HELP, formatter_class=argparse.RawDescriptionHelpFormatter)
     _target(audit)
     audit.add_argument("--waivers", metavar="FILE", help="waiver YAML (check, host, justification, approver, risk, "
@@ -231,7 +232,7 @@ def _register_audit(sub: argparse._SubParsersAction) -> None:  # type: ignore[ty
 
 
 def _register_history(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    hist = sub.add_parser("history", help="outcome of each check over the recorded audit runs")
+    hist = sub.add_parser("history", help=HELP["history"])
     hist.add_argument("--reports", default="reports")
     hist.add_argument("--history", metavar="URL", help=HISTORY_HELP)
     hist.add_argument("--farm", help="only this farm (default: every farm in the history)")
@@ -241,7 +242,7 @@ def _register_history(sub: argparse._SubParsersAction) -> None:  # type: ignore[
 
 
 def _register_baseline(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    base = sub.add_parser("baseline", help="capture a known-good farm's facts, or compare two snapshots")
+    base = sub.add_parser("baseline", help=HELP["baseline"])
     bsub = base.add_subparsers(dest="baseline_command", required=True)
     cap = bsub.add_parser("capture", help="store the facts of a known-good farm as the baseline")
     _target(cap)

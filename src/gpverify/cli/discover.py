@@ -11,6 +11,7 @@ import argparse
 from fnmatch import fnmatchcase
 from typing import Any
 
+from gpverify.cli.commands import HELP
 from gpverify.cli.tables import table_text
 from gpverify.config.profiles import Profile
 from gpverify.errors import FactsUnavailable
@@ -151,7 +152,6 @@ def cmd_discover(ns: argparse.Namespace) -> int:
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     """Add `gpverify discover`."""
-    p = sub.add_parser("discover", help="list a farm's GP services, products and configuration tables "
-                                        "next to the profile's identifiers (read-only), to set overrides")
+    p = sub.add_parser("discover", help=HELP["discover"])
     p.add_argument("--inventory", required=True, help="inventory YAML of the farm")
     p.set_defaults(func=cmd_discover)

@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
+from gpverify.cli.commands import HELP
 from gpverify.config.inventory import HostSpec
 from gpverify.errors import ConfigError, FactsUnavailable, SqlUnavailable
 from gpverify.exitcodes import BAD_INPUT, NOT_RUN, PASSED, TABLE
@@ -276,7 +277,7 @@ def cmd_doctor(ns: argparse.Namespace) -> int:
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     """Add `gpverify doctor`."""
-    p = sub.add_parser("doctor", help="preflight: can every host and database the checks read be reached?",
+    p = sub.add_parser("doctor", help=HELP["doctor"],
                        description=__doc__, epilog=TABLE, formatter_class=argparse.RawDescriptionHelpFormatter)
     group = p.add_mutually_exclusive_group()
     group.add_argument("--inventory", help="inventory YAML of the farm")

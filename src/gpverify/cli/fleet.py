@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from gpverify.cli.commands import HELP
 from gpverify.exitcodes import TABLE, ExitCode
 from gpverify.history.target import HistoryUnavailable
 
@@ -64,7 +65,7 @@ def _write(ns: argparse.Namespace, rows: list[Any], history: str, now: dt.dateti
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     """Add fleet."""
-    fleet = sub.add_parser("fleet", help="one row per farm of the history: last audit, age, results, silent farms",
+    fleet = sub.add_parser("fleet", help=HELP["fleet"],
                            epilog=TABLE, formatter_class=argparse.RawDescriptionHelpFormatter)
     fleet.add_argument("--history", metavar="URL", help="postgresql://USER@HOST[:PORT]/DATABASE (password from "
                                                         "GPVERIFY_HISTORY_PASSWORD or the keyring) or a SQLite "

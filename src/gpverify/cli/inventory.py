@@ -7,6 +7,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+from gpverify.cli.commands import HELP
 from gpverify.config.inventory import Inventory, host_specs, load_inventory
 from gpverify.errors import GpVerifyError
 from gpverify.exitcodes import BAD_INPUT, PASSED
@@ -71,7 +72,7 @@ def cmd_inventory(ns: argparse.Namespace) -> int:
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     """Add `gpverify inventory check`."""
-    inv = sub.add_parser("inventory", help="work with inventory files")
+    inv = sub.add_parser("inventory", help=HELP["inventory"])
     isub = inv.add_subparsers(dest="inventory_command", required=True)
     check = isub.add_parser("check", help="validate an inventory offline: no passwords asked, no host contacted")
     check.add_argument("file", metavar="FILE")

@@ -16,18 +16,14 @@ from importlib import import_module
 from pathlib import Path
 from typing import NoReturn
 
-from gpverify import __version__, extension
+from gpverify import __version__
+from gpverify.cli.commands import EXTENSIONS, module_of
 from gpverify.config.options import seconds
-from gpverify.config.shipped import checks_root
 from gpverify.errors import ConfigError, GpVerifyError
 from gpverify.exitcodes import BAD_INPUT, NOT_RUN, PASSED, TABLE
 
-# Each of these modules adds its subcommands with register(subparsers); listed with the commands it adds, so that
-# a command imports its own module only (the others bring SQLAlchemy and Alembic, Jinja2, rich...). `gpverify`
-# alone, --help and an unknown command load them all. tests/unit/test_startup.py holds the lists to register().
-EXTENSIONS = {"gpverify.cli.discover": ("discover",), "gpverify.cli.upgrade": ("upgrade",),
-              "gpverify.cli.audit": ("audit", "history", "baseline"), "gpverify.cli.fleet": ("fleet",),
-              "gpverify.cli.doctor": ("doctor",), "gpverify.cli.report": ("report",), "gpverify.cli.inventory": ("inventory",)}
+# The commands defined here; the others (cli/commands.py) each live in a module imported only when typed.
+# tests/unit/test_startup.py bounds what --version, --help and each command import.
 BUILT_IN = ("run", "init", "lab", "demo", "checks", "profile")
 
 
@@ -47,6 +43,8 @@ def cmd_init(ns: argparse.Namespace) -> int:
 
 
 def cmd_lab(ns: argparse.Namespace) -> int:
+    from gpverify import extension
+
     lab = extension.lab()
     if ns.list:
         for name, description, _proves in lab.scenarios():
@@ -101,6 +99,7 @@ def cmd_demo(ns: argparse.Namespace) -> int:
 
 def cmd_checks(ns: argparse.Namespace) -> int:
     from gpverify.cli.checks import print_catalogue
+    from gpverify.config.shipped import checks_root
     from gpverify.customchecks import check_folders
 
     return print_catalogue(checks_root(), ns.format, *check_folders(ns.checks, "gpverify checks"))
@@ -167,8 +166,7 @@ def parser(command: str | None = None) -> argparse.ArgumentParser:
     prof = sub.add_parser("profile", help="list profiles, or show one profile's identifiers with sources")
     prof.add_argument("name", nargs="?")
     prof.set_defaults(func=cmd_profile)
-    for module in _extensions_for(command):
-        import_module(module).register(sub)
+    _register_extensions(sub, command)
     for subcommand in sub.choices.values():  # every command's --help ends with the one exit-code table
         if TABLE not in (subcommand.epilog or ""):
             subcommand.epilog = ((subcommand.epilog or "") + "\n\n" + TABLE).strip() + "\n"
@@ -176,10 +174,16 @@ def parser(command: str | None = None) -> argparse.ArgumentParser:
     return p
 
 
-def _extensions_for(command: str | None) -> list[str]:
-    if command in BUILT_IN:
-        return []
-    return [m for m, commands in EXTENSIONS.items() if command in commands] or list(EXTENSIONS)
+def _register_extensions(sub: argparse._SubParsersAction, command: str | None) -> None:  # type: ignore[type-arg]
+    """The typed command's own module registers it in full; the others are listed by name and help only, which
+    is all `gpverify --help` and an unknown command's message show."""
+    typed = module_of(command)
+    for module, commands in EXTENSIONS.items():
+        if module == typed:
+            import_module(module).register(sub)
+            continue
+        for name, text in commands.items():
+            sub.add_parser(name, help=text, add_help=False)
 
 
 def _command(argv: list[str]) -> str | None:

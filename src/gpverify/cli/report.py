@@ -6,6 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from gpverify.cli.commands import HELP
 from gpverify.errors import ConfigError
 from gpverify.exitcodes import TABLE, ExitCode
 from gpverify.report.render import write_atomically
@@ -63,7 +64,7 @@ def _record(ns: argparse.Namespace) -> tuple[SignoffRecord, Path]:
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     """Add `gpverify report`."""
-    p = sub.add_parser("report", help="write the printable upgrade verification record of a run (HTML, PDF)",
+    p = sub.add_parser("report", help=HELP["report"],
                        description=__doc__ + "\n\nIts first page gives the verdict: COMPLETE, or NOT COMPLETE - DO "
                        "NOT SIGN (exit 2) for a run that stopped, failed, was interrupted or left a manual step "
                        "without a named confirmer.", epilog=TABLE,

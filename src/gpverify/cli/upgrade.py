@@ -14,6 +14,7 @@ from filelock import FileLock, Timeout
 from pydantic import ValidationError
 
 from gpverify import extension
+from gpverify.cli.commands import HELP
 from gpverify.config.inventory import host_specs, load_inventory
 from gpverify.customchecks import check_folders
 from gpverify.errors import ConfigError, GpVerifyError
@@ -26,7 +27,7 @@ from gpverify.runner.summary import write_summary
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     """Add `gpverify upgrade`."""
-    p = sub.add_parser("upgrade", help="run the upgrade: steps between check gates, resumable",
+    p = sub.add_parser("upgrade", help=HELP["upgrade"],
                        description=__doc__)
     p.add_argument("--inventory", help="inventory YAML of the farm (not needed with --lab or --resume)")
     p.add_argument("--plan", help="plan YAML (default: the built-in plan for the inventory, in the guide's order)")

@@ -49,7 +49,7 @@ def _construct_mapping(loader: _Loader, node: yaml.MappingNode, deep: bool = Fal
     for key_node, _ in node.value:
         if key_node.tag == "tag:yaml.org,2002:merge":
             continue
-        key = loader.construct_object(key_node, deep=deep)  # type: ignore[no-untyped-call]
+        key = loader.construct_object(key_node, deep=deep)
         try:
             first = seen.get(key)
         except TypeError:  # an unhashable key ([a]: b); construct_mapping names it below
@@ -63,14 +63,14 @@ def _construct_mapping(loader: _Loader, node: yaml.MappingNode, deep: bool = Fal
 
 
 def _construct_float(loader: _Loader, node: yaml.ScalarNode) -> YamlFloat:
-    value = YamlFloat(yaml.SafeLoader.construct_yaml_float(loader, node))  # type: ignore[no-untyped-call]
+    value = YamlFloat(yaml.SafeLoader.construct_yaml_float(loader, node))
     value.text = str(node.value)
     return value
 
 
 def _construct_timestamp(loader: _Loader, node: yaml.ScalarNode) -> Any:
     try:
-        return yaml.SafeLoader.construct_yaml_timestamp(loader, node)  # type: ignore[no-untyped-call]
+        return yaml.SafeLoader.construct_yaml_timestamp(loader, node)
     except (ValueError, OverflowError) as exc:  # 2026-02-30, month 13: the text looks like a date but is none
         raise yaml.constructor.ConstructorError(None, None, f"a real date, got {node.value!r} ({exc})",
                                                 node.start_mark) from None

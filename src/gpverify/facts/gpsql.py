@@ -149,19 +149,23 @@ class SignInActivity:
 
     def stale(self) -> list[str]:
         """The stale records, described by table."""
-        kept = {str(u["USERID"]).strip().upper() for u in self.users if self._live(u) is not False}
+        kept = {_user(u) for u in self.users if self._live(u) is not False}
         signed_in = self._signed_in()
         parts = []
         if gone := [u for u in self.users if self._live(u) is False]:
             parts.append("ACTIVITY rows of clients that ended without signing out (no GP session in tempdb "
                          "DEX_SESSION, or its SQL Server process DEX_SESSION.sqlsvr_spid no longer exists): "
                          + self.describe(gone, gone=True))
-        if batches := [b for b in self.batches if str(b["USERID"]).strip().upper() not in kept]:
-            parts.append("SY00800 batches of users not signed in: " + ", ".join(
-                f"{b['BACHNUMB']} ({b['USERID']})" for b in batches))
-        if resources := [r for r in self.resources if str(r["USERID"]).strip().upper() not in kept]:
-            parts.append("SY00801 resources of users not signed in: " + ", ".join(
-                f"{r['RSRCID']} ({r['USERID']})" for r in resources))
+        if batches := [b for b in self.batches if _user(b) not in kept]:
+            parts.append("SY00800 batches of users not signed in: " + _held(batches, "BACHNUMB"))
+        if resources := [r for r in self.resources if _user(r) not in kept]:
+            parts.append("SY00801 resources of users not signed in: " + _held(resources, "RSRCID"))
+        parts += self._orphans(signed_in)
+        return parts
+
+    def _orphans(self, signed_in: set[int]) -> list[str]:
+        """tempdb records (DEX_LOCK, DEX_SESSION) of GP sessions with no ACTIVITY row."""
+        parts = []
         if locks := [x for x in self.locks if _int(x["session_id"]) not in signed_in]:
             parts.append(f"tempdb DEX_LOCK {len(locks)} lock(s) of session(s) "
                          + ", ".join(sorted({str(x["session_id"]) for x in locks})) + " with no ACTIVITY row")
@@ -188,6 +192,16 @@ class SignInActivity:
             described.append(f"{user} in {u['CMPNYNAM']} since {_login_time(u)} (GP session {u['SQLSESID']}, {process}"
                              + (f"; holding {', '.join(held)}" if held else "") + ")")
         return "; ".join(described)
+
+
+def _user(row: Row) -> str:
+    """A GP user ID to compare: char columns come padded with blanks; compared without case, as a user types it."""
+    return str(row["USERID"]).strip().upper()
+
+
+def _held(rows: list[Row], key: str) -> str:
+    """Each batch or resource with the user holding it."""
+    return ", ".join(f"{r[key]} ({r['USERID']})" for r in rows)
 
 
 def _login_time(user: Row) -> str:
@@ -350,7 +364,8 @@ class GpSqlView:
         db = self.system_database
         tables = [self.rows(db, q) for q in ("sign_in_activity", "batch_activity", "resource_activity", "dex_locks",
                                              "dex_sessions")]
-        return SignInActivity(*tables, sql_sessions=self.sql_sessions())
+        users, batches, resources, locks, sessions = tables
+        return SignInActivity(users, batches, resources, locks, sessions, sql_sessions=self.sql_sessions())
 
     def sql_sessions(self) -> frozenset[int] | None:
         """The session ids in sys.dm_exec_sessions, or None when the login lacks VIEW SERVER STATE (it would see

@@ -155,7 +155,8 @@ def _at_head(conn: Any) -> bool:
     """True when the history is at HEAD_REVISION already (the nightly case), read without Alembic."""
     if "alembic_version" not in inspect(conn).get_table_names():
         return False
-    return conn.execute(text("SELECT version_num FROM alembic_version")).scalars().all() == [HEAD_REVISION]
+    versions = list(conn.execute(text("SELECT version_num FROM alembic_version")).scalars().all())
+    return versions == [HEAD_REVISION]
 
 
 def _upgrade(conn: Any, target: HistoryTarget) -> None:

@@ -15,7 +15,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, NoReturn
 
 import sqlglot
 from sqlglot import exp
@@ -290,7 +290,7 @@ def _datetime_text(where: str, value: Any) -> str:
     return value.strftime("%Y-%m-%d %H:%M:%S.%f")[:-3]  # SQL Server datetime keeps milliseconds
 
 
-def _bad(where: str, value: Any) -> Any:
+def _bad(where: str, value: Any) -> NoReturn:
     raise ValueError(f"{where}: cannot store {value!r}")
 
 

@@ -70,7 +70,8 @@ def load_pyodbc() -> ModuleType:
             raise ImportError("pyodbc cannot load the ODBC driver manager (libodbc.so.2): install unixODBC "
                               "(apt-get install unixodbc)") from None
         raise ImportError(f"pyodbc cannot be imported ({exc}): pip install pyodbc") from None
-    return pyodbc
+    module: ModuleType = pyodbc
+    return module
 
 
 def driver_major(driver: str) -> int | None:

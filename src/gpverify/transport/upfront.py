@@ -79,7 +79,7 @@ class UpFrontNegotiateAuth(HttpNtlmAuth):
             request.headers["Cookie"] = r.headers["set-cookie"]
         answer = client.step(token, channel_bindings=bindings)
         request.headers["Authorization"] = f"{SCHEME} {base64.b64encode(answer or b'').decode()}"
-        final = r.connection.send(request, **kwargs)  # type: ignore[attr-defined]
+        final = r.connection.send(request, **kwargs)
         final.history.append(r)
         self.session_security = SessionSecurity(client)  # type: ignore[assignment]
         return final

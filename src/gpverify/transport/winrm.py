@@ -263,25 +263,45 @@ def explain_unexpected(exc: BaseException, spec: HostSpec, action: str) -> str:
 
 def explain(exc: BaseException, spec: HostSpec, action: str) -> str:
     """One sentence saying what failed and what to fix; never includes a credential."""
-    w = spec.winrm
+    if action == "preparing the connection" and not isinstance(exc, (requests.RequestException, *_OURS)):
+        return _setup_hint(exc, spec)
+    for explainer in (_explain_ours, _explain_network, _explain_pywinrm):
+        if (sentence := explainer(exc, spec, action)) is not None:
+            return sentence
+    return f"WinRM error while {action}: {type(exc).__name__}"
+
+
+_OURS = (DeadlinePassed, NotWinRM, ResponseTooLarge)
+
+
+def _explain_ours(exc: BaseException, spec: HostSpec, action: str) -> str | None:
+    """gpverify's own bounds: the host's deadline, an endpoint that is not WinRM, a response over the limit."""
     if isinstance(exc, DeadlinePassed):
         return sentences.deadline(spec, action)
     if isinstance(exc, NotWinRM):
         return sentences.not_winrm(spec, str(exc), action)
     if isinstance(exc, ResponseTooLarge):
         return sentences.too_large(spec, str(exc), action)
-    if action == "preparing the connection" and not isinstance(exc, requests.RequestException):
-        return _setup_hint(exc, spec)
+    return None
+
+
+def _explain_network(exc: BaseException, spec: HostSpec, action: str) -> str | None:
+    """TLS, connecting and waiting: the network between gpverify and the host."""
     if isinstance(exc, requests.exceptions.SSLError):
         return sentences.tls(str(exc), spec)
-    if isinstance(exc, requests.exceptions.ConnectTimeout) and "accepted" in str(exc):
-        return sentences.silent_host(spec, action)
     if isinstance(exc, requests.exceptions.ConnectTimeout):
-        return sentences.no_connection(spec, action)
+        accepted = "accepted" in str(exc)
+        return sentences.silent_host(spec, action) if accepted else sentences.no_connection(spec, action)
     if isinstance(exc, requests.exceptions.ReadTimeout):
         return sentences.no_answer(spec, action)
     if isinstance(exc, (requests.exceptions.ConnectionError, OSError)):
         return sentences.connection(str(exc), spec)
+    return None
+
+
+def _explain_pywinrm(exc: BaseException, spec: HostSpec, action: str) -> str | None:
+    """What the WinRM service answered: authentication, faults, HTTP statuses."""
+    w = spec.winrm
     if isinstance(exc, BasicAuthDisabledError):
         return sentences.basic_disabled()
     if isinstance(exc, InvalidCredentialsError):
@@ -293,10 +313,8 @@ def explain(exc: BaseException, spec: HostSpec, action: str) -> str:
     if isinstance(exc, WinRMTransportError):
         if exc.code == 500 and w.scheme == "http" and w.message_encryption == "never":
             return sentences.unencrypted_refused()
-        if exc.code == 401:
-            return sentences.credentials(spec)
-        return sentences.http_status(exc.code, action)
+        return sentences.credentials(spec) if exc.code == 401 else sentences.http_status(exc.code, action)
     if isinstance(exc, WinRMError) and "encrypt" in str(exc).lower():
         return (f"message encryption is not possible with transport {w.transport}: use HTTPS, or ntlm/kerberos/"
                 "credssp over HTTP")
-    return f"WinRM error while {action}: {type(exc).__name__}"
+    return None

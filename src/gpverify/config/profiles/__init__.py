@@ -43,7 +43,8 @@ _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 def _parsed(name: str) -> dict[str, Any]:
     """One shipped profile file as parsed, once per process."""
     text = resources.files(__package__).joinpath(f"{name}.yml").read_text(encoding="utf-8")
-    return yaml.load(text, Loader=_LOADER)
+    parsed: dict[str, Any] = yaml.load(text, Loader=_LOADER)
+    return parsed
 
 
 def _read(name: str) -> dict[str, Any]:
