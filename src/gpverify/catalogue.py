@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 import pytest
 
 Impact = Literal["critical", "high", "medium", "low"]
+IMPACTS: tuple[Impact, ...] = get_args(Impact)  # worst first
 Phase = Literal["pre", "web", "hosts", "post", "clients"]
 PHASES: tuple[Phase, ...] = ("pre", "web", "hosts", "post", "clients")
 # The shipped checks' IDs name their phase: GP-PRE-001 ... GP-CLI-003.

@@ -12,7 +12,7 @@ import pytest
 import yaml
 
 from gpverify import extension, session
-from gpverify.catalogue import MARKER_HELP, PHASES, CheckInfo, info_of
+from gpverify.catalogue import IMPACTS, MARKER_HELP, PHASES, CheckInfo, info_of
 from gpverify.config.inventory import INVENTORY_ENV, utc_time
 from gpverify.config.options import count
 from gpverify.config.yamlfile import read_yaml
@@ -26,7 +26,6 @@ from gpverify.verdicts import outcome_of
 if TYPE_CHECKING:  # the farm brings pywinrm, requests and cryptography: imported by a run that checks one
     from gpverify.facts.farm import Farm
 
-IMPACTS = ("critical", "high", "medium", "low")
 MARKERS = [*(f"{i}: gpverify checks of {i} impact (-m {i})" for i in IMPACTS),
            *(f"{p}: gpverify checks of the {p} phase (-m {p})" for p in PHASES)]
 

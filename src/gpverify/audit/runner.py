@@ -29,6 +29,7 @@ from gpverify.config.credentials import NONINTERACTIVE_ENV
 from gpverify.customchecks import PhaseFilter, audit_targets, check_folders
 from gpverify.errors import ConfigError
 from gpverify.exitcodes import ExitCode, for_outcomes
+from gpverify.history.status import AuditStatus
 from gpverify.history.store import History, HistoryUnavailable, site_name, utcnow
 from gpverify.history.target import HistoryTarget, resolve_target
 from gpverify.pytestrun import PytestRun, run_checks
@@ -69,7 +70,7 @@ class AuditRun:
     site: str
     source: str  # the inventory, or lab:SCENARIO
     finished: str
-    status: str  # passed | failed | error | bad-input | interrupted
+    status: AuditStatus
     exit_code: ExitCode
     waited: float
     rounds: int
@@ -121,16 +122,16 @@ def _validate(opts: AuditOptions) -> list[Waiver]:
     return load_waivers(opts.waivers) if opts.waivers else []
 
 
-def _exit_code(plugin: AuditPlugin, run: PytestRun) -> tuple[ExitCode, str]:
+def _exit_code(plugin: AuditPlugin, run: PytestRun) -> tuple[ExitCode, AuditStatus]:
     """The audit's exit code and status word from its (waived) results and how pytest ended."""
     status = run.pytest_status
     if status == pytest.ExitCode.INTERRUPTED:
-        return ExitCode.NOT_RUN, "interrupted"  # Ctrl-C: recorded, but never the base of a later comparison
+        return ExitCode.NOT_RUN, AuditStatus.INTERRUPTED
     if status == pytest.ExitCode.USAGE_ERROR or (run.exit_code == ExitCode.BAD_INPUT and not plugin.results):
-        return ExitCode.BAD_INPUT, "bad-input"
+        return ExitCode.BAD_INPUT, AuditStatus.BAD_INPUT
     broken = bool(plugin.collection_errors) or status in (pytest.ExitCode.INTERRUPTED, pytest.ExitCode.INTERNAL_ERROR)
     code = for_outcomes((r.outcome for r in plugin.results.values()), broken=broken)
-    return code, {ExitCode.PASSED: "passed", ExitCode.FAILED: "failed"}.get(code, "error")
+    return code, AuditStatus.of(code)
 
 
 def run_audit(opts: AuditOptions) -> AuditRun:
@@ -337,7 +338,7 @@ def _record(recorder: _Recorder, audit: AuditRun, plugin: AuditPlugin) -> None:
 def _notify(opts: AuditOptions, audit: AuditRun, previous: Any) -> list[str]:
     """Tell the configured channels when the outcome changed since the last run (never for an interrupted one)."""
     wanted = opts.notify_webhook or opts.notify_smtp or opts.notify
-    if not wanted or audit.status == "interrupted" or not outcome_changed(previous, audit.status, audit.failing):
+    if not wanted or audit.status == AuditStatus.INTERRUPTED or not outcome_changed(previous, audit.status, audit.failing):
         return []
     changes = audit.changes
     payload = {"run": audit.run_id, "farm": audit.farm, "status": audit.status, "exit_code": int(audit.exit_code),

@@ -9,10 +9,10 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from gpverify.history.status import AuditStatus
 from gpverify.history.store import History, RunRecord
 
 SILENT_AFTER_HOURS = 36.0  # a nightly audit plus half a day of slack
-ORDER = {"silent": 0, "failed": 1, "error": 2, "interrupted": 3, "passed": 4}
 
 
 @dataclass
@@ -85,4 +85,11 @@ def fleet_rows(history: History, *, now: dt.datetime | None = None,
             for run in history.latest_per_farm()}
     for farm in history.farms():  # a farm with a baseline or only interrupted runs has never been audited
         rows.setdefault(farm, FarmRow(farm=farm, silent=True))
-    return sorted(rows.values(), key=lambda r: (ORDER["silent"] if r.silent else ORDER.get(r.status, 5), r.farm))
+    return sorted(rows.values(), key=lambda r: (_urgency(r), r.farm))
+
+
+def _urgency(row: FarmRow) -> int:
+    """Silent farms first, then by their last run's status (a word no status knows last)."""
+    if row.silent:
+        return -1
+    return AuditStatus(row.status).rank if row.status in set(AuditStatus) else len(AuditStatus)

@@ -16,8 +16,10 @@ from typing import Any, Self
 from sqlalchemy import Connection, RowMapping, func, insert, select, update
 from sqlalchemy.exc import SQLAlchemyError
 
+from gpverify.catalogue import IMPACTS
 from gpverify.history import schema as t
 from gpverify.history.engine import Warn, open_engine, unavailable
+from gpverify.history.status import AuditStatus
 from gpverify.history.target import HISTORY_FILE, HistoryTarget, HistoryUnavailable, sqlite_target
 from gpverify.outcomes import Outcome
 from gpverify.results import CheckResult, outcomes_of
@@ -26,8 +28,7 @@ __all__ = ["HISTORY_FILE", "History", "HistoryUnavailable", "RunRecord", "site_n
 
 SITE_ENV = "GPVERIFY_SITE"  # the runner's name in the history; default: this machine's host name
 # A run that did not end normally (Ctrl-C, killed) is never what the next run is compared with.
-NOT_COMPARABLE = ("running", "interrupted")
-IMPACT_RANK = {"critical": 4, "high": 3, "medium": 2, "low": 1}
+NOT_COMPARABLE = (AuditStatus.RUNNING, AuditStatus.INTERRUPTED)
 
 
 def utcnow() -> str:
@@ -60,7 +61,7 @@ def summarize(results: list[CheckResult], newly_failing: int) -> dict[str, Any]:
     """What the fleet page shows of a run: results per outcome, newly failing, the worst impact that failed."""
     counts = {o.value: n for o, n in outcomes_of(results).items()}
     failing = [r.impact for r in results if r.failing]
-    worst = max((i for i in failing if i in IMPACT_RANK), key=IMPACT_RANK.__getitem__, default=None)
+    worst = min((i for i in failing if i in IMPACTS), key=IMPACTS.index, default=None)  # IMPACTS: worst first
     return {"counts": counts, "newly_failing": newly_failing, "worst_impact": worst}
 
 
@@ -119,7 +120,7 @@ class History:
         """A run stopped before its end (Ctrl-C): kept as interrupted, never a comparison base."""
         with self._tx("could not record the interrupted run") as conn:
             conn.execute(update(t.runs).where(t.runs.c.id == run_id, t.runs.c.finished.is_(None))
-                         .values(finished=utcnow(), status="interrupted"))
+                         .values(finished=utcnow(), status=AuditStatus.INTERRUPTED))
 
     def _record(self, conn: Connection, row: RowMapping, *, full: bool = True) -> RunRecord:
         rec = RunRecord(row["id"], row["started"], row["finished"], row["farm"], row["source"], row["status"],
