@@ -16,8 +16,9 @@ from gpverify.catalogue import CheckInfo, info_of
 from gpverify.results import CheckResult
 
 # Options every gpverify-driven run adds: no cache folder beside the checks, no deprecation noise in reports.
-QUIET_OPTIONS = ["-p", "no:cacheprovider", "-W", "ignore::DeprecationWarning",
-                 "-W", "ignore::pytest.PytestAssertRewriteWarning"]
+# gpverify itself is imported before pytest starts, so pytest cannot rewrite its asserts (it has none).
+NO_REWRITE_WARNING = ["-W", "ignore::pytest.PytestAssertRewriteWarning"]
+QUIET_OPTIONS = ["-p", "no:cacheprovider", "-W", "ignore::DeprecationWarning", *NO_REWRITE_WARNING]
 # Only the plugins a gate, an audit or the catalogue needs: pytest's own, gpverify's (by its pytest11 entry point
 # name, so it is registered as autoloading would) and what the checks' conftest files name in `pytest_plugins`
 # (or PYTEST_PLUGINS names). Autoloading every installed plugin would start hypothesis's, xdist's, testinfra's
@@ -26,8 +27,8 @@ QUIET_OPTIONS = ["-p", "no:cacheprovider", "-W", "ignore::DeprecationWarning",
 # commands a runner starts, changes; `-p NAME` loads a plugin by its entry point name
 # (docs.pytest.org/en/stable/how-to/plugins.html, "Disabling plugins from autoloading"). The lab needs no pytest
 # plugin: it plugs in through gpverify.extension's entry point group, which pytest's flag does not touch.
-# `gpverify run PHASE` is not run here: it is the administrator's own pytest (gpverify.cli.site), where pytest-html's
-# --html or xdist's -n, and any plugin of theirs, load as in any pytest run.
+# `gpverify run PHASE` is the administrator's own pytest (`all_plugins=True`), where pytest-html's --html or
+# xdist's -n, and any plugin of theirs, load as in any pytest run.
 PLUGIN_OPTIONS = ["--disable-plugin-autoload", "-p", "gpverify"]
 
 
@@ -72,14 +73,16 @@ class _Recorder:
 
 
 def run_checks(args: Sequence[str], plugins: Sequence[Any] = (), *, output: TextIO | None = None,
-               keep_output: bool = False) -> PytestRun:
-    """Run pytest with `args` in this process, with only the plugins the checks need; its terminal output goes
-    to `output` (default: stdout), or is kept in the result when `keep_output` is set."""
+               keep_output: bool = False, all_plugins: bool = False) -> PytestRun:
+    """Run pytest with `args` in this process, with only the plugins the checks need (every installed one with
+    `all_plugins`, as the administrator's own pytest); its terminal output goes to `output` (default: stdout), or
+    is kept in the result when `keep_output` is set."""
     run = PytestRun(exit_code=0)
     sink: TextIO | None = io.StringIO() if keep_output and output is None else output
     redirect = contextlib.redirect_stdout(sink) if sink is not None else contextlib.nullcontext()
+    argv = [*args, *NO_REWRITE_WARNING] if all_plugins else [*PLUGIN_OPTIONS, *args, *QUIET_OPTIONS]
     with redirect, _older_objects_frozen():
-        run.exit_code = int(pytest.main([*PLUGIN_OPTIONS, *args, *QUIET_OPTIONS], plugins=[*plugins, _Recorder(run)]))
+        run.exit_code = int(pytest.main(argv, plugins=[*plugins, _Recorder(run)]))
     if isinstance(sink, io.StringIO):
         run.output = sink.getvalue()
     return run

@@ -45,7 +45,13 @@ def subcommands() -> list[list[str]]:
                     found.append([*prefix, name])
                     walk(sub, [*prefix, name])
 
-    walk(parser(), [])
+    # `gpverify --help` lists the commands kept in their own modules by name only; each is whole in the
+    # command line made for it (gpverify.cli.commands).
+    names = next(a for a in parser()._actions if isinstance(a, argparse._SubParsersAction)).choices
+    for name in names:
+        found.append([name])
+        whole = next(a for a in parser(name)._actions if isinstance(a, argparse._SubParsersAction))
+        walk(whole.choices[name], [name])
     return found
 
 

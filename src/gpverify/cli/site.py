@@ -12,6 +12,7 @@ from gpverify.catalogue import PHASES
 from gpverify.config.shipped import INVENTORY_TEMPLATE, PLAN_TEMPLATE, SITE_FILES, checks_root, example, site_file
 from gpverify.errors import ConfigError
 from gpverify.exitcodes import ExitCode
+from gpverify.pytestrun import run_checks
 
 WAIVERS_TEMPLATE = """\
 # Accepted failures for `gpverify audit --waivers waivers.yml`. Each needs a justification, an approver, a
@@ -33,16 +34,6 @@ WHY_NOT_RUN: dict[int, str] = {
     pytest.ExitCode.USAGE_ERROR: "pytest refused the command line (see the message above)",
     pytest.ExitCode.NO_TESTS_COLLECTED: "no checks were collected: check the folders, -k and --host given",
 }
-
-
-class _PytestStatus:
-    """Keeps pytest's own status of the session (the exitstatus argument; the plugin sets gpverify's code)."""
-
-    def __init__(self) -> None:
-        self.status: int | None = None
-
-    def pytest_sessionfinish(self, exitstatus: int) -> None:
-        self.status = int(exitstatus)
 
 
 def init_site(folder: Path) -> list[Path]:
@@ -113,14 +104,12 @@ def run_phase(phase: str, custom: list[str], pytest_args: list[str]) -> int:
     # pytest keeps its cache (--lf, --sw) under the rootdir, which for an installed gpverify is inside the
     # package; the folder the command runs in is where an administrator's state belongs.
     cache = f"cache_dir={Path.cwd() / '.pytest_cache'}"
-    # gpverify itself is imported before pytest starts, so pytest cannot rewrite its asserts (it has none).
-    quiet = ["-W", "ignore::pytest.PytestAssertRewriteWarning"]
-    seen = _PytestStatus()
-    ret = pytest.main([*targets, "--check-phase", phase, "-o", cache, *quiet, *pytest_args], plugins=[seen])
+    run = run_checks([*targets, "--check-phase", phase, "-o", cache, *pytest_args], all_plugins=True)
     # gpverify's plugin has set the code of the run (gpverify.exitcodes); only an error pytest raises after the
     # session (a -k expression it cannot parse) or before it (an option it does not know) is its own usage error.
-    code = ExitCode.BAD_INPUT if ret == pytest.ExitCode.USAGE_ERROR else ExitCode.of(int(ret))
-    why = WHY_NOT_RUN.get(seen.status if seen.status is not None else int(ret))
+    ret = run.exit_code
+    code = ExitCode.BAD_INPUT if ret == pytest.ExitCode.USAGE_ERROR else ExitCode.of(ret)
+    why = WHY_NOT_RUN.get(run.pytest_status if run.pytest_status is not None else ret)
     if code != ExitCode.PASSED:  # the code's meaning, as pytest's own summary line cannot say it
         print(f"gpverify run {phase}: exit {int(code)}, {code.meaning}" + (f": {why}" if why else ""))
     return code
