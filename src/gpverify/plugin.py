@@ -32,7 +32,7 @@ from gpverify.results import (
     skip_sentence,
     without_host,
 )
-from gpverify.verdicts import ENDINGS, CheckWarning, outcome_of
+from gpverify.verdicts import BASIS, ENDINGS, CheckWarning, outcome_of
 
 if TYPE_CHECKING:  # the farm brings pywinrm, requests and cryptography: imported by a run that checks one
     from gpverify.facts.farm import Farm
@@ -77,6 +77,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--gpverify-debug", action="store_true", default=False,
                     help="show Python tracebacks of failed checks (as --tb=long does) instead of the check's "
                     "sentence and remediation")
+    group.addoption("--attestations", default=None, metavar="FILE",
+                    help="what named people confirmed that gpverify could not read (JSON written by gpverify upgrade): "
+                    "a check nothing else verifies then ends as attested, never as passed")
     group.addoption("--backups-since", type=_backups_since, default=None, metavar="DATE-TIME",
                     help="full backups must have finished after this (ISO 8601, no zone: UTC); default: the "
                     "inventory's backups setting (gpverify upgrade passes the run's start to its pre gate)")
@@ -328,6 +331,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
         report.when = "setup"
     if info is None or not (report.when == "call" or (report.when == "setup" and not report.passed)):
         return report
+    report.gpverify_basis = item.stash.get(evidence_key, {}).get(BASIS, "")
     result = _result(item, call, report, info)
     setattr(report, REPORT_ATTR, result.as_dict())
     item.config.stash[results_key].append(result)
@@ -360,7 +364,7 @@ def _result(item: pytest.Item, call: pytest.CallInfo[None], report: Any, info: C
 def _message(call: pytest.CallInfo[None], report: Any) -> str:
     """The check's sentence: its assertion message, warning, reason or the one-line error."""
     if report.passed and not getattr(report, "gpverify_outcome", None):
-        return ""
+        return str(getattr(report, "gpverify_basis", "") or "")
     exc = call.excinfo.value if call.excinfo is not None else None
     if isinstance(exc, ENDINGS):
         return exc.message
@@ -459,7 +463,8 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
             if r.outcome == "failed":
                 terminalreporter.write_line(f"    Remediation: {r.remediation}")
     for category, title in (("warning", "gpverify warnings (review; they do not block)"),
-                            ("not verified", "gpverify checks not verified (set the override named)")):
+                            ("not verified", "gpverify checks not verified (set the override named)"),
+                            ("attested", "gpverify checks attested by a named person (not verified by gpverify)")):
         reports = terminalreporter.stats.get(category, [])
         if not reports:
             continue

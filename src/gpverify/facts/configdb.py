@@ -64,9 +64,24 @@ def session_hosts(sql: GpSqlView) -> list[SessionHostEntry]:
     """The session hosts registered in the configuration database."""
     require(sql, SESSION_HOST_KEYS, sql.config_database)
     rows = sql.rows(sql.config_database, "config_session_hosts")
-    return [SessionHostEntry(str(r["HostName"] or "").strip(), _flag(r["Suspended"]),
+    when = sql.profile.get("config_db.session_host_suspended_when")
+    return [SessionHostEntry(str(r["HostName"] or "").strip(), is_suspended(r["Suspended"], when),
                              r["LastStatusUpdate"] if isinstance(r["LastStatusUpdate"], datetime) else None)
             for r in rows]
+
+
+def is_suspended(value: Any, when: Any) -> bool:
+    """Suspended: the column equals the value discovery saw on a suspended host, or (none set) is true."""
+    if when is None:
+        return _flag(value)
+    from gpverify.facts.sessioncentral import truthy
+
+    return truthy(value) == truthy(when)
+
+
+def configured(sql: GpSqlView) -> bool:
+    """Whether the inventory names the configuration database's session host table and its columns."""
+    return not sql.profile.unconfirmed(*SESSION_HOST_KEYS)
 
 
 def _trimmed(rows: list[Row]) -> list[Row]:

@@ -66,7 +66,7 @@ class Farm:
     def _run(self, specs: list[HostSpec], on_done: Callable[[str, HostFacts | FactsUnavailable], None] | None) -> None:
         runtime = self._runtime_for_request()
         jobs = [CollectJob(s, build_request(s.role, self.profile, runtime if s.role == "session_host" else None,
-                                            self._extra_facts(s.role)),
+                                            self._extra_facts(s.role), host=s.name),
                            self.passwords[s.name]) for s in specs]
         self._facts.update(collect_hosts(jobs, max_workers=self.workers, on_done=on_done))
 

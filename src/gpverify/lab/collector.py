@@ -14,6 +14,7 @@ from fnmatch import fnmatchcase
 from typing import Any
 
 from gpverify.facts import dynamicsset
+from gpverify.lab import sessioncentral
 from gpverify.lab.models import FakeHost, expand
 
 
@@ -24,7 +25,8 @@ def _like(value: str, pattern: str) -> bool:
 
 def _services(host: FakeHost, q: dict[str, Any]) -> list[dict[str, Any]]:
     return [
-        {"name": s.name, "display_name": s.display_name, "status": s.status, "start_mode": s.start_mode, "account": s.account}
+        {"name": s.name, "display_name": s.display_name, "status": s.status, "start_mode": s.start_mode, "account": s.account,
+         "started": s.started.isoformat() if s.started is not None and s.status == "Running" else None}
         for s in host.services.values()
         if s.name in q.get("names", []) or any(_like(s.name, p) for p in q.get("name_patterns", []))
         or any(_like(s.display_name, p) for p in q.get("display", []))
@@ -111,7 +113,8 @@ def _dictionaries(host: FakeHost, q: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 READERS = {"services": _services, "files": _file, "file_search": _file_search, "registry": _registry,
-           "products": _products, "certificates": _certificates, "texts": _text, "dictionaries": _dictionaries}
+           "products": _products, "certificates": _certificates, "texts": _text, "dictionaries": _dictionaries,
+           "session_central": sessioncentral.collector_answer, "events": sessioncentral.events_answer}
 
 
 def answer(host: FakeHost, request: dict[str, Any]) -> dict[str, Any]:

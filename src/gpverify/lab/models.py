@@ -71,6 +71,7 @@ class FakeService:
     status: str = "Running"
     start_mode: str = "Auto"
     account: str = r"LAB\svc-gpweb"
+    started: datetime | None = None  # when its process started (lab/sessioncentral.py sets the lab's clock)
 
 
 @dataclass
@@ -131,6 +132,7 @@ class FakeHost:
     certificates: dict[str, list[FakeCert]] = field(default_factory=dict)  # store -> certificates
     fault: str | None = None
     https: FakeWebSite | None = None  # a session host's runtime service; see session_host_site()
+    session_central: Any = None  # the web server's Session Central and GP PowerShell module (lab/sessioncentral.py)
 
 
 # The GP Service help page (web-components/scale-out-installation.md) and a session host runtime service's

@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from gpverify.lab import sessioncentral
 from gpverify.lab import sql as labsql
 from gpverify.lab.models import (
     LAB_CONFIG_DB_SETTING,
@@ -33,6 +34,7 @@ ACTIONS: dict[str, tuple[str, ...]] = {
     "web-client-help": ("web_server", "session_host"),
     "trusted-app": ("client",),
     "clear-browser-cache": ("client",),
+    "restart-session-central": ("web_server",),
 }
 # Actions on the farm's SQL Server, which is no Windows host of the inventory: carried out without a host.
 SERVER_ACTIONS = ("backup",)
@@ -137,7 +139,7 @@ class LabUpgrade:
                 log.append(f"StartServices: Service '{service.display_name}' could not be started: its start mode "
                            "is Disabled. It is left stopped.")
             else:
-                service.status = "Running"
+                service.status, service.started = "Running", sessioncentral.now()
                 log.append(f"StartServices: Service: {service.display_name} started")
         log.append(f"MSI (s): Product: {what} -- Installation completed successfully.")
         return Outcome(0, log)
@@ -149,6 +151,14 @@ class LabUpgrade:
         if host.role == "session_host":
             cfg = LAB_CONFIG_DB_SETTING
             host.registry[(cfg["view"], cfg["path"], cfg["name"])] = self.farm.config_database
+            outcome = self._install(host, {"web_components": target.version}, PRODUCT_NAMES["web_components"])
+            # Its configuration wizard registers it in the new configuration database; Session Central lists it
+            # once it starts again (scale-out-installation.md step 18, lab/sessioncentral.py).
+            central = sessioncentral.of(self.farm)
+            if central is not None:
+                central.register(host.name)
+                self._write_config_database()
+            return outcome
         else:
             self._create_config_database()
             # The web server's configuration wizard points the tenant at the new release's runtime (the lab's
@@ -157,6 +167,16 @@ class LabUpgrade:
             host.texts[expand(str(target["files.tenant_configuration"]))] = tenant_configuration(folder)
             self.farm.runtime = runtime_paths(folder)
         return self._install(host, {"web_components": target.version}, PRODUCT_NAMES["web_components"])
+
+    def _restart_session_central(self, host: FakeHost) -> Outcome:
+        """Restart-Service on the web server's Session Central (installation guide, step 18)."""
+        service = host.services.get("session_central")
+        if service is None:
+            return Outcome(PATCH_TARGET_NOT_FOUND, [f"Session Central is not installed on {host.name}."])
+        if service.start_mode == "Disabled":
+            return Outcome(1, [f"{service.display_name} cannot start: its start mode is Disabled."])
+        service.status, service.started = "Running", sessioncentral.now()
+        return Outcome(0, [f"{service.display_name} restarted on {host.name}."])
 
     def _web_client_help(self, host: FakeHost) -> Outcome:
         return self._install(host, {"web_client_help": self.farm.target.version}, PRODUCT_NAMES["web_client_help"])
@@ -201,10 +221,16 @@ class LabUpgrade:
         if name in self.farm.databases:
             return
         hosts = [h.name for h in self.farm.hosts.values() if h.role == "session_host"]
-        tables = config_tables(hosts)
-        self.farm.databases[name] = tables
-        if self.sql_dir:
-            labsql.build_database(self.sql_dir / f"{name}.sqlite", "config", tables)
+        self.farm.databases[name] = config_tables(hosts)
+        sessioncentral.render_tables(self.farm)  # the registry's records are migrated into it
+        self._write_config_database()
+
+    def _write_config_database(self) -> None:
+        name = self.farm.config_database
+        if name in self.farm.databases:
+            sessioncentral.render_tables(self.farm)
+            if self.sql_dir:
+                labsql.build_database(self.sql_dir / f"{name}.sqlite", "config", self.farm.databases[name])
 
     # --- the commands the runner sends over WinRM ----------------------------------------------------
 

@@ -201,7 +201,8 @@ class Runner:
             c = result.counts
             # Warnings and checks not verified pass a gate, so the operator must see that they are there.
             others = [f"{c[k]} {word}" for k, word in (("skipped", "not applicable"), ("warning", "warning(s)"),
-                                                       ("not verified", "not verified")) if c.get(k)]
+                                                       ("not verified", "not verified"),
+                                                       ("attested", "attested")) if c.get(k)]
             note = f" ({', '.join(others)})" if others else ""
             state.mark(item.id, "passed", **fields)
             self.say(f"         passed: {c.get('tests', 0)} checks{note} -> {result.report}")

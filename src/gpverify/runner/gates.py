@@ -75,7 +75,7 @@ def _write_results(run: PytestRun, path: Path) -> None:
 
 
 def _summarise(result: GateResult, run: PytestRun) -> None:
-    outcomes = ("passed", "failed", "error", "skipped", "warning", "not verified")
+    outcomes = ("passed", "failed", "error", "skipped", "warning", "not verified", "attested")
     result.counts = {k: sum(1 for r in run.results if r.outcome == k) for k in outcomes}
     result.counts["tests"] = len(run.results)
     for r in run.results:
