@@ -229,8 +229,7 @@ def from_module(fact: SessionCentralFact, profile: Profile, hosts: list[str], wh
     """Session Management's list from the objects Session Central returned; Unusable when it cannot be read."""
     named = profile.get("session_central.host_name_property")
     getter, prop, objects = host_objects(fact, hosts, named, where)
-    source = (f"Session Central at {fact.address} through the GP PowerShell module {fact.module} on {where} "
-              f"({getter}" + (f", machine name in {prop})" if prop else ")"))
+    source = f"Session Central on {where} through GP PowerShell ({getter}" + (f", name in {prop})" if prop else ")")
     view = SessionManagement(source, [])
     readings = {"suspended": flag_reading(objects, profile, prop),
                 "status": _typed_reading(objects, profile, "status_time", "status_time", _is_time),
@@ -329,9 +328,9 @@ def _event_notes(web: str, web_facts: Any, since: datetime | None) -> list[str]:
             f"{newest.source} {newest.id}: {newest.message[:200]}")]
 
 
-def summary(view: SessionManagement) -> dict[str, Any]:
+def summary(view: SessionManagement, address: str | None = None) -> dict[str, Any]:
     """What the checks judged, for the evidence: the source, how each property's meaning is known, every host."""
-    return {"source": view.source,
+    return {"source": view.source, "address": address,
             "readings": {k: (getattr(view, k).describe() if getattr(view, k) else view.problems.get(k, "unknown"))
                          for k in ("suspended", "status", "sessions")},
             "hosts": [{"name": h.name, "suspended": h.suspended, "last_status": _when(h.last_status),
