@@ -66,8 +66,9 @@ def test_session_host_allows_new_sessions(session_host_name: str, session_manage
                      + view.problems.get("suspended", f"{entry.name} has no {view.suspended.name if view.suspended else 'flag'}"))
     assert view.suspended is not None
     flag = view.suspended
+    value = f" = {entry.values[flag.name]}" if flag.name in entry.values else ""
     assert not entry.suspended, (f"{session_host_name}: Session Management shows {entry.name} as Suspended "
-                                 f"({flag.name} = {entry.values.get(flag.name, 'suspended')}, {flag.how}); expected "
+                                 f"({flag.name}{value}, {flag.how}); expected "
                                  f"it to allow new web client sessions{_notes(view)}")
 
 

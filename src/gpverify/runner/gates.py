@@ -37,9 +37,14 @@ def select_expression(check_ids: list[str] | None, exclude: list[str] | None = N
     return " and ".join(parts) or None
 
 
+ATTESTATIONS = "attestations.json"  # in the run folder: what named people confirmed (gpverify.attestations)
+
+
 def gate_args(checks: Path, phase: str, host: str | None, inventory: Path, report: Path,
-              select: str | None = None, backups_since: str | None = None) -> list[str]:
+              select: str | None = None, backups_since: str | None = None,
+              attestations: Path | None = None) -> list[str]:
     args = [str(checks / phase), "--inventory", str(inventory), f"--gpverify-html={report}", "-q"]
+    args += ["--attestations", str(attestations)] if attestations else []
     args += ["--backups-since", backups_since] if backups_since else []  # GP-PRE-014: backups after the run began
     return args + (["--host", host] if host else []) + (["-k", select] if select else [])
 
@@ -51,7 +56,9 @@ def run_gate(checks: Path, phase: str, host: str | None, inventory: Path, folder
     stem = gate_id if attempt <= 1 else f"{gate_id}.attempt{attempt}"
     report, results = folder / f"{stem}.html", folder / f"{stem}.results.json"
     with open(folder / f"{stem}.log", "w", encoding="utf-8") as log:
-        run = run_checks(gate_args(checks, phase, host, inventory, report, select, backups_since), output=log)
+        attested = folder / ATTESTATIONS
+        run = run_checks(gate_args(checks, phase, host, inventory, report, select, backups_since,
+                                   attested if attested.exists() else None), output=log)
     result = GateResult(run.exit_code, report, results, records=run.results)
     _write_results(run, results)
     _summarise(result, run)

@@ -14,7 +14,7 @@ from gpverify.errors import ConfigError
 
 PhaseName = Literal["pre", "web", "hosts", "post", "clients"]
 LabAction = Literal["tenant-services", "web-components", "web-client-help", "trusted-app", "clear-browser-cache",
-                    "backup"]
+                    "backup", "restart-session-central"]
 # Lab actions on the farm's SQL Server, which is no host of the inventory: a step with one of them needs no host.
 SERVER_ACTIONS = ("backup",)
 
@@ -36,6 +36,9 @@ class Step(_Strict):
     log: str | None = None  # remote: a log file on the host whose tail goes into the run record
     timeout: float | None = Field(default=None, strict=True, gt=0, le=86400, allow_inf_nan=False)  # local: seconds
     action: LabAction | None = None  # manual on the lab: what the lab carries out when confirmed
+    # manual: check IDs a named person attests by confirming the step (asked only when the last gate could not
+    # verify them; recorded with name, time and answer, and passed to later gates as --attestations)
+    attest: list[str] = []
 
     @model_validator(mode="after")
     def _kind_fields(self) -> Step:
@@ -233,6 +236,31 @@ def backup_step(config_db: str) -> Step:
                 instructions=[s.format(config_db=config_db) for s in BACKUP_STEPS])
 
 
+def restart_step(host: str) -> Step:
+    """Restart Session Central after the last session host (scale-out-installation.md step 18: "necessary to allow
+    the Session Central Service to establish communication with the session host machine"; the upgrade chapter
+    does not say it, sources-20-21 A6)."""
+    return Step(id="restart-session-central", kind="manual", host=host, action="restart-session-central",
+                title=f"Restart the Session Central Service on {host}",
+                instructions=[(f"On {host}, restart the Session Central Service (Services: GP Session Central Service, "
+                              "Restart), now that every session host is upgraded, so that it talks to them.")])
+
+
+# The Session Management checks a person can attest from the snap-in when gpverify could not read Session Central.
+ATTESTED = ("GP-POST-003", "GP-POST-004", "GP-POST-005")
+ATTEST_STATEMENT = ("the Session Management snap-in of the Web Management Console lists every session host and "
+                    "none is suspended")
+
+
+def attest_step() -> Step:
+    return Step(id="attest-session-management", kind="manual", attest=list(ATTESTED),
+                title="Confirm in Session Management that every session host is listed and none is suspended",
+                instructions=[("Open the Web Management Console, Session Management: check that every session host "
+                              "machine is listed and that none is Suspended (resume any that is)."),
+                              ("Asked only when the post gate could not verify it from Session Central or the "
+                              "configuration database; your name and answer are recorded in the run.")])
+
+
 # The checks of checks/pre/test_pre_tenant_services.py, gated by ID once Tenant Services are updated.
 TENANT_CHECKS = ("GP-PRE-011", "GP-PRE-012")
 
@@ -263,7 +291,10 @@ def builtin_plan(shape: FarmShape, *, lab: bool, config_db: str = "GPCONFIGURATI
     phases.append(Phase(phase="web", steps=web_steps))
     for host in shape.named("session_host"):
         phases.append(Phase(phase="hosts", host=host, steps=_server_steps(host, "session_host", lab, config_db, shape.help_installer)))
-    phases.append(Phase(phase="post"))
+    web = shape.named("web_server")
+    restart = [restart_step(web[0])] if web else []
+    phases.append(Phase(phase="post", steps=restart))
+    phases.append(Phase(phase="post", name="session-management", steps=[attest_step()], select=" or ".join(ATTESTED)))
     client_steps = [s for h in shape.named("client") for s in _client_steps(h, shape.era, lab)]
     phases.append(Phase(phase="clients", steps=client_steps))
     return Plan(phases=phases)
