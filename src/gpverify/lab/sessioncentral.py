@@ -92,6 +92,7 @@ class SessionCentral:
     sessions: list[WebSession] = field(default_factory=list)
     event_errors: list[dict[str, Any]] = field(default_factory=list)
     address: str | None = None  # what Set-GPSessionCentralAddress set in this "PowerShell session"
+    clock: datetime = field(default_factory=lambda: now())  # when the lab's farm was built
 
     # --- the state ---------------------------------------------------------------------------------------
 
@@ -123,7 +124,8 @@ class SessionCentral:
         service = host.services.get("session_service") if host else None
         if service is not None and service.status == "Running":
             return now() - timedelta(seconds=20)
-        return record.registered or now() - timedelta(days=1)
+        # Stopped: its last report is from just before the lab started (a scenario's stale host says otherwise).
+        return self.clock - timedelta(minutes=1)
 
     # --- the module --------------------------------------------------------------------------------------
 
