@@ -14,7 +14,6 @@ from gpverify.lab.runtime import start_lab
 from gpverify.lab.scenario import load_scenario
 
 
-
 def _discover(spec: str, workdir: Path, capsys: pytest.CaptureFixture[str]) -> tuple[str, dict[str, int]]:
     lab = start_lab(spec, workdir)
     try:
