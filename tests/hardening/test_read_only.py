@@ -18,7 +18,13 @@ ALLOWED_CMDLETS = {
     "Get-CimInstance", "Get-Item", "Get-ItemProperty", "Get-ChildItem", "Get-Service", "Test-Path",
     "Where-Object", "ForEach-Object", "Sort-Object", "Select-Object", "Measure-Object", "Group-Object",
     "ConvertTo-Json", "ConvertFrom-Json", "Out-String", "New-Object",
+    # Session Central through GP's PowerShell module (issue 20): find and load the module, list its Get- cmdlets,
+    # and the one connection cmdlet, which sets the address of this PowerShell session only (tenant-services-
+    # applications.md); the Dynamics event log read.
+    "Get-Command", "Get-Module", "Import-Module", "Set-GPSessionCentralAddress", "Get-WinEvent",
 }
+# The one cmdlet of the GP module the collector names: it connects, it changes nothing in Session Central.
+CONNECTION = "Set-GPSessionCentralAddress"
 # New-Object builds in-memory objects only; these are the types it may build.
 ALLOWED_NEW_OBJECT = {
     "System.Collections.ArrayList",
@@ -60,7 +66,7 @@ def scan(script: str, *, allowed: set[str] = frozenset()) -> list[str]:  # type:
     """Every writing construct in a PowerShell script, as 'kind: text'; empty means read-only."""
     code = _code(script)
     found = [f"{kind}: {m.group(0)}" for kind, pattern in FORBIDDEN.items() if kind not in allowed
-             for m in re.finditer(pattern, code, flags=re.IGNORECASE)]
+             for m in re.finditer(pattern, code, flags=re.IGNORECASE) if m.group(0) != CONNECTION]
     defined = {m.group(1).lower() for m in re.finditer(r"\bfunction\s+([\w-]+)", code, flags=re.IGNORECASE)}
     for m in re.finditer(r"\b([A-Z][a-z]+-[A-Z]\w+)\b", code):
         name = m.group(1)
@@ -70,7 +76,7 @@ def scan(script: str, *, allowed: set[str] = frozenset()) -> list[str]:  # type:
         if m.group(1) not in ALLOWED_NEW_OBJECT:
             found.append(f"New-Object of {m.group(1)}")
     for m in re.finditer(r"&\s*(\S+)", code):
-        if m.group(1) not in ("$Reader",):
+        if m.group(1) not in ("$Reader", "$Command"):  # a section's reader; a getter listed by `-Verb Get`
             found.append(f"call operator: & {m.group(1)}")
     return found
 
