@@ -68,6 +68,21 @@ def config_tables(sql: GpSqlView, hosts: list[str]) -> Found | None:
     return Found("config_db", f"{schema}.{table}", name, keyed, [c for c, k in cols if k in TIME_TYPES])
 
 
+def host_column(sql: GpSqlView, database: str, host: str) -> str | None:
+    """Where a database holds this host's machine name (schema.table.column), found by value, or None."""
+    wanted = short_name(host)
+    tables: dict[tuple[str, str], list[str]] = {}
+    for schema, table, column, kind in configdb.columns(sql, database):
+        if _kind(kind) in TEXT_TYPES:
+            tables.setdefault((schema, table), []).append(column)
+    for (schema, table), text in sorted(tables.items()):
+        rows = sql.select_columns(database, table, {c: c for c in text}, top=TOP_ROWS, schema=schema)
+        for column in text:
+            if any(r[column] is not None and short_name(str(r[column])) == wanted for r in rows):
+                return f"{schema}.{table}.{column}"
+    return None
+
+
 def _plain(value: Any) -> Any:
     if isinstance(value, datetime):
         return value.isoformat()

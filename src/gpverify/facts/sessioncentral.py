@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from gpverify.config.profiles import Profile
@@ -92,6 +92,9 @@ class SessionManagement:
     sessions: Reading | None = None
     problems: dict[str, str] = field(default_factory=dict)  # "suspended" | "status" | "sessions" -> why unknown
     notes: list[str] = field(default_factory=list)  # corroboration, said with every verdict
+    # When Session Central's process started, for its own list (it lists a host registered since only once
+    # restarted: scale-out-installation.md step 18); None for the configuration database's rows.
+    central_started: datetime | None = None
 
     def entry(self, name: str) -> ListedHost | None:
         return next((h for h in self.hosts if h.short_name == short_name(name)), None)
@@ -282,6 +285,11 @@ def _when(value: datetime | None) -> str:
     return value.strftime("%Y-%m-%d %H:%M UTC") if value else "unknown"
 
 
+def when_text(value: datetime | None) -> str:
+    """A time as the messages write it (UTC), or "unknown"."""
+    return _when(_utc(value) if value else None)
+
+
 def corroborate(web: str, web_facts: Any, hosts: dict[str, Any]) -> list[str]:
     """Each host's Session Service, Session Central started after them (installation guide step 18: it is restarted
     so that it talks to the hosts), and errors in the web server's Dynamics event log since Session Central started
@@ -347,3 +355,58 @@ def basis_text(view: SessionManagement) -> str:
         if reading is not None:
             parts.append(f"{label} from {reading.describe()}")
     return "; ".join(parts)
+
+
+# --- one host's registration with the new configuration (GP-HOST-003) ----------------------------------------
+
+# Why a host registered with the upgraded Session Central talks to the new configuration: where a host keeps the
+# database's name is not public, but "The Session Central Service will be updated with information that is provided
+# by the Session Service running on each session host machine" (scale-out-installation.md, Verify).
+REGISTERS = ("inferred: where a host keeps the configuration database's name is not public, but a host registers "
+             "through its Session Service, https://learn.microsoft.com/dynamics-gp/web-components/scale-out-"
+             "installation, 'Verify the web client installation'")
+
+
+def _utc(value: datetime) -> datetime:
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+@dataclass(frozen=True)
+class Registration:
+    """What one source of the new configuration shows of a session host, against when its Session Service started.
+
+    state: "reporting" (its last status is after its Session Service started: that process reports there),
+    "stale" (only from before: a copy the web server's wizard migrated, or a host that stopped reporting),
+    "listed" (listed, its status cannot be read) or "absent"."""
+
+    source: str
+    state: str
+    entry: ListedHost | None = None
+    why: str = ""
+    listed: str = ""  # every host the source lists, for "absent"
+
+    def describe(self, since: datetime) -> str:
+        if self.state == "absent":
+            return f"{self.source} does not list it (it lists: {self.listed})"
+        if self.state == "listed":
+            return f"{self.source} lists it, but its last status cannot be read ({self.why})"
+        assert self.entry is not None and self.entry.last_status is not None
+        when = "after" if self.state == "reporting" else "before"
+        return (f"{self.source} last heard from it at {_when(_utc(self.entry.last_status))}, {when} its Session "
+                f"Service started ({_when(_utc(since))})")
+
+
+def registration(view: SessionManagement, host: str, since: datetime) -> Registration:
+    """How a source of the new configuration shows the host, against its Session Service's start."""
+    entry = view.entry(host)
+    if entry is None:
+        return Registration(view.source, "absent", listed=view.listed_names())
+    if view.status is None or entry.last_status is None:
+        return Registration(view.source, "listed", entry, view.problems.get("status", "no Last Status Update"))
+    state = "reporting" if _utc(entry.last_status) >= _utc(since) else "stale"
+    return Registration(view.source, state, entry)
+
+
+def not_loaded(view: SessionManagement, since: datetime) -> bool:
+    """Session Central started before the host's Session Service: it has not loaded a registration made since."""
+    return view.central_started is not None and _utc(view.central_started) < _utc(since)

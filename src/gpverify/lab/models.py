@@ -382,8 +382,11 @@ def build_farm(era: Era = "html", stage: Stage = "upgraded", *, extra_clients: i
     web = target.version if upgraded else source.version
     runtime_folder = release_folder(target) if upgraded else expand(str(source["files.dynamics_exe"])).rsplit("\\", 1)[0]
     session_hosts = ["gp-sh01", "gp-sh02"]
+    old_sessions = str(source["sql.old_session_database"])
+    # The database each host's wizard was given: before a GP 2013-era upgrade, the old session database.
+    given = old_sessions if era == "silverlight" and not upgraded else "GPCONFIGURATION"
     hosts = [_web_server(target, web, runtime_folder), _tenant_server(target, target.version)]
-    hosts += [_session_host(n, source, target, web, "GPCONFIGURATION") for n in session_hosts]
+    hosts += [_session_host(n, source, target, web, given) for n in session_hosts]
     hosts += [_client(n, target, era) for n in ("gp-cl01", "gp-cl02")]
     databases: dict[str, dict[str, list[dict[str, Any]]]] = {
         "DYNAMICS": _system_tables(target.version, "DYNAMICS"),
@@ -391,11 +394,12 @@ def build_farm(era: Era = "html", stage: Stage = "upgraded", *, extra_clients: i
     }
     databases.update({inter: {"SY00100": [{"CMPANYID": cid, "DBNAME": inter}]} for cid, _, inter in COMPANIES})
     # GP 2013-era farms keep sessions in the Session Central database GPWEBCLIENTSESSIONCENTRAL; the web server
-    # upgrade creates GPCONFIGURATION and migrates them (scale-out-upgrade.md), so before it only the old one exists.
+    # upgrade creates GPCONFIGURATION and migrates them (scale-out-upgrade.md), so before it only the old one exists,
+    # and after it the old one stays on the server (nothing in the guide removes it).
     if era == "html" or upgraded:
         databases["GPCONFIGURATION"] = config_tables(session_hosts)
-    else:
-        databases[str(source["sql.old_session_database"])] = {"LabSessionCentralSession": []}
+    if era == "silverlight":
+        databases[old_sessions] = {"LabSessionCentralSession": []}
     databases[str(target["sql.tenant_discovery_database"])] = {"LabTenant": [{"TenantName": "DefaultTenant"}]}
     for name, tables in databases.items():
         if name == "DYNAMICS" or name in (i for _, _, i in COMPANIES):

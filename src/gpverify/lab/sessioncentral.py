@@ -10,13 +10,23 @@ changes one value of the host ("prevents it from accepting any new web client se
 managing-web-client-sessions.md). THE LAB'S OWN NAMES: the module, the host getter, the object types and their
 properties are not public, so they are the lab's and match no name gpverify ships; only the properties' meanings
 are GP's. The same registry renders the lab's GPCONFIGURATION rows (its own table and columns, lab/sql.py).
+
+Which configuration database a host talks to: its Session Service registers with, and reports its status to, the
+database its configuration wizard was given ("When asked for the web components database, provide the new database
+name selected when upgrading the web server", scale-out-upgrade.md; "The Session Central Service will be updated
+with information that is provided by the Session Service running on each session host machine",
+scale-out-installation.md, Verify). The lab keeps that name in a registry value of its own (LAB_CONFIG_DB_SETTING;
+GP's is not public). The web server's wizard migrates the old database's data into the new one (scale-out-upgrade.md
+step 5): the hosts as they last reported, nothing made fresh; the old database stays on the server.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Literal
+
+from gpverify.lab.models import LAB_CONFIG_DB_SETTING
 
 if TYPE_CHECKING:
     from gpverify.lab.models import FakeFarm, FakeHost
@@ -88,7 +98,9 @@ class SessionCentral:
     fault: Fault | None = None
     scheme: str = "http"
     port: int = 48650
-    records: dict[str, HostRecord] = field(default_factory=dict)  # lower-cased name -> record
+    # Each configuration (or GP 2013-era session) database's host registry: upper-cased database -> lower-cased
+    # host name -> record. Session Central reads the one of database(); `records` is that one.
+    registries: dict[str, dict[str, HostRecord]] = field(default_factory=dict)
     sessions: list[WebSession] = field(default_factory=list)
     event_errors: list[dict[str, Any]] = field(default_factory=list)
     address: str | None = None  # what Set-GPSessionCentralAddress set in this "PowerShell session"
@@ -99,15 +111,44 @@ class SessionCentral:
     def web_server(self) -> FakeHost:
         return next(h for h in self.farm.hosts.values() if h.role == "web_server")
 
+    def database(self) -> str:
+        """The database Session Central works from: the configuration database once it exists, else (a GP
+        2013-era farm before its web server's upgrade) the old session database."""
+        config = self.farm.config_database
+        return config if config in self.farm.databases else str(self.farm.source["sql.old_session_database"])
+
+    @property
+    def records(self) -> dict[str, HostRecord]:
+        """The registry Session Central lists (lower-cased name -> record)."""
+        return self.registries.setdefault(self.database().upper(), {})
+
+    def reports_to(self, host_name: str) -> str:
+        """The database the host's Session Service registers with and reports to: the one its wizard was given."""
+        host = next((h for h in self.farm.hosts.values() if h.name.lower() == host_name.lower()), None)
+        cfg = LAB_CONFIG_DB_SETTING
+        value = host.registry.get((cfg["view"], cfg["path"], cfg["name"])) if host is not None else None
+        return str(value) if value else self.database()
+
     def started(self) -> datetime | None:
         """When Session Central's process started; None while it is not running."""
         service = self.web_server().services.get("session_central")
         return service.started if service is not None and service.status == "Running" else None
 
     def register(self, host: str, when: datetime | None = None) -> None:
-        """The host's configuration wizard registered it (again) in the configuration database."""
-        record = self.records.setdefault(host.lower(), HostRecord(host, None, host.split(".")[0].upper()))
-        record.registered = when or now()
+        """The host's configuration wizard registered it (again) in the database it was given, if that exists."""
+        database = self.reports_to(host)
+        if database not in self.farm.databases:
+            return  # its Session Service has nowhere to register
+        registry = self.registries.setdefault(database.upper(), {})
+        record = registry.setdefault(host.lower(), HostRecord(host, None, host.split(".")[0].upper()))
+        record.registered, record.last_status = when or now(), None
+
+    def migrate(self, old: str) -> None:
+        """The web server's configuration wizard copies the old database's hosts into the new one, as they last
+        reported (scale-out-upgrade.md step 5); the old database keeps its own."""
+        new = self.registries.setdefault(self.farm.config_database.upper(), {})
+        for name, record in self.registries.get(old.upper(), {}).items():
+            new.setdefault(name, replace(record))
 
     def listed(self) -> list[HostRecord]:
         """What Session Management lists: the records Session Central loaded when it last started."""
@@ -116,14 +157,19 @@ class SessionCentral:
             return []
         return [r for r in self.records.values() if r.registered is not None and r.registered <= started]
 
-    def status_time(self, record: HostRecord) -> datetime:
-        """Last Status Update: a running Session Service reports every few seconds; else when it stopped."""
+    def status_time(self, record: HostRecord, database: str | None = None) -> datetime:
+        """Last Status Update in a database's registry (Session Central's by default): a running Session Service
+        reports every few seconds to the database it was given; a record in any other database keeps the time it
+        registered there; a stopped service's, when it stopped."""
         if record.last_status is not None:
             return record.last_status
         host = next((h for h in self.farm.hosts.values() if h.name.lower() == record.name.lower()), None)
         service = host.services.get("session_service") if host else None
+        if self.reports_to(record.name).upper() != (database or self.database()).upper():
+            return record.registered or self.clock - timedelta(hours=3)
         if service is not None and service.status == "Running":
-            return now() - timedelta(seconds=20)
+            # It reports as soon as it starts, then every few seconds.
+            return max(now() - timedelta(seconds=20), service.started or self.clock)
         # Stopped: its last report is from just before the lab started (a scenario's stale host says otherwise).
         return self.clock - timedelta(minutes=1)
 
@@ -180,11 +226,12 @@ class SessionCentral:
 
     # --- what other parts of the lab read --------------------------------------------------------------
 
-    def config_rows(self) -> list[dict[str, Any]]:
-        """The lab's GPCONFIGURATION rows of the registry (its own table and columns): every registered record."""
+    def config_rows(self, database: str | None = None) -> list[dict[str, Any]]:
+        """A database's registry as the lab's rows (its own table and columns): every registered record."""
+        database = database or self.database()
         return [{"MachineName": f"{r.name.lower()}{LAB_DOMAIN_SUFFIX}", "IsSuspended": int(r.suspended),
-                 "LastStatusUtc": self.status_time(r).replace(tzinfo=None, microsecond=0)}
-                for r in self.records.values() if r.registered is not None]
+                 "LastStatusUtc": self.status_time(r, database).replace(tzinfo=None, microsecond=0)}
+                for r in self.registries.get(database.upper(), {}).values() if r.registered is not None]
 
     def session_rows(self, old_database: bool) -> list[dict[str, Any]]:
         if old_database:
@@ -208,15 +255,25 @@ def _object(type_name: str, props: dict[str, Any]) -> dict[str, Any]:
 
 def install(farm: FakeFarm) -> SessionCentral:
     """A farm's Session Central as the installation left it: every session host registered, Session Central started
-    after them, the Session Services before it (the lab's clock: the lab started a few hours after the install)."""
+    after them, the Session Services before it (the lab's clock: the lab started a few hours after the install).
+
+    After a GP 2013-era upgrade the old session database keeps the hosts it had before the migration; a host whose
+    wizard was given another existing database registered there too."""
     start = now()
     central = SessionCentral(farm)
+    old = str(farm.source["sql.old_session_database"])
     for host in farm.hosts.values():
         for service in host.services.values():
             service.started = service.started or start - timedelta(hours=2)
-        if host.role == "session_host":
-            central.records[host.name.lower()] = HostRecord(host.name, start - timedelta(hours=3),
-                                                            host.name.upper())
+        if host.role != "session_host":
+            continue
+        registered = HostRecord(host.name, start - timedelta(hours=3), host.name.upper())
+        central.records[host.name.lower()] = registered
+        if old in farm.databases and old != central.database():
+            central.registries.setdefault(old.upper(), {})[host.name.lower()] = replace(registered)
+        elsewhere = central.reports_to(host.name)
+        if elsewhere in farm.databases and elsewhere.upper() != central.database().upper():
+            central.registries.setdefault(elsewhere.upper(), {})[host.name.lower()] = replace(registered)
     web = central.web_server()
     if "session_central" in web.services:
         web.services["session_central"].started = start - timedelta(hours=1)
@@ -231,16 +288,21 @@ def of(farm: FakeFarm) -> SessionCentral | None:
 
 
 def render_tables(farm: FakeFarm) -> None:
-    """Write the registry and sessions into the farm's configuration (or GP 2013-era session) database rows."""
+    """Write each registry into its database's rows, and the sessions into the database Session Central works
+    from (the configuration database, or the GP 2013-era session database before the web server's upgrade)."""
     central = of(farm)
     if central is None:
         return
+    old_name = str(farm.source["sql.old_session_database"])
+    for name, tables in farm.databases.items():
+        if name.upper() in central.registries:
+            host_table = "LabSessionCentralHost" if name == old_name else "LabSessionHostRegistry"
+            tables[host_table] = central.config_rows(name)
     config = farm.databases.get(farm.config_database)
     if config is not None:
-        config["LabSessionHostRegistry"] = central.config_rows()
         config["LabWebSession"] = central.session_rows(old_database=False)
     else:
-        old = farm.databases.get(str(farm.source["sql.old_session_database"]))
+        old = farm.databases.get(old_name)
         if old is not None:
             old["LabSessionCentralSession"] = central.session_rows(old_database=True)
 

@@ -97,6 +97,7 @@ CONFIG_SCHEMA: dict[str, tuple[Column, ...]] = {
 # Tenant Services' DYNGPDISCOVERY (tenant-services-basics.md); its schema is not public either: a marker table.
 DISCOVERY_SCHEMA: dict[str, tuple[Column, ...]] = {"LabTenant": (("TenantName", "char(64)"),)}
 SESSION2013_SCHEMA: dict[str, tuple[Column, ...]] = {
+    "LabSessionCentralHost": (("MachineName", "char(128)"), ("IsSuspended", "tinyint"), ("LastStatusUtc", "datetime")),
     "LabSessionCentralSession": (("SessionKey", "char(64)"), ("UserName", "char(64)"), ("StartedUtc", "datetime")),
 }
 # SQL Server's catalog view sys.databases, as the columns the checks read (the lab attaches it as schema sys).

@@ -93,6 +93,7 @@ class LabUpgrade:
                 for service in host.services.values():
                     if service.start_mode == "Disabled":
                         service.start_mode, service.status = "Auto", "Running"
+                        service.started = sessioncentral.now()
                         fixed.append(f"{host.name}: {service.display_name} set to Automatic and started")
             if record:
                 self._record({"event": "clear-faults", "fixed": fixed})
@@ -222,7 +223,10 @@ class LabUpgrade:
             return
         hosts = [h.name for h in self.farm.hosts.values() if h.role == "session_host"]
         self.farm.databases[name] = config_tables(hosts)
-        sessioncentral.render_tables(self.farm)  # the registry's records are migrated into it
+        central = sessioncentral.of(self.farm)
+        if central is not None:  # the old database's hosts are migrated into it, as they last reported
+            central.migrate(str(self.farm.source["sql.old_session_database"]))
+        sessioncentral.render_tables(self.farm)
         self._write_config_database()
 
     def _write_config_database(self) -> None:

@@ -261,6 +261,8 @@ def attest_step() -> Step:
                               "configuration database; your name and answer are recorded in the run.")])
 
 
+# The session hosts' registration with the new configuration, gated again once Session Central is restarted.
+REGISTERED = "GP-HOST-003"
 # The checks of checks/pre/test_pre_tenant_services.py, gated by ID once Tenant Services are updated.
 TENANT_CHECKS = ("GP-PRE-011", "GP-PRE-012")
 
@@ -294,6 +296,10 @@ def builtin_plan(shape: FarmShape, *, lab: bool, config_db: str = "GPCONFIGURATI
     web = shape.named("web_server")
     restart = [restart_step(web[0])] if web else []
     phases.append(Phase(phase="post", steps=restart))
+    if web and shape.named("session_host"):
+        # Session Central lists a host registered since it started only once restarted, so whether each host's
+        # Session Service registered with the new configuration (GP-HOST-003) is judged again now.
+        phases.append(Phase(phase="hosts", name="hosts-registered", select=REGISTERED))
     phases.append(Phase(phase="post", name="session-management", steps=[attest_step()], select=" or ".join(ATTESTED)))
     client_steps = [s for h in shape.named("client") for s in _client_steps(h, shape.era, lab)]
     phases.append(Phase(phase="clients", steps=client_steps))
