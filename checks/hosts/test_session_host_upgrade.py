@@ -92,9 +92,9 @@ def test_host_points_at_new_configuration_database(request: pytest.FixtureReques
                         f"to the new configuration {expected} ({sc.REGISTERS})")
         return
     if datetime.now(UTC) - since < timedelta(minutes=SYNC_MINUTES):
-        not_verified(f"{session_host.name}: its Session Service started {_ago(since)} ago and {found[0].describe(since)}: "
-                     "give the system a few minutes to get synchronized, then run again (scale-out-installation.md, "
-                     "Verify the web client installation)")
+        not_verified(f"{session_host.name}: its Session Service started {_ago(since)} ago and "
+                     f"{found[0].describe(since)}: give the system a few minutes to get synchronized, then run "
+                     "again (scale-out-installation.md, Verify the web client installation)")
     problem = _registration_problem(request, session_host.name, gp_sql, views, found, since, expected)
     assert problem is None, problem
 

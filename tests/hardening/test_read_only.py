@@ -32,6 +32,10 @@ ALLOWED_NEW_OBJECT = {
     "System.Security.Cryptography.X509Certificates.X509Chain",
     "System.Text.UTF8Encoding",  # a decoder (strict UTF-8 for TenantConfiguration.xml and Dynamics.set)
 }
+# COM objects the collector may create, and the members of Windows Installer's automation objects it may reach
+# (through Invoke-Com): product information, the cached package opened read-only, a SELECT on its Feature table.
+ALLOWED_COM = {"WindowsInstaller.Installer"}
+ALLOWED_COM_MEMBERS = {"ProductInfo", "OpenDatabase", "OpenView", "Execute", "Fetch", "StringData", "Close"}
 # Anything that writes, deletes, starts or stops, or evaluates text as code: refused wherever it appears.
 FORBIDDEN = {
     "write cmdlet": r"\b(Set|New-Item|Remove|Add-Content|Clear|Out-File|Export|Start|Stop|Restart|Suspend|Resume|"
@@ -51,6 +55,13 @@ FORBIDDEN = {
     "temp path": r"\$env:(TEMP|TMP)|GetTempPath|GetTempFileName|\\Temp\\",
     "WMI/CIM method call": r"\.(InvokeMethod|Put|Delete|Kill|Terminate|StopService|StartService|Change)\(",
     "code from text": r"ScriptBlock\]::Create|Add-Type|\[Reflection\.Assembly\]",
+    # Windows Installer: a package opened other than read-only (msiOpenDatabaseModeReadOnly is 0), a view that is
+    # not a SELECT, or a member called without Invoke-Com (where the allow-list below sees it).
+    "installer database opened writable": r"'OpenDatabase'\s+'call'\s+(?!@\(\$\w+,\s*\$MsiReadOnly\))|"
+                                          r"\$MsiReadOnly\s*=(?!\s*0\b)",
+    "installer view not a SELECT": r"'OpenView'\s+'call'\s+(?!@\('SELECT\s)",
+    "installer member called directly": r"\.(InstallProduct|ConfigureProduct|ConfigureFeature|ApplyPatch|Commit|"
+                                        r"Modify|OpenDatabase|OpenView)\(",
 }
 # What the bootstrap (the command line) itself needs: run the script that arrived on stdin.
 BOOTSTRAP_ALLOWED = {"code from text"}
@@ -75,6 +86,16 @@ def scan(script: str, *, allowed: set[str] = frozenset()) -> list[str]:  # type:
     for m in re.finditer(r"New-Object\s+(?:-TypeName\s+)?([\w.]+)", code, flags=re.IGNORECASE):
         if m.group(1) not in ALLOWED_NEW_OBJECT:
             found.append(f"New-Object of {m.group(1)}")
+    for m in re.finditer(r"New-Object\s+-ComObject\s+([\w.]+)|-ComObject", code, flags=re.IGNORECASE):
+        if m.group(1) not in ALLOWED_COM:
+            found.append(f"COM object {m.group(1) or m.group(0)}")
+    for m in re.finditer(r"InvokeMember\(|\bInvoke-Com\s+\S+\s+'?(\$?\w+)", code):
+        if m.group(0) == "InvokeMember(":
+            continue
+        if m.group(1) not in ALLOWED_COM_MEMBERS:
+            found.append(f"COM member not allowed: {m.group(1)}")
+    if len(re.findall(r"InvokeMember\(", code)) > 1:
+        found.append("InvokeMember outside Invoke-Com")
     for m in re.finditer(r"&\s*(\S+)", code):
         if m.group(1) not in ("$Reader", "$Command"):  # a section's reader; a getter listed by `-Verb Get`
             found.append(f"call operator: & {m.group(1)}")
@@ -90,6 +111,13 @@ def test_collector_opens_registry_and_certificate_stores_read_only() -> None:
     assert re.findall(r"OpenSubKey\(([^)]*)\)", code) and all(
         a.replace(" ", "").endswith(",$false") for a in re.findall(r"OpenSubKey\(([^)]*)\)", code))
     assert re.findall(r"OpenFlags\]::(\w+)", code) == ["ReadOnly"]
+
+
+def test_collector_reads_windows_installer_read_only() -> None:
+    code = _code(COLLECTOR_SCRIPT)
+    assert re.findall(r"'OpenDatabase' 'call' @\((\$\w+), \$MsiReadOnly\)", code) == ["$package"]
+    assert re.search(r"^\$MsiReadOnly = 0\b", code, flags=re.MULTILINE)  # msiOpenDatabaseModeReadOnly
+    assert re.findall(r"'OpenView' 'call' @\('([^']*)'\)", code) == ["SELECT `Feature`, `Title` FROM `Feature`"]
 
 
 def test_bootstrap_only_runs_the_script_from_stdin() -> None:
@@ -127,6 +155,14 @@ MUTATIONS = [
     "& ([ScriptBlock]::Create($RequestJson))",
     "Export-Csv -Path C:\\x.csv",
     "Register-ScheduledTask -TaskName x",
+    "$database = Invoke-Com $script:Installer 'OpenDatabase' 'call' @($package, 1)",
+    "$MsiReadOnly = 2",
+    "$view = Invoke-Com $database 'OpenView' 'call' @('UPDATE `Feature` SET `Title` = 1')",
+    "[void](Invoke-Com $database 'Commit' 'call' @())",
+    "[void](Invoke-Com $script:Installer 'ConfigureFeature' 'call' @($code, 'x', 3))",
+    "$script:Installer.InstallProduct($path, '')",
+    "$shell = New-Object -ComObject WScript.Shell",
+    "$o.GetType().InvokeMember('Delete', [System.Reflection.BindingFlags]::InvokeMethod, $null, $o, @())",
 ]
 
 

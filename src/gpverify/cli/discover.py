@@ -38,7 +38,8 @@ def discovery_request(profile: Profile | None = None, role: str = "", host: str 
     request: dict[str, Any] = {
         "services": [{"key": CANDIDATES, "names": [], "display": SERVICE_PATTERNS}],
         "files": [], "file_search": [], "registry": [], "texts": [],
-        "products": [{"key": CANDIDATES, "pattern": PRODUCT_PATTERN}],
+        "products": [{"key": CANDIDATES, "pattern": PRODUCT_PATTERN,
+                      **({"titles": True} if role == "session_host" else {})}],  # the GP entry's features by title
         "certificates": [],
     }
     if profile is not None and role == "web_server":
@@ -85,10 +86,17 @@ def _host_lines(farm: Farm, name: str, outcome: HostFacts | FactsUnavailable) ->
         lines.append(f"    {p.name:60} {p.version:16} {', '.join(product_keys(profile, p)) or '-'}")
         if p.features:  # the GP entry's Windows Installer features: Web Client Runtime, SBA (names not public)
             lines.append(f"      installed features: {', '.join(p.features)}")
+        if p.titles:  # every feature of its cached package's Feature table, by ID with its title
+            lines.append("      features by title (cached package): " + ", ".join(
+                f"{f} {t!r}" + (" installed" if f in p.features else "") for f, t in p.titles.items()))
     if not products:
         lines.append("    (none)")
     if any(p.features for p in products):
-        lines += [f"    {_ident(profile, f'features.{k}')}" for k in ("web_client_runtime", "service_based_architecture")]
+        for key in ("web_client_runtime", "service_based_architecture"):
+            title = str(profile[f"feature_titles.{key}"]).lower()
+            named = sorted({f for p in products for f, t in p.titles.items() if t.strip().lower() == title})
+            lines.append(f"    {_ident(profile, f'features.{key}')}" + (
+                f"  -> by title {profile[f'feature_titles.{key}']!r}: {', '.join(named)}" if named else ""))
     wanted = [k for k in ("services", "products") if ROLE_FACTS[role].get(k)]
     lines.append("  profile identifiers this role is checked with:" if wanted else
                  "  (this role is checked through registry values and certificate stores, not services)")
@@ -195,7 +203,7 @@ def _session_management(farm: Farm, outcomes: dict[str, HostFacts | FactsUnavail
     else:
         lines.append(f"  Session Central through GP PowerShell: {problem or 'no session host objects'}")
     table = _config_found(farm, hosts)
-    if isinstance(table, Found):
+    if not isinstance(table, str):  # a Found (tested as not text: its module may be imported anew)
         found.append(table)
         lines.append(f"  {farm.inventory.sql.config_database}: table {table.where}, column {table.name_key} holds every "
                      f"session host's name; date-time columns: {', '.join(table.time_keys) or 'none'}")

@@ -124,6 +124,41 @@ function Get-InstalledFeatures([string]$ProductCode) {
     try { @($key.GetValueNames() | Sort-Object) } finally { $key.Close() }
 }
 
+$script:Installer = $null
+$MsiReadOnly = 0  # msiOpenDatabaseModeReadOnly (learn.microsoft.com/windows/win32/msi/installer-opendatabase)
+
+function Invoke-Com($Object, [string]$Member, [string]$Kind, [object[]]$Arguments) {
+    # Windows Installer's automation objects carry no type information PowerShell can bind: members by name.
+    $flags = if ($Kind -eq 'get') { [System.Reflection.BindingFlags]::GetProperty } else { [System.Reflection.BindingFlags]::InvokeMethod }
+    $Object.GetType().InvokeMember($Member, $flags, $null, $Object, $Arguments)
+}
+
+function Get-FeatureTitles([string]$ProductCode) {
+    # Each feature's Title (what the installer's Select Features window shows, and the docs name: "Web Client
+    # Runtime") by its ID, from the Feature table of the product's cached package (ProductInfo LocalPackage) opened
+    # read-only; the IDs themselves are not public (learn.microsoft.com/windows/win32/msi/feature-table).
+    if ($ProductCode -notmatch '^\{[0-9A-Fa-f-]{36}\}$') { return [ordered]@{ titles = [ordered]@{}; error = $null } }
+    $titles = [ordered]@{}
+    try {
+        if ($null -eq $script:Installer) { $script:Installer = New-Object -ComObject WindowsInstaller.Installer }
+        $package = "$(Invoke-Com $script:Installer 'ProductInfo' 'get' @($ProductCode, 'LocalPackage'))"
+        if (-not $package) { return [ordered]@{ titles = $titles; error = 'no cached package (LocalPackage)' } }
+        $database = Invoke-Com $script:Installer 'OpenDatabase' 'call' @($package, $MsiReadOnly)
+        $view = Invoke-Com $database 'OpenView' 'call' @('SELECT `Feature`, `Title` FROM `Feature`')
+        try {
+            [void](Invoke-Com $view 'Execute' 'call' @())
+            while ($null -ne ($record = Invoke-Com $view 'Fetch' 'call' @())) {
+                $titles["$(Invoke-Com $record 'StringData' 'get' @(1))"] = "$(Invoke-Com $record 'StringData' 'get' @(2))"
+            }
+        } finally {
+            [void](Invoke-Com $view 'Close' 'call' @())
+            [void][System.Runtime.InteropServices.Marshal]::ReleaseComObject($view)
+            [void][System.Runtime.InteropServices.Marshal]::ReleaseComObject($database)
+        }
+        [ordered]@{ titles = $titles; error = $null }
+    } catch { [ordered]@{ titles = $titles; error = "$($_.Exception.Message)" } }
+}
+
 function Open-HklmKey([string]$Path, [string]$View) {
     $regView = if ($View -eq '32') { [Microsoft.Win32.RegistryView]::Registry32 } else { [Microsoft.Win32.RegistryView]::Registry64 }
     $base = [Microsoft.Win32.RegistryKey]::OpenBaseKey([Microsoft.Win32.RegistryHive]::LocalMachine, $regView)
@@ -152,8 +187,14 @@ function Get-ProductFacts($Query) {
                 try {
                     $name = $k.GetValue('DisplayName', $null)
                     if ($name -and $name -like $Query.pattern) {
-                        [ordered]@{ name = "$name"; version = "$($k.GetValue('DisplayVersion', ''))";
-                                    features = @(Get-InstalledFeatures $sub) }
+                        $product = [ordered]@{ name = "$name"; version = "$($k.GetValue('DisplayVersion', ''))";
+                                               features = @(Get-InstalledFeatures $sub) }
+                        if ($Query.titles) {  # the features' titles, asked for the GP entry only
+                            $read = Get-FeatureTitles $sub
+                            $product.titles = $read.titles
+                            $product.titles_error = $read.error
+                        }
+                        $product
                     }
                 } finally { $k.Close() }
             }

@@ -125,7 +125,8 @@ def _query(section: str, key: str, profile: Profile, runtime: RuntimePaths | Non
     if section == "registry":
         return {"key": key, **value}
     if section == "products":
-        return {"key": key, "pattern": value}
+        # The GP entry's features are asked by their titles too: their IDs are not public (features.*).
+        return {"key": key, "pattern": value, **({"titles": True} if key == "gp_desktop" else {})}
     return {"key": key, "store": value}
 
 
@@ -198,6 +199,10 @@ class ProductFact(_Fact):
     name: str
     version: str = ""
     features: list[str] = []  # Windows Installer features installed (the GP entry's Web Client Runtime, ...)
+    # Every feature's Title by its ID, from the Feature table of the product's cached package (asked for the GP
+    # entry only), or why it could not be read.
+    titles: dict[str, str] = {}
+    titles_error: str | None = None
 
     @field_validator("features", mode="before")
     @classmethod

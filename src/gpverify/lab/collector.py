@@ -81,7 +81,15 @@ def _registry(host: FakeHost, q: dict[str, Any]) -> dict[str, Any]:
 
 
 def _products(host: FakeHost, q: dict[str, Any]) -> list[dict[str, Any]]:
-    return [{"name": n, "version": v, "features": host.features.get(n, [])}
+    """Get-ProductFacts: by DisplayName, with the installed features and, when asked, every feature's Title from
+    the cached package's Feature table (Get-FeatureTitles)."""
+    def titled(name: str) -> dict[str, Any]:
+        if not q.get("titles"):
+            return {}
+        table = host.feature_titles.get(name)
+        return {"titles": dict(table or {}), "titles_error": None if table else "no cached package (LocalPackage)"}
+
+    return [{"name": n, "version": v, "features": host.features.get(n, []), **titled(n)}
             for n, v in sorted(host.products.items()) if _like(n, q["pattern"])]
 
 

@@ -46,6 +46,14 @@ GP_ENTRY = {"gp18.3": "Microsoft Dynamics GP 2018", "gp18.4": "Microsoft Dynamic
             "gp2015r2": "Microsoft Dynamics GP 2015", "gp2016r2": "Microsoft Dynamics GP 2016"}
 LAB_FEATURES = {"core": "LabDynamicsGP", "web_client_runtime": "LabWebClientRuntime",
                 "service_based_architecture": "LabServiceBasedArchitecture"}
+# The Feature table of the GP entry's cached package (Windows Installer's copy of its .msi): the lab's own feature
+# IDs, with the titles the installer's Select Features window shows and the docs use ("Be sure that the Web Client
+# Runtime feature is marked to be installed", web-components/environment-configuration.md; "the Service Based
+# Architecture feature must be installed", installation/SBA.md). A feature that is not installed is listed too.
+LAB_FEATURE_TITLES = {LAB_FEATURES["core"]: "Microsoft Dynamics GP",
+                      LAB_FEATURES["web_client_runtime"]: "Web Client Runtime",
+                      LAB_FEATURES["service_based_architecture"]: "Service Based Architecture",
+                      "LabHumanResourcesPayroll": "Human Resources and Payroll"}
 # Where the lab's session hosts keep the configuration database's name: not public for GP (profile
 # registry.web_components_config_db is unknown), so this key is the lab's own.
 LAB_CONFIG_DB_SETTING = {"path": "SOFTWARE\\Microsoft Dynamics\\GP Web Components\\LabSessionService",
@@ -123,6 +131,8 @@ class FakeHost:
     registry: dict[tuple[str, str, str], Any] = field(default_factory=dict)  # (view, key path, value name)
     products: dict[str, str] = field(default_factory=dict)  # Programs and Features name -> version
     features: dict[str, list[str]] = field(default_factory=dict)  # product name -> installed features
+    # product name -> its cached package's Feature table (feature ID -> Title); absent: no cached package
+    feature_titles: dict[str, dict[str, str]] = field(default_factory=dict)
     texts: dict[str, str | bytes | None] = field(default_factory=dict)  # expanded path -> file content
     latency: float = 0.0  # seconds this host waits before each answer (on top of the lab's own)
     stderr_progress: bool = False  # the collector also writes CLIXML progress records to stderr, exit 0
@@ -259,6 +269,7 @@ def _session_host(name: str, source: Profile, target: Profile, web: str, config_
     gp = GP_ENTRY.get(target.name, "Microsoft Dynamics GP")
     host.products = {PRODUCT_NAMES["web_components"]: web, PRODUCT_NAMES["web_client_help"]: web, gp: target.version}
     host.features = {gp: sorted(LAB_FEATURES.values())}
+    host.feature_titles = {gp: dict(LAB_FEATURE_TITLES)}
     return host
 
 

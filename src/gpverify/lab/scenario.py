@@ -59,6 +59,8 @@ class HostChange(_Strict):
     fault: Literal[HOST_FAULTS] | None = None  # type: ignore[valid-type]
     texts: dict[str, str | None] = {}  # files.<key> -> the file's content, or null: file missing
     features: dict[Literal["web_client_runtime", "service_based_architecture"], bool] = {}  # of the GP entry
+    # The GP entry's cached package's Feature table (feature ID -> Title) replaced; {}: no cached package
+    feature_titles: dict[str, str] | None = None
     latency: float = Field(0.0, ge=0, le=30)  # seconds this host waits before every answer
     stderr_progress: bool = False  # CLIXML progress records on stderr, exit code 0 (as powershell.exe writes)
     https: WebSiteChange | None = None  # a session host's runtime service on 443 (certificate, paths, down)
@@ -199,6 +201,8 @@ def _apply_host(farm: FakeFarm, host_name: str, change: HostChange, origin: str)
     for key, installed in change.features.items():
         features = host.features.setdefault(GP_ENTRY.get(p.name, ""), [])
         features[:] = sorted(set(features) - {LAB_FEATURES[key]} | ({LAB_FEATURES[key]} if installed else set()))
+    if change.feature_titles is not None:
+        host.feature_titles[GP_ENTRY.get(p.name, "")] = dict(change.feature_titles)
     for key, certs in change.certificates.items():
         host.certificates[p[f"certificates.{key}"]] = [_cert(c) for c in certs]
     if change.https is not None:
