@@ -22,11 +22,13 @@ def not_verified(phase: str, junit: Path) -> list[tuple[str, str]]:
                            "-p", "no:cacheprovider", "-q"], cwd=REPO, stdin=subprocess.DEVNULL, capture_output=True,
                           text=True, timeout=300, check=False)
     assert proc.returncode == 0, f"gpverify run {phase} --lab -> {proc.returncode}\n{proc.stdout[-3000:]}{proc.stderr}"
-    found = []
-    for case in ET.parse(junit).getroot().iter("testcase"):
+    found, cases = [], list(ET.parse(junit).getroot().iter("testcase"))
+    for case in cases:
         props = {p.get("name"): p.get("value") for p in case.iter("property")}
+        assert props.get("check_id"), f"{phase}: a result without its check ID: {case.get('name')}"
         if props.get("gpverify_outcome") == "not verified":
             found.append((str(props.get("check_id")), str(case.get("name"))))
+    assert cases, f"gpverify run {phase} --lab reported no result"
     return found
 
 
