@@ -99,6 +99,13 @@ class GpSql:
             self._rows[key] = self.connection(database).query(f"columns of {table}", sql)
         return self._rows[key]
 
+    def select(self, database: str, source: str, sql: str) -> list[Row]:
+        """Rows of a site's own query (a declarative check's), checked read-only by the connection's guard again."""
+        key = (database, sql, ())
+        if key not in self._rows:
+            self._rows[key] = self.connection(database).query(source, sql)
+        return self._rows[key]
+
     def close(self) -> None:
         for conn in self._connections.values():
             if isinstance(conn, SqlConnection):
@@ -301,6 +308,12 @@ class GpSqlView:
                        schema: str | None = None) -> list[Row]:
         rows = self._sql.select_columns(database, table, columns, top=top, schema=schema)
         self._evidence[f"{database}: {table}"] = [{k: str(v) for k, v in r.items()} for r in rows]
+        return rows
+
+    def query(self, database: str, source: str, sql: str) -> list[Row]:
+        """Rows of a site's own read-only query, kept as evidence under its source (the check's ID)."""
+        rows = self._sql.select(database, source, sql)
+        self._evidence[f"{database}: {source}"] = [{k: str(v) for k, v in r.items()} for r in rows]
         return rows
 
     def sign_in_activity(self) -> SignInActivity:
