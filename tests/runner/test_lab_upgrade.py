@@ -58,7 +58,8 @@ def test_failing_host_stops_at_its_gate_and_resumes_green(reports: Path) -> None
     before = journal(run)
 
     # --yes: the run still has manual steps after the hosts (Session Central restarted after the last one).
-    second = gpverify("upgrade", "--resume", "--lab-clear-faults", "--yes", reports=reports)
+    second = gpverify("upgrade", "--resume", "--lab-clear-faults", "--yes", "--confirmed-by", "Jane Doe",
+                      reports=reports)
     assert second.returncode == 0, second.stdout + second.stderr
     data = state(run)
     assert data["status"] == "complete"
