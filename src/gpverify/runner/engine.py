@@ -194,16 +194,18 @@ class Runner:
         state = self.ctx.state
         unverified = self._unverified(step.attest)
         if not unverified:
-            self.say(f"         not needed: gpverify verified {', '.join(step.attest)} itself")
-            state.mark(step.id, "done", kind="manual", title=step.title, attested=None)
+            why = f"not needed: gpverify verified {', '.join(step.attest)} itself"
+            self.say(f"         {why}")
+            state.mark(step.id, "done", kind="manual", title=step.title, attested=None, asked=False, why=why)
             return OK
         self.say(f"         gpverify could not verify {', '.join(unverified)}: {step.title}:")
         for n, line in enumerate(step.instructions, 1):
             self.say(f"           {n}. {line}")
         if self.ctx.yes or not self.ctx.is_tty():
-            self.say("         not attested: a named person must answer at a terminal (--yes confirms no attestation);"
-                     " those checks stay not verified")
-            state.mark(step.id, "done", kind="manual", title=step.title, attested=None)
+            why = ("not attested: a named person must answer at a terminal (--yes confirms no attestation); "
+                   f"{', '.join(unverified)} stay not verified")
+            self.say(f"         {why}")
+            state.mark(step.id, "done", kind="manual", title=step.title, attested=None, asked=False, why=why)
             return OK
         state.mark(step.id, "waiting", kind="manual", title=step.title)
         name = self.ctx.ask("Your full name (recorded as the person who confirms it): ").strip()
