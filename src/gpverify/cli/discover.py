@@ -173,7 +173,7 @@ def discover(farm: Farm, record: str | None = None, diff: str | None = None) -> 
     out += ["Where an identifier is NOT SET, NOT FOUND or wrong, set the real value in the inventory, for example:",
             "overrides:",
             "  services.session_central.name: <Name from the list above>",
-            "  features.web_client_runtime: <feature from the installed features above>"]
+            "  features.web_client_runtime: <feature ID above, only where its title does not find it>"]
     return "\n".join(out), overrides
 
 

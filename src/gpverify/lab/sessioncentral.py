@@ -56,6 +56,7 @@ CMDLETS: dict[str, tuple[str, ...]] = {
 Naming = Literal["lab", "allow-flag", "ambiguous", "no-name-property"]
 Fault = Literal["unreachable", "module-throws"]
 LAB_DOMAIN_SUFFIX = ".lab.invalid"
+REPORT_INTERVAL = timedelta(minutes=5)  # how often a lab Session Service reports its status (the lab's own)
 
 
 class RefusedCmdlet(AssertionError):
@@ -157,6 +158,11 @@ class SessionCentral:
             return []
         return [r for r in self.records.values() if r.registered is not None and r.registered <= started]
 
+    def tick(self) -> datetime:
+        """The last report instant: the lab's clock plus whole report intervals (GP's interval is not public; the
+        lab's keeps every answer within an interval the same, so two clients reading at once read the same)."""
+        return self.clock + (now() - self.clock) // REPORT_INTERVAL * REPORT_INTERVAL
+
     def status_time(self, record: HostRecord, database: str | None = None) -> datetime:
         """Last Status Update in a database's registry (Session Central's by default): a running Session Service
         reports every few seconds to the database it was given; a record in any other database keeps the time it
@@ -168,8 +174,8 @@ class SessionCentral:
         if self.reports_to(record.name).upper() != (database or self.database()).upper():
             return record.registered or self.clock - timedelta(hours=3)
         if service is not None and service.status == "Running":
-            # It reports as soon as it starts, then every few seconds.
-            return max(now() - timedelta(seconds=20), service.started or self.clock)
+            # It reports as soon as it starts, then at every report interval.
+            return max(self.tick(), service.started or self.clock)
         # Stopped: its last report is from just before the lab started (a scenario's stale host says otherwise).
         return self.clock - timedelta(minutes=1)
 
@@ -375,7 +381,7 @@ def _fact_value(value: Any, max_chars: int) -> tuple[Any, str]:
 def events_answer(host: FakeHost, q: dict[str, Any]) -> dict[str, Any]:
     """Get-EventFacts: the lab's web server has a "Dynamics" log written by its own source names."""
     central = getattr(host, "session_central", None)
-    since = now() - timedelta(hours=float(q["hours"]))
+    since = (central.tick() if isinstance(central, SessionCentral) else now()) - timedelta(hours=float(q["hours"]))
     if not isinstance(central, SessionCentral):
         return {"logs": [], "providers": [], "since": since.isoformat(), "events": []}
     events = sorted(central.events(since), key=lambda e: e["time"], reverse=True)[: int(q["max_events"])]
