@@ -9,11 +9,16 @@ import pytest
 from gpverify.catalogue import check
 from gpverify.expect import (
     SESSION_SERVICE_REMEDIATION,
+    WIZARD_INFERRED,
     client_version_problem,
+    database_gp_version,
+    desktop_client_problems,
+    help_installed,
     product_problem,
     runtime_later,
     service_problem,
     session_service_problem,
+    wizard_program_problem,
 )
 from gpverify.facts import configdb, discovery
 from gpverify.facts import sessioncentral as sc
@@ -21,9 +26,10 @@ from gpverify.facts.farm import Farm
 from gpverify.facts.gpsql import GpSqlView
 from gpverify.facts.sessioncentral import SessionManagement
 from gpverify.facts.view import HostView
+from gpverify.facts.web import WebProbe, WebSiteView
 from gpverify.facts.windows import RuntimePaths
 from gpverify.plugin import evidence_key
-from gpverify.verdicts import BASIS, not_verified
+from gpverify.verdicts import BASIS, not_verified, warn
 
 SECTION = "Updating session host machines"
 
@@ -42,6 +48,25 @@ def test_desktop_client_at_target(session_host: HostView, runtime: RuntimePaths,
     problem = client_version_problem(session_host, runtime.origin, target=farm.target)
     runtime_later(farm.inventory.web_components_only, [problem] if problem else [])
     assert problem is None, problem
+
+
+@check(
+    "GP-HOST-012",
+    title="Be sure that the desktop client on the session host machine is working properly before you continue this "
+    "upgrade procedure (a desktop client at the databases' version, its 32-bit ODBC data source pointing at the GP "
+    "SQL Server, Dex.ini beside it).",
+    section=SECTION,
+    impact="critical",
+    remediation="On this session host, update the desktop client to the databases' release, create a 32-bit System "
+    "DSN for the GP SQL Server (any name) and repair the installation if Dex.ini is missing; then log in to GP there "
+    "(https://learn.microsoft.com/dynamics-gp/web-components/scale-out-upgrade, updating session host machines "
+    "step 2).",
+)
+def test_host_desktop_client_works(session_host: HostView, gp_sql: GpSqlView, farm: Farm) -> None:
+    problems = desktop_client_problems(session_host, database_gp_version(gp_sql), gp_sql.system_database,
+                                       farm.profile, farm.inventory.sql.server)
+    runtime_later(farm.inventory.web_components_only, problems)
+    assert not problems, "; ".join(problems)
 
 
 @check(
@@ -196,8 +221,32 @@ def test_host_dex_service_control_running(session_host: HostView, farm: Farm) ->
     section=SECTION,
     impact="medium",
     remediation="Run the web client help installer (profile help_installer, e.g. "
-    "Microsoft_DynamicsGP18_GPWebClientHelp.msi) on this session host (scale-out-upgrade.md).",
+    "Microsoft_DynamicsGP18_GPWebClientHelp.msi) on this session host "
+    "(https://learn.microsoft.com/dynamics-gp/web-components/scale-out-upgrade). gpverify finds the help by the .msi "
+    "it was installed from (Windows Installer PackageName); its Programs and Features name is not published.",
 )
 def test_host_web_client_help_installed(session_host: HostView, farm: Farm) -> None:
-    problem = product_problem(session_host, "web_client_help", "the web client help", farm.target)
-    assert problem is None, problem
+    help_installed(session_host, farm.target, farm.profile.get("help_installer"))
+
+
+@check(
+    "GP-HOST-013",
+    title="When the installation is complete, run the Dynamics GP Web Components Configuration Wizard (on the "
+    "session host: its runtime service presents a certificate on its HTTPS port, which the installation binds; "
+    "the target release's wizard is installed).",
+    section=SECTION,
+    impact="high",
+    remediation="On this session host, run the Web Components Configuration Wizard again, or repair Microsoft "
+    "Dynamics GP Web Components: 'If you do not see that there is a security certificate bound to port 443, then "
+    "the web client will need to be repaired or re-installed' (`netsh http show sslcert` on the host; "
+    "https://learn.microsoft.com/dynamics-gp/web-components/troubleshooting).",
+)
+def test_host_configuration_wizard_ran(request: pytest.FixtureRequest, session_host: HostView, farm: Farm,
+                                       web_probe: WebProbe) -> None:
+    entry = next(h for h in farm.inventory.session_hosts if h.name == session_host.name)
+    site = WebSiteView(entry.runtime_url, web_probe, request.node.stash.setdefault(evidence_key, {}))
+    cert = site.certificate()
+    assert cert.not_after is not None, (f"{session_host.name}: the runtime service at {site.base_url} presents no "
+                                        f"certificate ({cert.tls_error}), expected the one the installation binds")
+    if problem := wizard_program_problem(session_host, farm.target):
+        warn(f"{problem}, expected {farm.target.text} ({WIZARD_INFERRED})")

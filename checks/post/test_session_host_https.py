@@ -14,7 +14,7 @@ from gpverify.catalogue import check
 from gpverify.config.profiles import Profile
 from gpverify.facts.web import HttpAnswer, WebSiteView
 from gpverify.plugin import get_farm
-from gpverify.verdicts import not_verified
+from gpverify.verdicts import not_verified, warn
 
 SECTION = "Verifying the services"
 POLICY_FLAG = "web.session_host_client_access_policy"
@@ -57,18 +57,25 @@ def test_session_host_serves_client_access_policy(session_host_name: str, sessio
                                                   profile: Profile) -> None:
     served = profile[POLICY_FLAG]
     if served is None:
-        not_verified(f"no public source says whether the {profile.name} runtime service serves clientaccesspolicy.xml "
-                     "(troubleshooting.md keeps the Silverlight client's text): set under `overrides:` in the "
-                     f"inventory {POLICY_FLAG}: true to check it on every session host (open "
+        not_verified(f"whether the {profile.name} runtime service serves clientaccesspolicy.xml is not set: set under "
+                     f"`overrides:` in the inventory {POLICY_FLAG}: true to check it on every session host (open "
                      f"{session_host_site.url(profile['web.client_access_policy_path'])} in a browser to see), "
                      "or false if your release does not serve it")
     if not served:
         pytest.skip(f"the profile says the {profile.name} runtime service does not serve clientaccesspolicy.xml "
                     f"({POLICY_FLAG}: false)")
     answer = session_host_site.get(profile["web.client_access_policy_path"])
-    assert answer.status == 200 and answer.xml_root == POLICY_ROOT, (
-        f"{session_host_name}: expected {answer.url} to answer HTTP 200 with the policy's XML (<{POLICY_ROOT}>), "
-        f"found {_policy_found(answer)}")
+    if answer.status == 200 and answer.xml_root == POLICY_ROOT:
+        return
+    found = (f"{session_host_name}: expected {answer.url} to answer HTTP 200 with the policy's XML "
+             f"(<{POLICY_ROOT}>), found {_policy_found(answer)}")
+    if profile.identifiers[POLICY_FLAG].confidence == "inferred":
+        # The HTML releases: troubleshooting.md still prescribes the file for the HTML application, but no source
+        # says their runtime service serves it, so a missing file is advice, not a failed upgrade.
+        warn(f"{found}; troubleshooting.md prescribes this file for the HTML web client too (inferred that the "
+             f"{profile.name} runtime serves it: set {POLICY_FLAG} under overrides to true to make this a failure, "
+             "false to skip it)")
+    raise AssertionError(found)
 
 
 def _policy_found(answer: HttpAnswer) -> str:

@@ -118,7 +118,7 @@ def test_fact_drift_is_reported_even_when_checks_pass_and_baseline_drift(labs, t
     capsys.readouterr()
     assert main(["baseline", "diff", "baseline:pre-upgrade", "baseline", "--reports", str(reports)]) == 0
     out = capsys.readouterr().out
-    assert "gp-web01: products.web_components[Microsoft Dynamics GP Web Components].version: '18.3.1200' -> " in out
+    assert "gp-web01: products.web_components[Microsoft Dynamics GP Web Components].version: '18.3.1173' -> " in out
     assert received_kinds(pre) == {"collector"}
 
 

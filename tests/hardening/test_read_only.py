@@ -35,7 +35,10 @@ ALLOWED_NEW_OBJECT = {
 # COM objects the collector may create, and the members of Windows Installer's automation objects it may reach
 # (through Invoke-Com): product information, the cached package opened read-only, a SELECT on its Feature table.
 ALLOWED_COM = {"WindowsInstaller.Installer"}
-ALLOWED_COM_MEMBERS = {"ProductInfo", "OpenDatabase", "OpenView", "Execute", "Fetch", "StringData", "Close"}
+ALLOWED_COM_MEMBERS = {"ProductInfo", "Features", "FeatureState", "OpenDatabase", "OpenView", "Execute", "Fetch",
+                       "StringData", "Close"}
+# Invoke-Installer passes its property on to Invoke-Com as 'get' (a property read); its callers name the property.
+INSTALLER_FORWARD = "Invoke-Com $script:Installer $Property 'get' $Arguments"
 # Anything that writes, deletes, starts or stops, or evaluates text as code: refused wherever it appears.
 FORBIDDEN = {
     "write cmdlet": r"\b(Set|New-Item|Remove|Add-Content|Clear|Out-File|Export|Start|Stop|Restart|Suspend|Resume|"
@@ -89,11 +92,10 @@ def scan(script: str, *, allowed: set[str] = frozenset()) -> list[str]:  # type:
     for m in re.finditer(r"New-Object\s+-ComObject\s+([\w.]+)|-ComObject", code, flags=re.IGNORECASE):
         if m.group(1) not in ALLOWED_COM:
             found.append(f"COM object {m.group(1) or m.group(0)}")
-    for m in re.finditer(r"InvokeMember\(|\bInvoke-Com\s+\S+\s+'?(\$?\w+)", code):
-        if m.group(0) == "InvokeMember(":
-            continue
-        if m.group(1) not in ALLOWED_COM_MEMBERS:
-            found.append(f"COM member not allowed: {m.group(1)}")
+    for m in re.finditer(r"\bInvoke-Com\s+\S+\s+'?(\$?\w+)|\bInvoke-Installer\s+'?(\$?\w+)", code):
+        member = m.group(1) or m.group(2)
+        if member not in ALLOWED_COM_MEMBERS and not code[m.start():].startswith(INSTALLER_FORWARD):
+            found.append(f"COM member not allowed: {member}")
     if len(re.findall(r"InvokeMember\(", code)) > 1:
         found.append("InvokeMember outside Invoke-Com")
     for m in re.finditer(r"&\s*(\S+)", code):
@@ -160,6 +162,8 @@ MUTATIONS = [
     "$view = Invoke-Com $database 'OpenView' 'call' @('UPDATE `Feature` SET `Title` = 1')",
     "[void](Invoke-Com $database 'Commit' 'call' @())",
     "[void](Invoke-Com $script:Installer 'ConfigureFeature' 'call' @($code, 'x', 3))",
+    "[void](Invoke-Installer 'ProductState' @($code))",
+    "Invoke-Com $script:Installer $Member 'call' $Arguments",
     "$script:Installer.InstallProduct($path, '')",
     "$shell = New-Object -ComObject WScript.Shell",
     "$o.GetType().InvokeMember('Delete', [System.Reflection.BindingFlags]::InvokeMethod, $null, $o, @())",

@@ -34,7 +34,7 @@ def test_demo_upgrades_the_lab_from_before_upgrade_to_green(reports: Path) -> No
     order = [h["item"] for h in data["history"] if h["status"] == "started"]
     assert order.index("gate-hosts-gp-sh01") < order.index("upgrade-gp-sh02") < order.index("gate-post")
     # Each host's registration with the new configuration (GP-HOST-003) is verified once Session Central restarted.
-    assert order.index("restart-session-central") < order.index("gate-hosts-registered")
+    assert order.index("restart-session-central-gp-web01") < order.index("gate-hosts-registered")
     registered = json.loads((run / "gate-hosts-registered.results.json").read_text())
     assert sorted((r["check"], r["host"], r["outcome"]) for r in registered["results"]) == [
         ("GP-HOST-003", "gp-sh01", "passed"), ("GP-HOST-003", "gp-sh02", "passed")], registered

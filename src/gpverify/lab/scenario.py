@@ -17,7 +17,6 @@ from gpverify.lab import sql as labsql
 from gpverify.lab.models import (
     GP_ENTRY,
     HOST_FAULTS,
-    LAB_CONFIG_DB_SETTING,
     LAB_DISCOVERED,
     LAB_FEATURES,
     PERSONAL_STORE,
@@ -26,7 +25,10 @@ from gpverify.lab.models import (
     FakeFarm,
     FakeService,
     FakeWebSite,
+    add_dsn,
     build_farm,
+    default_folder,
+    dsns,
     expand,
     personal_certificate,
     release_folder,
@@ -50,11 +52,12 @@ class WebSiteChange(_Strict):
 
 
 class HostChange(_Strict):
-    """Changes to one host; keys are profile identifiers (services.<key>, files.<key>, ...)."""
+    """Changes to one host; keys are the lab statement's identifiers (services.<key>, files.<key>, ...)."""
 
     services: dict[str, dict[str, str] | None] = {}  # key -> changed fields, or null: not installed
-    files: dict[str, str | None] = {}  # key -> file version, or null: file missing
-    registry: dict[str, Any] = {}  # key -> value, or null: value missing
+    files: dict[str, str | None] = {}  # key (or a Windows path) -> file version, or null: file missing
+    registry: dict[str, Any] = {}  # key -> value, or null: value missing (odbc_dsn: null removes every DSN)
+    dsns: dict[str, str | None] = {}  # 32-bit System DSN name -> its Server, or null: no such DSN
     products: dict[str, str | None] = {}  # key -> DisplayVersion, or null: not installed
     certificates: dict[str, list[dict[str, Any]]] = {}  # store key -> replacement certificate list;
     # each {subject, issuer, not_after (ISO date-time or days from now), chain_ok}
@@ -119,10 +122,12 @@ class Scenario(_Strict):
     base: Literal["healthy", "before-upgrade"] = "healthy"
     era: Literal["html", "silverlight"] = "html"
     proves: list[str] = []  # IDs of the checks this scenario is made to fail
+    warns: list[str] = []  # IDs of the checks this scenario is made to warn (advice, where the guide allows later)
     hosts: dict[str, HostChange] = {}
     remove_hosts: list[str] = []
     sql: dict[str, dict[str, RowChange]] = {}  # database -> table -> change
     drop_databases: list[str] = []
+    empty_databases: list[str] = []  # the database exists but holds no table (created by hand, never configured)
     sql_fault: Literal["unreachable", "login-failed"] | None = None
     web_site: WebSiteChange = WebSiteChange()
     service_based_architecture: bool = True
@@ -132,6 +137,8 @@ class Scenario(_Strict):
     database_state: dict[str, dict[str, Any]] = {}  # database -> sys.databases columns (state_desc, ...)
     sql_server_version: str | None = Field(None, pattern=r"^\d{1,2}\.\d{1,2}\.\d{1,5}\.\d{1,5}$")  # ProductVersion
     inventory: dict[str, Any] = {}  # settings the lab's inventory carries (overrides, target_build, ...)
+    sql_sessions: list[dict[str, Any]] = []  # sys.dm_exec_sessions rows added (a signed-in client's SQL session)
+    view_server_state: bool = True  # whether the login gpverify uses may see every session (VIEW SERVER STATE)
     discovered: bool = False  # the inventory sets the overrides an operator sets after `gpverify discover`
     session_central: SessionCentralChange = SessionCentralChange()
     name: str = Field("", exclude=True)
@@ -168,7 +175,7 @@ def _apply_host(farm: FakeFarm, host_name: str, change: HostChange, origin: str)
     except KeyError:
         raise ConfigError(origin, f"hosts.{host_name}", f"a lab host ({', '.join(farm.hosts)})") from None
     p, field = farm.target, f"hosts.{host_name}"
-    # A service the profile has no key for (another release's) must give its own name.
+    # A service the statement has no key for (another release's) must give its own name.
     _known(p, "services", {k: v for k, v in change.services.items() if not (v and "name" in v)}, origin, field)
     for key, fields in change.services.items():
         if fields is None:
@@ -182,22 +189,30 @@ def _apply_host(farm: FakeFarm, host_name: str, change: HostChange, origin: str)
     target_files = {**runtime_paths(folder), "dynamics_dic": f"{folder}\\Dynamics.dic",
                     "labisv_dic": f"{folder}\\LABISV.DIC"}
     for key, version in change.files.items():
-        path = target_files.get(key) or expand(str(_profile_value(p, f"files.{key}", origin, f"{field}.files")))
+        # A key with a backslash is a file's own path (a dictionary of a product the scenario adds).
+        path = target_files.get(key) or (key if "\\" in key else expand(str(_stated(p, f"files.{key}", origin,
+                                                                                     f"{field}.files"))))
         host.files[path] = None if version is None else version
     for key, text in change.texts.items():
-        path = expand(str(_profile_value(p, f"files.{key}", origin, f"{field}.texts")))
-        host.texts[target_files.get(key, path)] = text
+        path = target_files.get(key) or expand(str(_stated(p, f"files.{key}", origin, f"{field}.texts")))
+        host.texts[path] = text
     for key, value in change.registry.items():
-        # Where GP keeps it is unknown (the profile's value is null): the lab's own location stands in.
-        reg = (LAB_CONFIG_DB_SETTING if key == "web_components_config_db"
-               else _profile_value(p, f"registry.{key}", origin, f"{field}.registry"))
+        if key == "odbc_dsn":  # every DSN's key under ODBC.INI: null empties them (no Server, no Driver value), a
+            for dsn in dsns(host):  # value is every one's Server
+                add_dsn(host, dsn, None if value is None else str(value), keep_key=True)
+            continue
+        # Where GP keeps it is unknown: the lab's own location stands in (the statement's basis "lab").
+        reg = _stated(p, f"registry.{key}", origin, f"{field}.registry")
         host.registry[(reg["view"], reg["path"], reg["name"])] = value
+    for dsn, server in change.dsns.items():
+        add_dsn(host, dsn, server)
     for key, version in change.products.items():
         name = PRODUCT_NAMES.get(key) or (GP_ENTRY.get(p.name) if key == "gp_desktop" else None)
         if name is None:
             raise ConfigError(origin, f"{field}.products.{key}", f"one of {', '.join([*PRODUCT_NAMES, 'gp_desktop'])}")
         if version is None:
             host.products.pop(name, None)
+            host.packages.pop(name, None)
         else:
             host.products[name] = version
     for key, installed in change.features.items():
@@ -216,16 +231,17 @@ def _apply_host(farm: FakeFarm, host_name: str, change: HostChange, origin: str)
     host.stderr_progress = change.stderr_progress or host.stderr_progress
 
 
-def _profile_value(profile: Any, key: str, origin: str, field: str) -> Any:
-    if key not in profile.identifiers or profile[key] is None:
-        raise ConfigError(origin, f"{field}.{key.split('.', 1)[1]}", "a profile identifier with a value "
-                          f"(see `gpverify profile {profile.name}`)")
-    return profile[key]
+def _stated(gp: Any, key: str, origin: str, field: str) -> Any:
+    """A value of the lab's statement (lab/statement.py), or one message naming the scenario's field."""
+    if key not in gp or gp[key] is None:
+        raise ConfigError(origin, f"{field}.{key.split('.', 1)[1]}", "an identifier of the lab's statement of GP with "
+                          "a value (src/gpverify/lab/statement.py)")
+    return gp[key]
 
 
-def _known(profile: Any, section: str, keys: dict[str, Any], origin: str, field: str) -> None:
+def _known(gp: Any, section: str, keys: dict[str, Any], origin: str, field: str) -> None:
     for key in keys:
-        _profile_value(profile, f"{section}.{key}.name", origin, f"{field}.{section}")
+        _stated(gp, f"{section}.{key}.name", origin, f"{field}.{section}")
 
 
 def _cert(fields: dict[str, Any]) -> FakeCert:
@@ -275,10 +291,17 @@ def apply_scenario(scenario: Scenario) -> FakeFarm:
     if scenario.sql_server_version:
         farm.server_properties["ProductVersion"] = scenario.sql_server_version
     farm.inventory_extra = dict(scenario.inventory)
+    farm.sql_sessions += [dict(row) for row in scenario.sql_sessions]
+    farm.view_server_state = scenario.view_server_state
     if scenario.discovered:
         farm.inventory_extra["overrides"] = {**LAB_DISCOVERED, **scenario.inventory.get("overrides", {})}
     for db in scenario.drop_databases:
         farm.databases.pop(db, None)
+    for db in scenario.empty_databases:
+        if db not in farm.databases:
+            raise ConfigError(origin, "empty_databases", f"a database of the lab ({', '.join(farm.databases)}), "
+                              f"got {db!r}")
+        farm.empty_databases.add(db)
     farm.sql_fault = scenario.sql_fault
     _change_site(farm.web_site, scenario.web_site)
     _personal_stores(farm)
@@ -362,11 +385,12 @@ def _point_runtime(farm: FakeFarm, which: str | None, heartbeat: str | None) -> 
     """Rewrite the web server's TenantConfiguration.xml: the runtime folder (previous or target release, default
     where it points now) and HeartbeatTimeout."""
     folder = (release_folder(farm.target) if which == "target"
-              else expand(str(farm.source["files.dynamics_exe"])).rsplit("\\", 1)[0] if which == "previous"
+              else default_folder(farm.source) if which == "previous"
               else farm.runtime["dynamics_exe"].rsplit("\\", 1)[0])
     web = next(h for h in farm.hosts.values() if h.role == "web_server")
     web.texts[expand(str(farm.target["files.tenant_configuration"]))] = (
-        tenant_configuration(folder) if heartbeat is None else tenant_configuration(folder, heartbeat))
+        tenant_configuration(folder, gp=farm.target) if heartbeat is None
+        else tenant_configuration(folder, heartbeat, gp=farm.target))
     farm.runtime = runtime_paths(folder)
 
 
