@@ -37,16 +37,16 @@ def test_a_missing_feature_fails_naming_the_id_its_title_gave(run_checks: Run) -
     assert run.with_outcome("failed") == [f"{RUNTIME}[gp-sh01]"], run.text
     message = run.sentences[f"{RUNTIME}[gp-sh01]"]
     assert "the Web Client Runtime feature (LabWebClientRuntime, found by its title" in message, message
-    assert "installed features: Microsoft Dynamics GP 2018 18.4.1361: LabDynamicsGP, LabServiceBasedArchitecture" \
+    assert "installed features: Microsoft Dynamics GP 2018 18.4.1361: GP, LabServiceBasedArchitecture" \
         in message, message
 
 
 def test_the_inventory_feature_id_comes_first(run_checks: Run, tmp_path: Path) -> None:
-    named = overlay(tmp_path, "inventory:\n  overrides:\n    features.web_client_runtime: LabHumanResourcesPayroll\n")
+    named = overlay(tmp_path, "inventory:\n  overrides:\n    features.web_client_runtime: HRM\n")
     run = run_checks("hosts", "--lab", named, *FEATURES)
     # The operator named another feature: it is judged, whatever the titles say (and it is not installed).
     assert run.with_outcome("failed") == [f"{RUNTIME}[gp-sh01]", f"{RUNTIME}[gp-sh02]"], run.text
-    assert "(LabHumanResourcesPayroll, named in the inventory's overrides)" in run.sentences[f"{RUNTIME}[gp-sh01]"]
+    assert "(HRM, named in the inventory's overrides)" in run.sentences[f"{RUNTIME}[gp-sh01]"]
 
 
 def test_not_verified_when_no_feature_has_the_title_or_the_package_is_not_there(run_checks: Run,

@@ -157,6 +157,7 @@ class LabUpgrade:
         if PRODUCT_NAMES["web_components"] not in host.products:
             return Outcome(PATCH_TARGET_NOT_FOUND, [f"{PRODUCT_NAMES['web_components']} is not installed on {host.name}."])
         target = self.farm.target
+        host.files[expand(str(target["files.configuration_wizard"]))] = f"{target.version}.0"
         if host.role == "session_host":
             cfg = LAB_CONFIG_DB_SETTING
             host.registry[(cfg["view"], cfg["path"], cfg["name"])] = self.farm.config_database
@@ -173,7 +174,6 @@ class LabUpgrade:
             # step 5). TenantConfiguration.xml keeps the runtime paths the installer's GP Configuration window
             # pre-filled from the installation being upgraded: the operator changes them (action runtime-paths).
             self._create_config_database()
-        host.files[expand(str(target["files.configuration_wizard"]))] = f"{target.version}.0"
         return self._install(host, {"web_components": target.version}, PRODUCT_NAMES["web_components"])
 
     def _runtime_paths(self, host: FakeHost) -> Outcome:
