@@ -13,7 +13,7 @@ import pytest
 from gpverify.catalogue import check
 from gpverify.config.profiles import Profile
 from gpverify.facts.view import HostView
-from gpverify.plugin import get_farm
+from gpverify.session import get_farm
 from gpverify.verdicts import not_verified, warn
 
 SECTION = "Client machine update steps"

@@ -16,7 +16,7 @@ from gpverify.facts.farm import Farm
 from gpverify.facts.gpsql import GpSqlView
 from gpverify.facts.view import HostView
 from gpverify.facts.windows import ProductFact
-from gpverify.plugin import evidence_key
+from gpverify.session import evidence
 from gpverify.verdicts import BASIS, not_verified, warn
 
 SECTION = "Updating session host machines"
@@ -29,9 +29,10 @@ FEATURES = "You can also select to add the service based architecture components
     "components (every product in Dynamics.set has its dictionary).",
     section=SECTION,
     impact="critical",
-    remediation="Install or repair the product whose dictionary is missing on this session host (the product's "
-    "own installer for a third-party product), or remove it from Dynamics.set if it is retired; GP will not start "
-    "with a launch file naming a missing dictionary (installation/SystemAdminGuide.md).",
+    remediation=("Install or repair the product whose dictionary is missing on this session host (the product's own "
+                 "installer for a third-party product), or remove it from Dynamics.set if it is retired; GP will not "
+                 "start with a launch file naming a missing dictionary "
+                 "(https://learn.microsoft.com/dynamics-gp/installation/SystemAdminGuide)."),
 )
 def test_every_launched_product_has_its_dictionary(session_host: HostView) -> None:
     products = session_host.dictionaries("dynamics_set")
@@ -46,11 +47,14 @@ def test_every_launched_product_has_its_dictionary(session_host: HostView) -> No
     "components (every product in Dynamics.set upgraded in every company).",
     section=SECTION,
     impact="critical",
-    remediation="Run Dynamics GP Utilities (and the third-party product's own upgrade) until DU000020 lists the "
-    "product for every company at one version and its DB_Upgrade rows have db_status 0 (KB 920831, KB 915897, "
-    "KB 850662: https://learn.microsoft.com/troubleshoot/dynamics/gp/fail-to-start-dynamics-gp-on-client-"
-    "workstations). A product with no DU000020 row in any company has no company tables: a warning to review, "
-    "since GP's login check compares DU000020 with the products the workstation loads.",
+    remediation=("Run Dynamics GP Utilities (and the third-party product's own upgrade) until DU000020 lists the "
+                 "product for every company at one version and its DB_Upgrade rows have db_status 0 (KB 920831 "
+                 "(https://learn.microsoft.com/troubleshoot/dynamics/gp/version-numbers-build-numbers-of-dexterity), "
+                 "KB 915897 "
+                 "(https://learn.microsoft.com/troubleshoot/dynamics/gp/fail-to-start-dynamics-gp-on-client-workstations), "
+                 "KB 850662 (https://support.microsoft.com/help/850662)). A product with no DU000020 row in any company "
+                 "has no company tables: a warning to review, since GP's login check compares DU000020 with the "
+                 "products the workstation loads."),
 )
 def test_every_launched_product_is_upgraded_in_every_company(session_host: HostView, gp_sql: GpSqlView,
                                                              farm: Farm) -> None:
@@ -98,7 +102,7 @@ def _feature_problem(request: pytest.FixtureRequest, session_host: HostView, far
     how = "named in the inventory's overrides" if feature is not None else (
         f"found by its title {farm.profile[f'feature_titles.{key}']!r} in the cached package's Feature table")
     if found:
-        request.node.stash.setdefault(evidence_key, {})[BASIS] = (
+        evidence(request.node)[BASIS] = (
             f"the {label} feature is installed: {', '.join(found)} ({how})")
         return None
     named = ", ".join(sorted({f for v in ids.values() for f in v}))
@@ -127,8 +131,9 @@ def _by_title(session_host: HostView, entries: list[ProductFact], title: str, ke
     title="The Web Client Runtime feature of Microsoft Dynamics GP is installed on each session host.",
     section=SECTION,
     impact="critical",
-    remediation="On this session host, open Programs and Features, select Microsoft Dynamics GP, choose Change > "
-    "Add/Remove Features and add Web Client Runtime (web-components/environment-configuration.md).",
+    remediation=("On this session host, open Programs and Features, select Microsoft Dynamics GP, choose Change > "
+                 "Add/Remove Features and add Web Client Runtime "
+                 "(https://learn.microsoft.com/dynamics-gp/web-components/environment-configuration)."),
 )
 def test_web_client_runtime_feature_installed(request: pytest.FixtureRequest, session_host: HostView,
                                              farm: Farm) -> None:
@@ -141,8 +146,10 @@ def test_web_client_runtime_feature_installed(request: pytest.FixtureRequest, se
     title=f"{FEATURES} (the Service Based Architecture feature of Microsoft Dynamics GP is installed).",
     section=SECTION,
     impact="high",
-    remediation="On this session host, choose Change > Add/Remove Features for Microsoft Dynamics GP and add "
-    "Service Based Architecture (web-components/environment-configuration.md, installation/SBA.md).",
+    remediation=("On this session host, choose Change > Add/Remove Features for Microsoft Dynamics GP and add "
+                 "Service Based Architecture "
+                 "(https://learn.microsoft.com/dynamics-gp/web-components/environment-configuration, "
+                 "https://learn.microsoft.com/dynamics-gp/installation/SBA)."),
 )
 def test_service_based_architecture_feature_installed(request: pytest.FixtureRequest, session_host: HostView,
                                                       farm: Farm) -> None:
@@ -158,9 +165,9 @@ def test_service_based_architecture_feature_installed(request: pytest.FixtureReq
     "does not).",
     section=SECTION,
     impact="high",
-    remediation="Start the target release's GPDS service on this session host and stop (then disable) the "
-    "previous release's, so that Service Based Architecture requests reach the upgraded runtime "
-    "(installation/SBA.md).",
+    remediation=("Start the target release's GPDS service on this session host and stop (then disable) the previous "
+                 "release's, so that Service Based Architecture requests reach the upgraded runtime "
+                 "(https://learn.microsoft.com/dynamics-gp/installation/SBA)."),
 )
 def test_target_release_dexterity_service_runs(session_host: HostView, farm: Farm) -> None:
     if not farm.inventory.service_based_architecture:

@@ -28,7 +28,7 @@ from gpverify.facts.sessioncentral import SessionManagement
 from gpverify.facts.view import HostView
 from gpverify.facts.web import WebProbe, WebSiteView
 from gpverify.facts.windows import RuntimePaths
-from gpverify.plugin import evidence_key
+from gpverify.session import evidence
 from gpverify.verdicts import BASIS, not_verified, warn
 
 SECTION = "Updating session host machines"
@@ -40,9 +40,10 @@ SECTION = "Updating session host machines"
     "components.",
     section=SECTION,
     impact="critical",
-    remediation="Update the desktop client on this session host to the target release and point the web "
-    "client's runtime at it (DynamicsexeLocation in the web server's TenantConfiguration.xml, "
-    "tenant-services-applications.md); the previous release stays installed beside it after a major upgrade.",
+    remediation=("Update the desktop client on this session host to the target release and point the web client's "
+                 "runtime at it (DynamicsexeLocation in the web server's TenantConfiguration.xml, "
+                 "https://learn.microsoft.com/dynamics-gp/web-components/tenant-services-applications); the previous "
+                 "release stays installed beside it after a major upgrade."),
 )
 def test_desktop_client_at_target(session_host: HostView, runtime: RuntimePaths, farm: Farm) -> None:
     problem = client_version_problem(session_host, runtime.origin, target=farm.target)
@@ -74,8 +75,9 @@ def test_host_desktop_client_works(session_host: HostView, gp_sql: GpSqlView, fa
     title="Click Web Components and then click Install. Select to upgrade your existing web client installation.",
     section=SECTION,
     impact="critical",
-    remediation="On this session host, run Setup.exe from the installation media, choose Web Components > "
-    "Install and upgrade the existing web client installation (scale-out-upgrade.md).",
+    remediation=("On this session host, run Setup.exe from the installation media, choose Web Components > Install "
+                 "and upgrade the existing web client installation "
+                 "(https://learn.microsoft.com/dynamics-gp/web-components/scale-out-upgrade)."),
 )
 def test_host_web_components_at_target(session_host: HostView, farm: Farm) -> None:
     problem = product_problem(session_host, "web_components", "Web Components", farm.target)
@@ -179,7 +181,7 @@ def _registration_problem(request: pytest.FixtureRequest, host: str, gp_sql: GpS
 
 
 def _basis(request: pytest.FixtureRequest, text: str) -> None:
-    request.node.stash.setdefault(evidence_key, {})[BASIS] = text
+    evidence(request.node)[BASIS] = text
 
 
 def _ago(since: datetime) -> str:
@@ -204,8 +206,10 @@ def test_host_session_service_running(session_host: HostView) -> None:
     "(Dex Service Control is running).",
     section=SECTION,
     impact="high",
-    remediation="Start Dex Service Control (GPDexterityServiceControl) on this session host; the Service Based "
-    "Architecture needs it (scale-out-installation.md, installation/SBA.md).",
+    remediation=("Start Dex Service Control (GPDexterityServiceControl) on this session host; the Service Based "
+                 "Architecture needs it "
+                 "(https://learn.microsoft.com/dynamics-gp/web-components/scale-out-installation, "
+                 "https://learn.microsoft.com/dynamics-gp/installation/SBA)."),
 )
 def test_host_dex_service_control_running(session_host: HostView, farm: Farm) -> None:
     if not farm.inventory.service_based_architecture:
@@ -244,7 +248,7 @@ def test_host_web_client_help_installed(session_host: HostView, farm: Farm) -> N
 def test_host_configuration_wizard_ran(request: pytest.FixtureRequest, session_host: HostView, farm: Farm,
                                        web_probe: WebProbe) -> None:
     entry = next(h for h in farm.inventory.session_hosts if h.name == session_host.name)
-    site = WebSiteView(entry.runtime_url, web_probe, request.node.stash.setdefault(evidence_key, {}))
+    site = WebSiteView(entry.runtime_url, web_probe, evidence(request.node))
     cert = site.certificate()
     assert cert.not_after is not None, (f"{session_host.name}: the runtime service at {site.base_url} presents no "
                                         f"certificate ({cert.tls_error}), expected the one the installation binds")

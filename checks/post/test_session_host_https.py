@@ -13,7 +13,7 @@ import pytest
 from gpverify.catalogue import check
 from gpverify.config.profiles import Profile
 from gpverify.facts.web import HttpAnswer, WebSiteView
-from gpverify.plugin import get_farm
+from gpverify.session import get_farm
 from gpverify.verdicts import not_verified, warn
 
 SECTION = "Verifying the services"
@@ -31,10 +31,11 @@ POLICY_ROOT = "access-policy"
     "port is secured with a security certificate (valid, trusted, for the host's name, not expiring soon).",
     section=SECTION,
     impact="critical",
-    remediation="Bind a certificate for the session host's name (Server Authentication, chain trusted by the "
-    "clients) to the runtime service's port: `netsh http show sslcert` on the host shows what is bound; if none is, "
-    "repair Microsoft Dynamics GP Web Components on the host. Using the web site's certificate avoids the case "
-    "browsers do not report (troubleshooting.md).",
+    remediation=("Bind a certificate for the session host's name (Server Authentication, chain trusted by the "
+                 "clients) to the runtime service's port: `netsh http show sslcert` on the host shows what is bound; "
+                 "if none is, repair Microsoft Dynamics GP Web Components on the host. Using the web site's "
+                 "certificate avoids the case browsers do not report "
+                 "(https://learn.microsoft.com/dynamics-gp/web-components/troubleshooting)."),
 )
 def test_session_host_runtime_certificate_is_valid(session_host_name: str, session_host_site: WebSiteView,
                                                    certificate_expiry_days: int) -> None:
@@ -49,9 +50,10 @@ def test_session_host_runtime_certificate_is_valid(session_host_name: str, sessi
     "https://session_host_machine:443/clientaccesspolicy.xml. The XML content for the file should be displayed.",
     section=SECTION,
     impact="high",
-    remediation="The runtime service on the session host is not configured properly, usually its certificate: "
-    "check `netsh http show sslcert` on the host, and repair or reinstall Microsoft Dynamics GP Web Components "
-    "there so that a certificate is bound to the port (troubleshooting.md).",
+    remediation=("The runtime service on the session host is not configured properly, usually its certificate: check "
+                 "`netsh http show sslcert` on the host, and repair or reinstall Microsoft Dynamics GP Web "
+                 "Components there so that a certificate is bound to the port "
+                 "(https://learn.microsoft.com/dynamics-gp/web-components/troubleshooting)."),
 )
 def test_session_host_serves_client_access_policy(session_host_name: str, session_host_site: WebSiteView,
                                                   profile: Profile) -> None:
@@ -93,9 +95,11 @@ def _policy_found(answer: HttpAnswer) -> str:
     "components are installed).",
     section=SECTION,
     impact="high",
-    remediation="Check the GP Service on the web server (running, its HTTPS port and certificate chosen at install, "
-    "default 443); repair Microsoft Dynamics GP Web Components on the web server if the GPService application is "
-    "missing (scale-out-installation.md, 'Verify the service based architecture installation').",
+    remediation=("Check the GP Service on the web server (running, its HTTPS port and certificate chosen at install, "
+                 "default 443); repair Microsoft Dynamics GP Web Components on the web server if the GPService "
+                 "application is missing "
+                 "(https://learn.microsoft.com/dynamics-gp/web-components/scale-out-installation, 'Verify the "
+                 "service based architecture installation')."),
 )
 def test_gp_service_help_page_answers(request: pytest.FixtureRequest, web_site: WebSiteView,
                                       profile: Profile) -> None:

@@ -30,9 +30,11 @@ def _database_problems(database: str, rows: list[DatabaseVersion], farm: Farm) -
     title=f"{UTILITIES} (the system database: every product's DB_Upgrade row finished, GP at the target release).",
     section=SECTION,
     impact="critical",
-    remediation="Run Dynamics GP Utilities on a desktop client to finish upgrading the system database; every "
-    "DB_Upgrade row must have db_status 0 and db_verOld* equal to db_ver* (KB 973027, KB 850662). A row of a "
-    "third-party product that is not finished needs that product's own upgrade.",
+    remediation=("Run Dynamics GP Utilities on a desktop client to finish upgrading the system database; every "
+                 "DB_Upgrade row must have db_status 0 and db_verOld* equal to db_ver* (KB 973027 "
+                 "(https://learn.microsoft.com/troubleshoot/dynamics/gp/fatal-error-during-installation-when-installing-web-services), "
+                 "KB 850662 (https://support.microsoft.com/help/850662)). A row of a third-party product that is not "
+                 "finished needs that product's own upgrade."),
 )
 def test_system_database_is_upgraded(gp_sql: GpSqlView, farm: Farm) -> None:
     problems = _database_problems(gp_sql.system_database, gp_sql.database_versions(), farm)
@@ -46,9 +48,12 @@ def test_system_database_is_upgraded(gp_sql: GpSqlView, farm: Farm) -> None:
     "release).",
     section=SECTION,
     impact="critical",
-    remediation="Run Dynamics GP Utilities and upgrade every company listed; a product whose db_status is not 0 "
-    "in a company stops users of that company from logging in ('A product installed on your computer is on a "
-    "different version than the database', KB 920831, KB 915897).",
+    remediation=("Run Dynamics GP Utilities and upgrade every company listed; a product whose db_status is not 0 in "
+                 "a company stops users of that company from logging in ('A product installed on your computer is on "
+                 "a different version than the database', KB 920831 "
+                 "(https://learn.microsoft.com/troubleshoot/dynamics/gp/version-numbers-build-numbers-of-dexterity), "
+                 "KB 915897 "
+                 "(https://learn.microsoft.com/troubleshoot/dynamics/gp/fail-to-start-dynamics-gp-on-client-workstations))."),
 )
 def test_every_company_database_is_upgraded(gp_sql: GpSqlView, farm: Farm) -> None:
     companies = gp_sql.companies()
@@ -82,12 +87,13 @@ def _product_label(product: int, names: dict[int, str] | None) -> str:
     title=f"{UTILITIES} (each product at one version in every database, and DU000020 agreeing).",
     section=SECTION,
     impact="high",
-    remediation="Rerun Dynamics GP Utilities for the companies listed; if it reports them current, correct "
-    "DU000020 as KB 850662 describes. A product at two versions means it was upgraded in some databases only. "
-    "A product no session host launches (retired) or with no company tables (no DU000020 row) is listed as a "
-    "warning: GP checks at login only the products the workstation loads against DU000020 (KB 920831, "
-    "https://learn.microsoft.com/troubleshoot/dynamics/gp/version-numbers-build-numbers-of-dexterity); remove a "
-    "retired product's rows as its vendor describes, or waive the warning.",
+    remediation=("Rerun Dynamics GP Utilities for the companies listed; if it reports them current, correct DU000020 "
+                 "as KB 850662 (https://support.microsoft.com/help/850662) describes. A product at two versions "
+                 "means it was upgraded in some databases only. A product no session host launches (retired) or "
+                 "with no company tables (no DU000020 row) is listed as a warning: GP checks at login only the "
+                 "products the workstation loads against DU000020 (KB 920831 "
+                 "(https://learn.microsoft.com/troubleshoot/dynamics/gp/version-numbers-build-numbers-of-dexterity)); "
+                 "remove a retired product's rows as its vendor describes, or waive the warning."),
 )
 def test_company_versions_agree(gp_sql: GpSqlView, farm: Farm,
                                 every_session_host: dict[str, HostView | FactsUnavailable]) -> None:
@@ -139,10 +145,10 @@ def _why_soft(product: int, registered: set[int], launched: dict[int, str] | Non
     title=f"{UTILITIES} (no table conversion failed; other listed conversions reviewed).",
     section=SECTION,
     impact="critical",
-    remediation="Resolve the failed table conversions listed (errornum not 0 in the upgrade guide's DU000030 "
-    "query, upgrade/company-data-conversion.md) and rerun Dynamics GP Utilities. Other rows the query lists are "
-    "warnings: the guide says those for temporary tables or modules a company does not use can be ignored; "
-    "accept each with a waiver naming the table.",
+    remediation=("Resolve the failed table conversions listed (errornum not 0 in the upgrade guide's DU000030 query, "
+                 "https://learn.microsoft.com/dynamics-gp/upgrade/company-data-conversion) and rerun Dynamics GP "
+                 "Utilities. Other rows the query lists are warnings: the guide says those for temporary tables or "
+                 "modules a company does not use can be ignored; accept each with a waiver naming the table."),
 )
 def test_no_table_conversion_failed(gp_sql: GpSqlView, farm: Farm) -> None:
     listed = gp_sql.table_conversions()
@@ -160,9 +166,10 @@ def test_no_table_conversion_failed(gp_sql: GpSqlView, farm: Farm) -> None:
     title=f"{UTILITIES} (every company in SY01500 has its database; no DB_Upgrade rows of removed companies).",
     section=SECTION,
     impact="high",
-    remediation="Before upgrading, remove the references to companies that no longer exist (KB 973027): "
-    "restore or re-create a company database that is missing, or delete the company's SY01500 row and the "
-    "DB_Upgrade rows of databases that are no longer companies, as the KB describes.",
+    remediation=("Before upgrading, remove the references to companies that no longer exist (KB 973027 "
+                 "(https://learn.microsoft.com/troubleshoot/dynamics/gp/fatal-error-during-installation-when-installing-web-services)): "
+                 "restore or re-create a company database that is missing, or delete the company's SY01500 row and "
+                 "the DB_Upgrade rows of databases that are no longer companies, as the KB describes."),
 )
 def test_companies_and_databases_agree(gp_sql: GpSqlView) -> None:
     companies = gp_sql.companies()

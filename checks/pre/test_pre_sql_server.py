@@ -119,8 +119,9 @@ def _at_least(found: tuple[int, ...], minimum: tuple[int, ...]) -> bool:
     "databases).",
     section=SECTION,
     impact="high",
-    remediation="Run the GP databases on a SQL Server the target release supports (KB 878449 lists them per release: "
-    "https://learn.microsoft.com/troubleshoot/dynamics/gp/transfer-gp-installation-new-server), and set each "
+    remediation="Run the GP databases on a SQL Server the target release supports (KB 878449 "
+    "(https://learn.microsoft.com/troubleshoot/dynamics/gp/transfer-gp-installation-new-server) lists them per "
+    "release), and set each "
     "database's compatibility level as the upgrade guide says for your SQL Server: Database Properties > Options > "
     "Compatibility level, or ALTER DATABASE [name] SET COMPATIBILITY_LEVEL = n "
     "(https://learn.microsoft.com/dynamics-gp/upgrade/system-preparation#known-issues). The values are profile data "
@@ -157,11 +158,13 @@ def test_sql_server_version_and_compatibility(gp_sql: GpSqlView, farm: Farm) -> 
     "in the system database and every company database.",
     section=SECTION,
     impact="critical",
-    remediation="Open Dynamics GP Utilities, choose Manage Web Client SQL Server Login in Additional Tasks and "
-    "save the login again: it gives the login access to the system and company databases "
-    "(upgrade/company-data-conversion.md; installation/SBA.md). A company restored from another server keeps an "
-    "orphaned user: map it to the login (ALTER USER [user] WITH LOGIN = [login]). If the user is there, the "
-    "login gpverify connects with lacks VIEW ANY DEFINITION, without which SQL Server hides other principals.",
+    remediation=("Open Dynamics GP Utilities, choose Manage Web Client SQL Server Login in Additional Tasks and save "
+                 "the login again: it gives the login access to the system and company databases "
+                 "(https://learn.microsoft.com/dynamics-gp/upgrade/company-data-conversion, "
+                 "https://learn.microsoft.com/dynamics-gp/installation/SBA). A company restored from another server "
+                 "keeps an orphaned user: map it to the login (ALTER USER [user] WITH LOGIN = [login]). If the user "
+                 "is there, the login gpverify connects with lacks VIEW ANY DEFINITION, without which SQL Server "
+                 "hides other principals."),
 )
 def test_web_client_login_is_a_user_everywhere(gp_sql: GpSqlView, farm: Farm) -> None:
     login = farm.inventory.sql.web_client_login

@@ -16,10 +16,11 @@ SECTION = "Preparing for the upgrade"
     impact="critical",
     remediation="Users signed in: ask them to sign out (Tools > Utilities > System > User Activity lists them). "
     "Stale records (no live SQL Server session behind them, as a crashed client leaves): after confirming nobody is "
-    "working, remove them as KB 864411 (DEX_LOCK, https://learn.microsoft.com/troubleshoot/dynamics/gp/remove-all-"
-    "the-inactive-sessions-dex-lock) and KB 864413 (DEX_SESSION, https://learn.microsoft.com/troubleshoot/dynamics/gp/"
-    "remove-all-the-inactive-dex-session) describe and delete the ACTIVITY, SY00800 and SY00801 rows of those users "
-    "(KB 850289). To tell the two apart gpverify's SQL login needs VIEW SERVER STATE (read-only).",
+    "working, remove them as KB 864411 "
+    "(https://learn.microsoft.com/troubleshoot/dynamics/gp/remove-all-the-inactive-sessions-dex-lock) (DEX_LOCK) "
+    "and KB 864413 (https://learn.microsoft.com/troubleshoot/dynamics/gp/remove-all-the-inactive-dex-session) "
+    "(DEX_SESSION) describe and delete the ACTIVITY, SY00800 and SY00801 rows of those users (KB 850289 "
+    "(https://learn.microsoft.com/troubleshoot/dynamics/gp/a-batch-is-held-in-the-several-statuses)). To tell the two apart gpverify's SQL login needs VIEW SERVER STATE (read-only).",
 )
 def test_all_users_signed_out(gp_sql: GpSqlView) -> None:
     activity = gp_sql.sign_in_activity()

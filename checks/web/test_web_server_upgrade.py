@@ -31,8 +31,9 @@ SECTION = "Updating the web site and Session Central Service"
     title="Click Web Components and then click Install. Select to upgrade your existing web client installation.",
     section=SECTION,
     impact="critical",
-    remediation="On the web server, run Setup.exe from the installation media, choose Web Components > Install "
-    "and upgrade the existing web client installation (scale-out-upgrade.md).",
+    remediation=("On the web server, run Setup.exe from the installation media, choose Web Components > Install and "
+                 "upgrade the existing web client installation "
+                 "(https://learn.microsoft.com/dynamics-gp/web-components/scale-out-upgrade)."),
 )
 def test_web_components_are_upgraded(web_server: HostView, farm: Farm) -> None:
     problem = product_problem(web_server, "web_components", "Web Components", farm.target)
@@ -57,9 +58,9 @@ def test_session_central_runs_after_upgrade(web_server: HostView) -> None:
     title="Upgrading the database will ask you for a new database name, defaulting to GPCONFIGURATION.",
     section=SECTION,
     impact="critical",
-    remediation="Run the Dynamics GP Web Components Configuration Wizard on the web server to create the "
-    "configuration database, or set sql.config_database in the inventory to the name chosen "
-    "(scale-out-upgrade.md).",
+    remediation=("Run the Dynamics GP Web Components Configuration Wizard on the web server to create the "
+                 "configuration database, or set sql.config_database in the inventory to the name chosen "
+                 "(https://learn.microsoft.com/dynamics-gp/web-components/scale-out-upgrade)."),
 )
 def test_configuration_database_exists(gp_sql: GpSqlView) -> None:
     assert gp_sql.database_exists(gp_sql.config_database), (

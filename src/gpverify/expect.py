@@ -89,11 +89,13 @@ def client_version_problem(host: HostView, origin: str, target: Target | None = 
 
 # One judgement and one remediation for a condition the guide checks at two gates.
 SESSION_CENTRAL_REMEDIATION = ("Start the Session Central Service (GPWebClientSessionCentral) on the web server; if "
-                               "it does not start or stops again, read the Dynamics section of its event log and "
-                               "run the Web Components Configuration Wizard again (troubleshooting.md).")
+                               "it does not start or stops again, read the Dynamics section of its event log and run "
+                               "the Web Components Configuration Wizard again "
+                               "(https://learn.microsoft.com/dynamics-gp/web-components/troubleshooting).")
 SESSION_SERVICE_REMEDIATION = ("Start the Session Service (GPWebClientSessionServices) on this session host; users "
                                "routed to it cannot sign in until it runs. If it does not start, run the Web "
-                               "Components Configuration Wizard on the host again (troubleshooting.md).")
+                               "Components Configuration Wizard on the host again "
+                               "(https://learn.microsoft.com/dynamics-gp/web-components/troubleshooting).")
 
 
 def session_central_problem(web_server: HostView) -> str | None:

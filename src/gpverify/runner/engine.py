@@ -208,7 +208,7 @@ class Runner:
             state.mark(step.id, "done", kind="manual", title=step.title, attested=None, asked=False, why=why)
             return OK
         state.mark(step.id, "waiting", kind="manual", title=step.title)
-        name = self.ctx.ask("Your full name (recorded as the person who confirms it): ").strip()
+        name = self._attester()
         answer = self.ctx.ask(f"Do you confirm that {ATTEST_STATEMENT}? (yes/no): ").strip().lower()
         if not name or answer != "yes":
             return self._stop(step.id, f"step {step.id}: Session Management was not confirmed"
@@ -217,9 +217,22 @@ class Runner:
         at = now()
         attestations.add(state.folder / ATTESTATIONS, attestations.Attestation(
             tuple(step.attest), name, at, ATTEST_STATEMENT, answer))
+        # Recorded as a manual step's confirmation is (the person, then the account it was typed under), so the
+        # sign-off record names who attested and what they answered.
         state.mark(step.id, "done", kind="manual", title=step.title, confirmed_by=name, confirmed_at=at,
-                   confirmed_how="terminal", attested={"by": name, "at": at, "answer": answer, "checks": step.attest})
+                   confirmed_how="typed at the terminal", confirmed_account=getpass.getuser(), answer=answer,
+                   attested={"by": name, "at": at, "answer": answer, "checks": step.attest})
         return OK
+
+    def _attester(self) -> str:
+        """The person who attests: --confirmed-by's name, else typed (Enter keeps the last name typed this run)."""
+        if self.ctx.confirmed_by:
+            return self.ctx.confirmed_by
+        last = self.last_name
+        typed = self.ctx.ask("Your full name (recorded as the person who confirms it)" + (f" [{last}]" if last else "")
+                             + ": ")
+        self.last_name = " ".join(typed.split()) or last
+        return self.last_name or ""
 
     def _unverified(self, checks: list[str]) -> list[str]:
         """The checks among these that the latest gate which ran them did not verify (attested counts as not)."""
