@@ -8,6 +8,7 @@ import json
 from pathlib import Path
 
 from gpverify import attestations
+from gpverify.report.signoff import PlanItem, build_record
 from gpverify.runner.engine import Context, Runner
 from gpverify.runner.plan import Phase, Plan, attest_step
 from gpverify.runner.state import RunState
@@ -15,7 +16,7 @@ from gpverify.runner.state import RunState
 PLAN = Plan(phases=[Phase(phase="post", gate=False, steps=[attest_step()])])
 
 
-def _run(tmp_path: Path, answers: list[str], *, tty: bool = True, yes: bool = False,
+def _run(tmp_path: Path, answers: list[str], *, tty: bool = True, yes: bool = False, confirmed_by: str | None = None,
          results: list[dict[str, str]] | None = None) -> tuple[int, RunState, str]:
     state = RunState.create(tmp_path / "reports", inventory="(lab)", plan=PLAN.model_dump(mode="json"))
     plan = PLAN
@@ -25,7 +26,7 @@ def _run(tmp_path: Path, answers: list[str], *, tty: bool = True, yes: bool = Fa
         state.mark("gate-post", "passed", results="gate-post.results.json")
     out = io.StringIO()
     asked = iter(answers)
-    ctx = Context(plan, state, Path("inventory.yml"), Path("checks"), out=out, yes=yes,
+    ctx = Context(plan, state, Path("inventory.yml"), Path("checks"), out=out, yes=yes, confirmed_by=confirmed_by,
                   ask=lambda _prompt: next(asked), is_tty=lambda: tty)
     runner = Runner(ctx)
     item = next(i for i in plan.items() if i.type == "step")
@@ -40,6 +41,17 @@ def test_a_named_person_attests_and_it_is_recorded(tmp_path: Path) -> None:
     found = attestations.for_check(state.folder / "attestations.json", "GP-POST-004")
     assert found is not None and found.by == "Jane Doe" and "none is suspended" in found.statement
     assert "gpverify could not verify GP-POST-003, GP-POST-004, GP-POST-005" in out
+
+
+def test_the_sign_off_record_names_who_attested_as_it_names_a_manual_steps_confirmer(tmp_path: Path) -> None:
+    code, state, out = _run(tmp_path, ["yes"], confirmed_by="Jane Doe")  # --confirmed-by: only the question asked
+    assert code == 0, out
+    state.set(status="complete")
+    plan = [PlanItem("attest-session-management", "manual", "Confirm in Session Management", "post")]
+    record = build_record(state.folder, state.data, plan)
+    line = record.lines[0]
+    assert (line.who, line.how) == ("Jane Doe", "typed at the terminal") and "answered 'yes'" in line.detail
+    assert record.verdict.complete, record.verdict.reasons
 
 
 def test_no_attestation_without_a_name_or_a_yes(tmp_path: Path) -> None:
