@@ -77,12 +77,31 @@ def _host_lines(farm: Farm, name: str, outcome: HostFacts | FactsUnavailable) ->
         return [*lines, f"  could not read this host: {outcome.cause}"]
     services = outcome.services.get(CANDIDATES, [])
     products = outcome.products.get(CANDIDATES, [])
-    lines.append(f"  services whose display name is like {', '.join(SERVICE_PATTERNS)}:")
-    lines.append(table_text(["Name", "Display name", "Status", "Profile key"],
-                            [(s.name, s.display_name, s.status, ", ".join(service_keys(profile, s)) or "-")
-                             for s in sorted(services, key=lambda s: s.display_name.lower())], indent=4)
-                 if services else "    (none)")
-    lines.append(f"  Programs and Features entries like {PRODUCT_PATTERN}:")
+    lines += _service_lines(profile, services) + _product_lines(profile, products)
+    wanted = [k for k in ("services", "products") if ROLE_FACTS[role].get(k)]
+    lines.append("  profile identifiers this role is checked with:" if wanted else
+                 "  (this role is checked through registry values and certificate stores, not services)")
+    for key in ROLE_FACTS[role].get("services", []):
+        lines += _service_identifier_lines(profile, key, services)
+    for key in ROLE_FACTS[role].get("products", []):
+        installed = [p for p in products if key in product_keys(profile, p)]
+        found = ", ".join(f"{p.name} {p.version}" for p in installed) or "not found"
+        lines.append(f"    {_ident(profile, f'products.{key}')}  -> {found}")
+    lines += [f"  collector error in {e.section}.{e.key}: {e.message}" for e in outcome.errors]
+    return lines
+
+
+def _service_lines(profile: Profile, services: list[ServiceFact]) -> list[str]:
+    """The host's services like GP's, with the profile key each one matches."""
+    rows = [(s.name, s.display_name, s.status, ", ".join(service_keys(profile, s)) or "-")
+            for s in sorted(services, key=lambda s: s.display_name.lower())]
+    table = table_text(["Name", "Display name", "Status", "Profile key"], rows, indent=4) if rows else "    (none)"
+    return [f"  services whose display name is like {', '.join(SERVICE_PATTERNS)}:", table]
+
+
+def _product_lines(profile: Profile, products: list[ProductFact]) -> list[str]:
+    """Programs and Features entries like GP's, their Windows Installer features, and the feature identifiers."""
+    lines = [f"  Programs and Features entries like {PRODUCT_PATTERN}:"]
     for p in products:
         lines.append(f"    {p.name:60} {p.version:16} {', '.join(product_keys(profile, p)) or '-'}")
         if p.features:  # the GP entry's Windows Installer features: Web Client Runtime, SBA (names not public)
@@ -93,28 +112,26 @@ def _host_lines(farm: Farm, name: str, outcome: HostFacts | FactsUnavailable) ->
     if not products:
         lines.append("    (none)")
     if any(p.features for p in products):
-        for key in ("web_client_runtime", "service_based_architecture"):
-            title = str(profile[f"feature_titles.{key}"]).lower()
-            named = sorted({f for p in products for f, t in p.titles.items() if t.strip().lower() == title})
-            lines.append(f"    {_ident(profile, f'features.{key}')}" + (
-                f"  -> by title {profile[f'feature_titles.{key}']!r}: {', '.join(named)}" if named else ""))
-    wanted = [k for k in ("services", "products") if ROLE_FACTS[role].get(k)]
-    lines.append("  profile identifiers this role is checked with:" if wanted else
-                 "  (this role is checked through registry values and certificate stores, not services)")
-    for key in ROLE_FACTS[role].get("services", []):
-        hits = [s for s in services if key in service_keys(profile, s)]
-        found = ", ".join(f"{s.name} ({s.display_name})" for s in hits) or "NOT FOUND - set an override"
-        named = any(_like(s.name, str(profile[f"services.{key}.name"])) for s in services)
-        by_name = "found" if named else "NOT FOUND" if not hits else "no service of this name (display matches)"
-        lines.append(f"    {_ident(profile, f'services.{key}.name')}  -> {by_name}")
-        lines.append(f"    {_ident(profile, f'services.{key}.display')}  -> {found}")
-    for key in ROLE_FACTS[role].get("products", []):
-        installed = [p for p in products if key in product_keys(profile, p)]
-        found = ", ".join(f"{p.name} {p.version}" for p in installed) or "not found"
-        lines.append(f"    {_ident(profile, f'products.{key}')}  -> {found}")
-    for error in outcome.errors:
-        lines.append(f"  collector error in {error.section}.{error.key}: {error.message}")
+        lines += [_feature_line(profile, key, products) for key in ("web_client_runtime", "service_based_architecture")]
     return lines
+
+
+def _feature_line(profile: Profile, key: str, products: list[ProductFact]) -> str:
+    """A feature identifier of the profile, with the feature IDs whose title is the profile's title for it."""
+    title = str(profile[f"feature_titles.{key}"]).lower()
+    named = sorted({f for p in products for f, t in p.titles.items() if t.strip().lower() == title})
+    found = f"  -> by title {profile[f'feature_titles.{key}']!r}: {', '.join(named)}" if named else ""
+    return f"    {_ident(profile, f'features.{key}')}" + found
+
+
+def _service_identifier_lines(profile: Profile, key: str, services: list[ServiceFact]) -> list[str]:
+    """A service's name and display identifiers, and whether the host has a service by each."""
+    hits = [s for s in services if key in service_keys(profile, s)]
+    found = ", ".join(f"{s.name} ({s.display_name})" for s in hits) or "NOT FOUND - set an override"
+    named = any(_like(s.name, str(profile[f"services.{key}.name"])) for s in services)
+    by_name = "found" if named else "NOT FOUND" if not hits else "no service of this name (display matches)"
+    return [f"    {_ident(profile, f'services.{key}.name')}  -> {by_name}",
+            f"    {_ident(profile, f'services.{key}.display')}  -> {found}"]
 
 
 def _session_db_lines(farm: Farm) -> list[str]:
@@ -313,7 +330,7 @@ def write_overrides(path: Path, proposed: dict[str, Any]) -> None:
     if not isinstance(data, dict):
         raise ConfigError(str(path), "(top level)", "an inventory mapping to add `overrides:` to")
     overrides = data.get("overrides")
-    if not isinstance(overrides, dict):
+    if not isinstance(overrides, CommentedMap):  # round-trip loading makes every mapping one; absent or empty: new
         overrides = data["overrides"] = CommentedMap()
     for key, (value, how) in proposed.items():
         overrides[key] = value

@@ -44,21 +44,11 @@ def _kind(data_type: str) -> str:
 def config_tables(sql: GpSqlView, hosts: list[str]) -> Found | None:
     """The configuration database's table and column holding every inventory session host's name, by value."""
     database = sql.config_database
-    columns = configdb.columns(sql, database)
-    wanted = {short_name(h) for h in hosts}
     tables: dict[tuple[str, str], list[tuple[str, str]]] = {}
-    for schema, table, column, kind in columns:
+    for schema, table, column, kind in configdb.columns(sql, database):
         tables.setdefault((schema, table), []).append((column, _kind(kind)))
-    best: tuple[int, tuple[str, str], str] | None = None
-    for (schema, table), cols in sorted(tables.items()):
-        text = {c: c for c, k in cols if k in TEXT_TYPES}
-        if not text:
-            continue
-        rows = sql.select_columns(database, table, text, top=TOP_ROWS, schema=schema)
-        for column in text:
-            named = {short_name(str(r[column])) for r in rows if r[column] is not None} & wanted
-            if named and (best is None or len(named) > best[0]):
-                best = (len(named), (schema, table), column)
+    wanted = {short_name(h) for h in hosts}
+    best = _most_hosts_named(sql, database, tables, wanted)
     if best is None or best[0] < len(wanted):
         return None
     (schema, table), name = best[1], best[2]
@@ -66,6 +56,20 @@ def config_tables(sql: GpSqlView, hosts: list[str]) -> Found | None:
     rows = sql.select_columns(database, table, {c: c for c, _ in cols}, top=TOP_ROWS, schema=schema)
     keyed = {short_name(str(r[name])): {k: _plain(v) for k, v in r.items()} for r in rows if r[name] is not None}
     return Found("config_db", f"{schema}.{table}", name, keyed, [c for c, k in cols if k in TIME_TYPES])
+
+
+def _most_hosts_named(sql: GpSqlView, database: str, tables: dict[tuple[str, str], list[tuple[str, str]]],
+                      wanted: set[str]) -> tuple[int, tuple[str, str], str] | None:
+    """(how many, (schema, table), column): the text column whose values name the most of the wanted hosts."""
+    best: tuple[int, tuple[str, str], str] | None = None
+    for (schema, table), cols in sorted(tables.items()):
+        text = {c: c for c, k in cols if k in TEXT_TYPES}
+        rows = sql.select_columns(database, table, text, top=TOP_ROWS, schema=schema) if text else []
+        for column in text:
+            named = {short_name(str(r[column])) for r in rows if r[column] is not None} & wanted
+            if named and (best is None or len(named) > best[0]):
+                best = (len(named), (schema, table), column)
+    return best
 
 
 def host_column(sql: GpSqlView, database: str, host: str) -> str | None:
