@@ -73,14 +73,18 @@ def by_name(document: dict[str, Any]) -> dict[str, dict[str, Any]]:
 # --- notification sinks ----------------------------------------------------------------------------------
 
 class HttpSink:
+    """A real HTTP server on loopback keeping every JSON body POSTed to it, and the path and query it came to."""
+
     def __init__(self) -> None:
         received: list[dict[str, Any]] = []
-        self.received = received
+        paths: list[str] = []
+        self.received, self.paths = received, paths
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
                 received.append(json.loads(body))
+                paths.append(self.path)
                 self.send_response(204)
                 self.end_headers()
 

@@ -3,7 +3,9 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
+import json
 import os
 import subprocess
 import time
@@ -200,12 +202,18 @@ def test_notifies_webhook_and_email_when_the_outcome_changes(labs, http_sink, sm
     assert len(http_sink.received) == 1 and len(smtp_sink.messages) == 1
     result = audit(reports, labs.start("session-service-stopped").inventory_path, **notify)
     assert "webhook: sent" in result.notifications[0] and "email: sent" in result.notifications[1]
-    hook = http_sink.received[-1]
-    assert hook["status"] == "failed" and hook["previous_status"] == "passed" and hook["run"] == result.run_id
-    assert [e["name"] for e in hook["newly_failing"]] == [SH02]
+    hook = http_sink.received[-1]  # apprise's JSON (apprise/plugins/custom_json.py), the change attached
+    assert http_sink.paths[-1] == "/hook"
+    assert hook["type"] == "failure" and "FAILED" in hook["title"] and SH02 in hook["message"]
+    [attached] = hook["attachments"]
+    assert attached["filename"] == "gpverify-audit.json" and attached["mimetype"] == "application/json"
+    change = json.loads(base64.b64decode(attached["base64"]))
+    assert change["status"] == "failed" and change["previous_status"] == "passed" and change["run"] == result.run_id
+    assert [e["name"] for e in change["newly_failing"]] == [SH02]
     mail = smtp_sink.messages[-1]
     assert mail["to"] == ["<ops@example.com>"]
     assert "FAILED" in mail["data"] and "GP-POST-002" in mail["data"]
+    assert 'filename="gpverify-audit.json"' in mail["data"]
 
 
 def test_unreachable_notification_does_not_change_the_exit_code(labs, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]

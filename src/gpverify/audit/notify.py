@@ -1,24 +1,30 @@
-"""Notification when the audit's outcome changes: Microsoft Teams, Slack, e-mail and the rest through apprise
-(URLs from the environment or the keyring, never the command line), a JSON webhook, an email through SMTP."""
+"""Notification when the audit's outcome changes, only through apprise: Teams, Slack, e-mail and the rest."""
 
 from __future__ import annotations
 
 import json
 import os
-import smtplib
-from email.message import EmailMessage
+import re
+import tempfile
+from collections.abc import Callable
+from functools import partial
+from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
-import requests
+import apprise
 
 from gpverify.errors import ConfigError
+from gpverify.history.status import AuditStatus
 
 TIMEOUT = 15.0
+SENDER = "gpverify@localhost"
+ATTACHMENT = "gpverify-audit.json"  # the audit's whole payload, attached to every message that can carry a file
 # apprise URLs (msteams://..., slack://..., mailto://...) hold tokens and passwords: they are read from here only,
 # never from the command line or a scheduled task's arguments, where process lists and task exports show them.
 NOTIFY_ENV = "GPVERIFY_NOTIFY_URLS"
 NOTIFY_KEYRING = ("gpverify", "notify-urls")
+UNKNOWN_URL = "not a notification URL apprise knows"
 
 
 def outcome_changed(previous: Any, status: str, failing: set[tuple[str, str]]) -> bool:
@@ -47,25 +53,31 @@ def body_of(payload: dict[str, Any]) -> str:
         entries = payload.get(key) or []
         lines.append(f"{title} ({len(entries)}):")
         lines.extend(f"  {e['name']}: {e.get('title', '')}" for e in entries)
-    lines += ["", f"Report: {payload.get('report', '')}"]
+    lines += ["", f"Report: {payload.get('report', '')}", f"Where the channel takes files, the whole change is attached as {ATTACHMENT}."]
     return "\n".join(lines) + "\n"
 
 
-def send_webhook(url: str, payload: dict[str, Any]) -> None:
-    response = requests.post(url, json=payload, timeout=TIMEOUT)
-    response.raise_for_status()
+def webhook_url(url: str) -> str:
+    """The apprise URL for --notify-webhook: json:// (jsons:// for https) POSTs to the same host, port and path.
+
+    apprise's JSON plugin (apprise/plugins/custom_json.py) reads its own options from the query string and sends
+    "-NAME=VALUE" on as the URL's own query, so the webhook's query (often its signature) is passed on that way."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError("not an http:// or https:// URL")
+    query = [("-" + k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True)]
+    query += [("cto", str(TIMEOUT)), ("rto", str(TIMEOUT))]
+    return f"{'jsons' if parts.scheme == 'https' else 'json'}://{parts.netloc}{parts.path or '/'}?{urlencode(query)}"
 
 
-def send_email(server: str, to: str, payload: dict[str, Any], sender: str = "gpverify@localhost") -> None:
+def email_url(server: str, to: str) -> str:
+    """The apprise URL for --notify-smtp HOST:PORT --notify-to ADDR: plain SMTP to that relay, no login.
+
+    apprise/plugins/email/base.py: mailto:// means secure mode "insecure" (no TLS, as gpverify always sent), a login
+    only when a user and password are given, smtp= names the server exactly (no guessing from a provider table)."""
     host, port = parse_smtp(server)
-    msg = EmailMessage()
-    msg["Subject"] = subject_of(payload)
-    msg["From"] = sender
-    msg["To"] = to
-    msg.set_content(body_of(payload))
-    msg.add_attachment(json.dumps(payload, indent=2, default=str), subtype="json", filename="gpverify-audit.json")
-    with smtplib.SMTP(host, port, timeout=TIMEOUT) as smtp:
-        smtp.send_message(msg)
+    query = urlencode({"smtp": host, "from": SENDER, "to": to, "mode": "insecure", "format": "text"})
+    return f"mailto://{host}:{port}/?{query}"
 
 
 def _where(url: str) -> str:
@@ -96,43 +108,68 @@ def require_notify_urls() -> list[str]:
     return urls
 
 
-def send_apprise(urls: list[str], payload: dict[str, Any]) -> list[str]:
-    """One line per URL: sent, or why not; each URL named by its scheme only (the rest holds the token)."""
-    import apprise
+def _masked(text: str, url: str, shown: str) -> str:
+    """apprise's log line with every piece of the URL (tokens sit in its host, path and query) cut out but those
+    the line shows anyway (a webhook's or SMTP relay's host)."""
+    text = re.sub(r"\b([a-z][a-z0-9+.-]*)://\S+", r"\1://...", text)
+    for piece in sorted(set(re.split(r"[/:@?&=#,]+", url.split("://", 1)[-1])), key=len, reverse=True):
+        if len(piece) >= 3 and piece not in shown:
+            text = text.replace(piece, "...")
+    return text
 
-    lines = []
-    for url in urls:
-        channel = apprise.Apprise()
-        scheme = url.split("://", 1)[0] + "://..."
-        if not channel.add(url):
-            lines.append(f"{scheme}: NOT sent: not a notification URL apprise knows")
-        elif channel.notify(title=subject_of(payload), body=body_of(payload)):
-            lines.append(f"{scheme}: sent")
-        else:
-            lines.append(f"{scheme}: NOT sent (the service refused or did not answer)")
-    return lines
+
+def send(url: str, payload: dict[str, Any], attach: apprise.AppriseAttachment, shown: str = "") -> str | None:
+    """Send through apprise; None when sent, else why not (apprise's last warning, without the URL's pieces)."""
+    channel = apprise.Apprise()
+    if not channel.add(url):
+        return UNKNOWN_URL
+    kind = apprise.NotifyType.SUCCESS if payload["status"] == AuditStatus.PASSED else apprise.NotifyType.FAILURE
+    # apprise says why only in its log: LogCapture is its public way to read it (apprise/logger.py).
+    with apprise.LogCapture(level=apprise.logging.WARNING, fmt="%(message)s") as log:  # type: ignore[no-untyped-call]
+        sent = channel.notify(title=subject_of(payload), body=body_of(payload), notify_type=kind,
+                              body_format=apprise.NotifyFormat.TEXT, attach=attach)
+        warnings = [line for line in log.getvalue().splitlines() if line.strip()]
+    if sent:
+        return None
+    return _masked(warnings[-1], url, shown) if warnings else "the service refused or did not answer"
+
+
+def _channels(webhook: str | None, smtp: str | None, to: str | None,
+              urls: list[str]) -> list[tuple[str, str, Callable[[], str]]]:
+    """(line head, where, the apprise URL's maker) per configured channel; apprise URLs named by scheme only."""
+    channels: list[tuple[str, str, Callable[[], str]]] = [
+        (url.split("://", 1)[0] + "://...:", "", partial(str, url)) for url in urls]
+    if webhook:
+        channels.append(("webhook:", f" to {_where(webhook)}", partial(webhook_url, webhook)))
+    if smtp and to:
+        channels.append(("email:", f" to {to} through {smtp}", partial(email_url, smtp, to)))
+    return channels
+
+
+def _line(head: str, where: str, make: Callable[[], str], payload: dict[str, Any],
+          attach: apprise.AppriseAttachment) -> str:
+    try:
+        url = make()
+    except (ValueError, ConfigError) as exc:  # our own words about a malformed --notify-* value
+        return f"{head} NOT sent{where}: {exc}"
+    try:
+        why = send(url, payload, attach, shown=where)
+    except Exception as exc:  # noqa: BLE001 - a failed notification must not fail the audit
+        why = type(exc).__name__  # a message may repeat the URL, and URLs carry their token: the type only
+    return f"{head} sent{where}" if why is None else f"{head} NOT sent{where}: {why}"
 
 
 def notify(payload: dict[str, Any], *, webhook: str | None, smtp: str | None, to: str | None,
            urls: list[str] | None = None) -> list[str]:
     """Send what is configured; return one line per channel (sent, or why it failed). Never raises."""
-    lines = []
-    if urls:
-        try:
-            lines += send_apprise(urls, payload)
-        except Exception as exc:  # noqa: BLE001 - a failed notification must not fail the audit
-            lines.append(f"apprise: NOT sent: {type(exc).__name__}")
-    if webhook:
-        try:
-            send_webhook(webhook, payload)
-            lines.append(f"webhook: sent to {_where(webhook)}")
-        except Exception as exc:  # noqa: BLE001 - a failed notification must not fail the audit
-            # requests repeats the URL in its messages, and webhook URLs carry their token: name the type only.
-            lines.append(f"webhook: NOT sent to {_where(webhook)}: {type(exc).__name__}")
-    if smtp and to:
-        try:
-            send_email(smtp, to, payload)
-            lines.append(f"email: sent to {to} through {smtp}")
-        except Exception as exc:  # noqa: BLE001
-            lines.append(f"email: NOT sent to {to} through {smtp}: {exc}")
-    return lines
+    channels = _channels(webhook, smtp, to, urls or [])
+    if not channels:
+        return []
+    try:
+        with tempfile.TemporaryDirectory(prefix="gpverify-notify-") as folder:
+            path = Path(folder, ATTACHMENT)
+            path.write_text(json.dumps(payload, indent=2, default=str), encoding="utf-8")
+            attach = apprise.AppriseAttachment(str(path))
+            return [_line(*channel, payload, attach) for channel in channels]
+    except Exception as exc:  # noqa: BLE001 - a failed notification must not fail the audit
+        return [f"{head} NOT sent{where}: {type(exc).__name__}" for head, where, _ in channels]

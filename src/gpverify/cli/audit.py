@@ -222,10 +222,11 @@ def _register_audit(sub: argparse._SubParsersAction) -> None:  # type: ignore[ty
                        help="when the outcome changes, notify Microsoft Teams, Slack, e-mail... through apprise; "
                        "the URLs (they hold tokens) come from GPVERIFY_NOTIFY_URLS or the keyring entry "
                        "gpverify/notify-urls, never from the command line")
-    audit.add_argument("--notify-webhook", metavar="URL", help="POST a JSON summary here when the outcome changes "
-                       "(a URL with a token shows in process lists: prefer --notify)")
-    audit.add_argument("--notify-smtp", metavar="HOST:PORT", help="send an email through this SMTP server "
-                                                                  "when the outcome changes")
+    audit.add_argument("--notify-webhook", metavar="URL", help="when the outcome changes, POST apprise's JSON "
+                       "(title, message, type, the full change attached as gpverify-audit.json) to this http(s) URL "
+                       "through apprise's json:// (a URL with a token shows in process lists: prefer --notify)")
+    audit.add_argument("--notify-smtp", metavar="HOST:PORT", help="when the outcome changes, send an email through "
+                       "this SMTP relay (no TLS, no login; apprise's mailto://) with the change attached")
     audit.add_argument("--notify-to", metavar="ADDR", help="recipient of the email")
     audit.add_argument("-v", "--verbose", action="store_true", help="pytest's normal (not quiet) output")
     audit.set_defaults(func=cmd_audit)
