@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from gpverify.config.profiles import Profile
-from gpverify.facts.windows import SessionCentralFact, SessionCentralObject
+from gpverify.facts.windows import GetterFact, SessionCentralFact, SessionCentralObject
 
 DIFFERENTIAL = ("let the data name it: `gpverify discover --inventory FILE --record before`, suspend one host in "
                 "Session Management, then `gpverify discover --inventory FILE --record after --diff before` and paste "
@@ -152,17 +152,23 @@ def host_objects(fact: SessionCentralFact, hosts: list[str], named: str | None,
     empty = [g for g in listing if g.count == 0]
     if listing and len(empty) == len(listing):
         return empty[0].name, "", []  # a getter that lists session hosts answered with none: none is listed
+    raise Unusable(_why_no_host_objects(fact, listing, hosts, named, where))
+
+
+def _why_no_host_objects(fact: SessionCentralFact, listing: list[GetterFact], hosts: list[str], named: str | None,
+                         where: str) -> str:
+    """Why no objects could be told to be the session hosts, and what the operator sets."""
     shown = [o for g in listing for o in _groups(fact.objects).get((g.name, _type_of(fact, g.name)), [])]
     if shown:
         props = ", ".join(dict.fromkeys(p for o in shown for p in o.properties))
         what = f"named {named}" if named else "equal to a session host's name"
-        raise Unusable(f"{where}: Session Central's {shown[0].getter} returned {len(shown)} object(s) of type "
-                       f"{shown[0].type}, none with a property {what} (inventory: {', '.join(hosts)}; properties: "
-                       f"{props}): set under `overrides:` session_central.host_name_property: <the property holding "
-                       "the machine name> (gpverify discover lists them)")
+        return (f"{where}: Session Central's {shown[0].getter} returned {len(shown)} object(s) of type "
+                f"{shown[0].type}, none with a property {what} (inventory: {', '.join(hosts)}; properties: "
+                f"{props}): set under `overrides:` session_central.host_name_property: <the property holding "
+                "the machine name> (gpverify discover lists them)")
     getters = ", ".join(g.name for g in fact.getters) or "none"
-    raise Unusable(f"{where}: no getter of the GP PowerShell module {fact.module} lists the session hosts (it ran "
-                   f"{getters}; skipped, needing parameters: {', '.join(fact.skipped) or 'none'})")
+    return (f"{where}: no getter of the GP PowerShell module {fact.module} lists the session hosts (it ran "
+            f"{getters}; skipped, needing parameters: {', '.join(fact.skipped) or 'none'})")
 
 
 def _type_of(fact: SessionCentralFact, getter: str) -> str:
@@ -181,6 +187,18 @@ def flag_reading(objects: list[SessionCentralObject], profile: Profile, exclude:
     if named:
         when = profile.get("session_central.suspended_when")
         return Reading(str(named), "named in the inventory's overrides", True if when is None else when)
+    candidates = _flag_candidates(objects, profile, exclude)
+    if len(candidates) == 1:
+        return candidates[0]
+    found = (f"{len(candidates)} properties could mean it: " + ", ".join(c.describe() for c in candidates)
+             if candidates else "no property's name says it (properties: "
+             + ", ".join(dict.fromkeys(p for o in objects for p in o.properties)) + ")")
+    return (f"whether a host allows new web client sessions cannot be told: {found}; name it under `overrides:` "
+            f"session_central.suspended_property and session_central.suspended_when, or {DIFFERENTIAL}")
+
+
+def _flag_candidates(objects: list[SessionCentralObject], profile: Profile, exclude: str) -> list[Reading]:
+    """Properties whose values are all true/false and whose name says Suspended or allows new sessions."""
     candidates: list[Reading] = []
     suspended, allowed = _words(profile, "suspended"), _words(profile, "allowed")
     for prop in dict.fromkeys(p for o in objects for p in o.properties):
@@ -192,13 +210,7 @@ def flag_reading(objects: list[SessionCentralObject], profile: Profile, exclude:
             candidates.append(Reading(prop, "inferred from its name: true means Suspended", True))
         elif any(w in squashed for w in allowed):
             candidates.append(Reading(prop, "inferred from its name: true means it allows new sessions", False))
-    if len(candidates) == 1:
-        return candidates[0]
-    found = (f"{len(candidates)} properties could mean it: " + ", ".join(c.describe() for c in candidates)
-             if candidates else "no property's name says it (properties: "
-             + ", ".join(dict.fromkeys(p for o in objects for p in o.properties)) + ")")
-    return (f"whether a host allows new web client sessions cannot be told: {found}; name it under `overrides:` "
-            f"session_central.suspended_property and session_central.suspended_when, or {DIFFERENTIAL}")
+    return candidates
 
 
 def _typed_reading(objects: list[SessionCentralObject], profile: Profile, what: str, words: str,

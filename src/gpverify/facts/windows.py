@@ -113,20 +113,8 @@ def _query(section: str, key: str, profile: Profile, runtime: RuntimePaths | Non
         name = str(profile[f"services.{key}.name"])
         names = {"name_patterns": [name]} if "*" in name else {"names": [name]}
         return {"key": key, **names, "display": [profile[f"services.{key}.display"]]}
-    if section in ("files", "texts", "dictionaries"):
-        # The runtime's own paths where the tenant configuration gives them, else the profile's.
-        path = getattr(runtime, key, None) or profile[f"files.{key}"]
-        if path is None:
-            return None
-        query = {"key": key, "path": path, **({"max_bytes": TEXT_CAP_BYTES} if section != "files" else {})}
-        if section == "dictionaries":  # the Dex.ini whose Workstation2 line picks the launch file's block
-            query["dex_ini"] = getattr(runtime, "dex_ini", None) or profile["files.dex_ini"]
-        return query
-    if section == "file_search":
-        # Every release's copy, so a desktop client installed side by side is found wherever it is
-        # (upgrade/installing-on-first-computer.md: the previous release stays installed).
-        paths = [str(profile[f"files.{key}"]), *([getattr(runtime, key)] if runtime else [])]
-        return {"key": key, "patterns": sorted({release_pattern(p) for p in paths})}
+    if section in ("files", "texts", "dictionaries", "file_search"):
+        return _file_query(section, key, profile, runtime)
     value = profile[f"registry.{key}" if section == "registry_subkeys" else f"{section}.{key}"]
     if value is None:
         return None  # an identifier no public source confirms: the checks that need it report "not verified"
@@ -140,6 +128,23 @@ def _query(section: str, key: str, profile: Profile, runtime: RuntimePaths | Non
         return {"key": key, "pattern": value, **({"package": package} if package else {}),
                 **({"titles": True} if key == "gp_desktop" else {})}
     return {"key": key, "store": value}
+
+
+def _file_query(section: str, key: str, profile: Profile, runtime: RuntimePaths | None) -> dict[str, Any] | None:
+    """A file, text or dictionary to read, or a file to search for in every release's folder."""
+    if section == "file_search":
+        # Every release's copy, so a desktop client installed side by side is found wherever it is
+        # (upgrade/installing-on-first-computer.md: the previous release stays installed).
+        paths = [str(profile[f"files.{key}"]), *([getattr(runtime, key)] if runtime else [])]
+        return {"key": key, "patterns": sorted({release_pattern(p) for p in paths})}
+    # The runtime's own paths where the tenant configuration gives them, else the profile's.
+    path = getattr(runtime, key, None) or profile[f"files.{key}"]
+    if path is None:
+        return None
+    query = {"key": key, "path": path, **({"max_bytes": TEXT_CAP_BYTES} if section != "files" else {})}
+    if section == "dictionaries":  # the Dex.ini whose Workstation2 line picks the launch file's block
+        query["dex_ini"] = getattr(runtime, "dex_ini", None) or profile["files.dex_ini"]
+    return query
 
 
 def build_request(role: Role, profile: Profile, runtime: RuntimePaths | None = None,
