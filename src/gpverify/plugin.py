@@ -18,6 +18,7 @@ from gpverify import extension
 from gpverify.catalogue import MARKER_HELP, PHASES, CheckInfo, info_of
 from gpverify.config.inventory import INVENTORY_ENV, utc_time
 from gpverify.config.options import count
+from gpverify.config.paths import output_file
 from gpverify.config.redact import Redactor
 from gpverify.config.yamlfile import read_yaml
 from gpverify.errors import ConfigError, FactsUnavailable, GpVerifyError
@@ -129,7 +130,7 @@ def bad_input(message: str) -> NoReturn:
 @pytest.hookimpl(tryfirst=True)  # before pytest-html's own configure reads the option
 def pytest_configure(config: pytest.Config) -> None:
     config.stash[farm_key] = None
-    config.stash[redactor_key] = Redactor()
+    config.stash[redactor_key] = Redactor.for_environment()
     config.stash[results_key] = []
     for line in [MARKER_HELP, *MARKERS]:
         config.addinivalue_line("markers", line)
@@ -138,6 +139,7 @@ def pytest_configure(config: pytest.Config) -> None:
         return  # not a gpverify run: another suite's pytest, or a listing of the checks
     if getattr(config.option, "hosts", None):  # pytest-testinfra's option, when the bench extra is installed
         bad_input("--hosts is pytest-testinfra's option; gpverify limits session hosts with --host NAME")
+    _check_outputs(config)
     # A report is mailed and archived as one file: always inline pytest-html's CSS and scripts.
     if getattr(config.option, "htmlpath", None):
         config.option.self_contained_html = True
@@ -154,6 +156,22 @@ def pytest_configure(config: pytest.Config) -> None:
     config.stash[redactor_key] = Redactor.for_farm(farm)
     _check_hosts(config, farm)
     config.pluginmanager.register(HtmlReport(farm), "gpverify-pytest-html")
+
+
+# Report files a run writes at its end (pytest-html, junitxml, pytest's log file, gpverify's report): a folder,
+# a device or a named pipe there would end the run in a traceback (or a hang) after every check had run.
+OUTPUT_OPTIONS = {"htmlpath": "--html", "xmlpath": "--junitxml", "log_file": "--log-file",
+                  "gpverify_html": "--gpverify-html"}
+
+
+def _check_outputs(config: pytest.Config) -> None:
+    for dest, flag in OUTPUT_OPTIONS.items():
+        path = getattr(config.option, dest, None)
+        if path:
+            try:
+                output_file(path, flag, "a report file to write")
+            except ConfigError as exc:
+                bad_input(f"{flag}: expected {exc.expected}")
 
 
 def _check_hosts(config: pytest.Config, farm: Farm) -> None:

@@ -12,12 +12,13 @@ from urllib.parse import urlsplit
 
 import requests
 
+from gpverify.config.redact import NOTIFY_URLS_ENV
 from gpverify.errors import ConfigError
 
 TIMEOUT = 15.0
 # apprise URLs (msteams://..., slack://..., mailto://...) hold tokens and passwords: they are read from here only,
 # never from the command line or a scheduled task's arguments, where process lists and task exports show them.
-NOTIFY_ENV = "GPVERIFY_NOTIFY_URLS"
+NOTIFY_ENV = NOTIFY_URLS_ENV  # its values are masked in every output (config.redact)
 NOTIFY_KEYRING = ("gpverify", "notify-urls")
 
 

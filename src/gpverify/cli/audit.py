@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from gpverify.config.options import count, seconds
+from gpverify.config.options import count, folder, out_file, pytest_addopts, row_id, seconds
 from gpverify.errors import ConfigError, GpVerifyError
 from gpverify.exitcodes import NOT_RECORDED, TABLE
 from gpverify.history.target import HistoryUnavailable
@@ -68,6 +68,7 @@ def cmd_audit(ns: argparse.Namespace) -> int:
                         baseline=ns.baseline, notify_webhook=ns.notify_webhook, notify_smtp=ns.notify_smtp,
                         notify_to=ns.notify_to, notify=ns.notify, quiet=not ns.verbose, history=ns.history)
     try:
+        pytest_addopts()  # before anything is recorded: pytest would otherwise fail on it mid-run
         return run_audit(opts).exit_code
     except ConfigError as exc:
         return _bad_input(exc)
@@ -110,12 +111,13 @@ def cmd_history(ns: argparse.Namespace) -> int:
 
 def _run_of(history: Any, ref: str) -> Any:
     """RUN_ID -> the run (ConfigError if unknown); None for last and baseline[:NAME]."""
-    if not ref.lstrip("#").isdigit():
+    ident = row_id(ref)
+    if ident is None:
         if ref != "last" and not ref.startswith("baseline"):
             raise ConfigError("gpverify baseline diff", ref, "a recorded audit run id (gpverify history), last, "
                                                              "or baseline[:NAME]")
         return None
-    run = history.run(int(ref.lstrip("#")))
+    run = history.run(ident)
     if run is None:
         raise ConfigError("gpverify baseline diff", ref, "a recorded audit run id (gpverify history), last, "
                                                          "or baseline[:NAME]")
@@ -199,7 +201,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
                                                          "created, expires)")
     audit.add_argument("--wait", type=seconds(), default=0.0, metavar="SECONDS",
                        help="re-check failing service and reachability checks until they pass or this time is up")
-    audit.add_argument("--reports", default="reports", help="where reports and history.sqlite go (default reports)")
+    audit.add_argument("--reports", type=folder(), default="reports",
+                       help="where reports and history.sqlite go (default reports)")
     audit.add_argument("--history", metavar="URL", help=HISTORY_HELP)
     audit.add_argument("--baseline", default="default", metavar="NAME", help="baseline to report drift from")
     audit.add_argument("--notify", action="store_true",
@@ -215,25 +218,26 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     audit.set_defaults(func=cmd_audit)
 
     hist = sub.add_parser("history", help="outcome of each check over the recorded audit runs")
-    hist.add_argument("--reports", default="reports")
+    hist.add_argument("--reports", type=folder(), default="reports")
     hist.add_argument("--history", metavar="URL", help=HISTORY_HELP)
     hist.add_argument("--farm", help="only this farm (default: every farm in the history)")
     hist.add_argument("--last", type=count(), default=10, help="how many runs (default 10)")
-    hist.add_argument("--html", metavar="FILE", help="also draw the outcomes over runs as an SVG page")
+    hist.add_argument("--html", type=out_file("an HTML page to write"), metavar="FILE",
+                      help="also draw the outcomes over runs as an SVG page")
     hist.set_defaults(func=cmd_history)
 
     base = sub.add_parser("baseline", help="capture a known-good farm's facts, or compare two snapshots")
     bsub = base.add_subparsers(dest="baseline_command", required=True)
     cap = bsub.add_parser("capture", help="store the facts of a known-good farm as the baseline")
     _target(cap)
-    cap.add_argument("--reports", default="reports")
+    cap.add_argument("--reports", type=folder(), default="reports")
     cap.add_argument("--name", default="default")
     cap.add_argument("--history", metavar="URL", help=HISTORY_HELP)
     cap.set_defaults(func=cmd_baseline)
     diff = bsub.add_parser("diff", help="facts changed between two snapshots: RUN_ID, last, baseline[:NAME]")
     diff.add_argument("a", metavar="A")
     diff.add_argument("b", metavar="B")
-    diff.add_argument("--reports", default="reports")
+    diff.add_argument("--reports", type=folder(), default="reports")
     diff.add_argument("--history", metavar="URL", help=HISTORY_HELP)
     diff.add_argument("--farm", help="the farm whose last run or baseline to use (needed when the history holds "
                                      "several)")

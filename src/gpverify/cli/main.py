@@ -8,7 +8,6 @@ import contextlib
 import gc
 import os
 import shlex
-import shutil
 import signal
 import sys
 import threading
@@ -17,7 +16,8 @@ from pathlib import Path
 from typing import NoReturn
 
 from gpverify import __version__, extension
-from gpverify.config.options import seconds
+from gpverify.config.options import folder, seconds
+from gpverify.config.paths import claim_folder
 from gpverify.config.shipped import checks_root
 from gpverify.errors import ConfigError, GpVerifyError
 from gpverify.exitcodes import BAD_INPUT, NOT_RUN, TABLE
@@ -50,6 +50,10 @@ def cmd_init(ns: argparse.Namespace) -> int:
     return 0
 
 
+LAB_MARKER = ".gpverify-lab"  # in a folder `gpverify lab` made: it may replace its own entries there
+LAB_ENTRIES = ("inventory.yml", "sql", "lab-ca.pem", "lab.env")  # what the lab writes in its folder
+
+
 def cmd_lab(ns: argparse.Namespace) -> int:
     lab = extension.lab()
     if ns.list:
@@ -57,8 +61,9 @@ def cmd_lab(ns: argparse.Namespace) -> int:
             print(f"{name:36} {description}")
         return 0
 
-    workdir = Path(ns.dir)
-    shutil.rmtree(workdir, ignore_errors=True)
+    # Only a folder this command made (or a new or empty one) is used, and only the lab's own entries in it are
+    # replaced: `--dir ~/Documents` is refused, never emptied.
+    workdir = claim_folder(ns.dir, "--dir", LAB_MARKER, LAB_ENTRIES)
     done = threading.Event()
     # Installed before the lab starts: a TERM at any moment ends in the clean-up below (servers stopped, their
     # temporary NTLM password files and lab.env removed).
@@ -147,7 +152,7 @@ def parser(command: str | None = None) -> argparse.ArgumentParser:
     lab.add_argument("--list", action="store_true", help="list the shipped scenarios and exit")
     lab.set_defaults(func=cmd_lab)
     demo = sub.add_parser("demo", help="run the whole upgrade on the built-in lab and write HTML reports")
-    demo.add_argument("--reports", default="reports")
+    demo.add_argument("--reports", type=folder(), default="reports")
     demo.add_argument("--scenario", default="before-upgrade", help="lab scenario to upgrade (default before-upgrade)")
     demo.set_defaults(func=cmd_demo)
     checks = sub.add_parser("checks", help="print the check catalogue")

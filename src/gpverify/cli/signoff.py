@@ -12,6 +12,7 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
+from gpverify.config.options import folder
 from gpverify.errors import ConfigError
 from gpverify.exitcodes import BAD_INPUT, PASSED, TABLE
 from gpverify.report.render import page, write_atomically
@@ -162,7 +163,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p = sub.add_parser("report", help="write the printable upgrade verification record of a run (HTML, PDF)",
                        description=__doc__, epilog=TABLE, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("run_id", nargs="?", default="", metavar="RUN-ID", help="the run (default: the latest)")
-    p.add_argument("--reports", default="reports", help="where run folders are (default reports)")
+    p.add_argument("--reports", type=folder(), default="reports", help="where run folders are (default reports)")
     p.add_argument("--waivers", metavar="FILE", help="waiver YAML in force for this change, listed in the record")
     p.add_argument("--pdf", choices=["auto", "yes", "no"], default="auto",
                    help="write a PDF too: auto (when WeasyPrint is installed), yes (required) or no")

@@ -15,6 +15,7 @@ from pydantic import ValidationError
 
 from gpverify import extension
 from gpverify.config.inventory import host_specs, load_inventory
+from gpverify.config.options import folder
 from gpverify.errors import ConfigError, GpVerifyError
 from gpverify.exitcodes import ExitCode
 from gpverify.runner.engine import Context, Runner
@@ -41,7 +42,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
                    help="upgrade a simulated lab started in the run folder (default scenario before-upgrade)")
     p.add_argument("--lab-clear-faults", action="store_true",
                    help="with --resume on a lab run: repair what the scenario broke, as an operator would")
-    p.add_argument("--reports", default="reports", help="where run folders are written (default reports)")
+    p.add_argument("--reports", type=folder(), default="reports", help="where run folders are written (default reports)")
     p.add_argument("--checks", help="checks folder (default: the checks shipped with gpverify)")
     p.set_defaults(func=cmd_upgrade)
 

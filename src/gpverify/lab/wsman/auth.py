@@ -85,6 +85,9 @@ class AuthResult:
     headers: list[tuple[str, str]] = field(default_factory=list)
 
 
+PASSWORD_DIR_PREFIX = "gpverify-ntlm-"  # <temp>/gpverify-ntlm-<pid>-<random>/ntlm_users
+
+
 class NtlmUserFile:
     """One listener's ``NTLM_USER_FILE`` (Heimdal lines ``DOMAIN:USER:PASSWORD``) in a temp dir it owns.
 
@@ -102,7 +105,8 @@ class NtlmUserFile:
     _ENV_LOCK = threading.RLock()
 
     def __init__(self) -> None:
-        self._dir = Path(tempfile.mkdtemp(prefix="gpverify-ntlm-"))
+        # The owner's process id in the name: a killed lab's folder is removed by the next lab (lab/runtime.py).
+        self._dir = Path(tempfile.mkdtemp(prefix=f"{PASSWORD_DIR_PREFIX}{os.getpid()}-"))
         self.path = self._dir / "ntlm_users"
         self._written: tuple[str, str, str] | None = None
 
