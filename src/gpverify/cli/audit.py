@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from gpverify.config.options import count, folder, out_file, pytest_addopts, row_id, seconds
+from gpverify.config.options import count, folder, history_setting, out_file, pytest_addopts, row_id, seconds
 from gpverify.errors import ConfigError, GpVerifyError
 from gpverify.exitcodes import NOT_RECORDED, TABLE
 from gpverify.history.target import HistoryUnavailable
@@ -203,7 +203,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
                        help="re-check failing service and reachability checks until they pass or this time is up")
     audit.add_argument("--reports", type=folder(), default="reports",
                        help="where reports and history.sqlite go (default reports)")
-    audit.add_argument("--history", metavar="URL", help=HISTORY_HELP)
+    audit.add_argument("--history", type=history_setting, metavar="URL", help=HISTORY_HELP)
     audit.add_argument("--baseline", default="default", metavar="NAME", help="baseline to report drift from")
     audit.add_argument("--notify", action="store_true",
                        help="when the outcome changes, notify Microsoft Teams, Slack, e-mail... through apprise; "
@@ -219,7 +219,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
     hist = sub.add_parser("history", help="outcome of each check over the recorded audit runs")
     hist.add_argument("--reports", type=folder(), default="reports")
-    hist.add_argument("--history", metavar="URL", help=HISTORY_HELP)
+    hist.add_argument("--history", type=history_setting, metavar="URL", help=HISTORY_HELP)
     hist.add_argument("--farm", help="only this farm (default: every farm in the history)")
     hist.add_argument("--last", type=count(), default=10, help="how many runs (default 10)")
     hist.add_argument("--html", type=out_file("an HTML page to write"), metavar="FILE",
@@ -232,13 +232,13 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     _target(cap)
     cap.add_argument("--reports", type=folder(), default="reports")
     cap.add_argument("--name", default="default")
-    cap.add_argument("--history", metavar="URL", help=HISTORY_HELP)
+    cap.add_argument("--history", type=history_setting, metavar="URL", help=HISTORY_HELP)
     cap.set_defaults(func=cmd_baseline)
     diff = bsub.add_parser("diff", help="facts changed between two snapshots: RUN_ID, last, baseline[:NAME]")
     diff.add_argument("a", metavar="A")
     diff.add_argument("b", metavar="B")
     diff.add_argument("--reports", type=folder(), default="reports")
-    diff.add_argument("--history", metavar="URL", help=HISTORY_HELP)
+    diff.add_argument("--history", type=history_setting, metavar="URL", help=HISTORY_HELP)
     diff.add_argument("--farm", help="the farm whose last run or baseline to use (needed when the history holds "
                                      "several)")
     diff.set_defaults(func=cmd_baseline)

@@ -8,7 +8,7 @@ import json
 import sys
 from pathlib import Path
 
-from gpverify.config.options import folder, hours, out_file
+from gpverify.config.options import folder, history_setting, hours, out_file
 from gpverify.exitcodes import NOT_RECORDED
 from gpverify.history.target import HistoryUnavailable
 
@@ -56,7 +56,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     fleet = sub.add_parser("fleet", help="one row per farm of the history: last audit, age, results, silent farms",
                            epilog="exit codes: 0 listed, 3 bad option or no history yet, 4 the history could not "
                                   "be read", formatter_class=argparse.RawDescriptionHelpFormatter)
-    fleet.add_argument("--history", metavar="URL", help="postgresql://USER@HOST[:PORT]/DATABASE (password from "
+    fleet.add_argument("--history", type=history_setting, metavar="URL", help="postgresql://USER@HOST[:PORT]/DATABASE (password from "
                                                         "GPVERIFY_HISTORY_PASSWORD or the keyring) or a SQLite "
                                                         "file; default REPORTS/history.sqlite")
     fleet.add_argument("--reports", type=folder(), default="reports",

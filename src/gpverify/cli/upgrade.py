@@ -15,7 +15,8 @@ from pydantic import ValidationError
 
 from gpverify import extension
 from gpverify.config.inventory import host_specs, load_inventory
-from gpverify.config.options import folder
+from gpverify.config.options import folder, pytest_addopts
+from gpverify.config.paths import checks_folder
 from gpverify.errors import ConfigError, GpVerifyError
 from gpverify.exitcodes import ExitCode
 from gpverify.runner.engine import Context, Runner
@@ -68,6 +69,14 @@ def _shape(ns: argparse.Namespace) -> tuple[FarmShape, str, str]:
     return shape, inv.sql.config_database, ns.inventory
 
 
+def _check_run(ns: argparse.Namespace, plan: Plan) -> None:
+    """What a real run would refuse on its own input, refused in --dry-run as well: a --checks folder without
+    the phases the plan gates (every gate would collect nothing) and a PYTEST_ADDOPTS pytest cannot split."""
+    if ns.checks:
+        checks_folder(ns.checks, "--checks", dict.fromkeys(p.phase for p in plan.phases if p.gate), origin="gpverify upgrade")
+    pytest_addopts()
+
+
 def print_plan(plan: Plan, inventory: str, state: RunState | None = None, out: Any = sys.stdout) -> None:
     """The plan's items in order; with a run's state, only those not done yet (what a resume would do)."""
     for n, item in enumerate(plan.items(), 1):
@@ -93,6 +102,7 @@ def cmd_upgrade(ns: argparse.Namespace) -> int:
             raise ConfigError("gpverify upgrade", "--redo/--lab-clear-faults", "--resume (they change a stopped run)")
         shape, config_db, inventory = _shape(ns)
         plan = load_plan(ns.plan, shape) if ns.plan else builtin_plan(shape, lab=bool(ns.lab), config_db=config_db)
+        _check_run(ns, plan)
         if ns.dry_run:
             print(f"Plan ({ns.plan or 'built-in'}) for {inventory}" + (f", lab scenario {ns.lab}" if ns.lab else ""))
             print_plan(plan, inventory)
@@ -120,6 +130,7 @@ def cmd_upgrade(ns: argparse.Namespace) -> int:
                 raise ConfigError("--redo", item_id, f"a step or gate of run {state.run_id} ({', '.join(ids)})")
         if ns.lab_clear_faults and not state.record.lab:
             raise ConfigError("--lab-clear-faults", state.run_id, "a run started with --lab")
+        _check_run(ns, plan)
         if ns.dry_run:
             done = sum(1 for i in plan.items() if state.done(i.id))
             print(f"Run {state.run_id} ({state.record.status}); {done} item(s) done earlier are not repeated; "

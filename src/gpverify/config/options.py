@@ -10,7 +10,7 @@ import shlex
 from collections.abc import Callable
 from typing import Any
 
-from gpverify.config.paths import file_problem, output_file, output_folder
+from gpverify.config.paths import file_problem, history_problem, output_file, output_folder
 from gpverify.errors import ConfigError
 
 
@@ -105,3 +105,14 @@ def pytest_addopts() -> None:
     except ValueError as exc:
         raise ConfigError("PYTEST_ADDOPTS", "(environment variable)",
                           f"options pytest can split as a shell would ({exc}), got {text[:80]!r}") from None
+
+
+def history_setting(text: str) -> str:
+    """An argparse type for --history: a database URL or SQLite file gpverify can use (config.paths)."""
+    problem = history_problem(text)
+    if problem:
+        raise argparse.ArgumentTypeError(f"expected {problem}")
+    return text
+
+
+history_setting.__name__ = "history"

@@ -4,6 +4,7 @@ special files (named pipe, device, socket) never opened for reading, devices nev
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import stat
 import urllib.parse
@@ -186,20 +187,23 @@ def history_problem(value: str) -> str | None:
     try:
         password, port = parts.password, parts.port
     except ValueError:
-        return f"{HISTORY_EXPECTED} (the port is not a number from 0 to 65535)"
+        password, port = None, -1
     keys = {k.lower() for k, _ in urllib.parse.parse_qsl(parts.query, keep_blank_values=True)}
     if password is not None or any("password" in k for k in keys) or parts.fragment:
         # Never echoed: what was typed holds a password; a URL shows in process lists, logs and the audit JSON.
-        return (f"a history URL without a password in any part (user:password@, ?password=, #...): remove it and "
-                f"set {HISTORY_PASSWORD_ENV} (or the keyring entry 'gpverify-history' for USER@HOST)")
+        return (f"a URL without a password, but the URL holds a password (user:password@, ?password= or #...), "
+                f"which would show in process lists and logs: remove it and set {HISTORY_PASSWORD_ENV} (or the "
+                "keyring entry 'gpverify-history' for USER@HOST)")
+    if port == -1 or not re.fullmatch(r"[A-Za-z][A-Za-z0-9+.-]*", parts.scheme):
+        return f"{HISTORY_EXPECTED}, but this is not a database URL (its scheme or port)"
     engine = parts.scheme.split("+", 1)[0].lower()
     if engine not in ("postgresql", "sqlite"):
-        return f"an engine gpverify supports (postgresql or sqlite), got {parts.scheme!r}: {HISTORY_EXPECTED}"
+        return f"{HISTORY_EXPECTED}, but this is an engine gpverify does not support ({engine!r})"
     if engine == "sqlite":
         path = urllib.parse.unquote(parts.path.removeprefix("/"))
-        return f"a SQLite URL that names a file: {HISTORY_EXPECTED}" if not path else None
+        return f"{HISTORY_EXPECTED}, but a SQLite URL names a file" if not path else None
     missing = [n for n, v in (("user", parts.username), ("host", parts.hostname),
                               ("database", parts.path.strip("/"))) if not v]
     if missing or port == 0:
-        return f"{HISTORY_EXPECTED} (the URL has no {' and no '.join(missing) or 'port other than 0'})"
+        return f"{HISTORY_EXPECTED}, but the URL has no {' and no '.join(missing) or 'port other than 0'}"
     return None

@@ -157,6 +157,8 @@ def expected(error: Any, example: str = "inventory.example.yml", known: Iterable
         return f"a known field (there is no field {name!r}; {hint}see {example})"
     if kind == "missing":
         return "a value (this field is required)"
+    if kind in ("model_type", "model_attributes_type", "dict_type"):
+        msg = "a mapping (field: value)"
     if kind == "too_short":
         return f"at least {error.get('ctx', {}).get('min_length', 1)} entry"
     if kind == "string_pattern_mismatch" and error.get("ctx", {}).get("pattern") in PATTERN_WORDS:

@@ -6,11 +6,13 @@ import difflib
 from datetime import UTC, datetime, timedelta
 from importlib import resources
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, BeforeValidator, Field, StrictInt
 
-from gpverify.config.yamlfile import config_error, parse_yaml, read_yaml
+from gpverify.config.inventory import utc_time
+from gpverify.config.schema import Schema, validate
+from gpverify.config.yamlfile import parse_yaml, read_yaml
 from gpverify.errors import ConfigError
 from gpverify.lab import sql as labsql
 from gpverify.lab.models import (
@@ -33,27 +35,62 @@ from gpverify.lab.models import (
 )
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+class _Strict(Schema, BaseModel):  # BaseModel named for linters: Schema is one (config/schema.py)
+    """The scenario format's base: strict types, no unknown fields, no control characters."""
+
+
+# A certificate's days from now: a century either way (a date further out is past what Python's datetime holds).
+Days = Annotated[float, Field(ge=-36500, le=36500, allow_inf_nan=False)]
+Name = Annotated[str, Field(min_length=1, max_length=256)]
+
+
+def _a_time_or_days(value: Any) -> Any:
+    """not_after: a number of days from now, else a date or date-time (no zone: UTC)."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return value
+    try:
+        return utc_time(value)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"a date-time such as 2026-12-01T00:00:00Z or a number of days from now ({exc})") from None
 
 
 class WebSiteChange(_Strict):
     """An HTTPS endpoint changed: the web site, or a session host's runtime service (hosts.<name>.https)."""
 
-    cert_names: list[str] | None = None
-    cert_days_left: int | None = None
+    cert_names: list[Name] | None = None
+    cert_days_left: StrictInt | None = Field(None, ge=-36500, le=36500)
     missing_paths: list[str] = []
     down: bool = False
+
+
+class ServiceChange(_Strict):
+    """A service's fields as the collector reports them (lab/models.py FakeService); unset ones are kept."""
+
+    name: Name | None = None
+    display_name: Name | None = None
+    status: Name | None = None  # Stopped, Running, ... as Get-Service words it
+    start_mode: Name | None = None  # Auto, Manual, Disabled
+    account: Name | None = None
+
+
+class CertChange(_Strict):
+    """A certificate in a store (lab/models.py FakeCert)."""
+
+    subject: Name
+    issuer: Name
+    not_after: Annotated[datetime | Days, BeforeValidator(_a_time_or_days)]
+    chain_ok: bool = True
+    thumbprint: str | None = Field(None, pattern=r"^[0-9A-Fa-f]{40}$")  # SHA-1, as certutil shows it
 
 
 class HostChange(_Strict):
     """Changes to one host; keys are profile identifiers (services.<key>, files.<key>, ...)."""
 
-    services: dict[str, dict[str, str] | None] = {}  # key -> changed fields, or null: not installed
+    services: dict[str, ServiceChange | None] = {}  # key -> changed fields, or null: not installed
     files: dict[str, str | None] = {}  # key -> file version, or null: file missing
     registry: dict[str, Any] = {}  # key -> value, or null: value missing
     products: dict[str, str | None] = {}  # key -> DisplayVersion, or null: not installed
-    certificates: dict[str, list[dict[str, Any]]] = {}  # store key -> replacement certificate list;
+    certificates: dict[str, list[CertChange]] = {}  # store key -> replacement certificate list;
     # each {subject, issuer, not_after (ISO date-time or days from now), chain_ok}
     fault: Literal[HOST_FAULTS] | None = None  # type: ignore[valid-type]
     texts: dict[str, str | None] = {}  # files.<key> -> the file's content, or null: file missing
@@ -113,10 +150,7 @@ def load_scenario(spec: str) -> Scenario:
         raise ConfigError("--lab", "scenario", f"a shipped scenario name or an overlay file, got {spec!r} ({hint})")
     if not isinstance(data, dict):
         raise ConfigError(origin, "(top level)", "a mapping with at least 'description'")
-    try:
-        return Scenario.model_validate({**data, "name": name, "origin": origin})
-    except ValidationError as exc:
-        raise config_error(exc, origin, "src/gpverify/lab/SCENARIOS.md") from None
+    return validate(Scenario, {**data, "name": name, "origin": origin}, origin, "src/gpverify/lab/SCENARIOS.md")
 
 
 def _apply_host(farm: FakeFarm, host_name: str, change: HostChange, origin: str) -> None:
@@ -126,11 +160,12 @@ def _apply_host(farm: FakeFarm, host_name: str, change: HostChange, origin: str)
         raise ConfigError(origin, f"hosts.{host_name}", f"a lab host ({', '.join(farm.hosts)})") from None
     p, field = farm.target, f"hosts.{host_name}"
     # A service the profile has no key for (another release's) must give its own name.
-    _known(p, "services", {k: v for k, v in change.services.items() if not (v and "name" in v)}, origin, field)
-    for key, fields in change.services.items():
-        if fields is None:
+    _known(p, "services", {k: v for k, v in change.services.items() if not (v and v.name)}, origin, field)
+    for key, service in change.services.items():
+        if service is None:
             host.services.pop(key, None)
         else:
+            fields = service.model_dump(exclude_none=True)
             current = host.services.get(key) or FakeService(fields.get("name") or p[f"services.{key}.name"], key)
             host.services[key] = FakeService(**{**current.__dict__, **fields})
     # files.<key>: the target release's own copy, the one installed side by side (release_folder), and its
@@ -161,7 +196,8 @@ def _apply_host(farm: FakeFarm, host_name: str, change: HostChange, origin: str)
         features = host.features.setdefault(GP_ENTRY.get(p.name, ""), [])
         features[:] = sorted(set(features) - {LAB_FEATURES[key]} | ({LAB_FEATURES[key]} if installed else set()))
     for key, certs in change.certificates.items():
-        host.certificates[p[f"certificates.{key}"]] = [_cert(c) for c in certs]
+        store = _profile_value(p, f"certificates.{key}", origin, f"{field}.certificates")
+        host.certificates[store] = [_cert(c) for c in certs]
     if change.https is not None:
         if host.role != "session_host":
             raise ConfigError(origin, f"{field}.https", "a session host (only session hosts run the runtime service)")
@@ -183,18 +219,12 @@ def _known(profile: Any, section: str, keys: dict[str, Any], origin: str, field:
         _profile_value(profile, f"{section}.{key}.name", origin, f"{field}.{section}")
 
 
-def _cert(fields: dict[str, Any]) -> FakeCert:
-    """A store certificate; not_after is an ISO date-time, or a number of days from now (negative: expired)."""
-    when = fields.get("not_after")
-    if isinstance(when, (int, float)):
+def _cert(cert: CertChange) -> FakeCert:
+    """A store certificate; not_after is a date-time, or a number of days from now (negative: expired)."""
+    when = cert.not_after
+    if not isinstance(when, datetime):
         when = datetime.now(UTC) + timedelta(days=when)
-    elif isinstance(when, str):
-        when = datetime.fromisoformat(when)
-    if isinstance(when, datetime) and when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    fixed = fields.get("thumbprint")
-    return FakeCert(**{**{k: v for k, v in fields.items() if k != "thumbprint"}, "not_after": when,
-                       "fixed_thumbprint": fixed})
+    return FakeCert(cert.subject, cert.issuer, when, cert.chain_ok, cert.thumbprint)
 
 
 def _apply_rows(rows: list[dict[str, Any]], change: RowChange) -> list[dict[str, Any]]:
@@ -218,9 +248,12 @@ def apply_scenario(scenario: Scenario) -> FakeFarm:
         _apply_host(farm, name, change, origin)
     for name in scenario.remove_hosts:
         try:
-            farm.hosts.pop(farm.host(name).name)
+            host = farm.host(name)
         except KeyError:
             raise ConfigError(origin, "remove_hosts", f"lab host names ({', '.join(farm.hosts)}), got {name!r}") from None
+        if host.role == "web_server":  # a scale-out farm always has its web server (scale-out-upgrade.md)
+            raise ConfigError(origin, "remove_hosts", f"hosts other than the web server, got {name!r}")
+        farm.hosts.pop(host.name)
     for db, tables in scenario.sql.items():
         for table, rows in tables.items():
             _check_rows(origin, db, table, rows)
