@@ -23,8 +23,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, Field, model_validator
+from pydantic import BaseModel, BeforeValidator, Field, WithJsonSchema, model_validator
 
+from gpverify.config.inventory import HOST_NAME
 from gpverify.config.schema import Schema, validate
 from gpverify.config.yamlfile import read_yaml
 from gpverify.errors import ConfigError
@@ -75,13 +76,18 @@ class Waiver:
 WaiverStatus = Literal["waived", "expired"]
 
 
+def _name(value: Any) -> Any:
+    """A number where a name is meant is its text (`approver: 1234`)."""
+    return str(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else value
+
+
 def _text(value: Any) -> Any:
-    """Text as written, trimmed; a number where text is meant is its text (`approver: 1234`)."""
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return str(value)
+    """Free text as written, trimmed (a justification of only spaces is none)."""
+    value = _name(value)
     return value.strip() if isinstance(value, str) else value
 
 
+Name = Annotated[str, BeforeValidator(_name, json_schema_input_type=str | int | float)]
 Text = Annotated[str, BeforeValidator(_text, json_schema_input_type=str | int | float)]
 
 
@@ -99,6 +105,9 @@ def _date(value: Any) -> Any:
     raise ValueError(f"a date YYYY-MM-DD, got {value!r}")
 
 
+RISK_PATTERN = r"^\s*(?i:low|medium|high|critical)\s*$"
+
+
 def _risk(value: Any) -> Any:
     if isinstance(value, str) and value.strip().lower() in RISKS:
         return value.strip().lower()
@@ -111,14 +120,15 @@ Date = Annotated[dt.date, BeforeValidator(_date, json_schema_input_type=str)]
 class WaiverEntry(Schema, BaseModel):  # BaseModel named for linters: Schema is one (config/schema.py)
     """One waiver as the file holds it (the module docstring shows the format)."""
 
-    check: Annotated[Text, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")]
+    check: Annotated[Name, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")]
     justification: Annotated[Text, Field(min_length=1, max_length=4000)]
     approver: Annotated[Text, Field(min_length=1, max_length=256)]
-    risk: Annotated[str, BeforeValidator(_risk, json_schema_input_type=Literal[RISKS])]  # type: ignore[valid-type]
+    # Any case, as people write it (Medium, HIGH); said so in the schema the generator reads.
+    risk: Annotated[str, BeforeValidator(_risk), WithJsonSchema({"type": "string", "pattern": RISK_PATTERN})]
     created: Date
     expires: Date
-    host: Annotated[Text, Field(min_length=1, max_length=253)] | None = None
-    tables: list[Annotated[Text, Field(min_length=1, max_length=128)]] = []
+    host: Annotated[Name, Field(min_length=1, max_length=253, pattern=HOST_NAME)] | None = None
+    tables: list[Annotated[Name, Field(min_length=1, max_length=128, pattern=r"^[A-Za-z_][A-Za-z0-9_$#@]*$")]] = []
 
     @model_validator(mode="after")
     def _expires_after_created(self) -> WaiverEntry:

@@ -82,6 +82,7 @@ def cmd_history(ns: argparse.Namespace) -> int:
     from gpverify.history.fleet import report_link
     from gpverify.report.audit import history_rows
     from gpverify.report.history import history_html
+    from gpverify.report.render import write_atomically
 
     try:
         history = _open_history(ns)
@@ -97,7 +98,7 @@ def cmd_history(ns: argparse.Namespace) -> int:
     if ns.html:
         page_dir = Path(ns.html).resolve().parent
         links = {r.id: report_link(r.reports.get("html"), page_dir) for runs in by_farm.values() for r in runs}
-        Path(ns.html).write_text(history_html(by_farm, links), encoding="utf-8")
+        write_atomically(Path(ns.html), history_html(by_farm, links))  # its folder made as for every report
         print(f"history: {sum(map(len, by_farm.values()))} run(s) of {len(by_farm)} farm(s) drawn in {ns.html}")
     for farm, runs in by_farm.items():
         print(f"farm: {farm}")

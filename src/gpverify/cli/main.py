@@ -17,7 +17,7 @@ from typing import NoReturn
 
 from gpverify import __version__, extension
 from gpverify.config.options import folder, seconds
-from gpverify.config.paths import claim_folder
+from gpverify.config.paths import checks_folder, claim_folder
 from gpverify.config.shipped import checks_root
 from gpverify.errors import ConfigError, GpVerifyError
 from gpverify.exitcodes import BAD_INPUT, NOT_RUN, TABLE
@@ -100,7 +100,8 @@ def cmd_demo(ns: argparse.Namespace) -> int:
 def cmd_checks(ns: argparse.Namespace) -> int:
     from gpverify.cli.checks import print_catalogue
 
-    return print_catalogue(checks_root(), ns.format, *map(Path, ns.checks))
+    custom = [checks_folder(folder, "--checks", origin="gpverify checks") for folder in ns.checks]
+    return print_catalogue(checks_root(), ns.format, *custom)
 
 
 def cmd_profile(ns: argparse.Namespace) -> int:
@@ -142,7 +143,7 @@ def parser(command: str | None = None) -> argparse.ArgumentParser:
                      help="a folder of your own checks (DIR/<phase>/ when it has one); repeatable")
     run.set_defaults(func=cmd_run, pytest_args=[])
     init = sub.add_parser("init", help="write a site folder: commented inventory, waivers, plan, custom checks/")
-    init.add_argument("dir", metavar="DIR")
+    init.add_argument("dir", metavar="DIR", type=folder("a folder for the site (new, or without its files)"))
     init.set_defaults(func=cmd_init)
     lab = sub.add_parser("lab", help="run a simulated lab in the foreground and write its inventory")
     lab.add_argument("--scenario", default="healthy", help="scenario name or overlay file (default healthy)")

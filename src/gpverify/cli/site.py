@@ -8,6 +8,7 @@ import pytest
 
 from gpverify.catalogue import PHASES
 from gpverify.config.options import pytest_addopts
+from gpverify.config.paths import checks_folder
 from gpverify.config.shipped import INVENTORY_TEMPLATE, PLAN_TEMPLATE, checks_root, example
 from gpverify.errors import ConfigError
 from gpverify.exitcodes import BAD_INPUT, NOT_RUN
@@ -58,9 +59,7 @@ def phase_targets(phase: str, custom: list[str]) -> list[str]:
     if phase not in PHASES:
         raise ConfigError("gpverify run", "PHASE", f"one of {', '.join(PHASES)}, got {phase!r}")
     targets = [str(checks_root() / phase)]
-    for folder in map(Path, custom):
-        if not folder.is_dir():
-            raise ConfigError("gpverify run", "--checks", f"a folder of checks, got {str(folder)!r} (not a folder)")
+    for folder in (checks_folder(path, "--checks", origin="gpverify run") for path in custom):
         targets.append(str(folder / phase if (folder / phase).is_dir() else folder))
     return targets
 

@@ -69,7 +69,9 @@ PATH_FIELDS = ("ca_bundle", "cert_pem", "cert_key_pem", "lab_dir")
 def _pem_file(value: str | None) -> str | None:
     """A PEM file the transport will open: missing is said by `inventory check` and by the run; a named pipe,
     device or folder would block or fail deep in the TLS library, so it is refused here."""
-    problem = None if value is None else file_problem(value, "PEM file", MAX_PEM_BYTES, missing_ok=True)
+    if not isinstance(value, str):
+        return value  # not text: the type check after this says so
+    problem = file_problem(value, "PEM file", MAX_PEM_BYTES, missing_ok=True)
     if problem:
         raise ValueError(problem)
     return value

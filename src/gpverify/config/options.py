@@ -52,10 +52,9 @@ def count(minimum: int = 1, maximum: int = 10000) -> Callable[[str], int]:
     """An argparse type for a whole number from `minimum` to `maximum`."""
 
     def parse(text: str) -> int:
-        try:
-            value = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+        if not re.fullmatch(r"[0-9]{1,12}", text):  # int() would also take " 5", "1_000" and other scripts' digits
+            raise argparse.ArgumentTypeError(f"expected a whole number (digits 0-9), got {text!r}")
+        value = int(text)
         if not minimum <= value <= maximum:
             raise argparse.ArgumentTypeError(f"expected a number from {minimum} to {maximum}, got {text!r}")
         return value

@@ -39,10 +39,24 @@ def kind(mode: int) -> str:
 def _stat(path: str | os.PathLike[str]) -> os.stat_result | None:
     try:
         return os.stat(path)
+    except (OSError, ValueError):  # missing, a symlink loop, a file where a folder should be; ValueError: a NUL
+        return None
+
+
+def _unreadable(path: str | os.PathLike[str]) -> str | None:
+    """Why a path that does not stat cannot be read, when it is more than missing (a symlink loop, no access)."""
+    try:
+        os.stat(path)
     except FileNotFoundError:
         return None
-    except (OSError, ValueError):  # ValueError: a NUL in the path
-        return None
+    except OSError as exc:
+        return exc.strerror or str(exc)
+    return None
+
+
+def _shown(path: str) -> str:
+    """A path as a message shows it: a very long one cut, so the message stays one line."""
+    return path if len(path) <= 200 else f"{path[:100]}...({len(path)} characters)"
 
 
 def file_problem(path: str | os.PathLike[str], what: str, max_bytes: int = MAX_FILE_BYTES,
@@ -52,7 +66,10 @@ def file_problem(path: str | os.PathLike[str], what: str, max_bytes: int = MAX_F
         return f"the {what} to be a path without a NUL character"
     info = _stat(path)
     if info is None:
-        return None if missing_ok else f"the {what} to exist ({os.fspath(path)} does not)"
+        reason = _unreadable(path)
+        if reason:
+            return f"a readable {what} ({_shown(os.fspath(path))}: {reason})"
+        return None if missing_ok else f"the {what} to exist ({_shown(os.fspath(path))} does not)"
     if not stat.S_ISREG(info.st_mode):  # /dev/zero, a FIFO or a folder: never opened, so never a hang
         return f"the {what} to be a regular file (this is a {kind(info.st_mode)})"
     if info.st_size > max_bytes:
@@ -106,6 +123,9 @@ def output_file(path: str | os.PathLike[str], setting: str, what: str = "a file 
         raise ConfigError(origin, setting, f"{what}, got {text!r}")
     out = Path(text)
     info = _stat(out)
+    unusable = _unreadable(out)  # a symlink loop, a name too long, no access
+    if unusable:
+        raise ConfigError(origin, setting, f"{what}, but {_shown(text)}: {unusable}")
     if info is not None and not stat.S_ISREG(info.st_mode):
         raise ConfigError(origin, setting, f"{what}: a new or regular file, but {out} is a {kind(info.st_mode)}")
     if text.endswith(("/", os.sep)):
@@ -124,6 +144,9 @@ def output_folder(path: str | os.PathLike[str], setting: str, what: str = "a fol
         raise ConfigError(origin, setting, f"{what}, got {text!r}")
     out = Path(text)
     info = _stat(out)
+    unusable = _unreadable(out)  # a symlink loop, a name too long, no access
+    if unusable:
+        raise ConfigError(origin, setting, f"{what}, but {_shown(text)}: {unusable}")
     if info is not None and not stat.S_ISDIR(info.st_mode):
         raise ConfigError(origin, setting, f"{what}, but {out} is a {kind(info.st_mode)}")
     problem = _ancestor_problem(out)
@@ -140,8 +163,9 @@ def checks_folder(path: str | os.PathLike[str], setting: str = "--checks", phase
     folder = Path(text)
     info = _stat(folder) if text.strip() and "\0" not in text else None
     if info is None or not stat.S_ISDIR(info.st_mode):
-        found = "does not exist" if info is None else f"is a {kind(info.st_mode)}"
-        raise ConfigError(origin, setting, f"a folder of checks, but {text!r} {found}")
+        found = (f"is a {kind(info.st_mode)}" if info is not None
+                 else f"cannot be read ({_unreadable(folder)})" if _unreadable(folder) else "does not exist")
+        raise ConfigError(origin, setting, f"a folder of checks, but {_shown(text)!r} {found}")
     missing = [p for p in phases if not (folder / p).is_dir()]
     if missing:
         raise ConfigError(origin, setting, f"a folder of checks with a folder for each phase run "

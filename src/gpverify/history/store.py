@@ -54,7 +54,12 @@ def json_object(value: Any) -> dict[str, Any]:
     """A stored JSON object (reports, summary, facts, waiver): {} for none; ValueError for anything else."""
     if value is None or value == "":
         return {}
-    parsed = json.loads(value)  # json.JSONDecodeError is a ValueError
+    if not isinstance(value, str):
+        raise ValueError(f"JSON text, found {type(value).__name__}")  # noqa: TRY004 - as json.loads does
+    try:
+        parsed = json.loads(value)  # json.JSONDecodeError is a ValueError
+    except RecursionError:  # [[[[... thousands deep: Python's JSON decoder recurses per level
+        raise ValueError("JSON nested too deeply") from None
     if not isinstance(parsed, dict):
         raise ValueError(f"a JSON object, found {type(parsed).__name__}")  # noqa: TRY004 - as json.loads does
     return parsed
@@ -215,8 +220,12 @@ class History:
         rec = RunRecord(**stored.model_dump(exclude_none=False))
         if full:
             for r in conn.execute(select(t.results).where(t.results.c.run_id == rec.id)).mappings():
-                outcome = Outcome.of(r["outcome"])
+                outcome = Outcome.of(r["outcome"]) if isinstance(r["outcome"], str) else None
                 if outcome is None:  # a word this version does not know: the row cannot be compared
+                    continue
+                if not all(isinstance(r[k], str) for k in ("check_id", "test_id")) or not isinstance(
+                        r["host"] or "", str) or not isinstance(r["message"] or "", str):
+                    self._skip(f"a result of run #{rec.id}", "its check, test, host or message is not text")
                     continue
                 try:
                     waiver = json_object(r["waiver"]) if r["waiver"] else None
@@ -229,6 +238,8 @@ class History:
             query = select(t.facts.c.host, t.facts.c.facts).where(t.facts.c.run_id == rec.id)
             for host, dump in conn.execute(query):
                 try:
+                    if not isinstance(host, str):
+                        raise ValueError("the host name is not text")  # noqa: TRY004 - a damaged row, not a bug
                     rec.facts[host] = json_object(dump)
                 except ValueError as exc:
                     self._skip(f"the facts of {host} in run #{rec.id}", exc)
@@ -269,6 +280,9 @@ class History:
         with self._tx("could not read the history") as conn:
             names = set(conn.execute(select(t.runs.c.farm).distinct()).scalars())
             names |= set(conn.execute(select(t.baselines.c.farm).distinct()).scalars())
+        for damaged in [n for n in names if not isinstance(n, str)]:
+            names.discard(damaged)
+            self._skip(f"a farm name ({damaged!r})", "it is not text")
         return sorted(names)
 
     def latest_per_farm(self) -> list[RunRecord]:

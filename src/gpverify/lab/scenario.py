@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import difflib
+import os
 from datetime import UTC, datetime, timedelta
 from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, Field, StrictInt
+from pydantic.json_schema import SkipJsonSchema
 
 from gpverify.config.inventory import utc_time
 from gpverify.config.schema import Schema, validate
@@ -128,8 +130,9 @@ class Scenario(_Strict):
     sql_server_version: str | None = Field(None, pattern=r"^\d{1,2}\.\d{1,2}\.\d{1,5}\.\d{1,5}$")  # ProductVersion
     inventory: dict[str, Any] = {}  # settings the lab's inventory carries (overrides, target_build, ...)
     discovered: bool = False  # the inventory sets the overrides an operator sets after `gpverify discover`
-    name: str = Field("", exclude=True)
-    origin: str = Field("", exclude=True)
+    # Set by load_scenario, never by the file (SkipJsonSchema: not part of the format it describes).
+    name: SkipJsonSchema[str] = Field("", exclude=True)
+    origin: SkipJsonSchema[str] = Field("", exclude=True)
 
 
 def scenario_names() -> list[str]:
@@ -137,12 +140,20 @@ def scenario_names() -> list[str]:
     return sorted(p.name[:-4] for p in files if p.name.endswith(".yml"))
 
 
+def _a_file(spec: str) -> bool:
+    """Whether the scenario given is a path to a file (anything there: the one path guard says what it is)."""
+    try:
+        return "\0" not in spec and (Path(spec).is_file() or (os.path.lexists(spec) and not Path(spec).is_dir()))
+    except OSError:  # a name too long, a symlink loop: not a file of a scenario
+        return False
+
+
 def load_scenario(spec: str) -> Scenario:
     """A scenario by name (shipped) or by path to an overlay file."""
     if spec in scenario_names():
         text = resources.files(__package__).joinpath("scenarios").joinpath(f"{spec}.yml").read_text(encoding="utf-8")
         origin, name, data = f"scenario {spec}", spec, parse_yaml(text, f"scenario {spec}")
-    elif Path(spec).is_file():
+    elif _a_file(spec):
         origin, name, data = spec, Path(spec).stem, read_yaml(spec, "scenario file")
     else:
         close = difflib.get_close_matches(spec, scenario_names(), n=3, cutoff=0.5)
@@ -150,6 +161,10 @@ def load_scenario(spec: str) -> Scenario:
         raise ConfigError("--lab", "scenario", f"a shipped scenario name or an overlay file, got {spec!r} ({hint})")
     if not isinstance(data, dict):
         raise ConfigError(origin, "(top level)", "a mapping with at least 'description'")
+    for own in ("name", "origin"):  # the loader's, from the file name: a file's own would be dropped unseen
+        if own in data:
+            raise ConfigError(origin, own, f"a known field (there is no field {own!r}; the scenario is named by "
+                              "its file; see src/gpverify/lab/SCENARIOS.md)")
     return validate(Scenario, {**data, "name": name, "origin": origin}, origin, "src/gpverify/lab/SCENARIOS.md")
 
 
