@@ -86,8 +86,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def _backups_since(text: str) -> Any:
     try:
         return utc_time(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a date-time such as 2026-11-28T22:00:00Z, got {text!r}") from None
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"expected a date-time such as 2026-11-28T22:00:00Z, got {text!r} "
+                                         f"({exc})") from None
 
 
 def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:

@@ -47,7 +47,9 @@ class Schema(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
-    @field_validator("*", mode="before")
+    # After each field's own validation: a nested model has said where in it a control character is (and a
+    # host name its pattern), so this sees text in plain fields only, where it names the place itself.
+    @field_validator("*", mode="after")
     @classmethod
     def _no_control_characters(cls, value: Any) -> Any:
         problem = control_problem(value)
