@@ -550,3 +550,27 @@ def damage_history(path: Path, table: str, column: str, value: Any) -> None:
 
 def as_json(figures: Figures) -> str:
     return json.dumps(figures.as_dict(), indent=1, sort_keys=True)
+
+
+# --- the README's figures ---------------------------------------------------------------------------------
+
+SURFACE_NAMES = {"inventory": "inventory files", "plan": "plan files", "plan run": "plans accepted, then run",
+                 "waiver": "waiver files", "scenario": "scenario overlays", "history": "damaged history rows",
+                 "cli": "command-line flags (every command)", "subprocess": "the same as real processes"}
+
+
+def readme_table(figures: dict[str, Any]) -> str:
+    """The README's table of the last `make fuzz` (python tests/hardening/hostile_generator.py prints it)."""
+    rows = ["| Inputs generated | Cases | Refused with one message | Accepted | Tracebacks | Hangs | Silently accepted |",
+            "|---|---|---|---|---|---|---|"]
+    for surface, per in sorted(figures["surfaces"].items(), key=lambda kv: list(SURFACE_NAMES).index(kv[0])):
+        rows.append(f"| {SURFACE_NAMES.get(surface, surface)} | {sum(per.values()):,} | {per['refused']:,} | "
+                    f"{per['accepted']:,} | {per['traceback']} | {per['hang']} | {per['silent']} |")
+    rows.append(f"| **all** | **{figures['generated']:,}** | {figures['refused']:,} | {figures['accepted']:,} | "
+                f"**{figures['traceback']}** | **{figures['hang']}** | **{figures['silent']}** |")
+    return "\n".join(rows)
+
+
+if __name__ == "__main__":
+    print(readme_table(json.loads(Path(sys.argv[1] if len(sys.argv) > 1 else
+                                       REPO / "tests" / "hardening" / "fuzz-figures.json").read_text())))

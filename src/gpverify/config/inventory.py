@@ -474,6 +474,14 @@ def parse_inventory(data: Any, origin: str) -> Inventory:
     return validate(Inventory, data, origin, known=_field_names(), what="a mapping of inventory fields")
 
 
+def _home(path: Path) -> Path:
+    """~ and ~user expanded; a ~name that is no user of this machine stays as written (then: no such file)."""
+    try:
+        return path.expanduser()
+    except RuntimeError:
+        return path
+
+
 def resolve_paths(data: Any, base: Path) -> Any:
     """The same data with every relative file path (ca_bundle, cert_pem, ...) made relative to `base`."""
     if isinstance(data, list):
@@ -483,7 +491,7 @@ def resolve_paths(data: Any, base: Path) -> Any:
     out: dict[Any, Any] = {}
     for key, value in data.items():
         if key in PATH_FIELDS and isinstance(value, str) and value.strip():
-            path = Path(value).expanduser()
+            path = _home(Path(value))
             out[key] = str(path if path.is_absolute() else base / path)
         else:
             out[key] = resolve_paths(value, base)

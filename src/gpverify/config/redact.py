@@ -78,7 +78,7 @@ class Redactor:
     @classmethod
     def for_environment(cls) -> Redactor:
         """The secrets of gpverify's own environment variables, where no farm is open (fleet, history...)."""
-        return cls(environment_secrets())
+        return cls(list[str | None](environment_secrets()))
 
     def text(self, text: str) -> str:
         for form in self._forms:

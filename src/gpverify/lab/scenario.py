@@ -13,6 +13,7 @@ from pydantic import BaseModel, BeforeValidator, Field, StrictInt
 from pydantic.json_schema import SkipJsonSchema
 
 from gpverify.config.inventory import utc_time
+from gpverify.config.profiles import Profile
 from gpverify.config.schema import Schema, validate
 from gpverify.config.yamlfile import parse_yaml, read_yaml
 from gpverify.errors import ConfigError
@@ -26,6 +27,7 @@ from gpverify.lab.models import (
     PRODUCT_NAMES,
     FakeCert,
     FakeFarm,
+    FakeHost,
     FakeService,
     FakeWebSite,
     build_farm,
@@ -174,15 +176,7 @@ def _apply_host(farm: FakeFarm, host_name: str, change: HostChange, origin: str)
     except KeyError:
         raise ConfigError(origin, f"hosts.{host_name}", f"a lab host ({', '.join(farm.hosts)})") from None
     p, field = farm.target, f"hosts.{host_name}"
-    # A service the profile has no key for (another release's) must give its own name.
-    _known(p, "services", {k: v for k, v in change.services.items() if not (v and v.name)}, origin, field)
-    for key, service in change.services.items():
-        if service is None:
-            host.services.pop(key, None)
-        else:
-            fields = service.model_dump(exclude_none=True)
-            current = host.services.get(key) or FakeService(fields.get("name") or p[f"services.{key}.name"], key)
-            host.services[key] = FakeService(**{**current.__dict__, **fields})
+    _apply_services(host, p, change, origin, field)
     # files.<key>: the target release's own copy, the one installed side by side (release_folder), and its
     # main dictionaries (dynamics_dic, labisv_dic) that Dynamics.set names.
     folder = release_folder(p)
@@ -220,6 +214,18 @@ def _apply_host(farm: FakeFarm, host_name: str, change: HostChange, origin: str)
     host.fault = change.fault or host.fault
     host.latency = change.latency or host.latency
     host.stderr_progress = change.stderr_progress or host.stderr_progress
+
+
+def _apply_services(host: FakeHost, p: Profile, change: HostChange, origin: str, field: str) -> None:
+    # A service the profile has no key for (another release's) must give its own name.
+    _known(p, "services", {k: v for k, v in change.services.items() if not (v and v.name)}, origin, field)
+    for key, service in change.services.items():
+        if service is None:
+            host.services.pop(key, None)
+            continue
+        fields = service.model_dump(exclude_none=True)
+        current = host.services.get(key) or FakeService(fields.get("name") or p[f"services.{key}.name"], key)
+        host.services[key] = FakeService(**{**current.__dict__, **fields})
 
 
 def _profile_value(profile: Any, key: str, origin: str, field: str) -> Any:
