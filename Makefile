@@ -1,5 +1,5 @@
 # The two commands of the README. Each does its own set-up on a fresh Debian/Ubuntu machine:
-# unixODBC and the SQLite ODBC driver, Chromium and PostgreSQL through apt when missing, Python packages in .venv.
+# unixODBC and the SQLite ODBC driver, Chromium, poppler-utils and PostgreSQL through apt when missing, Python packages in .venv.
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
@@ -18,6 +18,11 @@ os-deps:
 		echo "Installing Chromium for the headless browser test of the audit report (apt)"; \
 		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 		$$SUDO apt-get update -qq && $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	fi
+	@if ! command -v pdftoppm >/dev/null || ! command -v pdftotext >/dev/null; then \
+		echo "Installing poppler-utils for the test of the sign-off record's PDF (apt)"; \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get update -qq && $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq poppler-utils >/dev/null; \
 	fi
 	@if ! ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1; then \
 		echo "Installing PostgreSQL for the history tests (apt; the tests start their own cluster on 127.0.0.1)"; \

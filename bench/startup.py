@@ -257,7 +257,7 @@ def measure(repeats: int = 3) -> dict[str, Any]:
                                                                          for i, a in enumerate(command)),
                               "repeats": repeats, "targets": dict(TARGETS)}
     result["import_plugin"] = plugin_import(repeats)
-    result["upgrade_lab_s"] = spread(in_empty_folders([*command, "upgrade", "--lab", "--yes"], repeats))
+    result["upgrade_lab_s"] = spread(in_empty_folders([*command, "upgrade", "--lab", "--yes", "--confirmed-by", "bench"], repeats))
     result["audit_lab_s"] = spread(in_empty_folders([*command, "audit", "--lab"], repeats))
     breakdown = audit_breakdown(repeats, result["import_plugin"]["bare_python_s"])
     if "import_s" in breakdown:

@@ -52,7 +52,7 @@ MARKERS = [*(f"{i}: gpverify checks of {i} impact (-m {i})" for i in IMPACTS),
 # changes nothing (title, metadata, HTML, parametrization) unless the run checks a farm (--inventory or --lab)
 # or collects gpverify checks. The checks' fixtures come with it, so a folder of checks needs no conftest.py.
 pytest_plugins = ["gpverify.fixtures.hosts", "gpverify.fixtures.sql", "gpverify.fixtures.web",
-                  "gpverify.fixtures.post"]
+                  "gpverify.fixtures.post", "gpverify.declarative.plugin", "gpverify.plugins.exitstatus"]
 
 # pytest-metadata lists CI environment variables, which can hold tokens (pytest-html#233); keep only these.
 SAFE_METADATA = {"Python", "Platform", "Packages", "Plugins"}

@@ -36,7 +36,8 @@ PLUGIN_OPTIONS = ["--disable-plugin-autoload", "-p", "gpverify"]
 class PytestRun:
     """What one pytest session of checks produced."""
 
-    exit_code: int
+    exit_code: int  # gpverify's code (gpverify.exitcodes), which its plugin sets in a run that checks a farm
+    pytest_status: int | None = None  # pytest's own status of the session; None when no session started
     results: list[CheckResult] = field(default_factory=list)
     collected: list[tuple[CheckInfo, str]] = field(default_factory=list)  # (check, test id) of every check
     collection_errors: list[str] = field(default_factory=list)  # "file: last line of the import error"
@@ -44,7 +45,8 @@ class PytestRun:
 
     @property
     def nothing_collected(self) -> bool:
-        return self.exit_code == pytest.ExitCode.NO_TESTS_COLLECTED or (not self.collected and self.exit_code == 0)
+        return self.pytest_status == pytest.ExitCode.NO_TESTS_COLLECTED or (
+            not self.collected and self.pytest_status == pytest.ExitCode.OK)
 
 
 class _Recorder:
@@ -63,10 +65,11 @@ class _Recorder:
             self.run.collection_errors.append(f"{report.nodeid}: {last}")
 
     @pytest.hookimpl(trylast=True)
-    def pytest_sessionfinish(self, session: pytest.Session) -> None:
+    def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
         from gpverify.plugin import results_of
 
         self.run.results = results_of(session.config)
+        self.run.pytest_status = int(exitstatus)
 
 
 def run_checks(args: Sequence[str], plugins: Sequence[Any] = (), *, output: TextIO | None = None,

@@ -81,8 +81,12 @@ def phase_of(item: pytest.Item, info: CheckInfo) -> str:
 def host_of(item: pytest.Item, hosts: Mapping[str, str], sql_server: str | None, evidence: dict[str, Any]) -> str | None:
     """The host a check judged: its host parameter, the role its fixture reads, SQL Server, or its evidence.
 
-    `hosts` maps each inventory host name to its role.
+    `hosts` maps each inventory host name to its role. An item may name it itself (`gpverify_host`: a
+    declarative check's host, or the SQL Server of its query).
     """
+    named = getattr(item, "gpverify_host", None)
+    if isinstance(named, str) and (named in hosts or named == sql_server):
+        return named
     callspec = getattr(item, "callspec", None)
     for value in (callspec.params.values() if callspec else ()):
         if isinstance(value, str) and value in hosts:

@@ -14,14 +14,14 @@ from typing import Any
 import pytest
 from _pytest.pytester import SysModulesSnapshot, SysPathsSnapshot
 
-from gpverify.audit.runner import AuditOptions, AuditResult, run_audit
+from gpverify.audit.runner import AuditOptions, AuditRun, run_audit
 from gpverify.lab.runtime import RunningLab, start_lab
 
 REPO = Path(__file__).resolve().parents[2]
 CHECKS = REPO / "checks"
 
 
-def audit(reports: Path, inventory: str | Path | None = None, **kw: Any) -> AuditResult:
+def audit(reports: Path, inventory: str | Path | None = None, **kw: Any) -> AuditRun:
     """One audit, in this process, of the post and clients checks; pytest's own state is restored afterwards."""
     kw.setdefault("checks", CHECKS)
     opts = AuditOptions(inventory=str(inventory) if inventory else None, reports=reports, **kw)
@@ -61,7 +61,7 @@ def received_kinds(lab: RunningLab) -> set[str]:
     return {c.kind for host in lab.hosts.values() for c in host.received}
 
 
-def load_json(result: AuditResult) -> dict[str, Any]:
+def load_json(result: AuditRun) -> dict[str, Any]:
     return json.loads(Path(result.reports["json"]).read_text())
 
 
@@ -156,4 +156,4 @@ def smtp_sink_fixture() -> Iterator[SmtpSink]:
     sink.stop()
 
 
-AuditFn = Callable[..., AuditResult]
+AuditFn = Callable[..., AuditRun]

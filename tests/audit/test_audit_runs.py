@@ -125,7 +125,7 @@ def test_fact_drift_is_reported_even_when_checks_pass_and_baseline_drift(labs, t
 def test_exit_code_2_when_checks_could_not_run(labs, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     result = audit(tmp_path / "r", labs.start("host-unreachable").inventory_path)
     assert result.exit_code == 2 and result.status == "error"
-    errors = [r for r in result.results if r["outcome"] == "error"]
+    errors = [r.as_dict() for r in result.results if r.outcome == "error"]
     assert errors and all(r["host"] == "gp-sh02" for r in errors)
     assert "gp-sh02" in errors[0]["message"]
     assert load_json(result)["exit_code"] == 2

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from audit_harness import Labs, audit, by_test, load_json
 
-from gpverify.audit.runner import AuditResult
+from gpverify.audit.runner import AuditRun
 from gpverify.audit.waivers import Waiver, find_waiver, load_waivers
 from gpverify.cli.main import main
 from gpverify.errors import ConfigError
@@ -57,7 +57,7 @@ hosts:
 
 
 @pytest.fixture(scope="module")
-def waived(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[AuditResult, Path]]:
+def waived(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[AuditRun, Path]]:
     """A healthy audit, then one where both session services are stopped, one waived, one with an expired waiver."""
     root = tmp_path_factory.mktemp("waivers")
     labs = Labs(root / "labs")
@@ -71,7 +71,7 @@ def waived(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[AuditResu
         labs.stop()
 
 
-def test_waiver_in_json(waived: tuple[AuditResult, Path]) -> None:
+def test_waiver_in_json(waived: tuple[AuditRun, Path]) -> None:
     result, _ = waived
     assert result.exit_code == 1  # gp-sh01's waiver expired, so it fails
     doc = load_json(result)
@@ -94,7 +94,7 @@ def _props(el: ET.Element) -> dict[str, str]:
     return {p.get("name", ""): p.get("value", "") for p in el.iter("property")}
 
 
-def test_waiver_in_junit(waived: tuple[AuditResult, Path]) -> None:
+def test_waiver_in_junit(waived: tuple[AuditRun, Path]) -> None:
     result, _ = waived
     root = ET.parse(result.reports["junit"]).getroot()
     sh02 = _testcase(root, SH02)
@@ -114,7 +114,7 @@ def test_waiver_in_junit(waived: tuple[AuditResult, Path]) -> None:
     assert "gp-sh01" in (suite_props.get("waiver_expired") or "")
 
 
-def test_waiver_in_html(waived: tuple[AuditResult, Path]) -> None:
+def test_waiver_in_html(waived: tuple[AuditRun, Path]) -> None:
     result, _ = waived
     html = Path(result.reports["html"]).read_text()
     assert "Waiver</th>" in html
@@ -169,7 +169,7 @@ def test_waiver_matching_rules() -> None:
 
 @pytest.mark.skipif(CHROMIUM is None, reason="headless Chromium is not installed (Debian: apt-get install chromium; "
                                              "`make test` installs it)")
-def test_report_renders_in_a_real_browser(waived: tuple[AuditResult, Path], tmp_path: Path) -> None:
+def test_report_renders_in_a_real_browser(waived: tuple[AuditRun, Path], tmp_path: Path) -> None:
     result, _ = waived
     html = Path(result.reports["html"]).resolve()
     proc = subprocess.run(

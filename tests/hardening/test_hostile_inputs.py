@@ -143,8 +143,8 @@ def _must_refuse_files() -> Iterator[Case]:
         yield Case("inventory", name, text=_with_value(inv, "url", url), refuse="web_server.url")
     plan = BASES["plan"]
     for value in [".inf", ".nan", "1.0e+300", "-1", "0", "true"]:
-        yield Case("plan", f"timeout {value}", text=plan.replace("        command: date\n",
-                                                                 f"        command: date\n        timeout: {value}\n", 1),
+        yield Case("plan", f"timeout {value}", text=plan.replace("        command: python\n",
+                                                                 f"        command: python\n        timeout: {value}\n", 1),
                    refuse="timeout")
 
 

@@ -33,23 +33,25 @@ def failed_gate(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[RunS
         state = RunState.create(reports, inventory=str(lab.inventory_path), plan_source="built-in",
                                 plan=PLAN.model_dump(mode="json"), lab={"scenario": "session-service-stopped"})
         state.mark("restart-session-service", "started", kind="manual", host="gp-sh02", title=PLAN.phases[0].steps[0].title)
-        state.mark("restart-session-service", "done", confirmed_by="jane.doe", confirmed_at=now(),
-                   confirmed_how="terminal")
+        state.mark("restart-session-service", "done", confirmed_by="Jane Doe", confirmed_at=now(),
+                   confirmed_how="typed at the terminal", confirmed_account="jdoe")
         state.mark("gate-post", "started", phase="post")
         result = run_gate(REPO / "checks", "post", None, lab.inventory_path, state.folder, "gate-post")
         state.mark("gate-post", "failed", exit_code=result.exit_code, report=result.report.name,
-                   results=result.results.name, counts=result.counts, failed_checks=result.failed)
+                   results=result.results.name, failed_checks=result.lines())
         state.set(status="stopped", stopped_at="gate-post", message="gate gate-post failed")
         yield state, result
 
 
 def test_gate_names_the_failed_check_in_operator_words(failed_gate: tuple[RunState, GateResult]) -> None:
     _, result = failed_gate
-    assert result.exit_code == 1
-    assert len(result.failed) == 1, result.failed
-    assert result.failed[0].startswith("GP-POST-002 gp-sh02 (failed): ")
-    assert result.failed[0].endswith(" is Stopped, expected Running") and "gp-sh02:" not in result.failed[0]
-    assert [r.check for r in result.records if r.failing] == ["GP-POST-002"]
+    assert result.exit_code == 1 and not result.passed
+    assert len(result.lines()) == 1 and result.problems == [], result.lines()
+    line = result.lines()[0]
+    assert line.startswith("GP-POST-002 gp-sh02 (failed): ")
+    assert line.endswith(" is Stopped, expected Running") and "gp-sh02:" not in line
+    assert [r.check for r in result.failing] == ["GP-POST-002"]
+    assert result.counts_text.startswith("1 failed, ") and "passed" in result.counts_text
 
 
 def test_a_resumed_gate_keeps_the_earlier_report(failed_gate: tuple[RunState, GateResult], tmp_path: Path) -> None:
@@ -103,11 +105,13 @@ def test_sign_off_record(failed_gate: tuple[RunState, GateResult], tmp_path: Pat
                        "    approver: jane.doe\n    risk: medium\n    created: 2026-11-20\n    expires: 2099-12-01\n")
     code = main(["report", state.run_id, "--reports", str(state.folder.parent), "--waivers", str(waivers)])
     out = capsys.readouterr().out
-    assert code == 0, out
+    assert code == 2, out  # a stopped run: not complete
+    assert "NOT COMPLETE - DO NOT SIGN" in out
     html = (state.folder / "verification-record.html").read_text()
     assert "Upgrade verification record" in html and "gpverify simulated lab" in html
-    assert "confirmed by jane.doe (terminal)" in html and "restart-session-service" in html
-    assert "Gate gate-post: failed" in html and "GP-POST-002" in html and "is Stopped, expected Running" in html
+    assert "Jane Doe" in html and "entered at the console of jdoe" in html and "restart-session-service" in html
+    assert "Gate gate-post: Checks that the upgraded farm works &mdash; failed" in html
+    assert "GP-POST-002" in html and "is Stopped, expected Running" in html
     assert "2099-12-01" in html and "rebuilt this week" in html
     assert "@media print" in html
     # the digest covers every evidence file; recomputing it from the files gives the same value

@@ -1,4 +1,5 @@
-"""Windows-ready: every subcommand's --help, and an audit of the lab, with POSIX-only modules unimportable."""
+"""Windows-ready: every subcommand's --help, a site folder written by init, and an audit of the lab with its
+example checks, with POSIX-only modules unimportable."""
 
 # Windows has no fcntl, pwd, grp or termios. A subprocess makes them unimportable (sys.modules[name] = None
 # makes `import name` raise ImportError) before gpverify is imported, then runs the commands in-process.
@@ -26,8 +27,9 @@ for argv in {commands!r}:
         main([*argv, "--help"])
     except SystemExit as exc:
         helps[" ".join(argv)] = exc.code
-audit = main(["audit", "--lab", "--reports", {reports!r}])
-print(json.dumps({{"helps": helps, "audit": audit,
+init = main(["init", "site"])  # the example checks and templates, then audited beside the shipped checks
+audit = main(["audit", "--lab", "--checks", "site/checks", "--reports", {reports!r}])
+print(json.dumps({{"helps": helps, "audit": audit, "init": init,
                   "imported": [n for n in {posix!r} if sys.modules.get(n) is not None]}}))
 """
 
@@ -56,5 +58,7 @@ def test_every_help_and_a_lab_audit_without_posix_modules(tmp_path: Path) -> Non
     assert proc.returncode == 0, proc.stderr[-3000:]
     result = json.loads(proc.stdout.strip().splitlines()[-1])
     assert result["helps"] == {" ".join(c): 0 for c in commands}
-    assert result["audit"] == 0, proc.stdout[-3000:]
+    assert result["init"] == 0 and result["audit"] == 0, proc.stdout[-3000:]
+    audited = json.loads(next((tmp_path / "reports").glob("audit-*.json")).read_text(encoding="utf-8"))
+    assert {r["check"] for r in audited["results"]} >= {"ACME-001", "ACME-011", "ACME-016"}
     assert result["imported"] == []

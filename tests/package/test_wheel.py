@@ -5,11 +5,13 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -54,6 +56,35 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return bin_dir
 
 
+# The six kinds of declarative checks in the example `gpverify init` writes (site/checks/acme.checks.yml).
+SIX = ("ACME-011", "ACME-012", "ACME-013", "ACME-014", "ACME-015", "ACME-016")
+
+
+def _declarative_checks_pass_and_fail(gv: Callable[..., str], work: Path) -> None:
+    """The YAML checks init writes pass on the lab and fail on the overlay it writes, in `run`, the audit and the
+    upgrade's gates: from the installed wheel, in a folder that holds nothing of the repository."""
+    passing = gv("run", "post", "--lab", "--checks", "site/checks", "-v", code=0)
+    assert all(re.search(rf"acme\.checks\.yml::{i}\S* PASSED", passing) for i in SIX), passing[-3000:]
+    failing = gv("run", "post", "--lab", "site/lab/acme-faults.yml", "--checks", "site/checks", code=1)
+    assert all(re.search(rf"^FAILED {i} \S+  ", failing, re.MULTILINE) for i in SIX), failing[-3000:]
+    for scenario, code in (("healthy", 0), ("site/lab/acme-faults.yml", 1)):
+        gv("audit", "--lab", scenario, "--checks", "site/checks", "--reports", f"audit-{code}", code=code)
+        document = json.loads(next((work / f"audit-{code}").glob("audit-*.json")).read_text(encoding="utf-8"))
+        outcomes = {r["outcome"] for r in document["results"] if r["check"] in SIX}
+        assert outcomes == ({"passed"} if code == 0 else {"passed", "failed"})
+        assert {r["check"] for r in document["results"] if r["outcome"] == "failed"} >= (set(SIX) if code else set())
+    # The upgrade's post gate runs them (a plan of that one gate: the lab's farm is already upgraded).
+    (work / "post-gate.yml").write_text("phases:\n  - phase: post\n", encoding="utf-8")
+    for scenario, code in (("healthy", 0), ("site/lab/acme-faults.yml", 1)):
+        out = gv("upgrade", "--lab", scenario, "--plan", "post-gate.yml", "--checks", "site/checks", "--yes",
+                 "--confirmed-by", "Jane Doe", "--reports", f"runs-{code}", code=code)
+        run = next((work / f"runs-{code}").glob("*/gate-post.results.json"))
+        results = json.loads(run.read_text(encoding="utf-8"))["results"]
+        assert {r["check"] for r in results} >= set(SIX)
+        if code:
+            assert "STOPPED: gate gate-post failed" in out and all(f"- {i} " in out for i in SIX)
+
+
 def test_the_installed_wheel_does_what_the_readme_says(installed: Path, tmp_path: Path) -> None:
     work = tmp_path / "empty"
     work.mkdir()
@@ -76,10 +107,14 @@ def test_the_installed_wheel_does_what_the_readme_says(installed: Path, tmp_path
     assert "1 failed in" in rerun and "passed" not in rerun.rsplit("\n", 2)[-2]
 
     gv("init", "site", code=0)
-    assert sorted(p.name for p in (work / "site").iterdir()) == ["checks", "inventory.yml", "plan.yml", "waivers.yml"]
-    assert list((work / "site" / "checks").iterdir()) == []
+    assert sorted(p.name for p in (work / "site").iterdir()) == ["checks", "deploy", "inventory.yml", "lab",
+                                                                 "plan.yml", "waivers.yml"]
+    assert sorted(p.name for p in (work / "site" / "checks").iterdir()) == ["acme.checks.yml",
+                                                                           "test_acme_session_service.py"]
+    assert (work / "site" / "deploy" / "windows" / "gpverify-audit-task.xml").is_file()
+    assert (work / "site" / "deploy" / "systemd" / "gpverify-audit.timer").is_file()
     assert "password_env" in (work / "site" / "inventory.yml").read_text(encoding="utf-8")  # the commented example
-    gv("run", "post", "--lab", "--checks", "site/checks", code=0)
+    _declarative_checks_pass_and_fail(gv, work)
     # The site's settings on the lab's farm: the configuration database's names are not set yet, so the
     # Session Management checks are "not verified" until the overrides `gpverify discover` suggests are set.
     unset = "GPCONFIGURATION: Microsoft does not publish this database's tables"

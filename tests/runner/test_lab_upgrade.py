@@ -39,7 +39,7 @@ def test_demo_upgrades_the_lab_from_before_upgrade_to_green(reports: Path) -> No
 
 
 def test_failing_host_stops_at_its_gate_and_resumes_green(reports: Path) -> None:
-    first = gpverify("upgrade", "--lab", "upgrade-host-fails", "--yes", reports=reports)
+    first = gpverify("upgrade", "--lab", "upgrade-host-fails", "--yes", "--confirmed-by", "Jane Doe", reports=reports)
     assert first.returncode == 1, first.stdout + first.stderr
     run = only_run(reports)
     data = state(run)
@@ -75,7 +75,7 @@ phases:
       - {id: web-help, kind: manual, host: gp-web01, title: Web Client Help, action: web-client-help,
          instructions: [Run the help installer.]}
 """)
-    proc = gpverify("upgrade", "--lab", "--plan", str(plan), "--yes", reports=reports)
+    proc = gpverify("upgrade", "--lab", "--plan", str(plan), "--yes", "--confirmed-by", "Jane Doe", reports=reports)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     data = state(only_run(reports))
     assert data["items"]["gate-web"]["status"] == "passed"

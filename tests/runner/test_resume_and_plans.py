@@ -134,11 +134,17 @@ phases:
     run = only_run(reports)
     assert state(run)["items"]["web-server"]["status"] == "waiting"
 
-    second = gpverify("upgrade", "--resume", "--yes", reports=reports)
+    alone = gpverify("upgrade", "--resume", "--yes", reports=reports)  # --yes is not a person
+    assert alone.returncode == 3 and "--confirmed-by NAME" in alone.stderr
+    assert state(run)["items"]["web-server"]["status"] == "waiting"
+
+    second = gpverify("upgrade", "--resume", "--yes", "--confirmed-by", "Jane Doe", reports=reports)
     assert second.returncode == 0, second.stdout
     entry = state(run)["items"]["web-server"]
-    assert (entry["status"], entry["confirmed_by"], entry["confirmed_how"]) == ("done", getpass.getuser(), "--yes")
-    assert f"confirmed by {getpass.getuser()}" in (run / "summary.txt").read_text()
+    assert (entry["status"], entry["confirmed_by"], entry["confirmed_how"], entry["confirmed_account"]) == (
+        "done", "Jane Doe", "--yes", getpass.getuser())
+    assert f"confirmed by Jane Doe at {entry['confirmed_at']} (--yes; entered at the console of {getpass.getuser()})" \
+        in (run / "summary.txt").read_text()
 
 
 def test_a_run_in_use_is_not_resumed_twice(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -169,12 +175,57 @@ def test_manual_step_confirmed_at_a_terminal(tmp_path: Path) -> None:
     st = RunState.create(tmp_path, inventory="inv.yml", plan=plan.model_dump(mode="json"))
     asked: list[str] = []
     out = io.StringIO()
+    answers = iter(["done", "  Jane   Doe "])
     ctx = Context(plan, st, Path("inv.yml"), Path("checks"), out=out, is_tty=lambda: True,
-                  ask=lambda prompt: asked.append(prompt) or "done")
+                  ask=lambda prompt: asked.append(prompt) or next(answers))
     assert Runner(ctx).run() == 0
-    assert asked and "1. Delete temp files." in out.getvalue()
+    assert "1. Delete temp files." in out.getvalue()
+    assert asked == ["Type 'done' when cache is finished (anything else stops the run): ",
+                     "Your name, recorded as who did cache: "]
     entry = st.item("cache")
-    assert (entry.confirmed_by, entry.confirmed_how) == (getpass.getuser(), "terminal")
+    assert (entry.confirmed_by, entry.confirmed_how, entry.confirmed_account) == (
+        "Jane Doe", "typed at the terminal", getpass.getuser())
+
+
+def test_confirmed_by_given_is_not_asked_again(tmp_path: Path) -> None:
+    import io
+
+    from gpverify.runner.engine import Context, Runner
+    from gpverify.runner.plan import Phase, Plan, Step
+    from gpverify.runner.state import RunState
+
+    plan = Plan(phases=[Phase(phase="clients", gate=False, steps=[
+        Step(id="cache", kind="manual", title="Clear the cache", instructions=["Delete temp files."])])])
+    st = RunState.create(tmp_path, inventory="inv.yml", plan=plan.model_dump(mode="json"))
+    asked: list[str] = []
+    ctx = Context(plan, st, Path("inv.yml"), Path("checks"), out=io.StringIO(), is_tty=lambda: True,
+                  confirmed_by="Jane Doe", ask=lambda prompt: asked.append(prompt) or "done")
+    assert Runner(ctx).run() == 0
+    assert len(asked) == 1 and st.item("cache").confirmed_by == "Jane Doe"
+
+
+def test_a_manual_step_needs_a_name_at_the_terminal(tmp_path: Path) -> None:
+    """'done' with no name is no confirmation: the run waits (exit 2); the next step offers the last name."""
+    import io
+
+    from gpverify.runner.engine import Context, Runner
+    from gpverify.runner.plan import Phase, Plan, Step
+    from gpverify.runner.state import RunState
+
+    steps = [Step(id=s, kind="manual", title=s, instructions=["Do it."]) for s in ("one", "two")]
+    plan = Plan(phases=[Phase(phase="clients", gate=False, steps=steps)])
+    st = RunState.create(tmp_path, inventory="inv.yml", plan=plan.model_dump(mode="json"))
+    ctx = Context(plan, st, Path("inv.yml"), Path("checks"), out=io.StringIO(), is_tty=lambda: True,
+                  ask=lambda prompt: "done" if prompt.startswith("Type") else "")
+    assert Runner(ctx).run() == 2
+    assert st.item("one").status == "waiting" and st.record.status == "stopped"
+    asked: list[str] = []
+    answers = iter(["done", "Jane Doe", "done", ""])
+    ctx = Context(plan, st, Path("inv.yml"), Path("checks"), out=io.StringIO(), is_tty=lambda: True,
+                  ask=lambda prompt: asked.append(prompt) or next(answers))
+    assert Runner(ctx).run() == 0
+    assert asked[-1] == "Your name, recorded as who did two [Jane Doe]: "
+    assert st.item("two").confirmed_by == "Jane Doe"
 
 
 def test_a_gate_that_collects_no_check_fails(tmp_path: Path, reports: Path) -> None:
@@ -182,6 +233,7 @@ def test_a_gate_that_collects_no_check_fails(tmp_path: Path, reports: Path) -> N
 phases:
   - {phase: pre, select: "no_such_check"}
 """)
-    run = gpverify("upgrade", "--lab", "--plan", str(plan), "--yes", reports=reports)
-    assert run.returncode != 0, run.stdout
+    run = gpverify("upgrade", "--lab", "--plan", str(plan), reports=reports)
+    assert run.returncode == 2, run.stdout  # could not run: nothing was checked, so no check failed
+    assert "gate gate-pre could not run: no checks" in run.stdout
     assert "no checks were collected from checks/pre (select 'no_such_check')" in run.stdout + run.stderr

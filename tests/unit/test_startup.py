@@ -58,7 +58,7 @@ def test_the_public_api_is_there_and_the_package_alone_imports_none_of_it() -> N
 def test_a_command_imports_only_its_own_subcommand_module() -> None:
     modules = imported_by("from gpverify.cli.main import parser; parser('upgrade')")
     assert "gpverify.cli.upgrade" in modules
-    assert under(modules, "gpverify.audit", "gpverify.history", "sqlalchemy", "gpverify.cli.signoff") == []
+    assert under(modules, "gpverify.audit", "gpverify.history", "sqlalchemy", "gpverify.cli.report") == []
 
 
 @pytest.mark.parametrize("module", sorted(cli.EXTENSIONS))

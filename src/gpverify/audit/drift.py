@@ -77,11 +77,23 @@ def fact_drift(before: dict[str, Any], after: dict[str, Any]) -> list[Drift]:
             if was != now:
                 drifts.append(Drift(host, "(reachability)", was, now))
             continue
-        a, b = flatten(before[host]), flatten(after[host])
+        a, b = flatten(_shared_checks(before[host], after[host])), flatten(_shared_checks(after[host], before[host]))
         for fact in sorted(set(a) | set(b)):
             if a.get(fact) != b.get(fact):
                 drifts.append(Drift(host, fact, a.get(fact), b.get(fact)))
     return drifts
+
+
+def _shared_checks(facts: dict[str, Any], other: dict[str, Any]) -> dict[str, Any]:
+    """The host's facts without those a declarative check asked for (keys check:ID) that the other snapshot lacks:
+    a site check added or removed between two runs changes what was read, not the farm."""
+    out = {}
+    for section, value in facts.items():
+        if isinstance(value, dict):
+            theirs = other.get(section) if isinstance(other.get(section), dict) else {}
+            value = {k: v for k, v in value.items() if not (str(k).startswith("check:") and k not in theirs)}
+        out[section] = value
+    return out
 
 
 @dataclass

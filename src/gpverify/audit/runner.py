@@ -1,12 +1,8 @@
 """Run the audit: post-upgrade and client checks in one pytest run, reports, history, baseline drift, notify.
 
-Exit codes:
-  0  every check passed (waived failures count as passed)
-  1  at least one check failed (not waived, or its waiver expired)
-  2  no check failed, but at least one could not run (host or database unreadable), or pytest itself broke
-  3  bad input: inventory, waiver file, scenario or option (ConfigError), nothing was checked
-  4  the run could not be recorded in the history (--history or the inventory's `history:`): the checks ran and
-     the local reports (HTML, JUnit, JSON) were written; the message names the setting and the cause
+Its exit code is gpverify's (gpverify.exitcodes): waived failures count as passed, and 4 says the checks ran and
+the local reports (HTML, JUnit, JSON) were written but the history (--history or the inventory's `history:`)
+could not record the run; the message names the setting and the cause.
 """
 
 from __future__ import annotations
@@ -30,11 +26,13 @@ from gpverify.audit.notify import notify, notify_urls, outcome_changed, parse_sm
 from gpverify.audit.plugin import AuditPlugin
 from gpverify.audit.waivers import Waiver, load_waivers
 from gpverify.config.credentials import NONINTERACTIVE_ENV
+from gpverify.customchecks import PhaseFilter, audit_targets, check_folders
 from gpverify.errors import ConfigError
 from gpverify.exitcodes import ExitCode, for_outcomes
 from gpverify.history.store import History, HistoryUnavailable, site_name, utcnow
 from gpverify.history.target import HistoryTarget, resolve_target
-from gpverify.pytestrun import run_checks
+from gpverify.pytestrun import PytestRun, run_checks
+from gpverify.results import CheckResult, counts_text, outcomes_of
 
 PHASES = ("post", "clients")
 # Checks of other phases that also belong in a nightly audit: Tenant Services must stay updated and running.
@@ -57,21 +55,55 @@ class AuditOptions:
     notify: bool = False  # through apprise, URLs from GPVERIFY_NOTIFY_URLS or the keyring
     history: str | None = None  # database URL or SQLite file; default: the inventory's history:, else reports/
     today: dt.date | None = None
-    checks: Path | None = None
+    checks: Path | None = None  # the checks folder (default: the shipped checks)
+    custom: list[Path] = field(default_factory=list)  # the site's own check folders (--checks), beside them
     quiet: bool = True
 
 
 @dataclass
-class AuditResult:
-    exit_code: int
-    status: str
-    run_id: int
-    reports: dict[str, str]
-    results: list[dict[str, Any]]
+class AuditRun:
+    """One audit: what its JSON file says (as_dict) and what the history, the notification and the console read."""
+
+    run: int | None  # its number in the history; None when it was not recorded
+    farm: str
+    site: str
+    source: str  # the inventory, or lab:SCENARIO
+    finished: str
+    status: str  # passed | failed | error | bad-input | interrupted
+    exit_code: ExitCode
     waited: float
     rounds: int
-    document: dict[str, Any] = field(default_factory=dict)
-    notifications: list[str] = field(default_factory=list)
+    reports: dict[str, str]  # html, junit, json
+    previous_run: int | None
+    results: list[CheckResult]
+    collection_errors: list[str]
+    waivers: dict[str, list[dict[str, Any]]]  # loaded, expired, unmatched
+    changes: dict[str, Any]  # since the last run (audit.drift.Changes.as_dict())
+    baseline: dict[str, Any] | None  # name, captured, drift
+    not_recorded: str | None = None  # why the history has no record of this run
+    notifications: list[str] = field(default_factory=list)  # "webhook: sent", ...: printed, not in the JSON
+
+    @property
+    def run_id(self) -> int:
+        return self.run or 0
+
+    @property
+    def failing(self) -> set[tuple[str, str]]:
+        return {(r.check, r.test) for r in self.results if r.failing}
+
+    def as_dict(self) -> dict[str, Any]:
+        """The audit's JSON document."""
+        document = {
+            "run": self.run, "farm": self.farm, "site": self.site, "source": self.source, "finished": self.finished,
+            "status": self.status, "exit_code": int(self.exit_code), "waited_seconds": round(self.waited, 1),
+            "rounds": self.rounds, "reports": self.reports, "previous_run": self.previous_run,
+            "results": [r.as_dict() for r in self.results], "collection_errors": self.collection_errors,
+            "waivers": self.waivers, "changes_since_last_run": self.changes, "baseline": self.baseline,
+        }
+        return document | ({"not_recorded": self.not_recorded} if self.not_recorded is not None else {})
+
+    def write_json(self) -> None:
+        Path(self.reports["json"]).write_text(json.dumps(self.as_dict(), indent=2, default=str), encoding="utf-8")
 
 
 def _validate(opts: AuditOptions) -> list[Waiver]:
@@ -85,17 +117,23 @@ def _validate(opts: AuditOptions) -> list[Waiver]:
             raise ConfigError("gpverify audit", "--notify-to", "an email address (required with --notify-smtp)")
     if opts.notify:
         require_notify_urls()
+    check_folders(opts.custom, "gpverify audit")
     return load_waivers(opts.waivers) if opts.waivers else []
 
 
-def _exit_code(plugin: AuditPlugin, ret: int) -> int:
-    if ret == pytest.ExitCode.USAGE_ERROR or (ret == ExitCode.BAD_INPUT and not plugin.results):
-        return ExitCode.BAD_INPUT
-    broken = bool(plugin.collection_errors) or ret in (pytest.ExitCode.INTERRUPTED, pytest.ExitCode.INTERNAL_ERROR)
-    return for_outcomes((r.outcome for r in plugin.results.values()), broken=broken)
+def _exit_code(plugin: AuditPlugin, run: PytestRun) -> tuple[ExitCode, str]:
+    """The audit's exit code and status word from its (waived) results and how pytest ended."""
+    status = run.pytest_status
+    if status == pytest.ExitCode.INTERRUPTED:
+        return ExitCode.NOT_RUN, "interrupted"  # Ctrl-C: recorded, but never the base of a later comparison
+    if status == pytest.ExitCode.USAGE_ERROR or (run.exit_code == ExitCode.BAD_INPUT and not plugin.results):
+        return ExitCode.BAD_INPUT, "bad-input"
+    broken = bool(plugin.collection_errors) or status in (pytest.ExitCode.INTERRUPTED, pytest.ExitCode.INTERNAL_ERROR)
+    code = for_outcomes((r.outcome for r in plugin.results.values()), broken=broken)
+    return code, {ExitCode.PASSED: "passed", ExitCode.FAILED: "failed"}.get(code, "error")
 
 
-def run_audit(opts: AuditOptions) -> AuditResult:
+def run_audit(opts: AuditOptions) -> AuditRun:
     """Run the audit; raises ConfigError (before any check) on bad input. It never prompts."""
     before = os.environ.get(NONINTERACTIVE_ENV)
     os.environ[NONINTERACTIVE_ENV] = "1"  # unattended: credential sources must never prompt, even at a terminal
@@ -108,7 +146,7 @@ def run_audit(opts: AuditOptions) -> AuditResult:
             os.environ[NONINTERACTIVE_ENV] = before
 
 
-def _run_audit(opts: AuditOptions) -> AuditResult:
+def _run_audit(opts: AuditOptions) -> AuditRun:
     from gpverify.config.shipped import checks_root
     from gpverify.facts.farm import open_farm
 
@@ -170,106 +208,160 @@ class _Recorder:
             self.history.close()
 
 
+@dataclass
+class _Before:
+    """What the history knew before this run: the run to compare with, the baseline, and this run's number."""
+
+    previous: Any = None  # history.store.RunRecord
+    baseline: dict[str, Any] | None = None
+    run_id: int = 0  # 0: not recorded
+
+
+@dataclass
+class _Rounds:
+    """The last round of checks (under --wait, the one after the services came up) and how long it took."""
+
+    plugin: AuditPlugin
+    pytest_run: PytestRun
+    waited: float
+    rounds: int
+
+
 def _run(opts: AuditOptions, waivers: list[Waiver], inventory: str, source: str, farm_name: str,
-         checks: Path, inventory_history: str | None = None) -> AuditResult:
+         checks: Path, inventory_history: str | None = None) -> AuditRun:
     reports = Path(opts.reports)
     reports.mkdir(parents=True, exist_ok=True)
-    value, setting = history_setting(opts.history, inventory_history, inventory)
+    recorder = _open_history(opts, inventory, inventory_history, reports)
+    before = _Before()
     try:
-        target, problem = resolve_target(value, setting=setting, reports=reports), None
-    except HistoryUnavailable as exc:
-        target, problem = None, exc
-    recorder = _Recorder(target, problem)
-    run_id = 0
-    try:
-        previous = recorder.call(lambda h: h.last_finished(farm=farm_name))
-        baseline = recorder.call(lambda h: h.baseline(opts.baseline, farm=farm_name))
-        run_id = recorder.call(lambda h: h.start_run(farm_name, source, site_name()), 0)
-        stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
-        base = reports / (f"audit-{stamp}-run{run_id}" if run_id else f"audit-{stamp}-unrecorded")
-        paths = {"html": f"{base}.html", "junit": f"{base}.xml", "json": f"{base}.json"}
-        targets = [str(checks / p) for p in PHASES if (checks / p).is_dir()]
-        targets += [str(checks / p) for p in AUDIT_EXTRA if (checks / p).is_file()]
-        args = [*targets, "--inventory", inventory, f"--gpverify-html={paths['html']}",
-                f"--junitxml={paths['junit']}", "-o", "junit_family=xunit2", "-rfEs", "--continue-on-collection-errors",
-                *(["-q"] if opts.quiet else [])]
-        first_end: float | None = None
-        waited, rounds = 0.0, 0
-        while True:
-            rounds += 1
-            plugin = AuditPlugin(waivers=waivers, today=opts.today, previous=previous, baseline=baseline,
-                                 run_id=run_id or None, round_no=rounds, waited=waited)
-            ret = run_checks(args, [plugin]).exit_code
-            plugin.finalize()
-            first_end = first_end or time.monotonic()
-            pending = plugin.pending()
-            remaining = opts.wait - (time.monotonic() - first_end)  # the wait starts after the first round
-            if not pending or remaining <= 0 or ret in (pytest.ExitCode.USAGE_ERROR, pytest.ExitCode.INTERRUPTED):
-                break
-            print(f"gpverify audit: {len(pending)} service/reachability check(s) failing; "
-                  f"waiting (up to {remaining:.0f} s more) and checking again")
-            time.sleep(min(opts.wait_interval, remaining))
-            waited = time.monotonic() - first_end
-        exit_code = _exit_code(plugin, ret)
-        status = {ExitCode.PASSED: "passed", ExitCode.FAILED: "failed", ExitCode.NOT_RUN: "error",
-                  ExitCode.BAD_INPUT: "bad-input"}[exit_code]
-        if ret == pytest.ExitCode.INTERRUPTED:  # Ctrl-C: recorded, but never the base of a later comparison
-            exit_code, status = ExitCode.NOT_RUN, "interrupted"
-        records = plugin.result_list()
-        results = [r.as_dict() for r in records]
-        changes = plugin.changes.as_dict() if plugin.changes else {}
-        document = {
-            "run": run_id or None, "farm": farm_name, "site": site_name(), "source": source, "finished": utcnow(),
-            "status": status,
-            "exit_code": exit_code, "waited_seconds": round(waited, 1), "rounds": rounds, "reports": paths,
-            "previous_run": previous.id if previous else None, "results": results,
-            "collection_errors": plugin.collection_errors,
-            "waivers": {"loaded": [w.as_dict() for w in waivers],
-                        "expired": [w.as_dict() for w in plugin.expired_waivers()],
-                        "unmatched": [w.as_dict() for w in plugin.unmatched_waivers()]},
-            "changes_since_last_run": changes,
-            "baseline": ({"name": baseline["name"], "captured": baseline["captured"],
-                          "drift": [d.as_dict() for d in plugin.baseline_drift or []]} if baseline else None),
-        }
-        Path(paths["json"]).write_text(json.dumps(document, indent=2, default=str), encoding="utf-8")
-        if run_id:
-            recorder.call(lambda h: h.finish_run(
-                run_id, status=status, exit_code=exit_code, waited=waited, rounds=rounds, results=records,
-                facts=plugin.facts, reports={k: str(Path(v).resolve()) for k, v in paths.items()},
-                newly_failing=len(changes.get("newly_failing", []))))
-        if recorder.problem is not None:  # the JSON says so too: the run is in no history
-            exit_code = document["exit_code"] = ExitCode.NOT_RECORDED
-            document["not_recorded"] = str(recorder.problem)
-            Path(paths["json"]).write_text(json.dumps(document, indent=2, default=str), encoding="utf-8")
-        failing = {(r.check, r.test) for r in records if r.failing}
-        notes: list[str] = []
-        if (opts.notify_webhook or opts.notify_smtp or opts.notify) and status != "interrupted" \
-                and outcome_changed(previous, status, failing):
-            payload = {"run": run_id, "farm": farm_name, "status": status, "exit_code": exit_code,
-                       "previous_run": previous.id if previous else None,
-                       "previous_status": previous.status if previous else None,
-                       "newly_failing": changes.get("newly_failing", []), "fixed": changes.get("fixed", []),
-                       "still_failing": changes.get("still_failing", []), "report": paths["html"]}
-            notes = notify(payload, webhook=opts.notify_webhook, smtp=opts.notify_smtp, to=opts.notify_to,
-                           urls=notify_urls() if opts.notify else None)
-        if baseline is not None:
-            print(f"drift from baseline {baseline['name']!r} ({baseline['captured']}): "
-                  f"{len(plugin.baseline_drift or [])} fact(s)")
-        if not results and not plugin.collection_errors:
-            print(f"gpverify audit: no checks were collected from {checks} ({', '.join(PHASES)}): nothing was audited")
-        for line in [*_change_lines(changes),
-                     (f"gpverify audit #{run_id or '-'}: {status.upper()} (exit {exit_code}); "
-                      f"{len(results)} result(s), waited {waited:.1f} s over {rounds} round(s)"),
-                     *([f"  NOT recorded in the history: {recorder.problem}"] if recorder.problem else []),
-                     *(f"  {k}: {v}" for k, v in paths.items()), *(f"  notify {n}" for n in notes)]:
-            print(line)
-        return AuditResult(exit_code, status, run_id, paths, results, waited, rounds, document, notes)
+        before = _start(recorder, opts, farm_name, source)
+        paths = _report_paths(reports, before.run_id)
+        args = _pytest_args(checks, opts.custom, inventory, paths, quiet=opts.quiet)
+        rounds = _run_rounds(opts, waivers, before, args)
+        audit = _audit_run(rounds, waivers, before, farm_name, source, paths)
+        audit.write_json()
+        _record(recorder, audit, rounds.plugin)
+        audit.notifications = _notify(opts, audit, before.previous)
+        _print(audit, rounds.plugin, before.baseline, checks)
+        return audit
     except BaseException:  # Ctrl-C between rounds or while writing: the started run is kept as interrupted
-        if run_id:
-            recorder.call(lambda h: h.mark_interrupted(run_id))
+        if before.run_id:
+            recorder.call(lambda h: h.mark_interrupted(before.run_id))
         raise
     finally:
         recorder.close()
+
+
+def _open_history(opts: AuditOptions, inventory: str, inventory_history: str | None, reports: Path) -> _Recorder:
+    value, setting = history_setting(opts.history, inventory_history, inventory)
+    try:
+        return _Recorder(resolve_target(value, setting=setting, reports=reports), None)
+    except HistoryUnavailable as exc:
+        return _Recorder(None, exc)
+
+
+def _start(recorder: _Recorder, opts: AuditOptions, farm: str, source: str) -> _Before:
+    """The last finished run and the baseline to compare with, then this run started in the history."""
+    previous = recorder.call(lambda h: h.last_finished(farm=farm))
+    baseline = recorder.call(lambda h: h.baseline(opts.baseline, farm=farm))
+    return _Before(previous, baseline, recorder.call(lambda h: h.start_run(farm, source, site_name()), 0))
+
+
+def _report_paths(reports: Path, run_id: int) -> dict[str, str]:
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
+    base = reports / (f"audit-{stamp}-run{run_id}" if run_id else f"audit-{stamp}-unrecorded")
+    return {"html": f"{base}.html", "junit": f"{base}.xml", "json": f"{base}.json"}
+
+
+def _pytest_args(checks: Path, custom: list[Path], inventory: str, paths: dict[str, str], *, quiet: bool) -> list[str]:
+    targets = [str(checks / p) for p in PHASES if (checks / p).is_dir()]
+    targets += [str(checks / p) for p in AUDIT_EXTRA if (checks / p).is_file()]
+    targets += audit_targets(PHASES, custom)  # the site's own checks of the audit's phases (--checks)
+    return [*targets, "--inventory", inventory, f"--gpverify-html={paths['html']}", f"--junitxml={paths['junit']}",
+            "-o", "junit_family=xunit2", "-rfEs", "--continue-on-collection-errors", *(["-q"] if quiet else [])]
+
+
+def _run_rounds(opts: AuditOptions, waivers: list[Waiver], before: _Before, args: list[str]) -> _Rounds:
+    """Run the checks; under --wait, again while service and reachability checks fail, until the time is up."""
+    first_end: float | None = None
+    waited, rounds = 0.0, 0
+    while True:
+        rounds += 1
+        plugin = AuditPlugin(waivers=waivers, today=opts.today, previous=before.previous, baseline=before.baseline,
+                             run_id=before.run_id or None, round_no=rounds, waited=waited)
+        run = run_checks(args, [plugin, PhaseFilter(opts.custom, PHASES)])
+        plugin.finalize()
+        first_end = first_end or time.monotonic()
+        pending = plugin.pending()
+        remaining = opts.wait - (time.monotonic() - first_end)  # the wait starts after the first round
+        stopped = run.pytest_status in (pytest.ExitCode.USAGE_ERROR, pytest.ExitCode.INTERRUPTED)
+        if not pending or remaining <= 0 or stopped:
+            return _Rounds(plugin, run, waited, rounds)
+        print(f"gpverify audit: {len(pending)} service/reachability check(s) failing; "
+              f"waiting (up to {remaining:.0f} s more) and checking again")
+        time.sleep(min(opts.wait_interval, remaining))
+        waited = time.monotonic() - first_end
+
+
+def _audit_run(rounds: _Rounds, waivers: list[Waiver], before: _Before, farm: str, source: str,
+               paths: dict[str, str]) -> AuditRun:
+    plugin, baseline = rounds.plugin, before.baseline
+    exit_code, status = _exit_code(plugin, rounds.pytest_run)
+    return AuditRun(
+        run=before.run_id or None, farm=farm, site=site_name(), source=source, finished=utcnow(), status=status,
+        exit_code=exit_code, waited=rounds.waited, rounds=rounds.rounds, reports=paths,
+        previous_run=before.previous.id if before.previous else None, results=plugin.result_list(),
+        collection_errors=plugin.collection_errors,
+        waivers={"loaded": [w.as_dict() for w in waivers],
+                 "expired": [w.as_dict() for w in plugin.expired_waivers()],
+                 "unmatched": [w.as_dict() for w in plugin.unmatched_waivers()]},
+        changes=plugin.changes.as_dict() if plugin.changes else {},
+        baseline=({"name": baseline["name"], "captured": baseline["captured"],
+                   "drift": [d.as_dict() for d in plugin.baseline_drift or []]} if baseline else None))
+
+
+def _record(recorder: _Recorder, audit: AuditRun, plugin: AuditPlugin) -> None:
+    """The run's results and facts into the history; when that fails, exit 4 and the JSON says why."""
+    if audit.run:
+        run_id = audit.run
+        recorder.call(lambda h: h.finish_run(
+            run_id, status=audit.status, exit_code=audit.exit_code, waited=audit.waited, rounds=audit.rounds,
+            results=audit.results, facts=plugin.facts,
+            reports={k: str(Path(v).resolve()) for k, v in audit.reports.items()},
+            newly_failing=len(audit.changes.get("newly_failing", []))))
+    if recorder.problem is not None:  # the JSON says so too: the run is in no history
+        audit.exit_code, audit.not_recorded = ExitCode.NOT_RECORDED, str(recorder.problem)
+        audit.write_json()
+
+
+def _notify(opts: AuditOptions, audit: AuditRun, previous: Any) -> list[str]:
+    """Tell the configured channels when the outcome changed since the last run (never for an interrupted one)."""
+    wanted = opts.notify_webhook or opts.notify_smtp or opts.notify
+    if not wanted or audit.status == "interrupted" or not outcome_changed(previous, audit.status, audit.failing):
+        return []
+    changes = audit.changes
+    payload = {"run": audit.run_id, "farm": audit.farm, "status": audit.status, "exit_code": int(audit.exit_code),
+               "previous_run": previous.id if previous else None,
+               "previous_status": previous.status if previous else None,
+               "newly_failing": changes.get("newly_failing", []), "fixed": changes.get("fixed", []),
+               "still_failing": changes.get("still_failing", []), "report": audit.reports["html"]}
+    return notify(payload, webhook=opts.notify_webhook, smtp=opts.notify_smtp, to=opts.notify_to,
+                  urls=notify_urls() if opts.notify else None)
+
+
+def _print(audit: AuditRun, plugin: AuditPlugin, baseline: dict[str, Any] | None, checks: Path) -> None:
+    if baseline is not None:
+        print(f"drift from baseline {baseline['name']!r} ({baseline['captured']}): "
+              f"{len(plugin.baseline_drift or [])} fact(s)")
+    if not audit.results and not audit.collection_errors:
+        print(f"gpverify audit: no checks were collected from {checks} ({', '.join(PHASES)}): nothing was audited")
+    lines = [*_change_lines(audit.changes),
+             (f"gpverify audit #{audit.run or '-'}: {audit.status.upper()} (exit {int(audit.exit_code)}); "
+              f"{counts_text(outcomes_of(audit.results))}, waited {audit.waited:.1f} s over {audit.rounds} round(s)"),
+             *([f"  NOT recorded in the history: {audit.not_recorded}"] if audit.not_recorded else []),
+             *(f"  {k}: {v}" for k, v in audit.reports.items()), *(f"  notify {n}" for n in audit.notifications)]
+    for line in lines:
+        print(line)
 
 
 def _change_lines(changes: dict[str, Any]) -> list[str]:

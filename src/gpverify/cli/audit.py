@@ -9,7 +9,7 @@ from typing import Any
 
 from gpverify.config.options import count, folder, history_setting, out_file, pytest_addopts, row_id, seconds
 from gpverify.errors import ConfigError, GpVerifyError
-from gpverify.exitcodes import NOT_RECORDED, TABLE
+from gpverify.exitcodes import TABLE, ExitCode
 from gpverify.history.target import HistoryUnavailable
 
 EXIT_HELP = TABLE
@@ -21,12 +21,17 @@ HISTORY_HELP = ("postgresql://USER@HOST[:PORT]/DATABASE (password from GPVERIFY_
 
 def _bad_input(exc: ConfigError) -> int:
     print(f"gpverify: {exc}", file=sys.stderr)
-    return 3
+    return ExitCode.BAD_INPUT
 
 
 def _no_history(exc: HistoryUnavailable) -> int:
     print(f"gpverify: {exc}", file=sys.stderr)
-    return NOT_RECORDED
+    return ExitCode.NOT_RECORDED
+
+
+def _not_run(exc: GpVerifyError) -> int:
+    print(f"gpverify: {exc}", file=sys.stderr)
+    return ExitCode.NOT_RUN
 
 
 def _warn(message: str) -> None:
@@ -66,28 +71,22 @@ def cmd_audit(ns: argparse.Namespace) -> int:
 
     opts = AuditOptions(inventory=ns.inventory, lab=ns.lab, waivers=ns.waivers, wait=ns.wait, reports=Path(ns.reports),
                         baseline=ns.baseline, notify_webhook=ns.notify_webhook, notify_smtp=ns.notify_smtp,
-                        notify_to=ns.notify_to, notify=ns.notify, quiet=not ns.verbose, history=ns.history)
+                        notify_to=ns.notify_to, notify=ns.notify, quiet=not ns.verbose, history=ns.history,
+                        custom=[Path(p) for p in ns.checks])
     try:
         pytest_addopts()  # before anything is recorded: pytest would otherwise fail on it mid-run
         return run_audit(opts).exit_code
     except ConfigError as exc:
         return _bad_input(exc)
     except GpVerifyError as exc:
-        print(f"gpverify: {exc}", file=sys.stderr)
-        return 2
+        return _not_run(exc)
 
 
 def cmd_history(ns: argparse.Namespace) -> int:
-    from gpverify.cli.tables import table_text  # rich: only for the listing, not for every audit
-    from gpverify.history.fleet import report_link
-    from gpverify.report.audit import history_rows
-    from gpverify.report.history import history_html
-    from gpverify.report.render import write_atomically
-
     try:
         history = _open_history(ns)
         if history is None:
-            return 3
+            return ExitCode.BAD_INPUT
         with history:
             farms = [_one_farm(history, ns.farm)] if ns.farm else history.farms()
             by_farm = {farm: runs for farm in farms if (runs := history.runs(ns.last, farm=farm))}
@@ -95,6 +94,17 @@ def cmd_history(ns: argparse.Namespace) -> int:
         return _no_history(exc)
     except ConfigError as exc:
         return _bad_input(exc)
+    _print_history(ns, by_farm)
+    return ExitCode.PASSED
+
+
+def _print_history(ns: argparse.Namespace, by_farm: dict[str, Any]) -> None:
+    from gpverify.cli.tables import table_text  # rich: only for the listing, not for every audit
+    from gpverify.history.fleet import report_link
+    from gpverify.report.audit import history_rows
+    from gpverify.report.history import history_html
+    from gpverify.report.render import write_atomically
+
     if ns.html:
         page_dir = Path(ns.html).resolve().parent
         links = {r.id: report_link(r.reports.get("html"), page_dir) for runs in by_farm.values() for r in runs}
@@ -107,7 +117,6 @@ def cmd_history(ns: argparse.Namespace) -> int:
                          [(check, test.split("::")[-1], *(o.symbol if o else "." for o in outcomes))
                           for check, test, outcomes in history_rows(runs)]))
     print("P passed  F failed  E could not run  W waived  S skipped  . not run")
-    return 0
 
 
 def _run_of(history: Any, ref: str) -> Any:
@@ -162,11 +171,11 @@ def cmd_baseline(ns: argparse.Namespace) -> int:
             print(f"baseline {info['name']!r} captured (#{info['id']}): facts of {info['hosts']} host(s)")
             if info["unavailable"]:
                 print(f"  could not read: {', '.join(info['unavailable'])}")
-                return 2
-            return 0
+                return ExitCode.NOT_RUN
+            return ExitCode.PASSED
         history = _open_history(ns)
         if history is None:
-            return 3
+            return ExitCode.BAD_INPUT
         with history:
             refs = {ns.a: _run_of(history, ns.a), ns.b: _run_of(history, ns.b)}
             farm = _diff_farm(history, refs, ns.farm)
@@ -176,14 +185,13 @@ def cmd_baseline(ns: argparse.Namespace) -> int:
         print(f"facts changed from {label_a} to {label_b}: {len(drifts)}")
         for d in drifts:
             print(f"  {d.text()}")
-        return 0
+        return ExitCode.PASSED
     except HistoryUnavailable as exc:
         return _no_history(exc)
     except ConfigError as exc:
         return _bad_input(exc)
     except GpVerifyError as exc:
-        print(f"gpverify: {exc}", file=sys.stderr)
-        return 2
+        return _not_run(exc)
 
 
 def _target(p: argparse.ArgumentParser) -> None:
@@ -195,6 +203,12 @@ def _target(p: argparse.ArgumentParser) -> None:
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     """Add audit, history and baseline."""
+    _register_audit(sub)
+    _register_history(sub)
+    _register_baseline(sub)
+
+
+def _register_audit(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     audit = sub.add_parser("audit", help="run the post-upgrade and client checks unattended (nightly audit)",
                            epilog=EXIT_HELP, formatter_class=argparse.RawDescriptionHelpFormatter)
     _target(audit)
@@ -202,6 +216,9 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
                                                          "created, expires)")
     audit.add_argument("--wait", type=seconds(), default=0.0, metavar="SECONDS",
                        help="re-check failing service and reachability checks until they pass or this time is up")
+    audit.add_argument("--checks", action="append", default=[], metavar="DIR",
+                       help="a folder of your own checks (Python or NAME.checks.yml): its post and clients checks "
+                            "run beside the shipped ones (DIR/post/, DIR/clients/ when it has them); repeatable")
     audit.add_argument("--reports", type=folder(), default="reports",
                        help="where reports and history.sqlite go (default reports)")
     audit.add_argument("--history", type=history_setting, metavar="URL", help=HISTORY_HELP)
@@ -218,6 +235,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     audit.add_argument("-v", "--verbose", action="store_true", help="pytest's normal (not quiet) output")
     audit.set_defaults(func=cmd_audit)
 
+
+def _register_history(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     hist = sub.add_parser("history", help="outcome of each check over the recorded audit runs")
     hist.add_argument("--reports", type=folder(), default="reports")
     hist.add_argument("--history", type=history_setting, metavar="URL", help=HISTORY_HELP)
@@ -227,6 +246,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
                       help="also draw the outcomes over runs as an SVG page")
     hist.set_defaults(func=cmd_history)
 
+
+def _register_baseline(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     base = sub.add_parser("baseline", help="capture a known-good farm's facts, or compare two snapshots")
     bsub = base.add_subparsers(dest="baseline_command", required=True)
     cap = bsub.add_parser("capture", help="store the facts of a known-good farm as the baseline")

@@ -6,10 +6,14 @@ import json
 import sys
 from pathlib import Path
 
+import pytest
+
 from gpverify import extension
 from gpverify.catalogue import PHASES, CheckInfo
 from gpverify.cli.tables import print_table
+from gpverify.customchecks import ChecksRefused
 from gpverify.errors import GpVerifyError
+from gpverify.exitcodes import ExitCode
 from gpverify.pytestrun import collect_checks
 
 
@@ -17,7 +21,10 @@ def collect_catalogue(*folders: Path) -> list[CheckInfo]:
     """Every check under the folders, by ID (collected by pytest, nothing run); GpVerifyError if none or broken."""
     run = collect_checks(list(folders))
     where = ", ".join(map(str, folders))
-    if run.collection_errors or run.exit_code not in (0, 5):
+    if run.exit_code == ExitCode.BAD_INPUT:  # a check file or ID refused by gpverify's plugin: its message, exit 3
+        said = [line for line in run.output.splitlines() if "gpverify: " in line]
+        raise ChecksRefused(said[0].strip(" !").split("gpverify: ", 1)[1] if said else f"bad input in {where}")
+    if run.collection_errors or run.pytest_status not in (pytest.ExitCode.OK, pytest.ExitCode.NO_TESTS_COLLECTED):
         detail = run.collection_errors or [ln for ln in run.output.strip().splitlines() if ln.strip()][-6:]
         raise GpVerifyError(f"pytest could not collect the checks in {where} (exit {run.exit_code}):\n  "
                             + "\n  ".join(detail))
@@ -54,4 +61,4 @@ def print_catalogue(checks: Path, fmt: str, *custom: Path) -> int:
                     [(c.id, c.phase or "", c.impact, c.section, ", ".join(proof.get(c.id, [])) or "-", c.title)
                      for c in rows])
     sys.stdout.flush()
-    return 0
+    return ExitCode.PASSED

@@ -7,9 +7,10 @@ import datetime as dt
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
 from gpverify.config.options import folder, history_setting, hours, out_file
-from gpverify.exitcodes import NOT_RECORDED
+from gpverify.exitcodes import TABLE, ExitCode
 from gpverify.history.target import HistoryUnavailable
 
 
@@ -17,7 +18,6 @@ def cmd_fleet(ns: argparse.Namespace) -> int:
     from gpverify.history.fleet import fleet_rows
     from gpverify.history.store import History
     from gpverify.history.target import resolve_target
-    from gpverify.report.history import fleet_html
 
     now = dt.datetime.now(dt.UTC)
     silent_after = dt.timedelta(hours=ns.silent_after)
@@ -27,38 +27,45 @@ def cmd_fleet(ns: argparse.Namespace) -> int:
         if target.sqlite_path is not None and not target.sqlite_path.exists():
             print(f"gpverify fleet: {target.sqlite_path}: no audit history yet (run gpverify audit first)",
                   file=sys.stderr)
-            return 3
+            return ExitCode.BAD_INPUT
         with History(target, warn=lambda m: print(f"gpverify fleet: {m}", file=sys.stderr)) as history:
             rows = fleet_rows(history, now=now, silent_after=silent_after,
                               page_dir=output.parent if output else None)
     except HistoryUnavailable as exc:
         print(f"gpverify fleet: {exc}", file=sys.stderr)
-        return NOT_RECORDED
+        return ExitCode.NOT_RECORDED
+    _write(ns, rows, target.display, now, silent_after, output)
+    return ExitCode.PASSED
+
+
+def _write(ns: argparse.Namespace, rows: list[Any], history: str, now: dt.datetime, silent_after: dt.timedelta,
+           output: Path | None) -> None:
+    """The JSON or the page, printed or written (with one line per farm)."""
+    from gpverify.report.history import fleet_html
+
     if ns.format == "json":
-        text = json.dumps({"generated": now.isoformat().replace("+00:00", "Z"), "history": target.display,
+        text = json.dumps({"generated": now.isoformat().replace("+00:00", "Z"), "history": history,
                            "silent_after_hours": ns.silent_after, "farms": [r.as_dict() for r in rows]}, indent=2)
     else:
-        text = fleet_html(rows, history=target.display, now=now, silent_after=silent_after)
+        text = fleet_html(rows, history=history, now=now, silent_after=silent_after)
     if output is None:
         print(text)
-        return 0
+        return
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_text(text, encoding="utf-8")
     for r in rows:
         print(f"{r.farm:40} {r.age:>14} {'SILENT' if r.silent else '':6} {r.status:13} "
               f"failed {r.counts.get('failed', 0)}, newly failing {r.newly_failing}")
     print(f"fleet: {len(rows)} farm(s), {sum(r.silent for r in rows)} silent; written to {output}")
-    return 0
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     """Add fleet."""
     fleet = sub.add_parser("fleet", help="one row per farm of the history: last audit, age, results, silent farms",
-                           epilog="exit codes: 0 listed, 3 bad option or no history yet, 4 the history could not "
-                                  "be read", formatter_class=argparse.RawDescriptionHelpFormatter)
-    fleet.add_argument("--history", type=history_setting, metavar="URL", help="postgresql://USER@HOST[:PORT]/DATABASE (password from "
-                                                        "GPVERIFY_HISTORY_PASSWORD or the keyring) or a SQLite "
-                                                        "file; default REPORTS/history.sqlite")
+                           epilog=TABLE, formatter_class=argparse.RawDescriptionHelpFormatter)
+    fleet.add_argument("--history", type=history_setting, metavar="URL",
+                       help="postgresql://USER@HOST[:PORT]/DATABASE (password from GPVERIFY_HISTORY_PASSWORD or "
+                            "the keyring) or a SQLite file; default REPORTS/history.sqlite")
     fleet.add_argument("--reports", type=folder(), default="reports",
                        help="folder of the default history and page (default reports)")
     fleet.add_argument("--format", choices=["html", "json"], default="html",

@@ -9,7 +9,7 @@ from typing import Any
 
 from gpverify.config.inventory import Inventory, host_specs, load_inventory
 from gpverify.errors import GpVerifyError
-from gpverify.exitcodes import BAD_INPUT
+from gpverify.exitcodes import BAD_INPUT, PASSED
 
 
 def _password_source(settings: Any) -> str:
@@ -66,7 +66,7 @@ def cmd_inventory(ns: argparse.Namespace) -> int:
         print(f"gpverify: {exc}")
         return BAD_INPUT
     print("\n".join(lines))
-    return BAD_INPUT if any(line.startswith("  problem:") for line in lines) else 0
+    return BAD_INPUT if any(line.startswith("  problem:") for line in lines) else PASSED
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]

@@ -17,17 +17,17 @@ from typing import NoReturn
 
 from gpverify import __version__, extension
 from gpverify.config.options import folder, seconds
-from gpverify.config.paths import checks_folder, claim_folder
+from gpverify.config.paths import claim_folder
 from gpverify.config.shipped import checks_root
 from gpverify.errors import ConfigError, GpVerifyError
-from gpverify.exitcodes import BAD_INPUT, NOT_RUN, TABLE
+from gpverify.exitcodes import BAD_INPUT, NOT_RUN, PASSED, TABLE
 
 # Each of these modules adds its subcommands with register(subparsers); listed with the commands it adds, so that
 # a command imports its own module only (the others bring SQLAlchemy and Alembic, Jinja2, rich...). `gpverify`
 # alone, --help and an unknown command load them all. tests/unit/test_startup.py holds the lists to register().
 EXTENSIONS = {"gpverify.cli.discover": ("discover",), "gpverify.cli.upgrade": ("upgrade",),
               "gpverify.cli.audit": ("audit", "history", "baseline"), "gpverify.cli.fleet": ("fleet",),
-              "gpverify.cli.doctor": ("doctor",), "gpverify.cli.signoff": ("report",), "gpverify.cli.inventory": ("inventory",)}
+              "gpverify.cli.doctor": ("doctor",), "gpverify.cli.report": ("report",), "gpverify.cli.inventory": ("inventory",)}
 BUILT_IN = ("run", "init", "lab", "demo", "checks", "profile")
 
 
@@ -39,19 +39,15 @@ def cmd_run(ns: argparse.Namespace) -> int:
 
 
 def cmd_init(ns: argparse.Namespace) -> int:
-    from gpverify.cli.site import init_site
+    from gpverify.cli.site import init_site, print_site
 
     folder = Path(ns.dir)
-    for path in init_site(folder):
-        print(f"wrote {path}{'/' if path.is_dir() else ''}")
-    print(f"Next: edit {folder / 'inventory.yml'} for your farm, then\n"
-          f"  gpverify run pre --inventory {folder / 'inventory.yml'} --checks {folder / 'checks'}\n"
-          f"Try it first on the simulated lab:  gpverify run post --lab --checks {folder / 'checks'}")
-    return 0
+    print_site(folder, init_site(folder))
+    return PASSED
 
 
 LAB_MARKER = ".gpverify-lab"  # in a folder `gpverify lab` made: it may replace its own entries there
-LAB_ENTRIES = ("inventory.yml", "sql", "lab-ca.pem", "lab.env")  # what the lab writes in its folder
+LAB_ENTRIES = ("inventory.yml", "sql", "lab-ca.pem", "lab.env", "lab-password.txt")  # what the lab writes there
 
 
 def cmd_lab(ns: argparse.Namespace) -> int:
@@ -59,25 +55,25 @@ def cmd_lab(ns: argparse.Namespace) -> int:
     if ns.list:
         for name, description, _proves in lab.scenarios():
             print(f"{name:36} {description}")
-        return 0
+        return PASSED
 
     # Only a folder this command made (or a new or empty one) is used, and only the lab's own entries in it are
     # replaced: `--dir ~/Documents` is refused, never emptied.
     workdir = claim_folder(ns.dir, "--dir", LAB_MARKER, LAB_ENTRIES)
     done = threading.Event()
     # Installed before the lab starts: a TERM at any moment ends in the clean-up below (servers stopped, their
-    # temporary NTLM password files and lab.env removed).
+    # temporary NTLM password files and lab.env (lab-password.txt on Windows) removed).
     signal.signal(signal.SIGTERM, lambda *_: done.set())
     running = lab.start_lab(ns.scenario, workdir, idle_timeout=ns.idle_timeout)
-    env_file = workdir / "lab.env"
+    env_file, line, load = lab_env(workdir, lab.password_env, os.environ[lab.password_env], windows=os.name == "nt")
     try:
         # The lab's password is made up per start; hand it over in a private file, never on the screen.
         fd = os.open(env_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(f"export {lab.password_env}={shlex.quote(os.environ[lab.password_env])}\n")
+            handle.write(line)
         print(f"Lab running (scenario {ns.scenario}); inventory: {running.inventory_path}")
         print("In another shell:")
-        print(f"  . {env_file}")
+        print(f"  {load}")
         print(f"  gpverify run pre --inventory {running.inventory_path}")
         print(f"It stops by itself after {ns.idle_timeout:g} s, or on Ctrl-C.", flush=True)
         try:
@@ -87,7 +83,18 @@ def cmd_lab(ns: argparse.Namespace) -> int:
     finally:
         running.stop()
         env_file.unlink(missing_ok=True)
-    return 0
+    return PASSED
+
+
+def lab_env(workdir: Path, name: str, value: str, *, windows: bool) -> tuple[Path, str, str]:
+    """The file handing the lab's password to another shell, its text, and the command that loads it: a POSIX
+    shell's `. lab.env`, or on Windows a PowerShell line that reads the bare value (`. lab.env` is no command
+    there, and running a .ps1 needs an execution policy that allows scripts)."""
+    if windows:
+        path = workdir / "lab-password.txt"
+        quoted = str(path).replace("'", "''")  # PowerShell's single quotes: only ' is special, doubled
+        return path, value, f"$env:{name} = Get-Content '{quoted}'"
+    return workdir / "lab.env", f"export {name}={shlex.quote(value)}\n", f". {workdir / 'lab.env'}"
 
 
 def cmd_demo(ns: argparse.Namespace) -> int:
@@ -99,9 +106,9 @@ def cmd_demo(ns: argparse.Namespace) -> int:
 
 def cmd_checks(ns: argparse.Namespace) -> int:
     from gpverify.cli.checks import print_catalogue
+    from gpverify.customchecks import check_folders
 
-    custom = [checks_folder(folder, "--checks", origin="gpverify checks") for folder in ns.checks]
-    return print_catalogue(checks_root(), ns.format, *custom)
+    return print_catalogue(checks_root(), ns.format, *check_folders(ns.checks, "gpverify checks"))
 
 
 def cmd_profile(ns: argparse.Namespace) -> int:
@@ -109,14 +116,14 @@ def cmd_profile(ns: argparse.Namespace) -> int:
 
     if not ns.name:
         print("\n".join(available()))
-        return 0
+        return PASSED
     profile = load_profile(ns.name, origin="gpverify profile")
     from gpverify.cli.tables import print_table
 
     print_table(["Identifier", "Confidence", "Value", "Source"],
                 [(i.key, i.confidence, "(not public: set it under overrides)" if i.value is None else i.value,
                   i.source) for i in profile.identifiers.values()])
-    return 0
+    return PASSED
 
 
 class Parser(argparse.ArgumentParser):
@@ -142,7 +149,8 @@ def parser(command: str | None = None) -> argparse.ArgumentParser:
     run.add_argument("--checks", action="append", default=[], metavar="DIR",
                      help="a folder of your own checks (DIR/<phase>/ when it has one); repeatable")
     run.set_defaults(func=cmd_run, pytest_args=[])
-    init = sub.add_parser("init", help="write a site folder: commented inventory, waivers, plan, custom checks/")
+    init = sub.add_parser("init", help="write a site folder: commented inventory, waivers, plan, example checks, "
+                                       "lab overlays and the nightly audit's scheduler templates")
     init.add_argument("dir", metavar="DIR", type=folder("a folder for the site (new, or without its files)"))
     init.set_defaults(func=cmd_init)
     lab = sub.add_parser("lab", help="run a simulated lab in the foreground and write its inventory")
@@ -201,7 +209,7 @@ def main(argv: list[str] | None = None) -> int:
         return NOT_RUN
     except BrokenPipeError:  # `gpverify checks | head`: the reader left, nothing to report
         sys.stderr = open(os.devnull, "w")  # noqa: SIM115 - silences Python's own flush error at exit
-        return 0
+        return PASSED
 
 
 def console() -> NoReturn:

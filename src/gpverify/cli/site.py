@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
 
+from gpverify import customchecks
 from gpverify.catalogue import PHASES
 from gpverify.config.options import pytest_addopts
-from gpverify.config.paths import checks_folder
-from gpverify.config.shipped import INVENTORY_TEMPLATE, PLAN_TEMPLATE, checks_root, example
+from gpverify.config.shipped import INVENTORY_TEMPLATE, PLAN_TEMPLATE, SITE_FILES, checks_root, example, site_file
 from gpverify.errors import ConfigError
-from gpverify.exitcodes import BAD_INPUT, NOT_RUN
+from gpverify.exitcodes import ExitCode
 
 WAIVERS_TEMPLATE = """\
 # Accepted failures for `gpverify audit --waivers waivers.yml`. Each needs a justification, an approver, a
@@ -27,41 +28,84 @@ WAIVERS_TEMPLATE = """\
 waivers: []
 """
 
-CUSTOM_CHECKS = "checks"
-
-# What the exit codes of a pytest run of checks mean; 0 and 1 speak for themselves. 3 is gpverify's bad input
-# (gpverify.exitcodes), which the plugin ends the run with; pytest's own internal errors share it.
-EXIT_MEANING = {
-    pytest.ExitCode.INTERRUPTED: "pytest stopped: a checks file could not be collected (see the errors above)",
-    3: "bad input, nothing was checked (see the message above)",
+# Why a run of checks could not run, by pytest's own status (the plugin has turned it into gpverify's code).
+WHY_NOT_RUN: dict[int, str] = {
+    pytest.ExitCode.INTERRUPTED: "pytest stopped: a checks file could not be collected, or the run was interrupted",
     pytest.ExitCode.USAGE_ERROR: "pytest refused the command line (see the message above)",
     pytest.ExitCode.NO_TESTS_COLLECTED: "no checks were collected: check the folders, -k and --host given",
 }
 
 
+class _PytestStatus:
+    """Keeps pytest's own status of the session (the exitstatus argument; the plugin sets gpverify's code)."""
+
+    def __init__(self) -> None:
+        self.status: int | None = None
+
+    def pytest_sessionfinish(self, exitstatus: int) -> None:
+        self.status = int(exitstatus)
+
+
 def init_site(folder: Path) -> list[Path]:
-    """Write inventory.yml, waivers.yml, plan.yml and an empty checks/ folder; never overwrite a file."""
-    files = {folder / "inventory.yml": example(INVENTORY_TEMPLATE).read_text(encoding="utf-8"),
-             folder / "waivers.yml": WAIVERS_TEMPLATE,
-             folder / "plan.yml": example(PLAN_TEMPLATE).read_text(encoding="utf-8")}
-    existing = [p for p in [*files, folder / CUSTOM_CHECKS] if p.exists()]
+    """Write inventory.yml, waivers.yml, plan.yml, example checks (checks/), lab overlays that make them fail
+    (lab/) and the nightly audit's scheduler templates (deploy/); never overwrite a file."""
+    files = {folder / "inventory.yml": example(INVENTORY_TEMPLATE).read_bytes(),
+             folder / "waivers.yml": WAIVERS_TEMPLATE.encode("utf-8"),
+             folder / "plan.yml": example(PLAN_TEMPLATE).read_bytes(),
+             **{folder / place: site_file(place).read_bytes() for place in SITE_FILES}}
+    tops = dict.fromkeys(folder / p.relative_to(folder).parts[0] for p in files)
+    existing = [p for p in tops if p.exists()]
     if existing:
-        raise ConfigError("gpverify init", str(existing[0]), "a folder without inventory.yml, waivers.yml, plan.yml "
-                          "or checks/ (init never overwrites; pick another folder)")
-    (folder / CUSTOM_CHECKS).mkdir(parents=True)
-    for path, text in files.items():
-        path.write_text(text, encoding="utf-8")
-    return [*files, folder / CUSTOM_CHECKS]
+        raise ConfigError("gpverify init", str(existing[0]), "a folder without inventory.yml, waivers.yml, plan.yml, "
+                          "checks/, lab/ or deploy/ (init never overwrites; pick another folder)")
+    for path, data in files.items():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+        if path.suffix == ".sh":  # the systemd and cron wrapper runs as a program
+            path.chmod(0o755)
+    return list(files)
+
+
+# What each part of a site folder is for, as `gpverify init` lists them.
+SITE_PARTS = {
+    "inventory.yml": "your farm: hosts, SQL Server, where passwords come from (commented: edit it first)",
+    "waivers.yml": "failures the nightly audit accepts, each approved until a date (none yet)",
+    "plan.yml": "the upgrade, step by step, with a check gate after each phase",
+    "checks": "your own checks, run beside gpverify's: a Python one and acme.checks.yml (YAML, no Python)",
+    "lab": "lab overlays that make the example checks fail on the simulated lab",
+    "deploy": "the nightly audit's scheduler: windows/ (Task Scheduler), systemd/ (timer); paths to edit inside",
+}
+
+
+def print_site(folder: Path, written: list[Path]) -> None:
+    """What init wrote and what to run next, with this system's path separators: the commands work as shown in
+    PowerShell, cmd.exe and a POSIX shell (a path with a space is put in double quotes, which all three read)."""
+    print(f"gpverify init: wrote {len(written)} files in {folder}")
+    width = max(len(str(folder / p)) for p in SITE_PARTS) + 2
+    for part, what in SITE_PARTS.items():
+        shown = str(folder / part) + ("" if "." in part else os.sep)
+        print(f"  {shown:{width}}{what}")
+    checks, lab, inventory = (_arg(folder / p) for p in ("checks", os.path.join("lab", "acme-faults.yml"),
+                                                        "inventory.yml"))
+    print("Try the example checks on the simulated lab (every check passes; then the YAML checks fail):")
+    print(f"  gpverify run post --lab --checks {checks}")
+    print(f"  gpverify run post --lab {lab} --checks {checks}")
+    print(f"Then, with {inventory} describing your farm:")
+    print(f"  gpverify run pre --inventory {inventory} --checks {checks}")
+    print(f"  gpverify audit --inventory {inventory} --waivers {_arg(folder / 'waivers.yml')} --checks {checks}")
+    print(f"Schedule the audit: {folder / 'deploy' / 'windows' / 'gpverify-audit-task.xml'} (Windows) or "
+          f"{folder / 'deploy' / 'systemd'}{os.sep} (Linux).")
+
+
+def _arg(path: Path) -> str:
+    return f'"{path}"' if " " in str(path) else str(path)
 
 
 def phase_targets(phase: str, custom: list[str]) -> list[str]:
     """The shipped phase folder, and each custom folder's own phase folder when it has one (else the folder)."""
     if phase not in PHASES:
         raise ConfigError("gpverify run", "PHASE", f"one of {', '.join(PHASES)}, got {phase!r}")
-    targets = [str(checks_root() / phase)]
-    for folder in (checks_folder(path, "--checks", origin="gpverify run") for path in custom):
-        targets.append(str(folder / phase if (folder / phase).is_dir() else folder))
-    return targets
+    return [str(checks_root() / phase), *customchecks.phase_targets(phase, customchecks.check_folders(custom, "gpverify run"))]
 
 
 def run_phase(phase: str, custom: list[str], pytest_args: list[str]) -> int:
@@ -73,11 +117,12 @@ def run_phase(phase: str, custom: list[str], pytest_args: list[str]) -> int:
     cache = f"cache_dir={Path.cwd() / '.pytest_cache'}"
     # gpverify itself is imported before pytest starts, so pytest cannot rewrite its asserts (it has none).
     quiet = ["-W", "ignore::pytest.PytestAssertRewriteWarning"]
-    ret = pytest.main([*targets, "--check-phase", phase, "-o", cache, *quiet, *pytest_args])
-    meaning = EXIT_MEANING.get(int(ret))
-    if meaning:
-        print(f"gpverify run {phase}: {meaning} (pytest exit {int(ret)})")
-    # gpverify's one exit-code table (gpverify.exitcodes): nothing collected is "could not run", a command line
-    # pytest refused is bad input.
-    gpverify_code: dict[int, int] = {pytest.ExitCode.NO_TESTS_COLLECTED: NOT_RUN, pytest.ExitCode.USAGE_ERROR: BAD_INPUT}
-    return gpverify_code.get(int(ret), int(ret))
+    seen = _PytestStatus()
+    ret = pytest.main([*targets, "--check-phase", phase, "-o", cache, *quiet, *pytest_args], plugins=[seen])
+    # gpverify's plugin has set the code of the run (gpverify.exitcodes); only an error pytest raises after the
+    # session (a -k expression it cannot parse) or before it (an option it does not know) is its own usage error.
+    code = ExitCode.BAD_INPUT if ret == pytest.ExitCode.USAGE_ERROR else ExitCode.of(int(ret))
+    why = WHY_NOT_RUN.get(seen.status if seen.status is not None else int(ret))
+    if code != ExitCode.PASSED:  # the code's meaning, as pytest's own summary line cannot say it
+        print(f"gpverify run {phase}: exit {int(code)}, {code.meaning}" + (f": {why}" if why else ""))
+    return code

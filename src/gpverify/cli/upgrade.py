@@ -16,15 +16,13 @@ from pydantic import ValidationError
 from gpverify import extension
 from gpverify.config.inventory import host_specs, load_inventory
 from gpverify.config.options import folder, pytest_addopts
-from gpverify.config.paths import checks_folder
+from gpverify.customchecks import check_folders
 from gpverify.errors import ConfigError, GpVerifyError
 from gpverify.exitcodes import ExitCode
 from gpverify.runner.engine import Context, Runner
 from gpverify.runner.plan import FarmShape, Plan, builtin_plan, load_plan
 from gpverify.runner.state import RunState
 from gpverify.runner.summary import write_summary
-
-INTERRUPTED = ExitCode.NOT_RUN  # Ctrl-C stopped the run; --resume continues it
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -38,20 +36,26 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("--redo", action="append", default=[], metavar="STEP",
                    help="with --resume: run this completed step or gate again (repeatable)")
     p.add_argument("--dry-run", action="store_true", help="print the plan and touch nothing")
-    p.add_argument("--yes", action="store_true", help="confirm manual steps without asking (you did them)")
+    p.add_argument("--yes", action="store_true",
+                   help="confirm manual steps without asking (they were done); needs --confirmed-by")
+    p.add_argument("--confirmed-by", metavar="NAME",
+                   help="the person who did the manual steps, named in the run record and the sign-off record "
+                   "(asked for at the terminal when not given)")
     p.add_argument("--lab", nargs="?", const="before-upgrade", default=None, metavar="SCENARIO",
                    help="upgrade a simulated lab started in the run folder (default scenario before-upgrade)")
     p.add_argument("--lab-clear-faults", action="store_true",
                    help="with --resume on a lab run: repair what the scenario broke, as an operator would")
     p.add_argument("--reports", type=folder(), default="reports", help="where run folders are written (default reports)")
-    p.add_argument("--checks", help="checks folder (default: the checks shipped with gpverify)")
+    p.add_argument("--checks", action="append", default=[], metavar="DIR",
+                   help="a folder of your own checks (Python or NAME.checks.yml), run in the gate of each check's "
+                        "phase beside the shipped ones (DIR/<phase>/ when it has one); repeatable")
     p.set_defaults(func=cmd_upgrade)
 
 
 def _checks(ns: argparse.Namespace) -> Path:
     from gpverify.config.shipped import checks_root
 
-    return Path(ns.checks or checks_root()).resolve()
+    return Path(checks_root()).resolve()
 
 
 def _shape(ns: argparse.Namespace) -> tuple[FarmShape, str, str]:
@@ -67,14 +71,6 @@ def _shape(ns: argparse.Namespace) -> tuple[FarmShape, str, str]:
     profile = load_profile(inv.profile, inv.overrides, origin=ns.inventory)
     shape = FarmShape({s.name: s.role for s in host_specs(inv)}, str(profile["era"]), str(profile["help_installer"]))
     return shape, inv.sql.config_database, ns.inventory
-
-
-def _check_run(ns: argparse.Namespace, plan: Plan) -> None:
-    """What a real run would refuse on its own input, refused in --dry-run as well: a --checks folder without
-    the phases the plan gates (every gate would collect nothing) and a PYTEST_ADDOPTS pytest cannot split."""
-    if ns.checks:
-        checks_folder(ns.checks, "--checks", dict.fromkeys(p.phase for p in plan.phases if p.gate), origin="gpverify upgrade")
-    pytest_addopts()
 
 
 def print_plan(plan: Plan, inventory: str, state: RunState | None = None, out: Any = sys.stdout) -> None:
@@ -96,54 +92,90 @@ def print_plan(plan: Plan, inventory: str, state: RunState | None = None, out: A
 
 
 def cmd_upgrade(ns: argparse.Namespace) -> int:
+    # A site's checks that cannot be used are bad input now, dry run included, not at their gate hours later.
+    custom = [str(p.resolve()) for p in check_folders(ns.checks, "gpverify upgrade")]
+    pytest_addopts()  # every gate would fail on it: refused now, dry run included
+    _check_options(ns)
+    return _new_run(ns, custom) if ns.resume is None else _resume(ns)
+
+
+def _check_options(ns: argparse.Namespace) -> None:
+    """Options that contradict each other, before anything is read or started."""
+    if ns.resume is None and (ns.redo or ns.lab_clear_faults):
+        raise ConfigError("gpverify upgrade", "--redo/--lab-clear-faults", "--resume (they change a stopped run)")
+    given = [f for f, v in (("--plan", ns.plan), ("--lab", ns.lab), ("--inventory", ns.inventory),
+                             ("--checks", ns.checks)) if v]
+    if ns.resume is not None and given:
+        raise ConfigError("gpverify upgrade --resume", given[0],
+                          "none (a resumed run keeps the plan, inventory, lab and checks it started with)")
+    if ns.confirmed_by is not None and not ns.confirmed_by.strip():
+        raise ConfigError("gpverify upgrade", "--confirmed-by", "the name of the person who did the manual steps")
+    if ns.yes and not ns.confirmed_by:
+        # --yes says the steps were done, not who did them; the sign-off record names a person for each.
+        raise ConfigError("gpverify upgrade", "--yes", "--confirmed-by NAME with it: the person who did the manual "
+                          "steps (the sign-off record names them; the account running gpverify is not a person)")
+
+
+def _new_run(ns: argparse.Namespace, custom: list[str]) -> int:
+    shape, config_db, inventory = _shape(ns)
+    plan = load_plan(ns.plan, shape) if ns.plan else builtin_plan(shape, lab=bool(ns.lab), config_db=config_db)
+    if ns.dry_run:
+        print(f"Plan ({ns.plan or 'built-in'}) for {inventory}" + (f", lab scenario {ns.lab}" if ns.lab else ""))
+        _print_custom(custom)
+        print_plan(plan, inventory)
+        return ExitCode.PASSED
     reports = Path(ns.reports)
-    if ns.resume is None:
-        if ns.redo or ns.lab_clear_faults:
-            raise ConfigError("gpverify upgrade", "--redo/--lab-clear-faults", "--resume (they change a stopped run)")
-        shape, config_db, inventory = _shape(ns)
-        plan = load_plan(ns.plan, shape) if ns.plan else builtin_plan(shape, lab=bool(ns.lab), config_db=config_db)
-        _check_run(ns, plan)
-        if ns.dry_run:
-            print(f"Plan ({ns.plan or 'built-in'}) for {inventory}" + (f", lab scenario {ns.lab}" if ns.lab else ""))
-            print_plan(plan, inventory)
-            return 0
-        try:
-            state = RunState.create(reports, inventory=inventory, plan_source=ns.plan or "built-in",
-                                    plan=plan.model_dump(mode="json"), lab={"scenario": ns.lab} if ns.lab else None)
-        except OSError as exc:  # read-only, full, or not a folder: nothing has run yet
-            raise ReportsUnwritable(str(reports), str(exc.strerror or exc), "nothing was run") from None
-        print(f"Run {state.run_id}: state in {state.folder / 'state.json'}")
-    else:
-        given = [f for f, v in (("--plan", ns.plan), ("--lab", ns.lab), ("--inventory", ns.inventory)) if v]
-        if given:
-            raise ConfigError("gpverify upgrade --resume", given[0],
-                              "none (a resumed run keeps the plan, inventory and lab it started with)")
-        state = RunState.load(reports, ns.resume or None)
-        try:
-            plan = Plan.model_validate(state.record.plan)
-        except (KeyError, TypeError, ValidationError):
-            raise ConfigError(str(state.folder / "state.json"), "plan",
-                              "the plan the run started with (the state file was changed by hand?)") from None
-        ids = {i.id for i in plan.items()}
-        for item_id in ns.redo:
-            if item_id not in ids:
-                raise ConfigError("--redo", item_id, f"a step or gate of run {state.run_id} ({', '.join(ids)})")
-        if ns.lab_clear_faults and not state.record.lab:
-            raise ConfigError("--lab-clear-faults", state.run_id, "a run started with --lab")
-        _check_run(ns, plan)
-        if ns.dry_run:
-            done = sum(1 for i in plan.items() if state.done(i.id))
-            print(f"Run {state.run_id} ({state.record.status}); {done} item(s) done earlier are not repeated; "
-                  "would continue with:")
-            print_plan(plan, state.record.inventory, state)
-            return 0
-        if state.record.status == "complete" and not ns.redo:
-            if not (state.folder / "summary.txt").exists() or not (state.folder / "summary.html").exists():
-                write_summary(plan, state)  # killed after "complete" was saved, before the summary was written
-            print(f"Run {state.run_id} is already complete; nothing to do (see {state.folder / 'summary.txt'}).")
-            return 0
-        print(f"Resuming run {state.run_id} ({state.folder})")
+    try:
+        state = RunState.create(reports, inventory=inventory, plan_source=ns.plan or "built-in",
+                                plan=plan.model_dump(mode="json"), lab={"scenario": ns.lab} if ns.lab else None,
+                                checks=custom)
+    except OSError as exc:  # read-only, full, or not a folder: nothing has run yet
+        raise ReportsUnwritable(str(reports), str(exc.strerror or exc), "nothing was run") from None
+    print(f"Run {state.run_id}: state in {state.folder / 'state.json'}")
     return _execute(ns, plan, state)
+
+
+def _resume(ns: argparse.Namespace) -> int:
+    state = RunState.load(Path(ns.reports), ns.resume or None)
+    check_folders(state.record.checks, "gpverify upgrade --resume")  # still there, still usable
+    plan = _saved_plan(state)
+    _check_resume(ns, state, plan)
+    if ns.dry_run:
+        done = sum(1 for i in plan.items() if state.done(i.id))
+        print(f"Run {state.run_id} ({state.record.status}); {done} item(s) done earlier are not repeated; "
+              "would continue with:")
+        _print_custom(state.record.checks)
+        print_plan(plan, state.record.inventory, state)
+        return ExitCode.PASSED
+    if state.record.status == "complete" and not ns.redo:
+        if not (state.folder / "summary.txt").exists() or not (state.folder / "summary.html").exists():
+            write_summary(plan, state)  # killed after "complete" was saved, before the summary was written
+        print(f"Run {state.run_id} is already complete; nothing to do (see {state.folder / 'summary.txt'}).")
+        return ExitCode.PASSED
+    print(f"Resuming run {state.run_id} ({state.folder})")
+    return _execute(ns, plan, state)
+
+
+def _saved_plan(state: RunState) -> Plan:
+    try:
+        return Plan.model_validate(state.record.plan)
+    except (KeyError, TypeError, ValidationError):
+        raise ConfigError(str(state.folder / "state.json"), "plan",
+                          "the plan the run started with (the state file was changed by hand?)") from None
+
+
+def _check_resume(ns: argparse.Namespace, state: RunState, plan: Plan) -> None:
+    ids = {i.id for i in plan.items()}
+    for item_id in ns.redo:
+        if item_id not in ids:
+            raise ConfigError("--redo", item_id, f"a step or gate of run {state.run_id} ({', '.join(ids)})")
+    if ns.lab_clear_faults and not state.record.lab:
+        raise ConfigError("--lab-clear-faults", state.run_id, "a run started with --lab")
+
+
+def _print_custom(folders: list[str]) -> None:
+    if folders:
+        print(f"Your own checks, in the gate of each one's phase: {', '.join(folders)}")
 
 
 def _lock(state: RunState) -> FileLock:
@@ -208,11 +240,13 @@ def _execute_run(ns: argparse.Namespace, plan: Plan, state: RunState) -> int:
 
             farm = open_farm(inventory)
         state.set(status="running", message=None)
-        ctx = Context(plan, state, inventory, _checks(ns), farm=farm, lab=emulator, yes=ns.yes)
+        ctx = Context(plan, state, inventory, _checks(ns), farm=farm, lab=emulator, yes=ns.yes,
+                      confirmed_by=" ".join(ns.confirmed_by.split()) if ns.confirmed_by else None,
+                      custom=[Path(p) for p in state.record.checks])
         code = Runner(ctx).run()
     except KeyboardInterrupt:
         state.set(status="interrupted", message="interrupted (Ctrl-C); resume with --resume " + state.run_id)
-        code = INTERRUPTED
+        code = ExitCode.NOT_RUN  # could not run to its end; --resume continues it
     except GpVerifyError as exc:  # e.g. a password variable not set: nothing ran; fix it and --resume
         state.set(status="stopped", message=str(exc))
         raise
@@ -240,10 +274,14 @@ def _start_lab(state: RunState, *, clear: bool) -> tuple[Any, Any]:
     return lab, emulator
 
 
+# Who confirms the demo's manual steps: the lab carries them out, and its records say it is a simulation.
+DEMO_OPERATOR = "gpverify demo (simulated lab)"
+
+
 def run_demo(reports: Path, scenario: str = "before-upgrade") -> int:
     """`make demo`: the built-in plan on a lab, manual confirmations given (--yes); prints where the reports are."""
     ns = argparse.Namespace(inventory=None, plan=None, resume=None, redo=[], dry_run=False, yes=True, lab=scenario,
-                            lab_clear_faults=False, reports=str(reports), checks=None)
+                            confirmed_by=DEMO_OPERATOR, lab_clear_faults=False, reports=str(reports), checks=[])
     code = cmd_upgrade(ns)
     latest = RunState.load(reports, None)
     print(f"\nReports of the upgrade on the lab: {latest.folder.resolve()}/")

@@ -155,21 +155,19 @@ def output_folder(path: str | os.PathLike[str], setting: str, what: str = "a fol
     return out
 
 
-def checks_folder(path: str | os.PathLike[str], setting: str = "--checks", phases: Iterable[str] = (),
-                  *, origin: str = "gpverify") -> Path:
-    """A folder of checks with a folder for each of `phases` (--checks of upgrade and audit): refused before
-    anything runs, so a mistyped path is never a gate that collects nothing."""
+def checks_folder(path: str | os.PathLike[str], setting: str = "--checks", *, origin: str = "gpverify") -> Path:
+    """A folder of checks given on the command line (--checks of run, checks, upgrade and audit, through
+    gpverify.customchecks.check_folders): refused before anything runs, so a mistyped path is never a gate that
+    collects nothing, hours into an upgrade."""
     text = os.fspath(path)
     folder = Path(text)
     info = _stat(folder) if text.strip() and "\0" not in text else None
     if info is None or not stat.S_ISDIR(info.st_mode):
-        found = (f"is a {kind(info.st_mode)}" if info is not None
-                 else f"cannot be read ({_unreadable(folder)})" if _unreadable(folder) else "does not exist")
-        raise ConfigError(origin, setting, f"a folder of checks, but {_shown(text)!r} {found}")
-    missing = [p for p in phases if not (folder / p).is_dir()]
-    if missing:
-        raise ConfigError(origin, setting, f"a folder of checks with a folder for each phase run "
-                          f"({', '.join(phases)}), but {folder} has no {', '.join(p + '/' for p in missing)}")
+        unreadable = _unreadable(folder) if info is None and "\0" not in text else None
+        what = ("a file, not a folder" if info is not None and stat.S_ISREG(info.st_mode)
+                else f"a {kind(info.st_mode)}, not a folder" if info is not None
+                else f"cannot be read: {unreadable}" if unreadable else "no such folder")
+        raise ConfigError(origin, setting, f"a folder of your own checks, got {_shown(text)!r} ({what})")
     return folder
 
 

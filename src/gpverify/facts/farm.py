@@ -30,6 +30,9 @@ class Farm:
     sql_password: str | None = field(default=None, repr=False)
     workers: int | None = DEFAULT_WORKERS  # None: one per host, at most MAX_WORKERS
     _facts: dict[str, HostFacts | FactsUnavailable] = field(default_factory=dict)
+    # Queries a run adds to a role's request besides the profile's and extra_facts (the declarative checks' own,
+    # gpverify.declarative), role -> section -> queries: collected in the same one collector run per host.
+    added: dict[str, dict[str, list[dict[str, Any]]]] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     @property
@@ -65,10 +68,15 @@ class Farm:
 
     def _run(self, specs: list[HostSpec], on_done: Callable[[str, HostFacts | FactsUnavailable], None] | None) -> None:
         runtime = self._runtime_for_request()
-        jobs = [CollectJob(s, build_request(s.role, self.profile, runtime if s.role == "session_host" else None,
-                                            self._extra_facts(s.role)),
+        jobs = [CollectJob(s, self._request(s.role, runtime if s.role == "session_host" else None),
                            self.passwords[s.name]) for s in specs]
         self._facts.update(collect_hosts(jobs, max_workers=self.workers, on_done=on_done))
+
+    def _request(self, role: Role, runtime: RuntimePaths | None) -> dict[str, list[dict[str, Any]]]:
+        request = build_request(role, self.profile, runtime, self._extra_facts(role))
+        for section, queries in self.added.get(role, {}).items():
+            request.setdefault(section, []).extend(queries)
+        return request
 
     def _extra_facts(self, role: Role) -> Any:
         group = next(g for g, r in ROLE_GROUPS.items() if r == role)

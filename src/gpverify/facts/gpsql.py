@@ -87,6 +87,13 @@ class GpSql:
             self._rows[key] = self.connection(database).query(query, load_query(query, identifiers), params)
         return self._rows[key]
 
+    def select(self, database: str, source: str, sql: str) -> list[Row]:
+        """Rows of a site's own query (a declarative check's), checked read-only by the connection's guard again."""
+        key = (database, sql, ())
+        if key not in self._rows:
+            self._rows[key] = self.connection(database).query(source, sql)
+        return self._rows[key]
+
     def close(self) -> None:
         for conn in self._connections.values():
             if isinstance(conn, SqlConnection):
@@ -283,6 +290,12 @@ class GpSqlView:
     def rows(self, database: str, query: str, params: tuple[Any, ...] = ()) -> list[Row]:
         rows = self._sql.rows(database, query, params)
         self._evidence[f"{database}: {query}"] = [{k: str(v) for k, v in r.items()} for r in rows]
+        return rows
+
+    def query(self, database: str, source: str, sql: str) -> list[Row]:
+        """Rows of a site's own read-only query, kept as evidence under its source (the check's ID)."""
+        rows = self._sql.select(database, source, sql)
+        self._evidence[f"{database}: {source}"] = [{k: str(v) for k, v in r.items()} for r in rows]
         return rows
 
     def sign_in_activity(self) -> SignInActivity:

@@ -35,7 +35,9 @@ def _file(host: FakeHost, q: dict[str, Any]) -> dict[str, Any]:
     path = expand(q["path"])
     known = {k.lower(): v for k, v in host.files.items()}
     present = known.get(path.lower()) is not None
-    return {"path": path, "exists": present, "version": (known[path.lower()] or None) if present else None}
+    # A text file (TenantConfiguration.xml) is a file too, to Test-Path: present, with no version resource.
+    text = {k.lower(): v for k, v in host.texts.items()}.get(path.lower()) is not None
+    return {"path": path, "exists": present or text, "version": (known[path.lower()] or None) if present else None}
 
 
 def _file_search(host: FakeHost, q: dict[str, Any]) -> list[dict[str, Any]]:

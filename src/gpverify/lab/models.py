@@ -185,6 +185,20 @@ def session_host_site(host: FakeHost) -> FakeWebSite:
     return host.https
 
 
+# Each HTTPS endpoint's certificate sits in its machine's Personal store, where the web client's installation
+# picks it (web-components/security-certificates-and-ssl.md, "Installing a security certificate on a server":
+# Certificates (Local Computer) > Personal, on each session host; the IIS site's binding on the web server).
+PERSONAL_STORE = "LocalMachine\\My"
+LAB_CA_SUBJECT = "CN=gpverify lab CA"  # lab/wsman/tls.py make_ca, which issues the endpoints' certificates
+
+
+def personal_certificate(site: FakeWebSite) -> FakeCert:
+    """The certificate an endpoint presents, as its machine's Personal store lists it."""
+    # To the hour: the same certificate from one lab start to the next within the hour (no drift between audits).
+    expiry = datetime.now(UTC).replace(minute=0, second=0, microsecond=0) + timedelta(days=site.cert_days_left)
+    return FakeCert(f"CN={site.cert_names[0]}", LAB_CA_SUBJECT, expiry)
+
+
 def _service(profile: Profile, key: str, host: str = "") -> FakeService:
     display = SERVICE_DISPLAY[key]
     if host in PREFIXED_HOSTS and not display.startswith("Microsoft Dynamics"):

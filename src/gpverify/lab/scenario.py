@@ -24,6 +24,7 @@ from gpverify.lab.models import (
     LAB_CONFIG_DB_SETTING,
     LAB_DISCOVERED,
     LAB_FEATURES,
+    PERSONAL_STORE,
     PRODUCT_NAMES,
     FakeCert,
     FakeFarm,
@@ -32,6 +33,7 @@ from gpverify.lab.models import (
     FakeWebSite,
     build_farm,
     expand,
+    personal_certificate,
     release_folder,
     runtime_paths,
     session_host_site,
@@ -289,7 +291,18 @@ def apply_scenario(scenario: Scenario) -> FakeFarm:
         farm.databases.pop(db, None)
     farm.sql_fault = scenario.sql_fault
     _change_site(farm.web_site, scenario.web_site)
+    _personal_stores(farm)
     return farm
+
+
+def _personal_stores(farm: FakeFarm) -> None:
+    """The web site's and each session host's runtime certificate in their machines' Personal stores (unless the
+    scenario set that store itself)."""
+    for host in farm.hosts.values():
+        site = (farm.web_site if host.role == "web_server"
+                else session_host_site(host) if host.role == "session_host" else None)
+        if site is not None and PERSONAL_STORE not in host.certificates:
+            host.certificates[PERSONAL_STORE] = [personal_certificate(site)]
 
 
 def _change_site(site: FakeWebSite, change: WebSiteChange) -> None:

@@ -37,13 +37,18 @@ class Context:
     farm: Farm | None = None  # opened for remote steps (credentials from the environment, never stored)
     lab: UpgradeEmulator | None = None
     yes: bool = False
+    confirmed_by: str | None = None  # the person who did the manual steps (--confirmed-by); asked for when unset
     out: TextIO | None = None  # None: sys.stdout at the time of printing
     ask: Callable[[str], str] = input
     is_tty: Callable[[], bool] = field(default_factory=lambda: sys.stdin.isatty)
+    custom: list[Path] = field(default_factory=list)  # the site's own checks (--checks), in their phases' gates
 
 
 # A step's output line is cut to this many characters while it streams: the kept tail stays small whatever runs.
 LINE_CHARS = 2000
+# Programs a plan's local step can name on any system: the Python gpverify runs on and gpverify itself (`date`,
+# `python3` or a shell are not programs on the Windows server that often runs the upgrade).
+PORTABLE_COMMANDS = {"python": [sys.executable], "gpverify": [sys.executable, "-m", "gpverify.cli.main"]}
 
 
 def _inventory_redactor(inventory: Path) -> Redactor:
@@ -85,6 +90,7 @@ class Runner:
     def __init__(self, ctx: Context) -> None:
         self.ctx = ctx
         self.redact = Redactor.for_farm(ctx.farm) if ctx.farm else _inventory_redactor(ctx.inventory)
+        self.last_name: str | None = None  # the name typed for the last manual step, offered for the next
 
     def say(self, text: str = "") -> None:
         print(text, file=self.ctx.out or sys.stdout, flush=True)
@@ -137,6 +143,7 @@ class Runner:
         """Run a local command; only the last TAIL_LINES lines are kept while it streams (any amount of output)."""
         assert step.command
         argv = [step.command, *step.args] if step.args else shlex.split(step.command)
+        argv = PORTABLE_COMMANDS.get(argv[0], argv[:1]) + argv[1:]
         kept: collections.deque[str] = collections.deque(maxlen=TAIL_LINES)
         with subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                               text=True, errors="replace") as proc:
@@ -159,23 +166,35 @@ class Runner:
         for n, line in enumerate(step.instructions, 1):
             self.say(f"           {n}. {line}")
         if self.ctx.yes:
-            how = "--yes"
+            name, how = self.ctx.confirmed_by, "--yes"  # gpverify upgrade refuses --yes without --confirmed-by
         elif self.ctx.is_tty():
             state.mark(step.id, "waiting", kind="manual", host=step.host, title=step.title)
-            answer = self.ctx.ask(f"Type 'done' when {step.id} is finished (anything else stops the run): ")
-            if answer.strip().lower() != "done":
-                return self._stop(step.id, f"step {step.id} was not confirmed", [], code=WAITING)
-            how = "terminal"
+            name, how = self._ask(step), "typed at the terminal"
         else:
             state.mark(step.id, "waiting", kind="manual", host=step.host, title=step.title)
             return self._stop(step.id, f"step {step.id} is manual and needs an operator's confirmation, but there is "
                               "no terminal to ask on", [("do the step, then run again from a terminal, or add --yes "
-                              "to confirm it was done")], code=WAITING)
+                              "--confirmed-by NAME to confirm that NAME did it")], code=WAITING)
+        if not name:
+            return self._stop(step.id, f"step {step.id} was not confirmed by a named person", [], code=WAITING)
         state.mark(step.id, "started", kind="manual", host=step.host, title=step.title)
         lab_note = self._lab_carries_out(step)
-        state.mark(step.id, "done", confirmed_by=getpass.getuser(), confirmed_at=now(), confirmed_how=how,
-                   **({"lab": lab_note} if lab_note else {}))
+        # The person is who signs for the step; the account it was typed under is kept as a second line.
+        state.mark(step.id, "done", confirmed_by=name, confirmed_at=now(), confirmed_how=how,
+                   confirmed_account=getpass.getuser(), **({"lab": lab_note} if lab_note else {}))
         return OK
+
+    def _ask(self, step: Step) -> str | None:
+        """'done', then the name of who did the step (--confirmed-by, else asked; Enter keeps the last one)."""
+        answer = self.ctx.ask(f"Type 'done' when {step.id} is finished (anything else stops the run): ")
+        if answer.strip().lower() != "done":
+            return None
+        if self.ctx.confirmed_by:
+            return self.ctx.confirmed_by
+        last = self.last_name
+        typed = self.ctx.ask(f"Your name, recorded as who did {step.id}" + (f" [{last}]" if last else "") + ": ")
+        self.last_name = " ".join(typed.split()) or last
+        return self.last_name
 
     def _lab_carries_out(self, step: Step) -> str | None:
         if self.ctx.lab is None or not step.action or not (step.host or step.action in SERVER_ACTIONS):
@@ -192,32 +211,34 @@ class Runner:
         # The pre gate requires backups finished after the upgrade started: the run's creation time.
         since = state.record.created if phase.phase == "pre" and state.record.created else None
         result = run_gate(self.ctx.checks, phase.phase, phase.host, self.ctx.inventory, state.folder, item.id,
-                          phase.select, attempt=state.item(item.id).attempts, backups_since=since)
-        if not result.passed and result.exit_code not in (1, 5):
+                          phase.select, attempt=state.item(item.id).attempts, backups_since=since,
+                          custom=self.ctx.custom)
+        if result.exit_code not in (ExitCode.PASSED, ExitCode.FAILED):
             state.probe()  # pytest could not write its report? then the run is incomplete, not a failed gate
-        fields = {"exit_code": result.exit_code, "report": result.report.name, "results": result.results.name,
-                  "counts": result.counts, "failed_checks": result.failed}
+        fields = {"exit_code": int(result.exit_code), "report": result.report.name, "results": result.results.name,
+                  "counts": {o.value: n for o, n in result.counts.items()}, "failed_checks": result.lines()}
         if result.passed:
-            c = result.counts
             # Warnings and checks not verified pass a gate, so the operator must see that they are there.
-            others = [f"{c[k]} {word}" for k, word in (("skipped", "not applicable"), ("warning", "warning(s)"),
-                                                       ("not verified", "not verified")) if c.get(k)]
-            note = f" ({', '.join(others)})" if others else ""
             state.mark(item.id, "passed", **fields)
-            self.say(f"         passed: {c.get('tests', 0)} checks{note} -> {result.report}")
+            self.say(f"         gate passed: {result.counts_text} -> {result.report}")
             return OK
         state.mark(item.id, "failed", **fields)
-        return self._stop(item.id, f"gate {item.id} failed (report: {result.report})", result.failed)
+        what = "failed" if result.exit_code == ExitCode.FAILED else "could not run"
+        return self._stop(item.id, f"gate {item.id} {what}: {result.counts_text} (report: {result.report})",
+                          result.lines(), code=result.exit_code)
 
     def _stop(self, item_id: str, why: str, details: list[str], code: int = FAILED) -> int:
+        """Stop the run at an item. `code`: FAILED (a step or check failed), NOT_RUN (a gate could not run) or
+        WAITING (a manual step waits for its operator: the same code, resumed with a confirmation)."""
         state = self.ctx.state
         state.set(status="stopped", stopped_at=item_id, message=why)
         self.say(f"\nSTOPPED: {why}")
         for line in details:
             self.say(f"  - {line}")
-        lab = " --lab-clear-faults" if self.ctx.lab is not None and code == FAILED else ""
+        waiting = state.item(item_id).status == "waiting"
+        lab = " --lab-clear-faults" if self.ctx.lab is not None and not waiting else ""
         self.say(f"Fix the cause, then continue with:  gpverify upgrade --resume {state.run_id}"
-                 + (" --yes" if code == WAITING else "") + lab)
+                 + (' --yes --confirmed-by "YOUR NAME"' if waiting else "") + lab)
         if lab:
             self.say("  (on the lab, --lab-clear-faults repairs what the scenario broke, as an operator would)")
         self.say("Completed steps are not repeated on resume (--redo STEP runs one again).")

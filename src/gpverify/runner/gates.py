@@ -3,28 +3,50 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from gpverify.customchecks import phase_targets
+from gpverify.exitcodes import ExitCode
+from gpverify.outcomes import Outcome
 from gpverify.pytestrun import PytestRun, run_checks
-from gpverify.results import CheckResult, without_host
-
-NO_TESTS_COLLECTED = 5  # pytest.ExitCode.NO_TESTS_COLLECTED
+from gpverify.results import CheckResult, counts_text, outcomes_of, without_host
 
 
-@dataclass
+@dataclass(frozen=True)
 class GateResult:
-    exit_code: int
+    """What one attempt at a gate found: its checks' records and, when it could not run, why."""
+
+    exit_code: ExitCode  # gpverify's code: passed, a check failed, could not run, bad input
     report: Path
-    results: Path
-    failed: list[str] = field(default_factory=list)  # "GP-HOST-003 gp-sh02 (failed): what was found"
-    counts: dict[str, int] = field(default_factory=dict)
+    results: Path  # the records as JSON beside the report
     records: list[CheckResult] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)  # why the gate could not run besides its checks
 
     @property
     def passed(self) -> bool:
         # No checks collected is not a pass: a mistyped `select` or host would otherwise wave the gate through.
-        return self.exit_code == 0
+        return self.exit_code == ExitCode.PASSED
+
+    @property
+    def counts(self) -> dict[Outcome, int]:
+        return outcomes_of(self.records)
+
+    @property
+    def counts_text(self) -> str:
+        """'12 passed, 9 not verified': each outcome counted on its own."""
+        return counts_text(self.counts)
+
+    @property
+    def failing(self) -> list[CheckResult]:
+        return [r for r in self.records if r.failing]
+
+    def lines(self) -> list[str]:
+        """What stopped the gate, one line each: "GP-HOST-003 gp-sh02 (failed): what was found", then problems."""
+        checks = [f"{r.check}{f' {r.host}' if r.host else ''} ({r.label}): {without_host(r.message, r.host)}"
+                  for r in self.failing]
+        return checks + self.problems
 
 
 def select_expression(check_ids: list[str] | None, exclude: list[str] | None = None) -> str | None:
@@ -38,33 +60,37 @@ def select_expression(check_ids: list[str] | None, exclude: list[str] | None = N
 
 
 def gate_args(checks: Path, phase: str, host: str | None, inventory: Path, report: Path,
-              select: str | None = None, backups_since: str | None = None) -> list[str]:
+              select: str | None = None, backups_since: str | None = None, custom: Sequence[Path] = ()) -> list[str]:
     args = [str(checks / phase), "--inventory", str(inventory), f"--gpverify-html={report}", "-q"]
+    if custom:  # the site's own checks of this phase (--checks), the other phases' left out
+        args += [*phase_targets(phase, custom), "--check-phase", phase]
     args += ["--backups-since", backups_since] if backups_since else []  # GP-PRE-014: backups after the run began
     return args + (["--host", host] if host else []) + (["-k", select] if select else [])
 
 
 def run_gate(checks: Path, phase: str, host: str | None, inventory: Path, folder: Path, gate_id: str,
-             select: str | None = None, attempt: int = 1, backups_since: str | None = None) -> GateResult:
+             select: str | None = None, attempt: int = 1, backups_since: str | None = None,
+             custom: Sequence[Path] = ()) -> GateResult:
     """Run the gate's checks; its report, results and log are attempt-numbered after the first attempt, so a
     resumed run keeps the reports of the earlier ones."""
     stem = gate_id if attempt <= 1 else f"{gate_id}.attempt{attempt}"
-    report, results = folder / f"{stem}.html", folder / f"{stem}.results.json"
-    with open(folder / f"{stem}.log", "w", encoding="utf-8") as log:
-        run = run_checks(gate_args(checks, phase, host, inventory, report, select, backups_since), output=log)
-    result = GateResult(run.exit_code, report, results, records=run.results)
+    report, results, log = folder / f"{stem}.html", folder / f"{stem}.results.json", folder / f"{stem}.log"
+    with open(log, "w", encoding="utf-8") as out:
+        run = run_checks(gate_args(checks, phase, host, inventory, report, select, backups_since, custom), output=out)
     _write_results(run, results)
-    _summarise(result, run)
-    if run.exit_code == NO_TESTS_COLLECTED or (run.exit_code == 0 and not run.collected):
-        limits = ", ".join(f"{k} {v!r}" for k, v in (("host", host), ("select", select)) if v) or "no limits"
-        result.exit_code = result.exit_code or NO_TESTS_COLLECTED
-        result.failed.append(f"no checks were collected from checks/{phase} ({limits}): check the gate's select "
-                             "and host")
-    elif not result.passed and not result.failed:
-        result.failed.append(f"pytest ended with exit code {run.exit_code} before any check failed: see "
-                             f"{folder / (stem + '.log')}")
-    result.failed += [f"checks could not be loaded: {e}" for e in run.collection_errors]
-    return result
+    limits = ", ".join(f"{k} {v!r}" for k, v in (("host", host), ("select", select)) if v) or "no limits"
+    return GateResult(ExitCode.of(run.exit_code), report, results, run.results,
+                      _problems(run, f"checks/{phase} ({limits})", log))
+
+
+def _problems(run: PytestRun, where: str, log: Path) -> list[str]:
+    """Why a gate could not run besides its checks' own outcomes (their lines come from the records)."""
+    problems = [f"checks could not be loaded: {e}" for e in run.collection_errors]
+    if run.nothing_collected:
+        problems.insert(0, f"no checks were collected from {where}: check the gate's select and host")
+    elif run.exit_code != ExitCode.PASSED and not any(r.failing for r in run.results) and not problems:
+        problems.append(f"pytest ended ({ExitCode.of(run.exit_code).meaning}) before any check failed: see {log}")
+    return problems
 
 
 def _write_results(run: PytestRun, path: Path) -> None:
@@ -72,13 +98,3 @@ def _write_results(run: PytestRun, path: Path) -> None:
     tmp = path.with_name(path.name + ".tmp")
     tmp.write_text(json.dumps(document, indent=1, default=str), encoding="utf-8")
     tmp.replace(path)
-
-
-def _summarise(result: GateResult, run: PytestRun) -> None:
-    outcomes = ("passed", "failed", "error", "skipped", "warning", "not verified")
-    result.counts = {k: sum(1 for r in run.results if r.outcome == k) for k in outcomes}
-    result.counts["tests"] = len(run.results)
-    for r in run.results:
-        if r.failing:
-            where = f" {r.host}" if r.host else ""
-            result.failed.append(f"{r.check}{where} ({r.label}): {without_host(r.message, r.host)}")

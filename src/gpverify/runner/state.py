@@ -59,6 +59,7 @@ class ItemRecord(_Tolerant):
     confirmed_by: str | None = None
     confirmed_at: str | None = None
     confirmed_how: str | None = None
+    confirmed_account: str | None = None  # the operating system account the confirmation was given under
     report: str | None = None  # the gate's report of its latest attempt (earlier ones stay beside it)
     results: str | None = None
     counts: dict[str, int] = {}
@@ -83,6 +84,7 @@ class RunRecord(_Tolerant):
     plan_source: str | None = None
     plan: dict[str, Any] = {}
     lab: dict[str, Any] | None = None
+    checks: list[str] = []  # the site's own check folders (--checks), absolute: the gates of a resumed run keep them
     message: str | None = None
     stopped_at: str | None = None
     items: dict[str, ItemRecord] = Field(default_factory=dict)

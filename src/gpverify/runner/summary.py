@@ -10,7 +10,8 @@ from gpverify.runner.state import ItemRecord, RunState
 
 def _who(entry: ItemRecord) -> str:
     if entry.confirmed_by:
-        return f"confirmed by {entry.confirmed_by} at {entry.confirmed_at} ({entry.confirmed_how})"
+        account = f"; entered at the console of {entry.confirmed_account}" if entry.confirmed_account else ""
+        return f"confirmed by {entry.confirmed_by} at {entry.confirmed_at} ({entry.confirmed_how}{account})"
     by = f"run by {entry.run_by}, " if entry.run_by else ""
     return f"{by}exit {entry.exit_code}" if entry.exit_code is not None else ""
 
