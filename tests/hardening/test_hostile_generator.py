@@ -279,7 +279,7 @@ def test_a_plan_that_passes_dry_run_runs(work: Path, specials: dict[str, str], l
             return  # only plans the loader accepts are run (the others are test_plans')
         reports = work / f"run-{time.monotonic_ns()}"
         outcome, message = classify_cli(["upgrade", "--inventory", str(lab_inventory), "--plan", str(path),
-                                         "--yes", "--reports", str(reports)])
+                                         "--yes", "--confirmed-by", "fuzz", "--reports", str(reports)])
         if outcome == "refused" and "STOPPED" in message:
             outcome = "accepted"  # a step that failed ran: the run ended as a run does
         record(case, outcome, message)
@@ -290,6 +290,7 @@ def test_a_plan_that_passes_dry_run_runs(work: Path, specials: dict[str, str], l
 
 
 def _stub_execution(monkeypatch: pytest.MonkeyPatch, engine: Any) -> None:
+    from gpverify.exitcodes import ExitCode
     from gpverify.runner.gates import GateResult
 
     def gate(checks: Path, phase: str, host: Any, inventory: Path, folder: Path, gate_id: str, *a: Any,
@@ -297,7 +298,7 @@ def _stub_execution(monkeypatch: pytest.MonkeyPatch, engine: Any) -> None:
         report, results = folder / f"{gate_id}.html", folder / f"{gate_id}.results.json"
         report.write_text("<p>stub</p>", encoding="utf-8")  # the names a real gate writes: long ids fail here
         results.write_text("{}", encoding="utf-8")
-        return GateResult(0, report, results, counts={"tests": 1, "passed": 1})
+        return GateResult(ExitCode.PASSED, report, results)
 
     real = engine.subprocess.Popen
 
@@ -506,7 +507,9 @@ def cli_stage(work: Path, lab_inventory: Path, history_template: Path) -> dict[t
     reports = work / "cli-reports"
     reports.mkdir(exist_ok=True)
     shutil.copy(history_template, reports / "history.sqlite")
-    RunState.create(reports, inventory=str(lab_inventory), plan_source="built-in", plan={"phases": []})
+    state = RunState.create(reports, inventory=str(lab_inventory), plan_source="built-in",
+                            plan={"phases": [{"phase": "post", "gate": False}]})
+    state.set(status="complete", message="every step done and every gate passed")  # a record it can sign
     return baselines(work, lab_inventory)
 
 
@@ -516,7 +519,7 @@ def stub_work(monkeypatch: pytest.MonkeyPatch) -> None:
     import gpverify.cli.checks as cli_checks
     import gpverify.cli.discover as cli_discover
     import gpverify.cli.doctor as cli_doctor
-    import gpverify.cli.signoff as cli_signoff
+    import gpverify.cli.report as cli_report
     import gpverify.cli.site as cli_site
     import gpverify.cli.upgrade as cli_upgrade
     from gpverify.facts.farm import Farm
@@ -533,7 +536,7 @@ def stub_work(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(cli_checks, "collect_catalogue", accept)
     monkeypatch.setattr(cli_discover, "discover", accept)
     monkeypatch.setattr(cli_doctor, "run_doctor", accept)
-    monkeypatch.setattr(cli_signoff, "write_pdf", lambda *a: False)
+    monkeypatch.setattr(cli_report, "write_pdf", lambda *a: False)
     monkeypatch.setattr(cli_site, "pytest", argparse.Namespace(main=accept, ExitCode=pytest.ExitCode))
     monkeypatch.setattr(cli_upgrade, "_execute", accept)
     monkeypatch.setattr(cli_upgrade, "run_demo", accept)

@@ -179,7 +179,8 @@ def test_a_local_step_printing_the_history_password_stores_it_nowhere(tmp_path: 
         {"id": "echo-secret", "kind": "local", "title": "A script that prints its environment",
          "command": "sh", "args": ["-c", "env; echo history password: $GPVERIFY_HISTORY_PASSWORD"]}]}]}))
     reports = tmp_path / "reports"
-    proc = gpverify("upgrade", "--inventory", str(EXAMPLE), "--plan", str(plan), "--yes", "--reports", str(reports),
+    proc = gpverify("upgrade", "--inventory", str(EXAMPLE), "--plan", str(plan), "--yes", "--confirmed-by", "tester",
+                    "--reports", str(reports),
                     env={"GPVERIFY_HISTORY_PASSWORD": SECRET, "GPVERIFY_WINRM_PASSWORD": "Winrm-Secr3t-77"})
     assert proc.returncode == 0, proc.stdout + proc.stderr
     files = [p for p in reports.rglob("*") if p.is_file()]
@@ -350,10 +351,12 @@ def test_an_ipv6_address_is_connected_to_in_brackets(tmp_path: Path, capsys: pyt
 def test_upgrade_checks_that_do_not_exist_are_refused_in_a_dry_run(tmp_path: Path,
                                                                    capsys: pytest.CaptureFixture[str]) -> None:
     code, text = run(["upgrade", "--lab", "--checks", str(tmp_path / "missing"), "--dry-run"], capsys)
-    assert code == 3 and "--checks: expected a folder of checks" in text, text
-    (tmp_path / "mine" / "post").mkdir(parents=True)
-    code, text = run(["upgrade", "--lab", "--checks", str(tmp_path / "mine"), "--dry-run"], capsys)
-    assert code == 3 and "has no pre/, web/, hosts/, clients/" in text, text
+    assert code == 3 and "--checks: expected a folder of your own checks" in text and "(no such folder)" in text
+    (tmp_path / "a-file").write_text("x")
+    code, text = run(["upgrade", "--lab", "--checks", str(tmp_path / "a-file"), "--dry-run"], capsys)
+    assert code == 3 and "(a file, not a folder)" in text, text
+    code, text = run(["upgrade", "--lab", "--checks", "x" * 5000, "--dry-run"], capsys)
+    assert code == 3 and "cannot be read" in text and "Traceback" not in text, text
 
 
 SCENARIOS = {
