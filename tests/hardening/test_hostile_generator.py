@@ -527,7 +527,7 @@ def stub_work(monkeypatch: pytest.MonkeyPatch) -> None:
 
     # The class of the instance the product holds (extension.lab() is cached): another test may have imported
     # gpverify.lab.extension again since, and a stub on the newer class would not reach this instance.
-    Lab = type(extension.lab())  # noqa: N806 - a class
+    Lab = type(extension.lab())
 
     def accept(*a: Any, **k: Any) -> Any:
         raise Accepted()

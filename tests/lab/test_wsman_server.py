@@ -147,7 +147,7 @@ def test_wrong_password_is_invalid_credentials(make_server: ServerFactory, schem
 
 
 def test_ntlm_listeners_keep_their_own_passwords(make_server: ServerFactory) -> None:
-    """NTLM_USER_FILE is process-global; each listener must still check only its own credentials."""
+    """Listeners of one process with one account and different passwords: each checks only its own."""
     good = make_server(auth=AuthConfig(scheme="ntlm", password="pw-good"))
     rotated = make_server(auth=AuthConfig(scheme="ntlm", password="pw-rotated"))
 

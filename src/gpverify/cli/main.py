@@ -61,8 +61,8 @@ def cmd_lab(ns: argparse.Namespace) -> int:
     # replaced: `--dir ~/Documents` is refused, never emptied.
     workdir = claim_folder(ns.dir, "--dir", LAB_MARKER, LAB_ENTRIES)
     done = threading.Event()
-    # Installed before the lab starts: a TERM at any moment ends in the clean-up below (servers stopped, their
-    # temporary NTLM password files and lab.env (lab-password.txt on Windows) removed).
+    # Installed before the lab starts: a TERM at any moment ends in the clean-up below (servers stopped, lab.env
+    # (lab-password.txt on Windows) removed).
     signal.signal(signal.SIGTERM, lambda *_: done.set())
     running = lab.start_lab(ns.scenario, workdir, idle_timeout=ns.idle_timeout)
     env_file, line, load = lab_env(workdir, lab.password_env, os.environ[lab.password_env], windows=os.name == "nt")

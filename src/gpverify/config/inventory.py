@@ -153,6 +153,9 @@ class WinRMSettings(_Strict):
     # The HTTP proxy to WinRM: "environment" (HTTP(S)_PROXY/NO_PROXY, the default), "none", or a proxy URL.
     # Resolved once per host and run, never per request.
     proxy: str | None = None
+    # Which WinRM client talks to the host: lean (gpverify's own, the default where it can: NTLM or Basic, no proxy)
+    # or pywinrm (the reference, and what Kerberos, CredSSP, certificates and proxies always use).
+    client: Literal["lean", "pywinrm"] | None = None
 
     @field_validator("proxy")
     @classmethod

@@ -14,8 +14,8 @@ from typing import Any
 from gpverify.config.inventory import HostSpec
 from gpverify.errors import FactsUnavailable, HostUnavailable
 from gpverify.facts.windows import BOOTSTRAP, HostFacts, collector_stdin, parse_collector_output
-from gpverify.transport import get_transport_class
-from gpverify.transport.winrm import encoded_command
+from gpverify.transport import get_transport_class, transport_for
+from gpverify.transport.base import encoded_command
 
 # Hosts collected at once, by default every host of the farm up to MAX_WORKERS (workers_for).
 # - WinRM's limits are per target host (MaxShellsPerUser, default 30; MaxConcurrentOperationsPerUser, 1500:
@@ -51,7 +51,7 @@ def clean_stderr(stderr: bytes) -> str:
 
 def collect_host(job: CollectJob) -> HostFacts:
     """Run the collector on one host; raise HostUnavailable naming the host and the cause."""
-    transport = get_transport_class("winrm")(job.spec, job.password)
+    transport = get_transport_class(transport_for(job.spec))(job.spec, job.password)
     with transport:
         result = transport.run("powershell", encoded_command(BOOTSTRAP), collector_stdin(job.request))
     if not result.succeeded:

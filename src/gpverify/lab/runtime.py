@@ -31,7 +31,6 @@ from gpverify.lab.models import (
 from gpverify.lab.scenario import Scenario, apply_scenario, load_scenario
 from gpverify.lab.website import WebSiteServer
 from gpverify.lab.wsman import AuthConfig, WsmanServer, fault_for
-from gpverify.lab.wsman.auth import PASSWORD_DIR_PREFIX
 from gpverify.lab.wsman.hostfaults import closed_port
 from gpverify.lab.wsman.tls import make_ca
 
@@ -72,45 +71,6 @@ class RunningLab:
         self.servers.clear()
         self.runtimes.clear()
         self.web = None
-
-
-def _alive(pid: int) -> bool:
-    """Whether a process of this id runs (a recycled id counts as running: its folder waits for a later start)."""
-    if pid == os.getpid():
-        return True
-    if os.name == "nt":  # os.kill(pid, 0) would send Ctrl-C there: ask the kernel for the process instead
-        import ctypes
-
-        kernel32 = ctypes.windll.kernel32  # type: ignore[attr-defined]
-        handle = kernel32.OpenProcess(0x1000, False, pid)  # PROCESS_QUERY_LIMITED_INFORMATION
-        if not handle:
-            return bool(kernel32.GetLastError() == 5)  # access denied: it exists, another user's
-        code = ctypes.c_ulong()
-        kernel32.GetExitCodeProcess(handle, ctypes.byref(code))
-        kernel32.CloseHandle(handle)
-        return code.value == 259  # STILL_ACTIVE
-    try:
-        os.kill(pid, 0)  # signal 0: nothing is sent, only whether the process exists
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True  # another user's process
-    return True
-
-
-def remove_orphaned_password_files(folder: Path | None = None) -> list[Path]:
-    """Remove the NTLM password folders of labs whose process is gone (killed with -9, or a crash): each listener
-    keeps its made-up password in <temp>/gpverify-ntlm-<pid>-*/ and removes it when it stops, which a killed
-    process never does. Returns what was removed."""
-    removed = []
-    for path in (folder or Path(tempfile.gettempdir())).glob(f"{PASSWORD_DIR_PREFIX}*-*"):
-        pid = path.name.removeprefix(PASSWORD_DIR_PREFIX).split("-", 1)[0]
-        mine = not hasattr(os, "getuid") or path.lstat().st_uid == os.getuid()
-        number = pid.isascii() and pid.isdigit() and len(pid) <= 9  # process ids fit in 32 bits
-        if path.is_dir() and not path.is_symlink() and number and mine and not _alive(int(pid)):
-            shutil.rmtree(path, ignore_errors=True)
-            removed.append(path)
-    return removed
 
 
 def lab_password() -> str:
@@ -219,7 +179,6 @@ def start_lab(spec: str | Scenario, workdir: Path, *, latency: float = 0.0, idle
     workdir = workdir.resolve()
     workdir.mkdir(parents=True, exist_ok=True)
     lab = RunningLab(farm, scenario, workdir, workdir / "inventory.yml")
-    remove_orphaned_password_files()
     password = lab_password()
     try:
         _build_sql(farm, workdir / "sql")

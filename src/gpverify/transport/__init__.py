@@ -6,7 +6,8 @@ from importlib import import_module
 from typing import Any
 
 TRANSPORTS = {
-    "winrm": "gpverify.transport.winrm:WinRMTransport",
+    "winrm": "gpverify.transport.winrm:WinRMTransport",  # pywinrm: the reference, and every authentication
+    "lean": "gpverify.transport.lean:LeanTransport",  # gpverify's own WinRM client: NTLM and Basic, no proxy
 }
 
 
@@ -17,3 +18,12 @@ def get_transport_class(scheme: str) -> Any:
     except KeyError:
         raise ValueError(f"Unknown transport '{scheme}'") from None
     return getattr(import_module(module), name)
+
+
+
+def transport_for(spec: Any) -> str:
+    """The registered transport for a host (a HostSpec): the lean client where it can, else pywinrm
+    (transport/settings.py: client_for)."""
+    from gpverify.transport.settings import client_for
+
+    return "lean" if client_for(spec) == "lean" else "winrm"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -23,3 +24,9 @@ class HostTransport(Protocol):
     def run(self, command: str, args: list[str], stdin: bytes | None = None) -> CommandResult: ...
 
     def close(self) -> None: ...
+
+
+def encoded_command(script: str) -> list[str]:
+    """powershell.exe arguments that run a script given as -EncodedCommand (UTF-16LE base64)."""
+    encoded = base64.b64encode(script.encode("utf-16-le")).decode("ascii")
+    return ["-NoLogo", "-NoProfile", "-NonInteractive", "-ExecutionPolicy", "Bypass", "-EncodedCommand", encoded]

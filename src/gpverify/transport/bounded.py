@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import contextlib
+import io
 import socket
 import threading
 import time
-from collections.abc import Generator
 from typing import Any
 
 import requests
+import urllib3
 from requests.adapters import HTTPAdapter
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
@@ -86,25 +87,19 @@ def _shutdown(sock: socket.socket) -> None:
 
 
 def _pool_classes(deadline: HostDeadline) -> dict[str, type[HTTPConnectionPool]]:
-    """Pool classes whose connections register their sockets with the deadline."""
+    """Pool classes whose connections register their sockets with the deadline (urllib3's public ConnectionCls)."""
 
-    def new_conn(base: Any) -> Any:
-        def _new_conn(self: Any) -> socket.socket:
-            sock = base._new_conn(self)
-            deadline.track(sock)
-            return sock
-
+    def tracked(base: type[HTTPConnection]) -> type[HTTPConnection]:
         def connect(self: Any) -> None:
             base.connect(self)
-            deadline.track(self.sock)  # the TLS socket, once wrapped
+            deadline.track(self.sock)  # the TLS socket, once wrapped; connect_timeout bounds the connecting
 
-        return {"_new_conn": _new_conn, "connect": connect}
+        return type(f"Deadline{base.__name__}", (base,), {"connect": connect})
 
-    http_conn = type("DeadlineHTTPConnection", (HTTPConnection,), new_conn(HTTPConnection))
-    https_conn = type("DeadlineHTTPSConnection", (HTTPSConnection,), new_conn(HTTPSConnection))
     return {
-        "http": type("DeadlineHTTPConnectionPool", (HTTPConnectionPool,), {"ConnectionCls": http_conn}),
-        "https": type("DeadlineHTTPSConnectionPool", (HTTPSConnectionPool,), {"ConnectionCls": https_conn}),
+        "http": type("DeadlineHTTPConnectionPool", (HTTPConnectionPool,), {"ConnectionCls": tracked(HTTPConnection)}),
+        "https": type("DeadlineHTTPSConnectionPool", (HTTPSConnectionPool,),
+                      {"ConnectionCls": tracked(HTTPSConnection)}),
     }
 
 
@@ -153,25 +148,27 @@ class BoundedAdapter(HTTPAdapter):
         if response.ok and response.headers.get("Content-Type", "").lower().startswith("text/html"):
             response.close()  # WinRM answers SOAP, an encrypted multipart, or nothing; never a page
             raise NotWinRM(f"HTTP {response.status_code} with a web page (text/html)")
-        # The body is read later (by requests, or by requests-ntlm's hook, which needs the socket still open
-        # for channel binding); the same urllib3 response, counting what it reads, stops at the cap.
-        if isinstance(response.raw, HTTPResponse):
-            response.raw.__class__ = _CappedResponse
-            response.raw._gpverify_cap = self.max_bytes  # type: ignore[attr-defined]
+        if not declared.isdigit():
+            # No Content-Length (chunked, or until the connection closes): read it here, at most the cap, and hand
+            # requests the same bytes. An answer with a length keeps urllib3's own response, whose socket
+            # requests-ntlm reads the certificate from for channel binding.
+            response.raw = _capped(response.raw, self.max_bytes)
         return response
 
 
-class _CappedResponse(HTTPResponse):
-    """urllib3's response, refusing to yield more than its cap, decoded, chunked or not (requests reads a body
-    through stream(), and so does requests-ntlm's hook)."""
-
-    _gpverify_cap = MAX_RESPONSE_BYTES
-
-    def stream(self, amt: int | None = 2**16, decode_content: bool | None = None) -> Generator[bytes]:
-        total = 0
-        for chunk in super().stream(amt, decode_content=decode_content):
+def _capped(raw: HTTPResponse, cap: int) -> HTTPResponse:
+    """The body of a response without a length, read whole up to `cap` (ResponseTooLarge past it), as a response
+    of its own (urllib3's public constructor); still encoded, so requests decodes it as it would have."""
+    body, total = [], 0
+    try:
+        for chunk in raw.stream(2**16, decode_content=False):
             total += len(chunk)
-            if total > self._gpverify_cap:
-                self.close()
-                raise ResponseTooLarge(f"the answer was larger than {self._gpverify_cap:,} bytes")
-            yield chunk
+            if total > cap:
+                raw.close()
+                raise ResponseTooLarge(f"the answer was larger than {cap:,} bytes")
+            body.append(chunk)
+    except urllib3.exceptions.HTTPError as exc:  # cut off mid-body: what requests would have said
+        raise requests.exceptions.ConnectionError(str(exc)) from None
+    raw.release_conn()
+    return HTTPResponse(body=io.BytesIO(b"".join(body)), headers=raw.headers, status=raw.status,
+                        reason=raw.reason, preload_content=False, decode_content=True)

@@ -1,101 +1,81 @@
-"""NTLM for WinRM with less work per host: the password's hashes computed once, Negotiate sent up front."""
+"""A password's NTLM hashes, computed once per run from public algorithms (no private pyspnego module)."""
 
 from __future__ import annotations
 
-import base64
 import functools
-from typing import Any
-from urllib.parse import urlsplit
+import hashlib
+import struct
 
-import requests
-import spnego
-from requests_ntlm import HttpNtlmAuth
-from requests_ntlm.requests_ntlm import ShimSessionSecurity
+from cryptography.hazmat.decrepit.ciphers.algorithms import TripleDES
+from cryptography.hazmat.primitives.ciphers import Cipher, modes
 
-SCHEME = "Negotiate"  # WinRM's listener advertises "WWW-Authenticate: Negotiate" and takes NTLM inside it
+# MS-NLMP 3.3.1 (learn.microsoft.com/openspecs/windows_protocols/ms-nlmp/464551a8-9fc4-428e-b3d3-bc5bfb2e73a5):
+# LMOWFv1 = DES(UpperCase(Passwd)[0..6], "KGS!@#$%") || DES(UpperCase(Passwd)[7..13], "KGS!@#$%").
+_LM_MAGIC = b"KGS!@#$%"
+_MASK = 0xFFFFFFFF
 
 
 @functools.lru_cache(maxsize=32)
 def ntlm_secret(password: str) -> str:
-    """The password as pyspnego's "LM:NT" hash form, computed once per process (one run).
+    """The password as "<LM hash hex>:<NT hash hex>", computed once per process (one run).
 
-    pyspnego accepts "<LM hash hex>:<NT hash hex>" in place of a password (pass-the-hash, documented in its
-    credential handling and in requests-ntlm's "Supports pass-the-hash") and otherwise derives both hashes,
-    the LM one in pure-Python DES, for every host it authenticates to. The form is as secret as the password:
-    the redactor masks it too (Redactor.for_farm).
+    pyspnego takes this form in place of a password (its lmowfv1/ntowfv1 recognise "^[0-9a-f]{32}:[0-9a-f]{32}$";
+    requests-ntlm documents it as "Supports pass-the-hash"), so pywinrm's handshakes skip deriving both hashes per
+    host, the LM one in pure-Python DES. The form is as secret as the password: the redactor masks it too
+    (Redactor.for_farm), and tests/hardening searches every output for it.
     """
-    # pyspnego's own derivations (MS-NLMP 3.3.1 LMOWFv1/NTOWFv1): the exact bytes it would compute per host.
-    # A private module: should a pyspnego release move it, hosts get the password and pyspnego hashes it per
-    # host again (slower, never wrong).
+    return f"{lm_hash(password).hex()}:{nt_hash(password).hex()}"
+
+
+@functools.lru_cache(maxsize=32)
+def nt_hash(password: str) -> bytes:
+    """NTOWFv1 = MD4(UNICODE(Passwd)) (MS-NLMP 3.3.1); OpenSSL 3 ships no MD4 by default, hence `md4` below."""
+    return md4(password.encode("utf-16-le", errors="surrogatepass"))
+
+
+def lm_hash(password: str) -> bytes:
+    """LMOWFv1 exactly as pyspnego derives it: the upper-cased UTF-8 password, cut or padded to 14 bytes."""
+    data = password.upper().encode("utf-8", errors="surrogatepass").ljust(14, b"\0")[:14]
+    return _des(data[:7], _LM_MAGIC) + _des(data[7:], _LM_MAGIC)
+
+
+def _des(key7: bytes, block: bytes) -> bytes:
+    """One DES block with a 7-byte key spread over 8 bytes (parity bits unused); 3DES with K1=K2=K3 is DES."""
+    bits = int.from_bytes(key7, "big")
+    key = bytes(((bits >> (49 - 7 * i)) & 0x7F) << 1 for i in range(8))
+    encryptor = Cipher(TripleDES(key * 3), modes.ECB()).encryptor()  # ECB: LMOWFv1 is one DES block
+    return encryptor.update(block) + encryptor.finalize()
+
+
+def _rotl(value: int, shift: int) -> int:
+    value &= _MASK
+    return ((value << shift) | (value >> (32 - shift))) & _MASK
+
+
+def md4(data: bytes) -> bytes:
+    """MD4 (RFC 1320), for the NT hash only: once per password and run, so pure Python is fast enough."""
     try:
-        from spnego._ntlm_raw.crypto import lmowfv1, ntowfv1
-    except ImportError:
-        return password
-    return f"{lmowfv1(password).hex()}:{ntowfv1(password).hex()}"
+        return hashlib.new("md4", data).digest()  # where OpenSSL still offers it
+    except ValueError:
+        pass
+    message = data + b"\x80" + b"\0" * ((55 - len(data)) % 64) + struct.pack("<Q", len(data) * 8)
+    state = [0x67452301, 0xEFCDAB89, 0x98BADCFE, 0x10325476]
+    for offset in range(0, len(message), 64):
+        words = struct.unpack("<16I", message[offset:offset + 64])
+        state = [(s + t) & _MASK for s, t in zip(state, _md4_block(state, words), strict=True)]
+    return struct.pack("<4I", *state)
 
 
-class UpFrontNegotiateAuth(HttpNtlmAuth):
-    """requests-ntlm's handler, sending its NTLM NEGOTIATE_MESSAGE with the first request instead of after an
-    anonymous 401: the handshake costs two HTTP requests, not three.
-
-    A Windows listener answers 401 with a bare "WWW-Authenticate: Negotiate" only "if an acceptable Authorization
-    header has not been sent" (MS-N2HT 2.2.1, learn.microsoft.com/openspecs/windows_protocols/ms-n2ht), so a
-    token sent with the first request is taken at once; pywinrm does the same for Kerberos (requests-kerberos
-    with force_preemptive=True in winrm/transport.py). A listener that answers the first token without a
-    Negotiate challenge (a proxy, another scheme) gets requests-ntlm's own three-leg handshake instead.
-    """
-
-    def __init__(self, username: str | None, password: str | None, send_cbt: bool = True) -> None:
-        super().__init__(username, password, send_cbt=send_cbt)
-        self._client: Any = None  # the NTLM context whose NEGOTIATE_MESSAGE is in flight
-
-    def __call__(self, r: requests.PreparedRequest) -> requests.PreparedRequest:
-        r = super().__call__(r)  # keep-alive and requests-ntlm's 401 hook
-        if self.session_security is None and "Authorization" not in r.headers:
-            self._client = spnego.client(self.username, self.password, protocol="ntlm", service="http",
-                                         hostname=urlsplit(r.url or "").hostname or "unspecified",
-                                         options=spnego.NegotiateOptions.use_ntlm)
-            r.headers["Authorization"] = f"{SCHEME} {base64.b64encode(self._client.step() or b'').decode()}"
-        return r
-
-    def response_hook(self, r: requests.Response, **kwargs: Any) -> requests.Response:
-        client, self._client = self._client, None
-        token = _challenge(r) if client is not None and r.status_code == 401 else None
-        if token is None:
-            if client is not None and r.status_code == 401:
-                # No Negotiate challenge to the token sent: start over the way requests-ntlm does.
-                r.request.headers.pop("Authorization", None)
-            return super().response_hook(r, **kwargs)
-        return self._authenticate(r, client, token, kwargs)
-
-    def _authenticate(self, r: requests.Response, client: Any, token: bytes,
-                      kwargs: dict[str, Any]) -> requests.Response:
-        """The AUTHENTICATE_MESSAGE on the same connection (NTLM authenticates the connection, not a request)."""
-        certificate_hash = self._get_server_cert(r)  # channel binding over HTTPS, as requests-ntlm does
-        bindings = (spnego.channel_bindings.GssChannelBindings(
-            application_data=b"tls-server-end-point:" + certificate_hash) if certificate_hash else None)
-        if r.request.body is not None and hasattr(r.request.body, "seek"):
-            r.request.body.seek(0, 0)
-        r.content  # noqa: B018 - read the 401's body and free the connection for the next request
-        r.raw.release_conn()
-        request = r.request.copy()
-        if r.headers.get("set-cookie"):
-            request.headers["Cookie"] = r.headers["set-cookie"]
-        answer = client.step(token, channel_bindings=bindings)
-        request.headers["Authorization"] = f"{SCHEME} {base64.b64encode(answer or b'').decode()}"
-        final = r.connection.send(request, **kwargs)  # type: ignore[attr-defined]
-        final.history.append(r)
-        self.session_security = ShimSessionSecurity(client)
-        return final
-
-
-def _challenge(r: requests.Response) -> bytes | None:
-    """The NTLM CHALLENGE_MESSAGE of a 401 answering our Negotiate token, if it carries one."""
-    for value in r.headers.get("www-authenticate", "").split(","):
-        word, _, token = value.strip().partition(" ")
-        if word.lower() == SCHEME.lower() and token.strip():
-            try:
-                return base64.b64decode(token.strip(), validate=True)
-            except ValueError:
-                return None  # not base64: left to requests-ntlm, which reports it the usual way
-    return None
+def _md4_block(state: list[int], x: tuple[int, ...]) -> list[int]:
+    """The three rounds of RFC 1320 section 3.4 over one 16-word block."""
+    a, b, c, d = state
+    for i in (0, 4, 8, 12):  # round 1: F(x,y,z) = xy v not(x)z
+        for k, s in zip(range(i, i + 4), (3, 7, 11, 19), strict=True):
+            a, b, c, d = d, _rotl(a + ((b & c) | (~b & d)) + x[k], s), b, c
+    for i in (0, 1, 2, 3):  # round 2: G(x,y,z) = xy v xz v yz, constant 0x5A827999
+        for k, s in zip(range(i, 16, 4), (3, 5, 9, 13), strict=True):
+            a, b, c, d = d, _rotl(a + ((b & c) | (b & d) | (c & d)) + x[k] + 0x5A827999, s), b, c
+    for i in (0, 2, 1, 3):  # round 3: H(x,y,z) = x xor y xor z, constant 0x6ED9EBA1
+        for k, s in zip((i, i + 8, i + 4, i + 12), (3, 9, 11, 15), strict=True):
+            a, b, c, d = d, _rotl(a + (b ^ c ^ d) + x[k] + 0x6ED9EBA1, s), b, c
+    return [a, b, c, d]

@@ -2,12 +2,8 @@
 
 from __future__ import annotations
 
-import base64
 import contextlib
-import functools
-import logging
 import time
-import urllib.request
 from typing import Any, Self
 
 import requests
@@ -25,7 +21,8 @@ from winrm.transport import Transport
 
 from gpverify.config.inventory import HostSpec
 from gpverify.errors import HostUnavailable
-from gpverify.transport.base import CommandResult
+from gpverify.transport import sentences
+from gpverify.transport.base import CommandResult, encoded_command
 from gpverify.transport.bounded import (
     BoundedAdapter,
     DeadlinePassed,
@@ -33,7 +30,12 @@ from gpverify.transport.bounded import (
     NotWinRM,
     ResponseTooLarge,
 )
-from gpverify.transport.ntlm import UpFrontNegotiateAuth, ntlm_secret
+from gpverify.transport.ntlm import ntlm_secret
+from gpverify.transport.settings import SEALING, environment_proxies, refuse_unsafe, resolve_proxy
+from gpverify.transport.upfront import UpFrontNegotiateAuth
+
+__all__ = ["SEALING", "WinRMTransport", "encoded_command", "environment_proxies", "explain", "protocol_options",
+           "resolve_proxy"]
 
 # WinRS Send envelopes stay well under the default MaxEnvelopeSize of 150 KB (pywinrm sends 153600).
 STDIN_CHUNK = 32 * 1024
@@ -47,26 +49,16 @@ RECEIVE_RETRIES = 100
 RECEIVE_PAUSE_MAX = 1.0
 
 
-class _NoAuthTokens(logging.Filter):
-    """pyspnego logs every NTLM/SPNEGO/CredSSP token at DEBUG; they can be cracked offline, so they never leave."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        text = str(record.msg)
-        return not any(word in text for word in ("step input", "step output", "TSRequest"))
-
-
-for _name in ("spnego._ntlm", "spnego._negotiate", "spnego._gss", "spnego._credssp", "spnego._sspi"):
-    logging.getLogger(_name).addFilter(_NoAuthTokens())
-
-
 class _BoundedTransport(Transport):
     """pywinrm's Transport, its session prepared before the first request is sent: gpverify's bounded adapter,
     NTLM with Negotiate up front, and the proxy resolved once (no environment lookup per request)."""
 
-    bounded_adapter: BoundedAdapter | None = None
+    def __init__(self, adapter: BoundedAdapter, **options: Any) -> None:
+        super().__init__(**options)
+        self.bounded_adapter = adapter
 
     def _mount(self, session: requests.Session) -> None:
-        if self.bounded_adapter is not None and session.adapters.get("http://") is not self.bounded_adapter:
+        if session.adapters.get("http://") is not self.bounded_adapter:
             session.mount("http://", self.bounded_adapter)
             session.mount("https://", self.bounded_adapter)
         # pywinrm set session.proxies from the proxy gpverify resolved (protocol_options): with trust_env on,
@@ -86,10 +78,18 @@ class _BoundedTransport(Transport):
         return session
 
 
-def encoded_command(script: str) -> list[str]:
-    """powershell.exe arguments that run a script given as -EncodedCommand (UTF-16LE base64)."""
-    encoded = base64.b64encode(script.encode("utf-16-le")).decode("ascii")
-    return ["-NoLogo", "-NoProfile", "-NonInteractive", "-ExecutionPolicy", "Bypass", "-EncodedCommand", encoded]
+class _BoundedProtocol(Protocol):
+    """pywinrm's Protocol over the bounded transport: pywinrm validates the options and builds its own Transport
+    (no network yet), which is then replaced by the same Transport subclassed with gpverify's bounds."""
+
+    def __init__(self, adapter: BoundedAdapter, options: dict[str, Any]) -> None:
+        super().__init__(**options)
+        self.transport = _BoundedTransport(
+            adapter, endpoint=options["endpoint"], username=options["username"], password=options["password"],
+            ca_trust_path=options["ca_trust_path"], cert_pem=options.get("cert_pem"),
+            cert_key_pem=options.get("cert_key_pem"), read_timeout_sec=self.read_timeout_sec,
+            server_cert_validation=options["server_cert_validation"], auth_method=options["transport"],
+            message_encryption=options["message_encryption"], proxy=options["proxy"])
 
 
 class WinRMTransport:
@@ -97,23 +97,21 @@ class WinRMTransport:
 
     def __init__(self, spec: HostSpec, password: str | None) -> None:
         self.spec = spec
-        self._protocol = self._connect(spec, password)
-        self._shell: str | None = None
-        # Started after the options are accepted: connect, authenticate and collect all count against it.
-        self.deadline = HostDeadline(spec.winrm.deadline or 300)
-        transport = self._protocol.transport
-        # The same object, given gpverify's bounds: a subclass that only mounts an adapter on pywinrm's session.
-        transport.__class__ = _BoundedTransport
-        transport.bounded_adapter = BoundedAdapter(self.deadline, spec.winrm.connect_timeout or 10)  # type: ignore[attr-defined]
-
-    @staticmethod
-    def _connect(spec: HostSpec, password: str | None) -> Protocol:
         options = protocol_options(spec, password)
+        # Started once the options are accepted: connect, authenticate and collect all count against it.
+        self.deadline = HostDeadline(spec.winrm.deadline or 300)
+        adapter = BoundedAdapter(self.deadline, spec.winrm.connect_timeout or 10)
+        self._protocol = self._connect(spec, adapter, options)
+        self._shell: str | None = None
+
+    def _connect(self, spec: HostSpec, adapter: BoundedAdapter, options: dict[str, Any]) -> Protocol:
         try:
-            return Protocol(**options)
+            return _BoundedProtocol(adapter, options)
         except (WinRMError, ValueError) as exc:  # pywinrm validates credentials and cert files up front
+            self.deadline.cancel()
             raise HostUnavailable(spec.name, explain(exc, spec, "preparing the connection")) from None
         except Exception as exc:  # noqa: BLE001 - anything else pywinrm raises on odd settings: one sentence
+            self.deadline.cancel()
             raise HostUnavailable(spec.name, explain_unexpected(exc, spec, "preparing the connection")) from None
 
     def __enter__(self) -> Self:
@@ -161,8 +159,7 @@ class WinRMTransport:
                 # after the operation timeout; an endpoint that sends it at once is paused, and the retries capped.
                 timed_out += 1
                 if timed_out >= RECEIVE_RETRIES:
-                    raise HostUnavailable(self.spec.name, f"the command produced no output after {timed_out} "
-                                          "Receive requests: the collector hangs (see the host's event log)") from None
+                    raise HostUnavailable(self.spec.name, sentences.collector_hangs(timed_out)) from None
                 if time.monotonic() - asked < (self.spec.winrm.operation_timeout or 20) / 2:
                     time.sleep(min(RECEIVE_PAUSE_MAX, 0.05 * 2 ** min(timed_out, 5), max(0.0, until - time.monotonic())))
                 continue
@@ -171,16 +168,14 @@ class WinRMTransport:
             timed_out = 0
             size += len(stdout) + len(stderr)
             if size > MAX_OUTPUT_BYTES:
-                raise HostUnavailable(self.spec.name, f"the command sent more than {MAX_OUTPUT_BYTES:,} bytes of output: "
-                                      "this is not the gpverify collector's answer (check the host)")
+                raise HostUnavailable(self.spec.name, sentences.output_too_large(MAX_OUTPUT_BYTES))
             out.append(stdout)
             err.append(stderr)
             if done:
                 return CommandResult(code, b"".join(out), b"".join(err))
         if self.deadline.remaining() <= 0:
             raise HostUnavailable(self.spec.name, deadline_sentence(self.spec, "reading output"))
-        raise HostUnavailable(self.spec.name, "the command did not finish within winrm.read_timeout: the host is "
-                              "overloaded or the collector hangs (see its event log), or raise winrm.read_timeout")
+        raise HostUnavailable(self.spec.name, sentences.read_timeout_passed())
 
     def close(self) -> None:
         """Delete the shell; the shell's commands end with it, so no Signal is needed."""
@@ -203,39 +198,20 @@ OPTIONAL_PACKAGES = {
                                                  "Kerberos ticket from kinit, or a keytab)")),
     "credssp": ("HAVE_CREDSSP", "requests-credssp", "pip install 'pywinrm[credssp]'"),
 }
-# Message encryption needs an authentication that can seal: NTLM, Kerberos or CredSSP (never Basic or certificate).
-SEALING = ("ntlm", "kerberos", "credssp")
-
-
-def _refuse(spec: HostSpec, reason: str) -> HostUnavailable:
-    return HostUnavailable(spec.name, reason)
 
 
 def protocol_options(spec: HostSpec, password: str | None) -> dict[str, Any]:
     """The pywinrm Protocol arguments for a host, after refusing every unsafe or impossible combination."""
+    refuse_unsafe(spec)
     w = spec.winrm
     transport = w.transport or "ntlm"
-    scheme = w.scheme or "https"
-    encryption = w.message_encryption or "auto"
-    if transport == "basic" and scheme == "http" and not w.allow_basic_over_http:
-        raise _refuse(spec, "Basic authentication over plain HTTP is refused (the password would travel in clear): "
-                      "use HTTPS, or set winrm.allow_basic_over_http: true")
-    if transport in SEALING and scheme == "http" and encryption == "never" and not w.allow_unencrypted:
-        raise _refuse(spec, f"message_encryption: never over plain HTTP is refused ({transport} would send every "
-                      "command and answer in clear): use message_encryption: auto, or HTTPS")
-    if transport == "certificate":
-        if scheme != "https":
-            raise _refuse(spec, "certificate authentication works only over HTTPS: set winrm.scheme: https")
-        if not (w.cert_pem and w.cert_key_pem):
-            raise _refuse(spec, "certificate authentication needs winrm.cert_pem and winrm.cert_key_pem "
-                          "(the client certificate and its key, PEM files)")
     if transport in OPTIONAL_PACKAGES:
         flag, package, how = OPTIONAL_PACKAGES[transport]
         from winrm import transport as winrm_transport
 
         if not getattr(winrm_transport, flag, False):
-            raise _refuse(spec, f"winrm.transport {transport} needs the Python package {package}, which is not "
-                          f"installed: {how}")
+            raise HostUnavailable(spec.name, f"winrm.transport {transport} needs the Python package {package}, "
+                                  f"which is not installed: {how}")
     options: dict[str, Any] = {
         "endpoint": spec.endpoint,
         "transport": transport,
@@ -243,7 +219,7 @@ def protocol_options(spec: HostSpec, password: str | None) -> dict[str, Any]:
         "password": password,
         "server_cert_validation": "validate" if w.cert_validation is not False else "ignore",
         "ca_trust_path": w.ca_bundle,  # None: requests' own CA store (pywinrm's "legacy_requests" warns)
-        "message_encryption": encryption,
+        "message_encryption": w.message_encryption or "auto",
         "read_timeout_sec": w.read_timeout or 60,
         "operation_timeout_sec": w.operation_timeout or 20,
         "proxy": resolve_proxy(spec),
@@ -257,79 +233,13 @@ def protocol_options(spec: HostSpec, password: str | None) -> dict[str, Any]:
     return options
 
 
-@functools.cache
-def environment_proxies() -> dict[str, str]:
-    """The proxy variables of the environment (HTTP_PROXY, HTTPS_PROXY, ALL_PROXY, NO_PROXY), read once per run."""
-    return urllib.request.getproxies()
-
-
-def resolve_proxy(spec: HostSpec) -> str | None:
-    """The proxy URL for this host's endpoint, or None to connect directly: winrm.proxy, else the environment's
-    proxy for it (NO_PROXY honoured as requests honours it); once per host, never per request."""
-    setting = spec.winrm.proxy or "environment"
-    if setting == "none":
-        return None
-    if setting != "environment":
-        return setting
-    if not set(environment_proxies()) - {"no"}:  # no proxy variable set: nothing to look up for any host
-        return None
-    return requests.utils.select_proxy(spec.endpoint, requests.utils.get_environ_proxies(spec.endpoint)) or None
-
-
-def _tls_hint(text: str, spec: HostSpec) -> str:
-    low = text.lower()
-    if "match" in low and ("hostname" in low or "ip address" in low):
-        return (f"the host's TLS certificate does not match the name connected to ({spec.address}): connect by a "
-                "name the certificate lists (set the host's address), or reissue the WinRM HTTPS listener "
-                "certificate for this name")
-    if "expired" in low:
-        return "the host's TLS certificate has expired: renew the WinRM HTTPS listener certificate"
-    if "self-signed" in low or "self signed" in low or "unable to get local issuer" in low or "verify failed" in low:
-        where = f"winrm.ca_bundle ({spec.winrm.ca_bundle})" if spec.winrm.ca_bundle else "winrm.ca_bundle"
-        return (f"the host's TLS certificate is not trusted: set {where} to the PEM of the CA that issued it "
-                "(for a self-signed listener, the certificate itself)")
-    return f"TLS handshake failed ({text.splitlines()[0][:160] if text else 'no detail'}): check the HTTPS listener"
-
-
-def _connection_hint(text: str, spec: HostSpec) -> str:
-    low = text.lower()
-    if "name or service not known" in low or "getaddrinfo" in low or "nodename nor servname" in low \
-            or "failed to resolve" in low or "name resolution" in low:
-        return f"the name {spec.address!r} does not resolve: check DNS or set the host's address"
-    if "refused" in low:
-        return f"connection refused at {spec.endpoint}: is the WinRM listener on (winrm quickconfig) and the port open?"
-    if "reset" in low or "aborted" in low or "remotedisconnected" in low:
-        return ("the connection was reset while talking to WinRM: check for a firewall or proxy cutting "
-                "long requests, and the host's WinRM event log")
-    return f"cannot reach WinRM at {spec.endpoint}"
-
-
-def _credentials_hint(spec: HostSpec) -> str:
-    w = spec.winrm
-    if w.transport == "certificate":
-        return ("the client certificate was rejected: map it to a local account on the host (winrm create "
-                "winrm/config/service/certmapping ...) and enable WinRM certificate authentication "
-                "(Auth/Certificate=true)")
-    source = (f"environment variable {w.password_env}" if w.password_env else
-              f"keyring entry {w.password_keyring}" if w.password_keyring else
-              "the prompt" if w.password_prompt else "no password source")
-    return (f"credentials rejected for user {w.user!r} over {w.transport}: check the account name, its password "
-            f"(from {source}), and that the WinRM service allows {w.transport} (Auth/{_auth_name(w.transport)})")
-
-
-def _auth_name(transport: str | None) -> str:
-    return {"ntlm": "Negotiate", "kerberos": "Kerberos", "credssp": "CredSSP", "basic": "Basic",
-            "certificate": "Certificate"}.get(transport or "ntlm", "Negotiate")
-
-
 def _setup_hint(exc: BaseException, spec: HostSpec) -> str:
     """pywinrm's own up-front validation (no network yet): its texts carry file names, never secrets."""
     text = str(exc)
     if "requires a password" in text:
-        return (f"no password for user {spec.winrm.user!r}: set winrm.password_env, winrm.password_keyring or "
-                "winrm.password_prompt")
+        return sentences.no_password(spec)
     if "requires a username" in text:
-        return "no user name: set winrm.user"
+        return sentences.no_user()
     if "not found" in text or "cert_pem" in text:
         return f"client certificate files unusable ({text[:200]}): check winrm.cert_pem and winrm.cert_key_pem"
     if "not installed" in text:
@@ -338,67 +248,54 @@ def _setup_hint(exc: BaseException, spec: HostSpec) -> str:
 
 
 def deadline_sentence(spec: HostSpec, action: str) -> str:
-    return (f"the host did not finish within its deadline of {spec.winrm.deadline or 300:g} s (winrm.deadline) "
-            f"while {action}: it answers too slowly or trickles its answer; check the host and the network, or "
-            "raise winrm.deadline")
+    return sentences.deadline(spec, action)
 
 
 def explain_unexpected(exc: BaseException, spec: HostSpec, action: str) -> str:
     """An exception no WinRM listener should cause: say the endpoint is not behaving as WinRM, never its text."""
     if isinstance(exc, AttributeError) and "wrap" in str(exc):
         # pywinrm set up message encryption after a 200 that never asked for authentication (no NTLM context).
-        return (f"the endpoint {spec.endpoint} answered without asking for authentication while {action}: it is "
-                "not a WinRM listener (a web site, for example IIS's default page, on this port?); check the "
-                "address and winrm.port")
+        return sentences.unauthenticated(spec, action)
     if isinstance(exc, (ValueError, TypeError, KeyError, IndexError)) or "spnego" in type(exc).__module__:
-        return (f"the endpoint {spec.endpoint} sent an authentication answer that is not NTLM/Negotiate while "
-                f"{action} ({type(exc).__name__}): check that it is a Windows WinRM listener and that "
-                "Negotiate authentication is enabled (Auth/Negotiate)")
-    return f"the endpoint {spec.endpoint} answered in a way WinRM never does while {action} ({type(exc).__name__})"
+        return sentences.not_ntlm(spec, action, type(exc).__name__)
+    return sentences.not_winrm_behaviour(spec, action, type(exc).__name__)
 
 
 def explain(exc: BaseException, spec: HostSpec, action: str) -> str:
     """One sentence saying what failed and what to fix; never includes a credential."""
     w = spec.winrm
     if isinstance(exc, DeadlinePassed):
-        return deadline_sentence(spec, action)
+        return sentences.deadline(spec, action)
     if isinstance(exc, NotWinRM):
-        return (f"the endpoint {spec.endpoint} answered {exc} while {action}: it is a web site, not a WinRM "
-                "listener (IIS's default site on this port?); check the address and winrm.port, and that WinRM "
-                "listens there (winrm enumerate winrm/config/listener)")
+        return sentences.not_winrm(spec, str(exc), action)
     if isinstance(exc, ResponseTooLarge):
-        return (f"the endpoint {spec.endpoint} sent an answer too large for WS-Management while {action} ({exc}): "
-                "it is not a WinRM listener, or something on the path rewrites answers")
+        return sentences.too_large(spec, str(exc), action)
     if action == "preparing the connection" and not isinstance(exc, requests.RequestException):
         return _setup_hint(exc, spec)
     if isinstance(exc, requests.exceptions.SSLError):
-        return _tls_hint(str(exc), spec)
+        return sentences.tls(str(exc), spec)
     if isinstance(exc, requests.exceptions.ConnectTimeout) and "accepted" in str(exc):
-        return (f"the host accepted the connection but sent no answer within {w.connect_timeout or 10:g} s while "
-                f"{action} (winrm.connect_timeout): is something other than WinRM listening on {spec.endpoint}?")
+        return sentences.silent_host(spec, action)
     if isinstance(exc, requests.exceptions.ConnectTimeout):
-        return (f"no connection within {w.connect_timeout or 10:g} s while {action} (winrm.connect_timeout): the "
-                "host or a firewall drops the connection; check the port and the firewall")
+        return sentences.no_connection(spec, action)
     if isinstance(exc, requests.exceptions.ReadTimeout):
-        return f"no answer within {w.read_timeout:g} s while {action} (host slower than winrm.read_timeout)"
+        return sentences.no_answer(spec, action)
     if isinstance(exc, (requests.exceptions.ConnectionError, OSError)):
-        return _connection_hint(str(exc), spec)
+        return sentences.connection(str(exc), spec)
     if isinstance(exc, BasicAuthDisabledError):
-        return ("the host does not accept Basic authentication: enable it (winrm set winrm/config/service/auth "
-                "@{Basic=\"true\"}) or use transport ntlm")
+        return sentences.basic_disabled()
     if isinstance(exc, InvalidCredentialsError):
-        return _credentials_hint(spec)
+        return sentences.credentials(spec)
     if isinstance(exc, WinRMOperationTimeoutError):
-        return f"the command produced no output within the WS-Man operation timeout while {action}"
+        return sentences.operation_timeout(action)
     if isinstance(exc, WSManFaultError):
-        return f"WS-Management fault while {action}: {(exc.reason or '').strip() or exc.code}"
+        return sentences.wsman_fault((exc.reason or "").strip() or str(exc.code), action)
     if isinstance(exc, WinRMTransportError):
         if exc.code == 500 and w.scheme == "http" and w.message_encryption == "never":
-            return ("the host refused an unencrypted request (AllowUnencrypted=false, as it should be): set "
-                    "winrm.message_encryption: auto, or use HTTPS")
+            return sentences.unencrypted_refused()
         if exc.code == 401:
-            return _credentials_hint(spec)
-        return f"the WinRM service answered HTTP {exc.code} while {action}: check the listener and its event log"
+            return sentences.credentials(spec)
+        return sentences.http_status(exc.code, action)
     if isinstance(exc, WinRMError) and "encrypt" in str(exc).lower():
         return (f"message encryption is not possible with transport {w.transport}: use HTTPS, or ntlm/kerberos/"
                 "credssp over HTTP")

@@ -4,33 +4,27 @@ from __future__ import annotations
 
 import base64
 import binascii
-import contextlib
-import os
+import hashlib
 import re
-import shutil
 import struct
-import tempfile
-import threading
-from collections.abc import Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Literal
 
-import spnego
 from cryptography import x509
 from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes
 from spnego.channel_bindings import GssChannelBindings
-from spnego.exceptions import SpnegoError
 
+from gpverify.lab.wsman import negotiate
 from gpverify.lab.wsman.faults import InvalidMessage
+from gpverify.lab.wsman.ntlm import AuthFailed, NtlmAcceptor, NtlmSession, Principal
+from gpverify.transport.ntlm import nt_hash
 
 __all__ = [
     "ENCRYPTED_CONTENT_TYPE",
     "AuthConfig",
     "AuthResult",
     "ConnectionAuth",
-    "NtlmUserFile",
     "channel_bindings_for",
     "is_encrypted",
     "tls_server_end_point",
@@ -85,65 +79,6 @@ class AuthResult:
     headers: list[tuple[str, str]] = field(default_factory=list)
 
 
-PASSWORD_DIR_PREFIX = "gpverify-ntlm-"  # <temp>/gpverify-ntlm-<pid>-<random>/ntlm_users
-
-
-class NtlmUserFile:
-    """One listener's ``NTLM_USER_FILE`` (Heimdal lines ``DOMAIN:USER:PASSWORD``) in a temp dir it owns.
-
-    pyspnego's NTLM acceptor takes credentials only from the env var
-    ``NTLM_USER_FILE`` (pyspnego 0.12.4 ``spnego/_ntlm.py: _get_credential_file``,
-    research A.8 item 2): it is checked when the acceptor is built and read again
-    on the Authenticate leg. Environment variables are PROCESS-GLOBAL, so every
-    acceptor call is made inside `activated`, which holds one process-wide lock,
-    points the variable at this listener's file and restores the previous value.
-    Listeners with different passwords for the same user can then coexist.
-    Code outside this module that builds NTLM acceptors must not rely on the
-    variable while a lab server runs.
-    """
-
-    _ENV_LOCK = threading.RLock()
-
-    def __init__(self) -> None:
-        # The owner's process id in the name: a killed lab's folder is removed by the next lab (lab/runtime.py).
-        self._dir = Path(tempfile.mkdtemp(prefix=f"{PASSWORD_DIR_PREFIX}{os.getpid()}-"))
-        self.path = self._dir / "ntlm_users"
-        self._written: tuple[str, str, str] | None = None
-
-    def write(self, config: AuthConfig) -> None:
-        """(Re)write the file when the configured credentials changed."""
-        creds = (config.domain, config.username, config.password)
-        if creds == self._written:
-            return
-        if any(":" in v or "\n" in v for v in creds):
-            raise ValueError("NTLM lab credentials may not contain ':' or newlines (NTLM_USER_FILE format)")
-        # A second line with an empty domain accepts clients that send a bare user name.
-        text = f"{config.domain}:{config.username}:{config.password}\n:{config.username}:{config.password}\n"
-        tmp = self.path.with_suffix(".tmp")
-        tmp.write_text(text, encoding="utf-8")
-        tmp.chmod(0o600)
-        os.replace(tmp, self.path)
-        self._written = creds
-
-    @contextlib.contextmanager
-    def activated(self) -> Iterator[None]:
-        """Hold the process-wide lock with ``NTLM_USER_FILE`` pointing at this file."""
-        with self._ENV_LOCK:
-            previous = os.environ.get("NTLM_USER_FILE")
-            os.environ["NTLM_USER_FILE"] = str(self.path)
-            try:
-                yield
-            finally:
-                # Never remove the variable: another thread (requests looking up proxies) may be iterating
-                # os.environ, and a key that disappears under it raises KeyError there. os.devnull holds no
-                # credentials, so a leftover value accepts nobody.
-                os.environ["NTLM_USER_FILE"] = os.devnull if previous is None else previous
-
-    def remove(self) -> None:
-        """Delete the temp dir (called when the server stops)."""
-        shutil.rmtree(self._dir, ignore_errors=True)
-
-
 def tls_server_end_point(cert_der: bytes) -> bytes:
     """RFC 5929 hash of the server cert, with requests-ntlm's rule: MD5/SHA-1/unknown become SHA-256."""
     cert = x509.load_der_x509_certificate(cert_der)
@@ -163,6 +98,11 @@ def channel_bindings_for(cert_der: bytes) -> GssChannelBindings:
     return GssChannelBindings(application_data=b"tls-server-end-point:" + tls_server_end_point(cert_der))
 
 
+def bindings_hash(bindings: GssChannelBindings) -> bytes:
+    """What a client puts in MsvAvChannelBindings: MD5 of the gss_channel_bindings_struct (MS-NLMP 2.2.2.1)."""
+    return hashlib.md5(bindings.pack()).digest()  # MD5: the hash MS-NLMP defines
+
+
 def is_encrypted(content_type: str) -> bool:
     """True for MS-WSMV 2.2.9.1 SPNEGO-encrypted bodies."""
     lowered = content_type.lower()
@@ -170,16 +110,20 @@ def is_encrypted(content_type: str) -> bool:
 
 
 class ConnectionAuth:
-    """Auth state of ONE TCP connection: NTLM authenticates the connection, not the request (research G)."""
+    """Auth state of ONE TCP connection: NTLM authenticates the connection, not the request (research G).
 
-    def __init__(
-        self, config: AuthConfig, users: NtlmUserFile | None, channel_bindings: GssChannelBindings | None
-    ) -> None:
+    The acceptor is the lab's own (lab/wsman/ntlm.py): no credential file, no process-wide state, the account's
+    keys derived once per password; raw NTLM tokens and SPNEGO-wrapped ones (lab/wsman/negotiate.py) both work.
+    """
+
+    def __init__(self, config: AuthConfig, channel_bindings: GssChannelBindings | None, machine: str = "") -> None:
         self.config = config
-        self.users = users
         self.channel_bindings = channel_bindings
+        self.machine = machine
         self.ntlm_ready = False
-        self._ctx: spnego.ContextProxy | None = None
+        self._acceptor: NtlmAcceptor | None = None
+        self._session: NtlmSession | None = None
+        self._spnego: negotiate.NegToken | None = None  # the NegTokenInit of a SPNEGO handshake in progress
 
     def authenticate(self, authorization: str | None) -> AuthResult:
         """Check one request's ``Authorization`` header; a 401 result carries the challenge headers."""
@@ -195,7 +139,7 @@ class ConnectionAuth:
 
     def _challenge(self, *, reset: bool = False) -> AuthResult:
         if reset:
-            self._ctx, self.ntlm_ready = None, False
+            self._acceptor, self._session, self._spnego, self.ntlm_ready = None, None, None, False
         return AuthResult(False, "none", [("WWW-Authenticate", v) for v in self.config.challenges()])
 
     def _basic(self, token: str) -> AuthResult:
@@ -209,43 +153,75 @@ class ConnectionAuth:
         return self._challenge()
 
     def _ntlm_step(self, word: str, token: str) -> AuthResult:
-        """One NTLM leg with pyspnego as acceptor (research A.8 item 2)."""
+        """One leg of NTLM, raw or inside SPNEGO; any failure (wrong password, bad CBT, garbage) is a 401."""
         try:
             raw = base64.b64decode(token, validate=True)
-        except binascii.Error:
+            answer = self._spnego_step(raw) if negotiate.is_spnego(raw) else self._raw_step(raw)
+        except (binascii.Error, AuthFailed, negotiate.SpnegoError, ValueError, struct.error, IndexError):
             return self._challenge(reset=True)
-        if self.users is None:  # connection raced a stop(): no credential file any more
-            return self._challenge(reset=True)
-        try:
-            with self.users.activated():
-                # A NEGOTIATE_MESSAGE (type 1, MS-NLMP 2.2.1.1) always starts a fresh handshake.
-                if self._ctx is None or self.ntlm_ready or raw[8:12] == _NTLM_NEGOTIATE:
-                    self.users.write(self.config)
-                    self._ctx, self.ntlm_ready = self._new_acceptor(), False
-                out = self._ctx.step(raw)
-        except (SpnegoError, ValueError, struct.error):  # wrong password, unknown user, bad CBT, garbage
-            return self._challenge(reset=True)
-        if not self._ctx.complete:
+        if not self.ntlm_ready:
             # Echo the scheme word the client used (requests-ntlm looks for "<word> <token>").
-            return AuthResult(
-                False, "none", [("WWW-Authenticate", f"{word} {base64.b64encode(out or b'').decode()}")]
-            )
-        if not self.config.principal_matches(self._ctx.client_principal):
-            return self._challenge(reset=True)
-        self.ntlm_ready = True
-        return AuthResult(True, "ntlm")
+            return AuthResult(False, "none", [("WWW-Authenticate", f"{word} {base64.b64encode(answer).decode()}")])
+        # A last SPNEGO token (accept-completed, the listener's mechListMIC) rides on the answer, as on Windows.
+        headers = [("WWW-Authenticate", f"{word} {base64.b64encode(answer).decode()}")] if answer else []
+        return AuthResult(True, "ntlm", headers)
 
-    def _new_acceptor(self) -> spnego.ContextProxy:
-        # use_ntlm forces pyspnego's pure-Python NTLM even if gss-ntlmssp is installed.
-        return spnego.server(
-            protocol="ntlm", channel_bindings=self.channel_bindings, options=spnego.NegotiateOptions.use_ntlm
-        )
+    def _raw_step(self, raw: bytes) -> bytes:
+        """A raw NTLM message: NEGOTIATE starts a handshake (MS-NLMP 2.2.1.1), AUTHENTICATE ends it."""
+        if self._acceptor is None or self.ntlm_ready or raw[8:12] == _NTLM_NEGOTIATE:
+            self._acceptor, self._session, self.ntlm_ready = self._new_acceptor(), None, False
+            return self._acceptor.challenge(raw)
+        self._finish(raw)
+        return b""
+
+    def _spnego_step(self, raw: bytes) -> bytes:
+        """SPNEGO: a NegTokenInit with the NTLM NEGOTIATE gets the CHALLENGE, a NegTokenResp with the
+        AUTHENTICATE and mechListMIC gets accept-completed and the listener's own mechListMIC."""
+        token = negotiate.parse(raw)
+        if token.mech_types is not None:
+            if not token.mechs or token.mechs[0] != negotiate.NTLM_OID or not token.token:
+                raise negotiate.SpnegoError("NTLM is the only mechanism of this listener")
+            self._acceptor, self._session, self.ntlm_ready = self._new_acceptor(), None, False
+            self._spnego = token
+            challenge = self._acceptor.challenge(token.token)
+            return negotiate.response(negotiate.ACCEPT_INCOMPLETE, mech=negotiate.NTLM_OID, token=challenge)
+        if self._spnego is None or self._acceptor is None or not token.token:
+            raise negotiate.SpnegoError("a NegTokenResp outside a SPNEGO handshake")
+        session = self._finish(token.token)
+        mech_types = self._spnego.mech_types or b""
+        if token.mic is None:
+            return negotiate.response(negotiate.ACCEPT_COMPLETED)
+        session.verify(mech_types, token.mic)  # MS-SPNG 3.1.5.1; then both sides restart their RC4 streams
+        session.reset_streams(incoming=True, outgoing=False)
+        mic = session.sign(mech_types)
+        session.reset_streams(incoming=False, outgoing=True)
+        return negotiate.response(negotiate.ACCEPT_COMPLETED, mic=mic)
+
+    def _finish(self, authenticate: bytes) -> NtlmSession:
+        assert self._acceptor is not None
+        principal, session = self._acceptor.authenticate(authenticate)
+        if not self.config.principal_matches(str(principal)):
+            raise AuthFailed("another account")
+        self._session, self.ntlm_ready = session, True
+        return session
+
+    def _new_acceptor(self) -> NtlmAcceptor:
+        cbt = bindings_hash(self.channel_bindings) if self.channel_bindings is not None else None
+        return NtlmAcceptor(self._account_hash, computer=self.machine, domain=self.config.domain,
+                            bindings_hash=cbt)
+
+    def _account_hash(self, principal: Principal) -> bytes | None:
+        """The NT hash of the listener's one account, if that is who the client says it is (its password's hash
+        is computed once per process: transport/ntlm.py nt_hash)."""
+        if not self.config.principal_matches(str(principal)):
+            return None
+        return nt_hash(self.config.password)
 
     # ------------------------------------------------------------ message encryption (research A.7)
 
     def unwrap(self, body: bytes) -> bytes:
         """Decrypt a single-part ``multipart/encrypted`` body (CredSSP's x-multi-encrypted: not emulated)."""
-        if self._ctx is None or not self.ntlm_ready:
+        if self._session is None or not self.ntlm_ready:
             raise InvalidMessage(
                 "An encrypted body arrived on a connection without an NTLM security context."
             )
@@ -257,8 +233,8 @@ class ConnectionAuth:
             raise InvalidMessage("The encrypted payload is too short to hold an NTLM signature.")
         (sig_len,) = struct.unpack("<I", payload[:4])
         try:
-            plain = self._ctx.unwrap(payload[4 : 4 + sig_len] + payload[4 + sig_len :]).data
-        except SpnegoError as exc:
+            plain = self._session.unwrap(payload[4 : 4 + sig_len], payload[4 + sig_len :])
+        except AuthFailed as exc:
             raise InvalidMessage(f"The encrypted body failed NTLM signature checks: {exc}") from exc
         if len(plain) != int(match.group(1)):
             raise InvalidMessage("The decrypted length does not match OriginalContent Length.")
@@ -266,10 +242,10 @@ class ConnectionAuth:
 
     def wrap(self, plain: bytes) -> bytes:
         """Encrypt a response body; pair it with `ENCRYPTED_CONTENT_TYPE` or pywinrm reads it as plaintext."""
-        if self._ctx is None or not self.ntlm_ready:
+        if self._session is None or not self.ntlm_ready:
             raise RuntimeError("wrap() needs an authenticated NTLM connection")
-        sealed = self._ctx.wrap(plain, encrypt=True).data  # first 16 bytes: NTLM signature
+        signature, sealed = self._session.wrap(plain)
         original = f"type=application/soap+xml;charset=UTF-8;Length={len(plain)}".encode()
         header = b"\tContent-Type: %s\r\n\tOriginalContent: %s\r\n" % (SPNEGO_ENCRYPTED.encode(), original)
-        payload = _OCTET_HEADER + struct.pack("<I", 16) + sealed
+        payload = _OCTET_HEADER + struct.pack("<I", len(signature)) + signature + sealed
         return BOUNDARY + b"\r\n" + header + BOUNDARY + b"\r\n" + payload + BOUNDARY + b"--\r\n"

@@ -7,6 +7,7 @@ import binascii
 import uuid
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
+from xml.sax.saxutils import escape as xml_escape
 
 from gpverify.lab.wsman.faults import InvalidMessage, WsmanFault
 
@@ -151,77 +152,59 @@ def parse_signal(req: WsmanRequest) -> tuple[str | None, str]:
 
 
 # ---------------------------------------------------------------- building
-# Tags are written with literal prefixes and the xmlns declarations sit on the
-# root, so no process-global ET.register_namespace call is needed.
+# Answers are string templates with every value escaped as XML data, the header real Windows sends (masterzen/winrm
+# fixture_test.go); building element trees cost more than the rest of an answer.
+
+_XMLNS = " ".join(f'xmlns:{k}="{v}"' for k, v in NS.items())
+_ENVELOPE = (f'<s:Envelope xml:lang="en-US" {_XMLNS}><s:Header><a:Action>{{action}}</a:Action>'
+             f"<a:MessageID>uuid:{{message_id}}</a:MessageID><a:To>{ANONYMOUS}</a:To>{{relates}}</s:Header>"
+             "<s:Body>{body}</s:Body></s:Envelope>")
+_STREAM = '<rsp:Stream Name="{name}" CommandId="{command}">{data}</rsp:Stream>'
 
 
-def _sub(parent: Element, tag: str, text: str | None = None, **attrs: str) -> Element:
-    node = ET.SubElement(parent, tag, attrs)
-    node.text = text
-    return node
+def _x(text: str) -> str:
+    """A value as XML character data or attribute text."""
+    return xml_escape(text, {'"': "&quot;"})
 
 
-def _envelope(action_uri: str, relates_to: str | None) -> tuple[Element, Element]:
-    """Root and ``s:Body`` with the header real Windows sends (masterzen/winrm fixture_test.go)."""
-    root = ET.Element("s:Envelope", {"xml:lang": "en-US", **{f"xmlns:{k}": v for k, v in NS.items()}})
-    header = _sub(root, "s:Header")
-    _sub(header, "a:Action", action_uri)
-    _sub(header, "a:MessageID", f"uuid:{str(uuid.uuid4()).upper()}")
-    _sub(header, "a:To", ANONYMOUS)
-    if relates_to:
-        # pywinrm asserts RelatesTo == MessageID on Signal and Delete (research A.3, G).
-        _sub(header, "a:RelatesTo", relates_to)
-    return root, _sub(root, "s:Body")
-
-
-def _bytes(root: Element) -> bytes:
-    return ET.tostring(root, encoding="unicode").encode("utf-8")
+def _envelope(action_uri: str, relates_to: str | None, body: str) -> bytes:
+    # pywinrm asserts RelatesTo == MessageID on Signal and Delete (research A.3, G).
+    relates = f"<a:RelatesTo>{_x(relates_to)}</a:RelatesTo>" if relates_to else ""
+    return _ENVELOPE.format(action=action_uri, message_id=str(uuid.uuid4()).upper(), relates=relates,
+                            body=body).encode("utf-8")
 
 
 def create_response(
     relates_to: str | None, shell_id: str, address: str, spec: ShellSpec, owner: str
 ) -> bytes:
     """CreateResponse with both places pywinrm could find the ShellId (research A.3)."""
-    root, body = _envelope(f"{ACTION_CREATE}Response", relates_to)
-    created = _sub(body, "x:ResourceCreated")
-    _sub(created, "a:Address", address)
-    refs = _sub(created, "a:ReferenceParameters")
-    _sub(refs, "w:ResourceURI", RESOURCE_CMD)
-    _sub(_sub(refs, "w:SelectorSet"), "w:Selector", shell_id, Name="ShellId")
-    shell = _sub(body, "rsp:Shell")
-    for tag, value in (
-        ("ShellId", shell_id),
-        ("ResourceUri", RESOURCE_CMD),
-        ("Owner", owner),
-        ("ClientIP", "127.0.0.1"),
-        ("IdleTimeOut", "PT7200.000S"),
-        ("InputStreams", spec.input_streams),
-        ("OutputStreams", spec.output_streams),
-        ("ShellRunTime", "P0DT0H0M0S"),
-        ("ShellInactivity", "P0DT0H0M0S"),
-    ):
-        _sub(shell, f"rsp:{tag}", value)
-    return _bytes(root)
+    shell = _x(shell_id)
+    fields = (("ShellId", shell), ("ResourceUri", RESOURCE_CMD), ("Owner", _x(owner)), ("ClientIP", "127.0.0.1"),
+              ("IdleTimeOut", "PT7200.000S"), ("InputStreams", _x(spec.input_streams)),
+              ("OutputStreams", _x(spec.output_streams)), ("ShellRunTime", "P0DT0H0M0S"),
+              ("ShellInactivity", "P0DT0H0M0S"))
+    body = (f"<x:ResourceCreated><a:Address>{_x(address)}</a:Address><a:ReferenceParameters>"
+            f"<w:ResourceURI>{RESOURCE_CMD}</w:ResourceURI><w:SelectorSet><w:Selector Name=\"ShellId\">{shell}"
+            "</w:Selector></w:SelectorSet></a:ReferenceParameters></x:ResourceCreated><rsp:Shell>"
+            + "".join(f"<rsp:{tag}>{value}</rsp:{tag}>" for tag, value in fields) + "</rsp:Shell>")
+    return _envelope(f"{ACTION_CREATE}Response", relates_to, body)
 
 
 def command_response(relates_to: str | None, command_id: str) -> bytes:
     """CommandResponse; pywinrm takes the first element whose tag ends with ``CommandId``."""
-    root, body = _envelope(f"{SHELL}/CommandResponse", relates_to)
-    _sub(_sub(body, "rsp:CommandResponse"), "rsp:CommandId", command_id)
-    return _bytes(root)
+    body = f"<rsp:CommandResponse><rsp:CommandId>{_x(command_id)}</rsp:CommandId></rsp:CommandResponse>"
+    return _envelope(f"{SHELL}/CommandResponse", relates_to, body)
 
 
 def send_response(relates_to: str | None) -> bytes:
     """SendResponse; pywinrm parses nothing from it."""
-    root, body = _envelope(f"{SHELL}/SendResponse", relates_to)
-    _sub(body, "rsp:SendResponse")
-    return _bytes(root)
+    return _envelope(f"{SHELL}/SendResponse", relates_to, "<rsp:SendResponse/>")
 
 
-def _streams(parent: Element, name: str, command_id: str, data: bytes) -> None:
-    for start in range(0, len(data), STREAM_CHUNK):
-        chunk = base64.b64encode(data[start : start + STREAM_CHUNK]).decode("ascii")
-        _sub(parent, "rsp:Stream", chunk, Name=name, CommandId=command_id)
+def _streams(name: str, command_id: str, data: bytes) -> str:
+    return "".join(_STREAM.format(name=name, command=command_id,
+                                  data=base64.b64encode(data[start:start + STREAM_CHUNK]).decode("ascii"))
+                   for start in range(0, len(data), STREAM_CHUNK))
 
 
 def receive_response(
@@ -232,44 +215,34 @@ def receive_response(
     Every ``*Stream`` element carries ``Name`` or pywinrm raises KeyError;
     empty End="true" elements are skipped by pywinrm (research A.4, pypsrp recordings).
     """
-    root, body = _envelope(f"{SHELL}/ReceiveResponse", relates_to)
-    resp = _sub(body, "rsp:ReceiveResponse")
-    _streams(resp, "stdout", command_id, stdout)
-    _streams(resp, "stderr", command_id, stderr)
+    command = _x(command_id)
+    parts = [_streams("stdout", command, stdout), _streams("stderr", command, stderr)]
     if exit_code is None:
-        _sub(resp, "rsp:CommandState", CommandId=command_id, State=STATE_RUNNING)
-        return _bytes(root)
-    for name in ("stdout", "stderr"):
-        _sub(resp, "rsp:Stream", Name=name, CommandId=command_id, End="true")
-    state = _sub(resp, "rsp:CommandState", CommandId=command_id, State=STATE_DONE)
-    _sub(state, "rsp:ExitCode", str(exit_code))
-    return _bytes(root)
+        parts.append(f'<rsp:CommandState CommandId="{command}" State="{STATE_RUNNING}"/>')
+    else:
+        parts += [f'<rsp:Stream Name="{name}" CommandId="{command}" End="true"/>' for name in ("stdout", "stderr")]
+        parts.append(f'<rsp:CommandState CommandId="{command}" State="{STATE_DONE}">'
+                     f"<rsp:ExitCode>{exit_code}</rsp:ExitCode></rsp:CommandState>")
+    return _envelope(f"{SHELL}/ReceiveResponse", relates_to, f"<rsp:ReceiveResponse>{''.join(parts)}"
+                     "</rsp:ReceiveResponse>")
 
 
 def signal_response(relates_to: str | None) -> bytes:
     """SignalResponse; only RelatesTo matters to pywinrm."""
-    root, body = _envelope(f"{SHELL}/SignalResponse", relates_to)
-    _sub(body, "rsp:SignalResponse")
-    return _bytes(root)
+    return _envelope(f"{SHELL}/SignalResponse", relates_to, "<rsp:SignalResponse/>")
 
 
 def delete_response(relates_to: str | None) -> bytes:
     """DeleteResponse: empty body, RelatesTo in the header."""
-    root, _ = _envelope(f"{ACTION_DELETE}Response", relates_to)
-    return _bytes(root)
+    return _envelope(f"{ACTION_DELETE}Response", relates_to, "")
 
 
 def fault_envelope(fault: WsmanFault, relates_to: str | None, machine: str) -> bytes:
     """The single place a `WsmanFault` becomes SOAP (shape: research A.5, pywinrm test_exceptions.py)."""
-    root, body = _envelope(ACTION_FAULT, relates_to)
-    node = _sub(body, "s:Fault")
-    code = _sub(node, "s:Code")
-    _sub(code, "s:Value", fault.code)
-    _sub(_sub(code, "s:Subcode"), "s:Value", fault.subcode)
-    _sub(_sub(node, "s:Reason"), "s:Text", fault.message, **{"xml:lang": "en-US"})
-    detail = _sub(node, "s:Detail")
-    wsman = _sub(detail, "f:WSManFault", Code=str(fault.wsman_code), Machine=machine)
-    _sub(wsman, "f:Message", fault.message)
-    if fault.fault_detail:
-        _sub(detail, "w:FaultDetail", fault.fault_detail)
-    return _bytes(root)
+    message = _x(fault.message)
+    detail = f"<w:FaultDetail>{_x(fault.fault_detail)}</w:FaultDetail>" if fault.fault_detail else ""
+    body = (f"<s:Fault><s:Code><s:Value>{fault.code}</s:Value><s:Subcode><s:Value>{fault.subcode}</s:Value>"
+            f'</s:Subcode></s:Code><s:Reason><s:Text xml:lang="en-US">{message}</s:Text></s:Reason><s:Detail>'
+            f'<f:WSManFault Code="{fault.wsman_code}" Machine="{_x(machine)}"><f:Message>{message}</f:Message>'
+            f"</f:WSManFault>{detail}</s:Detail></s:Fault>")
+    return _envelope(ACTION_FAULT, relates_to, body)

@@ -19,12 +19,12 @@ from spnego.channel_bindings import GssChannelBindings
 
 from gpverify.lab.wsman import serialize
 from gpverify.lab.wsman import tls as lab_tls
+from gpverify.lab.wsman.acceptor import acceptor
 from gpverify.lab.wsman.auth import (
     ENCRYPTED_CONTENT_TYPE,
     AuthConfig,
     AuthResult,
     ConnectionAuth,
-    NtlmUserFile,
     channel_bindings_for,
     is_encrypted,
 )
@@ -38,7 +38,6 @@ __all__ = ["AuthConfig", "CommandHandler", "CommandOutput", "RecordedRequest", "
 _log = logging.getLogger(__name__)
 
 SOAP_CONTENT_TYPE = "application/soap+xml;charset=UTF-8"
-START_TIMEOUT = 10.0  # seconds start() waits for the serving thread
 HANDSHAKE_TIMEOUT = 10.0  # seconds a TLS client gets to finish its handshake
 CONNECTION_TIMEOUT = 300.0  # an idle keep-alive connection is closed after this
 
@@ -64,6 +63,7 @@ class _LabHTTPServer(ThreadingHTTPServer):
 
     daemon_threads = True
     request_queue_size = 64
+    timeout = 0.0  # handle_request() is called only when a connection waits: never block the acceptor
 
     def __init__(self, lab: WsmanServer, address: tuple[str, int]) -> None:
         self.lab = lab
@@ -179,16 +179,10 @@ class WsmanServer:
         self.responder = WsmanResponder(handler, machine=name or host, owner=auth.username)
         self._port = port
         self._httpd: _LabHTTPServer | None = None
-        self._thread: threading.Thread | None = None
-        self._watchdog: threading.Thread | None = None
-        self._ready = threading.Event()
-        self._stopping = threading.Event()
-        self._serve_error: BaseException | None = None
         self._lock = threading.Lock()
         self._connections: set[socket.socket] = set()
         self._in_flight = 0
         self._last_activity = time.monotonic()
-        self._users: NtlmUserFile | None = None
         self._cbt: GssChannelBindings | None = None
 
     # ------------------------------------------------------------ public API
@@ -246,55 +240,31 @@ class WsmanServer:
             raise self.handler_errors[0]
 
     def start(self) -> None:
-        """Bind, serve in a daemon thread and wait until ready; on failure stop and re-raise."""
+        """Bind and listen (the process's acceptor serves it: lab/wsman/acceptor.py); on failure stop and re-raise."""
         if self._httpd is not None:
             raise RuntimeError(f"WsmanServer {self.name!r} is already running at {self.url}")
-        self._ready.clear()
-        self._stopping.clear()
-        self._serve_error = None
         self.stopped_by_idle = False
         try:
-            self._users = NtlmUserFile()  # always: AuthConfig may be switched to ntlm while running
             self._httpd = _LabHTTPServer(self, (self.host, self._port))
             self._port = int(self._httpd.server_address[1])
             self.responder.address = self.url
-            self._thread = threading.Thread(
-                target=self._serve, name=f"wsman-{self.name or self.port}", daemon=True
-            )
-            self._thread.start()
-            if not self._ready.wait(START_TIMEOUT) or self._serve_error is not None:
-                raise RuntimeError(f"WsmanServer did not start: {self._serve_error!r}")
-            self._cbt = self._channel_bindings()
             self._last_activity = time.monotonic()
-            if self.idle_timeout > 0:
-                self._watchdog = threading.Thread(
-                    target=self._watch, name=f"{self._thread.name}-idle", daemon=True
-                )
-                self._watchdog.start()
+            acceptor().add(self._httpd.socket, self)
+            self._cbt = self._channel_bindings()
         except BaseException:
             self.stop()
             raise
 
     def stop(self) -> None:
-        """Stop serving, drop open connections, delete the NTLM user file. Safe to call twice."""
+        """Stop listening and drop open connections. Safe to call twice, and from any thread."""
         with self._lock:
             httpd, self._httpd = self._httpd, None
-            self._stopping.set()
         if httpd is not None:
-            if self._thread is not None and self._thread.is_alive():
-                with contextlib.suppress(OSError):  # readable at once (Linux): the loop stops before its next poll
-                    httpd.socket.shutdown(socket.SHUT_RDWR)
-                httpd.shutdown()
+            acceptor().remove(httpd.socket)
             httpd.server_close()
         for conn in self._take_connections():
             with contextlib.suppress(OSError):
                 conn.shutdown(socket.SHUT_RDWR)
-        for thread in (self._thread, self._watchdog):
-            if thread is not None and thread is not threading.current_thread():
-                thread.join(timeout=5)
-        if self._users is not None:
-            self._users.remove()
-            self._users = None
 
     def __enter__(self) -> Self:
         self.start()
@@ -311,27 +281,27 @@ class WsmanServer:
 
     # ------------------------------------------------------------ lifecycle internals
 
-    def _serve(self) -> None:
-        assert self._httpd is not None
+    def accept_one(self) -> None:
+        """A connection is waiting (the acceptor saw it): accept it and serve it in a thread of its own."""
         httpd = self._httpd
-        self._ready.set()
-        try:
-            httpd.serve_forever(poll_interval=0.05)
-        except BaseException as exc:  # noqa: BLE001 -- reported by start() or visible in handler_errors
-            self._serve_error = exc
-            self.responder.handler_errors.append(exc)
+        if httpd is not None:
+            httpd.handle_request()
 
-    def _watch(self) -> None:
-        """Stop the server after ``idle_timeout`` seconds with no request in flight or arriving."""
-        interval = min(max(self.idle_timeout / 4, 0.02), 1.0)
-        while not self._stopping.wait(interval):
-            with self._lock:
-                idle = self._in_flight == 0 and time.monotonic() - self._last_activity >= self.idle_timeout
-            if idle:
-                _log.info("WsmanServer %s idle for %.1fs, stopping", self.url, self.idle_timeout)
-                self.stopped_by_idle = True
-                self.stop()
-                return
+    def idle_check_interval(self) -> float | None:
+        """How often the acceptor should ask whether this listener is idle; None: never."""
+        if self._httpd is None or self.idle_timeout <= 0:
+            return None
+        return min(max(self.idle_timeout / 4, 0.02), 1.0)
+
+    def stop_if_idle(self) -> None:
+        """Stop after ``idle_timeout`` seconds with no request in flight or arriving."""
+        with self._lock:
+            idle = (self._httpd is not None and self.idle_timeout > 0 and self._in_flight == 0
+                    and time.monotonic() - self._last_activity >= self.idle_timeout)
+        if idle:
+            _log.info("WsmanServer %s idle for %.1fs, stopping", self.url, self.idle_timeout)
+            self.stopped_by_idle = True
+            self.stop()
 
     def _channel_bindings(self) -> GssChannelBindings | None:
         """CBT the NTLM acceptor demands over HTTPS (research A.8 item 3); None disables the check."""
@@ -346,7 +316,7 @@ class WsmanServer:
         return channel_bindings_for(der)
 
     def _connection_auth(self) -> ConnectionAuth:
-        return ConnectionAuth(self.auth, self._users, self._cbt)
+        return ConnectionAuth(self.auth, self._cbt, self.name or self.host)
 
     def _track(self, conn: socket.socket, *, add: bool) -> None:
         with self._lock:
@@ -409,7 +379,7 @@ class WsmanServer:
         if not plain:
             # pywinrm's blank POST that sets up encryption (Transport.setup_encryption) wants a 2xx.
             self._record(RecordedRequest("", None, None, None, auth.scheme, encrypted, 200))
-            return self._send(h, 200, b"", encrypted=False)
+            return self._send(h, 200, b"", encrypted=False, headers=auth.headers)
         self._answer(h, plain, auth, encrypted)
 
     def _answer(self, h: _WsmanRequestHandler, plain: bytes, auth: AuthResult, encrypted: bool) -> None:
@@ -423,7 +393,7 @@ class WsmanServer:
             reply = self.responder.dispatch(req)
         # Recorded before sending: a client that already gave up (read timeout) still shows in the log.
         self._record(_describe(req, auth, encrypted, reply.status, reply.fault))
-        self._send(h, reply.status, reply.body, encrypted=encrypted)
+        self._send(h, reply.status, reply.body, encrypted=encrypted, headers=auth.headers)
 
     def _must_encrypt(self, auth: AuthResult) -> bool:
         """Windows AllowUnencrypted=false refuses plaintext NTLM bodies over HTTP (research A.7)."""
