@@ -279,28 +279,39 @@ def json_type(value: Any) -> str:
     return "array" if isinstance(value, list) else "object"
 
 
-def json_safe(doc: Any) -> Any:
+def json_safe(doc: Any, depth: int = 0) -> Any:
     """The document as JSON data for the oracle: dates as ISO text (YAML gives date objects where a schema says
     string/date); non-string keys kept (the schema refuses them)."""
+    if depth > WALK_DEPTH:
+        return doc
     if isinstance(doc, dict):
-        return {k: json_safe(v) for k, v in doc.items()}
+        return {k: json_safe(v, depth + 1) for k, v in doc.items()}
     if isinstance(doc, list):
-        return [json_safe(v) for v in doc]
+        return [json_safe(v, depth + 1) for v in doc]
     if hasattr(doc, "isoformat"):
         return doc.isoformat()
     return doc
 
 
-def has_control(doc: Any) -> bool:
+# How deep the generator's own walks go: a "deep" mutation nests up to 200 lists, and Python's stack (with
+# Hypothesis and pytest under it) holds a few hundred frames more, not thousands.
+WALK_DEPTH = 100
+
+
+def has_control(doc: Any, depth: int = 0) -> bool:
     if isinstance(doc, str):
         return any(c in CONTROL for c in doc)
+    if depth > WALK_DEPTH:
+        return False
     if isinstance(doc, dict):
-        return any(has_control(k) or has_control(v) for k, v in doc.items())
-    return isinstance(doc, list) and any(has_control(v) for v in doc)
+        return any(has_control(k, depth + 1) or has_control(v, depth + 1) for k, v in doc.items())
+    return isinstance(doc, list) and any(has_control(v, depth + 1) for v in doc)
 
 
 def paths_of(doc: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
     out = [prefix]
+    if len(prefix) > 30:  # mutating deeper inside a deep nest adds nothing the nest itself does not
+        return out
     if isinstance(doc, dict):
         for k, v in doc.items():
             out += paths_of(v, (*prefix, k))
@@ -378,7 +389,7 @@ def _value(draw: Any, desc: Description, node: dict[str, Any], kind: str, curren
         return draw(st.sampled_from(["x" * 200_000, list(range(3000)), {f"k{i}": i for i in range(3000)}]))
     if kind == "deep":
         deep: Any = "x"
-        for _ in range(draw(st.integers(20, 500))):
+        for _ in range(draw(st.integers(20, 200))):
             deep = [deep]
         return deep
     text = draw(st.sampled_from(HOSTILE_TEXT))

@@ -146,12 +146,14 @@ def must_refuse(desc: Description, doc: Any, specials: dict[str, str], extra: st
     return None
 
 
-def _special_path(doc: Any, special: set[str]) -> bool:
+def _special_path(doc: Any, special: set[str], depth: int = 0) -> bool:
+    if depth > 100:  # no path field is that deep in any format
+        return False
     if isinstance(doc, dict):
         return any((k in ("ca_bundle", "cert_pem", "cert_key_pem", "history") and isinstance(v, str) and v in special
-                    and not (k == "history" and v.endswith("big.pem"))) or _special_path(v, special)
+                    and not (k == "history" and v.endswith("big.pem"))) or _special_path(v, special, depth + 1)
                    for k, v in doc.items())
-    return isinstance(doc, list) and any(_special_path(v, special) for v in doc)
+    return isinstance(doc, list) and any(_special_path(v, special, depth + 1) for v in doc)
 
 
 def inventory_rules(doc: Any) -> str | None:
