@@ -53,6 +53,7 @@ fuzz: os-deps $(STAMP)
 bench: os-deps $(STAMP)
 	$(BIN)/pip install -q -e '.[dev,bench]'   # pytest-testinfra: the per-check way the benchmark compares with
 	$(BIN)/python bench/collect.py
+	$(BIN)/python bench/unreachable.py   # one check on 1,000 unreachable hosts: an error per check, no traceback
 
 clean:
 	find reports -mindepth 1 ! -name README.md -exec rm -rf {} +

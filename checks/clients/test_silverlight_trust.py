@@ -8,12 +8,25 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import pytest
+
 from gpverify.catalogue import check
 from gpverify.config.profiles import Profile
 from gpverify.facts.view import HostView
+from gpverify.session import get_farm
 from gpverify.verdicts import not_verified, warn
 
 SECTION = "Client machine update steps"
+HTML_ERA_REASON = ("{release} has the HTML web client (GP 2016 and later): it runs in any browser without "
+                   "Silverlight, so client machines need no Silverlight elevated trust or signing certificate")
+
+
+@pytest.fixture(autouse=True)
+def silverlight_era_only(request: pytest.FixtureRequest) -> None:
+    """Skip before any client is contacted when the target release's web client is HTML (profile era)."""
+    profile = get_farm(request.config).profile
+    if profile.era == "html":
+        pytest.skip(HTML_ERA_REASON.format(release=profile.get("release", profile.name)))
 
 
 def _trust_value(client: HostView, profile: Profile, key: str) -> tuple[str, str | None]:

@@ -15,7 +15,7 @@ from gpverify.config.versions import GpVersion
 from gpverify.facts.farm import Farm
 from gpverify.facts.gpsql import GpSqlView
 from gpverify.facts.view import HostView
-from gpverify.verdicts import not_verified
+from gpverify.verdicts import not_verified, warn
 
 SECTION = "Updating session host machines"
 FEATURES = "You can also select to add the service based architecture components to the installation"
@@ -27,9 +27,10 @@ FEATURES = "You can also select to add the service based architecture components
     "components (every product in Dynamics.set has its dictionary).",
     section=SECTION,
     impact="critical",
-    remediation="Install or repair the product whose dictionary is missing on this session host (the product's "
-    "own installer for a third-party product), or remove it from Dynamics.set if it is retired; GP will not start "
-    "with a launch file naming a missing dictionary (installation/SystemAdminGuide.md).",
+    remediation=("Install or repair the product whose dictionary is missing on this session host (the product's own "
+                 "installer for a third-party product), or remove it from Dynamics.set if it is retired; GP will not "
+                 "start with a launch file naming a missing dictionary "
+                 "(https://learn.microsoft.com/dynamics-gp/installation/SystemAdminGuide)."),
 )
 def test_every_launched_product_has_its_dictionary(session_host: HostView) -> None:
     products = session_host.dictionaries("dynamics_set")
@@ -44,18 +45,28 @@ def test_every_launched_product_has_its_dictionary(session_host: HostView) -> No
     "components (every product in Dynamics.set upgraded in every company).",
     section=SECTION,
     impact="critical",
-    remediation="Run Dynamics GP Utilities (and the third-party product's own upgrade) until DU000020 lists the "
-    "product for every company at one version and its DB_Upgrade rows have db_status 0 (KB 920831, KB 915897, "
-    "KB 850662).",
+    remediation=("Run Dynamics GP Utilities (and the third-party product's own upgrade) until DU000020 lists the "
+                 "product for every company at one version and its DB_Upgrade rows have db_status 0 (KB 920831 "
+                 "(https://learn.microsoft.com/troubleshoot/dynamics/gp/version-numbers-build-numbers-of-dexterity), "
+                 "KB 915897 "
+                 "(https://learn.microsoft.com/troubleshoot/dynamics/gp/fail-to-start-dynamics-gp-on-client-workstations), "
+                 "KB 850662 (https://support.microsoft.com/help/850662)). A product with no DU000020 row in any company "
+                 "has no company tables: a warning to review, since GP's login check compares DU000020 with the "
+                 "products the workstation loads."),
 )
 def test_every_launched_product_is_upgraded_in_every_company(session_host: HostView, gp_sql: GpSqlView,
                                                              farm: Farm) -> None:
     companies = gp_sql.companies()
     registered = {(v.company_id, v.product): v.version for v in gp_sql.company_versions()}
+    with_tables = {product for _, product in registered}
     unfinished = {(r.database.upper(), r.product): r for r in gp_sql.database_versions() if r.status != 0}
-    problems = []
+    problems, advice = [], []
     for product in session_host.dictionaries("dynamics_set"):
         label = f"{product.name} (product {product.product})"
+        if product.product not in with_tables:
+            # No company tables at all [inferred]: nothing for GP's login check to compare in a company.
+            advice.append(f"{label}: no DU000020 row in any company (a product without company tables)")
+            continue
         versions = {c.database: registered.get((c.id, product.product)) for c in companies}
         problems += [f"{label}: not registered for {db} in DU000020" for db, v in versions.items() if v is None]
         if len({v for v in versions.values() if v}) > 1:
@@ -67,14 +78,17 @@ def test_every_launched_product_is_upgraded_in_every_company(session_host: HostV
         problems += [f"{label}: {c.database} DB_Upgrade db_status {r.status}, expected 0"
                      for c in companies if (r := unfinished.get((c.database.upper(), product.product)))]
     assert not problems, f"{session_host.name}: " + "; ".join(problems)
+    if advice:
+        warn(f"{session_host.name}: " + "; ".join(advice))
 
 
 def _feature_problem(session_host: HostView, farm: Farm, key: str, label: str) -> str | None:
     feature = farm.profile[f"features.{key}"]
     if feature is None:
-        not_verified(f"the Windows Installer name of the {label} feature is not public: `gpverify discover` lists "
-                     f"the GP entry's installed features; set under `overrides:` in the inventory "
-                     f"features.{key}: <feature>")
+        not_verified(f"the Windows Installer ID of the {label} feature is not public (KB 3036773 publishes "
+                     "GreatPlains.msi's feature table as images; its text names only GP, HRM and FAM): `gpverify "
+                     "discover` lists the GP entry's installed features (Windows Installer FeatureState); set under "
+                     f"`overrides:` in the inventory features.{key}: <feature>")
     entries = session_host.products("gp_desktop")
     if not entries:
         return f"{session_host.name}: no Programs and Features entry like {farm.profile['products.gp_desktop']!r}"
@@ -90,8 +104,9 @@ def _feature_problem(session_host: HostView, farm: Farm, key: str, label: str) -
     title="The Web Client Runtime feature of Microsoft Dynamics GP is installed on each session host.",
     section=SECTION,
     impact="critical",
-    remediation="On this session host, open Programs and Features, select Microsoft Dynamics GP, choose Change > "
-    "Add/Remove Features and add Web Client Runtime (web-components/environment-configuration.md).",
+    remediation=("On this session host, open Programs and Features, select Microsoft Dynamics GP, choose Change > "
+                 "Add/Remove Features and add Web Client Runtime "
+                 "(https://learn.microsoft.com/dynamics-gp/web-components/environment-configuration)."),
 )
 def test_web_client_runtime_feature_installed(session_host: HostView, farm: Farm) -> None:
     problem = _feature_problem(session_host, farm, "web_client_runtime", "Web Client Runtime")
@@ -103,8 +118,10 @@ def test_web_client_runtime_feature_installed(session_host: HostView, farm: Farm
     title=f"{FEATURES} (the Service Based Architecture feature of Microsoft Dynamics GP is installed).",
     section=SECTION,
     impact="high",
-    remediation="On this session host, choose Change > Add/Remove Features for Microsoft Dynamics GP and add "
-    "Service Based Architecture (web-components/environment-configuration.md, installation/SBA.md).",
+    remediation=("On this session host, choose Change > Add/Remove Features for Microsoft Dynamics GP and add "
+                 "Service Based Architecture "
+                 "(https://learn.microsoft.com/dynamics-gp/web-components/environment-configuration, "
+                 "https://learn.microsoft.com/dynamics-gp/installation/SBA)."),
 )
 def test_service_based_architecture_feature_installed(session_host: HostView, farm: Farm) -> None:
     if not farm.inventory.service_based_architecture:
@@ -119,9 +136,9 @@ def test_service_based_architecture_feature_installed(session_host: HostView, fa
     "does not).",
     section=SECTION,
     impact="high",
-    remediation="Start the target release's GPDS service on this session host and stop (then disable) the "
-    "previous release's, so that Service Based Architecture requests reach the upgraded runtime "
-    "(installation/SBA.md).",
+    remediation=("Start the target release's GPDS service on this session host and stop (then disable) the previous "
+                 "release's, so that Service Based Architecture requests reach the upgraded runtime "
+                 "(https://learn.microsoft.com/dynamics-gp/installation/SBA)."),
 )
 def test_target_release_dexterity_service_runs(session_host: HostView, farm: Farm) -> None:
     if not farm.inventory.service_based_architecture:

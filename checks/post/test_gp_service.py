@@ -7,7 +7,7 @@ import pytest
 from gpverify.catalogue import check
 from gpverify.expect import service_problem
 from gpverify.facts.view import HostView
-from gpverify.plugin import get_farm
+from gpverify.session import get_farm
 
 
 @pytest.fixture

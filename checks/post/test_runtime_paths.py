@@ -21,10 +21,11 @@ from gpverify.facts.windows import RuntimePaths
     "(the runtime paths of the tenant configuration name the target release's files on every session host).",
     section="Verifying the services",
     impact="critical",
-    remediation="Set DynamicsexeLocation, DynamicssetLocation and DexiniLocation in TenantConfiguration.xml on the "
-    "web server (or the tenant's properties in Tenant Manager) to the target release's folder, which must hold "
-    "Dynamics.exe, Dynamics.set and Data\\Dex.ini on every session host; restart Session Central "
-    "(tenant-services-applications.md, logging.md).",
+    remediation=("Set DynamicsexeLocation, DynamicssetLocation and DexiniLocation in TenantConfiguration.xml on the "
+                 "web server (or the tenant's properties in Tenant Manager) to the target release's folder, which "
+                 "must hold Dynamics.exe, Dynamics.set and Data\\Dex.ini on every session host; restart Session "
+                 "Central (https://learn.microsoft.com/dynamics-gp/web-components/tenant-services-applications, "
+                 "https://learn.microsoft.com/dynamics-gp/web-components/logging)."),
 )
 def test_runtime_paths_name_the_target_release(session_host: HostView, runtime: RuntimePaths, farm: Farm) -> None:
     problems = [p for key, label in (("dynamics_set", "Dynamics.set"), ("dex_ini", "Dex.ini"))

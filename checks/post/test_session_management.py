@@ -36,9 +36,10 @@ def _entry(hosts: list[SessionHostEntry], name: str) -> SessionHostEntry | None:
     title=LISTED,
     section=SECTION,
     impact="critical",
-    remediation="Run the Web Components Configuration Wizard on this session host (pointing it at the new "
-    "configuration database) and start its Session Service, so that it registers with Session Central; if no "
-    "host is listed, the web server's configuration wizard did not migrate the data (scale-out-upgrade.md).",
+    remediation=("Run the Web Components Configuration Wizard on this session host (pointing it at the new "
+                 "configuration database) and start its Session Service, so that it registers with Session Central; "
+                 "if no host is listed, the web server's configuration wizard did not migrate the data "
+                 "(https://learn.microsoft.com/dynamics-gp/web-components/scale-out-upgrade)."),
 )
 def test_session_host_is_listed(session_host_name: str, session_management: list[SessionHostEntry]) -> None:
     entry = _entry(session_management, session_host_name)
@@ -68,9 +69,10 @@ def test_session_host_allows_new_sessions(session_host_name: str,
     title=LISTED + " (No machine is listed that is not a session host of this installation.)",
     section=SECTION,
     impact="medium",
-    remediation="The snap-in has no remove: suspend the machine in Session Management (no new sessions go to it), "
-    "or stop or uninstall its Session Service; or add it to the inventory's session_hosts if it is part of the "
-    "farm and must be upgraded and checked too (managing-web-client-sessions.md).",
+    remediation=("The snap-in has no remove: suspend the machine in Session Management (no new sessions go to it), "
+                 "or stop or uninstall its Session Service; or add it to the inventory's session_hosts if it is part "
+                 "of the farm and must be upgraded and checked too "
+                 "(https://learn.microsoft.com/dynamics-gp/web-components/managing-web-client-sessions)."),
 )
 def test_no_unknown_session_host_is_listed(farm_session_hosts: list[str],
                                            session_management: list[SessionHostEntry]) -> None:
@@ -90,9 +92,10 @@ def test_no_unknown_session_host_is_listed(farm_session_hosts: list[str],
     title=LISTED + " (each has reported its status to Session Central recently: Last Status Update).",
     section=SECTION,
     impact="high",
-    remediation="On the session host listed, restart its Session Service (GPWebClientSessionServices) and check "
-    "that it reaches the web server; then restart the Session Central Service after the last host and click "
-    "Refresh in Session Management (managing-web-client-sessions.md).",
+    remediation=("On the session host listed, restart its Session Service (GPWebClientSessionServices) and check "
+                 "that it reaches the web server; then restart the Session Central Service after the last host and "
+                 "click Refresh in Session Management "
+                 "(https://learn.microsoft.com/dynamics-gp/web-components/managing-web-client-sessions)."),
 )
 def test_session_host_status_is_recent(session_host_name: str, session_management: list[SessionHostEntry],
                                        farm: Farm) -> None:

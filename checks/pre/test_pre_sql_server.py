@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 
 from gpverify.catalogue import check
+from gpverify.errors import SqlUnavailable
+from gpverify.expect import every_company, missing_companies
 from gpverify.facts.farm import Farm
-from gpverify.facts.gpsql import GpSqlView
+from gpverify.facts.gpsql import GpSqlView, LastBackup
 from gpverify.verdicts import not_verified, warn
 
 SECTION = "Preparing for the upgrade"
@@ -20,26 +22,61 @@ def _utc(moment: datetime) -> str:
 @check(
     "GP-PRE-014",
     title="You should make at least one complete backup of all your databases before upgrading (a full backup of "
-    "the system database, every company database and the configuration database, finished after the upgrade "
-    "started).",
+    "each database Dynamics GP Utilities upgrades, finished before it started upgrading that database; of the "
+    "configuration and other GP databases, finished after the upgrade run started).",
     section=SECTION,
     impact="critical",
     remediation="Make a full backup of each database named (BACKUP DATABASE, or a maintenance plan; copy-only full "
-    "backups count) and run the checks again (upgrade/system-preparation.md, Backups). `gpverify upgrade` asks for "
-    "backups finished after the run started; otherwise the inventory's `backups: {since: ...}` or "
-    "`{within_hours: N}` (default 24) sets the time, or pytest's --backups-since.",
+    "backups count) before Dynamics GP Utilities upgrades it: a backup taken after GP Utilities started is no "
+    "rollback point of the GP upgrade (https://learn.microsoft.com/dynamics-gp/upgrade/system-preparation#backups). "
+    "`gpverify upgrade` asks for backups before its GP Utilities step; otherwise the inventory's `backups: {since: "
+    "...}` or `{within_hours: N}` (default 24) sets how recent they must be, or pytest's --backups-since.",
 )
-def test_full_backups_since_the_upgrade_started(gp_sql: GpSqlView, backups_since: datetime) -> None:
+def test_full_backups_since_the_upgrade_started(gp_sql: GpSqlView, farm: Farm, backups_since: datetime) -> None:
+    started = _utilities_started(gp_sql, farm)
     last = gp_sql.last_full_backups()
     problems = []
     for database in gp_sql.gp_databases():
-        backup = last.get(database.upper())
-        if backup is None:
-            problems.append(f"{database}: no full backup in msdb.dbo.backupset")
-        elif backup.finished < backups_since:
-            problems.append(f"{database}: last full backup finished {backup.describe()}")
-    assert not problems, (f"expected a full backup finished after {_utc(backups_since)} of every GP database: "
-                          + "; ".join(problems))
+        start = started.get(database.upper())
+        problem = (_rollback_problem(gp_sql, database, start, last.get(database.upper()), backups_since, farm)
+                   if start else _recent_problem(database, last.get(database.upper()), backups_since))
+        problems += [problem] if problem else []
+    if problems:
+        problems[0] = "expected a full backup of every GP database before it is upgraded: " + problems[0]
+    every_company(problems, missing_companies(gp_sql), "the full backups")
+
+
+def _utilities_started(gp_sql: GpSqlView, farm: Farm) -> dict[str, datetime]:
+    """When GP Utilities started upgrading each database to the target release (DB_Upgrade start_time of PRODID 0)."""
+    return {r.database.upper(): r.started for r in gp_sql.database_versions()
+            if r.product == 0 and r.started is not None and not farm.target.problem(r.version)}
+
+
+def _recent_problem(database: str, backup: LastBackup | None, since: datetime) -> str | None:
+    """A database GP Utilities has not upgraded (or never does): a full backup since the bound."""
+    if backup is None:
+        return f"{database}: no full backup in msdb.dbo.backupset"
+    if backup.finished < since:
+        return f"{database}: last full backup finished {backup.describe()}, expected after {_utc(since)}"
+    return None
+
+
+def _rollback_problem(gp_sql: GpSqlView, database: str, start: datetime, last: LastBackup | None,
+                      since: datetime, farm: Farm) -> str | None:
+    """An upgraded database: its last full backup before GP Utilities started (start_time is the server's clock,
+    inferred: no source says which clock GP Utilities writes), within the inventory's window before that."""
+    when = f"Dynamics GP Utilities started upgrading it at {start:%Y-%m-%d %H:%M:%S} (DB_Upgrade start_time)"
+    backup = gp_sql.last_full_backup_before(database, start)
+    if backup is None:
+        later = (f"; its last full backup finished {last.describe()}, after the upgrade started, so it is no "
+                 "rollback point") if last else ""
+        return f"{database}: no full backup finished before {when}{later}"
+    start_utc = (start - backup.offset).replace(tzinfo=UTC)
+    lower = since if since < start_utc else start_utc - timedelta(hours=farm.inventory.backups.within_hours)
+    if backup.finished < lower:
+        return (f"{database}: the last full backup before {when} finished {backup.describe()}, expected after "
+                f"{_utc(lower)}")
+    return None
 
 
 @check(
@@ -62,12 +99,17 @@ def test_databases_online_multi_user_writable(gp_sql: GpSqlView) -> None:
                      for what, want in EXPECTED_STATE.items() if found[what].upper() != want]
         if state.read_only:
             problems.append(f"{database}: READ_ONLY, expected READ_WRITE")
-    assert not problems, "; ".join(problems)
+    every_company(problems, missing_companies(gp_sql), "the database state")
 
 
-def _major(version: str) -> int | None:
-    head = version.split(".", 1)[0]
-    return int(head) if head.isdigit() else None
+def sql_version(text: str) -> tuple[int, ...] | None:
+    """'13.0.5026.0' -> (13, 0, 5026, 0); None when it is not a SQL Server version."""
+    parts = text.strip().split(".")
+    return tuple(int(p) for p in parts) if parts and all(p.isdigit() for p in parts) else None
+
+
+def _at_least(found: tuple[int, ...], minimum: tuple[int, ...]) -> bool:
+    return found[:len(minimum)] >= minimum  # '12.0' admits every 12.0.x build
 
 
 @check(
@@ -77,32 +119,37 @@ def _major(version: str) -> int | None:
     "databases).",
     section=SECTION,
     impact="high",
-    remediation="Run the GP databases on a SQL Server the target release supports (the release's system "
-    "requirements), and set each database's compatibility level to that SQL Server's: Database Properties > "
-    "Options > Compatibility level, or ALTER DATABASE [name] SET COMPATIBILITY_LEVEL = n "
-    "(upgrade/system-preparation.md, Known issues). The minimums are profile data (sql_server.min_major, "
-    "sql_server.min_compatibility_level; `gpverify profile` shows their source).",
+    remediation="Run the GP databases on a SQL Server the target release supports (KB 878449 "
+    "(https://learn.microsoft.com/troubleshoot/dynamics/gp/transfer-gp-installation-new-server) lists them per "
+    "release), and set each "
+    "database's compatibility level as the upgrade guide says for your SQL Server: Database Properties > Options > "
+    "Compatibility level, or ALTER DATABASE [name] SET COMPATIBILITY_LEVEL = n "
+    "(https://learn.microsoft.com/dynamics-gp/upgrade/system-preparation#known-issues). The values are profile data "
+    "(sql_server.min_version, sql_server.min_compatibility_level, sql_server.compatibility_levels; "
+    "`gpverify profile` shows their sources).",
 )
 def test_sql_server_version_and_compatibility(gp_sql: GpSqlView, farm: Farm) -> None:
-    min_major, min_level = (int(farm.profile[f"sql_server.{k}"]) for k in ("min_major", "min_compatibility_level"))
+    minimum = str(farm.profile["sql_server.min_version"])
+    min_level = int(farm.profile["sql_server.min_compatibility_level"])
     version = gp_sql.server_version()
-    major = _major(version)
+    found = sql_version(version)
     problems = []
-    if major is None:
-        problems.append(f"SQL Server: ProductVersion {version!r} is not a version, expected major {min_major} or later")
-    elif major < min_major:
-        problems.append(f"SQL Server: version {version} (major {major}), expected major {min_major} or later "
-                        f"for {farm.profile['release']}")
+    if found is None:
+        problems.append(f"SQL Server: ProductVersion {version!r} is not a version, expected {minimum} or later")
+    elif not _at_least(found, sql_version(minimum) or ()):
+        problems.append(f"SQL Server: version {version}, expected {minimum} or later for {farm.profile['release']} "
+                        "(KB 878449)")
     states = gp_sql.databases()
     levels = {db: states[db.upper()].compatibility_level for db in gp_sql.gp_databases()}
     problems += [f"{db}: compatibility level {level}, expected {min_level} or higher"
                  for db, level in levels.items() if level < min_level]
-    assert not problems, "; ".join(problems)
-    # The guide: after moving to a newer SQL Server, set every database to that SQL Server's level (major x 10).
-    native = major * 10 if major else 0
-    if behind := [f"{db} ({level})" for db, level in levels.items() if level < native]:
-        warn(f"SQL Server {version} runs at compatibility level {native}; databases below it: " + ", ".join(behind)
-             + " (upgrade/system-preparation.md says to change the level of all your databases to the server's)")
+    every_company(problems, missing_companies(gp_sql), "the compatibility level")
+    # The guide names a level per SQL Server it covers ("SQL Server 2016 (120)" as printed), not "the server's own":
+    # advise only where it names one, and only below it.
+    prescribed = (farm.profile["sql_server.compatibility_levels"] or {}).get(str(found[0])) if found else None
+    if prescribed and (behind := [f"{db} ({level})" for db, level in levels.items() if level < int(prescribed)]):
+        warn(f"SQL Server {version}: upgrade/system-preparation.md says to change the compatibility level of all your "
+             f"databases to {prescribed} on this SQL Server; below it: " + ", ".join(behind))
 
 
 @check(
@@ -111,11 +158,13 @@ def test_sql_server_version_and_compatibility(gp_sql: GpSqlView, farm: Farm) -> 
     "in the system database and every company database.",
     section=SECTION,
     impact="critical",
-    remediation="Open Dynamics GP Utilities, choose Manage Web Client SQL Server Login in Additional Tasks and "
-    "save the login again: it gives the login access to the system and company databases "
-    "(upgrade/company-data-conversion.md; installation/SBA.md). A company restored from another server keeps an "
-    "orphaned user: map it to the login (ALTER USER [user] WITH LOGIN = [login]). If the user is there, the "
-    "login gpverify connects with lacks VIEW ANY DEFINITION, without which SQL Server hides other principals.",
+    remediation=("Open Dynamics GP Utilities, choose Manage Web Client SQL Server Login in Additional Tasks and save "
+                 "the login again: it gives the login access to the system and company databases "
+                 "(https://learn.microsoft.com/dynamics-gp/upgrade/company-data-conversion, "
+                 "https://learn.microsoft.com/dynamics-gp/installation/SBA). A company restored from another server "
+                 "keeps an orphaned user: map it to the login (ALTER USER [user] WITH LOGIN = [login]). If the user "
+                 "is there, the login gpverify connects with lacks VIEW ANY DEFINITION, without which SQL Server "
+                 "hides other principals."),
 )
 def test_web_client_login_is_a_user_everywhere(gp_sql: GpSqlView, farm: Farm) -> None:
     login = farm.inventory.sql.web_client_login
@@ -127,5 +176,13 @@ def test_web_client_login_is_a_user_everywhere(gp_sql: GpSqlView, farm: Farm) ->
         "(or the gpverify login lacks VIEW ANY DEFINITION to see it)")
     states = gp_sql.databases()
     databases = [gp_sql.system_database, *(c.database for c in gp_sql.companies())]
-    missing = [db for db in dict.fromkeys(databases) if db.upper() in states and gp_sql.database_user(db, login) is None]
-    assert not missing, "; ".join(f"{db}: no user mapped to login {login!r}, expected one (by SID)" for db in missing)
+    missing, unreadable = [], missing_companies(gp_sql)
+    for db in dict.fromkeys(databases):
+        if db.upper() not in states:
+            continue  # named in missing_companies
+        try:
+            if gp_sql.database_user(db, login) is None:
+                missing.append(f"{db}: no user mapped to login {login!r}, expected one (by SID)")
+        except SqlUnavailable as exc:
+            unreadable.append(f"{db}: could not be read ({exc.cause})")
+    every_company(missing, unreadable, f"the user of login {login!r}")

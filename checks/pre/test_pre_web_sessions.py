@@ -29,9 +29,10 @@ def _describe(database: str, sessions: list[Row]) -> str:
     "upgrade process (no web client sessions).",
     section=SECTION,
     impact="critical",
-    remediation="Ask the users listed to sign out of the web client, or end their sessions in the Session "
-    "Management snap-in of the Web Management Console (managing-web-client-sessions.md); a closed browser leaves "
-    "its session running while HeartbeatTimeout is 0.",
+    remediation=("Ask the users listed to sign out of the web client, or end their sessions in the Session "
+                 "Management snap-in of the Web Management Console "
+                 "(https://learn.microsoft.com/dynamics-gp/web-components/managing-web-client-sessions); a closed "
+                 "browser leaves its session running while HeartbeatTimeout is 0."),
 )
 def test_no_web_client_sessions(gp_sql: GpSqlView) -> None:
     if gp_sql.database_exists(gp_sql.config_database):

@@ -10,7 +10,6 @@ import pytest
 from gpverify.catalogue import CheckInfo, info_of
 from gpverify.config.paths import checks_folder
 from gpverify.errors import ConfigError
-from gpverify.results import phase_of
 
 
 def check_folders(given: Iterable[str | Path], command: str) -> list[Path]:
@@ -73,7 +72,7 @@ class PhaseFilter:
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_collection_modifyitems(self, config: pytest.Config, items: list[pytest.Item]) -> None:
-        other = [item for item in items if (info := self._mine(item)) and phase_of(item, info) not in self.phases]
+        other = [item for item in items if (info := self._mine(item)) and info.phase not in self.phases]
         if other:
             config.hook.pytest_deselected(items=other)
             items[:] = [i for i in items if i not in other]

@@ -66,7 +66,7 @@ class _Recorder:
 
     @pytest.hookimpl(trylast=True)
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
-        from gpverify.plugin import results_of
+        from gpverify.session import results_of
 
         self.run.results = results_of(session.config)
         self.run.pytest_status = int(exitstatus)

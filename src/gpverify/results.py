@@ -10,7 +10,6 @@ from typing import Any
 
 import pytest
 
-from gpverify.catalogue import PHASES, CheckInfo
 from gpverify.outcomes import Outcome
 
 # The record travels on the report as a plain dict, so it survives pytest-xdist's report serialisation.
@@ -50,6 +49,20 @@ class CheckResult:
     def label(self) -> str:
         return self.outcome.label
 
+    @property
+    def name(self) -> str:
+        """'GP-POST-002 gp-sh02': the check's ID and what it was run for, the words of its test id's parameters
+        (what every output names a result by; the node id itself stays in --gpverify-debug and the history)."""
+        params = self.test.rpartition("[")[2].removesuffix("]") if self.test.endswith("]") else ""
+        words = params.removeprefix(self.check).strip("-")
+        return f"{self.check} {words}".strip()
+
+    def public_dict(self) -> dict[str, Any]:
+        """as_dict for what an administrator reads (the audit's JSON, notifications): named, without the node id."""
+        data = self.as_dict()
+        del data["test"]
+        return {"name": self.name, **data}
+
     def as_dict(self) -> dict[str, Any]:
         """Plain data (the outcome as its word): for JSON, YAML, history rows and xdist's report transport."""
         return {**asdict(self), "outcome": self.outcome.value}
@@ -67,15 +80,6 @@ class CheckResult:
 
     def waived(self, waiver: dict[str, Any], outcome: Outcome) -> CheckResult:
         return replace(self, waiver=waiver, outcome=outcome)
-
-
-def phase_of(item: pytest.Item, info: CheckInfo) -> str:
-    """The phase folder the check lives in (checks/<phase>/...), else the one its ID names."""
-    parts = item.path.parts
-    for phase in PHASES:
-        if phase in parts[-3:-1]:
-            return phase
-    return info.phase or ""  # phase=, the GP ID's phase word, or post (catalogue.phase_for)
 
 
 def host_of(item: pytest.Item, hosts: Mapping[str, str], sql_server: str | None, evidence: dict[str, Any]) -> str | None:
@@ -138,3 +142,37 @@ def outcomes_of(results: list[CheckResult]) -> dict[Outcome, int]:
 def counts_text(counts: dict[Outcome, int]) -> str:
     """'2 failed, 12 passed, 9 not verified': each outcome counted on its own, in its label."""
     return ", ".join(f"{n} {o.label}" for o, n in counts.items()) or "no checks"
+
+
+def grouped(results: list[CheckResult]) -> list[tuple[str, str, list[CheckResult]]]:
+    """Results that say the same sentence, said once: [(subjects, sentence, results)], in first-seen order.
+
+    A reason that holds for seven checks is one line ("GP-POST-003/004/013 on gp-sh01, gp-sh02: ..."), not the
+    same paragraph seven times.
+    """
+    by_sentence: dict[str, list[CheckResult]] = {}
+    for r in results:
+        by_sentence.setdefault(without_host(r.message, r.host), []).append(r)
+    return [(subjects(rs), sentence, rs) for sentence, rs in by_sentence.items()]
+
+
+def subjects(results: list[CheckResult]) -> str:
+    """'GP-POST-003/004/013 on gp-sh01, gp-sh02; GP-POST-005 on lab-sql': checks on the same hosts together."""
+    hosts: dict[str, list[str]] = {}
+    for r in results:
+        on = hosts.setdefault(r.check, [])
+        if r.host and r.host not in on:
+            on.append(r.host)
+    by_hosts: dict[tuple[str, ...], list[str]] = {}
+    for check, names in hosts.items():
+        by_hosts.setdefault(tuple(names), []).append(check)
+    return "; ".join(f"{check_ids(sorted(checks))} on {', '.join(names)}" if names else check_ids(sorted(checks))
+                     for names, checks in by_hosts.items())
+
+
+def check_ids(ids: list[str]) -> str:
+    """'GP-POST-003/004/013': IDs that share their prefix written once; others joined with '/'."""
+    prefix = ids[0].rpartition("-")[0] + "-"
+    if len(ids) > 1 and all(i.startswith(prefix) for i in ids):
+        return prefix + "/".join(i[len(prefix):] for i in ids)
+    return "/".join(ids)

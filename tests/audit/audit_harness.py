@@ -65,8 +65,9 @@ def load_json(result: AuditRun) -> dict[str, Any]:
     return json.loads(Path(result.reports["json"]).read_text())
 
 
-def by_test(document: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    return {r["test"].split("::")[-1]: r for r in document["results"]}
+def by_name(document: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """The audit JSON's results by the name every output gives them ("GP-POST-002 gp-sh02")."""
+    return {r["name"]: r for r in document["results"]}
 
 
 # --- notification sinks ----------------------------------------------------------------------------------

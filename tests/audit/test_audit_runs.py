@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from audit_harness import (  # noqa: F401 - fixtures
     audit,
-    by_test,
+    by_name,
     http_sink_fixture,
     labs_fixture,
     load_json,
@@ -26,8 +26,8 @@ from gpverify.history.store import HISTORY_FILE, History
 
 REPO = Path(__file__).resolve().parents[2]
 
-SH02 = "test_session_service_is_running[GP-POST-002-gp-sh02]"
-SH01 = "test_session_service_is_running[GP-POST-002-gp-sh01]"
+SH02 = "GP-POST-002 gp-sh02"
+SH01 = "GP-POST-002 gp-sh01"
 
 
 def _sql_digest(lab) -> str:  # type: ignore[no-untyped-def]
@@ -60,7 +60,7 @@ def test_two_audits_show_what_changed_and_the_history(labs, tmp_path: Path, caps
     assert changes["fixed"] == [] and changes["still_failing"] == []
     assert {(d["host"], d["fact"], d["before"], d["after"]) for d in changes["fact_drift"]} == {
         ("gp-sh02", "services.session_service[GPWebClientSessionServices].status", "Running", "Stopped")}
-    failed = by_test(doc)[SH02]
+    failed = by_name(doc)[SH02]
     assert failed["outcome"] == "failed" and "Stopped" in failed["message"]
     assert failed["evidence"]["gp-sh02: services.session_service"][0]["status"] == "Stopped"
 
@@ -72,7 +72,7 @@ def test_two_audits_show_what_changed_and_the_history(labs, tmp_path: Path, caps
 
     # a third audit on the healthy farm: fixed
     third = audit(reports, labs.start("healthy").inventory_path)
-    assert [e["test"].split("::")[-1] for e in load_json(third)["changes_since_last_run"]["fixed"]] == [SH02]
+    assert [e["name"] for e in load_json(third)["changes_since_last_run"]["fixed"]] == [SH02]
 
     capsys.readouterr()
     assert main(["history", "--reports", str(reports), "--html", str(tmp_path / "history.html")]) == 0
@@ -118,7 +118,7 @@ def test_fact_drift_is_reported_even_when_checks_pass_and_baseline_drift(labs, t
     capsys.readouterr()
     assert main(["baseline", "diff", "baseline:pre-upgrade", "baseline", "--reports", str(reports)]) == 0
     out = capsys.readouterr().out
-    assert "gp-web01: products.web_components[Microsoft Dynamics GP Web Components].version: '18.3.1200' -> " in out
+    assert "gp-web01: products.web_components[Microsoft Dynamics GP Web Components].version: '18.3.1173' -> " in out
     assert received_kinds(pre) == {"collector"}
 
 
@@ -154,7 +154,7 @@ def test_nightly_wrapper_on_the_lab_shows_the_injected_change(tmp_path: Path) ->
     log = (reports / "audit.log").read_text()
     assert "gpverify audit #1: PASSED (exit 0)" in log and "gpverify audit #2: FAILED (exit 1)" in log
     assert "changed since run #1: 1 newly failing, 0 fixed" in log
-    assert "newly failing: GP-POST-002 test_session_service_is_running[GP-POST-002-gp-sh02]" in log
+    assert "newly failing: GP-POST-002 gp-sh02: On each session host machine" in log
     for suffix in ("html", "xml", "json"):
         assert len(list(reports.glob(f"audit-*-run2.{suffix}"))) == 1
     with History(reports / HISTORY_FILE) as history:
@@ -196,7 +196,7 @@ def test_notifies_webhook_and_email_when_the_outcome_changes(labs, http_sink, sm
     assert "webhook: sent" in result.notifications[0] and "email: sent" in result.notifications[1]
     hook = http_sink.received[-1]
     assert hook["status"] == "failed" and hook["previous_status"] == "passed" and hook["run"] == result.run_id
-    assert [e["test"].split("::")[-1] for e in hook["newly_failing"]] == [SH02]
+    assert [e["name"] for e in hook["newly_failing"]] == [SH02]
     mail = smtp_sink.messages[-1]
     assert mail["to"] == ["<ops@example.com>"]
     assert "FAILED" in mail["data"] and "GP-POST-002" in mail["data"]
@@ -210,8 +210,8 @@ def test_unreachable_notification_does_not_change_the_exit_code(labs, tmp_path: 
 @pytest.mark.parametrize("scenario", ["healthy"])
 def test_json_results_carry_check_host_outcome_message_and_facts(labs, tmp_path: Path, scenario: str) -> None:  # type: ignore[no-untyped-def]
     doc = load_json(audit(tmp_path / "r", labs.start(scenario).inventory_path))
-    row = by_test(doc)[SH01]
-    assert {"check", "test", "host", "outcome", "message", "evidence", "waiver"} <= set(row)
+    row = by_name(doc)[SH01]
+    assert {"check", "name", "host", "outcome", "message", "evidence", "waiver"} <= set(row) and "test" not in row
     assert (row["check"], row["host"], row["outcome"], row["waiver"]) == ("GP-POST-002", "gp-sh01", "passed", None)
     assert doc["changes_since_last_run"]["previous_run"] is None
 

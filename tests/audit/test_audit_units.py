@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from gpverify.audit.drift import compare, fact_drift, flatten
 from gpverify.outcomes import Outcome
-from gpverify.report.audit import farm_picture, host_anchor
+from gpverify.report.audit import farm_picture
+from gpverify.report.checks import anchor
 from gpverify.results import CheckResult
 
 BEFORE = {"gp-sh01": {"services": {"session_service": [{"name": "GPWebClientSessionServices", "account": "LAB\\a"}]},
@@ -50,8 +51,14 @@ def test_compare_sorts_outcomes() -> None:
 def test_farm_picture_colours_each_machine_by_its_worst_outcome_and_links_it() -> None:
     farm = {"farm": "f", "web_server": ["web"], "session_hosts": ["sh1", "sh2"], "clients": ["c1"],
             "tenant_services": ["ten"], "sql": {"server": "sql", "databases": ["DYNAMICS", "GPCONFIGURATION"]}}
-    svg = farm_picture(farm, {"sh1": Outcome.FAILED, "web": Outcome.PASSED, "sql": Outcome.ERROR})
-    for host, outcome in (("sh1", "failed"), ("sh2", "none"), ("web", "passed"), ("sql", "error"), ("ten", "none")):
+    svg = farm_picture(farm, {"sh1": [Outcome.FAILED, Outcome.NOT_VERIFIED], "web": [Outcome.PASSED],
+                              "sql": [Outcome.ERROR], "sh2": [Outcome.PASSED, Outcome.NOT_VERIFIED],
+                              "c1": [Outcome.NOT_VERIFIED]})
+    for host, outcome in (("sh1", "failed"), ("sh2", "passed"), ("web", "passed"), ("sql", "error"), ("ten", "none"),
+                          ("c1", "not verified")):
         assert f'data-host="{host}" data-outcome="{outcome}"' in svg
-        assert f'href="#{host_anchor(host)}"' in svg
+        assert f'href="#{anchor(host)}"' in svg
+    # A host whose checks merely reached no verdict is outlined, never drawn as a problem.
+    assert 'data-host="c1" data-outcome="not verified" data-judged="false"' in svg
+    assert "<title>sh2 (session host): passed; 1 not verified</title>" in svg
     assert 'data-database="GPCONFIGURATION"' in svg and svg.count("<svg") == 1

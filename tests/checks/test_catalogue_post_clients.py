@@ -14,7 +14,8 @@ from helpers.checks import CHECKS, CheckRun
 Run = Callable[..., CheckRun]
 HTTPS_IDS = {"GP-POST-011", "GP-POST-012", "GP-POST-014"}  # session host HTTPS, clientaccesspolicy.xml, GP Service help
 POST_IDS = {f"GP-POST-{i:03d}" for i in (*range(1, 11), 13)} | HTTPS_IDS
-CLIENT_IDS = {"GP-CLI-001", "GP-CLI-002"}
+CLIENT_IDS = {"GP-CLI-001", "GP-CLI-002", "GP-CLI-003"}
+TRUST_IDS = {"GP-CLI-001", "GP-CLI-002"}  # the Silverlight trust checks; GP-CLI-003 (the sign-in page) is every era's
 
 
 def outcomes_by_check(run: CheckRun) -> dict[str, dict[str, str]]:
@@ -31,8 +32,9 @@ def outcomes_by_check(run: CheckRun) -> dict[str, dict[str, str]]:
 # Checks whose identifiers no public source gives (the configuration database's tables and columns, the
 # signing certificate's thumbprint): "not verified" until the inventory sets them.
 UNVERIFIED = {"GP-POST-003", "GP-POST-004", "GP-POST-005", "GP-POST-013"}
-# No public source says whether the HTML-era runtime service serves clientaccesspolicy.xml.
-HTML_UNVERIFIED = {"GP-POST-012"}
+# GP-POST-012 reaches a verdict in both eras now (issue 21): troubleshooting.md prescribes the file for the HTML
+# application too, so the healthy HTML lab, whose runtime services serve it, passes.
+HTML_UNVERIFIED: set[str] = set()
 
 
 def ids_with(run: CheckRun, outcome: str) -> set[str]:
@@ -67,7 +69,8 @@ def test_html_lab_passes_post_checks_and_skips_client_trust_checks_with_the_reas
     assert all(o == "passed" for cid in POST_IDS - UNVERIFIED - HTML_UNVERIFIED for o in checks[cid].values()), checks
     assert all(o == "not verified" for cid in UNVERIFIED | HTML_UNVERIFIED for o in checks[cid].values()), checks
     skipped = run.with_outcome("skipped")
-    assert len(skipped) == 4 and {o for cid in CLIENT_IDS for o in checks[cid].values()} == {"skipped"}, checks
+    assert len(skipped) == 4 and {o for cid in TRUST_IDS for o in checks[cid].values()} == {"skipped"}, checks
+    assert set(checks["GP-CLI-003"].values()) == {"passed"}, checks  # the sign-in page: every era
     for test in skipped:  # 2 checks x 2 clients
         assert "HTML web client (GP 2016 and later)" in run.messages[test]
         assert "no Silverlight elevated trust" in run.messages[test]
@@ -92,7 +95,7 @@ SCENARIOS: dict[str, tuple[str, str, list[str]]] = {
     "post-site-down": ("post", "https://localhost:", ["Connection refused"]),
     "post-gp-service-stopped": ("post", "gp-web01", ["Stopped", "expected Running"]),
     "post-stale-host-status": ("post", "gp-sh02", ["last status update 2026-11-20 23:59 UTC", "within 15 minutes"]),
-    "post-runtime-points-at-previous-release": ("post", "Microsoft Dynamics\\GP\\Dynamics.exe", ["18.3.1200"]),
+    "post-runtime-points-at-previous-release": ("post", "Microsoft Dynamics\\GP\\Dynamics.exe", ["18.3.1173"]),
     "post-session-host-cert-expired": ("post", "gp-sh02", ["certificate has expired", "https://localhost:"]),
     "post-session-host-cert-wrong-name": ("post", "gp-sh01", ["Hostname mismatch", "gp-sh01.wrong.example"]),
     "post-session-host-no-client-access-policy": ("post", "gp-sh02", ["/clientaccesspolicy.xml", "HTTP 404"]),
@@ -100,6 +103,7 @@ SCENARIOS: dict[str, tuple[str, str, list[str]]] = {
     "clients-trust-missing": ("clients", "gp-cl01", ["(32-bit view), found value missing"]),
     "clients-cert-missing": ("clients", "LocalMachine\\TrustedPublisher", ["gp-cl01", "chain NOT trusted"]),
     "clients-cert-expired": ("clients", "gp-cl02", ["EXPIRED"]),
+    "clients-sign-in-page-missing": ("clients", "/GP", ["expected the web client's sign-in page", "HTTP 404"]),
 }
 
 

@@ -75,12 +75,12 @@ def test_farms_that_differ_from_the_defaults_pass(run_checks: Run, scenario: str
 
 
 def test_the_previous_release_left_beside_the_new_one_does_not_fool_the_version_check(run_checks: Run) -> None:
-    # The healthy lab keeps 18.3's Dynamics.exe in the profile's default folder ...\GP (side-by-side install);
+    # The healthy lab keeps 18.3's Dynamics.exe in the default folder ...\GP (side-by-side install);
     # the check reads the one TenantConfiguration.xml names and passes.
     farm = apply_scenario(load_scenario("healthy"))
     host = farm.hosts["gp-sh01"]
-    assert host.files["C:\\Program Files (x86)\\Microsoft Dynamics\\GP\\Dynamics.exe"] == "18.3.1200.0"
-    run = run_checks("hosts", "--lab", "healthy", "-k", "desktop_client", "-v", *LEAN)
+    assert host.files["C:\\Program Files (x86)\\Microsoft Dynamics\\GP\\Dynamics.exe"] == "18.3.1173.0"
+    run = run_checks("hosts", "--lab", "healthy", "-k", "desktop_client_at_target", "-v", *LEAN)
     assert run.with_outcome("passed") == ["test_desktop_client_at_target[gp-sh01]",
                                           "test_desktop_client_at_target[gp-sh02]"], run.text
 
@@ -178,15 +178,30 @@ def test_a_tenant_configuration_that_cannot_be_read_is_an_error_naming_host_and_
     assert "Traceback" not in message
 
 
-def test_a_launch_file_that_is_not_utf8_or_utf16_is_a_collector_error_naming_the_file() -> None:
+def test_a_launch_file_in_the_ansi_code_page_is_read() -> None:
+    """No source gives Dynamics.set's encoding (administrators edit it in Notepad): bytes that are not UTF-8 are read
+    as Windows-1252 and said so, where a strict UTF-8 reading made the whole host's launch file an error."""
     from gpverify.lab.collector import answer
 
     host = apply_scenario(load_scenario("healthy")).hosts["gp-sh01"]
     path = next(p for p in host.texts if p.endswith("GP 18.4\\Dynamics.set"))
-    host.texts[path] = b"2\r\n0\r\nMicrosoft Dynamics GP \xe9\r\n"  # a legacy code page, not UTF-8
-    document = answer(host, {"dictionaries": [{"key": "dynamics_set", "path": path, "max_bytes": 262144}]})
-    assert document["errors"] == [{"section": "dictionaries", "key": "dynamics_set",
-                                   "message": f"launch file {path} cannot be read: not UTF-8 or UTF-16 text"}]
+    host.texts[path] = ("1\r\n0\r\nMicrosoft Dynamics GP \u00e9dition\r\nWindows\r\n:C:GP/Dynamics.dic\r\n"
+                        ":C:GP/FORMS.DIC\r\n:C:GP/REPORTS.DIC\r\n").encode("cp1252")
+    document = answer(host, {"dictionaries": [{"key": "dynamics_set", "path": path, "max_bytes": 262144}],
+                             "texts": [{"key": "dynamics_set", "path": path, "max_bytes": 262144}]})
+    assert document["errors"] == []
+    assert [p["name"] for p in document["dictionaries"]["dynamics_set"]] == ["Microsoft Dynamics GP \u00e9dition"]
+    assert document["texts"]["dynamics_set"]["encoding"] == "windows-1252"
+
+
+def test_the_healthy_labs_ansi_launch_file_with_two_location_blocks_passes(run_checks: Run) -> None:
+    """gp-sh02's Dynamics.set is Windows-1252 with a second location block whose ISV dictionary is not there; its
+    Dex.ini names the first (Workstation2=Windows), so every dictionary GP loads is found."""
+    farm = apply_scenario(load_scenario("healthy"))
+    launch = next(v for p, v in farm.hosts["gp-sh02"].texts.items() if p.endswith("GP 18.4\\Dynamics.set"))
+    assert isinstance(launch, bytes) and "Rapports r\u00e9seau".encode("cp1252") in launch
+    run = run_checks("hosts", "--lab", "healthy", "-k", "has_its_dictionary", *LEAN)
+    assert set(run.outcomes.values()) == {"passed"}, run.text
 
 
 def test_with_tenant_services_and_no_tenant_configuration_the_runtime_is_not_verified(run_checks: Run,

@@ -12,6 +12,7 @@ import pytest
 import yaml
 
 from gpverify.config.inventory import load_inventory
+from gpverify.config.profiles import load_profile
 from gpverify.errors import ConfigError
 from gpverify.lab.runtime import temporary_lab
 from gpverify.lab.upgrade import attach, detach
@@ -49,12 +50,15 @@ def test_healthy_labs_pass(run_checks: Run, scenario: str) -> None:
 
 # --- GP-PRE-014: backups --------------------------------------------------------------------------------
 
-def test_backups_since_a_later_time_fail_naming_every_database(run_checks: Run) -> None:
+def test_backups_since_a_later_time_fail_naming_every_database_gp_utilities_has_not_upgraded(run_checks: Run) -> None:
+    """The configuration and Tenant Services databases need a backup since the time given; the databases GP
+    Utilities upgraded half an hour ago are judged by their backup before it started, which that time cannot move."""
     run = run_checks("pre", "--lab", "before-upgrade", "--backups-since", "2099-01-01T00:00:00Z", *MINE)
     assert outcomes(run)["GP-PRE-014"] == "failed", run.text
     text = message(run, "GP-PRE-014")
-    assert "expected a full backup finished after 2099-01-01 00:00:00 UTC" in text
-    assert all(f"{db}: last full backup finished" in text for db in ("DYNAMICS", "TWO", "CONTO", "GPCONFIGURATION"))
+    assert all(f"{db}: last full backup finished" in text and "expected after 2099-01-01 00:00:00 UTC" in text
+               for db in ("GPCONFIGURATION", "DYNGPDISCOVERY"))
+    assert not any(f"{db}:" in text for db in ("DYNAMICS", "TWO", "CONTO"))
 
 
 @pytest.mark.parametrize(("backups", "outcome"), [
@@ -93,8 +97,9 @@ sql:
     backupset: {where: {database_name: TWO, type: D}, set: {backup_finish_date: "2026-11-01 10:00:00", time_zone: 127}}
 """)
     run = run_checks("pre", "--lab", spec, *MINE)
-    assert "TWO: last full backup finished 2026-11-01 10:00:00 UTC (time zone not recorded, read as UTC)" in \
-        message(run, "GP-PRE-014"), run.text
+    text = message(run, "GP-PRE-014")
+    assert "TWO: the last full backup before Dynamics GP Utilities started upgrading it" in text, run.text
+    assert "finished 2026-11-01 10:00:00 UTC (time zone not recorded, read as UTC)" in text, run.text
 
 
 def test_bad_backups_since_option_is_a_usage_error(pytester: pytest.Pytester) -> None:
@@ -171,12 +176,28 @@ database_state: {GPWEBCLIENTSESSIONCENTRAL: {user_access_desc: SINGLE_USER}}
     assert "GPWEBCLIENTSESSIONCENTRAL: user_access SINGLE_USER" in message(run, "GP-PRE-015"), run.text
 
 
-def test_sql_server_too_old_for_the_release(run_checks: Run, tmp_path: Path) -> None:
-    spec = overlay(tmp_path, "description: SQL Server 2008 R2.\nbase: before-upgrade\nsql_server_version: 10.50.6000.34\n")
+@pytest.mark.parametrize(("era", "version", "minimum", "release"), [
+    ("html", "11.0.7001.0", "12.0", "Microsoft Dynamics GP 18.4"),  # SQL Server 2012: not listed for GP 18 (KB 878449)
+    ("silverlight", "10.0.6000.29", "11.0", "Microsoft Dynamics GP 2015 R2"),  # SQL Server 2008
+])
+def test_sql_server_too_old_for_the_release(run_checks: Run, tmp_path: Path, era: str, version: str, minimum: str,
+                                            release: str) -> None:
+    spec = overlay(tmp_path, f"description: an old SQL Server.\nbase: before-upgrade\nera: {era}\n"
+                             f"sql_server_version: {version}\n")
     run = run_checks("pre", "--lab", spec, *MINE)
     assert outcomes(run)["GP-PRE-016"] == "failed", run.text
-    assert ("SQL Server: version 10.50.6000.34 (major 10), expected major 11 or later for Microsoft Dynamics GP 18.4"
+    assert (f"SQL Server: version {version}, expected {minimum} or later for {release} (KB 878449)"
             in message(run, "GP-PRE-016"))
+
+
+def test_gp_2013_r2_needs_sql_server_2008_r2_sp1_not_2008() -> None:
+    """KB 878449: 'SQL Server 2008 R2 SP1 or later (applies to GP 2013)': a major of 10 also admitted SQL 2008."""
+    from gpverify.checks.pre.test_pre_sql_server import _at_least, sql_version
+    minimum = sql_version(str(load_profile("gp2013r2")["sql_server.min_version"]))
+    assert minimum == (10, 50, 2500)
+    assert not _at_least(sql_version("10.0.6000.29") or (), minimum)  # SQL Server 2008 SP4
+    assert not _at_least(sql_version("10.50.1600.1") or (), minimum)  # SQL Server 2008 R2 RTM
+    assert _at_least(sql_version("10.50.6000.34") or (), minimum)  # SQL Server 2008 R2 SP3
 
 
 def test_minimum_compatibility_level_is_an_override(run_checks: Run, tmp_path: Path) -> None:
@@ -189,12 +210,24 @@ inventory: {overrides: {sql_server.min_compatibility_level: 160}}
     assert all(f"{db}: compatibility level 150, expected 160 or higher" in text for db in ("DYNAMICS", "TWO", "CONTO"))
 
 
-def test_databases_below_the_servers_level_are_a_warning(run_checks: Run, tmp_path: Path) -> None:
-    spec = overlay(tmp_path, "description: SQL Server 2022, databases left at 150.\nbase: before-upgrade\n"
-                             "sql_server_version: 16.0.4135.4\n")
+def test_databases_below_the_level_the_guide_names_are_a_warning(run_checks: Run, tmp_path: Path) -> None:
+    """upgrade/system-preparation.md: after moving to SQL Server 2014, set every database to SQL Server 2014 (120)."""
+    spec = overlay(tmp_path, "description: GP 2015 R2 on SQL Server 2014, DYNAMICS left at 110.\nera: silverlight\n"
+                             "base: before-upgrade\nsql_server_version: 12.0.6024.0\n"
+                             "database_state: {DYNAMICS: {compatibility_level: 110}}\n")
     run = run_checks("pre", "--lab", spec, *MINE)
     assert outcomes(run)["GP-PRE-016"] == "warning", run.text
-    assert "runs at compatibility level 160; databases below it: DYNAMICS (150)" in run.text
+    assert "change the compatibility level of all your databases to 120 on this SQL Server; below it: DYNAMICS (110)" \
+        in run.text
+
+
+def test_no_advice_where_the_guide_names_no_level(run_checks: Run, tmp_path: Path) -> None:
+    """SQL Server 2022 with databases at 150: the guide names no level for it, so nothing to advise (the old
+    judgement, 'level below major x 10', warned here)."""
+    spec = overlay(tmp_path, "description: SQL Server 2022, databases at 150.\nbase: before-upgrade\n"
+                             "sql_server_version: 16.0.4135.4\n")
+    run = run_checks("pre", "--lab", spec, *MINE)
+    assert outcomes(run)["GP-PRE-016"] == "passed", run.text
 
 
 # --- GP-PRE-017: the web client login ---------------------------------------------------------------------
@@ -233,7 +266,10 @@ def test_builtin_plan_backs_up_before_the_pre_gate() -> None:
     shape = FarmShape({"gp-web01": "web_server", "gp-sh01": "session_host"}, "html")
     for lab in (False, True):
         items = builtin_plan(shape, lab=lab).items()
-        assert [i.id for i in items[:2]] == ["backup-databases", "gate-pre"]
+        # The backups, then GP Utilities (the guide's first step), then the pre gate's database checks.
+        assert [i.id for i in items[:3]] == ["backup-databases", "gp-utilities", "gate-pre"]
+        utilities = items[1].step
+        assert utilities is not None and (utilities.kind, utilities.action) == ("manual", "gp-utilities")
         step = items[0].step
         assert step is not None and (step.kind, step.action, step.host) == ("manual", "backup", None)
         assert "system database" in step.title and "configuration database" in step.title

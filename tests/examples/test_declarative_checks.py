@@ -97,7 +97,7 @@ def test_six_kinds_fail_on_their_overlay_naming_host_found_and_expected(pytester
     assert failed[("ACME-016", "lab-sql")].startswith("DYNAMICS: the query returned 2 rows (db_name=TWO")
     assert "expected no rows" in failed[("ACME-016", "lab-sql")]
     text = result.stdout.str()
-    assert "FAILED ACME-011 gp-sh02  Microsoft Dynamics GP Dex Service Control" in text  # as a Python check reads
+    assert "FAILED ACME-011 gp-sh02  Dex Service Control (GPDexterityServiceControl)" in text  # as a Python check reads
     assert "Remediation: Set the Microsoft Dynamics GP Dex Service Control service's startup type" in text
 
 

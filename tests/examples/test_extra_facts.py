@@ -38,7 +38,7 @@ def test_extra_facts_reach_custom_checks(pytester: pytest.Pytester, tmp_path: Pa
         path = tmp_path / "inventory.yml"
         path.write_text(yaml.safe_dump(inventory))
         result = pytester.runpytest_inprocess("--inventory", str(path), "-p", "no:cacheprovider",
-                                              "-p", "no:hypothesispytest")
+                                              "-p", "no:hypothesispytest", "-p", "no:gpverify-terminal")
     counts = result.parseoutcomes()
     assert counts.get(outcome) == 2 or counts.get(outcome + "s") == 2, result.stdout.str()
     if outcome == "error":

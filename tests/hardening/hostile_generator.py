@@ -566,7 +566,8 @@ def as_json(figures: Figures) -> str:
 # --- the README's figures ---------------------------------------------------------------------------------
 
 SURFACE_NAMES = {"inventory": "inventory files", "plan": "plan files", "plan run": "plans accepted, then run",
-                 "waiver": "waiver files", "scenario": "scenario overlays", "history": "damaged history rows",
+                 "waiver": "waiver files", "scenario": "scenario overlays",
+                 "check file": "declarative check files (NAME.checks.yml)", "history": "damaged history rows",
                  "cli": "command-line flags (every command)", "subprocess": "the same as real processes"}
 
 

@@ -11,6 +11,7 @@ import argparse
 import copy
 import datetime as dt
 import json
+import math
 import os
 import shutil
 import time
@@ -48,6 +49,7 @@ from hypothesis import strategies as st
 from gpverify.audit.waivers import WaiverFile, load_waivers
 from gpverify.cli.inventory import check_inventory
 from gpverify.config.inventory import Inventory
+from gpverify.declarative.schema import CheckFile, load_check_file
 from gpverify.lab.scenario import Scenario, apply_scenario, load_scenario
 from gpverify.runner.plan import FarmShape, Plan, load_plan
 
@@ -55,10 +57,10 @@ FULL = int(os.environ.get("GPVERIFY_FUZZ_CASES", "0"))  # make fuzz: the whole r
 SEED = int(os.environ.get("GPVERIFY_FUZZ_SEED", "23"))
 FIGURES_FILE = REPO / "tests" / "hardening" / "fuzz-figures.json"
 # Cases per surface: a fixed-seed sample in `make test`, a share of GPVERIFY_FUZZ_CASES in `make fuzz`.
-SHARE = {"inventory": 0.22, "plan": 0.14, "plan run": 0.03, "waiver": 0.12, "scenario": 0.14, "history": 0.05,
-         "cli": 0.28, "subprocess": 0.02}
-SAMPLE = {"inventory": 60, "plan": 40, "plan run": 4, "waiver": 40, "scenario": 30, "history": 12, "cli": 70,
-          "subprocess": 4}
+SHARE = {"inventory": 0.20, "plan": 0.13, "plan run": 0.03, "waiver": 0.11, "scenario": 0.13, "check file": 0.08,
+         "history": 0.05, "cli": 0.25, "subprocess": 0.02}
+SAMPLE = {"inventory": 60, "plan": 40, "plan run": 4, "waiver": 40, "scenario": 30, "check file": 30, "history": 12,
+          "cli": 70, "subprocess": 4}
 
 
 def examples(surface: str) -> int:
@@ -107,6 +109,29 @@ PLAN = Description(Plan)
 WAIVERS = Description(WaiverFile)
 SCENARIO = Description(Scenario)
 
+
+class CheckFileDescription(Description):
+    """The check file's schema, where a number written for a version or a registry view is the text it was
+    written as (declarative/schema.py `_as_text`: `min_version: 18.4` is "18.4"), as the loader reads it."""
+
+    AS_TEXT = ("min_version", "version", "view")
+
+    def fits(self, doc: Any) -> bool:
+        return super().fits(self._as_text(doc))
+
+    def _as_text(self, doc: Any, depth: int = 0) -> Any:
+        if depth > 100:
+            return doc
+        if isinstance(doc, list):
+            return [self._as_text(v, depth + 1) for v in doc]
+        if not isinstance(doc, dict):
+            return doc
+        return {k: str(v) if k in self.AS_TEXT and isinstance(v, int | float) and not isinstance(v, bool)
+                and math.isfinite(v) else self._as_text(v, depth + 1) for k, v in doc.items()}
+
+
+CHECK_FILE = CheckFileDescription(CheckFile)
+
 BASE_INVENTORY: dict[str, Any] = yaml.safe_load((REPO / "inventory.example.yml").read_text(encoding="utf-8"))
 BASE_PLAN: dict[str, Any] = yaml.safe_load((REPO / "plans" / "example-plan.yml").read_text(encoding="utf-8"))
 TODAY = dt.date(2026, 11, 20)
@@ -115,6 +140,8 @@ BASE_WAIVERS: dict[str, Any] = {"waivers": [
      "risk": "medium", "created": TODAY.isoformat(), "expires": (TODAY + dt.timedelta(days=10)).isoformat()},
     {"check": "GP-PRE-004", "justification": "unused module", "approver": "john", "risk": "low",
      "created": TODAY.isoformat(), "expires": (TODAY + dt.timedelta(days=30)).isoformat(), "tables": ["LAB10200"]}]}
+BASE_CHECK_FILE: dict[str, Any] = yaml.safe_load(
+    (REPO / "tests" / "examples" / "custom_checks" / "acme.checks.yml").read_text(encoding="utf-8"))
 BASE_SCENARIO: dict[str, Any] = {
     "description": "hostile", "base": "healthy", "era": "html", "proves": ["GP-POST-002"],
     "hosts": {"gp-sh02": {"services": {"session_service": {"status": "Stopped"}}, "latency": 0.0,
@@ -251,6 +278,17 @@ def test_scenarios(work: Path, specials: dict[str, str]) -> None:
 
     one()
     assert_surface_clean("scenario")
+
+
+def test_check_files(work: Path, specials: dict[str, str]) -> None:
+    """Declarative NAME.checks.yml files, read as `--checks DIR` and pytest's collection read them."""
+    @configured("check file")
+    @given(item=document(CHECK_FILE, BASE_CHECK_FILE, specials))
+    def one(item: Any) -> None:
+        _run_file(_file_case("check file", CHECK_FILE, item, specials), work, load_check_file)
+
+    one()
+    assert_surface_clean("check file")
 
 
 # --- a plan that passes --dry-run runs -------------------------------------------------------------------
@@ -477,6 +515,8 @@ def cli_must_refuse(action: argparse.Action, value: str, specials: dict[str, str
         return "an unusable history URL"
     if dest in RUN_IDS - {"a", "b"} and ("/" in value or ".." in value):
         return "a run id that is a path"
+    if dest == "confirmed_by" and (not value.strip() or len(value) > 200 or has_control(value)):
+        return "no person's name on one line"
     return None
 
 

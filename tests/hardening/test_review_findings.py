@@ -431,3 +431,40 @@ def test_a_killed_lab_leaves_no_password_file(tmp_path: Path) -> None:
     left = [p for p in temp.rglob("*") if p.is_file() and password.encode() in p.read_bytes()]
     assert not left, left
     assert (folder / "lab.env").stat().st_mode & 0o077 == 0  # the one copy: readable by its owner only
+
+
+# --- input surfaces that came with main: declarative check files, --confirmed-by --------------------------------
+
+CHECK_FILE = """checks:
+  - id: ACME-001
+    title: The Session Service runs.
+    impact: high
+    role: session_host
+    service: {{name: {name}}}
+    remediation: "{remediation}"
+"""
+
+
+@pytest.mark.parametrize(("name", "remediation", "field"), [
+    ("DynamicsGPSessionService", "Start it.\\x1b[31m", "checks[0].remediation"),
+    ("\"Dynamics\\x00GP\"", "Start it.", "checks[0].service.name"),
+    ("DynamicsGPSessionService", "Start it.\\x07", "checks[0].remediation"),
+])
+def test_a_check_file_with_control_characters_is_one_message(name: str, remediation: str, field: str,
+                                                             tmp_path: Path,
+                                                             capsys: pytest.CaptureFixture[str]) -> None:
+    """A declarative check file is on the one strict schema base (config/schema.py): a control character in any
+    text (an escape sequence in a remediation, a NUL in a service name) is refused as the file is read."""
+    folder = tmp_path / "checks"
+    folder.mkdir()
+    (folder / "acme.checks.yml").write_text(CHECK_FILE.format(name=name, remediation=remediation), encoding="utf-8")
+    code, text = run(["checks", "--checks", str(folder)], capsys)
+    assert code == 3 and field in text and "control character" in text and "Traceback" not in text, text
+
+
+@pytest.mark.parametrize("name", ["", "   ", "Jane\x1b[2JDoe", "J" * 201])
+def test_confirmed_by_is_a_persons_name_on_one_line(name: str, capsys: pytest.CaptureFixture[str]) -> None:
+    """--confirmed-by is written into the run record and printed in the sign-off record: no blank, no escape
+    sequence, no name longer than a line."""
+    code, text = run(["upgrade", "--inventory", str(EXAMPLE), "--dry-run", "--yes", "--confirmed-by", name], capsys)
+    assert code == 3 and "--confirmed-by" in text and "Traceback" not in text, text

@@ -18,7 +18,7 @@ from gpverify.history.store import History
 from gpverify.history.target import HISTORY_FILE, PASSWORD_ENV
 from gpverify.lab.runtime import LAB_FARM_ENV
 
-SH02 = "test_session_service_is_running[GP-POST-002-gp-sh02]"
+SH02 = "GP-POST-002 gp-sh02"
 
 
 def _start(labs: Labs, monkeypatch: pytest.MonkeyPatch, farm: str, scenario: str = "healthy") -> Path:

@@ -102,8 +102,8 @@ def test_eight_concurrent_audits_each_recorded_once_and_none_mixed(fleet: Fleet)
         for run in runs:
             doc = fleet.documents[run.farm]
             assert run.id == doc["run"] and run.site == f"site-{run.farm}" and run.status == doc["status"]
-            assert {(r["check"], r["test"]): r["outcome"] for r in doc["results"]} == {
-                k: r.outcome for k, r in run.results.items()}
+            assert {r["name"]: r["outcome"] for r in doc["results"]} == {
+                r.name: r.outcome for r in run.results.values()}
             # the facts are this farm's own: only the labs of STOPPED farms have gp-sh02's service stopped
             service = run.facts["gp-sh02"]["services"]["session_service"][0]["status"]
             assert service == ("Stopped" if doc["status"] == "failed" else "Running")

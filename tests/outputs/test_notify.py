@@ -15,7 +15,8 @@ from gpverify.audit.notify import NOTIFY_ENV, notify
 from gpverify.cli.main import main
 
 PAYLOAD = {"run": 7, "farm": "Contoso GP", "status": "failed", "previous_status": "passed", "report": "r.html",
-           "newly_failing": [{"check": "GP-POST-002", "test": "test_x[GP-POST-002-gp-sh02]"}], "fixed": [],
+           "newly_failing": [{"check": "GP-POST-002", "name": "GP-POST-002 gp-sh02", "title": "The Session Service runs"}],
+           "fixed": [],
            "still_failing": []}
 
 

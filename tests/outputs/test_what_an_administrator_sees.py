@@ -36,7 +36,8 @@ def stopped(tmp_path_factory: pytest.TempPathFactory) -> tuple[subprocess.Comple
 
 
 def failure_block(out: str) -> str:
-    return out.split("= FAILURES =", 1)[1].split("short test summary info", 1)[0]
+    """gpverify's summary of what failed or could not run (its own terminal, never pytest's FAILURES)."""
+    return out.split("gpverify: checks that failed or could not run", 1)[1]
 
 
 def test_failure_block_reads_like_the_guide(stopped: tuple[subprocess.CompletedProcess[str], Path]) -> None:
@@ -45,20 +46,30 @@ def test_failure_block_reads_like_the_guide(stopped: tuple[subprocess.CompletedP
     block = failure_block(proc.stdout)
     headline = re.search(r"^FAILED GP-POST-002 gp-sh02  (.*)$", block, flags=re.MULTILINE)
     assert headline and SENTENCE.fullmatch(headline.group(1)) and "gp-sh02:" not in headline.group(1), block
-    assert re.search(r"^  Remediation: Start the Session Service .*on this session host", block, flags=re.MULTILINE)
-    for python in ("def test_", "@check(", "assert ", "AssertionError", "Traceback"):
-        assert python not in block, (python, block)
+    assert re.search(r"^    Remediation: Start the Session Service .*on this session host", block, flags=re.MULTILINE)
+    for python in ("def test_", "@check(", "assert ", "AssertionError", "Traceback", ".py", "::test_", "= FAILURES ="):
+        assert python not in proc.stdout, (python, proc.stdout)
 
 
-def test_short_summary_and_junit_carry_the_sentence(stopped: tuple[subprocess.CompletedProcess[str], Path]) -> None:
+def test_a_line_per_check_in_the_catalogues_words(stopped: tuple[subprocess.CompletedProcess[str], Path]) -> None:
+    proc, _ = stopped
+    line = re.search(r"^GP-POST-002  gp-sh02 +failed +On each session host machine, verify that the Session Service "
+                     r"is running\.$", proc.stdout, flags=re.MULTILINE)
+    assert line, proc.stdout
+    assert re.search(r"^gpverify: 21 check result\(s\): 1 failed, 7 not verified, 13 passed$", proc.stdout,
+                     flags=re.MULTILINE), proc.stdout
+
+
+def test_junit_carries_the_sentence(stopped: tuple[subprocess.CompletedProcess[str], Path]) -> None:
     proc, junit = stopped
-    summary = proc.stdout.split("gpverify: checks that failed or could not run", 1)[1]
-    line = re.search(r"^FAILED GP-POST-002 gp-sh02  (.*)$", summary, flags=re.MULTILINE)
-    assert line and SENTENCE.fullmatch(line.group(1)), summary
+    line = re.search(r"^FAILED GP-POST-002 gp-sh02  (.*)$", failure_block(proc.stdout), flags=re.MULTILINE)
+    assert line
     failures = list(ET.parse(junit).iter("failure"))
     assert len(failures) == 1
     assert failures[0].get("message") == f"gp-sh02: {line.group(1)}"
     assert "def test_" not in (failures[0].text or "") and "Remediation:" in (failures[0].text or "")
+    skipped = list(ET.parse(junit).iter("skipped"))
+    assert skipped and all(".py" not in (s.text or "") and (s.text or "").startswith("not verified: ") for s in skipped)
 
 
 def test_facts_judged_with_v_and_python_source_only_when_asked() -> None:
@@ -66,7 +77,8 @@ def test_facts_judged_with_v_and_python_source_only_when_asked() -> None:
     assert "Facts judged:" in verbose.stdout and '"status": "Stopped"' in verbose.stdout
     debug = pytest_run(str(CHECKS / "post"), "--lab", "session-service-stopped", "-k", "GP-POST-002",
                        "--gpverify-debug")
-    assert "def test_session_service_is_running" in failure_block(debug.stdout)
+    block = debug.stdout.split("= FAILURES =", 1)[1]
+    assert "def test_session_service_is_running" in block and "checks/post/test_services.py::" in debug.stdout
 
 
 def test_k_with_a_check_id_runs_exactly_that_check() -> None:

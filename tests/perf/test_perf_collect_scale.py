@@ -46,7 +46,7 @@ def test_xdist_workers_collect_each_host_at_most_once_each(tmp_path: Path) -> No
     try:
         env = {**os.environ, "CI": "true"}  # start_lab exported GPVERIFY_LAB_PASSWORD; the workers inherit it
         cmd = [sys.executable, "-m", "pytest", str(CHECKS / "post"), "-n", "2", "--inventory", str(lab.inventory_path),
-               "-p", "no:cacheprovider", "-p", "no:hypothesispytest", "-v"]
+               "-p", "no:cacheprovider", "-p", "no:hypothesispytest", "-p", "no:gpverify-terminal", "-v"]
         proc = subprocess.run(cmd, check=False, cwd=REPO, env=env, capture_output=True, text=True, timeout=120)
         assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-2000:]
         assert "[gw0]" in proc.stdout and "[gw1]" in proc.stdout  # both workers ran checks

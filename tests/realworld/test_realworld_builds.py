@@ -48,8 +48,6 @@ def test_a_profiles_release_build_is_its_release(profile: str, build: str) -> No
 
 
 @uses("builds-us-year-end-2023.md")
-@pytest.mark.xfail(strict=True, reason="contradicts profiles/gp18.3.yml version 18.3.1200 (a fix threshold, "
-                   "word-templates.md): 18.3's release build is 18.3.1173 and is refused as an earlier release: " + ISSUE)
 def test_183s_release_build_is_183() -> None:
     assert "18.3.1173" in builds("builds-us-year-end-2023.md")
     assert problem("gp18.3", "18.3.1173") is None
@@ -83,9 +81,6 @@ def test_another_release_is_not_the_target(profile: str, build: str, why: str) -
 
 
 @uses("builds-us-year-end-2023-check.md", "builds-us-year-end-2025.md", "builds-us-year-end-2025-check.md")
-@pytest.mark.xfail(strict=True, reason="contradicts versions.py: with no profile after 18.5, any later build is "
-                   "taken as an 18.5 hotfix; us-year-end.md names 18.6, 18.7 and 18.8 releases (18.6.1695, "
-                   "18.8.1919): " + ISSUE)
 @pytest.mark.parametrize("name", ["builds-us-year-end-2023-check.md", "builds-us-year-end-2025-check.md"])
 def test_a_later_18x_release_is_not_185(name: str) -> None:
     assert re.search(r"18\.5\.1556, 18\.6 18\.7 and 18\.8", text("builds-us-year-end-2025.md"))

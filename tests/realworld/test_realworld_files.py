@@ -101,9 +101,6 @@ def _two_location_launch_file() -> str:
 
 
 @uses("launch-file-multiple-location-ids.md", "launch-file-defaults-together.md", SHARED)
-@pytest.mark.xfail(strict=True, reason="contradicts facts/dynamicsset.py: a launch file may hold several "
-                   "location IDs and GP uses the one Dex.ini's Workstation2 names; parse reads the first block "
-                   "only and takes no location: " + ISSUE)
 def test_the_launch_file_block_is_the_one_workstation2_names() -> None:
     assert "Network Reports dictionary location ID" in " ".join(shown_lines("launch-file-multiple-location-ids.md"))
     products = dynamicsset.parse(_two_location_launch_file(), location="Network Reports")  # type: ignore[call-arg]
@@ -111,9 +108,6 @@ def test_the_launch_file_block_is_the_one_workstation2_names() -> None:
 
 
 @uses("launch-file-defaults-together.md", "dexini-dexsql-enable.md")
-@pytest.mark.xfail(strict=True, reason="contradicts facts/windows.py ROLE_FACTS: the session host's Dex.ini is "
-                   "collected as a file only, so its Workstation2 line (which picks the Dynamics.set block) is "
-                   "never read: " + ISSUE)
 def test_a_session_hosts_dex_ini_is_read_for_its_workstation2_line() -> None:
     assert "Workstation2" in text("launch-file-defaults-together.md")
     assert "dex_ini" in ROLE_FACTS["session_host"].get("texts", [])
@@ -208,9 +202,6 @@ def test_the_logging_snippet_is_a_fragment_not_a_file() -> None:
 
 
 @uses("tenantconfiguration-heartbeat-format.md")
-@pytest.mark.xfail(strict=True, reason="contradicts GP-PRE-019 (checks/pre/test_pre_session_timeout.py): a Tenant "
-                   "Services farm sets the timeout in Tenant Manager and need not have TenantConfiguration.xml; "
-                   "the check fails on the missing file: " + ISSUE)
 def test_gp_pre_019_does_not_fail_a_multitenant_farm_without_the_file() -> None:
     assert any("multitenant configuration" in line and "Tenant Management snap-in" in line
                for line in shown_lines("tenantconfiguration-heartbeat-format.md"))

@@ -87,8 +87,6 @@ def test_a_batch_of_selects_is_refused_but_each_of_its_queries_is_allowed(name: 
 
 
 @uses("kb850289-select-signed-in-tables.sql", "kb850662-select-versions.sql")
-@pytest.mark.xfail(strict=True, reason="contradicts sqlguard.py: Microsoft's batch of SELECTs without semicolons "
-                   "is valid T-SQL, refused as 'does not parse as T-SQL' instead of as several statements: " + ISSUE)
 @pytest.mark.parametrize(("name", "count"), [("kb850289-select-signed-in-tables.sql", 5),
                                              ("kb850662-select-versions.sql", 2)])
 def test_a_batch_of_selects_is_refused_for_being_several_statements(name: str, count: int) -> None:

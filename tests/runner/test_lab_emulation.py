@@ -45,3 +45,60 @@ def test_disabled_service_is_left_stopped_and_journal_replays(tmp_path: Path) ->
     assert emu3.clear_faults() == ["gp-sh02: GP Session Services set to Automatic and started"]
     assert third.host("gp-sh02").services["session_service"].status == "Running"
     detach(third)
+
+
+def test_the_web_server_upgrade_leaves_the_runtime_paths_to_the_operator(tmp_path: Path) -> None:
+    """The installer's GP Configuration window pre-fills the upgraded installation's paths (scale-out-upgrade.md
+    step 5): after the web components the runtime is still the previous release's until the operator's step."""
+    farm = build_farm("html", "before-upgrade")
+    emu = attach(farm, None, tmp_path / "journal.json")
+    web = farm.host("gp-web01")
+    path = next(p for p in web.texts if p.endswith("TenantConfiguration.xml"))
+    before = web.texts[path]
+    assert emu.apply("gp-web01", "web-components").exit_code == 0
+    assert web.texts[path] == before and "Microsoft Dynamics\\GP\\Dynamics.set" in str(before)
+    assert farm.runtime["dynamics_exe"].endswith("Microsoft Dynamics\\GP\\Dynamics.exe")
+    assert emu.apply("gp-web01", "runtime-paths").exit_code == 0
+    assert "GP 18.4\\Dynamics.set" in str(web.texts[path])
+    assert farm.runtime["dynamics_exe"].endswith("GP 18.4\\Dynamics.exe")
+    detach(farm)
+
+
+def test_gp_utilities_upgrades_databases_left_at_the_previous_release_and_stamps_start_time(tmp_path: Path) -> None:
+    farm = apply_scenario(load_scenario("pre-system-db-not-upgraded"))
+    emu = attach(farm, None, tmp_path / "journal.json")
+    rows = [r for r in farm.databases["DYNAMICS"]["DB_Upgrade"] if r["PRODID"] == 0]
+    stale = [r["db_name"] for r in rows if (r["db_verMajor"], r["db_verBuild"]) != (18, 1361) or r["db_status"]]
+    outcome = emu.apply(None, "gp-utilities", at="2026-12-06T09:00:00")
+    assert outcome.exit_code == 0
+    for row in rows:
+        if row["db_name"] in stale:
+            assert (row["db_verBuild"], row["db_status"]) == (1361, 0)
+            assert str(row["start_time"]).startswith("2026-12-06 09:00")
+    current = "Dynamics GP Utilities: the system and company databases are current."
+    assert emu.apply(None, "gp-utilities").log == [current]
+    detach(farm)
+
+
+def test_the_wizard_migrates_the_2013_era_hosts_and_sessions(tmp_path: Path) -> None:
+    """'The data will be migrated to the new database when running the configuration wizard': the hosts as they
+    last reported to the old Session Central and its sessions, nothing made fresh."""
+    farm = build_farm("silverlight", "before-upgrade")
+    old = farm.databases["GPWEBCLIENTSESSIONCENTRAL"]
+    old["LabSessionCentralSession"].append({"SessionKey": "s-1", "UserName": "lessonuser3"})
+    emu = attach(farm, None, tmp_path / "journal.json")
+    assert "GPCONFIGURATION" not in farm.databases
+    emu.apply("gp-web01", "web-components")
+    new = farm.databases["GPCONFIGURATION"]
+    assert new["LabSessionHostRegistry"] == old["LabSessionCentralHost"]
+    assert new["LabWebSession"] == [{"SessionKey": "s-1", "UserName": "lessonuser3"}]
+    detach(farm)
+
+
+def test_restarting_session_central_is_a_lab_action(tmp_path: Path) -> None:
+    farm = apply_scenario(load_scenario("web-session-central-not-running"))
+    emu = attach(farm, None, tmp_path / "journal.json")
+    assert emu.apply("gp-web01", "restart-session-central").exit_code == 0
+    assert farm.host("gp-web01").services["session_central"].status == "Running"
+    assert emu.apply("gp-sh01", "restart-session-central").exit_code == 1642  # not a web server
+    detach(farm)

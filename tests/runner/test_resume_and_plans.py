@@ -78,14 +78,19 @@ def test_dry_run_touches_nothing(tmp_path: Path, reports: Path) -> None:
     assert not reports.exists()
     lines = lab.stdout.splitlines()
     order = [ln.split(":")[0].split(". ")[-1] for ln in lines if ". " in ln[:6]]
-    # Tenant Services are updated after the preconditions and gated on their own, before the web server.
-    assert order[:5] == ["backup-databases", "gate-pre", "tenant-services-gp-ten01", "gate-tenant-services",
-                         "upgrade-gp-web01"]
+    # The backups, then GP Utilities, then the pre gate's database checks (scale-out-upgrade.md: the databases
+    # first); Tenant Services are updated after the preconditions and gated on their own, before the web server,
+    # whose runtime paths the operator sets after its web components; Session Central restarted after the hosts.
+    assert order[:7] == ["backup-databases", "gp-utilities", "gate-pre", "tenant-services-gp-ten01",
+                         "gate-tenant-services", "upgrade-gp-web01", "runtime-paths-gp-web01"]
+    assert order.index("gate-hosts-gp-sh02") < order.index("restart-session-central-gp-web01") < order.index("gate-post")
+    assert "GP Configuration window" in lab.stdout
     assert "pytest checks/pre -k 'not GP-PRE-011 and not GP-PRE-012'" in lab.stdout
     assert order.index("gate-hosts-gp-sh01") < order.index("upgrade-gp-sh02")
     assert "msiexec /update" in lab.stdout
     real = gpverify("upgrade", "--inventory", INVENTORY, "--dry-run", reports=reports)
     assert "manual on gpweb01.contoso.local" in real.stdout and "Setup.exe" in real.stdout
+    assert "GP Configuration window" in real.stdout and "Dynamics GP Utilities" in real.stdout
     assert not reports.exists()
 
 

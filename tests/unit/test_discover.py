@@ -31,7 +31,7 @@ def test_discover_lists_candidates_next_to_the_profile(tmp_path: Path, capsys: p
     assert "services.session_central.display = '*Session Central*' (inferred)" in out
     # The GP entry's Windows Installer features, and the configuration database's tables with their columns:
     # what an operator needs to set the identifiers no public source gives.
-    assert "installed features: LabDynamicsGP, LabServiceBasedArchitecture, LabWebClientRuntime" in out
+    assert "installed features: GP, LabServiceBasedArchitecture, LabWebClientRuntime" in out
     assert "features.web_client_runtime = None (unknown)" in out
     assert "dbo.LabSessionHostRegistry: IsSuspended TINYINT, LastStatusUtc DATETIME, MachineName CHAR(128)" in out
     assert "config_db.session_hosts_table = None (unknown)  -> NOT SET - pick it from the list above" in out

@@ -82,7 +82,7 @@ def test_bad_yaml_names_the_line(tmp_path: Path) -> None:
 def test_unknown_profile_and_override_are_refused(tmp_path: Path) -> None:
     from gpverify.config.profiles import load_profile
 
-    with pytest.raises(ConfigError, match="one of gp18.3, gp18.4"):
+    with pytest.raises(ConfigError, match="one of gp18.2, gp18.3, gp18.4"):
         load_profile("gp19")
     with pytest.raises(ConfigError, match=r"overrides\.services\.nope\.name"):
         load_profile("gp18.4", {"services.nope.name": "x"})

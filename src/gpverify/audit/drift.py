@@ -124,7 +124,7 @@ def compare(previous: dict[tuple[str, str], CheckResult] | None, current: list[C
     for r in current:
         before = previous.get((r.check, r.test))
         was = before.outcome if before else None
-        entry = {"check": r.check, "test": r.test, "host": r.host, "title": r.title,
+        entry = {"check": r.check, "name": r.name, "host": r.host, "title": r.title,
                  "before": was.value if was else None, "after": r.outcome.value, "message": r.message}
         if r.failing:
             (changes.still_failing if was and was.fails else changes.newly_failing).append(entry)

@@ -47,7 +47,7 @@ def body_of(payload: dict[str, Any]) -> str:
     for title, key in (("Newly failing", "newly_failing"), ("Fixed", "fixed"), ("Still failing", "still_failing")):
         entries = payload.get(key) or []
         lines.append(f"{title} ({len(entries)}):")
-        lines.extend(f"  {e['check']} {e['test']}" for e in entries)
+        lines.extend(f"  {e['name']}: {e.get('title', '')}" for e in entries)
     lines += ["", f"Report: {payload.get('report', '')}"]
     return "\n".join(lines) + "\n"
 

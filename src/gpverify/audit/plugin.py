@@ -20,10 +20,10 @@ import pytest
 from gpverify.audit.drift import Changes, compare, fact_drift, snapshot
 from gpverify.audit.waivers import Waiver, find_waiver
 from gpverify.catalogue import info_of
-from gpverify.outcomes import Outcome, worst
-from gpverify.plugin import farm_key, replace_result
+from gpverify.outcomes import Outcome
 from gpverify.report import audit as render
 from gpverify.results import REPORT_ATTR, CheckResult, host_of
+from gpverify.session import farm_of, replace_result, roles
 
 WAIT_MARKER = "audit_wait"
 # Checks the audit re-runs under --wait besides those marked audit_wait: any check whose guide section is
@@ -61,13 +61,13 @@ class AuditPlugin:
         config.addinivalue_line("markers", f"{WAIT_MARKER}: the audit's --wait re-runs this check while it fails")
 
     def _farm(self) -> Any:
-        return self.config.stash.get(farm_key, None) if self.config else None
+        return farm_of(self.config) if self.config else None
 
     def host_of(self, item: pytest.Item) -> str | None:
         farm = self._farm()
-        if farm is None:
+        if farm is None or self.config is None:
             return None
-        return host_of(item, {s.name: s.role for s in farm.specs.values()}, farm.inventory.sql.server, {})
+        return host_of(item, roles(self.config), farm.inventory.sql.server, {})
 
     @pytest.hookimpl(trylast=True)
     def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
@@ -152,15 +152,15 @@ class AuditPlugin:
     @pytest.hookimpl(tryfirst=True)
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
         self.finalize()
-        xml = _junit(session.config)
-        if xml is not None:
-            for waiver in self.unmatched_waivers():
-                xml.add_global_property("waiver_unmatched", f"{waiver.label()} (waiver #{waiver.index + 1})")
-            for waiver in self.expired_waivers():
-                xml.add_global_property("waiver_expired", f"{waiver.label()} expired {waiver.expires.isoformat()}")
-            xml.add_global_property("audit_waited_seconds", f"{self.waited:.1f}")
-            if self.run_id is not None:
-                xml.add_global_property("audit_run", str(self.run_id))
+
+    def pytest_gpverify_junit_properties(self, config: pytest.Config) -> list[tuple[str, str]]:
+        """The run's waivers, wait and run number on the JUnit test suite."""
+        props = [("waiver_unmatched", f"{w.label()} (waiver #{w.index + 1})") for w in self.unmatched_waivers()]
+        props += [("waiver_expired", f"{w.label()} expired {w.expires.isoformat()}") for w in self.expired_waivers()]
+        props.append(("audit_waited_seconds", f"{self.waited:.1f}"))
+        if self.run_id is not None:
+            props.append(("audit_run", str(self.run_id)))
+        return props
 
     def result_list(self) -> list[CheckResult]:
         return list(self.results.values())
@@ -177,14 +177,14 @@ class AuditPlugin:
 
     def status(self) -> str:
         outcomes = {r.outcome for r in self.results.values()} | ({Outcome.ERROR} if self.collection_errors else set())
-        return "failed" if Outcome.FAILED in outcomes else "error" if Outcome.ERROR in outcomes else "passed"
+        return next((o.value for o in (Outcome.FAILED, Outcome.ERROR) if o in outcomes), Outcome.PASSED.value)
 
-    def worst_by_host(self) -> dict[str, Outcome]:
+    def outcomes_by_host(self) -> dict[str, list[Outcome]]:
         by_host: dict[str, list[Outcome]] = {}
         for r in self.results.values():
             if r.host:
                 by_host.setdefault(r.host, []).append(r.outcome)
-        return {host: o for host, outcomes in by_host.items() if (o := worst(outcomes)) is not None}
+        return by_host
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
         tr = terminalreporter
@@ -202,7 +202,7 @@ class AuditPlugin:
 
     def pytest_gpverify_report_sections(self, config: pytest.Config) -> list[str]:
         self.finalize()
-        sections = [render.farm_picture(self.farm_info, self.worst_by_host()), render.audit_banner(self),
+        sections: list[str] = [render.farm_picture(self.farm_info, self.outcomes_by_host()), render.audit_banner(self),
                     render.changes_section(self.changes, self.previous)]
         if self.baseline is not None:
             sections.append(render.baseline_section(self.baseline, self.baseline_drift or []))
@@ -216,12 +216,6 @@ class AuditPlugin:
 def _waiver_reason(waiver: Waiver, message: str) -> str:
     return (f"waived: {waiver.label()} by {waiver.approver} (risk {waiver.risk}, until {waiver.expires.isoformat()}): "
             f"{waiver.justification} | failure: {message.splitlines()[0] if message else ''}")
-
-
-def _junit(config: pytest.Config) -> Any:
-    from _pytest.junitxml import xml_key
-
-    return config.stash.get(xml_key, None)
 
 
 __all__ = ["WAIT_MARKER", "AuditPlugin"]

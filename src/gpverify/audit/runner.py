@@ -97,7 +97,7 @@ class AuditRun:
             "run": self.run, "farm": self.farm, "site": self.site, "source": self.source, "finished": self.finished,
             "status": self.status, "exit_code": int(self.exit_code), "waited_seconds": round(self.waited, 1),
             "rounds": self.rounds, "reports": self.reports, "previous_run": self.previous_run,
-            "results": [r.as_dict() for r in self.results], "collection_errors": self.collection_errors,
+            "results": [r.public_dict() for r in self.results], "collection_errors": self.collection_errors,
             "waivers": self.waivers, "changes_since_last_run": self.changes, "baseline": self.baseline,
         }
         return document | ({"not_recorded": self.not_recorded} if self.not_recorded is not None else {})
@@ -371,7 +371,7 @@ def _change_lines(changes: dict[str, Any]) -> list[str]:
               f"{len(changes['fixed'])} fixed, {len(changes['still_failing'])} still failing, "
               f"{len(changes['fact_drift'])} fact(s) drifted")]
     for title, key in (("newly failing", "newly_failing"), ("fixed", "fixed")):
-        lines += [f"  {title}: {e['check']} {e['test'].split('::')[-1]}" for e in changes[key]]
+        lines += [f"  {title}: {e['name']}: {e['title']}" for e in changes[key]]
     lines += [f"  drift: {d['host']}: {d['fact']}: {d['before']!r} -> {d['after']!r}" for d in changes["fact_drift"]]
     return lines
 

@@ -101,8 +101,7 @@ def cmd_history(ns: argparse.Namespace) -> int:
 def _print_history(ns: argparse.Namespace, by_farm: dict[str, Any]) -> None:
     from gpverify.cli.tables import table_text  # rich: only for the listing, not for every audit
     from gpverify.history.fleet import report_link
-    from gpverify.report.audit import history_rows
-    from gpverify.report.history import history_html
+    from gpverify.report.history import history_html, history_rows, legend
     from gpverify.report.render import write_atomically
 
     if ns.html:
@@ -113,10 +112,9 @@ def _print_history(ns: argparse.Namespace, by_farm: dict[str, Any]) -> None:
     for farm, runs in by_farm.items():
         print(f"farm: {farm}")
         print("runs: " + "  ".join(f"#{r.id} {r.started} {r.status}" for r in runs))
-        print(table_text(["Check", "Test", *(f"#{r.id}" for r in runs)],
-                         [(check, test.split("::")[-1], *(o.symbol if o else "." for o in outcomes))
-                          for check, test, outcomes in history_rows(runs)]))
-    print("P passed  F failed  E could not run  W waived  S skipped  . not run")
+        print(table_text(["Check", *(f"#{r.id}" for r in runs)],
+                         [(row.name, *(o.symbol if o else "." for o in row.outcomes)) for row in history_rows(runs)]))
+    print(legend())
 
 
 def _run_of(history: Any, ref: str) -> Any:

@@ -115,3 +115,20 @@ def history_setting(text: str) -> str:
 
 
 history_setting.__name__ = "history"
+
+
+MAX_NAME = 200  # a person's name as the sign-off record prints it on one line
+
+
+def person(text: str) -> str:
+    """An argparse type for a person's name (--confirmed-by): one line of text, spaces collapsed."""
+    from gpverify.config.schema import CONTROL  # the one definition of what no name holds
+
+    name = " ".join(text.split())
+    if not name or len(name) > MAX_NAME or CONTROL.search(name):
+        raise argparse.ArgumentTypeError(f"expected a person's name: one line of up to {MAX_NAME} characters "
+                                         f"without control characters, got {text[:80]!r}")
+    return name
+
+
+person.__name__ = "name"

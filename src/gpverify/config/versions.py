@@ -1,9 +1,11 @@
 """GP versions: parse them, and judge a found version against the target release and build.
 
-GP writes versions as major.minor.build, zero-padded (14.00.0725); Dynamics.exe adds a fourth part. How GP 18.x
-stores its minor version in DB_Upgrade (4 or 0) is not public (docs/sources.md), so versions are compared on
-major and build: builds only grow within a major version, and each shipped profile's build marks where its
-release starts (a later hotfix build of the same release passes; the next release's first build does not).
+GP writes versions as major.minor.build, zero-padded (14.00.0725); Dynamics.exe adds a fourth part. Builds only grow
+within a major version, and each shipped profile's build marks where its release starts (a later hotfix build of
+the same release passes; the next release's first build does not). From the October 2019 release, GP 18 names its
+releases by the minor version too (18.2.1013, 18.3.1173, 18.4.1361: payroll/us-year-end.md), so where both versions
+carry a minor above 0 the minor decides the release; how 18.x stores its minor version in DB_Upgrade (4 or 0) is not
+public (docs/sources.md), so a minor of 0 falls back to the builds.
 """
 
 from __future__ import annotations
@@ -41,15 +43,20 @@ def same_build(found: str | None, expected: str | None) -> bool:
 
 
 @lru_cache(maxsize=1)
-def _release_starts() -> tuple[tuple[GpVersion, str], ...]:
-    """(first build, release name) of every shipped profile, oldest first."""
+def _release_starts() -> tuple[tuple[GpVersion, str, str], ...]:
+    """(first build, release name, profile name) of every shipped profile, oldest first."""
     starts = []
     for name in available():
         profile = load_profile(name, origin="profile")
         version = GpVersion.parse(profile.version)
         if version is not None:
-            starts.append((version, str(profile.get("release", name))))
+            starts.append((version, str(profile.get("release", name)), name))
     return tuple(sorted(starts))
+
+
+def _named_by_minor(a: GpVersion, b: GpVersion) -> bool:
+    """Both are GP 18 October releases, whose minor version names the release (18.2 and later)."""
+    return a.major == b.major and a.minor > 0 and b.minor > 0
 
 
 @dataclass(frozen=True)
@@ -69,17 +76,31 @@ class Target:
         version = GpVersion.parse(found)
         if version is None:
             return f"{found or 'no version'} (not a GP version)"
-        if version.major != self.version.major or version.build < self.version.build:
+        if version.major != self.version.major:
             return f"{version}" + (" (an earlier release)" if version < self.version else " (another release)")
+        if _named_by_minor(version, self.version):
+            if version.minor != self.version.minor:
+                return f"{version}" + (" (an earlier release)" if version.minor < self.version.minor
+                                       else f" ({version.major}.{version.minor} or later, not {self.release})")
+            return None if version.build >= self.version.build else f"{version} (an earlier build of {self.release})"
+        if version.build < self.version.build:
+            return f"{version} (an earlier release)"
         if self.next_release and version.build >= self.next_release[0].build:
             return f"{version} ({self.next_release[1]} or later, not {self.release})"
         return None
 
 
+def same_release(found: GpVersion, release: GpVersion) -> bool:
+    """A build of the release: at or above its build, or (GP 18 October releases) of the same minor version."""
+    return found.major == release.major and (found.build >= release.build or (
+        _named_by_minor(found, release) and found.minor == release.minor))
+
+
 def target_of(profile: Profile, target_build: str | None = None) -> Target:
-    """The profile's release; `target_build` (inventory) raises the lowest build accepted within it."""
+    """The profile's release; `target_build` (inventory) sets the lowest build accepted within it."""
     base = GpVersion.parse(target_build or profile.version)
     assert base is not None, "profile and inventory versions are validated at load"
-    later = [(v, r) for v, r in _release_starts() if v.major == base.major and v.build > base.build]
+    later = [(v, r) for v, r, name in _release_starts()
+             if name != profile.name and v.major == base.major and v.build > base.build]
     release = str(profile.get("release", profile.name))
     return Target(release, base, later[0] if later else None)

@@ -11,7 +11,8 @@ import pytest
 from gpverify.catalogue import CheckInfo, info_of
 from gpverify.declarative.schema import DeclarativeCheck, is_check_file, load_check_file
 from gpverify.errors import ConfigError
-from gpverify.plugin import bad_input, evidence_key, farm_key
+from gpverify.session import bad_input, farm_of
+from gpverify.session import evidence as evidence_of
 
 ROLE_WORDS = {"web_server": "web server", "session_host": "session host", "client": "client machine",
               "tenant_services": "Tenant Services server"}
@@ -48,7 +49,7 @@ def _hosts(config: pytest.Config, check: DeclarativeCheck) -> list[str | None]:
     query; without a farm (a listing) one placeholder; None when the inventory has no host of the role."""
     from gpverify.fixtures.hosts import host_params
 
-    farm = config.stash.get(farm_key, None)
+    farm = farm_of(config)
     if check.role == "sql":
         return [farm.inventory.sql.server if farm is not None else None]
     role = str(check.role)
@@ -77,7 +78,7 @@ class DeclarativeItem(pytest.Item):
         from gpverify.fixtures.hosts import collect_session
         from gpverify.fixtures.sql import session_sql
 
-        evidence = self.stash.setdefault(evidence_key, {})
+        evidence = evidence_of(self)
         if self.check.role == "sql":
             sql = session_sql(self.config)
             database = self.check.sql.database or sql.system_database  # type: ignore[union-attr]
@@ -125,7 +126,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     if problems:
         bad_input(problems[0] + (f" (and {len(problems) - 1} more problem(s))" if len(problems) > 1 else ""))
     yield
-    farm = config.stash.get(farm_key, None)
+    farm = farm_of(config)
     if farm is None:
         return
     for role, sections in queries([i.check for i in items if isinstance(i, DeclarativeItem)]).items():

@@ -59,7 +59,9 @@ function Get-FileSearchFacts($Query) {
 }
 
 function Get-TextFacts($Query) {
-    # Small configuration files read whole (TenantConfiguration.xml, Dynamics.set), size checked before reading.
+    # Small configuration files read whole (TenantConfiguration.xml, Dynamics.set, Dex.ini), size checked before
+    # reading. UTF-16 by its byte-order mark, UTF-8 when the bytes are valid UTF-8, else the ANSI code page 1252
+    # that Notepad writes on Western systems (no source gives the encoding of GP's files: facts/dynamicsset.py).
     $path = [Environment]::ExpandEnvironmentVariables($Query.path)
     if (-not (Test-Path -LiteralPath $path -PathType Leaf)) { return [ordered]@{ path = $path; exists = $false } }
     $size = (Get-Item -LiteralPath $path).Length
@@ -69,6 +71,7 @@ function Get-TextFacts($Query) {
     if ($size -eq 0) { return [ordered]@{ path = $path; exists = $true; problem = 'empty' } }
     $bytes = [System.IO.File]::ReadAllBytes($path)
     $text = $null
+    $encoding = 'utf-16'
     if ($bytes.Length -ge 2 -and $bytes[0] -eq 0xFF -and $bytes[1] -eq 0xFE) {
         $text = [System.Text.Encoding]::Unicode.GetString($bytes, 2, $bytes.Length - 2)
     } elseif ($bytes.Length -ge 2 -and $bytes[0] -eq 0xFE -and $bytes[1] -eq 0xFF) {
@@ -76,43 +79,74 @@ function Get-TextFacts($Query) {
     } else {
         $start = if ($bytes.Length -ge 3 -and $bytes[0] -eq 0xEF -and $bytes[1] -eq 0xBB -and $bytes[2] -eq 0xBF) { 3 } else { 0 }
         $strict = New-Object System.Text.UTF8Encoding($false, $true)  # throws on bytes that are not UTF-8
-        try { $text = $strict.GetString($bytes, $start, $bytes.Length - $start) }
-        catch { return [ordered]@{ path = $path; exists = $true; problem = 'not UTF-8 or UTF-16 text' } }
+        try { $text = $strict.GetString($bytes, $start, $bytes.Length - $start); $encoding = 'utf-8' }
+        catch { $text = [System.Text.Encoding]::GetEncoding(1252).GetString($bytes); $encoding = 'windows-1252' }
     }
-    [ordered]@{ path = $path; exists = $true; text = $text }
+    [ordered]@{ path = $path; exists = $true; text = $text; encoding = $encoding }
+}
+
+function Get-LocationId($Query) {
+    # The dictionary location ID the desktop client uses: the Workstation2 line of its Dex.ini (SystemAdminGuide.md).
+    if (-not $Query.dex_ini) { return $null }
+    $ini = Get-TextFacts ([pscustomobject]@{ path = $Query.dex_ini; max_bytes = $Query.max_bytes })
+    if ($ini.exists -and $ini.text -and $ini.text -match '(?m)^\s*Workstation2\s*=(.*)$') {
+        $id = $Matches[1].Trim()
+        if ($id) { return $id }
+    }
+    $null
 }
 
 function Get-DictionaryFacts($Query) {
-    # The products Dynamics.set launches and whether each main dictionary exists (facts/dynamicsset.py describes
-    # the layout: count, ID/name pairs, a platform line, then dictionary, forms and reports path per product).
+    # The products Dynamics.set launches and whether each main dictionary exists, from the location block Dex.ini's
+    # Workstation2 names (facts/dynamicsset.py describes the layout: count, ID/name pairs, then blocks of a location
+    # ID and a dictionary, forms and reports path per product).
     $set = Get-TextFacts $Query
     if (-not $set.exists) { throw "launch file not found: $($set.path)" }
     if ($set.problem) { throw "launch file $($set.path) cannot be read: $($set.problem)" }
     $lines = @($set.text -split "`r?`n" | ForEach-Object { $_.Trim() } | Where-Object { $_ })
     $count = 0
     if ($lines.Count -eq 0 -or -not [int]::TryParse($lines[0], [ref]$count)) { throw "$($set.path) is not a Dynamics.set launch file" }
-    if ($lines.Count -lt (2 + 5 * $count)) { throw "$($set.path) lists $count product(s) but not their IDs, names and dictionaries" }
+    $size = 1 + 3 * $count
+    $blocks = ($lines.Count - 1 - 2 * $count) / $size
+    if ($blocks -lt 1 -or $blocks -ne [math]::Floor($blocks)) { throw "$($set.path) lists $count product(s) but not their IDs, names and dictionary location blocks" }
+    $ids = @(for ($b = 0; $b -lt $blocks; $b++) { $lines[1 + 2 * $count + $b * $size] })
+    $location = Get-LocationId $Query
+    $index = if ($location) { [array]::IndexOf($ids, $location) } elseif ($blocks -eq 1) { 0 } else { -2 }
+    if ($index -eq -2) { throw "$($set.path) has several dictionary location IDs ($($ids -join ', ')) and Dex.ini names none (no Workstation2 line)" }
+    if ($index -lt 0) { throw "Dex.ini's Workstation2 names the dictionary location ID '$location', which $($set.path) does not list ($($ids -join ', '); the ID is case-sensitive)" }
+    $first = 1 + 2 * $count + $index * $size
     @(for ($i = 0; $i -lt $count; $i++) {
-        $dex = $lines[2 + 2 * $count + 3 * $i].TrimStart(':')
+        $dex = $lines[$first + 1 + 3 * $i].TrimStart(':')
         $path = if ($dex -match '^([A-Za-z]):[/\\]?(.*)$') { "$($Matches[1]):\$($Matches[2])" } else { $dex }
         $path = $path.Replace('/', '\')
-        [ordered]@{ product = [int]$lines[1 + 2 * $i]; name = $lines[2 + 2 * $i]; path = $path;
+        [ordered]@{ product = [int]$lines[1 + 2 * $i]; name = $lines[2 + 2 * $i]; path = $path; location = $ids[$index];
                     exists = (Test-Path -LiteralPath $path -PathType Leaf) }
     })
 }
 
-function Get-Reversed([string]$Text) { -join $Text.ToCharArray()[($Text.Length - 1)..0] }
+$script:Installer = $null
+
+function Invoke-Installer([string]$Property, [object[]]$Arguments) {
+    # Windows Installer's own automation object, read-only: ProductInfo, Features and FeatureState are properties
+    # with parameters, which PowerShell reaches through InvokeMember (learn.microsoft.com/windows/win32/msi/installer-object).
+    if ($null -eq $script:Installer) { $script:Installer = New-Object -ComObject WindowsInstaller.Installer }
+    $script:Installer.GetType().InvokeMember($Property, [System.Reflection.BindingFlags]::GetProperty, $null, $script:Installer, $Arguments)
+}
+
+function Get-PackageName([string]$ProductCode) {
+    # The file name of the .msi the product was installed from (ProductInfo PackageName), e.g. the help installer's.
+    if ($ProductCode -notmatch '^\{[0-9A-Fa-f-]{36}\}$') { return '' }
+    try { "$(Invoke-Installer 'ProductInfo' @($ProductCode, 'PackageName'))" } catch { '' }
+}
 
 function Get-InstalledFeatures([string]$ProductCode) {
-    # Windows Installer keeps a product's installed features as value names under
-    # HKLM\SOFTWARE\Classes\Installer\Features\<packed product code> (the GUID with each group's digits reversed).
+    # The product's features whose FeatureState is local (3) or run from source (4): installed. Absent (2) and
+    # advertised (1) features are not (msiInstallState, learn.microsoft.com/windows/win32/msi/installer-featurestate).
     if ($ProductCode -notmatch '^\{[0-9A-Fa-f-]{36}\}$') { return @() }
-    $g = $ProductCode.Trim('{}').Replace('-', '')
-    $packed = (Get-Reversed $g.Substring(0, 8)) + (Get-Reversed $g.Substring(8, 4)) + (Get-Reversed $g.Substring(12, 4))
-    for ($i = 16; $i -lt 32; $i += 2) { $packed += $g.Substring($i + 1, 1) + $g.Substring($i, 1) }
-    $key = Open-HklmKey "SOFTWARE\Classes\Installer\Features\$packed" '64'
-    if ($null -eq $key) { return @() }
-    try { @($key.GetValueNames() | Sort-Object) } finally { $key.Close() }
+    try {
+        $all = @(Invoke-Installer 'Features' @($ProductCode))
+        @($all | Where-Object { (Invoke-Installer 'FeatureState' @($ProductCode, $_)) -in 3, 4 } | Sort-Object)
+    } catch { @() }
 }
 
 function Open-HklmKey([string]$Path, [string]$View) {
@@ -130,8 +164,23 @@ function Get-RegistryFacts($Query) {
     } finally { $key.Close() }
 }
 
+function Get-RegistrySubkeyFacts($Query) {
+    # Every subkey of a key with one of its values (the 32-bit System DSNs under ODBC.INI, each with its Server).
+    $key = Open-HklmKey $Query.path $Query.view
+    if ($null -eq $key) { return @() }
+    try {
+        @(foreach ($name in $key.GetSubKeyNames()) {
+            $sub = $key.OpenSubKey($name, $false)
+            if ($null -eq $sub) { continue }
+            try { [ordered]@{ subkey = $name; value = $sub.GetValue($Query.name, $null) } } finally { $sub.Close() }
+        })
+    } finally { $key.Close() }
+}
+
 function Get-ProductFacts($Query) {
-    # Programs and Features reads the Uninstall keys of both registry views (GP itself is 32-bit).
+    # Programs and Features reads the Uninstall keys of both registry views (GP itself is 32-bit). A product is
+    # matched by its DisplayName, or by the .msi it was installed from where the query names one (the help
+    # installer's file name is published, its Programs and Features name is not).
     $uninstall = 'SOFTWARE\Microsoft\Windows\CurrentVersion\Uninstall'
     $products = foreach ($view in '64', '32') {
         $root = Open-HklmKey $uninstall $view
@@ -142,9 +191,11 @@ function Get-ProductFacts($Query) {
                 if ($null -eq $k) { continue }
                 try {
                     $name = $k.GetValue('DisplayName', $null)
-                    if ($name -and $name -like $Query.pattern) {
+                    if (-not $name) { continue }
+                    $package = if ($Query.package) { Get-PackageName $sub } else { '' }
+                    if ($name -like $Query.pattern -or ($Query.package -and $package -and $package -like $Query.package)) {
                         [ordered]@{ name = "$name"; version = "$($k.GetValue('DisplayVersion', ''))";
-                                    features = @(Get-InstalledFeatures $sub) }
+                                    package = "$package"; features = @(Get-InstalledFeatures $sub) }
                     }
                 } finally { $k.Close() }
             }
@@ -189,6 +240,7 @@ $result = [ordered]@{
     texts = Invoke-Section 'texts' $Request.texts ${function:Get-TextFacts}
     dictionaries = Invoke-Section 'dictionaries' $Request.dictionaries ${function:Get-DictionaryFacts} -List
     registry = Invoke-Section 'registry' $Request.registry ${function:Get-RegistryFacts}
+    registry_subkeys = Invoke-Section 'registry_subkeys' $Request.registry_subkeys ${function:Get-RegistrySubkeyFacts} -List
     products = Invoke-Section 'products' $Request.products ${function:Get-ProductFacts} -List
     certificates = Invoke-Section 'certificates' $Request.certificates ${function:Get-CertificateFacts} -List
     errors = $errors

@@ -11,7 +11,7 @@ from typing import Any
 from gpverify.config.credentials import resolve_password
 from gpverify.config.inventory import ROLE_GROUPS, HostSpec, Inventory, Role, host_specs, load_inventory
 from gpverify.config.profiles import Profile, load_profile
-from gpverify.config.versions import GpVersion, Target, target_of
+from gpverify.config.versions import GpVersion, Target, same_release, target_of
 from gpverify.errors import ConfigError, FactsUnavailable, HostUnavailable
 from gpverify.facts import tenantconfig
 from gpverify.facts.collect import DEFAULT_WORKERS, CollectJob, collect_hosts
@@ -155,10 +155,12 @@ def open_farm(path: str | Path, *, workers: int | None = DEFAULT_WORKERS) -> Far
 
 
 def _check_target_build(build: str | None, profile: Profile, origin: str) -> None:
-    """A target build belongs to the profile's release: same major version, not below the release's build."""
+    """A target build belongs to the profile's release: same major version, not below the release's build (or, for
+    the GP 18 October releases, the same minor version: a profile may hold a later update's build, such as the
+    year-end update of a release whose first build is not public)."""
     if build is None:
         return
     found, release = GpVersion.parse(build), GpVersion.parse(profile.version)
-    if found is None or release is None or found.major != release.major or found.build < release.build:
+    if found is None or release is None or not same_release(found, release):
         raise ConfigError(origin, "target_build", f"a build of {profile.get('release', profile.name)} "
                           f"({release} or a later hotfix of it), got {build!r}")

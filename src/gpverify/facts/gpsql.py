@@ -104,10 +104,14 @@ class GpSql:
 class SignInActivity:
     """Microsoft's test that everyone signed out: ACTIVITY, SY00800, SY00801, DEX_LOCK, DEX_SESSION empty (KB 850289).
 
-    A user is live when their ACTIVITY row has its GP SQL session in DEX_SESSION; everything else is a stale
-    record left by a client that ended without signing out: an ACTIVITY row with no session, DEX_LOCK and
-    DEX_SESSION rows of sessions with no ACTIVITY row (KB 864411, KB 864413), batches and resources of users who
-    are not signed in.
+    A user is live when their ACTIVITY row's GP session (SQLSESID) is in DEX_SESSION and that session's SQL Server
+    process (DEX_SESSION.sqlsvr_spid, as GP's own dbo.GetGPUserIDbySPID reads it) still exists in
+    sys.dm_exec_sessions. A client that crashed or lost its connection leaves both its ACTIVITY and DEX_SESSION rows
+    behind, so those two alone cannot tell it from a signed-in user; SQL login names cannot either (web client users
+    can all run as the Web Client SQL login, scale-out-installation.md). Everything that is not live is a stale
+    record: ACTIVITY rows whose SQL process is gone, DEX_LOCK and DEX_SESSION rows of sessions with no ACTIVITY row
+    (KB 864411, KB 864413), batches and resources of users who are not signed in. `sql_sessions` is None when the
+    login gpverify uses lacks VIEW SERVER STATE: then a user with a DEX_SESSION row may be either.
     """
 
     users: list[Row]
@@ -115,33 +119,47 @@ class SignInActivity:
     resources: list[Row]
     locks: list[Row]
     sessions: list[Row]
+    sql_sessions: frozenset[int] | None = None
 
     @property
     def is_empty(self) -> bool:
         return not (self.users or self.batches or self.resources or self.locks or self.sessions)
 
-    def _session_ids(self) -> set[int]:
-        return {_int(s["session_id"]) for s in self.sessions}
+    def _spids(self) -> dict[int, int]:
+        return {_int(s["session_id"]): _int(s["sqlsvr_spid"]) for s in self.sessions}
 
     def _signed_in(self) -> set[int]:
         return {_int(u["SQLSESID"]) for u in self.users}
 
+    def _live(self, user: Row) -> bool | None:
+        """True: signed in; False: stale; None: cannot tell (sys.dm_exec_sessions not visible)."""
+        spid = self._spids().get(_int(user["SQLSESID"]))
+        if spid is None:
+            return False
+        return None if self.sql_sessions is None else spid in self.sql_sessions
+
     @property
     def live_users(self) -> list[Row]:
-        return [u for u in self.users if _int(u["SQLSESID"]) in self._session_ids()]
+        return [u for u in self.users if self._live(u) is True]
+
+    @property
+    def undecided_users(self) -> list[Row]:
+        """Users with a GP session whose SQL process gpverify could not look for (no VIEW SERVER STATE)."""
+        return [u for u in self.users if self._live(u) is None]
 
     def stale(self) -> list[str]:
         """The stale records, described by table."""
-        live = {str(u["USERID"]).strip().upper() for u in self.live_users}
+        kept = {str(u["USERID"]).strip().upper() for u in self.users if self._live(u) is not False}
         signed_in = self._signed_in()
         parts = []
-        if users := [u for u in self.users if _int(u["SQLSESID"]) not in self._session_ids()]:
-            parts.append("ACTIVITY rows with no GP session in tempdb DEX_SESSION: " + ", ".join(
-                f"{u['USERID']} in {u['CMPNYNAM']}" for u in users))
-        if batches := [b for b in self.batches if str(b["USERID"]).strip().upper() not in live]:
+        if gone := [u for u in self.users if self._live(u) is False]:
+            parts.append("ACTIVITY rows of clients that ended without signing out (no GP session in tempdb "
+                         "DEX_SESSION, or its SQL Server process DEX_SESSION.sqlsvr_spid no longer exists): "
+                         + self.describe(gone, gone=True))
+        if batches := [b for b in self.batches if str(b["USERID"]).strip().upper() not in kept]:
             parts.append("SY00800 batches of users not signed in: " + ", ".join(
                 f"{b['BACHNUMB']} ({b['USERID']})" for b in batches))
-        if resources := [r for r in self.resources if str(r["USERID"]).strip().upper() not in live]:
+        if resources := [r for r in self.resources if str(r["USERID"]).strip().upper() not in kept]:
             parts.append("SY00801 resources of users not signed in: " + ", ".join(
                 f"{r['RSRCID']} ({r['USERID']})" for r in resources))
         if locks := [x for x in self.locks if _int(x["session_id"]) not in signed_in]:
@@ -154,14 +172,20 @@ class SignInActivity:
 
     def describe_live(self) -> str:
         """Each live user with company, sign-in time, and what they hold."""
-        described = []
-        for u in self.live_users:
+        return self.describe(self.live_users)
+
+    def describe(self, users: list[Row], *, gone: bool = False) -> str:
+        """Each user with company, sign-in time, SQL process (`gone`: no longer there), and what they hold."""
+        described, spids = [], self._spids()
+        for u in users:
             user = str(u["USERID"]).strip()
             held = [f"batch {b['BACHNUMB']}" for b in self.batches if str(b["USERID"]).strip() == user]
             held += [f"resource {r['RSRCID']}" for r in self.resources if str(r["USERID"]).strip() == user]
             locks = [x for x in self.locks if _int(x["session_id"]) == _int(u["SQLSESID"])]
             held += [f"{len(locks)} record lock(s)"] if locks else []
-            described.append(f"{user} in {u['CMPNYNAM']} since {_login_time(u)} (GP session {u['SQLSESID']}"
+            spid = spids.get(_int(u["SQLSESID"]))
+            process = ("no DEX_SESSION row" if spid is None else f"SQL process {spid}" + (" gone" if gone else ""))
+            described.append(f"{user} in {u['CMPNYNAM']} since {_login_time(u)} (GP session {u['SQLSESID']}, {process}"
                              + (f"; holding {', '.join(held)}" if held else "") + ")")
         return "; ".join(described)
 
@@ -193,6 +217,7 @@ class DatabaseVersion:
     version: str
     old_version: str  # db_verOld*: equal to db_ver* once an upgrade finished (KB 850662)
     status: int  # db_status: 0 when the upgrade finished; anything else is in progress or interrupted (KB 973027)
+    started: datetime | None = None  # start_time: when GP Utilities started upgrading it (server time [inferred])
 
     def problem(self) -> str | None:
         where = f"{self.database} product {self.product} at {self.version}"
@@ -257,10 +282,19 @@ class LastBackup:
     database: str
     finished: datetime  # UTC
     zone_known: bool  # False: backupset's time_zone was 127 or NULL, the local time was read as UTC
+    offset: timedelta = timedelta(0)  # the server's local time minus UTC when it finished (backupset time_zone)
 
     def describe(self) -> str:
         text = self.finished.strftime("%Y-%m-%d %H:%M:%S UTC")
         return text if self.zone_known else f"{text} (time zone not recorded, read as UTC)"
+
+
+def _moment(value: Any) -> datetime | None:
+    """A datetime column as a naive datetime; None for NULL or GP's empty date (1900-01-01)."""
+    if value is None or str(value).strip() == "":
+        return None
+    when = value if isinstance(value, datetime) else datetime.fromisoformat(str(value).strip())
+    return None if when.year <= 1900 else when.replace(tzinfo=None)
 
 
 def _utc_finish(local: Any, time_zone: Any) -> tuple[datetime, bool]:
@@ -270,6 +304,20 @@ def _utc_finish(local: Any, time_zone: Any) -> tuple[datetime, bool]:
     if known:
         when -= timedelta(minutes=15 * int(time_zone))
     return when.replace(tzinfo=UTC), known
+
+
+def _last_backups(rows: list[Row]) -> dict[str, LastBackup]:
+    """Each database's last full backup by upper-cased name, from rows of database_name, time_zone, last_full."""
+    latest: dict[str, LastBackup] = {}
+    for r in rows:
+        if r["last_full"] is None:
+            continue
+        finished, known = _utc_finish(r["last_full"], r["time_zone"])
+        offset = timedelta(minutes=15 * int(r["time_zone"])) if known else timedelta(0)
+        name = str(r["database_name"]).strip()
+        if name.upper() not in latest or finished > latest[name.upper()].finished:
+            latest[name.upper()] = LastBackup(name, finished, known, offset)
+    return latest
 
 
 # explain_connect (transport/odbc.py) says "database 'X' does not exist or cannot be opened" for SQL Server's
@@ -300,13 +348,22 @@ class GpSqlView:
 
     def sign_in_activity(self) -> SignInActivity:
         db = self.system_database
-        return SignInActivity(*(self.rows(db, q) for q in (
-            "sign_in_activity", "batch_activity", "resource_activity", "dex_locks", "dex_sessions")))
+        tables = [self.rows(db, q) for q in ("sign_in_activity", "batch_activity", "resource_activity", "dex_locks",
+                                             "dex_sessions")]
+        return SignInActivity(*tables, sql_sessions=self.sql_sessions())
+
+    def sql_sessions(self) -> frozenset[int] | None:
+        """The session ids in sys.dm_exec_sessions, or None when the login lacks VIEW SERVER STATE (it would see
+        only its own session)."""
+        granted = self.rows(self.system_database, "view_server_state")
+        if not granted or not _int(granted[0]["granted"]):
+            return None
+        return frozenset(_int(r["session_id"]) for r in self.rows(self.system_database, "sql_sessions"))
 
     def database_versions(self) -> list[DatabaseVersion]:
         """Every DB_Upgrade row: every product in the system and every company database."""
         return [DatabaseVersion(str(r["db_name"]).strip(), _int(r["PRODID"]), _version(r, "db_ver"),
-                                _version(r, "db_verOld"), _int(r["db_status"]))
+                                _version(r, "db_verOld"), _int(r["db_status"]), _moment(r.get("start_time")))
                 for r in self.rows(self.system_database, "database_versions")]
 
     def companies(self) -> list[Company]:
@@ -357,17 +414,24 @@ class GpSqlView:
                  *(str(self.profile[k]) for k in ("sql.old_session_database", "sql.tenant_discovery_database"))]
         return [on_server[n.upper()].name for n in dict.fromkeys(names) if n.upper() in on_server]
 
+    def tables(self, database: str) -> list[str]:
+        """The base tables of a database (schema.name)."""
+        return [f"{str(r['TABLE_SCHEMA']).strip()}.{str(r['TABLE_NAME']).strip()}"
+                for r in self.rows(database, "database_tables")]
+
+    def missing_company_databases(self) -> list[Company]:
+        """The companies of SY01500 whose database SQL Server does not list (GP-PRE-013 fails them; a per-company
+        check cannot pass for them either)."""
+        on_server = self.databases()
+        return [c for c in self.companies() if c.database.upper() not in on_server]
+
     def last_full_backups(self) -> dict[str, LastBackup]:
         """Each database's last full backup by upper-cased name (msdb.dbo.backupset, read in database msdb)."""
-        latest: dict[str, LastBackup] = {}
-        for r in self.rows("msdb", "backups"):
-            if r["last_full"] is None:
-                continue
-            finished, known = _utc_finish(r["last_full"], r["time_zone"])
-            name = str(r["database_name"]).strip()
-            if name.upper() not in latest or finished > latest[name.upper()].finished:
-                latest[name.upper()] = LastBackup(name, finished, known)
-        return latest
+        return _last_backups(self.rows("msdb", "backups"))
+
+    def last_full_backup_before(self, database: str, moment: datetime) -> LastBackup | None:
+        """The database's last full backup that finished before `moment`, a time of the server's clock."""
+        return _last_backups(self.rows("msdb", "backup_before", (database, moment))).get(database.upper())
 
     def server_version(self) -> str:
         """SQL Server's ProductVersion, e.g. 15.0.4355.3."""

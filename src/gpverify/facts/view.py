@@ -12,6 +12,7 @@ from gpverify.facts.windows import (
     HostFacts,
     ProductFact,
     RegistryFact,
+    RegistrySubkeyFact,
     ServiceFact,
     TextFact,
 )
@@ -71,6 +72,10 @@ class HostView:
 
     def registry(self, key: str) -> RegistryFact | None:
         return self._record("registry", key, self._facts.registry.get(key))  # type: ignore[no-any-return]
+
+    def registry_subkeys(self, key: str) -> list[RegistrySubkeyFact]:
+        """Every subkey of the profile's registry.<key> path, with the value it names."""
+        return self._record("registry_subkeys", key, self._facts.registry_subkeys.get(key, []))  # type: ignore[no-any-return]
 
     def products(self, key: str) -> list[ProductFact]:
         return self._record("products", key, self._facts.products.get(key, []))  # type: ignore[no-any-return]

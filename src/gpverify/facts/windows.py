@@ -28,16 +28,19 @@ BOOTSTRAP = (
 ROLE_FACTS: dict[Role, dict[str, list[str]]] = {
     "web_server": {
         "services": ["session_central", "gp_service"],
+        "files": ["configuration_wizard"],
         "products": ["web_components", "web_client_help"],
         "texts": ["tenant_configuration"],
     },
     "session_host": {
         "services": ["session_service", "dex_service_control", "dexterity_service"],
-        "files": ["dynamics_exe", "dex_ini", "dynamics_set"],
+        "files": ["dynamics_exe", "dex_ini", "dynamics_set", "configuration_wizard"],
         "file_search": ["dynamics_exe", "dex_ini"],
-        "registry": ["odbc_dsn", "web_components_config_db"],
+        "registry": ["web_components_config_db"],
+        "registry_subkeys": ["odbc_dsn"],  # every 32-bit System DSN with its Server (GP-PRE-006)
         "products": ["web_components", "web_client_help", "gp_desktop"],
-        "texts": ["dynamics_set"],
+        # Dex.ini is read as text for its Workstation2 line, which picks the Dynamics.set block the client uses.
+        "texts": ["dynamics_set", "dex_ini"],
         "dictionaries": ["dynamics_set"],
     },
     "client": {
@@ -49,7 +52,8 @@ ROLE_FACTS: dict[Role, dict[str, list[str]]] = {
         "products": ["tenant_services"],
     },
 }
-SECTIONS = ("services", "files", "file_search", "registry", "products", "certificates", "texts", "dictionaries")
+SECTIONS = ("services", "files", "file_search", "registry", "registry_subkeys", "products", "certificates", "texts",
+            "dictionaries")
 # Text files are read whole (TenantConfiguration.xml, Dynamics.set); anything larger is refused by the collector.
 TEXT_CAP_BYTES = 256 * 1024
 
@@ -84,19 +88,27 @@ def _query(section: str, key: str, profile: Profile, runtime: RuntimePaths | Non
     if section in ("files", "texts", "dictionaries"):
         # The runtime's own paths where the tenant configuration gives them, else the profile's.
         path = getattr(runtime, key, None) or profile[f"files.{key}"]
-        return {"key": key, "path": path, **({"max_bytes": TEXT_CAP_BYTES} if section != "files" else {})}
+        if path is None:
+            return None
+        query = {"key": key, "path": path, **({"max_bytes": TEXT_CAP_BYTES} if section != "files" else {})}
+        if section == "dictionaries":  # the Dex.ini whose Workstation2 line picks the launch file's block
+            query["dex_ini"] = getattr(runtime, "dex_ini", None) or profile["files.dex_ini"]
+        return query
     if section == "file_search":
         # Every release's copy, so a desktop client installed side by side is found wherever it is
         # (upgrade/installing-on-first-computer.md: the previous release stays installed).
         paths = [str(profile[f"files.{key}"]), *([getattr(runtime, key)] if runtime else [])]
         return {"key": key, "patterns": sorted({release_pattern(p) for p in paths})}
-    value = profile[f"{section}.{key}"]
+    value = profile[f"registry.{key}" if section == "registry_subkeys" else f"{section}.{key}"]
     if value is None:
         return None  # an identifier no public source confirms: the checks that need it report "not verified"
-    if section == "registry":
+    if section in ("registry", "registry_subkeys"):
         return {"key": key, **value}
     if section == "products":
-        return {"key": key, "pattern": value}
+        # The web client help is also found by the .msi it was installed from: its file name is published
+        # (help_installer), its Programs and Features name is not.
+        package = profile.get("help_installer") if key == "web_client_help" else None
+        return {"key": key, "pattern": value, **({"package": package} if package else {})}
     return {"key": key, "store": value}
 
 
@@ -167,7 +179,8 @@ class RegistryFact(_Fact):
 class ProductFact(_Fact):
     name: str
     version: str = ""
-    features: list[str] = []  # Windows Installer features installed (the GP entry's Web Client Runtime, ...)
+    package: str = ""  # the .msi it was installed from (Windows Installer ProductInfo PackageName), when asked
+    features: list[str] = []  # Windows Installer features whose FeatureState is local or source (installed)
 
     @field_validator("features", mode="before")
     @classmethod
@@ -175,13 +188,21 @@ class ProductFact(_Fact):
         return _as_list(value)
 
 
+class RegistrySubkeyFact(_Fact):
+    """One subkey of a registry key, with the value the query names (None when the subkey has none)."""
+
+    subkey: str
+    value: Any = None
+
+
 class TextFact(_Fact):
-    """A small text file read whole: its text decoded from UTF-8 or UTF-16, or why it could not be."""
+    """A small text file read whole: its text decoded (UTF-16, UTF-8 or Windows-1252), or why it could not be."""
 
     path: str
     exists: bool
     text: str | None = None
-    problem: str | None = None  # empty, too large, not UTF-8/UTF-16 text
+    problem: str | None = None  # empty, too large
+    encoding: str | None = None  # utf-16 (byte-order mark), utf-8, or windows-1252 (bytes that are not UTF-8)
 
 
 class DictionaryFact(_Fact):
@@ -191,6 +212,7 @@ class DictionaryFact(_Fact):
     name: str
     path: str
     exists: bool
+    location: str = ""  # the dictionary location ID of the block read (Dex.ini's Workstation2, or the only one)
 
 
 class CertificateFact(_Fact):
@@ -223,11 +245,13 @@ class HostFacts(_Fact):
     texts: dict[str, TextFact] = {}
     dictionaries: dict[str, list[DictionaryFact]] = {}
     registry: dict[str, RegistryFact] = {}
+    registry_subkeys: dict[str, list[RegistrySubkeyFact]] = {}
     products: dict[str, list[ProductFact]] = {}
     certificates: dict[str, list[CertificateFact]] = {}
     errors: list[CollectorError] = []
 
-    @field_validator("services", "products", "certificates", "file_search", "dictionaries", mode="before")
+    @field_validator("services", "products", "certificates", "file_search", "dictionaries", "registry_subkeys",
+                     mode="before")
     @classmethod
     def _lists(cls, value: Any) -> Any:
         return {k: _as_list(v) for k, v in (value or {}).items()}

@@ -2,9 +2,10 @@
 
 PowerShell cannot run here (winrm-and-odbc.md section C), so the lab reads the same JSON request the
 script receives and answers it from the host's state, with the script's matching rules: services by
-exact short name or display-name wildcard (-like), products by DisplayName wildcard (with their Windows
-Installer features), registry values by view, key and name, files by path or by a one-level wildcard, text
-files with the same size cap and decoding. Not emulated: environment variable expansion beyond the two GP
+exact short name or display-name wildcard (-like), products by DisplayName wildcard or installer package name
+(with their installed Windows Installer features), registry values by view, key and name, a key's subkeys, files
+by path or by a one-level wildcard, text files with the same size cap and decoding, launch files by the block
+Dex.ini's Workstation2 names. Not emulated: environment variable expansion beyond the two GP
 folders, chain building (a certificate's chain_ok is lab state), and PowerShell's one-element-array quirk.
 """
 
@@ -53,7 +54,7 @@ def _like_path(path: str, pattern: str) -> bool:
 
 
 def _text(host: FakeHost, q: dict[str, Any]) -> dict[str, Any]:
-    """Get-TextFacts: the size cap first, then UTF-16 by its byte-order mark, else strict UTF-8."""
+    """Get-TextFacts: the size cap first, then UTF-16 by its byte-order mark, UTF-8, else Windows-1252."""
     path = expand(q["path"])
     content = {k.lower(): v for k, v in host.texts.items()}.get(path.lower())
     if content is None:
@@ -63,14 +64,8 @@ def _text(host: FakeHost, q: dict[str, Any]) -> dict[str, Any]:
         return {"path": path, "exists": True, "problem": f"too large ({len(data)} bytes, at most {q['max_bytes']} are read)"}
     if not data:
         return {"path": path, "exists": True, "problem": "empty"}
-    try:
-        if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
-            text = data[2:].decode("utf-16-le" if data[:2] == b"\xff\xfe" else "utf-16-be")
-        else:
-            text = data.removeprefix(b"\xef\xbb\xbf").decode("utf-8")
-    except UnicodeDecodeError:
-        return {"path": path, "exists": True, "problem": "not UTF-8 or UTF-16 text"}
-    return {"path": path, "exists": True, "text": text}
+    text, encoding = dynamicsset.decode(data)
+    return {"path": path, "exists": True, "text": text, "encoding": encoding}
 
 
 def _registry(host: FakeHost, q: dict[str, Any]) -> dict[str, Any]:
@@ -80,9 +75,24 @@ def _registry(host: FakeHost, q: dict[str, Any]) -> dict[str, Any]:
     return {"key_exists": (q["view"], q["path"].lower()) in keys, "exists": value is not None, "value": value}
 
 
+def _registry_subkeys(host: FakeHost, q: dict[str, Any]) -> list[dict[str, Any]]:
+    """Get-RegistrySubkeyFacts: every subkey one level below the key, with the value the query names."""
+    prefix = q["path"].lower() + "\\"
+    subkeys = sorted({p[len(prefix):] for v, p, _ in host.registry
+                      if v == q["view"] and p.lower().startswith(prefix) and "\\" not in p[len(prefix):]})
+    values = {(v, p.lower(), n.lower()): val for (v, p, n), val in host.registry.items()}
+    return [{"subkey": sub, "value": values.get((q["view"], prefix + sub.lower(), q["name"].lower()))}
+            for sub in subkeys]
+
+
 def _products(host: FakeHost, q: dict[str, Any]) -> list[dict[str, Any]]:
-    return [{"name": n, "version": v, "features": host.features.get(n, [])}
-            for n, v in sorted(host.products.items()) if _like(n, q["pattern"])]
+    """Get-ProductFacts: by DisplayName, or by the .msi a product came from when the query names one."""
+    def wanted(name: str) -> bool:
+        package = host.packages.get(name, "")
+        return _like(name, q["pattern"]) or bool(q.get("package") and package and _like(package, q["package"]))
+
+    return [{"name": n, "version": v, "package": host.packages.get(n, "") if q.get("package") else "",
+             "features": host.features.get(n, [])} for n, v in sorted(host.products.items()) if wanted(n)]
 
 
 def _certificates(host: FakeHost, q: dict[str, Any]) -> list[dict[str, Any]]:
@@ -97,23 +107,35 @@ class ReaderError(Exception):
     """What Invoke-Section's catch turns into an entry of `errors` (e.g. a launch file that cannot be read)."""
 
 
+def _location(host: FakeHost, q: dict[str, Any]) -> str | None:
+    """Get-LocationId: the Workstation2 line of the Dex.ini the query names."""
+    if not q.get("dex_ini"):
+        return None
+    ini = _text(host, {"path": q["dex_ini"], "max_bytes": q["max_bytes"]})
+    return dynamicsset.workstation2(ini["text"]) if ini.get("text") else None
+
+
 def _dictionaries(host: FakeHost, q: dict[str, Any]) -> list[dict[str, Any]]:
-    """Get-DictionaryFacts: the launch file's products, each main dictionary looked up like a file."""
+    """Get-DictionaryFacts: the launch file's products in the block Dex.ini names, each main dictionary looked up."""
     launch = _text(host, q)
     if not launch["exists"]:
         raise ReaderError(f"launch file not found: {launch['path']}")
     if launch.get("problem"):
         raise ReaderError(f"launch file {launch['path']} cannot be read: {launch['problem']}")
     try:
-        products = dynamicsset.parse(launch["text"])
+        launch_file = dynamicsset.read(launch["text"])
+        location = _location(host, q)
+        products = launch_file.block(location)
     except ValueError as exc:
         raise ReaderError(f"{launch['path']}: {exc}") from None
-    return [{"product": p.product, "name": p.name, "path": p.dictionary, "exists": _file(host, {"path": p.dictionary})["exists"]}
-            for p in products]
+    used = location or next(iter(launch_file.locations))
+    return [{"product": p.product, "name": p.name, "path": p.dictionary, "location": used,
+             "exists": _file(host, {"path": p.dictionary})["exists"]} for p in products]
 
 
 READERS = {"services": _services, "files": _file, "file_search": _file_search, "registry": _registry,
-           "products": _products, "certificates": _certificates, "texts": _text, "dictionaries": _dictionaries}
+           "registry_subkeys": _registry_subkeys, "products": _products, "certificates": _certificates,
+           "texts": _text, "dictionaries": _dictionaries}
 
 
 def answer(host: FakeHost, request: dict[str, Any]) -> dict[str, Any]:

@@ -84,7 +84,9 @@ def _build_sql(farm: FakeFarm, sqldir: Path) -> None:
     sqldir.mkdir(parents=True, exist_ok=True)
     for name, tables in farm.databases.items():
         path = sqldir / f"{name}.sqlite"
-        if name == "tempdb":
+        if name in farm.empty_databases:
+            labsql.build_empty(path)
+        elif name == "tempdb":
             labsql.build_tempdb(path, tables)
         else:
             kind: labsql.Kind = ("system" if name == farm.system_database
@@ -95,7 +97,8 @@ def _build_sql(farm: FakeFarm, sqldir: Path) -> None:
                                  else "company")
             labsql.build_database(path, kind, tables)
     labsql.build_catalog(sqldir, [n for n in farm.databases if n != "tempdb"], farm.database_state,
-                         farm.server_logins, farm.server_properties)
+                         farm.server_logins, farm.server_properties, farm.sql_sessions,
+                         ("VIEW SERVER STATE",) if farm.view_server_state else ())
     (sqldir / "lab.json").write_text(json.dumps({"fault": farm.sql_fault}))
 
 

@@ -13,7 +13,6 @@ from pydantic import BaseModel, BeforeValidator, Field, StrictInt
 from pydantic.json_schema import SkipJsonSchema
 
 from gpverify.config.inventory import utc_time
-from gpverify.config.profiles import Profile
 from gpverify.config.schema import Schema, validate
 from gpverify.config.yamlfile import parse_yaml, read_yaml
 from gpverify.errors import ConfigError
@@ -21,7 +20,6 @@ from gpverify.lab import sql as labsql
 from gpverify.lab.models import (
     GP_ENTRY,
     HOST_FAULTS,
-    LAB_CONFIG_DB_SETTING,
     LAB_DISCOVERED,
     LAB_FEATURES,
     PERSONAL_STORE,
@@ -31,7 +29,10 @@ from gpverify.lab.models import (
     FakeHost,
     FakeService,
     FakeWebSite,
+    add_dsn,
     build_farm,
+    default_folder,
+    dsns,
     expand,
     personal_certificate,
     release_folder,
@@ -39,6 +40,7 @@ from gpverify.lab.models import (
     session_host_site,
     tenant_configuration,
 )
+from gpverify.lab.statement import Statement
 
 
 class _Strict(Schema, BaseModel):  # BaseModel named for linters: Schema is one (config/schema.py)
@@ -90,11 +92,12 @@ class CertChange(_Strict):
 
 
 class HostChange(_Strict):
-    """Changes to one host; keys are profile identifiers (services.<key>, files.<key>, ...)."""
+    """Changes to one host; keys are the lab statement's identifiers (services.<key>, files.<key>, ...)."""
 
     services: dict[str, ServiceChange | None] = {}  # key -> changed fields, or null: not installed
-    files: dict[str, str | None] = {}  # key -> file version, or null: file missing
-    registry: dict[str, Any] = {}  # key -> value, or null: value missing
+    files: dict[str, str | None] = {}  # key (or a Windows path) -> file version, or null: file missing
+    registry: dict[str, Any] = {}  # key -> value, or null: value missing (odbc_dsn: null removes every DSN)
+    dsns: dict[str, str | None] = {}  # 32-bit System DSN name -> its Server, or null: no such DSN
     products: dict[str, str | None] = {}  # key -> DisplayVersion, or null: not installed
     certificates: dict[str, list[CertChange]] = {}  # store key -> replacement certificate list;
     # each {subject, issuer, not_after (ISO date-time or days from now), chain_ok}
@@ -113,6 +116,25 @@ class RowChange(_Strict):
     delete: bool = False
 
 
+def _a_time(value: Any) -> Any:
+    """A date-time as YAML or a string gives it (no zone: UTC), as the lab's SQL Server keeps it: without a zone."""
+    try:
+        return utc_time(value).replace(tzinfo=None)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"a date-time such as 2026-11-24 08:11:40 ({exc})") from None
+
+
+class SqlSession(_Strict):
+    """A row of sys.dm_exec_sessions (lab/sql.py: the columns the checks read, with SQL Server's types)."""
+
+    session_id: StrictInt = Field(ge=1, le=32767)  # smallint
+    login_name: Name = Field(max_length=128)
+    host_name: str = Field("", max_length=128)
+    program_name: str = Field("", max_length=128)
+    is_user_process: StrictInt = Field(1, ge=0, le=1)  # bit: 1 a client's session, 0 SQL Server's own
+    login_time: Annotated[datetime, BeforeValidator(_a_time)] | None = None
+
+
 class Scenario(_Strict):
     """A scenario overlay file (format documented in src/gpverify/lab/SCENARIOS.md)."""
 
@@ -120,10 +142,12 @@ class Scenario(_Strict):
     base: Literal["healthy", "before-upgrade"] = "healthy"
     era: Literal["html", "silverlight"] = "html"
     proves: list[str] = []  # IDs of the checks this scenario is made to fail
+    warns: list[str] = []  # IDs of the checks this scenario is made to warn (advice, where the guide allows later)
     hosts: dict[str, HostChange] = {}
     remove_hosts: list[str] = []
     sql: dict[str, dict[str, RowChange]] = {}  # database -> table -> change
     drop_databases: list[str] = []
+    empty_databases: list[str] = []  # the database exists but holds no table (created by hand, never configured)
     sql_fault: Literal["unreachable", "login-failed"] | None = None
     web_site: WebSiteChange = WebSiteChange()
     service_based_architecture: bool = True
@@ -133,6 +157,8 @@ class Scenario(_Strict):
     database_state: dict[str, dict[str, Any]] = {}  # database -> sys.databases columns (state_desc, ...)
     sql_server_version: str | None = Field(None, pattern=r"^\d{1,2}\.\d{1,2}\.\d{1,5}\.\d{1,5}$")  # ProductVersion
     inventory: dict[str, Any] = {}  # settings the lab's inventory carries (overrides, target_build, ...)
+    sql_sessions: list[SqlSession] = []  # sys.dm_exec_sessions rows added (a signed-in client's SQL session)
+    view_server_state: bool = True  # whether the login gpverify uses may see every session (VIEW SERVER STATE)
     discovered: bool = False  # the inventory sets the overrides an operator sets after `gpverify discover`
     # Set by load_scenario, never by the file (SkipJsonSchema: not part of the format it describes).
     name: SkipJsonSchema[str] = Field("", exclude=True)
@@ -185,29 +211,37 @@ def _apply_host(farm: FakeFarm, host_name: str, change: HostChange, origin: str)
     target_files = {**runtime_paths(folder), "dynamics_dic": f"{folder}\\Dynamics.dic",
                     "labisv_dic": f"{folder}\\LABISV.DIC"}
     for key, version in change.files.items():
-        path = target_files.get(key) or expand(str(_profile_value(p, f"files.{key}", origin, f"{field}.files")))
+        # A key with a backslash is a file's own path (a dictionary of a product the scenario adds).
+        path = target_files.get(key) or (key if "\\" in key else expand(str(_stated(p, f"files.{key}", origin,
+                                                                                     f"{field}.files"))))
         host.files[path] = None if version is None else version
     for key, text in change.texts.items():
-        path = expand(str(_profile_value(p, f"files.{key}", origin, f"{field}.texts")))
-        host.texts[target_files.get(key, path)] = text
+        path = target_files.get(key) or expand(str(_stated(p, f"files.{key}", origin, f"{field}.texts")))
+        host.texts[path] = text
     for key, value in change.registry.items():
-        # Where GP keeps it is unknown (the profile's value is null): the lab's own location stands in.
-        reg = (LAB_CONFIG_DB_SETTING if key == "web_components_config_db"
-               else _profile_value(p, f"registry.{key}", origin, f"{field}.registry"))
+        if key == "odbc_dsn":  # every DSN's key under ODBC.INI: null empties them (no Server, no Driver value), a
+            for dsn in dsns(host):  # value is every one's Server
+                add_dsn(host, dsn, None if value is None else str(value), keep_key=True)
+            continue
+        # Where GP keeps it is unknown: the lab's own location stands in (the statement's basis "lab").
+        reg = _stated(p, f"registry.{key}", origin, f"{field}.registry")
         host.registry[(reg["view"], reg["path"], reg["name"])] = value
+    for dsn, server in change.dsns.items():
+        add_dsn(host, dsn, server)
     for key, version in change.products.items():
         name = PRODUCT_NAMES.get(key) or (GP_ENTRY.get(p.name) if key == "gp_desktop" else None)
         if name is None:
             raise ConfigError(origin, f"{field}.products.{key}", f"one of {', '.join([*PRODUCT_NAMES, 'gp_desktop'])}")
         if version is None:
             host.products.pop(name, None)
+            host.packages.pop(name, None)
         else:
             host.products[name] = version
     for key, installed in change.features.items():
         features = host.features.setdefault(GP_ENTRY.get(p.name, ""), [])
         features[:] = sorted(set(features) - {LAB_FEATURES[key]} | ({LAB_FEATURES[key]} if installed else set()))
     for key, certs in change.certificates.items():
-        store = _profile_value(p, f"certificates.{key}", origin, f"{field}.certificates")
+        store = _stated(p, f"certificates.{key}", origin, f"{field}.certificates")
         host.certificates[store] = [_cert(c) for c in certs]
     if change.https is not None:
         if host.role != "session_host":
@@ -218,8 +252,8 @@ def _apply_host(farm: FakeFarm, host_name: str, change: HostChange, origin: str)
     host.stderr_progress = change.stderr_progress or host.stderr_progress
 
 
-def _apply_services(host: FakeHost, p: Profile, change: HostChange, origin: str, field: str) -> None:
-    # A service the profile has no key for (another release's) must give its own name.
+def _apply_services(host: FakeHost, p: Statement, change: HostChange, origin: str, field: str) -> None:
+    # A service the statement has no key for (another release's) must give its own name.
     _known(p, "services", {k: v for k, v in change.services.items() if not (v and v.name)}, origin, field)
     for key, service in change.services.items():
         if service is None:
@@ -230,16 +264,17 @@ def _apply_services(host: FakeHost, p: Profile, change: HostChange, origin: str,
         host.services[key] = FakeService(**{**current.__dict__, **fields})
 
 
-def _profile_value(profile: Any, key: str, origin: str, field: str) -> Any:
-    if key not in profile.identifiers or profile[key] is None:
-        raise ConfigError(origin, f"{field}.{key.split('.', 1)[1]}", "a profile identifier with a value "
-                          f"(see `gpverify profile {profile.name}`)")
-    return profile[key]
+def _stated(gp: Any, key: str, origin: str, field: str) -> Any:
+    """A value of the lab's statement (lab/statement.py), or one message naming the scenario's field."""
+    if key not in gp or gp[key] is None:
+        raise ConfigError(origin, f"{field}.{key.split('.', 1)[1]}", "an identifier of the lab's statement of GP with "
+                          "a value (src/gpverify/lab/statement.py)")
+    return gp[key]
 
 
-def _known(profile: Any, section: str, keys: dict[str, Any], origin: str, field: str) -> None:
+def _known(gp: Any, section: str, keys: dict[str, Any], origin: str, field: str) -> None:
     for key in keys:
-        _profile_value(profile, f"{section}.{key}.name", origin, f"{field}.{section}")
+        _stated(gp, f"{section}.{key}.name", origin, f"{field}.{section}")
 
 
 def _cert(cert: CertChange) -> FakeCert:
@@ -285,10 +320,17 @@ def apply_scenario(scenario: Scenario) -> FakeFarm:
     if scenario.sql_server_version:
         farm.server_properties["ProductVersion"] = scenario.sql_server_version
     farm.inventory_extra = dict(scenario.inventory)
+    farm.sql_sessions += [row.model_dump(exclude_none=True) for row in scenario.sql_sessions]
+    farm.view_server_state = scenario.view_server_state
     if scenario.discovered:
         farm.inventory_extra["overrides"] = {**LAB_DISCOVERED, **scenario.inventory.get("overrides", {})}
     for db in scenario.drop_databases:
         farm.databases.pop(db, None)
+    for db in scenario.empty_databases:
+        if db not in farm.databases:
+            raise ConfigError(origin, "empty_databases", f"a database of the lab ({', '.join(farm.databases)}), "
+                              f"got {db!r}")
+        farm.empty_databases.add(db)
     farm.sql_fault = scenario.sql_fault
     _change_site(farm.web_site, scenario.web_site)
     _personal_stores(farm)
@@ -331,11 +373,12 @@ def _point_runtime(farm: FakeFarm, which: str | None, heartbeat: str | None) -> 
     """Rewrite the web server's TenantConfiguration.xml: the runtime folder (previous or target release, default
     where it points now) and HeartbeatTimeout."""
     folder = (release_folder(farm.target) if which == "target"
-              else expand(str(farm.source["files.dynamics_exe"])).rsplit("\\", 1)[0] if which == "previous"
+              else default_folder(farm.source) if which == "previous"
               else farm.runtime["dynamics_exe"].rsplit("\\", 1)[0])
     web = next(h for h in farm.hosts.values() if h.role == "web_server")
     web.texts[expand(str(farm.target["files.tenant_configuration"]))] = (
-        tenant_configuration(folder) if heartbeat is None else tenant_configuration(folder, heartbeat))
+        tenant_configuration(folder, gp=farm.target) if heartbeat is None
+        else tenant_configuration(folder, heartbeat, gp=farm.target))
     farm.runtime = runtime_paths(folder)
 
 

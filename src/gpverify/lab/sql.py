@@ -97,6 +97,7 @@ CONFIG_SCHEMA: dict[str, tuple[Column, ...]] = {
 # Tenant Services' DYNGPDISCOVERY (tenant-services-basics.md); its schema is not public either: a marker table.
 DISCOVERY_SCHEMA: dict[str, tuple[Column, ...]] = {"LabTenant": (("TenantName", "char(64)"),)}
 SESSION2013_SCHEMA: dict[str, tuple[Column, ...]] = {
+    "LabSessionCentralHost": (("MachineName", "char(128)"), ("IsSuspended", "tinyint"), ("LastStatusUtc", "datetime")),
     "LabSessionCentralSession": (("SessionKey", "char(64)"), ("UserName", "char(64)"), ("StartedUtc", "datetime")),
 }
 # SQL Server's catalog view sys.databases, as the columns the checks read (the lab attaches it as schema sys).
@@ -107,6 +108,11 @@ CATALOG_SCHEMA: dict[str, tuple[Column, ...]] = {
     "server_principals": (("name", "char(128)"), ("sid", "char(172)"), ("type_desc", "char(60)")),
     # THE LAB'S OWN: what SERVERPROPERTY(name) answers (the transpiler reads it from here).
     "server_properties": (("name", "char(128)"), ("value", "char(128)")),
+    # sys.dm_exec_sessions, the columns read (one row per session; session_id is the spid GP keeps in DEX_SESSION).
+    "dm_exec_sessions": (("session_id", "smallint"), ("login_name", "char(128)"), ("host_name", "char(128)"),
+                         ("program_name", "char(128)"), ("is_user_process", "tinyint"), ("login_time", "datetime")),
+    # THE LAB'S OWN: the server permissions of the login the checks use (HAS_PERMS_BY_NAME reads it).
+    "lab_server_permissions": (("permission_name", "char(128)"),),
 }
 # Per-database catalog view sys.database_principals: a table in each GP database's own file (not in sys.sqlite),
 # so a query connected to one database sees that database's users, as on SQL Server.
@@ -155,15 +161,25 @@ def build_database(path: Path, kind: Kind, rows: Mapping[str, Sequence[Mapping[s
 
 
 def build_catalog(sqldir: Path, databases: Sequence[str], state: Mapping[str, Mapping[str, Any]],
-                  logins: Sequence[Mapping[str, Any]] = (), properties: Mapping[str, str] | None = None) -> None:
+                  logins: Sequence[Mapping[str, Any]] = (), properties: Mapping[str, str] | None = None,
+                  sessions: Sequence[Mapping[str, Any]] = (), permissions: Sequence[str] = ("VIEW SERVER STATE",)
+                  ) -> None:
     """Write sys.sqlite: sys.databases listing the lab's databases (tempdb and msdb as SQL Server has them),
-    sys.server_principals with the given logins, and what SERVERPROPERTY answers."""
+    sys.server_principals with the given logins, what SERVERPROPERTY answers, sys.dm_exec_sessions and the
+    permissions HAS_PERMS_BY_NAME answers for."""
     names = [*SERVER_DATABASES, *(n for n in databases if n.lower() not in SERVER_DATABASES)]
     rows = [{"name": n, "database_id": i, "state_desc": "ONLINE", "user_access_desc": "MULTI_USER",
              "is_read_only": 0, "compatibility_level": 150, **state.get(n, {})} for i, n in enumerate(names, 1)]
     props = [{"name": k, "value": v} for k, v in (properties or {}).items()]
-    _build(sqldir / "sys.sqlite", CATALOG_SCHEMA, {"databases": rows, "server_principals": list(logins),
-                                                    "server_properties": props}, nullable=False)
+    _build(sqldir / "sys.sqlite", CATALOG_SCHEMA, {
+        "databases": rows, "server_principals": list(logins), "server_properties": props,
+        "dm_exec_sessions": list(sessions), "lab_server_permissions": [{"permission_name": p} for p in permissions],
+    }, nullable=False)
+
+
+def build_empty(path: Path) -> None:
+    """Write a database file with no table in it (a database created by hand and never configured)."""
+    _build(path, {}, {}, nullable=True)
 
 
 def build_tempdb(path: Path, rows: Mapping[str, Sequence[Mapping[str, Any]]]) -> None:
@@ -357,6 +373,7 @@ class LabConnector:
     def connect(self, t: SqlTarget) -> DbApiConnection:
         pyodbc = load_pyodbc()
         self._emulate_faults(t, pyodbc)
+        self._refuse_offline(t.database, pyodbc)
         # The production connection string with only Database= changed (research F.4): Server, Encrypt,
         # Trusted_Connection, APP... go through unixODBC and are ignored by the SQLite driver.
         lab_target = replace(t, database=_read_only_uri(self.database_file(t.database, pyodbc)))
@@ -394,6 +411,21 @@ class LabConnector:
             user = t.user if t.authentication == "sql" else "LAB\\gpverify"
             raise pyodbc.InterfaceError("28000", f"[28000] {origin}[SQL Server]Login failed for user "
                                                  f"'{user}'. (18456) (SQLDriverConnect)")
+
+    def _refuse_offline(self, database: str, pyodbc: Any) -> None:
+        """SQL Server opens no database whose sys.databases state is not ONLINE (error 942 for OFFLINE)."""
+        catalog = self.lab_dir / "sys.sqlite"
+        if not catalog.exists() or not _NAME.fullmatch(database):
+            return
+        db = sqlite3.connect(f"file:{catalog}?mode=ro", uri=True)
+        try:
+            row = db.execute("SELECT RTRIM(state_desc) FROM databases WHERE RTRIM(name) = ? COLLATE NOCASE",
+                             (database,)).fetchone()
+        finally:
+            db.close()
+        if row and row[0] != "ONLINE":
+            raise pyodbc.ProgrammingError("42000", f"[42000] [Microsoft][SQL Server]Database '{database}' cannot be "
+                                          f"opened because it is {row[0].lower()}. (942) (SQLDriverConnect)")
 
     def _attach_catalog(self, conn: Any) -> None:
         # SQL Server's catalog views (sys.databases) from sys.sqlite, read-only like the rest.
@@ -470,6 +502,8 @@ def _to_lab(node: exp.Expression) -> exp.Expression:
         return exp.Table(this=exp.to_identifier(node.name.lower()), alias=node.args.get("alias"))  # per database
     if isinstance(node, exp.Anonymous) and node.name.upper() == "SERVERPROPERTY" and node.expressions:
         return _server_property(node.expressions[0])
+    if isinstance(node, exp.Anonymous) and node.name.upper() == "HAS_PERMS_BY_NAME" and len(node.expressions) == 3:
+        return _has_permission(node.expressions[2])
     if isinstance(node, (exp.Table, exp.Column)) and (node.args.get("catalog") or node.args.get("db")):
         return _lab_schema(node)
     if isinstance(node, exp.National):
@@ -503,6 +537,13 @@ LISTINGS = {
 def _information_schema(node: exp.Table) -> exp.Expression:
     listing = sqlglot.parse_one(LISTINGS[node.name.upper()], read="sqlite", into=exp.Select)
     return listing.subquery(node.alias or node.name.upper())
+
+
+def _has_permission(permission: exp.Expression) -> exp.Expression:
+    """HAS_PERMS_BY_NAME(NULL, NULL, 'P') (a server permission) -> 1 when the lab grants P, else 0."""
+    query = exp.select("COUNT(*)").from_("sys.lab_server_permissions").where(
+        exp.column("permission_name").eq(permission.copy()))
+    return query.subquery()
 
 
 def _server_property(name: exp.Expression) -> exp.Expression:

@@ -6,7 +6,7 @@ import json
 import os
 import threading
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +23,7 @@ from gpverify.lab.models import (
     runtime_paths,
     tenant_configuration,
 )
+from gpverify.lab.sql import CONFIG_SCHEMA
 from gpverify.lab.wsman import CommandOutput
 from gpverify.runner.scripts import LOG_TAIL_SCRIPT, TAIL_LINES
 
@@ -33,9 +34,15 @@ ACTIONS: dict[str, tuple[str, ...]] = {
     "web-client-help": ("web_server", "session_host"),
     "trusted-app": ("client",),
     "clear-browser-cache": ("client",),
+    # The operator points the runtime at the target release in the installer's GP Configuration window (the
+    # upgrade pre-fills the previous release's paths: scale-out-upgrade.md step 5, installation/SBA.md step 9).
+    "runtime-paths": ("web_server",),
+    # "Restart the Session Central Service ... to allow the Session Central Service to establish communication with
+    # the session host machine" (scale-out-installation.md step 18).
+    "restart-session-central": ("web_server",),
 }
 # Actions on the farm's SQL Server, which is no Windows host of the inventory: carried out without a host.
-SERVER_ACTIONS = ("backup",)
+SERVER_ACTIONS = ("backup", "gp-utilities")
 # Windows Installer exit codes (MsiExec.exe and InstMsi.exe Error Messages, Microsoft Learn).
 PACKAGE_OPEN_FAILED, PATCH_TARGET_NOT_FOUND, PRODUCT_VERSION = 1619, 1642, 1638
 PACKAGES = [("tenantservices", "tenant-services"), ("webcomponents", "web-components"),
@@ -67,8 +74,10 @@ class LabUpgrade:
     def apply(self, host_name: str | None, action: str, *, via: str = "manual", record: bool = True,
               at: str | None = None) -> Outcome:
         """Carry out one upgrade action on one host (a confirmed manual step, or an install command)."""
-        if action in SERVER_ACTIONS:
+        if action == "backup":
             return self._backup(at, record=record)
+        if action == "gp-utilities":
+            return self._gp_utilities(at, record=record)
         assert host_name is not None, f"{action} needs a host"
         with self._lock:
             host = self.farm.host(host_name)
@@ -105,7 +114,7 @@ class LabUpgrade:
             if entry.get("event") == "clear-faults":
                 self.clear_faults(record=False)
             elif "action" in entry:
-                self.apply(entry["host"], entry["action"], record=False, at=entry.get("finished"))
+                self.apply(entry["host"], entry["action"], record=False, at=entry.get("finished") or entry.get("at"))
 
     def _record(self, entry: dict[str, Any]) -> None:
         self.journal.append({"at": datetime.now(UTC).isoformat(timespec="seconds"), **entry})
@@ -150,13 +159,32 @@ class LabUpgrade:
             cfg = LAB_CONFIG_DB_SETTING
             host.registry[(cfg["view"], cfg["path"], cfg["name"])] = self.farm.config_database
         else:
+            # The configuration wizard creates the new database and migrates the data into it (scale-out-upgrade.md
+            # step 5). TenantConfiguration.xml keeps the runtime paths the installer's GP Configuration window
+            # pre-filled from the installation being upgraded: the operator changes them (action runtime-paths).
             self._create_config_database()
-            # The web server's configuration wizard points the tenant at the new release's runtime (the lab's
-            # model: which step rewrites TenantConfiguration.xml on a real farm is not documented).
-            folder = release_folder(target)
-            host.texts[expand(str(target["files.tenant_configuration"]))] = tenant_configuration(folder)
-            self.farm.runtime = runtime_paths(folder)
+        host.files[expand(str(target["files.configuration_wizard"]))] = f"{target.version}.0"
         return self._install(host, {"web_components": target.version}, PRODUCT_NAMES["web_components"])
+
+    def _runtime_paths(self, host: FakeHost) -> Outcome:
+        """The operator sets Dynamics.exe's folder, Dynamics.set and Dex.ini to the target release's in the GP
+        Configuration window ('The three paths ... must be valid', installation/SBA.md), which writes them to
+        TenantConfiguration.xml on the web server."""
+        target = self.farm.target
+        folder = release_folder(target)
+        host.texts[expand(str(target["files.tenant_configuration"]))] = tenant_configuration(folder, gp=target)
+        self.farm.runtime = runtime_paths(folder)
+        return Outcome(0, [(f"GP Configuration on {host.name}: runtime folder {folder}, {folder}\\Dynamics.set, "
+                            f"{folder}\\Data\\Dex.ini.")])
+
+    def _restart_session_central(self, host: FakeHost) -> Outcome:
+        service = host.services.get("session_central")
+        if service is None:
+            return Outcome(PATCH_TARGET_NOT_FOUND, [f"No Session Central Service on {host.name}."])
+        if service.start_mode == "Disabled":
+            return Outcome(1, [f"{service.display_name} could not be started on {host.name}: its start mode is Disabled."])
+        service.status = "Running"
+        return Outcome(0, [f"{service.display_name} restarted on {host.name}."])
 
     def _web_client_help(self, host: FakeHost) -> Outcome:
         return self._install(host, {"web_client_help": self.farm.target.version}, PRODUCT_NAMES["web_client_help"])
@@ -195,16 +223,49 @@ class LabUpgrade:
         return Outcome(0, [f"BACKUP DATABASE [{n}] finished at {finished:%Y-%m-%d %H:%M:%S} UTC" for n in names])
 
     def _create_config_database(self) -> None:
-        # The web server's configuration wizard migrates the data into the new database (scale-out-upgrade.md); the
-        # Silverlight-era lab farm has no GPCONFIGURATION before that.
+        """The web server's configuration wizard creates the new database and migrates the old one's data into it
+        (scale-out-upgrade.md: 'The data will be migrated to the new database when running the configuration
+        wizard'): the hosts as they last reported and the sessions, nothing made fresh. The HTML-era lab farm keeps
+        its database's name, so its data is already there."""
         name = self.farm.config_database
         if name in self.farm.databases:
             return
+        old = self.farm.databases.get(str(self.farm.source["sql.old_session_database"]), {})
         hosts = [h.name for h in self.farm.hosts.values() if h.role == "session_host"]
-        tables = config_tables(hosts)
+        tables = config_tables(hosts) if not old else {
+            "LabSessionHostRegistry": [dict(r) for r in old.get("LabSessionCentralHost", [])],
+            "LabWebSession": [{"SessionKey": r.get("SessionKey"), "UserName": r.get("UserName")}
+                              for r in old.get("LabSessionCentralSession", [])]}
+        assert set(tables) <= set(CONFIG_SCHEMA)
         self.farm.databases[name] = tables
         if self.sql_dir:
             labsql.build_database(self.sql_dir / f"{name}.sqlite", "config", tables)
+
+    def _gp_utilities(self, at: str | None, *, record: bool) -> Outcome:
+        """Dynamics GP Utilities: every database whose GP row is below the target, or whose upgrade did not finish
+        (db_status not 0), is upgraded, its DB_Upgrade row stamped with start_time and stop_time (KB 920900),
+        DU000020 updated. Databases already at the target are left alone, as Utilities reports them current."""
+        started = datetime.fromisoformat(at) if at else datetime.now(UTC).replace(tzinfo=None, microsecond=0)
+        target = tuple(int(x) for x in self.farm.target.version.split("."))
+        with self._lock:
+            tables = self.farm.databases[self.farm.system_database]
+            rows = [r for r in tables["DB_Upgrade"] if r["PRODID"] == 0 and (
+                (r["db_verMajor"], r["db_verMinor"], r["db_verBuild"]) != target or r["db_status"] != 0)]
+            for row in rows:
+                row.update(db_verMajor=target[0], db_verMinor=target[1], db_verBuild=target[2],
+                           db_verOldMajor=target[0], db_verOldMinor=target[1], db_verOldBuild=target[2],
+                           db_status=0, start_time=started, stop_time=started + timedelta(minutes=30))
+            for row in tables["DU000020"]:
+                if row["PRODID"] == 0:
+                    row.update(versionMajor=target[0], versionMinor=target[1], versionBuild=target[2])
+            if self.sql_dir and rows:
+                labsql.build_database(self.sql_dir / f"{self.farm.system_database}.sqlite", "system", tables)
+            if record:
+                self._record({"host": None, "action": "gp-utilities", "via": "manual", "exit_code": 0,
+                              "finished": started.isoformat()})
+        upgraded = sorted({str(r["db_name"]) for r in rows})
+        return Outcome(0, [f"Dynamics GP Utilities upgraded {', '.join(upgraded)} to {self.farm.target.version}"
+                           if upgraded else "Dynamics GP Utilities: the system and company databases are current."])
 
     # --- the commands the runner sends over WinRM ----------------------------------------------------
 

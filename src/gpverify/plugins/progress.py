@@ -1,24 +1,25 @@
-"""A one-line progress display while host facts are collected: hosts done of total, failures so far.
+"""A transient progress bar while host facts are collected (rich): hosts done of total, failures so far.
 
-Shown only on an interactive terminal. Quiet when the stream is not a TTY, when CI is set (CI=true, as
-GitHub Actions, GitLab CI and most CI systems export), when TERM=dumb, and in pytest-xdist workers (their
-output is not the user's terminal line). The line is rewritten in place (carriage return) at most every
-`interval` seconds. It is transient: once collection ends the line is erased and the cursor goes back to where
-pytest's own output stood (`resume_column`), so the report reads as without it; failures show in the checks.
+Shown only on an interactive terminal: quiet when the stream is not a TTY, when CI is set (CI=true, as GitHub
+Actions, GitLab CI and most CI systems export), when TERM=dumb, and in pytest-xdist workers (their output is not
+the user's terminal). It is drawn before the first check runs, at the start of a line, and erased when
+collection ends, so the report reads as without it; the hosts that could not be read show in the checks.
 """
 
 from __future__ import annotations
 
 import os
-import sys
 import threading
-import time
-from collections.abc import Mapping
-from typing import Any, Self, TextIO
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from typing import Any, TextIO
 
-from gpverify.errors import FactsUnavailable
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 FALSE_WORDS = {"", "0", "false", "no", "off"}
+LABEL = "gpverify facts"
+OnDone = Callable[[str, object], None]  # (host name, HostFacts or FactsUnavailable): Farm.collect's on_done
 
 
 def interactive(stream: Any, environ: Mapping[str, str] | None = None) -> bool:
@@ -34,69 +35,26 @@ def interactive(stream: Any, environ: Mapping[str, str] | None = None) -> bool:
         return False
 
 
-class CollectProgress:
-    """Counts collected hosts; draws `facts: 12/200 hosts, 1 failed` on a terminal, nothing elsewhere.
+@contextmanager
+def collect_progress(total: int, stream: TextIO, *, enabled: bool | None = None) -> Iterator[OnDone]:
+    """Yield the on_done callback of Farm.collect; on an interactive `stream` it advances a transient bar."""
+    if not (interactive(stream) if enabled is None else enabled):
+        yield lambda name, outcome: None
+        return
+    console = Console(file=stream, force_terminal=True)
+    columns = (TextColumn(LABEL), BarColumn(), MofNCompleteColumn(), TextColumn("hosts, {task.fields[failed]} failed"),
+               TimeElapsedColumn())
+    lock = threading.Lock()
+    failed: list[str] = []
+    with Progress(*columns, console=console, transient=True) as bar:
+        task = bar.add_task(LABEL, total=total, failed=0)
 
-    `update` is the on_done callback of Farm.collect / collect_hosts: (host name, HostFacts or FactsUnavailable).
-    It is thread-safe, so it can also be called from collector threads.
-    """
+        def done(name: str, outcome: object) -> None:
+            from gpverify.errors import FactsUnavailable
 
-    def __init__(self, total: int, stream: TextIO | None = None, *, enabled: bool | None = None,
-                 interval: float = 0.1, resume_column: int = 0, label: str = "gpverify facts") -> None:
-        self.total = total
-        self.stream = stream if stream is not None else sys.__stderr__
-        self.enabled = interactive(self.stream) if enabled is None else enabled
-        self.interval = interval
-        self.label = label
-        self.done = 0
-        self.failed: list[str] = []
-        self._resume_column = resume_column  # pytest's output stood mid-line here: draw below, come back after
-        self._started = time.monotonic()
-        self._last_draw = 0.0
-        self._drawn = False
-        self._lock = threading.Lock()
+            with lock:  # collector threads call this at once
+                if isinstance(outcome, FactsUnavailable):
+                    failed.append(name)
+                bar.update(task, advance=1, failed=len(failed))
 
-    def update(self, name: str, outcome: object) -> None:
-        with self._lock:
-            self.done += 1
-            if isinstance(outcome, (FactsUnavailable, BaseException)):
-                self.failed.append(name)
-            now = time.monotonic()
-            if self.enabled and (now - self._last_draw >= self.interval or self.done == self.total):
-                self._last_draw = now
-                self._draw(self.line())
-
-    __call__ = update
-
-    def line(self) -> str:
-        elapsed = time.monotonic() - self._started
-        return f"{self.label}: {self.done}/{self.total} hosts, {len(self.failed)} failed ({elapsed:.1f} s)"
-
-    def close(self) -> None:
-        """Erase the progress line and put the cursor back where pytest's output stood (terminal only)."""
-        with self._lock:
-            if not self.enabled or not self._drawn:
-                return
-            back = f"\x1b[1A\x1b[{self._resume_column}C" if self._resume_column else ""
-            self._write(f"\r\x1b[K{back}")
-            self._drawn = False
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    def _draw(self, text: str) -> None:
-        prefix = ""
-        if not self._drawn:
-            prefix = "\n" if self._resume_column else ""
-            self._drawn = True
-        self._write(f"{prefix}\r{text}\x1b[K")
-
-    def _write(self, text: str) -> None:
-        try:
-            self.stream.write(text)  # type: ignore[union-attr]
-            self.stream.flush()  # type: ignore[union-attr]
-        except (OSError, ValueError, AttributeError):
-            self.enabled = False  # the terminal went away: stay quiet from now on
+        yield done

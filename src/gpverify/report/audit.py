@@ -1,220 +1,208 @@
-"""HTML pieces of the audit report (inline SVG, so the report stays one self-contained file)."""
+"""The audit's sections of gpverify's report: farm picture (inline SVG), status, changes, drift and waivers.
+
+The geometry of the picture is worked out here; every element is written by report/templates/audit.html.j2.
+"""
 
 from __future__ import annotations
 
-import re
+from collections import Counter
+from dataclasses import dataclass, field
 from typing import Any
 
-from gpverify.outcomes import NOT_CHECKED_COLOUR, Outcome
-from gpverify.results import outcomes_of
+from markupsafe import Markup
 
-# The summary (where pytest-html puts our prefix) comes after the Environment table; the picture should open
-# the report, so this moves it right under the title.
-MOVE_TO_TOP = ("<script>(function(){var p=document.getElementById('gpverify-farm-picture'),"
-               "h=document.querySelector('h1');if(p&&h){h.after(p);}})();</script>")
+from gpverify.outcomes import NOT_CHECKED_COLOUR, Outcome, worst
+from gpverify.report.checks import anchor
+from gpverify.report.render import piece
+from gpverify.results import counts_text, outcomes_of
 
-
-def esc(text: Any) -> str:
-    return str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
-
-
-def host_anchor(host: str) -> str:
-    return "gpv-host-" + re.sub(r"[^A-Za-z0-9_-]", "-", host)
+TEMPLATE = "audit.html.j2"
+BOX_W, BOX_H, GAP = 190, 60, 24  # a machine's box (name, role, outcome: a line each) and the space between boxes
+DB_W, DB_H = 140, 40
+MARGIN, TOP, MIN_WIDTH = 20, 86, 900
+CHAR_W = 6.6  # the width of a character of 12px sans-serif, rounded up: the legend's labels never clip
 
 
-def _colour(outcome: Outcome | None) -> str:
-    return outcome.colour if outcome else NOT_CHECKED_COLOUR
+@dataclass(frozen=True)
+class Machine:
+    """One box: a host drawn by the outcome of its checks."""
+
+    x: int
+    y: int
+    name: str
+    role: str
+    outcome: Outcome | None  # what the box's colour says: the worst verdict, else the outcome shown unfilled
+    judged: bool  # a verdict was reached (a filled box); False: nothing judged it (an outline, not a problem)
+    note: str  # "passed; 3 not verified"
+    anchor: str
+    w: int = BOX_W
+    h: int = BOX_H
+
+    @property
+    def colour(self) -> str:
+        return self.outcome.colour if self.outcome else NOT_CHECKED_COLOUR
 
 
-def _label(outcome: Outcome | None) -> str:
-    return outcome.label if outcome else "not checked"
+@dataclass(frozen=True)
+class Database:
+    x: int
+    y: int
+    name: str
+    server: Machine
 
 
-def _machine(x: int, y: int, name: str, role: str, outcome: Outcome | None, w: int = 150, h: int = 46) -> str:
-    colour = _colour(outcome)
-    return (f'<a href="#{host_anchor(name)}" class="gpv-machine-link">'
-            f'<g class="gpv-machine" data-host="{esc(name)}" data-outcome="{esc(outcome or "none")}">'
-            f"<title>{esc(name)} ({esc(role)}): {esc(_label(outcome))}</title>"
-            f'<rect x="{x}" y="{y}" width="{w}" height="{h}" rx="6" fill="{colour}" stroke="#263238"/>'
-            f'<text x="{x + w // 2}" y="{y + 19}" text-anchor="middle" fill="#fff" font-size="13" '
-            f'font-weight="bold">{esc(name)}</text>'
-            f'<text x="{x + w // 2}" y="{y + 36}" text-anchor="middle" fill="#fff" font-size="11">'
-            f"{esc(role)}: {esc(_label(outcome))}</text></g></a>")
+@dataclass(frozen=True)
+class Line:
+    x1: int
+    y1: int
+    x2: int
+    y2: int
 
 
-def _line(x1: int, y1: int, x2: int, y2: int) -> str:
-    return f'<line x1="{x1}" y1="{y1}" x2="{x2}" y2="{y2}" stroke="#90a4ae" stroke-width="2"/>'
+@dataclass(frozen=True)
+class Key:
+    x: int
+    y: int
+    colour: str
+    label: str
+    filled: bool
 
 
-def farm_picture(farm: dict[str, Any], worst: dict[str, Outcome]) -> str:
-    """Web server, session hosts, SQL Server and its databases, Tenant Services and clients, by worst outcome."""
-    if not farm:
-        return '<div id="gpverify-farm-picture"><p>No farm picture: the farm could not be opened.</p></div>'
-    w, box = 150, 46
-    sessions = farm.get("session_hosts", [])
-    clients = farm.get("clients", [])
-    width = max(900, 40 + (len(sessions) + 1) * (w + 20), 40 + (len(clients) + 3) * (w + 20))
-    parts: list[str] = []
-    web = (farm.get("web_server") or ["web server"])[0]
-    web_x, web_y = width // 2 - w // 2, 60
-    # clients on the left of the top row, Tenant Services on the right
-    for i, name in enumerate(clients):
-        y = 60 if i % 2 == 0 else 60 + box + 14
-        cx = 20 + (i // 2) * (w + 20)
-        parts.append(_line(cx + w // 2, y + box // 2, web_x, web_y + box // 2))
-        parts.append(_machine(cx, y, name, "client", worst.get(name)))
-    for name in farm.get("tenant_services", []):
-        tx = width - w - 20
-        parts.append(_line(web_x + w, web_y + box // 2, tx, web_y + box // 2))
-        parts.append(_machine(tx, web_y, name, "Tenant Services", worst.get(name)))
-    # session hosts in the middle row
-    sy = 200
-    start = width // 2 - (len(sessions) * (w + 20) - 20) // 2
+@dataclass
+class Picture:
+    farm: str
+    width: int
+    height: int = 0
+    machines: list[Machine] = field(default_factory=list)
+    databases: list[Database] = field(default_factory=list)
+    lines: list[Line] = field(default_factory=list)  # drawn first, under the boxes: never across a label
+    legend: list[Key] = field(default_factory=list)
+
+
+def look(outcomes: list[Outcome]) -> tuple[Outcome | None, bool, str]:
+    """(outcome shown, judged, note) of a host: its worst verdict; checks that reached none (not verified,
+    attested, does not apply) are no problem of the host, so they colour it only when nothing else did."""
+    judged = [o for o in outcomes if o.verified or o.fails]
+    verdict = worst(judged)
+    others = Counter(o for o in outcomes if o not in judged)
+    rest = counts_text({o: others[o] for o in Outcome.worst_first() if others[o]}) if others else ""
+    if verdict is not None:
+        return verdict, True, f"{verdict.label}; {rest}" if rest else verdict.label
+    shown = worst(outcomes)
+    return shown, False, rest or "not checked"
+
+
+def _machine(x: int, y: int, name: str, role: str, outcomes: list[Outcome]) -> Machine:
+    outcome, judged, note = look(outcomes)
+    return Machine(x, y, name, role, outcome, judged, note, anchor(name))
+
+
+def layout(farm: dict[str, Any], outcomes: dict[str, list[Outcome]]) -> Picture:
+    """Clients in a column left of the web server, Tenant Services right of it, session hosts in a row below,
+    SQL Server and its databases at the bottom. Connectors are buses of straight segments in the gaps between
+    boxes, so no connector crosses a box or a label, however many machines a farm has."""
+    sessions, clients = farm.get("session_hosts", []), farm.get("clients", [])
+    tenants = farm.get("tenant_services", [])
     sql = farm.get("sql", {})
-    sql_name = sql.get("server", "SQL Server")
-    sql_x, sql_y = width // 2 - w // 2, 320
-    for i, name in enumerate(sessions):
-        x = start + i * (w + 20)
-        parts.append(_line(web_x + w // 2, web_y + box, x + w // 2, sy))
-        parts.append(_line(x + w // 2, sy + box, sql_x + w // 2, sql_y))
-        parts.append(_machine(x, sy, name, "session host", worst.get(name)))
-    parts.append(_machine(web_x, web_y, web, "web server", worst.get(web)))
-    parts.append(_machine(sql_x, sql_y, sql_name, "SQL Server", worst.get(sql_name)))
     dbs = sql.get("databases", [])
-    db_colour = _colour(worst.get(sql_name))
-    for i, db in enumerate(dbs):
-        dx = sql_x + w + 30 + i * 150
-        parts.append(_line(sql_x + w, sql_y + box // 2, dx, sql_y + box // 2))
-        parts.append(f'<a href="#{host_anchor(sql_name)}"><g class="gpv-database" data-database="{esc(db)}">'
-                     f"<title>database {esc(db)} on {esc(sql_name)}</title>"
-                     f'<ellipse cx="{dx + 65}" cy="{sql_y + 8}" rx="65" ry="8" fill="{db_colour}" stroke="#263238"/>'
-                     f'<rect x="{dx}" y="{sql_y + 8}" width="130" height="30" fill="{db_colour}" stroke="#263238"/>'
-                     f'<text x="{dx + 65}" y="{sql_y + 30}" text-anchor="middle" fill="#fff" font-size="12">'
-                     f"{esc(db)}</text></g></a>")
-    legend = "".join(
-        f'<rect x="{20 + i * 120}" y="400" width="14" height="14" fill="{c}"/>'
-        f'<text x="{40 + i * 120}" y="412" font-size="12">{esc(_label(k))}</text>'
-        for i, (k, c) in enumerate([(o, o.colour) for o in Outcome.worst_first()] + [(None, NOT_CHECKED_COLOUR)]))
-    title = (f'<text x="20" y="28" font-size="16" font-weight="bold">{esc(farm.get("farm", ""))}</text>'
-             f'<text x="20" y="46" font-size="12">each machine is coloured by its worst check outcome; '
-             f"click one to jump to its rows</text>")
-    return (f'<div id="gpverify-farm-picture"><svg xmlns="http://www.w3.org/2000/svg" role="img" '
-            f'aria-label="farm picture" width="{width}" height="425" viewBox="0 0 {width} 425">'
-            f"{title}{''.join(parts)}{legend}</svg></div>{MOVE_TO_TOP}")
+    # The database row hangs off the centred SQL Server box: the picture is wide enough for all of it.
+    width = max(MIN_WIDTH, 2 * MARGIN + max(len(sessions), 5) * (BOX_W + GAP),
+                2 * (BOX_W // 2 + len(dbs) * (DB_W + GAP) + MARGIN))
+    pic = Picture(farm.get("farm", ""), width)
+    web_name = (farm.get("web_server") or ["web server"])[0]
+    web = _machine(width // 2 - BOX_W // 2, TOP, web_name, "web server", outcomes.get(web_name, []))
+    left = _column(pic, clients, MARGIN, "client", outcomes, web.x, web)
+    right = _column(pic, tenants, width - MARGIN - BOX_W, "Tenant Services", outcomes, web.x + BOX_W, web)
+    row = max(TOP + BOX_H + 2 * GAP, left + 2 * GAP, right + 2 * GAP)
+    sql_name = sql.get("server", "SQL Server")
+    server = _machine(web.x, row + BOX_H + 3 * GAP, sql_name, "SQL Server", outcomes.get(sql_name, []))
+    start = width // 2 - (len(sessions) * (BOX_W + GAP) - GAP) // 2
+    hosts = [_machine(start + i * (BOX_W + GAP), row, name, "session host", outcomes.get(name, []))
+             for i, name in enumerate(sessions)]
+    pic.machines += hosts
+    if hosts:
+        _bus(pic, (web.x + BOX_W // 2, web.y + BOX_H), [(h.x + BOX_W // 2, h.y) for h in hosts], row - GAP)
+        _bus(pic, (server.x + BOX_W // 2, server.y), [(h.x + BOX_W // 2, h.y + BOX_H) for h in hosts],
+             row + BOX_H + GAP)
+    pic.machines += [web, server]
+    x = server.x + BOX_W
+    for i, name in enumerate(dbs):  # a chain from the server's right edge, each database on it
+        db = Database(server.x + BOX_W + GAP + i * (DB_W + GAP), server.y + (BOX_H - DB_H) // 2, name, server)
+        pic.lines.append(Line(x, server.y + BOX_H // 2, db.x, server.y + BOX_H // 2))
+        pic.databases.append(db)
+        x = db.x + DB_W
+    pic.height = _legend(pic, server.y + BOX_H + 2 * GAP)
+    return pic
 
 
-def waiver_cell(waiver: dict[str, Any] | None) -> str:
-    if not waiver:
-        return ""
-    host = f" on {esc(waiver['host'])}" if waiver.get("host") else ""
-    if waiver.get("status") == "expired":
-        return (f'<span class="gpv-waiver-expired" style="color:#c62828">EXPIRED {esc(waiver["expires"])} '
-                f"(no longer waives): {esc(waiver['check'])}{host} approved by {esc(waiver['approver'])}, "
-                f"risk {esc(waiver['risk'])}: {esc(waiver['justification'])}</span>")
-    return (f'<span class="gpv-waiver" style="color:#6a1b9a">WAIVED{host} by {esc(waiver["approver"])} '
-            f"(risk {esc(waiver['risk'])}, created {esc(waiver['created'])}, expires {esc(waiver['expires'])}): "
-            f"{esc(waiver['justification'])}</span>")
+def _column(pic: Picture, names: list[str], x: int, role: str, outcomes: dict[str, list[Outcome]], edge: int,
+            web: Machine) -> int:
+    """A column of machines joined to the web server's side at `edge` by a vertical bus; returns its bottom."""
+    boxes = [_machine(x, TOP + i * (BOX_H + GAP // 2), name, role, outcomes.get(name, [])) for i, name in enumerate(names)]
+    if not boxes:
+        return TOP
+    pic.machines += boxes
+    near = x + BOX_W if x < edge else x  # the column's side facing the web server
+    bus = near + (GAP if x < edge else -GAP)
+    y = web.y + BOX_H // 2
+    for box in boxes:
+        pic.lines.append(Line(near, box.y + BOX_H // 2, bus, box.y + BOX_H // 2))
+    pic.lines.append(Line(bus, min(y, boxes[0].y + BOX_H // 2), bus, max(y, boxes[-1].y + BOX_H // 2)))
+    pic.lines.append(Line(bus, y, edge, y))
+    return boxes[-1].y + BOX_H
 
 
-def audit_banner(plugin: Any) -> str:
-    counts = outcomes_of(list(plugin.results.values()))
-    text = ", ".join(f"{n} {o.label}" for o, n in counts.items())
+def _bus(pic: Picture, hub: tuple[int, int], ends: list[tuple[int, int]], y: int) -> None:
+    """The hub down (or up) to a horizontal bus at `y`, and a drop from the bus to each end."""
+    xs = [hub[0], *(x for x, _ in ends)]
+    pic.lines.append(Line(hub[0], hub[1], hub[0], y))
+    pic.lines.append(Line(min(xs), y, max(xs), y))
+    pic.lines += [Line(x, y, x, end_y) for x, end_y in ends]
+
+
+def _legend(pic: Picture, y: int) -> int:
+    """The legend's keys, wrapped onto as many rows as the picture's width needs; returns the picture's height."""
+    keys = [(o.colour, o.label, o.verified or o.fails) for o in Outcome.worst_first()]
+    keys.append((NOT_CHECKED_COLOUR, "not checked", False))
+    x = MARGIN
+    for colour, label, filled in keys:
+        width = 22 + int(len(label) * CHAR_W) + GAP
+        if x + width > pic.width - MARGIN:
+            x, y = MARGIN, y + 22
+        pic.legend.append(Key(x, y, colour, label, filled))
+        x += width
+    return y + 2 * GAP
+
+
+def farm_picture(farm: dict[str, Any], outcomes: dict[str, list[Outcome]]) -> Markup:
+    """Web server, session hosts, SQL Server and its databases, Tenant Services and clients, each by its checks."""
+    return piece(TEMPLATE, "farm_picture", picture=layout(farm, outcomes) if farm else None)
+
+
+def waiver_cell(waiver: dict[str, Any] | None) -> Markup:
+    return piece(TEMPLATE, "waiver_cell", waiver=waiver)
+
+
+def audit_banner(plugin: Any) -> Markup:
     waited = (f" Waited {plugin.waited:.1f} s for services ({plugin.round_no} round(s))."
               if plugin.round_no > 1 or plugin.waited else "")
-    run = f"audit run #{plugin.run_id}" if plugin.run_id else "audit run"
-    broken = "".join(f'<br><span class="gpv-collection-error" style="color:#ef6c00">could not load checks: {esc(e)}'
-                     f"</span>" for e in plugin.collection_errors)
-    return (f'<p id="gpverify-audit-status"><b>{esc(run)}: {esc(plugin.status().upper())}</b> '
-            f"({esc(text)}).{esc(waited)}{broken}</p>")
+    return piece(TEMPLATE, "banner", run=f"audit run #{plugin.run_id}" if plugin.run_id else "audit run",
+                 status=plugin.status(), counts=counts_text(outcomes_of(list(plugin.results.values()))),
+                 waited=waited, broken=plugin.collection_errors)
 
 
-def _rows(entries: list[dict[str, Any]]) -> str:
-    if not entries:
-        return "<p>none</p>"
-    items = "".join(
-        f'<li><a href="#{host_anchor(e["host"])}">{esc(e["check"])}</a> {esc(e["test"])}'
-        f" ({esc(e['before'] or 'new')} &rarr; {esc(e['after'])})"
-        f"{': ' + esc(e['message'].splitlines()[0]) if e.get('message') else ''}</li>"
-        if e.get("host") else
-        f"<li>{esc(e['check'])} {esc(e['test'])} ({esc(e['before'] or 'new')} &rarr; {esc(e['after'])})</li>"
-        for e in entries)
-    return f"<ul>{items}</ul>"
+def changes_section(changes: Any, previous: Any) -> Markup:
+    groups = [] if changes is None else [
+        ("Newly failing", "newly-failing", changes.newly_failing), ("Fixed", "fixed", changes.fixed),
+        ("Still failing", "still-failing", changes.still_failing), ("Newly waived", "now-waived", changes.now_waived)]
+    return piece(TEMPLATE, "changes", changes=changes, previous=previous, groups=groups, anchor=anchor)
 
 
-def drift_table(drifts: list[Any], table_id: str) -> str:
-    if not drifts:
-        return "<p>no fact changed</p>"
-    rows = "".join(f"<tr><td>{esc(d.host)}</td><td>{esc(d.fact)}</td><td>{esc(d.kind)}</td>"
-                   f"<td>{esc(d.before)}</td><td>{esc(d.after)}</td></tr>" for d in drifts)
-    return (f'<table id="{table_id}" border="1" style="border-collapse:collapse"><tr><th>Host</th><th>Fact</th>'
-            f"<th>Change</th><th>Before</th><th>After</th></tr>{rows}</table>")
+def baseline_section(baseline: dict[str, Any], drifts: list[Any]) -> Markup:
+    return piece(TEMPLATE, "baseline", baseline=baseline, drifts=drifts)
 
 
-def changes_section(changes: Any, previous: Any) -> str:
-    head = '<section id="gpverify-changes"><h2>Changed since the last run</h2>'
-    if changes is None or changes.previous_run is None:
-        return head + "<p>This is the first recorded audit: nothing to compare with yet.</p></section>"
-    parts = [head, (f"<p>Compared with audit run #{esc(changes.previous_run)} "
-                    f"({esc(previous.finished if previous else '')}).</p>")]
-    for title, key, entries in (("Newly failing", "newly-failing", changes.newly_failing),
-                                ("Fixed", "fixed", changes.fixed),
-                                ("Still failing", "still-failing", changes.still_failing),
-                                ("Newly waived", "now-waived", changes.now_waived)):
-        parts.append(f'<div id="gpverify-{key}"><h3>{title} ({len(entries)})</h3>{_rows(entries)}</div>')
-    parts.append(f'<div id="gpverify-fact-drift"><h3>Fact drift ({len(changes.drift)})</h3>'
-                 f"{drift_table(changes.drift, 'gpverify-drift-table')}</div></section>")
-    return "".join(parts)
-
-
-def baseline_section(baseline: dict[str, Any], drifts: list[Any]) -> str:
-    return (f'<section id="gpverify-baseline"><h2>Drift from the baseline</h2><p>Baseline '
-            f"&quot;{esc(baseline['name'])}&quot; captured {esc(baseline['captured'])} "
-            f"from {esc(baseline['source'])}.</p>{drift_table(drifts, 'gpverify-baseline-table')}</section>")
-
-
-def waiver_section(plugin: Any) -> str:
-    if not plugin.waivers:
-        return ""
-    items = []
-    for w in plugin.expired_waivers():
-        items.append(f"<li class=\"gpv-waiver-expired\">EXPIRED: waiver for {esc(w.label())} (approver "
-                     f"{esc(w.approver)}) expired on {esc(w.expires.isoformat())}; it no longer waives.</li>")
-    for w in plugin.unmatched_waivers():
-        items.append(f"<li class=\"gpv-waiver-unmatched\">UNMATCHED: waiver #{w.index + 1} for {esc(w.label())} "
-                     f"matches no check in this run.</li>")
+def waiver_section(plugin: Any) -> Markup:
     used = sum(1 for r in plugin.results.values() if r.outcome is Outcome.WAIVED)
-    return (f'<section id="gpverify-waivers"><h2>Waivers</h2><p>{len(plugin.waivers)} waiver(s) loaded, '
-            f"{used} failing check(s) waived.</p><ul>{''.join(items)}</ul></section>")
-
-
-# --- history ----------------------------------------------------------------------------------------------
-
-def history_rows(runs: list[Any]) -> list[tuple[str, str, list[Outcome | None]]]:
-    keys = sorted({k for run in runs for k in run.results})
-    return [(c, t, [run.results[(c, t)].outcome if (c, t) in run.results else None for run in runs])
-            for c, t in keys]
-
-
-def history_svg(runs: list[Any]) -> str:
-    """The outcome of each check (rows) in each run (columns), one coloured cell each."""
-    rows = history_rows(runs)
-    cell, label_w, top = 22, 520, 70
-    width = label_w + cell * max(len(runs), 1) + 20
-    height = top + cell * len(rows) + 40
-    parts = [(f'<text x="10" y="20" font-size="15" font-weight="bold">Outcome of each check over the last '
-              f"{len(runs)} audit run(s)</text>")]
-    for j, run in enumerate(runs):
-        x = label_w + j * cell + cell // 2
-        parts.append(f'<text x="{x}" y="{top - 8}" font-size="10" text-anchor="end" '
-                     f'transform="rotate(-60 {x} {top - 8})">#{run.id}</text>')
-    for i, (check, test, outcomes) in enumerate(rows):
-        y = top + i * cell
-        parts.append(f'<text x="10" y="{y + 15}" font-size="11">{esc(check)} {esc(test.split("::")[-1])}</text>')
-        for j, outcome in enumerate(outcomes):
-            run = runs[j]
-            parts.append(f'<rect class="gpv-history-cell" data-outcome="{esc(outcome or "none")}" '
-                         f'x="{label_w + j * cell}" y="{y}" width="{cell - 2}" height="{cell - 2}" '
-                         f'fill="{outcome.colour if outcome else "#eeeeee"}"><title>run #{run.id} {esc(run.started)}: '
-                         f"{esc(check)} {esc(test)}: {esc(outcome.label if outcome else 'not run')}</title></rect>")
-    return (f'<svg class="gpverify-history" xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
-            f'viewBox="0 0 {width} {height}">{"".join(parts)}</svg>')
+    return piece(TEMPLATE, "waivers", waivers=plugin.waivers, expired=plugin.expired_waivers(),
+                 unmatched=plugin.unmatched_waivers(), used=used)

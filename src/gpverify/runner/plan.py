@@ -17,9 +17,9 @@ from gpverify.errors import ConfigError
 
 PhaseName = Literal["pre", "web", "hosts", "post", "clients"]
 LabAction = Literal["tenant-services", "web-components", "web-client-help", "trusted-app", "clear-browser-cache",
-                    "backup"]
+                    "backup", "gp-utilities", "runtime-paths", "restart-session-central"]
 # Lab actions on the farm's SQL Server, which is no host of the inventory: a step with one of them needs no host.
-SERVER_ACTIONS = ("backup",)
+SERVER_ACTIONS = ("backup", "gp-utilities")
 
 
 ITEM_ID = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
@@ -199,12 +199,21 @@ def load_plan(path: str | Path, shape: FarmShape) -> Plan:
 
 # --- the built-in plan, in the guide's order (scale-out-upgrade.md) --------------
 
+# The installer's GP Configuration window "will default with the selections from the installation being upgraded"
+# (scale-out-upgrade.md step 5), that is the previous release's runtime: nothing points it at the new one by itself.
+RUNTIME_PATHS_STEP = ("In the GP Configuration window, point the Dynamics GP runtime folder, Dynamics.set and Dex.ini "
+                      "at the target release's desktop client on the session hosts: the upgrade fills in the previous "
+                      "release's paths, and the web client runs whatever they name "
+                      "(https://learn.microsoft.com/dynamics-gp/installation/sba, 'The three paths for the Dynamics GP "
+                      "runtime folder, the Dynamics.set and the Dex.ini must be valid'). With Tenant Services, set "
+                      "the tenant's DynamicsexeLocation, DynamicssetLocation and DexiniLocation in Tenant Manager.")
 WEB_SERVER_STEPS = [
     "Log in to {host}, the machine running the web site and the Session Central Service.",
     "From the Microsoft Dynamics GP installation media, double-click Setup.exe.",
     "Click Web Components, then Install, and select to upgrade your existing web client installation.",
     ("Keep the wizard's defaults unless you need a change; give the new web components database name "
     "(default GPCONFIGURATION): the data is migrated to it when the configuration wizard runs."),
+    RUNTIME_PATHS_STEP,
     ("When the installation is complete, run the Dynamics GP Web Components Configuration Wizard (Start menu): "
     "Welcome > Next; choose the SQL Server authentication > Next; review the actions > Next; Exit."),
     "The Web Client Help installer starts: click Install, then Finish.",
@@ -235,11 +244,32 @@ CLIENT_STEPS = [
 BACKUP_TITLE = ("Make a complete backup of the system database, every company database and the configuration "
                 "database")
 BACKUP_STEPS = [
-    ("In SQL Server Management Studio (or your backup job), make a full backup of the system database (DYNAMICS, or the name given at install), "
-     "every company database and the web components configuration database ({config_db})."),
+    ("In SQL Server Management Studio (or your backup job), make a full backup of the system database (DYNAMICS, or "
+     "the name given at install), every company database and the web components configuration database "
+     "({config_db})."),
     ("Also back up your modified dictionaries, eConnect pre and post procedures and the Integration Manager "
      "database, as the upgrade guide says."),
-    "The pre gate then checks msdb.dbo.backupset for full backups of each finished after this run started.",
+    ("The pre gate then checks msdb.dbo.backupset: a full backup of each database GP Utilities upgrades, finished "
+     "before GP Utilities started upgrading it (DB_Upgrade start_time), and of the others, finished after this run "
+     "started."),
+]
+# The guide's first step (scale-out-upgrade.md: "upgrade for the database and the desktop client components").
+UTILITIES_TITLE = "Upgrade the system and company databases with Dynamics GP Utilities"
+UTILITIES_STEPS = [
+    ("If not done yet: install the target release's Microsoft Dynamics GP desktop client on one computer "
+     "(https://learn.microsoft.com/dynamics-gp/upgrade/installing-on-first-computer)."),
+    ("Start Dynamics GP Utilities there and upgrade the system database and every company database, after the "
+     "backups above; wait until it reports every company upgraded "
+     "(https://learn.microsoft.com/dynamics-gp/upgrade/company-data-conversion)."),
+    ("The pre gate then checks DB_Upgrade, DU000020 and DU000030 for every product and company, and that each "
+     "database's backup finished before GP Utilities started."),
+]
+RESTART_TITLE = "Restart the Session Central Service after the last session host"
+RESTART_STEPS = [
+    ("On {host}, restart the Session Central Service, so that it establishes communication with the upgraded session "
+     "host machines (https://learn.microsoft.com/dynamics-gp/web-components/scale-out-installation, step 18 of "
+     "'Install the host machines')."),
+    "Give the system a few minutes to get synchronized before the post gate reads Session Management.",
 ]
 TRUSTED_APP_STEP = ("If the web client shows the sandboxed-mode icon (lower right), run DynamicsGPTrustedApp.msi "
                     "from the updated web client on {host}.")
@@ -257,14 +287,19 @@ def _server_steps(host: str, role: str, lab: bool, config_db: str, help_msi: str
         return [Step(id=f"upgrade-{host}", kind="manual", host=host, title=f"Upgrade the {what} {host}",
                      instructions=[s.format(host=host, config_db=config_db, help=help_msi) for s in lines])]
     # The lab has no wizard: the web components patch (`msiexec /update`, scale-out-upgrade.md) and the
-    # help installer stand in for Setup.exe.
-    return [
+    # help installer stand in for Setup.exe; the GP Configuration window's paths stay the operator's to set.
+    steps = [
         _msiexec(host, "/update", r"D:\AdProd\WebComponents\Updates\WebComponents.msp",
                  rf"C:\Windows\Temp\gpverify-{host}-webcomponents.log", f"Web Components upgrade on {host}",
                  f"upgrade-{host}"),
         _msiexec(host, "/i", f"D:\\AdProd\\WebComponents\\{help_msi}",
                  rf"C:\Windows\Temp\gpverify-{host}-help.log", f"Web Client Help on {host}", f"help-{host}"),
     ]
+    if role == "web_server":
+        steps.insert(1, Step(id=f"runtime-paths-{host}", kind="manual", host=host, action="runtime-paths",
+                             title=f"Point the web client's runtime at the target release on {host}",
+                             instructions=[RUNTIME_PATHS_STEP]))
+    return steps
 
 
 def _client_steps(host: str, era: str, lab: bool) -> list[Step]:
@@ -288,6 +323,19 @@ def backup_step(config_db: str) -> Step:
                 instructions=[s.format(config_db=config_db) for s in BACKUP_STEPS])
 
 
+def utilities_step() -> Step:
+    """GP Utilities upgrades the databases, after the backups and before the pre gate's database checks."""
+    return Step(id="gp-utilities", kind="manual", title=UTILITIES_TITLE, action="gp-utilities",
+                instructions=list(UTILITIES_STEPS))
+
+
+def restart_steps(shape: FarmShape) -> list[Step]:
+    """Session Central restarted on the web server once every session host is upgraded."""
+    return [Step(id=f"restart-session-central-{host}", kind="manual", host=host, title=RESTART_TITLE,
+                 action="restart-session-central", instructions=[s.format(host=host) for s in RESTART_STEPS])
+            for host in shape.named("web_server")]
+
+
 # The checks of checks/pre/test_pre_tenant_services.py, gated by ID once Tenant Services are updated.
 TENANT_CHECKS = ("GP-PRE-011", "GP-PRE-012")
 
@@ -297,7 +345,7 @@ def builtin_plan(shape: FarmShape, *, lab: bool, config_db: str = "GPCONFIGURATI
     tenants = shape.named("tenant_services")
     # The guide updates Tenant Services after the preconditions and before the web components (scale-out-upgrade.md), so the
     # pre gate leaves their checks to a gate of their own that runs once they are updated.
-    phases: list[Phase] = [Phase(phase="pre", steps=[backup_step(config_db)],
+    phases: list[Phase] = [Phase(phase="pre", steps=[backup_step(config_db), utilities_step()],
                                  select=" and ".join(f"not {c}" for c in TENANT_CHECKS) if tenants else None)]
     tenant_steps: list[Step] = []
     for host in tenants:
@@ -318,7 +366,7 @@ def builtin_plan(shape: FarmShape, *, lab: bool, config_db: str = "GPCONFIGURATI
     phases.append(Phase(phase="web", steps=web_steps))
     for host in shape.named("session_host"):
         phases.append(Phase(phase="hosts", host=host, steps=_server_steps(host, "session_host", lab, config_db, shape.help_installer)))
-    phases.append(Phase(phase="post"))
+    phases.append(Phase(phase="post", steps=restart_steps(shape)))
     client_steps = [s for h in shape.named("client") for s in _client_steps(h, shape.era, lab)]
     phases.append(Phase(phase="clients", steps=client_steps))
     return Plan(phases=phases)

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import html
-
+from gpverify.report.render import page
 from gpverify.runner.plan import Plan
 from gpverify.runner.state import ItemRecord, RunState
 
@@ -53,20 +52,9 @@ def write_summary(plan: Plan, state: RunState) -> None:
     reports = [f"{i}: {e.report}" for i, e in state.record.items.items() if e.report]
     (state.folder / "summary.txt").write_text("\n".join(head + lines + ["", "Gate reports:"] + reports) + "\n",
                                               encoding="utf-8")
-    cells = []
-    for i, what, status, who, when in _rows(plan, state):
-        report = state.item(i).report
-        link = f' (<a href="{html.escape(report)}">report</a>)' if report else ""
-        cells.append(f"<tr class='{status}'><td>{html.escape(i)}</td><td>{html.escape(what)}{link}</td>"
-                     f"<td>{status}</td><td>{html.escape(who)}</td><td>{html.escape(when)}</td></tr>")
-    lab = ("<p style='background:#fff3cd;border:2px solid #d39e00;padding:6px'><b>SIMULATED LAB</b> "
-           f"(scenario {html.escape(d['lab']['scenario'])}): not a real Dynamics GP farm.</p>" if d.get("lab") else "")
-    page = (f"<!doctype html><html><head><meta charset='utf-8'><title>gpverify upgrade {state.run_id}</title>"
-            "<style>td,th{border:1px solid #ccc;padding:4px}.failed td{background:#f8d7da}"
-            ".passed td,.done td{background:#e6f4ea}</style></head><body>"
-            f"<h1>Upgrade run {state.run_id}: {html.escape(d['status'])}</h1>{lab}"
-            f"<p>Inventory: {html.escape(str(d['inventory']))}<br>{html.escape(d.get('message') or '')}</p>"
-            + "".join(f"<p class='stopped'>{html.escape(line)}</p>" for line in _stopped(state) if line)
-            + "<table><tr><th>Step / gate</th><th>What</th><th>Status</th><th>Confirmed / result</th><th>When (UTC)</th></tr>"
-            + "".join(cells) + "</table></body></html>")
-    (state.folder / "summary.html").write_text(page, encoding="utf-8")
+    rows = [{"id": i, "what": what, "status": status, "who": who, "when": when, "report": state.item(i).report}
+            for i, what, status, who, when in _rows(plan, state)]
+    html = page("summary.html.j2", run_id=state.run_id, status=d["status"], lab=d.get("lab"),
+                inventory=str(d["inventory"]), message=d.get("message") or "",
+                stopped=[line for line in _stopped(state) if line], rows=rows)
+    (state.folder / "summary.html").write_text(html, encoding="utf-8")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from functools import cache, lru_cache
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from gpverify.errors import UnsafeQuery
 
@@ -58,7 +58,8 @@ _ALLOWED_FUNCTIONS = frozenset({"DB_NAME", "DB_ID", "SERVERPROPERTY", "OBJECT_ID
                                 "DATALENGTH", "ISNUMERIC", "DATEPART", "DATENAME", "EOMONTH", "SUSER_SNAME",
                                 "HOST_NAME", "APP_NAME", "STR", "LTRIM", "RTRIM", "CHARINDEX", "PATINDEX",
                                 "ISNULL", "IIF", "FORMAT", "SPACE", "REPLICATE", "REVERSE", "STUFF",
-                                "SYSDATETIME", "GETUTCDATE", "GETDATE"})
+                                "SYSDATETIME", "GETUTCDATE", "GETDATE",
+                                "HAS_PERMS_BY_NAME"})
 # Microsoft's reserved T-SQL keywords (learn.microsoft.com/en-us/sql/t-sql/language-elements/reserved-keywords-
 # transact-sql). SQL Server never reads one as a name: `SELECT 1 SHUTDOWN` is SELECT 1 then SHUTDOWN, although
 # sqlglot reads SHUTDOWN as an alias. So an unquoted name that is one of these is refused.
@@ -167,11 +168,37 @@ def _parse(sql: str) -> list[exp.Expression]:
     except (ParseError, TokenError) as exc:  # TokenError: e.g. an unterminated string
         errors = getattr(exc, "errors", None)
         first = errors[0] if errors else {}
+        split = _statement_break(sql, first)
+        if split is not None:  # T-SQL needs no semicolon between statements: count them as SQL Server would
+            return _parse(sql[:split]) + _parse(sql[split:])
         where = f" at line {first['line']}, column {first['col']}" if "line" in first else ""
         problem = _readable(str(first.get("description", exc)))
         raise _Refused(f"does not parse as T-SQL: {problem}{where}") from None
     # None stands for an empty statement (";;"); sqlglot 30 types its nodes as Expr, a base of Expression.
     return [cast("exp.Expression", statement) for statement in parsed if statement is not None]
+
+
+# Keywords that begin a T-SQL statement: where sqlglot stops at one of them after a complete statement, SQL Server
+# starts the next one (Microsoft's KB batches put several SELECTs on one line without semicolons, KB 850289). Only
+# used to count statements for the refusal: a text split here has two or more, which is refused whatever they are.
+_STATEMENT_STARTS = {"SELECT", "WITH", "INSERT", "UPDATE", "DELETE", "MERGE", "CREATE", "ALTER", "DROP", "EXEC",
+                     "EXECUTE", "DECLARE", "SET", "USE", "GRANT", "REVOKE", "DENY", "TRUNCATE", "BEGIN", "COMMIT",
+                     "ROLLBACK"}
+
+
+def _statement_break(sql: str, error: dict[str, Any]) -> int | None:
+    """The offset of the statement keyword sqlglot stopped at, when what comes before it is a statement."""
+    word = str(error.get("highlight") or "")
+    line, col = error.get("line"), error.get("col")
+    if word.upper() not in _STATEMENT_STARTS or not isinstance(line, int) or not isinstance(col, int):
+        return None
+    lines = sql.split("\n")
+    if not 1 <= line <= len(lines):
+        return None
+    offset = sum(len(text) + 1 for text in lines[:line - 1]) + col - len(word)
+    if offset <= 0 or sql[offset:offset + len(word)].upper() != word.upper() or not sql[:offset].strip():
+        return None
+    return offset
 
 
 def _readable(description: str) -> str:

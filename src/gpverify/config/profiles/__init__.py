@@ -112,6 +112,7 @@ def load_profile(name: str, overrides: dict[str, Any] | None = None, *, origin: 
 
 
 REGISTRY_SHAPE = {"path": "", "name": "", "view": "64"}
+VERSION = re.compile(r"\d{1,2}(\.\d{1,5}){0,3}")  # a SQL Server version as ProductVersion gives it, or its start
 FLAGS = {"web.session_host_client_access_policy"}  # yes/no identifiers, null where no source says which
 
 
@@ -123,6 +124,16 @@ def _check_override(key: str, shipped: Any, value: Any, origin: str) -> None:
     if key in FLAGS:
         if not isinstance(value, bool):
             raise ConfigError(origin, field, f"true or false, got {value!r}")
+        return
+    if key == "sql_server.compatibility_levels":
+        if not (isinstance(value, dict) and value and all(str(k).isdigit() and isinstance(v, int)
+                                                          and not isinstance(v, bool) for k, v in value.items())):
+            raise ConfigError(origin, field, f"a mapping of SQL Server major version to compatibility level, such as "
+                              f"{{'13': 130}}, got {value!r}")
+        return
+    if key == "sql_server.min_version":
+        if not (isinstance(value, str) and VERSION.fullmatch(value)):
+            raise ConfigError(origin, field, f"a SQL Server version such as '12.0' or '10.50.2500', got {value!r}")
         return
     if isinstance(shipped, dict):
         if not isinstance(value, dict) or set(value) != set(shipped):
