@@ -468,3 +468,19 @@ def test_confirmed_by_is_a_persons_name_on_one_line(name: str, capsys: pytest.Ca
     sequence, no name longer than a line."""
     code, text = run(["upgrade", "--inventory", str(EXAMPLE), "--dry-run", "--yes", "--confirmed-by", name], capsys)
     assert code == 3 and "--confirmed-by" in text and "Traceback" not in text, text
+
+
+@pytest.mark.parametrize("risk", ["\u1680\x1fcritical\u2006", "low\x1c", "\x1dmedium"])
+def test_a_control_character_trimmed_away_is_still_refused(risk: str, tmp_path: Path) -> None:
+    """Found by make fuzz: Python's strip() also removes the separators \\x1c-\\x1f, so a waiver's risk that a
+    normaliser trimmed reached the model clean. Text is checked for control characters before it is trimmed."""
+    from gpverify.audit.waivers import load_waivers
+    from gpverify.errors import ConfigError
+
+    path = tmp_path / "waivers.yml"
+    path.write_text(yaml.safe_dump({"waivers": [{"check": "GP-POST-002", "justification": "rebuilt", "approver": "jane",
+                                                 "risk": risk, "created": "2026-11-20", "expires": "2026-12-20"}]}),
+                    encoding="utf-8")
+    with pytest.raises(ConfigError) as refused:
+        load_waivers(path)
+    assert "risk" in str(refused.value) and "control character" in str(refused.value), refused.value

@@ -26,7 +26,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, BeforeValidator, Field, WithJsonSchema, model_validator
 
 from gpverify.config.inventory import HOST_NAME
-from gpverify.config.schema import Schema, validate
+from gpverify.config.schema import Schema, trimmed, validate
 from gpverify.config.yamlfile import read_yaml
 from gpverify.errors import ConfigError
 
@@ -84,7 +84,7 @@ def _name(value: Any) -> Any:
 def _text(value: Any) -> Any:
     """Free text as written, trimmed (a justification of only spaces is none)."""
     value = _name(value)
-    return value.strip() if isinstance(value, str) else value
+    return trimmed(value) if isinstance(value, str) else value
 
 
 Name = Annotated[str, BeforeValidator(_name, json_schema_input_type=str | int | float)]
@@ -99,7 +99,7 @@ def _date(value: Any) -> Any:
         return value
     if isinstance(value, str):
         try:
-            return dt.date.fromisoformat(value.strip())
+            return dt.date.fromisoformat(trimmed(value))
         except ValueError:
             pass
     raise ValueError(f"a date YYYY-MM-DD, got {value!r}")
@@ -109,8 +109,8 @@ RISK_PATTERN = r"^\s*(?i:low|medium|high|critical)\s*$"
 
 
 def _risk(value: Any) -> Any:
-    if isinstance(value, str) and value.strip().lower() in RISKS:
-        return value.strip().lower()
+    if isinstance(value, str) and trimmed(value).lower() in RISKS:
+        return trimmed(value).lower()
     raise ValueError(f"one of {', '.join(RISKS)}, got {value!r}")
 
 

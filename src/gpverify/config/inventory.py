@@ -24,7 +24,7 @@ from pydantic import (
 
 from gpverify.config.paths import MAX_PEM_BYTES, file_problem, history_problem
 from gpverify.config.profiles import shipped_fact
-from gpverify.config.schema import Schema, validate
+from gpverify.config.schema import Schema, trimmed, validate
 from gpverify.config.yamlfile import PATTERN_WORDS, YamlFloat, expected, read_yaml
 from gpverify.errors import ConfigError
 
@@ -267,7 +267,7 @@ class SqlSettings(_Strict):
 def utc_time(value: Any) -> datetime:
     """A date or date-time as an aware UTC datetime (no zone given: UTC); ValueError or TypeError otherwise."""
     if isinstance(value, str):
-        value = datetime.fromisoformat(value.strip())
+        value = datetime.fromisoformat(trimmed(value))
     elif isinstance(value, date) and not isinstance(value, datetime):
         value = datetime(value.year, value.month, value.day)
     if not isinstance(value, datetime):

@@ -41,6 +41,15 @@ def control_problem(value: Any, where: str = "", depth: int = 0) -> str | None:
     return None
 
 
+def trimmed(value: str) -> str:
+    """Text without its surrounding spaces, refused (ValueError) if it holds a control character: Python's strip()
+    also takes the separators \\x1c-\\x1f, which would pass a control character the field's check never sees."""
+    problem = control_problem(value)
+    if problem:
+        raise ValueError(problem)
+    return value.strip()
+
+
 class Schema(BaseModel):
     """Base of every file format: unknown fields refused, values of the declared type only (`port: true` is no
     port, `cert_validation: "no"` no boolean), immutable once read, and no text with control characters."""
