@@ -5,12 +5,15 @@ from __future__ import annotations
 import sqlalchemy.dialects.postgresql  # noqa: F401 - see below
 import sqlglot.dialects.tsql  # noqa: F401 - see below
 
+import gpverify.transport.ntlm  # noqa: F401 - see below
 from helpers.checks import run_checks  # noqa: F401 - a fixture for every test
 
 # gpverify imports SQLAlchemy's PostgreSQL dialect only when a history needs it; pytester's in-process runs then
 # drop it from sys.modules afterwards, and its next import re-registers its SQL functions (an SAWarning each).
 # Imported here once, it is part of what pytester keeps. The same for sqlglot's T-SQL dialect, which the SQL guard
-# loads by name: dropped from sys.modules by one pytester run, the next finds its registry without it.
+# loads by name: dropped from sys.modules by one pytester run, the next finds its registry without it. And the
+# NTLM hashes' module (cryptography's TripleDES): imported afresh by a later run, OpenSSL then refuses 3DES (ECB), so
+# a test file run alone failed from its second lab run on.
 
 pytest_plugins = ["pytester"]
 

@@ -15,7 +15,9 @@ from gpverify.config.versions import GpVersion
 from gpverify.facts.farm import Farm
 from gpverify.facts.gpsql import GpSqlView
 from gpverify.facts.view import HostView
-from gpverify.verdicts import not_verified, warn
+from gpverify.facts.windows import ProductFact
+from gpverify.session import evidence
+from gpverify.verdicts import BASIS, not_verified, warn
 
 SECTION = "Updating session host machines"
 FEATURES = "You can also select to add the service based architecture components to the installation"
@@ -82,21 +84,46 @@ def test_every_launched_product_is_upgraded_in_every_company(session_host: HostV
         warn(f"{session_host.name}: " + "; ".join(advice))
 
 
-def _feature_problem(session_host: HostView, farm: Farm, key: str, label: str) -> str | None:
-    feature = farm.profile[f"features.{key}"]
-    if feature is None:
-        not_verified(f"the Windows Installer ID of the {label} feature is not public (KB 3036773 publishes "
-                     "GreatPlains.msi's feature table as images; its text names only GP, HRM and FAM): `gpverify "
-                     "discover` lists the GP entry's installed features (Windows Installer FeatureState); set under "
-                     f"`overrides:` in the inventory features.{key}: <feature>")
+def _feature_problem(request: pytest.FixtureRequest, session_host: HostView, farm: Farm, key: str,
+                     label: str) -> str | None:
+    """Whether the GP entry of the target release has the feature installed: by its ID where the inventory names
+    it, else by its title in the entry's cached package (Feature table), the ID found there."""
     entries = session_host.products("gp_desktop")
     if not entries:
         return f"{session_host.name}: no Programs and Features entry like {farm.profile['products.gp_desktop']!r}"
     target = [e for e in entries if not farm.target.problem(e.version)] or entries
-    if any(feature.lower() in (f.lower() for f in e.features) for e in target):
+    feature = farm.profile[f"features.{key}"]
+    if feature is not None:
+        ids = {e.name: [str(feature)] for e in target}
+    else:
+        ids = _by_title(session_host, target, str(farm.profile[f"feature_titles.{key}"]), key, label)
+    found = [f"{f} in {e.name} {e.version}" for e in target for f in ids[e.name] if f.lower() in
+             (i.lower() for i in e.features)]
+    how = "named in the inventory's overrides" if feature is not None else (
+        f"found by its title {farm.profile[f'feature_titles.{key}']!r} in the cached package's Feature table")
+    if found:
+        evidence(request.node)[BASIS] = (
+            f"the {label} feature is installed: {', '.join(found)} ({how})")
         return None
-    found = "; ".join(f"{e.name} {e.version}: {', '.join(e.features) or 'no features'}" for e in target)
-    return f"{session_host.name}: the {label} feature ({feature}) is not installed; found {found}"
+    named = ", ".join(sorted({f for v in ids.values() for f in v}))
+    installed = "; ".join(f"{e.name} {e.version}: {', '.join(e.features) or 'no features'}" for e in target)
+    return (f"{session_host.name}: the {label} feature ({named}, {how}) is not installed; installed features: "
+            f"{installed}")
+
+
+def _by_title(session_host: HostView, entries: list[ProductFact], title: str, key: str,
+              label: str) -> dict[str, list[str]]:
+    """Each entry's feature IDs whose Title is the one the docs use; not verified when no entry's table has it."""
+    ids = {e.name: [f for f, t in e.titles.items() if t.strip().lower() == title.lower()] for e in entries}
+    if any(ids.values()):
+        return ids
+    read = "; ".join(f"{e.name}: " + (f"cached package not read ({e.titles_error})" if e.titles_error else
+                                       "titles " + (", ".join(repr(t) for t in e.titles.values()) or "none"))
+                     for e in entries)
+    not_verified(f"{session_host.name}: no feature titled {title!r} was found in the GP entry's Windows Installer "
+                  f"package ({read}), and the {label} feature's ID is not public (KB 3036773 publishes the feature "
+                  "table as images): `gpverify discover` lists the GP entry's installed features; set under "
+                  f"`overrides:` in the inventory features.{key}: <feature ID>")
 
 
 @check(
@@ -108,8 +135,9 @@ def _feature_problem(session_host: HostView, farm: Farm, key: str, label: str) -
                  "Add/Remove Features and add Web Client Runtime "
                  "(https://learn.microsoft.com/dynamics-gp/web-components/environment-configuration)."),
 )
-def test_web_client_runtime_feature_installed(session_host: HostView, farm: Farm) -> None:
-    problem = _feature_problem(session_host, farm, "web_client_runtime", "Web Client Runtime")
+def test_web_client_runtime_feature_installed(request: pytest.FixtureRequest, session_host: HostView,
+                                             farm: Farm) -> None:
+    problem = _feature_problem(request, session_host, farm, "web_client_runtime", "Web Client Runtime")
     assert problem is None, problem
 
 
@@ -123,10 +151,11 @@ def test_web_client_runtime_feature_installed(session_host: HostView, farm: Farm
                  "(https://learn.microsoft.com/dynamics-gp/web-components/environment-configuration, "
                  "https://learn.microsoft.com/dynamics-gp/installation/SBA)."),
 )
-def test_service_based_architecture_feature_installed(session_host: HostView, farm: Farm) -> None:
+def test_service_based_architecture_feature_installed(request: pytest.FixtureRequest, session_host: HostView,
+                                                      farm: Farm) -> None:
     if not farm.inventory.service_based_architecture:
         pytest.skip("the inventory says the Service Based Architecture is not used (service_based_architecture: false)")
-    problem = _feature_problem(session_host, farm, "service_based_architecture", "Service Based Architecture")
+    problem = _feature_problem(request, session_host, farm, "service_based_architecture", "Service Based Architecture")
     assert problem is None, problem
 
 

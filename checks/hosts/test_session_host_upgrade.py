@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 import pytest
 
 from gpverify.catalogue import check
@@ -18,13 +20,16 @@ from gpverify.expect import (
     session_service_problem,
     wizard_program_problem,
 )
+from gpverify.facts import configdb, discovery
+from gpverify.facts import sessioncentral as sc
 from gpverify.facts.farm import Farm
 from gpverify.facts.gpsql import GpSqlView
+from gpverify.facts.sessioncentral import SessionManagement
 from gpverify.facts.view import HostView
 from gpverify.facts.web import WebProbe, WebSiteView
 from gpverify.facts.windows import RuntimePaths
 from gpverify.session import evidence
-from gpverify.verdicts import not_verified, warn
+from gpverify.verdicts import BASIS, not_verified, warn
 
 SECTION = "Updating session host machines"
 
@@ -85,23 +90,102 @@ def test_host_web_components_at_target(session_host: HostView, farm: Farm) -> No
     "the web server.",
     section=SECTION,
     impact="critical",
-    remediation=("Run the Dynamics GP Web Components Configuration Wizard on this session host again and give it the "
-                 "configuration database created on the web server "
-                 "(https://learn.microsoft.com/dynamics-gp/web-components/scale-out-upgrade)."),
+    remediation="Run the Dynamics GP Web Components Configuration Wizard on this session host again and give it "
+    "the configuration database created on the web server, so that its Session Service registers there "
+    "(https://learn.microsoft.com/dynamics-gp/web-components/scale-out-upgrade, updating session host machines "
+    "step 6); then restart the Session Central Service on the web server "
+    "(https://learn.microsoft.com/dynamics-gp/web-components/scale-out-installation, step 18).",
 )
-def test_host_points_at_new_configuration_database(session_host: HostView, farm: Farm) -> None:
-    if farm.profile.unconfirmed("registry.web_components_config_db"):
-        not_verified("no public source says where a session host keeps its configuration database's name: find "
-                     "it on one host, then set under `overrides:` in the inventory registry.web_components_config_db: "
-                     "{path: ..., name: ..., view: '64'}")
+def test_host_points_at_new_configuration_database(request: pytest.FixtureRequest, session_host: HostView,
+                                                   farm: Farm, gp_sql: GpSqlView,
+                                                   new_configuration: tuple[list[SessionManagement], list[str]]
+                                                   ) -> None:
     expected = farm.inventory.sql.config_database
+    if not farm.profile.unconfirmed("registry.web_components_config_db"):
+        problem = _setting_problem(session_host, expected)  # the operator named where the host keeps it: read it
+        assert problem is None, problem
+        return
+    views, unreadable = new_configuration
+    if not views:
+        not_verified(f"{session_host.name}: where a session host keeps its configuration database's name is not "
+                     "public, and the new configuration's list of hosts could not be read (" + "; ".join(unreadable)
+                     + "); or set registry.web_components_config_db: {path: ..., name: ..., view: '64'} under "
+                     "`overrides:` once you know where the host keeps it")
+    since = _session_service_start(session_host)
+    found = [sc.registration(v, session_host.name, since) for v in views]
+    reporting = next((r for r in found if r.state == "reporting"), None)
+    if reporting is not None:
+        _basis(request, f"{reporting.describe(since)}: it registered with the upgraded Session Central, so it talks "
+                        f"to the new configuration {expected} ({sc.REGISTERS})")
+        return
+    if datetime.now(UTC) - since < timedelta(minutes=SYNC_MINUTES):
+        not_verified(f"{session_host.name}: its Session Service started {_ago(since)} ago and "
+                     f"{found[0].describe(since)}: give the system a few minutes to get synchronized, then run "
+                     "again (scale-out-installation.md, Verify the web client installation)")
+    problem = _registration_problem(request, session_host.name, gp_sql, views, found, since, expected)
+    assert problem is None, problem
+
+
+SYNC_MINUTES = 5  # "give the system a few minutes to get synchronized" (scale-out-installation.md, Verify)
+
+
+def _setting_problem(session_host: HostView, expected: str) -> str | None:
     setting = session_host.registry("web_components_config_db")
-    assert setting is not None and setting.exists, (
-        f"{session_host.name}: no configuration database is set (profile registry.web_components_config_db), "
-        f"expected {expected}")
+    if setting is None or not setting.exists:
+        return (f"{session_host.name}: no configuration database is set (profile registry.web_components_config_db), "
+                f"expected {expected}")
     found = str(setting.value or "").strip()
-    assert found.lower() == expected.lower(), (
-        f"{session_host.name}: Web Components use configuration database {found!r}, expected {expected!r}")
+    if found.lower() != expected.lower():
+        return f"{session_host.name}: Web Components use configuration database {found!r}, expected {expected!r}"
+    return None
+
+
+def _session_service_start(session_host: HostView) -> datetime:
+    service = session_host.service("session_service")
+    if service is None or not service.is_running or service.started is None:
+        state = "is not installed" if service is None else (
+            f"is {service.status}" if not service.is_running else "has no process start time the collector could read")
+        not_verified(f"{session_host.name}: its Session Service {state}, so whether it registers with the new "
+                     "configuration cannot be seen (GP-HOST-004 judges the service): start it, then run again")
+    return service.started
+
+
+def _registration_problem(request: pytest.FixtureRequest, host: str, gp_sql: GpSqlView,
+                          views: list[SessionManagement], found: list[sc.Registration], since: datetime,
+                          expected: str) -> str | None:
+    """Why the host is not shown talking to the new configuration (None: listed there, status unknown, and in no
+    previous database); ends as not verified where the data cannot tell."""
+    old = next(((db, where) for db in configdb.previous_databases(gp_sql)
+                if (where := discovery.host_column(gp_sql, db, host))), None)
+    listed = next((r for r in found if r.state == "listed"), None)
+    if listed is not None and old is None:
+        _basis(request, f"{listed.describe(since)}, and no database from before the upgrade holds it: it talks to the "
+                        f"new configuration {expected} ({sc.REGISTERS})")
+        return None
+    if listed is not None or all(r.state == "absent" and sc.not_loaded(v, since) for r, v in zip(found, views)):
+        why = (f"{listed.describe(since)} and {old[0]} from before the upgrade holds it too ({old[1]}), so where it "
+               "reports cannot be told: name the Last Status Update property under `overrides:` "
+               "(session_central.status_time_property)" if listed is not None and old is not None else
+               f"{found[0].describe(since)}; Session Central started at "
+               f"{sc.when_text(views[0].central_started)}, before this host's Session Service, and lists a host "
+               "registered since only once restarted: restart the Session Central Service on the web server "
+               "(scale-out-installation.md step 18), then run again")
+        not_verified(f"{host}: {why}")
+    if old is not None:
+        return (f"{host}: {old[0]}, the configuration from before the upgrade, holds it ({old[1]}), and "
+                f"{found[0].describe(since)}: its configuration wizard was given the old database, expected the new "
+                f"one {expected} ({sc.REGISTERS})")
+    return (f"{host}: {found[0].describe(since)}: it has not registered with the new configuration {expected} since "
+            "its Session Service started (its wizard was given another database, or the Session Service cannot "
+            f"reach the web server) ({sc.REGISTERS})")
+
+
+def _basis(request: pytest.FixtureRequest, text: str) -> None:
+    evidence(request.node)[BASIS] = text
+
+
+def _ago(since: datetime) -> str:
+    return f"{max(0.0, (datetime.now(UTC) - since).total_seconds()) / 60:.0f} minute(s)"
 
 
 @check(

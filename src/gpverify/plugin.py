@@ -58,6 +58,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--gpverify-debug", action="store_true", default=False,
                     help="pytest's own output: test ids, file paths and Python tracebacks of failed checks (as "
                     "--tb=long does) instead of gpverify's line per check, sentence and remediation")
+    group.addoption("--attestations", default=None, metavar="FILE",
+                    help="what named people confirmed that gpverify could not read (JSON written by gpverify upgrade): "
+                    "a check nothing else verifies then ends as attested, never as passed")
     group.addoption("--backups-since", type=_backups_since, default=None, metavar="DATE-TIME",
                     help="full backups must have finished after this (ISO 8601, no zone: UTC); default: the "
                     "inventory's backups setting (gpverify upgrade passes the run's start to its pre gate)")

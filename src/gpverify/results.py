@@ -15,7 +15,7 @@ from gpverify.outcomes import Outcome
 # The record travels on the report as a plain dict, so it survives pytest-xdist's report serialisation.
 REPORT_ATTR = "gpverify_result"
 HOST_FIXTURES = {"web_server": "web_server", "tenant_server": "tenant_services", "web_site": "web_server",
-                 "web_probe": "web_server"}
+                 "web_probe": "web_server", "session_central": "web_server"}
 SQL_FIXTURES = ("gp_sql", "gp_databases")
 
 

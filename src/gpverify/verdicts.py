@@ -30,7 +30,21 @@ class NotVerified(pytest.skip.Exception):  # type: ignore[name-defined,misc]
         self.message = message
 
 
-ENDINGS = (CheckWarning, NotVerified)  # what a check raises to end with an outcome of its own
+class Attested(pytest.skip.Exception):  # type: ignore[name-defined,misc]
+    """Raised by `attested`: nothing gpverify reads could verify it, and a named person confirmed what they saw.
+    pytest reports it as a skip, so it never reads as verified; gpverify as "attested", naming who, what, when."""
+
+    outcome = Outcome.ATTESTED
+
+    def __init__(self, message: str) -> None:
+        super().__init__(msg=f"attested: {message}")
+        self.message = message
+
+
+ENDINGS = (CheckWarning, NotVerified, Attested)  # what a check raises to end with an outcome of its own
+# Evidence key whose text is a passing check's message: how it was judged (the source read, and a property whose
+# meaning was inferred from its name), so that no inference is silent even when the check passes.
+BASIS = "judged from"
 
 
 def warn(message: str) -> NoReturn:
@@ -53,3 +67,9 @@ def outcome_of(report: pytest.TestReport) -> Outcome:
     if report.failed and report.when != "call":
         return Outcome.ERROR
     return Outcome(report.outcome)
+
+
+def attested(message: str) -> NoReturn:
+    """End the check as attested: say who confirmed what, and when (never a pass)."""
+    __tracebackhide__ = True
+    raise Attested(message)

@@ -6,7 +6,6 @@ from __future__ import annotations
 import hashlib
 import os
 import subprocess
-import threading
 import time
 from pathlib import Path
 
@@ -23,6 +22,7 @@ from audit_harness import (  # noqa: F401 - fixtures
 
 from gpverify.cli.main import main
 from gpverify.history.store import HISTORY_FILE, History
+from gpverify.lab.wsman import CommandOutput
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -163,14 +163,20 @@ def test_nightly_wrapper_on_the_lab_shows_the_injected_change(tmp_path: Path) ->
 
 def test_wait_rechecks_a_service_until_it_starts(labs, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     lab = labs.start("session-service-stopped")
-    service = lab.hosts["gp-sh02"].host.services["session_service"]
-    timer = threading.Timer(1.5, lambda: setattr(service, "status", "Running"))
-    timer.start()
+    handler = lab.hosts["gp-sh02"]
+    service, answer = handler.host.services["session_service"], handler.run
+
+    def run_then_start(command_line: str, stdin: bytes) -> CommandOutput:
+        # The service starts once the first round has read it stopped (not after a wall-clock delay, which a busy
+        # machine's slow start-up of the audit can outrun).
+        output = answer(command_line, stdin)
+        if handler.received and handler.received[-1].kind == "collector":
+            service.status = "Running"
+        return output
+
+    handler.run = run_then_start  # type: ignore[method-assign]
     started = time.monotonic()
-    try:
-        result = audit(tmp_path / "r", lab.inventory_path, wait=30, wait_interval=0.5)
-    finally:
-        timer.cancel()
+    result = audit(tmp_path / "r", lab.inventory_path, wait=30, wait_interval=0.5)
     assert result.exit_code == 0, result.results
     assert result.rounds >= 2 and 0 < result.waited < 30 and time.monotonic() - started < 25
     assert received_kinds(lab) == {"collector"}

@@ -39,7 +39,8 @@ CULPRITS: dict[str, list[str]] = {
     "host-old-gpds-running": ["gp-sh01", "GPDS-DEFAULT-16", "Running"],
     "host-sba-feature-missing": ["gp-sh02", "Service Based Architecture", "LabServiceBasedArchitecture"],
     "pre-tenant-configuration-missing": ["gp-web01", "TenantConfiguration.xml on gp-web01 not found"],
-    "silverlight-web-client-session-active": ["GPWEBCLIENTSESSIONCENTRAL", "lessonuser3"],
+    "silverlight-web-client-session-active": ["Session Central", "GP-SH02: 1"],
+    "pre-web-client-session-in-database": ["GPCONFIGURATION", "gp-sh01", "lessonuser2"],
     "host-below-target-build": ["gp-sh02", "18.4.1361", "expected 18.4.1461"],
     "host-runtime-points-at-previous-release": ["gp-sh01", "gp-sh02", "Microsoft Dynamics\\GP\\Dynamics.exe",
                                                 "TenantConfiguration.xml on gp-web01", "18.3.1173"],
@@ -53,7 +54,7 @@ CULPRITS: dict[str, list[str]] = {
     "host-runtime-service-no-certificate": ["gp-sh02", "presents no certificate"],
     "host-launch-block-dictionary-missing": ["gp-sh02", "Réseau\\LABISV.DIC", "product 5597"],
     "web-configuration-wizard-not-run": ["GPCONFIGURATION", "has no tables"],
-    "pre-web-client-session-active": ["GPCONFIGURATION", "gp-sh01", "lessonuser2"],
+    "pre-web-client-session-active": ["Session Central", "GP-SH01: 1", "SessionsRunning (inferred from its name)"],
     "pre-tenant-services-old": ["gp-ten01", "Tenant Services 18.3.1200", "expected 18.4.1361"],
     "pre-tenant-service-stopped": ["gp-ten01", "Tenant Management", "Stopped"],
     "web-components-not-upgraded": ["gp-web01", "Web Components 18.3.1200", "expected 18.4.1361"],
@@ -62,7 +63,8 @@ CULPRITS: dict[str, list[str]] = {
     "web-client-help-missing": ["gp-web01", "web client help", "not installed"],
     "host-desktop-client-old": ["gp-sh02", "Dynamics.exe", "18.3.1200", "expected 18.4.1361"],
     "host-web-components-old": ["gp-sh02", "Web Components 18.3.1200", "expected 18.4.1361"],
-    "host-old-config-database": ["gp-sh01", "GPSessionCentral", "GPCONFIGURATION"],
+    "host-old-config-database": ["gp-sh01", "GPWEBCLIENTSESSIONCENTRAL", "LabSessionCentralHost", "GPCONFIGURATION",
+                                 "before its Session Service started"],
     "host-session-service-stopped": ["gp-sh01", "Session Service", "Stopped"],
     "host-dex-service-control-stopped": ["gp-sh02", "Dex Service Control", "Stopped"],
     "host-web-client-help-missing": ["gp-sh01", "web client help", "not installed"],
@@ -110,7 +112,9 @@ def ids_with(run: CheckRun, outcome: str) -> set[str]:
 
 
 # Checks whose identifiers no public source gives: "not verified" on a farm whose inventory has not set them.
-UNVERIFIED = {"pre": {"GP-PRE-009"}, "web": set(), "hosts": {"GP-HOST-003", "GP-HOST-009", "GP-HOST-010"}}
+# GP-PRE-009 is verified through Session Central (the GP PowerShell module on the web server), GP-HOST-003 from where
+# each host's Session Service registered, GP-HOST-009/010 by the features' titles in the GP entry's cached package.
+UNVERIFIED: dict[str, set[str]] = {"pre": set(), "web": set(), "hosts": set()}
 
 
 @pytest.mark.parametrize(("phase", "scenario", "ids"), [
@@ -126,8 +130,13 @@ def test_healthy_lab_passes_every_check(run_checks: Run, phase: str, scenario: s
     assert {o for _, _, o, _ in results(run)} <= {"passed", "not verified"}, run.text
 
 
-def test_silverlight_farm_before_upgrade_reads_sessions_from_the_old_session_database(run_checks: Run) -> None:
-    run = run_checks("pre", "--lab", "silverlight-before-upgrade", *LEAN)
+def test_silverlight_farm_before_upgrade_reads_sessions_from_the_old_session_database(run_checks: Run,
+                                                                                     tmp_path: Path) -> None:
+    overlay = tmp_path / "no-module.yml"  # without the GP PowerShell module, the old session database is read
+    overlay.write_text("description: no module\nera: silverlight\nbase: before-upgrade\n"
+                       "session_central: {module: false}\n")
+    assert run_checks("pre", "--lab", "silverlight-before-upgrade", *LEAN).ret == 0
+    run = run_checks("pre", "--lab", str(overlay), *LEAN)
     assert run.ret == 0, run.text
     unverified = [(cid, msg) for cid, _, o, msg in results(run) if o == "not verified"]
     assert [cid for cid, _ in unverified] == ["GP-PRE-009"], run.text
@@ -137,7 +146,8 @@ def test_silverlight_farm_before_upgrade_reads_sessions_from_the_old_session_dat
 def test_unreachable_sql_server_is_not_a_skip(run_checks: Run, tmp_path: Path) -> None:
     overlay = tmp_path / "sql-down.yml"
     overlay.write_text("description: SQL Server down before a Silverlight-era upgrade.\n"
-                       "era: silverlight\nbase: before-upgrade\nsql_fault: unreachable\n")
+                       "era: silverlight\nbase: before-upgrade\nsql_fault: unreachable\n"
+                       "session_central: {module: false}\n")  # the module would answer without SQL Server
     run = run_checks("pre", "--lab", str(overlay), "-k", "web_client_sessions", *LEAN)
     # A SqlUnavailable raised by the check itself is an error (nothing was judged), not a failure.
     assert run.outcomes == {"test_no_web_client_sessions": "error"}, run.text

@@ -32,5 +32,7 @@ def test_html_era_client_checks_contact_no_client(run_checks, lab: RunningLab) -
 def test_selected_checks_contact_only_their_hosts(run_checks, lab: RunningLab) -> None:  # type: ignore[no-untyped-def]
     run = run_checks("post", "--inventory", str(lab.inventory_path), "-k", "session_central or listed")
     assert run.ret == 0, run.text
-    assert _contacted(lab) == {"gp-web01"}, "Session Management checks read SQL, not the session hosts"
+    # Session Management is read from Session Central on the web server; the session hosts are not contacted for it
+    # (its corroboration uses their facts only when another selected check collects them).
+    assert _contacted(lab) == {"gp-web01"}, "Session Management checks read the web server, not the session hosts"
     assert [c.kind for c in lab.commands("gp-web01")] == ["collector"]

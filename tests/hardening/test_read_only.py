@@ -18,7 +18,13 @@ ALLOWED_CMDLETS = {
     "Get-CimInstance", "Get-Item", "Get-ItemProperty", "Get-ChildItem", "Get-Service", "Test-Path",
     "Where-Object", "ForEach-Object", "Sort-Object", "Select-Object", "Measure-Object", "Group-Object",
     "ConvertTo-Json", "ConvertFrom-Json", "Out-String", "New-Object",
+    # Session Central through GP's PowerShell module (issue 20): find and load the module, list its Get- cmdlets,
+    # and the one connection cmdlet, which sets the address of this PowerShell session only (tenant-services-
+    # applications.md); the Dynamics event log read.
+    "Get-Command", "Get-Module", "Import-Module", "Set-GPSessionCentralAddress", "Get-WinEvent",
 }
+# The one cmdlet of the GP module the collector names: it connects, it changes nothing in Session Central.
+CONNECTION = "Set-GPSessionCentralAddress"
 # New-Object builds in-memory objects only; these are the types it may build.
 ALLOWED_NEW_OBJECT = {
     "System.Collections.ArrayList",
@@ -26,6 +32,13 @@ ALLOWED_NEW_OBJECT = {
     "System.Security.Cryptography.X509Certificates.X509Chain",
     "System.Text.UTF8Encoding",  # a decoder (strict UTF-8 for TenantConfiguration.xml and Dynamics.set)
 }
+# COM objects the collector may create, and the members of Windows Installer's automation objects it may reach
+# (through Invoke-Com): product information, the cached package opened read-only, a SELECT on its Feature table.
+ALLOWED_COM = {"WindowsInstaller.Installer"}
+ALLOWED_COM_MEMBERS = {"ProductInfo", "Features", "FeatureState", "OpenDatabase", "OpenView", "Execute", "Fetch",
+                       "StringData", "Close"}
+# Invoke-Installer passes its property on to Invoke-Com as 'get' (a property read); its callers name the property.
+INSTALLER_FORWARD = "Invoke-Com $script:Installer $Property 'get' $Arguments"
 # Anything that writes, deletes, starts or stops, or evaluates text as code: refused wherever it appears.
 FORBIDDEN = {
     "write cmdlet": r"\b(Set|New-Item|Remove|Add-Content|Clear|Out-File|Export|Start|Stop|Restart|Suspend|Resume|"
@@ -45,6 +58,13 @@ FORBIDDEN = {
     "temp path": r"\$env:(TEMP|TMP)|GetTempPath|GetTempFileName|\\Temp\\",
     "WMI/CIM method call": r"\.(InvokeMethod|Put|Delete|Kill|Terminate|StopService|StartService|Change)\(",
     "code from text": r"ScriptBlock\]::Create|Add-Type|\[Reflection\.Assembly\]",
+    # Windows Installer: a package opened other than read-only (msiOpenDatabaseModeReadOnly is 0), a view that is
+    # not a SELECT, or a member called without Invoke-Com (where the allow-list below sees it).
+    "installer database opened writable": r"'OpenDatabase'\s+'call'\s+(?!@\(\$\w+,\s*\$MsiReadOnly\))|"
+                                          r"\$MsiReadOnly\s*=(?!\s*0\b)",
+    "installer view not a SELECT": r"'OpenView'\s+'call'\s+(?!@\('SELECT\s)",
+    "installer member called directly": r"\.(InstallProduct|ConfigureProduct|ConfigureFeature|ApplyPatch|Commit|"
+                                        r"Modify|OpenDatabase|OpenView)\(",
 }
 # What the bootstrap (the command line) itself needs: run the script that arrived on stdin.
 BOOTSTRAP_ALLOWED = {"code from text"}
@@ -60,7 +80,7 @@ def scan(script: str, *, allowed: set[str] = frozenset()) -> list[str]:  # type:
     """Every writing construct in a PowerShell script, as 'kind: text'; empty means read-only."""
     code = _code(script)
     found = [f"{kind}: {m.group(0)}" for kind, pattern in FORBIDDEN.items() if kind not in allowed
-             for m in re.finditer(pattern, code, flags=re.IGNORECASE)]
+             for m in re.finditer(pattern, code, flags=re.IGNORECASE) if m.group(0) != CONNECTION]
     defined = {m.group(1).lower() for m in re.finditer(r"\bfunction\s+([\w-]+)", code, flags=re.IGNORECASE)}
     for m in re.finditer(r"\b([A-Z][a-z]+-[A-Z]\w+)\b", code):
         name = m.group(1)
@@ -69,8 +89,17 @@ def scan(script: str, *, allowed: set[str] = frozenset()) -> list[str]:  # type:
     for m in re.finditer(r"New-Object\s+(?:-TypeName\s+)?([\w.]+)", code, flags=re.IGNORECASE):
         if m.group(1) not in ALLOWED_NEW_OBJECT:
             found.append(f"New-Object of {m.group(1)}")
+    for m in re.finditer(r"New-Object\s+-ComObject\s+([\w.]+)|-ComObject", code, flags=re.IGNORECASE):
+        if m.group(1) not in ALLOWED_COM:
+            found.append(f"COM object {m.group(1) or m.group(0)}")
+    for m in re.finditer(r"\bInvoke-Com\s+\S+\s+'?(\$?\w+)|\bInvoke-Installer\s+'?(\$?\w+)", code):
+        member = m.group(1) or m.group(2)
+        if member not in ALLOWED_COM_MEMBERS and not code[m.start():].startswith(INSTALLER_FORWARD):
+            found.append(f"COM member not allowed: {member}")
+    if len(re.findall(r"InvokeMember\(", code)) > 1:
+        found.append("InvokeMember outside Invoke-Com")
     for m in re.finditer(r"&\s*(\S+)", code):
-        if m.group(1) not in ("$Reader",):
+        if m.group(1) not in ("$Reader", "$Command"):  # a section's reader; a getter listed by `-Verb Get`
             found.append(f"call operator: & {m.group(1)}")
     return found
 
@@ -84,6 +113,13 @@ def test_collector_opens_registry_and_certificate_stores_read_only() -> None:
     assert re.findall(r"OpenSubKey\(([^)]*)\)", code) and all(
         a.replace(" ", "").endswith(",$false") for a in re.findall(r"OpenSubKey\(([^)]*)\)", code))
     assert re.findall(r"OpenFlags\]::(\w+)", code) == ["ReadOnly"]
+
+
+def test_collector_reads_windows_installer_read_only() -> None:
+    code = _code(COLLECTOR_SCRIPT)
+    assert re.findall(r"'OpenDatabase' 'call' @\((\$\w+), \$MsiReadOnly\)", code) == ["$package"]
+    assert re.search(r"^\$MsiReadOnly = 0\b", code, flags=re.MULTILINE)  # msiOpenDatabaseModeReadOnly
+    assert re.findall(r"'OpenView' 'call' @\('([^']*)'\)", code) == ["SELECT `Feature`, `Title` FROM `Feature`"]
 
 
 def test_bootstrap_only_runs_the_script_from_stdin() -> None:
@@ -121,6 +157,16 @@ MUTATIONS = [
     "& ([ScriptBlock]::Create($RequestJson))",
     "Export-Csv -Path C:\\x.csv",
     "Register-ScheduledTask -TaskName x",
+    "$database = Invoke-Com $script:Installer 'OpenDatabase' 'call' @($package, 1)",
+    "$MsiReadOnly = 2",
+    "$view = Invoke-Com $database 'OpenView' 'call' @('UPDATE `Feature` SET `Title` = 1')",
+    "[void](Invoke-Com $database 'Commit' 'call' @())",
+    "[void](Invoke-Com $script:Installer 'ConfigureFeature' 'call' @($code, 'x', 3))",
+    "[void](Invoke-Installer 'ProductState' @($code))",
+    "Invoke-Com $script:Installer $Member 'call' $Arguments",
+    "$script:Installer.InstallProduct($path, '')",
+    "$shell = New-Object -ComObject WScript.Shell",
+    "$o.GetType().InvokeMember('Delete', [System.Reflection.BindingFlags]::InvokeMethod, $null, $o, @())",
 ]
 
 

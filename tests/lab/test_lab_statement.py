@@ -21,7 +21,7 @@ SRC = Path(gpverify.__file__).parent
 LAB = SRC / "lab"
 REPO = SRC.parent.parent
 # The lab's own values that are not names (they would match ordinary words in shipped text).
-NOT_NAMES = {"MachineName", "SessionKey", "UserName", "windows-1252"}
+NOT_NAMES = {"MachineName", "SessionKey", "UserName", "windows-1252", "Machine", "Suspended"}
 
 
 def _profile_keys() -> list[tuple[str, str]]:

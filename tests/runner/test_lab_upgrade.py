@@ -8,7 +8,8 @@ from pathlib import Path
 
 from helpers.runner import LAB_PASSWORD, gpverify, only_run, state
 
-GATES = ["gate-pre", "gate-web", "gate-hosts-gp-sh01", "gate-hosts-gp-sh02", "gate-post", "gate-clients"]
+GATES = ["gate-pre", "gate-web", "gate-hosts-gp-sh01", "gate-hosts-gp-sh02", "gate-post", "gate-hosts-registered",
+         "gate-clients"]
 
 
 def journal(run: Path) -> Counter[tuple[str, str]]:
@@ -32,6 +33,11 @@ def test_demo_upgrades_the_lab_from_before_upgrade_to_green(reports: Path) -> No
     # The rolling order of the guide: each session host's gate before the next host is touched.
     order = [h["item"] for h in data["history"] if h["status"] == "started"]
     assert order.index("gate-hosts-gp-sh01") < order.index("upgrade-gp-sh02") < order.index("gate-post")
+    # Each host's registration with the new configuration (GP-HOST-003) is verified once Session Central restarted.
+    assert order.index("restart-session-central-gp-web01") < order.index("gate-hosts-registered")
+    registered = json.loads((run / "gate-hosts-registered.results.json").read_text())
+    assert sorted((r["check"], r["host"], r["outcome"]) for r in registered["results"]) == [
+        ("GP-HOST-003", "gp-sh01", "passed"), ("GP-HOST-003", "gp-sh02", "passed")], registered
     assert set(journal(run).values()) == {1}  # every install ran exactly once
     assert f"{run.resolve()}/" in proc.stdout and "summary.html" in proc.stdout
     for name in ("state.json", "summary.txt", "summary.html", "lab-journal.json"):
@@ -59,6 +65,9 @@ def test_failing_host_stops_at_its_gate_and_resumes_green(reports: Path) -> None
     assert data["status"] == "complete"
     assert "[done]   upgrade-gp-sh02 (completed earlier, not repeated)" in second.stdout
     steps = {i: e for i, e in data["items"].items() if not i.startswith("gate-")}
+    # The attestation is asked only when the post gate could not verify Session Management; here it verified it.
+    attest = steps.pop("attest-session-management")
+    assert (attest["status"], attest["attempts"], attest.get("attested")) == ("done", 0, None)
     assert {i: e["attempts"] for i, e in steps.items() if e["attempts"] != 1} == {}
     assert data["items"]["gate-hosts-gp-sh02"]["attempts"] == 2
     after = journal(run)

@@ -63,6 +63,13 @@ class Drift:
         return f"{self.host}: {self.fact}: {self.before!r} -> {self.after!r}"
 
 
+def _stable(flat: dict[str, Any]) -> dict[str, Any]:
+    """Facts that describe the configuration: not a process's start time, nor what Session Central and the event log
+    report at the moment of reading (status times, sessions, errors), which change between any two runs."""
+    return {k: v for k, v in flat.items()
+            if not (k.endswith(".started") or k.startswith(("session_central", "events")))}
+
+
 def fact_drift(before: dict[str, Any], after: dict[str, Any]) -> list[Drift]:
     """Every fact that differs between two snapshots, hosts compared only where both snapshots have them."""
     drifts: list[Drift] = []
@@ -77,7 +84,8 @@ def fact_drift(before: dict[str, Any], after: dict[str, Any]) -> list[Drift]:
             if was != now:
                 drifts.append(Drift(host, "(reachability)", was, now))
             continue
-        a, b = flatten(_shared_checks(before[host], after[host])), flatten(_shared_checks(after[host], before[host]))
+        a = _stable(flatten(_shared_checks(before[host], after[host])))
+        b = _stable(flatten(_shared_checks(after[host], before[host])))
         for fact in sorted(set(a) | set(b)):
             if a.get(fact) != b.get(fact):
                 drifts.append(Drift(host, fact, a.get(fact), b.get(fact)))

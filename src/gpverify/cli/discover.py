@@ -1,36 +1,50 @@
 """`gpverify discover`: list a live farm's candidates for the profile identifiers no public source confirms.
 
 One read-only collector request per host (services whose display names match GP patterns, Programs and
-Features entries matching *Dynamics GP*) and one read-only query of the configuration database's tables,
-printed next to the profile's current identifiers so an admin can set `overrides:` in the inventory.
+Features entries matching *Dynamics GP*, and on the web server Session Central through GP's PowerShell module)
+and read-only queries of the configuration database, printed next to the profile's current identifiers. The
+data names what it can: the table, column and property holding every session host's name (by value), and, with
+`--record before`, a host suspended in Session Management, then `--record after --diff before`, the flag Suspend
+changed and its polarity. It prints a paste-ready `overrides:` block with where each name came from;
+`--write-overrides FILE` merges it into the inventory, keeping its comments and other keys.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 from fnmatch import fnmatchcase
+from pathlib import Path
 from typing import Any
 
 from gpverify.cli.tables import table_text
 from gpverify.config.profiles import Profile
-from gpverify.errors import FactsUnavailable
+from gpverify.errors import ConfigError, FactsUnavailable
+from gpverify.facts import discovery
+from gpverify.facts import sessioncentral as sc
 from gpverify.facts.collect import CollectJob, collect_hosts
+from gpverify.facts.discovery import Found
 from gpverify.facts.farm import Farm, open_farm
-from gpverify.facts.windows import ROLE_FACTS, HostFacts, ProductFact, ServiceFact
+from gpverify.facts.windows import ROLE_FACTS, HostFacts, ProductFact, ServiceFact, _query
 
 SERVICE_PATTERNS = ["*Dynamics*", "*Session*", "*Dex*", "*Tenant*", "*GP*"]
 PRODUCT_PATTERN = "*Dynamics GP*"
 CANDIDATES = "candidates"
 
 
-def discovery_request() -> dict[str, list[dict[str, Any]]]:
-    """The collector request: read-only listing of GP-like services and products (the collector takes any request)."""
-    return {
+def discovery_request(profile: Profile | None = None, role: str = "", host: str | None = None) -> dict[str, Any]:
+    """The collector request: read-only listing of GP-like services and products (the collector takes any request);
+    on the web server also Session Central through GP's PowerShell module, as the checks read it."""
+    request: dict[str, Any] = {
         "services": [{"key": CANDIDATES, "names": [], "display": SERVICE_PATTERNS}],
         "files": [], "file_search": [], "registry": [], "texts": [],
-        "products": [{"key": CANDIDATES, "pattern": PRODUCT_PATTERN}],
+        "products": [{"key": CANDIDATES, "pattern": PRODUCT_PATTERN,
+                      **({"titles": True} if role == "session_host" else {})}],  # the GP entry's features by title
         "certificates": [],
     }
+    if profile is not None and role == "web_server":
+        request["session_central"] = [_query("session_central", "session_central", profile, None, host)]
+    return request
 
 
 def _like(value: str, pattern: str) -> bool:
@@ -40,7 +54,8 @@ def _like(value: str, pattern: str) -> bool:
 def service_keys(profile: Profile, service: ServiceFact) -> list[str]:
     """Profile service keys whose name or display pattern this service matches."""
     keys = {k.split(".")[1] for k in profile.identifiers if k.startswith("services.")}
-    return sorted(k for k in keys if service.name.lower() == str(profile.get(f"services.{k}.name", "")).lower()
+    # A name with a wildcard is a pattern: the SBA's Dexterity Service is GPDS-<instance>-<major> (GPDS-*).
+    return sorted(k for k in keys if _like(service.name, str(profile.get(f"services.{k}.name", "")))
                   or _like(service.display_name, profile.get(f"services.{k}.display", "")))
 
 
@@ -71,17 +86,24 @@ def _host_lines(farm: Farm, name: str, outcome: HostFacts | FactsUnavailable) ->
         lines.append(f"    {p.name:60} {p.version:16} {', '.join(product_keys(profile, p)) or '-'}")
         if p.features:  # the GP entry's Windows Installer features: Web Client Runtime, SBA (names not public)
             lines.append(f"      installed features: {', '.join(p.features)}")
+        if p.titles:  # every feature of its cached package's Feature table, by ID with its title
+            lines.append("      features by title (cached package): " + ", ".join(
+                f"{f} {t!r}" + (" installed" if f in p.features else "") for f, t in p.titles.items()))
     if not products:
         lines.append("    (none)")
     if any(p.features for p in products):
-        lines += [f"    {_ident(profile, f'features.{k}')}" for k in ("web_client_runtime", "service_based_architecture")]
+        for key in ("web_client_runtime", "service_based_architecture"):
+            title = str(profile[f"feature_titles.{key}"]).lower()
+            named = sorted({f for p in products for f, t in p.titles.items() if t.strip().lower() == title})
+            lines.append(f"    {_ident(profile, f'features.{key}')}" + (
+                f"  -> by title {profile[f'feature_titles.{key}']!r}: {', '.join(named)}" if named else ""))
     wanted = [k for k in ("services", "products") if ROLE_FACTS[role].get(k)]
     lines.append("  profile identifiers this role is checked with:" if wanted else
                  "  (this role is checked through registry values and certificate stores, not services)")
     for key in ROLE_FACTS[role].get("services", []):
         hits = [s for s in services if key in service_keys(profile, s)]
         found = ", ".join(f"{s.name} ({s.display_name})" for s in hits) or "NOT FOUND - set an override"
-        named = any(s.name.lower() == str(profile[f"services.{key}.name"]).lower() for s in services)
+        named = any(_like(s.name, str(profile[f"services.{key}.name"])) for s in services)
         by_name = "found" if named else "NOT FOUND" if not hits else "no service of this name (display matches)"
         lines.append(f"    {_ident(profile, f'services.{key}.name')}  -> {by_name}")
         lines.append(f"    {_ident(profile, f'services.{key}.display')}  -> {found}")
@@ -127,25 +149,197 @@ def _session_db_lines(farm: Farm) -> list[str]:
     return lines
 
 
-def discover(farm: Farm) -> str:
-    """Collect every host once with the discovery request and describe what was found."""
-    jobs = [CollectJob(s, discovery_request(), farm.passwords[s.name]) for s in farm.specs.values()]
-    outcomes = collect_hosts(jobs, max_workers=farm.workers)
+def _collect(farm: Farm) -> dict[str, HostFacts | FactsUnavailable]:
+    jobs = [CollectJob(s, discovery_request(farm.profile, s.role, s.name), farm.passwords[s.name])
+            for s in farm.specs.values()]
+    return collect_hosts(jobs, max_workers=farm.workers)
+
+
+def discover(farm: Farm, record: str | None = None, diff: str | None = None) -> tuple[str, dict[str, Any]]:
+    """Collect every host once with the discovery request and describe what was found; the overrides found."""
+    outcomes = _collect(farm)
     out = [f"gpverify discover: {farm.inventory.farm} (profile {farm.profile.name}); read-only, nothing changed", ""]
     for name in farm.specs:
         out += [*_host_lines(farm, name, outcomes[name]), ""]
     out += _session_db_lines(farm)
+    found, lines = _session_management(farm, outcomes)
+    out += lines
+    snapshot = _record(farm, outcomes, found)
+    if record:
+        out.append(f"recorded what Session Management holds in {discovery.save(snapshot, record)}")
+    differences = _differences(diff, snapshot, out) if diff else []
+    overrides = propose(farm, found, differences, snapshot.release)
+    out += ["", *overrides_text(overrides), ""] if overrides else []
     out += ["Where an identifier is NOT SET, NOT FOUND or wrong, set the real value in the inventory, for example:",
             "overrides:",
             "  services.session_central.name: <Name from the list above>",
-            "  config_db.session_hosts_table: <table from the list above>",
-            "  config_db.session_host_name_column: <its column holding the machine name>",
-            "  features.web_client_runtime: <feature from the installed features above>"]
-    return "\n".join(out)
+            "  features.web_client_runtime: <feature ID above, only where its title does not find it>"]
+    return "\n".join(out), overrides
+
+
+def _web(farm: Farm) -> str:
+    return farm.hosts("web_server")[0].name
+
+
+def _session_management(farm: Farm, outcomes: dict[str, HostFacts | FactsUnavailable]) -> tuple[list[Found], list[str]]:
+    """Where the session hosts' names are: among Session Central's objects and in the configuration database."""
+    hosts = [s.name for s in farm.hosts("session_host")]
+    web = _web(farm)
+    lines = [f"Session Management (session hosts {', '.join(hosts)}):"]
+    found: list[Found] = []
+    web_facts = outcomes.get(web)
+    fact = web_facts.session_central.get("session_central") if isinstance(web_facts, HostFacts) else None
+    error = next((e.message for e in web_facts.errors if e.section == "session_central"), None) if isinstance(
+        web_facts, HostFacts) else (str(web_facts) if web_facts else None)
+    problem = sc.module_problem(fact, error, web)
+    try:
+        module = None if problem else discovery.module_objects(fact, hosts, web)
+    except sc.Unusable as exc:
+        module, problem = None, str(exc)
+    if module is not None:
+        found.append(module)
+        lines.append(f"  Session Central ({module.where}): property {module.name_key} holds every session host's name")
+        lines += _module_readings(farm, fact, module)
+    else:
+        lines.append(f"  Session Central through GP PowerShell: {problem or 'no session host objects'}")
+    table = _config_found(farm, hosts)
+    if not isinstance(table, str):  # a Found (tested as not text: its module may be imported anew)
+        found.append(table)
+        lines.append(f"  {farm.inventory.sql.config_database}: table {table.where}, column {table.name_key} holds every "
+                     f"session host's name; date-time columns: {', '.join(table.time_keys) or 'none'}")
+    else:
+        lines.append(f"  {farm.inventory.sql.config_database}: {table}")
+    return found, [*lines, ""]
+
+
+def _module_readings(farm: Farm, fact: Any, module: Found) -> list[str]:
+    objects = [o for o in fact.objects if o.getter == module.where]
+    reading = sc.flag_reading(objects, farm.profile, module.name_key)
+    if isinstance(reading, sc.Reading):
+        return [f"    allows new sessions: {reading.describe()}"]
+    return [f"    {reading}"]
+
+
+def _config_found(farm: Farm, hosts: list[str]) -> Found | str:
+    from gpverify.facts.gpsql import GpSql, GpSqlView
+
+    sql = GpSql(farm.inventory.sql, farm.profile, farm.sql_password)
+    try:
+        found = discovery.config_tables(GpSqlView(sql, {}), hosts)
+    except FactsUnavailable as exc:
+        return f"not readable: {exc.cause}"
+    finally:
+        sql.close()
+    return found or "no table has a column holding every session host's name (has every host registered?)"
+
+
+def _release(farm: Farm, outcomes: dict[str, HostFacts | FactsUnavailable]) -> str:
+    facts = outcomes.get(_web(farm))
+    products = facts.products.get(CANDIDATES, []) if isinstance(facts, HostFacts) else []
+    web = [p for p in products if _like(p.name, str(farm.profile["products.web_components"]))]
+    return web[0].version if web else "unknown"
+
+
+def _record(farm: Farm, outcomes: dict[str, HostFacts | FactsUnavailable], found: list[Found]) -> discovery.Record:
+    return discovery.Record(farm.inventory.farm, farm.profile.name, _release(farm, outcomes),
+                            discovery.now_text(), [s.name for s in farm.hosts("session_host")], found)
+
+
+def _differences(name: str, after: discovery.Record, out: list[str]) -> list[discovery.Difference]:
+    before = discovery.load(name)
+    discovery.same_farm(before, after, str(discovery.record_path(name)))
+    out.append(f"differences since {discovery.record_path(name)} ({before.recorded}):")
+    found: list[discovery.Difference] = []
+    for new in after.found:
+        old = next((f for f in before.found if f.source == new.source), None)
+        if old is None:
+            out.append(f"  {new.where}: not in the first record")
+            continue
+        diff = discovery.difference(old, new)
+        found.append(diff)
+        out.append(f"  {diff.where}: " + (diff.problem or f"{diff.flag} changed from {diff.before!r} to {diff.after!r} "
+                                            f"on {diff.host} only: the flag Suspend sets, {diff.after!r} = Suspended"))
+    return found
+
+
+# --- the overrides block -----------------------------------------------------------------------------------
+
+def propose(farm: Farm, found: list[Found], differences: list[discovery.Difference], release: str) -> dict[str, Any]:
+    """key -> (value, provenance) of every override the data named."""
+    when = f"on {discovery.now_text()} (profile {farm.profile.name}, Web Components {release})"
+    proposed: dict[str, Any] = {}
+    for f in found:
+        names = f"holds every session host's name ({', '.join(sorted(f.rows))})"
+        if f.source == "config_db":
+            table = f.where.split(".", 1)[-1]
+            proposed["config_db.session_hosts_table"] = (table, f"found by value {when}: table {f.where} {names}")
+            proposed["config_db.session_host_name_column"] = (f.name_key, f"its column {f.name_key} {names}")
+            if len(f.time_keys) == 1:
+                proposed["config_db.session_host_status_time_column"] = (
+                    f.time_keys[0], f"the table's only date-time column ({f.time_keys[0]}): Last Status Update")
+        else:
+            proposed["session_central.host_name_property"] = (f.name_key, (f"found by value {when}: Session Central's "
+                                                              f"{f.where} objects: {f.name_key} {names}"))
+    for d in differences:
+        if d.flag is None:
+            continue
+        how = (f"found by difference {when}: {d.flag} changed from {d.before!r} to {d.after!r} on {d.host} only, "
+               "between two records with the host suspended in Session Management in between")
+        prefix = ("config_db.session_host_suspended_column", "config_db.session_host_suspended_when") if (
+            d.source == "config_db") else ("session_central.suspended_property", "session_central.suspended_when")
+        proposed[prefix[0]] = (d.flag, how)
+        proposed[prefix[1]] = (d.after, f"the value {d.flag} took on the suspended host")
+    return proposed
+
+
+def overrides_text(proposed: dict[str, Any]) -> list[str]:
+    lines = ["Paste under `overrides:` in the inventory (or run again with --write-overrides FILE):", "overrides:"]
+    for key, (value, how) in proposed.items():
+        lines += [f"  # {how}", f"  {key}: {json.dumps(value)}"]
+    return lines
+
+
+def write_overrides(path: Path, proposed: dict[str, Any]) -> None:
+    """Merge the overrides into an inventory file, keeping its comments, order and other keys (ruamel.yaml)."""
+    from ruamel.yaml import YAML
+    from ruamel.yaml.comments import CommentedMap
+
+    yaml = YAML()  # round-trip: comments and key order survive
+    yaml.preserve_quotes = True
+    data = yaml.load(path.read_text(encoding="utf-8")) if path.exists() else None
+    if data is None:
+        data = CommentedMap()
+    if not isinstance(data, dict):
+        raise ConfigError(str(path), "(top level)", "an inventory mapping to add `overrides:` to")
+    overrides = data.get("overrides")
+    if not isinstance(overrides, dict):
+        overrides = data["overrides"] = CommentedMap()
+    for key, (value, how) in proposed.items():
+        overrides[key] = value
+        overrides.yaml_set_comment_before_after_key(key, before=how, indent=2)
+    with open(path, "w", encoding="utf-8") as handle:
+        yaml.dump(data, handle)
 
 
 def cmd_discover(ns: argparse.Namespace) -> int:
-    print(discover(open_farm(ns.inventory)))
+    if bool(ns.lab) == bool(ns.inventory):
+        raise ConfigError("gpverify discover", "--inventory", "an inventory file, or --lab [SCENARIO] (one of them)")
+    if ns.lab:
+        from gpverify import extension
+
+        with extension.lab().temporary_lab(ns.lab, prefix="gpverify-discover-") as lab:
+            return _run(open_farm(lab.inventory_path), ns)
+    return _run(open_farm(ns.inventory), ns)
+
+
+def _run(farm: Farm, ns: argparse.Namespace) -> int:
+    text, proposed = discover(farm, ns.record, ns.diff)
+    print(text)
+    if ns.write_overrides:
+        if not proposed:
+            raise ConfigError("gpverify discover", "--write-overrides", "overrides found on this farm (none were)")
+        write_overrides(Path(ns.write_overrides), proposed)
+        print(f"wrote {len(proposed)} override(s) into {ns.write_overrides}")
     return 0
 
 
@@ -153,5 +347,13 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     """Add `gpverify discover`."""
     p = sub.add_parser("discover", help="list a farm's GP services, products and configuration tables "
                                         "next to the profile's identifiers (read-only), to set overrides")
-    p.add_argument("--inventory", required=True, help="inventory YAML of the farm")
+    p.add_argument("--inventory", help="inventory YAML of the farm")
+    p.add_argument("--lab", nargs="?", const="healthy", default=None, metavar="SCENARIO",
+                   help="discover on a simulated lab started for this command (default scenario: healthy)")
+    p.add_argument("--record", metavar="NAME", help="write what Session Management holds to NAME.json, e.g. "
+                                                     "before suspending one host in the Session Management snap-in")
+    p.add_argument("--diff", metavar="NAME", help="compare with the record NAME.json: the value that changed on the "
+                                                   "one host suspended in between is the flag Suspend sets")
+    p.add_argument("--write-overrides", metavar="FILE", help="merge the overrides found into this inventory file "
+                                                              "(comments and other keys are kept)")
     p.set_defaults(func=cmd_discover)

@@ -19,9 +19,18 @@ function Get-AllServices {
     # Win32_Service gives start mode and account, which Get-Service on Windows PowerShell 5.1 does not.
     # One CIM query per run, however many services are asked about.
     if ($null -eq $script:AllServices) {
-        $script:AllServices = @(Get-CimInstance -ClassName Win32_Service -Property Name, DisplayName, State, StartMode, StartName)
+        $script:AllServices = @(Get-CimInstance -ClassName Win32_Service -Property Name, DisplayName, State, StartMode, StartName, ProcessId)
     }
     $script:AllServices
+}
+
+function Get-ProcessStart($ProcessId) {
+    # When a running service's process started (UTC), e.g. whether Session Central was restarted after the session
+    # hosts (web-components/scale-out-installation.md, step 18). One process looked up by its number.
+    if (-not $ProcessId) { return $null }
+    $process = Get-CimInstance -ClassName Win32_Process -Filter "ProcessId = $([int]$ProcessId)" -Property CreationDate
+    if ($null -eq $process -or $null -eq $process.CreationDate) { return $null }
+    $process.CreationDate.ToUniversalTime().ToString('o')
 }
 
 function Get-ServiceFacts($Query) {
@@ -33,7 +42,7 @@ function Get-ServiceFacts($Query) {
     })
     @($found | ForEach-Object {
         [ordered]@{ name = $_.Name; display_name = $_.DisplayName; status = "$($_.State)";
-                    start_mode = "$($_.StartMode)"; account = "$($_.StartName)" }
+                    start_mode = "$($_.StartMode)"; account = "$($_.StartName)"; started = (Get-ProcessStart $_.ProcessId) }
     })
 }
 
@@ -125,12 +134,19 @@ function Get-DictionaryFacts($Query) {
 }
 
 $script:Installer = $null
+$MsiReadOnly = 0  # msiOpenDatabaseModeReadOnly (learn.microsoft.com/windows/win32/msi/installer-opendatabase)
+
+function Invoke-Com($Object, [string]$Member, [string]$Kind, [object[]]$Arguments) {
+    # Windows Installer's automation objects carry no type information PowerShell can bind: members by name.
+    $flags = if ($Kind -eq 'get') { [System.Reflection.BindingFlags]::GetProperty } else { [System.Reflection.BindingFlags]::InvokeMethod }
+    $Object.GetType().InvokeMember($Member, $flags, $null, $Object, $Arguments)
+}
 
 function Invoke-Installer([string]$Property, [object[]]$Arguments) {
     # Windows Installer's own automation object, read-only: ProductInfo, Features and FeatureState are properties
     # with parameters, which PowerShell reaches through InvokeMember (learn.microsoft.com/windows/win32/msi/installer-object).
     if ($null -eq $script:Installer) { $script:Installer = New-Object -ComObject WindowsInstaller.Installer }
-    $script:Installer.GetType().InvokeMember($Property, [System.Reflection.BindingFlags]::GetProperty, $null, $script:Installer, $Arguments)
+    Invoke-Com $script:Installer $Property 'get' $Arguments
 }
 
 function Get-PackageName([string]$ProductCode) {
@@ -147,6 +163,31 @@ function Get-InstalledFeatures([string]$ProductCode) {
         $all = @(Invoke-Installer 'Features' @($ProductCode))
         @($all | Where-Object { (Invoke-Installer 'FeatureState' @($ProductCode, $_)) -in 3, 4 } | Sort-Object)
     } catch { @() }
+}
+
+function Get-FeatureTitles([string]$ProductCode) {
+    # Each feature's Title (what the installer's Select Features window shows, and the docs name: "Web Client
+    # Runtime") by its ID, from the Feature table of the product's cached package (ProductInfo LocalPackage) opened
+    # read-only; the IDs themselves are not public (learn.microsoft.com/windows/win32/msi/feature-table).
+    if ($ProductCode -notmatch '^\{[0-9A-Fa-f-]{36}\}$') { return [ordered]@{ titles = [ordered]@{}; error = $null } }
+    $titles = [ordered]@{}
+    try {
+        $package = "$(Invoke-Installer 'ProductInfo' @($ProductCode, 'LocalPackage'))"
+        if (-not $package) { return [ordered]@{ titles = $titles; error = 'no cached package (LocalPackage)' } }
+        $database = Invoke-Com $script:Installer 'OpenDatabase' 'call' @($package, $MsiReadOnly)
+        $view = Invoke-Com $database 'OpenView' 'call' @('SELECT `Feature`, `Title` FROM `Feature`')
+        try {
+            [void](Invoke-Com $view 'Execute' 'call' @())
+            while ($null -ne ($record = Invoke-Com $view 'Fetch' 'call' @())) {
+                $titles["$(Invoke-Com $record 'StringData' 'get' @(1))"] = "$(Invoke-Com $record 'StringData' 'get' @(2))"
+            }
+        } finally {
+            [void](Invoke-Com $view 'Close' 'call' @())
+            [void][System.Runtime.InteropServices.Marshal]::ReleaseComObject($view)
+            [void][System.Runtime.InteropServices.Marshal]::ReleaseComObject($database)
+        }
+        [ordered]@{ titles = $titles; error = $null }
+    } catch { [ordered]@{ titles = $titles; error = "$($_.Exception.Message)" } }
 }
 
 function Open-HklmKey([string]$Path, [string]$View) {
@@ -194,8 +235,14 @@ function Get-ProductFacts($Query) {
                     if (-not $name) { continue }
                     $package = if ($Query.package) { Get-PackageName $sub } else { '' }
                     if ($name -like $Query.pattern -or ($Query.package -and $package -and $package -like $Query.package)) {
-                        [ordered]@{ name = "$name"; version = "$($k.GetValue('DisplayVersion', ''))";
-                                    package = "$package"; features = @(Get-InstalledFeatures $sub) }
+                        $product = [ordered]@{ name = "$name"; version = "$($k.GetValue('DisplayVersion', ''))";
+                                               package = "$package"; features = @(Get-InstalledFeatures $sub) }
+                        if ($Query.titles) {  # the features' titles, asked for the GP entry only
+                            $read = Get-FeatureTitles $sub
+                            $product.titles = $read.titles
+                            $product.titles_error = $read.error
+                        }
+                        $product
                     }
                 } finally { $k.Close() }
             }
@@ -217,6 +264,138 @@ function Get-CertificateFacts($Query) {
                         not_after = $_.NotAfter.ToUniversalTime().ToString('o'); chain_ok = $chain.Build($_) }
         })
     } finally { $store.Close() }
+}
+
+# --- Session Central, through GP's own PowerShell module (web server) ----------------------------------------
+# The "GP PowerShell" component (installation/installing-additional-components.md) talks to Session Central once
+# Set-GPSessionCentralAddress names it: "All of the other cmdlets require this connection"
+# (web-components/tenant-services-applications.md). The module's name is not public, so it is found by that
+# cmdlet. Two kinds of command of the module run here, and no other: Set-GPSessionCentralAddress, which sets the
+# address this PowerShell session talks to and changes nothing in Session Central, and the module's Get-* cmdlets
+# that need no parameter (they list what Session Central holds). Update-, New-, Add-, Remove- and every other
+# Set- cmdlet never run: tests/checks/test_session_central.py reads this file to prove it.
+
+function ConvertTo-FactValue($Value, [int]$MaxChars) {
+    # A property's value as JSON data: booleans and numbers as they are, date-times in UTC (ISO 8601; Windows
+    # PowerShell 5.1 would write "\/Date(...)\/"), lists and everything else as bounded text.
+    if ($null -eq $Value) { return $null }
+    if ($Value -is [datetime]) { return $Value.ToUniversalTime().ToString('o') }
+    if ($Value.GetType().IsPrimitive -and $Value -isnot [char]) { return $Value }
+    if ($Value -is [System.Collections.IEnumerable] -and $Value -isnot [string]) {
+        $Value = (@($Value | Select-Object -First 20) | ForEach-Object { "$_" }) -join ', '
+    }
+    $text = "$Value"
+    if ($text.Length -gt $MaxChars) { $text = $text.Substring(0, $MaxChars) }
+    $text
+}
+
+function Get-ObjectFacts($Object, [string]$Getter, $Query) {
+    # Every property of one object Session Central returned, by name, with the .NET type of its value.
+    $properties = [ordered]@{}
+    $types = [ordered]@{}
+    foreach ($p in @($Object.PSObject.Properties | Select-Object -First ([int]$Query.max_properties))) {
+        try { $value = $p.Value } catch { $value = "(unreadable: $($_.Exception.Message))" }
+        $properties[$p.Name] = ConvertTo-FactValue $value ([int]$Query.max_value_chars)
+        $types[$p.Name] = if ($null -eq $value) { '' } else { $value.GetType().FullName }
+    }
+    [ordered]@{ getter = $Getter; type = "$($Object.PSObject.TypeNames[0])"; properties = $properties; types = $types }
+}
+
+function Test-ListsAll($Command) {
+    # A getter is run without parameters only: one of its parameter sets must have no mandatory parameter.
+    $sets = @($Command.ParameterSets)
+    if ($sets.Count -eq 0) { return $true }
+    foreach ($set in $sets) {
+        if (@($set.Parameters | Where-Object { $_.IsMandatory }).Count -eq 0) { return $true }
+    }
+    $false
+}
+
+function Find-GPPowerShellModule($Query) {
+    # The module exporting Set-GPSessionCentralAddress: found through PowerShell's module path (command discovery
+    # and the installed modules), or at the path the inventory names (overrides session_central.module_path).
+    if ($Query.module_path) {
+        return Import-Module -Name ([Environment]::ExpandEnvironmentVariables($Query.module_path)) -PassThru -ErrorAction Stop |
+            Select-Object -First 1
+    }
+    $command = Get-Command -Name 'Set-GPSessionCentralAddress' -ErrorAction SilentlyContinue | Select-Object -First 1
+    $path = if ($command -and $command.Module) { $command.Module.Path } else {
+        Get-Module -ListAvailable | Where-Object { $_.ExportedCommands.ContainsKey('Set-GPSessionCentralAddress') } |
+            Select-Object -First 1 -ExpandProperty Path
+    }
+    if (-not $path) { return $null }
+    Import-Module -Name $path -PassThru -ErrorAction Stop | Select-Object -First 1
+}
+
+function Invoke-Getter($Command, $Query) {
+    # One listing: its objects (at most max_objects), or the error it ended with.
+    $facts = [ordered]@{ name = $Command.Name; count = 0; truncated = $false; error = $null }
+    $found = @(& $Command | Select-Object -First ([int]$Query.max_objects + 1))
+    $facts.truncated = $found.Count -gt [int]$Query.max_objects
+    $objects = @($found | Select-Object -First ([int]$Query.max_objects) | ForEach-Object { Get-ObjectFacts $_ $Command.Name $Query })
+    $facts.count = $objects.Count
+    @{ facts = $facts; objects = $objects }
+}
+
+function Get-SessionCentralFacts($Query) {
+    $module = Find-GPPowerShellModule $Query
+    if ($null -eq $module) { return [ordered]@{ installed = $false } }
+    # Only the module's Get- cmdlets, each checked again by its verb, and only those that list without parameters.
+    $getters = @(Get-Command -Module $module.Name -Verb Get -ErrorAction Stop | Where-Object { $_.Verb -eq 'Get' } |
+                 Sort-Object Name | Select-Object -First ([int]$Query.max_getters))
+    $callable = @($getters | Where-Object { Test-ListsAll $_ })
+    $out = [ordered]@{ installed = $true; module = $module.Name; version = "$($module.Version)"; address = $null;
+                       attempts = @(); getters = @(); skipped = @($getters | Where-Object { -not (Test-ListsAll $_) } |
+                       ForEach-Object { $_.Name }); objects = @() }
+    foreach ($address in @($Query.addresses)) {
+        # The scheme and port are the site's (HTTPS is optional, the port is chosen at install): each address
+        # the request lists is tried until the first getter answers through it.
+        try {
+            Set-GPSessionCentralAddress -Address $address -ErrorAction Stop
+            if ($callable.Count -gt 0) { $first = Invoke-Getter $callable[0] $Query } else { $first = $null }
+        } catch {
+            $out.attempts += [ordered]@{ address = $address; error = "$($_.Exception.Message)" }
+            continue
+        }
+        $out.address = $address
+        $results = @($first) + @($callable | Select-Object -Skip 1 | ForEach-Object {
+            $getter = $_
+            try { Invoke-Getter $getter $Query }
+            catch { @{ facts = [ordered]@{ name = $getter.Name; count = 0; truncated = $false; error = "$($_.Exception.Message)" }; objects = @() } }
+        })
+        $out.getters = @($results | Where-Object { $_ } | ForEach-Object { $_.facts })
+        $out.objects = @($results | Where-Object { $_ } | ForEach-Object { $_.objects })
+        break
+    }
+    $out
+}
+
+function Get-EventFacts($Query) {
+    # "the Dynamics section of the Event Log on the machine running the web site and Session Central Service"
+    # (web-components/troubleshooting.md). Its log and source names are not public: every log and event provider
+    # whose name is like the request's patterns is read, errors and critical events only, the newest first.
+    $since = [datetime]::UtcNow.AddHours(-[double]$Query.hours)
+    $logs = @(foreach ($p in @($Query.patterns)) {
+        Get-WinEvent -ListLog $p -ErrorAction SilentlyContinue | ForEach-Object { $_.LogName } }) | Sort-Object -Unique
+    $providers = @(foreach ($p in @($Query.patterns)) {
+        Get-WinEvent -ListProvider $p -ErrorAction SilentlyContinue | ForEach-Object { $_.Name } }) | Sort-Object -Unique
+    $filters = @()
+    if ($logs) { $filters += @{ LogName = [string[]]$logs; Level = 1, 2; StartTime = $since.ToLocalTime() } }
+    if ($providers) { $filters += @{ ProviderName = [string[]]$providers; Level = 1, 2; StartTime = $since.ToLocalTime() } }
+    $seen = @{}
+    $events = foreach ($filter in $filters) {
+        foreach ($e in @(Get-WinEvent -FilterHashtable $filter -MaxEvents ([int]$Query.max_events) -ErrorAction SilentlyContinue)) {
+            $id = "$($e.LogName)#$($e.RecordId)"
+            if ($seen.ContainsKey($id)) { continue }
+            $seen[$id] = $true
+            $text = "$($e.Message)"
+            if ($text.Length -gt [int]$Query.max_chars) { $text = $text.Substring(0, [int]$Query.max_chars) }
+            [ordered]@{ log = $e.LogName; source = $e.ProviderName; id = $e.Id; level = "$($e.LevelDisplayName)";
+                        time = $e.TimeCreated.ToUniversalTime().ToString('o'); message = $text }
+        }
+    }
+    [ordered]@{ logs = @($logs); providers = @($providers); since = $since.ToString('o');
+                events = @($events | Sort-Object { $_.time } -Descending | Select-Object -First ([int]$Query.max_events)) }
 }
 
 function Invoke-Section([string]$Section, $Queries, [scriptblock]$Reader, [switch]$List) {
@@ -243,6 +422,8 @@ $result = [ordered]@{
     registry_subkeys = Invoke-Section 'registry_subkeys' $Request.registry_subkeys ${function:Get-RegistrySubkeyFacts} -List
     products = Invoke-Section 'products' $Request.products ${function:Get-ProductFacts} -List
     certificates = Invoke-Section 'certificates' $Request.certificates ${function:Get-CertificateFacts} -List
+    session_central = Invoke-Section 'session_central' $Request.session_central ${function:Get-SessionCentralFacts}
+    events = Invoke-Section 'events' $Request.events ${function:Get-EventFacts}
     errors = $errors
 }
 $result | ConvertTo-Json -Depth 8 -Compress

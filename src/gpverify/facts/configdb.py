@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from gpverify.config.inventory import SqlSettings
 from gpverify.facts.gpsql import GpSqlView, Row
 from gpverify.verdicts import not_verified
 
@@ -19,6 +20,7 @@ SESSION_HOST_KEYS = ("config_db.session_hosts_table", "config_db.session_host_na
                      "config_db.session_host_suspended_column", "config_db.session_host_status_time_column")
 SESSION_KEYS = ("config_db.sessions_table", "config_db.session_id_column", "config_db.session_host_column",
                 "config_db.session_user_column")
+DEFAULT_CONFIG_DATABASE = str(SqlSettings.model_fields["config_database"].default)
 OLD_SESSION_KEYS = ("old_session_db.sessions_table", "old_session_db.session_id_column",
                     "old_session_db.session_user_column")
 
@@ -64,9 +66,24 @@ def session_hosts(sql: GpSqlView) -> list[SessionHostEntry]:
     """The session hosts registered in the configuration database."""
     require(sql, SESSION_HOST_KEYS, sql.config_database)
     rows = sql.rows(sql.config_database, "config_session_hosts")
-    return [SessionHostEntry(str(r["HostName"] or "").strip(), _flag(r["Suspended"]),
+    when = sql.profile.get("config_db.session_host_suspended_when")
+    return [SessionHostEntry(str(r["HostName"] or "").strip(), is_suspended(r["Suspended"], when),
                              r["LastStatusUpdate"] if isinstance(r["LastStatusUpdate"], datetime) else None)
             for r in rows]
+
+
+def is_suspended(value: Any, when: Any) -> bool:
+    """Suspended: the column equals the value discovery saw on a suspended host, or (none set) is true."""
+    if when is None:
+        return _flag(value)
+    from gpverify.facts.sessioncentral import truthy
+
+    return truthy(value) == truthy(when)
+
+
+def configured(sql: GpSqlView) -> bool:
+    """Whether the inventory names the configuration database's session host table and its columns."""
+    return not sql.profile.unconfirmed(*SESSION_HOST_KEYS)
 
 
 def _trimmed(rows: list[Row]) -> list[Row]:
@@ -84,6 +101,17 @@ def old_sessions(sql: GpSqlView, database: str) -> list[Row]:
     """Web client sessions in the GP 2013-era session database."""
     require(sql, OLD_SESSION_KEYS, database)
     return _trimmed(sql.rows(database, "old_sessions"))
+
+
+def previous_databases(sql: GpSqlView) -> list[str]:
+    """Databases on the server that may hold the configuration from before the upgrade: the GP 2013-era session
+    database (sql.old_session_database) and one under the upgrade's default name GPCONFIGURATION when the new one was
+    given another ("Upgrading the database will ask you for a new database name, defaulting to GPCONFIGURATION",
+    scale-out-upgrade.md step 5)."""
+    on_server = sql.databases()
+    names = [str(sql.profile["sql.old_session_database"]), DEFAULT_CONFIG_DATABASE]
+    return [on_server[n.upper()].name for n in dict.fromkeys(names)
+            if n.upper() in on_server and n.upper() != sql.config_database.upper()]
 
 
 def columns(sql: GpSqlView, database: str) -> list[tuple[str, str, str, str]]:

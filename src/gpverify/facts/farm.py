@@ -68,12 +68,13 @@ class Farm:
 
     def _run(self, specs: list[HostSpec], on_done: Callable[[str, HostFacts | FactsUnavailable], None] | None) -> None:
         runtime = self._runtime_for_request()
-        jobs = [CollectJob(s, self._request(s.role, runtime if s.role == "session_host" else None),
+        jobs = [CollectJob(s, self._request(s.role, runtime if s.role == "session_host" else None, s.name),
                            self.passwords[s.name]) for s in specs]
         self._facts.update(collect_hosts(jobs, max_workers=self.workers, on_done=on_done))
 
-    def _request(self, role: Role, runtime: RuntimePaths | None) -> dict[str, list[dict[str, Any]]]:
-        request = build_request(role, self.profile, runtime, self._extra_facts(role))
+    def _request(self, role: Role, runtime: RuntimePaths | None,
+                 host: str | None = None) -> dict[str, list[dict[str, Any]]]:
+        request = build_request(role, self.profile, runtime, self._extra_facts(role), host=host)
         for section, queries in self.added.get(role, {}).items():
             request.setdefault(section, []).extend(queries)
         return request

@@ -87,6 +87,18 @@ class GpSql:
             self._rows[key] = self.connection(database).query(query, load_query(query, identifiers), params)
         return self._rows[key]
 
+    def select_columns(self, database: str, table: str, columns: dict[str, str], *, top: int | None = None,
+                       schema: str | None = None) -> list[Row]:
+        """SELECT [TOP n] of named columns (alias -> column) of one table: the names come from the profile or from
+        INFORMATION_SCHEMA, each checked to be a plain identifier and bracket-quoted; the query is guarded."""
+        listed = ", ".join(f"{quote_identifier(column)} AS {quote_identifier(alias)}" for alias, column in columns.items())
+        where = f"{quote_identifier(schema)}.{quote_identifier(table)}" if schema else quote_identifier(table)
+        sql = f"SELECT {f'TOP {int(top)} ' if top else ''}{listed} FROM {where}"
+        key = (database, sql, ())
+        if key not in self._rows:
+            self._rows[key] = self.connection(database).query(f"columns of {table}", sql)
+        return self._rows[key]
+
     def select(self, database: str, source: str, sql: str) -> list[Row]:
         """Rows of a site's own query (a declarative check's), checked read-only by the connection's guard again."""
         key = (database, sql, ())
@@ -338,6 +350,12 @@ class GpSqlView:
     def rows(self, database: str, query: str, params: tuple[Any, ...] = ()) -> list[Row]:
         rows = self._sql.rows(database, query, params)
         self._evidence[f"{database}: {query}"] = [{k: str(v) for k, v in r.items()} for r in rows]
+        return rows
+
+    def select_columns(self, database: str, table: str, columns: dict[str, str], *, top: int | None = None,
+                       schema: str | None = None) -> list[Row]:
+        rows = self._sql.select_columns(database, table, columns, top=top, schema=schema)
+        self._evidence[f"{database}: {table}"] = [{k: str(v) for k, v in r.items()} for r in rows]
         return rows
 
     def query(self, database: str, source: str, sql: str) -> list[Row]:

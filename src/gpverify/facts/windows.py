@@ -31,6 +31,8 @@ ROLE_FACTS: dict[Role, dict[str, list[str]]] = {
         "files": ["configuration_wizard"],
         "products": ["web_components", "web_client_help"],
         "texts": ["tenant_configuration"],
+        "session_central": ["session_central"],
+        "events": ["dynamics"],
     },
     "session_host": {
         "services": ["session_service", "dex_service_control", "dexterity_service"],
@@ -53,7 +55,7 @@ ROLE_FACTS: dict[Role, dict[str, list[str]]] = {
     },
 }
 SECTIONS = ("services", "files", "file_search", "registry", "registry_subkeys", "products", "certificates", "texts",
-            "dictionaries")
+            "dictionaries", "session_central", "events")
 # Text files are read whole (TenantConfiguration.xml, Dynamics.set); anything larger is refused by the collector.
 TEXT_CAP_BYTES = 256 * 1024
 
@@ -79,7 +81,33 @@ def release_pattern(path: str) -> str:
     return "\\".join([*parts[:at], "*", *parts[at + 1:]])
 
 
-def _query(section: str, key: str, profile: Profile, runtime: RuntimePaths | None) -> dict[str, Any] | None:
+# What one Session Central listing may bring back (objects per getter, properties per object, characters per
+# value, getters run): enough for a farm's session hosts, scale groups and tenants, bounded whatever a module does.
+SESSION_CENTRAL_BOUNDS = {"max_getters": 12, "max_objects": 500, "max_properties": 64, "max_value_chars": 256}
+# The Dynamics event log read on the web server: errors of the last two weeks, the newest 20, 500 characters each.
+EVENT_BOUNDS = {"hours": 336, "max_events": 20, "max_chars": 500}
+
+
+def session_central_addresses(profile: Profile, host: str | None) -> list[str]:
+    """Where Session Central answers: the inventory's address, else the web server's name on the profile's port
+    and path, https first then http (HTTPS is optional and the scheme is the site's: managing-web-client-sessions.md;
+    the docs' https:// came from a 2019 bulk edit of their URLs, sources-20-21 A2), unless the scheme is set."""
+    given = profile.get("session_central.address")
+    if given:
+        return [str(given)]
+    scheme = profile.get("session_central.scheme")
+    schemes = [str(scheme)] if scheme else ["https", "http"]
+    port, path = profile["session_central.port"], profile["session_central.path"]
+    return [f"{s}://{host or 'localhost'}:{port}{path}" for s in schemes]
+
+
+def _query(section: str, key: str, profile: Profile, runtime: RuntimePaths | None,
+           host: str | None = None) -> dict[str, Any] | None:
+    if section == "session_central":
+        return {"key": key, "addresses": session_central_addresses(profile, host),
+                "module_path": profile.get("session_central.module_path"), **SESSION_CENTRAL_BOUNDS}
+    if section == "events":
+        return {"key": key, "patterns": [profile["event_log.name_pattern"]], **EVENT_BOUNDS}
     if section == "services":
         # A name with a wildcard is a pattern (the SBA's Dexterity Service is GPDS-<instance>-<major>).
         name = str(profile[f"services.{key}.name"])
@@ -106,20 +134,22 @@ def _query(section: str, key: str, profile: Profile, runtime: RuntimePaths | Non
         return {"key": key, **value}
     if section == "products":
         # The web client help is also found by the .msi it was installed from: its file name is published
-        # (help_installer), its Programs and Features name is not.
+        # (help_installer), its Programs and Features name is not. The GP entry's features are asked by their titles
+        # too: their IDs are not public (features.*).
         package = profile.get("help_installer") if key == "web_client_help" else None
-        return {"key": key, "pattern": value, **({"package": package} if package else {})}
+        return {"key": key, "pattern": value, **({"package": package} if package else {}),
+                **({"titles": True} if key == "gp_desktop" else {})}
     return {"key": key, "store": value}
 
 
 def build_request(role: Role, profile: Profile, runtime: RuntimePaths | None = None,
-                  extra: Any = None) -> dict[str, list[dict[str, Any]]]:
+                  extra: Any = None, host: str | None = None) -> dict[str, list[dict[str, Any]]]:
     """Everything a host of this role is asked, as JSON-ready data; `extra` (inventory ExtraFacts) adds the
-    facts of an administrator's own checks to the same request."""
+    facts of an administrator's own checks to the same request; `host` is the inventory's name of the host."""
     wanted = ROLE_FACTS[role]
     request: dict[str, list[dict[str, Any]]] = {}
     for section in SECTIONS:
-        queries = (_query(section, key, profile, runtime) for key in wanted.get(section, []))
+        queries = (_query(section, key, profile, runtime, host) for key in wanted.get(section, []))
         request[section] = [q for q in queries if q is not None]
     if extra is not None:
         for section, added in _extra_queries(extra).items():
@@ -158,6 +188,7 @@ class ServiceFact(_Fact):
     status: str
     start_mode: str = ""
     account: str = ""
+    started: datetime | None = None  # when its process started (UTC); None when it is not running
 
     @property
     def is_running(self) -> bool:
@@ -181,6 +212,10 @@ class ProductFact(_Fact):
     version: str = ""
     package: str = ""  # the .msi it was installed from (Windows Installer ProductInfo PackageName), when asked
     features: list[str] = []  # Windows Installer features whose FeatureState is local or source (installed)
+    # Every feature's Title by its ID, from the Feature table of the product's cached package (asked for the GP
+    # entry only), or why it could not be read.
+    titles: dict[str, str] = {}
+    titles_error: str | None = None
 
     @field_validator("features", mode="before")
     @classmethod
@@ -223,6 +258,73 @@ class CertificateFact(_Fact):
     chain_ok: bool
 
 
+class SessionCentralObject(_Fact):
+    """One object a getter of GP's PowerShell module returned: its type name and every property (names not public)."""
+
+    getter: str
+    type: str = ""
+    properties: dict[str, Any] = {}
+    types: dict[str, str] = {}  # property -> .NET type of its value ("" for null)
+
+    @field_validator("properties", "types", mode="before")
+    @classmethod
+    def _mapping(cls, value: Any) -> Any:
+        return value or {}
+
+
+class GetterFact(_Fact):
+    name: str
+    count: int = 0
+    truncated: bool = False
+    error: str | None = None
+
+
+class AddressAttempt(_Fact):
+    address: str
+    error: str
+
+
+class SessionCentralFact(_Fact):
+    """What Session Central listed through GP's PowerShell module on the web server (collector.ps1)."""
+
+    installed: bool
+    module: str = ""
+    version: str = ""
+    address: str | None = None  # the address that answered; None when none did (attempts say why)
+    attempts: list[AddressAttempt] = []
+    getters: list[GetterFact] = []
+    skipped: list[str] = []  # getters that need a parameter, so they were not run
+    objects: list[SessionCentralObject] = []
+
+    @field_validator("attempts", "getters", "skipped", "objects", mode="before")
+    @classmethod
+    def _lists(cls, value: Any) -> Any:
+        return _as_list(value)
+
+
+class EventFact(_Fact):
+    log: str = ""
+    source: str = ""
+    id: int = 0
+    level: str = ""
+    time: datetime
+    message: str = ""
+
+
+class EventLogFact(_Fact):
+    """Errors in the Dynamics event log(s) of a host: which logs and sources matched, and their newest errors."""
+
+    logs: list[str] = []
+    providers: list[str] = []
+    since: datetime | None = None
+    events: list[EventFact] = []
+
+    @field_validator("logs", "providers", "events", mode="before")
+    @classmethod
+    def _lists(cls, value: Any) -> Any:
+        return _as_list(value)
+
+
 class CollectorError(_Fact):
     section: str
     key: str
@@ -248,6 +350,8 @@ class HostFacts(_Fact):
     registry_subkeys: dict[str, list[RegistrySubkeyFact]] = {}
     products: dict[str, list[ProductFact]] = {}
     certificates: dict[str, list[CertificateFact]] = {}
+    session_central: dict[str, SessionCentralFact] = {}
+    events: dict[str, EventLogFact] = {}
     errors: list[CollectorError] = []
 
     @field_validator("services", "products", "certificates", "file_search", "dictionaries", "registry_subkeys",

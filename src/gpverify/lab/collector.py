@@ -15,6 +15,7 @@ from fnmatch import fnmatchcase
 from typing import Any
 
 from gpverify.facts import dynamicsset
+from gpverify.lab import sessioncentral
 from gpverify.lab.models import FakeHost, expand
 
 
@@ -25,7 +26,8 @@ def _like(value: str, pattern: str) -> bool:
 
 def _services(host: FakeHost, q: dict[str, Any]) -> list[dict[str, Any]]:
     return [
-        {"name": s.name, "display_name": s.display_name, "status": s.status, "start_mode": s.start_mode, "account": s.account}
+        {"name": s.name, "display_name": s.display_name, "status": s.status, "start_mode": s.start_mode, "account": s.account,
+         "started": s.started.isoformat() if s.started is not None and s.status == "Running" else None}
         for s in host.services.values()
         if s.name in q.get("names", []) or any(_like(s.name, p) for p in q.get("name_patterns", []))
         or any(_like(s.display_name, p) for p in q.get("display", []))
@@ -86,13 +88,21 @@ def _registry_subkeys(host: FakeHost, q: dict[str, Any]) -> list[dict[str, Any]]
 
 
 def _products(host: FakeHost, q: dict[str, Any]) -> list[dict[str, Any]]:
-    """Get-ProductFacts: by DisplayName, or by the .msi a product came from when the query names one."""
+    """Get-ProductFacts: by DisplayName, or by the .msi a product came from when the query names one; with the
+    installed features and, when asked, every feature's Title from the cached package's Feature table
+    (Get-FeatureTitles)."""
     def wanted(name: str) -> bool:
         package = host.packages.get(name, "")
         return _like(name, q["pattern"]) or bool(q.get("package") and package and _like(package, q["package"]))
 
+    def titled(name: str) -> dict[str, Any]:
+        if not q.get("titles"):
+            return {}
+        table = host.feature_titles.get(name)
+        return {"titles": dict(table or {}), "titles_error": None if table else "no cached package (LocalPackage)"}
+
     return [{"name": n, "version": v, "package": host.packages.get(n, "") if q.get("package") else "",
-             "features": host.features.get(n, [])} for n, v in sorted(host.products.items()) if wanted(n)]
+             "features": host.features.get(n, []), **titled(n)} for n, v in sorted(host.products.items()) if wanted(n)]
 
 
 def _certificates(host: FakeHost, q: dict[str, Any]) -> list[dict[str, Any]]:
@@ -135,7 +145,8 @@ def _dictionaries(host: FakeHost, q: dict[str, Any]) -> list[dict[str, Any]]:
 
 READERS = {"services": _services, "files": _file, "file_search": _file_search, "registry": _registry,
            "registry_subkeys": _registry_subkeys, "products": _products, "certificates": _certificates,
-           "texts": _text, "dictionaries": _dictionaries}
+           "texts": _text, "dictionaries": _dictionaries, "session_central": sessioncentral.collector_answer,
+           "events": sessioncentral.events_answer}
 
 
 def answer(host: FakeHost, request: dict[str, Any]) -> dict[str, Any]:

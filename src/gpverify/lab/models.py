@@ -42,6 +42,14 @@ LAB_FEATURES = {"core": str(COMMON["features.published"][0]),
 LAB_CONFIG_DB_SETTING: dict[str, str] = dict(COMMON["registry.web_components_config_db"])
 ODBC = dict(COMMON["registry.odbc_dsn"])  # the ODBC.INI key of the 32-bit System DSNs, Server value
 LAB_SQL_SERVER = "lab-sql"  # the SQL Server's name in the lab's inventory (sql.server)
+# The Feature table of the GP entry's cached package (Windows Installer's copy of its .msi): every feature's ID
+# with its Title, what the installer's Select Features window shows. GP, HRM and FAM are the IDs KB 3036773 prints
+# (its text: "HRM (Human Resources)", "FAM (Fixed Assets)"; the core's title is the lab's own); the Web Client
+# Runtime's and SBA's IDs are the lab's, their titles the docs' (statement feature_titles.*). Features that are not
+# installed are listed too.
+LAB_FEATURE_TITLES = {LAB_FEATURES["core"]: "Microsoft Dynamics GP", "HRM": "Human Resources", "FAM": "Fixed Assets",
+                      LAB_FEATURES["web_client_runtime"]: str(COMMON["feature_titles.web_client_runtime"]),
+                      LAB_FEATURES["service_based_architecture"]: str(COMMON["feature_titles.service_based_architecture"])}
 # A third-party product installed beside GP (its own PRODID and version numbering), as real farms have.
 THIRD_PARTY = {"PRODID": 5597, "name": "Lab ISV Payables Extensions", "version": (18, 0, 212)}
 # gp-sh02's launch file: ANSI (Windows-1252) with a second dictionary location block, whose ISV dictionary sits in a
@@ -68,6 +76,7 @@ class FakeService:
     status: str = "Running"
     start_mode: str = "Auto"
     account: str = r"LAB\svc-gpweb"
+    started: datetime | None = None  # when its process started (lab/sessioncentral.py sets the lab's clock)
 
 
 @dataclass
@@ -114,6 +123,8 @@ class FakeHost:
     products: dict[str, str] = field(default_factory=dict)  # Programs and Features name -> version
     packages: dict[str, str] = field(default_factory=dict)  # Programs and Features name -> the .msi it came from
     features: dict[str, list[str]] = field(default_factory=dict)  # product name -> installed features
+    # product name -> its cached package's Feature table (feature ID -> Title); absent: no cached package
+    feature_titles: dict[str, dict[str, str]] = field(default_factory=dict)
     texts: dict[str, str | bytes | None] = field(default_factory=dict)  # expanded path -> file content
     latency: float = 0.0  # seconds this host waits before each answer (on top of the lab's own)
     stderr_progress: bool = False  # the collector also writes CLIXML progress records to stderr, exit 0
@@ -123,6 +134,7 @@ class FakeHost:
     certificates: dict[str, list[FakeCert]] = field(default_factory=dict)  # store -> certificates
     fault: str | None = None
     https: FakeWebSite | None = None  # a session host's runtime service; see session_host_site()
+    session_central: Any = None  # the web server's Session Central and GP PowerShell module (lab/sessioncentral.py)
 
 
 # The GP Service help page (web-components/scale-out-installation.md) and a session host runtime service's
@@ -324,6 +336,7 @@ def _session_host(name: str, source: Statement, target: Statement, web: str, con
     host.products = {PRODUCT_NAMES["web_components"]: web, gp: target.version}
     _help(host, target, web)
     host.features = {gp: sorted(LAB_FEATURES.values())}
+    host.feature_titles = {gp: dict(LAB_FEATURE_TITLES)}
     host.files[expand(str(target["files.configuration_wizard"]))] = f"{web}.0"
     return host
 
@@ -471,8 +484,11 @@ def build_farm(era: Era = "html", stage: Stage = "upgraded", *, extra_clients: i
     runtime_folder = release_folder(target) if upgraded else default_folder(source)
     config_db = str(target["sql.config_database"])
     session_hosts = ["gp-sh01", "gp-sh02"]
+    old_sessions = str(source["sql.old_session_database"])
+    # The database each host's wizard was given: before a GP 2013-era upgrade, the old session database.
+    given = old_sessions if era == "silverlight" and not upgraded else config_db
     hosts = [_web_server(target, web, runtime_folder), _tenant_server(target, target.version)]
-    hosts += [_session_host(n, source, target, web, config_db) for n in session_hosts]
+    hosts += [_session_host(n, source, target, web, given) for n in session_hosts]
     hosts += [_client(n, target, era) for n in ("gp-cl01", "gp-cl02")]
     now = datetime.now(UTC).replace(tzinfo=None, microsecond=0)
     databases: dict[str, dict[str, list[dict[str, Any]]]] = {
@@ -481,11 +497,12 @@ def build_farm(era: Era = "html", stage: Stage = "upgraded", *, extra_clients: i
     }
     databases.update({inter: {"SY00100": [{"CMPANYID": cid, "DBNAME": inter}]} for cid, _, inter in COMPANIES})
     # GP 2013-era farms keep sessions in the Session Central database GPWEBCLIENTSESSIONCENTRAL; the web server
-    # upgrade creates GPCONFIGURATION and migrates them (scale-out-upgrade.md), so before it only the old one exists.
+    # upgrade creates GPCONFIGURATION and migrates them (scale-out-upgrade.md), so before it only the old one exists,
+    # and after it the old one stays on the server (nothing in the guide removes it).
     if era == "html" or upgraded:
         databases[config_db] = config_tables(session_hosts)
-    else:
-        databases[str(source["sql.old_session_database"])] = old_session_tables(session_hosts)
+    if era == "silverlight":
+        databases[old_sessions] = old_session_tables(session_hosts)
     databases[str(target["sql.tenant_discovery_database"])] = {"LabTenant": [{"TenantName": "DefaultTenant"}]}
     for name, tables in databases.items():
         if name == "DYNAMICS" or name in (i for _, _, i in COMPANIES):

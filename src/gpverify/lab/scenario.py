@@ -16,6 +16,7 @@ from gpverify.config.inventory import utc_time
 from gpverify.config.schema import Schema, validate
 from gpverify.config.yamlfile import parse_yaml, read_yaml
 from gpverify.errors import ConfigError
+from gpverify.lab import sessioncentral
 from gpverify.lab import sql as labsql
 from gpverify.lab.models import (
     GP_ENTRY,
@@ -104,9 +105,48 @@ class HostChange(_Strict):
     fault: Literal[HOST_FAULTS] | None = None  # type: ignore[valid-type]
     texts: dict[str, str | None] = {}  # files.<key> -> the file's content, or null: file missing
     features: dict[Literal["web_client_runtime", "service_based_architecture"], bool] = {}  # of the GP entry
+    # The GP entry's cached package's Feature table (feature ID -> Title) replaced; {}: no cached package
+    feature_titles: dict[str, str] | None = None
     latency: float = Field(0.0, ge=0, le=30)  # seconds this host waits before every answer
     stderr_progress: bool = False  # CLIXML progress records on stderr, exit code 0 (as powershell.exe writes)
     https: WebSiteChange | None = None  # a session host's runtime service on 443 (certificate, paths, down)
+
+
+class ExtraHost(_Strict):
+    name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9.-]{0,62}$")
+    suspended: bool = False
+
+
+class LabWebSession(_Strict):
+    host: str
+    user: str
+    gp_user: str = ""
+    company: str = ""
+
+
+class EventError(_Strict):
+    source: str = "Lab.SessionCentral"
+    id: int = 1000
+    message: str
+    minutes_ago: float = Field(10.0, ge=0)
+
+
+class SessionCentralChange(_Strict):
+    """The web server's Session Central and GP PowerShell module (lab/sessioncentral.py)."""
+
+    module: bool = True  # false: the GP PowerShell component is not installed on the web server
+    naming: Literal["lab", "allow-flag", "ambiguous", "no-name-property"] = "lab"
+    fault: Literal["unreachable", "module-throws"] | None = None
+    scheme: Literal["http", "https"] = "http"
+    port: int = Field(48650, ge=1, le=65535)
+    unregistered: list[str] = []  # session hosts that never registered
+    suspended: list[str] = []  # suspended in Session Management
+    fqdn: list[str] = []  # listed under their FQDN (<name>.lab.invalid) instead of the short name
+    stale: list[str] = []  # their Session Service stopped reporting two days ago
+    not_restarted: list[str] = []  # registered again after Session Central last started (no restart since)
+    extra_hosts: list[ExtraHost] = []  # machines still registered that the inventory does not have
+    sessions: list[LabWebSession] = []  # web client sessions running
+    event_errors: list[EventError] = []  # errors in the Dynamics event log of the web server
 
 
 class RowChange(_Strict):
@@ -160,6 +200,7 @@ class Scenario(_Strict):
     sql_sessions: list[SqlSession] = []  # sys.dm_exec_sessions rows added (a signed-in client's SQL session)
     view_server_state: bool = True  # whether the login gpverify uses may see every session (VIEW SERVER STATE)
     discovered: bool = False  # the inventory sets the overrides an operator sets after `gpverify discover`
+    session_central: SessionCentralChange = SessionCentralChange()
     # Set by load_scenario, never by the file (SkipJsonSchema: not part of the format it describes).
     name: SkipJsonSchema[str] = Field("", exclude=True)
     origin: SkipJsonSchema[str] = Field("", exclude=True)
@@ -240,6 +281,8 @@ def _apply_host(farm: FakeFarm, host_name: str, change: HostChange, origin: str)
     for key, installed in change.features.items():
         features = host.features.setdefault(GP_ENTRY.get(p.name, ""), [])
         features[:] = sorted(set(features) - {LAB_FEATURES[key]} | ({LAB_FEATURES[key]} if installed else set()))
+    if change.feature_titles is not None:
+        host.feature_titles[GP_ENTRY.get(p.name, "")] = dict(change.feature_titles)
     for key, certs in change.certificates.items():
         store = _stated(p, f"certificates.{key}", origin, f"{field}.certificates")
         host.certificates[store] = [_cert(c) for c in certs]
@@ -312,6 +355,7 @@ def apply_scenario(scenario: Scenario) -> FakeFarm:
         if host.role == "web_server":  # a scale-out farm always has its web server (scale-out-upgrade.md)
             raise ConfigError(origin, "remove_hosts", f"hosts other than the web server, got {name!r}")
         farm.hosts.pop(host.name)
+    _apply_session_central(farm, scenario.session_central, origin)
     for db, tables in scenario.sql.items():
         for table, rows in tables.items():
             _check_rows(origin, db, table, rows)
@@ -335,6 +379,47 @@ def apply_scenario(scenario: Scenario) -> FakeFarm:
     _change_site(farm.web_site, scenario.web_site)
     _personal_stores(farm)
     return farm
+
+
+def _apply_session_central(farm: FakeFarm, change: SessionCentralChange, origin: str) -> None:
+    """Session Central's state, then the configuration database rows that render it (before the sql: changes)."""
+    central = sessioncentral.install(farm)
+    central.module, central.naming, central.fault = change.module, change.naming, change.fault
+    central.scheme, central.port = change.scheme, change.port
+    field = "session_central"
+    named = {f"{field}.{k}": getattr(change, k) for k in ("unregistered", "suspended", "fqdn", "stale", "not_restarted")}
+    for where, names in named.items():
+        for name in names:
+            record = central.records.get(name.lower())
+            if record is None:
+                raise ConfigError(origin, where, f"session hosts of the lab ({', '.join(central.records)}), got {name!r}")
+            _change_record(central, record, where.rsplit(".", 1)[1])
+    for extra in change.extra_hosts:
+        central.records[extra.name.lower()] = sessioncentral.HostRecord(
+            extra.name, sessioncentral.now() - timedelta(days=60), extra.name.split(".")[0].upper(),
+            suspended=extra.suspended, last_status=sessioncentral.now() - timedelta(days=50), retired=True)
+    central.sessions = [sessioncentral.WebSession(s.host, s.user, s.gp_user, s.company) for s in change.sessions]
+    central.event_errors = [{"source": e.source, "id": e.id, "message": e.message,
+                             "time": sessioncentral.now() - timedelta(minutes=e.minutes_ago)} for e in change.event_errors]
+    sessioncentral.render_tables(farm)
+
+
+def _change_record(central: sessioncentral.SessionCentral, record: sessioncentral.HostRecord, what: str) -> None:
+    if what == "unregistered":
+        record.registered = None
+    elif what == "suspended":
+        record.suspended = True
+    elif what == "fqdn":
+        record.listed_as = f"{record.name.lower()}{sessioncentral.LAB_DOMAIN_SUFFIX}"
+    elif what == "stale":
+        record.last_status = sessioncentral.now() - timedelta(days=2)
+    elif what == "not_restarted":
+        # Its upgrade registered it again (and restarted its Session Service) after Session Central last started.
+        started = central.started() or sessioncentral.now()
+        record.registered = started + timedelta(minutes=20)
+        host = central.farm.host(record.name)
+        if "session_service" in host.services:
+            host.services["session_service"].started = record.registered
 
 
 def _personal_stores(farm: FakeFarm) -> None:

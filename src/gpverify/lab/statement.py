@@ -90,6 +90,11 @@ COMMON: dict[str, Stated] = {
     "features.web_client_runtime": _lab("LabWebClientRuntime", "the Web Client Runtime feature's ID (KB 3036773's "
                                         "feature table is an image)"),
     "features.service_based_architecture": _lab("LabServiceBasedArchitecture", "the SBA feature's ID (an image)"),
+    # The same features by the titles the docs use (what the installer's Select Features window shows).
+    "feature_titles.web_client_runtime": _c("Web Client Runtime", f"{DOCS}web-components/environment-configuration "
+                                            "('Be sure that the Web Client Runtime feature is marked to be installed')"),
+    "feature_titles.service_based_architecture": _c("Service Based Architecture", f"{DOCS}installation/sba ('the "
+                                                    "Service Based Architecture feature must be installed')"),
     # Files
     "files.dynamics_exe": _i("%ProgramFiles(x86)%\\Microsoft Dynamics\\GP\\Dynamics.exe", f"{DOCS}installation/"
                              "installing-on-subsequent-computers (default folder ...\\Microsoft Dynamics\\GP); GP is "
@@ -158,6 +163,35 @@ COMMON: dict[str, Stated] = {
     "old_session_db.sessions_table": _lab("LabSessionCentralSession", "GPWEBCLIENTSESSIONCENTRAL's tables"),
     "old_session_db.session_id_column": _lab("SessionKey", "GPWEBCLIENTSESSIONCENTRAL's columns"),
     "old_session_db.session_user_column": _lab("UserName", "GPWEBCLIENTSESSIONCENTRAL's columns"),
+    # The value the suspended flag takes when Session Management suspends a host (lab/sessioncentral.py renders it).
+    "config_db.session_host_suspended_when": _lab(1, "the value GPCONFIGURATION's suspended flag takes"),
+    # Session Central and GP's PowerShell module (issue 20): the address, the port's default and the connection
+    # cmdlet are published; the module, its host getter and its objects' properties are not (lab/sessioncentral.py).
+    "session_central.address": _lab(None, "the site's Session Central address: the lab's inventory leaves it to be "
+                                    "derived from the web server's name"),
+    "session_central.scheme": _lab("http", "whether the site's Session Central uses SSL (the site's choice)"),
+    "session_central.port": _c(48650, f"{DOCS}web-components/scale-out-installation ('Specify the Port (the default "
+                               "is 48650)')"),
+    "session_central.path": _c("/SessionCentralService", f"{DOCS}web-components/managing-web-client-sessions "
+                               "('https://machinename:48650/SessionCentralService')"),
+    "session_central.connect_cmdlet": _c("Set-GPSessionCentralAddress", f"{DOCS}web-components/tenant-services-"
+                                         "applications ('the first command you must enter connects to the Session "
+                                         "Central Service')"),
+    "session_central.module_path": _lab(None, "the GP PowerShell module's name and folder: the lab's module is "
+                                        "found by its connection cmdlet"),
+    "session_central.host_name_property": _lab("Machine", "the property of Session Central's host objects holding "
+                                               "the machine name"),
+    "session_central.suspended_property": _lab("Suspended", "the property Suspend changes"),
+    "session_central.suspended_when": _lab(True, "the value of that property on a suspended host"),
+    "session_central.status_time_property": _lab("LastContact", "the property behind Last Status Update"),
+    "session_central.sessions_property": _lab("SessionsRunning", "the property counting a host's sessions"),
+    # gpverify's own vocabulary for inferring a property's meaning from its name: no GP fact to state.
+    "session_central_words.suspended": _lab(None, "Session Central's property names (gpverify's inference words)"),
+    "session_central_words.allowed": _lab(None, "Session Central's property names (gpverify's inference words)"),
+    "session_central_words.status_time": _lab(None, "Session Central's property names (gpverify's inference words)"),
+    "session_central_words.sessions": _lab(None, "Session Central's property names (gpverify's inference words)"),
+    "event_log.name_pattern": _c("Dynamics", f"{DOCS}web-components/troubleshooting ('look on the Dynamics section "
+                                 "of the Event Log on the machine running the web site and Session Central Service')"),
     # TenantConfiguration.xml: the element names are published, the file's layout (root, nesting) is not.
     "tenant_configuration.dynamics_exe": _c("DynamicsexeLocation", TENANT_ELEMENTS),
     "tenant_configuration.dynamics_set": _c("DynamicssetLocation", TENANT_ELEMENTS),

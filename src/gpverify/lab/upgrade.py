@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from gpverify.lab import sessioncentral
 from gpverify.lab import sql as labsql
 from gpverify.lab.models import (
     LAB_CONFIG_DB_SETTING,
@@ -100,6 +101,7 @@ class LabUpgrade:
                 for service in host.services.values():
                     if service.start_mode == "Disabled":
                         service.start_mode, service.status = "Auto", "Running"
+                        service.started = sessioncentral.now()
                         fixed.append(f"{host.name}: {service.display_name} set to Automatic and started")
             if record:
                 self._record({"event": "clear-faults", "fixed": fixed})
@@ -146,7 +148,7 @@ class LabUpgrade:
                 log.append(f"StartServices: Service '{service.display_name}' could not be started: its start mode "
                            "is Disabled. It is left stopped.")
             else:
-                service.status = "Running"
+                service.status, service.started = "Running", sessioncentral.now()
                 log.append(f"StartServices: Service: {service.display_name} started")
         log.append(f"MSI (s): Product: {what} -- Installation completed successfully.")
         return Outcome(0, log)
@@ -155,15 +157,23 @@ class LabUpgrade:
         if PRODUCT_NAMES["web_components"] not in host.products:
             return Outcome(PATCH_TARGET_NOT_FOUND, [f"{PRODUCT_NAMES['web_components']} is not installed on {host.name}."])
         target = self.farm.target
+        host.files[expand(str(target["files.configuration_wizard"]))] = f"{target.version}.0"
         if host.role == "session_host":
             cfg = LAB_CONFIG_DB_SETTING
             host.registry[(cfg["view"], cfg["path"], cfg["name"])] = self.farm.config_database
+            outcome = self._install(host, {"web_components": target.version}, PRODUCT_NAMES["web_components"])
+            # Its configuration wizard registers it in the new configuration database; Session Central lists it
+            # once it starts again (scale-out-installation.md step 18, lab/sessioncentral.py).
+            central = sessioncentral.of(self.farm)
+            if central is not None:
+                central.register(host.name)
+                self._write_config_database()
+            return outcome
         else:
             # The configuration wizard creates the new database and migrates the data into it (scale-out-upgrade.md
             # step 5). TenantConfiguration.xml keeps the runtime paths the installer's GP Configuration window
             # pre-filled from the installation being upgraded: the operator changes them (action runtime-paths).
             self._create_config_database()
-        host.files[expand(str(target["files.configuration_wizard"]))] = f"{target.version}.0"
         return self._install(host, {"web_components": target.version}, PRODUCT_NAMES["web_components"])
 
     def _runtime_paths(self, host: FakeHost) -> Outcome:
@@ -178,12 +188,13 @@ class LabUpgrade:
                             f"{folder}\\Data\\Dex.ini.")])
 
     def _restart_session_central(self, host: FakeHost) -> Outcome:
+        """Restart-Service on the web server's Session Central (installation guide, step 18)."""
         service = host.services.get("session_central")
         if service is None:
-            return Outcome(PATCH_TARGET_NOT_FOUND, [f"No Session Central Service on {host.name}."])
+            return Outcome(PATCH_TARGET_NOT_FOUND, [f"Session Central is not installed on {host.name}."])
         if service.start_mode == "Disabled":
-            return Outcome(1, [f"{service.display_name} could not be started on {host.name}: its start mode is Disabled."])
-        service.status = "Running"
+            return Outcome(1, [f"{service.display_name} cannot start: its start mode is Disabled."])
+        service.status, service.started = "Running", sessioncentral.now()
         return Outcome(0, [f"{service.display_name} restarted on {host.name}."])
 
     def _web_client_help(self, host: FakeHost) -> Outcome:
@@ -232,14 +243,25 @@ class LabUpgrade:
             return
         old = self.farm.databases.get(str(self.farm.source["sql.old_session_database"]), {})
         hosts = [h.name for h in self.farm.hosts.values() if h.role == "session_host"]
-        tables = config_tables(hosts) if not old else {
-            "LabSessionHostRegistry": [dict(r) for r in old.get("LabSessionCentralHost", [])],
-            "LabWebSession": [{"SessionKey": r.get("SessionKey"), "UserName": r.get("UserName")}
-                              for r in old.get("LabSessionCentralSession", [])]}
-        assert set(tables) <= set(CONFIG_SCHEMA)
-        self.farm.databases[name] = tables
-        if self.sql_dir:
-            labsql.build_database(self.sql_dir / f"{name}.sqlite", "config", tables)
+        central = sessioncentral.of(self.farm)
+        if central is None:
+            tables = config_tables(hosts) if not old else {
+                "LabSessionHostRegistry": [dict(r) for r in old.get("LabSessionCentralHost", [])],
+                "LabWebSession": [{"SessionKey": r.get("SessionKey"), "UserName": r.get("UserName")}
+                                  for r in old.get("LabSessionCentralSession", [])]}
+            assert set(tables) <= set(CONFIG_SCHEMA)
+            self.farm.databases[name] = tables
+        else:  # the old database's hosts are migrated into it as they last reported, its sessions with them
+            self.farm.databases[name] = config_tables(hosts)
+            central.migrate(str(self.farm.source["sql.old_session_database"]))
+        self._write_config_database()
+
+    def _write_config_database(self) -> None:
+        name = self.farm.config_database
+        if name in self.farm.databases:
+            sessioncentral.render_tables(self.farm)
+            if self.sql_dir:
+                labsql.build_database(self.sql_dir / f"{name}.sqlite", "config", self.farm.databases[name])
 
     def _gp_utilities(self, at: str | None, *, record: bool) -> Outcome:
         """Dynamics GP Utilities: every database whose GP row is below the target, or whose upgrade did not finish

@@ -9,17 +9,19 @@ from typing import Any
 
 import pytest
 
+from gpverify import session
 from gpverify.catalogue import CheckInfo
 from gpverify.errors import FactsUnavailable
 from gpverify.outcomes import Outcome
 from gpverify.results import CheckResult, assertion_message, skip_sentence, without_host
-from gpverify.verdicts import ENDINGS, CheckWarning, NotVerified
+from gpverify.verdicts import BASIS, ENDINGS, Attested, CheckWarning, NotVerified
 
 # Exceptions whose report gpverify builds itself. pytest formats a traceback for every failed call (source,
 # locals, the assertion's rewritten explanation) before any plugin sees the report, and gpverify would throw it
 # away: 1,000 unreachable hosts took 69 s for one check. These carry their own sentence, so the report is made
 # from the item alone (pytest.TestReport.from_item_and_call on a call that raised nothing), public API only.
 QUICK = (FactsUnavailable, *ENDINGS)
+SKIPS = (NotVerified, Attested)  # endings pytest reports as a skip: neither reads as verified
 
 
 def judged(exc: BaseException) -> bool:
@@ -30,7 +32,7 @@ def judged(exc: BaseException) -> bool:
 def classify(call: pytest.CallInfo[None]) -> Outcome | None:
     """The gpverify outcome a call ended with, or None for pytest's own (passed, skipped, or setup's errors)."""
     exc = call.excinfo.value if call.excinfo is not None else None
-    if exc is None or isinstance(exc, pytest.skip.Exception) and not isinstance(exc, NotVerified):
+    if exc is None or isinstance(exc, pytest.skip.Exception) and not isinstance(exc, SKIPS):
         return None
     if isinstance(exc, ENDINGS):
         return exc.outcome
@@ -48,9 +50,9 @@ def build(item: pytest.Item, call: pytest.CallInfo[None], *, debug: bool) -> pyt
     else:
         report = pytest.TestReport.from_item_and_call(item, pytest.CallInfo.from_call(lambda: None, call.when))
         report.duration, report.start, report.stop = call.duration, call.start, call.stop
-        report.outcome = "skipped" if isinstance(exc, NotVerified) else "passed" if isinstance(exc, CheckWarning) \
+        report.outcome = "skipped" if isinstance(exc, SKIPS) else "passed" if isinstance(exc, CheckWarning) \
             else "failed"
-        if isinstance(exc, NotVerified):  # pytest's form of a skip: (path, line, reason)
+        if isinstance(exc, SKIPS):  # pytest's form of a skip: (path, line, reason)
             report.longrepr = (str(item.path), (item.location[1] or 0) + 1, str(exc.msg))
     outcome = classify(call)
     if outcome in (Outcome.WARNING, Outcome.NOT_VERIFIED, Outcome.ATTESTED):
@@ -68,7 +70,7 @@ def build(item: pytest.Item, call: pytest.CallInfo[None], *, debug: bool) -> pyt
 def message(info: CheckInfo, item: pytest.Item, call: pytest.CallInfo[None], report: pytest.TestReport) -> str:
     """The check's sentence: its assertion message, warning, reason, the host it could not read, or its defect."""
     if report.passed and not getattr(report, "gpverify_outcome", None):
-        return ""
+        return str(session.evidence(item).get(BASIS, "") or "")  # what a verdict reached indirectly rests on
     exc = call.excinfo.value if call.excinfo is not None else None
     if isinstance(exc, ENDINGS):
         return exc.message

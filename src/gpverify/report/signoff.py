@@ -231,8 +231,15 @@ def _verdict(run: Mapping[str, Any], items: list[PlanItem], entries: dict[str, A
     if undone:
         reasons.append(f"{len(undone)} of {len(items)} steps and gates not done: {', '.join(undone)}.")
     reasons += [f"{i.id} was confirmed without a person's name (gpverify upgrade --confirmed-by NAME)."
-                for i in items if i.kind == "manual" and states[i.id] == "done" and not _named(entries.get(i.id) or {})]
+                for i in items if i.kind == "manual" and states[i.id] == "done" and not _named(entries.get(i.id) or {})
+                and _asked(entries.get(i.id) or {})]
     return Verdict(not reasons, reasons)
+
+
+def _asked(entry: Mapping[str, Any]) -> bool:
+    """Whether a person was asked: an attestation step is not when gpverify verified the checks itself, or when no
+    one could answer (its checks then stay not verified and are listed as such)."""
+    return entry.get("asked") is not False
 
 
 def _named(entry: Mapping[str, Any]) -> bool:
@@ -253,6 +260,8 @@ def _line(number: int, item: PlanItem, entry: Mapping[str, Any], gate: Gate | No
 
 def _who(entry: Mapping[str, Any]) -> tuple[str, str, str]:
     """Who confirmed a manual step (a person; the account second) and how, or what a command ended with."""
+    if not _asked(entry):
+        return "no one asked", str(entry.get("why") or ""), ""
     if entry.get("confirmed_by"):
         how = {"--yes": "--yes --confirmed-by"}.get(entry.get("confirmed_how") or "", entry.get("confirmed_how") or "")
         answer = f"; answered {entry['answer']!r}" if entry.get("answer") else ""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import collections
 import getpass
+import json
 import os
 import shlex
 import subprocess
@@ -14,13 +15,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
 
+from gpverify import attestations
 from gpverify.config.redact import Redactor
 from gpverify.errors import HostUnavailable
 from gpverify.exitcodes import ExitCode
 from gpverify.extension import UpgradeEmulator
 from gpverify.facts.farm import Farm
-from gpverify.runner.gates import run_gate
-from gpverify.runner.plan import SERVER_ACTIONS, Item, Plan, Step
+from gpverify.outcomes import Outcome
+from gpverify.runner.gates import ATTESTATIONS, run_gate
+from gpverify.runner.plan import ATTEST_STATEMENT, SERVER_ACTIONS, Item, Plan, Step
 from gpverify.runner.scripts import LOG_TAIL_SCRIPT, TAIL_LINES
 from gpverify.runner.state import RunState, now
 from gpverify.transport.winrm import WinRMTransport, encoded_command
@@ -161,6 +164,8 @@ class Runner:
         return code, "\n".join(kept)
 
     def _manual(self, step: Step) -> int:
+        if step.attest:
+            return self._attest(step)
         state = self.ctx.state
         self.say(f"         {step.title}" + (f" on {step.host}" if step.host else "") + ":")
         for n, line in enumerate(step.instructions, 1):
@@ -183,6 +188,64 @@ class Runner:
         state.mark(step.id, "done", confirmed_by=name, confirmed_at=now(), confirmed_how=how,
                    confirmed_account=getpass.getuser(), **({"lab": lab_note} if lab_note else {}))
         return OK
+
+    def _attest(self, step: Step) -> int:
+        """Ask a named person to confirm what gpverify could not verify; skipped when the last gate verified it."""
+        state = self.ctx.state
+        unverified = self._unverified(step.attest)
+        if not unverified:
+            why = f"not needed: gpverify verified {', '.join(step.attest)} itself"
+            self.say(f"         {why}")
+            state.mark(step.id, "done", kind="manual", title=step.title, attested=None, asked=False, why=why)
+            return OK
+        self.say(f"         gpverify could not verify {', '.join(unverified)}: {step.title}:")
+        for n, line in enumerate(step.instructions, 1):
+            self.say(f"           {n}. {line}")
+        if self.ctx.yes or not self.ctx.is_tty():
+            why = ("not attested: a named person must answer at a terminal (--yes confirms no attestation); "
+                   f"{', '.join(unverified)} stay not verified")
+            self.say(f"         {why}")
+            state.mark(step.id, "done", kind="manual", title=step.title, attested=None, asked=False, why=why)
+            return OK
+        state.mark(step.id, "waiting", kind="manual", title=step.title)
+        name = self._attester()
+        answer = self.ctx.ask(f"Do you confirm that {ATTEST_STATEMENT}? (yes/no): ").strip().lower()
+        if not name or answer != "yes":
+            return self._stop(step.id, f"step {step.id}: Session Management was not confirmed"
+                              + ("" if name else " (no name given)"), [("list or resume the session hosts in Session "
+                              "Management (managing-web-client-sessions.md), then resume")], code=WAITING)
+        at = now()
+        attestations.add(state.folder / ATTESTATIONS, attestations.Attestation(
+            tuple(step.attest), name, at, ATTEST_STATEMENT, answer))
+        # Recorded as a manual step's confirmation is (the person, then the account it was typed under), so the
+        # sign-off record names who attested and what they answered.
+        state.mark(step.id, "done", kind="manual", title=step.title, confirmed_by=name, confirmed_at=at,
+                   confirmed_how="typed at the terminal", confirmed_account=getpass.getuser(), answer=answer,
+                   attested={"by": name, "at": at, "answer": answer, "checks": step.attest})
+        return OK
+
+    def _attester(self) -> str:
+        """The person who attests: --confirmed-by's name, else typed (Enter keeps the last name typed this run)."""
+        if self.ctx.confirmed_by:
+            return self.ctx.confirmed_by
+        last = self.last_name
+        typed = self.ctx.ask("Your full name (recorded as the person who confirms it)" + (f" [{last}]" if last else "")
+                             + ": ")
+        self.last_name = " ".join(typed.split()) or last
+        return self.last_name or ""
+
+    def _unverified(self, checks: list[str]) -> list[str]:
+        """The checks among these that the latest gate which ran them did not verify (attested counts as not)."""
+        state, latest = self.ctx.state, {}
+        for item in self.ctx.plan.items():
+            results = state.item(item.id).results if item.type == "gate" else None
+            if results and (state.folder / results).exists():
+                document = json.loads((state.folder / results).read_text(encoding="utf-8"))
+                for r in document.get("results", []):
+                    if r.get("check") in checks:
+                        latest[(r["check"], r.get("test"))] = Outcome.of(r.get("outcome")) or Outcome.ERROR
+        return [c for c in checks if not any(k[0] == c for k in latest)
+                or any(not o.verified for k, o in latest.items() if k[0] == c)]
 
     def _ask(self, step: Step) -> str | None:
         """'done', then the name of who did the step (--confirmed-by, else asked; Enter keeps the last one)."""

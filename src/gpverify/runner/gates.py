@@ -59,11 +59,16 @@ def select_expression(check_ids: list[str] | None, exclude: list[str] | None = N
     return " and ".join(parts) or None
 
 
+ATTESTATIONS = "attestations.json"  # in the run folder: what named people confirmed (gpverify.attestations)
+
+
 def gate_args(checks: Path, phase: str, host: str | None, inventory: Path, report: Path,
-              select: str | None = None, backups_since: str | None = None, custom: Sequence[Path] = ()) -> list[str]:
+              select: str | None = None, backups_since: str | None = None, custom: Sequence[Path] = (),
+              attestations: Path | None = None) -> list[str]:
     args = [str(checks / phase), "--inventory", str(inventory), f"--gpverify-html={report}", "-q"]
     if custom:  # the site's own checks of this phase (--checks), the other phases' left out
         args += [*phase_targets(phase, custom), "--check-phase", phase]
+    args += ["--attestations", str(attestations)] if attestations else []
     args += ["--backups-since", backups_since] if backups_since else []  # GP-PRE-014: backups after the run began
     return args + (["--host", host] if host else []) + (["-k", select] if select else [])
 
@@ -75,8 +80,10 @@ def run_gate(checks: Path, phase: str, host: str | None, inventory: Path, folder
     resumed run keeps the reports of the earlier ones."""
     stem = gate_id if attempt <= 1 else f"{gate_id}.attempt{attempt}"
     report, results, log = folder / f"{stem}.html", folder / f"{stem}.results.json", folder / f"{stem}.log"
+    attested = folder / ATTESTATIONS
     with open(log, "w", encoding="utf-8") as out:
-        run = run_checks(gate_args(checks, phase, host, inventory, report, select, backups_since, custom), output=out)
+        run = run_checks(gate_args(checks, phase, host, inventory, report, select, backups_since, custom,
+                                   attested if attested.exists() else None), output=out)
     _write_results(run, results)
     limits = ", ".join(f"{k} {v!r}" for k, v in (("host", host), ("select", select)) if v) or "no limits"
     return GateResult(ExitCode.of(run.exit_code), report, results, run.results,

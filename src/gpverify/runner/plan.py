@@ -47,6 +47,9 @@ class Step(_Strict):
     log: str | None = Field(None, min_length=1, max_length=260)  # remote: a log file on the host (MAX_PATH)
     timeout: float | None = Field(default=None, strict=True, gt=0, le=86400, allow_inf_nan=False)  # local: seconds
     action: LabAction | None = None  # manual on the lab: what the lab carries out when confirmed
+    # manual: check IDs a named person attests by confirming the step (asked only when the last gate could not
+    # verify them; recorded with name, time and answer, and passed to later gates as --attestations)
+    attest: list[str] = []
 
     @model_validator(mode="after")
     def _kind_fields(self) -> Step:
@@ -336,6 +339,25 @@ def restart_steps(shape: FarmShape) -> list[Step]:
             for host in shape.named("web_server")]
 
 
+# The Session Management checks a person can attest from the snap-in when gpverify could not read Session Central.
+ATTESTED = ("GP-POST-003", "GP-POST-004", "GP-POST-005")
+ATTEST_STATEMENT = ("the Session Management snap-in of the Web Management Console lists every session host and "
+                    "none is suspended")
+
+
+def attest_step() -> Step:
+    return Step(id="attest-session-management", kind="manual", attest=list(ATTESTED),
+                title="Confirm in Session Management that every session host is listed and none is suspended",
+                instructions=[("Open the Web Management Console, Session Management: check that every session host "
+                              "machine is listed and that none is Suspended (resume any that is)."),
+                              ("Asked only when the post gate could not verify it from Session Central or the "
+                              "configuration database; your name and answer are recorded in the run.")])
+
+
+# The session hosts' registration with the new configuration, gated again once Session Central is restarted.
+REGISTERED = "GP-HOST-003"
+
+
 # The checks of checks/pre/test_pre_tenant_services.py, gated by ID once Tenant Services are updated.
 TENANT_CHECKS = ("GP-PRE-011", "GP-PRE-012")
 
@@ -366,7 +388,13 @@ def builtin_plan(shape: FarmShape, *, lab: bool, config_db: str = "GPCONFIGURATI
     phases.append(Phase(phase="web", steps=web_steps))
     for host in shape.named("session_host"):
         phases.append(Phase(phase="hosts", host=host, steps=_server_steps(host, "session_host", lab, config_db, shape.help_installer)))
+    web = shape.named("web_server")
     phases.append(Phase(phase="post", steps=restart_steps(shape)))
+    if web and shape.named("session_host"):
+        # Session Central lists a host registered since it started only once restarted, so whether each host's
+        # Session Service registered with the new configuration (GP-HOST-003) is judged again now.
+        phases.append(Phase(phase="hosts", name="hosts-registered", select=REGISTERED))
+    phases.append(Phase(phase="post", name="session-management", steps=[attest_step()], select=" or ".join(ATTESTED)))
     client_steps = [s for h in shape.named("client") for s in _client_steps(h, shape.era, lab)]
     phases.append(Phase(phase="clients", steps=client_steps))
     return Plan(phases=phases)

@@ -114,6 +114,8 @@ def load_profile(name: str, overrides: dict[str, Any] | None = None, *, origin: 
 REGISTRY_SHAPE = {"path": "", "name": "", "view": "64"}
 VERSION = re.compile(r"\d{1,2}(\.\d{1,5}){0,3}")  # a SQL Server version as ProductVersion gives it, or its start
 FLAGS = {"web.session_host_client_access_policy"}  # yes/no identifiers, null where no source says which
+# The value a flag takes on a suspended host, as `gpverify discover --diff` saw it: a number, true/false or text.
+SCALARS = {"config_db.session_host_suspended_when", "session_central.suspended_when"}
 
 
 def _check_override(key: str, shipped: Any, value: Any, origin: str) -> None:
@@ -121,6 +123,13 @@ def _check_override(key: str, shipped: Any, value: Any, origin: str) -> None:
     field = f"overrides.{key}"
     if shipped is None and key.startswith("registry."):
         shipped = REGISTRY_SHAPE  # an unknown registry location is set as {path, name, view}
+    if key in SCALARS:
+        if not isinstance(value, (str, int, float, bool)) or str(value).strip() == "":
+            raise ConfigError(origin, field, f"the value the flag takes on a suspended host (a number, true/false or "
+                              f"text), got {value!r}")
+        return
+    if key == "session_central.scheme" and value not in ("http", "https"):
+        raise ConfigError(origin, field, f"'http' or 'https' (the scheme Session Central answers on), got {value!r}")
     if key in FLAGS:
         if not isinstance(value, bool):
             raise ConfigError(origin, field, f"true or false, got {value!r}")
