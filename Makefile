@@ -6,7 +6,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 SQLITE_ODBC := /usr/lib/x86_64-linux-gnu/odbc/libsqlite3odbc.so
 
-.PHONY: demo test lint bench os-deps clean
+.PHONY: demo test lint bench fuzz os-deps clean
 
 os-deps:
 	@if ! ldconfig -p | grep -q libodbc.so.2 || ! ls /usr/lib/*/odbc/libsqlite3odbc.so >/dev/null 2>&1; then \
@@ -50,6 +50,14 @@ lint: $(STAMP)
 	$(BIN)/mypy --strict src/gpverify
 	$(BIN)/lint-imports
 	$(BIN)/python .ci/function_bounds.py src
+
+# The hostile-input generator's full run (tests/hardening/test_hostile_generator.py; `make test` runs a fixed-seed
+# sample of it): GPVERIFY_FUZZ_CASES inputs in all, the figures written to tests/hardening/fuzz-figures.json and
+# printed as the README's table.
+FUZZ_CASES ?= 6000
+fuzz: os-deps $(STAMP)
+	GPVERIFY_FUZZ_CASES=$(FUZZ_CASES) $(BIN)/pytest -q -p no:cacheprovider tests/hardening/test_hostile_generator.py
+	$(BIN)/python tests/hardening/hostile_generator.py tests/hardening/fuzz-figures.json
 
 bench: os-deps $(STAMP)
 	$(BIN)/pip install -q -e '.[dev,bench]'   # pytest-testinfra: the per-check way the benchmark compares with

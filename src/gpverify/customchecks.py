@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from gpverify.catalogue import CheckInfo, info_of
+from gpverify.config.paths import checks_folder
 from gpverify.errors import ConfigError
 
 
@@ -23,10 +24,7 @@ def check_folders(given: Iterable[str | Path], command: str) -> list[Path]:
     folders: list[Path] = []
     ids: dict[str, Path] = {}
     for value in given:
-        folder = Path(value)
-        if not folder.is_dir():
-            what = "a file, not a folder" if folder.exists() else "no such folder"
-            raise ConfigError(command, "--checks", f"a folder of your own checks, got {str(value)!r} ({what})")
+        folder = checks_folder(value, "--checks", origin=command)  # the one path guard (config/paths.py)
         if folder.resolve().is_relative_to(shipped):
             continue
         for path in check_files(folder):

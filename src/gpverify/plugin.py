@@ -15,6 +15,7 @@ from gpverify import extension, session
 from gpverify.catalogue import IMPACTS, MARKER_HELP, PHASES, CheckInfo, info_of
 from gpverify.config.inventory import INVENTORY_ENV, utc_time
 from gpverify.config.options import count
+from gpverify.config.paths import output_file
 from gpverify.config.yamlfile import read_yaml
 from gpverify.errors import ConfigError, GpVerifyError
 from gpverify.outcomes import Outcome
@@ -67,8 +68,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def _backups_since(text: str) -> Any:
     try:
         return utc_time(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a date-time such as 2026-11-28T22:00:00Z, got {text!r}") from None
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"expected a date-time such as 2026-11-28T22:00:00Z, got {text!r} "
+                                         f"({exc})") from None
 
 
 def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
@@ -116,6 +118,7 @@ def pytest_configure(config: pytest.Config) -> None:
         return  # not a gpverify run: another suite's pytest, or a listing of the checks
     if getattr(config.option, "hosts", None):  # pytest-testinfra's option, when the bench extra is installed
         bad_input("--hosts is pytest-testinfra's option; gpverify limits session hosts with --host NAME")
+    _check_outputs(config)
     from gpverify.facts.farm import open_farm
 
     try:
@@ -141,6 +144,22 @@ def _register_faces(config: pytest.Config, farm: Farm) -> None:
         config.pluginmanager.register(pytest_html.PytestHtml(config, farm), "gpverify-pytest-html")
     if getattr(config.option, "xmlpath", None):
         config.pluginmanager.register(junit.JUnit(config), "gpverify-junit")
+
+
+# Report files a run writes at its end (pytest-html, junitxml, pytest's log file, gpverify's report): a folder,
+# a device or a named pipe there would end the run in a traceback (or a hang) after every check had run.
+OUTPUT_OPTIONS = {"htmlpath": "--html", "xmlpath": "--junitxml", "log_file": "--log-file",
+                  "gpverify_html": "--gpverify-html"}
+
+
+def _check_outputs(config: pytest.Config) -> None:
+    for dest, flag in OUTPUT_OPTIONS.items():
+        path = getattr(config.option, dest, None)
+        if path:
+            try:
+                output_file(path, flag, "a report file to write")
+            except ConfigError as exc:
+                bad_input(f"{flag}: expected {exc.expected}")
 
 
 def _check_hosts(config: pytest.Config, farm: Farm) -> None:

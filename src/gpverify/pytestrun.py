@@ -13,6 +13,7 @@ from typing import Any, TextIO
 import pytest
 
 from gpverify.catalogue import CheckInfo, info_of
+from gpverify.config.options import pytest_addopts
 from gpverify.results import CheckResult
 
 # Options every gpverify-driven run adds: no cache folder beside the checks, no deprecation noise in reports.
@@ -77,6 +78,7 @@ def run_checks(args: Sequence[str], plugins: Sequence[Any] = (), *, output: Text
     """Run pytest with `args` in this process, with only the plugins the checks need (every installed one with
     `all_plugins`, as the administrator's own pytest); its terminal output goes to `output` (default: stdout), or
     is kept in the result when `keep_output` is set."""
+    pytest_addopts()  # pytest splits it on start and would raise on an unterminated quote
     run = PytestRun(exit_code=0)
     sink: TextIO | None = io.StringIO() if keep_output and output is None else output
     redirect = contextlib.redirect_stdout(sink) if sink is not None else contextlib.nullcontext()

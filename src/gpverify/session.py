@@ -31,7 +31,7 @@ def begin(config: pytest.Config) -> None:
     """A session that checks no farm yet: nothing to mask, no result."""
     config.stash[_verbosity] = int(config.option.verbose)  # before gpverify's terminal quiets pytest's own
     config.stash[_farm] = None
-    config.stash[_redactor] = Redactor()
+    config.stash[_redactor] = Redactor.for_environment()  # the history's password, before any farm is open
     config.stash[_results] = []
 
 

@@ -144,7 +144,7 @@ def test_all_failures_waived_exits_0(tmp_path: Path) -> None:
     (WAIVERS.replace("risk: medium", "risk: sort-of"), "waivers[0].risk", "one of low, medium, high, critical"),
     (WAIVERS.replace(f"expires: {TODAY + dt.timedelta(days=10)}", "expires: next week", 1), "waivers[0].expires",
      "a date YYYY-MM-DD"),
-    (WAIVERS.replace("  risk: low", "  risk: low\n  reason: typo"), "waivers[2].reason", "unknown field"),
+    (WAIVERS.replace("  risk: low", "  risk: low\n  reason: typo"), "waivers[2].reason", "there is no field 'reason'"),
     ("check: GP-POST-002\n", "(top level)", "a list of waivers"),
     ("- [unclosed\n", "line 2", "valid YAML"),
 ])

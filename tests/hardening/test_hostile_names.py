@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 
 from gpverify.config.inventory import HOST_NAME, SqlSettings, host_specs, parse_inventory
 from gpverify.config.profiles import load_profile
+from gpverify.config.schema import CONTROL
 from gpverify.errors import ConfigError
 from gpverify.facts import collect
 from gpverify.facts.collect import CollectJob, collect_host
@@ -96,6 +97,10 @@ def test_powershell_sent_is_byte_identical_whatever_the_names(recorder: type[_Re
             with pytest.raises(ConfigError, match=r"session_hosts\[0\]\.name: expected a host name"):
                 _sent_for([name, "gp-sh02"], {}, recorder)
         overrides = {key: name for key in STRING_KEYS}
+        if CONTROL.search(name):  # NUL and other control characters are refused at load (issue 23), never sent
+            with pytest.raises(ConfigError, match="control characters"):
+                _sent_for([host, "gp-sh02"], overrides, recorder)
+            continue
         assert _powershell(_sent_for([host, "gp-sh02"], overrides, recorder)) == plain, name
         FIGURES["fuzz cases run"] += 1
 

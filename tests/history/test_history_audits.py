@@ -171,12 +171,16 @@ def test_an_unusable_history_is_one_message_and_exit_4_with_the_reports_written(
 
 def test_the_inventory_history_setting_is_named_when_it_cannot_be_used(
         lab_inventory: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A history setting that can never work is bad input of the inventory (issue 23: validated at load, and by
+    `inventory check`): exit 3 before anything runs, naming the file and field."""
     inventory = tmp_path / "farm.yml"
     inventory.write_text(lab_inventory.read_text() + "history: postgresql://gpverify@/history\n")
-    assert audit(tmp_path / "r", inventory, checks=_one_check(tmp_path)).exit_code == 4
+    assert main(["audit", "--inventory", str(inventory), "--reports", str(tmp_path / "r")]) == 3
     err = capsys.readouterr().err
-    assert f"{inventory}: history: the URL has no host; expected postgresql://USER@HOST" in err
-    assert len(list((tmp_path / "r").glob("audit-*-unrecorded.html"))) == 1
+    assert f"{inventory}: history: expected postgresql://USER@HOST" in err and "the URL has no host" in err
+    assert not list((tmp_path / "r").glob("audit-*"))
+    assert main(["inventory", "check", str(inventory)]) == 3
+    assert "history: expected" in capsys.readouterr().out
 
 
 def test_an_audit_records_its_run_on_postgresql(lab_inventory: Path, pg_url: str, tmp_path: Path) -> None:

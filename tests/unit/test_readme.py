@@ -44,3 +44,26 @@ def test_readme_performance_figures_are_the_committed_bench_run() -> None:
     assert section.group(1).strip() == module.render(report).strip(), (
         "README performance figures are stale: paste `python bench/readme_table.py bench/last-run.json` "
         "between the markers")
+
+
+def test_readme_hostile_input_figures_are_the_committed_fuzz_run() -> None:
+    import importlib.util
+    import json
+    import sys
+
+    path = REPO / "tests" / "hardening" / "hostile_generator.py"
+    spec = importlib.util.spec_from_file_location("hostile_generator", path)
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    sys.modules.setdefault("hostile_generator", module)
+    spec.loader.exec_module(module)
+    figures = json.loads((REPO / "tests" / "hardening" / "fuzz-figures.json").read_text(encoding="utf-8"))
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    section = re.search(r"<!-- fuzz:start -->\n(.*?)<!-- fuzz:end -->", readme, flags=re.DOTALL)
+    assert section, "README.md lacks the fuzz markers"
+    assert section.group(1).strip() == module.readme_table(figures).strip(), (
+        "README hostile-input figures are stale: paste `python tests/hardening/hostile_generator.py` between the "
+        "markers")
+    # What the issue requires of a full run (make fuzz): enough inputs, and nothing bad among them.
+    assert figures["generated"] >= 5000
+    assert (figures["traceback"], figures["hang"], figures["silent"]) == (0, 0, 0)

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from gpverify.config.yamlfile import MAX_FILE_BYTES, parse_yaml, read_yaml
+from gpverify.config.paths import MAX_FILE_BYTES
+from gpverify.config.yamlfile import parse_yaml, read_yaml
 from gpverify.errors import ConfigError
 
 LAUGHS = "\n".join(['a0: &a0 ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]'] + [

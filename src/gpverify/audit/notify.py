@@ -14,6 +14,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import apprise
 
+from gpverify.config.redact import NOTIFY_URLS_ENV
 from gpverify.errors import ConfigError
 from gpverify.history.status import AuditStatus
 
@@ -22,7 +23,7 @@ SENDER = "gpverify@localhost"
 ATTACHMENT = "gpverify-audit.json"  # the audit's whole payload, attached to every message that can carry a file
 # apprise URLs (msteams://..., slack://..., mailto://...) hold tokens and passwords: they are read from here only,
 # never from the command line or a scheduled task's arguments, where process lists and task exports show them.
-NOTIFY_ENV = "GPVERIFY_NOTIFY_URLS"
+NOTIFY_ENV = NOTIFY_URLS_ENV  # its values are masked in every output (config.redact)
 NOTIFY_KEYRING = ("gpverify", "notify-urls")
 UNKNOWN_URL = "not a notification URL apprise knows"
 

@@ -21,8 +21,12 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
+from pydantic import BaseModel, BeforeValidator, Field, WithJsonSchema, model_validator
+
+from gpverify.config.inventory import HOST_NAME
+from gpverify.config.schema import Schema, trimmed, validate
 from gpverify.config.yamlfile import read_yaml
 from gpverify.errors import ConfigError
 
@@ -72,23 +76,72 @@ class Waiver:
 WaiverStatus = Literal["waived", "expired"]
 
 
-def _date(origin: str, where: str, value: Any) -> dt.date:
+def _name(value: Any) -> Any:
+    """A number where a name is meant is its text (`approver: 1234`)."""
+    return str(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else value
+
+
+def _text(value: Any) -> Any:
+    """Free text as written, trimmed (a justification of only spaces is none)."""
+    value = _name(value)
+    return trimmed(value) if isinstance(value, str) else value
+
+
+Name = Annotated[str, BeforeValidator(_name, json_schema_input_type=str | int | float)]
+Text = Annotated[str, BeforeValidator(_text, json_schema_input_type=str | int | float)]
+
+
+def _date(value: Any) -> Any:
+    """A date as YAML gives it (a date, or a date-time: its day) or as ISO text; ValueError otherwise."""
     if isinstance(value, dt.datetime):
         return value.date()
     if isinstance(value, dt.date):
         return value
     if isinstance(value, str):
         try:
-            return dt.date.fromisoformat(value.strip())
+            return dt.date.fromisoformat(trimmed(value))
         except ValueError:
             pass
-    raise ConfigError(origin, where, f"a date YYYY-MM-DD, got {value!r}")
+    raise ValueError(f"a date YYYY-MM-DD, got {value!r}")
 
 
-def _text(origin: str, where: str, value: Any) -> str:
-    if not isinstance(value, (str, int, float)) or isinstance(value, bool) or not str(value).strip():
-        raise ConfigError(origin, where, f"{FIELDS[where.rsplit('.', 1)[-1]]}, got {value!r}")
-    return str(value).strip()
+RISK_PATTERN = r"^\s*(?i:low|medium|high|critical)\s*$"
+
+
+def _risk(value: Any) -> Any:
+    if isinstance(value, str) and trimmed(value).lower() in RISKS:
+        return trimmed(value).lower()
+    raise ValueError(f"one of {', '.join(RISKS)}, got {value!r}")
+
+
+Date = Annotated[dt.date, BeforeValidator(_date, json_schema_input_type=str)]
+
+
+class WaiverEntry(Schema, BaseModel):  # BaseModel named for linters: Schema is one (config/schema.py)
+    """One waiver as the file holds it (the module docstring shows the format)."""
+
+    check: Annotated[Name, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")]
+    justification: Annotated[Text, Field(min_length=1, max_length=4000)]
+    approver: Annotated[Text, Field(min_length=1, max_length=256)]
+    # Any case, as people write it (Medium, HIGH); said so in the schema the generator reads.
+    risk: Annotated[str, BeforeValidator(_risk), WithJsonSchema({"type": "string", "pattern": RISK_PATTERN})]
+    created: Date
+    expires: Date
+    host: Annotated[Name, Field(min_length=1, max_length=253, pattern=HOST_NAME)] | None = None
+    tables: list[Annotated[Name, Field(min_length=1, max_length=128, pattern=r"^[A-Za-z_][A-Za-z0-9_$#@]*$")]] = []
+
+    @model_validator(mode="after")
+    def _expires_after_created(self) -> WaiverEntry:
+        if self.expires <= self.created:
+            raise ValueError(f"an expiry date after created ({self.created.isoformat()}), got "
+                             f"{self.expires.isoformat()}")
+        return self
+
+
+class WaiverFile(Schema, BaseModel):
+    """The waiver file: a list of waivers (or a mapping with only `waivers:`, as `gpverify init` writes it)."""
+
+    waivers: list[WaiverEntry] | None = []
 
 
 def load_waivers(path: str | Path) -> list[Waiver]:
@@ -97,41 +150,15 @@ def load_waivers(path: str | Path) -> list[Waiver]:
     data = read_yaml(path, "waiver file")
     if data is None:
         return []
-    if isinstance(data, dict) and set(data) == {"waivers"}:
-        data = data["waivers"]
-    if not isinstance(data, list):
+    if isinstance(data, list):
+        data = {"waivers": data}
+    if not isinstance(data, dict) or set(data) != {"waivers"}:
         raise ConfigError(origin, "(top level)", "a list of waivers, each a mapping with " + ", ".join(REQUIRED))
-    waivers = []
-    for i, entry in enumerate(data):
-        where = f"waivers[{i}]"
-        if not isinstance(entry, dict):
-            raise ConfigError(origin, where, "a mapping with " + ", ".join(REQUIRED))
-        unknown = sorted(set(map(str, entry)) - set(FIELDS))
-        if unknown:
-            raise ConfigError(origin, f"{where}.{unknown[0]}", f"one of the fields {', '.join(FIELDS)} (unknown field)")
-        for name in REQUIRED:
-            if entry.get(name) in (None, ""):
-                raise ConfigError(origin, f"{where}.{name}", f"{FIELDS[name]} (required)")
-        risk = _text(origin, f"{where}.risk", entry["risk"]).lower()
-        if risk not in RISKS:
-            raise ConfigError(origin, f"{where}.risk", f"one of {', '.join(RISKS)}, got {entry['risk']!r}")
-        created = _date(origin, f"{where}.created", entry["created"])
-        expires = _date(origin, f"{where}.expires", entry["expires"])
-        if expires <= created:
-            raise ConfigError(origin, f"{where}.expires", f"a date after created ({created.isoformat()})")
-        host = entry.get("host")
-        tables = entry.get("tables") or []
-        if not isinstance(tables, list) or not all(isinstance(t, str) and t.strip() for t in tables):
-            raise ConfigError(origin, f"{where}.tables", FIELDS["tables"])
-        waivers.append(Waiver(
-            check=_text(origin, f"{where}.check", entry["check"]).upper(),
-            justification=_text(origin, f"{where}.justification", entry["justification"]),
-            approver=_text(origin, f"{where}.approver", entry["approver"]),
-            risk=risk, created=created, expires=expires,
-            host=_text(origin, f"{where}.host", host) if host not in (None, "") else None, index=i,
-            tables=tuple(t.strip() for t in tables),
-        ))
-    return waivers
+    entries = validate(WaiverFile, data, origin, "the waiver format in `gpverify init`'s waivers.yml",
+                       known=FIELDS).waivers or []
+    return [Waiver(check=e.check.upper(), justification=e.justification, approver=e.approver, risk=e.risk,
+                   created=e.created, expires=e.expires, host=e.host, index=i, tables=tuple(e.tables))
+            for i, e in enumerate(entries)]
 
 
 def find_waiver(waivers: list[Waiver], check_id: str, host: str | None,

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from gpverify.cli.commands import HELP
-from gpverify.config.options import count, seconds
+from gpverify.config.options import count, folder, history_setting, out_file, pytest_addopts, row_id, seconds
 from gpverify.errors import ConfigError, GpVerifyError
 from gpverify.exitcodes import TABLE, ExitCode
 from gpverify.history.target import HistoryUnavailable
@@ -75,6 +75,7 @@ def cmd_audit(ns: argparse.Namespace) -> int:
                         notify_to=ns.notify_to, notify=ns.notify, quiet=not ns.verbose, history=ns.history,
                         custom=[Path(p) for p in ns.checks])
     try:
+        pytest_addopts()  # before anything is recorded: pytest would otherwise fail on it mid-run
         return run_audit(opts).exit_code
     except ConfigError as exc:
         return _bad_input(exc)
@@ -102,11 +103,12 @@ def _print_history(ns: argparse.Namespace, by_farm: dict[str, Any]) -> None:
     from gpverify.cli.tables import table_text  # rich: only for the listing, not for every audit
     from gpverify.history.fleet import report_link
     from gpverify.report.history import history_html, history_rows, legend
+    from gpverify.report.render import write_atomically
 
     if ns.html:
         page_dir = Path(ns.html).resolve().parent
         links = {r.id: report_link(r.reports.get("html"), page_dir) for runs in by_farm.values() for r in runs}
-        Path(ns.html).write_text(history_html(by_farm, links), encoding="utf-8")
+        write_atomically(Path(ns.html), history_html(by_farm, links))  # its folder made as for every report
         print(f"history: {sum(map(len, by_farm.values()))} run(s) of {len(by_farm)} farm(s) drawn in {ns.html}")
     for farm, runs in by_farm.items():
         print(f"farm: {farm}")
@@ -118,12 +120,13 @@ def _print_history(ns: argparse.Namespace, by_farm: dict[str, Any]) -> None:
 
 def _run_of(history: Any, ref: str) -> Any:
     """RUN_ID -> the run (ConfigError if unknown); None for last and baseline[:NAME]."""
-    if not ref.lstrip("#").isdigit():
+    ident = row_id(ref)
+    if ident is None:
         if ref != "last" and not ref.startswith("baseline"):
             raise ConfigError("gpverify baseline diff", ref, "a recorded audit run id (gpverify history), last, "
                                                              "or baseline[:NAME]")
         return None
-    run = history.run(int(ref.lstrip("#")))
+    run = history.run(ident)
     if run is None:
         raise ConfigError("gpverify baseline diff", ref, "a recorded audit run id (gpverify history), last, "
                                                          "or baseline[:NAME]")
@@ -215,8 +218,9 @@ def _register_audit(sub: argparse._SubParsersAction) -> None:  # type: ignore[ty
     audit.add_argument("--checks", action="append", default=[], metavar="DIR",
                        help="a folder of your own checks (Python or NAME.checks.yml): its post and clients checks "
                             "run beside the shipped ones (DIR/post/, DIR/clients/ when it has them); repeatable")
-    audit.add_argument("--reports", default="reports", help="where reports and history.sqlite go (default reports)")
-    audit.add_argument("--history", metavar="URL", help=HISTORY_HELP)
+    audit.add_argument("--reports", type=folder(), default="reports",
+                       help="where reports and history.sqlite go (default reports)")
+    audit.add_argument("--history", type=history_setting, metavar="URL", help=HISTORY_HELP)
     audit.add_argument("--baseline", default="default", metavar="NAME", help="baseline to report drift from")
     audit.add_argument("--notify", action="store_true",
                        help="when the outcome changes, notify Microsoft Teams, Slack, e-mail... through apprise; "
@@ -234,11 +238,12 @@ def _register_audit(sub: argparse._SubParsersAction) -> None:  # type: ignore[ty
 
 def _register_history(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     hist = sub.add_parser("history", help=HELP["history"])
-    hist.add_argument("--reports", default="reports")
-    hist.add_argument("--history", metavar="URL", help=HISTORY_HELP)
+    hist.add_argument("--reports", type=folder(), default="reports")
+    hist.add_argument("--history", type=history_setting, metavar="URL", help=HISTORY_HELP)
     hist.add_argument("--farm", help="only this farm (default: every farm in the history)")
     hist.add_argument("--last", type=count(), default=10, help="how many runs (default 10)")
-    hist.add_argument("--html", metavar="FILE", help="also draw the outcomes over runs as an SVG page")
+    hist.add_argument("--html", type=out_file("an HTML page to write"), metavar="FILE",
+                      help="also draw the outcomes over runs as an SVG page")
     hist.set_defaults(func=cmd_history)
 
 
@@ -247,15 +252,15 @@ def _register_baseline(sub: argparse._SubParsersAction) -> None:  # type: ignore
     bsub = base.add_subparsers(dest="baseline_command", required=True)
     cap = bsub.add_parser("capture", help="store the facts of a known-good farm as the baseline")
     _target(cap)
-    cap.add_argument("--reports", default="reports")
+    cap.add_argument("--reports", type=folder(), default="reports")
     cap.add_argument("--name", default="default")
-    cap.add_argument("--history", metavar="URL", help=HISTORY_HELP)
+    cap.add_argument("--history", type=history_setting, metavar="URL", help=HISTORY_HELP)
     cap.set_defaults(func=cmd_baseline)
     diff = bsub.add_parser("diff", help="facts changed between two snapshots: RUN_ID, last, baseline[:NAME]")
     diff.add_argument("a", metavar="A")
     diff.add_argument("b", metavar="B")
-    diff.add_argument("--reports", default="reports")
-    diff.add_argument("--history", metavar="URL", help=HISTORY_HELP)
+    diff.add_argument("--reports", type=folder(), default="reports")
+    diff.add_argument("--history", type=history_setting, metavar="URL", help=HISTORY_HELP)
     diff.add_argument("--farm", help="the farm whose last run or baseline to use (needed when the history holds "
                                      "several)")
     diff.set_defaults(func=cmd_baseline)

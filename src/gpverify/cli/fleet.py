@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from gpverify.cli.commands import HELP
+from gpverify.config.options import folder, history_setting, hours, out_file
 from gpverify.exitcodes import TABLE, ExitCode
 from gpverify.history.target import HistoryUnavailable
 
@@ -19,10 +20,6 @@ def cmd_fleet(ns: argparse.Namespace) -> int:
     from gpverify.history.store import History
     from gpverify.history.target import resolve_target
 
-    if ns.silent_after <= 0 or ns.silent_after != ns.silent_after or ns.silent_after == float("inf"):
-        print(f"gpverify fleet: --silent-after: expected a number of hours > 0, got {ns.silent_after}",
-              file=sys.stderr)
-        return ExitCode.BAD_INPUT
     now = dt.datetime.now(dt.UTC)
     silent_after = dt.timedelta(hours=ns.silent_after)
     output = Path(ns.output) if ns.output else (None if ns.format == "json" else Path(ns.reports) / "fleet.html")
@@ -67,13 +64,14 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     """Add fleet."""
     fleet = sub.add_parser("fleet", help=HELP["fleet"],
                            epilog=TABLE, formatter_class=argparse.RawDescriptionHelpFormatter)
-    fleet.add_argument("--history", metavar="URL", help="postgresql://USER@HOST[:PORT]/DATABASE (password from "
-                                                        "GPVERIFY_HISTORY_PASSWORD or the keyring) or a SQLite "
-                                                        "file; default REPORTS/history.sqlite")
-    fleet.add_argument("--reports", default="reports", help="folder of the default history and page (default reports)")
+    fleet.add_argument("--history", type=history_setting, metavar="URL",
+                       help="postgresql://USER@HOST[:PORT]/DATABASE (password from GPVERIFY_HISTORY_PASSWORD or "
+                            "the keyring) or a SQLite file; default REPORTS/history.sqlite")
+    fleet.add_argument("--reports", type=folder(), default="reports",
+                       help="folder of the default history and page (default reports)")
     fleet.add_argument("--format", choices=["html", "json"], default="html",
                        help="html: write a page (default REPORTS/fleet.html); json: print (or write --output)")
-    fleet.add_argument("--output", metavar="FILE", help="where to write the page or the JSON")
-    fleet.add_argument("--silent-after", type=float, default=36.0, metavar="HOURS",
+    fleet.add_argument("--output", type=out_file(), metavar="FILE", help="where to write the page or the JSON")
+    fleet.add_argument("--silent-after", type=hours(), default=36.0, metavar="HOURS",
                        help="flag a farm whose last audit is older than this (default 36)")
     fleet.set_defaults(func=cmd_fleet)

@@ -8,7 +8,6 @@ import contextlib
 import gc
 import os
 import shlex
-import shutil
 import signal
 import sys
 import threading
@@ -18,7 +17,8 @@ from typing import NoReturn
 
 from gpverify import __version__
 from gpverify.cli.commands import EXTENSIONS, module_of
-from gpverify.config.options import seconds
+from gpverify.config.options import folder, seconds
+from gpverify.config.paths import claim_folder
 from gpverify.errors import ConfigError, GpVerifyError
 from gpverify.exitcodes import BAD_INPUT, NOT_RUN, PASSED, TABLE
 
@@ -42,6 +42,10 @@ def cmd_init(ns: argparse.Namespace) -> int:
     return PASSED
 
 
+LAB_MARKER = ".gpverify-lab"  # in a folder `gpverify lab` made: it may replace its own entries there
+LAB_ENTRIES = ("inventory.yml", "sql", "lab-ca.pem", "lab.env", "lab-password.txt")  # what the lab writes there
+
+
 def cmd_lab(ns: argparse.Namespace) -> int:
     from gpverify import extension
 
@@ -51,8 +55,9 @@ def cmd_lab(ns: argparse.Namespace) -> int:
             print(f"{name:36} {description}")
         return PASSED
 
-    workdir = Path(ns.dir)
-    shutil.rmtree(workdir, ignore_errors=True)
+    # Only a folder this command made (or a new or empty one) is used, and only the lab's own entries in it are
+    # replaced: `--dir ~/Documents` is refused, never emptied.
+    workdir = claim_folder(ns.dir, "--dir", LAB_MARKER, LAB_ENTRIES)
     done = threading.Event()
     # Installed before the lab starts: a TERM at any moment ends in the clean-up below (servers stopped, lab.env
     # (lab-password.txt on Windows) removed).
@@ -145,7 +150,7 @@ def parser(command: str | None = None) -> argparse.ArgumentParser:
     run.set_defaults(func=cmd_run, pytest_args=[])
     init = sub.add_parser("init", help="write a site folder: commented inventory, waivers, plan, example checks, "
                                        "lab overlays and the nightly audit's scheduler templates")
-    init.add_argument("dir", metavar="DIR")
+    init.add_argument("dir", metavar="DIR", type=folder("a folder for the site (new, or without its files)"))
     init.set_defaults(func=cmd_init)
     lab = sub.add_parser("lab", help="run a simulated lab in the foreground and write its inventory")
     lab.add_argument("--scenario", default="healthy", help="scenario name or overlay file (default healthy)")
@@ -155,7 +160,7 @@ def parser(command: str | None = None) -> argparse.ArgumentParser:
     lab.add_argument("--list", action="store_true", help="list the shipped scenarios and exit")
     lab.set_defaults(func=cmd_lab)
     demo = sub.add_parser("demo", help="run the whole upgrade on the built-in lab and write HTML reports")
-    demo.add_argument("--reports", default="reports")
+    demo.add_argument("--reports", type=folder(), default="reports")
     demo.add_argument("--scenario", default="before-upgrade", help="lab scenario to upgrade (default before-upgrade)")
     demo.set_defaults(func=cmd_demo)
     checks = sub.add_parser("checks", help="print the check catalogue")

@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from gpverify.cli.commands import HELP
+from gpverify.config.options import folder
 from gpverify.errors import ConfigError
 from gpverify.exitcodes import TABLE, ExitCode
 from gpverify.report.render import write_atomically
@@ -70,7 +71,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
                        "without a named confirmer.", epilog=TABLE,
                        formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("run_id", nargs="?", default="", metavar="RUN-ID", help="the run (default: the latest)")
-    p.add_argument("--reports", default="reports", help="where run folders are (default reports)")
+    p.add_argument("--reports", type=folder(), default="reports", help="where run folders are (default reports)")
     p.add_argument("--waivers", metavar="FILE", help="waiver YAML in force for this change, listed in the record")
     p.add_argument("--pdf", choices=["auto", "yes", "no"], default="auto",
                    help="write a PDF too: auto (when WeasyPrint is installed), yes (required) or no")

@@ -9,6 +9,7 @@ import pytest
 
 from gpverify import customchecks
 from gpverify.catalogue import PHASES
+from gpverify.config.options import pytest_addopts
 from gpverify.config.shipped import INVENTORY_TEMPLATE, PLAN_TEMPLATE, SITE_FILES, checks_root, example, site_file
 from gpverify.errors import ConfigError
 from gpverify.exitcodes import ExitCode
@@ -101,6 +102,7 @@ def phase_targets(phase: str, custom: list[str]) -> list[str]:
 def run_phase(phase: str, custom: list[str], pytest_args: list[str]) -> int:
     """pytest on one phase's checks (shipped and custom), other phases' custom checks deselected."""
     targets = phase_targets(phase, custom)
+    pytest_addopts()  # pytest splits it on start and would raise on an unterminated quote
     # pytest keeps its cache (--lf, --sw) under the rootdir, which for an installed gpverify is inside the
     # package; the folder the command runs in is where an administrator's state belongs.
     cache = f"cache_dir={Path.cwd() / '.pytest_cache'}"

@@ -16,6 +16,7 @@ from pydantic import ValidationError
 from gpverify import extension
 from gpverify.cli.commands import HELP
 from gpverify.config.inventory import host_specs, load_inventory
+from gpverify.config.options import folder, person, pytest_addopts
 from gpverify.customchecks import check_folders
 from gpverify.errors import ConfigError, GpVerifyError
 from gpverify.exitcodes import ExitCode
@@ -38,14 +39,14 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("--dry-run", action="store_true", help="print the plan and touch nothing")
     p.add_argument("--yes", action="store_true",
                    help="confirm manual steps without asking (they were done); needs --confirmed-by")
-    p.add_argument("--confirmed-by", metavar="NAME",
+    p.add_argument("--confirmed-by", metavar="NAME", type=person,
                    help="the person who did the manual steps, named in the run record and the sign-off record "
                    "(asked for at the terminal when not given)")
     p.add_argument("--lab", nargs="?", const="before-upgrade", default=None, metavar="SCENARIO",
                    help="upgrade a simulated lab started in the run folder (default scenario before-upgrade)")
     p.add_argument("--lab-clear-faults", action="store_true",
                    help="with --resume on a lab run: repair what the scenario broke, as an operator would")
-    p.add_argument("--reports", default="reports", help="where run folders are written (default reports)")
+    p.add_argument("--reports", type=folder(), default="reports", help="where run folders are written (default reports)")
     p.add_argument("--checks", action="append", default=[], metavar="DIR",
                    help="a folder of your own checks (Python or NAME.checks.yml), run in the gate of each check's "
                         "phase beside the shipped ones (DIR/<phase>/ when it has one); repeatable")
@@ -94,6 +95,7 @@ def print_plan(plan: Plan, inventory: str, state: RunState | None = None, out: A
 def cmd_upgrade(ns: argparse.Namespace) -> int:
     # A site's checks that cannot be used are bad input now, dry run included, not at their gate hours later.
     custom = [str(p.resolve()) for p in check_folders(ns.checks, "gpverify upgrade")]
+    pytest_addopts()  # every gate would fail on it: refused now, dry run included
     _check_options(ns)
     return _new_run(ns, custom) if ns.resume is None else _resume(ns)
 
@@ -107,8 +109,6 @@ def _check_options(ns: argparse.Namespace) -> None:
     if ns.resume is not None and given:
         raise ConfigError("gpverify upgrade --resume", given[0],
                           "none (a resumed run keeps the plan, inventory, lab and checks it started with)")
-    if ns.confirmed_by is not None and not ns.confirmed_by.strip():
-        raise ConfigError("gpverify upgrade", "--confirmed-by", "the name of the person who did the manual steps")
     if ns.yes and not ns.confirmed_by:
         # --yes says the steps were done, not who did them; the sign-off record names a person for each.
         raise ConfigError("gpverify upgrade", "--yes", "--confirmed-by NAME with it: the person who did the manual "
@@ -240,7 +240,7 @@ def _execute_run(ns: argparse.Namespace, plan: Plan, state: RunState) -> int:
             farm = open_farm(inventory)
         state.set(status="running", message=None)
         ctx = Context(plan, state, inventory, _checks(ns), farm=farm, lab=emulator, yes=ns.yes,
-                      confirmed_by=" ".join(ns.confirmed_by.split()) if ns.confirmed_by else None,
+                      confirmed_by=ns.confirmed_by,  # one line already (config.options.person)
                       custom=[Path(p) for p in state.record.checks])
         code = Runner(ctx).run()
     except KeyboardInterrupt:

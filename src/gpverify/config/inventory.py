@@ -15,7 +15,6 @@ from urllib.parse import urlsplit
 from pydantic import (
     BaseModel,
     BeforeValidator,
-    ConfigDict,
     Field,
     StrictInt,
     ValidationError,
@@ -23,7 +22,10 @@ from pydantic import (
     model_validator,
 )
 
-from gpverify.config.yamlfile import PATTERN_WORDS, YamlFloat, config_error, expected, read_yaml
+from gpverify.config.paths import MAX_PEM_BYTES, file_problem, history_problem
+from gpverify.config.profiles import shipped_fact
+from gpverify.config.schema import Schema, trimmed, validate
+from gpverify.config.yamlfile import PATTERN_WORDS, YamlFloat, expected, read_yaml
 from gpverify.errors import ConfigError
 
 INVENTORY_ENV = "GPVERIFY_INVENTORY"
@@ -36,8 +38,8 @@ ROLE_GROUPS: dict[str, Role] = {
 }
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+class _Strict(Schema, BaseModel):  # BaseModel named for linters: Schema is one (config/schema.py)
+    """The base of every gpverify file format: strict types, no unknown fields, no control characters."""
 
 
 def _as_text(value: Any) -> Any:
@@ -54,13 +56,41 @@ def _as_text(value: Any) -> Any:
 # Host names the runner can also use in gate ids, file names and --host (letters, digits, - _ .).
 HOST_NAME = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,252}$"
 PATTERN_WORDS[HOST_NAME] = "a host name: letters, digits, '-', '_' and '.', starting with a letter or digit"
-Text = Annotated[str, BeforeValidator(_as_text)]
-HostName = Annotated[str, BeforeValidator(_as_text), Field(pattern=HOST_NAME)]  # 1 to 253 characters
+_AS_TEXT = BeforeValidator(_as_text, json_schema_input_type=str | int | float)
+Text = Annotated[str, _AS_TEXT]
+HostName = Annotated[str, _AS_TEXT, Field(pattern=HOST_NAME)]  # 1 to 253 characters
 # Seconds: finite (".inf" and ".nan" are YAML floats), positive, and short of what would overflow a timer.
 # Strict: `read_timeout: true` is not one second.
 Seconds = Annotated[float, Field(strict=True, gt=0, le=86400, allow_inf_nan=False)]
 # Files an inventory names, resolved against the inventory's own folder when relative.
 PATH_FIELDS = ("ca_bundle", "cert_pem", "cert_key_pem", "lab_dir")
+
+
+def _pem_file(value: str | None) -> str | None:
+    """A PEM file the transport will open: missing is said by `inventory check` and by the run; a named pipe,
+    device or folder would block or fail deep in the TLS library, so it is refused here."""
+    if not isinstance(value, str):
+        return value  # not text: the type check after this says so
+    problem = file_problem(value, "PEM file", MAX_PEM_BYTES, missing_ok=True)
+    if problem:
+        raise ValueError(problem)
+    return value
+
+
+PemFile = Annotated[str, BeforeValidator(_pem_file)]
+
+
+def _check_ip(value: str) -> str:
+    """An IP address a WinRM client can connect to (RFC 4291, RFC 6890): not unspecified, multicast or broadcast,
+    and no IPv6 zone ID (%eth0), which no WinRM URL can carry."""
+    address = ipaddress.ip_address(value)
+    if "%" in value:
+        raise ValueError(f"an address without a zone ID (a WinRM URL cannot carry %{value.split('%', 1)[1]}), "
+                         f"got {value!r}")
+    if address.is_unspecified or address.is_multicast or str(address) == "255.255.255.255":
+        what = "unspecified" if address.is_unspecified else "multicast" if address.is_multicast else "broadcast"
+        raise ValueError(f"an address of one host (this {what} address can never be connected to), got {value!r}")
+    return value
 
 
 def _check_address(value: str | None) -> str | None:
@@ -69,9 +99,10 @@ def _check_address(value: str | None) -> str | None:
         return value
     try:
         ipaddress.ip_address(value)
-        return value
     except ValueError:
         pass
+    else:
+        return _check_ip(value)
     if not re.fullmatch(r"[A-Za-z0-9]([A-Za-z0-9-]{0,62})(\.[A-Za-z0-9_]([A-Za-z0-9_-]{0,62}))*\.?", value) \
             or len(value) > 253:
         raise ValueError(f"a host name or IP address only (no scheme, port, path or fragment), got {value!r}")
@@ -102,7 +133,7 @@ class WinRMSettings(_Strict):
     port: StrictInt | None = Field(None, ge=1, le=65535)  # strict: `port: true` is not port 1
     transport: Literal["ntlm", "kerberos", "credssp", "certificate", "basic"] | None = None
     cert_validation: bool | None = None
-    ca_bundle: str | None = None
+    ca_bundle: PemFile | None = None
     user: str | None = None
     password_env: str | None = None
     message_encryption: Literal["auto", "always", "never"] | None = None
@@ -114,8 +145,8 @@ class WinRMSettings(_Strict):
     deadline: Seconds | None = None
     allow_basic_over_http: bool | None = None  # Basic sends the password in the clear over HTTP
     # Hardening (issue 6): client certificate auth, more password sources, explicit opt-out of encryption.
-    cert_pem: str | None = None  # client certificate (PEM) for transport: certificate
-    cert_key_pem: str | None = None  # its private key (PEM, unencrypted) for transport: certificate
+    cert_pem: PemFile | None = None  # client certificate (PEM) for transport: certificate
+    cert_key_pem: PemFile | None = None  # its private key (PEM, unencrypted) for transport: certificate
     password_keyring: str | None = Field(None, pattern=r"^[^/]+/.+$")  # "service/user" in the OS keyring
     password_prompt: bool | None = None  # ask on the terminal (only when there is one)
     allow_unencrypted: bool | None = None  # permit message_encryption: never over plain HTTP (lab only)
@@ -198,7 +229,7 @@ class SessionHostEntry(HostEntry):
 
 class WebServerEntry(HostEntry):
     url: str | None = None  # base URL of the web site, e.g. https://gp.contoso.com; default https://<name>
-    ca_bundle: str | None = None  # PEM file the site's certificate must chain to; default: system store
+    ca_bundle: PemFile | None = None  # PEM file the site's certificate must chain to; default: system store
 
     @field_validator("url")
     @classmethod
@@ -219,7 +250,7 @@ class SqlSettings(_Strict):
     encrypt: Literal["yes", "no", "strict", "mandatory", "optional"] = "yes"
     trust_server_certificate: bool = False
     host_name_in_certificate: str | None = None
-    lab_dir: str | None = None  # set only by the simulated lab: SQLite files standing in for SQL Server
+    lab_dir: str | None = None  # set only by the simulated lab (with `lab:`): SQLite files standing in for SQL Server
     # The SQL login GP Utilities' "Manage Web Client SQL Server Login" created (its name is chosen at install,
     # upgrade/company-data-conversion.md); unset, the check that it is a user in every database is not verified.
     web_client_login: str | None = Field(None, min_length=1, max_length=128)
@@ -236,12 +267,15 @@ class SqlSettings(_Strict):
 def utc_time(value: Any) -> datetime:
     """A date or date-time as an aware UTC datetime (no zone given: UTC); ValueError or TypeError otherwise."""
     if isinstance(value, str):
-        value = datetime.fromisoformat(value.strip())
+        value = datetime.fromisoformat(trimmed(value))
     elif isinstance(value, date) and not isinstance(value, datetime):
         value = datetime(value.year, value.month, value.day)
     if not isinstance(value, datetime):
         raise TypeError(f"a date or date-time such as 2026-11-28T22:00:00Z, got {value!r}")
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    try:
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    except OverflowError:  # 9999-12-31T23:59:59-12:00 is past the last time Python can hold once in UTC
+        raise ValueError(f"a date-time that exists in UTC (years 1 to 9999), got {value.isoformat()}") from None
 
 
 class BackupSettings(_Strict):
@@ -307,7 +341,7 @@ class ExtraFacts(_Strict):
 
 
 class Inventory(_Strict):
-    farm: Text = Field(min_length=1)
+    farm: Text = Field(min_length=1, max_length=256)
     profile: Text
     sql: SqlSettings
     web_server: WebServerEntry
@@ -323,7 +357,7 @@ class Inventory(_Strict):
     web_components_only: bool = False
     # How old a session host's "Last Status Update" in Session Management may be (its interval is not public).
     session_status_max_age_minutes: StrictInt = Field(15, ge=1, le=10080)
-    certificate_expiry_days: StrictInt = Field(30, ge=0)
+    certificate_expiry_days: StrictInt = Field(30, ge=0, le=3650)
     backups: BackupSettings = BackupSettings()  # the full backups the pre phase requires (GP-PRE-014)
     winrm: WinRMSettings = WinRMSettings()
     groups: dict[Literal["web_server", "session_hosts", "clients", "tenant_services"], WinRMSettings] = {}
@@ -332,6 +366,35 @@ class Inventory(_Strict):
     extra_facts: dict[Literal["web_server", "session_hosts", "clients", "tenant_services"], ExtraFacts] = {}
     history: str | None = None  # audit history: postgresql://USER@HOST/DB or a SQLite file (gpverify.history)
     lab: LabInfo | None = None
+
+    @field_validator("history")
+    @classmethod
+    def _history(cls, value: str | None) -> str | None:
+        problem = None if value is None else history_problem(value)
+        if problem:
+            raise ValueError(problem)
+        return value
+
+    @model_validator(mode="after")
+    def _lab_dir_only_in_a_lab(self) -> Inventory:
+        # SQLite files standing in for SQL Server make a lab run: one whose reports say SIMULATED LAB. In an
+        # inventory without `lab:` the checks would read local files and report them as the real farm's.
+        if self.sql.lab_dir is not None and self.lab is None:
+            raise ValueError("no sql.lab_dir in the inventory of a real farm (lab_dir is the simulated lab's: "
+                             "its SQLite files would be reported as this farm's SQL Server)")
+        return self
+
+    @model_validator(mode="after")
+    def _extra_facts_add_only(self) -> Inventory:
+        for group, extra in self.extra_facts.items():
+            for section in ("services", "files", "registry", "products", "texts"):
+                for key in getattr(extra, section):
+                    shipped = shipped_fact(section, key)
+                    if shipped:
+                        raise ValueError(f"extra facts that add to the shipped ones, but extra_facts.{group}."
+                                         f"{section}.{key} would replace the shipped fact {shipped}: give it a "
+                                         f"name of its own (e.g. site_{key})")
+        return self
 
     @field_validator("target_build")
     @classmethod
@@ -376,7 +439,8 @@ class HostSpec:
     @property
     def endpoint(self) -> str:
         port = self.winrm.port or (5986 if self.winrm.scheme == "https" else 5985)
-        return f"{self.winrm.scheme}://{self.address}:{port}/wsman"
+        host = f"[{self.address}]" if ":" in self.address else self.address  # an IPv6 address (RFC 3986 3.2.2)
+        return f"{self.winrm.scheme}://{host}:{port}/wsman"
 
 
 def _layer(*settings: WinRMSettings) -> WinRMSettings:
@@ -410,12 +474,15 @@ def _field_names() -> set[str]:
 
 def parse_inventory(data: Any, origin: str) -> Inventory:
     """Validate parsed YAML; raise ConfigError naming the file, field and what was expected."""
-    if not isinstance(data, dict):
-        raise ConfigError(origin, "(top level)", "a mapping of inventory fields")
+    return validate(Inventory, data, origin, known=_field_names(), what="a mapping of inventory fields")
+
+
+def _home(path: Path) -> Path:
+    """~ and ~user expanded; a ~name that is no user of this machine stays as written (then: no such file)."""
     try:
-        return Inventory.model_validate(data)
-    except ValidationError as exc:
-        raise config_error(exc, origin, known=_field_names()) from None
+        return path.expanduser()
+    except RuntimeError:
+        return path
 
 
 def resolve_paths(data: Any, base: Path) -> Any:
@@ -427,7 +494,7 @@ def resolve_paths(data: Any, base: Path) -> Any:
     out: dict[Any, Any] = {}
     for key, value in data.items():
         if key in PATH_FIELDS and isinstance(value, str) and value.strip():
-            path = Path(value).expanduser()
+            path = _home(Path(value))
             out[key] = str(path if path.is_absolute() else base / path)
         else:
             out[key] = resolve_paths(value, base)

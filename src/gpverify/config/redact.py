@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 import re
 from typing import TYPE_CHECKING, Any
+
+from gpverify.config.paths import HISTORY_PASSWORD_ENV
 
 if TYPE_CHECKING:
     from gpverify.facts.farm import Farm
@@ -17,6 +20,23 @@ LINE_MASK = "[a line was withheld: it contained text equal to a password]"
 # Shorter secrets, or secrets that are one plain word, also occur in ordinary text (a password "Running" in
 # "expected Running"): those are weak.
 STRONG_LENGTH = 8
+
+
+# Secrets gpverify takes from its own environment variables rather than from an inventory: the history's password
+# (gpverify.history.target) and the notification URLs, which hold tokens (gpverify.audit.notify). A run masks them
+# wherever its output is kept, as it masks the inventory's passwords: a local step of an upgrade plan may print them.
+NOTIFY_URLS_ENV = "GPVERIFY_NOTIFY_URLS"
+SECRET_ENVS = (HISTORY_PASSWORD_ENV, NOTIFY_URLS_ENV)
+
+
+def environment_secrets() -> list[str]:
+    """The values of SECRET_ENVS that are set, each URL of a URL list on its own too."""
+    found: list[str] = []
+    for name in SECRET_ENVS:
+        value = os.environ.get(name, "").strip()
+        if value:
+            found += [value, *value.replace(",", " ").split()]
+    return found
 
 
 def is_weak(secret: str) -> bool:
@@ -53,7 +73,12 @@ class Redactor:
         from gpverify.transport.ntlm import ntlm_secret  # the hashed form NTLM hosts get is as secret
 
         passwords = [p for p in farm.passwords.values() if p]
-        return cls([*passwords, *map(ntlm_secret, passwords), farm.sql_password])
+        return cls([*passwords, *map(ntlm_secret, passwords), farm.sql_password, *environment_secrets()])
+
+    @classmethod
+    def for_environment(cls) -> Redactor:
+        """The secrets of gpverify's own environment variables, where no farm is open (fleet, history...)."""
+        return cls(list[str | None](environment_secrets()))
 
     def text(self, text: str) -> str:
         for form in self._forms:

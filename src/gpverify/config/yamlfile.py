@@ -5,17 +5,15 @@ from __future__ import annotations
 import difflib
 import os
 import re
-import stat
 from collections.abc import Iterable
 from typing import Any
 
 import yaml
 from pydantic import ValidationError
 
+from gpverify.config.paths import read_file
 from gpverify.errors import ConfigError
 
-# Every file gpverify reads (inventory, plan, scenario, waivers) is a few KB; a larger one is a mistake or an attack.
-MAX_FILE_BYTES = 1024 * 1024
 # Nodes a document may expand to once its aliases are followed: generous for hand-written files, and a
 # "billion laughs" of a few hundred bytes (which expands to 10^9 nodes) is refused before it is built.
 MAX_EXPANDED_NODES = 100_000
@@ -133,31 +131,12 @@ def parse_yaml(text: str, origin: str) -> Any:
 
 def read_yaml(path: str | os.PathLike[str], what: str) -> Any:
     """Parsed YAML of a file; `what` names the file's kind in the message when it cannot be read."""
+    data = read_file(path, what)  # the one path guard: a regular file of at most MAX_FILE_BYTES
     try:
-        info = os.stat(path)
-        if not stat.S_ISREG(info.st_mode):  # /dev/zero, a FIFO or a folder: never opened, so never a hang
-            raise ConfigError(str(path), "(file)", f"the {what} to be a regular file (this is a "
-                              f"{_kind(info.st_mode)})")
-        if info.st_size > MAX_FILE_BYTES:
-            raise ConfigError(str(path), "(file)", f"a {what} of at most {MAX_FILE_BYTES // 1024} KB "
-                              f"(this one has {info.st_size:,} bytes)")
-        with open(path, "rb") as handle:
-            data = handle.read(MAX_FILE_BYTES + 1)
         text = data.decode("utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        reason = getattr(exc, "strerror", None) or str(exc)
-        raise ConfigError(str(path), "(file)", f"a readable {what} ({reason})") from None
-    if len(data) > MAX_FILE_BYTES:
-        raise ConfigError(str(path), "(file)", f"a {what} of at most {MAX_FILE_BYTES // 1024} KB")
+    except UnicodeDecodeError as exc:
+        raise ConfigError(str(path), "(file)", f"a readable {what} ({exc})") from None
     return parse_yaml(text.removeprefix("\ufeff"), str(path))
-
-
-def _kind(mode: int) -> str:
-    for test, name in ((stat.S_ISDIR, "folder"), (stat.S_ISCHR, "character device"), (stat.S_ISBLK, "block device"),
-                       (stat.S_ISFIFO, "named pipe"), (stat.S_ISSOCK, "socket")):
-        if test(mode):
-            return name
-    return "special file"
 
 
 def field_path(loc: tuple[int | str, ...]) -> str:
@@ -178,6 +157,8 @@ def expected(error: Any, example: str = "inventory.example.yml", known: Iterable
         return f"a known field (there is no field {name!r}; {hint}see {example})"
     if kind == "missing":
         return "a value (this field is required)"
+    if kind in ("model_type", "model_attributes_type", "dict_type"):
+        msg = "a mapping (field: value)"
     if kind == "too_short":
         return f"at least {error.get('ctx', {}).get('min_length', 1)} entry"
     if kind == "string_pattern_mismatch" and error.get("ctx", {}).get("pattern") in PATTERN_WORDS:

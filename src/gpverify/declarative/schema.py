@@ -7,9 +7,10 @@ from datetime import date, time
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, BeforeValidator, Field, ValidationError, field_validator, model_validator
 
 from gpverify.catalogue import Impact, Phase
+from gpverify.config.schema import Schema
 from gpverify.config.yamlfile import PATTERN_WORDS, YamlFloat, config_error, read_yaml
 from gpverify.errors import ConfigError, UnsafeQuery
 from gpverify.transport.sqlguard import check_read_only
@@ -63,8 +64,8 @@ Days = Annotated[int, Field(ge=0, le=MAX_DAYS)]
 Rows = Annotated[int, Field(ge=0, le=1_000_000)]
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+class _Strict(Schema, BaseModel):  # BaseModel named for linters: Schema is one (config/schema.py)
+    """The check file format's base: strict types, no unknown fields, no control characters."""
 
 
 def _check_versions(present: bool, min_version: str | None, version: str | None, word: str) -> None:

@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import Engine, create_engine, event, inspect, text
 from sqlalchemy.exc import DBAPIError, NoSuchModuleError, SQLAlchemyError
 
+from gpverify.config.paths import file_problem
 from gpverify.config.redact import Redactor
 from gpverify.history.schema import LEGACY_COLUMNS
 from gpverify.history.target import HistoryTarget, HistoryUnavailable
@@ -23,7 +24,14 @@ LEGACY_REVISION = "0001"
 HEAD_REVISION = "0002"
 MIGRATION_LOCK = 0x6770766572696679  # pg_advisory_xact_lock key ("gpverify"): one migrating runner at a time
 CONNECT_TIMEOUT = 10  # seconds: an unreachable server is one message, not a hang
+# Every wait on a PostgreSQL history is bounded (PostgreSQL's own settings, sent at connect: runtime-config-client):
+# a lock another session holds (a long report query, a migration, an administrator's LOCK TABLE) is given up after
+# LOCK_TIMEOUT, any one statement after STATEMENT_TIMEOUT; either ends as "history not recorded" (exit 4).
+LOCK_TIMEOUT = 30  # seconds
+STATEMENT_TIMEOUT = 120  # seconds
 SQLITE_BUSY_TIMEOUT = 60  # seconds another writer may hold the file (concurrent audits into one folder)
+# The only tables a history holds (besides Alembic's and SQLite's own): a file with others is someone else's.
+OWN_TABLES = {"runs", "results", "facts", "baselines", "alembic_version", "sqlite_sequence"}
 
 Warn = Callable[[str], None]
 # What SQLite says of a file that is not (or no longer) a sound database; "database is locked" or "unable to
@@ -55,10 +63,14 @@ def open_engine(target: HistoryTarget, warn: Warn | None = None) -> Engine:
     path = target.sqlite_path
     if path is None:
         return _migrated(_engine(target), target)
+    problem = file_problem(path, "history file", max_bytes=2**62, missing_ok=True)  # never a FIFO or a device
+    if problem:
+        raise HistoryUnavailable(target.setting, f"expected {problem}")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise HistoryUnavailable(target.setting, f"cannot create the folder {path.parent} ({exc.strerror})") from None
+    _not_foreign(path, target)
     try:
         _integrity(path)
         return _migrated(_engine(target), target)
@@ -91,6 +103,28 @@ def set_aside(path: Path) -> Path:
     return moved
 
 
+def _not_foreign(path: Path, target: HistoryTarget) -> None:
+    """Refuse a sound SQLite database gpverify did not make (other tables, or a user_version it never sets): it is
+    never written into, migrated or set aside, since it is somebody's data. Damage is left to _integrity."""
+    if not path.exists() or path.stat().st_size == 0:
+        return
+    try:
+        db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=SQLITE_BUSY_TIMEOUT)
+        try:
+            tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+            version = int(db.execute("PRAGMA user_version").fetchone()[0])
+        finally:
+            db.close()
+    except sqlite3.DatabaseError:
+        return  # not a database at all, or damaged: open_engine sets it aside
+    others = sorted(tables - OWN_TABLES)
+    # A newer gpverify's history (a user_version past HEAD_REVISION, gpverify's tables) is _upgrade's to refuse.
+    if others or (version != 0 and "runs" not in tables):
+        found = f"tables {', '.join(others[:5])}" if others else f"user_version {version}"
+        raise HistoryUnavailable(target.setting, f"{path} is a SQLite database gpverify did not make ({found}); it "
+                                                 "was left untouched: point the history at a new file")
+
+
 def _integrity(path: Path) -> None:
     """Raise sqlite3.DatabaseError for a file that is not a database or is damaged (truncated, overwritten)."""
     if not path.exists():
@@ -120,8 +154,10 @@ def _engine(target: HistoryTarget) -> Engine:
 
         return engine
     try:
+        options = f"-c lock_timeout={LOCK_TIMEOUT * 1000} -c statement_timeout={STATEMENT_TIMEOUT * 1000}"
         return create_engine(target.connect_url(), pool_pre_ping=True,
-                             connect_args={"connect_timeout": CONNECT_TIMEOUT, "application_name": "gpverify"})
+                             connect_args={"connect_timeout": CONNECT_TIMEOUT, "application_name": "gpverify",
+                                           "options": options})
     except (NoSuchModuleError, ImportError):
         raise HistoryUnavailable(target.setting, "the PostgreSQL driver is not installed (pip install "
                                                  "'gpverify[postgresql]', which brings psycopg)") from None

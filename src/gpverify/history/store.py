@@ -7,12 +7,14 @@ import datetime as dt
 import json
 import os
 import socket
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Self
+from typing import Annotated, Any, Self
 
+from pydantic import AfterValidator, BaseModel, ConfigDict, ValidationError
 from sqlalchemy import Connection, RowMapping, func, insert, select, update
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -29,6 +31,84 @@ __all__ = ["HISTORY_FILE", "History", "HistoryUnavailable", "RunRecord", "site_n
 SITE_ENV = "GPVERIFY_SITE"  # the runner's name in the history; default: this machine's host name
 # A run that did not end normally (Ctrl-C, killed) is never what the next run is compared with.
 NOT_COMPARABLE = (AuditStatus.RUNNING, AuditStatus.INTERRUPTED)
+
+
+# How many rows back a reader looks past damaged ones for the newest sound run or baseline.
+SCAN = 50
+
+
+def _stderr(message: str) -> None:
+    print(f"gpverify: {message}", file=sys.stderr)
+
+
+def iso_time(value: Any, *, optional: bool = False) -> Any:
+    """A stored time as it is (ISO 8601 text), after checking it is one; ValueError otherwise."""
+    if value is None and optional:
+        return None
+    if not isinstance(value, str):
+        raise ValueError(f"a time as ISO 8601 text, found {type(value).__name__}")  # noqa: TRY004 - pydantic reads it
+    dt.datetime.fromisoformat(value)  # ValueError: not ISO 8601 ("yesterday", "2026-13-01")
+    return value
+
+
+def json_object(value: Any) -> dict[str, Any]:
+    """A stored JSON object (reports, summary, facts, waiver): {} for none; ValueError for anything else."""
+    if value is None or value == "":
+        return {}
+    if not isinstance(value, str):
+        raise ValueError(f"JSON text, found {type(value).__name__}")  # noqa: TRY004 - as json.loads does
+    try:
+        parsed = json.loads(value)  # json.JSONDecodeError is a ValueError
+    except RecursionError:  # [[[[... thousands deep: Python's JSON decoder recurses per level
+        raise ValueError("JSON nested too deeply") from None
+    if not isinstance(parsed, dict):
+        raise ValueError(f"a JSON object, found {type(parsed).__name__}")  # noqa: TRY004 - as json.loads does
+    return parsed
+
+
+IsoTime = Annotated[str, AfterValidator(iso_time)]
+
+
+class RunSummary(BaseModel):
+    """What a run's `summary` column holds (fleet page): results per outcome, newly failing, worst impact."""
+
+    model_config = ConfigDict(extra="ignore", strict=True)
+
+    counts: dict[str, int] = {}
+    newly_failing: int = 0
+    worst_impact: str | None = None
+
+
+class StoredRun(BaseModel):
+    """A row of `runs` as this version reads it; a row that is not is skipped with a warning (History._skip)."""
+
+    model_config = ConfigDict(extra="ignore", strict=True)
+
+    id: int
+    started: IsoTime
+    finished: IsoTime | None
+    farm: str
+    source: str
+    status: str
+    exit_code: int | None
+    waited: float
+    rounds: int
+    reports: dict[str, str]
+    site: str = ""
+    summary: RunSummary
+
+
+class Baseline(BaseModel):
+    """A captured baseline as the history holds it: the facts of each host at a known-good time."""
+
+    model_config = ConfigDict(extra="ignore", strict=True)
+
+    id: int
+    name: str
+    captured: IsoTime
+    farm: str
+    source: str
+    facts: dict[str, dict[str, Any]]  # host -> its fact dump
 
 
 def utcnow() -> str:
@@ -70,6 +150,8 @@ class History:
 
     def __init__(self, where: str | Path | HistoryTarget, *, warn: Warn | None = None) -> None:
         self.target = where if isinstance(where, HistoryTarget) else sqlite_target(where)
+        self.warn: Warn = warn or _stderr
+        self._warned: set[str] = set()
         self.engine = open_engine(self.target, warn)
 
     def close(self) -> None:
@@ -122,22 +204,50 @@ class History:
             conn.execute(update(t.runs).where(t.runs.c.id == run_id, t.runs.c.finished.is_(None))
                          .values(finished=utcnow(), status=AuditStatus.INTERRUPTED))
 
-    def _record(self, conn: Connection, row: RowMapping, *, full: bool = True) -> RunRecord:
-        rec = RunRecord(row["id"], row["started"], row["finished"], row["farm"], row["source"], row["status"],
-                        row["exit_code"], row["waited"], row["rounds"], json.loads(row["reports"] or "{}"),
-                        site=row["site"], summary=json.loads(row["summary"] or "{}"))
+    def _skip(self, what: str, exc: object) -> None:
+        """Say once that a damaged row is left out (a hand edit, another tool, a disk fault): never a traceback,
+        and the run goes on with the rows that are sound."""
+        if what not in self._warned:
+            self._warned.add(what)
+            self.warn(f"warning: {self.target.display}: {what} is damaged and was skipped ({exc})")
+
+    def _record(self, conn: Connection, row: RowMapping, *, full: bool = True) -> RunRecord | None:
+        try:
+            stored = StoredRun.model_validate({**row, "reports": json_object(row["reports"]),
+                                               "summary": json_object(row["summary"])})
+        except (ValueError, ValidationError) as exc:
+            self._skip(f"run #{row['id']}", exc.errors()[0]["msg"] if isinstance(exc, ValidationError) else exc)
+            return None
+        rec = RunRecord(**stored.model_dump(exclude_none=False))
         if full:
             for r in conn.execute(select(t.results).where(t.results.c.run_id == rec.id)).mappings():
-                outcome = Outcome.of(r["outcome"])
+                outcome = Outcome.of(r["outcome"]) if isinstance(r["outcome"], str) else None
                 if outcome is None:  # a word this version does not know: the row cannot be compared
+                    continue
+                if not all(isinstance(r[k], str) for k in ("check_id", "test_id")) or not isinstance(
+                        r["host"] or "", str) or not isinstance(r["message"] or "", str):
+                    self._skip(f"a result of run #{rec.id}", "its check, test, host or message is not text")
+                    continue
+                try:
+                    waiver = json_object(r["waiver"]) if r["waiver"] else None
+                except ValueError as exc:
+                    self._skip(f"the result {r['check_id']} {r['test_id']} of run #{rec.id}", exc)
                     continue
                 rec.results[(r["check_id"], r["test_id"])] = CheckResult(
                     check=r["check_id"], test=r["test_id"], host=r["host"], outcome=outcome,
-                    message=r["message"] or "", impact=r["impact"] or "",
-                    waiver=json.loads(r["waiver"]) if r["waiver"] else None)
+                    message=r["message"] or "", impact=r["impact"] or "", waiver=waiver)
             query = select(t.facts.c.host, t.facts.c.facts).where(t.facts.c.run_id == rec.id)
-            rec.facts = {host: json.loads(dump) for host, dump in conn.execute(query)}
+            for host, dump in conn.execute(query):
+                try:
+                    if not isinstance(host, str):
+                        raise ValueError("the host name is not text")  # noqa: TRY004 - a damaged row, not a bug
+                    rec.facts[host] = json_object(dump)
+                except ValueError as exc:
+                    self._skip(f"the facts of {host} in run #{rec.id}", exc)
         return rec
+
+    def _records(self, conn: Connection, rows: Any, *, full: bool = True) -> list[RunRecord]:
+        return [rec for row in rows if (rec := self._record(conn, row, full=full)) is not None]
 
     def run(self, run_id: int) -> RunRecord | None:
         with self._tx("could not read the history") as conn:
@@ -152,8 +262,11 @@ class History:
         if before is not None:
             query = query.where(t.runs.c.id < before)
         with self._tx("could not read the history") as conn:
-            row = conn.execute(query.order_by(t.runs.c.id.desc()).limit(1)).mappings().first()
-            return self._record(conn, row) if row else None
+            for row in conn.execute(query.order_by(t.runs.c.id.desc()).limit(SCAN)).mappings():
+                rec = self._record(conn, row)  # a damaged run is skipped: the one before it is the base
+                if rec is not None:
+                    return rec
+            return None
 
     def runs(self, limit: int = 10, *, farm: str | None = None, full: bool = True) -> list[RunRecord]:
         query = select(t.runs).where(t.runs.c.finished.is_not(None))
@@ -161,13 +274,16 @@ class History:
             query = query.where(t.runs.c.farm == farm)
         with self._tx("could not read the history") as conn:
             rows = conn.execute(query.order_by(t.runs.c.id.desc()).limit(limit)).mappings().all()
-            return [self._record(conn, r, full=full) for r in reversed(rows)]
+            return self._records(conn, reversed(rows), full=full)
 
     def farms(self) -> list[str]:
         """Every farm with a run or a baseline, by name."""
         with self._tx("could not read the history") as conn:
             names = set(conn.execute(select(t.runs.c.farm).distinct()).scalars())
             names |= set(conn.execute(select(t.baselines.c.farm).distinct()).scalars())
+        for damaged in [n for n in names if not isinstance(n, str)]:
+            names.discard(damaged)
+            self._skip(f"a farm name ({damaged!r})", "it is not text")
         return sorted(names)
 
     def latest_per_farm(self) -> list[RunRecord]:
@@ -177,7 +293,7 @@ class History:
                 .group_by(t.runs.c.farm).subquery())
         with self._tx("could not read the history") as conn:
             rows = conn.execute(select(t.runs).join(last, t.runs.c.id == last.c.id).order_by(t.runs.c.farm)).mappings()
-            return [self._record(conn, r, full=False) for r in rows.all()]
+            return self._records(conn, rows.all(), full=False)
 
     def outcome_counts(self, run_id: int) -> dict[str, int]:
         """Results per outcome of a run (runs recorded before summaries were kept)."""
@@ -199,9 +315,12 @@ class History:
         if farm is not None:
             query = query.where(t.baselines.c.farm == farm)
         with self._tx("could not read the history") as conn:
-            row = conn.execute(query.order_by(t.baselines.c.id.desc()).limit(1)).mappings().first()
-        if not row:
-            return None
-        return {"id": row["id"], "name": row["name"], "captured": row["captured"], "farm": row["farm"],
-                "source": row["source"], "facts": json.loads(row["facts"])}
+            rows = conn.execute(query.order_by(t.baselines.c.id.desc()).limit(SCAN)).mappings().all()
+        for row in rows:  # the newest sound one: a damaged baseline is skipped with a warning
+            try:
+                return Baseline.model_validate({**row, "facts": json_object(row["facts"])}).model_dump()
+            except (ValueError, ValidationError) as exc:
+                reason = exc.errors()[0]["msg"] if isinstance(exc, ValidationError) else exc
+                self._skip(f"baseline #{row['id']} ({row['name']})", reason)
+        return None
 

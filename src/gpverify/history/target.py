@@ -10,12 +10,13 @@ from pathlib import Path
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 
+from gpverify.config.paths import HISTORY_EXPECTED, HISTORY_PASSWORD_ENV, history_problem
 from gpverify.errors import GpVerifyError
 
 HISTORY_FILE = "history.sqlite"
-PASSWORD_ENV = "GPVERIFY_HISTORY_PASSWORD"
+PASSWORD_ENV = HISTORY_PASSWORD_ENV
 KEYRING_SERVICE = "gpverify-history"  # keyring entry: service gpverify-history, user USER@HOST
-EXPECTED = "postgresql://USER@HOST[:PORT]/DATABASE, sqlite:///PATH or a file path"
+EXPECTED = HISTORY_EXPECTED
 
 
 class HistoryUnavailable(GpVerifyError):
@@ -44,8 +45,10 @@ class HistoryTarget:
 
     @property
     def display(self) -> str:
-        """The URL as messages show it: no password (there is none in it), PostgreSQL as postgresql://."""
-        shown = self.url.set(drivername=self.engine_name)
+        """The URL as messages show it: no password (there is none in it), PostgreSQL as postgresql://, and the
+        values of query parameters masked (libpq takes key files and tokens there: sslkey=, sslpassword=...)."""
+        shown = self.url.set(drivername=self.engine_name,
+                             query={key: "[redacted]" for key in self.url.query})
         return shown.render_as_string(hide_password=True)
 
     @property
@@ -71,6 +74,9 @@ def resolve_target(value: str | None, *, setting: str, reports: Path) -> History
     """
     if not value:
         return sqlite_target(Path(reports) / HISTORY_FILE)
+    problem = history_problem(value)  # the inventory's check says the same (config.paths)
+    if problem:
+        raise HistoryUnavailable(setting, f"expected {problem}")
     if "://" not in value:
         return sqlite_target(value, setting)
     try:

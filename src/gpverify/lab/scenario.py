@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import difflib
+import os
 from datetime import UTC, datetime, timedelta
 from importlib import resources
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, BeforeValidator, Field, StrictInt
+from pydantic.json_schema import SkipJsonSchema
 
-from gpverify.config.yamlfile import config_error, parse_yaml, read_yaml
+from gpverify.config.inventory import utc_time
+from gpverify.config.schema import Schema, validate
+from gpverify.config.yamlfile import parse_yaml, read_yaml
 from gpverify.errors import ConfigError
 from gpverify.lab import sessioncentral
 from gpverify.lab import sql as labsql
@@ -23,6 +27,7 @@ from gpverify.lab.models import (
     PRODUCT_NAMES,
     FakeCert,
     FakeFarm,
+    FakeHost,
     FakeService,
     FakeWebSite,
     add_dsn,
@@ -36,30 +41,66 @@ from gpverify.lab.models import (
     session_host_site,
     tenant_configuration,
 )
+from gpverify.lab.statement import Statement
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+class _Strict(Schema, BaseModel):  # BaseModel named for linters: Schema is one (config/schema.py)
+    """The scenario format's base: strict types, no unknown fields, no control characters."""
+
+
+# A certificate's days from now: a century either way (a date further out is past what Python's datetime holds).
+Days = Annotated[float, Field(ge=-36500, le=36500, allow_inf_nan=False)]
+Name = Annotated[str, Field(min_length=1, max_length=256)]
+
+
+def _a_time_or_days(value: Any) -> Any:
+    """not_after: a number of days from now, else a date or date-time (no zone: UTC)."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return value
+    try:
+        return utc_time(value)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"a date-time such as 2026-12-01T00:00:00Z or a number of days from now ({exc})") from None
 
 
 class WebSiteChange(_Strict):
     """An HTTPS endpoint changed: the web site, or a session host's runtime service (hosts.<name>.https)."""
 
-    cert_names: list[str] | None = None
-    cert_days_left: int | None = None
+    cert_names: list[Name] | None = None
+    cert_days_left: StrictInt | None = Field(None, ge=-36500, le=36500)
     missing_paths: list[str] = []
     down: bool = False
+
+
+class ServiceChange(_Strict):
+    """A service's fields as the collector reports them (lab/models.py FakeService); unset ones are kept."""
+
+    name: Name | None = None
+    display_name: Name | None = None
+    status: Name | None = None  # Stopped, Running, ... as Get-Service words it
+    start_mode: Name | None = None  # Auto, Manual, Disabled
+    account: Name | None = None
+
+
+class CertChange(_Strict):
+    """A certificate in a store (lab/models.py FakeCert)."""
+
+    subject: Name
+    issuer: Name
+    not_after: Annotated[datetime | Days, BeforeValidator(_a_time_or_days)]
+    chain_ok: bool = True
+    thumbprint: str | None = Field(None, pattern=r"^[0-9A-Fa-f]{40}$")  # SHA-1, as certutil shows it
 
 
 class HostChange(_Strict):
     """Changes to one host; keys are the lab statement's identifiers (services.<key>, files.<key>, ...)."""
 
-    services: dict[str, dict[str, str] | None] = {}  # key -> changed fields, or null: not installed
+    services: dict[str, ServiceChange | None] = {}  # key -> changed fields, or null: not installed
     files: dict[str, str | None] = {}  # key (or a Windows path) -> file version, or null: file missing
     registry: dict[str, Any] = {}  # key -> value, or null: value missing (odbc_dsn: null removes every DSN)
     dsns: dict[str, str | None] = {}  # 32-bit System DSN name -> its Server, or null: no such DSN
     products: dict[str, str | None] = {}  # key -> DisplayVersion, or null: not installed
-    certificates: dict[str, list[dict[str, Any]]] = {}  # store key -> replacement certificate list;
+    certificates: dict[str, list[CertChange]] = {}  # store key -> replacement certificate list;
     # each {subject, issuer, not_after (ISO date-time or days from now), chain_ok}
     fault: Literal[HOST_FAULTS] | None = None  # type: ignore[valid-type]
     texts: dict[str, str | None] = {}  # files.<key> -> the file's content, or null: file missing
@@ -115,6 +156,25 @@ class RowChange(_Strict):
     delete: bool = False
 
 
+def _a_time(value: Any) -> Any:
+    """A date-time as YAML or a string gives it (no zone: UTC), as the lab's SQL Server keeps it: without a zone."""
+    try:
+        return utc_time(value).replace(tzinfo=None)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"a date-time such as 2026-11-24 08:11:40 ({exc})") from None
+
+
+class SqlSession(_Strict):
+    """A row of sys.dm_exec_sessions (lab/sql.py: the columns the checks read, with SQL Server's types)."""
+
+    session_id: StrictInt = Field(ge=1, le=32767)  # smallint
+    login_name: Name = Field(max_length=128)
+    host_name: str = Field("", max_length=128)
+    program_name: str = Field("", max_length=128)
+    is_user_process: StrictInt = Field(1, ge=0, le=1)  # bit: 1 a client's session, 0 SQL Server's own
+    login_time: Annotated[datetime, BeforeValidator(_a_time)] | None = None
+
+
 class Scenario(_Strict):
     """A scenario overlay file (format documented in src/gpverify/lab/SCENARIOS.md)."""
 
@@ -137,12 +197,13 @@ class Scenario(_Strict):
     database_state: dict[str, dict[str, Any]] = {}  # database -> sys.databases columns (state_desc, ...)
     sql_server_version: str | None = Field(None, pattern=r"^\d{1,2}\.\d{1,2}\.\d{1,5}\.\d{1,5}$")  # ProductVersion
     inventory: dict[str, Any] = {}  # settings the lab's inventory carries (overrides, target_build, ...)
-    sql_sessions: list[dict[str, Any]] = []  # sys.dm_exec_sessions rows added (a signed-in client's SQL session)
+    sql_sessions: list[SqlSession] = []  # sys.dm_exec_sessions rows added (a signed-in client's SQL session)
     view_server_state: bool = True  # whether the login gpverify uses may see every session (VIEW SERVER STATE)
     discovered: bool = False  # the inventory sets the overrides an operator sets after `gpverify discover`
     session_central: SessionCentralChange = SessionCentralChange()
-    name: str = Field("", exclude=True)
-    origin: str = Field("", exclude=True)
+    # Set by load_scenario, never by the file (SkipJsonSchema: not part of the format it describes).
+    name: SkipJsonSchema[str] = Field("", exclude=True)
+    origin: SkipJsonSchema[str] = Field("", exclude=True)
 
 
 def scenario_names() -> list[str]:
@@ -150,12 +211,20 @@ def scenario_names() -> list[str]:
     return sorted(p.name[:-4] for p in files if p.name.endswith(".yml"))
 
 
+def _a_file(spec: str) -> bool:
+    """Whether the scenario given is a path to a file (anything there: the one path guard says what it is)."""
+    try:
+        return "\0" not in spec and (Path(spec).is_file() or (os.path.lexists(spec) and not Path(spec).is_dir()))
+    except OSError:  # a name too long, a symlink loop: not a file of a scenario
+        return False
+
+
 def load_scenario(spec: str) -> Scenario:
     """A scenario by name (shipped) or by path to an overlay file."""
     if spec in scenario_names():
         text = resources.files(__package__).joinpath("scenarios").joinpath(f"{spec}.yml").read_text(encoding="utf-8")
         origin, name, data = f"scenario {spec}", spec, parse_yaml(text, f"scenario {spec}")
-    elif Path(spec).is_file():
+    elif _a_file(spec):
         origin, name, data = spec, Path(spec).stem, read_yaml(spec, "scenario file")
     else:
         close = difflib.get_close_matches(spec, scenario_names(), n=3, cutoff=0.5)
@@ -163,10 +232,11 @@ def load_scenario(spec: str) -> Scenario:
         raise ConfigError("--lab", "scenario", f"a shipped scenario name or an overlay file, got {spec!r} ({hint})")
     if not isinstance(data, dict):
         raise ConfigError(origin, "(top level)", "a mapping with at least 'description'")
-    try:
-        return Scenario.model_validate({**data, "name": name, "origin": origin})
-    except ValidationError as exc:
-        raise config_error(exc, origin, "src/gpverify/lab/SCENARIOS.md") from None
+    for own in ("name", "origin"):  # the loader's, from the file name: a file's own would be dropped unseen
+        if own in data:
+            raise ConfigError(origin, own, f"a known field (there is no field {own!r}; the scenario is named by "
+                              "its file; see src/gpverify/lab/SCENARIOS.md)")
+    return validate(Scenario, {**data, "name": name, "origin": origin}, origin, "src/gpverify/lab/SCENARIOS.md")
 
 
 def _apply_host(farm: FakeFarm, host_name: str, change: HostChange, origin: str) -> None:
@@ -175,14 +245,7 @@ def _apply_host(farm: FakeFarm, host_name: str, change: HostChange, origin: str)
     except KeyError:
         raise ConfigError(origin, f"hosts.{host_name}", f"a lab host ({', '.join(farm.hosts)})") from None
     p, field = farm.target, f"hosts.{host_name}"
-    # A service the statement has no key for (another release's) must give its own name.
-    _known(p, "services", {k: v for k, v in change.services.items() if not (v and "name" in v)}, origin, field)
-    for key, fields in change.services.items():
-        if fields is None:
-            host.services.pop(key, None)
-        else:
-            current = host.services.get(key) or FakeService(fields.get("name") or p[f"services.{key}.name"], key)
-            host.services[key] = FakeService(**{**current.__dict__, **fields})
+    _apply_services(host, p, change, origin, field)
     # files.<key>: the target release's own copy, the one installed side by side (release_folder), and its
     # main dictionaries (dynamics_dic, labisv_dic) that Dynamics.set names.
     folder = release_folder(p)
@@ -221,7 +284,8 @@ def _apply_host(farm: FakeFarm, host_name: str, change: HostChange, origin: str)
     if change.feature_titles is not None:
         host.feature_titles[GP_ENTRY.get(p.name, "")] = dict(change.feature_titles)
     for key, certs in change.certificates.items():
-        host.certificates[p[f"certificates.{key}"]] = [_cert(c) for c in certs]
+        store = _stated(p, f"certificates.{key}", origin, f"{field}.certificates")
+        host.certificates[store] = [_cert(c) for c in certs]
     if change.https is not None:
         if host.role != "session_host":
             raise ConfigError(origin, f"{field}.https", "a session host (only session hosts run the runtime service)")
@@ -229,6 +293,18 @@ def _apply_host(farm: FakeFarm, host_name: str, change: HostChange, origin: str)
     host.fault = change.fault or host.fault
     host.latency = change.latency or host.latency
     host.stderr_progress = change.stderr_progress or host.stderr_progress
+
+
+def _apply_services(host: FakeHost, p: Statement, change: HostChange, origin: str, field: str) -> None:
+    # A service the statement has no key for (another release's) must give its own name.
+    _known(p, "services", {k: v for k, v in change.services.items() if not (v and v.name)}, origin, field)
+    for key, service in change.services.items():
+        if service is None:
+            host.services.pop(key, None)
+            continue
+        fields = service.model_dump(exclude_none=True)
+        current = host.services.get(key) or FakeService(fields.get("name") or p[f"services.{key}.name"], key)
+        host.services[key] = FakeService(**{**current.__dict__, **fields})
 
 
 def _stated(gp: Any, key: str, origin: str, field: str) -> Any:
@@ -244,18 +320,12 @@ def _known(gp: Any, section: str, keys: dict[str, Any], origin: str, field: str)
         _stated(gp, f"{section}.{key}.name", origin, f"{field}.{section}")
 
 
-def _cert(fields: dict[str, Any]) -> FakeCert:
-    """A store certificate; not_after is an ISO date-time, or a number of days from now (negative: expired)."""
-    when = fields.get("not_after")
-    if isinstance(when, (int, float)):
+def _cert(cert: CertChange) -> FakeCert:
+    """A store certificate; not_after is a date-time, or a number of days from now (negative: expired)."""
+    when = cert.not_after
+    if not isinstance(when, datetime):
         when = datetime.now(UTC) + timedelta(days=when)
-    elif isinstance(when, str):
-        when = datetime.fromisoformat(when)
-    if isinstance(when, datetime) and when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    fixed = fields.get("thumbprint")
-    return FakeCert(**{**{k: v for k, v in fields.items() if k != "thumbprint"}, "not_after": when,
-                       "fixed_thumbprint": fixed})
+    return FakeCert(cert.subject, cert.issuer, when, cert.chain_ok, cert.thumbprint)
 
 
 def _apply_rows(rows: list[dict[str, Any]], change: RowChange) -> list[dict[str, Any]]:
@@ -279,9 +349,12 @@ def apply_scenario(scenario: Scenario) -> FakeFarm:
         _apply_host(farm, name, change, origin)
     for name in scenario.remove_hosts:
         try:
-            farm.hosts.pop(farm.host(name).name)
+            host = farm.host(name)
         except KeyError:
             raise ConfigError(origin, "remove_hosts", f"lab host names ({', '.join(farm.hosts)}), got {name!r}") from None
+        if host.role == "web_server":  # a scale-out farm always has its web server (scale-out-upgrade.md)
+            raise ConfigError(origin, "remove_hosts", f"hosts other than the web server, got {name!r}")
+        farm.hosts.pop(host.name)
     _apply_session_central(farm, scenario.session_central, origin)
     for db, tables in scenario.sql.items():
         for table, rows in tables.items():
@@ -291,7 +364,7 @@ def apply_scenario(scenario: Scenario) -> FakeFarm:
     if scenario.sql_server_version:
         farm.server_properties["ProductVersion"] = scenario.sql_server_version
     farm.inventory_extra = dict(scenario.inventory)
-    farm.sql_sessions += [dict(row) for row in scenario.sql_sessions]
+    farm.sql_sessions += [row.model_dump(exclude_none=True) for row in scenario.sql_sessions]
     farm.view_server_state = scenario.view_server_state
     if scenario.discovered:
         farm.inventory_extra["overrides"] = {**LAB_DISCOVERED, **scenario.inventory.get("overrides", {})}

@@ -66,7 +66,7 @@ def _inventory_redactor(inventory: Path) -> Redactor:
     try:
         return Redactor.for_farm(open_farm(inventory))
     except (GpVerifyError, OSError):
-        return Redactor()
+        return Redactor.for_environment()
     finally:
         if before is None:
             os.environ.pop(NONINTERACTIVE_ENV, None)

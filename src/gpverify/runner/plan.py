@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import re
+import shlex
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, Field, field_validator, model_validator
 
-from gpverify.config.inventory import Role
-from gpverify.config.yamlfile import config_error, read_yaml
+from gpverify.config.inventory import HOST_NAME, Role
+from gpverify.config.schema import Schema, validate
+from gpverify.config.yamlfile import read_yaml
 from gpverify.errors import ConfigError
 
 PhaseName = Literal["pre", "web", "hosts", "post", "clients"]
@@ -19,21 +22,29 @@ LabAction = Literal["tenant-services", "web-components", "web-client-help", "tru
 SERVER_ACTIONS = ("backup", "gp-utilities")
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+ITEM_ID = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
+# A step or gate id names its files in the run folder (<id>.attempt<n>.results.json...): short enough for any file
+# system (255 bytes a name), a gate's id with its host name included.
+MAX_ITEM_ID = 200
+# A gate's `select`: check IDs joined by and, or, not and parentheses (pytest's -k, in the catalogue's words).
+_SELECT_TOKEN = re.compile(r"\s*(\(|\)|[A-Za-z0-9_.-]+)")
+
+
+class _Strict(Schema, BaseModel):  # BaseModel named for linters: Schema is one (config/schema.py)
+    """The plan format's base: strict types, no unknown fields, no control characters."""
 
 
 class Step(_Strict):
     """One upgrade step: manual (an operator does it and confirms), remote (over WinRM) or local."""
 
-    id: str = Field(min_length=1, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+    id: str = Field(min_length=1, max_length=64, pattern=ITEM_ID)
     kind: Literal["manual", "remote", "local"]
-    title: str = Field(min_length=1)
-    host: str | None = None  # the machine: required for remote, shown for manual
+    title: str = Field(min_length=1, max_length=500)
+    host: str | None = Field(None, pattern=HOST_NAME)  # the machine: required for remote, shown for manual
     instructions: list[str] = []  # manual: what the operator does, in the guide's words
-    command: str | None = None  # remote/local: the program
+    command: str | None = Field(None, min_length=1, max_length=8000)  # remote/local: the program
     args: list[str] = []
-    log: str | None = None  # remote: a log file on the host whose tail goes into the run record
+    log: str | None = Field(None, min_length=1, max_length=260)  # remote: a log file on the host (MAX_PATH)
     timeout: float | None = Field(default=None, strict=True, gt=0, le=86400, allow_inf_nan=False)  # local: seconds
     action: LabAction | None = None  # manual on the lab: what the lab carries out when confirmed
     # manual: check IDs a named person attests by confirming the step (asked only when the last gate could not
@@ -48,16 +59,32 @@ class Step(_Strict):
             raise ValueError("a local step needs 'command'")
         if self.kind == "manual" and not self.instructions:
             raise ValueError("a manual step needs 'instructions'")
+        if self.kind == "local" and self.command and not self.args:
+            try:  # the runner splits a command given without args as a shell would (runner/engine.py)
+                words = shlex.split(self.command)
+            except ValueError as exc:
+                raise ValueError(f"a command a shell can split ({exc}), or the program in 'command' and its "
+                                 f"arguments in 'args', got {self.command!r}") from None
+            if not words:
+                raise ValueError(f"a command with a program to run, got {self.command!r}")
         return self
 
 
 class Phase(_Strict):
     phase: PhaseName
-    host: str | None = None  # hosts phase: the one session host this phase upgrades and gates
+    host: str | None = Field(None, pattern=HOST_NAME)  # hosts phase: the one session host this phase upgrades
     steps: list[Step] = []
     gate: bool = True  # run `pytest checks/<phase>` (limited to `host`) after the steps
-    select: str | None = None  # a -k expression of check IDs limiting the gate (e.g. 'GP-PRE-011 or GP-PRE-012')
-    name: str | None = Field(default=None, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")  # gate id when not the phase's
+    select: str | None = Field(None, max_length=2000)  # -k of check IDs limiting the gate ('GP-PRE-011 or GP-PRE-012')
+    name: str | None = Field(default=None, max_length=64, pattern=ITEM_ID)  # gate id when not the phase's
+
+    @field_validator("select")
+    @classmethod
+    def _check_ids(cls, value: str | None) -> str | None:
+        if value is not None and not _is_selection(value):
+            raise ValueError(f"check IDs joined by and, or, not and parentheses (such as 'GP-PRE-011 or "
+                             f"GP-PRE-012'), got {value!r}")
+        return value
 
     @property
     def gate_args(self) -> str:
@@ -79,6 +106,9 @@ class Plan(_Strict):
         for item in self.items():
             if item.id in seen:
                 raise ValueError(f"each step id and gate once, but {item.id!r} appears twice")
+            if len(item.id) > MAX_ITEM_ID:
+                raise ValueError(f"step and gate ids of at most {MAX_ITEM_ID} characters (they name files), but "
+                                 f"{item.id[:40]!r}... has {len(item.id)}")
             seen.add(item.id)
         return self
 
@@ -112,6 +142,36 @@ class FarmShape:
         return [n for n, r in self.hosts.items() if r == role]
 
 
+def _is_selection(text: str) -> bool:
+    """Whether text is check IDs joined by and/or/not with balanced parentheses, as pytest's -k reads them."""
+    tokens, at = [], 0
+    while at < len(text.rstrip()):
+        match = _SELECT_TOKEN.match(text, at)
+        if match is None:
+            return False
+        tokens.append(match.group(1))
+        at = match.end()
+    expect_operand, depth = True, 0
+    for token in tokens:
+        word = token.lower()
+        if expect_operand:
+            if token == "(":
+                depth += 1
+            elif word == "not":
+                pass
+            elif token == ")" or word in ("and", "or"):
+                return False
+            else:
+                expect_operand = False
+        elif token == ")" and depth:
+            depth -= 1
+        elif word in ("and", "or"):
+            expect_operand = True
+        else:
+            return False
+    return bool(tokens) and not expect_operand and depth == 0
+
+
 def check_hosts(plan: Plan, shape: FarmShape, origin: str) -> None:
     """Refuse a plan naming a host the inventory does not have (one ConfigError, like the inventory's)."""
     known = {n.lower() for n in shape.hosts}
@@ -130,12 +190,7 @@ def check_hosts(plan: Plan, shape: FarmShape, origin: str) -> None:
 
 
 def parse_plan(data: Any, origin: str, shape: FarmShape) -> Plan:
-    if not isinstance(data, dict):
-        raise ConfigError(origin, "(top level)", "a mapping with 'phases'")
-    try:
-        plan = Plan.model_validate(data)
-    except ValidationError as exc:
-        raise config_error(exc, origin, "plans/example-plan.yml") from None
+    plan = validate(Plan, data, origin, "plans/example-plan.yml", what="a mapping with 'phases'")
     check_hosts(plan, shape, origin)
     return plan
 

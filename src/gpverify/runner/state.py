@@ -12,6 +12,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from gpverify.config.paths import MAX_STATE_BYTES, read_file
 from gpverify.errors import ConfigError
 
 STATE = "state.json"
@@ -121,8 +122,11 @@ class RunState:
             folder = max(runs, key=lambda p: p.name)  # run ids start with their UTC creation time
         path = folder / STATE
         try:
-            return cls(folder, RunRecord.model_validate(json.loads(path.read_text(encoding="utf-8"))))
-        except (OSError, ValueError, ValidationError) as exc:
+            text = read_file(path, "run state file", MAX_STATE_BYTES).decode("utf-8")  # never a FIFO's hang
+            return cls(folder, RunRecord.model_validate(json.loads(text)))
+        except ConfigError as exc:
+            raise ConfigError("--resume", "RUN-ID", f"a run folder with a readable {STATE} ({exc.expected})") from None
+        except (OSError, ValueError, RecursionError, ValidationError) as exc:
             reason = exc.errors()[0]["msg"] if isinstance(exc, ValidationError) else exc
             raise ConfigError("--resume", "RUN-ID", f"a run folder with a readable {STATE} ({path}: {reason})") from None
 

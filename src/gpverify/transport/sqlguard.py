@@ -101,7 +101,39 @@ def _verdict(sql: str) -> str | None:
     return None
 
 
+# Parentheses a query may nest: the shipped queries nest 3 deep; sqlglot's parser and walk recurse once or more per
+# level, so a few thousand levels would exhaust Python's stack (a RecursionError, not a refusal).
+MAX_NESTING = 32
+
+
+def _nesting(sql: str) -> int:
+    """The deepest nesting of parentheses outside string literals, quoted names and comments."""
+    depth = deepest = i = 0
+    closers = {"'": "'", "[": "]", '"': '"', "--": "\n", "/*": "*/"}
+    while i < len(sql):
+        opener = sql[i:i + 2] if sql[i:i + 2] in ("--", "/*") else sql[i]
+        if opener in closers:
+            end = sql.find(closers[opener], i + len(opener))
+            while end != -1 and opener in ("'", "[", '"') and sql[end + 1:end + 2] == closers[opener]:
+                end = sql.find(closers[opener], end + 2)  # '' ]] "" escape the closer inside
+            i = len(sql) if end == -1 else end + len(closers[opener])
+            continue
+        depth += {"(": 1, ")": -1}.get(sql[i], 0)
+        deepest = max(deepest, depth)
+        i += 1
+    return deepest
+
+
 def _check(sql: str) -> None:
+    if _nesting(sql) > MAX_NESTING:
+        raise _Refused(f"nests parentheses more than {MAX_NESTING} deep (a read-only query of the farm needs a few)")
+    try:
+        _check_parsed(sql)
+    except RecursionError:  # nesting that is not parentheses (a long chain of operators): refused, not a traceback
+        raise _Refused("nests too deeply to be checked") from None
+
+
+def _check_parsed(sql: str) -> None:
     from sqlglot import exp
 
     statements = _parse(sql)
@@ -221,9 +253,24 @@ def _check_allowed(node: exp.Expression) -> None:
                                                                    exp.Anonymous)):
         raise _Refused(f"uses {node.name.upper()} where a value or name belongs (a hint or a "
                           "statement keyword, not a read)")
-    if isinstance(node, exp.Table) and len(node.parts) > 3:
+    if isinstance(node, exp.Table) and _name_parts(node) > 3:
         raise _Refused(f"names {node.sql(dialect='tsql')} with four parts: a linked server, outside "
                           "the database")
+    if isinstance(node, exp.Table) and node.args.get("catalog") == "":
+        raise _Refused(f"names {node.sql(dialect='tsql')} with its first part left out, which T-SQL does "
+                          "not allow")
+
+
+def _name_parts(table: exp.Table) -> int:
+    """The parts of a table's name, the omitted ones counted: `srv...t` and `[LNK]..[dbo].[t]` are four-part
+    names (a linked server) as much as `srv.db.dbo.t` is; `db..t` is three (the default schema left out).
+    sqlglot keeps an omitted part as an empty string and a fourth part and beyond as a Dot."""
+    from sqlglot import exp
+
+    def leaves(node: object) -> int:
+        return leaves(node.this) + leaves(node.expression) if isinstance(node, exp.Dot) else 1
+
+    return sum(table.args.get(part) is not None for part in ("catalog", "db")) + leaves(table.this)
 
 
 def _function_name(node: exp.Func) -> str:

@@ -163,3 +163,25 @@ def _check_override(key: str, shipped: Any, value: Any, origin: str) -> None:
     if sql_name and not IDENTIFIER.fullmatch(value):
         kind = "a column name" if key.endswith("_column") else "a table name"
         raise ConfigError(origin, field, f"{kind} (letters, digits, _; no schema prefix), got {value!r}")
+
+
+# The sections of a host's facts an inventory's extra_facts may add to, and where the profile keeps their keys.
+FACT_SECTIONS = {"services": "services", "files": "files", "registry": "registry", "products": "products",
+                 "texts": "files"}
+
+
+@functools.cache
+def _shipped_keys() -> frozenset[str]:
+    """Every identifier key of every shipped profile (services.session_service.name, files.dynamics_exe...)."""
+    return frozenset(key for name in available() for key in _flatten(_read(name)))
+
+
+def shipped_fact(section: str, key: str) -> str | None:
+    """The shipped fact an extra fact `section.key` would replace (e.g. services.session_service), or None.
+
+    Facts are keyed by the profiles' identifiers, so a key a profile names (in any release) is gpverify's own:
+    an extra fact of that key would stand in for it and the shipped checks would judge the administrator's value.
+    """
+    name = f"{FACT_SECTIONS.get(section, section)}.{key}"
+    keys = _shipped_keys()
+    return name if name in keys or any(k.startswith(f"{name}.") for k in keys) else None
