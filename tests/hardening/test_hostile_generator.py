@@ -444,7 +444,12 @@ def flags() -> list[tuple[tuple[str, ...], argparse.Action]]:
             elif not isinstance(action, (argparse._HelpAction, argparse._VersionAction)):
                 found.append((path, action))
 
-    walk(parser(None), ())
+    # `gpverify --help` lists the commands kept in their own modules by name only (gpverify.cli.commands): each
+    # is walked in the command line made for it, where its module registers it whole.
+    top = next(a for a in parser(None)._actions if isinstance(a, argparse._SubParsersAction))
+    for name in top.choices:
+        whole = next(a for a in parser(name)._actions if isinstance(a, argparse._SubParsersAction))
+        walk(whole.choices[name], (name,))
     return found
 
 
@@ -583,7 +588,7 @@ def stub_work(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(cli_discover, "discover", accept)
     monkeypatch.setattr(cli_doctor, "run_doctor", accept)
     monkeypatch.setattr(cli_report, "write_pdf", lambda *a: False)
-    monkeypatch.setattr(cli_site, "pytest", argparse.Namespace(main=accept, ExitCode=pytest.ExitCode))
+    monkeypatch.setattr(cli_site, "run_checks", accept)
     monkeypatch.setattr(cli_upgrade, "_execute", accept)
     monkeypatch.setattr(cli_upgrade, "run_demo", accept)
     monkeypatch.setattr(Farm, "collect", accept)

@@ -246,8 +246,24 @@ def _apply_host(farm: FakeFarm, host_name: str, change: HostChange, origin: str)
         raise ConfigError(origin, f"hosts.{host_name}", f"a lab host ({', '.join(farm.hosts)})") from None
     p, field = farm.target, f"hosts.{host_name}"
     _apply_services(host, p, change, origin, field)
-    # files.<key>: the target release's own copy, the one installed side by side (release_folder), and its
-    # main dictionaries (dynamics_dic, labisv_dic) that Dynamics.set names.
+    _apply_files(host, p, change, origin, field)
+    _apply_registry(host, p, change, origin, field)
+    _apply_products(host, p, change, origin, field)
+    for key, certs in change.certificates.items():
+        store = _stated(p, f"certificates.{key}", origin, f"{field}.certificates")
+        host.certificates[store] = [_cert(c) for c in certs]
+    if change.https is not None:
+        if host.role != "session_host":
+            raise ConfigError(origin, f"{field}.https", "a session host (only session hosts run the runtime service)")
+        _change_site(session_host_site(host), change.https)
+    host.fault = change.fault or host.fault
+    host.latency = change.latency or host.latency
+    host.stderr_progress = change.stderr_progress or host.stderr_progress
+
+
+def _apply_files(host: FakeHost, p: Statement, change: HostChange, origin: str, field: str) -> None:
+    """files.<key> and texts.<key>: the target release's own copy, the one installed side by side
+    (release_folder), and its main dictionaries (dynamics_dic, labisv_dic) that Dynamics.set names."""
     folder = release_folder(p)
     target_files = {**runtime_paths(folder), "dynamics_dic": f"{folder}\\Dynamics.dic",
                     "labisv_dic": f"{folder}\\LABISV.DIC"}
@@ -259,6 +275,9 @@ def _apply_host(farm: FakeFarm, host_name: str, change: HostChange, origin: str)
     for key, text in change.texts.items():
         path = target_files.get(key) or expand(str(_stated(p, f"files.{key}", origin, f"{field}.texts")))
         host.texts[path] = text
+
+
+def _apply_registry(host: FakeHost, p: Statement, change: HostChange, origin: str, field: str) -> None:
     for key, value in change.registry.items():
         if key == "odbc_dsn":  # every DSN's key under ODBC.INI: null empties them (no Server, no Driver value), a
             for dsn in dsns(host):  # value is every one's Server
@@ -269,6 +288,10 @@ def _apply_host(farm: FakeFarm, host_name: str, change: HostChange, origin: str)
         host.registry[(reg["view"], reg["path"], reg["name"])] = value
     for dsn, server in change.dsns.items():
         add_dsn(host, dsn, server)
+
+
+def _apply_products(host: FakeHost, p: Statement, change: HostChange, origin: str, field: str) -> None:
+    """Programs and Features entries, and the GP entry's Windows Installer features and their titles."""
     for key, version in change.products.items():
         name = PRODUCT_NAMES.get(key) or (GP_ENTRY.get(p.name) if key == "gp_desktop" else None)
         if name is None:
@@ -283,16 +306,6 @@ def _apply_host(farm: FakeFarm, host_name: str, change: HostChange, origin: str)
         features[:] = sorted(set(features) - {LAB_FEATURES[key]} | ({LAB_FEATURES[key]} if installed else set()))
     if change.feature_titles is not None:
         host.feature_titles[GP_ENTRY.get(p.name, "")] = dict(change.feature_titles)
-    for key, certs in change.certificates.items():
-        store = _stated(p, f"certificates.{key}", origin, f"{field}.certificates")
-        host.certificates[store] = [_cert(c) for c in certs]
-    if change.https is not None:
-        if host.role != "session_host":
-            raise ConfigError(origin, f"{field}.https", "a session host (only session hosts run the runtime service)")
-        _change_site(session_host_site(host), change.https)
-    host.fault = change.fault or host.fault
-    host.latency = change.latency or host.latency
-    host.stderr_progress = change.stderr_progress or host.stderr_progress
 
 
 def _apply_services(host: FakeHost, p: Statement, change: HostChange, origin: str, field: str) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import functools
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import resources
 from typing import Any, Literal
@@ -121,48 +122,63 @@ SCALARS = {"config_db.session_host_suspended_when", "session_central.suspended_w
 
 def _check_override(key: str, shipped: Any, value: Any, origin: str) -> None:
     """An override has the shape of the value it replaces, so bad input stops the run instead of every check."""
-    field = f"overrides.{key}"
     if shipped is None and key.startswith("registry."):
         shipped = REGISTRY_SHAPE  # an unknown registry location is set as {path, name, view}
+    if (expected := _expected(key, shipped, value)) is not None:
+        where, what = expected  # where: "" for the value itself, or ".view" for one field of a mapping
+        found = value[where[1:]] if where else value
+        raise ConfigError(origin, f"overrides.{key}{where}", f"{what}, got {found!r}")
+
+
+def _expected(key: str, shipped: Any, value: Any) -> tuple[str, str] | None:
+    """(".sub-field" or "", what was expected) when the value does not fit, else None."""
     if key in SCALARS:
-        if not isinstance(value, (str, int, float, bool)) or str(value).strip() == "":
-            raise ConfigError(origin, field, f"the value the flag takes on a suspended host (a number, true/false or "
-                              f"text), got {value!r}")
-        return
-    if key == "session_central.scheme" and value not in ("http", "https"):
-        raise ConfigError(origin, field, f"'http' or 'https' (the scheme Session Central answers on), got {value!r}")
+        ok = isinstance(value, (str, int, float, bool)) and str(value).strip() != ""
+        return None if ok else ("", "the value the flag takes on a suspended host (a number, true/false or text)")
     if key in FLAGS:
-        if not isinstance(value, bool):
-            raise ConfigError(origin, field, f"true or false, got {value!r}")
-        return
-    if key == "sql_server.compatibility_levels":
-        if not (isinstance(value, dict) and value and all(str(k).isdigit() and isinstance(v, int)
-                                                          and not isinstance(v, bool) for k, v in value.items())):
-            raise ConfigError(origin, field, f"a mapping of SQL Server major version to compatibility level, such as "
-                              f"{{'13': 130}}, got {value!r}")
-        return
-    if key == "sql_server.min_version":
-        if not (isinstance(value, str) and VERSION.fullmatch(value)):
-            raise ConfigError(origin, field, f"a SQL Server version such as '12.0' or '10.50.2500', got {value!r}")
-        return
+        return None if isinstance(value, bool) else ("", "true or false")
+    if key in SPECIAL:
+        test, what = SPECIAL[key]
+        return None if test(value) else ("", what)
     if isinstance(shipped, dict):
-        if not isinstance(value, dict) or set(value) != set(shipped):
-            raise ConfigError(origin, field, f"a mapping with exactly {', '.join(sorted(shipped))}, got {value!r}")
-        if "view" in value and str(value["view"]) not in ("32", "64"):
-            raise ConfigError(origin, f"{field}.view", f"'32' or '64' (the registry view), got {value['view']!r}")
-        return
+        return _expected_mapping(shipped, value)
     if isinstance(shipped, int) and not isinstance(shipped, bool):  # a number such as sql_server.min_major
-        if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-            raise ConfigError(origin, field, f"a whole number, got {value!r}")
-        return
+        return None if _whole(value) and value >= 0 else ("", "a whole number")
     if not isinstance(value, str) or not value.strip():
-        raise ConfigError(origin, field, f"a non-empty string, got {value!r}")
-    if key == "era" and value not in ("html", "silverlight"):
-        raise ConfigError(origin, field, f"'html' or 'silverlight', got {value!r}")
+        return "", "a non-empty string"
     sql_name = key.startswith(("config_db.", "old_session_db.")) or key.endswith(("_table", "_column"))
     if sql_name and not IDENTIFIER.fullmatch(value):
         kind = "a column name" if key.endswith("_column") else "a table name"
-        raise ConfigError(origin, field, f"{kind} (letters, digits, _; no schema prefix), got {value!r}")
+        return "", f"{kind} (letters, digits, _; no schema prefix)"
+    return None
+
+
+def _expected_mapping(shipped: dict[str, Any], value: Any) -> tuple[str, str] | None:
+    if not isinstance(value, dict) or set(value) != set(shipped):
+        return "", f"a mapping with exactly {', '.join(sorted(shipped))}"
+    if "view" in value and str(value["view"]) not in ("32", "64"):
+        return ".view", "'32' or '64' (the registry view)"
+    return None
+
+
+def _whole(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _levels(value: Any) -> bool:
+    return isinstance(value, dict) and bool(value) and all(str(k).isdigit() and _whole(v) for k, v in value.items())
+
+
+# Identifiers whose values have a shape of their own: (test, what was expected).
+SPECIAL: dict[str, tuple[Callable[[Any], bool], str]] = {
+    "session_central.scheme": (lambda v: v in ("http", "https"),
+                               "'http' or 'https' (the scheme Session Central answers on)"),
+    "sql_server.compatibility_levels": (_levels, ("a mapping of SQL Server major version to compatibility "
+                                                  "level, such as {'13': 130}")),
+    "sql_server.min_version": (lambda v: isinstance(v, str) and VERSION.fullmatch(v) is not None,
+                               "a SQL Server version such as '12.0' or '10.50.2500'"),
+    "era": (lambda v: v in ("html", "silverlight"), "'html' or 'silverlight'"),
+}
 
 
 # The sections of a host's facts an inventory's extra_facts may add to, and where the profile keeps their keys.
