@@ -16,9 +16,11 @@ CHECKS = Path(__file__).parent / "checks"
 def pytest_configure(config: pytest.Config) -> None:
     if config.pluginmanager.hasplugin("gpverify") or not any(_in_checks(arg) for arg in config.args):
         return
-    raise pytest.UsageError("gpverify is not installed in this Python, so its checks cannot run: in this checkout "
-                            "run `make demo` once (or `pip install -e .` in your virtual environment), then "
-                            "`.venv/bin/pytest checks/pre --inventory farm.yml`")
+    raise pytest.UsageError(
+        "gpverify is not installed in this Python, so its checks cannot run: in this checkout "
+        "run `make demo` once (or `pip install -e .` in your virtual environment), then "
+        "`.venv/bin/pytest checks/pre --inventory farm.yml`"
+    )
 
 
 def _in_checks(arg: str) -> bool:

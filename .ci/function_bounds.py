@@ -14,11 +14,12 @@ MAX_LINES = 50
 
 def functions(blocks: list[Function | Class]) -> list[Function]:
     """Every function, method and closure radon found, nested ones included."""
-    found: list[Function] = []
+    found: dict[tuple[int, str], Function] = {}  # radon lists a method under its class and again on its own
     for block in blocks:
         inner = block.methods if isinstance(block, Class) else block.closures
-        found += ([block] if isinstance(block, Function) else []) + functions(inner)
-    return found
+        for function in ([block] if isinstance(block, Function) else []) + functions(inner):
+            found[(function.lineno, function.fullname)] = function
+    return list(found.values())
 
 
 def main(root: Path) -> int:

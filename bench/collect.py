@@ -51,11 +51,21 @@ sys.path.insert(0, str(BENCH))
 import startup  # bench/startup.py, beside this file (bench/ is no package)
 
 DEFAULT_HOSTS = "10,50,200,500,1000"
-REQUESTS_PER_HOST = 7  # Negotiate, Authenticate, Create, Command, Send, Receive, Delete (tests/lab/test_transport_requests.py)
+REQUESTS_PER_HOST = (
+    7  # Negotiate, Authenticate, Create, Command, Send, Receive, Delete (tests/lab/test_transport_requests.py)
+)
 MAX_WORKERS = 128  # gpverify.facts.collect.MAX_WORKERS: the default collection threads, one per host up to this
 # Issue 25's targets (25 ms per request): a verdict line each, met or MISSED, never hidden.
-TARGETS = {"requests_per_host": 7, "cpu_per_host_ms": 4.0, "linearity": 1.5, "wall_200_s": 1.5,
-           "collect_over_floor_200": 2.0, "wall_1000_s": 6.0, "rss_1000_mb": 200.0, "speedup_200": 15.0}
+TARGETS = {
+    "requests_per_host": 7,
+    "cpu_per_host_ms": 4.0,
+    "linearity": 1.5,
+    "wall_200_s": 1.5,
+    "collect_over_floor_200": 2.0,
+    "wall_1000_s": 6.0,
+    "rss_1000_mb": 200.0,
+    "speedup_200": 15.0,
+}
 
 
 # --------------------------------------------------------------------------------------------- per-check way
@@ -93,17 +103,24 @@ def per_check_suite(inventory: str, folder: Path) -> dict[str, Any]:
     def view_path(reg: dict[str, Any]) -> str:
         # The 32-bit view of HKLM\SOFTWARE is HKLM\SOFTWARE\WOW6432Node (whatever the case the profile writes).
         path = str(reg["path"])
-        return path if str(reg["view"]) == "64" else re.sub(r"^software\\", r"SOFTWARE\\WOW6432Node\\", path, flags=re.IGNORECASE)
+        return (
+            path
+            if str(reg["view"]) == "64"
+            else re.sub(r"^software\\", r"SOFTWARE\\WOW6432Node\\", path, flags=re.IGNORECASE)
+        )
 
     def registry(*regs: dict[str, Any]) -> str:
         # One command per check: GP-CLI-001 reads the value in both views (the 32-bit one decides).
-        reads = "; ".join(f"(Get-ItemProperty -Path 'HKLM:\\{view_path(r)}' -Name '{r['name']}').'{r['name']}'"
-                          for r in regs)
-        return f"powershell -NoProfile -NonInteractive -Command \"{reads}\""
+        reads = "; ".join(
+            f"(Get-ItemProperty -Path 'HKLM:\\{view_path(r)}' -Name '{r['name']}').'{r['name']}'" for r in regs
+        )
+        return f'powershell -NoProfile -NonInteractive -Command "{reads}"'
 
     def cert_store(store: str) -> str:
-        return (f"powershell -NoProfile -NonInteractive -Command \"Get-ChildItem -Path 'Cert:\\{store}' | "
-                f"Select-Object Subject,Thumbprint,NotAfter | ConvertTo-Json\"")
+        return (
+            f"powershell -NoProfile -NonInteractive -Command \"Get-ChildItem -Path 'Cert:\\{store}' | "
+            f'Select-Object Subject,Thumbprint,NotAfter | ConvertTo-Json"'
+        )
 
     checks: dict[str, dict[str, str]] = {"web_server": {}, "session_host": {}, "client": {}}
     checks["web_server"]["session_central_is_running"] = service(p["services.session_central.name"])
@@ -111,15 +128,17 @@ def per_check_suite(inventory: str, folder: Path) -> dict[str, Any]:
         checks["web_server"]["gp_service_is_running"] = service(p["services.gp_service.name"])
     checks["session_host"]["session_service_is_running"] = service(p["services.session_service.name"])
     if p.era == "silverlight":  # GP-CLI-001 and GP-CLI-002: one command each
-        checks["client"]["elevated_trust_is_1"] = registry(p["registry.silverlight_trust_32"],
-                                                           p["registry.silverlight_trust_64"])
+        checks["client"]["elevated_trust_is_1"] = registry(
+            p["registry.silverlight_trust_32"], p["registry.silverlight_trust_64"]
+        )
         checks["client"]["signing_cert_in_trusted_publishers"] = cert_store(p["certificates.trusted_publisher_store"])
 
     def url(name: str) -> str:
         spec, password = farm.specs[name], farm.passwords[name] or ""
         user = urllib.parse.quote(spec.winrm.user or "", safe="")
         port = spec.endpoint.rsplit(":", 1)[1].split("/", 1)[0]
-        return f"winrm://{user}:{urllib.parse.quote(password, safe='')}@{spec.address}:{port}?no_ssl=true&no_verify_ssl=true"
+        secret = urllib.parse.quote(password, safe="")
+        return f"winrm://{user}:{secret}@{spec.address}:{port}?no_ssl=true&no_verify_ssl=true"
 
     folder.mkdir(parents=True, exist_ok=True)
     hosts = {role: [url(s.name) for s in farm.hosts(role)] for role in checks}  # type: ignore[arg-type]
@@ -130,12 +149,14 @@ def per_check_suite(inventory: str, folder: Path) -> dict[str, Any]:
             continue
         tests = "\n\n".join(f"def test_{name}(host):\n    run(host, COMMANDS[{name!r}])\n" for name in role_checks)
         (folder / f"test_per_check_{role}.py").write_text(
-            PER_CHECK_MODULE.format(role=role, commands=role_checks, tests=tests))
+            PER_CHECK_MODULE.format(role=role, commands=role_checks, tests=tests)
+        )
         commands += len(role_checks) * len(hosts[role])
     return {"commands": commands, "hosts_file": str(folder / "hosts.json")}
 
 
 # --------------------------------------------------------------------------------------------- measuring
+
 
 def dev_plugin_opts(args: argparse.Namespace, *, testinfra: bool = True) -> list[str]:
     """Plugins `pip install gpverify` does not bring, left out of a side that does not use them: hypothesis's (a
@@ -172,8 +193,13 @@ def run_child(cmd: list[str], env: dict[str, str], log: Path) -> tuple[int, floa
 def summarize(runs: list[dict[str, Any]]) -> dict[str, Any]:
     """The median of paired repeats, with min and max: one figure per configuration, and how much it moved."""
     walls = [r["wall_s"] for r in runs]
-    out = {**runs[-1], "repeats": len(runs), "wall_s": round(statistics.median(walls), 3),
-           "wall_min_s": round(min(walls), 3), "wall_max_s": round(max(walls), 3)}
+    out = {
+        **runs[-1],
+        "repeats": len(runs),
+        "wall_s": round(statistics.median(walls), 3),
+        "wall_min_s": round(min(walls), 3),
+        "wall_max_s": round(max(walls), 3),
+    }
     for key in ("cpu_s", "lab_cpu_s", "peak_rss_mb", "collect_s", "session_s"):
         if key in runs[-1]:
             out[key] = round(statistics.median(r[key] for r in runs), 3)
@@ -194,44 +220,88 @@ def summary_line(log: Path) -> str:
     return lines[-1].strip("= ") if lines else ""
 
 
-def run_gpverify(lab: Any, n: int, workers: str, env: dict[str, str], args: argparse.Namespace,
-                 workdir: Path) -> dict[str, Any]:
+def run_gpverify(
+    lab: Any, n: int, workers: str, env: dict[str, str], args: argparse.Namespace, workdir: Path
+) -> dict[str, Any]:
     timing = workdir / f"timing-{n}-{workers}.json"
     log = workdir / f"pytest-{n}-{workers}.log"
     chosen = [] if workers == "auto" else [f"--collect-workers={workers}"]  # auto: the product's default
-    cmd = [sys.executable, "-m", "pytest", "checks/post", "checks/clients", "--inventory", str(lab.inventory_path),
-           "-q", "-p", "no:cacheprovider", "-p", "_timing_plugin", *chosen,
-           "-W", "ignore::DeprecationWarning", *dev_plugin_opts(args, testinfra=False)]
+    cmd = [
+        sys.executable,
+        "-m",
+        "pytest",
+        "checks/post",
+        "checks/clients",
+        "--inventory",
+        str(lab.inventory_path),
+        "-q",
+        "-p",
+        "no:cacheprovider",
+        "-p",
+        "_timing_plugin",
+        *chosen,
+        "-W",
+        "ignore::DeprecationWarning",
+        *dev_plugin_opts(args, testinfra=False),
+    ]
     clear_requests(lab)
     code, wall, rss, cpu, lab_cpu = run_child(cmd, {**env, "GPVERIFY_BENCH_TIMING": str(timing)}, log)
     counts = request_counts(lab)
     times = json.loads(timing.read_text()) if timing.exists() else {}
     contacted = [c for c in counts.values() if c]
-    run = {"exit_code": code, "wall_s": round(wall, 3), "session_s": round(times.get("session_s", 0), 3),
-           "collect_s": round(times.get("collect_s", 0), 3), "peak_rss_mb": round(rss, 1), "cpu_s": round(cpu, 3),
-           "lab_cpu_s": round(lab_cpu, 3), "summary": summary_line(log), "hosts_contacted": len(contacted),
-           # A host that got fewer requests than the whole sequence was lost on the way (a deadline, a reset).
-           "hosts_short": sum(1 for c in contacted if c < REQUESTS_PER_HOST),
-           "requests_per_host_max": max(counts.values(), default=0), "requests_total": sum(counts.values())}
+    run = {
+        "exit_code": code,
+        "wall_s": round(wall, 3),
+        "session_s": round(times.get("session_s", 0), 3),
+        "collect_s": round(times.get("collect_s", 0), 3),
+        "peak_rss_mb": round(rss, 1),
+        "cpu_s": round(cpu, 3),
+        "lab_cpu_s": round(lab_cpu, 3),
+        "summary": summary_line(log),
+        "hosts_contacted": len(contacted),
+        # A host that got fewer requests than the whole sequence was lost on the way (a deadline, a reset).
+        "hosts_short": sum(1 for c in contacted if c < REQUESTS_PER_HOST),
+        "requests_per_host_max": max(counts.values(), default=0),
+        "requests_total": sum(counts.values()),
+    }
     if code not in (0, 1):  # 1: checks not verified/failed on a lab with unset identifiers is not a bench error
         run["log_tail"] = log.read_text(errors="replace")[-2000:]
     return run
 
 
-def run_per_check(lab: Any, n: int, xdist: int, suite: dict[str, Any], env: dict[str, str],
-                  args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
+def run_per_check(
+    lab: Any, n: int, xdist: int, suite: dict[str, Any], env: dict[str, str], args: argparse.Namespace, workdir: Path
+) -> dict[str, Any]:
     clear_requests(lab)
     pc_env = {**env, "GPVERIFY_BENCH_HOSTS": suite["hosts_file"]}
-    pc_cmd = [sys.executable, "-m", "pytest", str(workdir / f"per-check-{n}"), "-q", "-p", "no:cacheprovider",
-              "-p", "no:gpverify", *dev_plugin_opts(args), *(["-n", str(xdist)] if xdist else [])]
+    pc_cmd = [
+        sys.executable,
+        "-m",
+        "pytest",
+        str(workdir / f"per-check-{n}"),
+        "-q",
+        "-p",
+        "no:cacheprovider",
+        "-p",
+        "no:gpverify",
+        *dev_plugin_opts(args),
+        *(["-n", str(xdist)] if xdist else []),
+    ]
     pc_log = workdir / f"per-check-{n}-{xdist}.log"
     code, wall, rss, cpu, lab_cpu = run_child(pc_cmd, pc_env, pc_log)
     counts = request_counts(lab)
     result: dict[str, Any] = {
-        "exit_code": code, "wall_s": round(wall, 3), "commands": suite["commands"], "xdist": xdist,
-        "peak_rss_mb": round(rss, 1), "cpu_s": round(cpu, 3), "lab_cpu_s": round(lab_cpu, 3),
-        "summary": summary_line(pc_log), "requests_per_host_max": max(counts.values(), default=0),
-        "requests_total": sum(counts.values())}
+        "exit_code": code,
+        "wall_s": round(wall, 3),
+        "commands": suite["commands"],
+        "xdist": xdist,
+        "peak_rss_mb": round(rss, 1),
+        "cpu_s": round(cpu, 3),
+        "lab_cpu_s": round(lab_cpu, 3),
+        "summary": summary_line(pc_log),
+        "requests_per_host_max": max(counts.values(), default=0),
+        "requests_total": sum(counts.values()),
+    }
     if code != 0:
         result["log_tail"] = pc_log.read_text(errors="replace")[-2000:]
     return result
@@ -255,14 +325,25 @@ def bench_one(n: int, cost: float, args: argparse.Namespace, workdir: Path, *, p
         drop = ["gp-cl02"] if n == 1 else ["gp-cl01", "gp-cl02"]
         scenario = scenario.model_copy(update={"remove_hosts": [*scenario.remove_hosts, *drop]})
     workdir = workdir / f"cost-{cost:g}"
-    lab = start_lab(scenario, workdir / f"lab-{n}", latency=args.latency, extra_clients=max(0, n - 2),
-                    command_cost=cost)
+    lab = start_lab(
+        scenario, workdir / f"lab-{n}", latency=args.latency, extra_clients=max(0, n - 2), command_cost=cost
+    )
     try:
         # start_lab exported GPVERIFY_LAB_PASSWORD (the inventory's password_env): the children inherit it.
-        env = {**os.environ, "CI": "true", "PYTHONPATH": os.pathsep.join([str(BENCH), os.environ.get("PYTHONPATH", "")])}
+        env = {
+            **os.environ,
+            "CI": "true",
+            "PYTHONPATH": os.pathsep.join([str(BENCH), os.environ.get("PYTHONPATH", "")]),
+        }
         hosts = len(lab.servers)
-        row: dict[str, Any] = {"clients": n, "hosts": hosts, "latency_s": args.latency, "command_cost_s": cost,
-                               "floor_s": latency_floor(hosts, args.latency, cost), "gpverify": {}}
+        row: dict[str, Any] = {
+            "clients": n,
+            "hosts": hosts,
+            "latency_s": args.latency,
+            "command_cost_s": cost,
+            "floor_s": latency_floor(hosts, args.latency, cost),
+            "gpverify": {},
+        }
         suite = per_check_suite(str(lab.inventory_path), workdir / f"per-check-{n}") if per_check else None
         runs: dict[str, list[dict[str, Any]]] = {}
         for i in range(args.repeats):  # paired: each repeat runs every configuration once, one after another
@@ -286,6 +367,7 @@ def bench_one(n: int, cost: float, args: argparse.Namespace, workdir: Path, *, p
 
 # --------------------------------------------------------------------------------------------- report
 
+
 def measure_startup(repeats: int) -> dict[str, Any]:
     """bench/startup.py's figures: the plugin's import time, `gpverify upgrade --lab --yes`, `gpverify audit --lab`."""
     t0 = time.perf_counter()
@@ -307,8 +389,19 @@ def fmt(value: Any, spec: str = "") -> str:
 
 
 def print_table(rows: list[dict[str, Any]], args: argparse.Namespace) -> None:
-    head = ["cost s", "clients", "hosts", "pytest s (min-max)", "collect s", "floor s", "cpu s", "lab cpu s",
-            "req/host", "RSS MB", "result"]
+    head = [
+        "cost s",
+        "clients",
+        "hosts",
+        "pytest s (min-max)",
+        "collect s",
+        "floor s",
+        "cpu s",
+        "lab cpu s",
+        "req/host",
+        "RSS MB",
+        "result",
+    ]
     pc_keys = [f"xdist_{x}" for x in args.per_check_xdist]
     for x in args.per_check_xdist:
         tag = f" -n{x}" if x else ""
@@ -316,13 +409,26 @@ def print_table(rows: list[dict[str, Any]], args: argparse.Namespace) -> None:
     table = [head]
     for r in rows:
         g = r["gpverify"]["workers_auto"]
-        line = [fmt(r["command_cost_s"], "g"), str(r["clients"]), str(r["hosts"]),
-                f"{g['wall_s']:.2f} ({g['wall_min_s']:.2f}-{g['wall_max_s']:.2f})", fmt(g.get("collect_s"), ".2f"),
-                fmt(r["floor_s"], ".2f"), fmt(g.get("cpu_s"), ".2f"), fmt(g.get("lab_cpu_s"), ".2f"),
-                str(g["requests_per_host_max"]), fmt(g["peak_rss_mb"], ".0f"), g["summary"][:24]]
+        line = [
+            fmt(r["command_cost_s"], "g"),
+            str(r["clients"]),
+            str(r["hosts"]),
+            f"{g['wall_s']:.2f} ({g['wall_min_s']:.2f}-{g['wall_max_s']:.2f})",
+            fmt(g.get("collect_s"), ".2f"),
+            fmt(r["floor_s"], ".2f"),
+            fmt(g.get("cpu_s"), ".2f"),
+            fmt(g.get("lab_cpu_s"), ".2f"),
+            str(g["requests_per_host_max"]),
+            fmt(g["peak_rss_mb"], ".0f"),
+            g["summary"][:24],
+        ]
         for k in pc_keys:
             pc = r.get("per_check", {}).get(k, {})
-            line += [fmt(pc.get("commands")), fmt(pc.get("wall_s"), ".2f"), f"{pc['ratio']}x" if pc.get("ratio") else "-"]
+            line += [
+                fmt(pc.get("commands")),
+                fmt(pc.get("wall_s"), ".2f"),
+                f"{pc['ratio']}x" if pc.get("ratio") else "-",
+            ]
         table.append(line)
     widths = [max(len(row[i]) for row in table) for i in range(len(head))]
     for i, row in enumerate(table):
@@ -337,62 +443,115 @@ def ints(text: str) -> list[int]:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=(__doc__ or "").split("\n")[0])
-    ap.add_argument("--hosts", default=DEFAULT_HOSTS, help="client machine counts for gpverify alone, without host "
-                    "cost, comma-separated (default %(default)s)")
+    ap.add_argument(
+        "--hosts",
+        default=DEFAULT_HOSTS,
+        help="client machine counts for gpverify alone, without host cost, comma-separated (default %(default)s)",
+    )
     ap.add_argument("--latency", type=float, default=0.025, help="seconds added to every WinRM HTTP request")
-    ap.add_argument("--skip-startup", action="store_true",
-                    help="leave out bench/startup.py (import time, upgrade --lab, audit --lab)")
-    ap.add_argument("--scenario", default="silverlight",
-                    help="lab scenario (default silverlight: the client checks apply and contact every client)")
-    ap.add_argument("--per-check-hosts", default="50,200",
-                    help="client machine counts at which the per-check way is compared, with the host cost on "
-                         "(default %(default)s; empty to skip)")
-    ap.add_argument("--per-check-xdist", default="0,8",
-                    help="comma-separated pytest-xdist worker counts for the per-check way (0 = plain pytest; "
-                         "default %(default)s: the verdict uses the faster)")
-    ap.add_argument("--command-cost", type=float, default=0.3,
-                    help="seconds each lab host spends per command in the per-check comparison (default %(default)s: "
-                         "powershell.exe's start-up on Windows Server, PowerShell/PowerShell#12843 and #4239 measure "
-                         "0.19-0.6 s)")
-    ap.add_argument("--repeats", type=int, default=3, help="paired runs of gpverify per configuration; the median "
-                                                             "is reported with min and max (default %(default)s)")
-    ap.add_argument("--per-check-repeats", type=int, default=1,
-                    help="runs of the per-check way per configuration (default %(default)s: at 200 clients one "
-                         "plain run takes minutes)")
-    ap.add_argument("--keep-dev-plugins", action="store_true",
-                    help="keep the hypothesis pytest plugin of the dev install loaded (adds 1-2 s to each pytest start)")
+    ap.add_argument(
+        "--skip-startup",
+        action="store_true",
+        help="leave out bench/startup.py (import time, upgrade --lab, audit --lab)",
+    )
+    ap.add_argument(
+        "--scenario",
+        default="silverlight",
+        help="lab scenario (default silverlight: the client checks apply and contact every client)",
+    )
+    ap.add_argument(
+        "--per-check-hosts",
+        default="50,200",
+        help="client machine counts at which the per-check way is compared, with the host cost on "
+        "(default %(default)s; empty to skip)",
+    )
+    ap.add_argument(
+        "--per-check-xdist",
+        default="0,8",
+        help="comma-separated pytest-xdist worker counts for the per-check way (0 = plain pytest; "
+        "default %(default)s: the verdict uses the faster)",
+    )
+    ap.add_argument(
+        "--command-cost",
+        type=float,
+        default=0.3,
+        help="seconds each lab host spends per command in the per-check comparison (default %(default)s: "
+        "powershell.exe's start-up on Windows Server, PowerShell/PowerShell#12843 and #4239 measure "
+        "0.19-0.6 s)",
+    )
+    ap.add_argument(
+        "--repeats",
+        type=int,
+        default=3,
+        help="paired runs of gpverify per configuration; the median is reported with min and max (default %(default)s)",
+    )
+    ap.add_argument(
+        "--per-check-repeats",
+        type=int,
+        default=1,
+        help="runs of the per-check way per configuration (default %(default)s: at 200 clients one "
+        "plain run takes minutes)",
+    )
+    ap.add_argument(
+        "--keep-dev-plugins",
+        action="store_true",
+        help="keep the hypothesis pytest plugin of the dev install loaded (adds 1-2 s to each pytest start)",
+    )
     ap.add_argument("--out", default=str(REPO / "reports" / "bench.json"))
     args = ap.parse_args(argv)
     args.per_check_xdist = ints(args.per_check_xdist)
 
     info = machine()
-    print(f"gpverify bench: {info['nproc']} cores, Python {info['python']}, load {info['load_avg_at_start']}, "
-          f"latency {args.latency * 1000:g} ms per HTTP request, scenario {args.scenario}, "
-          f"pytest options {' '.join(dev_plugin_opts(args)) or '-'}", flush=True)
+    print(
+        f"gpverify bench: {info['nproc']} cores, Python {info['python']}, load {info['load_avg_at_start']}, "
+        f"latency {args.latency * 1000:g} ms per HTTP request, scenario {args.scenario}, "
+        f"pytest options {' '.join(dev_plugin_opts(args)) or '-'}",
+        flush=True,
+    )
     rows, comparison = [], []
     with tempfile.TemporaryDirectory(prefix="gpverify-bench-") as tmp:
         for n in ints(args.hosts):
             t0 = time.perf_counter()
             rows.append(bench_one(n, 0.0, args, Path(tmp), per_check=False))
-            print(f"  {n} clients: done in {time.perf_counter() - t0:.1f} s "
-                  f"({rows[-1]['gpverify']['workers_auto']['summary']})", flush=True)
+            print(
+                f"  {n} clients: done in {time.perf_counter() - t0:.1f} s "
+                f"({rows[-1]['gpverify']['workers_auto']['summary']})",
+                flush=True,
+            )
         for n in ints(args.per_check_hosts):
             t0 = time.perf_counter()
             comparison.append(bench_one(n, args.command_cost, args, Path(tmp), per_check=True))
-            print(f"  {n} clients, host cost {args.command_cost:g} s, with the per-check way: done in "
-                  f"{time.perf_counter() - t0:.1f} s", flush=True)
+            print(
+                f"  {n} clients, host cost {args.command_cost:g} s, with the per-check way: done in "
+                f"{time.perf_counter() - t0:.1f} s",
+                flush=True,
+            )
     startup_figures = None if args.skip_startup else measure_startup(args.repeats)
     print()
     print_table(rows + comparison, args)
     info["load_avg_at_end"] = startup.load_average()
-    report = {"created": datetime.now(UTC).isoformat(timespec="seconds"), "machine": info,
-              "settings": {"latency_s": args.latency, "scenario": args.scenario, "command_cost_s": args.command_cost,
-                           "repeats": args.repeats, "per_check_repeats": args.per_check_repeats,
-                           "per_check_xdist": args.per_check_xdist, "max_workers": MAX_WORKERS,
-                           "pytest_extra_options": {"gpverify": dev_plugin_opts(args, testinfra=False),
-                                                    "per_check": dev_plugin_opts(args)}},
-              "targets": TARGETS, "rows": rows, "comparison": comparison, "cpu": cpu_fit(rows),
-              "startup": startup_figures}
+    report = {
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
+        "machine": info,
+        "settings": {
+            "latency_s": args.latency,
+            "scenario": args.scenario,
+            "command_cost_s": args.command_cost,
+            "repeats": args.repeats,
+            "per_check_repeats": args.per_check_repeats,
+            "per_check_xdist": args.per_check_xdist,
+            "max_workers": MAX_WORKERS,
+            "pytest_extra_options": {
+                "gpverify": dev_plugin_opts(args, testinfra=False),
+                "per_check": dev_plugin_opts(args),
+            },
+        },
+        "targets": TARGETS,
+        "rows": rows,
+        "comparison": comparison,
+        "cpu": cpu_fit(rows),
+        "startup": startup_figures,
+    }
     report["verdict"] = [*verdict(report), *(startup_figures or {}).get("verdict", [])]
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -421,10 +580,14 @@ def cpu_fit(rows: list[dict[str, Any]]) -> dict[str, Any]:
     if len(ours) < 2:
         return {}
     small = [p for p in ours if p[0] <= 210] if len([p for p in ours if p[0] <= 210]) >= 2 else ours[:2]
-    fit = {"gpverify_ms_per_host": round(_slope(ours) * 1000, 2), "lab_ms_per_host": round(_slope(lab) * 1000, 2),
-           "gpverify_ms_per_host_to_200": round(_slope(small) * 1000, 2),
-           "gpverify_intercept_s": round(statistics.fmean(y for _, y in ours) - _slope(ours) *
-                                         statistics.fmean(x for x, _ in ours), 2)}
+    fit = {
+        "gpverify_ms_per_host": round(_slope(ours) * 1000, 2),
+        "lab_ms_per_host": round(_slope(lab) * 1000, 2),
+        "gpverify_ms_per_host_to_200": round(_slope(small) * 1000, 2),
+        "gpverify_intercept_s": round(
+            statistics.fmean(y for _, y in ours) - _slope(ours) * statistics.fmean(x for x, _ in ours), 2
+        ),
+    }
     if len(ours) >= 3:
         fit["gpverify_ms_per_host_largest"] = round(_slope(ours[-2:]) * 1000, 2)
     return fit
@@ -436,38 +599,50 @@ def verdict(report: dict[str, Any]) -> list[str]:
     out = []
     every = [g for r in rows + comparison for g in r["gpverify"].values()]
     worst = max((g["requests_per_host_max"] for g in every), default=0)
-    out.append(f"[{'met' if worst <= TARGETS['requests_per_host'] else 'MISSED'}] WinRM HTTP requests per host "
-               f"per run (auth included): at most {worst} (target <= {TARGETS['requests_per_host']})")
+    out.append(
+        f"[{'met' if worst <= TARGETS['requests_per_host'] else 'MISSED'}] WinRM HTTP requests per host "
+        f"per run (auth included): at most {worst} (target <= {TARGETS['requests_per_host']})"
+    )
     if fit:
         per_host = fit["gpverify_ms_per_host"]
-        out.append(f"[{'met' if per_host <= TARGETS['cpu_per_host_ms'] else 'MISSED'}] gpverify CPU per host (lean "
-                   f"transport, slope over {', '.join(str(r['hosts']) for r in rows)} hosts): {per_host} ms, plus "
-                   f"{fit['gpverify_intercept_s']} s per run (target <= {TARGETS['cpu_per_host_ms']:g} ms); the lab's "
-                   f"own CPU per host, in its own process: {fit['lab_ms_per_host']} ms [reported]")
+        out.append(
+            f"[{'met' if per_host <= TARGETS['cpu_per_host_ms'] else 'MISSED'}] gpverify CPU per host (lean "
+            f"transport, slope over {', '.join(str(r['hosts']) for r in rows)} hosts): {per_host} ms, plus "
+            f"{fit['gpverify_intercept_s']} s per run (target <= {TARGETS['cpu_per_host_ms']:g} ms); the lab's "
+            f"own CPU per host, in its own process: {fit['lab_ms_per_host']} ms [reported]"
+        )
         if "gpverify_ms_per_host_largest" in fit:
             ratio = fit["gpverify_ms_per_host_largest"] / (fit["gpverify_ms_per_host_to_200"] or 1)
-            out.append(f"[{'met' if ratio <= TARGETS['linearity'] else 'MISSED'}] linear to {rows[-1]['hosts']} "
-                       f"hosts: {fit['gpverify_ms_per_host_largest']} ms per host between the two largest sizes, "
-                       f"{fit['gpverify_ms_per_host_to_200']} ms up to 200 clients ({ratio:.2f}x; target <= "
-                       f"{TARGETS['linearity']:g}x)")
+            out.append(
+                f"[{'met' if ratio <= TARGETS['linearity'] else 'MISSED'}] linear to {rows[-1]['hosts']} "
+                f"hosts: {fit['gpverify_ms_per_host_largest']} ms per host between the two largest sizes, "
+                f"{fit['gpverify_ms_per_host_to_200']} ms up to 200 clients ({ratio:.2f}x; target <= "
+                f"{TARGETS['linearity']:g}x)"
+            )
     by_n = {r["clients"]: r for r in rows}
     if 200 in by_n:
         r = by_n[200]
         g = r["gpverify"]["workers_auto"]
-        out.append(f"[{'met' if g['wall_s'] < TARGETS['wall_200_s'] else 'MISSED'}] 200 clients ({r['hosts']} hosts) "
-                   f"at {r['latency_s'] * 1000:g} ms: whole pytest run {g['wall_s']:.2f} s (target < "
-                   f"{TARGETS['wall_200_s']:g} s)")
+        out.append(
+            f"[{'met' if g['wall_s'] < TARGETS['wall_200_s'] else 'MISSED'}] 200 clients ({r['hosts']} hosts) "
+            f"at {r['latency_s'] * 1000:g} ms: whole pytest run {g['wall_s']:.2f} s (target < "
+            f"{TARGETS['wall_200_s']:g} s)"
+        )
         over = g["collect_s"] / r["floor_s"] if r["floor_s"] else 0
-        out.append(f"[{'met' if over <= TARGETS['collect_over_floor_200'] else 'MISSED'}] 200 clients: collection "
-                   f"{g['collect_s']:.2f} s against its latency floor of {r['floor_s']:.2f} s ({over:.1f}x; target "
-                   f"<= {TARGETS['collect_over_floor_200']:g}x)")
+        out.append(
+            f"[{'met' if over <= TARGETS['collect_over_floor_200'] else 'MISSED'}] 200 clients: collection "
+            f"{g['collect_s']:.2f} s against its latency floor of {r['floor_s']:.2f} s ({over:.1f}x; target "
+            f"<= {TARGETS['collect_over_floor_200']:g}x)"
+        )
     if 1000 in by_n:
         r = by_n[1000]
         g = r["gpverify"]["workers_auto"]
         ok = g["wall_s"] < TARGETS["wall_1000_s"] and g["peak_rss_mb"] < TARGETS["rss_1000_mb"] and not g["hosts_short"]
-        out.append(f"[{'met' if ok else 'MISSED'}] 1,000 clients ({r['hosts']} hosts): {g['wall_s']:.2f} s (target < "
-                   f"{TARGETS['wall_1000_s']:g} s), peak RSS {g['peak_rss_mb']:.0f} MB (target < "
-                   f"{TARGETS['rss_1000_mb']:g} MB), {g['hosts_short']} hosts lost (target 0)")
+        out.append(
+            f"[{'met' if ok else 'MISSED'}] 1,000 clients ({r['hosts']} hosts): {g['wall_s']:.2f} s (target < "
+            f"{TARGETS['wall_1000_s']:g} s), peak RSS {g['peak_rss_mb']:.0f} MB (target < "
+            f"{TARGETS['rss_1000_mb']:g} MB), {g['hosts_short']} hosts lost (target 0)"
+        )
     for row in comparison:
         if not row.get("per_check"):
             continue
@@ -476,10 +651,12 @@ def verdict(report: dict[str, Any]) -> list[str]:
         ratio = round(pc["wall_s"] / g["wall_s"], 1)
         xdist = f"pytest -n {pc['xdist']}" if pc["xdist"] else "plain pytest"
         judged = ("met" if ratio >= TARGETS["speedup_200"] else "MISSED") if row["clients"] == 200 else "reported"
-        out.append(f"[{judged}] {row['clients']} clients, host cost {row['command_cost_s']:g} s: {ratio}x faster than "
-                   f"the per-check way at its fastest (testinfra, {xdist}, {pc['commands']} commands: "
-                   f"{pc['wall_s']:.1f} s vs {g['wall_s']:.2f} s)" + (f" (target >= {TARGETS['speedup_200']:g}x)"
-                                                                       if row["clients"] == 200 else ""))
+        out.append(
+            f"[{judged}] {row['clients']} clients, host cost {row['command_cost_s']:g} s: {ratio}x faster than "
+            f"the per-check way at its fastest (testinfra, {xdist}, {pc['commands']} commands: "
+            f"{pc['wall_s']:.1f} s vs {g['wall_s']:.2f} s)"
+            + (f" (target >= {TARGETS['speedup_200']:g}x)" if row["clients"] == 200 else "")
+        )
     return out
 
 

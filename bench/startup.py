@@ -76,8 +76,9 @@ def timed(argv: list[str], cwd: Path, env: dict[str, str] | None = None) -> tupl
     which would add up to 50 ms to each figure.
     """
     start = time.perf_counter()
-    proc = subprocess.Popen(argv, cwd=cwd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL, env=env)
+    proc = subprocess.Popen(
+        argv, cwd=cwd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env
+    )
     timer = threading.Timer(TIMEOUT, proc.kill)
     timer.start()
     code = proc.wait()
@@ -87,8 +88,9 @@ def timed(argv: list[str], cwd: Path, env: dict[str, str] | None = None) -> tupl
     return wall, None if expired else code
 
 
-def in_empty_folders(argv: list[str], repeats: int, env: dict[str, str] | None = None
-                     ) -> list[tuple[float, int | None]]:
+def in_empty_folders(
+    argv: list[str], repeats: int, env: dict[str, str] | None = None
+) -> list[tuple[float, int | None]]:
     runs = []
     for _ in range(repeats):
         with tempfile.TemporaryDirectory(prefix="gpverify-bench-startup-") as folder:
@@ -120,8 +122,13 @@ def with_bytecode(argv: list[str], repeats: int) -> dict[str, Any]:
 
 def spread(runs: list[tuple[float, int | None]]) -> dict[str, Any]:
     walls = [wall for wall, _ in runs]
-    return {"median": round(statistics.median(walls), 3), "min": round(min(walls), 3), "max": round(max(walls), 3),
-            "runs": [round(w, 3) for w in walls], "exit_codes": [code for _, code in runs]}
+    return {
+        "median": round(statistics.median(walls), 3),
+        "min": round(min(walls), 3),
+        "max": round(max(walls), 3),
+        "runs": [round(w, 3) for w in walls],
+        "exit_codes": [code for _, code in runs],
+    }
 
 
 def import_times(lines: list[str]) -> list[tuple[str, int, int, int]]:
@@ -139,7 +146,7 @@ def importers(rows: list[tuple[str, int, int, int]]) -> list[str | None]:
     level deeper, so the importer is the next line at a lesser depth (None at the top)."""
     found: list[str | None] = []
     for i, (_name, _self, _cumulative, depth) in enumerate(rows):
-        found.append(next((r[0] for r in rows[i + 1:] if r[3] < depth), None))
+        found.append(next((r[0] for r in rows[i + 1 :] if r[3] < depth), None))
     return found
 
 
@@ -149,10 +156,27 @@ def plugin_import(repeats: int) -> dict[str, Any]:
         cwd = Path(folder)
         bare = [timed([sys.executable, "-c", "pass"], cwd)[0] for _ in range(repeats)]
         plugin = [timed([sys.executable, "-c", "import gpverify.plugin"], cwd)[0] for _ in range(repeats)]
-        inside = [float(subprocess.run([sys.executable, "-c", _TIMED_IMPORT], cwd=cwd, capture_output=True, text=True,
-                                       timeout=TIMEOUT, check=True).stdout) for _ in range(repeats)]
-        trace = subprocess.run([sys.executable, "-X", "importtime", "-c", "import gpverify.plugin"], cwd=cwd,
-                               capture_output=True, text=True, timeout=TIMEOUT, check=False)
+        inside = [
+            float(
+                subprocess.run(
+                    [sys.executable, "-c", _TIMED_IMPORT],
+                    cwd=cwd,
+                    capture_output=True,
+                    text=True,
+                    timeout=TIMEOUT,
+                    check=True,
+                ).stdout
+            )
+            for _ in range(repeats)
+        ]
+        trace = subprocess.run(
+            [sys.executable, "-X", "importtime", "-c", "import gpverify.plugin"],
+            cwd=cwd,
+            capture_output=True,
+            text=True,
+            timeout=TIMEOUT,
+            check=False,
+        )
     rows = import_times(trace.stderr.splitlines())
     inner = sorted((r for r in rows if r[0] != "gpverify.plugin"), key=lambda r: -r[2])
     packages: dict[str, int] = {}
@@ -168,12 +192,19 @@ def plugin_import(repeats: int) -> dict[str, Any]:
         # The import alone, timed inside the process: the figure above also holds Python's teardown of the
         # modules at exit, which a pytest run pays once whatever it imported.
         "in_process_s": round(statistics.median(inside), 3),
-        "with_python_s": {"median": round(statistics.median(plugin), 3), "min": round(min(plugin), 3),
-                          "max": round(max(plugin), 3)},
-        "top_modules": [{"module": n, "cumulative_ms": round(c / 1000, 1), "self_ms": round(s / 1000, 1)}
-                        for n, s, c, _ in inner[:TOP]],
-        "top_packages": [{"package": p, "cumulative_ms": round(c / 1000, 1)}
-                         for p, c in sorted(packages.items(), key=lambda kv: -kv[1])[:TOP]],
+        "with_python_s": {
+            "median": round(statistics.median(plugin), 3),
+            "min": round(min(plugin), 3),
+            "max": round(max(plugin), 3),
+        },
+        "top_modules": [
+            {"module": n, "cumulative_ms": round(c / 1000, 1), "self_ms": round(s / 1000, 1)}
+            for n, s, c, _ in inner[:TOP]
+        ],
+        "top_packages": [
+            {"package": p, "cumulative_ms": round(c / 1000, 1)}
+            for p, c in sorted(packages.items(), key=lambda kv: -kv[1])[:TOP]
+        ],
         "modules_imported": len(rows),
         "not_imported": {m: not any(n == m or n.startswith(m + ".") for n, *_ in rows) for m in heavy},
     }
@@ -184,15 +215,25 @@ def audit_breakdown(repeats: int, bare_s: float) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="gpverify-bench-startup-") as folder:
         cwd = Path(folder)
         listing = cwd / "modules.json"
-        subprocess.run([sys.executable, "-c", _AUDIT_MODULES, str(listing)], cwd=cwd, stdin=subprocess.DEVNULL,
-                       capture_output=True, timeout=TIMEOUT, check=False)
+        subprocess.run(
+            [sys.executable, "-c", _AUDIT_MODULES, str(listing)],
+            cwd=cwd,
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            timeout=TIMEOUT,
+            check=False,
+        )
         if not listing.exists():
             return {"error": "the in-process audit did not list its modules"}
         count = len(json.loads(listing.read_text(encoding="utf-8"))["modules"])
         floor = [timed([sys.executable, "-c", _IMPORT_MODULES, str(listing)], cwd)[0] for _ in range(repeats)]
         alone = {what: import_alone(statement, cwd, repeats) for what, statement in AUDIT_NEEDS.items()}
-    return {"modules": count, "import_s": round(statistics.median(floor) - bare_s, 3),
-            "interpreter_s": round(bare_s, 3), "imported_alone_s": alone}
+    return {
+        "modules": count,
+        "import_s": round(statistics.median(floor) - bare_s, 3),
+        "interpreter_s": round(bare_s, 3),
+        "imported_alone_s": alone,
+    }
 
 
 # What the audit must import, each package imported alone in a fresh interpreter (shared dependencies count in
@@ -210,9 +251,17 @@ AUDIT_NEEDS = {
 
 def import_alone(statement: str, cwd: Path, repeats: int) -> float:
     code = f"import os, time; t = time.perf_counter(); {statement}; print(time.perf_counter() - t); os._exit(0)"
-    return round(statistics.median(float(subprocess.run([sys.executable, "-c", code], cwd=cwd, capture_output=True,
-                                                        text=True, timeout=TIMEOUT, check=True).stdout)
-                                   for _ in range(repeats)), 3)
+    return round(
+        statistics.median(
+            float(
+                subprocess.run(
+                    [sys.executable, "-c", code], cwd=cwd, capture_output=True, text=True, timeout=TIMEOUT, check=True
+                ).stdout
+            )
+            for _ in range(repeats)
+        ),
+        3,
+    )
 
 
 def load_average() -> list[float]:
@@ -225,10 +274,15 @@ def load_average() -> list[float]:
 
 def machine() -> dict[str, Any]:
     """What the figures were taken on: cores, Python, platform, load, and whether Python caches bytecode."""
-    return {"nproc": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform(),
-            "processor": platform.processor() or platform.machine(), "load_avg_at_start": load_average(),
-            # Set, Python writes no .pyc: every module of an editable install is compiled from source each run.
-            "PYTHONDONTWRITEBYTECODE": os.environ.get("PYTHONDONTWRITEBYTECODE", "")}
+    return {
+        "nproc": os.cpu_count(),
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "processor": platform.processor() or platform.machine(),
+        "load_avg_at_start": load_average(),
+        # Set, Python writes no .pyc: every module of an editable install is compiled from source each run.
+        "PYTHONDONTWRITEBYTECODE": os.environ.get("PYTHONDONTWRITEBYTECODE", ""),
+    }
 
 
 def verdicts(result: dict[str, Any]) -> list[str]:
@@ -239,30 +293,40 @@ def verdicts(result: dict[str, Any]) -> list[str]:
         failed = [c for c in figure["exit_codes"] if c != 0]
         met = figure["median"] < target and not failed
         note = f"; exit codes {figure['exit_codes']}" if failed else ""
-        lines.append(f"[{'met' if met else 'MISSED'}] {words}: median {figure['median']:.2f} s (min "
-                     f"{figure['min']:.2f}, max {figure['max']:.2f}, {len(figure['runs'])} runs in empty folders) "
-                     f"(target < {target:g} s){note}")
+        lines.append(
+            f"[{'met' if met else 'MISSED'}] {words}: median {figure['median']:.2f} s (min "
+            f"{figure['min']:.2f}, max {figure['max']:.2f}, {len(figure['runs'])} runs in empty folders) "
+            f"(target < {target:g} s){note}"
+        )
     imp = result["import_plugin"]
     clean = [m for m, absent in imp["not_imported"].items() if not absent]
-    lines.append(f"[{'met' if not clean else 'MISSED'}] import gpverify.plugin: {imp['median_s']:.2f} s over a bare "
-                 f"interpreter, {imp['modules_imported']} modules; sqlglot, cryptography.x509, the lab, SQLAlchemy "
-                 f"and hypothesis not imported" + (f" (imported: {', '.join(clean)})" if clean else ""))
+    lines.append(
+        f"[{'met' if not clean else 'MISSED'}] import gpverify.plugin: {imp['median_s']:.2f} s over a bare "
+        f"interpreter, {imp['modules_imported']} modules; sqlglot, cryptography.x509, the lab, SQLAlchemy "
+        f"and hypothesis not imported" + (f" (imported: {', '.join(clean)})" if clean else "")
+    )
     return lines
 
 
 def measure(repeats: int = 3) -> dict[str, Any]:
     """Start-up figures of the installed gpverify, with targets and verdict lines (see the module docstring)."""
     command = gpverify_command()
-    result: dict[str, Any] = {"machine": machine(), "command": " ".join(Path(command[0]).name if i == 0 else a
-                                                                         for i, a in enumerate(command)),
-                              "repeats": repeats, "targets": dict(TARGETS)}
+    result: dict[str, Any] = {
+        "machine": machine(),
+        "command": " ".join(Path(command[0]).name if i == 0 else a for i, a in enumerate(command)),
+        "repeats": repeats,
+        "targets": dict(TARGETS),
+    }
     result["import_plugin"] = plugin_import(repeats)
-    result["upgrade_lab_s"] = spread(in_empty_folders([*command, "upgrade", "--lab", "--yes", "--confirmed-by", "bench"], repeats))
+    result["upgrade_lab_s"] = spread(
+        in_empty_folders([*command, "upgrade", "--lab", "--yes", "--confirmed-by", "bench"], repeats)
+    )
     result["audit_lab_s"] = spread(in_empty_folders([*command, "audit", "--lab"], repeats))
     breakdown = audit_breakdown(repeats, result["import_plugin"]["bare_python_s"])
     if "import_s" in breakdown:
-        breakdown["rest_s"] = round(result["audit_lab_s"]["median"] - breakdown["import_s"]
-                                    - breakdown["interpreter_s"], 3)
+        breakdown["rest_s"] = round(
+            result["audit_lab_s"]["median"] - breakdown["import_s"] - breakdown["interpreter_s"], 3
+        )
     result["audit_where_the_time_goes"] = breakdown
     result["audit_lab_s_bytecode_cached"] = with_bytecode([*command, "audit", "--lab"], repeats)
     result["audit_lab_s_nightly"] = spread(in_one_folder([*command, "audit", "--lab"], repeats))
@@ -277,19 +341,29 @@ def summary(result: dict[str, Any]) -> list[str]:
     cached, where = result["audit_lab_s_bytecode_cached"], result["audit_where_the_time_goes"]
     nightly = result["audit_lab_s_nightly"]
     costliest = ", ".join(f"{p['package']} {p['cumulative_ms']:.0f} ms" for p in imp["top_packages"][:3])
-    lines = [(f"`import gpverify.plugin`: {imp['median_s']:.2f} s over a bare interpreter ({imp['in_process_s']:.2f} s "
-             f"timed inside it), {imp['modules_imported']} modules; costliest: {costliest}"),
-             (f"`gpverify upgrade --lab --yes`: {up['median']:.2f} s ({up['min']:.2f}–{up['max']:.2f}), its seven gates "
-             "in one process"),
-             (f"`gpverify audit --lab`: {audit['median']:.2f} s ({audit['min']:.2f}–{audit['max']:.2f}) in an empty "
-             f"folder; {cached['median']:.2f} s with Python's bytecode cache on (an installed wheel's case); "
-             f"{nightly['median']:.2f} s ({nightly['min']:.2f}–{nightly['max']:.2f}) again in the same folder, its "
-             "history there already (the nightly case: no Alembic)")]
+    lines = [
+        (
+            f"`import gpverify.plugin`: {imp['median_s']:.2f} s over a bare interpreter ({imp['in_process_s']:.2f} s "
+            f"timed inside it), {imp['modules_imported']} modules; costliest: {costliest}"
+        ),
+        (
+            f"`gpverify upgrade --lab --yes`: {up['median']:.2f} s ({up['min']:.2f}–{up['max']:.2f}), its seven gates "
+            "in one process"
+        ),
+        (
+            f"`gpverify audit --lab`: {audit['median']:.2f} s ({audit['min']:.2f}–{audit['max']:.2f}) in an empty "
+            f"folder; {cached['median']:.2f} s with Python's bytecode cache on (an installed wheel's case); "
+            f"{nightly['median']:.2f} s ({nightly['min']:.2f}–{nightly['max']:.2f}) again in the same folder, its "
+            "history there already (the nightly case: no Alembic)"
+        ),
+    ]
     if "import_s" in where:
         history = where["imported_alone_s"].get("history (SQLAlchemy, Alembic)", 0.0)
-        lines.append(f"where an audit's time goes: {where['interpreter_s']:.2f} s the interpreter, "
-                     f"{where['import_s']:.2f} s importing its {where['modules']} modules (SQLAlchemy and Alembic "
-                     f"for the history alone {history:.2f} s), {where['rest_s']:.2f} s the lab, pytest and the checks")
+        lines.append(
+            f"where an audit's time goes: {where['interpreter_s']:.2f} s the interpreter, "
+            f"{where['import_s']:.2f} s importing its {where['modules']} modules (SQLAlchemy and Alembic "
+            f"for the history alone {history:.2f} s), {where['rest_s']:.2f} s the lab, pytest and the checks"
+        )
     return lines
 
 

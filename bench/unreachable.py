@@ -32,7 +32,7 @@ import yaml
 REPO = Path(__file__).resolve().parents[1]
 # Loaded with -p by the "pytest's report" variant: pytest's own report for every phase, made before gpverify's
 # (registered later, so called first), as gpverify's plugin let pytest do before it made these reports itself.
-DEFAULT_REPORTS = '''\
+DEFAULT_REPORTS = """\
 import pytest
 
 
@@ -44,7 +44,7 @@ class DefaultReports:
 
 def pytest_configure(config):
     config.pluginmanager.register(DefaultReports(), "bench-default-reports")
-'''
+"""
 
 
 def closed_ports(count: int) -> list[int]:
@@ -59,17 +59,33 @@ def closed_ports(count: int) -> list[int]:
 
 def inventory(lab_inventory: Path, hosts: int, folder: Path) -> Path:
     data = yaml.safe_load(lab_inventory.read_text(encoding="utf-8"))
-    data["session_hosts"] = [{"name": f"gp-sh{i:04d}", "address": "127.0.0.1",
-                              "winrm": {"scheme": "http", "port": port, "connect_timeout": 5}}
-                             for i, port in enumerate(closed_ports(hosts))]
+    data["session_hosts"] = [
+        {
+            "name": f"gp-sh{i:04d}",
+            "address": "127.0.0.1",
+            "winrm": {"scheme": "http", "port": port, "connect_timeout": 5},
+        }
+        for i, port in enumerate(closed_ports(hosts))
+    ]
     path = folder / "inventory.yml"
     path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
     return path
 
 
 def timed(inventory_path: Path, folder: Path, extra: list[str]) -> dict[str, Any]:
-    args = [sys.executable, "-m", "pytest", str(REPO / "checks" / "post" / "test_services.py"), "-k", "GP-POST-002",
-            f"--inventory={inventory_path}", "-p", "no:cacheprovider", "-q", *extra]
+    args = [
+        sys.executable,
+        "-m",
+        "pytest",
+        str(REPO / "checks" / "post" / "test_services.py"),
+        "-k",
+        "GP-POST-002",
+        f"--inventory={inventory_path}",
+        "-p",
+        "no:cacheprovider",
+        "-q",
+        *extra,
+    ]
     env = {**os.environ, "PYTHONPATH": str(folder)}
     start = time.perf_counter()
     proc = subprocess.run(args, cwd=folder, env=env, capture_output=True, text=True, timeout=3600, check=False)
@@ -85,16 +101,23 @@ def main() -> int:
     ns = parser.parse_args()
     from gpverify.lab.runtime import temporary_lab
 
-    results: dict[str, Any] = {"created": datetime.now(UTC).isoformat(timespec="seconds"), "hosts": ns.hosts,
-                               "nproc": os.cpu_count(), "load_avg_at_start": os.getloadavg()}
+    results: dict[str, Any] = {
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
+        "hosts": ns.hosts,
+        "nproc": os.cpu_count(),
+        "load_avg_at_start": os.getloadavg(),
+    }
     with temporary_lab("healthy", prefix="gpverify-bench-") as lab, tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         (folder / "bench_default_reports.py").write_text(DEFAULT_REPORTS, encoding="utf-8")
         path = inventory(lab.inventory_path, ns.hosts, folder)
         for name, extra in (("gpverify", []), ("pytest's report", ["-p", "bench_default_reports"])):
             runs = [timed(path, folder, extra) for _ in range(ns.repeat)]
-            results[name] = {**runs[-1], "wall_s": statistics.median(r["wall_s"] for r in runs),
-                             "runs": [r["wall_s"] for r in runs]}
+            results[name] = {
+                **runs[-1],
+                "wall_s": statistics.median(r["wall_s"] for r in runs),
+                "runs": [r["wall_s"] for r in runs],
+            }
             print(f"{name:16} {results[name]['wall_s']:8.2f} s  exit {runs[-1]['exit']}  {runs[-1]['summary']}")
     out = REPO / "reports" / "bench-unreachable.json"
     out.parent.mkdir(exist_ok=True)

@@ -13,6 +13,7 @@ from gpverify.verdicts import warn
 
 SECTION = "Client machine update steps"
 
+
 def _signs_in(answer: HttpAnswer) -> bool:
     """The answer is a sign-in page: an HTML page over HTTPS, the site's own or, after redirects, Azure's."""
     html = (answer.content_type or "").lower().startswith("text/html")
@@ -35,10 +36,13 @@ def test_sign_in_page_answers(web_site: WebSiteView, profile: Profile) -> None:
     if _signs_in(answer):
         return
     if answer.status == 401:
-        warn(f"{answer.url}: answers HTTP 401 (a Windows authentication challenge) instead of the web client's "
-             "sign-in page: browsers sign in without it, or are refused; sign in from a client machine to see which")
-    raise AssertionError(f"{answer.url}: expected the web client's sign-in page (HTTP 200, HTML, over HTTPS), found "
-                         f"{_found(answer)}")
+        warn(
+            f"{answer.url}: answers HTTP 401 (a Windows authentication challenge) instead of the web client's "
+            "sign-in page: browsers sign in without it, or are refused; sign in from a client machine to see which"
+        )
+    raise AssertionError(
+        f"{answer.url}: expected the web client's sign-in page (HTTP 200, HTML, over HTTPS), found {_found(answer)}"
+    )
 
 
 def _found(answer: HttpAnswer) -> str:

@@ -17,8 +17,10 @@ from gpverify.session import get_farm
 from gpverify.verdicts import not_verified, warn
 
 SECTION = "Client machine update steps"
-HTML_ERA_REASON = ("{release} has the HTML web client (GP 2016 and later): it runs in any browser without "
-                   "Silverlight, so client machines need no Silverlight elevated trust or signing certificate")
+HTML_ERA_REASON = (
+    "{release} has the HTML web client (GP 2016 and later): it runs in any browser without "
+    "Silverlight, so client machines need no Silverlight elevated trust or signing certificate"
+)
 
 
 @pytest.fixture(autouse=True)
@@ -59,8 +61,10 @@ def test_silverlight_elevated_trust_is_allowed(client: HostView, profile: Profil
     assert wrong32 is None, f"{client.name}: expected AllowElevatedTrustAppsInBrowser = 1 at {where32}, found {wrong32}"
     where64, wrong64 = _trust_value(client, profile, "silverlight_trust_64")
     if wrong64 is not None:
-        warn(f"{client.name}: {where64} is {wrong64} (the 32-bit view is 1): a 64-bit browser would run the web "
-             "client sandboxed")
+        warn(
+            f"{client.name}: {where64} is {wrong64} (the 32-bit view is 1): a 64-bit browser would run the web "
+            "client sandboxed"
+        )
 
 
 @check(
@@ -77,18 +81,23 @@ def test_silverlight_elevated_trust_is_allowed(client: HostView, profile: Profil
 def test_signing_certificate_is_trusted(client: HostView, profile: Profile) -> None:
     thumbprint = profile["certificates.web_client_signing_thumbprint"]
     if thumbprint is None:
-        not_verified("the thumbprint of the certificate DynamicsGPTrustedApp.msi installs for this release is not "
-                     "public: read it from the .msi or a client that has it and set under `overrides:` in the "
-                     "inventory certificates.web_client_signing_thumbprint: <thumbprint>")
+        not_verified(
+            "the thumbprint of the certificate DynamicsGPTrustedApp.msi installs for this release is not "
+            "public: read it from the .msi or a client that has it and set under `overrides:` in the "
+            "inventory certificates.web_client_signing_thumbprint: <thumbprint>"
+        )
     store = profile["certificates.trusted_publisher_store"]
     want = str(thumbprint).replace(" ", "").upper()
     matching = [c for c in client.certificates("trusted_publisher_store") if c.thumbprint.upper() == want]
     if not matching:
-        not_verified(f"{client.name}: the certificate {want} is not in {store}; it may be in each user's own Trusted "
-                     "Publishers store, which a remote read of the machine cannot see")
+        not_verified(
+            f"{client.name}: the certificate {want} is not in {store}; it may be in each user's own Trusted "
+            "Publishers store, which a remote read of the machine cannot see"
+        )
     now = datetime.now(UTC)
     good = [c for c in matching if c.chain_ok and c.not_after > now]
     assert good, f"{client.name}: the web client signing certificate in {store} is not usable: " + "; ".join(
         f"{c.subject} (thumbprint {c.thumbprint}, expires {c.not_after:%Y-%m-%d}"
         f"{', EXPIRED' if c.not_after <= now else ''}{'' if c.chain_ok else ', chain NOT trusted'})"
-        for c in matching)
+        for c in matching
+    )

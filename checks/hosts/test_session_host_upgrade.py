@@ -36,14 +36,15 @@ SECTION = "Updating session host machines"
 
 @check(
     "GP-HOST-001",
-    title="If you haven't already done so, perform the update for the Microsoft Dynamics GP desktop client "
-    "components.",
+    title="If you haven't already done so, perform the update for the Microsoft Dynamics GP desktop client components.",
     section=SECTION,
     impact="critical",
-    remediation=("Update the desktop client on this session host to the target release and point the web client's "
-                 "runtime at it (DynamicsexeLocation in the web server's TenantConfiguration.xml, "
-                 "https://learn.microsoft.com/dynamics-gp/web-components/tenant-services-applications); the previous "
-                 "release stays installed beside it after a major upgrade."),
+    remediation=(
+        "Update the desktop client on this session host to the target release and point the web client's "
+        "runtime at it (DynamicsexeLocation in the web server's TenantConfiguration.xml, "
+        "https://learn.microsoft.com/dynamics-gp/web-components/tenant-services-applications); the previous "
+        "release stays installed beside it after a major upgrade."
+    ),
 )
 def test_desktop_client_at_target(session_host: HostView, runtime: RuntimePaths, farm: Farm) -> None:
     problem = client_version_problem(session_host, runtime.origin, target=farm.target)
@@ -64,8 +65,9 @@ def test_desktop_client_at_target(session_host: HostView, runtime: RuntimePaths,
     "step 2).",
 )
 def test_host_desktop_client_works(session_host: HostView, gp_sql: GpSqlView, farm: Farm) -> None:
-    problems = desktop_client_problems(session_host, database_gp_version(gp_sql), gp_sql.system_database,
-                                       farm.profile, farm.inventory.sql.server)
+    problems = desktop_client_problems(
+        session_host, database_gp_version(gp_sql), gp_sql.system_database, farm.profile, farm.inventory.sql.server
+    )
     runtime_later(farm.inventory.web_components_only, problems)
     assert not problems, "; ".join(problems)
 
@@ -75,9 +77,11 @@ def test_host_desktop_client_works(session_host: HostView, gp_sql: GpSqlView, fa
     title="Click Web Components and then click Install. Select to upgrade your existing web client installation.",
     section=SECTION,
     impact="critical",
-    remediation=("On this session host, run Setup.exe from the installation media, choose Web Components > Install "
-                 "and upgrade the existing web client installation "
-                 "(https://learn.microsoft.com/dynamics-gp/web-components/scale-out-upgrade)."),
+    remediation=(
+        "On this session host, run Setup.exe from the installation media, choose Web Components > Install "
+        "and upgrade the existing web client installation "
+        "(https://learn.microsoft.com/dynamics-gp/web-components/scale-out-upgrade)."
+    ),
 )
 def test_host_web_components_at_target(session_host: HostView, farm: Farm) -> None:
     problem = product_problem(session_host, "web_components", "Web Components", farm.target)
@@ -96,10 +100,13 @@ def test_host_web_components_at_target(session_host: HostView, farm: Farm) -> No
     "step 6); then restart the Session Central Service on the web server "
     "(https://learn.microsoft.com/dynamics-gp/web-components/scale-out-installation, step 18).",
 )
-def test_host_points_at_new_configuration_database(request: pytest.FixtureRequest, session_host: HostView,
-                                                   farm: Farm, gp_sql: GpSqlView,
-                                                   new_configuration: tuple[list[SessionManagement], list[str]]
-                                                   ) -> None:
+def test_host_points_at_new_configuration_database(
+    request: pytest.FixtureRequest,
+    session_host: HostView,
+    farm: Farm,
+    gp_sql: GpSqlView,
+    new_configuration: tuple[list[SessionManagement], list[str]],
+) -> None:
     expected = farm.inventory.sql.config_database
     if not farm.profile.unconfirmed("registry.web_components_config_db"):
         problem = _setting_problem(session_host, expected)  # the operator named where the host keeps it: read it
@@ -107,21 +114,29 @@ def test_host_points_at_new_configuration_database(request: pytest.FixtureReques
         return
     views, unreadable = new_configuration
     if not views:
-        not_verified(f"{session_host.name}: where a session host keeps its configuration database's name is not "
-                     "public, and the new configuration's list of hosts could not be read (" + "; ".join(unreadable)
-                     + "); or set registry.web_components_config_db: {path: ..., name: ..., view: '64'} under "
-                     "`overrides:` once you know where the host keeps it")
+        not_verified(
+            f"{session_host.name}: where a session host keeps its configuration database's name is not "
+            "public, and the new configuration's list of hosts could not be read ("
+            + "; ".join(unreadable)
+            + "); or set registry.web_components_config_db: {path: ..., name: ..., view: '64'} under "
+            "`overrides:` once you know where the host keeps it"
+        )
     since = _session_service_start(session_host)
     found = [sc.registration(v, session_host.name, since) for v in views]
     reporting = next((r for r in found if r.state == "reporting"), None)
     if reporting is not None:
-        _basis(request, f"{reporting.describe(since)}: it registered with the upgraded Session Central, so it talks "
-                        f"to the new configuration {expected} ({sc.REGISTERS})")
+        _basis(
+            request,
+            f"{reporting.describe(since)}: it registered with the upgraded Session Central, so it talks "
+            f"to the new configuration {expected} ({sc.REGISTERS})",
+        )
         return
     if datetime.now(UTC) - since < timedelta(minutes=SYNC_MINUTES):
-        not_verified(f"{session_host.name}: its Session Service started {_ago(since)} ago and "
-                     f"{found[0].describe(since)}: give the system a few minutes to get synchronized, then run "
-                     "again (scale-out-installation.md, Verify the web client installation)")
+        not_verified(
+            f"{session_host.name}: its Session Service started {_ago(since)} ago and "
+            f"{found[0].describe(since)}: give the system a few minutes to get synchronized, then run "
+            "again (scale-out-installation.md, Verify the web client installation)"
+        )
     problem = _registration_problem(request, session_host.name, gp_sql, views, found, since, expected)
     assert problem is None, problem
 
@@ -132,8 +147,10 @@ SYNC_MINUTES = 5  # "give the system a few minutes to get synchronized" (scale-o
 def _setting_problem(session_host: HostView, expected: str) -> str | None:
     setting = session_host.registry("web_components_config_db")
     if setting is None or not setting.exists:
-        return (f"{session_host.name}: no configuration database is set (profile registry.web_components_config_db), "
-                f"expected {expected}")
+        return (
+            f"{session_host.name}: no configuration database is set (profile registry.web_components_config_db), "
+            f"expected {expected}"
+        )
     found = str(setting.value or "").strip()
     if found.lower() != expected.lower():
         return f"{session_host.name}: Web Components use configuration database {found!r}, expected {expected!r}"
@@ -143,41 +160,72 @@ def _setting_problem(session_host: HostView, expected: str) -> str | None:
 def _session_service_start(session_host: HostView) -> datetime:
     service = session_host.service("session_service")
     if service is None or not service.is_running or service.started is None:
-        state = "is not installed" if service is None else (
-            f"is {service.status}" if not service.is_running else "has no process start time the collector could read")
-        not_verified(f"{session_host.name}: its Session Service {state}, so whether it registers with the new "
-                     "configuration cannot be seen (GP-HOST-004 judges the service): start it, then run again")
+        state = (
+            "is not installed"
+            if service is None
+            else (
+                f"is {service.status}"
+                if not service.is_running
+                else "has no process start time the collector could read"
+            )
+        )
+        not_verified(
+            f"{session_host.name}: its Session Service {state}, so whether it registers with the new "
+            "configuration cannot be seen (GP-HOST-004 judges the service): start it, then run again"
+        )
     return service.started
 
 
-def _registration_problem(request: pytest.FixtureRequest, host: str, gp_sql: GpSqlView,
-                          views: list[SessionManagement], found: list[sc.Registration], since: datetime,
-                          expected: str) -> str | None:
+def _registration_problem(
+    request: pytest.FixtureRequest,
+    host: str,
+    gp_sql: GpSqlView,
+    views: list[SessionManagement],
+    found: list[sc.Registration],
+    since: datetime,
+    expected: str,
+) -> str | None:
     """Why the host is not shown talking to the new configuration (None: listed there, status unknown, and in no
     previous database); ends as not verified where the data cannot tell."""
-    old = next(((db, where) for db in configdb.previous_databases(gp_sql)
-                if (where := discovery.host_column(gp_sql, db, host))), None)
+    old = next(
+        (
+            (db, where)
+            for db in configdb.previous_databases(gp_sql)
+            if (where := discovery.host_column(gp_sql, db, host))
+        ),
+        None,
+    )
     listed = next((r for r in found if r.state == "listed"), None)
     if listed is not None and old is None:
-        _basis(request, f"{listed.describe(since)}, and no database from before the upgrade holds it: it talks to the "
-                        f"new configuration {expected} ({sc.REGISTERS})")
+        _basis(
+            request,
+            f"{listed.describe(since)}, and no database from before the upgrade holds it: it talks to the "
+            f"new configuration {expected} ({sc.REGISTERS})",
+        )
         return None
     if listed is not None or all(r.state == "absent" and sc.not_loaded(v, since) for r, v in zip(found, views)):
-        why = (f"{listed.describe(since)} and {old[0]} from before the upgrade holds it too ({old[1]}), so where it "
-               "reports cannot be told: name the Last Status Update property under `overrides:` "
-               "(session_central.status_time_property)" if listed is not None and old is not None else
-               f"{found[0].describe(since)}; Session Central started at "
-               f"{sc.when_text(views[0].central_started)}, before this host's Session Service, and lists a host "
-               "registered since only once restarted: restart the Session Central Service on the web server "
-               "(scale-out-installation.md step 18), then run again")
+        why = (
+            f"{listed.describe(since)} and {old[0]} from before the upgrade holds it too ({old[1]}), so where it "
+            "reports cannot be told: name the Last Status Update property under `overrides:` "
+            "(session_central.status_time_property)"
+            if listed is not None and old is not None
+            else f"{found[0].describe(since)}; Session Central started at "
+            f"{sc.when_text(views[0].central_started)}, before this host's Session Service, and lists a host "
+            "registered since only once restarted: restart the Session Central Service on the web server "
+            "(scale-out-installation.md step 18), then run again"
+        )
         not_verified(f"{host}: {why}")
     if old is not None:
-        return (f"{host}: {old[0]}, the configuration from before the upgrade, holds it ({old[1]}), and "
-                f"{found[0].describe(since)}: its configuration wizard was given the old database, expected the new "
-                f"one {expected} ({sc.REGISTERS})")
-    return (f"{host}: {found[0].describe(since)}: it has not registered with the new configuration {expected} since "
-            "its Session Service started (its wizard was given another database, or the Session Service cannot "
-            f"reach the web server) ({sc.REGISTERS})")
+        return (
+            f"{host}: {old[0]}, the configuration from before the upgrade, holds it ({old[1]}), and "
+            f"{found[0].describe(since)}: its configuration wizard was given the old database, expected the new "
+            f"one {expected} ({sc.REGISTERS})"
+        )
+    return (
+        f"{host}: {found[0].describe(since)}: it has not registered with the new configuration {expected} since "
+        "its Session Service started (its wizard was given another database, or the Session Service cannot "
+        f"reach the web server) ({sc.REGISTERS})"
+    )
 
 
 def _basis(request: pytest.FixtureRequest, text: str) -> None:
@@ -206,15 +254,19 @@ def test_host_session_service_running(session_host: HostView) -> None:
     "(Dex Service Control is running).",
     section=SECTION,
     impact="high",
-    remediation=("Start Dex Service Control (GPDexterityServiceControl) on this session host; the Service Based "
-                 "Architecture needs it "
-                 "(https://learn.microsoft.com/dynamics-gp/web-components/scale-out-installation, "
-                 "https://learn.microsoft.com/dynamics-gp/installation/SBA)."),
+    remediation=(
+        "Start Dex Service Control (GPDexterityServiceControl) on this session host; the Service Based "
+        "Architecture needs it "
+        "(https://learn.microsoft.com/dynamics-gp/web-components/scale-out-installation, "
+        "https://learn.microsoft.com/dynamics-gp/installation/SBA)."
+    ),
 )
 def test_host_dex_service_control_running(session_host: HostView, farm: Farm) -> None:
     if not farm.inventory.service_based_architecture:
-        pytest.skip("the Service Based Architecture is not installed (inventory service_based_architecture: "
-                    "false), so Dex Service Control is not needed")
+        pytest.skip(
+            "the Service Based Architecture is not installed (inventory service_based_architecture: "
+            "false), so Dex Service Control is not needed"
+        )
     problem = service_problem(session_host, "dex_service_control", "Dex Service Control")
     assert problem is None, problem
 
@@ -245,12 +297,15 @@ def test_host_web_client_help_installed(session_host: HostView, farm: Farm) -> N
     "the web client will need to be repaired or re-installed' (`netsh http show sslcert` on the host; "
     "https://learn.microsoft.com/dynamics-gp/web-components/troubleshooting).",
 )
-def test_host_configuration_wizard_ran(request: pytest.FixtureRequest, session_host: HostView, farm: Farm,
-                                       web_probe: WebProbe) -> None:
+def test_host_configuration_wizard_ran(
+    request: pytest.FixtureRequest, session_host: HostView, farm: Farm, web_probe: WebProbe
+) -> None:
     entry = next(h for h in farm.inventory.session_hosts if h.name == session_host.name)
     site = WebSiteView(entry.runtime_url, web_probe, evidence(request.node))
     cert = site.certificate()
-    assert cert.not_after is not None, (f"{session_host.name}: the runtime service at {site.base_url} presents no "
-                                        f"certificate ({cert.tls_error}), expected the one the installation binds")
+    assert cert.not_after is not None, (
+        f"{session_host.name}: the runtime service at {site.base_url} presents no "
+        f"certificate ({cert.tls_error}), expected the one the installation binds"
+    )
     if problem := wizard_program_problem(session_host, farm.target):
         warn(f"{problem}, expected {farm.target.text} ({WIZARD_INFERRED})")

@@ -13,8 +13,10 @@ from gpverify.session import get_farm
 @pytest.fixture
 def sba_installed(request: pytest.FixtureRequest) -> None:
     if not get_farm(request.config).inventory.service_based_architecture:
-        pytest.skip("the inventory says the Service Based Architecture is not installed "
-                    "(service_based_architecture: false), so there is no GP Service to check")
+        pytest.skip(
+            "the inventory says the Service Based Architecture is not installed "
+            "(service_based_architecture: false), so there is no GP Service to check"
+        )
 
 
 @check(

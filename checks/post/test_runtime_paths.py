@@ -21,19 +21,25 @@ from gpverify.facts.windows import RuntimePaths
     "(the runtime paths of the tenant configuration name the target release's files on every session host).",
     section="Verifying the services",
     impact="critical",
-    remediation=("Set DynamicsexeLocation, DynamicssetLocation and DexiniLocation in TenantConfiguration.xml on the "
-                 "web server (or the tenant's properties in Tenant Manager) to the target release's folder, which "
-                 "must hold Dynamics.exe, Dynamics.set and Data\\Dex.ini on every session host; restart Session "
-                 "Central (https://learn.microsoft.com/dynamics-gp/web-components/tenant-services-applications, "
-                 "https://learn.microsoft.com/dynamics-gp/web-components/logging)."),
+    remediation=(
+        "Set DynamicsexeLocation, DynamicssetLocation and DexiniLocation in TenantConfiguration.xml on the "
+        "web server (or the tenant's properties in Tenant Manager) to the target release's folder, which "
+        "must hold Dynamics.exe, Dynamics.set and Data\\Dex.ini on every session host; restart Session "
+        "Central (https://learn.microsoft.com/dynamics-gp/web-components/tenant-services-applications, "
+        "https://learn.microsoft.com/dynamics-gp/web-components/logging)."
+    ),
 )
 def test_runtime_paths_name_the_target_release(session_host: HostView, runtime: RuntimePaths, farm: Farm) -> None:
-    problems = [p for key, label in (("dynamics_set", "Dynamics.set"), ("dex_ini", "Dex.ini"))
-                if (p := runtime_file_problem(session_host, key, label, runtime.origin))]
+    problems = [
+        p
+        for key, label in (("dynamics_set", "Dynamics.set"), ("dex_ini", "Dex.ini"))
+        if (p := runtime_file_problem(session_host, key, label, runtime.origin))
+    ]
     if version := client_version_problem(session_host, runtime.origin, target=farm.target):
         problems.append(version)
     folder = runtime.dynamics_exe.rsplit("\\", 1)[0].lower()
     apart = [p for p in (runtime.dynamics_set, runtime.dex_ini) if not p.lower().startswith(folder + "\\")]
-    problems += [f"{session_host.name}: {p} is not in {folder} where Dynamics.exe is (from {runtime.origin})"
-                 for p in apart]
+    problems += [
+        f"{session_host.name}: {p} is not in {folder} where Dynamics.exe is (from {runtime.origin})" for p in apart
+    ]
     assert not problems, "; ".join(problems)

@@ -31,14 +31,17 @@ POLICY_ROOT = "access-policy"
     "port is secured with a security certificate (valid, trusted, for the host's name, not expiring soon).",
     section=SECTION,
     impact="critical",
-    remediation=("Bind a certificate for the session host's name (Server Authentication, chain trusted by the "
-                 "clients) to the runtime service's port: `netsh http show sslcert` on the host shows what is bound; "
-                 "if none is, repair Microsoft Dynamics GP Web Components on the host. Using the web site's "
-                 "certificate avoids the case browsers do not report "
-                 "(https://learn.microsoft.com/dynamics-gp/web-components/troubleshooting)."),
+    remediation=(
+        "Bind a certificate for the session host's name (Server Authentication, chain trusted by the "
+        "clients) to the runtime service's port: `netsh http show sslcert` on the host shows what is bound; "
+        "if none is, repair Microsoft Dynamics GP Web Components on the host. Using the web site's "
+        "certificate avoids the case browsers do not report "
+        "(https://learn.microsoft.com/dynamics-gp/web-components/troubleshooting)."
+    ),
 )
-def test_session_host_runtime_certificate_is_valid(session_host_name: str, session_host_site: WebSiteView,
-                                                   certificate_expiry_days: int) -> None:
+def test_session_host_runtime_certificate_is_valid(
+    session_host_name: str, session_host_site: WebSiteView, certificate_expiry_days: int
+) -> None:
     cert = session_host_site.certificate()
     problem = cert.problem(certificate_expiry_days)
     assert problem is None, f"{session_host_name}: {session_host_site.base_url} ({cert.host}:{cert.port}): {problem}"
@@ -50,33 +53,44 @@ def test_session_host_runtime_certificate_is_valid(session_host_name: str, sessi
     "https://session_host_machine:443/clientaccesspolicy.xml. The XML content for the file should be displayed.",
     section=SECTION,
     impact="high",
-    remediation=("The runtime service on the session host is not configured properly, usually its certificate: check "
-                 "`netsh http show sslcert` on the host, and repair or reinstall Microsoft Dynamics GP Web "
-                 "Components there so that a certificate is bound to the port "
-                 "(https://learn.microsoft.com/dynamics-gp/web-components/troubleshooting)."),
+    remediation=(
+        "The runtime service on the session host is not configured properly, usually its certificate: check "
+        "`netsh http show sslcert` on the host, and repair or reinstall Microsoft Dynamics GP Web "
+        "Components there so that a certificate is bound to the port "
+        "(https://learn.microsoft.com/dynamics-gp/web-components/troubleshooting)."
+    ),
 )
-def test_session_host_serves_client_access_policy(session_host_name: str, session_host_site: WebSiteView,
-                                                  profile: Profile) -> None:
+def test_session_host_serves_client_access_policy(
+    session_host_name: str, session_host_site: WebSiteView, profile: Profile
+) -> None:
     served = profile[POLICY_FLAG]
     if served is None:
-        not_verified(f"whether the {profile.name} runtime service serves clientaccesspolicy.xml is not set: set under "
-                     f"`overrides:` in the inventory {POLICY_FLAG}: true to check it on every session host (open "
-                     f"{session_host_site.url(profile['web.client_access_policy_path'])} in a browser to see), "
-                     "or false if your release does not serve it")
+        not_verified(
+            f"whether the {profile.name} runtime service serves clientaccesspolicy.xml is not set: set under "
+            f"`overrides:` in the inventory {POLICY_FLAG}: true to check it on every session host (open "
+            f"{session_host_site.url(profile['web.client_access_policy_path'])} in a browser to see), "
+            "or false if your release does not serve it"
+        )
     if not served:
-        pytest.skip(f"the profile says the {profile.name} runtime service does not serve clientaccesspolicy.xml "
-                    f"({POLICY_FLAG}: false)")
+        pytest.skip(
+            f"the profile says the {profile.name} runtime service does not serve clientaccesspolicy.xml "
+            f"({POLICY_FLAG}: false)"
+        )
     answer = session_host_site.get(profile["web.client_access_policy_path"])
     if answer.status == 200 and answer.xml_root == POLICY_ROOT:
         return
-    found = (f"{session_host_name}: expected {answer.url} to answer HTTP 200 with the policy's XML "
-             f"(<{POLICY_ROOT}>), found {_policy_found(answer)}")
+    found = (
+        f"{session_host_name}: expected {answer.url} to answer HTTP 200 with the policy's XML "
+        f"(<{POLICY_ROOT}>), found {_policy_found(answer)}"
+    )
     if profile.identifiers[POLICY_FLAG].confidence == "inferred":
         # The HTML releases: troubleshooting.md still prescribes the file for the HTML application, but no source
         # says their runtime service serves it, so a missing file is advice, not a failed upgrade.
-        warn(f"{found}; troubleshooting.md prescribes this file for the HTML web client too (inferred that the "
-             f"{profile.name} runtime serves it: set {POLICY_FLAG} under overrides to true to make this a failure, "
-             "false to skip it)")
+        warn(
+            f"{found}; troubleshooting.md prescribes this file for the HTML web client too (inferred that the "
+            f"{profile.name} runtime serves it: set {POLICY_FLAG} under overrides to true to make this a failure, "
+            "false to skip it)"
+        )
     raise AssertionError(found)
 
 
@@ -95,17 +109,21 @@ def _policy_found(answer: HttpAnswer) -> str:
     "components are installed).",
     section=SECTION,
     impact="high",
-    remediation=("Check the GP Service on the web server (running, its HTTPS port and certificate chosen at install, "
-                 "default 443); repair Microsoft Dynamics GP Web Components on the web server if the GPService "
-                 "application is missing "
-                 "(https://learn.microsoft.com/dynamics-gp/web-components/scale-out-installation, 'Verify the "
-                 "service based architecture installation')."),
+    remediation=(
+        "Check the GP Service on the web server (running, its HTTPS port and certificate chosen at install, "
+        "default 443); repair Microsoft Dynamics GP Web Components on the web server if the GPService "
+        "application is missing "
+        "(https://learn.microsoft.com/dynamics-gp/web-components/scale-out-installation, 'Verify the "
+        "service based architecture installation')."
+    ),
 )
-def test_gp_service_help_page_answers(request: pytest.FixtureRequest, web_site: WebSiteView,
-                                      profile: Profile) -> None:
+def test_gp_service_help_page_answers(request: pytest.FixtureRequest, web_site: WebSiteView, profile: Profile) -> None:
     if not get_farm(request.config).inventory.service_based_architecture:
-        pytest.skip("the inventory says the Service Based Architecture is not used (service_based_architecture: "
-                    "false), so there is no GP Service help page to check")
+        pytest.skip(
+            "the inventory says the Service Based Architecture is not used (service_based_architecture: "
+            "false), so there is no GP Service help page to check"
+        )
     answer = web_site.get(profile["web.gp_service_help_path"])
-    assert answer.answers, (f"{answer.url}: expected the GP Service help page to answer over HTTPS, found "
-                            f"{answer.problem()}")
+    assert answer.answers, (
+        f"{answer.url}: expected the GP Service help page to answer over HTTPS, found {answer.problem()}"
+    )

@@ -39,14 +39,14 @@ def test_web_client_answers_over_https(web_site: WebSiteView, profile: Profile) 
 )
 def test_web_management_console_answers_over_https(web_site: WebSiteView, profile: Profile) -> None:
     answer = web_site.get(profile["web.console_path"])
-    assert answer.answers, (f"{answer.url}: expected the Web Management Console to answer over HTTPS, "
-                            f"found {answer.problem()}")
+    assert answer.answers, (
+        f"{answer.url}: expected the Web Management Console to answer over HTTPS, found {answer.problem()}"
+    )
 
 
 @check(
     "GP-POST-008",
-    title="The web site's SSL certificate is valid, matches the host name users browse to, and does not "
-    "expire soon.",
+    title="The web site's SSL certificate is valid, matches the host name users browse to, and does not expire soon.",
     section=SECTION,
     impact="high",
     remediation="Bind a certificate for the site's host name (Server Authentication, chain trusted by the "

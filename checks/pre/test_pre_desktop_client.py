@@ -28,10 +28,14 @@ from gpverify.facts.view import HostView
 from gpverify.verdicts import warn
 
 SECTION = "Preparing for the upgrade"
-WORKING = ("You should verify that at least one desktop client installation is working properly before you "
-           "continue with the Microsoft Dynamics GP web client upgrade")
-FIRST_STEP = ("The first step to performing the upgrade for a scale out installation is to upgrade for the database "
-              "and the desktop client components for Microsoft Dynamics GP")
+WORKING = (
+    "You should verify that at least one desktop client installation is working properly before you "
+    "continue with the Microsoft Dynamics GP web client upgrade"
+)
+FIRST_STEP = (
+    "The first step to performing the upgrade for a scale out installation is to upgrade for the database "
+    "and the desktop client components for Microsoft Dynamics GP"
+)
 
 
 def _advise(problems: list[str], farm: Farm) -> None:
@@ -92,8 +96,9 @@ def test_dex_ini_is_present(session_host: HostView, gp_sql: GpSqlView, farm: Far
     "Utilities counts) before you continue; resolve the problems listed on each session host at the latest in "
     "its own upgrade step (https://learn.microsoft.com/dynamics-gp/web-components/scale-out-upgrade).",
 )
-def test_at_least_one_desktop_client_works(every_session_host: dict[str, HostView | FactsUnavailable],
-                                           gp_sql: GpSqlView, farm: Farm) -> None:
+def test_at_least_one_desktop_client_works(
+    every_session_host: dict[str, HostView | FactsUnavailable], gp_sql: GpSqlView, farm: Farm
+) -> None:
     assert every_session_host, "the inventory lists no session host"
     version = database_gp_version(gp_sql)
     problems: dict[str, list[str]] = {}
@@ -101,11 +106,14 @@ def test_at_least_one_desktop_client_works(every_session_host: dict[str, HostVie
         if isinstance(host, FactsUnavailable):
             problems[name] = [f"{name}: could not read the facts: {host.cause}"]
             continue
-        problems[name] = desktop_client_problems(host, version, gp_sql.system_database, farm.profile,
-                                                 farm.inventory.sql.server)
+        problems[name] = desktop_client_problems(
+            host, version, gp_sql.system_database, farm.profile, farm.inventory.sql.server
+        )
     if all(problems.values()):
         # Any working desktop client satisfies "at least one", and the one GP Utilities ran on is not a session
         # host of the inventory: gpverify cannot see it, so this is advice, not a failed precondition.
-        warn("no session host has a working desktop client yet (a working one elsewhere, such as where Dynamics GP "
-             "Utilities ran, satisfies the guide; gpverify cannot see it): " + "; ".join(
-                 "; ".join(p) for p in problems.values()))
+        warn(
+            "no session host has a working desktop client yet (a working one elsewhere, such as where Dynamics GP "
+            "Utilities ran, satisfies the guide; gpverify cannot see it): "
+            + "; ".join("; ".join(p) for p in problems.values())
+        )

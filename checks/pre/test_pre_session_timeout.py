@@ -13,9 +13,11 @@ from gpverify.facts.farm import Farm
 from gpverify.facts.view import HostView
 from gpverify.verdicts import not_verified, warn
 
-TENANT_MANAGER = ("https://learn.microsoft.com/dynamics-gp/web-components/managing-web-client-sessions#session-timeout: "
-                  "'If you are using the Microsoft Dynamic GP web client in a multitenant configuration, you will use "
-                  "the Tenant Management snap-in for the Web Management Console to control the session timeout value'")
+TENANT_MANAGER = (
+    "https://learn.microsoft.com/dynamics-gp/web-components/managing-web-client-sessions#session-timeout: "
+    "'If you are using the Microsoft Dynamic GP web client in a multitenant configuration, you will use "
+    "the Tenant Management snap-in for the Web Management Console to control the session timeout value'"
+)
 
 
 @check(
@@ -39,11 +41,15 @@ def test_disconnected_sessions_time_out(web_server: HostView, farm: Farm) -> Non
         # A multitenant farm keeps the timeout per tenant in Tenant Manager (DYNGPDISCOVERY, whose schema is not
         # public) and need not have the file ("In a single tenant environment where Tenant Services are not
         # installed, you will find a file named TenantConfiguration.xml", tenant-services-basics.md).
-        not_verified(f"{exc}: with Tenant Services each tenant's HeartbeatTimeout is set in Tenant Manager, which "
-                     f"gpverify cannot read ({TENANT_MANAGER}); check it there")
+        not_verified(
+            f"{exc}: with Tenant Services each tenant's HeartbeatTimeout is set in Tenant Manager, which "
+            f"gpverify cannot read ({TENANT_MANAGER}); check it there"
+        )
     except ValueError as exc:
         raise AssertionError(str(exc)) from None
     if config.heartbeat_timeout is None or config.sessions_never_time_out:
-        warn(f"{web_server.name}: HeartbeatTimeout is {config.heartbeat_timeout or 'not set'} in "
-             f"{text.path if text else 'TenantConfiguration.xml'}: disconnected web client sessions never end, so "
-             "closed browsers keep sessions open")
+        warn(
+            f"{web_server.name}: HeartbeatTimeout is {config.heartbeat_timeout or 'not set'} in "
+            f"{text.path if text else 'TenantConfiguration.xml'}: disconnected web client sessions never end, so "
+            "closed browsers keep sessions open"
+        )

@@ -38,8 +38,11 @@ def test_full_backups_since_the_upgrade_started(gp_sql: GpSqlView, farm: Farm, b
     problems = []
     for database in gp_sql.gp_databases():
         start = started.get(database.upper())
-        problem = (_rollback_problem(gp_sql, database, start, last.get(database.upper()), backups_since, farm)
-                   if start else _recent_problem(database, last.get(database.upper()), backups_since))
+        problem = (
+            _rollback_problem(gp_sql, database, start, last.get(database.upper()), backups_since, farm)
+            if start
+            else _recent_problem(database, last.get(database.upper()), backups_since)
+        )
         problems += [problem] if problem else []
     if problems:
         problems[0] = "expected a full backup of every GP database before it is upgraded: " + problems[0]
@@ -48,8 +51,11 @@ def test_full_backups_since_the_upgrade_started(gp_sql: GpSqlView, farm: Farm, b
 
 def _utilities_started(gp_sql: GpSqlView, farm: Farm) -> dict[str, datetime]:
     """When GP Utilities started upgrading each database to the target release (DB_Upgrade start_time of PRODID 0)."""
-    return {r.database.upper(): r.started for r in gp_sql.database_versions()
-            if r.product == 0 and r.started is not None and not farm.target.problem(r.version)}
+    return {
+        r.database.upper(): r.started
+        for r in gp_sql.database_versions()
+        if r.product == 0 and r.started is not None and not farm.target.problem(r.version)
+    }
 
 
 def _recent_problem(database: str, backup: LastBackup | None, since: datetime) -> str | None:
@@ -61,21 +67,29 @@ def _recent_problem(database: str, backup: LastBackup | None, since: datetime) -
     return None
 
 
-def _rollback_problem(gp_sql: GpSqlView, database: str, start: datetime, last: LastBackup | None,
-                      since: datetime, farm: Farm) -> str | None:
+def _rollback_problem(
+    gp_sql: GpSqlView, database: str, start: datetime, last: LastBackup | None, since: datetime, farm: Farm
+) -> str | None:
     """An upgraded database: its last full backup before GP Utilities started (start_time is the server's clock,
     inferred: no source says which clock GP Utilities writes), within the inventory's window before that."""
     when = f"Dynamics GP Utilities started upgrading it at {start:%Y-%m-%d %H:%M:%S} (DB_Upgrade start_time)"
     backup = gp_sql.last_full_backup_before(database, start)
     if backup is None:
-        later = (f"; its last full backup finished {last.describe()}, after the upgrade started, so it is no "
-                 "rollback point") if last else ""
+        later = (
+            (
+                f"; its last full backup finished {last.describe()}, after the upgrade started, so it is no "
+                "rollback point"
+            )
+            if last
+            else ""
+        )
         return f"{database}: no full backup finished before {when}{later}"
     start_utc = (start - backup.offset).replace(tzinfo=UTC)
     lower = since if since < start_utc else start_utc - timedelta(hours=farm.inventory.backups.within_hours)
     if backup.finished < lower:
-        return (f"{database}: the last full backup before {when} finished {backup.describe()}, expected after "
-                f"{_utc(lower)}")
+        return (
+            f"{database}: the last full backup before {when} finished {backup.describe()}, expected after {_utc(lower)}"
+        )
     return None
 
 
@@ -95,8 +109,11 @@ def test_databases_online_multi_user_writable(gp_sql: GpSqlView) -> None:
     for database in gp_sql.gp_databases():
         state = states[database.upper()]
         found = {"state": state.state, "user_access": state.user_access}
-        problems += [f"{database}: {what} {found[what]}, expected {want}"
-                     for what, want in EXPECTED_STATE.items() if found[what].upper() != want]
+        problems += [
+            f"{database}: {what} {found[what]}, expected {want}"
+            for what, want in EXPECTED_STATE.items()
+            if found[what].upper() != want
+        ]
         if state.read_only:
             problems.append(f"{database}: READ_ONLY, expected READ_WRITE")
     every_company(problems, missing_companies(gp_sql), "the database state")
@@ -109,7 +126,7 @@ def sql_version(text: str) -> tuple[int, ...] | None:
 
 
 def _at_least(found: tuple[int, ...], minimum: tuple[int, ...]) -> bool:
-    return found[:len(minimum)] >= minimum  # '12.0' admits every 12.0.x build
+    return found[: len(minimum)] >= minimum  # '12.0' admits every 12.0.x build
 
 
 @check(
@@ -137,19 +154,25 @@ def test_sql_server_version_and_compatibility(gp_sql: GpSqlView, farm: Farm) -> 
     if found is None:
         problems.append(f"SQL Server: ProductVersion {version!r} is not a version, expected {minimum} or later")
     elif not _at_least(found, sql_version(minimum) or ()):
-        problems.append(f"SQL Server: version {version}, expected {minimum} or later for {farm.profile['release']} "
-                        "(KB 878449)")
+        problems.append(
+            f"SQL Server: version {version}, expected {minimum} or later for {farm.profile['release']} (KB 878449)"
+        )
     states = gp_sql.databases()
     levels = {db: states[db.upper()].compatibility_level for db in gp_sql.gp_databases()}
-    problems += [f"{db}: compatibility level {level}, expected {min_level} or higher"
-                 for db, level in levels.items() if level < min_level]
+    problems += [
+        f"{db}: compatibility level {level}, expected {min_level} or higher"
+        for db, level in levels.items()
+        if level < min_level
+    ]
     every_company(problems, missing_companies(gp_sql), "the compatibility level")
     # The guide names a level per SQL Server it covers ("SQL Server 2016 (120)" as printed), not "the server's own":
     # advise only where it names one, and only below it.
     prescribed = (farm.profile["sql_server.compatibility_levels"] or {}).get(str(found[0])) if found else None
     if prescribed and (behind := [f"{db} ({level})" for db, level in levels.items() if level < int(prescribed)]):
-        warn(f"SQL Server {version}: upgrade/system-preparation.md says to change the compatibility level of all your "
-             f"databases to {prescribed} on this SQL Server; below it: " + ", ".join(behind))
+        warn(
+            f"SQL Server {version}: upgrade/system-preparation.md says to change the compatibility level of all your "
+            f"databases to {prescribed} on this SQL Server; below it: " + ", ".join(behind)
+        )
 
 
 @check(
@@ -158,22 +181,27 @@ def test_sql_server_version_and_compatibility(gp_sql: GpSqlView, farm: Farm) -> 
     "in the system database and every company database.",
     section=SECTION,
     impact="critical",
-    remediation=("Open Dynamics GP Utilities, choose Manage Web Client SQL Server Login in Additional Tasks and save "
-                 "the login again: it gives the login access to the system and company databases "
-                 "(https://learn.microsoft.com/dynamics-gp/upgrade/company-data-conversion, "
-                 "https://learn.microsoft.com/dynamics-gp/installation/SBA). A company restored from another server "
-                 "keeps an orphaned user: map it to the login (ALTER USER [user] WITH LOGIN = [login]). If the user "
-                 "is there, the login gpverify connects with lacks VIEW ANY DEFINITION, without which SQL Server "
-                 "hides other principals."),
+    remediation=(
+        "Open Dynamics GP Utilities, choose Manage Web Client SQL Server Login in Additional Tasks and save "
+        "the login again: it gives the login access to the system and company databases "
+        "(https://learn.microsoft.com/dynamics-gp/upgrade/company-data-conversion, "
+        "https://learn.microsoft.com/dynamics-gp/installation/SBA). A company restored from another server "
+        "keeps an orphaned user: map it to the login (ALTER USER [user] WITH LOGIN = [login]). If the user "
+        "is there, the login gpverify connects with lacks VIEW ANY DEFINITION, without which SQL Server "
+        "hides other principals."
+    ),
 )
 def test_web_client_login_is_a_user_everywhere(gp_sql: GpSqlView, farm: Farm) -> None:
     login = farm.inventory.sql.web_client_login
     if not login:
-        not_verified("the Web Client SQL Server login's name is chosen at install; set sql.web_client_login in "
-                     f"the inventory ({farm.origin}) to the login given in Manage Web Client SQL Server Login")
+        not_verified(
+            "the Web Client SQL Server login's name is chosen at install; set sql.web_client_login in "
+            f"the inventory ({farm.origin}) to the login given in Manage Web Client SQL Server Login"
+        )
     assert gp_sql.login_exists(login), (
         f"SQL Server: no login {login!r} in sys.server_principals, expected the Web Client SQL Server login "
-        "(or the gpverify login lacks VIEW ANY DEFINITION to see it)")
+        "(or the gpverify login lacks VIEW ANY DEFINITION to see it)"
+    )
     states = gp_sql.databases()
     databases = [gp_sql.system_database, *(c.database for c in gp_sql.companies())]
     missing, unreadable = [], missing_companies(gp_sql)

@@ -26,7 +26,8 @@ SECTION = "Preparing for the upgrade"
 def _describe(database: str, sessions: list[Row]) -> str:
     return f"{database}: {len(sessions)} web client session(s) still active: " + ", ".join(
         f"{s['UserId']}" + (f" on {s['HostName']}" if s.get("HostName") else "") + f" (session {s['SessionId']})"
-        for s in sessions)
+        for s in sessions
+    )
 
 
 @check(
@@ -35,31 +36,41 @@ def _describe(database: str, sessions: list[Row]) -> str:
     "upgrade process (no web client sessions).",
     section=SECTION,
     impact="critical",
-    remediation=("Ask the users listed to sign out of the web client, or end their sessions in the Session "
-                 "Management snap-in of the Web Management Console "
-                 "(https://learn.microsoft.com/dynamics-gp/web-components/managing-web-client-sessions); a closed "
-                 "browser leaves its session running while HeartbeatTimeout is 0."),
+    remediation=(
+        "Ask the users listed to sign out of the web client, or end their sessions in the Session "
+        "Management snap-in of the Web Management Console "
+        "(https://learn.microsoft.com/dynamics-gp/web-components/managing-web-client-sessions); a closed "
+        "browser leaves its session running while HeartbeatTimeout is 0."
+    ),
 )
-def test_no_web_client_sessions(gp_sql: GpSqlView, session_central: tuple[SessionManagement | None, str],
-                                unverifiable: Callable[[str], NoReturn]) -> None:
+def test_no_web_client_sessions(
+    gp_sql: GpSqlView, session_central: tuple[SessionManagement | None, str], unverifiable: Callable[[str], NoReturn]
+) -> None:
     view, why = session_central
     if view is not None and view.sessions is not None:
         running = [h for h in view.hosts if h.sessions]
-        assert not running, ("Session Central shows web client sessions still running: " + ", ".join(
-            f"{h.name}: {h.sessions}" for h in running) + f" ({view.sessions.describe()}; {view.source})")
+        assert not running, (
+            "Session Central shows web client sessions still running: "
+            + ", ".join(f"{h.name}: {h.sessions}" for h in running)
+            + f" ({view.sessions.describe()}; {view.source})"
+        )
         return
     why = why or (view.problems.get("sessions", "") if view else "")
     if gp_sql.database_exists(gp_sql.config_database):
         if gp_sql.profile.unconfirmed(*configdb.SESSION_KEYS):
-            unverifiable(f"Session Central's sessions could not be read ({why}); and {gp_sql.config_database}'s "
-                         "tables are not public: set config_db.sessions_table and its columns under `overrides:` "
-                         "(gpverify discover lists them)")
+            unverifiable(
+                f"Session Central's sessions could not be read ({why}); and {gp_sql.config_database}'s "
+                "tables are not public: set config_db.sessions_table and its columns under `overrides:` "
+                "(gpverify discover lists them)"
+            )
         sessions = configdb.sessions(gp_sql)
         assert not sessions, _describe(gp_sql.config_database, sessions)
         return
     old = str(gp_sql.profile["sql.old_session_database"])
     if not gp_sql.database_exists(old):
-        pytest.skip(f"neither the configuration database {gp_sql.config_database} nor the GP 2013-era session "
-                    f"database {old} exists, so no web client session can be recorded")
+        pytest.skip(
+            f"neither the configuration database {gp_sql.config_database} nor the GP 2013-era session "
+            f"database {old} exists, so no web client session can be recorded"
+        )
     sessions = configdb.old_sessions(gp_sql, old)
     assert not sessions, _describe(old, sessions)

@@ -20,7 +20,8 @@ SECTION = "Preparing for the upgrade"
     "(https://learn.microsoft.com/troubleshoot/dynamics/gp/remove-all-the-inactive-sessions-dex-lock) (DEX_LOCK) "
     "and KB 864413 (https://learn.microsoft.com/troubleshoot/dynamics/gp/remove-all-the-inactive-dex-session) "
     "(DEX_SESSION) describe and delete the ACTIVITY, SY00800 and SY00801 rows of those users (KB 850289 "
-    "(https://learn.microsoft.com/troubleshoot/dynamics/gp/a-batch-is-held-in-the-several-statuses)). To tell the two apart gpverify's SQL login needs VIEW SERVER STATE (read-only).",
+    "(https://learn.microsoft.com/troubleshoot/dynamics/gp/a-batch-is-held-in-the-several-statuses)). To tell the two "
+    "apart gpverify's SQL login needs VIEW SERVER STATE (read-only).",
 )
 def test_all_users_signed_out(gp_sql: GpSqlView) -> None:
     activity = gp_sql.sign_in_activity()
@@ -28,10 +29,14 @@ def test_all_users_signed_out(gp_sql: GpSqlView) -> None:
     if activity.live_users:
         parts.append(f"users are still signed in: {activity.describe_live()}")
     if undecided := activity.undecided_users:
-        parts.append("users signed in, or left by clients that ended without signing out (gpverify cannot tell: its "
-                     "SQL login lacks VIEW SERVER STATE, so sys.dm_exec_sessions does not show whether their SQL "
-                     f"Server process still exists): {activity.describe(undecided)}")
+        parts.append(
+            "users signed in, or left by clients that ended without signing out (gpverify cannot tell: its "
+            "SQL login lacks VIEW SERVER STATE, so sys.dm_exec_sessions does not show whether their SQL "
+            f"Server process still exists): {activity.describe(undecided)}"
+        )
     if stale := activity.stale():
-        parts.append("stale sign-in records with no live session behind them (clean up per KB 864411 and KB 864413): "
-                     + "; ".join(stale))
+        parts.append(
+            "stale sign-in records with no live session behind them (clean up per KB 864411 and KB 864413): "
+            + "; ".join(stale)
+        )
     assert not parts, f"{gp_sql.system_database}: " + " | ".join(parts)

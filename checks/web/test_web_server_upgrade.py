@@ -31,9 +31,11 @@ SECTION = "Updating the web site and Session Central Service"
     title="Click Web Components and then click Install. Select to upgrade your existing web client installation.",
     section=SECTION,
     impact="critical",
-    remediation=("On the web server, run Setup.exe from the installation media, choose Web Components > Install and "
-                 "upgrade the existing web client installation "
-                 "(https://learn.microsoft.com/dynamics-gp/web-components/scale-out-upgrade)."),
+    remediation=(
+        "On the web server, run Setup.exe from the installation media, choose Web Components > Install and "
+        "upgrade the existing web client installation "
+        "(https://learn.microsoft.com/dynamics-gp/web-components/scale-out-upgrade)."
+    ),
 )
 def test_web_components_are_upgraded(web_server: HostView, farm: Farm) -> None:
     problem = product_problem(web_server, "web_components", "Web Components", farm.target)
@@ -58,13 +60,16 @@ def test_session_central_runs_after_upgrade(web_server: HostView) -> None:
     title="Upgrading the database will ask you for a new database name, defaulting to GPCONFIGURATION.",
     section=SECTION,
     impact="critical",
-    remediation=("Run the Dynamics GP Web Components Configuration Wizard on the web server to create the "
-                 "configuration database, or set sql.config_database in the inventory to the name chosen "
-                 "(https://learn.microsoft.com/dynamics-gp/web-components/scale-out-upgrade)."),
+    remediation=(
+        "Run the Dynamics GP Web Components Configuration Wizard on the web server to create the "
+        "configuration database, or set sql.config_database in the inventory to the name chosen "
+        "(https://learn.microsoft.com/dynamics-gp/web-components/scale-out-upgrade)."
+    ),
 )
 def test_configuration_database_exists(gp_sql: GpSqlView) -> None:
     assert gp_sql.database_exists(gp_sql.config_database), (
-        f"the configuration database {gp_sql.config_database} does not exist (inventory sql.config_database)")
+        f"the configuration database {gp_sql.config_database} does not exist (inventory sql.config_database)"
+    )
 
 
 @check(
@@ -100,7 +105,9 @@ def test_configuration_wizard_ran(web_server: HostView, gp_sql: GpSqlView, farm:
     if not gp_sql.database_exists(database):
         pytest.skip(f"the configuration database {database} does not exist: GP-WEB-003 reports it")
     tables = gp_sql.tables(database)
-    assert tables, (f"{database}: the configuration database has no tables, expected the ones the Web Components "
-                    "Configuration Wizard creates (it did not run, or did not finish, on the web server)")
+    assert tables, (
+        f"{database}: the configuration database has no tables, expected the ones the Web Components "
+        "Configuration Wizard creates (it did not run, or did not finish, on the web server)"
+    )
     if problem := wizard_program_problem(web_server, farm.target):
         warn(f"{problem}, expected {farm.target.text} ({WIZARD_INFERRED})")

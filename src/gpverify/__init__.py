@@ -15,16 +15,23 @@ __version__ = "0.1.0"
 # with the package: `gpverify --version`, the CLI and every `import gpverify.<module>` would otherwise pay for
 # pytest, pydantic, requests, cryptography and sqlglot, whether or not the command needs them.
 _EXPORTS = {
-    "CheckInfo": "gpverify.catalogue", "check": "gpverify.catalogue",
-    "ConfigError": "gpverify.errors", "FactsUnavailable": "gpverify.errors", "GpVerifyError": "gpverify.errors",
-    "HostUnavailable": "gpverify.errors", "SqlUnavailable": "gpverify.errors",
+    "CheckInfo": "gpverify.catalogue",
+    "check": "gpverify.catalogue",
+    "ConfigError": "gpverify.errors",
+    "FactsUnavailable": "gpverify.errors",
+    "GpVerifyError": "gpverify.errors",
+    "HostUnavailable": "gpverify.errors",
+    "SqlUnavailable": "gpverify.errors",
     "GpSqlView": "gpverify.facts.gpsql",
     "HostView": "gpverify.facts.view",
     "WebSiteView": "gpverify.facts.web",
-    "CertificateFact": "gpverify.facts.windows", "FileFact": "gpverify.facts.windows",
-    "ProductFact": "gpverify.facts.windows", "RegistryFact": "gpverify.facts.windows",
+    "CertificateFact": "gpverify.facts.windows",
+    "FileFact": "gpverify.facts.windows",
+    "ProductFact": "gpverify.facts.windows",
+    "RegistryFact": "gpverify.facts.windows",
     "ServiceFact": "gpverify.facts.windows",
-    "not_verified": "gpverify.verdicts", "warn": "gpverify.verdicts",
+    "not_verified": "gpverify.verdicts",
+    "warn": "gpverify.verdicts",
     "Profile": "gpverify.config.profiles",
 }
 

@@ -32,13 +32,18 @@ def load(path: str | Path | None) -> list[Attestation]:
         return []
     try:
         data = json.loads(Path(path).read_text(encoding="utf-8"))
-        return [Attestation(tuple(a["checks"]), str(a["by"]), str(a["at"]), str(a["statement"]), str(a["answer"]))
-                for a in data["attestations"]]
+        return [
+            Attestation(tuple(a["checks"]), str(a["by"]), str(a["at"]), str(a["statement"]), str(a["answer"]))
+            for a in data["attestations"]
+        ]
     except FileNotFoundError:
         return []
     except (OSError, ValueError, KeyError, TypeError):
-        raise ConfigError(str(path), "attestations", "the attestations file gpverify upgrade writes "
-                          "({\"attestations\": [{checks, by, at, statement, answer}]})") from None
+        raise ConfigError(
+            str(path),
+            "attestations",
+            'the attestations file gpverify upgrade writes ({"attestations": [{checks, by, at, statement, answer}]})',
+        ) from None
 
 
 def for_check(path: str | Path | None, check_id: str) -> Attestation | None:

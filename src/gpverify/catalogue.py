@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
-from typing import Any, Literal, get_args
+from typing import Any, Literal, TypedDict, get_args
 
 import pytest
 
@@ -16,8 +16,20 @@ PHASES: tuple[Phase, ...] = ("pre", "web", "hosts", "post", "clients")
 GP_ID_PHASES: dict[str, Phase] = {"PRE": "pre", "WEB": "web", "HOST": "hosts", "POST": "post", "CLI": "clients"}
 # A custom check outside a phase folder and without phase= judges the upgraded farm, as the audit does.
 DEFAULT_PHASE: Phase = "post"
-MARKER_HELP = ("check(info): a gpverify check (gpverify.check(id, title=, section=, impact=, remediation=, "
-               "phase=)); its metadata feeds the catalogue and every report")
+MARKER_HELP = (
+    "check(info): a gpverify check (gpverify.check(id, title=, section=, impact=, remediation=, "
+    "phase=)); its metadata feeds the catalogue and every report"
+)
+
+
+class Described(TypedDict):
+    """What each result record repeats of its check (gpverify.results.CheckResult's fields of the same names)."""
+
+    check: str
+    title: str
+    section: str
+    impact: str
+    phase: str
 
 
 @dataclass(frozen=True)
@@ -28,6 +40,16 @@ class CheckInfo:
     impact: Impact
     remediation: str
     phase: Phase | None = None  # given, or set at collection from the ID or the folder (see phase_for)
+
+    def described(self) -> Described:
+        """What a result record repeats of this check."""
+        return {
+            "check": self.id,
+            "title": self.title,
+            "section": self.section,
+            "impact": self.impact,
+            "phase": self.phase or "",
+        }
 
     def properties(self) -> list[tuple[str, str]]:
         """As JUnit properties / pytest user_properties."""

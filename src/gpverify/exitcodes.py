@@ -29,12 +29,22 @@ class ExitCode(IntEnum):
             return cls.NOT_RUN
 
 
-_MEANING = {ExitCode.PASSED: "passed", ExitCode.FAILED: "a check failed", ExitCode.NOT_RUN: "could not run",
-            ExitCode.BAD_INPUT: "bad input", ExitCode.NOT_RECORDED: "not recorded in the history"}
+_MEANING = {
+    ExitCode.PASSED: "passed",
+    ExitCode.FAILED: "a check failed",
+    ExitCode.NOT_RUN: "could not run",
+    ExitCode.BAD_INPUT: "bad input",
+    ExitCode.NOT_RECORDED: "not recorded in the history",
+}
 
 
-PASSED, FAILED, NOT_RUN, BAD_INPUT, NOT_RECORDED = (ExitCode.PASSED, ExitCode.FAILED, ExitCode.NOT_RUN,
-                                                     ExitCode.BAD_INPUT, ExitCode.NOT_RECORDED)
+PASSED, FAILED, NOT_RUN, BAD_INPUT, NOT_RECORDED = (
+    ExitCode.PASSED,
+    ExitCode.FAILED,
+    ExitCode.NOT_RUN,
+    ExitCode.BAD_INPUT,
+    ExitCode.NOT_RECORDED,
+)
 
 TABLE = """exit codes (every gpverify command, and pytest runs of the checks):
   0  every check passed (warnings, checks not verified or attested, and waived failures do not fail)

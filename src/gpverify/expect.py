@@ -10,8 +10,10 @@ from gpverify.facts.view import HostView
 from gpverify.facts.windows import FileFact
 from gpverify.verdicts import not_verified, warn
 
-RUNTIME_LATER = ("the inventory says only the web components are upgraded now (web_components_only: true; the "
-                 "guide allows the GP runtime to follow later, scale-out-upgrade.md), so this is for review: ")
+RUNTIME_LATER = (
+    "the inventory says only the web components are upgraded now (web_components_only: true; the "
+    "guide allows the GP runtime to follow later, scale-out-upgrade.md), so this is for review: "
+)
 
 
 def runtime_later(web_components_only: bool, problems: list[str]) -> None:
@@ -32,18 +34,22 @@ def product_problem(host: HostView, key: str, label: str, target: Target) -> str
     return None
 
 
-HELP_INFERRED = ("inferred: that the help's version follows the GP build is not published; its installer's name is "
-                 "(https://learn.microsoft.com/dynamics-gp/web-components/scale-out-upgrade: "
-                 "Microsoft_DynamicsGP18_GPWebClientHelp.msi)")
+HELP_INFERRED = (
+    "inferred: that the help's version follows the GP build is not published; its installer's name is "
+    "(https://learn.microsoft.com/dynamics-gp/web-components/scale-out-upgrade: "
+    "Microsoft_DynamicsGP18_GPWebClientHelp.msi)"
+)
 
 
 def help_installed(host: HostView, target: Target, installer: str | None) -> None:
     """The web client help: installed (found by its installer's published .msi name, or by the inferred Programs and
     Features name), else a failure; at another version than the GP build, a warning marked inferred."""
     products = host.products("web_client_help")
-    assert products, (f"{host.name}: the web client help is not installed (no product installed from "
-                      f"{installer or 'the help installer'}, nor one named like profile products.web_client_help), "
-                      f"expected {target.text}")
+    assert products, (
+        f"{host.name}: the web client help is not installed (no product installed from "
+        f"{installer or 'the help installer'}, nor one named like profile products.web_client_help), "
+        f"expected {target.text}"
+    )
     if old := [(p, why) for p in products if (why := target.problem(p.version))]:
         found = ", ".join(f"{p.name} {why}" + (f" (from {p.package})" if p.package else "") for p, why in old)
         warn(f"{host.name}: {found}, expected {target.text} ({HELP_INFERRED})")
@@ -67,8 +73,9 @@ def runtime_file_problem(host: HostView, key: str, label: str, origin: str) -> s
     return None
 
 
-def client_version_problem(host: HostView, origin: str, target: Target | None = None,
-                           database_version: str | None = None) -> str | None:
+def client_version_problem(
+    host: HostView, origin: str, target: Target | None = None, database_version: str | None = None
+) -> str | None:
     """Why the Dynamics.exe the web client runs (the path `origin` names) is not the release it should be.
 
     With `target`: at the target release and build. With `database_version`: the same major and build as the
@@ -88,14 +95,18 @@ def client_version_problem(host: HostView, origin: str, target: Target | None = 
 
 
 # One judgement and one remediation for a condition the guide checks at two gates.
-SESSION_CENTRAL_REMEDIATION = ("Start the Session Central Service (GPWebClientSessionCentral) on the web server; if "
-                               "it does not start or stops again, read the Dynamics section of its event log and run "
-                               "the Web Components Configuration Wizard again "
-                               "(https://learn.microsoft.com/dynamics-gp/web-components/troubleshooting).")
-SESSION_SERVICE_REMEDIATION = ("Start the Session Service (GPWebClientSessionServices) on this session host; users "
-                               "routed to it cannot sign in until it runs. If it does not start, run the Web "
-                               "Components Configuration Wizard on the host again "
-                               "(https://learn.microsoft.com/dynamics-gp/web-components/troubleshooting).")
+SESSION_CENTRAL_REMEDIATION = (
+    "Start the Session Central Service (GPWebClientSessionCentral) on the web server; if "
+    "it does not start or stops again, read the Dynamics section of its event log and run "
+    "the Web Components Configuration Wizard again "
+    "(https://learn.microsoft.com/dynamics-gp/web-components/troubleshooting)."
+)
+SESSION_SERVICE_REMEDIATION = (
+    "Start the Session Service (GPWebClientSessionServices) on this session host; users "
+    "routed to it cannot sign in until it runs. If it does not start, run the Web "
+    "Components Configuration Wizard on the host again "
+    "(https://learn.microsoft.com/dynamics-gp/web-components/troubleshooting)."
+)
 
 
 def session_central_problem(web_server: HostView) -> str | None:
@@ -108,10 +119,12 @@ def session_service_problem(session_host: HostView) -> str | None:
 
 # --- a working desktop client on a session host (GP-PRE-005/006/007/010 advise, GP-HOST-012 fails) -------------
 
+
 def database_gp_version(gp_sql: Any) -> str | None:
     """Dynamics GP's version in the system database (DB_Upgrade, PRODID 0); None without a row (GP-PRE-001)."""
-    rows = [r for r in gp_sql.database_versions()
-            if r.product == 0 and r.database.upper() == gp_sql.system_database.upper()]
+    rows = [
+        r for r in gp_sql.database_versions() if r.product == 0 and r.database.upper() == gp_sql.system_database.upper()
+    ]
     return rows[0].version if rows else None
 
 
@@ -126,8 +139,10 @@ def desktop_version_problem(host: HostView, version: str | None, system_database
     if matching_client(host, version):
         return None
     found = ", ".join(f"{f.version or 'no version'} at {f.path}" for f in host.found_files("dynamics_exe"))
-    return (f"{host.name}: no desktop client at {version} (the version of {system_database}); found "
-            f"{found or 'no Dynamics.exe in any Microsoft Dynamics folder'}")
+    return (
+        f"{host.name}: no desktop client at {version} (the version of {system_database}); found "
+        f"{found or 'no Dynamics.exe in any Microsoft Dynamics folder'}"
+    )
 
 
 LOCAL_NAMES = {"(local)", ".", "localhost", "127.0.0.1", "::1"}
@@ -153,13 +168,18 @@ def odbc_problem(host: HostView, profile: Profile, server: str) -> str | None:
     """None when a 32-bit System DSN points at the GP SQL Server, whatever its name ("Dynamics GP" is only the
     installer's default, installation/installing-on-first-computer.md)."""
     where = profile["registry.odbc_dsn"]
-    sources = {f.subkey: str(f.value).strip() for f in host.registry_subkeys("odbc_dsn")
-               if f.value is not None and str(f.value).strip()}
+    sources = {
+        f.subkey: str(f.value).strip()
+        for f in host.registry_subkeys("odbc_dsn")
+        if f.value is not None and str(f.value).strip()
+    }
     if any(same_sql_server(value, server, host.name) for value in sources.values()):
         return None
     found = ", ".join(f"{name!r} -> {value}" for name, value in sorted(sources.items())) or "none"
-    return (f"{host.name}: no 32-bit ODBC data source points at the GP SQL Server {server} (HKLM\\{where['path']}\\"
-            f"<data source>, value {where['name']}, {where['view']}-bit view); found: {found}")
+    return (
+        f"{host.name}: no 32-bit ODBC data source points at the GP SQL Server {server} (HKLM\\{where['path']}\\"
+        f"<data source>, value {where['name']}, {where['view']}-bit view); found: {found}"
+    )
 
 
 def dex_ini_problem(host: HostView, version: str | None) -> str | None:
@@ -174,18 +194,24 @@ def dex_ini_problem(host: HostView, version: str | None) -> str | None:
     return None if inis else f"{host.name}: Dex.ini not found in any Microsoft Dynamics folder"
 
 
-def desktop_client_problems(host: HostView, version: str | None, system_database: str, profile: Profile,
-                            server: str) -> list[str]:
+def desktop_client_problems(
+    host: HostView, version: str | None, system_database: str, profile: Profile, server: str
+) -> list[str]:
     """Why the session host's desktop client would not work: its version, its ODBC data source, its Dex.ini."""
-    found = [desktop_version_problem(host, version, system_database), odbc_problem(host, profile, server),
-             dex_ini_problem(host, version)]
+    found = [
+        desktop_version_problem(host, version, system_database),
+        odbc_problem(host, profile, server),
+        dex_ini_problem(host, version),
+    ]
     return [p for p in found if p]
 
 
-HOST_STEP_LATER = ("the guide updates each session host's desktop client at its own step 2 ('If you haven't already "
-                   "done so, perform the update for the Microsoft Dynamics GP desktop client components', "
-                   "https://learn.microsoft.com/dynamics-gp/web-components/scale-out-upgrade), so this is advice "
-                   "here; that host's gate fails it (GP-HOST-012): ")
+HOST_STEP_LATER = (
+    "the guide updates each session host's desktop client at its own step 2 ('If you haven't already "
+    "done so, perform the update for the Microsoft Dynamics GP desktop client components', "
+    "https://learn.microsoft.com/dynamics-gp/web-components/scale-out-upgrade), so this is advice "
+    "here; that host's gate fails it (GP-HOST-012): "
+)
 
 
 def host_step_later(problems: list[str]) -> None:
@@ -204,22 +230,28 @@ def every_company(problems: list[str], unreadable: list[str], what: str) -> None
 
 def missing_companies(gp_sql: Any) -> list[str]:
     """The company databases SY01500 names that SQL Server does not list, described for every_company."""
-    return [f"{c.database} ({c.name}): no such database on the server (GP-PRE-013)"
-            for c in gp_sql.missing_company_databases()]
+    return [
+        f"{c.database} ({c.name}): no such database on the server (GP-PRE-013)"
+        for c in gp_sql.missing_company_databases()
+    ]
 
 
-WIZARD_INFERRED = ("the wizard program's path and that its file version follows the GP build are inferred from "
-                   "https://learn.microsoft.com/dynamics-gp/web-components/tenant-services-installation ('Start the "
-                   "Microsoft.Dynamics.GP.Web.ConfigurationWizard application ... c:\\Program Files\\Microsoft "
-                   "Dynamics\\GP Web Components\\')")
+WIZARD_INFERRED = (
+    "the wizard program's path and that its file version follows the GP build are inferred from "
+    "https://learn.microsoft.com/dynamics-gp/web-components/tenant-services-installation ('Start the "
+    "Microsoft.Dynamics.GP.Web.ConfigurationWizard application ... c:\\Program Files\\Microsoft "
+    "Dynamics\\GP Web Components\\')"
+)
 
 
 def wizard_program_problem(host: HostView, target: Target) -> str | None:
     """Why the target release's Web Components Configuration Wizard is not on this host, or None."""
     program = host.file("configuration_wizard")
     if program is None or not program.exists:
-        return (f"{host.name}: the Web Components Configuration Wizard is not at "
-                f"{program.path if program else 'profile files.configuration_wizard'}")
+        return (
+            f"{host.name}: the Web Components Configuration Wizard is not at "
+            f"{program.path if program else 'profile files.configuration_wizard'}"
+        )
     if program.version and (why := target.problem(program.version)):
         return f"{host.name}: the Web Components Configuration Wizard at {program.path} is version {why}"
     return None

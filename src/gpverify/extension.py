@@ -76,7 +76,10 @@ def lab() -> LabExtension:
     """The installed lab; ConfigError naming what is missing when no distribution registers one."""
     found = sorted(entry_points(group=GROUP), key=lambda ep: ep.name)
     if not found:
-        raise ConfigError("--lab", "(simulated lab)", f"a distribution registering the entry point group {GROUP!r} "
-                          "(gpverify ships one: reinstall gpverify)")
+        raise ConfigError(
+            "--lab",
+            "(simulated lab)",
+            f"a distribution registering the entry point group {GROUP!r} (gpverify ships one: reinstall gpverify)",
+        )
     extension: LabExtension = found[0].load()
     return extension

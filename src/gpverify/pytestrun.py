@@ -47,7 +47,8 @@ class PytestRun:
     @property
     def nothing_collected(self) -> bool:
         return self.pytest_status == pytest.ExitCode.NO_TESTS_COLLECTED or (
-            not self.collected and self.pytest_status == pytest.ExitCode.OK)
+            not self.collected and self.pytest_status == pytest.ExitCode.OK
+        )
 
 
 class _Recorder:
@@ -73,8 +74,14 @@ class _Recorder:
         self.run.pytest_status = int(exitstatus)
 
 
-def run_checks(args: Sequence[str], plugins: Sequence[Any] = (), *, output: TextIO | None = None,
-               keep_output: bool = False, all_plugins: bool = False) -> PytestRun:
+def run_checks(
+    args: Sequence[str],
+    plugins: Sequence[Any] = (),
+    *,
+    output: TextIO | None = None,
+    keep_output: bool = False,
+    all_plugins: bool = False,
+) -> PytestRun:
     """Run pytest with `args` in this process, with only the plugins the checks need (every installed one with
     `all_plugins`, as the administrator's own pytest); its terminal output goes to `output` (default: stdout), or
     is kept in the result when `keep_output` is set."""

@@ -14,8 +14,13 @@ from gpverify.outcomes import Outcome
 
 # The record travels on the report as a plain dict, so it survives pytest-xdist's report serialisation.
 REPORT_ATTR = "gpverify_result"
-HOST_FIXTURES = {"web_server": "web_server", "tenant_server": "tenant_services", "web_site": "web_server",
-                 "web_probe": "web_server", "session_central": "web_server"}
+HOST_FIXTURES = {
+    "web_server": "web_server",
+    "tenant_server": "tenant_services",
+    "web_site": "web_server",
+    "web_probe": "web_server",
+    "session_central": "web_server",
+}
 SQL_FIXTURES = ("gp_sql", "gp_databases")
 
 
@@ -82,7 +87,9 @@ class CheckResult:
         return replace(self, waiver=waiver, outcome=outcome)
 
 
-def host_of(item: pytest.Item, hosts: Mapping[str, str], sql_server: str | None, evidence: dict[str, Any]) -> str | None:
+def host_of(
+    item: pytest.Item, hosts: Mapping[str, str], sql_server: str | None, evidence: dict[str, Any]
+) -> str | None:
     """The host a check judged: its host parameter, the role its fixture reads, SQL Server, or its evidence.
 
     `hosts` maps each inventory host name to its role. An item may name it itself (`gpverify_host`: a
@@ -92,7 +99,7 @@ def host_of(item: pytest.Item, hosts: Mapping[str, str], sql_server: str | None,
     if isinstance(named, str) and (named in hosts or named == sql_server):
         return named
     callspec = getattr(item, "callspec", None)
-    for value in (callspec.params.values() if callspec else ()):
+    for value in callspec.params.values() if callspec else ():
         if isinstance(value, str) and value in hosts:
             return value
     names = getattr(item, "fixturenames", ())
@@ -120,7 +127,7 @@ def assertion_message(exc: BaseException) -> str:
 def without_host(message: str, host: str | None) -> str:
     """'gp-sh02: X is Stopped' -> 'X is Stopped' when the host is shown beside it."""
     if host and message.lower().startswith(host.lower() + ":"):
-        return message[len(host) + 1:].strip()
+        return message[len(host) + 1 :].strip()
     return message
 
 
@@ -166,13 +173,15 @@ def subjects(results: list[CheckResult]) -> str:
     by_hosts: dict[tuple[str, ...], list[str]] = {}
     for check, names in hosts.items():
         by_hosts.setdefault(tuple(names), []).append(check)
-    return "; ".join(f"{check_ids(sorted(checks))} on {', '.join(names)}" if names else check_ids(sorted(checks))
-                     for names, checks in by_hosts.items())
+    return "; ".join(
+        f"{check_ids(sorted(checks))} on {', '.join(names)}" if names else check_ids(sorted(checks))
+        for names, checks in by_hosts.items()
+    )
 
 
 def check_ids(ids: list[str]) -> str:
     """'GP-POST-003/004/013': IDs that share their prefix written once; others joined with '/'."""
     prefix = ids[0].rpartition("-")[0] + "-"
     if len(ids) > 1 and all(i.startswith(prefix) for i in ids):
-        return prefix + "/".join(i[len(prefix):] for i in ids)
+        return prefix + "/".join(i[len(prefix) :] for i in ids)
     return "/".join(ids)

@@ -1,5 +1,6 @@
 """Audit test harness (not a conftest, so the suite's `from conftest import ...` keeps working): labs started
-in-process (so their received commands can be inspected), audits run in-process with run_audit, and local notification sinks (HTTP and SMTP) on 127.0.0.1."""
+in-process (so their received commands can be inspected), audits run in-process with run_audit, and local
+notification sinks (HTTP and SMTP) on 127.0.0.1."""
 
 from __future__ import annotations
 
@@ -71,6 +72,7 @@ def by_name(document: dict[str, Any]) -> dict[str, dict[str, Any]]:
 
 
 # --- notification sinks ----------------------------------------------------------------------------------
+
 
 class HttpSink:
     """A real HTTP server on loopback keeping every JSON body POSTed to it, and the path and query it came to."""

@@ -61,14 +61,15 @@ def test_two_audits_show_what_changed_and_the_history(labs, tmp_path: Path, caps
     assert [(e["check"], e["host"]) for e in changes["newly_failing"]] == [("GP-POST-002", "gp-sh02")]
     assert changes["fixed"] == [] and changes["still_failing"] == []
     assert {(d["host"], d["fact"], d["before"], d["after"]) for d in changes["fact_drift"]} == {
-        ("gp-sh02", "services.session_service[GPWebClientSessionServices].status", "Running", "Stopped")}
+        ("gp-sh02", "services.session_service[GPWebClientSessionServices].status", "Running", "Stopped")
+    }
     failed = by_name(doc)[SH02]
     assert failed["outcome"] == "failed" and "Stopped" in failed["message"]
     assert failed["evidence"]["gp-sh02: services.session_service"][0]["status"] == "Stopped"
 
     html = Path(second.reports["html"]).read_text()
-    section = html[html.index('id="gpverify-changes"'):]
-    newly = section[section.index('id="gpverify-newly-failing"'):section.index('id="gpverify-fixed"')]
+    section = html[html.index('id="gpverify-changes"') :]
+    newly = section[section.index('id="gpverify-newly-failing"') : section.index('id="gpverify-fixed"')]
     assert "Changed since the last run" in section and "GP-POST-002" in newly and "gp-sh02" in newly
     assert "gpverify-farm-picture" in html and 'data-host="gp-sh02" data-outcome="failed"' in html
 
@@ -85,14 +86,19 @@ def test_two_audits_show_what_changed_and_the_history(labs, tmp_path: Path, caps
     assert page.count('data-outcome="failed"') == 1 and "<svg" in page
 
     assert main(["baseline", "diff", str(first.run_id), str(second.run_id), "--reports", str(reports)]) == 0
-    assert "gp-sh02: services.session_service[GPWebClientSessionServices].status: 'Running' -> 'Stopped'" in capsys.readouterr().out
+    assert (
+        "gp-sh02: services.session_service[GPWebClientSessionServices].status: 'Running' -> 'Stopped'"
+        in capsys.readouterr().out
+    )
 
 
 def test_fact_drift_is_reported_even_when_checks_pass_and_baseline_drift(labs, tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
     reports = tmp_path / "reports"
     overlay = tmp_path / "account-changed.yml"
-    overlay.write_text("description: the Session Service on gp-sh01 now runs as another account\n"
-                       "hosts:\n  gp-sh01:\n    services: {session_service: {account: 'LAB\\svc-other'}}\n")
+    overlay.write_text(
+        "description: the Session Service on gp-sh01 now runs as another account\n"
+        "hosts:\n  gp-sh01:\n    services: {session_service: {account: 'LAB\\svc-other'}}\n"
+    )
     healthy = labs.start("healthy")
     assert main(["baseline", "capture", "--inventory", str(healthy.inventory_path), "--reports", str(reports)]) == 0
     assert "baseline 'default' captured" in capsys.readouterr().out
@@ -101,13 +107,14 @@ def test_fact_drift_is_reported_even_when_checks_pass_and_baseline_drift(labs, t
     assert result.exit_code == 0
     doc = load_json(result)
     fact = "services.session_service[GPWebClientSessionServices].account"
-    expected = [{"host": "gp-sh01", "fact": fact, "before": "LAB\\svc-gpweb", "after": "LAB\\svc-other",
-                 "kind": "changed"}]
+    expected = [
+        {"host": "gp-sh01", "fact": fact, "before": "LAB\\svc-gpweb", "after": "LAB\\svc-other", "kind": "changed"}
+    ]
     assert doc["changes_since_last_run"]["fact_drift"] == expected
     assert doc["changes_since_last_run"]["newly_failing"] == []
     assert doc["baseline"]["drift"] == expected
     html = Path(result.reports["html"]).read_text()
-    assert "LAB\\svc-other" in html[html.index('id="gpverify-drift-table"'):]
+    assert "LAB\\svc-other" in html[html.index('id="gpverify-drift-table"') :]
     assert 'id="gpverify-baseline-table"' in html
     capsys.readouterr()
     assert main(["baseline", "diff", "baseline", "last", "--reports", str(reports)]) == 0
@@ -115,8 +122,21 @@ def test_fact_drift_is_reported_even_when_checks_pass_and_baseline_drift(labs, t
 
     # "what did the upgrade change": a pre-upgrade snapshot against the post-upgrade baseline
     pre = labs.start("before-upgrade")
-    assert main(["baseline", "capture", "--inventory", str(pre.inventory_path), "--name", "pre-upgrade",
-                 "--reports", str(reports)]) == 0
+    assert (
+        main(
+            [
+                "baseline",
+                "capture",
+                "--inventory",
+                str(pre.inventory_path),
+                "--name",
+                "pre-upgrade",
+                "--reports",
+                str(reports),
+            ]
+        )
+        == 0
+    )
     capsys.readouterr()
     assert main(["baseline", "diff", "baseline:pre-upgrade", "baseline", "--reports", str(reports)]) == 0
     out = capsys.readouterr().out
@@ -148,10 +168,15 @@ def test_nightly_wrapper_on_the_lab_shows_the_injected_change(tmp_path: Path) ->
     reports = tmp_path / "r"
     codes = []
     for scenario in ("healthy", "session-service-stopped"):
-        env = {**os.environ, "GPVERIFY_AUDIT_ENV": "/dev/null", "GPVERIFY_REPORTS": str(reports),
-               "GPVERIFY_AUDIT_ARGS": f"--lab {scenario}"}
-        codes.append(subprocess.run([str(REPO / "deploy" / "gpverify-audit.sh")], env=env, timeout=120,
-                                    check=False).returncode)
+        env = {
+            **os.environ,
+            "GPVERIFY_AUDIT_ENV": "/dev/null",
+            "GPVERIFY_REPORTS": str(reports),
+            "GPVERIFY_AUDIT_ARGS": f"--lab {scenario}",
+        }
+        codes.append(
+            subprocess.run([str(REPO / "deploy" / "gpverify-audit.sh")], env=env, timeout=120, check=False).returncode
+        )
     assert codes == [0, 1]
     log = (reports / "audit.log").read_text()
     assert "gpverify audit #1: PASSED (exit 0)" in log and "gpverify audit #2: FAILED (exit 1)" in log
@@ -236,7 +261,8 @@ def test_a_check_file_that_cannot_load_is_exit_2_while_the_others_run(labs, tmp_
     (checks / "test_fine.py").write_text(
         "from gpverify.catalogue import check\n\n"
         "@check('GP-POST-901', title='t', section='s', impact='low', remediation='r')\n"
-        "def test_fine():\n    pass\n")
+        "def test_fine():\n    pass\n"
+    )
     (checks / "test_broken.py").write_text("import gpverify_no_such_module\n")
     result = audit(tmp_path / "r", labs.start("healthy").inventory_path, checks=tmp_path / "checks")
     assert result.exit_code == 2

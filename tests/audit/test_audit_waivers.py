@@ -23,8 +23,14 @@ from gpverify.history.store import HISTORY_FILE
 SH01 = "GP-POST-002 gp-sh01"
 SH02 = "GP-POST-002 gp-sh02"
 TODAY = dt.date.today()
-CHROMIUM = next((p for p in ("/usr/bin/chromium", shutil.which("chromium") or "", shutil.which("chromium-browser") or "")
-                 if p and Path(p).exists()), None)
+CHROMIUM = next(
+    (
+        p
+        for p in ("/usr/bin/chromium", shutil.which("chromium") or "", shutil.which("chromium-browser") or "")
+        if p and Path(p).exists()
+    ),
+    None,
+)
 
 WAIVERS = f"""
 - check: GP-POST-002
@@ -65,7 +71,9 @@ def waived(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[AuditRun,
         (root / "waivers.yml").write_text(WAIVERS)
         (root / "both.yml").write_text(BOTH_STOPPED)
         audit(root / "reports", labs.start("healthy").inventory_path, waivers=str(root / "waivers.yml"))
-        result = audit(root / "reports", labs.start(root / "both.yml").inventory_path, waivers=str(root / "waivers.yml"))
+        result = audit(
+            root / "reports", labs.start(root / "both.yml").inventory_path, waivers=str(root / "waivers.yml")
+        )
         yield result, root
     finally:
         labs.stop()
@@ -121,7 +129,7 @@ def test_waiver_in_html(waived: tuple[AuditRun, Path]) -> None:
     html = Path(result.reports["html"]).read_text()
     assert "Waiver</th>" in html
     assert "WAIVED on gp-sh02 by jane.doe" in html and "EXPIRED" in html and "(no longer waives)" in html
-    waivers = html[html.index('id="gpverify-waivers"'):]
+    waivers = html[html.index('id="gpverify-waivers"') :]
     assert "UNMATCHED: waiver #3 for GP-POST-999" in waivers and "expired on" in waivers
     assert 'data-host="gp-sh01" data-outcome="failed"' in html
     assert 'data-host="gp-sh02" data-outcome="waived"' in html
@@ -131,25 +139,40 @@ def test_all_failures_waived_exits_0(tmp_path: Path) -> None:
     labs = Labs(tmp_path / "labs")
     try:
         (tmp_path / "w.yml").write_text(WAIVERS)
-        result = audit(tmp_path / "r", labs.start("session-service-stopped").inventory_path,
-                       waivers=str(tmp_path / "w.yml"))
+        result = audit(
+            tmp_path / "r", labs.start("session-service-stopped").inventory_path, waivers=str(tmp_path / "w.yml")
+        )
     finally:
         labs.stop()
     assert result.exit_code == 0 and result.status == "passed"
 
 
-@pytest.mark.parametrize(("text", "field", "expected"), [
-    ("- check: GP-POST-002\n  justification: x\n  risk: low\n  created: 2026-01-01\n  expires: 2027-01-01\n",
-     "waivers[0].approver", "required"),
-    (WAIVERS.replace("risk: medium", "risk: sort-of"), "waivers[0].risk", "one of low, medium, high, critical"),
-    (WAIVERS.replace(f"expires: {TODAY + dt.timedelta(days=10)}", "expires: next week", 1), "waivers[0].expires",
-     "a date YYYY-MM-DD"),
-    (WAIVERS.replace("  risk: low", "  risk: low\n  reason: typo"), "waivers[2].reason", "there is no field 'reason'"),
-    ("check: GP-POST-002\n", "(top level)", "a list of waivers"),
-    ("- [unclosed\n", "line 2", "valid YAML"),
-])
-def test_malformed_waiver_file_stops_before_any_check(tmp_path: Path, capsys: Any, text: str, field: str,
-                                                        expected: str) -> None:
+@pytest.mark.parametrize(
+    ("text", "field", "expected"),
+    [
+        (
+            "- check: GP-POST-002\n  justification: x\n  risk: low\n  created: 2026-01-01\n  expires: 2027-01-01\n",
+            "waivers[0].approver",
+            "required",
+        ),
+        (WAIVERS.replace("risk: medium", "risk: sort-of"), "waivers[0].risk", "one of low, medium, high, critical"),
+        (
+            WAIVERS.replace(f"expires: {TODAY + dt.timedelta(days=10)}", "expires: next week", 1),
+            "waivers[0].expires",
+            "a date YYYY-MM-DD",
+        ),
+        (
+            WAIVERS.replace("  risk: low", "  risk: low\n  reason: typo"),
+            "waivers[2].reason",
+            "there is no field 'reason'",
+        ),
+        ("check: GP-POST-002\n", "(top level)", "a list of waivers"),
+        ("- [unclosed\n", "line 2", "valid YAML"),
+    ],
+)
+def test_malformed_waiver_file_stops_before_any_check(
+    tmp_path: Path, capsys: Any, text: str, field: str, expected: str
+) -> None:
     path = tmp_path / "waivers.yml"
     path.write_text(text)
     with pytest.raises(ConfigError) as err:
@@ -169,21 +192,45 @@ def test_waiver_matching_rules() -> None:
     assert find_waiver([w_old], "GP-POST-001", "gp-web02", TODAY) is None
 
 
-@pytest.mark.skipif(CHROMIUM is None, reason="headless Chromium is not installed (Debian: apt-get install chromium; "
-                                             "`make test` installs it)")
+@pytest.mark.skipif(
+    CHROMIUM is None,
+    reason="headless Chromium is not installed (Debian: apt-get install chromium; `make test` installs it)",
+)
 def test_report_renders_in_a_real_browser(waived: tuple[AuditRun, Path], tmp_path: Path) -> None:
     result, _ = waived
     html = Path(result.reports["html"]).resolve()
     proc = subprocess.run(
-        [str(CHROMIUM), "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-         "--disable-component-update", "--disable-sync", "--no-first-run", f"--user-data-dir={tmp_path / 'profile'}",
-         "--dump-dom", html.as_uri()], capture_output=True, text=True, timeout=60, check=False)
+        [
+            str(CHROMIUM),
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-first-run",
+            f"--user-data-dir={tmp_path / 'profile'}",
+            "--dump-dom",
+            html.as_uri(),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
     dom = proc.stdout
     assert proc.returncode == 0 and "</html>" in dom, proc.stderr[-2000:]
     # gpverify's own report: the administrator's columns, a waived failure shown as waived, with its waiver
-    head = dom[dom.index('<table id="gpverify-results">'):dom.index("</thead>")]
-    assert [h.split("<")[0] for h in head.split("<th>")[1:]] == ["ID", "Host", "Check", "Result", "Message",
-                                                                  "Remediation", "Waiver"]
+    head = dom[dom.index('<table id="gpverify-results">') : dom.index("</thead>")]
+    assert [h.split("<")[0] for h in head.split("<th>")[1:]] == [
+        "ID",
+        "Host",
+        "Check",
+        "Result",
+        "Message",
+        "Remediation",
+        "Waiver",
+    ]
     assert dom.count('<td class="col-waiver">') == len(result.results)
     rows = dom.split('<tr class="outcome-')[1:]
     sh02 = next(r for r in rows if 'data-check="GP-POST-002"' in r and ">gp-sh02<" in r)

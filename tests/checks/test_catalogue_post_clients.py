@@ -25,7 +25,8 @@ def outcomes_by_check(run: CheckRun) -> dict[str, dict[str, str]]:
         props = {p.get("name"): p.get("value") for p in case.iter("property")}
         outcome = next((tag for tag in ("failure", "error", "skipped") if case.find(tag) is not None), "passed")
         found.setdefault(props.get("check_id", "?"), {})[case.get("name", "")] = (
-            props.get("gpverify_outcome") or outcome)
+            props.get("gpverify_outcome") or outcome
+        )
     return found
 
 
@@ -54,8 +55,12 @@ def test_session_management_and_certificate_checks_pass_once_the_inventory_names
     run = run_checks("post", "--lab", "post-session-management-configured")
     assert run.ret == 0, run.text
     checks = outcomes_by_check(run)
-    assert all(o == "passed" for cid, tests in checks.items() if cid not in {"GP-POST-005", *HTML_UNVERIFIED}
-               for o in tests.values()), checks
+    assert all(
+        o == "passed"
+        for cid, tests in checks.items()
+        if cid not in {"GP-POST-005", *HTML_UNVERIFIED}
+        for o in tests.values()
+    ), checks
     assert checks["GP-POST-005"] == {"test_no_unknown_session_host_is_listed[GP-POST-005]": "warning"}, checks
     assert "gp-sh09.lab.invalid (suspended, so it takes no new sessions)" in run.text
 

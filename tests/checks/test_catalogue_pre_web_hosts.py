@@ -23,8 +23,18 @@ PRE_IDS |= {f"GP-PRE-{i:03d}" for i in range(14, 18)}  # SQL Server state (check
 WEB_IDS = {"GP-WEB-001", "GP-WEB-002", "GP-WEB-003", "GP-WEB-005", "GP-WEB-006"}  # GP-WEB-004 is retired
 HOST_IDS = {f"GP-HOST-{i:03d}" for i in range(1, 14)}
 PHASE_OF = {"PRE": "pre", "WEB": "web", "HOST": "hosts"}
-LAB_PLACES = ("gp-web01", "gp-ten01", "gp-sh01", "gp-sh02", "DYNAMICS", "TWO", "CONTO", "GPCONFIGURATION",
-              "GPWEBCLIENTSESSIONCENTRAL", "DYNGPDISCOVERY")
+LAB_PLACES = (
+    "gp-web01",
+    "gp-ten01",
+    "gp-sh01",
+    "gp-sh02",
+    "DYNAMICS",
+    "TWO",
+    "CONTO",
+    "GPCONFIGURATION",
+    "GPWEBCLIENTSESSIONCENTRAL",
+    "DYNGPDISCOVERY",
+)
 MINE = (PRE_IDS - {"GP-PRE-008"}) | WEB_IDS | HOST_IDS
 
 # What each scenario's failure messages must name: the host, database or object at fault, and what was found.
@@ -42,13 +52,21 @@ CULPRITS: dict[str, list[str]] = {
     "silverlight-web-client-session-active": ["Session Central", "GP-SH02: 1"],
     "pre-web-client-session-in-database": ["GPCONFIGURATION", "gp-sh01", "lessonuser2"],
     "host-below-target-build": ["gp-sh02", "18.4.1361", "expected 18.4.1461"],
-    "host-runtime-points-at-previous-release": ["gp-sh01", "gp-sh02", "Microsoft Dynamics\\GP\\Dynamics.exe",
-                                                "TenantConfiguration.xml on gp-web01", "18.3.1173"],
+    "host-runtime-points-at-previous-release": [
+        "gp-sh01",
+        "gp-sh02",
+        "Microsoft Dynamics\\GP\\Dynamics.exe",
+        "TenantConfiguration.xml on gp-web01",
+        "18.3.1173",
+    ],
     "pre-company-db-not-upgraded": ["CONTO", "12.0.1745", "expected 14.0.725"],
     "pre-company-version-mismatch": ["CONTO", "DU000020", "18.3.1200", "expected 18.4.1361"],
     "pre-table-conversion-failed": ["TWO", "GL00100", "status 3", "2627", "PRIMARY KEY"],
-    "pre-backup-after-utilities-started": ["CONTO", "no full backup finished before Dynamics GP Utilities started",
-                                           "2026-12-01 23:30:00 UTC, after the upgrade started"],
+    "pre-backup-after-utilities-started": [
+        "CONTO",
+        "no full backup finished before Dynamics GP Utilities started",
+        "2026-12-01 23:30:00 UTC, after the upgrade started",
+    ],
     "pre-company-database-offline": ["CONTO", "state OFFLINE, expected ONLINE"],
     "host-desktop-client-not-working": ["gp-sh02", "'Dynamics GP' -> old-sql01", "lab-sql", "32-bit"],
     "host-runtime-service-no-certificate": ["gp-sh02", "presents no certificate"],
@@ -63,18 +81,30 @@ CULPRITS: dict[str, list[str]] = {
     "web-client-help-missing": ["gp-web01", "web client help", "not installed"],
     "host-desktop-client-old": ["gp-sh02", "Dynamics.exe", "18.3.1200", "expected 18.4.1361"],
     "host-web-components-old": ["gp-sh02", "Web Components 18.3.1200", "expected 18.4.1361"],
-    "host-old-config-database": ["gp-sh01", "GPWEBCLIENTSESSIONCENTRAL", "LabSessionCentralHost", "GPCONFIGURATION",
-                                 "before its Session Service started"],
+    "host-old-config-database": [
+        "gp-sh01",
+        "GPWEBCLIENTSESSIONCENTRAL",
+        "LabSessionCentralHost",
+        "GPCONFIGURATION",
+        "before its Session Service started",
+    ],
     "host-session-service-stopped": ["gp-sh01", "Session Service", "Stopped"],
     "host-dex-service-control-stopped": ["gp-sh02", "Dex Service Control", "Stopped"],
     "host-web-client-help-missing": ["gp-sh01", "web client help", "not installed"],
     # SQL Server state (GP-PRE-014 to GP-PRE-017)
-    "pre-backup-before-upgrade-start": ["CONTO", "before Dynamics GP Utilities started upgrading it",
-                                        "finished 2026-11-21 02:30:00 UTC", "expected a full backup"],
+    "pre-backup-before-upgrade-start": [
+        "CONTO",
+        "before Dynamics GP Utilities started upgrading it",
+        "finished 2026-11-21 02:30:00 UTC",
+        "expected a full backup",
+    ],
     "pre-database-single-user": ["TWO", "SINGLE_USER", "expected MULTI_USER"],
     "pre-compatibility-level-low": ["CONTO", "compatibility level 100", "expected 120"],
-    "pre-sql-server-2012-for-gp18": ["SQL Server: version 11.0.7001.0, expected 12.0 or later", "KB 878449",
-                                     "DYNAMICS: compatibility level 110"],
+    "pre-sql-server-2012-for-gp18": [
+        "SQL Server: version 11.0.7001.0, expected 12.0 or later",
+        "KB 878449",
+        "DYNAMICS: compatibility level 110",
+    ],
     "pre-web-client-login-missing": ["CONTO", "GPWebClient", "no user mapped"],
 }
 
@@ -102,8 +132,9 @@ def results(run: CheckRun) -> list[tuple[str, str, str, str]]:
         node = case.find(tag) if tag else None
         message = "" if node is None else f"{node.get('message', '')}\n{node.text or ''}"
         outcome = props.get("gpverify_outcome") or tag or "passed"
-        found.append((props.get("check_id", "?"), case.get("name", ""), outcome, message or props.get(
-            "gpverify_message", "")))
+        found.append(
+            (props.get("check_id", "?"), case.get("name", ""), outcome, message or props.get("gpverify_message", ""))
+        )
     return found
 
 
@@ -117,11 +148,14 @@ def ids_with(run: CheckRun, outcome: str) -> set[str]:
 UNVERIFIED: dict[str, set[str]] = {"pre": set(), "web": set(), "hosts": set()}
 
 
-@pytest.mark.parametrize(("phase", "scenario", "ids"), [
-    ("pre", "before-upgrade", PRE_IDS),  # pre also passes on healthy; silverlight-before-upgrade is tested below
-    ("web", "healthy", WEB_IDS),
-    ("hosts", "healthy", HOST_IDS),
-])
+@pytest.mark.parametrize(
+    ("phase", "scenario", "ids"),
+    [
+        ("pre", "before-upgrade", PRE_IDS),  # pre also passes on healthy; silverlight-before-upgrade is tested below
+        ("web", "healthy", WEB_IDS),
+        ("hosts", "healthy", HOST_IDS),
+    ],
+)
 def test_healthy_lab_passes_every_check(run_checks: Run, phase: str, scenario: str, ids: set[str]) -> None:
     run = run_checks(phase, "--lab", scenario, *LEAN)
     assert run.ret == 0, run.text
@@ -130,11 +164,13 @@ def test_healthy_lab_passes_every_check(run_checks: Run, phase: str, scenario: s
     assert {o for _, _, o, _ in results(run)} <= {"passed", "not verified"}, run.text
 
 
-def test_silverlight_farm_before_upgrade_reads_sessions_from_the_old_session_database(run_checks: Run,
-                                                                                     tmp_path: Path) -> None:
+def test_silverlight_farm_before_upgrade_reads_sessions_from_the_old_session_database(
+    run_checks: Run, tmp_path: Path
+) -> None:
     overlay = tmp_path / "no-module.yml"  # without the GP PowerShell module, the old session database is read
-    overlay.write_text("description: no module\nera: silverlight\nbase: before-upgrade\n"
-                       "session_central: {module: false}\n")
+    overlay.write_text(
+        "description: no module\nera: silverlight\nbase: before-upgrade\nsession_central: {module: false}\n"
+    )
     assert run_checks("pre", "--lab", "silverlight-before-upgrade", *LEAN).ret == 0
     run = run_checks("pre", "--lab", str(overlay), *LEAN)
     assert run.ret == 0, run.text
@@ -145,9 +181,11 @@ def test_silverlight_farm_before_upgrade_reads_sessions_from_the_old_session_dat
 
 def test_unreachable_sql_server_is_not_a_skip(run_checks: Run, tmp_path: Path) -> None:
     overlay = tmp_path / "sql-down.yml"
-    overlay.write_text("description: SQL Server down before a Silverlight-era upgrade.\n"
-                       "era: silverlight\nbase: before-upgrade\nsql_fault: unreachable\n"
-                       "session_central: {module: false}\n")  # the module would answer without SQL Server
+    overlay.write_text(
+        "description: SQL Server down before a Silverlight-era upgrade.\n"
+        "era: silverlight\nbase: before-upgrade\nsql_fault: unreachable\n"
+        "session_central: {module: false}\n"
+    )  # the module would answer without SQL Server
     run = run_checks("pre", "--lab", str(overlay), "-k", "web_client_sessions", *LEAN)
     # A SqlUnavailable raised by the check itself is an error (nothing was judged), not a failure.
     assert run.outcomes == {"test_no_web_client_sessions": "error"}, run.text
@@ -160,7 +198,9 @@ def test_dex_service_control_is_skipped_without_the_service_based_architecture(r
     assert run.ret == 0, run.text
     skipped = [(cid, name, msg) for cid, name, o, msg in results(run) if o == "skipped"]
     # Dex Service Control, the SBA feature and the GPDS service: one skip per host each.
-    assert {cid for cid, _, _ in skipped} == {"GP-HOST-005", "GP-HOST-010", "GP-HOST-011"} and len(skipped) == 6, run.text
+    assert {cid for cid, _, _ in skipped} == {"GP-HOST-005", "GP-HOST-010", "GP-HOST-011"} and len(skipped) == 6, (
+        run.text
+    )
     assert all("Service Based Architecture is not" in msg for *_, msg in skipped), skipped
 
 

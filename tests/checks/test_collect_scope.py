@@ -24,8 +24,10 @@ def _contacted(lab: RunningLab) -> set[str]:
 def test_html_era_client_checks_contact_no_client(run_checks, lab: RunningLab) -> None:  # type: ignore[no-untyped-def]
     run = run_checks("clients", "--inventory", str(lab.inventory_path))
     # The Silverlight trust checks skip; the sign-in page (GP-CLI-003) is probed over HTTPS, as a browser would.
-    assert run.ret == 0 and run.outcomes == {"test_sign_in_page_answers": "passed", **{
-        t: "skipped" for t in run.outcomes if t != "test_sign_in_page_answers"}}, run.text
+    assert run.ret == 0 and run.outcomes == {
+        "test_sign_in_page_answers": "passed",
+        **{t: "skipped" for t in run.outcomes if t != "test_sign_in_page_answers"},
+    }, run.text
     assert _contacted(lab) == set()
 
 

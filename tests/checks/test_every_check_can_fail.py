@@ -36,8 +36,10 @@ def test_every_advice_check_has_a_scenario_that_warns_it() -> None:
 
 def test_every_scenario_proves_existing_checks(catalogue: list[CheckInfo]) -> None:
     known = {c.id for c in catalogue}
-    unknown = {name: sorted((set(load_scenario(name).proves) | set(load_scenario(name).warns)) - known)
-               for name in scenario_names()}
+    unknown = {
+        name: sorted((set(load_scenario(name).proves) | set(load_scenario(name).warns)) - known)
+        for name in scenario_names()
+    }
     unknown = {name: ids for name, ids in unknown.items() if ids}
     assert not unknown, f"scenarios prove check IDs that no check carries: {unknown}"
 

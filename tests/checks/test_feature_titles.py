@@ -37,8 +37,9 @@ def test_a_missing_feature_fails_naming_the_id_its_title_gave(run_checks: Run) -
     assert run.with_outcome("failed") == [f"{RUNTIME}[gp-sh01]"], run.text
     message = run.sentences[f"{RUNTIME}[gp-sh01]"]
     assert "the Web Client Runtime feature (LabWebClientRuntime, found by its title" in message, message
-    assert "installed features: Microsoft Dynamics GP 2018 18.4.1361: GP, LabServiceBasedArchitecture" \
-        in message, message
+    assert "installed features: Microsoft Dynamics GP 2018 18.4.1361: GP, LabServiceBasedArchitecture" in message, (
+        message
+    )
 
 
 def test_the_inventory_feature_id_comes_first(run_checks: Run, tmp_path: Path) -> None:
@@ -49,14 +50,22 @@ def test_the_inventory_feature_id_comes_first(run_checks: Run, tmp_path: Path) -
     assert "(HRM, named in the inventory's overrides)" in run.sentences[f"{RUNTIME}[gp-sh01]"]
 
 
-def test_not_verified_when_no_feature_has_the_title_or_the_package_is_not_there(run_checks: Run,
-                                                                                 tmp_path: Path) -> None:
-    localized = overlay(tmp_path, "hosts:\n  gp-sh01:\n    feature_titles: {LabWebClientRuntime: Web-Client-Laufzeit, "
-                                  "LabServiceBasedArchitecture: Service Based Architecture}\n"
-                                  "  gp-sh02:\n    feature_titles: {}\n")
+def test_not_verified_when_no_feature_has_the_title_or_the_package_is_not_there(
+    run_checks: Run, tmp_path: Path
+) -> None:
+    localized = overlay(
+        tmp_path,
+        "hosts:\n  gp-sh01:\n    feature_titles: {LabWebClientRuntime: Web-Client-Laufzeit, "
+        "LabServiceBasedArchitecture: Service Based Architecture}\n"
+        "  gp-sh02:\n    feature_titles: {}\n",
+    )
     run = run_checks("hosts", "--lab", localized, *FEATURES)
-    assert run.outcomes == {f"{RUNTIME}[gp-sh01]": "not verified", f"{SBA}[gp-sh01]": "passed",
-                            f"{RUNTIME}[gp-sh02]": "not verified", f"{SBA}[gp-sh02]": "not verified"}, run.text
+    assert run.outcomes == {
+        f"{RUNTIME}[gp-sh01]": "not verified",
+        f"{SBA}[gp-sh01]": "passed",
+        f"{RUNTIME}[gp-sh02]": "not verified",
+        f"{SBA}[gp-sh02]": "not verified",
+    }, run.text
     assert "no feature titled 'Web Client Runtime'" in run.sentences[f"{RUNTIME}[gp-sh01]"]
     assert "'Web-Client-Laufzeit'" in run.sentences[f"{RUNTIME}[gp-sh01]"]
     assert "features.web_client_runtime: <feature ID>" in run.sentences[f"{RUNTIME}[gp-sh01]"]

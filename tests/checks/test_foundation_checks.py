@@ -36,8 +36,10 @@ def test_stopped_session_service_fails_only_that_host(run_checks: Run) -> None:
 
 def test_unreachable_host_gives_errors_for_that_host_only(run_checks: Run) -> None:
     run = run_checks("post", "--lab", "host-unreachable")
-    assert run.with_outcome("error") == ["test_runtime_paths_name_the_target_release[gp-sh02]",
-                                         "test_session_service_is_running[gp-sh02]"]
+    assert run.with_outcome("error") == [
+        "test_runtime_paths_name_the_target_release[gp-sh02]",
+        "test_session_service_is_running[gp-sh02]",
+    ]
     assert not run.with_outcome("failed")
     message = run.messages["test_session_service_is_running[gp-sh02]"]
     assert "gp-sh02" in message and "connection refused" in message
@@ -46,15 +48,19 @@ def test_unreachable_host_gives_errors_for_that_host_only(run_checks: Run) -> No
 
 def test_rejected_password_is_a_clear_per_host_error(run_checks: Run) -> None:
     run = run_checks("post", "--lab", "bad-password")
-    assert run.with_outcome("error") == ["test_runtime_paths_name_the_target_release[gp-sh01]",
-                                         "test_session_service_is_running[gp-sh01]"]
+    assert run.with_outcome("error") == [
+        "test_runtime_paths_name_the_target_release[gp-sh01]",
+        "test_session_service_is_running[gp-sh01]",
+    ]
     assert "credentials rejected" in run.messages["test_session_service_is_running[gp-sh01]"]
 
 
 def test_host_slower_than_the_timeout_is_a_per_host_error(run_checks: Run) -> None:
     run = run_checks("post", "--lab", "slow-host")
-    assert run.with_outcome("error") == ["test_runtime_paths_name_the_target_release[gp-sh02]",
-                                         "test_session_service_is_running[gp-sh02]"]
+    assert run.with_outcome("error") == [
+        "test_runtime_paths_name_the_target_release[gp-sh02]",
+        "test_session_service_is_running[gp-sh02]",
+    ]
     assert "no answer within" in run.messages["test_session_service_is_running[gp-sh02]"]
 
 

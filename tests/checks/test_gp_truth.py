@@ -28,8 +28,9 @@ def assertion(run: CheckRun, test: str) -> str:
 
 
 def test_profile_shows_the_real_service_names_and_only_followable_sources() -> None:
-    out = subprocess.run([sys.executable, "-m", "gpverify.cli.main", "profile", "gp18.4"], capture_output=True,
-                         text=True, check=True).stdout
+    out = subprocess.run(
+        [sys.executable, "-m", "gpverify.cli.main", "profile", "gp18.4"], capture_output=True, text=True, check=True
+    ).stdout
     for name in ("GPWebClientSessionCentral", "GPWebClientSessionServices", "GPDexterityServiceControl"):
         assert name in out
     assert not re.search(r"\bS\d{1,2}\b|gp-facts\.md|Unknowns \d", out), "a bare research id is shown to users"
@@ -81,25 +82,32 @@ def test_the_previous_release_left_beside_the_new_one_does_not_fool_the_version_
     host = farm.hosts["gp-sh01"]
     assert host.files["C:\\Program Files (x86)\\Microsoft Dynamics\\GP\\Dynamics.exe"] == "18.3.1173.0"
     run = run_checks("hosts", "--lab", "healthy", "-k", "desktop_client_at_target", "-v", *LEAN)
-    assert run.with_outcome("passed") == ["test_desktop_client_at_target[gp-sh01]",
-                                          "test_desktop_client_at_target[gp-sh02]"], run.text
+    assert run.with_outcome("passed") == [
+        "test_desktop_client_at_target[gp-sh01]",
+        "test_desktop_client_at_target[gp-sh02]",
+    ], run.text
 
 
 def test_only_the_32_bit_value_set_passes_with_a_warning(run_checks: Run) -> None:
     run = run_checks("clients", "--lab", "clients-trust-32-bit-only", "-k", "elevated_trust", *LEAN)
     assert run.ret == 0, run.text
-    assert run.outcomes == {"test_silverlight_elevated_trust_is_allowed[gp-cl01]": "passed",
-                            "test_silverlight_elevated_trust_is_allowed[gp-cl02]": "warning"}, run.text
+    assert run.outcomes == {
+        "test_silverlight_elevated_trust_is_allowed[gp-cl01]": "passed",
+        "test_silverlight_elevated_trust_is_allowed[gp-cl02]": "warning",
+    }, run.text
     assert "a 64-bit browser would run the web client sandboxed" in run.text
 
 
-@pytest.mark.parametrize(("overlay", "field"), [
-    ("hosts:\n  gp-sh99: {fault: unreachable}\n", "hosts.gp-sh99"),
-    ("sql:\n  DYNAMICS:\n    NOPE: {delete: true}\n", "sql.DYNAMICS.NOPE"),
-    ("sql:\n  DYNAMICS:\n    ACTIVITY: {add: [{USERNAME: x}]}\n", "sql.DYNAMICS.ACTIVITY.USERNAME"),
-    ("hosts:\n  gp-sh01:\n    services: {no_such_service: null}\n", "hosts.gp-sh01.services"),
-    ("hosts:\n  gp-sh01:\n    products: {no_such_product: '1.0'}\n", "hosts.gp-sh01.products.no_such_product"),
-])
+@pytest.mark.parametrize(
+    ("overlay", "field"),
+    [
+        ("hosts:\n  gp-sh99: {fault: unreachable}\n", "hosts.gp-sh99"),
+        ("sql:\n  DYNAMICS:\n    NOPE: {delete: true}\n", "sql.DYNAMICS.NOPE"),
+        ("sql:\n  DYNAMICS:\n    ACTIVITY: {add: [{USERNAME: x}]}\n", "sql.DYNAMICS.ACTIVITY.USERNAME"),
+        ("hosts:\n  gp-sh01:\n    services: {no_such_service: null}\n", "hosts.gp-sh01.services"),
+        ("hosts:\n  gp-sh01:\n    products: {no_such_product: '1.0'}\n", "hosts.gp-sh01.products.no_such_product"),
+    ],
+)
 def test_a_mistake_in_a_scenario_is_one_message_naming_the_field(tmp_path: Path, overlay: str, field: str) -> None:
     path = tmp_path / "bad.yml"
     path.write_text("description: a scenario with a mistake\n" + overlay)
@@ -108,36 +116,57 @@ def test_a_mistake_in_a_scenario_is_one_message_naming_the_field(tmp_path: Path,
     assert str(path) in str(caught.value) and field in str(caught.value)
 
 
-def test_scenario_values_the_lab_tables_cannot_hold_are_one_message(pytester: pytest.Pytester,
-                                                                    tmp_path: Path) -> None:
+def test_scenario_values_the_lab_tables_cannot_hold_are_one_message(pytester: pytest.Pytester, tmp_path: Path) -> None:
     path = tmp_path / "bad-values.yml"
-    path.write_text("description: a number where text belongs\nsql:\n  DYNAMICS:\n"
-                    "    ACTIVITY: {add: [{USERID: 5}]}\n")
+    path.write_text("description: a number where text belongs\nsql:\n  DYNAMICS:\n    ACTIVITY: {add: [{USERID: 5}]}\n")
     result = pytester.runpytest_inprocess(str(CHECKS / "pre"), "--lab", str(path), *LEAN)
     errors = result.stderr.str()
     assert result.ret == 3 and f"{path}: sql: expected ACTIVITY.USERID" in errors, errors  # bad input
     assert "Traceback" not in errors + result.stdout.str()
 
 
-@pytest.mark.parametrize(("extra", "field", "expected"), [
-    ({"target_build": "18.4.x"}, "target_build", "a GP version major.minor.build"),
-    ({"target_build": "16.0.541"}, "target_build", "a build of Microsoft Dynamics GP 18.4"),
-    ({"overrides": {"sql.config_session_hosts_table": "SessionHosts"}}, "overrides.sql.config_session_hosts_table",
-     "a known profile identifier"),
-    ({"overrides": {"config_db.session_hosts_table": "dbo.Hosts"}}, "overrides.config_db.session_hosts_table",
-     "a table name"),
-    ({"overrides": {"registry.web_components_config_db": "HKLM\\x"}}, "overrides.registry.web_components_config_db",
-     "a mapping with exactly name, path, view"),
-])
-def test_bad_gp_settings_in_the_inventory_are_one_message(tmp_path: Path, extra: dict[str, object], field: str,
-                                                          expected: str) -> None:
+@pytest.mark.parametrize(
+    ("extra", "field", "expected"),
+    [
+        ({"target_build": "18.4.x"}, "target_build", "a GP version major.minor.build"),
+        ({"target_build": "16.0.541"}, "target_build", "a build of Microsoft Dynamics GP 18.4"),
+        (
+            {"overrides": {"sql.config_session_hosts_table": "SessionHosts"}},
+            "overrides.sql.config_session_hosts_table",
+            "a known profile identifier",
+        ),
+        (
+            {"overrides": {"config_db.session_hosts_table": "dbo.Hosts"}},
+            "overrides.config_db.session_hosts_table",
+            "a table name",
+        ),
+        (
+            {"overrides": {"registry.web_components_config_db": "HKLM\\x"}},
+            "overrides.registry.web_components_config_db",
+            "a mapping with exactly name, path, view",
+        ),
+    ],
+)
+def test_bad_gp_settings_in_the_inventory_are_one_message(
+    tmp_path: Path, extra: dict[str, object], field: str, expected: str
+) -> None:
     import yaml
 
     from gpverify.facts.farm import open_farm
 
     path = tmp_path / "farm.yml"
-    path.write_text(yaml.safe_dump({"farm": "f", "profile": "gp18.4", "sql": {"server": "s"},
-                                    "web_server": {"name": "w"}, "session_hosts": [{"name": "h"}], **extra}))
+    path.write_text(
+        yaml.safe_dump(
+            {
+                "farm": "f",
+                "profile": "gp18.4",
+                "sql": {"server": "s"},
+                "web_server": {"name": "w"},
+                "session_hosts": [{"name": "h"}],
+                **extra,
+            }
+        )
+    )
     with pytest.raises(ConfigError) as caught:
         open_farm(path)
     assert f"{path}: {field}: expected {expected}" in str(caught.value)
@@ -149,8 +178,10 @@ def test_a_conversion_warning_is_waived_per_table(tmp_path: Path) -> None:
     from gpverify.audit.waivers import find_waiver, load_waivers
 
     path = tmp_path / "waivers.yml"
-    path.write_text("- {check: GP-PRE-004, tables: [LAB10200], justification: unused module, approver: jane.doe,\n"
-                    "   risk: low, created: 2026-11-01, expires: 2099-01-01}\n")
+    path.write_text(
+        "- {check: GP-PRE-004, tables: [LAB10200], justification: unused module, approver: jane.doe,\n"
+        "   risk: low, created: 2026-11-01, expires: 2099-01-01}\n"
+    )
     waivers = load_waivers(path)
     today = dt.date(2026, 11, 29)
     one = "DYNAMICS DU000030: 1 table conversion(s) to review: CONTO table LAB10200 (product 5597): status 2"
@@ -159,18 +190,24 @@ def test_a_conversion_warning_is_waived_per_table(tmp_path: Path) -> None:
     assert find_waiver(waivers, "GP-PRE-004", "lab-sql", today, two) is None  # GL00100 is not accepted
 
 
-@pytest.mark.parametrize(("content", "cause"), [
-    (None, "TenantConfiguration.xml on gp-web01 not found"),
-    ("", "cannot be read: empty"),
-    ("<TenantConfiguration><Tenant>", "is not well-formed XML"),
-    ("x" * 300_000, "cannot be read: too large"),
-])
+@pytest.mark.parametrize(
+    ("content", "cause"),
+    [
+        (None, "TenantConfiguration.xml on gp-web01 not found"),
+        ("", "cannot be read: empty"),
+        ("<TenantConfiguration><Tenant>", "is not well-formed XML"),
+        ("x" * 300_000, "cannot be read: too large"),
+    ],
+)
 def test_a_tenant_configuration_that_cannot_be_read_is_an_error_naming_host_and_file(
-        run_checks: Run, tmp_path: Path, content: str | None, cause: str) -> None:
+    run_checks: Run, tmp_path: Path, content: str | None, cause: str
+) -> None:
     overlay = tmp_path / "tenant-configuration.yml"
     text = "null" if content is None else repr(content).replace("'", '"')
-    overlay.write_text("description: a bad TenantConfiguration.xml\nremove_hosts: [gp-ten01]\nhosts:\n  gp-web01:\n"
-                       f"    texts: {{tenant_configuration: {text}}}\n")
+    overlay.write_text(
+        "description: a bad TenantConfiguration.xml\nremove_hosts: [gp-ten01]\nhosts:\n  gp-web01:\n"
+        f"    texts: {{tenant_configuration: {text}}}\n"
+    )
     run = run_checks("hosts", "--lab", str(overlay), "-k", "desktop_client_at_target", *LEAN)
     assert set(run.outcomes.values()) == {"error"}, run.text
     message = next(iter(run.messages.values()))
@@ -185,10 +222,17 @@ def test_a_launch_file_in_the_ansi_code_page_is_read() -> None:
 
     host = apply_scenario(load_scenario("healthy")).hosts["gp-sh01"]
     path = next(p for p in host.texts if p.endswith("GP 18.4\\Dynamics.set"))
-    host.texts[path] = ("1\r\n0\r\nMicrosoft Dynamics GP \u00e9dition\r\nWindows\r\n:C:GP/Dynamics.dic\r\n"
-                        ":C:GP/FORMS.DIC\r\n:C:GP/REPORTS.DIC\r\n").encode("cp1252")
-    document = answer(host, {"dictionaries": [{"key": "dynamics_set", "path": path, "max_bytes": 262144}],
-                             "texts": [{"key": "dynamics_set", "path": path, "max_bytes": 262144}]})
+    host.texts[path] = (
+        "1\r\n0\r\nMicrosoft Dynamics GP \u00e9dition\r\nWindows\r\n:C:GP/Dynamics.dic\r\n"
+        ":C:GP/FORMS.DIC\r\n:C:GP/REPORTS.DIC\r\n"
+    ).encode("cp1252")
+    document = answer(
+        host,
+        {
+            "dictionaries": [{"key": "dynamics_set", "path": path, "max_bytes": 262144}],
+            "texts": [{"key": "dynamics_set", "path": path, "max_bytes": 262144}],
+        },
+    )
     assert document["errors"] == []
     assert [p["name"] for p in document["dictionaries"]["dynamics_set"]] == ["Microsoft Dynamics GP \u00e9dition"]
     assert document["texts"]["dynamics_set"]["encoding"] == "windows-1252"
@@ -204,11 +248,14 @@ def test_the_healthy_labs_ansi_launch_file_with_two_location_blocks_passes(run_c
     assert set(run.outcomes.values()) == {"passed"}, run.text
 
 
-def test_with_tenant_services_and_no_tenant_configuration_the_runtime_is_not_verified(run_checks: Run,
-                                                                                     tmp_path: Path) -> None:
+def test_with_tenant_services_and_no_tenant_configuration_the_runtime_is_not_verified(
+    run_checks: Run, tmp_path: Path
+) -> None:
     overlay = tmp_path / "tenant-services.yml"
-    overlay.write_text("description: Tenant Services keep the runtime paths\nhosts:\n  gp-web01:\n"
-                       "    texts: {tenant_configuration: null}\n")
+    overlay.write_text(
+        "description: Tenant Services keep the runtime paths\nhosts:\n  gp-web01:\n"
+        "    texts: {tenant_configuration: null}\n"
+    )
     run = run_checks("hosts", "--lab", str(overlay), "-k", "desktop_client_at_target", *LEAN)
     assert set(run.outcomes.values()) == {"not verified"}, run.text
     assert "files.dynamics_exe" in run.text and "Tenant Manager" in run.text

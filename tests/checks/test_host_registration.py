@@ -13,8 +13,10 @@ from helpers.checks import CheckRun
 
 Run = Callable[..., CheckRun]
 HOST_003 = ("-k", "GP-HOST-003")
-SH01, SH02 = "test_host_points_at_new_configuration_database[gp-sh01]", \
-    "test_host_points_at_new_configuration_database[gp-sh02]"
+SH01, SH02 = (
+    "test_host_points_at_new_configuration_database[gp-sh01]",
+    "test_host_points_at_new_configuration_database[gp-sh02]",
+)
 
 
 def overlay(tmp_path: Path, text: str) -> str:
@@ -43,12 +45,17 @@ def test_host_given_the_old_database_fails_naming_it_without_overrides(run_check
 
 
 def test_the_registry_setting_comes_first_when_the_inventory_names_it(run_checks: Run, tmp_path: Path) -> None:
-    old = overlay(tmp_path, "era: silverlight\ndiscovered: true\nhosts:\n  gp-sh01:\n"
-                            "    registry: {web_components_config_db: GPWEBCLIENTSESSIONCENTRAL}\n")
+    old = overlay(
+        tmp_path,
+        "era: silverlight\ndiscovered: true\nhosts:\n  gp-sh01:\n"
+        "    registry: {web_components_config_db: GPWEBCLIENTSESSIONCENTRAL}\n",
+    )
     run = run_checks("hosts", "--lab", old, *HOST_003)
     assert run.outcomes == {SH01: "failed", SH02: "passed"}, run.text
-    assert ("Web Components use configuration database 'GPWEBCLIENTSESSIONCENTRAL', expected 'GPCONFIGURATION'"
-            in run.sentences[SH01])
+    assert (
+        "Web Components use configuration database 'GPWEBCLIENTSESSIONCENTRAL', expected 'GPCONFIGURATION'"
+        in run.sentences[SH01]
+    )
 
 
 def test_a_host_that_stopped_reporting_to_the_new_configuration_fails(run_checks: Run, tmp_path: Path) -> None:

@@ -23,8 +23,13 @@ Run = Callable[..., CheckRun]
 CERT = "test_session_host_runtime_certificate_is_valid"
 POLICY = "test_session_host_serves_client_access_policy"
 HELP = "test_gp_service_help_page_answers"
-MINIMAL: dict[str, Any] = {"farm": "Contoso", "profile": "gp18.4", "sql": {"server": "gpsql01"},
-                           "web_server": {"name": "gpweb01"}, "session_hosts": [{"name": "gpsh01.contoso.local"}]}
+MINIMAL: dict[str, Any] = {
+    "farm": "Contoso",
+    "profile": "gp18.4",
+    "sql": {"server": "gpsql01"},
+    "web_server": {"name": "gpweb01"},
+    "session_hosts": [{"name": "gpsh01.contoso.local"}],
+}
 
 
 def _inventory(https_url: object) -> dict[str, Any]:
@@ -52,9 +57,19 @@ def test_session_host_url_defaults_to_its_name_on_443_and_can_be_set() -> None:
     assert inv.session_hosts[0].runtime_url == "https://gpsh01.contoso.com:8443"
 
 
-@pytest.mark.parametrize("url", ["http://gpsh01.contoso.com", "https://", "gpsh01.contoso.com", "https://:443",
-                                 "https://gpsh01.contoso.com:99999", "https://gpsh01.contoso.com/GP",
-                                 "https://gpsh01.contoso.com/?x=1", "ftp://gpsh01"])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://gpsh01.contoso.com",
+        "https://",
+        "gpsh01.contoso.com",
+        "https://:443",
+        "https://gpsh01.contoso.com:99999",
+        "https://gpsh01.contoso.com/GP",
+        "https://gpsh01.contoso.com/?x=1",
+        "ftp://gpsh01",
+    ],
+)
 def test_session_host_url_must_be_https_with_a_host(url: str) -> None:
     with pytest.raises(ConfigError) as caught:
         parse_inventory(_inventory(url), "farm.yml")
@@ -73,27 +88,38 @@ def test_client_access_policy_flag_is_sourced_per_era_and_overridable_only_as_tr
         ident = load_profile(name).identifiers["web.session_host_client_access_policy"]
         assert (ident.value, ident.confidence) == (True, "inferred"), name
         assert "HTML application" in ident.source
-    assert load_profile("gp18.4", {"web.session_host_client_access_policy": False})[
-        "web.session_host_client_access_policy"] is False
-    with pytest.raises(ConfigError, match=r"overrides\.web\.session_host_client_access_policy: expected true or "
-                                          r"false, got 'yes'"):
+    assert (
+        load_profile("gp18.4", {"web.session_host_client_access_policy": False})[
+            "web.session_host_client_access_policy"
+        ]
+        is False
+    )
+    with pytest.raises(
+        ConfigError,
+        match=r"overrides\.web\.session_host_client_access_policy: expected true or "
+        r"false, got 'yes'",
+    ):
         load_profile("gp18.4", {"web.session_host_client_access_policy": "yes"})
 
 
 def test_xml_bodies_are_recognised_without_expanding_entities() -> None:
-    assert xml_root_name(b'<?xml version="1.0"?><access-policy><cross-domain-access/></access-policy>') == "access-policy"
+    assert (
+        xml_root_name(b'<?xml version="1.0"?><access-policy><cross-domain-access/></access-policy>') == "access-policy"
+    )
     assert xml_root_name(b"<html><title>x</title></html>") == "html"
     assert xml_root_name(b"Not Found") is None and xml_root_name(b"") is None
     bomb = b'<!DOCTYPE x [<!ENTITY a "aaaa"><!ENTITY b "&a;&a;&a;&a;">]><access-policy>&b;</access-policy>'
     assert xml_root_name(bomb) is None  # defusedxml refuses entity declarations
 
 
-def test_html_lab_checks_each_runtime_certificate_policy_file_and_help_page_once(run_checks: Run,
-                                                                                lab: RunningLab) -> None:
+def test_html_lab_checks_each_runtime_certificate_policy_file_and_help_page_once(
+    run_checks: Run, lab: RunningLab
+) -> None:
     run = run_checks("post", "--inventory", str(lab.inventory_path), "-k", "session_host_https")
     assert run.ret == 0, run.text
-    assert run.with_outcome("passed") == sorted([f"{CERT}[gp-sh01]", f"{CERT}[gp-sh02]", HELP,
-                                                 f"{POLICY}[gp-sh01]", f"{POLICY}[gp-sh02]"]), run.text
+    assert run.with_outcome("passed") == sorted(
+        [f"{CERT}[gp-sh01]", f"{CERT}[gp-sh02]", HELP, f"{POLICY}[gp-sh01]", f"{POLICY}[gp-sh02]"]
+    ), run.text
     assert lab.web is not None and lab.web.hits[GP_SERVICE_HELP] == 1
     assert [server.hits[CLIENT_ACCESS_POLICY] for server in lab.runtimes.values()] == [1, 1]
 
@@ -127,20 +153,27 @@ def test_lab_stops_the_session_host_stand_ins(lab: RunningLab) -> None:
 
 
 @pytest.mark.parametrize(("served", "outcome"), [(True, "passed"), (False, "skipped")])
-def test_html_operator_decides_whether_the_policy_file_is_checked(run_checks: Run, tmp_path: Path, served: bool,
-                                                                  outcome: str) -> None:
+def test_html_operator_decides_whether_the_policy_file_is_checked(
+    run_checks: Run, tmp_path: Path, served: bool, outcome: str
+) -> None:
     spec = overlay(tmp_path, "policy", inventory={"overrides": {"web.session_host_client_access_policy": served}})
     run = run_checks("post", "--lab", spec, "-k", POLICY)
     assert run.ret == 0, run.text
     assert run.with_outcome(outcome) == [f"{POLICY}[gp-sh01]", f"{POLICY}[gp-sh02]"], run.text
     if not served:
-        assert "does not serve clientaccesspolicy.xml (web.session_host_client_access_policy: false)" in \
-            run.messages[f"{POLICY}[gp-sh01]"]
+        assert (
+            "does not serve clientaccesspolicy.xml (web.session_host_client_access_policy: false)"
+            in run.messages[f"{POLICY}[gp-sh01]"]
+        )
 
 
 def test_html_override_true_fails_a_host_without_the_policy_file(run_checks: Run, tmp_path: Path) -> None:
-    spec = overlay(tmp_path, "no-policy", inventory={"overrides": {"web.session_host_client_access_policy": True}},
-                   hosts={"gp-sh01": {"https": {"missing_paths": [CLIENT_ACCESS_POLICY]}}})
+    spec = overlay(
+        tmp_path,
+        "no-policy",
+        inventory={"overrides": {"web.session_host_client_access_policy": True}},
+        hosts={"gp-sh01": {"https": {"missing_paths": [CLIENT_ACCESS_POLICY]}}},
+    )
     run = run_checks("post", "--lab", spec, "-k", POLICY)
     assert run.with_outcome("failed") == [f"{POLICY}[gp-sh01]"], run.text
     message = run.messages[f"{POLICY}[gp-sh01]"]
@@ -152,12 +185,22 @@ def test_expiring_runtime_certificate_fails_with_days_left_and_the_setting(run_c
     run = run_checks("post", "--lab", spec, "-k", CERT)
     assert run.with_outcome("failed") == [f"{CERT}[gp-sh02]"], run.text
     message = run.messages[f"{CERT}[gp-sh02]"]
-    for text in ("gp-sh02", "https://localhost:", "CN=localhost", "5 days left", "at least 30 days",
-                 "certificate_expiry_days"):
+    for text in (
+        "gp-sh02",
+        "https://localhost:",
+        "CN=localhost",
+        "5 days left",
+        "at least 30 days",
+        "certificate_expiry_days",
+    ):
         assert text in message, (text, message)
     # The operator's threshold decides: 3 days asked, 5 left.
-    spec = overlay(tmp_path, "expiring-ok", hosts={"gp-sh02": {"https": {"cert_days_left": 5}}},
-                   inventory={"certificate_expiry_days": 3})
+    spec = overlay(
+        tmp_path,
+        "expiring-ok",
+        hosts={"gp-sh02": {"https": {"cert_days_left": 5}}},
+        inventory={"certificate_expiry_days": 3},
+    )
     assert run_checks("post", "--lab", spec, "-k", CERT).ret == 0
 
 

@@ -18,9 +18,26 @@ HEADING = "#### What stays not verified on the healthy lab"
 
 def not_verified(phase: str, junit: Path) -> list[tuple[str, str]]:
     """(check ID, test) of every result of `gpverify run PHASE --lab` that ended not verified."""
-    proc = subprocess.run([sys.executable, "-m", "gpverify.cli.main", "run", phase, "--lab", f"--junitxml={junit}",
-                           "-p", "no:cacheprovider", "-q"], cwd=REPO, stdin=subprocess.DEVNULL, capture_output=True,
-                          text=True, timeout=300, check=False)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "gpverify.cli.main",
+            "run",
+            phase,
+            "--lab",
+            f"--junitxml={junit}",
+            "-p",
+            "no:cacheprovider",
+            "-q",
+        ],
+        cwd=REPO,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
     assert proc.returncode == 0, f"gpverify run {phase} --lab -> {proc.returncode}\n{proc.stdout[-3000:]}{proc.stderr}"
     found, cases = [], list(ET.parse(junit).getroot().iter("testcase"))
     for case in cases:

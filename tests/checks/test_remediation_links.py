@@ -13,8 +13,10 @@ from gpverify.pytestrun import collect_checks
 
 URL = re.compile(r"https?://[^\s),;]+")
 # Where a remediation may send an administrator: Microsoft's GP and SQL Server documentation, GP's support articles.
-OPENABLE = re.compile(r"https://learn\.microsoft\.com/(dynamics-gp|troubleshoot/dynamics/gp|sql)/[\w/.-]+[\w](#[\w-]+)?"
-                      r"|https://support\.microsoft\.com/help/\d{6,7}")
+OPENABLE = re.compile(
+    r"https://learn\.microsoft\.com/(dynamics-gp|troubleshoot/dynamics/gp|sql)/[\w/.-]+[\w](#[\w-]+)?"
+    r"|https://support\.microsoft\.com/help/\d{6,7}"
+)
 DOC_FILE = re.compile(r"(?<![\w/.-])[\w/-]+\.md\b")  # a page of the docs repository by its file name
 BARE_KB = re.compile(r"\bKB ?\d{6,7}\b(?! \(https://)")  # a KB number without its article's URL beside it
 
@@ -26,8 +28,11 @@ def remediations() -> dict[str, str]:
 
 def unopenable(text: str) -> list[str]:
     """What in a remediation names a source an administrator cannot open."""
-    return [*DOC_FILE.findall(text), *BARE_KB.findall(text),
-            *(url for url in URL.findall(text) if not OPENABLE.fullmatch(url.rstrip(".")))]
+    return [
+        *DOC_FILE.findall(text),
+        *BARE_KB.findall(text),
+        *(url for url in URL.findall(text) if not OPENABLE.fullmatch(url.rstrip("."))),
+    ]
 
 
 def test_every_shipped_remediation_names_its_sources_as_links() -> None:
@@ -39,12 +44,15 @@ def test_every_shipped_remediation_names_its_sources_as_links() -> None:
     assert len(linked) >= 30  # most name the guide's page they follow
 
 
-@pytest.mark.parametrize(("text", "problem"), [
-    ("run the wizard again (troubleshooting.md).", "troubleshooting.md"),
-    ("see upgrade/system-preparation.md, Backups", "upgrade/system-preparation.md"),
-    ("as KB 850662 describes", "KB 850662"),
-    ("see http://example.com/gp", "http://example.com/gp"),
-])
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        ("run the wizard again (troubleshooting.md).", "troubleshooting.md"),
+        ("see upgrade/system-preparation.md, Backups", "upgrade/system-preparation.md"),
+        ("as KB 850662 describes", "KB 850662"),
+        ("see http://example.com/gp", "http://example.com/gp"),
+    ],
+)
 def test_the_rule_finds_what_an_administrator_cannot_open(text: str, problem: str) -> None:
     assert unopenable(text) == [problem]
 

@@ -19,8 +19,29 @@ Run = Callable[..., CheckRun]
 SESSION_MANAGEMENT = "GP-POST-003 or GP-POST-004 or GP-POST-005 or GP-POST-013"
 # Verbs of PowerShell cmdlets that change something. The collector may name none of them except the connection
 # cmdlet (which sets the address of its own PowerShell session) and New-Object (a .NET object in memory).
-CHANGING = ("Add", "Clear", "Disable", "Enable", "Install", "Invoke", "New", "Register", "Remove", "Rename", "Reset",
-            "Restart", "Resume", "Set", "Start", "Stop", "Suspend", "Uninstall", "Unregister", "Update", "Write")
+CHANGING = (
+    "Add",
+    "Clear",
+    "Disable",
+    "Enable",
+    "Install",
+    "Invoke",
+    "New",
+    "Register",
+    "Remove",
+    "Rename",
+    "Reset",
+    "Restart",
+    "Resume",
+    "Set",
+    "Start",
+    "Stop",
+    "Suspend",
+    "Uninstall",
+    "Unregister",
+    "Update",
+    "Write",
+)
 ALLOWED = {"Set-GPSessionCentralAddress", "New-Object"}
 
 
@@ -76,19 +97,31 @@ def test_healthy_lab_verifies_session_management_without_overrides(run_checks: R
     assert "allows new sessions from Suspended (inferred from its name: true means Suspended)" in basis, basis
 
 
-@pytest.mark.parametrize(("scenario", "failed", "texts"), [
-    ("post-host-suspended", ["test_session_host_allows_new_sessions[gp-sh02]"], ["GP-SH02 as Suspended"]),
-    ("session-central-allow-flag", ["test_session_host_allows_new_sessions[gp-sh02]"],
-     ["AcceptingNewSessions = False", "true means it allows new sessions"]),
-    ("post-host-not-listed", ["test_session_host_allows_new_sessions[gp-sh02]", "test_session_host_is_listed[gp-sh02]"],
-     ["gp-sh02: not listed in Session Management", "found: GP-SH01"]),
-    ("post-extra-host-listed", ["test_no_unknown_session_host_is_listed"], ["GP-SH09", "not suspended"]),
-    ("session-central-not-restarted", ["test_session_host_allows_new_sessions[gp-sh02]",
-                                       "test_session_host_is_listed[gp-sh02]"],
-     ["BEFORE the Session Service of gp-sh02", "step 18"]),
-])
-def test_session_management_failures_name_the_host(run_checks: Run, scenario: str, failed: list[str],
-                                                   texts: list[str]) -> None:
+@pytest.mark.parametrize(
+    ("scenario", "failed", "texts"),
+    [
+        ("post-host-suspended", ["test_session_host_allows_new_sessions[gp-sh02]"], ["GP-SH02 as Suspended"]),
+        (
+            "session-central-allow-flag",
+            ["test_session_host_allows_new_sessions[gp-sh02]"],
+            ["AcceptingNewSessions = False", "true means it allows new sessions"],
+        ),
+        (
+            "post-host-not-listed",
+            ["test_session_host_allows_new_sessions[gp-sh02]", "test_session_host_is_listed[gp-sh02]"],
+            ["gp-sh02: not listed in Session Management", "found: GP-SH01"],
+        ),
+        ("post-extra-host-listed", ["test_no_unknown_session_host_is_listed"], ["GP-SH09", "not suspended"]),
+        (
+            "session-central-not-restarted",
+            ["test_session_host_allows_new_sessions[gp-sh02]", "test_session_host_is_listed[gp-sh02]"],
+            ["BEFORE the Session Service of gp-sh02", "step 18"],
+        ),
+    ],
+)
+def test_session_management_failures_name_the_host(
+    run_checks: Run, scenario: str, failed: list[str], texts: list[str]
+) -> None:
     run = run_checks("post", "--lab", scenario)
     assert run.with_outcome("failed") == sorted(failed) or set(failed) <= set(run.with_outcome("failed")), run.text
     joined = "\n".join(run.sentences[t] for t in failed)
@@ -103,17 +136,32 @@ def test_fqdn_listing_and_event_log_errors_pass_with_their_note(run_checks: Run)
     assert run.ret == 0, run.text
 
 
-@pytest.mark.parametrize(("scenario", "texts"), [
-    ("session-central-ambiguous", ["2 properties could mean it: Suspended", "Enabled", "--record before"]),
-    ("session-central-unreachable", ["gp-web01: Session Central did not answer", "session_central.port"]),
-    ("session-central-module-throws", ["gp-web01: the GP PowerShell module", "Object reference not set",
-                                       "run Get-LabSessionHostRecord on gp-web01"]),
-    ("session-central-no-name-property", ["gp-web01: Session Central's Get-LabSessionHostRecord returned 2 object(s)",
-                                          "session_central.host_name_property"]),
-    ("session-central-no-module", ["gp-web01: the GP PowerShell component", "gpverify discover"]),
-])
-def test_what_cannot_be_judged_is_not_verified_in_one_sentence(run_checks: Run, scenario: str,
-                                                               texts: list[str]) -> None:
+@pytest.mark.parametrize(
+    ("scenario", "texts"),
+    [
+        ("session-central-ambiguous", ["2 properties could mean it: Suspended", "Enabled", "--record before"]),
+        ("session-central-unreachable", ["gp-web01: Session Central did not answer", "session_central.port"]),
+        (
+            "session-central-module-throws",
+            [
+                "gp-web01: the GP PowerShell module",
+                "Object reference not set",
+                "run Get-LabSessionHostRecord on gp-web01",
+            ],
+        ),
+        (
+            "session-central-no-name-property",
+            [
+                "gp-web01: Session Central's Get-LabSessionHostRecord returned 2 object(s)",
+                "session_central.host_name_property",
+            ],
+        ),
+        ("session-central-no-module", ["gp-web01: the GP PowerShell component", "gpverify discover"]),
+    ],
+)
+def test_what_cannot_be_judged_is_not_verified_in_one_sentence(
+    run_checks: Run, scenario: str, texts: list[str]
+) -> None:
     run = run_checks("post", "--lab", scenario, "-k", "GP-POST-004")
     assert run.ret == 0, run.text
     assert set(run.outcomes.values()) == {"not verified"}, run.outcomes
@@ -123,13 +171,18 @@ def test_what_cannot_be_judged_is_not_verified_in_one_sentence(run_checks: Run, 
     assert "Traceback" not in run.text and "\n" not in sentence
 
 
-def test_attestation_ends_attested_only_when_nothing_verifies(run_checks: Run, tmp_path: pytest.TempPathFactory
-                                                              ) -> None:
+def test_attestation_ends_attested_only_when_nothing_verifies(
+    run_checks: Run, tmp_path: pytest.TempPathFactory
+) -> None:
     from gpverify import attestations
 
     path = tmp_path / "attestations.json"  # type: ignore[operator]
-    attestations.add(path, attestations.Attestation(("GP-POST-003", "GP-POST-004"), "Jane Doe",
-                                                    "2026-11-30T10:00:00+00:00", "every host is listed", "yes"))
+    attestations.add(
+        path,
+        attestations.Attestation(
+            ("GP-POST-003", "GP-POST-004"), "Jane Doe", "2026-11-30T10:00:00+00:00", "every host is listed", "yes"
+        ),
+    )
     run = run_checks("post", "--lab", "session-central-no-module", "-k", "GP-POST-003", "--attestations", str(path))
     assert set(run.outcomes.values()) == {"attested"}, run.outcomes
     assert "Jane Doe confirmed at 2026-11-30T10:00:00+00:00" in run.sentences["test_session_host_is_listed[gp-sh01]"]

@@ -20,8 +20,11 @@ ACME = "test_acme_session_service.py::test_session_service_starts_automatically"
 def _outcomes(result: pytest.RunResult) -> dict[str, str]:
     reports = result.reprec.getreports("pytest_runtest_logreport")  # type: ignore[attr-defined]
     # Keyed by file, test and host: the check ID the plugin puts in test ids ("[ACME-001-gp-sh01]") left out.
-    return {CHECK_ID_PARAM.sub(lambda m: "[" if m.group(1) == "-" else "", r.nodeid.rsplit("/", 1)[-1]): r.outcome
-            for r in reports if r.when == "call"}
+    return {
+        CHECK_ID_PARAM.sub(lambda m: "[" if m.group(1) == "-" else "", r.nodeid.rsplit("/", 1)[-1]): r.outcome
+        for r in reports
+        if r.when == "call"
+    }
 
 
 def test_acme_check_runs_with_the_shipped_post_checks(pytester: pytest.Pytester) -> None:
@@ -34,8 +37,9 @@ def test_acme_check_runs_with_the_shipped_post_checks(pytester: pytest.Pytester)
 
 def test_acme_check_fails_on_its_overlay_naming_host_and_values(pytester: pytest.Pytester) -> None:
     overlay = CUSTOM / "acme-session-service-manual.yml"
-    result = pytester.runpytest_inprocess(str(CHECKS / "post"), str(CUSTOM), "--lab", str(overlay),
-                                          "-p", "no:cacheprovider")
+    result = pytester.runpytest_inprocess(
+        str(CHECKS / "post"), str(CUSTOM), "--lab", str(overlay), "-p", "no:cacheprovider"
+    )
     outcomes = _outcomes(result)
     assert result.ret == 1
     assert outcomes[f"{ACME}[gp-sh01]"] == "failed" and outcomes[f"{ACME}[gp-sh02]"] == "passed"
@@ -51,15 +55,18 @@ def test_catalogue_lists_the_custom_check_in_its_phase(capsys: pytest.CaptureFix
     assert "GP-POST-002" in rows
 
 
-def test_a_custom_check_takes_its_phase_from_its_folder(pytester: pytest.Pytester,
-                                                        capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_custom_check_takes_its_phase_from_its_folder(
+    pytester: pytest.Pytester, capsys: pytest.CaptureFixture[str]
+) -> None:
     source = (CUSTOM / "test_acme_session_service.py").read_text(encoding="utf-8")
     folder = pytester.mkdir("site_checks")
     (folder / "pre").mkdir()
     (folder / "pre" / "test_acme_pre.py").write_text(
-        source.replace('    phase="post",\n', "").replace("ACME-001", "ACME-PRE-7"), encoding="utf-8")
+        source.replace('    phase="post",\n', "").replace("ACME-001", "ACME-PRE-7"), encoding="utf-8"
+    )
     (folder / "test_acme_flat.py").write_text(
-        source.replace('    phase="post",\n', "").replace("ACME-001", "XYZ-1"), encoding="utf-8")
+        source.replace('    phase="post",\n', "").replace("ACME-001", "XYZ-1"), encoding="utf-8"
+    )
     with contextlib.redirect_stdout(io.StringIO()) as out:
         print_catalogue(folder, "json")
     phases = {row["id"]: row["phase"] for row in json.loads(out.getvalue())}

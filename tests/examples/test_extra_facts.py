@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-CHECK = '''
+CHECK = """
 from gpverify import HostView, check
 
 
@@ -17,18 +17,31 @@ def test_gpds_installed(session_host: HostView) -> None:
     services = session_host.services("acme_gpds")
     assert services, f"{session_host.name}: no GPDS service"
     assert session_host.products("acme_gp_entry"), f"{session_host.name}: no GP entry"
-'''
+"""
 
 
-@pytest.mark.parametrize(("extra", "outcome"), [
-    ({"session_hosts": {"services": {"acme_gpds": {"name": "GPDS-*"}},
-                        "products": {"acme_gp_entry": "Microsoft Dynamics GP 2018*"}}}, "passed"),
-    ({"session_hosts": {"services": {"acme_gpds": {"name": "GPDS-NONE-*"}},
-                        "products": {"acme_gp_entry": "*"}}}, "failed"),
-    ({}, "error"),  # nothing collected it: an error naming the key, never "not installed"
-])
-def test_extra_facts_reach_custom_checks(pytester: pytest.Pytester, tmp_path: Path, extra: dict[str, object],
-                                         outcome: str) -> None:
+@pytest.mark.parametrize(
+    ("extra", "outcome"),
+    [
+        (
+            {
+                "session_hosts": {
+                    "services": {"acme_gpds": {"name": "GPDS-*"}},
+                    "products": {"acme_gp_entry": "Microsoft Dynamics GP 2018*"},
+                }
+            },
+            "passed",
+        ),
+        (
+            {"session_hosts": {"services": {"acme_gpds": {"name": "GPDS-NONE-*"}}, "products": {"acme_gp_entry": "*"}}},
+            "failed",
+        ),
+        ({}, "error"),  # nothing collected it: an error naming the key, never "not installed"
+    ],
+)
+def test_extra_facts_reach_custom_checks(
+    pytester: pytest.Pytester, tmp_path: Path, extra: dict[str, object], outcome: str
+) -> None:
     from gpverify.lab.runtime import temporary_lab
 
     pytester.makepyfile(test_acme=CHECK)
@@ -37,8 +50,16 @@ def test_extra_facts_reach_custom_checks(pytester: pytest.Pytester, tmp_path: Pa
         inventory["extra_facts"] = extra
         path = tmp_path / "inventory.yml"
         path.write_text(yaml.safe_dump(inventory))
-        result = pytester.runpytest_inprocess("--inventory", str(path), "-p", "no:cacheprovider",
-                                              "-p", "no:hypothesispytest", "-p", "no:gpverify-terminal")
+        result = pytester.runpytest_inprocess(
+            "--inventory",
+            str(path),
+            "-p",
+            "no:cacheprovider",
+            "-p",
+            "no:hypothesispytest",
+            "-p",
+            "no:gpverify-terminal",
+        )
     counts = result.parseoutcomes()
     assert counts.get(outcome) == 2 or counts.get(outcome + "s") == 2, result.stdout.str()
     if outcome == "error":

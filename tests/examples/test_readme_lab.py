@@ -28,8 +28,16 @@ def test_the_readme_has_lab_examples() -> None:
     assert len(readme_lab_examples()) >= 4
 
 
-@pytest.mark.parametrize(("argv", "code"), readme_lab_examples(), ids=lambda v: " ".join(v) if isinstance(v, list) else str(v))
+@pytest.mark.parametrize(
+    ("argv", "code"), readme_lab_examples(), ids=lambda v: " ".join(v) if isinstance(v, list) else str(v)
+)
 def test_readme_lab_example(argv: list[str], code: int) -> None:
-    proc = subprocess.run([sys.executable, "-m", *argv, "-q", "-p", "no:cacheprovider", "-p", "no:hypothesispytest"],
-                          cwd=REPO, capture_output=True, text=True, timeout=120, check=False)
+    proc = subprocess.run(
+        [sys.executable, "-m", *argv, "-q", "-p", "no:cacheprovider", "-p", "no:hypothesispytest"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert proc.returncode == code, proc.stdout[-2000:] + proc.stderr[-2000:]

@@ -131,10 +131,24 @@ def run_suite(pytester: pytest.Pytester, inventory: Path, outdir: Path, *extra: 
     """All checks against an inventory, writing HTML, JUnit and a DEBUG log, with locals in tracebacks."""
     outdir.mkdir(parents=True, exist_ok=True)
     result = pytester.runpytest_inprocess(
-        str(CHECKS), "-p", "no:cacheprovider", f"--inventory={inventory}",
-        f"--junitxml={outdir / 'junit.xml'}", f"--html={outdir / 'report.html'}", "--self-contained-html",
-        f"--log-file={outdir / 'pytest.log'}", "--log-file-level=DEBUG", "--log-level=DEBUG",
-        "-rA", "-v", "-l", "--tb=long", "-W", "ignore::DeprecationWarning", *extra)
+        str(CHECKS),
+        "-p",
+        "no:cacheprovider",
+        f"--inventory={inventory}",
+        f"--junitxml={outdir / 'junit.xml'}",
+        f"--html={outdir / 'report.html'}",
+        "--self-contained-html",
+        f"--log-file={outdir / 'pytest.log'}",
+        "--log-file-level=DEBUG",
+        "--log-level=DEBUG",
+        "-rA",
+        "-v",
+        "-l",
+        "--tb=long",
+        "-W",
+        "ignore::DeprecationWarning",
+        *extra,
+    )
     run = SuiteRun(result, outdir)
     for rep in result.reprec.getreports("pytest_runtest_logreport"):  # type: ignore[attr-defined]
         if rep.when == "call" or not rep.passed:

@@ -48,11 +48,53 @@ OUTCOMES = ("refused", "accepted", "traceback", "hang", "silent")
 CONTROL = "".join(map(chr, [*range(9), 11, 12, *range(14, 32), 127]))
 # Text that breaks naive code: NUL, escapes, bidi override, BOM, combining and astral characters, shell and
 # format metacharacters, Windows and UNC paths, option-looking words.
-HOSTILE_TEXT = ["", " ", "\x00", "a\x00b", "\x1b[31mred", "\u202eevil", "\ufeffbom", "ü", "e\u0301", "𝔘𝔫𝔦",
-                "'\"`;$(id)", "%s%n{0}", "C:\\Windows\\..\\..", "\\\\srv\\share\\x", "-", "--help", "~", "${HOME}",
-                "line\nbreak", "tab\there", "x" * 300, "x" * 70_000, "../../../../etc/passwd", "null", "true", "1e3"]
-HOSTILE_NUMBERS: list[Any] = [-1, 0, 1, -(2**63), 2**63, 2**64, 10**30, -(10**30), 1e300, -1e300, 1e-300,
-                              float("inf"), float("-inf"), float("nan"), 0.5, 100_000_000, 99999999999999999999999]
+HOSTILE_TEXT = [
+    "",
+    " ",
+    "\x00",
+    "a\x00b",
+    "\x1b[31mred",
+    "\u202eevil",
+    "\ufeffbom",
+    "ü",
+    "e\u0301",
+    "𝔘𝔫𝔦",
+    "'\"`;$(id)",
+    "%s%n{0}",
+    "C:\\Windows\\..\\..",
+    "\\\\srv\\share\\x",
+    "-",
+    "--help",
+    "~",
+    "${HOME}",
+    "line\nbreak",
+    "tab\there",
+    "x" * 300,
+    "x" * 70_000,
+    "../../../../etc/passwd",
+    "null",
+    "true",
+    "1e3",
+]
+HOSTILE_NUMBERS: list[Any] = [
+    -1,
+    0,
+    1,
+    -(2**63),
+    2**63,
+    2**64,
+    10**30,
+    -(10**30),
+    1e300,
+    -1e300,
+    1e-300,
+    float("inf"),
+    float("-inf"),
+    float("nan"),
+    0.5,
+    100_000_000,
+    99999999999999999999999,
+]
 # Keys whose values are paths gpverify opens on this machine.
 PATH_KEYS = {"ca_bundle", "cert_pem", "cert_key_pem", "history", "lab_dir"}
 
@@ -96,17 +138,27 @@ class Figures:
         return sum(n for per in self.counts.values() for o, n in per.items() if outcome in (None, o))
 
     def as_dict(self) -> dict[str, Any]:
-        return {"generated": self.total(), **{o: self.total(o) for o in OUTCOMES}, "surfaces": self.counts,
-                "seconds": round(self.seconds, 1), "first_bad": {k: v[:20] for k, v in self.bad.items()}}
+        return {
+            "generated": self.total(),
+            **{o: self.total(o) for o in OUTCOMES},
+            "surfaces": self.counts,
+            "seconds": round(self.seconds, 1),
+            "first_bad": {k: v[:20] for k, v in self.bad.items()},
+        }
 
 
 # --- special files ------------------------------------------------------------------------------------------
 
+
 def special_files(folder: Path) -> dict[str, str]:
     """Paths that are not regular files (or not small ones), made once per run: what a path field is given."""
     folder.mkdir(parents=True, exist_ok=True)
-    files = {"folder": str(folder / "a-folder"), "missing": str(folder / "missing.yml"),
-             "big": str(folder / "big.pem"), "loop": str(folder / "loop")}
+    files = {
+        "folder": str(folder / "a-folder"),
+        "missing": str(folder / "missing.yml"),
+        "big": str(folder / "big.pem"),
+        "loop": str(folder / "loop"),
+    }
     Path(files["folder"]).mkdir(exist_ok=True)
     with open(files["big"], "wb") as handle:
         handle.truncate(64 * 1024 * 1024)  # sparse: 64 MB that take no disk
@@ -136,6 +188,7 @@ SPECIAL = {"fifo", "socket", "zero", "full", "null", "urandom", "folder", "big",
 
 
 # --- the description: a JSON schema walked ------------------------------------------------------------------
+
 
 class Description:
     """One file format's JSON schema, as the pydantic model gives it: valid values from it, the schema of any
@@ -218,8 +271,11 @@ class Description:
         if kind == "array":
             if depth > 3:
                 return st.just([])
-            return st.lists(self.values(b.get("items", {}), depth + 1), min_size=b.get("minItems", 0),
-                            max_size=max(b.get("minItems", 0), 2))
+            return st.lists(
+                self.values(b.get("items", {}), depth + 1),
+                min_size=b.get("minItems", 0),
+                max_size=max(b.get("minItems", 0), 2),
+            )
         if kind == "object":
             return self._object(b, depth)
         return st.one_of(st.none(), st.booleans(), st.integers(-5, 5), st.text(max_size=8))
@@ -229,14 +285,14 @@ class Description:
             return st.just({})
         props = b.get("properties", {})
         required = set(b.get("required", []))
-        fixed = st.fixed_dictionaries({k: self.values(v, depth + 1) for k, v in props.items() if k in required},
-                                      optional={k: self.values(v, depth + 1) for k, v in props.items()
-                                                if k not in required})
+        fixed = st.fixed_dictionaries(
+            {k: self.values(v, depth + 1) for k, v in props.items() if k in required},
+            optional={k: self.values(v, depth + 1) for k, v in props.items() if k not in required},
+        )
         extra = b.get("additionalProperties")
         if isinstance(extra, dict) and not props:
             names = b.get("propertyNames", {})
-            keys = st.sampled_from(names["enum"]) if "enum" in names else st.from_regex(r"[a-z_]{1,10}",
-                                                                                         fullmatch=True)
+            keys = st.sampled_from(names["enum"]) if "enum" in names else st.from_regex(r"[a-z_]{1,10}", fullmatch=True)
             return st.dictionaries(keys, self.values(extra, depth + 1), max_size=2)
         return fixed
 
@@ -248,9 +304,14 @@ def _numbers(b: dict[str, Any]) -> st.SearchStrategy[Any]:
         lo = None if low is None else math.floor(low) + ("exclusiveMinimum" in b)
         hi = None if high is None else math.ceil(high) - ("exclusiveMaximum" in b)
         return st.integers(lo if lo is not None else -1000, hi if hi is not None else 100_000)
-    return st.floats(low if low is not None else -1000.0, high if high is not None else 100_000.0,
-                     exclude_min="exclusiveMinimum" in b, exclude_max="exclusiveMaximum" in b,
-                     allow_nan=False, allow_infinity=False)
+    return st.floats(
+        low if low is not None else -1000.0,
+        high if high is not None else 100_000.0,
+        exclude_min="exclusiveMinimum" in b,
+        exclude_max="exclusiveMaximum" in b,
+        allow_nan=False,
+        allow_infinity=False,
+    )
 
 
 def _strings(b: dict[str, Any]) -> st.SearchStrategy[Any]:
@@ -337,8 +398,7 @@ def put(doc: Any, path: tuple[Any, ...], value: Any) -> Any:
 
 # --- mutations --------------------------------------------------------------------------------------------
 
-WRONG = {"null": None, "boolean": True, "integer": 7, "number": 2.5, "string": "x", "array": ["x"],
-         "object": {"x": 1}}
+WRONG = {"null": None, "boolean": True, "integer": 7, "number": 2.5, "string": "x", "array": ["x"], "object": {"x": 1}}
 
 
 @st.composite
@@ -349,15 +409,25 @@ def mutated(draw: Any, desc: Description, base: Any, specials: dict[str, str]) -
     for _ in range(draw(st.integers(1, 3))):
         path = draw(st.sampled_from(paths_of(doc)))
         node = desc.at(path) or {}
-        kind = draw(st.sampled_from(["valid", "wrong type", "bound", "text", "number", "unknown key",
-                                     "drop key", "path", "huge", "deep"]))
+        kind = draw(
+            st.sampled_from(
+                ["valid", "wrong type", "bound", "text", "number", "unknown key", "drop key", "path", "huge", "deep"]
+            )
+        )
         doc, how = _mutate(draw, desc, doc, path, node, kind, specials)
         hows.append(how)
     return doc, "; ".join(hows)
 
 
-def _mutate(draw: Any, desc: Description, doc: Any, path: tuple[Any, ...], node: dict[str, Any], kind: str,
-            specials: dict[str, str]) -> tuple[Any, str]:
+def _mutate(
+    draw: Any,
+    desc: Description,
+    doc: Any,
+    path: tuple[Any, ...],
+    node: dict[str, Any],
+    kind: str,
+    specials: dict[str, str],
+) -> tuple[Any, str]:
     where = ".".join(map(str, path)) or "(top)"
     current = get(doc, path)
     if kind == "unknown key" and isinstance(current, dict):
@@ -425,21 +495,52 @@ def text_mutated(draw: Any, base_text: str) -> tuple[str, str, str | None]:
     lines = base_text.splitlines()
     kind = draw(st.sampled_from(["duplicate", "cut", "insert"]))
     if kind == "duplicate":
-        keyed = [i for i, line in enumerate(lines) if ":" in line and not line.lstrip().startswith(("#", "-"))
-                 and line.split(":", 1)[1].strip()]
+        keyed = [
+            i
+            for i, line in enumerate(lines)
+            if ":" in line and not line.lstrip().startswith(("#", "-")) and line.split(":", 1)[1].strip()
+        ]
         i = draw(st.sampled_from(keyed))
-        return "\n".join(lines[: i + 1] + [lines[i]] + lines[i + 1:]) + "\n", f"line {i + 1} given twice", \
-            "a key given twice"
+        return (
+            "\n".join(lines[: i + 1] + [lines[i]] + lines[i + 1 :]) + "\n",
+            f"line {i + 1} given twice",
+            "a key given twice",
+        )
     if kind == "cut":
         at = draw(st.integers(0, len(base_text)))
         return base_text[:at], f"cut at {at}", None
     at = draw(st.integers(0, len(base_text)))
-    piece = draw(st.sampled_from(["\x00", "\t", "{", "[", "&a", "*a", "!!binary", "\u202e", "\ufeff", "\r",
-                                  "- ", "? ", "|", ">", "'", '"', "\\", "%YAML 1.1\n", "---\n", "<<: *a\n"]))
+    piece = draw(
+        st.sampled_from(
+            [
+                "\x00",
+                "\t",
+                "{",
+                "[",
+                "&a",
+                "*a",
+                "!!binary",
+                "\u202e",
+                "\ufeff",
+                "\r",
+                "- ",
+                "? ",
+                "|",
+                ">",
+                "'",
+                '"',
+                "\\",
+                "%YAML 1.1\n",
+                "---\n",
+                "<<: *a\n",
+            ]
+        )
+    )
     return base_text[:at] + piece + base_text[at:], f"{piece!r} inserted at {at}", None
 
 
 # --- running a case ---------------------------------------------------------------------------------------
+
 
 @contextlib.contextmanager
 def timer(seconds: float = HANG_SECONDS) -> Iterator[None]:
@@ -517,8 +618,15 @@ def run_subprocess(argv: list[str], env: dict[str, str] | None = None, timeout: 
 
     exe = shutil.which("gpverify", path=str(Path(sys.executable).parent)) or "gpverify"
     try:
-        proc = subprocess.run([exe, *argv], capture_output=True, text=True, timeout=timeout, env=env,
-                              stdin=subprocess.DEVNULL, check=False)
+        proc = subprocess.run(
+            [exe, *argv],
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            check=False,
+        )
     except subprocess.TimeoutExpired:
         return "hang", ""
     text = proc.stdout + proc.stderr
@@ -543,9 +651,28 @@ HISTORY_COLUMNS = {
     "facts": ["facts", "host"],
     "baselines": ["facts", "captured", "name", "farm"],
 }
-DAMAGE: list[Any] = ["{", "[]", "null", '"x"', "1", "", "yesterday", "9999-99-99", "2026-13-01T00:00:00Z",
-                     "[" * 5000 + "]" * 5000, '{"counts": {"failed": "x"}}', '{"newly_failing": "many"}',
-                     '{"html": 5}', "\x00", 1e300, -1, 2**62, None, b"\xff\xfe", "x" * 100_000]
+DAMAGE: list[Any] = [
+    "{",
+    "[]",
+    "null",
+    '"x"',
+    "1",
+    "",
+    "yesterday",
+    "9999-99-99",
+    "2026-13-01T00:00:00Z",
+    "[" * 5000 + "]" * 5000,
+    '{"counts": {"failed": "x"}}',
+    '{"newly_failing": "many"}',
+    '{"html": 5}',
+    "\x00",
+    1e300,
+    -1,
+    2**62,
+    None,
+    b"\xff\xfe",
+    "x" * 100_000,
+]
 
 
 def damage_history(path: Path, table: str, column: str, value: Any) -> None:
@@ -565,24 +692,44 @@ def as_json(figures: Figures) -> str:
 
 # --- the README's figures ---------------------------------------------------------------------------------
 
-SURFACE_NAMES = {"inventory": "inventory files", "plan": "plan files", "plan run": "plans accepted, then run",
-                 "waiver": "waiver files", "scenario": "scenario overlays",
-                 "check file": "declarative check files (NAME.checks.yml)", "history": "damaged history rows",
-                 "cli": "command-line flags (every command)", "subprocess": "the same as real processes"}
+SURFACE_NAMES = {
+    "inventory": "inventory files",
+    "plan": "plan files",
+    "plan run": "plans accepted, then run",
+    "waiver": "waiver files",
+    "scenario": "scenario overlays",
+    "check file": "declarative check files (NAME.checks.yml)",
+    "history": "damaged history rows",
+    "cli": "command-line flags (every command)",
+    "subprocess": "the same as real processes",
+}
 
 
 def readme_table(figures: dict[str, Any]) -> str:
     """The README's table of the last `make fuzz` (python tests/hardening/hostile_generator.py prints it)."""
-    rows = ["| Inputs generated | Cases | Refused with one message | Accepted | Tracebacks | Hangs | Silently accepted |",
-            "|---|---|---|---|---|---|---|"]
+    rows = [
+        "| Inputs generated | Cases | Refused with one message | Accepted | Tracebacks | Hangs | Silently accepted |",
+        "|---|---|---|---|---|---|---|",
+    ]
     for surface, per in sorted(figures["surfaces"].items(), key=lambda kv: list(SURFACE_NAMES).index(kv[0])):
-        rows.append(f"| {SURFACE_NAMES.get(surface, surface)} | {sum(per.values()):,} | {per['refused']:,} | "
-                    f"{per['accepted']:,} | {per['traceback']} | {per['hang']} | {per['silent']} |")
-    rows.append(f"| **all** | **{figures['generated']:,}** | {figures['refused']:,} | {figures['accepted']:,} | "
-                f"**{figures['traceback']}** | **{figures['hang']}** | **{figures['silent']}** |")
+        rows.append(
+            f"| {SURFACE_NAMES.get(surface, surface)} | {sum(per.values()):,} | {per['refused']:,} | "
+            f"{per['accepted']:,} | {per['traceback']} | {per['hang']} | {per['silent']} |"
+        )
+    rows.append(
+        f"| **all** | **{figures['generated']:,}** | {figures['refused']:,} | {figures['accepted']:,} | "
+        f"**{figures['traceback']}** | **{figures['hang']}** | **{figures['silent']}** |"
+    )
     return "\n".join(rows)
 
 
 if __name__ == "__main__":
-    print(readme_table(json.loads(Path(sys.argv[1] if len(sys.argv) > 1 else
-                                       REPO / "tests" / "hardening" / "fuzz-figures.json").read_text())))
+    print(
+        readme_table(
+            json.loads(
+                Path(
+                    sys.argv[1] if len(sys.argv) > 1 else REPO / "tests" / "hardening" / "fuzz-figures.json"
+                ).read_text()
+            )
+        )
+    )

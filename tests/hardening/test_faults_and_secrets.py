@@ -14,8 +14,16 @@ from gpverify.lab.runtime import LAB_PASSWORD_ENV, RunningLab, start_lab
 from gpverify.transport import odbc
 from gpverify.transport.sqlguard import check_read_only
 
-DATABASES = ("DYNAMICS", "GPCONFIGURATION", "TWO", "CONTO", "tempdb", "DYNGPDISCOVERY", "GPWEBCLIENTSESSIONCENTRAL",
-             "msdb")
+DATABASES = (
+    "DYNAMICS",
+    "GPCONFIGURATION",
+    "TWO",
+    "CONTO",
+    "tempdb",
+    "DYNGPDISCOVERY",
+    "GPWEBCLIENTSESSIONCENTRAL",
+    "msdb",
+)
 # scenario -> (what the errors must name, the cause they must give)
 FAULTS: dict[str, tuple[str, str]] = {
     "fault-host-unreachable": ("gp-sh02", "connection refused"),
@@ -46,8 +54,11 @@ def _database_digests(lab: RunningLab) -> dict[str, str]:
     """SHA-256 of every file of the lab's databases: the lab's own record, independent of the guard under test."""
     import hashlib
 
-    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted((lab.workdir / "sql").glob("*"))
-            if p.is_file()}
+    return {
+        p.name: hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted((lab.workdir / "sql").glob("*"))
+        if p.is_file()
+    }
 
 
 class _Recorder:
@@ -68,8 +79,9 @@ class _Recorder:
         monkeypatch.setattr(odbc.SqlConnection, "query", query)
 
 
-def _run(scenario: str, pytester: pytest.Pytester, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-         tag: str) -> tuple[SuiteRun, RunningLab, _Recorder]:
+def _run(
+    scenario: str, pytester: pytest.Pytester, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, tag: str
+) -> tuple[SuiteRun, RunningLab, _Recorder]:
     monkeypatch.setenv(LAB_PASSWORD_ENV, CANARY)  # before the lab starts: the lab and the suite both use it
     recorder = _Recorder()
     recorder.install(monkeypatch)
@@ -109,7 +121,9 @@ def _assert_no_secret(run: SuiteRun) -> None:
     assert {"junit.xml", "report.html", "pytest.log"} <= {p.name for p in run.outdir.iterdir()}
     assert not hits, hits
     # NTLM messages (base64 "TlRMTVNT" = "NTLMSS") can be cracked offline: none in the DEBUG log, report or console.
-    tokens = [p.name for p in files if b"TlRMTVNT" in p.read_bytes()] + (["console"] if "TlRMTVNT" in run.stdout else [])
+    tokens = [p.name for p in files if b"TlRMTVNT" in p.read_bytes()] + (
+        ["console"] if "TlRMTVNT" in run.stdout else []
+    )
     assert not tokens, tokens
 
 
@@ -123,14 +137,16 @@ def _baseline(pytester: pytest.Pytester, tmp_path: Path, monkeypatch: pytest.Mon
     return dict(_BASELINE)
 
 
-def test_healthy_lab_sends_only_the_collector_and_selects(pytester: pytest.Pytester, tmp_path: Path,
-                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+def test_healthy_lab_sends_only_the_collector_and_selects(
+    pytester: pytest.Pytester, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     baseline = _baseline(pytester, tmp_path, monkeypatch)
     assert "error" not in baseline.values(), baseline
 
 
-def test_redactor_keeps_skip_reports_usable(pytester: pytest.Pytester, tmp_path: Path,
-                                            monkeypatch: pytest.MonkeyPatch) -> None:
+def test_redactor_keeps_skip_reports_usable(
+    pytester: pytest.Pytester, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv(LAB_PASSWORD_ENV, CANARY)
     lab = start_lab("healthy", tmp_path / "lab")
     try:
@@ -143,7 +159,8 @@ def test_redactor_keeps_skip_reports_usable(pytester: pytest.Pytester, tmp_path:
 
 @pytest.mark.parametrize("scenario", sorted(FAULTS))
 def test_fault_is_an_error_of_its_target_only_and_leaks_nothing(
-        scenario: str, pytester: pytest.Pytester, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    scenario: str, pytester: pytest.Pytester, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     target, cause = FAULTS[scenario]
     baseline = _baseline(pytester, tmp_path, monkeypatch)
     run, lab, recorder = _run(scenario, pytester, tmp_path, monkeypatch, "fault")
@@ -191,8 +208,15 @@ def test_audit_of_each_fault_exits_with_error_code_and_writes_no_secret(scenario
     reports = tmp_path / "reports"
     env = {**os.environ, LAB_PASSWORD_ENV: CANARY}
     gpverify = Path(sys.executable).with_name("gpverify")
-    done = subprocess.run([str(gpverify), "audit", "--lab", scenario, "--reports", str(reports)], env=env,
-                          capture_output=True, text=True, timeout=300, cwd=tmp_path, check=False)
+    done = subprocess.run(
+        [str(gpverify), "audit", "--lab", scenario, "--reports", str(reports)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=tmp_path,
+        check=False,
+    )
     target, _ = FAULTS[scenario]
     # 2 = a check could not run (host/database unreadable), 1 would be a check failure. The audit's checks
     # (post, clients) never read the system database DYNAMICS, so dropping it leaves the audit green.

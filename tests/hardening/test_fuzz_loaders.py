@@ -24,13 +24,39 @@ EXAMPLES = 500
 FUZZ = settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck))
 
 scalars = st.one_of(
-    st.none(), st.booleans(), st.integers(-2**40, 2**40), st.floats(allow_nan=True), st.text(max_size=40),
-    st.sampled_from(["", "gp18.4", "ntlm", "https", "http", "never", "DYNAMICS", "gp-sh01", "x" * 300, "$(whoami)",
-                     "a'b\"c`d;e\nf", "ünïcødé", "2026-11-20", "GP-POST-002", "manual", "pre", "-1", "0"]),
+    st.none(),
+    st.booleans(),
+    st.integers(-(2**40), 2**40),
+    st.floats(allow_nan=True),
+    st.text(max_size=40),
+    st.sampled_from(
+        [
+            "",
+            "gp18.4",
+            "ntlm",
+            "https",
+            "http",
+            "never",
+            "DYNAMICS",
+            "gp-sh01",
+            "x" * 300,
+            "$(whoami)",
+            "a'b\"c`d;e\nf",
+            "ünïcødé",
+            "2026-11-20",
+            "GP-POST-002",
+            "manual",
+            "pre",
+            "-1",
+            "0",
+        ]
+    ),
 )
-values = st.recursive(scalars, lambda inner: st.one_of(st.lists(inner, max_size=4),
-                                                       st.dictionaries(st.text(max_size=12), inner, max_size=4)),
-                      max_leaves=12)
+values = st.recursive(
+    scalars,
+    lambda inner: st.one_of(st.lists(inner, max_size=4), st.dictionaries(st.text(max_size=12), inner, max_size=4)),
+    max_leaves=12,
+)
 
 VALID_INVENTORY: dict[str, Any] = yaml.safe_load((REPO / "inventory.example.yml").read_text(encoding="utf-8"))
 
@@ -63,8 +89,13 @@ def _mutate(base: dict[str, Any], path: tuple[Any, ...], value: Any, key: str | 
 
 def mutations(base: dict[str, Any]) -> st.SearchStrategy[Any]:
     """One valid document with one node replaced (or one field added) by arbitrary data."""
-    return st.builds(_mutate, st.just(base), st.sampled_from(_paths(base)), values,
-                     st.one_of(st.none(), st.text(max_size=20), st.sampled_from(["password", "transport", "x"])))
+    return st.builds(
+        _mutate,
+        st.just(base),
+        st.sampled_from(_paths(base)),
+        values,
+        st.one_of(st.none(), st.text(max_size=20), st.sampled_from(["password", "transport", "x"])),
+    )
 
 
 def _count() -> None:
@@ -86,19 +117,47 @@ keys = st.text(alphabet="abcdefghijklmnopqrstuvwxyz_", min_size=1, max_size=12)
 _IMPOSSIBLE = [(0, 1), (13, 1), (1, 0), (1, 32), (2, 30), (2, 31), (4, 31), (6, 31), (9, 31), (11, 31), (12, 32)]
 bad_dates = st.one_of(
     st.builds(lambda y, md: f"{y:04d}-{md[0]:02d}-{md[1]:02d}", st.integers(1900, 2100), st.sampled_from(_IMPOSSIBLE)),
-    st.builds(lambda y: f"{y:04d}-02-29", st.integers(1900, 2100).filter(lambda y: y % 4 or (y % 100 == 0 and y % 400))))
+    st.builds(
+        lambda y: f"{y:04d}-02-29", st.integers(1900, 2100).filter(lambda y: y % 4 or (y % 100 == 0 and y % 400))
+    ),
+)
 yaml_scalars = st.one_of(st.integers(), st.booleans(), st.text(max_size=10)).map(json.dumps)  # JSON is YAML
 duplicate_keys = st.builds(lambda k, a, b: f"{k}: {a}\nother: 1\n{k}: {b}\n", keys, yaml_scalars, yaml_scalars)
 nested_duplicates = st.builds(lambda k, j: f"{k}:\n  {j}: 1\n  {j}: 2\n", keys, keys)
-anchors = st.builds(lambda k, n, depth: "".join(f"{k}{i}: &{k}{i} [{', '.join([f'*{k}{i - 1}'] * n) if i else 'x'}]\n"
-                                                 for i in range(depth)), keys, st.integers(1, 12), st.integers(1, 10))
-yaml_texts = st.one_of(st.text(max_size=200), values.map(_text_or_dump),
-                       st.sampled_from(["{", "- [", ": :", "\t", "a: *b", "!!python/object:os.system ls", "\x00",
-                                        "%YAML 9.9\n---\n", "? [a]\n: b", "a: &x [*x]"]),
-                       bad_dates.map(lambda d: f"created: {d}\n"), duplicate_keys, nested_duplicates, anchors)
+anchors = st.builds(
+    lambda k, n, depth: "".join(
+        f"{k}{i}: &{k}{i} [{', '.join([f'*{k}{i - 1}'] * n) if i else 'x'}]\n" for i in range(depth)
+    ),
+    keys,
+    st.integers(1, 12),
+    st.integers(1, 10),
+)
+yaml_texts = st.one_of(
+    st.text(max_size=200),
+    values.map(_text_or_dump),
+    st.sampled_from(
+        [
+            "{",
+            "- [",
+            ": :",
+            "\t",
+            "a: *b",
+            "!!python/object:os.system ls",
+            "\x00",
+            "%YAML 9.9\n---\n",
+            "? [a]\n: b",
+            "a: &x [*x]",
+        ]
+    ),
+    bad_dates.map(lambda d: f"created: {d}\n"),
+    duplicate_keys,
+    nested_duplicates,
+    anchors,
+)
 
 
 # --- inventory ----------------------------------------------------------------------------------------------
+
 
 def _inventory_or_config_error(data: Any) -> None:
     _count()
@@ -155,10 +214,15 @@ def test_impossible_dates_and_duplicate_keys_are_always_refused(text: str) -> No
 # --- scenario -------------------------------------------------------------------------------------------------
 
 VALID_SCENARIO: dict[str, Any] = {
-    "description": "fuzz", "base": "healthy", "era": "html", "proves": ["GP-POST-002"],
+    "description": "fuzz",
+    "base": "healthy",
+    "era": "html",
+    "proves": ["GP-POST-002"],
     "hosts": {"gp-sh02": {"services": {"session_service": {"status": "Stopped"}}, "fault": "slow"}},
     "sql": {"DYNAMICS": {"ACTIVITY": {"add": [{"USERID": "sa"}], "where": {}, "set": {}, "delete": False}}},
-    "drop_databases": ["CONTO"], "sql_fault": None, "web_site": {"cert_days_left": 5, "down": False},
+    "drop_databases": ["CONTO"],
+    "sql_fault": None,
+    "web_site": {"cert_days_left": 5, "down": False},
 }
 
 
@@ -177,6 +241,7 @@ def test_scenario_file_gives_a_scenario_or_config_error(text: str) -> None:
 
 # --- plan and waivers (other modules: tested when present) ---------------------------------------------------
 
+
 def _optional(module: str) -> Any:
     try:
         return importlib.import_module(module)
@@ -185,9 +250,20 @@ def _optional(module: str) -> Any:
 
 
 @FUZZ
-@given(data=st.one_of(values, st.just({"phases": [{"phase": "pre", "steps": [
-    {"id": "s1", "kind": "manual", "title": "t", "instructions": ["do"]}]}]})), key=st.text(max_size=8),
-       value=values)
+@given(
+    data=st.one_of(
+        values,
+        st.just(
+            {
+                "phases": [
+                    {"phase": "pre", "steps": [{"id": "s1", "kind": "manual", "title": "t", "instructions": ["do"]}]}
+                ]
+            }
+        ),
+    ),
+    key=st.text(max_size=8),
+    value=values,
+)
 def test_plan_gives_a_plan_or_config_error(data: Any, key: str, value: Any) -> None:
     plan = _optional("gpverify.runner.plan")
     _count()
@@ -201,13 +277,24 @@ def test_plan_gives_a_plan_or_config_error(data: Any, key: str, value: Any) -> N
         assert str(exc).startswith("plan.yml: ")
 
 
-WAIVER = {"check": "GP-POST-002", "host": "gp-sh02", "justification": "rebuild", "approver": "jane",
-          "risk": "medium", "created": "2026-11-20", "expires": "2026-12-01"}
+WAIVER = {
+    "check": "GP-POST-002",
+    "host": "gp-sh02",
+    "justification": "rebuild",
+    "approver": "jane",
+    "risk": "medium",
+    "created": "2026-11-20",
+    "expires": "2026-12-01",
+}
 
 
 @FUZZ
-@given(st.one_of(yaml_texts, st.builds(lambda k, v: [{**WAIVER, k: v}], st.sampled_from([*WAIVER, "x"]), values)
-                 .map(_text_or_dump)))
+@given(
+    st.one_of(
+        yaml_texts,
+        st.builds(lambda k, v: [{**WAIVER, k: v}], st.sampled_from([*WAIVER, "x"]), values).map(_text_or_dump),
+    )
+)
 def test_waivers_give_waivers_or_config_error(text: str) -> None:
     waivers = _optional("gpverify.audit.waivers")
     _count()

@@ -40,8 +40,9 @@ def _collect(scenario: str) -> tuple[dict[str, Any], float, Any]:
         started = time.monotonic()
         farm.collect(list(farm.specs))
         elapsed = time.monotonic() - started
-        receives = {name: sum(1 for r in server.requests if r.action == "Receive")
-                    for name, server in lab.servers.items()}
+        receives = {
+            name: sum(1 for r in server.requests if r.action == "Receive") for name, server in lab.servers.items()
+        }
         return farm.collected(), elapsed, receives
 
 
@@ -102,9 +103,18 @@ def silent_listener() -> Iterator[int]:
 
 
 def _spec(port: int, **winrm: Any) -> HostSpec:
-    settings = WinRMSettings(scheme="http", port=port, transport="ntlm", user="LAB\\gpadmin",
-                             message_encryption="auto", read_timeout=30, operation_timeout=20, connect_timeout=1,
-                             deadline=60, **winrm)
+    settings = WinRMSettings(
+        scheme="http",
+        port=port,
+        transport="ntlm",
+        user="LAB\\gpadmin",
+        message_encryption="auto",
+        read_timeout=30,
+        operation_timeout=20,
+        connect_timeout=1,
+        deadline=60,
+        **winrm,
+    )
     return HostSpec("gp-odd01", "session_host", "127.0.0.1", settings)
 
 

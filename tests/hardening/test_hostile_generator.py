@@ -57,10 +57,28 @@ FULL = int(os.environ.get("GPVERIFY_FUZZ_CASES", "0"))  # make fuzz: the whole r
 SEED = int(os.environ.get("GPVERIFY_FUZZ_SEED", "23"))
 FIGURES_FILE = REPO / "tests" / "hardening" / "fuzz-figures.json"
 # Cases per surface: a fixed-seed sample in `make test`, a share of GPVERIFY_FUZZ_CASES in `make fuzz`.
-SHARE = {"inventory": 0.20, "plan": 0.13, "plan run": 0.03, "waiver": 0.11, "scenario": 0.13, "check file": 0.08,
-         "history": 0.05, "cli": 0.25, "subprocess": 0.02}
-SAMPLE = {"inventory": 60, "plan": 40, "plan run": 4, "waiver": 40, "scenario": 30, "check file": 30, "history": 12,
-          "cli": 70, "subprocess": 4}
+SHARE = {
+    "inventory": 0.20,
+    "plan": 0.13,
+    "plan run": 0.03,
+    "waiver": 0.11,
+    "scenario": 0.13,
+    "check file": 0.08,
+    "history": 0.05,
+    "cli": 0.25,
+    "subprocess": 0.02,
+}
+SAMPLE = {
+    "inventory": 60,
+    "plan": 40,
+    "plan run": 4,
+    "waiver": 40,
+    "scenario": 30,
+    "check file": 30,
+    "history": 12,
+    "cli": 70,
+    "subprocess": 4,
+}
 
 
 def examples(surface: str) -> int:
@@ -69,17 +87,32 @@ def examples(surface: str) -> int:
 
 def configured(surface: str) -> Any:
     """Hypothesis settings of one surface: a fixed seed, no example database (the sample is the same each run)."""
+
     def wrap(test: Any) -> Any:
-        test = settings(max_examples=examples(surface), deadline=None, database=None, derandomize=not FULL,
-                        suppress_health_check=list(HealthCheck), print_blob=False)(test)
+        test = settings(
+            max_examples=examples(surface),
+            deadline=None,
+            database=None,
+            derandomize=not FULL,
+            suppress_health_check=list(HealthCheck),
+            print_blob=False,
+        )(test)
         return hypothesis_seed(SEED)(test) if FULL else test
+
     return wrap
 
 
 RESULTS = Figures()
-SHAPE = FarmShape({"gpweb01.contoso.local": "web_server", "gpsh01.contoso.local": "session_host",
-                   "gpsh02.contoso.local": "session_host", "ws-fin-001.contoso.local": "client",
-                   "gpten01.contoso.local": "tenant_services"}, "html")
+SHAPE = FarmShape(
+    {
+        "gpweb01.contoso.local": "web_server",
+        "gpsh01.contoso.local": "session_host",
+        "gpsh02.contoso.local": "session_host",
+        "ws-fin-001.contoso.local": "client",
+        "gpten01.contoso.local": "tenant_services",
+    },
+    "html",
+)
 WORK = Path(os.environ.get("GPVERIFY_FUZZ_DIR", "")) if os.environ.get("GPVERIFY_FUZZ_DIR") else None
 
 
@@ -126,8 +159,12 @@ class CheckFileDescription(Description):
             return [self._as_text(v, depth + 1) for v in doc]
         if not isinstance(doc, dict):
             return doc
-        return {k: str(v) if k in self.AS_TEXT and isinstance(v, int | float) and not isinstance(v, bool)
-                and math.isfinite(v) else self._as_text(v, depth + 1) for k, v in doc.items()}
+        return {
+            k: str(v)
+            if k in self.AS_TEXT and isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v)
+            else self._as_text(v, depth + 1)
+            for k, v in doc.items()
+        }
 
 
 CHECK_FILE = CheckFileDescription(CheckFile)
@@ -135,28 +172,69 @@ CHECK_FILE = CheckFileDescription(CheckFile)
 BASE_INVENTORY: dict[str, Any] = yaml.safe_load((REPO / "inventory.example.yml").read_text(encoding="utf-8"))
 BASE_PLAN: dict[str, Any] = yaml.safe_load((REPO / "plans" / "example-plan.yml").read_text(encoding="utf-8"))
 TODAY = dt.date(2026, 11, 20)
-BASE_WAIVERS: dict[str, Any] = {"waivers": [
-    {"check": "GP-POST-002", "host": "gp-sh02", "justification": "gp-sh02 is being rebuilt", "approver": "jane",
-     "risk": "medium", "created": TODAY.isoformat(), "expires": (TODAY + dt.timedelta(days=10)).isoformat()},
-    {"check": "GP-PRE-004", "justification": "unused module", "approver": "john", "risk": "low",
-     "created": TODAY.isoformat(), "expires": (TODAY + dt.timedelta(days=30)).isoformat(), "tables": ["LAB10200"]}]}
+BASE_WAIVERS: dict[str, Any] = {
+    "waivers": [
+        {
+            "check": "GP-POST-002",
+            "host": "gp-sh02",
+            "justification": "gp-sh02 is being rebuilt",
+            "approver": "jane",
+            "risk": "medium",
+            "created": TODAY.isoformat(),
+            "expires": (TODAY + dt.timedelta(days=10)).isoformat(),
+        },
+        {
+            "check": "GP-PRE-004",
+            "justification": "unused module",
+            "approver": "john",
+            "risk": "low",
+            "created": TODAY.isoformat(),
+            "expires": (TODAY + dt.timedelta(days=30)).isoformat(),
+            "tables": ["LAB10200"],
+        },
+    ]
+}
 BASE_CHECK_FILE: dict[str, Any] = yaml.safe_load(
-    (REPO / "tests" / "examples" / "custom_checks" / "acme.checks.yml").read_text(encoding="utf-8"))
+    (REPO / "tests" / "examples" / "custom_checks" / "acme.checks.yml").read_text(encoding="utf-8")
+)
 BASE_SCENARIO: dict[str, Any] = {
-    "description": "hostile", "base": "healthy", "era": "html", "proves": ["GP-POST-002"],
-    "hosts": {"gp-sh02": {"services": {"session_service": {"status": "Stopped"}}, "latency": 0.0,
-                          "products": {"web_components": "18.4.1000"}},
-              "gp-cl001": {"certificates": {"trusted_publisher_store": [
-                  {"subject": "CN=x", "issuer": "CN=y", "not_after": -10, "chain_ok": True}]}}},
+    "description": "hostile",
+    "base": "healthy",
+    "era": "html",
+    "proves": ["GP-POST-002"],
+    "hosts": {
+        "gp-sh02": {
+            "services": {"session_service": {"status": "Stopped"}},
+            "latency": 0.0,
+            "products": {"web_components": "18.4.1000"},
+        },
+        "gp-cl001": {
+            "certificates": {
+                "trusted_publisher_store": [{"subject": "CN=x", "issuer": "CN=y", "not_after": -10, "chain_ok": True}]
+            }
+        },
+    },
     "sql": {"DYNAMICS": {"ACTIVITY": {"add": [{"USERID": "sa"}], "where": {}, "set": {}, "delete": False}}},
-    "remove_hosts": ["gp-sh01"], "drop_databases": ["CONTO"], "web_site": {"cert_days_left": 5, "down": False}}
+    "remove_hosts": ["gp-sh01"],
+    "drop_databases": ["CONTO"],
+    "web_site": {"cert_days_left": 5, "down": False},
+}
 # The shipped facts of each role (facts/windows.py), by section: an extra fact of one of these keys shadows it.
-SHIPPED = {"services": {"session_central", "gp_service", "session_service", "dex_service_control",
-                        "dexterity_service", "tenant_discovery", "tenant_management"},
-           "files": {"dynamics_exe", "dex_ini", "dynamics_set", "tenant_configuration"},
-           "texts": {"dynamics_set", "tenant_configuration"},
-           "products": {"web_components", "web_client_help", "gp_desktop", "tenant_services"},
-           "registry": {"odbc_dsn", "web_components_config_db", "silverlight_trust_64", "silverlight_trust_32"}}
+SHIPPED = {
+    "services": {
+        "session_central",
+        "gp_service",
+        "session_service",
+        "dex_service_control",
+        "dexterity_service",
+        "tenant_discovery",
+        "tenant_management",
+    },
+    "files": {"dynamics_exe", "dex_ini", "dynamics_set", "tenant_configuration"},
+    "texts": {"dynamics_set", "tenant_configuration"},
+    "products": {"web_components", "web_client_help", "gp_desktop", "tenant_services"},
+    "registry": {"odbc_dsn", "web_components_config_db", "silverlight_trust_64", "silverlight_trust_32"},
+}
 
 
 def must_refuse(desc: Description, doc: Any, specials: dict[str, str], extra: str | None = None) -> str | None:
@@ -177,9 +255,16 @@ def _special_path(doc: Any, special: set[str], depth: int = 0) -> bool:
     if depth > 100:  # no path field is that deep in any format
         return False
     if isinstance(doc, dict):
-        return any((k in ("ca_bundle", "cert_pem", "cert_key_pem", "history") and isinstance(v, str) and v in special
-                    and not (k == "history" and v.endswith("big.pem"))) or _special_path(v, special, depth + 1)
-                   for k, v in doc.items())
+        return any(
+            (
+                k in ("ca_bundle", "cert_pem", "cert_key_pem", "history")
+                and isinstance(v, str)
+                and v in special
+                and not (k == "history" and v.endswith("big.pem"))
+            )
+            or _special_path(v, special, depth + 1)
+            for k, v in doc.items()
+        )
     return isinstance(doc, list) and any(_special_path(v, special, depth + 1) for v in doc)
 
 
@@ -192,7 +277,7 @@ def inventory_rules(doc: Any) -> str | None:
         return "sql.lab_dir in an inventory without lab:"
     extra = doc.get("extra_facts")
     for group in extra.values() if isinstance(extra, dict) else []:
-        for section, keys in (group.items() if isinstance(group, dict) else []):
+        for section, keys in group.items() if isinstance(group, dict) else []:
             if isinstance(keys, dict) and set(map(str, keys)) & SHIPPED.get(section, set()):
                 return f"an extra fact shadowing a shipped {section} fact"
     return None
@@ -208,8 +293,9 @@ def document(desc: Description, base: Any, specials: dict[str, str]) -> st.Searc
     )
 
 
-def _file_case(surface: str, desc: Description, item: tuple[str, Any, str, Any], specials: dict[str, str],
-               rules: Any = None) -> Case:
+def _file_case(
+    surface: str, desc: Description, item: tuple[str, Any, str, Any], specials: dict[str, str], rules: Any = None
+) -> Case:
     form, payload, how, text_rule = item
     if form == "text":
         return Case(surface, how, text=payload, must_refuse=text_rule)
@@ -282,6 +368,7 @@ def test_scenarios(work: Path, specials: dict[str, str]) -> None:
 
 def test_check_files(work: Path, specials: dict[str, str]) -> None:
     """Declarative NAME.checks.yml files, read as `--checks DIR` and pytest's collection read them."""
+
     @configured("check file")
     @given(item=document(CHECK_FILE, BASE_CHECK_FILE, specials))
     def one(item: Any) -> None:
@@ -293,8 +380,10 @@ def test_check_files(work: Path, specials: dict[str, str]) -> None:
 
 # --- a plan that passes --dry-run runs -------------------------------------------------------------------
 
-def test_a_plan_that_passes_dry_run_runs(work: Path, specials: dict[str, str], lab_inventory: Path,
-                                         monkeypatch: pytest.MonkeyPatch) -> None:
+
+def test_a_plan_that_passes_dry_run_runs(
+    work: Path, specials: dict[str, str], lab_inventory: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Plans the loader accepts run to their end on the lab's inventory: gates and remote steps stubbed (the
     gates' checks are the checks' own tests), local commands run as `true` after the checks Popen makes."""
     from gpverify.runner import engine
@@ -318,8 +407,20 @@ def test_a_plan_that_passes_dry_run_runs(work: Path, specials: dict[str, str], l
         if classify_call(lambda: load_plan(path, lab_shape))[0] != "accepted":
             return  # only plans the loader accepts are run (the others are test_plans')
         reports = work / f"run-{time.monotonic_ns()}"
-        outcome, message = classify_cli(["upgrade", "--inventory", str(lab_inventory), "--plan", str(path),
-                                         "--yes", "--confirmed-by", "fuzz", "--reports", str(reports)])
+        outcome, message = classify_cli(
+            [
+                "upgrade",
+                "--inventory",
+                str(lab_inventory),
+                "--plan",
+                str(path),
+                "--yes",
+                "--confirmed-by",
+                "fuzz",
+                "--reports",
+                str(reports),
+            ]
+        )
         if outcome == "refused" and "STOPPED" in message:
             outcome = "accepted"  # a step that failed ran: the run ended as a run does
         record(case, outcome, message)
@@ -333,8 +434,9 @@ def _stub_execution(monkeypatch: pytest.MonkeyPatch, engine: Any) -> None:
     from gpverify.exitcodes import ExitCode
     from gpverify.runner.gates import GateResult
 
-    def gate(checks: Path, phase: str, host: Any, inventory: Path, folder: Path, gate_id: str, *a: Any,
-             **k: Any) -> GateResult:
+    def gate(
+        checks: Path, phase: str, host: Any, inventory: Path, folder: Path, gate_id: str, *a: Any, **k: Any
+    ) -> GateResult:
         report, results = folder / f"{gate_id}.html", folder / f"{gate_id}.results.json"
         report.write_text("<p>stub</p>", encoding="utf-8")  # the names a real gate writes: long ids fail here
         results.write_text("{}", encoding="utf-8")
@@ -386,6 +488,7 @@ def lab_inventory(work: Path) -> Iterator[Path]:
 
 # --- the history commands read, row by row damaged ---------------------------------------------------------
 
+
 @pytest.fixture(scope="module")
 def history_template(work: Path) -> Path:
     from gpverify.history.store import History
@@ -397,10 +500,24 @@ def history_template(work: Path) -> Path:
     with History(path) as history:
         for n in range(2):
             run = history.start_run("farm", "inv.yml")
-            result = CheckResult(check="GP-POST-002", test=f"t{n}", host="gp-sh01", outcome=Outcome.FAILED,
-                                 message="stopped", waiver={"check": "GP-POST-002"})
-            history.finish_run(run, status="failed", exit_code=1, waited=0.0, rounds=1, reports={"html": "x.html"},
-                               results=[result], facts={"gp-sh01": {"services": {"a": 1}}})
+            result = CheckResult(
+                check="GP-POST-002",
+                test=f"t{n}",
+                host="gp-sh01",
+                outcome=Outcome.FAILED,
+                message="stopped",
+                waiver={"check": "GP-POST-002"},
+            )
+            history.finish_run(
+                run,
+                status="failed",
+                exit_code=1,
+                waited=0.0,
+                rounds=1,
+                reports={"html": "x.html"},
+                results=[result],
+                facts={"gp-sh01": {"services": {"a": 1}}},
+            )
         history.save_baseline("default", "farm", "inv.yml", {"gp-sh01": {"services": {"a": 2}}})
     return path
 
@@ -413,9 +530,16 @@ def test_damaged_history_rows(work: Path, history_template: Path) -> None:
     def one(table: str, data: st.DataObject) -> None:
         column = data.draw(st.sampled_from(HISTORY_COLUMNS[table]))
         value = data.draw(st.sampled_from(DAMAGE))
-        command = data.draw(st.sampled_from([["fleet", "--format", "json"], ["history"],
-                                             ["baseline", "diff", "last", "baseline"],
-                                             ["baseline", "diff", "1", "2"]]))
+        command = data.draw(
+            st.sampled_from(
+                [
+                    ["fleet", "--format", "json"],
+                    ["history"],
+                    ["baseline", "diff", "last", "baseline"],
+                    ["baseline", "diff", "1", "2"],
+                ]
+            )
+        )
         reports = work / f"h-{time.monotonic_ns()}"
         reports.mkdir()
         shutil.copy(history_template, reports / "history.sqlite")
@@ -429,6 +553,7 @@ def test_damaged_history_rows(work: Path, history_template: Path) -> None:
 
 
 # --- every command's flags, walked from the parser ---------------------------------------------------------
+
 
 def flags() -> list[tuple[tuple[str, ...], argparse.Action]]:
     """(command path, action) of every option and argument of every subcommand (argparse's own record)."""
@@ -465,23 +590,36 @@ def baselines(work: Path, inventory: Path) -> dict[tuple[str, ...], list[str]]:
     """Per command, a command line it accepts: the mutated flag replaces its own part of it."""
     r = str(work / "cli-reports")
     return {
-        ("run",): ["run", "post", "--inventory", str(inventory)], ("init",): ["init", str(work / "site")],
-        ("lab",): ["lab", "--dir", str(work / "lab-dir")], ("demo",): ["demo", "--reports", r],
-        ("checks",): ["checks"], ("profile",): ["profile"], ("discover",): ["discover", "--inventory", str(inventory)],
+        ("run",): ["run", "post", "--inventory", str(inventory)],
+        ("init",): ["init", str(work / "site")],
+        ("lab",): ["lab", "--dir", str(work / "lab-dir")],
+        ("demo",): ["demo", "--reports", r],
+        ("checks",): ["checks"],
+        ("profile",): ["profile"],
+        ("discover",): ["discover", "--inventory", str(inventory)],
         ("upgrade",): ["upgrade", "--inventory", str(inventory), "--dry-run", "--reports", r],
         ("audit",): ["audit", "--inventory", str(inventory), "--reports", r],
-        ("history",): ["history", "--reports", r], ("fleet",): ["fleet", "--reports", r, "--format", "json"],
+        ("history",): ["history", "--reports", r],
+        ("fleet",): ["fleet", "--reports", r, "--format", "json"],
         ("baseline", "capture"): ["baseline", "capture", "--inventory", str(inventory), "--reports", r],
         ("baseline", "diff"): ["baseline", "diff", "last", "baseline", "--reports", r],
-        ("doctor",): ["doctor", "--inventory", str(inventory)], ("report",): ["report", "--reports", r, "--pdf", "no"],
+        ("doctor",): ["doctor", "--inventory", str(inventory)],
+        ("report",): ["report", "--reports", r, "--pdf", "no"],
         ("inventory", "check"): ["inventory", "check", str(inventory)],
     }
 
 
 def cli_values(action: argparse.Action, specials: dict[str, str]) -> list[str]:
     dest = action.dest
-    paths = [v for k, v in specials.items() if not k.startswith("_")] + ["", ".", "/", "/etc/hostname",
-                                                                         "/nonexistent/x", "x" * 5000, "-"]
+    paths = [v for k, v in specials.items() if not k.startswith("_")] + [
+        "",
+        ".",
+        "/",
+        "/etc/hostname",
+        "/nonexistent/x",
+        "x" * 5000,
+        "-",
+    ]
     if action.choices:
         return [*map(str, action.choices), "", "INVALID", "é", "-1", "x" * 300]
     if dest in NUMBERS or getattr(action.type, "__name__", "") in ("seconds", "count", "hours"):
@@ -489,11 +627,30 @@ def cli_values(action: argparse.Action, specials: dict[str, str]) -> list[str]:
     if dest in FOLDERS | OUT_FILES | IN_FILES | {"checks", "scenario", "lab"}:
         return paths
     if dest == "history":
-        return [*paths, "postgresql://u:pw@h/db", "postgresql://u@h/db?password=pw", "sqlite://",
-                "mysql://u@h/db", "postgresql://u@h:99999/db", "postgresql://u@h/db#pw"]
+        return [
+            *paths,
+            "postgresql://u:pw@h/db",
+            "postgresql://u@h/db?password=pw",
+            "sqlite://",
+            "mysql://u@h/db",
+            "postgresql://u@h:99999/db",
+            "postgresql://u@h/db#pw",
+        ]
     if dest in RUN_IDS:
-        return ["../x", "/etc", "..", "a/b", "1", "#1", "#-1", "last", "baseline:", "99999999999999999999999",
-                "x" * 300, "-"]
+        return [
+            "../x",
+            "/etc",
+            "..",
+            "a/b",
+            "1",
+            "#1",
+            "#-1",
+            "last",
+            "baseline:",
+            "99999999999999999999999",
+            "x" * 300,
+            "-",
+        ]
     return [t for t in HOSTILE_TEXT if "\x00" not in t]  # a command line can hold no NUL
 
 
@@ -510,7 +667,8 @@ def cli_must_refuse(action: argparse.Action, value: str, specials: dict[str, str
         if not (0 <= number <= 10**7) or (dest == "last" and not value.strip().isdigit()):
             return "a number out of range"
     if names & {"fifo", "socket", "zero", "full", "null", "urandom"} and dest in (
-            FOLDERS | OUT_FILES | IN_FILES | {"checks", "history", "waivers"}):
+        FOLDERS | OUT_FILES | IN_FILES | {"checks", "history", "waivers"}
+    ):
         return "a special file as a file or folder"
     if dest in FOLDERS and value in ("/etc/hostname", specials.get("big")):
         return "a regular file as a folder"
@@ -540,7 +698,7 @@ def _argv(base: list[str], action: argparse.Action, value: str) -> list[str]:
     for name in action.option_strings:
         if name in argv:
             i = argv.index(name)
-            del argv[i:i + (1 if action.nargs == 0 else 2)]
+            del argv[i : i + (1 if action.nargs == 0 else 2)]
     if action.nargs == 0:
         return [*argv, flag]
     return [*argv, f"{flag}={value}"]
@@ -554,8 +712,12 @@ def cli_stage(work: Path, lab_inventory: Path, history_template: Path) -> dict[t
     reports = work / "cli-reports"
     reports.mkdir(exist_ok=True)
     shutil.copy(history_template, reports / "history.sqlite")
-    state = RunState.create(reports, inventory=str(lab_inventory), plan_source="built-in",
-                            plan={"phases": [{"phase": "post", "gate": False}]})
+    state = RunState.create(
+        reports,
+        inventory=str(lab_inventory),
+        plan_source="built-in",
+        plan={"phases": [{"phase": "post", "gate": False}]},
+    )
     state.set(status="complete", message="every step done and every gate passed")  # a record it can sign
     return baselines(work, lab_inventory)
 
@@ -596,8 +758,9 @@ def stub_work(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(Lab, "start_lab", lab)
 
 
-def test_every_baseline_command_is_accepted(cli_stage: dict[tuple[str, ...], list[str]],
-                                            monkeypatch: pytest.MonkeyPatch) -> None:
+def test_every_baseline_command_is_accepted(
+    cli_stage: dict[tuple[str, ...], list[str]], monkeypatch: pytest.MonkeyPatch
+) -> None:
     """The control of the CLI walk: unmutated, every command line is accepted (so a refusal is the value's)."""
     stub_work(monkeypatch)
     commands = {path for path, _ in FLAGS}
@@ -607,8 +770,9 @@ def test_every_baseline_command_is_accepted(cli_stage: dict[tuple[str, ...], lis
         assert outcome == "accepted", (path, message)
 
 
-def test_every_flag(cli_stage: dict[tuple[str, ...], list[str]], specials: dict[str, str],
-                    monkeypatch: pytest.MonkeyPatch) -> None:
+def test_every_flag(
+    cli_stage: dict[tuple[str, ...], list[str]], specials: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     stub_work(monkeypatch)
 
     @configured("cli")
@@ -617,8 +781,12 @@ def test_every_flag(cli_stage: dict[tuple[str, ...], list[str]], specials: dict[
         path, action = data.draw(st.sampled_from(FLAGS))
         value = data.draw(st.sampled_from(cli_values(action, specials)))
         argv = _argv(cli_stage[path], action, value)
-        case = Case("cli", f"gpverify {' '.join(path)} {action.dest}={value[:60]!r}", argv=argv,
-                    must_refuse=cli_must_refuse(action, value, specials) if action.nargs != 0 else None)
+        case = Case(
+            "cli",
+            f"gpverify {' '.join(path)} {action.dest}={value[:60]!r}",
+            argv=argv,
+            must_refuse=cli_must_refuse(action, value, specials) if action.nargs != 0 else None,
+        )
         record(case, *classify_cli(argv))
 
     one()
@@ -634,15 +802,28 @@ def test_a_sample_as_real_processes(work: Path, specials: dict[str, str]) -> Non
     def one(data: st.DataObject) -> None:
         kind = data.draw(st.sampled_from(["inventory", "plan", "history"]))
         if kind == "inventory":
-            case = _file_case("subprocess", INVENTORY, data.draw(document(INVENTORY, BASE_INVENTORY, specials)),
-                              specials, inventory_rules)
+            case = _file_case(
+                "subprocess",
+                INVENTORY,
+                data.draw(document(INVENTORY, BASE_INVENTORY, specials)),
+                specials,
+                inventory_rules,
+            )
             (work / "sub.yml").write_text(case.text or "", encoding="utf-8")
             argv = ["inventory", "check", str(work / "sub.yml")]
         elif kind == "plan":
             case = _file_case("subprocess", PLAN, data.draw(document(PLAN, BASE_PLAN, specials)), specials)
             (work / "sub.yml").write_text(case.text or "", encoding="utf-8")
-            argv = ["upgrade", "--inventory", str(REPO / "inventory.example.yml"), "--plan", str(work / "sub.yml"),
-                    "--dry-run", "--reports", str(work / "sub-reports")]
+            argv = [
+                "upgrade",
+                "--inventory",
+                str(REPO / "inventory.example.yml"),
+                "--plan",
+                str(work / "sub.yml"),
+                "--dry-run",
+                "--reports",
+                str(work / "sub-reports"),
+            ]
         else:
             value = data.draw(st.sampled_from([v for k, v in specials.items() if k in SPECIAL - {"big"}]))
             case = Case("subprocess", f"--history {value}", must_refuse="a special file as the history")
@@ -655,6 +836,7 @@ def test_a_sample_as_real_processes(work: Path, specials: dict[str, str]) -> Non
 
 
 # --- the figures ---------------------------------------------------------------------------------------------
+
 
 def test_zz_figures() -> None:
     """Runs last in this module: the figures of the whole generator run, to the README's figures and the file."""

@@ -31,17 +31,24 @@ from gpverify.runner.plan import FarmShape, load_plan
 
 HANG_SECONDS = 10
 SEED = 14
-SHAPE = FarmShape({"gpweb01.contoso.local": "web_server", "gpsh01.contoso.local": "session_host",
-                   "gpsh02.contoso.local": "session_host", "ws-fin-001.contoso.local": "client",
-                   "gpten01.contoso.local": "tenant_services"}, "html")
+SHAPE = FarmShape(
+    {
+        "gpweb01.contoso.local": "web_server",
+        "gpsh01.contoso.local": "session_host",
+        "gpsh02.contoso.local": "session_host",
+        "ws-fin-001.contoso.local": "client",
+        "gpten01.contoso.local": "tenant_services",
+    },
+    "html",
+)
 
 BASES = {
     "inventory": (REPO / "inventory.example.yml").read_text(encoding="utf-8"),
     "plan": (REPO / "plans" / "example-plan.yml").read_text(encoding="utf-8"),
     "scenario": "description: hostile\nhosts:\n  gp-sh02:\n    fault: slow\n    services:\n"
-                "      session_service: {status: Stopped}\n",
+    "      session_service: {status: Stopped}\n",
     "waiver": "- check: GP-POST-002\n  host: gp-sh02\n  justification: rebuild\n  approver: jane\n  risk: medium\n"
-              "  created: 2026-11-20\n  expires: 2026-12-01\n",
+    "  created: 2026-11-20\n  expires: 2026-12-01\n",
 }
 # A key whose value each file kind reads as text, for planting a date that does not exist.
 TEXT_KEY = {"inventory": "farm", "plan": "title", "scenario": "description", "waiver": "justification"}
@@ -84,24 +91,35 @@ def _duplicate_first_nested_key(text: str) -> str:
     lines = text.splitlines()
     for i, line in enumerate(lines):
         if line.startswith("  ") and not line.lstrip().startswith(("#", "-")) and ":" in line:
-            return "\n".join(lines[: i + 1] + [line] + lines[i + 1:]) + "\n"
+            return "\n".join(lines[: i + 1] + [line] + lines[i + 1 :]) + "\n"
     raise AssertionError("no nested key")
 
 
 LAUGHS = "lol0: &a0 [x, x, x, x, x, x, x, x, x]\n" + "".join(
-    f"lol{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 9)}]\n" for i in range(1, 9))
+    f"lol{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 9)}]\n" for i in range(1, 9)
+)
 BAD_DATES = ["2026-02-30", "2026-13-01", "2026-00-10", "2026-04-31", "2025-02-29", "2026-01-32"]
 
 
 def _must_refuse_files() -> Iterator[Case]:
     for kind, base in BASES.items():
         top_key = {"inventory": "farm", "plan": "phases", "scenario": "description"}.get(kind, "")
-        yield Case(kind, "duplicate top-level key", text=base + f"{top_key}: again\n" if kind != "waiver" else
-                   base.replace("  host: gp-sh02\n", "  host: gp-sh02\n  host: gp-sh01\n"), refuse="each key once")
+        yield Case(
+            kind,
+            "duplicate top-level key",
+            text=base + f"{top_key}: again\n"
+            if kind != "waiver"
+            else base.replace("  host: gp-sh02\n", "  host: gp-sh02\n  host: gp-sh01\n"),
+            refuse="each key once",
+        )
         yield Case(kind, "duplicate nested key", text=_duplicate_first_nested_key(base), refuse="each key once")
         yield Case(kind, "billion laughs", text=LAUGHS + base if kind != "waiver" else LAUGHS, refuse="at most")
-        yield Case(kind, "recursive alias", text="loop: &l [*l]\n" + (base if kind != "waiver" else ""),
-                   refuse="aliases that do not contain themselves")
+        yield Case(
+            kind,
+            "recursive alias",
+            text="loop: &l [*l]\n" + (base if kind != "waiver" else ""),
+            refuse="aliases that do not contain themselves",
+        )
         for date in BAD_DATES:
             key = "created" if kind == "waiver" else TEXT_KEY[kind]
             yield Case(kind, f"impossible date {date}", text=_with_value(base, key, date), refuse="a real date")
@@ -126,31 +144,82 @@ def _must_refuse_files() -> Iterator[Case]:
     ]:
         assert old in inv, name
         yield Case("inventory", name, text=inv.replace(old, new, 1), refuse=words)
-    for name, value, words in [("address with path", "gpsh01/wsman", "no scheme, port, path"),
-                               ("address with fragment", "'gpsh01#x'", "no scheme, port, path"),
-                               ("address with scheme", "'https://gpsh01'", "no scheme, port, path"),
-                               ("address with port", "'gpsh01:5986'", "no scheme, port, path"),
-                               ("address with space", "'gp sh01'", "no scheme, port, path")]:
-        yield Case("inventory", name, text=inv.replace("  - name: gpsh01.contoso.local\n",
-                                                        f"  - name: gpsh01.contoso.local\n    address: {value}\n", 1),
-                   refuse=words)
-    for name, value in [("host name with space", "'gp sh01'"), ("host name with semicolon", "'gp;sh01'"),
-                        ("host name with slash", "'../gpsh01'"), ("host name empty", "''")]:
-        yield Case("inventory", name, text=inv.replace("  - name: gpsh01.contoso.local", f"  - name: {value}", 1),
-                   refuse="session_hosts[0].name")
-    for name, url in [("url without scheme", "gp.contoso.com"), ("url without host", "'https://'"),
-                      ("url ftp", "ftp://gp.contoso.com"), ("url with fragment", "'https://gp.contoso.com/#x'")]:
+    for name, value, words in [
+        ("address with path", "gpsh01/wsman", "no scheme, port, path"),
+        ("address with fragment", "'gpsh01#x'", "no scheme, port, path"),
+        ("address with scheme", "'https://gpsh01'", "no scheme, port, path"),
+        ("address with port", "'gpsh01:5986'", "no scheme, port, path"),
+        ("address with space", "'gp sh01'", "no scheme, port, path"),
+    ]:
+        yield Case(
+            "inventory",
+            name,
+            text=inv.replace(
+                "  - name: gpsh01.contoso.local\n", f"  - name: gpsh01.contoso.local\n    address: {value}\n", 1
+            ),
+            refuse=words,
+        )
+    for name, value in [
+        ("host name with space", "'gp sh01'"),
+        ("host name with semicolon", "'gp;sh01'"),
+        ("host name with slash", "'../gpsh01'"),
+        ("host name empty", "''"),
+    ]:
+        yield Case(
+            "inventory",
+            name,
+            text=inv.replace("  - name: gpsh01.contoso.local", f"  - name: {value}", 1),
+            refuse="session_hosts[0].name",
+        )
+    for name, url in [
+        ("url without scheme", "gp.contoso.com"),
+        ("url without host", "'https://'"),
+        ("url ftp", "ftp://gp.contoso.com"),
+        ("url with fragment", "'https://gp.contoso.com/#x'"),
+    ]:
         yield Case("inventory", name, text=_with_value(inv, "url", url), refuse="web_server.url")
     plan = BASES["plan"]
     for value in [".inf", ".nan", "1.0e+300", "-1", "0", "true"]:
-        yield Case("plan", f"timeout {value}", text=plan.replace("        command: python\n",
-                                                                 f"        command: python\n        timeout: {value}\n", 1),
-                   refuse="timeout")
+        yield Case(
+            "plan",
+            f"timeout {value}",
+            text=plan.replace("        command: python\n", f"        command: python\n        timeout: {value}\n", 1),
+            refuse="timeout",
+        )
 
 
 def _mutations(rng: random.Random, base: str, count: int = 70) -> Iterator[tuple[str, str]]:
-    noise = ["\x00", "\t", "{", "[", "]", ":", "&a", "*a", "!!binary", "%YAML 1.1", "---", "...", "'", '"', "\\",
-             "\u202e", "ü", "\ufeff", "\r", "- ", "? ", "|", ">", "#", "2026-02-30", "0x", ".inf", "~", "<<: *a"]
+    noise = [
+        "\x00",
+        "\t",
+        "{",
+        "[",
+        "]",
+        ":",
+        "&a",
+        "*a",
+        "!!binary",
+        "%YAML 1.1",
+        "---",
+        "...",
+        "'",
+        '"',
+        "\\",
+        "\u202e",
+        "ü",
+        "\ufeff",
+        "\r",
+        "- ",
+        "? ",
+        "|",
+        ">",
+        "#",
+        "2026-02-30",
+        "0x",
+        ".inf",
+        "~",
+        "<<: *a",
+    ]
     lines = base.splitlines()
     for n in range(count):
         choice = n % 5
@@ -167,10 +236,10 @@ def _mutations(rng: random.Random, base: str, count: int = 70) -> Iterator[tuple
             yield f"lines {i}<->{j} swapped", "\n".join(swapped) + "\n"
         elif choice == 3:
             i = rng.randrange(len(lines))
-            yield f"line {i} re-indented", "\n".join(lines[:i] + ["   " + lines[i]] + lines[i + 1:]) + "\n"
+            yield f"line {i} re-indented", "\n".join(lines[:i] + ["   " + lines[i]] + lines[i + 1 :]) + "\n"
         else:
             i = rng.randrange(len(lines))
-            yield f"line {i} dropped", "\n".join(lines[:i] + lines[i + 1:]) + "\n"
+            yield f"line {i} dropped", "\n".join(lines[:i] + lines[i + 1 :]) + "\n"
 
 
 def _any_files() -> Iterator[Case]:
@@ -184,33 +253,74 @@ def _cli_cases() -> Iterator[Case]:
     for value in ["nan", "inf", "-inf", "-1", "1e300", "abc", "", "0x10"]:
         yield Case("cli", f"audit --wait {value!r}", argv=["audit", "--lab", "--wait", value], refuse="--wait")
     for value in ["inf", "nan", "0", "-5", "1e300", "x"]:
-        yield Case("cli", f"lab --idle-timeout {value!r}", argv=["lab", "--idle-timeout", value],
-                   refuse="--idle-timeout")
+        yield Case(
+            "cli", f"lab --idle-timeout {value!r}", argv=["lab", "--idle-timeout", value], refuse="--idle-timeout"
+        )
     for value in ["-3", "0", "x", "1e3", "99999999999999999999"]:
-        yield Case("cli", f"history --last {value!r}", argv=["history", "--last", value, "--reports", "{dir}"],
-                   refuse="--last")
+        yield Case(
+            "cli", f"history --last {value!r}", argv=["history", "--last", value, "--reports", "{dir}"], refuse="--last"
+        )
     for run_id in ["../x", "/etc", "..", "a/b", "../../tmp", "x\x00y", "-", ".hidden/../.."]:
-        yield Case("cli", f"upgrade --resume {run_id!r}", argv=["upgrade", "--resume", run_id, "--reports", "{dir}"],
-                   refuse="the name of a run folder inside")
+        yield Case(
+            "cli",
+            f"upgrade --resume {run_id!r}",
+            argv=["upgrade", "--resume", run_id, "--reports", "{dir}"],
+            refuse="the name of a run folder inside",
+        )
     yield Case("cli", "inventory check /dev/zero", argv=["inventory", "check", "/dev/zero"], refuse="regular file")
-    yield Case("cli", "upgrade --inventory /dev/zero", argv=["upgrade", "--inventory", "/dev/zero", "--dry-run"],
-               refuse="regular file")
-    yield Case("cli", "upgrade --plan /dev/zero", argv=["upgrade", "--inventory", str(REPO / "inventory.example.yml"),
-                                                        "--plan", "/dev/zero", "--dry-run"], refuse="regular file")
-    yield Case("cli", "lab --scenario /dev/zero", argv=["lab", "--scenario", "/dev/zero", "--dir", "{dir}"],
-               refuse="regular file")
+    yield Case(
+        "cli",
+        "upgrade --inventory /dev/zero",
+        argv=["upgrade", "--inventory", "/dev/zero", "--dry-run"],
+        refuse="regular file",
+    )
+    yield Case(
+        "cli",
+        "upgrade --plan /dev/zero",
+        argv=["upgrade", "--inventory", str(REPO / "inventory.example.yml"), "--plan", "/dev/zero", "--dry-run"],
+        refuse="regular file",
+    )
+    yield Case(
+        "cli",
+        "lab --scenario /dev/zero",
+        argv=["lab", "--scenario", "/dev/zero", "--dir", "{dir}"],
+        refuse="regular file",
+    )
     for name, text in _mutations(random.Random(SEED + 1), BASES["inventory"], 30):
         yield Case("cli", f"inventory check: {name}", text=text, argv=["inventory", "check", "{file}"])
     for case in _must_refuse_files():
         if case.surface == "plan" and case.text is not None:
-            yield Case("cli", f"upgrade --plan: {case.name}", text=case.text,
-                       argv=["upgrade", "--inventory", str(REPO / "inventory.example.yml"), "--plan", "{file}",
-                             "--dry-run", "--reports", "{dir}"], refuse=case.refuse)
+            yield Case(
+                "cli",
+                f"upgrade --plan: {case.name}",
+                text=case.text,
+                argv=[
+                    "upgrade",
+                    "--inventory",
+                    str(REPO / "inventory.example.yml"),
+                    "--plan",
+                    "{file}",
+                    "--dry-run",
+                    "--reports",
+                    "{dir}",
+                ],
+                refuse=case.refuse,
+            )
         if case.surface == "inventory" and case.text is not None:
-            yield Case("cli", f"inventory check: {case.name}", text=case.text, argv=["inventory", "check", "{file}"],
-                       refuse=case.refuse)
-            yield Case("cli", f"upgrade --dry-run: {case.name}", text=case.text,
-                       argv=["upgrade", "--inventory", "{file}", "--dry-run", "--reports", "{dir}"], refuse=case.refuse)
+            yield Case(
+                "cli",
+                f"inventory check: {case.name}",
+                text=case.text,
+                argv=["inventory", "check", "{file}"],
+                refuse=case.refuse,
+            )
+            yield Case(
+                "cli",
+                f"upgrade --dry-run: {case.name}",
+                text=case.text,
+                argv=["upgrade", "--inventory", "{file}", "--dry-run", "--reports", "{dir}"],
+                refuse=case.refuse,
+            )
 
 
 CASES = [*_must_refuse_files(), *_any_files(), *_cli_cases()]
@@ -273,8 +383,10 @@ def _run_cli(case: Case, tmp: Path) -> tuple[str, str]:
     return ("refused" if code not in (0, None) else "accepted"), text
 
 
-POSIX = pytest.mark.skipif(not hasattr(signal, "setitimer") or not hasattr(os, "mkfifo"),
-                           reason="the hang timer (SIGALRM) and named pipes are POSIX")
+POSIX = pytest.mark.skipif(
+    not hasattr(signal, "setitimer") or not hasattr(os, "mkfifo"),
+    reason="the hang timer (SIGALRM) and named pipes are POSIX",
+)
 
 
 @POSIX

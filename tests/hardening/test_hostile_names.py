@@ -27,14 +27,35 @@ from gpverify.transport.base import CommandResult
 from gpverify.transport.odbc import SqlTarget, connection_string
 
 HOSTILE = [
-    "gp-sh01", "O'Brien", 'say "hi"', "$(Remove-Item C:\\ -Recurse)", "a;b; Stop-Computer", "`whoami`",
-    "line1\nline2\r\n", "x" * 300, "ünïcødé-服务器-🙂", "'; DROP TABLE SY01500; --", "${env:PATH}", "@(1,2)",
-    "\u0000nul", "}{;=", "-EncodedCommand AAAA", "\\\\server\\share", "%COMSPEC%", "|| calc",
+    "gp-sh01",
+    "O'Brien",
+    'say "hi"',
+    "$(Remove-Item C:\\ -Recurse)",
+    "a;b; Stop-Computer",
+    "`whoami`",
+    "line1\nline2\r\n",
+    "x" * 300,
+    "ünïcødé-服务器-🙂",
+    "'; DROP TABLE SY01500; --",
+    "${env:PATH}",
+    "@(1,2)",
+    "\u0000nul",
+    "}{;=",
+    "-EncodedCommand AAAA",
+    "\\\\server\\share",
+    "%COMSPEC%",
+    "|| calc",
 ]
 hostile_text = st.one_of(st.sampled_from(HOSTILE), st.text(min_size=1, max_size=300))
 # Profile identifiers whose string values travel to the host in the request.
-STRING_KEYS = ["services.session_service.name", "services.session_service.display", "files.dynamics_exe",
-               "files.dex_ini", "products.web_components", "certificates.trusted_publisher_store"]
+STRING_KEYS = [
+    "services.session_service.name",
+    "services.session_service.display",
+    "files.dynamics_exe",
+    "files.dex_ini",
+    "products.web_components",
+    "certificates.trusted_publisher_store",
+]
 BASE_INVENTORY: dict[str, Any] = yaml.safe_load((REPO / "inventory.example.yml").read_text(encoding="utf-8"))
 
 
@@ -120,6 +141,7 @@ def test_powershell_sent_is_byte_identical_for_any_text(name: str, value: str) -
 
 # --- SQL ------------------------------------------------------------------------------------------------------
 
+
 class _Cursor:
     def __init__(self, log: list[tuple[str, tuple[Any, ...]]]) -> None:
         self.log, self.description = log, [("x",)]
@@ -174,8 +196,11 @@ def test_hostile_table_name_from_profile_is_refused(value: str, monkeypatch: pyt
 
     connector = _Connector()
     monkeypatch.setattr(gpsql, "_connector", lambda settings: connector)
-    columns = {"config_db.session_host_name_column": "MachineName", "config_db.session_host_suspended_column": "S",
-               "config_db.session_host_status_time_column": "T"}
+    columns = {
+        "config_db.session_host_name_column": "MachineName",
+        "config_db.session_host_suspended_column": "S",
+        "config_db.session_host_status_time_column": "T",
+    }
     if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_$#@]{0,127}", value):
         # Refused when the inventory is loaded: bad input stops the run before any check or query.
         with pytest.raises(ConfigError, match=r"overrides\.config_db\.session_hosts_table: expected a table name"):
@@ -193,10 +218,10 @@ def _parse_connection_string(text: str) -> dict[str, str]:
         eq = text.index("=", i)
         key = text[i:eq]
         i = eq + 1
-        if text[i:i + 1] == "{":
+        if text[i : i + 1] == "{":
             j, value = i + 1, ""
             while True:
-                if text[j] == "}" and text[j + 1:j + 2] == "}":
+                if text[j] == "}" and text[j + 1 : j + 2] == "}":
                     value, j = value + "}", j + 2
                 elif text[j] == "}":
                     break
@@ -220,5 +245,13 @@ def test_database_names_cannot_inject_connection_string_keywords(database: str) 
     target = SqlTarget("ODBC Driver 18 for SQL Server", "sql01", database, "windows", None, None)
     parsed = _parse_connection_string(connection_string(target))
     assert parsed["Database"].strip() == database.strip()
-    assert set(parsed) == {"Driver", "Server", "Database", "Trusted_Connection", "Encrypt", "TrustServerCertificate",
-                           "ApplicationIntent", "APP"}
+    assert set(parsed) == {
+        "Driver",
+        "Server",
+        "Database",
+        "Trusted_Connection",
+        "Encrypt",
+        "TrustServerCertificate",
+        "ApplicationIntent",
+        "APP",
+    }

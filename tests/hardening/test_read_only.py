@@ -15,13 +15,30 @@ from gpverify.transport.sqlguard import check_read_only
 
 # Cmdlets the collector may call. Verb-Noun words not listed here and not defined in the script are refused.
 ALLOWED_CMDLETS = {
-    "Get-CimInstance", "Get-Item", "Get-ItemProperty", "Get-ChildItem", "Get-Service", "Test-Path",
-    "Where-Object", "ForEach-Object", "Sort-Object", "Select-Object", "Measure-Object", "Group-Object",
-    "ConvertTo-Json", "ConvertFrom-Json", "Out-String", "New-Object",
+    "Get-CimInstance",
+    "Get-Item",
+    "Get-ItemProperty",
+    "Get-ChildItem",
+    "Get-Service",
+    "Test-Path",
+    "Where-Object",
+    "ForEach-Object",
+    "Sort-Object",
+    "Select-Object",
+    "Measure-Object",
+    "Group-Object",
+    "ConvertTo-Json",
+    "ConvertFrom-Json",
+    "Out-String",
+    "New-Object",
     # Session Central through GP's PowerShell module (issue 20): find and load the module, list its Get- cmdlets,
     # and the one connection cmdlet, which sets the address of this PowerShell session only (tenant-services-
     # applications.md); the Dynamics event log read.
-    "Get-Command", "Get-Module", "Import-Module", "Set-GPSessionCentralAddress", "Get-WinEvent",
+    "Get-Command",
+    "Get-Module",
+    "Import-Module",
+    "Set-GPSessionCentralAddress",
+    "Get-WinEvent",
 }
 # The one cmdlet of the GP module the collector names: it connects, it changes nothing in Session Central.
 CONNECTION = "Set-GPSessionCentralAddress"
@@ -35,16 +52,25 @@ ALLOWED_NEW_OBJECT = {
 # COM objects the collector may create, and the members of Windows Installer's automation objects it may reach
 # (through Invoke-Com): product information, the cached package opened read-only, a SELECT on its Feature table.
 ALLOWED_COM = {"WindowsInstaller.Installer"}
-ALLOWED_COM_MEMBERS = {"ProductInfo", "Features", "FeatureState", "OpenDatabase", "OpenView", "Execute", "Fetch",
-                       "StringData", "Close"}
+ALLOWED_COM_MEMBERS = {
+    "ProductInfo",
+    "Features",
+    "FeatureState",
+    "OpenDatabase",
+    "OpenView",
+    "Execute",
+    "Fetch",
+    "StringData",
+    "Close",
+}
 # Invoke-Installer passes its property on to Invoke-Com as 'get' (a property read); its callers name the property.
 INSTALLER_FORWARD = "Invoke-Com $script:Installer $Property 'get' $Arguments"
 # Anything that writes, deletes, starts or stops, or evaluates text as code: refused wherever it appears.
 FORBIDDEN = {
     "write cmdlet": r"\b(Set|New-Item|Remove|Add-Content|Clear|Out-File|Export|Start|Stop|Restart|Suspend|Resume|"
-                    r"Copy|Move|Rename|Install|Uninstall|Register|Unregister|Enable|Disable|Invoke-Expression|"
-                    r"Invoke-WmiMethod|Invoke-CimMethod|Invoke-Command|Invoke-WebRequest|Invoke-RestMethod|"
-                    r"Tee-Object|Update|Write-EventLog|Push|Pop)-\w+",
+    r"Copy|Move|Rename|Install|Uninstall|Register|Unregister|Enable|Disable|Invoke-Expression|"
+    r"Invoke-WmiMethod|Invoke-CimMethod|Invoke-Command|Invoke-WebRequest|Invoke-RestMethod|"
+    r"Tee-Object|Update|Write-EventLog|Push|Pop)-\w+",
     "iex alias": r"(?<![\w-])iex\b",
     "external program": r"\b(reg|cmd|sc|net|wmic|msiexec|schtasks|bcdedit|netsh|powershell|pwsh)(\.exe)?\s",
     "file redirection": r"(?<![-<])>{1,2}(?!\s*\$null)",
@@ -54,17 +80,17 @@ FORBIDDEN = {
     "certificate store change": r"\$store\w*\.(Add|Remove|AddRange|RemoveRange)\(",
     # Reading a whole file (ReadAllBytes, ReadAllText) is allowed; every other File/Directory method is not.
     "file write": r"\[(System\.)?IO\.(File|Directory|StreamWriter|FileStream)\]::(?!ReadAll(Bytes|Text)\b)\w+|"
-                  r"StreamWriter|FileStream",
+    r"StreamWriter|FileStream",
     "temp path": r"\$env:(TEMP|TMP)|GetTempPath|GetTempFileName|\\Temp\\",
     "WMI/CIM method call": r"\.(InvokeMethod|Put|Delete|Kill|Terminate|StopService|StartService|Change)\(",
     "code from text": r"ScriptBlock\]::Create|Add-Type|\[Reflection\.Assembly\]",
     # Windows Installer: a package opened other than read-only (msiOpenDatabaseModeReadOnly is 0), a view that is
     # not a SELECT, or a member called without Invoke-Com (where the allow-list below sees it).
     "installer database opened writable": r"'OpenDatabase'\s+'call'\s+(?!@\(\$\w+,\s*\$MsiReadOnly\))|"
-                                          r"\$MsiReadOnly\s*=(?!\s*0\b)",
+    r"\$MsiReadOnly\s*=(?!\s*0\b)",
     "installer view not a SELECT": r"'OpenView'\s+'call'\s+(?!@\('SELECT\s)",
     "installer member called directly": r"\.(InstallProduct|ConfigureProduct|ConfigureFeature|ApplyPatch|Commit|"
-                                        r"Modify|OpenDatabase|OpenView)\(",
+    r"Modify|OpenDatabase|OpenView)\(",
 }
 # What the bootstrap (the command line) itself needs: run the script that arrived on stdin.
 BOOTSTRAP_ALLOWED = {"code from text"}
@@ -73,14 +99,21 @@ BOOTSTRAP_ALLOWED = {"code from text"}
 def _code(script: str) -> str:
     """The script without comments and string literals' contents that are messages (keep code only)."""
     no_block = re.sub(r"<#.*?#>", "", script, flags=re.DOTALL)
-    return "\n".join(line.split("#", 1)[0] if not line.lstrip().startswith("#") else "" for line in no_block.splitlines())
+    return "\n".join(
+        line.split("#", 1)[0] if not line.lstrip().startswith("#") else "" for line in no_block.splitlines()
+    )
 
 
 def scan(script: str, *, allowed: set[str] = frozenset()) -> list[str]:  # type: ignore[assignment]
     """Every writing construct in a PowerShell script, as 'kind: text'; empty means read-only."""
     code = _code(script)
-    found = [f"{kind}: {m.group(0)}" for kind, pattern in FORBIDDEN.items() if kind not in allowed
-             for m in re.finditer(pattern, code, flags=re.IGNORECASE) if m.group(0) != CONNECTION]
+    found = [
+        f"{kind}: {m.group(0)}"
+        for kind, pattern in FORBIDDEN.items()
+        if kind not in allowed
+        for m in re.finditer(pattern, code, flags=re.IGNORECASE)
+        if m.group(0) != CONNECTION
+    ]
     defined = {m.group(1).lower() for m in re.finditer(r"\bfunction\s+([\w-]+)", code, flags=re.IGNORECASE)}
     for m in re.finditer(r"\b([A-Z][a-z]+-[A-Z]\w+)\b", code):
         name = m.group(1)
@@ -94,7 +127,7 @@ def scan(script: str, *, allowed: set[str] = frozenset()) -> list[str]:  # type:
             found.append(f"COM object {m.group(1) or m.group(0)}")
     for m in re.finditer(r"\bInvoke-Com\s+\S+\s+'?(\$?\w+)|\bInvoke-Installer\s+'?(\$?\w+)", code):
         member = m.group(1) or m.group(2)
-        if member not in ALLOWED_COM_MEMBERS and not code[m.start():].startswith(INSTALLER_FORWARD):
+        if member not in ALLOWED_COM_MEMBERS and not code[m.start() :].startswith(INSTALLER_FORWARD):
             found.append(f"COM member not allowed: {member}")
     if len(re.findall(r"InvokeMember\(", code)) > 1:
         found.append("InvokeMember outside Invoke-Com")
@@ -111,7 +144,8 @@ def test_collector_contains_nothing_that_writes() -> None:
 def test_collector_opens_registry_and_certificate_stores_read_only() -> None:
     code = _code(COLLECTOR_SCRIPT)
     assert re.findall(r"OpenSubKey\(([^)]*)\)", code) and all(
-        a.replace(" ", "").endswith(",$false") for a in re.findall(r"OpenSubKey\(([^)]*)\)", code))
+        a.replace(" ", "").endswith(",$false") for a in re.findall(r"OpenSubKey\(([^)]*)\)", code)
+    )
     assert re.findall(r"OpenFlags\]::(\w+)", code) == ["ReadOnly"]
 
 
@@ -177,8 +211,9 @@ def test_the_scan_catches_each_writing_construct(line: str) -> None:
     assert scan(mutated), f"not caught: {line}"
 
 
-QUERY_FILES = sorted(p.name for p in resources.files("gpverify.facts").joinpath("queries").iterdir()
-                     if p.name.endswith(".sql"))
+QUERY_FILES = sorted(
+    p.name for p in resources.files("gpverify.facts").joinpath("queries").iterdir() if p.name.endswith(".sql")
+)
 
 
 def test_there_are_query_files() -> None:

@@ -29,8 +29,15 @@ POSIX = pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes are PO
 
 def gpverify(*argv: str, env: dict[str, str] | None = None, timeout: float = 300) -> subprocess.CompletedProcess[str]:
     """A real gpverify process; a hang is a failure of the test (TimeoutExpired), never a stuck suite."""
-    return subprocess.run([GPVERIFY, *argv], capture_output=True, text=True, timeout=timeout, check=False,
-                          stdin=subprocess.DEVNULL, env={**os.environ, **(env or {})})
+    return subprocess.run(
+        [GPVERIFY, *argv],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+        stdin=subprocess.DEVNULL,
+        env={**os.environ, **(env or {})},
+    )
 
 
 def run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
@@ -74,8 +81,9 @@ SHADOW = {"session_hosts": {"services": {"session_service": {"name": "GPDexterit
 def test_an_extra_fact_cannot_replace_a_shipped_one(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, text = run(["inventory", "check", str(inventory(tmp_path, extra_facts=SHADOW))], capsys)
     assert code == 3
-    assert "extra_facts.session_hosts.services.session_service" in text and "shipped fact services.session_service" \
-        in text, text
+    assert (
+        "extra_facts.session_hosts.services.session_service" in text and "shipped fact services.session_service" in text
+    ), text
     assert len(text.strip().splitlines()) == 1
     # an extra fact of a name of its own is added, as before
     own = {"session_hosts": {"services": {"acme_session_service": {"name": "GPDexterityServiceControl"}}}}
@@ -94,6 +102,7 @@ def test_the_false_pass_on_the_lab_is_refused_before_any_check(tmp_path: Path) -
 
 
 # --- data loss: lab --dir ------------------------------------------------------------------------------------
+
 
 def test_lab_never_empties_a_folder_it_did_not_make(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     mine = tmp_path / "work"
@@ -115,6 +124,7 @@ def test_lab_reuses_its_own_folder_and_keeps_what_is_not_its_own(tmp_path: Path)
 
 # --- unbounded waits: special files --------------------------------------------------------------------------
 
+
 @POSIX
 @pytest.mark.parametrize("where", ["web_server.ca_bundle", "winrm.ca_bundle", "winrm.cert_pem"])
 def test_a_named_pipe_as_a_pem_file_is_refused_not_opened(tmp_path: Path, fifo: Path, where: str) -> None:
@@ -123,8 +133,9 @@ def test_a_named_pipe_as_a_pem_file_is_refused_not_opened(tmp_path: Path, fifo: 
 
 
 @POSIX
-def test_a_named_pipe_as_the_history_is_refused_not_opened(tmp_path: Path, fifo: Path,
-                                                           capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_named_pipe_as_the_history_is_refused_not_opened(
+    tmp_path: Path, fifo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     for command in (["fleet"], ["history"], ["baseline", "diff", "last", "baseline"]):
         code, text = run([*command, "--history", str(fifo), "--reports", str(tmp_path)], capsys)
         assert code == 3 and "named pipe" in text, (command, text)
@@ -148,14 +159,23 @@ def test_an_audit_whose_history_file_is_a_named_pipe_ends_with_its_reports(tmp_p
 SECRET = "Hist-Secr3t-Canary-4411"
 
 
-@pytest.mark.parametrize("url", [f"postgresql://gpverify@127.0.0.1/history?password={SECRET}",
-                                 f"postgresql://gpverify@127.0.0.1/history?sslpassword={SECRET}",
-                                 f"postgresql://gpverify:{SECRET}@127.0.0.1/history",
-                                 f"postgresql://gpverify@127.0.0.1/history#{SECRET}"])
+@pytest.mark.parametrize(
+    "url",
+    [
+        f"postgresql://gpverify@127.0.0.1/history?password={SECRET}",
+        f"postgresql://gpverify@127.0.0.1/history?sslpassword={SECRET}",
+        f"postgresql://gpverify:{SECRET}@127.0.0.1/history",
+        f"postgresql://gpverify@127.0.0.1/history#{SECRET}",
+    ],
+)
 def test_a_password_in_any_part_of_the_history_url_is_refused_unseen(
-        url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    for argv in (["fleet", "--history", url], ["history", "--history", url],
-                 ["audit", "--lab", "--history", url, "--reports", str(tmp_path / "r")]):
+    url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for argv in (
+        ["fleet", "--history", url],
+        ["history", "--history", url],
+        ["audit", "--lab", "--history", url, "--reports", str(tmp_path / "r")],
+    ):
         code, text = run(argv, capsys)
         assert code == 3 and "holds a password" in text and SECRET not in text, (argv, text)
     code, text = run(["inventory", "check", str(inventory(tmp_path, history=url))], capsys)
@@ -166,21 +186,52 @@ def test_a_password_in_any_part_of_the_history_url_is_refused_unseen(
 def test_query_values_of_a_history_url_are_masked_in_messages() -> None:
     from gpverify.history.target import resolve_target
 
-    target = resolve_target("postgresql://gpverify@db.example.com/history?sslmode=require&sslkey=/k/key.pem",
-                            setting="--history", reports=Path("."))
+    target = resolve_target(
+        "postgresql://gpverify@db.example.com/history?sslmode=require&sslkey=/k/key.pem",
+        setting="--history",
+        reports=Path("."),
+    )
     assert "require" not in target.display and "/k/key.pem" not in target.display
     assert target.display.startswith("postgresql://gpverify@db.example.com/history?")
 
 
 def test_a_local_step_printing_the_history_password_stores_it_nowhere(tmp_path: Path) -> None:
     plan = tmp_path / "plan.yml"
-    plan.write_text(yaml.safe_dump({"phases": [{"phase": "pre", "gate": False, "steps": [
-        {"id": "echo-secret", "kind": "local", "title": "A script that prints its environment",
-         "command": "sh", "args": ["-c", "env; echo history password: $GPVERIFY_HISTORY_PASSWORD"]}]}]}))
+    plan.write_text(
+        yaml.safe_dump(
+            {
+                "phases": [
+                    {
+                        "phase": "pre",
+                        "gate": False,
+                        "steps": [
+                            {
+                                "id": "echo-secret",
+                                "kind": "local",
+                                "title": "A script that prints its environment",
+                                "command": "sh",
+                                "args": ["-c", "env; echo history password: $GPVERIFY_HISTORY_PASSWORD"],
+                            }
+                        ],
+                    }
+                ]
+            }
+        )
+    )
     reports = tmp_path / "reports"
-    proc = gpverify("upgrade", "--inventory", str(EXAMPLE), "--plan", str(plan), "--yes", "--confirmed-by", "tester",
-                    "--reports", str(reports),
-                    env={"GPVERIFY_HISTORY_PASSWORD": SECRET, "GPVERIFY_WINRM_PASSWORD": "Winrm-Secr3t-77"})
+    proc = gpverify(
+        "upgrade",
+        "--inventory",
+        str(EXAMPLE),
+        "--plan",
+        str(plan),
+        "--yes",
+        "--confirmed-by",
+        "tester",
+        "--reports",
+        str(reports),
+        env={"GPVERIFY_HISTORY_PASSWORD": SECRET, "GPVERIFY_WINRM_PASSWORD": "Winrm-Secr3t-77"},
+    )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     files = [p for p in reports.rglob("*") if p.is_file()]
     state = next(p for p in files if p.name == "state.json")
@@ -192,8 +243,10 @@ def test_a_local_step_printing_the_history_password_stores_it_nowhere(tmp_path: 
 
 # --- the SQL guard -------------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("name", ["srv...t", "srv.db..t", "[LNK]..[dbo].[SY01500]", "[LNK].[DYNAMICS]..[SY01500]",
-                                  "srv.db.dbo.t", "....t"])
+
+@pytest.mark.parametrize(
+    "name", ["srv...t", "srv.db..t", "[LNK]..[dbo].[SY01500]", "[LNK].[DYNAMICS]..[SY01500]", "srv.db.dbo.t", "....t"]
+)
 def test_linked_server_names_with_omitted_parts_are_refused(name: str) -> None:
     with pytest.raises(UnsafeQuery, match="four parts|first part left out"):
         check_read_only(f"SELECT * FROM {name}", source="review")
@@ -206,8 +259,14 @@ def test_three_part_names_with_the_default_schema_are_still_read() -> None:
     check_read_only("SELECT * FROM DYNAMICS.dbo.SY01500", source="review")
 
 
-@pytest.mark.parametrize("sql", ["SELECT " + "(" * 3000 + "1" + ")" * 3000, "SELECT " + "NOT " * 3000 + "1 = 1",
-                                 "SELECT 1 WHERE " + " AND ".join(["(1 = 1)"] * 3000)])
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "SELECT " + "(" * 3000 + "1" + ")" * 3000,
+        "SELECT " + "NOT " * 3000 + "1 = 1",
+        "SELECT 1 WHERE " + " AND ".join(["(1 = 1)"] * 3000),
+    ],
+)
 def test_deep_nesting_is_a_clean_refusal(sql: str) -> None:
     try:
         check_read_only(sql, source="review")
@@ -217,15 +276,20 @@ def test_deep_nesting_is_a_clean_refusal(sql: str) -> None:
 
 # --- values out of range, one message each ------------------------------------------------------------------
 
-@pytest.mark.parametrize(("argv", "words"), [
-    (["fleet", "--silent-after", "1e300"], "--silent-after"),
-    (["fleet", "--silent-after", "nan"], "--silent-after"),
-    (["history", "--last", "1_000"], "--last"),
-    (["baseline", "diff", "99999999999999999999999", "last"], "a recorded audit run id"),
-    (["run", "pre", "--lab", "--backups-since", "9999-12-31T23:59:59-12:00"], "exists in UTC"),
-])
-def test_numbers_and_dates_out_of_range_are_one_message(argv: list[str], words: str, tmp_path: Path,
-                                                        capsys: pytest.CaptureFixture[str]) -> None:
+
+@pytest.mark.parametrize(
+    ("argv", "words"),
+    [
+        (["fleet", "--silent-after", "1e300"], "--silent-after"),
+        (["fleet", "--silent-after", "nan"], "--silent-after"),
+        (["history", "--last", "1_000"], "--last"),
+        (["baseline", "diff", "99999999999999999999999", "last"], "a recorded audit run id"),
+        (["run", "pre", "--lab", "--backups-since", "9999-12-31T23:59:59-12:00"], "exists in UTC"),
+    ],
+)
+def test_numbers_and_dates_out_of_range_are_one_message(
+    argv: list[str], words: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     if argv[0] in ("history", "baseline"):
         _history(tmp_path)
         argv = [*argv, "--reports", str(tmp_path)]
@@ -248,22 +312,33 @@ def _history(folder: Path) -> None:
 
     with History(folder / "history.sqlite") as history:
         run_id = history.start_run("farm", "inv.yml")
-        history.finish_run(run_id, status="passed", exit_code=0, waited=0, rounds=1, reports={}, results=[],
-                           facts={"h": {"a": 1}})
+        history.finish_run(
+            run_id, status="passed", exit_code=0, waited=0, rounds=1, reports={}, results=[], facts={"h": {"a": 1}}
+        )
 
 
 @pytest.mark.parametrize("argv", [["audit", "--lab"], ["upgrade", "--lab", "--dry-run"], ["run", "post", "--lab"]])
-def test_an_unterminated_quote_in_pytest_addopts_is_one_message(argv: list[str], tmp_path: Path,
-                                                                capsys: pytest.CaptureFixture[str],
-                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+def test_an_unterminated_quote_in_pytest_addopts_is_one_message(
+    argv: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("PYTEST_ADDOPTS", '-k "GP-POST')
     code, text = run([*argv, *(["--reports", str(tmp_path / "r")] if argv[0] != "run" else [])], capsys)
     assert code == 3 and "PYTEST_ADDOPTS" in text and "No closing quotation" in text, text
     assert not (tmp_path / "r").exists()
 
 
-@pytest.mark.parametrize("command", [["audit", "--lab"], ["history"], ["fleet"], ["upgrade", "--lab", "--dry-run"],
-                                     ["report"], ["demo"], ["baseline", "diff", "last", "baseline"]])
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["audit", "--lab"],
+        ["history"],
+        ["fleet"],
+        ["upgrade", "--lab", "--dry-run"],
+        ["report"],
+        ["demo"],
+        ["baseline", "diff", "last", "baseline"],
+    ],
+)
 def test_a_file_as_the_reports_folder_is_one_message(command: list[str], capsys: pytest.CaptureFixture[str]) -> None:
     code, text = run([*command, "--reports", "/etc/hostname"], capsys)
     assert code == 3 and "--reports: expected a folder for reports, but /etc/hostname is a regular file" in text
@@ -281,6 +356,7 @@ def test_a_device_as_an_output_file_is_one_message(tmp_path: Path, capsys: pytes
 
 
 # --- the history: damaged rows, foreign files ----------------------------------------------------------------
+
 
 def test_a_damaged_history_row_is_skipped_and_the_audit_writes_its_reports(tmp_path: Path) -> None:
     reports = tmp_path / "reports"
@@ -303,8 +379,9 @@ def test_a_damaged_history_row_is_skipped_and_the_audit_writes_its_reports(tmp_p
 
 
 @pytest.mark.parametrize("make", ["tables", "user_version"])
-def test_a_sqlite_file_gpverify_did_not_make_is_never_written(make: str, tmp_path: Path,
-                                                              capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_sqlite_file_gpverify_did_not_make_is_never_written(
+    make: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     reports = tmp_path / "reports"
     reports.mkdir()
     path = reports / "history.sqlite"
@@ -324,31 +401,36 @@ def test_a_sqlite_file_gpverify_did_not_make_is_never_written(make: str, tmp_pat
 
 # --- silent acceptance at load -------------------------------------------------------------------------------
 
-@pytest.mark.parametrize(("change", "words"), [
-    ({"sql.lab_dir": "/srv/sqlite"}, "no sql.lab_dir in the inventory of a real farm"),
-    ({"session_hosts.0.address": "::"}, "unspecified address"),
-    ({"session_hosts.0.address": "ff02::1"}, "multicast address"),
-    ({"session_hosts.0.address": "fe80::1%eth0"}, "without a zone ID"),
-    ({"session_hosts.0.address": "255.255.255.255"}, "broadcast address"),
-    ({"farm": "Contoso\x00GP"}, "control characters"),
-    ({"session_hosts.0.name": "gpsh01\x00.contoso.local"}, "session_hosts[0].name: expected a host name"),
-    ({"sql.config_database": "GPCONFIG\x00URATION"}, "control characters"),
-    ({"history": "mysql://u@h/db"}, "an engine gpverify does not support"),
-])
-def test_inventories_refused_at_load(change: dict[str, Any], words: str, tmp_path: Path,
-                                     capsys: pytest.CaptureFixture[str]) -> None:
+
+@pytest.mark.parametrize(
+    ("change", "words"),
+    [
+        ({"sql.lab_dir": "/srv/sqlite"}, "no sql.lab_dir in the inventory of a real farm"),
+        ({"session_hosts.0.address": "::"}, "unspecified address"),
+        ({"session_hosts.0.address": "ff02::1"}, "multicast address"),
+        ({"session_hosts.0.address": "fe80::1%eth0"}, "without a zone ID"),
+        ({"session_hosts.0.address": "255.255.255.255"}, "broadcast address"),
+        ({"farm": "Contoso\x00GP"}, "control characters"),
+        ({"session_hosts.0.name": "gpsh01\x00.contoso.local"}, "session_hosts[0].name: expected a host name"),
+        ({"sql.config_database": "GPCONFIG\x00URATION"}, "control characters"),
+        ({"history": "mysql://u@h/db"}, "an engine gpverify does not support"),
+    ],
+)
+def test_inventories_refused_at_load(
+    change: dict[str, Any], words: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     code, text = run(["inventory", "check", str(inventory(tmp_path, change))], capsys)
     assert code == 3 and words in text and len(text.strip().splitlines()) == 1, text
 
 
 def test_an_ipv6_address_is_connected_to_in_brackets(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    code, text = run(["inventory", "check", str(inventory(tmp_path, {"session_hosts.0.address": "fd00::10"}))],
-                     capsys)
+    code, text = run(["inventory", "check", str(inventory(tmp_path, {"session_hosts.0.address": "fd00::10"}))], capsys)
     assert code == 0 and "https://[fd00::10]:5986/wsman" in text, text
 
 
-def test_upgrade_checks_that_do_not_exist_are_refused_in_a_dry_run(tmp_path: Path,
-                                                                   capsys: pytest.CaptureFixture[str]) -> None:
+def test_upgrade_checks_that_do_not_exist_are_refused_in_a_dry_run(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     code, text = run(["upgrade", "--lab", "--checks", str(tmp_path / "missing"), "--dry-run"], capsys)
     assert code == 3 and "--checks: expected a folder of your own checks" in text and "(no such folder)" in text
     (tmp_path / "a-file").write_text("x")
@@ -362,9 +444,9 @@ SCENARIOS = {
     "a service field the lab has none of": "hosts:\n  gp-sh02:\n    services:\n      session_service: {colour: red}\n",
     "a service status that is no text": "hosts:\n  gp-sh02:\n    services:\n      session_service: {status: [1]}\n",
     "a certificate field of the wrong type": "hosts:\n  gp-cl001:\n    certificates:\n      trusted_publisher_store:"
-                                             "\n        - {subject: CN=x, issuer: CN=y, not_after: soon}\n",
+    "\n        - {subject: CN=x, issuer: CN=y, not_after: soon}\n",
     "a certificate without a subject": "hosts:\n  gp-cl001:\n    certificates:\n      trusted_publisher_store:\n"
-                                       "        - {issuer: CN=y, not_after: 10}\n",
+    "        - {issuer: CN=y, not_after: 10}\n",
     "the web server removed": "remove_hosts: [gp-web01]\n",
     "a certificate past what a date holds": "web_site: {cert_days_left: 100000000}\n",
     "a name field set by the file": "name: other\n",
@@ -373,34 +455,41 @@ SCENARIOS = {
 
 @pytest.mark.parametrize("case", sorted(SCENARIOS))
 def test_scenario_overlays_with_unknown_or_wrong_fields_are_one_message(
-        case: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    case: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     path = tmp_path / "overlay.yml"
     path.write_text("description: review\n" + SCENARIOS[case])
-    for argv in (["lab", "--scenario", str(path), "--dir", str(tmp_path / "lab"), "--idle-timeout", "0.1"],
-                 ["upgrade", "--lab", str(path), "--dry-run"]):
+    for argv in (
+        ["lab", "--scenario", str(path), "--dir", str(tmp_path / "lab"), "--idle-timeout", "0.1"],
+        ["upgrade", "--lab", str(path), "--dry-run"],
+    ):
         code, text = run(argv, capsys)
         assert code == 3 and str(path) in text and "expected" in text and "Traceback" not in text, (argv, text)
 
 
 PLANS = {
     "NUL in a command": 'command: "date\\0"',
-    "an unterminated quote in a command": "command: \"sh -c 'echo\"",
+    "an unterminated quote in a command": 'command: "sh -c \'echo"',
     "NUL in an argument": 'command: echo\n        args: ["a\\0b"]',
 }
 
 
 @pytest.mark.parametrize("case", sorted(PLANS))
-def test_a_plan_a_real_run_would_fail_on_is_refused_in_the_dry_run(case: str, tmp_path: Path,
-                                                                   capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_plan_a_real_run_would_fail_on_is_refused_in_the_dry_run(
+    case: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     path = tmp_path / "plan.yml"
-    path.write_text("phases:\n  - phase: pre\n    gate: false\n    steps:\n      - id: s1\n        kind: local\n"
-                    f"        title: t\n        {PLANS[case]}\n")
+    path.write_text(
+        "phases:\n  - phase: pre\n    gate: false\n    steps:\n      - id: s1\n        kind: local\n"
+        f"        title: t\n        {PLANS[case]}\n"
+    )
     code, text = run(["upgrade", "--inventory", str(EXAMPLE), "--plan", str(path), "--dry-run"], capsys)
     assert code == 3 and str(path) in text and "Traceback" not in text, text
 
 
-def test_a_gate_name_too_long_for_a_file_name_is_refused_in_the_dry_run(tmp_path: Path,
-                                                                        capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_gate_name_too_long_for_a_file_name_is_refused_in_the_dry_run(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     path = tmp_path / "plan.yml"
     path.write_text(f"phases:\n  - phase: post\n    name: {'g' * 300}\n")
     code, text = run(["upgrade", "--inventory", str(EXAMPLE), "--plan", str(path), "--dry-run"], capsys)
@@ -408,6 +497,7 @@ def test_a_gate_name_too_long_for_a_file_name_is_refused_in_the_dry_run(tmp_path
 
 
 # --- leftovers: a killed lab's password file -----------------------------------------------------------------
+
 
 @pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="kill -9 is POSIX")
 def test_a_killed_lab_leaves_no_password_file(tmp_path: Path) -> None:
@@ -417,8 +507,13 @@ def test_a_killed_lab_leaves_no_password_file(tmp_path: Path) -> None:
     temp, folder, password = tmp_path / "tmp", tmp_path / "lab", "Lab-Kill-Canary-9931"
     temp.mkdir()
     env = {**os.environ, "TMPDIR": str(temp), "GPVERIFY_LAB_PASSWORD": password}
-    proc = subprocess.Popen([GPVERIFY, "lab", "--dir", str(folder), "--idle-timeout", "600"], env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [GPVERIFY, "lab", "--dir", str(folder), "--idle-timeout", "600"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        stdin=subprocess.DEVNULL,
+    )
     try:
         deadline = time.monotonic() + 300
         while not (folder / "lab.env").exists() and time.monotonic() < deadline:
@@ -445,14 +540,17 @@ CHECK_FILE = """checks:
 """
 
 
-@pytest.mark.parametrize(("name", "remediation", "field"), [
-    ("DynamicsGPSessionService", "Start it.\\x1b[31m", "checks[0].remediation"),
-    ("\"Dynamics\\x00GP\"", "Start it.", "checks[0].service.name"),
-    ("DynamicsGPSessionService", "Start it.\\x07", "checks[0].remediation"),
-])
-def test_a_check_file_with_control_characters_is_one_message(name: str, remediation: str, field: str,
-                                                             tmp_path: Path,
-                                                             capsys: pytest.CaptureFixture[str]) -> None:
+@pytest.mark.parametrize(
+    ("name", "remediation", "field"),
+    [
+        ("DynamicsGPSessionService", "Start it.\\x1b[31m", "checks[0].remediation"),
+        ('"Dynamics\\x00GP"', "Start it.", "checks[0].service.name"),
+        ("DynamicsGPSessionService", "Start it.\\x07", "checks[0].remediation"),
+    ],
+)
+def test_a_check_file_with_control_characters_is_one_message(
+    name: str, remediation: str, field: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     """A declarative check file is on the one strict schema base (config/schema.py): a control character in any
     text (an escape sequence in a remediation, a NUL in a service name) is refused as the file is read."""
     folder = tmp_path / "checks"
@@ -478,9 +576,23 @@ def test_a_control_character_trimmed_away_is_still_refused(risk: str, tmp_path: 
     from gpverify.errors import ConfigError
 
     path = tmp_path / "waivers.yml"
-    path.write_text(yaml.safe_dump({"waivers": [{"check": "GP-POST-002", "justification": "rebuilt", "approver": "jane",
-                                                 "risk": risk, "created": "2026-11-20", "expires": "2026-12-20"}]}),
-                    encoding="utf-8")
+    path.write_text(
+        yaml.safe_dump(
+            {
+                "waivers": [
+                    {
+                        "check": "GP-POST-002",
+                        "justification": "rebuilt",
+                        "approver": "jane",
+                        "risk": risk,
+                        "created": "2026-11-20",
+                        "expires": "2026-12-20",
+                    }
+                ]
+            }
+        ),
+        encoding="utf-8",
+    )
     with pytest.raises(ConfigError) as refused:
         load_waivers(path)
     assert "risk" in str(refused.value) and "control character" in str(refused.value), refused.value

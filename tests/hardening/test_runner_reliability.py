@@ -22,9 +22,24 @@ from gpverify.runner.state import RunState
 
 
 def _plan(tmp_path: Path, code: str) -> Path:
-    plan = {"phases": [{"phase": "pre", "gate": False, "steps": [
-        {"id": "talk", "kind": "local", "title": "a chatty local step", "command": sys.executable,
-         "args": ["-c", code], "timeout": 60}]}]}
+    plan = {
+        "phases": [
+            {
+                "phase": "pre",
+                "gate": False,
+                "steps": [
+                    {
+                        "id": "talk",
+                        "kind": "local",
+                        "title": "a chatty local step",
+                        "command": sys.executable,
+                        "args": ["-c", code],
+                        "timeout": 60,
+                    }
+                ],
+            }
+        ]
+    }
     (tmp_path / "plan.yml").write_text(yaml.safe_dump(plan), encoding="utf-8")
     inventory = yaml.safe_load((REPO / "inventory.example.yml").read_text(encoding="utf-8"))
     inventory["winrm"].pop("ca_bundle", None)
@@ -33,8 +48,14 @@ def _plan(tmp_path: Path, code: str) -> Path:
 
 
 def _upgrade(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "gpverify.cli.main", "upgrade", *args, "--reports", "reports"],
-                          cwd=tmp_path, capture_output=True, text=True, timeout=120, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "gpverify.cli.main", "upgrade", *args, "--reports", "reports"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
 
 
 def _state(tmp_path: Path) -> dict[str, Any]:
@@ -61,8 +82,9 @@ def test_a_kill_after_complete_still_gets_its_summary_on_resume(tmp_path: Path) 
     assert (run / "summary.html").exists()
 
 
-def test_a_full_disk_is_one_message_and_an_incomplete_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                                          capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_full_disk_is_one_message_and_an_incomplete_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     _plan(tmp_path, "print('ok')")
     monkeypatch.chdir(tmp_path)
     saves = {"n": 0}
@@ -82,8 +104,9 @@ def test_a_full_disk_is_one_message_and_an_incomplete_run(tmp_path: Path, monkey
     assert "Traceback" not in err and "checks failed" not in err
 
 
-def test_a_reports_folder_that_cannot_be_made_is_one_message(tmp_path: Path, capsys: pytest.CaptureFixture[str],
-                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_reports_folder_that_cannot_be_made_is_one_message(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     _plan(tmp_path, "print('ok')")
     monkeypatch.chdir(tmp_path)
     (tmp_path / "reports").write_text("a file where the folder should be")
@@ -94,8 +117,9 @@ def test_a_reports_folder_that_cannot_be_made_is_one_message(tmp_path: Path, cap
 
 
 @pytest.mark.parametrize("run_id", ["../outside", "/etc", "..", "a/b"])
-def test_resume_accepts_only_run_folders_inside_the_reports_folder(run_id: str, tmp_path: Path,
-                                                                   capsys: pytest.CaptureFixture[str]) -> None:
+def test_resume_accepts_only_run_folders_inside_the_reports_folder(
+    run_id: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     outside = tmp_path / "outside"
     outside.mkdir()
     (outside / "state.json").write_text("{}")

@@ -32,6 +32,7 @@ def _refusal(spec: HostSpec) -> str:
 
 # --- transports -----------------------------------------------------------------------------------------------
 
+
 def test_defaults_are_ntlm_over_https_with_validation() -> None:
     options = protocol_options(_spec(), CANARY)
     assert options["transport"] == "ntlm" and str(options["endpoint"]).startswith("https://")
@@ -49,8 +50,9 @@ def test_unencrypted_http_is_refused_unless_explicitly_allowed(transport: str, m
     monkeypatch.setattr(winrm_transport, "HAVE_CREDSSP", True)
     cause = _refusal(_spec(scheme="http", transport=transport, message_encryption="never"))
     assert "message_encryption: never over plain HTTP is refused" in cause and "auto" in cause
-    allowed = protocol_options(_spec(scheme="http", transport=transport, message_encryption="never",
-                                     allow_unencrypted=True), CANARY)
+    allowed = protocol_options(
+        _spec(scheme="http", transport=transport, message_encryption="never", allow_unencrypted=True), CANARY
+    )
     assert allowed["message_encryption"] == "never"
     assert protocol_options(_spec(scheme="http", transport=transport), CANARY)["message_encryption"] == "auto"
     assert protocol_options(_spec(transport=transport, message_encryption="never"), CANARY)  # HTTPS: TLS protects
@@ -74,10 +76,13 @@ def test_certificate_auth_needs_https_and_both_files_and_sends_no_password(tmp_p
         WinRMTransport(_spec(transport="certificate", cert_pem=str(cert), cert_key_pem=str(key)), None)
 
 
-@pytest.mark.parametrize(("transport", "flag", "package"), [("kerberos", "HAVE_KERBEROS", "pykerberos"),
-                                                           ("credssp", "HAVE_CREDSSP", "requests-credssp")])
-def test_kerberos_and_credssp_name_the_missing_package(transport: str, flag: str, package: str,
-                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize(
+    ("transport", "flag", "package"),
+    [("kerberos", "HAVE_KERBEROS", "pykerberos"), ("credssp", "HAVE_CREDSSP", "requests-credssp")],
+)
+def test_kerberos_and_credssp_name_the_missing_package(
+    transport: str, flag: str, package: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setattr(winrm_transport, flag, False)
     cause = _refusal(_spec(transport=transport))
     assert package in cause and f"pywinrm[{transport}]" in cause
@@ -96,20 +101,24 @@ def test_no_password_source_is_explained() -> None:
 
 # --- explain: one sentence per failure, saying what to fix -----------------------------------------------------
 
-@pytest.mark.parametrize(("exc", "expected"), [
-    (requests.exceptions.SSLError("hostname 'gp-sh01.lab.local' doesn't match 'other'"), "connect by a name"),
-    (requests.exceptions.SSLError("IP address mismatch, certificate is not valid for '127.0.0.1'"), "reissue"),
-    (requests.exceptions.SSLError("certificate verify failed: self-signed certificate"), "winrm.ca_bundle"),
-    (requests.exceptions.SSLError("certificate verify failed: unable to get local issuer certificate"), "CA"),
-    (requests.exceptions.SSLError("certificate verify failed: certificate has expired"), "renew"),
-    (InvalidCredentialsError("the specified credentials were rejected by the server"), "credentials rejected"),
-    (BasicAuthDisabledError(), "enable it"),
-    (WinRMTransportError("http", 401, ""), "credentials rejected"),
-    (requests.exceptions.ConnectionError("Connection refused"), "winrm quickconfig"),
-    (requests.exceptions.ConnectionError("Name or service not known"), "does not resolve"),
-    (requests.exceptions.ConnectionError("Connection reset by peer"), "firewall"),
-    (requests.exceptions.ReadTimeout("read timed out"), "winrm.read_timeout"),
-])
+
+@pytest.mark.parametrize(
+    ("exc", "expected"),
+    [
+        (requests.exceptions.SSLError("hostname 'gp-sh01.lab.local' doesn't match 'other'"), "connect by a name"),
+        (requests.exceptions.SSLError("IP address mismatch, certificate is not valid for '127.0.0.1'"), "reissue"),
+        (requests.exceptions.SSLError("certificate verify failed: self-signed certificate"), "winrm.ca_bundle"),
+        (requests.exceptions.SSLError("certificate verify failed: unable to get local issuer certificate"), "CA"),
+        (requests.exceptions.SSLError("certificate verify failed: certificate has expired"), "renew"),
+        (InvalidCredentialsError("the specified credentials were rejected by the server"), "credentials rejected"),
+        (BasicAuthDisabledError(), "enable it"),
+        (WinRMTransportError("http", 401, ""), "credentials rejected"),
+        (requests.exceptions.ConnectionError("Connection refused"), "winrm quickconfig"),
+        (requests.exceptions.ConnectionError("Name or service not known"), "does not resolve"),
+        (requests.exceptions.ConnectionError("Connection reset by peer"), "firewall"),
+        (requests.exceptions.ReadTimeout("read timed out"), "winrm.read_timeout"),
+    ],
+)
 def test_explain_says_what_to_fix(exc: BaseException, expected: str) -> None:
     text = explain(exc, _spec(), "opening a shell")
     assert expected in text and CANARY not in text
@@ -127,6 +136,7 @@ def test_certificate_rejection_says_how_to_map_the_certificate(tmp_path: Path) -
 
 
 # --- credentials ------------------------------------------------------------------------------------------------
+
 
 def test_password_from_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("GPV_PW", CANARY)
@@ -230,7 +240,9 @@ def test_no_command_line_parser_in_the_source_declares_a_password_option() -> No
     options = {m.group(1) for f in src.rglob("*.py") for m in declared.finditer(f.read_text(encoding="utf-8"))}
     assert options, "no options found: the scan is broken"
     # `gpverify lab --show-password` takes no value: it prints the simulated lab's own made-up password.
-    takes_secret = [o for o in options if re.search(r"pass|secret|pwd|token|cred", o, re.IGNORECASE) and o != "--show-password"]
+    takes_secret = [
+        o for o in options if re.search(r"pass|secret|pwd|token|cred", o, re.IGNORECASE) and o != "--show-password"
+    ]
     assert not takes_secret, takes_secret
 
 

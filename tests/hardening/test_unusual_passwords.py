@@ -26,9 +26,23 @@ PASSWORDS = {
     "very-long": "L0ng-" + "x7Y" * 200,
 }
 ENV = "GPVERIFY_ODD_PASSWORD"
-PLAN = {"phases": [{"phase": "pre", "gate": False, "steps": [
-    {"id": "show", "kind": "local", "title": "a local step that prints the password", "command": "printenv",
-     "args": [ENV]}]}]}
+PLAN = {
+    "phases": [
+        {
+            "phase": "pre",
+            "gate": False,
+            "steps": [
+                {
+                    "id": "show",
+                    "kind": "local",
+                    "title": "a local step that prints the password",
+                    "command": "printenv",
+                    "args": [ENV],
+                }
+            ],
+        }
+    ]
+}
 
 
 @pytest.mark.parametrize("shape", sorted(PASSWORDS))
@@ -40,9 +54,26 @@ def test_local_step_output_is_masked_without_a_remote_step(shape: str, tmp_path:
     (tmp_path / "inventory.yml").write_text(yaml.safe_dump(inventory), encoding="utf-8")
     (tmp_path / "plan.yml").write_text(yaml.safe_dump(PLAN), encoding="utf-8")
     reports = tmp_path / "reports"
-    done = subprocess.run([sys.executable, "-m", "gpverify.cli.main", "upgrade", "--inventory", "inventory.yml", "--plan",
-                           "plan.yml", "--reports", str(reports)], cwd=tmp_path, env={**os.environ, ENV: secret},
-                          capture_output=True, text=True, timeout=120, check=False)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "gpverify.cli.main",
+            "upgrade",
+            "--inventory",
+            "inventory.yml",
+            "--plan",
+            "plan.yml",
+            "--reports",
+            str(reports),
+        ],
+        cwd=tmp_path,
+        env={**os.environ, ENV: secret},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert done.returncode == 0, done.stdout + done.stderr
     files = [p for p in reports.rglob("*") if p.is_file()]
     hits, searched = search_secret(secret, files, {"stdout": done.stdout, "stderr": done.stderr})
@@ -56,8 +87,9 @@ def test_local_step_output_is_masked_without_a_remote_step(shape: str, tmp_path:
     FIGURES["redactor masks observed"] += 1
 
 
-def test_a_full_run_with_an_odd_lab_password_leaks_nothing(pytester: pytest.Pytester, tmp_path: Path,
-                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_full_run_with_an_odd_lab_password_leaks_nothing(
+    pytester: pytest.Pytester, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     secret = PASSWORDS["quote-heavy"] + PASSWORDS["non-ascii"] + "x" * 40
     monkeypatch.setenv(LAB_PASSWORD_ENV, secret)
     lab = start_lab("session-service-stopped", tmp_path / "lab")
@@ -80,16 +112,26 @@ def test_lab_env_is_shell_quoted_and_goes_on_sigterm_and_no_password_file_is_wri
     private_tmp.mkdir()
     env = {**os.environ, LAB_PASSWORD_ENV: secret, "TMPDIR": str(private_tmp)}
     workdir = tmp_path / "lab"
-    proc = subprocess.Popen([sys.executable, "-m", "gpverify.cli.main", "lab", "--dir", str(workdir), "--idle-timeout",
-                             "60"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "gpverify.cli.main", "lab", "--dir", str(workdir), "--idle-timeout", "60"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     try:
         env_file = workdir / "lab.env"
         for _ in range(300):
             if env_file.exists() and env_file.stat().st_size:
                 break
             time.sleep(0.1)
-        sourced = subprocess.run(["bash", "-c", f'. "{env_file}"; printf %s "${LAB_PASSWORD_ENV}"'],
-                                 capture_output=True, text=True, check=True, env={"PATH": os.environ["PATH"]})
+        sourced = subprocess.run(
+            ["bash", "-c", f'. "{env_file}"; printf %s "${LAB_PASSWORD_ENV}"'],
+            capture_output=True,
+            text=True,
+            check=True,
+            env={"PATH": os.environ["PATH"]},
+        )
         assert sourced.stdout == secret
         assert oct(env_file.stat().st_mode & 0o777) == "0o600"
         # The lab's NTLM acceptor keeps the account's keys in memory (lab/wsman/ntlm.py): no password file at all.

@@ -34,7 +34,8 @@ class CheckRun:
             nodeid = CHECK_ID_PARAM.sub(lambda m: "[" if m.group(1) == "-" else "", rep.nodeid.split("::", 1)[-1])
             if rep.when == "call" or not rep.passed:
                 outcome = getattr(rep, "gpverify_outcome", None) or (
-                    "error" if rep.when != "call" and rep.failed else rep.outcome)
+                    "error" if rep.when != "call" and rep.failed else rep.outcome
+                )
                 self.outcomes[nodeid] = outcome
                 self.messages[nodeid] = str(rep.longrepr or "")
                 record = CheckResult.of(rep)
@@ -52,8 +53,17 @@ def run_checks(pytester: pytest.Pytester, tmp_path: Path) -> Callable[..., Check
     def run(phase: str, *args: str) -> CheckRun:
         junit = tmp_path / f"junit-{phase}.xml"
         target = CHECKS / phase if phase else CHECKS
-        result = pytester.runpytest_inprocess(str(target), "-p", "no:cacheprovider", f"--junitxml={junit}",
-                                              "-W", "ignore::DeprecationWarning", "-p", "no:hypothesispytest", *args)
+        result = pytester.runpytest_inprocess(
+            str(target),
+            "-p",
+            "no:cacheprovider",
+            f"--junitxml={junit}",
+            "-W",
+            "ignore::DeprecationWarning",
+            "-p",
+            "no:hypothesispytest",
+            *args,
+        )
         return CheckRun(result, junit)
 
     return run

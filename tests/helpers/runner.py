@@ -17,8 +17,9 @@ def gpverify(*args: str, reports: Path, **kw: Any) -> subprocess.CompletedProces
     """`gpverify <args> --reports DIR` in a subprocess (stdin not a terminal), from the repository root."""
     env = {**os.environ, "GPVERIFY_LAB_PASSWORD": LAB_PASSWORD}
     cmd = [sys.executable, "-m", "gpverify.cli.main", *args, "--reports", str(reports)]
-    return subprocess.run(cmd, cwd=REPO, env=env, stdin=subprocess.DEVNULL, capture_output=True, text=True,
-                          timeout=240, check=False, **kw)
+    return subprocess.run(
+        cmd, cwd=REPO, env=env, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=240, check=False, **kw
+    )
 
 
 def only_run(reports: Path) -> Path:

@@ -15,8 +15,9 @@ from gpverify.lab.wsman.hostfaults import fault_for
 PASSWORD = "Transport-Test-Pw1"
 
 
-def listener(farm: Any, scheme: str = "ntlm", *, tls: ssl.SSLContext | None = None,
-             fault: str | None = None) -> WsmanServer:
+def listener(
+    farm: Any, scheme: str = "ntlm", *, tls: ssl.SSLContext | None = None, fault: str | None = None
+) -> WsmanServer:
     """A started listener emulating the farm's gp-sh01 for LAB\\gpadmin (stop it when done)."""
     auth = AuthConfig(scheme=scheme, username="gpadmin", password=PASSWORD, domain="LAB")  # type: ignore[arg-type]
     server = WsmanServer(LabHost(farm.host("gp-sh01")), auth, tls=tls, idle_timeout=60)
@@ -27,9 +28,19 @@ def listener(farm: Any, scheme: str = "ntlm", *, tls: ssl.SSLContext | None = No
 
 def spec(port: int, name: str = "gp-sh01", address: str = "127.0.0.1", **winrm: object) -> HostSpec:
     """A session host at the listener's port: NTLM over HTTP with message encryption, short timeouts."""
-    settings = WinRMSettings(**{"scheme": "http", "port": port, "transport": "ntlm", "user": "LAB\\gpadmin",
-                                "read_timeout": 10, "operation_timeout": 5, "message_encryption": "auto",
-                                "cert_validation": True, **winrm})
+    settings = WinRMSettings(
+        **{
+            "scheme": "http",
+            "port": port,
+            "transport": "ntlm",
+            "user": "LAB\\gpadmin",
+            "read_timeout": 10,
+            "operation_timeout": 5,
+            "message_encryption": "auto",
+            "cert_validation": True,
+            **winrm,
+        }
+    )
     return HostSpec(name, "session_host", address, settings)
 
 

@@ -39,8 +39,9 @@ class ClusterUnavailable(Exception):
 
 def pg_bin() -> Path | None:
     """The newest /usr/lib/postgresql/<version>/bin (Debian's layout), else the folder of pg_ctl on PATH."""
-    found = sorted(Path("/usr/lib/postgresql").glob("*/bin/pg_ctl"),
-                   key=lambda p: int(p.parts[-3]) if p.parts[-3].isdigit() else 0)
+    found = sorted(
+        Path("/usr/lib/postgresql").glob("*/bin/pg_ctl"), key=lambda p: int(p.parts[-3]) if p.parts[-3].isdigit() else 0
+    )
     if found:
         return found[-1].parent
     on_path = shutil.which("pg_ctl")
@@ -57,8 +58,9 @@ class Cluster:
     def __init__(self) -> None:
         found = pg_bin()
         if found is None:
-            raise ClusterUnavailable("PostgreSQL is not installed (Debian: apt-get install postgresql; "
-                                     "`make test` installs it)")
+            raise ClusterUnavailable(
+                "PostgreSQL is not installed (Debian: apt-get install postgresql; `make test` installs it)"
+            )
         self.bin: Path = found
         self.prefix: list[str] = []
         owner: pwd.struct_passwd | None = None
@@ -66,8 +68,10 @@ class Cluster:
             try:
                 owner = pwd.getpwnam("postgres")
             except KeyError:
-                raise ClusterUnavailable("running as root and there is no 'postgres' user to run the server as "
-                                         "(Debian's postgresql package creates it)") from None
+                raise ClusterUnavailable(
+                    "running as root and there is no 'postgres' user to run the server as "
+                    "(Debian's postgresql package creates it)"
+                ) from None
             self.prefix = ["runuser", "-u", "postgres", "--"]
         # as root in /tmp itself: TMPDIR may be a folder the postgres user cannot enter
         self.folder = Path(tempfile.mkdtemp(prefix="gpverify-pg-", dir="/tmp" if owner is not None else None))
@@ -84,29 +88,63 @@ class Cluster:
         if owner is not None:
             os.chown(pwfile, owner.pw_uid, owner.pw_gid)
         try:
-            self._run("initdb", "-D", str(self.data), "-U", ADMIN, "--auth=scram-sha-256", f"--pwfile={pwfile}",
-                      "-E", "UTF8", "--no-sync", "--no-instructions")
+            self._run(
+                "initdb",
+                "-D",
+                str(self.data),
+                "-U",
+                ADMIN,
+                "--auth=scram-sha-256",
+                f"--pwfile={pwfile}",
+                "-E",
+                "UTF8",
+                "--no-sync",
+                "--no-instructions",
+            )
             pwfile.unlink()
-            options = (f"-c listen_addresses=127.0.0.1 -p {self.port} -k {self.folder} -c fsync=off "
-                       "-c synchronous_commit=off -c full_page_writes=off -c max_connections=60")
-            self._run("pg_ctl", "-D", str(self.data), "-l", str(self.folder / "server.log"), "-w", "-t", "30",
-                      "-o", options, "start")
+            options = (
+                f"-c listen_addresses=127.0.0.1 -p {self.port} -k {self.folder} -c fsync=off "
+                "-c synchronous_commit=off -c full_page_writes=off -c max_connections=60"
+            )
+            self._run(
+                "pg_ctl",
+                "-D",
+                str(self.data),
+                "-l",
+                str(self.folder / "server.log"),
+                "-w",
+                "-t",
+                "30",
+                "-o",
+                options,
+                "start",
+            )
             watchdog = WATCHDOG.replace('"pg_ctl"', repr(str(self.bin / "pg_ctl")))
             self.watchdog = subprocess.Popen(
                 [sys.executable, "-c", watchdog, str(os.getpid()), str(self.data), str(self.folder), *self.prefix],
-                start_new_session=True, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL)
+                start_new_session=True,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
             from psycopg import sql
 
-            self.admin(sql.SQL("CREATE ROLE {} LOGIN PASSWORD {}").format(sql.Identifier(USER),
-                                                                         sql.Literal(self.password)))
+            self.admin(
+                sql.SQL("CREATE ROLE {} LOGIN PASSWORD {}").format(sql.Identifier(USER), sql.Literal(self.password))
+            )
         except BaseException:
             self.stop()
             raise
 
     def _run(self, tool: str, *args: str) -> None:
-        proc = subprocess.run([*self.prefix, str(self.bin / tool), *args], capture_output=True, text=True,
-                              timeout=120, check=False, cwd=self.folder)
+        proc = subprocess.run(
+            [*self.prefix, str(self.bin / tool), *args],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+            cwd=self.folder,
+        )
         if proc.returncode != 0:
             log = self.folder / "server.log"
             detail = (proc.stderr or proc.stdout).strip() + ("\n" + log.read_text()[-1500:] if log.exists() else "")
@@ -116,8 +154,15 @@ class Cluster:
         """Run one statement as the cluster's superuser (autocommit: CREATE DATABASE needs it)."""
         import psycopg
 
-        with psycopg.connect(host="127.0.0.1", port=self.port, user=ADMIN, password=self.admin_password,
-                             dbname=database, autocommit=True, connect_timeout=10) as conn:
+        with psycopg.connect(
+            host="127.0.0.1",
+            port=self.port,
+            user=ADMIN,
+            password=self.admin_password,
+            dbname=database,
+            autocommit=True,
+            connect_timeout=10,
+        ) as conn:
             conn.execute(query)
 
     def new_database(self, name: str) -> str:
@@ -132,8 +177,12 @@ class Cluster:
 
     def stop(self) -> None:
         if self.data.exists():
-            subprocess.run([*self.prefix, str(self.bin / "pg_ctl"), "-D", str(self.data), "-m", "fast", "-w",
-                            "stop"], capture_output=True, timeout=60, check=False)
+            subprocess.run(
+                [*self.prefix, str(self.bin / "pg_ctl"), "-D", str(self.data), "-m", "fast", "-w", "stop"],
+                capture_output=True,
+                timeout=60,
+                check=False,
+            )
         if self.watchdog is not None:
             self.watchdog.kill()
             self.watchdog.wait()

@@ -27,7 +27,8 @@ def _start(labs: Labs, monkeypatch: pytest.MonkeyPatch, farm: str, scenario: str
 
 
 def test_two_farms_audited_into_one_reports_folder_keep_separate_histories(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     labs, reports = Labs(tmp_path / "labs"), tmp_path / "reports"
     try:
         contoso_1 = audit(reports, _start(labs, monkeypatch, "contoso"))
@@ -81,7 +82,8 @@ def test_fine():
 
 
 def test_a_run_stopped_by_ctrl_c_is_recorded_as_interrupted_and_never_compared_with(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     checks = tmp_path / "checks" / "post"
     checks.mkdir(parents=True)
     (checks / "test_interrupt.py").write_text(INTERRUPTING_CHECK)
@@ -99,9 +101,11 @@ def test_a_run_stopped_by_ctrl_c_is_recorded_as_interrupted_and_never_compared_w
     assert Path(stopped.reports["json"]).exists()
     assert load_json(third)["changes_since_last_run"]["previous_run"] == first.run_id
     with History(reports / HISTORY_FILE) as history:
-        assert [(r.id, r.status) for r in history.runs()] == [(first.run_id, "passed"),
-                                                             (stopped.run_id, "interrupted"),
-                                                             (third.run_id, "passed")]
+        assert [(r.id, r.status) for r in history.runs()] == [
+            (first.run_id, "passed"),
+            (stopped.run_id, "interrupted"),
+            (third.run_id, "passed"),
+        ]
 
 
 def _one_check(root: Path) -> Path:
@@ -112,6 +116,7 @@ def _one_check(root: Path) -> Path:
 
 
 # --- a history that cannot be used: one message naming the setting, the reports still written, exit 4 ------
+
 
 @pytest.fixture(scope="module")
 def lab_inventory(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
@@ -135,20 +140,27 @@ def _target(url: str):  # type: ignore[no-untyped-def]
 
 
 BAD = {
-    "malformed": (lambda c, u: "postgresql://gpverify@127.0.0.1:notaport/history",
-                  "not a database URL"),
+    "malformed": (lambda c, u: "postgresql://gpverify@127.0.0.1:notaport/history", "not a database URL"),
     "password-in-url": (lambda c, u: u.replace("gpverify@", f"gpverify:{c.password}@"), "the URL holds a password"),
-    "unreachable": (lambda c, u: f"postgresql://gpverify@127.0.0.1:{free_port()}/history",
-                    "could not open the history at postgresql://gpverify@127.0.0.1:"),
-    "wrong-password": (lambda c, u: u, "password authentication failed for user \"gpverify\""),
+    "unreachable": (
+        lambda c, u: f"postgresql://gpverify@127.0.0.1:{free_port()}/history",
+        "could not open the history at postgresql://gpverify@127.0.0.1:",
+    ),
+    "wrong-password": (lambda c, u: u, 'password authentication failed for user "gpverify"'),
     "newer-schema": (lambda c, u: _newer_schema(u), "version 9999, newer than this gpverify knows"),
 }
 
 
 @pytest.mark.parametrize("case", sorted(BAD))
 def test_an_unusable_history_is_one_message_and_exit_4_with_the_reports_written(
-        case: str, lab_inventory: Path, pg_cluster: Cluster, pg_url: str, tmp_path: Path,
-        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    case: str,
+    lab_inventory: Path,
+    pg_cluster: Cluster,
+    pg_url: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
     make, cause = BAD[case]
     url = make(pg_cluster, pg_url)
     if case == "wrong-password":
@@ -170,7 +182,8 @@ def test_an_unusable_history_is_one_message_and_exit_4_with_the_reports_written(
 
 
 def test_the_inventory_history_setting_is_named_when_it_cannot_be_used(
-        lab_inventory: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    lab_inventory: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     """A history setting that can never work is bad input of the inventory (issue 23: validated at load, and by
     `inventory check`): exit 3 before anything runs, naming the file and field."""
     inventory = tmp_path / "farm.yml"

@@ -26,8 +26,14 @@ from gpverify.report.history import fleet_html
 
 FARMS = 8
 STOPPED = {3, 6}  # these farms' labs have a stopped Session Service (GP-POST-002, critical)
-CHROMIUM = next((p for p in ("/usr/bin/chromium", shutil.which("chromium") or "", shutil.which("chromium-browser") or "")
-                 if p and Path(p).exists()), None)
+CHROMIUM = next(
+    (
+        p
+        for p in ("/usr/bin/chromium", shutil.which("chromium") or "", shutil.which("chromium-browser") or "")
+        if p and Path(p).exists()
+    ),
+    None,
+)
 
 
 @dataclass
@@ -67,30 +73,60 @@ def _audit_process(url: str, farm: str, scenario: str, reports: Path, password: 
         checks.mkdir(parents=True)
         (checks / "test_fleet.py").write_text(CHECKS)
     reports.mkdir(parents=True, exist_ok=True)
-    env = {**os.environ, LAB_FARM_ENV: farm, PASSWORD_ENV: password, "GPVERIFY_SITE": f"site-{farm}",
-           "GPVERIFY_LAB_SCENARIO": scenario,
-           # The in-process lab sets and then deletes NTLM_USER_FILE around each authentication
-           # (gpverify/lab/wsman/auth.py) while the audit's threads iterate os.environ (requests' proxy lookup):
-           # under load a KeyError ends the run. With the variable already set it is only ever reassigned.
-           # Client-side NTLM with a password never reads the file. A lab race, not a history one.
-           "NTLM_USER_FILE": os.devnull}
-    return subprocess.Popen([sys.executable, "-m", "gpverify.cli.main", "audit", "--lab", scenario, "--history", url,
-                             "--reports", str(reports)], env=env, cwd=reports.parent.parent, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True, stdin=subprocess.DEVNULL)
+    env = {
+        **os.environ,
+        LAB_FARM_ENV: farm,
+        PASSWORD_ENV: password,
+        "GPVERIFY_SITE": f"site-{farm}",
+        "GPVERIFY_LAB_SCENARIO": scenario,
+        # The in-process lab sets and then deletes NTLM_USER_FILE around each authentication
+        # (gpverify/lab/wsman/auth.py) while the audit's threads iterate os.environ (requests' proxy lookup):
+        # under load a KeyError ends the run. With the variable already set it is only ever reassigned.
+        # Client-side NTLM with a password never reads the file. A lab race, not a history one.
+        "NTLM_USER_FILE": os.devnull,
+    }
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "gpverify.cli.main",
+            "audit",
+            "--lab",
+            scenario,
+            "--history",
+            url,
+            "--reports",
+            str(reports),
+        ],
+        env=env,
+        cwd=reports.parent.parent,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        stdin=subprocess.DEVNULL,
+    )
 
 
 @pytest.fixture(scope="module")
 def fleet(pg_cluster: Cluster, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Fleet]:
     root = tmp_path_factory.mktemp("fleet")
     url = pg_cluster.new_database("fleet")
-    procs = {f"farm-{n}": _audit_process(url, f"farm-{n}", "session-service-stopped" if n in STOPPED else "healthy",
-                                         root / f"farm-{n}" / "reports", pg_cluster.password)
-             for n in range(1, FARMS + 1)}
+    procs = {
+        f"farm-{n}": _audit_process(
+            url,
+            f"farm-{n}",
+            "session-service-stopped" if n in STOPPED else "healthy",
+            root / f"farm-{n}" / "reports",
+            pg_cluster.password,
+        )
+        for n in range(1, FARMS + 1)
+    }
     outputs = {farm: proc.communicate(timeout=240)[0] for farm, proc in procs.items()}
     codes = {farm: proc.returncode for farm, proc in procs.items()}
     expected = {f"farm-{n}": 1 if n in STOPPED else 0 for n in range(1, FARMS + 1)}
-    assert codes == expected, "\n".join(f"{f} exit {c}: {outputs[f][-2500:]}" for f, c in codes.items()
-                                         if c != expected[f])
+    assert codes == expected, "\n".join(
+        f"{f} exit {c}: {outputs[f][-2500:]}" for f, c in codes.items() if c != expected[f]
+    )
     documents = {farm: json.loads(next((root / farm / "reports").glob("audit-*.json")).read_text()) for farm in procs}
     yield Fleet(url, root, pg_cluster.password, documents, outputs)
 
@@ -103,7 +139,8 @@ def test_eight_concurrent_audits_each_recorded_once_and_none_mixed(fleet: Fleet)
             doc = fleet.documents[run.farm]
             assert run.id == doc["run"] and run.site == f"site-{run.farm}" and run.status == doc["status"]
             assert {r["name"]: r["outcome"] for r in doc["results"]} == {
-                r.name: r.outcome for r in run.results.values()}
+                r.name: r.outcome for r in run.results.values()
+            }
             # the facts are this farm's own: only the labs of STOPPED farms have gp-sh02's service stopped
             service = run.facts["gp-sh02"]["services"]["session_service"][0]["status"]
             assert service == ("Stopped" if doc["status"] == "failed" else "Running")
@@ -112,8 +149,9 @@ def test_eight_concurrent_audits_each_recorded_once_and_none_mixed(fleet: Fleet)
         assert fleet.password not in out and "Traceback" not in out, (farm, out)
 
 
-def test_fleet_json_lists_every_farm_with_its_last_audit(fleet: Fleet, capsys: pytest.CaptureFixture[str],
-                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+def test_fleet_json_lists_every_farm_with_its_last_audit(
+    fleet: Fleet, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv(PASSWORD_ENV, fleet.password)
     capsys.readouterr()
     assert main(["fleet", "--history", fleet.url, "--format", "json", "--reports", str(fleet.root)]) == 0
@@ -121,7 +159,7 @@ def test_fleet_json_lists_every_farm_with_its_last_audit(fleet: Fleet, capsys: p
     rows = {r["farm"]: r for r in doc["farms"]}
     assert sorted(rows) == sorted(fleet.documents) and doc["history"] == fleet.url
     failing = [f"farm-{n}" for n in sorted(STOPPED)]
-    assert [r["farm"] for r in doc["farms"]][:len(failing)] == failing  # problems first
+    assert [r["farm"] for r in doc["farms"]][: len(failing)] == failing  # problems first
     for farm, row in rows.items():
         assert row["run"] == fleet.documents[farm]["run"] and row["silent"] is False and row["age_seconds"] < 600
         assert row["site"] == f"site-{farm}" and row["report_href"].startswith("file://")
@@ -133,8 +171,9 @@ def test_fleet_json_lists_every_farm_with_its_last_audit(fleet: Fleet, capsys: p
 
 
 def test_a_farm_that_breaks_shows_as_newly_failing_and_old_audits_as_silent(fleet: Fleet) -> None:
-    proc = _audit_process(fleet.url, "farm-1", "session-service-stopped", fleet.root / "farm-1" / "again",
-                          fleet.password)
+    proc = _audit_process(
+        fleet.url, "farm-1", "session-service-stopped", fleet.root / "farm-1" / "again", fleet.password
+    )
     out = proc.communicate(timeout=120)[0]
     assert proc.returncode == 1, out
     with fleet.history() as history:
@@ -145,8 +184,10 @@ def test_a_farm_that_breaks_shows_as_newly_failing_and_old_audits_as_silent(flee
     assert all(r.silent for r in later.values()) and later["farm-2"].age.startswith("40 h")
 
 
-@pytest.mark.skipif(CHROMIUM is None, reason="headless Chromium is not installed (Debian: apt-get install chromium; "
-                                             "`make test` installs it)")
+@pytest.mark.skipif(
+    CHROMIUM is None,
+    reason="headless Chromium is not installed (Debian: apt-get install chromium; `make test` installs it)",
+)
 def test_the_fleet_page_in_a_real_browser(fleet: Fleet, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv(PASSWORD_ENV, fleet.password)
     page = tmp_path / "fleet.html"
@@ -168,14 +209,14 @@ def test_the_fleet_page_in_a_real_browser(fleet: Fleet, tmp_path: Path, monkeypa
     dom = _render(page, tmp_path / "p1")
     assert dom.count('<tr class="farm') == FARMS
     assert dom.count('class="col-impact impact-critical">critical</td>') == len(STOPPED | {1})
-    assert dom.count('>report</a></td>') == FARMS  # every report is on this machine: linked
+    assert dom.count(">report</a></td>") == FARMS  # every report is on this machine: linked
     assert "(this browser's clock)" in dom  # the page's script ran
-    row = dom[dom.index('data-farm="farm-1"'):].split("</tr>", 1)[0]
+    row = dom[dom.index('data-farm="farm-1"') :].split("</tr>", 1)[0]
     assert '<td class="col-newly-failing">1</td>' in row and '<td class="col-failed">1</td>' in row
     assert fleet.password not in dom
 
     dom = _render(stale, tmp_path / "p2")
-    row = dom[dom.index('data-farm="farm-2"'):].split("</tr>", 1)[0]
+    row = dom[dom.index('data-farm="farm-2"') :].split("</tr>", 1)[0]
     assert 'data-silent="true"' in row and '<span class="flag">SILENT</span>' in row and ">40 h 0 min<" in row
     others = [r for r in dom.split('<tr class="farm')[1:] if 'data-farm="farm-2"' not in r]
     assert len(others) == FARMS - 1 and all('data-silent="false"' in r for r in others)
@@ -183,8 +224,23 @@ def test_the_fleet_page_in_a_real_browser(fleet: Fleet, tmp_path: Path, monkeypa
 
 def _render(page: Path, profile: Path) -> str:
     proc = subprocess.run(
-        [str(CHROMIUM), "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-         "--disable-component-update", "--disable-sync", "--no-first-run", f"--user-data-dir={profile}",
-         "--dump-dom", page.resolve().as_uri()], capture_output=True, text=True, timeout=60, check=False)
+        [
+            str(CHROMIUM),
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-first-run",
+            f"--user-data-dir={profile}",
+            "--dump-dom",
+            page.resolve().as_uri(),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
     assert proc.returncode == 0 and "</html>" in proc.stdout, proc.stderr[-2000:]
     return proc.stdout

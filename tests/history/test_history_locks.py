@@ -50,16 +50,18 @@ def _within(seconds: float, argv: list[str]) -> int:
 
 
 @pytest.mark.parametrize("command", [["fleet", "--format", "json"], ["history"]])
-def test_a_locked_history_is_exit_4_and_one_message(command: list[str], locked: str, tmp_path: Path,
-                                                    capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_locked_history_is_exit_4_and_one_message(
+    command: list[str], locked: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     capsys.readouterr()
     assert _within(120, [*command, "--history", locked, "--reports", str(tmp_path)]) == 4
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "lock timeout" in err[0] and "could not read the history" in err[0], err
 
 
-def test_an_audit_on_a_locked_history_is_exit_4_with_its_reports(locked: str, tmp_path: Path,
-                                                                 capsys: pytest.CaptureFixture[str]) -> None:
+def test_an_audit_on_a_locked_history_is_exit_4_with_its_reports(
+    locked: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     labs = Labs(tmp_path / "labs")
     try:
         inventory = labs.start("healthy").inventory_path

@@ -46,9 +46,17 @@ def _result(check: str, test: str, outcome: str, impact: str = "high") -> CheckR
 
 def _record(history: History, farm: str, outcomes: list[str], *, status: str = "passed", newly: int = 0) -> int:
     run = history.start_run(farm, f"{farm}.yml", "runner-1")
-    history.finish_run(run, status=status, exit_code=0, waited=0.0, rounds=1, reports={"html": f"/r/{farm}.html"},
-                       results=[_result(f"GP-POST-{i:03}", f"t{i}", o) for i, o in enumerate(outcomes)],
-                       facts={"gp-sh01": {"farm": farm}}, newly_failing=newly)
+    history.finish_run(
+        run,
+        status=status,
+        exit_code=0,
+        waited=0.0,
+        rounds=1,
+        reports={"html": f"/r/{farm}.html"},
+        results=[_result(f"GP-POST-{i:03}", f"t{i}", o) for i, o in enumerate(outcomes)],
+        facts={"gp-sh01": {"farm": farm}},
+        newly_failing=newly,
+    )
     return run
 
 
@@ -64,8 +72,10 @@ def test_runs_baselines_and_comparisons_stay_within_one_farm(history_url: str) -
         last = history.last_finished(farm="contoso")
         assert last is not None and last.id == a1 and last.farm == "contoso" and last.site == "runner-1"
         assert last.facts == {"gp-sh01": {"farm": "contoso"}}
-        assert {k: r.outcome for k, r in last.results.items()} == {("GP-POST-000", "t0"): "passed",
-                                                                     ("GP-POST-001", "t1"): "failed"}
+        assert {k: r.outcome for k, r in last.results.items()} == {
+            ("GP-POST-000", "t0"): "passed",
+            ("GP-POST-001", "t1"): "failed",
+        }
         assert history.last_finished(farm="fabrikam").id == b1  # type: ignore[union-attr]
         assert history.last_finished(farm="nobody") is None
         assert history.baseline("default", farm="contoso") is None
@@ -73,8 +83,11 @@ def test_runs_baselines_and_comparisons_stay_within_one_farm(history_url: str) -
         assert history.farms() == ["contoso", "fabrikam"]
         latest = {r.farm: r for r in history.latest_per_farm()}
         assert {f: r.id for f, r in latest.items()} == {"contoso": a1, "fabrikam": b1}
-        assert latest["contoso"].summary == {"counts": {"passed": 1, "failed": 1}, "newly_failing": 0,
-                                             "worst_impact": "high"}
+        assert latest["contoso"].summary == {
+            "counts": {"passed": 1, "failed": 1},
+            "newly_failing": 0,
+            "worst_impact": "high",
+        }
         statuses = {r.id: r.status for r in history.runs(10, farm="contoso")}
         assert statuses == {a1: "passed", interrupted: "interrupted"} and unfinished not in statuses
 
@@ -120,12 +133,16 @@ def test_head_revision_is_alembics_head_and_a_history_there_is_opened_without_al
 
     assert HEAD_REVISION == head_revision()  # a new migration must move HEAD_REVISION with it
     path = tmp_path / "history.sqlite"
-    code = ("import sys; from pathlib import Path; from gpverify.history.store import History; "
-            "from gpverify.history.target import resolve_target; "
-            f"History(resolve_target({str(path)!r}, setting='--history', reports=Path('.'))).close(); "
-            "print('alembic' in sys.modules)")
-    runs = [subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60)
-            for _ in range(2)]
+    code = (
+        "import sys; from pathlib import Path; from gpverify.history.store import History; "
+        "from gpverify.history.target import resolve_target; "
+        f"History(resolve_target({str(path)!r}, setting='--history', reports=Path('.'))).close(); "
+        "print('alembic' in sys.modules)"
+    )
+    runs = [
+        subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60)
+        for _ in range(2)
+    ]
     assert [r.stdout.strip() for r in runs] == ["True", "False"]  # created with Alembic, then opened without it
 
 
@@ -153,8 +170,9 @@ def test_a_pre_versioning_history_sqlite_is_migrated_with_its_runs(tmp_path: Pat
     assert sqlite3.connect(path).execute("PRAGMA user_version").fetchone() == (int(head_revision()),)
 
 
-def test_a_locked_history_sqlite_is_one_message_and_never_set_aside(tmp_path: Path,
-                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_locked_history_sqlite_is_one_message_and_never_set_aside(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from gpverify.history import engine
 
     path = tmp_path / "history.sqlite"

@@ -17,15 +17,18 @@ def _resolve(value: str | None) -> object:
     return resolve_target(value, setting="--history", reports=Path("reports"))
 
 
-@pytest.mark.parametrize(("value", "cause"), [
-    ("postgresql://gpverify@db:port/history", "not a database URL"),
-    ("postgres ql://x", "not a database URL"),
-    ("mysql://gpverify@db/history", "an engine gpverify does not support ('mysql')"),
-    ("postgresql://db/history", "the URL has no user"),
-    ("postgresql://gpverify@/history", "the URL has no host"),
-    ("postgresql://gpverify@db", "the URL has no database"),
-    ("sqlite://", "a SQLite URL names a file"),
-])
+@pytest.mark.parametrize(
+    ("value", "cause"),
+    [
+        ("postgresql://gpverify@db:port/history", "not a database URL"),
+        ("postgres ql://x", "not a database URL"),
+        ("mysql://gpverify@db/history", "an engine gpverify does not support ('mysql')"),
+        ("postgresql://db/history", "the URL has no user"),
+        ("postgresql://gpverify@/history", "the URL has no host"),
+        ("postgresql://gpverify@db", "the URL has no database"),
+        ("sqlite://", "a SQLite URL names a file"),
+    ],
+)
 def test_a_url_gpverify_cannot_use_is_one_message_naming_the_setting(value: str, cause: str) -> None:
     with pytest.raises(HistoryUnavailable) as raised:
         _resolve(value)
@@ -83,7 +86,8 @@ def memory_keyring() -> Iterator[dict[tuple[str, str], str]]:
 
 
 def test_the_password_comes_from_the_keyring_when_the_environment_has_none(
-        memory_keyring: dict[tuple[str, str], str], monkeypatch: pytest.MonkeyPatch) -> None:
+    memory_keyring: dict[tuple[str, str], str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.delenv(PASSWORD_ENV, raising=False)
     memory_keyring[(KEYRING_SERVICE, "gpverify@db.example.com")] = "Keyring-Secret-1"
     assert _resolve("postgresql://gpverify@db.example.com/history").password == "Keyring-Secret-1"  # type: ignore[attr-defined]

@@ -22,8 +22,9 @@ from gpverify.facts.windows import HostFacts
 from gpverify.lab.runtime import LAB_PASSWORD_ENV, temporary_lab
 from gpverify.transport import transport_for
 
-SCENARIOS = sorted(p.stem for p in (Path(__file__).resolve().parents[2] / "src" / "gpverify" / "lab" /
-                                    "scenarios").glob("*.yml"))
+SCENARIOS = sorted(
+    p.stem for p in (Path(__file__).resolve().parents[2] / "src" / "gpverify" / "lab" / "scenarios").glob("*.yml")
+)
 LABS_AT_ONCE = 6  # most of a scenario's time is waiting (slow, timed-out and trickling hosts): labs overlap
 PASSWORD = "Differential-Pw-4417"
 
@@ -56,10 +57,12 @@ def _compare(scenario: str) -> Compared:
         reference = _pinned(open_farm(lab.inventory_path), "pywinrm")
         with ThreadPoolExecutor(max_workers=2) as pool:
             list(pool.map(lambda farm: farm.collect(list(farm.specs)), (lean, reference)))
-        return Compared({n: _outcome(r) for n, r in lean.collected().items()},
-                        {n: _outcome(r) for n, r in reference.collected().items()},
-                        {n: {transport_for(s)} for n, s in lean.specs.items()},
-                        {n: [(c.command_line, c.script) for c in lab.commands(n)] for n in lab.hosts})
+        return Compared(
+            {n: _outcome(r) for n, r in lean.collected().items()},
+            {n: _outcome(r) for n, r in reference.collected().items()},
+            {n: {transport_for(s)} for n, s in lean.specs.items()},
+            {n: [(c.command_line, c.script) for c in lab.commands(n)] for n in lab.hosts},
+        )
 
 
 @pytest.fixture(scope="module")
@@ -78,8 +81,9 @@ def test_every_scenario_is_compared() -> None:
 def test_lean_and_pywinrm_collect_the_same_facts(compared: dict[str, Compared], scenario: str) -> None:
     result = compared[scenario]
     assert set(result.lean) == set(result.pywinrm)
-    different = {n: (result.lean[n][:300], result.pywinrm[n][:300]) for n in result.lean
-                 if result.lean[n] != result.pywinrm[n]}
+    different = {
+        n: (result.lean[n][:300], result.pywinrm[n][:300]) for n in result.lean if result.lean[n] != result.pywinrm[n]
+    }
     assert not different, different
     # The lean client did the talking wherever it can (the lab's hosts are NTLM without a proxy).
     assert all(chosen == {"lean"} for chosen in result.clients.values()), result.clients
@@ -112,8 +116,15 @@ def test_pypsrp_reads_the_same_collector_output_as_both() -> None:
                         result = transport.run("powershell", encoded_command(BOOTSTRAP), stdin)
                     outputs[client] = (result.exit_code, result.stdout, result.stderr)
                 server: WsmanServer = lab.servers[name]
-                wsman = WSMan("127.0.0.1", port=server.port, username=spec.winrm.user, password=PASSWORD,
-                              ssl=False, auth="negotiate", encryption="always")
+                wsman = WSMan(
+                    "127.0.0.1",
+                    port=server.port,
+                    username=spec.winrm.user,
+                    password=PASSWORD,
+                    ssl=False,
+                    auth="negotiate",
+                    encryption="always",
+                )
                 with wsman, WinRS(wsman) as shell:
                     process = Process(shell, "powershell", encoded_command(BOOTSTRAP))
                     process.begin_invoke()

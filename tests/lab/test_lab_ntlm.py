@@ -20,8 +20,9 @@ def _acceptor(bindings_hash: bytes | None = None) -> NtlmAcceptor:
 
 
 def _client(password: str = PASSWORD) -> spnego.ContextProxy:
-    return spnego.client("LAB\\gpadmin", password, hostname="gp-sh01", protocol="ntlm",
-                         options=spnego.NegotiateOptions.use_ntlm)
+    return spnego.client(
+        "LAB\\gpadmin", password, hostname="gp-sh01", protocol="ntlm", options=spnego.NegotiateOptions.use_ntlm
+    )
 
 
 def test_a_handshake_then_sealing_both_ways() -> None:
@@ -54,8 +55,14 @@ def test_channel_bindings_must_be_the_listeners() -> None:
     from gpverify.lab.wsman.auth import bindings_hash
 
     bound = GssChannelBindings(application_data=b"tls-server-end-point:" + b"\x01" * 32)
-    client = spnego.client("LAB\\gpadmin", PASSWORD, hostname="gp-sh01", protocol="ntlm", channel_bindings=bound,
-                           options=spnego.NegotiateOptions.use_ntlm)
+    client = spnego.client(
+        "LAB\\gpadmin",
+        PASSWORD,
+        hostname="gp-sh01",
+        protocol="ntlm",
+        channel_bindings=bound,
+        options=spnego.NegotiateOptions.use_ntlm,
+    )
     acceptor = _acceptor(bindings_hash(bound))
     acceptor.authenticate(client.step(acceptor.challenge(client.step() or b"")) or b"")
     unbound, acceptor = _client(), _acceptor(bindings_hash(bound))
@@ -68,8 +75,9 @@ def test_spnego_tokens_parse_and_the_answer_is_what_pyspnego_reads() -> None:
     first = negotiate.parse(client.step() or b"")
     assert first.mechs[0] == negotiate.NTLM_OID and first.token and first.token.startswith(b"NTLMSSP\0")
     acceptor = _acceptor()
-    reply = negotiate.response(negotiate.ACCEPT_INCOMPLETE, mech=negotiate.NTLM_OID,
-                               token=acceptor.challenge(first.token))
+    reply = negotiate.response(
+        negotiate.ACCEPT_INCOMPLETE, mech=negotiate.NTLM_OID, token=acceptor.challenge(first.token)
+    )
     second = negotiate.parse(client.step(reply) or b"")
     assert second.mech_types is None and second.token and second.mic  # AUTHENTICATE and the mechListMIC
     _, session = acceptor.authenticate(second.token)

@@ -30,9 +30,12 @@ def _profile_keys() -> list[tuple[str, str]]:
 
 def test_the_lab_never_reads_the_profiles() -> None:
     """What `grep -n "load_profile\\|gpverify.config.profiles\\|gpverify.profiles" src/gpverify/lab` checks."""
-    found = [f"{path.relative_to(SRC)}:{n}" for path in LAB.rglob("*.py")
-             for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
-             if re.search(r"load_profile|gpverify.config.profiles|gpverify.profiles", line)]  # as grep reads it
+    found = [
+        f"{path.relative_to(SRC)}:{n}"
+        for path in LAB.rglob("*.py")
+        for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        if re.search(r"load_profile|gpverify.config.profiles|gpverify.profiles", line)
+    ]  # as grep reads it
     assert not found, found
 
 
@@ -62,17 +65,21 @@ def test_every_profile_identifier_agrees_with_the_labs_statement(release: str, k
         assert fact.basis == "lab", f"{release} {key}: the profile says unknown, the lab cites {fact.source}"
         return
     if fact.basis == "lab":  # the lab's own: the profile must not claim a source for it either
-        assert ident.confidence in ("unknown", "inferred"), f"{release} {key}: {ident.confidence} in the profile, " \
+        assert ident.confidence in ("unknown", "inferred"), (
+            f"{release} {key}: {ident.confidence} in the profile, "
             "while no public source states it (the lab's own value)"
+        )
         return
-    assert _agrees(ident.value, fact.value), (f"{release} {key}: the profile says {ident.value!r}, the lab states "
-                                              f"{fact.value!r} ({fact.source})")
+    assert _agrees(ident.value, fact.value), (
+        f"{release} {key}: the profile says {ident.value!r}, the lab states {fact.value!r} ({fact.source})"
+    )
 
 
 def test_the_facts_readers_name_what_the_lab_states() -> None:
     gp = statement("gp18.4")
-    assert tenantconfig.RUNTIME_ELEMENTS == {k: gp[f"tenant_configuration.{k}"]
-                                             for k in ("dynamics_exe", "dynamics_set", "dex_ini")}
+    assert tenantconfig.RUNTIME_ELEMENTS == {
+        k: gp[f"tenant_configuration.{k}"] for k in ("dynamics_exe", "dynamics_set", "dex_ini")
+    }
     assert dynamicsset.DEFAULT_LOCATION == gp["dynamics_set.default_location"]
     assert dynamicsset.workstation2(f"{gp['dex_ini.location_key']}=Windows\r\n") == "Windows"
 
@@ -87,8 +94,11 @@ def test_every_stated_value_names_its_source() -> None:
             if fact.basis == "lab":
                 assert fact.source.startswith("no public source"), (name, key)
             else:
-                assert re.search(r"https://|MicrosoftDocs/|KB \d{6,7}|third-party|KBs quoting", fact.source), \
-                    (name, key, fact.source)
+                assert re.search(r"https://|MicrosoftDocs/|KB \d{6,7}|third-party|KBs quoting", fact.source), (
+                    name,
+                    key,
+                    fact.source,
+                )
 
 
 def _lab_own_names() -> set[str]:
@@ -108,11 +118,18 @@ def _lab_own_names() -> set[str]:
 def test_the_labs_own_names_are_in_nothing_gpverify_ships() -> None:
     """Where no source states a name (GPCONFIGURATION's tables, the feature IDs, a session host's setting), the lab
     makes one up; a check or profile that knew it would be copying the lab, so none may."""
-    shipped = [p for p in SRC.rglob("*") if p.is_file() and p.suffix in (".py", ".yml", ".sql", ".ps1", ".j2")
-               and LAB not in p.parents]
+    shipped = [
+        p
+        for p in SRC.rglob("*")
+        if p.is_file() and p.suffix in (".py", ".yml", ".sql", ".ps1", ".j2") and LAB not in p.parents
+    ]
     shipped += [p for d in ("checks", "fixtures") for p in (REPO / d).rglob("*.py")]
     names = _lab_own_names()
     assert {"LabSessionHostRegistry", "LabWebClientRuntime", "LabSessionService"} <= names
-    found = {(name, str(p.relative_to(REPO))) for p in shipped for name in names
-             if name in p.read_text(encoding="utf-8", errors="replace")}
+    found = {
+        (name, str(p.relative_to(REPO)))
+        for p in shipped
+        for name in names
+        if name in p.read_text(encoding="utf-8", errors="replace")
+    }
     assert not found, sorted(found)

@@ -34,10 +34,16 @@ def tls_listener(farm, tmp_path: Path) -> Iterator[tuple[WsmanServer, Path]]:  #
     server.stop()
 
 
-@pytest.mark.parametrize(("data", "digest"), [
-    (b"", "31d6cfe0d16ae931b73c59d7e0c089c0"), (b"a", "bde52cb31de33e46245e05fbdbd6fb24"),
-    (b"abc", "a448017aaf21d8525fc10ae87aa6729d"), (b"message digest", "d9130a8164549fe818874806e1c7014b"),
-    (b"1234567890" * 8, "e33b4ddc9c38f2199c3e7b164fcc0536")])
+@pytest.mark.parametrize(
+    ("data", "digest"),
+    [
+        (b"", "31d6cfe0d16ae931b73c59d7e0c089c0"),
+        (b"a", "bde52cb31de33e46245e05fbdbd6fb24"),
+        (b"abc", "a448017aaf21d8525fc10ae87aa6729d"),
+        (b"message digest", "d9130a8164549fe818874806e1c7014b"),
+        (b"1234567890" * 8, "e33b4ddc9c38f2199c3e7b164fcc0536"),
+    ],
+)
 def test_md4_is_rfc_1320(data: bytes, digest: str) -> None:
     assert md4(data).hex() == digest  # RFC 1320 appendix A.5's test suite
 
@@ -50,12 +56,21 @@ def test_the_hashes_of_a_known_password() -> None:
     assert ntlm_secret("password") == "e52cac67419a9a224a3b108f3fa6cb6d:8846f7eaee8fb117ad06bdd830b7586c"
 
 
-@pytest.mark.parametrize(("winrm", "expected"), [
-    ({}, "lean"), ({"client": "lean"}, "lean"), ({"client": "pywinrm"}, "winrm"),
-    ({"transport": "basic", "allow_basic_over_http": True}, "lean"), ({"transport": "kerberos"}, "winrm"),
-    ({"transport": "credssp"}, "winrm"), ({"proxy": "http://proxy.example:3128"}, "winrm")])
-def test_the_lean_client_where_it_can_pywinrm_for_the_rest(winrm: dict[str, object], expected: str,
-                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize(
+    ("winrm", "expected"),
+    [
+        ({}, "lean"),
+        ({"client": "lean"}, "lean"),
+        ({"client": "pywinrm"}, "winrm"),
+        ({"transport": "basic", "allow_basic_over_http": True}, "lean"),
+        ({"transport": "kerberos"}, "winrm"),
+        ({"transport": "credssp"}, "winrm"),
+        ({"proxy": "http://proxy.example:3128"}, "winrm"),
+    ],
+)
+def test_the_lean_client_where_it_can_pywinrm_for_the_rest(
+    winrm: dict[str, object], expected: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     for name in ("HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy"):
         monkeypatch.delenv(name, raising=False)
     environment_proxies.cache_clear()
@@ -72,8 +87,7 @@ def test_an_unknown_client_is_refused_by_the_inventory() -> None:
 
 def test_sealed_over_https_when_asked_always(farm, tls_listener) -> None:  # type: ignore[no-untyped-def]
     server, bundle = tls_listener
-    host = spec(server.port, address="localhost", scheme="https", ca_bundle=str(bundle),
-                message_encryption="always")
+    host = spec(server.port, address="localhost", scheme="https", ca_bundle=str(bundle), message_encryption="always")
     assert collect_host(job(farm, host)).services["session_service"][0].is_running
     soap = [r for r in server.requests if r.action]
     # pywinrm's rule: "always" seals over TLS too, after the blank request that sets sealing up.
@@ -86,8 +100,9 @@ def test_basic_over_https(farm, tmp_path: Path) -> None:  # type: ignore[no-unty
     (tmp_path / "ca.pem").write_bytes(ca.cert_pem)
     server = listener(farm, "basic", tls=server_context(*issue(ca, ["localhost"])))
     try:
-        host = spec(server.port, address="localhost", scheme="https", ca_bundle=str(tmp_path / "ca.pem"),
-                    transport="basic")
+        host = spec(
+            server.port, address="localhost", scheme="https", ca_bundle=str(tmp_path / "ca.pem"), transport="basic"
+        )
         assert collect_host(job(farm, host)).computer == "GP-SH01"
         assert {r.auth for r in server.requests if r.action} == {"basic"}
         assert server.http_request_count == 5  # Create, Command, Send, Receive, Delete: Basic needs no handshake
@@ -128,10 +143,14 @@ def test_missing_user_or_password_is_a_sentence() -> None:
         LeanTransport(no_user, "pw")
 
 
-@pytest.mark.parametrize("answer", [
-    b'<!DOCTYPE x [<!ENTITY a "ShellId">]><x Name="ShellId">&a;</x>',
-    b'<!DOCTYPE x SYSTEM "file:///etc/passwd"><x Name="ShellId">id</x>',
-    b"<x Name=\"ShellId\">unclosed"])
+@pytest.mark.parametrize(
+    "answer",
+    [
+        b'<!DOCTYPE x [<!ENTITY a "ShellId">]><x Name="ShellId">&a;</x>',
+        b'<!DOCTYPE x SYSTEM "file:///etc/passwd"><x Name="ShellId">id</x>',
+        b'<x Name="ShellId">unclosed',
+    ],
+)
 def test_an_answer_with_a_dtd_or_not_xml_is_refused(answer: bytes) -> None:
     from gpverify.transport.wsman import BadAnswer, parse_shell_id
 

@@ -40,8 +40,16 @@ def server(farm) -> Iterator[WsmanServer]:  # type: ignore[no-untyped-def]
 
 
 def _client(server: WsmanServer, auth: str, password: str = PASSWORD, **kwargs: object) -> Client:
-    return Client("127.0.0.1", port=server.port, username="LAB\\gpadmin", password=password, auth=auth,
-                  ssl=False, encryption="always", **kwargs)  # type: ignore[arg-type]
+    return Client(
+        "127.0.0.1",
+        port=server.port,
+        username="LAB\\gpadmin",
+        password=password,
+        auth=auth,
+        ssl=False,
+        encryption="always",
+        **kwargs,
+    )  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize("auth", ["ntlm", "negotiate"])
@@ -76,11 +84,26 @@ def test_https_binds_the_channel(farm, tmp_path: Path, auth: str) -> None:  # ty
     server = listener(farm, tls=server_context(*issue(ca, ["localhost"])))  # channel binding enforced
     server.handler = _Echo()
     try:
-        client = Client("localhost", port=server.port, username="LAB\\gpadmin", password=PASSWORD, auth=auth,
-                        ssl=True, cert_validation=str(tmp_path / "ca.pem"))
+        client = Client(
+            "localhost",
+            port=server.port,
+            username="LAB\\gpadmin",
+            password=PASSWORD,
+            auth=auth,
+            ssl=True,
+            cert_validation=str(tmp_path / "ca.pem"),
+        )
         assert client.execute_cmd("whoami") == ("ran whoami", "", 3)
-        unbound = Client("localhost", port=server.port, username="LAB\\gpadmin", password=PASSWORD, auth=auth,
-                         ssl=True, cert_validation=str(tmp_path / "ca.pem"), negotiate_send_cbt=False)
+        unbound = Client(
+            "localhost",
+            port=server.port,
+            username="LAB\\gpadmin",
+            password=PASSWORD,
+            auth=auth,
+            ssl=True,
+            cert_validation=str(tmp_path / "ca.pem"),
+            negotiate_send_cbt=False,
+        )
         with pytest.raises((AuthenticationError, WinRMTransportError)):
             unbound.execute_cmd("whoami")
     finally:

@@ -53,25 +53,40 @@ def odbcsysini(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
 
 @pytest.fixture
 def lab(tmp_path: Path, odbcsysini: Path) -> Path:
-    build_database(tmp_path / "DYNAMICS.sqlite", "system", {
-        "ACTIVITY": [{"USERID": "sa", "CMPNYNAM": "Fabrikam, Inc.", "SQLSESID": 7,
-                      "LOGINDAT": "2026-11-24", "LOGINTIM": datetime(1900, 1, 1, 8, 30)}],
-        "SY01500": [{"CMPANYID": 1, "CMPNYNAM": "Fabrikam, Inc.", "INTERID": "TWO", "SECOPTS": b"\x01"}],
-    })
+    build_database(
+        tmp_path / "DYNAMICS.sqlite",
+        "system",
+        {
+            "ACTIVITY": [
+                {
+                    "USERID": "sa",
+                    "CMPNYNAM": "Fabrikam, Inc.",
+                    "SQLSESID": 7,
+                    "LOGINDAT": "2026-11-24",
+                    "LOGINTIM": datetime(1900, 1, 1, 8, 30),
+                }
+            ],
+            "SY01500": [{"CMPANYID": 1, "CMPNYNAM": "Fabrikam, Inc.", "INTERID": "TWO", "SECOPTS": b"\x01"}],
+        },
+    )
     build_database(tmp_path / "TWO.sqlite", "company", {"SY00100": [{"CMPANYID": 1, "DBNAME": "TWO"}]})
-    build_database(tmp_path / "GPCONFIGURATION.sqlite", "config", {"LabSessionHostRegistry": [{"MachineName": "gp-sh01"}]})
-    build_tempdb(tmp_path / "tempdb.sqlite", {
-        "DEX_LOCK": [{"session_id": 7, "row_id": 3, "table_path_name": "TWO.dbo.GL00100"}],
-        "DEX_SESSION": [{"sqlsvr_spid": 55}],
-    })
+    build_database(
+        tmp_path / "GPCONFIGURATION.sqlite", "config", {"LabSessionHostRegistry": [{"MachineName": "gp-sh01"}]}
+    )
+    build_tempdb(
+        tmp_path / "tempdb.sqlite",
+        {
+            "DEX_LOCK": [{"session_id": 7, "row_id": 3, "table_path_name": "TWO.dbo.GL00100"}],
+            "DEX_SESSION": [{"sqlsvr_spid": 55}],
+        },
+    )
     return tmp_path
 
 
 def test_padded_char_matches_like_sql_server(lab: Path) -> None:
     with open_sql(WINDOWS, LabConnector(lab)) as conn:
         trimmed = conn.query("user", "SELECT RTRIM(USERID) AS USERID FROM ACTIVITY WHERE USERID = ?", ["sa"])
-        raw = conn.query("raw", "SELECT USERID, LEN(USERID) AS n FROM DYNAMICS..ACTIVITY "
-                                "WHERE USERID = N'sa'")
+        raw = conn.query("raw", "SELECT USERID, LEN(USERID) AS n FROM DYNAMICS..ACTIVITY WHERE USERID = N'sa'")
     assert trimmed == [{"USERID": "sa"}]
     assert raw == [{"USERID": "sa".ljust(15), "n": 2}]  # the transport leaves CHAR padding to the facts layer
 
@@ -80,22 +95,29 @@ def test_values_come_back_typed_like_sql_server(lab: Path) -> None:
     with open_sql(WINDOWS, LabConnector(lab)) as conn:
         [user] = conn.query("user", "SELECT LOGINDAT, LOGINTIM, ClientType, DEX_ROW_ID FROM ACTIVITY")
         [company] = conn.query("company", "SELECT INTERID, SECOPTS, CREATDDT FROM SY01500")
-    assert user == {"LOGINDAT": datetime(2026, 11, 24), "LOGINTIM": datetime(1900, 1, 1, 8, 30),
-                    "ClientType": 0, "DEX_ROW_ID": 1}
+    assert user == {
+        "LOGINDAT": datetime(2026, 11, 24),
+        "LOGINTIM": datetime(1900, 1, 1, 8, 30),
+        "ClientType": 0,
+        "DEX_ROW_ID": 1,
+    }
     assert company == {"INTERID": "TWO  ", "SECOPTS": b"\x01\0\0\0", "CREATDDT": datetime(1900, 1, 1)}
 
 
-@pytest.mark.parametrize("sql", ["SELECT session_id FROM tempdb..DEX_LOCK",
-                                 "SELECT session_id FROM tempdb.dbo.DEX_LOCK"])  # table hints: refused by the guard
+@pytest.mark.parametrize(
+    "sql", ["SELECT session_id FROM tempdb..DEX_LOCK", "SELECT session_id FROM tempdb.dbo.DEX_LOCK"]
+)  # table hints: refused by the guard
 def test_tempdb_is_attached(lab: Path, sql: str) -> None:
     with open_sql(WINDOWS, LabConnector(lab)) as conn:
         assert conn.query("locks", sql) == [{"session_id": 7}]
 
 
 def test_tempdb_joins_the_system_database(lab: Path) -> None:
-    sql = ("-- whose locks; as in KB 864411\n"
-           "SELECT RTRIM(a.USERID) AS USERID, l.row_id FROM DYNAMICS.dbo.ACTIVITY a "
-           "JOIN tempdb..DEX_LOCK l ON l.session_id = a.SQLSESID")
+    sql = (
+        "-- whose locks; as in KB 864411\n"
+        "SELECT RTRIM(a.USERID) AS USERID, l.row_id FROM DYNAMICS.dbo.ACTIVITY a "
+        "JOIN tempdb..DEX_LOCK l ON l.session_id = a.SQLSESID"
+    )
     with open_sql(WINDOWS, LabConnector(lab)) as conn:
         assert conn.query("locks", sql) == [{"USERID": "sa", "row_id": 3}]
 
@@ -107,8 +129,9 @@ def test_without_tempdb_file_gp_tables_are_missing(lab: Path) -> None:
     assert str(exc.value) == "DYNAMICS: query 'locks' failed: no such table: tempdb.DEX_LOCK (SQLSTATE HY000)"
 
 
-@pytest.mark.parametrize("sql", ["INSERT INTO ACTIVITY (USERID) VALUES ('x')",
-                                 "DELETE FROM tempdb.DEX_LOCK", "CREATE TABLE t (x INT)"])
+@pytest.mark.parametrize(
+    "sql", ["INSERT INTO ACTIVITY (USERID) VALUES ('x')", "DELETE FROM tempdb.DEX_LOCK", "CREATE TABLE t (x INT)"]
+)
 def test_lab_files_are_read_only(lab: Path, sql: str) -> None:
     raw = LabConnector(lab).connect(WINDOWS)  # SqlConnection.query would refuse these before the driver
     try:
@@ -128,8 +151,9 @@ def test_database_names_are_case_insensitive(lab: Path) -> None:
     with open_sql(_target("two"), LabConnector(lab)) as conn:
         assert conn.query("db", "SELECT RTRIM(DBNAME) AS DBNAME FROM SY00100") == [{"DBNAME": "TWO"}]
     with open_sql(_target("GPCONFIGURATION"), LabConnector(lab)) as conn:
-        assert conn.query("hosts", "SELECT RTRIM(MachineName) AS h, IsSuspended AS Suspended FROM [LabSessionHostRegistry]") == [
-            {"h": "gp-sh01", "Suspended": None}]
+        assert conn.query(
+            "hosts", "SELECT RTRIM(MachineName) AS h, IsSuspended AS Suspended FROM [LabSessionHostRegistry]"
+        ) == [{"h": "gp-sh01", "Suspended": None}]
 
 
 @pytest.mark.parametrize("database", ["NOPE", "../DYNAMICS"])
@@ -137,8 +161,10 @@ def test_missing_database_is_sql_unavailable(lab: Path, database: str) -> None:
     with pytest.raises(SqlUnavailable) as exc:
         open_sql(_target(database), LabConnector(lab))
     assert exc.value.database == database
-    assert str(exc.value) == (f"{database}: database {database!r} does not exist or cannot be opened: "
-                              "check the name and that the Windows account running gpverify has access to it")
+    assert str(exc.value) == (
+        f"{database}: database {database!r} does not exist or cannot be opened: "
+        "check the name and that the Windows account running gpverify has access to it"
+    )
     files = ["DYNAMICS.sqlite", "GPCONFIGURATION.sqlite", "TWO.sqlite", "tempdb.sqlite"]
     assert sorted(p.name for p in lab.iterdir()) == files  # nothing created
 
@@ -146,8 +172,10 @@ def test_missing_database_is_sql_unavailable(lab: Path, database: str) -> None:
 def test_unregistered_driver_is_sql_unavailable(lab: Path) -> None:
     with pytest.raises(SqlUnavailable) as exc:
         open_sql(_target(driver="ODBC Driver 17 for SQL Server"), LabConnector(lab))
-    assert str(exc.value) == ("DYNAMICS: ODBC driver 'ODBC Driver 17 for SQL Server' is not installed on "
-                              "this machine: install Microsoft ODBC Driver 18 for SQL Server")
+    assert str(exc.value) == (
+        "DYNAMICS: ODBC driver 'ODBC Driver 17 for SQL Server' is not installed on "
+        "this machine: install Microsoft ODBC Driver 18 for SQL Server"
+    )
 
 
 def test_sql_login_with_the_right_password_connects(lab: Path) -> None:
@@ -158,8 +186,10 @@ def test_sql_login_with_the_right_password_connects(lab: Path) -> None:
 def test_failed_login_never_shows_the_password(lab: Path) -> None:
     with pytest.raises(SqlUnavailable) as exc:
         open_sql(SQL_LOGIN, LabConnector(lab, password="another"))
-    assert str(exc.value) == ("DYNAMICS: login failed for login 'audit_ro' on gpsql01: check the account, "
-                              "its password and its SQL Server login")
+    assert str(exc.value) == (
+        "DYNAMICS: login failed for login 'audit_ro' on gpsql01: check the account, "
+        "its password and its SQL Server login"
+    )
     shown = f"{exc.value!s} {exc.value!r} {exc.value.args} {exc.getrepr(showlocals=True)}"
     assert PASSWORD not in shown and "PWD" not in shown and "Driver={" not in shown
     assert exc.value.__cause__ is None and exc.value.__suppress_context__
@@ -168,15 +198,20 @@ def test_failed_login_never_shows_the_password(lab: Path) -> None:
 def test_unreachable_server_is_sql_unavailable(lab: Path) -> None:
     with pytest.raises(SqlUnavailable) as exc:
         open_sql(WINDOWS, LabConnector(lab, unreachable=True))
-    assert str(exc.value) == ("DYNAMICS: cannot reach SQL Server tcp:gpsql01,1433 within 15 s "
-                              "(SQLSTATE HYT00): check the server name, instance or port, the firewall, "
-                              "and that TCP/IP is enabled")
+    assert str(exc.value) == (
+        "DYNAMICS: cannot reach SQL Server tcp:gpsql01,1433 within 15 s "
+        "(SQLSTATE HYT00): check the server name, instance or port, the firewall, "
+        "and that TCP/IP is enabled"
+    )
 
 
-@pytest.mark.parametrize(("fault", "cause"), [("unreachable", "cannot reach SQL Server"),
-                                              ("login-failed", "login failed for the Windows account")])
-def test_lab_connector_reads_faults_from_lab_json(lab: Path, fault: str, cause: str,
-                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize(
+    ("fault", "cause"),
+    [("unreachable", "cannot reach SQL Server"), ("login-failed", "login failed for the Windows account")],
+)
+def test_lab_connector_reads_faults_from_lab_json(
+    lab: Path, fault: str, cause: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("ODBCSYSINI", str(lab))  # lab_connector sets ODBCSYSINI; undone after the test
     (lab / "lab.json").write_text(json.dumps({"fault": fault}))
     with pytest.raises(SqlUnavailable, match=f"^DYNAMICS: {cause}"):
@@ -195,13 +230,18 @@ def test_query_errors_and_unnamed_columns(lab: Path) -> None:
 TRANSPILED = {
     "tempdb-dots": ("SELECT session_id FROM tempdb..DEX_LOCK", "SELECT session_id FROM tempdb.DEX_LOCK"),
     "tempdb-dbo": ("SELECT * FROM TEMPDB.dbo.DEX_SESSION", "SELECT * FROM tempdb.DEX_SESSION"),
-    "catalog-dots": (("SELECT TOP (1) db_verMajor FROM DYNAMICS..DB_Upgrade WITH (NOLOCK) "
-                     "WHERE db_name = N'TWO'"),
-                     "SELECT db_verMajor FROM DB_Upgrade WHERE db_name = 'TWO' LIMIT 1"),
-    "three-part-column": ("SELECT DYNAMICS.dbo.ACTIVITY.USERID FROM [DYNAMICS].[dbo].[ACTIVITY]",
-                          'SELECT ACTIVITY.USERID FROM "ACTIVITY"'),
-    "len": ("SELECT LEN(N'ab  ') AS n, ISNULL(x, '') AS y FROM t",
-            "SELECT LENGTH(RTRIM('ab  ')) AS n, COALESCE(x, '') AS y FROM t"),
+    "catalog-dots": (
+        ("SELECT TOP (1) db_verMajor FROM DYNAMICS..DB_Upgrade WITH (NOLOCK) WHERE db_name = N'TWO'"),
+        "SELECT db_verMajor FROM DB_Upgrade WHERE db_name = 'TWO' LIMIT 1",
+    ),
+    "three-part-column": (
+        "SELECT DYNAMICS.dbo.ACTIVITY.USERID FROM [DYNAMICS].[dbo].[ACTIVITY]",
+        'SELECT ACTIVITY.USERID FROM "ACTIVITY"',
+    ),
+    "len": (
+        "SELECT LEN(N'ab  ') AS n, ISNULL(x, '') AS y FROM t",
+        "SELECT LENGTH(RTRIM('ab  ')) AS n, COALESCE(x, '') AS y FROM t",
+    ),
     "comment-dropped": ("-- a; b\nSELECT 1 AS one", "SELECT 1 AS one"),
 }
 

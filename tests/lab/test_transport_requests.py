@@ -138,8 +138,11 @@ def test_proxy_from_the_environment_honours_no_proxy(monkeypatch: pytest.MonkeyP
     assert resolve_proxy(direct) is None
 
 
-def test_proxy_none_connects_directly_despite_the_environment(farm, server: WsmanServer,  # type: ignore[no-untyped-def]
-                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+def test_proxy_none_connects_directly_despite_the_environment(
+    farm,
+    server: WsmanServer,  # type: ignore[no-untyped-def]
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     dead = f"http://127.0.0.1:{_dead_port()}"
     for name in ("HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy"):
         monkeypatch.setenv(name, dead)
@@ -156,14 +159,20 @@ def test_a_proxy_named_in_the_inventory_is_used(farm, server: WsmanServer) -> No
     assert server.http_request_count == 0  # nothing went around the proxy
 
 
-@pytest.mark.parametrize("value", ["http://user:secret-pw@proxy:3128", "ftp://proxy", "proxy:3128",
-                                   "http://proxy:3128/path", "http://proxy:99999"])
+@pytest.mark.parametrize(
+    "value",
+    ["http://user:secret-pw@proxy:3128", "ftp://proxy", "proxy:3128", "http://proxy:3128/path", "http://proxy:99999"],
+)
 def test_a_bad_proxy_setting_is_one_message_that_never_echoes_a_password(value: str, tmp_path) -> None:  # type: ignore[no-untyped-def]
     from gpverify.config.inventory import load_inventory
     from gpverify.config.shipped import example
     from gpverify.errors import ConfigError
 
-    text = example("inventory.example.yml").read_text().replace("  transport: ntlm\n", f"  transport: ntlm\n  proxy: {value}\n", 1)
+    text = (
+        example("inventory.example.yml")
+        .read_text()
+        .replace("  transport: ntlm\n", f"  transport: ntlm\n  proxy: {value}\n", 1)
+    )
     (tmp_path / "inventory.yml").write_text(text)
     with pytest.raises(ConfigError) as info:
         load_inventory(tmp_path / "inventory.yml")

@@ -189,9 +189,7 @@ def test_https_validates_against_self_signed_cert(
     assert run(protocol(server, "ssl", ca_trust_path=str(path)), "ver")[2] == 0
 
 
-def test_https_with_validation_ignored(
-    make_server: ServerFactory, self_signed: tuple[bytes, bytes, Path]
-) -> None:
+def test_https_with_validation_ignored(make_server: ServerFactory, self_signed: tuple[bytes, bytes, Path]) -> None:
     cert, key, _ = self_signed
     server = make_server("basic", tls=server_context(cert, key))
     assert run(protocol(server, "ssl", server_cert_validation="ignore"), "ver")[2] == 0
@@ -253,9 +251,7 @@ def test_one_create_and_one_delete_per_shell(make_server: ServerFactory) -> None
 
 
 def test_running_chunks_then_done(make_server: ServerFactory, handler: ScriptedHandler) -> None:
-    handler.table["type big.log"] = CommandOutput(
-        stdout=b"0123456789", stderr=b"warn", exit_code=2, running_chunks=3
-    )
+    handler.table["type big.log"] = CommandOutput(stdout=b"0123456789", stderr=b"warn", exit_code=2, running_chunks=3)
     server = make_server("basic")
     p = protocol(server, "basic")
     shell = p.open_shell()
@@ -270,9 +266,7 @@ def test_running_chunks_then_done(make_server: ServerFactory, handler: ScriptedH
     p.close_shell(shell)
 
 
-def test_timed_out_receive_surfaces_in_raw_output(
-    make_server: ServerFactory, handler: ScriptedHandler
-) -> None:
+def test_timed_out_receive_surfaces_in_raw_output(make_server: ServerFactory, handler: ScriptedHandler) -> None:
     attempts: list[int] = []
 
     def slow(command_line: str, stdin: bytes) -> CommandOutput:
@@ -382,9 +376,7 @@ def test_command_line_limits(make_server: ServerFactory, handler: ScriptedHandle
     p.close_shell(shell)
 
 
-def test_handler_exceptions_become_faults_and_are_kept(
-    make_server: ServerFactory, handler: ScriptedHandler
-) -> None:
+def test_handler_exceptions_become_faults_and_are_kept(make_server: ServerFactory, handler: ScriptedHandler) -> None:
     def broken(line: str, stdin: bytes) -> CommandOutput:
         raise KeyError("no such fixture")
 
@@ -433,9 +425,7 @@ def test_only_post_wsman_is_served(make_server: ServerFactory) -> None:
     assert requests.post(base + "/other", auth=(USER, PASSWORD), timeout=5).status_code == 404
 
 
-def test_start_failure_is_reraised_and_cleaned_up(
-    make_server: ServerFactory, handler: ScriptedHandler
-) -> None:
+def test_start_failure_is_reraised_and_cleaned_up(make_server: ServerFactory, handler: ScriptedHandler) -> None:
     taken = make_server("basic")
     clash = WsmanServer(handler, AuthConfig(scheme="basic"), port=taken.port)
     with pytest.raises(OSError):

@@ -15,7 +15,7 @@ from gpverify.audit.runner import AuditOptions, run_audit
 from gpverify.exitcodes import ExitCode, for_outcomes
 from gpverify.outcomes import Outcome
 
-SITE_CHECKS = '''\
+SITE_CHECKS = """\
 from gpverify.catalogue import check
 
 REMEDIATION = "Restart the ACME connector service on the web server."
@@ -30,7 +30,7 @@ def test_acme_configured(web_server):
 @check("ACME-002", title="The ACME connector answers", section="ACME runbook", impact="high", remediation=REMEDIATION)
 def test_acme_answers(web_server):
     web_server.acme_connector.answers  # a typo of the site's: HostView has no such attribute
-'''
+"""
 SENTENCE = "the check ACME-002 itself broke: AttributeError: "
 
 
@@ -55,10 +55,14 @@ def test_a_broken_check_is_an_error_naming_its_line_and_the_run_exits_2(site: Pa
     assert broken["message"].startswith(SENTENCE) and broken["message"].endswith("in checks/post/test_acme.py line 14")
     assert "acme_connector" in broken["message"]
     # What to do is about the check, not the farm: the check's own remediation would send the admin to a service.
-    assert "Restart the ACME" not in broken["remediation"] and "checks/post/test_acme.py line 14" in broken["remediation"]
+    assert (
+        "Restart the ACME" not in broken["remediation"] and "checks/post/test_acme.py line 14" in broken["remediation"]
+    )
     # A check's assertion is still a failure of the farm, with its remediation.
-    assert (failed["outcome"], failed["remediation"]) == (Outcome.FAILED.value, ("Restart the ACME connector service "
-                                                                                "on the web server."))
+    assert (failed["outcome"], failed["remediation"]) == (
+        Outcome.FAILED.value,
+        ("Restart the ACME connector service on the web server."),
+    )
     # Failed outweighs could not run; without the failing check the run could not run: exit 2.
     assert result.exit_code == ExitCode.FAILED
     assert for_outcomes([Outcome(broken["outcome"])]) == ExitCode.NOT_RUN
@@ -66,16 +70,48 @@ def test_a_broken_check_is_an_error_naming_its_line_and_the_run_exits_2(site: Pa
 
 def test_pytest_shows_the_defect_as_an_error_of_the_check(site: Path, tmp_path: Path) -> None:
     junit = tmp_path / "junit.xml"
-    proc = subprocess.run([sys.executable, "-m", "pytest", "checks/post", "--lab", "-k", "ACME-002",
-                           "-p", "no:cacheprovider", f"--junitxml={junit}"], cwd=site, capture_output=True, text=True,
-                          timeout=300, check=False)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "checks/post",
+            "--lab",
+            "-k",
+            "ACME-002",
+            "-p",
+            "no:cacheprovider",
+            f"--junitxml={junit}",
+        ],
+        cwd=site,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
     out = proc.stdout
     assert f"COULD NOT RUN ACME-002 on gp-web01  {SENTENCE}" in out, out
     assert "Fix the check at checks/post/test_acme.py line 14" in out and "Restart the ACME" not in out
     assert "Traceback" not in out and "def test_acme_answers" not in out
     case = next(ET.parse(junit).iter("testcase"))
     assert case.find("error") is not None and case.find("failure") is None  # JUnit: an error, not a failure
-    debug = subprocess.run([sys.executable, "-m", "pytest", "checks/post", "--lab", "-k", "ACME-002",
-                            "-p", "no:cacheprovider", "--gpverify-debug"], cwd=site, capture_output=True, text=True,
-                           timeout=300, check=False)
+    debug = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "checks/post",
+            "--lab",
+            "-k",
+            "ACME-002",
+            "-p",
+            "no:cacheprovider",
+            "--gpverify-debug",
+        ],
+        cwd=site,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
     assert "web_server.acme_connector.answers" in debug.stdout  # the source, when asked for

@@ -18,22 +18,37 @@ PASSED, FAILED, NOT_RUN, BAD_INPUT = ExitCode.PASSED, ExitCode.FAILED, ExitCode.
 
 def run(*argv: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     """A command as an administrator types it, in an empty folder, stdin not a terminal."""
-    return subprocess.run([sys.executable, "-m", *argv], cwd=cwd, env=LAB_ENV, stdin=subprocess.DEVNULL,
-                          capture_output=True, text=True, timeout=300, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", *argv],
+        cwd=cwd,
+        env=LAB_ENV,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
 
 
-@pytest.mark.parametrize(("argv", "code", "said"), [
-    (["gpverify.cli.main", "run", "post", "--lab", "-k", "GP-POST-002"], PASSED, "passed"),
-    (["gpverify.cli.main", "run", "post", "--lab", "session-service-stopped", "-k", "GP-POST-002"], FAILED,
-     "exit 1, a check failed"),
-    (["gpverify.cli.main", "run", "post", "--lab", "host-unreachable"], NOT_RUN, "exit 2, could not run"),
-    (["gpverify.cli.main", "run", "post", "--lab", "-k", "NO_SUCH_CHECK"], NOT_RUN, "no checks were collected"),
-    (["gpverify.cli.main", "run", "post", "--lab", "-k", "GP-POST-002 and ("], BAD_INPUT, "exit 3, bad input"),
-    (["gpverify.cli.main", "run", "post", "--lab", "no-such-scenario"], BAD_INPUT, "no-such-scenario"),
-    # plain pytest's 0, 1 and 2 (host-unreachable): the README's lab block, run by tests/examples/test_readme_lab.py
-    (["pytest", "--pyargs", "gpverify.checks.post", "--lab", "-k", "NO_SUCH_CHECK"], NOT_RUN, "deselected"),
-    (["pytest", "--pyargs", "gpverify.checks.post", "--lab", "no-such-scenario"], BAD_INPUT, "no-such-scenario"),
-], ids=lambda v: " ".join(v[1:]) if isinstance(v, list) else str(v))
+@pytest.mark.parametrize(
+    ("argv", "code", "said"),
+    [
+        (["gpverify.cli.main", "run", "post", "--lab", "-k", "GP-POST-002"], PASSED, "passed"),
+        (
+            ["gpverify.cli.main", "run", "post", "--lab", "session-service-stopped", "-k", "GP-POST-002"],
+            FAILED,
+            "exit 1, a check failed",
+        ),
+        (["gpverify.cli.main", "run", "post", "--lab", "host-unreachable"], NOT_RUN, "exit 2, could not run"),
+        (["gpverify.cli.main", "run", "post", "--lab", "-k", "NO_SUCH_CHECK"], NOT_RUN, "no checks were collected"),
+        (["gpverify.cli.main", "run", "post", "--lab", "-k", "GP-POST-002 and ("], BAD_INPUT, "exit 3, bad input"),
+        (["gpverify.cli.main", "run", "post", "--lab", "no-such-scenario"], BAD_INPUT, "no-such-scenario"),
+        # plain pytest's 0, 1 and 2 (host-unreachable): the README's lab block, run by tests/examples/test_readme_lab.py
+        (["pytest", "--pyargs", "gpverify.checks.post", "--lab", "-k", "NO_SUCH_CHECK"], NOT_RUN, "deselected"),
+        (["pytest", "--pyargs", "gpverify.checks.post", "--lab", "no-such-scenario"], BAD_INPUT, "no-such-scenario"),
+    ],
+    ids=lambda v: " ".join(v[1:]) if isinstance(v, list) else str(v),
+)
 def test_a_run_of_checks(argv: list[str], code: ExitCode, said: str, tmp_path: Path) -> None:
     proc = run(*argv, "-p", "no:cacheprovider", cwd=tmp_path)
     assert proc.returncode == code, proc.stdout[-3000:] + proc.stderr[-2000:]

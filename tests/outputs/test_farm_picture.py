@@ -13,18 +13,30 @@ import pytest
 from gpverify.outcomes import Outcome
 from gpverify.report.audit import farm_picture
 
-CHROMIUM = next((p for p in ("/usr/bin/chromium", shutil.which("chromium") or "", shutil.which("chromium-browser") or "")
-                 if p and Path(p).exists()), None)
-FARM = {"farm": "contoso production (gp18.3 to gp18.4)", "web_server": ["gp-web01.contoso.local"],
-        "session_hosts": ["gp-sh01.contoso.local", "gp-sh02.contoso.local", "gp-sh03.contoso.local"],
-        "clients": ["gp-cl01", "gp-cl02", "gp-cl03"], "tenant_services": ["gp-ten01.contoso.local"],
-        "sql": {"server": "gp-sql01.contoso.local", "databases": ["DYNAMICS", "GPCONFIGURATION"]}}
-OUTCOMES = {"gp-web01.contoso.local": [Outcome.PASSED, Outcome.WARNING],
-            "gp-sh01.contoso.local": [Outcome.PASSED, *[Outcome.NOT_VERIFIED] * 4],
-            "gp-sh02.contoso.local": [Outcome.FAILED, Outcome.NOT_VERIFIED],
-            "gp-sh03.contoso.local": [Outcome.ERROR],
-            "gp-sql01.contoso.local": [Outcome.NOT_VERIFIED],
-            "gp-cl01": [Outcome.SKIPPED, Outcome.SKIPPED]}
+CHROMIUM = next(
+    (
+        p
+        for p in ("/usr/bin/chromium", shutil.which("chromium") or "", shutil.which("chromium-browser") or "")
+        if p and Path(p).exists()
+    ),
+    None,
+)
+FARM = {
+    "farm": "contoso production (gp18.3 to gp18.4)",
+    "web_server": ["gp-web01.contoso.local"],
+    "session_hosts": ["gp-sh01.contoso.local", "gp-sh02.contoso.local", "gp-sh03.contoso.local"],
+    "clients": ["gp-cl01", "gp-cl02", "gp-cl03"],
+    "tenant_services": ["gp-ten01.contoso.local"],
+    "sql": {"server": "gp-sql01.contoso.local", "databases": ["DYNAMICS", "GPCONFIGURATION"]},
+}
+OUTCOMES = {
+    "gp-web01.contoso.local": [Outcome.PASSED, Outcome.WARNING],
+    "gp-sh01.contoso.local": [Outcome.PASSED, *[Outcome.NOT_VERIFIED] * 4],
+    "gp-sh02.contoso.local": [Outcome.FAILED, Outcome.NOT_VERIFIED],
+    "gp-sh03.contoso.local": [Outcome.ERROR],
+    "gp-sql01.contoso.local": [Outcome.NOT_VERIFIED],
+    "gp-cl01": [Outcome.SKIPPED, Outcome.SKIPPED],
+}
 # Run in the page once it is drawn: the boxes the browser gave each element, written into the page's title.
 MEASURE = """<script>window.addEventListener('load', function () {
   function box(e) { var b = e.getBoundingClientRect(); return [b.left, b.top, b.right, b.bottom]; }
@@ -44,8 +56,12 @@ MEASURE = """<script>window.addEventListener('load', function () {
 
 
 def _inside(inner: list[float], outer: list[float]) -> bool:
-    return inner[0] >= outer[0] - 0.5 and inner[1] >= outer[1] - 0.5 and inner[2] <= outer[2] + 0.5 \
+    return (
+        inner[0] >= outer[0] - 0.5
+        and inner[1] >= outer[1] - 0.5
+        and inner[2] <= outer[2] + 0.5
         and inner[3] <= outer[3] + 0.5
+    )
 
 
 def _crosses(line: list[float], box: list[float]) -> bool:
@@ -64,21 +80,52 @@ def drawn(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
         pytest.skip("headless Chromium is not installed (Debian: apt-get install chromium; `make test` installs it)")
     folder = tmp_path_factory.mktemp("picture")
     page = folder / "picture.html"
-    page.write_text(f"<!DOCTYPE html><html><head><title>-</title></head><body style='margin:0'>"
-                    f"{farm_picture(FARM, OUTCOMES)}{MEASURE}</body></html>", encoding="utf-8")
+    page.write_text(
+        f"<!DOCTYPE html><html><head><title>-</title></head><body style='margin:0'>"
+        f"{farm_picture(FARM, OUTCOMES)}{MEASURE}</body></html>",
+        encoding="utf-8",
+    )
     proc = subprocess.run(
-        [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
-         "--disable-component-update", "--disable-sync", f"--user-data-dir={folder / 'profile'}",
-         "--window-size=1600,1000", "--dump-dom", page.as_uri()], capture_output=True, text=True, timeout=90,
-        check=False)
+        [
+            CHROMIUM,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            f"--user-data-dir={folder / 'profile'}",
+            "--window-size=1600,1000",
+            "--dump-dom",
+            page.as_uri(),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=90,
+        check=False,
+    )
     assert proc.returncode == 0, proc.stderr[-2000:]
     title = proc.stdout.split("<title>", 1)[1].split("</title>", 1)[0]
-    data: dict[str, object] = json.loads(title.replace("&quot;", '"').replace("&amp;", "&").replace("&lt;", "<")
-                                         .replace("&gt;", ">"))
+    data: dict[str, object] = json.loads(
+        title.replace("&quot;", '"').replace("&amp;", "&").replace("&lt;", "<").replace("&gt;", ">")
+    )
     shot = subprocess.run(
-        [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", f"--user-data-dir={folder / 'p2'}",
-         f"--screenshot={folder / 'picture.png'}", "--window-size=1600,900", page.as_uri()], capture_output=True,
-        timeout=90, check=False)
+        [
+            CHROMIUM,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--no-first-run",
+            f"--user-data-dir={folder / 'p2'}",
+            f"--screenshot={folder / 'picture.png'}",
+            "--window-size=1600,900",
+            page.as_uri(),
+        ],
+        capture_output=True,
+        timeout=90,
+        check=False,
+    )
     assert shot.returncode == 0 and (folder / "picture.png").stat().st_size > 10_000  # a picture, not a blank page
     return data
 
@@ -104,6 +151,9 @@ def test_a_host_without_a_verdict_is_not_drawn_as_a_problem(drawn: dict[str, lis
     assert by_host["gp-sql01.contoso.local"]["judged"] == "false"
     assert by_host["gp-cl01"]["judged"] == "false"
     # Passed, with checks not verified beside it: drawn as passed.
-    assert (by_host["gp-sh01.contoso.local"]["outcome"], by_host["gp-sh01.contoso.local"]["judged"]) == ("passed", "true")
+    assert (by_host["gp-sh01.contoso.local"]["outcome"], by_host["gp-sh01.contoso.local"]["judged"]) == (
+        "passed",
+        "true",
+    )
     assert by_host["gp-sh02.contoso.local"]["outcome"] == "failed"
     assert by_host["gp-sh03.contoso.local"]["outcome"] == "error"

@@ -18,10 +18,16 @@ import gpverify.audit
 from gpverify.audit.notify import NOTIFY_ENV, notify
 from gpverify.cli.main import main
 
-PAYLOAD = {"run": 7, "farm": "Contoso GP", "status": "failed", "previous_status": "passed", "report": "r.html",
-           "newly_failing": [{"check": "GP-POST-002", "name": "GP-POST-002 gp-sh02", "title": "The Session Service runs"}],
-           "fixed": [],
-           "still_failing": []}
+PAYLOAD = {
+    "run": 7,
+    "farm": "Contoso GP",
+    "status": "failed",
+    "previous_status": "passed",
+    "report": "r.html",
+    "newly_failing": [{"check": "GP-POST-002", "name": "GP-POST-002 gp-sh02", "title": "The Session Service runs"}],
+    "fixed": [],
+    "still_failing": [],
+}
 
 
 SRC_AUDIT = Path(gpverify.audit.__file__).parent
@@ -61,11 +67,13 @@ def test_apprise_sends_the_change_and_names_the_channel_without_its_token(sink) 
 
 def test_a_url_apprise_does_not_know_is_reported_not_raised() -> None:
     assert notify(PAYLOAD, webhook=None, smtp=None, to=None, urls=["nosuch://x/y"]) == [
-        "nosuch://...: NOT sent: not a notification URL apprise knows"]
+        "nosuch://...: NOT sent: not a notification URL apprise knows"
+    ]
 
 
 def test_notify_without_urls_in_environment_or_keyring_is_bad_input(
-        monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     monkeypatch.delenv(NOTIFY_ENV, raising=False)
     monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.fail.Keyring")
     assert main(["audit", "--lab", "--notify", "--reports", str(tmp_path)]) == 3
@@ -91,14 +99,20 @@ def test_webhook_goes_through_apprise_json_with_its_path_and_query_and_the_chang
 
 def test_a_passed_audit_is_sent_as_apprise_success(sink) -> None:  # type: ignore[no-untyped-def]
     url, received = sink
-    assert notify({**PAYLOAD, "status": "passed", "newly_failing": []}, webhook=None, smtp=None, to=None,
-                  urls=[url]) == ["json://...: sent"]
+    assert notify(
+        {**PAYLOAD, "status": "passed", "newly_failing": []}, webhook=None, smtp=None, to=None, urls=[url]
+    ) == ["json://...: sent"]
     assert received[0]["type"] == "success"
 
 
 def test_unreachable_channels_say_why_without_their_tokens() -> None:
-    lines = notify(PAYLOAD, webhook="https://127.0.0.1:9/hook-token-s3cret?sig=sig-s3cret", smtp="127.0.0.1:9",
-                   to="ops@example.com", urls=["json://127.0.0.1:9/apprise-token-s3cret", "jsons://user:pw-s3cret@x"])
+    lines = notify(
+        PAYLOAD,
+        webhook="https://127.0.0.1:9/hook-token-s3cret?sig=sig-s3cret",
+        smtp="127.0.0.1:9",
+        to="ops@example.com",
+        urls=["json://127.0.0.1:9/apprise-token-s3cret", "jsons://user:pw-s3cret@x"],
+    )
     assert len(lines) == 4 and all("NOT sent" in line for line in lines)
     assert not any("s3cret" in line for line in lines)
     assert lines[2].startswith("webhook: NOT sent to https://127.0.0.1/...: ")
@@ -107,7 +121,8 @@ def test_unreachable_channels_say_why_without_their_tokens() -> None:
 
 def test_a_webhook_that_is_not_http_is_reported_not_raised() -> None:
     assert notify(PAYLOAD, webhook="ftp://files.example.com/drop", smtp=None, to=None) == [
-        "webhook: NOT sent to ftp://files.example.com/...: not an http:// or https:// URL"]
+        "webhook: NOT sent to ftp://files.example.com/...: not an http:// or https:// URL"
+    ]
 
 
 def test_nothing_in_the_audit_sends_by_hand() -> None:

@@ -16,11 +16,30 @@ from gpverify.runner.plan import Phase, Plan, Step
 from gpverify.runner.state import RunState, now
 
 REPO = Path(__file__).resolve().parents[2]
-CHROMIUM = next((p for p in ("/usr/bin/chromium", shutil.which("chromium") or "", shutil.which("chromium-browser") or "")
-                 if p and Path(p).exists()), None)
-PLAN = Plan(phases=[Phase(phase="post", steps=[Step(id="restart-session-service", kind="manual", host="gp-sh02",
-                                                    title="Start the Session Service on gp-sh02",
-                                                    instructions=["Start the service."])])])
+CHROMIUM = next(
+    (
+        p
+        for p in ("/usr/bin/chromium", shutil.which("chromium") or "", shutil.which("chromium-browser") or "")
+        if p and Path(p).exists()
+    ),
+    None,
+)
+PLAN = Plan(
+    phases=[
+        Phase(
+            phase="post",
+            steps=[
+                Step(
+                    id="restart-session-service",
+                    kind="manual",
+                    host="gp-sh02",
+                    title="Start the Session Service on gp-sh02",
+                    instructions=["Start the service."],
+                )
+            ],
+        )
+    ]
+)
 
 
 @pytest.fixture(scope="module")
@@ -30,15 +49,34 @@ def failed_gate(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[RunS
 
     reports = tmp_path_factory.mktemp("reports")
     with temporary_lab("session-service-stopped") as lab:
-        state = RunState.create(reports, inventory=str(lab.inventory_path), plan_source="built-in",
-                                plan=PLAN.model_dump(mode="json"), lab={"scenario": "session-service-stopped"})
-        state.mark("restart-session-service", "started", kind="manual", host="gp-sh02", title=PLAN.phases[0].steps[0].title)
-        state.mark("restart-session-service", "done", confirmed_by="Jane Doe", confirmed_at=now(),
-                   confirmed_how="typed at the terminal", confirmed_account="jdoe")
+        state = RunState.create(
+            reports,
+            inventory=str(lab.inventory_path),
+            plan_source="built-in",
+            plan=PLAN.model_dump(mode="json"),
+            lab={"scenario": "session-service-stopped"},
+        )
+        state.mark(
+            "restart-session-service", "started", kind="manual", host="gp-sh02", title=PLAN.phases[0].steps[0].title
+        )
+        state.mark(
+            "restart-session-service",
+            "done",
+            confirmed_by="Jane Doe",
+            confirmed_at=now(),
+            confirmed_how="typed at the terminal",
+            confirmed_account="jdoe",
+        )
         state.mark("gate-post", "started", phase="post")
         result = run_gate(REPO / "checks", "post", None, lab.inventory_path, state.folder, "gate-post")
-        state.mark("gate-post", "failed", exit_code=result.exit_code, report=result.report.name,
-                   results=result.results.name, failed_checks=result.lines())
+        state.mark(
+            "gate-post",
+            "failed",
+            exit_code=result.exit_code,
+            report=result.report.name,
+            results=result.results.name,
+            failed_checks=result.lines(),
+        )
         state.set(status="stopped", stopped_at="gate-post", message="gate gate-post failed")
         yield state, result
 
@@ -64,19 +102,42 @@ def test_a_resumed_gate_keeps_the_earlier_report(failed_gate: tuple[RunState, Ga
     assert first.report.exists()
 
 
-@pytest.mark.skipif(CHROMIUM is None, reason="headless Chromium is not installed (Debian: apt-get install chromium; "
-                                             "`make test` installs it)")
+@pytest.mark.skipif(
+    CHROMIUM is None,
+    reason="headless Chromium is not installed (Debian: apt-get install chromium; `make test` installs it)",
+)
 def test_gate_report_in_a_real_browser(failed_gate: tuple[RunState, GateResult], tmp_path: Path) -> None:
     _, result = failed_gate
     proc = subprocess.run(
-        [str(CHROMIUM), "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-         "--disable-component-update", "--disable-sync", "--no-first-run", f"--user-data-dir={tmp_path / 'profile'}",
-         "--dump-dom", result.report.resolve().as_uri()], capture_output=True, text=True, timeout=60, check=False)
+        [
+            str(CHROMIUM),
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-first-run",
+            f"--user-data-dir={tmp_path / 'profile'}",
+            "--dump-dom",
+            result.report.resolve().as_uri(),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
     dom = proc.stdout
     assert proc.returncode == 0 and "</html>" in dom, proc.stderr[-2000:]
-    head = dom[dom.index('<table id="gpverify-results">'):dom.index("</thead>")]
-    assert [h.split("<")[0] for h in head.split("<th>")[1:]] == ["ID", "Host", "Check", "Result", "Message",
-                                                                  "Remediation"]
+    head = dom[dom.index('<table id="gpverify-results">') : dom.index("</thead>")]
+    assert [h.split("<")[0] for h in head.split("<th>")[1:]] == [
+        "ID",
+        "Host",
+        "Check",
+        "Result",
+        "Message",
+        "Remediation",
+    ]
     first = dom.split('<tr class="outcome-')[1]  # what must be acted on comes first
     assert first.startswith("failed") and ">gp-sh02<" in first and '<td class="col-result">failed</td>' in first
     assert "is Stopped, expected Running" in first and "Start the Session Service" in first
@@ -97,12 +158,15 @@ def test_unreachable_host_is_one_connectivity_line_not_an_error_per_check(tmp_pa
     assert "Not checked: gp-sh02 could not be read (see Connectivity above)." in html
 
 
-def test_sign_off_record(failed_gate: tuple[RunState, GateResult], tmp_path: Path,
-                         capsys: pytest.CaptureFixture[str]) -> None:
+def test_sign_off_record(
+    failed_gate: tuple[RunState, GateResult], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     state, _ = failed_gate
     waivers = tmp_path / "waivers.yml"
-    waivers.write_text("waivers:\n  - check: GP-POST-002\n    host: gp-sh02\n    justification: rebuilt this week\n"
-                       "    approver: jane.doe\n    risk: medium\n    created: 2026-11-20\n    expires: 2099-12-01\n")
+    waivers.write_text(
+        "waivers:\n  - check: GP-POST-002\n    host: gp-sh02\n    justification: rebuilt this week\n"
+        "    approver: jane.doe\n    risk: medium\n    created: 2026-11-20\n    expires: 2099-12-01\n"
+    )
     code = main(["report", state.run_id, "--reports", str(state.folder.parent), "--waivers", str(waivers)])
     out = capsys.readouterr().out
     assert code == 2, out  # a stopped run: not complete
@@ -115,8 +179,10 @@ def test_sign_off_record(failed_gate: tuple[RunState, GateResult], tmp_path: Pat
     assert "2099-12-01" in html and "rebuilt this week" in html
     assert "@media print" in html
     # the digest covers every evidence file; recomputing it from the files gives the same value
-    lines = "".join(f"{hashlib.sha256((state.folder / name).read_bytes()).hexdigest()}  {name}\n"
-                    for name in sorted(["state.json", "gate-post.html", "gate-post.results.json", "gate-post.log"]))
+    lines = "".join(
+        f"{hashlib.sha256((state.folder / name).read_bytes()).hexdigest()}  {name}\n"
+        for name in sorted(["state.json", "gate-post.html", "gate-post.results.json", "gate-post.log"])
+    )
     assert hashlib.sha256(lines.encode()).hexdigest() in html
     try:
         import weasyprint  # noqa: F401
@@ -134,10 +200,16 @@ def test_report_of_an_unknown_run_is_bad_input(tmp_path: Path, capsys: pytest.Ca
 def test_an_unreachable_host_is_one_drift_line() -> None:
     from gpverify.audit.drift import fact_drift
 
-    reached = {"gp-sh02": {"services": {"session_service": [{"name": "S", "status": "Running"}]},
-                           "files": {"dynamics_exe": {"path": "C:/x", "version": "18.4"}}}}
+    reached = {
+        "gp-sh02": {
+            "services": {"session_service": [{"name": "S", "status": "Running"}]},
+            "files": {"dynamics_exe": {"path": "C:/x", "version": "18.4"}},
+        }
+    }
     gone = {"gp-sh02": {"unavailable": "connection refused"}}
     drifts = fact_drift(reached, gone)
     assert [d.text() for d in drifts] == ["gp-sh02: (reachability): 'reached' -> 'connection refused'"]
-    assert [d.text() for d in fact_drift(gone, reached)] == ["gp-sh02: (reachability): 'connection refused' -> 'reached'"]
+    assert [d.text() for d in fact_drift(gone, reached)] == [
+        "gp-sh02: (reachability): 'connection refused' -> 'reached'"
+    ]
     assert fact_drift(gone, gone) == []

@@ -15,15 +15,32 @@ from gpverify.runner.state import RunState
 def test_a_record_from_another_version_loads_keeping_what_it_does_not_know(tmp_path: Path) -> None:
     folder = tmp_path / "20261129-101500-abcd"
     folder.mkdir()
-    (folder / "state.json").write_text(json.dumps({
-        "run_id": folder.name, "status": "stopped", "stopped_at": "gate-post", "message": "gate gate-post failed",
-        "future_field": {"kept": True},
-        "items": {"web-server": {"status": "done", "attempts": 1, "confirmed_by": "jane"},
-                  "gate-post": {"status": "failed", "attempts": 2, "failed_checks": ["GP-POST-002 gp-sh02 (failed): x"],
-                                "newer_detail": 3}}}))
+    (folder / "state.json").write_text(
+        json.dumps(
+            {
+                "run_id": folder.name,
+                "status": "stopped",
+                "stopped_at": "gate-post",
+                "message": "gate gate-post failed",
+                "future_field": {"kept": True},
+                "items": {
+                    "web-server": {"status": "done", "attempts": 1, "confirmed_by": "jane"},
+                    "gate-post": {
+                        "status": "failed",
+                        "attempts": 2,
+                        "failed_checks": ["GP-POST-002 gp-sh02 (failed): x"],
+                        "newer_detail": 3,
+                    },
+                },
+            }
+        )
+    )
     state = RunState.load(tmp_path, None)
     assert state.item("gate-post").attempts == 2 and state.item("web-server").done
-    assert state.status_line() == "run 20261129-101500-abcd: stopped at gate-post (1 of 2 item(s) done): gate gate-post failed"
+    assert (
+        state.status_line()
+        == "run 20261129-101500-abcd: stopped at gate-post (1 of 2 item(s) done): gate gate-post failed"
+    )
     state.mark("gate-post", "started")
     saved = json.loads((folder / "state.json").read_text())
     assert saved["future_field"] == {"kept": True} and saved["items"]["gate-post"]["newer_detail"] == 3
@@ -46,16 +63,19 @@ def test_a_damaged_record_is_one_message_naming_the_file(tmp_path: Path) -> None
         RunState.load(tmp_path, "run1")
 
 
-def test_local_step_output_is_masked_in_the_run_record(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                                      capsys: pytest.CaptureFixture[str]) -> None:
+def test_local_step_output_is_masked_in_the_run_record(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     from gpverify.cli.main import main
 
     secret = "Local-Step-S3cret-Passw0rd"
     monkeypatch.setenv("GPVERIFY_WINRM_PASSWORD", secret)
     plan = tmp_path / "plan.yml"
-    plan.write_text("phases:\n  - phase: web\n    gate: false\n    steps:\n"
-                    "      - {id: echo, kind: local, title: a script that prints its password, command: sh,\n"
-                    "         args: [-c, 'echo connecting with $GPVERIFY_WINRM_PASSWORD']}\n")
+    plan.write_text(
+        "phases:\n  - phase: web\n    gate: false\n    steps:\n"
+        "      - {id: echo, kind: local, title: a script that prints its password, command: sh,\n"
+        "         args: [-c, 'echo connecting with $GPVERIFY_WINRM_PASSWORD']}\n"
+    )
     reports = tmp_path / "reports"
     inventory = Path(__file__).resolve().parents[2] / "inventory.example.yml"
     assert main(["upgrade", "--inventory", str(inventory), "--plan", str(plan), "--reports", str(reports)]) == 0

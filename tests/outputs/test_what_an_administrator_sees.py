@@ -23,9 +23,14 @@ SENTENCE = re.compile(r"[^\n]*Session Service[^\n]* is Stopped, expected Running
 
 def pytest_run(*args: str, timeout: int = 180) -> subprocess.CompletedProcess[str]:
     """pytest on the checks as an operator runs it: its own process, from the repository."""
-    return subprocess.run([sys.executable, "-m", "pytest", *args, "-p", "no:cacheprovider",
-                           "-p", "no:hypothesispytest"], cwd=REPO, capture_output=True, text=True, timeout=timeout,
-                          check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "pytest", *args, "-p", "no:cacheprovider", "-p", "no:hypothesispytest"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -53,12 +58,17 @@ def test_failure_block_reads_like_the_guide(stopped: tuple[subprocess.CompletedP
 
 def test_a_line_per_check_in_the_catalogues_words(stopped: tuple[subprocess.CompletedProcess[str], Path]) -> None:
     proc, _ = stopped
-    line = re.search(r"^GP-POST-002  gp-sh02 +failed +On each session host machine, verify that the Session Service "
-                     r"is running\.$", proc.stdout, flags=re.MULTILINE)
+    line = re.search(
+        r"^GP-POST-002  gp-sh02 +failed +On each session host machine, verify that the Session Service "
+        r"is running\.$",
+        proc.stdout,
+        flags=re.MULTILINE,
+    )
     assert line, proc.stdout
     # Session Management (GP-POST-003/004/005/013) reaches its verdicts through Session Central on the lab.
-    assert re.search(r"^gpverify: 21 check result\(s\): 1 failed, 20 passed$", proc.stdout,
-                     flags=re.MULTILINE), proc.stdout
+    assert re.search(r"^gpverify: 21 check result\(s\): 1 failed, 20 passed$", proc.stdout, flags=re.MULTILINE), (
+        proc.stdout
+    )
 
 
 def test_junit_carries_the_sentence(stopped: tuple[subprocess.CompletedProcess[str], Path], tmp_path: Path) -> None:
@@ -71,8 +81,9 @@ def test_junit_carries_the_sentence(stopped: tuple[subprocess.CompletedProcess[s
     assert "def test_" not in (failures[0].text or "") and "Remediation:" in (failures[0].text or "")
     # Without GP's PowerShell module and without overrides, Session Management is not verified: a skip to JUnit.
     unverified = tmp_path / "not-verified.xml"
-    pytest_run(str(CHECKS / "post"), "--lab", "session-central-no-module", "-k", "GP-POST-003",
-               f"--junitxml={unverified}")
+    pytest_run(
+        str(CHECKS / "post"), "--lab", "session-central-no-module", "-k", "GP-POST-003", f"--junitxml={unverified}"
+    )
     skipped = list(ET.parse(unverified).iter("skipped"))
     assert skipped and all(".py" not in (s.text or "") and (s.text or "").startswith("not verified: ") for s in skipped)
 
@@ -80,8 +91,9 @@ def test_junit_carries_the_sentence(stopped: tuple[subprocess.CompletedProcess[s
 def test_facts_judged_with_v_and_python_source_only_when_asked() -> None:
     verbose = pytest_run(str(CHECKS / "post"), "--lab", "session-service-stopped", "-v", "-k", "GP-POST-002")
     assert "Facts judged:" in verbose.stdout and '"status": "Stopped"' in verbose.stdout
-    debug = pytest_run(str(CHECKS / "post"), "--lab", "session-service-stopped", "-k", "GP-POST-002",
-                       "--gpverify-debug")
+    debug = pytest_run(
+        str(CHECKS / "post"), "--lab", "session-service-stopped", "-k", "GP-POST-002", "--gpverify-debug"
+    )
     block = debug.stdout.split("= FAILURES =", 1)[1]
     assert "def test_session_service_is_running" in block and "checks/post/test_services.py::" in debug.stdout
 
@@ -95,8 +107,9 @@ def test_k_with_a_check_id_runs_exactly_that_check() -> None:
 
 
 def test_k_expressions_and_markers_in_catalogue_words() -> None:
-    proc = pytest_run(str(CHECKS / "pre"), "--lab", "before-upgrade", "-k", "GP-PRE and not GP-PRE-004",
-                      "--collect-only", "-q")
+    proc = pytest_run(
+        str(CHECKS / "pre"), "--lab", "before-upgrade", "-k", "GP-PRE and not GP-PRE-004", "--collect-only", "-q"
+    )
     ids = {line.split()[0] for line in proc.stdout.splitlines() if line.startswith("GP-")}
     assert ids and "GP-PRE-004" not in ids and all(i.startswith("GP-PRE-") for i in ids), proc.stdout
     critical = pytest_run(str(CHECKS), "--lab", "-m", "critical and post", "--collect-only", "-q")
@@ -121,15 +134,27 @@ def test_every_command_documents_one_exit_code_table(capsys: pytest.CaptureFixtu
 
 def test_usage_errors_exit_as_bad_input() -> None:
     for argv in (["no-such-command"], ["audit", "--wait", "soon", "--lab"], ["doctor", "--nope"]):
-        proc = subprocess.run([sys.executable, "-m", "gpverify.cli.main", *argv], capture_output=True, text=True,
-                              timeout=60, check=False, cwd=REPO)
+        proc = subprocess.run(
+            [sys.executable, "-m", "gpverify.cli.main", *argv],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+            cwd=REPO,
+        )
         assert proc.returncode == 3, (argv, proc.stderr)
         assert "error:" in proc.stderr
 
 
 def gpverify(*args: str, cwd: Path = REPO, timeout: int = 240) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "gpverify.cli.main", *args], capture_output=True, text=True,
-                          timeout=timeout, check=False, cwd=cwd)
+    return subprocess.run(
+        [sys.executable, "-m", "gpverify.cli.main", *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+        cwd=cwd,
+    )
 
 
 def test_doctor_on_the_lab_prints_a_line_per_target_and_exits_0() -> None:

@@ -10,8 +10,14 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 def test_checks_without_the_plugin_say_how_to_install_it() -> None:
-    proc = subprocess.run([sys.executable, "-m", "pytest", "checks/pre", "-q", "-p", "no:cacheprovider",
-                           "-p", "no:gpverify"], cwd=REPO, capture_output=True, text=True, timeout=120, check=False)
+    proc = subprocess.run(
+        [sys.executable, "-m", "pytest", "checks/pre", "-q", "-p", "no:cacheprovider", "-p", "no:gpverify"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     out = proc.stdout + proc.stderr
     assert proc.returncode == 4, out
     assert "gpverify is not installed" in out and "make demo" in out

@@ -38,14 +38,16 @@ def test_another_suites_run_and_report_stay_its_own(pytester: pytest.Pytester) -
 
 
 def test_check_marker_is_registered_by_the_plugin(pytester: pytest.Pytester) -> None:
-    pytester.makepyfile(test_marked="""
+    pytester.makepyfile(
+        test_marked="""
         import pytest
         from gpverify import check
 
         @check("ACME-9", title="t", section="s", impact="low", remediation="r")
         def test_listed():
             pass
-    """)
+    """
+    )
     result = pytester.runpytest_inprocess("--strict-markers", "--collect-only", "-q", "-p", "no:cacheprovider")
     assert result.ret == 0, result.stdout.str()
     assert "ACME-9  test_marked.py::test_listed" in result.stdout.str()

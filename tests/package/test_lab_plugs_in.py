@@ -13,9 +13,11 @@ PACKAGE = Path(gpverify.__file__).parent
 
 
 def test_product_modules_import_nothing_of_the_lab() -> None:
-    code = ("import gpverify.facts.collect, gpverify.runner.engine, gpverify.audit.runner, gpverify.transport.winrm, "
-            "gpverify.cli.main, gpverify.plugin, sys; "
-            "assert not [m for m in sys.modules if m.startswith('gpverify.lab')], sorted(sys.modules)")
+    code = (
+        "import gpverify.facts.collect, gpverify.runner.engine, gpverify.audit.runner, gpverify.transport.winrm, "
+        "gpverify.cli.main, gpverify.plugin, sys; "
+        "assert not [m for m in sys.modules if m.startswith('gpverify.lab')], sorted(sys.modules)"
+    )
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False)
     assert proc.returncode == 0, proc.stderr
 
@@ -32,8 +34,11 @@ def test_no_product_source_names_the_lab_in_an_import() -> None:
                 names = [node.module or ""] + [f"{node.module}.{a.name}" for a in node.names]
             else:
                 continue
-            offenders += [f"{path.relative_to(PACKAGE)}:{node.lineno} {n}" for n in names
-                          if n == "gpverify.lab" or n.startswith("gpverify.lab.")]
+            offenders += [
+                f"{path.relative_to(PACKAGE)}:{node.lineno} {n}"
+                for n in names
+                if n == "gpverify.lab" or n.startswith("gpverify.lab.")
+            ]
     assert offenders == []
 
 
@@ -41,4 +46,4 @@ def test_the_lab_is_found_by_its_entry_point() -> None:
     from gpverify.extension import lab
 
     assert type(lab()).__module__ == "gpverify.lab.extension"
-    assert ("healthy", ) == next((name,) for name, _, _ in lab().scenarios() if name == "healthy")
+    assert ("healthy",) == next((name,) for name, _, _ in lab().scenarios() if name == "healthy")

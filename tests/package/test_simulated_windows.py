@@ -57,10 +57,13 @@ def subcommands() -> list[list[str]]:
 
 def test_every_help_and_a_lab_audit_without_posix_modules(tmp_path: Path) -> None:
     commands = subcommands()
-    assert {"run", "init", "checks", "demo", "upgrade", "audit", "lab", "baseline capture"} <= {" ".join(c) for c in commands}
+    assert {"run", "init", "checks", "demo", "upgrade", "audit", "lab", "baseline capture"} <= {
+        " ".join(c) for c in commands
+    }
     script = SCRIPT.format(posix=POSIX_ONLY, commands=commands, reports=str(tmp_path / "reports"))
-    proc = subprocess.run([sys.executable, "-c", script], cwd=tmp_path, capture_output=True, text=True, timeout=180,
-                          check=False)
+    proc = subprocess.run(
+        [sys.executable, "-c", script], cwd=tmp_path, capture_output=True, text=True, timeout=180, check=False
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     result = json.loads(proc.stdout.strip().splitlines()[-1])
     assert result["helps"] == {" ".join(c): 0 for c in commands}

@@ -50,9 +50,17 @@ def test_lab_with_a_site_inventory_takes_its_overrides(pytester: pytest.Pytester
     site = tmp_path / "site"
     assert main(["init", str(site)]) == 0
     # Without the GP PowerShell module, Session Management is read from GPCONFIGURATION through the site's overrides.
-    args = (str(CHECKS / "post" / "test_session_management.py"), "--lab", "session-central-no-module", "--inventory",
-            str(site / "inventory.yml"), "-p", "no:cacheprovider",
-            "-p", "no:gpverify-terminal")  # pytest's own summary line, parsed below
+    args = (
+        str(CHECKS / "post" / "test_session_management.py"),
+        "--lab",
+        "session-central-no-module",
+        "--inventory",
+        str(site / "inventory.yml"),
+        "-p",
+        "no:cacheprovider",
+        "-p",
+        "no:gpverify-terminal",
+    )  # pytest's own summary line, parsed below
     before = pytester.runpytest_inprocess(*args)
     assert before.ret == 0 and "not verified" in before.stdout.str()  # the example leaves them unset
     data = yaml.safe_load((site / "inventory.yml").read_text(encoding="utf-8"))

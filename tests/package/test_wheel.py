@@ -23,8 +23,9 @@ CUSTOM = REPO / "tests" / "examples" / "custom_checks"
 # The lab's names for the configuration database's tables and columns, as `gpverify discover` lists them.
 LAB_NAMES = "".join(f"  {key}: {value}\n" for key, value in LAB_DISCOVERED.items() if key.startswith("config_db."))
 # Not part of a source distribution: the environment, caches, reports and earlier builds.
-IGNORE = shutil.ignore_patterns(".git", ".venv", "reports", "build", "dist", "*.egg-info", "__pycache__", ".*_cache",
-                                ".hypothesis")
+IGNORE = shutil.ignore_patterns(
+    ".git", ".venv", "reports", "build", "dist", "*.egg-info", "__pycache__", ".*_cache", ".hypothesis"
+)
 
 
 def _run(venv_bin: Path, cwd: Path, *argv: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
@@ -32,8 +33,16 @@ def _run(venv_bin: Path, cwd: Path, *argv: str, timeout: float = 120) -> subproc
     env["PATH"] = f"{venv_bin}{os.pathsep}{env.get('PATH', '')}"
     exe = shutil.which(argv[0], path=str(venv_bin))
     assert exe, f"{argv[0]} is not installed in the new environment"
-    return subprocess.run([exe, *argv[1:]], cwd=cwd, env=env, stdin=subprocess.DEVNULL, capture_output=True,
-                          text=True, timeout=timeout, check=False)
+    return subprocess.run(
+        [exe, *argv[1:]],
+        cwd=cwd,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -44,15 +53,35 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
     source = root / "source"
     shutil.copytree(REPO, source, ignore=IGNORE)
     # sdist first, then the wheel from the unpacked sdist: what PyPI would get, with this environment's setuptools.
-    subprocess.run([sys.executable, "-m", "build", "--no-isolation", "--outdir", str(root / "dist"), str(source)],
-                   check=True, capture_output=True, text=True, timeout=300)
+    subprocess.run(
+        [sys.executable, "-m", "build", "--no-isolation", "--outdir", str(root / "dist"), str(source)],
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     wheel = next((root / "dist").glob("gpverify-*.whl"))
     venv = root / "venv"
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True, timeout=120)
     bin_dir = venv / ("Scripts" if os.name == "nt" else "bin")
     python = bin_dir / ("python.exe" if os.name == "nt" else "python")
-    subprocess.run([sys.executable, "-m", "pip", "--python", str(python), "install", "-q", "--disable-pip-version-check",
-                    str(wheel)], check=True, capture_output=True, text=True, timeout=600)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "--python",
+            str(python),
+            "install",
+            "-q",
+            "--disable-pip-version-check",
+            str(wheel),
+        ],
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     return bin_dir
 
 
@@ -76,8 +105,21 @@ def _declarative_checks_pass_and_fail(gv: Callable[..., str], work: Path) -> Non
     # The upgrade's post gate runs them (a plan of that one gate: the lab's farm is already upgraded).
     (work / "post-gate.yml").write_text("phases:\n  - phase: post\n", encoding="utf-8")
     for scenario, code in (("healthy", 0), ("site/lab/acme-faults.yml", 1)):
-        out = gv("upgrade", "--lab", scenario, "--plan", "post-gate.yml", "--checks", "site/checks", "--yes",
-                 "--confirmed-by", "Jane Doe", "--reports", f"runs-{code}", code=code)
+        out = gv(
+            "upgrade",
+            "--lab",
+            scenario,
+            "--plan",
+            "post-gate.yml",
+            "--checks",
+            "site/checks",
+            "--yes",
+            "--confirmed-by",
+            "Jane Doe",
+            "--reports",
+            f"runs-{code}",
+            code=code,
+        )
         run = next((work / f"runs-{code}").glob("*/gate-post.results.json"))
         results = json.loads(run.read_text(encoding="utf-8"))["results"]
         assert {r["check"] for r in results} >= set(SIX)
@@ -93,7 +135,9 @@ def test_the_installed_wheel_does_what_the_readme_says(installed: Path, tmp_path
     def gv(*argv: str, code: int) -> str:
         proc = _run(installed, work, "gpverify", *argv)
         results[" ".join(argv)] = proc
-        assert proc.returncode == code, f"gpverify {' '.join(argv)} -> {proc.returncode}\n{proc.stdout[-3000:]}{proc.stderr[-2000:]}"
+        assert proc.returncode == code, (
+            f"gpverify {' '.join(argv)} -> {proc.returncode}\n{proc.stdout[-3000:]}{proc.stderr[-2000:]}"
+        )
         return proc.stdout + proc.stderr
 
     assert gv("--version", code=0).strip() == "gpverify 0.1.0"
@@ -107,10 +151,18 @@ def test_the_installed_wheel_does_what_the_readme_says(installed: Path, tmp_path
     assert "gpverify: 1 check result(s): 1 failed" in rerun.splitlines()  # only the one that failed
 
     gv("init", "site", code=0)
-    assert sorted(p.name for p in (work / "site").iterdir()) == ["checks", "deploy", "inventory.yml", "lab",
-                                                                 "plan.yml", "waivers.yml"]
-    assert sorted(p.name for p in (work / "site" / "checks").iterdir()) == ["acme.checks.yml",
-                                                                           "test_acme_session_service.py"]
+    assert sorted(p.name for p in (work / "site").iterdir()) == [
+        "checks",
+        "deploy",
+        "inventory.yml",
+        "lab",
+        "plan.yml",
+        "waivers.yml",
+    ]
+    assert sorted(p.name for p in (work / "site" / "checks").iterdir()) == [
+        "acme.checks.yml",
+        "test_acme_session_service.py",
+    ]
     assert (work / "site" / "deploy" / "windows" / "gpverify-audit-task.xml").is_file()
     assert (work / "site" / "deploy" / "systemd" / "gpverify-audit.timer").is_file()
     assert "password_env" in (work / "site" / "inventory.yml").read_text(encoding="utf-8")  # the commented example
@@ -122,8 +174,9 @@ def test_the_installed_wheel_does_what_the_readme_says(installed: Path, tmp_path
     no_module = ("run", "post", "--lab", "session-central-no-module", "--inventory", "site/inventory.yml")
     assert unset in gv(*no_module, code=0)
     site = work / "site" / "inventory.yml"
-    site.write_text(site.read_text(encoding="utf-8").replace("overrides:", "overrides:\n" + LAB_NAMES, 1),
-                    encoding="utf-8")
+    site.write_text(
+        site.read_text(encoding="utf-8").replace("overrides:", "overrides:\n" + LAB_NAMES, 1), encoding="utf-8"
+    )
     verified = gv(*no_module, code=0)
     assert unset not in verified and " passed" in verified  # the Session Management checks now verified
     real = gv("run", "post", "--inventory", "site/inventory.yml", code=3)  # its password variable is not set

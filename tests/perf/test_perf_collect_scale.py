@@ -28,8 +28,14 @@ def shells_created(lab, name: str) -> int:  # type: ignore[no-untyped-def]
 def test_at_most_seven_http_requests_per_host_per_run(pytester: pytest.Pytester, tmp_path: Path) -> None:
     lab = start_lab("silverlight", tmp_path / "lab", extra_clients=4)
     try:
-        result = pytester.runpytest_inprocess(str(CHECKS / "post"), str(CHECKS / "clients"), "--inventory",
-                                              str(lab.inventory_path), "-p", "no:cacheprovider")
+        result = pytester.runpytest_inprocess(
+            str(CHECKS / "post"),
+            str(CHECKS / "clients"),
+            "--inventory",
+            str(lab.inventory_path),
+            "-p",
+            "no:cacheprovider",
+        )
         assert result.ret == 0, result.stdout.str()[-3000:]
         contacted = {n: s.http_request_count for n, s in lab.servers.items() if s.http_request_count}
         clients = [h.name for h in lab.farm.hosts.values() if h.role == "client"]
@@ -45,8 +51,23 @@ def test_xdist_workers_collect_each_host_at_most_once_each(tmp_path: Path) -> No
     lab = start_lab("healthy", tmp_path / "lab")
     try:
         env = {**os.environ, "CI": "true"}  # start_lab exported GPVERIFY_LAB_PASSWORD; the workers inherit it
-        cmd = [sys.executable, "-m", "pytest", str(CHECKS / "post"), "-n", "2", "--inventory", str(lab.inventory_path),
-               "-p", "no:cacheprovider", "-p", "no:hypothesispytest", "-p", "no:gpverify-terminal", "-v"]
+        cmd = [
+            sys.executable,
+            "-m",
+            "pytest",
+            str(CHECKS / "post"),
+            "-n",
+            "2",
+            "--inventory",
+            str(lab.inventory_path),
+            "-p",
+            "no:cacheprovider",
+            "-p",
+            "no:hypothesispytest",
+            "-p",
+            "no:gpverify-terminal",
+            "-v",
+        ]
         proc = subprocess.run(cmd, check=False, cwd=REPO, env=env, capture_output=True, text=True, timeout=120)
         assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-2000:]
         assert "[gw0]" in proc.stdout and "[gw1]" in proc.stdout  # both workers ran checks

@@ -44,7 +44,14 @@ def test_draws_hosts_done_and_failures_then_erases_itself() -> None:
 
 
 def test_a_checks_run_in_a_pipe_shows_no_progress(pytester: pytest.Pytester) -> None:
-    result = pytester.runpytest_subprocess(str(CHECKS / "post" / "test_services.py"), "--lab", "healthy",
-                                           "-p", "no:cacheprovider", "-p", "no:hypothesispytest")
+    result = pytester.runpytest_subprocess(
+        str(CHECKS / "post" / "test_services.py"),
+        "--lab",
+        "healthy",
+        "-p",
+        "no:cacheprovider",
+        "-p",
+        "no:hypothesispytest",
+    )
     assert result.ret == 0
     assert LABEL not in result.stdout.str() + result.stderr.str()

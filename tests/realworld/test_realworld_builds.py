@@ -26,22 +26,52 @@ def problem(profile: str, build: str) -> str | None:
     return target_of(load_profile(profile)).problem(build)
 
 
-@uses("kb3098833-build-lines.md", "kb2966091-build-lines.md", "kb4073668-build-line.md",
-      "builds-word-templates-fix.md", "builds-gp2015r2-payroll.md")
+@uses(
+    "kb3098833-build-lines.md",
+    "kb2966091-build-lines.md",
+    "kb4073668-build-line.md",
+    "builds-word-templates-fix.md",
+    "builds-gp2015r2-payroll.md",
+)
 def test_published_builds_parse_as_gp_versions() -> None:
-    found = [b for name in ("kb3098833-build-lines.md", "kb2966091-build-lines.md", "kb4073668-build-line.md",
-                            "builds-word-templates-fix.md", "builds-gp2015r2-payroll.md") for b in builds(name)]
-    assert found == ["14.00.0725", "16.00.0404", "18.00.0628", "18.4.1361", "12.00.1570", "12.00.1745",
-                     "16.00.0541", "16.00.0814", "18.3.1200", "14.00.0898"]
+    found = [
+        b
+        for name in (
+            "kb3098833-build-lines.md",
+            "kb2966091-build-lines.md",
+            "kb4073668-build-line.md",
+            "builds-word-templates-fix.md",
+            "builds-gp2015r2-payroll.md",
+        )
+        for b in builds(name)
+    ]
+    assert found == [
+        "14.00.0725",
+        "16.00.0404",
+        "18.00.0628",
+        "18.4.1361",
+        "12.00.1570",
+        "12.00.1745",
+        "16.00.0541",
+        "16.00.0814",
+        "18.3.1200",
+        "14.00.0898",
+    ]
     assert GpVersion.parse("16.00.0404") == GpVersion(16, 0, 404)
     assert GpVersion.parse("18.4.1361") == GpVersion(18, 4, 1361)
 
 
-@uses("kb2966091-build-lines.md", "kb3098833-build-lines.md", "kb4073668-build-line.md",
-      "builds-us-year-end-2023.md")
-@pytest.mark.parametrize(("profile", "build"), [("gp2013r2", "12.00.1745"), ("gp2015r2", "14.00.0725"),
-                                                ("gp2016r2", "16.00.0541"), ("gp18.4", "18.4.1361"),
-                                                ("gp18.5", "18.5.1556")])
+@uses("kb2966091-build-lines.md", "kb3098833-build-lines.md", "kb4073668-build-line.md", "builds-us-year-end-2023.md")
+@pytest.mark.parametrize(
+    ("profile", "build"),
+    [
+        ("gp2013r2", "12.00.1745"),
+        ("gp2015r2", "14.00.0725"),
+        ("gp2016r2", "16.00.0541"),
+        ("gp18.4", "18.4.1361"),
+        ("gp18.5", "18.5.1556"),
+    ],
+)
 def test_a_profiles_release_build_is_its_release(profile: str, build: str) -> None:
     assert problem(profile, build) is None
     assert GpVersion.parse(load_profile(profile).version) == GpVersion.parse(build)
@@ -54,11 +84,16 @@ def test_183s_release_build_is_183() -> None:
 
 
 @uses("builds-word-templates-fix.md", "builds-email-mfa.md", "builds-arkansas-tax.md", "builds-gp2015r2-payroll.md")
-@pytest.mark.parametrize(("profile", "name"), [("gp2016r2", "builds-word-templates-fix.md"),
-                                               ("gp18.3", "builds-word-templates-fix.md"),
-                                               ("gp18.4", "builds-email-mfa.md"),
-                                               ("gp18.5", "builds-arkansas-tax.md"),
-                                               ("gp2015r2", "builds-gp2015r2-payroll.md")])
+@pytest.mark.parametrize(
+    ("profile", "name"),
+    [
+        ("gp2016r2", "builds-word-templates-fix.md"),
+        ("gp18.3", "builds-word-templates-fix.md"),
+        ("gp18.4", "builds-email-mfa.md"),
+        ("gp18.5", "builds-arkansas-tax.md"),
+        ("gp2015r2", "builds-gp2015r2-payroll.md"),
+    ],
+)
 def test_a_later_hotfix_build_of_the_release_passes(profile: str, name: str) -> None:
     major = GpVersion.parse(load_profile(profile).version).major  # type: ignore[union-attr]
     same = [b for b in builds(name) if GpVersion.parse(b).major == major]  # type: ignore[union-attr]
@@ -66,15 +101,18 @@ def test_a_later_hotfix_build_of_the_release_passes(profile: str, name: str) -> 
 
 
 @uses("kb3098833-build-lines.md", "kb2966091-build-lines.md", "builds-us-year-end-2023.md", "builds-email-mfa.md")
-@pytest.mark.parametrize(("profile", "build", "why"), [
-    ("gp2013r2", "12.00.1570", "earlier release"),   # GP 2013 SP2 and prior (KB 2966091)
-    ("gp2016r2", "16.00.0404", "earlier release"),   # GP 2016 RTM (KB 3098833)
-    ("gp18.3", "18.00.0628", "earlier release"),     # GP 2018 R2 (KB 3098833)
-    ("gp18.3", "18.2.1013", "earlier release"),      # the 18.2 October release (us-year-end.md, 2023)
-    ("gp18.4", "18.3.1200", "earlier release"),
-    ("gp18.5", "18.4.1461", "earlier release"),      # an 18.4 hotfix (email-troubleshooting-guide.md)
-    ("gp18.4", "18.5.1556", "or later, not"),        # the next release is not a hotfix of 18.4
-])
+@pytest.mark.parametrize(
+    ("profile", "build", "why"),
+    [
+        ("gp2013r2", "12.00.1570", "earlier release"),  # GP 2013 SP2 and prior (KB 2966091)
+        ("gp2016r2", "16.00.0404", "earlier release"),  # GP 2016 RTM (KB 3098833)
+        ("gp18.3", "18.00.0628", "earlier release"),  # GP 2018 R2 (KB 3098833)
+        ("gp18.3", "18.2.1013", "earlier release"),  # the 18.2 October release (us-year-end.md, 2023)
+        ("gp18.4", "18.3.1200", "earlier release"),
+        ("gp18.5", "18.4.1461", "earlier release"),  # an 18.4 hotfix (email-troubleshooting-guide.md)
+        ("gp18.4", "18.5.1556", "or later, not"),  # the next release is not a hotfix of 18.4
+    ],
+)
 def test_another_release_is_not_the_target(profile: str, build: str, why: str) -> None:
     found = problem(profile, build)
     assert found is not None and why in found, found

@@ -79,9 +79,14 @@ def test_gp_pre_016_refuses_sql_server_2012_for_gp_18_and_admits_it_for_gp_2016(
 
 @uses("system-preparation-compatibility-levels.md")
 def test_the_compatibility_levels_are_the_ones_the_guide_prescribes() -> None:
-    prescribed = {str(SQL_MAJOR[version][0]): int(level) for version, level in re.findall(
-        r"select SQL Server|compatibility level to SQL Server (\d{4}) \((\d{3})\)", text(
-            "system-preparation-compatibility-levels.md")) if version}
+    prescribed = {
+        str(SQL_MAJOR[version][0]): int(level)
+        for version, level in re.findall(
+            r"select SQL Server|compatibility level to SQL Server (\d{4}) \((\d{3})\)",
+            text("system-preparation-compatibility-levels.md"),
+        )
+        if version
+    }
     assert prescribed == {"11": 110, "12": 120, "13": 120}
     for name in available():
         assert load_profile(name)["sql_server.compatibility_levels"] == prescribed, name
@@ -97,10 +102,13 @@ def test_a_session_hosts_desktop_client_is_advice_before_its_own_step_and_requir
     assert info.title.startswith(second.rstrip("."))
     # At the pre gate the same problem on a session host is a warning that quotes the step.
     judge = check("pre.test_pre_desktop_client", "test_desktop_client_matches_databases")
-    files = [{"path": r"C:\Program Files (x86)\Microsoft Dynamics\GP\Dynamics.exe", "exists": True,
-              "version": "18.3.1173.0"}]
-    sql = SimpleNamespace(system_database="DYNAMICS", database_versions=lambda: [
-        SimpleNamespace(product=0, database="DYNAMICS", version="18.4.1361")])
+    files = [
+        {"path": r"C:\Program Files (x86)\Microsoft Dynamics\GP\Dynamics.exe", "exists": True, "version": "18.3.1173.0"}
+    ]
+    sql = SimpleNamespace(
+        system_database="DYNAMICS",
+        database_versions=lambda: [SimpleNamespace(product=0, database="DYNAMICS", version="18.4.1361")],
+    )
     farm = SimpleNamespace(inventory=SimpleNamespace(web_components_only=False))
     verdict, message = outcome(judge, host("gp-sh02", file_search={"dynamics_exe": files}), sql, farm)
     assert verdict == "warning" and "If you haven't already done so" in message and "GP-HOST-012" in message
@@ -111,16 +119,19 @@ def test_the_runner_leaves_the_runtime_paths_to_the_operator_at_the_web_server()
     """The upgrade 'will default with the selections from the installation being upgraded' and the three paths
     'must be valid': the operator points them at the new release, so the runner says so at that step."""
     assert "default with the selections from the installation being upgraded" in text(
-        "scale-out-upgrade-installer-defaults.md")
+        "scale-out-upgrade-installer-defaults.md"
+    )
     assert "The three paths for the Dynamics GP runtime folder, the Dynamics.set and the Dex.ini must be valid." in [
-        line.strip() for line in shown_lines("sba-gp-configuration-window.md")]
+        line.strip() for line in shown_lines("sba-gp-configuration-window.md")
+    ]
     assert "must be valid" in RUNTIME_PATHS_STEP and "GP Configuration window" in RUNTIME_PATHS_STEP
     shape = FarmShape({"gp-web01": "web_server", "gp-sh01": "session_host"}, "html")
     for lab in (False, True):
         web = next(p for p in builtin_plan(shape, lab=lab).phases if p.phase == "web")
         assert any(RUNTIME_PATHS_STEP in s.instructions for s in web.steps), lab
     assert SqlSettings(server="s").config_database == re.search(
-        r"defaulting to (\w+)\.", text("scale-out-upgrade-installer-defaults.md")).group(1)  # type: ignore[union-attr]
+        r"defaulting to (\w+)\.", text("scale-out-upgrade-installer-defaults.md")
+    ).group(1)  # type: ignore[union-attr]
 
 
 @uses("scale-out-installation-restart-session-central.md")
@@ -135,8 +146,9 @@ def test_the_runner_restarts_session_central_after_the_last_session_host() -> No
 
 @uses("scale-out-installation-sign-in.md")
 def test_the_sign_in_page_is_the_web_client_url_gpverify_probes() -> None:
-    url = next(unescape(line).strip("`") for line in shown_lines("scale-out-installation-sign-in.md")
-               if line.startswith("`"))
+    url = next(
+        unescape(line).strip("`") for line in shown_lines("scale-out-installation-sign-in.md") if line.startswith("`")
+    )
     assert url == "https://ServerName:PortNumber/GP"
     assert all(url.endswith(str(load_profile(name)["web.client_path"])) for name in available())
     judge = check("clients.test_sign_in_page", "test_sign_in_page_answers")
@@ -149,7 +161,8 @@ def test_gp_pre_019_fails_a_single_tenant_farm_without_the_file() -> None:
     """'In a single tenant environment where Tenant Services are not installed, you will find a file named
     TenantConfiguration.xml': without Tenant Services its absence fails; with them, not verified."""
     assert text("tenant-services-basics-single-tenant-file.md").startswith(
-        "In a single tenant environment where Tenant Services are not installed")
+        "In a single tenant environment where Tenant Services are not installed"
+    )
     judge = check("pre.test_pre_session_timeout", "test_disconnected_sessions_time_out")
     web = host("gp-web01", texts={"tenant_configuration": {"path": "TenantConfiguration.xml", "exists": False}})
     single = SimpleNamespace(inventory=SimpleNamespace(tenant_services=None))
@@ -160,7 +173,9 @@ def test_gp_pre_019_fails_a_single_tenant_farm_without_the_file() -> None:
 
 @uses("system-preparation-backups.md")
 def test_the_backup_gp_pre_014_asks_for_is_the_one_before_the_upgrade() -> None:
-    assert "at least one complete backup of all your databases before upgrading" in text("system-preparation-backups.md")
+    assert "at least one complete backup of all your databases before upgrading" in text(
+        "system-preparation-backups.md"
+    )
     judge = check("pre.test_pre_sql_server", "test_full_backups_since_the_upgrade_started")
     info = next(m.args[0] for m in judge.pytestmark if m.name == "check")  # type: ignore[attr-defined]
     assert info.title.startswith("You should make at least one complete backup of all your databases before upgrading")

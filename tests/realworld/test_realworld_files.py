@@ -41,6 +41,7 @@ WINDOWS = {"ProgramFiles": r"C:\Program Files", "ProgramFiles(x86)": r"C:\Progra
 
 # --- Dynamics.set -----------------------------------------------------------------------------------------------
 
+
 @uses(SMARTLIST, SHARED)
 @pytest.mark.parametrize("name", [SMARTLIST, SHARED])
 def test_microsofts_launch_file_lists_gp_and_smartlist_with_their_main_dictionaries(name: str) -> None:
@@ -58,8 +59,10 @@ def test_gp_host_007_on_microsofts_launch_file() -> None:
     products = dynamicsset.parse(launch_file(SMARTLIST))
 
     def facts(missing: set[int]) -> list[dict[str, object]]:
-        return [{"product": p.product, "name": p.name, "path": p.dictionary, "exists": p.product not in missing}
-                for p in products]
+        return [
+            {"product": p.product, "name": p.name, "path": p.dictionary, "exists": p.product not in missing}
+            for p in products
+        ]
 
     assert outcome(judge, host("gp-sh01", dictionaries={"dynamics_set": facts(set())}))[0] == "passed"
     verdict, message = outcome(judge, host("gp-sh01", dictionaries={"dynamics_set": facts({1493})}))
@@ -115,8 +118,12 @@ def test_a_session_hosts_dex_ini_is_read_for_its_workstation2_line() -> None:
 
 # --- Dex.ini ----------------------------------------------------------------------------------------------------
 
-DEX_INI = ["dexini-dexsql-enable.md", "dexini-dexsql-discontinue.md", "dexini-dexsql-one-line.md",
-           "dexini-synchronize.md"]
+DEX_INI = [
+    "dexini-dexsql-enable.md",
+    "dexini-dexsql-discontinue.md",
+    "dexini-dexsql-one-line.md",
+    "dexini-synchronize.md",
+]
 
 
 @uses(*DEX_INI)
@@ -126,8 +133,17 @@ def test_dex_ini_text_is_kept_out_of_the_evidence(name: str) -> None:
     settings = " ".join(shown_lines(name))
     assert "=" in settings
     evidence: dict[str, object] = {}
-    view = host("gp-sh01", evidence, texts={"dex_ini": {"path": r"C:\Program Files (x86)\Microsoft Dynamics\GP\Data\Dex.ini",
-                                              "exists": True, "text": settings}})
+    view = host(
+        "gp-sh01",
+        evidence,
+        texts={
+            "dex_ini": {
+                "path": r"C:\Program Files (x86)\Microsoft Dynamics\GP\Data\Dex.ini",
+                "exists": True,
+                "text": settings,
+            }
+        },
+    )
     fact = view.text("dex_ini")
     assert fact is not None and fact.text == settings
     recorded = evidence["gp-sh01: texts.dex_ini"]
@@ -137,11 +153,15 @@ def test_dex_ini_text_is_kept_out_of_the_evidence(name: str) -> None:
 
 # --- TenantConfiguration.xml ------------------------------------------------------------------------------------
 
+
 def _properties_as_tenant_configuration(properties: dict[str, str]) -> str:
     """The published property values in elements named by property, as tenantconfig.py reads the file (its
     element layout is not published; the root's name here is ours)."""
-    body = "".join(f"<{k}>{v}</{k}>" for k, v in properties.items() if k in (
-        "DynamicsexeLocation", "DynamicssetLocation", "DexiniLocation", "HeartbeatTimeout"))
+    body = "".join(
+        f"<{k}>{v}</{k}>"
+        for k, v in properties.items()
+        if k in ("DynamicsexeLocation", "DynamicssetLocation", "DexiniLocation", "HeartbeatTimeout")
+    )
     return f"<TenantConfiguration>{body}</TenantConfiguration>"
 
 
@@ -203,14 +223,19 @@ def test_the_logging_snippet_is_a_fragment_not_a_file() -> None:
 
 @uses("tenantconfiguration-heartbeat-format.md")
 def test_gp_pre_019_does_not_fail_a_multitenant_farm_without_the_file() -> None:
-    assert any("multitenant configuration" in line and "Tenant Management snap-in" in line
-               for line in shown_lines("tenantconfiguration-heartbeat-format.md"))
+    assert any(
+        "multitenant configuration" in line and "Tenant Management snap-in" in line
+        for line in shown_lines("tenantconfiguration-heartbeat-format.md")
+    )
     judge = check("pre.test_pre_session_timeout", "test_disconnected_sessions_time_out")
     path = windows_path(str(load_profile("gp18.4")["files.tenant_configuration"]), WINDOWS)
     web_server = host("gp-web01", texts={"tenant_configuration": {"path": path, "exists": False}})
-    farm = SimpleNamespace(profile=load_profile("gp18.4"), inventory=SimpleNamespace(tenant_services=True),
-                           hosts=lambda role: [SimpleNamespace(name="gp-ts01")] if role == "tenant_services" else [])
-    params = judge.__code__.co_varnames[:judge.__code__.co_argcount]  # type: ignore[attr-defined]
+    farm = SimpleNamespace(
+        profile=load_profile("gp18.4"),
+        inventory=SimpleNamespace(tenant_services=True),
+        hosts=lambda role: [SimpleNamespace(name="gp-ts01")] if role == "tenant_services" else [],
+    )
+    params = judge.__code__.co_varnames[: judge.__code__.co_argcount]  # type: ignore[attr-defined]
     given = {"web_server": web_server, "farm": farm}
     verdict, message = outcome(judge, **{p: given[p] for p in params})
     assert verdict != "failed", message

@@ -10,8 +10,21 @@ from pathlib import Path
 import yaml
 from realworld_corpus import ARTIFACTS, HERE, MANIFEST, manifest
 
-KINDS = {"dex_ini", "dynamics_set", "tenant_configuration", "sql_query", "sql_output", "service_list",
-         "registry_export", "msiexec", "powershell", "event_log", "error_message", "build_list", "other"}
+KINDS = {
+    "dex_ini",
+    "dynamics_set",
+    "tenant_configuration",
+    "sql_query",
+    "sql_output",
+    "service_list",
+    "registry_export",
+    "msiexec",
+    "powershell",
+    "event_log",
+    "error_message",
+    "build_list",
+    "other",
+}
 URL = re.compile(r"^https://[\w.-]+/\S+$")
 REPO_PATH = re.compile(r"^[\w.-]+/[\w.-]+$")
 COMMIT = re.compile(r"^[0-9a-f]{40}$")

@@ -47,38 +47,73 @@ def guide_queries() -> list[str]:
     return [q.strip() for q in re.split(r"(?m)^\d+\. ", text("upgrade-error-script.md")) if q.strip()]
 
 
-@uses("kb864411-select-inactive-dex-lock.sql", "kb864413-select-inactive-dex-session.sql",
-      "account-framework-select-messages.sql", "sample-company-select-segments.sql")
-@pytest.mark.parametrize("name", ["kb864411-select-inactive-dex-lock.sql", "kb864413-select-inactive-dex-session.sql",
-                                  "account-framework-select-messages.sql", "sample-company-select-segments.sql"])
+@uses(
+    "kb864411-select-inactive-dex-lock.sql",
+    "kb864413-select-inactive-dex-session.sql",
+    "account-framework-select-messages.sql",
+    "sample-company-select-segments.sql",
+)
+@pytest.mark.parametrize(
+    "name",
+    [
+        "kb864411-select-inactive-dex-lock.sql",
+        "kb864413-select-inactive-dex-session.sql",
+        "account-framework-select-messages.sql",
+        "sample-company-select-segments.sql",
+    ],
+)
 def test_microsofts_select_queries_are_allowed(name: str) -> None:
     assert refusal(text(name)) is None
 
 
-@uses("kb864411-delete-inactive-dex-lock.sql", "kb864413-delete-inactive-dex-session.sql",
-      "kb850289-delete-stuck-records.sql", "kb850289-update-batch-status.sql", "kb850662-update-du000020.sql",
-      "account-framework-delete-messages.sql", "sample-company-drop-database.sql")
-@pytest.mark.parametrize("name", ["kb864411-delete-inactive-dex-lock.sql", "kb864413-delete-inactive-dex-session.sql",
-                                  "kb850289-delete-stuck-records.sql", "kb850289-update-batch-status.sql",
-                                  "kb850662-update-du000020.sql", "account-framework-delete-messages.sql",
-                                  "sample-company-drop-database.sql"])
+@uses(
+    "kb864411-delete-inactive-dex-lock.sql",
+    "kb864413-delete-inactive-dex-session.sql",
+    "kb850289-delete-stuck-records.sql",
+    "kb850289-update-batch-status.sql",
+    "kb850662-update-du000020.sql",
+    "account-framework-delete-messages.sql",
+    "sample-company-drop-database.sql",
+)
+@pytest.mark.parametrize(
+    "name",
+    [
+        "kb864411-delete-inactive-dex-lock.sql",
+        "kb864413-delete-inactive-dex-session.sql",
+        "kb850289-delete-stuck-records.sql",
+        "kb850289-update-batch-status.sql",
+        "kb850662-update-du000020.sql",
+        "account-framework-delete-messages.sql",
+        "sample-company-drop-database.sql",
+    ],
+)
 def test_microsofts_clean_up_statements_are_refused(name: str) -> None:
     assert refusal(text(name)) is not None
 
 
-@uses("kb864411-delete-inactive-dex-lock.sql", "kb850289-update-batch-status.sql", "kb850662-update-du000020.sql",
-      "account-framework-delete-messages.sql")
-@pytest.mark.parametrize(("name", "kind"), [("kb864411-delete-inactive-dex-lock.sql", "DELETE"),
-                                            ("kb850289-update-batch-status.sql", "UPDATE"),
-                                            ("kb850662-update-du000020.sql", "UPDATE"),
-                                            ("account-framework-delete-messages.sql", "DELETE")])
+@uses(
+    "kb864411-delete-inactive-dex-lock.sql",
+    "kb850289-update-batch-status.sql",
+    "kb850662-update-du000020.sql",
+    "account-framework-delete-messages.sql",
+)
+@pytest.mark.parametrize(
+    ("name", "kind"),
+    [
+        ("kb864411-delete-inactive-dex-lock.sql", "DELETE"),
+        ("kb850289-update-batch-status.sql", "UPDATE"),
+        ("kb850662-update-du000020.sql", "UPDATE"),
+        ("account-framework-delete-messages.sql", "DELETE"),
+    ],
+)
 def test_a_refused_write_is_named_for_what_it_is(name: str, kind: str) -> None:
     assert f"({kind} statement)" in (refusal(text(name)) or "")
 
 
 @uses("kb850289-select-signed-in-tables.sql", "kb850662-select-versions.sql")
-@pytest.mark.parametrize(("name", "count"), [("kb850289-select-signed-in-tables.sql", 5),
-                                             ("kb850662-select-versions.sql", 2)])
+@pytest.mark.parametrize(
+    ("name", "count"), [("kb850289-select-signed-in-tables.sql", 5), ("kb850662-select-versions.sql", 2)]
+)
 def test_a_batch_of_selects_is_refused_but_each_of_its_queries_is_allowed(name: str, count: int) -> None:
     parts = statements(text(name))
     assert len(parts) == count
@@ -87,8 +122,9 @@ def test_a_batch_of_selects_is_refused_but_each_of_its_queries_is_allowed(name: 
 
 
 @uses("kb850289-select-signed-in-tables.sql", "kb850662-select-versions.sql")
-@pytest.mark.parametrize(("name", "count"), [("kb850289-select-signed-in-tables.sql", 5),
-                                             ("kb850662-select-versions.sql", 2)])
+@pytest.mark.parametrize(
+    ("name", "count"), [("kb850289-select-signed-in-tables.sql", 5), ("kb850662-select-versions.sql", 2)]
+)
 def test_a_batch_of_selects_is_refused_for_being_several_statements(name: str, count: int) -> None:
     assert f"contains {count} statements" in (refusal(text(name)) or "")
 
@@ -122,7 +158,9 @@ def test_gpverifys_failed_conversions_query_is_the_guides() -> None:
 def test_gpverify_reads_the_columns_microsoft_reads() -> None:
     companies = sqlglot.parse_one(guide_queries()[0], read="tsql")
     ours = sqlglot.parse_one(load_query("companies"), read="tsql")
-    assert {c.name.upper() for c in companies.find_all(exp.Column)} <= {c.name.upper() for c in ours.find_all(exp.Column)}
+    assert {c.name.upper() for c in companies.find_all(exp.Column)} <= {
+        c.name.upper() for c in ours.find_all(exp.Column)
+    }
     # KB 850662: versionMajor/versionMinor of DU000020; db_verMajor, db_verMinor, db_verOldMajor, db_verOldMinor.
     du, db = statements(text("kb850662-select-versions.sql"))
     assert tables(du) == tables(load_query("company_versions")) == {"DU000020"}
@@ -132,12 +170,19 @@ def test_gpverify_reads_the_columns_microsoft_reads() -> None:
         assert re.search(rf"\b{column}\b", versions), column
 
 
-@uses("kb850289-select-signed-in-tables.sql", "kb864411-select-inactive-dex-lock.sql",
-      "kb864413-select-inactive-dex-session.sql")
+@uses(
+    "kb850289-select-signed-in-tables.sql",
+    "kb864411-select-inactive-dex-lock.sql",
+    "kb864413-select-inactive-dex-session.sql",
+)
 def test_gp_pre_008_reads_the_five_tables_of_microsofts_signed_out_test() -> None:
     microsoft = set().union(*(tables(s) for s in statements(text("kb850289-select-signed-in-tables.sql"))))
-    ours = set().union(*(tables(load_query(q)) for q in ("sign_in_activity", "batch_activity", "resource_activity",
-                                                         "dex_locks", "dex_sessions")))
+    ours = set().union(
+        *(
+            tables(load_query(q))
+            for q in ("sign_in_activity", "batch_activity", "resource_activity", "dex_locks", "dex_sessions")
+        )
+    )
     assert microsoft == ours == {"ACTIVITY", "SY00800", "SY00801", "DEX_LOCK", "DEX_SESSION"}
     # The KBs join DEX_LOCK/DEX_SESSION.Session_ID to ACTIVITY.SQLSESID: the columns gpverify reads to tell stale rows.
     for name in ("kb864411-select-inactive-dex-lock.sql", "kb864413-select-inactive-dex-session.sql"):

@@ -82,13 +82,15 @@ def test_the_tables_whose_absence_stops_every_login_are_the_ones_gp_pre_008_read
 def test_an_iis_500_21_is_a_page_that_does_not_answer() -> None:
     first = text("wmc-http-500-21-error.txt").splitlines()[0]
     status = int(re.match(r"HTTP Error (\d{3})\.\d+", first).group(1))  # type: ignore[union-attr]
-    answer = HttpAnswer("https://gp-web01.contoso.com/WebManagementConsole", status,
-                        "https://gp-web01.contoso.com/WebManagementConsole")
+    answer = HttpAnswer(
+        "https://gp-web01.contoso.com/WebManagementConsole", status, "https://gp-web01.contoso.com/WebManagementConsole"
+    )
     assert status == 500 and not answer.answers
     assert answer.problem() == "HTTP 500"
 
 
 # --- services and the GP PowerShell module ----------------------------------------------------------------------
+
 
 @uses("tenant-services-list.md", "tenant-services-table.md")
 @pytest.mark.parametrize("key", ["tenant_discovery", "tenant_management"])
@@ -113,9 +115,12 @@ def test_the_collector_calls_none_of_the_gp_cmdlets_that_change_the_farm() -> No
 
 # --- commands ---------------------------------------------------------------------------------------------------
 
+
 def _lab_msiexec_steps() -> list[object]:
-    plan = builtin_plan(FarmShape({"gp-web01": "web_server", "gp-sh01": "session_host", "gp-cl01": "client"},
-                                  era="silverlight"), lab=True)
+    plan = builtin_plan(
+        FarmShape({"gp-web01": "web_server", "gp-sh01": "session_host", "gp-cl01": "client"}, era="silverlight"),
+        lab=True,
+    )
     return [s for phase in plan.phases for s in phase.steps if getattr(s, "command", None) == "msiexec"]
 
 
@@ -164,8 +169,11 @@ def test_gp_post_012_quotes_the_troubleshooting_page() -> None:
     command = text("netsh-show-sslcert.txt").strip()
     check = info("GP-POST-012")
     assert f"`{command}`" in check.remediation
-    url = next(unescape(line).strip("`") for line in shown_lines("clientaccesspolicy-troubleshooting.md")
-               if "clientaccesspolicy.xml" in line and line.startswith("`"))
+    url = next(
+        unescape(line).strip("`")
+        for line in shown_lines("clientaccesspolicy-troubleshooting.md")
+        if "clientaccesspolicy.xml" in line and line.startswith("`")
+    )
     assert url in check.title
     for profile in available():
         assert url.endswith(str(load_profile(profile)["web.client_access_policy_path"]))
@@ -191,6 +199,7 @@ def test_gp_post_012_judges_an_html_era_session_host() -> None:
 
 
 # --- requirements -----------------------------------------------------------------------------------------------
+
 
 @uses("odbc-dsn-first-computer.md")
 def test_gp_pre_006_does_not_require_the_installers_default_dsn_name() -> None:
@@ -221,8 +230,9 @@ class _Sql:
 
 @uses("sql-compatibility-2016.md")
 def test_gp_pre_016_accepts_the_level_the_guide_prescribes_for_sql_server_2016() -> None:
-    level = int(re.search(r"select SQL Server 2016 \((\d{3})\) as the level", text("sql-compatibility-2016.md"))
-                .group(1))  # type: ignore[union-attr]
+    level = int(
+        re.search(r"select SQL Server 2016 \((\d{3})\) as the level", text("sql-compatibility-2016.md")).group(1)
+    )  # type: ignore[union-attr]
     assert level == 120
     # SQL Server 2016 reports ProductVersion 13.x (SQL Server's own version numbering, not from the GP page).
     farm = SimpleNamespace(profile=load_profile("gp18.4"))
@@ -235,8 +245,10 @@ def test_registry_identifiers_name_the_32_bit_view_not_wow6432node() -> None:
     """On x64 Windows GP's key is the 32-bit path under Wow6432Node: what reading the plain path in the 32-bit
     view (collector.ps1 Open-HklmKey, RegistryView.Registry32) reaches. So a profile names the plain path and a
     view, never Wow6432Node (the redirection would be applied twice)."""
-    keys = [re.search(r"`HKEY_Local_Machine\\(.+)\\`", line).group(1)  # type: ignore[union-attr]
-            for line in shown_lines("kb2581260-registry-paths.md")]
+    keys = [
+        re.search(r"`HKEY_Local_Machine\\(.+)\\`", line).group(1)  # type: ignore[union-attr]
+        for line in shown_lines("kb2581260-registry-paths.md")
+    ]
     plain, x64 = keys
     assert x64 == plain.replace("SOFTWARE\\", "SOFTWARE\\Wow6432Node\\", 1)
     for name in available():

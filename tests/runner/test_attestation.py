@@ -16,8 +16,15 @@ from gpverify.runner.state import RunState
 PLAN = Plan(phases=[Phase(phase="post", gate=False, steps=[attest_step()])])
 
 
-def _run(tmp_path: Path, answers: list[str], *, tty: bool = True, yes: bool = False, confirmed_by: str | None = None,
-         results: list[dict[str, str]] | None = None) -> tuple[int, RunState, str]:
+def _run(
+    tmp_path: Path,
+    answers: list[str],
+    *,
+    tty: bool = True,
+    yes: bool = False,
+    confirmed_by: str | None = None,
+    results: list[dict[str, str]] | None = None,
+) -> tuple[int, RunState, str]:
     state = RunState.create(tmp_path / "reports", inventory="(lab)", plan=PLAN.model_dump(mode="json"))
     plan = PLAN
     if results is not None:  # a post gate that ran the checks before the step
@@ -26,8 +33,17 @@ def _run(tmp_path: Path, answers: list[str], *, tty: bool = True, yes: bool = Fa
         state.mark("gate-post", "passed", results="gate-post.results.json")
     out = io.StringIO()
     asked = iter(answers)
-    ctx = Context(plan, state, Path("inventory.yml"), Path("checks"), out=out, yes=yes, confirmed_by=confirmed_by,
-                  ask=lambda _prompt: next(asked), is_tty=lambda: tty)
+    ctx = Context(
+        plan,
+        state,
+        Path("inventory.yml"),
+        Path("checks"),
+        out=out,
+        yes=yes,
+        confirmed_by=confirmed_by,
+        ask=lambda _prompt: next(asked),
+        is_tty=lambda: tty,
+    )
     runner = Runner(ctx)
     item = next(i for i in plan.items() if i.type == "step")
     return runner._step(item), state, out.getvalue()
@@ -63,8 +79,9 @@ def test_no_attestation_without_a_name_or_a_yes(tmp_path: Path) -> None:
 
 
 def test_not_asked_when_the_post_gate_verified_it(tmp_path: Path) -> None:
-    results = [{"check": c, "test": f"t[{c}]", "outcome": "passed"} for c in ("GP-POST-003", "GP-POST-004",
-                                                                                "GP-POST-005")]
+    results = [
+        {"check": c, "test": f"t[{c}]", "outcome": "passed"} for c in ("GP-POST-003", "GP-POST-004", "GP-POST-005")
+    ]
     code, state, out = _run(tmp_path, [], results=results)
     assert code == 0 and "not needed: gpverify verified" in out
     assert not (state.folder / "attestations.json").exists()

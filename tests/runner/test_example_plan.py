@@ -15,9 +15,16 @@ from gpverify.runner.plan import FarmShape, Phase, Plan, load_plan
 from gpverify.runner.state import RunState
 
 REPO = Path(__file__).resolve().parents[2]
-SHAPE = FarmShape({"gpweb01.contoso.local": "web_server", "gpsh01.contoso.local": "session_host",
-                   "gpsh02.contoso.local": "session_host", "gpten01.contoso.local": "tenant_services",
-                   "ws-fin-001.contoso.local": "client"}, "html")
+SHAPE = FarmShape(
+    {
+        "gpweb01.contoso.local": "web_server",
+        "gpsh01.contoso.local": "session_host",
+        "gpsh02.contoso.local": "session_host",
+        "gpten01.contoso.local": "tenant_services",
+        "ws-fin-001.contoso.local": "client",
+    },
+    "html",
+)
 
 
 def test_every_local_step_of_the_example_plan_names_a_program_of_every_system() -> None:

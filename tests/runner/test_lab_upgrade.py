@@ -8,8 +8,15 @@ from pathlib import Path
 
 from helpers.runner import LAB_PASSWORD, gpverify, only_run, state
 
-GATES = ["gate-pre", "gate-web", "gate-hosts-gp-sh01", "gate-hosts-gp-sh02", "gate-post", "gate-hosts-registered",
-         "gate-clients"]
+GATES = [
+    "gate-pre",
+    "gate-web",
+    "gate-hosts-gp-sh01",
+    "gate-hosts-gp-sh02",
+    "gate-post",
+    "gate-hosts-registered",
+    "gate-clients",
+]
 
 
 def journal(run: Path) -> Counter[tuple[str, str]]:
@@ -37,7 +44,9 @@ def test_demo_upgrades_the_lab_from_before_upgrade_to_green(reports: Path) -> No
     assert order.index("restart-session-central-gp-web01") < order.index("gate-hosts-registered")
     registered = json.loads((run / "gate-hosts-registered.results.json").read_text())
     assert sorted((r["check"], r["host"], r["outcome"]) for r in registered["results"]) == [
-        ("GP-HOST-003", "gp-sh01", "passed"), ("GP-HOST-003", "gp-sh02", "passed")], registered
+        ("GP-HOST-003", "gp-sh01", "passed"),
+        ("GP-HOST-003", "gp-sh02", "passed"),
+    ], registered
     assert set(journal(run).values()) == {1}  # every install ran exactly once
     assert f"{run.resolve()}/" in proc.stdout and "summary.html" in proc.stdout
     for name in ("state.json", "summary.txt", "summary.html", "lab-journal.json"):
@@ -58,8 +67,9 @@ def test_failing_host_stops_at_its_gate_and_resumes_green(reports: Path) -> None
     before = journal(run)
 
     # --yes: the run still has manual steps after the hosts (Session Central restarted after the last one).
-    second = gpverify("upgrade", "--resume", "--lab-clear-faults", "--yes", "--confirmed-by", "Jane Doe",
-                      reports=reports)
+    second = gpverify(
+        "upgrade", "--resume", "--lab-clear-faults", "--yes", "--confirmed-by", "Jane Doe", reports=reports
+    )
     assert second.returncode == 0, second.stdout + second.stderr
     data = state(run)
     assert data["status"] == "complete"

@@ -20,7 +20,9 @@ INVENTORY = str(REPO / "inventory.example.yml")
 
 def local_plan(tmp: Path) -> Path:
     # s2 sleeps only on its first attempt (until the test kills the run), so the resumed run is quick.
-    return write_plan(tmp / "plan.yml", f"""
+    return write_plan(
+        tmp / "plan.yml",
+        f"""
 phases:
   - phase: pre
     gate: false
@@ -29,15 +31,25 @@ phases:
       - {{id: s2, kind: local, title: slow, command: sh,
           args: [-c, "echo s2 >> {tmp}/counter; [ -e {tmp}/resumed ] || sleep 30"]}}
       - {{id: s3, kind: local, title: last, command: sh, args: [-c, "echo s3 >> {tmp}/counter"]}}
-""")
+""",
+    )
 
 
 def test_sigkill_mid_step_resumes_without_losing_or_repeating_a_step(tmp_path: Path, reports: Path) -> None:
     plan = local_plan(tmp_path)
-    cmd = [sys.executable, "-m", "gpverify.cli.main", "upgrade", "--inventory", INVENTORY, "--plan", str(plan),
-           "--reports", str(reports)]
-    proc = subprocess.Popen(cmd, cwd=REPO, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                            start_new_session=True)
+    cmd = [
+        sys.executable,
+        "-m",
+        "gpverify.cli.main",
+        "upgrade",
+        "--inventory",
+        INVENTORY,
+        "--plan",
+        str(plan),
+        "--reports",
+        str(reports),
+    ]
+    proc = subprocess.Popen(cmd, cwd=REPO, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, start_new_session=True)
     try:
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
@@ -45,8 +57,12 @@ def test_sigkill_mid_step_resumes_without_losing_or_repeating_a_step(tmp_path: P
             counter = tmp_path / "counter"
             # "started" is written before the step's process runs: wait until it has echoed too (a loaded
             # machine can take longer than the poll to start sh).
-            if (runs and state(runs[0].parent)["items"].get("s2", {}).get("status") == "started"
-                    and counter.exists() and "s2" in counter.read_text().split()):
+            if (
+                runs
+                and state(runs[0].parent)["items"].get("s2", {}).get("status") == "started"
+                and counter.exists()
+                and "s2" in counter.read_text().split()
+            ):
                 break
             time.sleep(0.05)
         else:
@@ -81,9 +97,18 @@ def test_dry_run_touches_nothing(tmp_path: Path, reports: Path) -> None:
     # The backups, then GP Utilities, then the pre gate's database checks (scale-out-upgrade.md: the databases
     # first); Tenant Services are updated after the preconditions and gated on their own, before the web server,
     # whose runtime paths the operator sets after its web components; Session Central restarted after the hosts.
-    assert order[:7] == ["backup-databases", "gp-utilities", "gate-pre", "tenant-services-gp-ten01",
-                         "gate-tenant-services", "upgrade-gp-web01", "runtime-paths-gp-web01"]
-    assert order.index("gate-hosts-gp-sh02") < order.index("restart-session-central-gp-web01") < order.index("gate-post")
+    assert order[:7] == [
+        "backup-databases",
+        "gp-utilities",
+        "gate-pre",
+        "tenant-services-gp-ten01",
+        "gate-tenant-services",
+        "upgrade-gp-web01",
+        "runtime-paths-gp-web01",
+    ]
+    assert (
+        order.index("gate-hosts-gp-sh02") < order.index("restart-session-central-gp-web01") < order.index("gate-post")
+    )
     assert "GP Configuration window" in lab.stdout
     assert "pytest checks/pre -k 'not GP-PRE-011 and not GP-PRE-012'" in lab.stdout
     assert order.index("gate-hosts-gp-sh01") < order.index("upgrade-gp-sh02")
@@ -97,18 +122,32 @@ def test_dry_run_touches_nothing(tmp_path: Path, reports: Path) -> None:
 BAD_PLANS = {
     "unknown phase": ("phases:\n  - phase: upgrade\n", "phases[0].phase", "'pre', 'web', 'hosts', 'post' or 'clients'"),
     "unknown host": ("phases:\n  - phase: hosts\n    host: gp-sh99\n", "phases[0].host", "a host of the inventory"),
-    "step host": (("phases:\n  - phase: web\n    steps:\n      - {id: a, kind: remote, title: t, host: nope, "
-                  "command: msiexec}\n"), "phases[0].steps[0].host", "got 'nope'"),
-    "bad kind": ("phases:\n  - phase: pre\n    steps:\n      - {id: a, kind: ssh, title: t, command: x}\n",
-                 "phases[0].steps[0].kind", "'manual', 'remote' or 'local', got 'ssh'"),
+    "step host": (
+        (
+            "phases:\n  - phase: web\n    steps:\n      - {id: a, kind: remote, title: t, host: nope, "
+            "command: msiexec}\n"
+        ),
+        "phases[0].steps[0].host",
+        "got 'nope'",
+    ),
+    "bad kind": (
+        "phases:\n  - phase: pre\n    steps:\n      - {id: a, kind: ssh, title: t, command: x}\n",
+        "phases[0].steps[0].kind",
+        "'manual', 'remote' or 'local', got 'ssh'",
+    ),
     "unknown field": ("phases:\n  - phase: pre\n    colour: red\n", "phases[0].colour", "a known field"),
-    "remote without host": (("phases:\n  - phase: pre\n    steps:\n      - {id: a, kind: remote, title: t, "
-                            "command: x}\n"), "phases[0].steps[0]", "needs 'host' and 'command'"),
+    "remote without host": (
+        ("phases:\n  - phase: pre\n    steps:\n      - {id: a, kind: remote, title: t, command: x}\n"),
+        "phases[0].steps[0]",
+        "needs 'host' and 'command'",
+    ),
 }
 
 
 @pytest.mark.parametrize("case", BAD_PLANS)
-def test_bad_plan_is_refused_before_anything_runs(case: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_bad_plan_is_refused_before_anything_runs(
+    case: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     text, field, expected = BAD_PLANS[case]
     plan = write_plan(tmp_path / "bad.yml", text)
     reports = tmp_path / "reports"
@@ -121,7 +160,9 @@ def test_bad_plan_is_refused_before_anything_runs(case: str, tmp_path: Path, cap
 
 
 def test_manual_step_without_a_terminal_stops_then_yes_confirms(tmp_path: Path, reports: Path) -> None:
-    plan = write_plan(tmp_path / "plan.yml", """
+    plan = write_plan(
+        tmp_path / "plan.yml",
+        """
 phases:
   - phase: web
     gate: false
@@ -131,7 +172,8 @@ phases:
         host: gpweb01.contoso.local
         title: Upgrade the web server
         instructions: [Run Setup.exe from the media and upgrade the Web Components.]
-""")
+""",
+    )
     first = gpverify("upgrade", "--inventory", INVENTORY, "--plan", str(plan), reports=reports)
     assert first.returncode == 2  # could not run (waiting for an operator), not bad input
     assert "Run Setup.exe from the media" in first.stdout
@@ -147,17 +189,26 @@ phases:
     assert second.returncode == 0, second.stdout
     entry = state(run)["items"]["web-server"]
     assert (entry["status"], entry["confirmed_by"], entry["confirmed_how"], entry["confirmed_account"]) == (
-        "done", "Jane Doe", "--yes", getpass.getuser())
-    assert f"confirmed by Jane Doe at {entry['confirmed_at']} (--yes; entered at the console of {getpass.getuser()})" \
+        "done",
+        "Jane Doe",
+        "--yes",
+        getpass.getuser(),
+    )
+    assert (
+        f"confirmed by Jane Doe at {entry['confirmed_at']} (--yes; entered at the console of {getpass.getuser()})"
         in (run / "summary.txt").read_text()
+    )
 
 
 def test_a_run_in_use_is_not_resumed_twice(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     import fcntl
 
     reports = tmp_path / "reports"
-    plan = write_plan(tmp_path / "plan.yml", "phases:\n  - phase: pre\n    gate: false\n    steps:\n"
-                      "      - {id: a, kind: local, title: t, command: 'true'}\n")
+    plan = write_plan(
+        tmp_path / "plan.yml",
+        "phases:\n  - phase: pre\n    gate: false\n    steps:\n"
+        "      - {id: a, kind: local, title: t, command: 'true'}\n",
+    )
     assert main(["upgrade", "--inventory", INVENTORY, "--plan", str(plan), "--reports", str(reports)]) == 0
     run = only_run(reports)
     with open(run / ".lock", "w") as held:
@@ -175,21 +226,48 @@ def test_manual_step_confirmed_at_a_terminal(tmp_path: Path) -> None:
     from gpverify.runner.plan import Phase, Plan, Step
     from gpverify.runner.state import RunState
 
-    plan = Plan(phases=[Phase(phase="clients", gate=False, steps=[
-        Step(id="cache", kind="manual", host="ws1", title="Clear the cache", instructions=["Delete temp files."])])])
+    plan = Plan(
+        phases=[
+            Phase(
+                phase="clients",
+                gate=False,
+                steps=[
+                    Step(
+                        id="cache",
+                        kind="manual",
+                        host="ws1",
+                        title="Clear the cache",
+                        instructions=["Delete temp files."],
+                    )
+                ],
+            )
+        ]
+    )
     st = RunState.create(tmp_path, inventory="inv.yml", plan=plan.model_dump(mode="json"))
     asked: list[str] = []
     out = io.StringIO()
     answers = iter(["done", "  Jane   Doe "])
-    ctx = Context(plan, st, Path("inv.yml"), Path("checks"), out=out, is_tty=lambda: True,
-                  ask=lambda prompt: asked.append(prompt) or next(answers))
+    ctx = Context(
+        plan,
+        st,
+        Path("inv.yml"),
+        Path("checks"),
+        out=out,
+        is_tty=lambda: True,
+        ask=lambda prompt: asked.append(prompt) or next(answers),
+    )
     assert Runner(ctx).run() == 0
     assert "1. Delete temp files." in out.getvalue()
-    assert asked == ["Type 'done' when cache is finished (anything else stops the run): ",
-                     "Your name, recorded as who did cache: "]
+    assert asked == [
+        "Type 'done' when cache is finished (anything else stops the run): ",
+        "Your name, recorded as who did cache: ",
+    ]
     entry = st.item("cache")
     assert (entry.confirmed_by, entry.confirmed_how, entry.confirmed_account) == (
-        "Jane Doe", "typed at the terminal", getpass.getuser())
+        "Jane Doe",
+        "typed at the terminal",
+        getpass.getuser(),
+    )
 
 
 def test_confirmed_by_given_is_not_asked_again(tmp_path: Path) -> None:
@@ -199,12 +277,27 @@ def test_confirmed_by_given_is_not_asked_again(tmp_path: Path) -> None:
     from gpverify.runner.plan import Phase, Plan, Step
     from gpverify.runner.state import RunState
 
-    plan = Plan(phases=[Phase(phase="clients", gate=False, steps=[
-        Step(id="cache", kind="manual", title="Clear the cache", instructions=["Delete temp files."])])])
+    plan = Plan(
+        phases=[
+            Phase(
+                phase="clients",
+                gate=False,
+                steps=[Step(id="cache", kind="manual", title="Clear the cache", instructions=["Delete temp files."])],
+            )
+        ]
+    )
     st = RunState.create(tmp_path, inventory="inv.yml", plan=plan.model_dump(mode="json"))
     asked: list[str] = []
-    ctx = Context(plan, st, Path("inv.yml"), Path("checks"), out=io.StringIO(), is_tty=lambda: True,
-                  confirmed_by="Jane Doe", ask=lambda prompt: asked.append(prompt) or "done")
+    ctx = Context(
+        plan,
+        st,
+        Path("inv.yml"),
+        Path("checks"),
+        out=io.StringIO(),
+        is_tty=lambda: True,
+        confirmed_by="Jane Doe",
+        ask=lambda prompt: asked.append(prompt) or "done",
+    )
     assert Runner(ctx).run() == 0
     assert len(asked) == 1 and st.item("cache").confirmed_by == "Jane Doe"
 
@@ -220,24 +313,41 @@ def test_a_manual_step_needs_a_name_at_the_terminal(tmp_path: Path) -> None:
     steps = [Step(id=s, kind="manual", title=s, instructions=["Do it."]) for s in ("one", "two")]
     plan = Plan(phases=[Phase(phase="clients", gate=False, steps=steps)])
     st = RunState.create(tmp_path, inventory="inv.yml", plan=plan.model_dump(mode="json"))
-    ctx = Context(plan, st, Path("inv.yml"), Path("checks"), out=io.StringIO(), is_tty=lambda: True,
-                  ask=lambda prompt: "done" if prompt.startswith("Type") else "")
+    ctx = Context(
+        plan,
+        st,
+        Path("inv.yml"),
+        Path("checks"),
+        out=io.StringIO(),
+        is_tty=lambda: True,
+        ask=lambda prompt: "done" if prompt.startswith("Type") else "",
+    )
     assert Runner(ctx).run() == 2
     assert st.item("one").status == "waiting" and st.record.status == "stopped"
     asked: list[str] = []
     answers = iter(["done", "Jane Doe", "done", ""])
-    ctx = Context(plan, st, Path("inv.yml"), Path("checks"), out=io.StringIO(), is_tty=lambda: True,
-                  ask=lambda prompt: asked.append(prompt) or next(answers))
+    ctx = Context(
+        plan,
+        st,
+        Path("inv.yml"),
+        Path("checks"),
+        out=io.StringIO(),
+        is_tty=lambda: True,
+        ask=lambda prompt: asked.append(prompt) or next(answers),
+    )
     assert Runner(ctx).run() == 0
     assert asked[-1] == "Your name, recorded as who did two [Jane Doe]: "
     assert st.item("two").confirmed_by == "Jane Doe"
 
 
 def test_a_gate_that_collects_no_check_fails(tmp_path: Path, reports: Path) -> None:
-    plan = write_plan(tmp_path / "typo.yml", """
+    plan = write_plan(
+        tmp_path / "typo.yml",
+        """
 phases:
   - {phase: pre, select: "no_such_check"}
-""")
+""",
+    )
     run = gpverify("upgrade", "--lab", "--plan", str(plan), reports=reports)
     assert run.returncode == 2, run.stdout  # could not run: nothing was checked, so no check failed
     assert "gate gate-pre could not run: no checks" in run.stdout

@@ -41,8 +41,7 @@ def test_discover_lists_candidates_next_to_the_profile(tmp_path: Path, capsys: p
     assert "-> NOT FOUND - set an override" not in out
 
 
-def test_discover_confirms_overrides_that_name_real_columns(tmp_path: Path,
-                                                            capsys: pytest.CaptureFixture[str]) -> None:
+def test_discover_confirms_overrides_that_name_real_columns(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     overlay = tmp_path / "set.yml"
     overlay.write_text("description: The operator set the configuration database's names.\ndiscovered: true\n")
     out, _ = _discover(str(overlay), tmp_path / "lab", capsys)
@@ -52,9 +51,11 @@ def test_discover_confirms_overrides_that_name_real_columns(tmp_path: Path,
 
 def test_discover_shows_what_to_override(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     overlay = tmp_path / "renamed.yml"
-    overlay.write_text("description: Session Central installed under names the profile does not know.\n"
-                       "hosts:\n  gp-web01:\n    services:\n"
-                       "      session_central: {name: GPWebSessionCentral, display_name: GP Web Central}\n")
+    overlay.write_text(
+        "description: Session Central installed under names the profile does not know.\n"
+        "hosts:\n  gp-web01:\n    services:\n"
+        "      session_central: {name: GPWebSessionCentral, display_name: GP Web Central}\n"
+    )
     load_scenario(str(overlay))  # the overlay is valid
     out, _ = _discover(str(overlay), tmp_path / "lab", capsys)
     assert "GPWebSessionCentral" in out and "GP Web Central" in out
@@ -83,16 +84,28 @@ def test_differential_discovery_names_the_flag_and_its_overrides_verify(tmp_path
     """Without the module: --record before, a host suspended (a scenario overlay of the same lab), --record after
     --diff before; the overrides written into the site inventory make the Session Management checks verified."""
     after = tmp_path / "after.yml"
-    after.write_text("description: gp-sh02 suspended in Session Management\n"
-                     "session_central: {module: false, suspended: [gp-sh02]}\n")
+    after.write_text(
+        "description: gp-sh02 suspended in Session Management\nsession_central: {module: false, suspended: [gp-sh02]}\n"
+    )
     site = tmp_path / "site.yml"
-    site.write_text("farm: our farm  # kept\n# the operator's comment, kept\noverrides:\n"
-                    "  web.session_host_client_access_policy: false  # ours\n")
+    site.write_text(
+        "farm: our farm  # kept\n# the operator's comment, kept\noverrides:\n"
+        "  web.session_host_client_access_policy: false  # ours\n"
+    )
     code, out, err = _cli("discover", "--lab", "session-central-no-module", "--record", str(tmp_path / "before"))
     assert code == 0, err
     assert (tmp_path / "before.json").is_file() and "GPCONFIGURATION: table dbo.LabSessionHostRegistry" in out
-    code, out, err = _cli("discover", "--lab", str(after), "--record", str(tmp_path / "after"),
-                          "--diff", str(tmp_path / "before"), "--write-overrides", str(site))
+    code, out, err = _cli(
+        "discover",
+        "--lab",
+        str(after),
+        "--record",
+        str(tmp_path / "after"),
+        "--diff",
+        str(tmp_path / "before"),
+        "--write-overrides",
+        str(site),
+    )
     assert code == 0, err
     assert "IsSuspended changed from 0 to 1 on gp-sh02 only" in out
     assert "config_db.session_host_suspended_when: 1" in out and "# found by difference on" in out
@@ -110,8 +123,9 @@ def test_differential_discovery_of_the_module_names_the_inverted_flag(tmp_path: 
     before = tmp_path / "before.yml"
     before.write_text("description: allow flag\nsession_central: {naming: ambiguous}\n")
     after = tmp_path / "after.yml"
-    after.write_text("description: allow flag, gp-sh01 suspended\nsession_central: {naming: ambiguous, "
-                     "suspended: [gp-sh01]}\n")
+    after.write_text(
+        "description: allow flag, gp-sh01 suspended\nsession_central: {naming: ambiguous, suspended: [gp-sh01]}\n"
+    )
     assert _cli("discover", "--lab", str(before), "--record", str(tmp_path / "b"))[0] == 0
     code, out, _ = _cli("discover", "--lab", str(after), "--diff", str(tmp_path / "b"))
     assert code == 0

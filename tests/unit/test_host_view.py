@@ -9,7 +9,8 @@ from gpverify.facts.view import HostView
 from gpverify.facts.windows import parse_collector_output
 
 DOCUMENT = b"""{"collector": 1, "computer": "GP-SH01",
- "services": {"session_service": {"name": "GPWebClientSessionServices", "display_name": "Microsoft Dynamics GP Session Service",
+ "services": {"session_service": {"name": "GPWebClientSessionServices",
+                                  "display_name": "Microsoft Dynamics GP Session Service",
                                   "status": "Running", "start_mode": "Auto", "account": "LAB\\\\svc"}},
  "registry": {},
  "errors": [{"section": "registry", "key": "odbc_dsn", "message": "Requested registry access is not allowed."}]}"""

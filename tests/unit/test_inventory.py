@@ -31,7 +31,10 @@ def _with(**changes: object) -> dict[str, object]:
 def test_example_inventory_loads() -> None:
     inv = load_inventory(REPO / "inventory.example.yml")
     assert inv.sql.system_database == "DYNAMICS"
-    assert [s.name for s in host_specs(inv) if s.role == "session_host"] == ["gpsh01.contoso.local", "gpsh02.contoso.local"]
+    assert [s.name for s in host_specs(inv) if s.role == "session_host"] == [
+        "gpsh01.contoso.local",
+        "gpsh02.contoso.local",
+    ]
 
 
 def test_defaults_name_the_system_and_configuration_databases() -> None:
@@ -58,8 +61,16 @@ def test_winrm_settings_layer_defaults_group_and_host() -> None:
         (_with(winrm={"port": 0}), "winrm.port", "greater than or equal to 1"),
         (_with(winrm={"port": "https"}), "winrm.port", "a valid integer"),
         (_with(session_hosts=[]), "session_hosts", "at least 1"),
-        (_with(sql={"server": "x", "authentication": "sql"}), "sql", "for SQL authentication both 'user' and 'password_env'"),
-        (_with(winrm={"read_timeout": 5, "operation_timeout": 20}), "winrm", "a read_timeout longer than operation_timeout"),
+        (
+            _with(sql={"server": "x", "authentication": "sql"}),
+            "sql",
+            "for SQL authentication both 'user' and 'password_env'",
+        ),
+        (
+            _with(winrm={"read_timeout": 5, "operation_timeout": 20}),
+            "winrm",
+            "a read_timeout longer than operation_timeout",
+        ),
     ],
 )
 def test_mistakes_name_file_field_and_expectation(data: dict[str, object], field: str, expected: str) -> None:
@@ -91,9 +102,23 @@ def test_unknown_profile_and_override_are_refused(tmp_path: Path) -> None:
 def test_broken_inventory_stops_pytest_with_one_line_and_no_traceback(tmp_path: Path) -> None:
     path = tmp_path / "farm.yml"
     path.write_text(yaml.safe_dump(_with(session_hosts=[{"name": "gpsh01"}, {"name": "gpsh01"}])))
-    proc = subprocess.run([sys.executable, "-m", "pytest", str(REPO / "checks" / "post"), "--inventory", str(path),
-                           "-p", "no:cacheprovider"], check=False, capture_output=True, text=True, cwd=REPO,
-                          timeout=120)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            str(REPO / "checks" / "post"),
+            "--inventory",
+            str(path),
+            "-p",
+            "no:cacheprovider",
+        ],
+        check=False,
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        timeout=120,
+    )
     assert proc.returncode == 3  # bad input, as for every gpverify command
     assert f"gpverify: {path}: session_hosts: expected each host name once, but 'gpsh01' appears twice" in proc.stderr
     assert "Traceback" not in proc.stdout + proc.stderr

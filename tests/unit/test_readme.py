@@ -20,7 +20,8 @@ def test_readme_catalogue_matches_gpverify_checks() -> None:
     section = re.search(r"<!-- catalogue:start -->\n(.*?)<!-- catalogue:end -->", readme, flags=re.DOTALL)
     assert section, "README.md lacks the catalogue markers"
     assert section.group(1).strip() == out.getvalue().strip(), (
-        "README catalogue is stale: paste `gpverify checks --format markdown` between the markers")
+        "README catalogue is stale: paste `gpverify checks --format markdown` between the markers"
+    )
 
 
 def test_readme_shows_the_two_commands_first() -> None:
@@ -43,7 +44,8 @@ def test_readme_performance_figures_are_the_committed_bench_run() -> None:
     assert section, "README.md lacks the bench markers"
     assert section.group(1).strip() == module.render(report).strip(), (
         "README performance figures are stale: paste `python bench/readme_table.py bench/last-run.json` "
-        "between the markers")
+        "between the markers"
+    )
 
 
 def test_readme_hostile_input_figures_are_the_committed_fuzz_run() -> None:
@@ -63,7 +65,8 @@ def test_readme_hostile_input_figures_are_the_committed_fuzz_run() -> None:
     assert section, "README.md lacks the fuzz markers"
     assert section.group(1).strip() == module.readme_table(figures).strip(), (
         "README hostile-input figures are stale: paste `python tests/hardening/hostile_generator.py` between the "
-        "markers")
+        "markers"
+    )
     # What the issue requires of a full run (make fuzz): enough inputs, and nothing bad among them.
     assert figures["generated"] >= 5000
     assert (figures["traceback"], figures["hang"], figures["silent"]) == (0, 0, 0)

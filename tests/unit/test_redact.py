@@ -9,15 +9,28 @@ import pytest
 
 from gpverify.config.redact import LINE_MASK, MASK, Redactor, is_weak
 
-PASSWORDS = ["x", "ab", "abc", "Pässwörd-ü€-2026", "it's \"quoted\" \\ back`tick$(x)", "p" * 300 + "-Z9",
-             "密码Secr3t-长", "Tab\tand space "]
+PASSWORDS = [
+    "x",
+    "ab",
+    "abc",
+    "Pässwörd-ü€-2026",
+    'it\'s "quoted" \\ back`tick$(x)',
+    "p" * 300 + "-Z9",
+    "密码Secr3t-长",
+    "Tab\tand space ",
+]
 
 
 @pytest.mark.parametrize("secret", PASSWORDS, ids=range(len(PASSWORDS)))
 def test_every_form_of_every_password_is_masked_and_counted(secret: str) -> None:
     redactor = Redactor([secret])
-    forms = [secret, repr(secret)[1:-1], json.dumps(secret)[1:-1], base64.b64encode(secret.encode()).decode(),
-             base64.b64encode(secret.encode("utf-16-le")).decode()]
+    forms = [
+        secret,
+        repr(secret)[1:-1],
+        json.dumps(secret)[1:-1],
+        base64.b64encode(secret.encode()).decode(),
+        base64.b64encode(secret.encode("utf-16-le")).decode(),
+    ]
     for form in forms:
         text = f"connect failed for LAB\\gpadmin using <{form}> at 10:02\nnext line"
         masked = redactor.text(text)

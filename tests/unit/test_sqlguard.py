@@ -25,11 +25,15 @@ ALLOWED = {
 }
 
 REFUSED = {
-    "stacked-drop": ("SELECT COUNT(*) FROM ACTIVITY; DROP TABLE ACTIVITY",
-                     "contains 2 statements; only one query is allowed"),
+    "stacked-drop": (
+        "SELECT COUNT(*) FROM ACTIVITY; DROP TABLE ACTIVITY",
+        "contains 2 statements; only one query is allowed",
+    ),
     "select-into": ("SELECT * INTO #tmp FROM ACTIVITY", "uses SELECT ... INTO, which creates a table"),
-    "into-in-subquery": ("SELECT * FROM (SELECT * INTO #x FROM ACTIVITY) q",
-                         "uses SELECT ... INTO, which creates a table"),
+    "into-in-subquery": (
+        "SELECT * FROM (SELECT * INTO #x FROM ACTIVITY) q",
+        "uses SELECT ... INTO, which creates a table",
+    ),
     "delete": ("DELETE FROM ACTIVITY WHERE USERID = 'sa'", "is not a read-only query (DELETE statement)"),
     "update": ("UPDATE DB_Upgrade SET db_status = 0", "is not a read-only query (UPDATE statement)"),
     "insert-select": ("INSERT INTO ACTIVITY SELECT * FROM x", "is not a read-only query (INSERT statement)"),
@@ -39,35 +43,61 @@ REFUSED = {
     "grant": ("GRANT SELECT ON ACTIVITY TO public", "is not a read-only query (GRANT statement)"),
     "set": ("SET NOCOUNT ON", "is not a read-only query (SET statement)"),
     "shutdown": ("SHUTDOWN", "is not a read-only query (SHUTDOWN statement)"),
-    "openrowset": ("SELECT * FROM OPENROWSET('SQLNCLI', 'Server=x;Trusted_Connection=yes;', 'SELECT 1') AS a",
-                   "calls OPENROWSET, which reaches outside the database"),
-    "openquery": ("SELECT * FROM OPENQUERY(LNK, 'SELECT 1')",
-                  "calls OPENQUERY, which reaches outside the database"),
-    "opendatasource": ("SELECT * FROM OPENDATASOURCE('SQLNCLI', 'Data Source=x').db.dbo.t",
-                       "calls OPENDATASOURCE, which reaches outside the database"),
+    "openrowset": (
+        "SELECT * FROM OPENROWSET('SQLNCLI', 'Server=x;Trusted_Connection=yes;', 'SELECT 1') AS a",
+        "calls OPENROWSET, which reaches outside the database",
+    ),
+    "openquery": ("SELECT * FROM OPENQUERY(LNK, 'SELECT 1')", "calls OPENQUERY, which reaches outside the database"),
+    "opendatasource": (
+        "SELECT * FROM OPENDATASOURCE('SQLNCLI', 'Data Source=x').db.dbo.t",
+        "calls OPENDATASOURCE, which reaches outside the database",
+    ),
     "next-value-for": ("SELECT NEXT VALUE FOR dbo.seq", "uses NEXT VALUE FOR, which advances a sequence"),
-    "parse-error": ("SELEC USERID FROM ACTIVITY",
-                    "does not parse as T-SQL: Invalid expression / Unexpected token at line 1, column 17"),
-    "unfinished": ("SELECT TOP 1 * FROM",
-                   ("does not parse as T-SQL: Expected table name but got the end of the text "
-                   "at line 1, column 19")),
+    "parse-error": (
+        "SELEC USERID FROM ACTIVITY",
+        "does not parse as T-SQL: Invalid expression / Unexpected token at line 1, column 17",
+    ),
+    "unfinished": (
+        "SELECT TOP 1 * FROM",
+        ("does not parse as T-SQL: Expected table name but got the end of the text at line 1, column 19"),
+    ),
     "empty": ("  ;  ", "contains no statement"),
     # Allow-list (issue 14): reserved words sqlglot reads as aliases, hints, linked servers, XML/JSON rowsets.
-    **{f"alias-{w.lower()}": (f"SELECT USERID {w} FROM ACTIVITY", (f"uses the reserved word {w} as a name (SQL Server "
-                              "would run it as a statement); quote it as [name] if it is one"))
-       for w in ("SHUTDOWN", "CHECKPOINT", "RECONFIGURE", "COMMIT", "REVERT", "SETUSER", "RETURN")},
-    "table-alias-shutdown": ("SELECT * FROM ACTIVITY SHUTDOWN", ("uses the reserved word SHUTDOWN as a name (SQL "
-                             "Server would run it as a statement); quote it as [name] if it is one")),
-    "nolock": ("SELECT session_id FROM tempdb..DEX_LOCK WITH (NOLOCK)",
-               "uses WithTableHint, which is not among the constructs a read-only query may use"),
-    "updlock": ("SELECT session_id FROM DEX_LOCK WITH (UPDLOCK, HOLDLOCK)",
-                "uses WithTableHint, which is not among the constructs a read-only query may use"),
-    "four-part": ("SELECT * FROM LNK.master.dbo.sysdatabases",
-                  "names LNK.master.dbo.sysdatabases with four parts: a linked server, outside the database"),
+    **{
+        f"alias-{w.lower()}": (
+            f"SELECT USERID {w} FROM ACTIVITY",
+            (
+                f"uses the reserved word {w} as a name (SQL Server "
+                "would run it as a statement); quote it as [name] if it is one"
+            ),
+        )
+        for w in ("SHUTDOWN", "CHECKPOINT", "RECONFIGURE", "COMMIT", "REVERT", "SETUSER", "RETURN")
+    },
+    "table-alias-shutdown": (
+        "SELECT * FROM ACTIVITY SHUTDOWN",
+        (
+            "uses the reserved word SHUTDOWN as a name (SQL "
+            "Server would run it as a statement); quote it as [name] if it is one"
+        ),
+    ),
+    "nolock": (
+        "SELECT session_id FROM tempdb..DEX_LOCK WITH (NOLOCK)",
+        "uses WithTableHint, which is not among the constructs a read-only query may use",
+    ),
+    "updlock": (
+        "SELECT session_id FROM DEX_LOCK WITH (UPDLOCK, HOLDLOCK)",
+        "uses WithTableHint, which is not among the constructs a read-only query may use",
+    ),
+    "four-part": (
+        "SELECT * FROM LNK.master.dbo.sysdatabases",
+        "names LNK.master.dbo.sysdatabases with four parts: a linked server, outside the database",
+    ),
     "openxml": ("SELECT * FROM OPENXML(@h, '/r', 1)", None),
     "openjson": ("SELECT * FROM OPENJSON('[1]')", None),
-    "unknown-function": ("SELECT xp_cmdshell('dir') AS x", ("calls XP_CMDSHELL, which is not among the functions a "
-                         "read-only query may call")),
+    "unknown-function": (
+        "SELECT xp_cmdshell('dir') AS x",
+        ("calls XP_CMDSHELL, which is not among the functions a read-only query may call"),
+    ),
 }
 
 
@@ -91,16 +121,17 @@ def test_plain_identifiers_are_bracket_quoted(name: str) -> None:
     assert quote_identifier(name) == f"[{name}]"
 
 
-NOT_IDENTIFIERS = ["", "1abc", "dbo.ACTIVITY", "x]; DROP TABLE y --", "ACTIVITY\n", "#tmp", "x" * 129,
-                   "Session Hosts"]
+NOT_IDENTIFIERS = ["", "1abc", "dbo.ACTIVITY", "x]; DROP TABLE y --", "ACTIVITY\n", "#tmp", "x" * 129, "Session Hosts"]
 
 
 @pytest.mark.parametrize("name", NOT_IDENTIFIERS)
 def test_other_identifiers_are_refused(name: str) -> None:
     with pytest.raises(UnsafeQuery) as exc:
         quote_identifier(name)
-    assert str(exc.value) == (f"identifier: {name!r} is not a plain T-SQL identifier "
-                              "(a letter or _, then up to 127 letters, digits or _ $ # @)")
+    assert str(exc.value) == (
+        f"identifier: {name!r} is not a plain T-SQL identifier "
+        "(a letter or _, then up to 127 letters, digits or _ $ # @)"
+    )
 
 
 def _tsql_keywords() -> list[str]:

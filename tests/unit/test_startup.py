@@ -45,8 +45,10 @@ def test_importing_the_plugin_leaves_sql_parsing_certificates_history_and_the_la
 
 def test_the_public_api_is_there_and_the_package_alone_imports_none_of_it() -> None:
     assert under(imported_by("import gpverify"), "pytest", "pydantic", "requests", "sqlglot") == []
-    modules = imported_by("from gpverify import check, HostView, warn, not_verified, GpSqlView, WebSiteView, "
-                          "Profile, ConfigError, CertificateFact")
+    modules = imported_by(
+        "from gpverify import check, HostView, warn, not_verified, GpSqlView, WebSiteView, "
+        "Profile, ConfigError, CertificateFact"
+    )
     assert {"gpverify.catalogue", "gpverify.facts.view", "gpverify.facts.gpsql", "gpverify.facts.web"} <= modules
     import gpverify
 
@@ -76,15 +78,28 @@ def test_the_full_command_line_still_lists_every_command() -> None:
     assert list(sub.choices) == [*cli.BUILT_IN, *(c for cs in cli.EXTENSIONS.values() for c in cs)]
 
 
-HEAVY = ("pytest", "pydantic", "sqlalchemy", "alembic", "jinja2", "rich", "sqlglot", "requests", "apprise",
-         "gpverify.lab", "gpverify.facts")
+HEAVY = (
+    "pytest",
+    "pydantic",
+    "sqlalchemy",
+    "alembic",
+    "jinja2",
+    "rich",
+    "sqlglot",
+    "requests",
+    "apprise",
+    "gpverify.lab",
+    "gpverify.facts",
+)
 
 
 def imported_by_command(*argv: str) -> set[str]:
     """The modules loaded once `gpverify ARGV` has parsed and run (its output and exit swallowed)."""
-    code = ("import contextlib, io, json, sys\nfrom gpverify.cli.main import main\n"
-            "with contextlib.redirect_stdout(io.StringIO()), contextlib.suppress(SystemExit):\n"
-            f"    main({list(argv)!r})\nprint(json.dumps(sorted(sys.modules)))")
+    code = (
+        "import contextlib, io, json, sys\nfrom gpverify.cli.main import main\n"
+        "with contextlib.redirect_stdout(io.StringIO()), contextlib.suppress(SystemExit):\n"
+        f"    main({list(argv)!r})\nprint(json.dumps(sorted(sys.modules)))"
+    )
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False)
     assert proc.returncode == 0, proc.stderr
     return set(json.loads(proc.stdout))
@@ -92,15 +107,19 @@ def imported_by_command(*argv: str) -> set[str]:
 
 # Bounds measured with some room (issue 25.2: `gpverify --version` imported 839 modules): a command that starts
 # importing another command's stack fails here, never on a stopwatch.
-@pytest.mark.parametrize(("argv", "bound", "allowed"), [
-    (("--version",), 150, ()),
-    (("--help",), 150, ()),
-    (("bogus",), 150, ()),
-    (("profile",), 220, ()),
-    (("inventory", "--help"), 350, ("pydantic",)),
-    (("audit", "--help"), 400, ("sqlalchemy", "alembic")),
-    (("fleet", "--help"), 400, ("sqlalchemy", "alembic")),
-], ids=lambda v: " ".join(v) if isinstance(v, tuple) and v and isinstance(v[0], str) else None)
+@pytest.mark.parametrize(
+    ("argv", "bound", "allowed"),
+    [
+        (("--version",), 150, ()),
+        (("--help",), 150, ()),
+        (("bogus",), 150, ()),
+        (("profile",), 220, ()),
+        (("inventory", "--help"), 350, ("pydantic",)),
+        (("audit", "--help"), 400, ("sqlalchemy", "alembic")),
+        (("fleet", "--help"), 400, ("sqlalchemy", "alembic")),
+    ],
+    ids=lambda v: " ".join(v) if isinstance(v, tuple) and v and isinstance(v[0], str) else None,
+)
 def test_a_command_imports_only_what_it_uses(argv: tuple[str, ...], bound: int, allowed: tuple[str, ...]) -> None:
     modules = imported_by_command(*argv)
     heavy = [p for p in HEAVY if p not in allowed]
@@ -141,14 +160,17 @@ def test_a_sites_custom_checks_run_in_such_a_session_on_the_lab() -> None:
 
 
 def test_gpverify_run_is_the_administrators_pytest_and_keeps_every_installed_plugin(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     folder = tmp_path / "site_checks"
     folder.mkdir()
     record = tmp_path / "plugins.json"
     (folder / "conftest.py").write_text(
         "import json\n\n\ndef pytest_configure(config):\n"
         f"    names = [n for n, _ in config.pluginmanager.list_name_plugin() if n]\n"
-        f"    open({str(record)!r}, 'w').write(json.dumps(names))\n", encoding="utf-8")
+        f"    open({str(record)!r}, 'w').write(json.dumps(names))\n",
+        encoding="utf-8",
+    )
     monkeypatch.chdir(tmp_path)
     run_phase("post", [str(folder)], ["--collect-only", "-q", "-p", "no:cacheprovider"])
     names = set(json.loads(record.read_text(encoding="utf-8")))
@@ -169,16 +191,24 @@ def test_the_sql_guard_parses_a_query_once_and_names_each_caller() -> None:
 
 
 def test_the_command_exits_with_mains_code_after_atexit_handlers_and_with_its_output_whole(tmp_path: Path) -> None:
-    code = ("import atexit, sys; from gpverify.cli.main import console; "
-            "atexit.register(lambda: print('atexit ran', file=sys.stderr)); "
-            "sys.argv = ['gpverify', 'checks', '--format', 'json']; console()")
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=False,
-                          cwd=tmp_path)
+    code = (
+        "import atexit, sys; from gpverify.cli.main import console; "
+        "atexit.register(lambda: print('atexit ran', file=sys.stderr)); "
+        "sys.argv = ['gpverify', 'checks', '--format', 'json']; console()"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=False, cwd=tmp_path
+    )
     assert proc.returncode == 0, proc.stderr
     rows = json.loads(proc.stdout)  # block-buffered into a pipe: whole only if flushed before the exit
     assert len(rows) >= 40 and rows[0]["id"].startswith("GP-")
     assert "atexit ran" in proc.stderr
-    bad = subprocess.run([sys.executable, "-c", code.replace("'checks', '--format', 'json'", "'audit', '--wait', "
-                                                             "'soon', '--lab'")],
-                         capture_output=True, text=True, timeout=120, check=False, cwd=tmp_path)
+    bad = subprocess.run(
+        [sys.executable, "-c", code.replace("'checks', '--format', 'json'", "'audit', '--wait', 'soon', '--lab'")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        cwd=tmp_path,
+    )
     assert bad.returncode == 3 and "error:" in bad.stderr

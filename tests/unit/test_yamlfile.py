@@ -12,21 +12,36 @@ from gpverify.config.paths import MAX_FILE_BYTES
 from gpverify.config.yamlfile import parse_yaml, read_yaml
 from gpverify.errors import ConfigError
 
-LAUGHS = "\n".join(['a0: &a0 ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]'] + [
-    f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 9)}]" for i in range(1, 9)]) + "\n"
+LAUGHS = (
+    "\n".join(
+        ['a0: &a0 ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]']
+        + [f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 9)}]" for i in range(1, 9)]
+    )
+    + "\n"
+)
 
 
-@pytest.mark.parametrize(("text", "where", "message"), [
-    ("session_hosts: [a]\nfarm: x\nsession_hosts: [b]\n", "line 3",
-     "expected each key once, but 'session_hosts' appears on line 1 and line 3"),
-    ("winrm:\n  port: 1\n  port: 2\n", "line 3", "expected each key once, but 'port' appears on line 2 and line 3"),
-    ("created: 2026-02-30\n", "line 1", "expected a real date, got '2026-02-30'"),
-    ("expires: 2026-13-01\n", "line 1", "expected a real date, got '2026-13-01'"),
-    (LAUGHS, "line 1", "expected at most 100,000 values once aliases are expanded"),
-    ("a: &x [*x]\n", "line 1", "expected aliases that do not contain themselves"),
-    ("[" * 3000, "(file)", "expected valid YAML nested less deeply"),
-    ("a: !!python/object/apply:os.system [ls]\n", "line 1", "expected valid YAML (could not determine a constructor"),
-])
+@pytest.mark.parametrize(
+    ("text", "where", "message"),
+    [
+        (
+            "session_hosts: [a]\nfarm: x\nsession_hosts: [b]\n",
+            "line 3",
+            "expected each key once, but 'session_hosts' appears on line 1 and line 3",
+        ),
+        ("winrm:\n  port: 1\n  port: 2\n", "line 3", "expected each key once, but 'port' appears on line 2 and line 3"),
+        ("created: 2026-02-30\n", "line 1", "expected a real date, got '2026-02-30'"),
+        ("expires: 2026-13-01\n", "line 1", "expected a real date, got '2026-13-01'"),
+        (LAUGHS, "line 1", "expected at most 100,000 values once aliases are expanded"),
+        ("a: &x [*x]\n", "line 1", "expected aliases that do not contain themselves"),
+        ("[" * 3000, "(file)", "expected valid YAML nested less deeply"),
+        (
+            "a: !!python/object/apply:os.system [ls]\n",
+            "line 1",
+            "expected valid YAML (could not determine a constructor",
+        ),
+    ],
+)
 def test_hostile_yaml_is_one_message(text: str, where: str, message: str) -> None:
     started = time.monotonic()
     with pytest.raises(ConfigError) as exc:

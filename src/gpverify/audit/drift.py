@@ -30,7 +30,8 @@ def _item_key(item: Any, index: int) -> str:
 
 
 def flatten(value: Any, prefix: str = "") -> dict[str, Any]:
-    """{'services': {'session_service': [{'name': 'X', 'account': 'A'}]}} -> {'services.session_service[X].account': 'A'}."""
+    """Flattened by path: {'services': {'session_service': [{'name': 'X', 'account': 'A'}]}} becomes
+    {'services.session_service[X].account': 'A'}."""
     out: dict[str, Any] = {}
     if isinstance(value, dict):
         for k, v in value.items():
@@ -66,8 +67,9 @@ class Drift:
 def _stable(flat: dict[str, Any]) -> dict[str, Any]:
     """Facts that describe the configuration: not a process's start time, nor what Session Central and the event log
     report at the moment of reading (status times, sessions, errors), which change between any two runs."""
-    return {k: v for k, v in flat.items()
-            if not (k.endswith(".started") or k.startswith(("session_central", "events")))}
+    return {
+        k: v for k, v in flat.items() if not (k.endswith(".started") or k.startswith(("session_central", "events")))
+    }
 
 
 def fact_drift(before: dict[str, Any], after: dict[str, Any]) -> list[Drift]:
@@ -75,8 +77,9 @@ def fact_drift(before: dict[str, Any], after: dict[str, Any]) -> list[Drift]:
     drifts: list[Drift] = []
     for host in sorted(set(before) | set(after)):
         if host not in before or host not in after:
-            drifts.append(Drift(host, "(host)", "present" if host in before else None,
-                                "present" if host in after else None))
+            drifts.append(
+                Drift(host, "(host)", "present" if host in before else None, "present" if host in after else None)
+            )
             continue
         if "unavailable" in before[host] or "unavailable" in after[host]:
             # A host that could not be read is one line (reached -> the cause), not a line per fact it lost.
@@ -119,22 +122,38 @@ class Changes:
         return bool(self.newly_failing or self.fixed or self.now_waived or self.drift)
 
     def as_dict(self) -> dict[str, Any]:
-        return {"previous_run": self.previous_run, "newly_failing": self.newly_failing, "fixed": self.fixed,
-                "still_failing": self.still_failing, "now_waived": self.now_waived,
-                "fact_drift": [d.as_dict() for d in self.drift]}
+        return {
+            "previous_run": self.previous_run,
+            "newly_failing": self.newly_failing,
+            "fixed": self.fixed,
+            "still_failing": self.still_failing,
+            "now_waived": self.now_waived,
+            "fact_drift": [d.as_dict() for d in self.drift],
+        }
 
 
-def compare(previous: dict[tuple[str, str], CheckResult] | None, current: list[CheckResult],
-            previous_facts: dict[str, Any] | None, current_facts: dict[str, Any],
-            previous_run: int | None) -> Changes:
+def compare(
+    previous: dict[tuple[str, str], CheckResult] | None,
+    current: list[CheckResult],
+    previous_facts: dict[str, Any] | None,
+    current_facts: dict[str, Any],
+    previous_run: int | None,
+) -> Changes:
     changes = Changes(previous_run)
     if previous is None:
         return changes
     for r in current:
         before = previous.get((r.check, r.test))
         was = before.outcome if before else None
-        entry = {"check": r.check, "name": r.name, "host": r.host, "title": r.title,
-                 "before": was.value if was else None, "after": r.outcome.value, "message": r.message}
+        entry = {
+            "check": r.check,
+            "name": r.name,
+            "host": r.host,
+            "title": r.title,
+            "before": was.value if was else None,
+            "after": r.outcome.value,
+            "message": r.message,
+        }
         if r.failing:
             (changes.still_failing if was and was.fails else changes.newly_failing).append(entry)
         elif r.outcome is Outcome.WAIVED:

@@ -44,8 +44,10 @@ def parse_smtp(value: str) -> tuple[str, int]:
 
 
 def subject_of(payload: dict[str, Any]) -> str:
-    return (f"gpverify audit #{payload['run']} {payload['status'].upper()} on {payload['farm']} "
-            f"(was {payload.get('previous_status') or 'not run'})")
+    return (
+        f"gpverify audit #{payload['run']} {payload['status'].upper()} on {payload['farm']} "
+        f"(was {payload.get('previous_status') or 'not run'})"
+    )
 
 
 def body_of(payload: dict[str, Any]) -> str:
@@ -54,7 +56,11 @@ def body_of(payload: dict[str, Any]) -> str:
         entries = payload.get(key) or []
         lines.append(f"{title} ({len(entries)}):")
         lines.extend(f"  {e['name']}: {e.get('title', '')}" for e in entries)
-    lines += ["", f"Report: {payload.get('report', '')}", f"Where the channel takes files, the whole change is attached as {ATTACHMENT}."]
+    lines += [
+        "",
+        f"Report: {payload.get('report', '')}",
+        f"Where the channel takes files, the whole change is attached as {ATTACHMENT}.",
+    ]
     return "\n".join(lines) + "\n"
 
 
@@ -103,9 +109,13 @@ def notify_urls() -> list[str]:
 def require_notify_urls() -> list[str]:
     urls = notify_urls()
     if not urls:
-        raise ConfigError("--notify", NOTIFY_ENV, "apprise URLs in the environment variable, or in the keyring as "
-                          f"service {NOTIFY_KEYRING[0]!r} user {NOTIFY_KEYRING[1]!r} (keyring set "
-                          f"{NOTIFY_KEYRING[0]} {NOTIFY_KEYRING[1]})")
+        raise ConfigError(
+            "--notify",
+            NOTIFY_ENV,
+            "apprise URLs in the environment variable, or in the keyring as "
+            f"service {NOTIFY_KEYRING[0]!r} user {NOTIFY_KEYRING[1]!r} (keyring set "
+            f"{NOTIFY_KEYRING[0]} {NOTIFY_KEYRING[1]})",
+        )
     return urls
 
 
@@ -127,19 +137,26 @@ def send(url: str, payload: dict[str, Any], attach: apprise.AppriseAttachment, s
     kind = apprise.NotifyType.SUCCESS if payload["status"] == AuditStatus.PASSED else apprise.NotifyType.FAILURE
     # apprise says why only in its log: LogCapture is its public way to read it (apprise/logger.py).
     with apprise.LogCapture(level=apprise.logging.WARNING, fmt="%(message)s") as log:  # type: ignore[no-untyped-call]
-        sent = channel.notify(title=subject_of(payload), body=body_of(payload), notify_type=kind,
-                              body_format=apprise.NotifyFormat.TEXT, attach=attach)
+        sent = channel.notify(
+            title=subject_of(payload),
+            body=body_of(payload),
+            notify_type=kind,
+            body_format=apprise.NotifyFormat.TEXT,
+            attach=attach,
+        )
         warnings = [line for line in log.getvalue().splitlines() if line.strip()]
     if sent:
         return None
     return _masked(warnings[-1], url, shown) if warnings else "the service refused or did not answer"
 
 
-def _channels(webhook: str | None, smtp: str | None, to: str | None,
-              urls: list[str]) -> list[tuple[str, str, Callable[[], str]]]:
+def _channels(
+    webhook: str | None, smtp: str | None, to: str | None, urls: list[str]
+) -> list[tuple[str, str, Callable[[], str]]]:
     """(line head, where, the apprise URL's maker) per configured channel; apprise URLs named by scheme only."""
     channels: list[tuple[str, str, Callable[[], str]]] = [
-        (url.split("://", 1)[0] + "://...:", "", partial(str, url)) for url in urls]
+        (url.split("://", 1)[0] + "://...:", "", partial(str, url)) for url in urls
+    ]
     if webhook:
         channels.append(("webhook:", f" to {_where(webhook)}", partial(webhook_url, webhook)))
     if smtp and to:
@@ -147,8 +164,9 @@ def _channels(webhook: str | None, smtp: str | None, to: str | None,
     return channels
 
 
-def _line(head: str, where: str, make: Callable[[], str], payload: dict[str, Any],
-          attach: apprise.AppriseAttachment) -> str:
+def _line(
+    head: str, where: str, make: Callable[[], str], payload: dict[str, Any], attach: apprise.AppriseAttachment
+) -> str:
     try:
         url = make()
     except (ValueError, ConfigError) as exc:  # our own words about a malformed --notify-* value
@@ -160,8 +178,9 @@ def _line(head: str, where: str, make: Callable[[], str], payload: dict[str, Any
     return f"{head} sent{where}" if why is None else f"{head} NOT sent{where}: {why}"
 
 
-def notify(payload: dict[str, Any], *, webhook: str | None, smtp: str | None, to: str | None,
-           urls: list[str] | None = None) -> list[str]:
+def notify(
+    payload: dict[str, Any], *, webhook: str | None, smtp: str | None, to: str | None, urls: list[str] | None = None
+) -> list[str]:
     """Send what is configured; return one line per channel (sent, or why it failed). Never raises."""
     channels = _channels(webhook, smtp, to, urls or [])
     if not channels:

@@ -32,9 +32,17 @@ WAIT_SECTIONS = ("service",)
 
 
 class AuditPlugin:
-    def __init__(self, *, waivers: list[Waiver], today: dt.date | None = None, previous: Any = None,
-                 baseline: dict[str, Any] | None = None, run_id: int | None = None, round_no: int = 1,
-                 waited: float = 0.0) -> None:
+    def __init__(
+        self,
+        *,
+        waivers: list[Waiver],
+        today: dt.date | None = None,
+        previous: Any = None,
+        baseline: dict[str, Any] | None = None,
+        run_id: int | None = None,
+        round_no: int = 1,
+        waited: float = 0.0,
+    ) -> None:
         self.waivers = waivers
         self.today = today or dt.datetime.now(dt.UTC).date()
         self.previous = previous  # store.RunRecord of the last finished run, or None
@@ -96,10 +104,13 @@ class AuditPlugin:
             found = find_waiver(self.waivers, record.check, record.host, self.today, record.message)
             if found:
                 waiver, status = found
-                record = record.waived({**waiver.as_dict(), "status": status},
-                                       Outcome.WAIVED if status == "waived" else record.outcome)
-                props = [("waiver_status", status), *((f"waiver_{k}", str(v)) for k, v in waiver.as_dict().items()
-                                                      if v is not None)]
+                record = record.waived(
+                    {**waiver.as_dict(), "status": status}, Outcome.WAIVED if status == "waived" else record.outcome
+                )
+                props = [
+                    ("waiver_status", status),
+                    *((f"waiver_{k}", str(v)) for k, v in waiver.as_dict().items() if v is not None),
+                ]
                 item.user_properties.extend(props)
                 if status == "waived":
                     report.outcome = "skipped"
@@ -136,7 +147,8 @@ class AuditPlugin:
             self.facts = snapshot(farm.collected())
             inv = farm.inventory
             self.farm_info = {
-                "farm": inv.farm, "profile": farm.profile.name,
+                "farm": inv.farm,
+                "profile": farm.profile.name,
                 "web_server": [s.name for s in farm.hosts("web_server")],
                 "session_hosts": [s.name for s in farm.hosts("session_host")],
                 "tenant_services": [s.name for s in farm.hosts("tenant_services")],
@@ -144,8 +156,13 @@ class AuditPlugin:
                 "sql": {"server": inv.sql.server, "databases": [inv.sql.system_database, inv.sql.config_database]},
             }
         prev = self.previous
-        self.changes = compare(prev.results if prev else None, self.result_list(), prev.facts if prev else None,
-                               self.facts, prev.id if prev else None)
+        self.changes = compare(
+            prev.results if prev else None,
+            self.result_list(),
+            prev.facts if prev else None,
+            self.facts,
+            prev.id if prev else None,
+        )
         if self.baseline is not None:
             self.baseline_drift = fact_drift(self.baseline["facts"], self.facts)
 
@@ -189,7 +206,9 @@ class AuditPlugin:
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
         tr = terminalreporter
         for w in self.expired_waivers():
-            tr.write_line(f"gpverify audit: waiver for {w.label()} EXPIRED on {w.expires.isoformat()}; it no longer waives")
+            tr.write_line(
+                f"gpverify audit: waiver for {w.label()} EXPIRED on {w.expires.isoformat()}; it no longer waives"
+            )
         for line in self.collection_errors:
             tr.write_line(f"gpverify audit: checks that could not be loaded: {line}")
         for w in self.unmatched_waivers():
@@ -202,8 +221,11 @@ class AuditPlugin:
 
     def pytest_gpverify_report_sections(self, config: pytest.Config) -> list[str]:
         self.finalize()
-        sections: list[str] = [render.farm_picture(self.farm_info, self.outcomes_by_host()), render.audit_banner(self),
-                    render.changes_section(self.changes, self.previous)]
+        sections: list[str] = [
+            render.farm_picture(self.farm_info, self.outcomes_by_host()),
+            render.audit_banner(self),
+            render.changes_section(self.changes, self.previous),
+        ]
         if self.baseline is not None:
             sections.append(render.baseline_section(self.baseline, self.baseline_drift or []))
         sections.append(render.waiver_section(self))
@@ -214,8 +236,10 @@ class AuditPlugin:
 
 
 def _waiver_reason(waiver: Waiver, message: str) -> str:
-    return (f"waived: {waiver.label()} by {waiver.approver} (risk {waiver.risk}, until {waiver.expires.isoformat()}): "
-            f"{waiver.justification} | failure: {message.splitlines()[0] if message else ''}")
+    return (
+        f"waived: {waiver.label()} by {waiver.approver} (risk {waiver.risk}, until {waiver.expires.isoformat()}): "
+        f"{waiver.justification} | failure: {message.splitlines()[0] if message else ''}"
+    )
 
 
 __all__ = ["WAIT_MARKER", "AuditPlugin"]

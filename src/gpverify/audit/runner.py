@@ -95,11 +95,22 @@ class AuditRun:
     def as_dict(self) -> dict[str, Any]:
         """The audit's JSON document."""
         document = {
-            "run": self.run, "farm": self.farm, "site": self.site, "source": self.source, "finished": self.finished,
-            "status": self.status, "exit_code": int(self.exit_code), "waited_seconds": round(self.waited, 1),
-            "rounds": self.rounds, "reports": self.reports, "previous_run": self.previous_run,
-            "results": [r.public_dict() for r in self.results], "collection_errors": self.collection_errors,
-            "waivers": self.waivers, "changes_since_last_run": self.changes, "baseline": self.baseline,
+            "run": self.run,
+            "farm": self.farm,
+            "site": self.site,
+            "source": self.source,
+            "finished": self.finished,
+            "status": self.status,
+            "exit_code": int(self.exit_code),
+            "waited_seconds": round(self.waited, 1),
+            "rounds": self.rounds,
+            "reports": self.reports,
+            "previous_run": self.previous_run,
+            "results": [r.public_dict() for r in self.results],
+            "collection_errors": self.collection_errors,
+            "waivers": self.waivers,
+            "changes_since_last_run": self.changes,
+            "baseline": self.baseline,
         }
         return document | ({"not_recorded": self.not_recorded} if self.not_recorded is not None else {})
 
@@ -159,8 +170,15 @@ def _run_audit(opts: AuditOptions) -> AuditRun:
         else:
             inventory, source = str(opts.inventory), str(opts.inventory)
         farm = open_farm(inventory)  # bad inventory or missing credentials: ConfigError before any check
-        return _run(opts, waivers, inventory, source, farm.inventory.farm, checks_root() if opts.checks is None
-                    else opts.checks, farm.inventory.history)
+        return _run(
+            opts,
+            waivers,
+            inventory,
+            source,
+            farm.inventory.farm,
+            checks_root() if opts.checks is None else opts.checks,
+            farm.inventory.history,
+        )
 
 
 def history_setting(option: str | None, inventory_value: str | None, inventory: str) -> tuple[str | None, str]:
@@ -228,8 +246,15 @@ class _Rounds:
     rounds: int
 
 
-def _run(opts: AuditOptions, waivers: list[Waiver], inventory: str, source: str, farm_name: str,
-         checks: Path, inventory_history: str | None = None) -> AuditRun:
+def _run(
+    opts: AuditOptions,
+    waivers: list[Waiver],
+    inventory: str,
+    source: str,
+    farm_name: str,
+    checks: Path,
+    inventory_history: str | None = None,
+) -> AuditRun:
     reports = Path(opts.reports)
     reports.mkdir(parents=True, exist_ok=True)
     recorder = _open_history(opts, inventory, inventory_history, reports)
@@ -278,8 +303,18 @@ def _pytest_args(checks: Path, custom: list[Path], inventory: str, paths: dict[s
     targets = [str(checks / p) for p in PHASES if (checks / p).is_dir()]
     targets += [str(checks / p) for p in AUDIT_EXTRA if (checks / p).is_file()]
     targets += audit_targets(PHASES, custom)  # the site's own checks of the audit's phases (--checks)
-    return [*targets, "--inventory", inventory, f"--gpverify-html={paths['html']}", f"--junitxml={paths['junit']}",
-            "-o", "junit_family=xunit2", "-rfEs", "--continue-on-collection-errors", *(["-q"] if quiet else [])]
+    return [
+        *targets,
+        "--inventory",
+        inventory,
+        f"--gpverify-html={paths['html']}",
+        f"--junitxml={paths['junit']}",
+        "-o",
+        "junit_family=xunit2",
+        "-rfEs",
+        "--continue-on-collection-errors",
+        *(["-q"] if quiet else []),
+    ]
 
 
 def _run_rounds(opts: AuditOptions, waivers: list[Waiver], before: _Before, args: list[str]) -> _Rounds:
@@ -288,8 +323,15 @@ def _run_rounds(opts: AuditOptions, waivers: list[Waiver], before: _Before, args
     waited, rounds = 0.0, 0
     while True:
         rounds += 1
-        plugin = AuditPlugin(waivers=waivers, today=opts.today, previous=before.previous, baseline=before.baseline,
-                             run_id=before.run_id or None, round_no=rounds, waited=waited)
+        plugin = AuditPlugin(
+            waivers=waivers,
+            today=opts.today,
+            previous=before.previous,
+            baseline=before.baseline,
+            run_id=before.run_id or None,
+            round_no=rounds,
+            waited=waited,
+        )
         run = run_checks(args, [plugin, PhaseFilter(opts.custom, PHASES)])
         plugin.finalize()
         first_end = first_end or time.monotonic()
@@ -298,38 +340,68 @@ def _run_rounds(opts: AuditOptions, waivers: list[Waiver], before: _Before, args
         stopped = run.pytest_status in (pytest.ExitCode.USAGE_ERROR, pytest.ExitCode.INTERRUPTED)
         if not pending or remaining <= 0 or stopped:
             return _Rounds(plugin, run, waited, rounds)
-        print(f"gpverify audit: {len(pending)} service/reachability check(s) failing; "
-              f"waiting (up to {remaining:.0f} s more) and checking again")
+        print(
+            f"gpverify audit: {len(pending)} service/reachability check(s) failing; "
+            f"waiting (up to {remaining:.0f} s more) and checking again"
+        )
         time.sleep(min(opts.wait_interval, remaining))
         waited = time.monotonic() - first_end
 
 
-def _audit_run(rounds: _Rounds, waivers: list[Waiver], before: _Before, farm: str, source: str,
-               paths: dict[str, str]) -> AuditRun:
+def _audit_run(
+    rounds: _Rounds, waivers: list[Waiver], before: _Before, farm: str, source: str, paths: dict[str, str]
+) -> AuditRun:
     plugin, baseline = rounds.plugin, before.baseline
     exit_code, status = _exit_code(plugin, rounds.pytest_run)
     return AuditRun(
-        run=before.run_id or None, farm=farm, site=site_name(), source=source, finished=utcnow(), status=status,
-        exit_code=exit_code, waited=rounds.waited, rounds=rounds.rounds, reports=paths,
-        previous_run=before.previous.id if before.previous else None, results=plugin.result_list(),
+        run=before.run_id or None,
+        farm=farm,
+        site=site_name(),
+        source=source,
+        finished=utcnow(),
+        status=status,
+        exit_code=exit_code,
+        waited=rounds.waited,
+        rounds=rounds.rounds,
+        reports=paths,
+        previous_run=before.previous.id if before.previous else None,
+        results=plugin.result_list(),
         collection_errors=plugin.collection_errors,
-        waivers={"loaded": [w.as_dict() for w in waivers],
-                 "expired": [w.as_dict() for w in plugin.expired_waivers()],
-                 "unmatched": [w.as_dict() for w in plugin.unmatched_waivers()]},
+        waivers={
+            "loaded": [w.as_dict() for w in waivers],
+            "expired": [w.as_dict() for w in plugin.expired_waivers()],
+            "unmatched": [w.as_dict() for w in plugin.unmatched_waivers()],
+        },
         changes=plugin.changes.as_dict() if plugin.changes else {},
-        baseline=({"name": baseline["name"], "captured": baseline["captured"],
-                   "drift": [d.as_dict() for d in plugin.baseline_drift or []]} if baseline else None))
+        baseline=(
+            {
+                "name": baseline["name"],
+                "captured": baseline["captured"],
+                "drift": [d.as_dict() for d in plugin.baseline_drift or []],
+            }
+            if baseline
+            else None
+        ),
+    )
 
 
 def _record(recorder: _Recorder, audit: AuditRun, plugin: AuditPlugin) -> None:
     """The run's results and facts into the history; when that fails, exit 4 and the JSON says why."""
     if audit.run:
         run_id = audit.run
-        recorder.call(lambda h: h.finish_run(
-            run_id, status=audit.status, exit_code=audit.exit_code, waited=audit.waited, rounds=audit.rounds,
-            results=audit.results, facts=plugin.facts,
-            reports={k: str(Path(v).resolve()) for k, v in audit.reports.items()},
-            newly_failing=len(audit.changes.get("newly_failing", []))))
+        recorder.call(
+            lambda h: h.finish_run(
+                run_id,
+                status=audit.status,
+                exit_code=audit.exit_code,
+                waited=audit.waited,
+                rounds=audit.rounds,
+                results=audit.results,
+                facts=plugin.facts,
+                reports={k: str(Path(v).resolve()) for k, v in audit.reports.items()},
+                newly_failing=len(audit.changes.get("newly_failing", [])),
+            )
+        )
     if recorder.problem is not None:  # the JSON says so too: the run is in no history
         audit.exit_code, audit.not_recorded = ExitCode.NOT_RECORDED, str(recorder.problem)
         audit.write_json()
@@ -338,29 +410,52 @@ def _record(recorder: _Recorder, audit: AuditRun, plugin: AuditPlugin) -> None:
 def _notify(opts: AuditOptions, audit: AuditRun, previous: Any) -> list[str]:
     """Tell the configured channels when the outcome changed since the last run (never for an interrupted one)."""
     wanted = opts.notify_webhook or opts.notify_smtp or opts.notify
-    if not wanted or audit.status == AuditStatus.INTERRUPTED or not outcome_changed(previous, audit.status, audit.failing):
+    if (
+        not wanted
+        or audit.status == AuditStatus.INTERRUPTED
+        or not outcome_changed(previous, audit.status, audit.failing)
+    ):
         return []
     changes = audit.changes
-    payload = {"run": audit.run_id, "farm": audit.farm, "status": audit.status, "exit_code": int(audit.exit_code),
-               "previous_run": previous.id if previous else None,
-               "previous_status": previous.status if previous else None,
-               "newly_failing": changes.get("newly_failing", []), "fixed": changes.get("fixed", []),
-               "still_failing": changes.get("still_failing", []), "report": audit.reports["html"]}
-    return notify(payload, webhook=opts.notify_webhook, smtp=opts.notify_smtp, to=opts.notify_to,
-                  urls=notify_urls() if opts.notify else None)
+    payload = {
+        "run": audit.run_id,
+        "farm": audit.farm,
+        "status": audit.status,
+        "exit_code": int(audit.exit_code),
+        "previous_run": previous.id if previous else None,
+        "previous_status": previous.status if previous else None,
+        "newly_failing": changes.get("newly_failing", []),
+        "fixed": changes.get("fixed", []),
+        "still_failing": changes.get("still_failing", []),
+        "report": audit.reports["html"],
+    }
+    return notify(
+        payload,
+        webhook=opts.notify_webhook,
+        smtp=opts.notify_smtp,
+        to=opts.notify_to,
+        urls=notify_urls() if opts.notify else None,
+    )
 
 
 def _print(audit: AuditRun, plugin: AuditPlugin, baseline: dict[str, Any] | None, checks: Path) -> None:
     if baseline is not None:
-        print(f"drift from baseline {baseline['name']!r} ({baseline['captured']}): "
-              f"{len(plugin.baseline_drift or [])} fact(s)")
+        print(
+            f"drift from baseline {baseline['name']!r} ({baseline['captured']}): "
+            f"{len(plugin.baseline_drift or [])} fact(s)"
+        )
     if not audit.results and not audit.collection_errors:
         print(f"gpverify audit: no checks were collected from {checks} ({', '.join(PHASES)}): nothing was audited")
-    lines = [*_change_lines(audit.changes),
-             (f"gpverify audit #{audit.run or '-'}: {audit.status.upper()} (exit {int(audit.exit_code)}); "
-              f"{counts_text(outcomes_of(audit.results))}, waited {audit.waited:.1f} s over {audit.rounds} round(s)"),
-             *([f"  NOT recorded in the history: {audit.not_recorded}"] if audit.not_recorded else []),
-             *(f"  {k}: {v}" for k, v in audit.reports.items()), *(f"  notify {n}" for n in audit.notifications)]
+    lines = [
+        *_change_lines(audit.changes),
+        (
+            f"gpverify audit #{audit.run or '-'}: {audit.status.upper()} (exit {int(audit.exit_code)}); "
+            f"{counts_text(outcomes_of(audit.results))}, waited {audit.waited:.1f} s over {audit.rounds} round(s)"
+        ),
+        *([f"  NOT recorded in the history: {audit.not_recorded}"] if audit.not_recorded else []),
+        *(f"  {k}: {v}" for k, v in audit.reports.items()),
+        *(f"  notify {n}" for n in audit.notifications),
+    ]
     for line in lines:
         print(line)
 
@@ -368,17 +463,22 @@ def _print(audit: AuditRun, plugin: AuditPlugin, baseline: dict[str, Any] | None
 def _change_lines(changes: dict[str, Any]) -> list[str]:
     if not changes or changes.get("previous_run") is None:
         return ["changed since the last run: nothing to compare with (first recorded audit)"]
-    lines = [(f"changed since run #{changes['previous_run']}: {len(changes['newly_failing'])} newly failing, "
-              f"{len(changes['fixed'])} fixed, {len(changes['still_failing'])} still failing, "
-              f"{len(changes['fact_drift'])} fact(s) drifted")]
+    lines = [
+        (
+            f"changed since run #{changes['previous_run']}: {len(changes['newly_failing'])} newly failing, "
+            f"{len(changes['fixed'])} fixed, {len(changes['still_failing'])} still failing, "
+            f"{len(changes['fact_drift'])} fact(s) drifted"
+        )
+    ]
     for title, key in (("newly failing", "newly_failing"), ("fixed", "fixed")):
         lines += [f"  {title}: {e['name']}: {e['title']}" for e in changes[key]]
     lines += [f"  drift: {d['host']}: {d['fact']}: {d['before']!r} -> {d['after']!r}" for d in changes["fact_drift"]]
     return lines
 
 
-def capture_baseline(*, inventory: str | None, lab: str | None, reports: Path, name: str = "default",
-                     history: str | None = None) -> dict[str, Any]:
+def capture_baseline(
+    *, inventory: str | None, lab: str | None, reports: Path, name: str = "default", history: str | None = None
+) -> dict[str, Any]:
     """Collect every host's facts (read-only collector) and store them as the named baseline."""
     from gpverify.facts.farm import open_farm
 
@@ -396,5 +496,9 @@ def capture_baseline(*, inventory: str | None, lab: str | None, reports: Path, n
         value, setting = history_setting(history, farm.inventory.history, str(inventory))
         with History(resolve_target(value, setting=setting, reports=Path(reports)), warn=_warn) as store:
             ident = store.save_baseline(name, farm.inventory.farm, source, facts)
-        return {"id": ident, "name": name, "hosts": len(facts),
-                "unavailable": sorted(h for h, f in facts.items() if "unavailable" in f)}
+        return {
+            "id": ident,
+            "name": name,
+            "hosts": len(facts),
+            "unavailable": sorted(h for h, f in facts.items() if "unavailable" in f),
+        }

@@ -31,10 +31,16 @@ from gpverify.config.yamlfile import read_yaml
 from gpverify.errors import ConfigError
 
 RISKS = ("low", "medium", "high", "critical")
-FIELDS = {"check": "a check ID such as GP-POST-002", "host": "a host name from the inventory",
-          "justification": "why the failure is accepted (text)", "approver": "who accepted it (text)",
-          "risk": f"one of {', '.join(RISKS)}", "created": "a date YYYY-MM-DD", "expires": "a date YYYY-MM-DD",
-          "tables": "a list of table names (DU000010 fileOSName) the waiver accepts"}
+FIELDS = {
+    "check": "a check ID such as GP-POST-002",
+    "host": "a host name from the inventory",
+    "justification": "why the failure is accepted (text)",
+    "approver": "who accepted it (text)",
+    "risk": f"one of {', '.join(RISKS)}",
+    "created": "a date YYYY-MM-DD",
+    "expires": "a date YYYY-MM-DD",
+    "tables": "a list of table names (DU000010 fileOSName) the waiver accepts",
+}
 TABLE = re.compile(r"\btable (\w+) \(product")  # as TableConversion.describe() names a table
 REQUIRED = ("check", "justification", "approver", "risk", "created", "expires")
 
@@ -68,9 +74,16 @@ class Waiver:
         return f"{self.check}{where}"
 
     def as_dict(self) -> dict[str, Any]:
-        return {"check": self.check, "host": self.host, "justification": self.justification, "approver": self.approver,
-                "risk": self.risk, "created": self.created.isoformat(), "expires": self.expires.isoformat(),
-                **({"tables": list(self.tables)} if self.tables else {})}
+        return {
+            "check": self.check,
+            "host": self.host,
+            "justification": self.justification,
+            "approver": self.approver,
+            "risk": self.risk,
+            "created": self.created.isoformat(),
+            "expires": self.expires.isoformat(),
+            **({"tables": list(self.tables)} if self.tables else {}),
+        }
 
 
 WaiverStatus = Literal["waived", "expired"]
@@ -133,8 +146,9 @@ class WaiverEntry(Schema, BaseModel):  # BaseModel named for linters: Schema is 
     @model_validator(mode="after")
     def _expires_after_created(self) -> WaiverEntry:
         if self.expires <= self.created:
-            raise ValueError(f"an expiry date after created ({self.created.isoformat()}), got "
-                             f"{self.expires.isoformat()}")
+            raise ValueError(
+                f"an expiry date after created ({self.created.isoformat()}), got {self.expires.isoformat()}"
+            )
         return self
 
 
@@ -154,15 +168,29 @@ def load_waivers(path: str | Path) -> list[Waiver]:
         data = {"waivers": data}
     if not isinstance(data, dict) or set(data) != {"waivers"}:
         raise ConfigError(origin, "(top level)", "a list of waivers, each a mapping with " + ", ".join(REQUIRED))
-    entries = validate(WaiverFile, data, origin, "the waiver format in `gpverify init`'s waivers.yml",
-                       known=FIELDS).waivers or []
-    return [Waiver(check=e.check.upper(), justification=e.justification, approver=e.approver, risk=e.risk,
-                   created=e.created, expires=e.expires, host=e.host, index=i, tables=tuple(e.tables))
-            for i, e in enumerate(entries)]
+    entries = (
+        validate(WaiverFile, data, origin, "the waiver format in `gpverify init`'s waivers.yml", known=FIELDS).waivers
+        or []
+    )
+    return [
+        Waiver(
+            check=e.check.upper(),
+            justification=e.justification,
+            approver=e.approver,
+            risk=e.risk,
+            created=e.created,
+            expires=e.expires,
+            host=e.host,
+            index=i,
+            tables=tuple(e.tables),
+        )
+        for i, e in enumerate(entries)
+    ]
 
 
-def find_waiver(waivers: list[Waiver], check_id: str, host: str | None,
-                today: dt.date, message: str = "") -> tuple[Waiver, WaiverStatus] | None:
+def find_waiver(
+    waivers: list[Waiver], check_id: str, host: str | None, today: dt.date, message: str = ""
+) -> tuple[Waiver, WaiverStatus] | None:
     """The waiver for this check, host (and tables): a valid one first, else an expired one (reported as expired)."""
     matching = [w for w in waivers if w.matches(check_id, host) and w.covers(message)]
     valid = [w for w in matching if not w.expired(today)]

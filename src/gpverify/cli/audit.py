@@ -14,10 +14,11 @@ from gpverify.exitcodes import TABLE, ExitCode
 from gpverify.history.target import HistoryUnavailable
 
 EXIT_HELP = TABLE
-HISTORY_HELP = ("postgresql://USER@HOST[:PORT]/DATABASE (password from GPVERIFY_HISTORY_PASSWORD or the keyring "
-                "entry gpverify-history USER@HOST, never in the URL) or a SQLite file; default: the inventory's "
-                "history:, else REPORTS/history.sqlite")
-
+HISTORY_HELP = (
+    "postgresql://USER@HOST[:PORT]/DATABASE (password from GPVERIFY_HISTORY_PASSWORD or the keyring "
+    "entry gpverify-history USER@HOST, never in the URL) or a SQLite file; default: the inventory's "
+    "history:, else REPORTS/history.sqlite"
+)
 
 
 def _bad_input(exc: ConfigError) -> int:
@@ -70,10 +71,21 @@ def _names(farms: list[str]) -> str:
 def cmd_audit(ns: argparse.Namespace) -> int:
     from gpverify.audit.runner import AuditOptions, run_audit
 
-    opts = AuditOptions(inventory=ns.inventory, lab=ns.lab, waivers=ns.waivers, wait=ns.wait, reports=Path(ns.reports),
-                        baseline=ns.baseline, notify_webhook=ns.notify_webhook, notify_smtp=ns.notify_smtp,
-                        notify_to=ns.notify_to, notify=ns.notify, quiet=not ns.verbose, history=ns.history,
-                        custom=[Path(p) for p in ns.checks])
+    opts = AuditOptions(
+        inventory=ns.inventory,
+        lab=ns.lab,
+        waivers=ns.waivers,
+        wait=ns.wait,
+        reports=Path(ns.reports),
+        baseline=ns.baseline,
+        notify_webhook=ns.notify_webhook,
+        notify_smtp=ns.notify_smtp,
+        notify_to=ns.notify_to,
+        notify=ns.notify,
+        quiet=not ns.verbose,
+        history=ns.history,
+        custom=[Path(p) for p in ns.checks],
+    )
     try:
         pytest_addopts()  # before anything is recorded: pytest would otherwise fail on it mid-run
         return run_audit(opts).exit_code
@@ -113,8 +125,12 @@ def _print_history(ns: argparse.Namespace, by_farm: dict[str, Any]) -> None:
     for farm, runs in by_farm.items():
         print(f"farm: {farm}")
         print("runs: " + "  ".join(f"#{r.id} {r.started} {r.status}" for r in runs))
-        print(table_text(["Check", *(f"#{r.id}" for r in runs)],
-                         [(row.name, *(o.symbol if o else "." for o in row.outcomes)) for row in history_rows(runs)]))
+        print(
+            table_text(
+                ["Check", *(f"#{r.id}" for r in runs)],
+                [(row.name, *(o.symbol if o else "." for o in row.outcomes)) for row in history_rows(runs)],
+            )
+        )
     print(legend())
 
 
@@ -123,13 +139,15 @@ def _run_of(history: Any, ref: str) -> Any:
     ident = row_id(ref)
     if ident is None:
         if ref != "last" and not ref.startswith("baseline"):
-            raise ConfigError("gpverify baseline diff", ref, "a recorded audit run id (gpverify history), last, "
-                                                             "or baseline[:NAME]")
+            raise ConfigError(
+                "gpverify baseline diff", ref, "a recorded audit run id (gpverify history), last, or baseline[:NAME]"
+            )
         return None
     run = history.run(ident)
     if run is None:
-        raise ConfigError("gpverify baseline diff", ref, "a recorded audit run id (gpverify history), last, "
-                                                         "or baseline[:NAME]")
+        raise ConfigError(
+            "gpverify baseline diff", ref, "a recorded audit run id (gpverify history), last, or baseline[:NAME]"
+        )
     return run
 
 
@@ -139,8 +157,11 @@ def _diff_farm(history: Any, refs: dict[str, Any], farm: str | None) -> str:
     if farm is not None:
         named.setdefault("--farm", farm)
     if len(set(named.values())) > 1:
-        raise ConfigError("gpverify baseline diff", " ".join(refs), "two snapshots of one farm, but "
-                          + " and ".join(f"{ref} is of farm {f!r}" for ref, f in named.items()))
+        raise ConfigError(
+            "gpverify baseline diff",
+            " ".join(refs),
+            "two snapshots of one farm, but " + " and ".join(f"{ref} is of farm {f!r}" for ref, f in named.items()),
+        )
     return next(iter(named.values())) if named else _one_farm(history, None)
 
 
@@ -150,8 +171,11 @@ def _snapshot_of(history: Any, ref: str, run: Any, farm: str) -> tuple[str, dict
         name = ref.partition(":")[2] or "default"
         found = history.baseline(name, farm=farm)
         if not found:
-            raise ConfigError("gpverify baseline diff", ref, f"a captured baseline named {name!r} of farm {farm!r} "
-                                                             "(gpverify baseline capture)")
+            raise ConfigError(
+                "gpverify baseline diff",
+                ref,
+                f"a captured baseline named {name!r} of farm {farm!r} (gpverify baseline capture)",
+            )
         return f"baseline {name} ({found['captured']})", found["facts"]
     run = run or history.last_finished(farm=farm)
     if run is None:
@@ -165,8 +189,9 @@ def cmd_baseline(ns: argparse.Namespace) -> int:
 
     try:
         if ns.baseline_command == "capture":
-            info = capture_baseline(inventory=ns.inventory, lab=ns.lab, reports=Path(ns.reports), name=ns.name,
-                                    history=ns.history)
+            info = capture_baseline(
+                inventory=ns.inventory, lab=ns.lab, reports=Path(ns.reports), name=ns.name, history=ns.history
+            )
             print(f"baseline {info['name']!r} captured (#{info['id']}): facts of {info['hosts']} host(s)")
             if info["unavailable"]:
                 print(f"  could not read: {', '.join(info['unavailable'])}")
@@ -196,8 +221,13 @@ def cmd_baseline(ns: argparse.Namespace) -> int:
 def _target(p: argparse.ArgumentParser) -> None:
     group = p.add_mutually_exclusive_group(required=True)
     group.add_argument("--inventory", help="inventory YAML of the farm")
-    group.add_argument("--lab", nargs="?", const="healthy", metavar="SCENARIO|FILE",
-                       help="a simulated lab started for this run (default scenario: healthy)")
+    group.add_argument(
+        "--lab",
+        nargs="?",
+        const="healthy",
+        metavar="SCENARIO|FILE",
+        help="a simulated lab started for this run (default scenario: healthy)",
+    )
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -208,32 +238,61 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
 
 def _register_audit(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    audit = sub.add_parser("audit", help=HELP["audit"],
-                           epilog=EXIT_HELP, formatter_class=argparse.RawDescriptionHelpFormatter)
+    audit = sub.add_parser(
+        "audit", help=HELP["audit"], epilog=EXIT_HELP, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     _target(audit)
-    audit.add_argument("--waivers", metavar="FILE", help="waiver YAML (check, host, justification, approver, risk, "
-                                                         "created, expires)")
-    audit.add_argument("--wait", type=seconds(), default=0.0, metavar="SECONDS",
-                       help="re-check failing service and reachability checks until they pass or this time is up")
-    audit.add_argument("--checks", action="append", default=[], metavar="DIR",
-                       help="a folder of your own checks (Python or NAME.checks.yml): its post and clients checks "
-                            "run beside the shipped ones (DIR/post/, DIR/clients/ when it has them); repeatable")
-    audit.add_argument("--reports", type=folder(), default="reports",
-                       help="where reports and history.sqlite go (default reports)")
+    audit.add_argument(
+        "--waivers", metavar="FILE", help="waiver YAML (check, host, justification, approver, risk, created, expires)"
+    )
+    audit.add_argument(
+        "--wait",
+        type=seconds(),
+        default=0.0,
+        metavar="SECONDS",
+        help="re-check failing service and reachability checks until they pass or this time is up",
+    )
+    audit.add_argument(
+        "--checks",
+        action="append",
+        default=[],
+        metavar="DIR",
+        help="a folder of your own checks (Python or NAME.checks.yml): its post and clients checks "
+        "run beside the shipped ones (DIR/post/, DIR/clients/ when it has them); repeatable",
+    )
+    audit.add_argument(
+        "--reports", type=folder(), default="reports", help="where reports and history.sqlite go (default reports)"
+    )
     audit.add_argument("--history", type=history_setting, metavar="URL", help=HISTORY_HELP)
     audit.add_argument("--baseline", default="default", metavar="NAME", help="baseline to report drift from")
-    audit.add_argument("--notify", action="store_true",
-                       help="when the outcome changes, notify Microsoft Teams, Slack, e-mail... through apprise; "
-                       "the URLs (they hold tokens) come from GPVERIFY_NOTIFY_URLS or the keyring entry "
-                       "gpverify/notify-urls, never from the command line")
-    audit.add_argument("--notify-webhook", metavar="URL", help="when the outcome changes, POST apprise's JSON "
-                       "(title, message, type, the full change attached as gpverify-audit.json) to this http(s) URL "
-                       "through apprise's json:// (a URL with a token shows in process lists: prefer --notify)")
-    audit.add_argument("--notify-smtp", metavar="HOST:PORT", help="when the outcome changes, send an email through "
-                       "this SMTP relay (no TLS, no login; apprise's mailto://) with the change attached")
-    audit.add_argument("--notify-to", metavar="ADDR", help="recipient of the email")
+    _notify_options(audit)
     audit.add_argument("-v", "--verbose", action="store_true", help="pytest's normal (not quiet) output")
     audit.set_defaults(func=cmd_audit)
+
+
+def _notify_options(audit: argparse.ArgumentParser) -> None:
+    """Who hears of a change of the audit's outcome, all through apprise."""
+    audit.add_argument(
+        "--notify",
+        action="store_true",
+        help="when the outcome changes, notify Microsoft Teams, Slack, e-mail... through apprise; "
+        "the URLs (they hold tokens) come from GPVERIFY_NOTIFY_URLS or the keyring entry "
+        "gpverify/notify-urls, never from the command line",
+    )
+    audit.add_argument(
+        "--notify-webhook",
+        metavar="URL",
+        help="when the outcome changes, POST apprise's JSON "
+        "(title, message, type, the full change attached as gpverify-audit.json) to this http(s) URL "
+        "through apprise's json:// (a URL with a token shows in process lists: prefer --notify)",
+    )
+    audit.add_argument(
+        "--notify-smtp",
+        metavar="HOST:PORT",
+        help="when the outcome changes, send an email through "
+        "this SMTP relay (no TLS, no login; apprise's mailto://) with the change attached",
+    )
+    audit.add_argument("--notify-to", metavar="ADDR", help="recipient of the email")
 
 
 def _register_history(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -242,8 +301,12 @@ def _register_history(sub: argparse._SubParsersAction) -> None:  # type: ignore[
     hist.add_argument("--history", type=history_setting, metavar="URL", help=HISTORY_HELP)
     hist.add_argument("--farm", help="only this farm (default: every farm in the history)")
     hist.add_argument("--last", type=count(), default=10, help="how many runs (default 10)")
-    hist.add_argument("--html", type=out_file("an HTML page to write"), metavar="FILE",
-                      help="also draw the outcomes over runs as an SVG page")
+    hist.add_argument(
+        "--html",
+        type=out_file("an HTML page to write"),
+        metavar="FILE",
+        help="also draw the outcomes over runs as an SVG page",
+    )
     hist.set_defaults(func=cmd_history)
 
 
@@ -261,6 +324,7 @@ def _register_baseline(sub: argparse._SubParsersAction) -> None:  # type: ignore
     diff.add_argument("b", metavar="B")
     diff.add_argument("--reports", type=folder(), default="reports")
     diff.add_argument("--history", type=history_setting, metavar="URL", help=HISTORY_HELP)
-    diff.add_argument("--farm", help="the farm whose last run or baseline to use (needed when the history holds "
-                                     "several)")
+    diff.add_argument(
+        "--farm", help="the farm whose last run or baseline to use (needed when the history holds several)"
+    )
     diff.set_defaults(func=cmd_baseline)

@@ -26,8 +26,9 @@ def collect_catalogue(*folders: Path) -> list[CheckInfo]:
         raise ChecksRefused(said[0].strip(" !").split("gpverify: ", 1)[1] if said else f"bad input in {where}")
     if run.collection_errors or run.pytest_status not in (pytest.ExitCode.OK, pytest.ExitCode.NO_TESTS_COLLECTED):
         detail = run.collection_errors or [ln for ln in run.output.strip().splitlines() if ln.strip()][-6:]
-        raise GpVerifyError(f"pytest could not collect the checks in {where} (exit {run.exit_code}):\n  "
-                            + "\n  ".join(detail))
+        raise GpVerifyError(
+            f"pytest could not collect the checks in {where} (exit {run.exit_code}):\n  " + "\n  ".join(detail)
+        )
     found: dict[str, CheckInfo] = {}
     for info, _ in run.collected:
         found.setdefault(info.id, info)
@@ -57,8 +58,9 @@ def print_catalogue(checks: Path, fmt: str, *custom: Path) -> int:
         for c in rows:
             print(f"| {c.id} | {c.phase} | {c.title} | {c.section} | {', '.join(proof.get(c.id, [])) or '-'} |")
     else:
-        print_table(["ID", "Phase", "Impact", "Guide section", "Fails in scenario", "Check (the guide's words)"],
-                    [(c.id, c.phase or "", c.impact, c.section, ", ".join(proof.get(c.id, [])) or "-", c.title)
-                     for c in rows])
+        print_table(
+            ["ID", "Phase", "Impact", "Guide section", "Fails in scenario", "Check (the guide's words)"],
+            [(c.id, c.phase or "", c.impact, c.section, ", ".join(proof.get(c.id, [])) or "-", c.title) for c in rows],
+        )
     sys.stdout.flush()
     return ExitCode.PASSED

@@ -7,12 +7,14 @@ from __future__ import annotations
 EXTENSIONS: dict[str, dict[str, str]] = {
     "gpverify.cli.discover": {
         "discover": "list a farm's GP services, products and configuration tables next to the profile's "
-                    "identifiers (read-only), to set overrides"},
+        "identifiers (read-only), to set overrides"
+    },
     "gpverify.cli.upgrade": {"upgrade": "run the upgrade: steps between check gates, resumable"},
     "gpverify.cli.audit": {
         "audit": "run the post-upgrade and client checks unattended (nightly audit)",
         "history": "outcome of each check over the recorded audit runs",
-        "baseline": "capture a known-good farm's facts, or compare two snapshots"},
+        "baseline": "capture a known-good farm's facts, or compare two snapshots",
+    },
     "gpverify.cli.fleet": {"fleet": "one row per farm of the history: last audit, age, results, silent farms"},
     "gpverify.cli.doctor": {"doctor": "preflight: can every host and database the checks read be reached?"},
     "gpverify.cli.report": {"report": "write the printable upgrade verification record of a run (HTML, PDF)"},

@@ -38,9 +38,13 @@ def discovery_request(profile: Profile | None = None, role: str = "", host: str 
     on the web server also Session Central through GP's PowerShell module, as the checks read it."""
     request: dict[str, Any] = {
         "services": [{"key": CANDIDATES, "names": [], "display": SERVICE_PATTERNS}],
-        "files": [], "file_search": [], "registry": [], "texts": [],
-        "products": [{"key": CANDIDATES, "pattern": PRODUCT_PATTERN,
-                      **({"titles": True} if role == "session_host" else {})}],  # the GP entry's features by title
+        "files": [],
+        "file_search": [],
+        "registry": [],
+        "texts": [],
+        "products": [
+            {"key": CANDIDATES, "pattern": PRODUCT_PATTERN, **({"titles": True} if role == "session_host" else {})}
+        ],  # the GP entry's features by title
         "certificates": [],
     }
     if profile is not None and role == "web_server":
@@ -56,8 +60,12 @@ def service_keys(profile: Profile, service: ServiceFact) -> list[str]:
     """Profile service keys whose name or display pattern this service matches."""
     keys = {k.split(".")[1] for k in profile.identifiers if k.startswith("services.")}
     # A name with a wildcard is a pattern: the SBA's Dexterity Service is GPDS-<instance>-<major> (GPDS-*).
-    return sorted(k for k in keys if _like(service.name, str(profile.get(f"services.{k}.name", "")))
-                  or _like(service.display_name, profile.get(f"services.{k}.display", "")))
+    return sorted(
+        k
+        for k in keys
+        if _like(service.name, str(profile.get(f"services.{k}.name", "")))
+        or _like(service.display_name, profile.get(f"services.{k}.display", ""))
+    )
 
 
 def product_keys(profile: Profile, product: ProductFact) -> list[str]:
@@ -79,8 +87,11 @@ def _host_lines(farm: Farm, name: str, outcome: HostFacts | FactsUnavailable) ->
     products = outcome.products.get(CANDIDATES, [])
     lines += _service_lines(profile, services) + _product_lines(profile, products)
     wanted = [k for k in ("services", "products") if ROLE_FACTS[role].get(k)]
-    lines.append("  profile identifiers this role is checked with:" if wanted else
-                 "  (this role is checked through registry values and certificate stores, not services)")
+    lines.append(
+        "  profile identifiers this role is checked with:"
+        if wanted
+        else "  (this role is checked through registry values and certificate stores, not services)"
+    )
     for key in ROLE_FACTS[role].get("services", []):
         lines += _service_identifier_lines(profile, key, services)
     for key in ROLE_FACTS[role].get("products", []):
@@ -93,8 +104,10 @@ def _host_lines(farm: Farm, name: str, outcome: HostFacts | FactsUnavailable) ->
 
 def _service_lines(profile: Profile, services: list[ServiceFact]) -> list[str]:
     """The host's services like GP's, with the profile key each one matches."""
-    rows = [(s.name, s.display_name, s.status, ", ".join(service_keys(profile, s)) or "-")
-            for s in sorted(services, key=lambda s: s.display_name.lower())]
+    rows = [
+        (s.name, s.display_name, s.status, ", ".join(service_keys(profile, s)) or "-")
+        for s in sorted(services, key=lambda s: s.display_name.lower())
+    ]
     table = table_text(["Name", "Display name", "Status", "Profile key"], rows, indent=4) if rows else "    (none)"
     return [f"  services whose display name is like {', '.join(SERVICE_PATTERNS)}:", table]
 
@@ -107,8 +120,10 @@ def _product_lines(profile: Profile, products: list[ProductFact]) -> list[str]:
         if p.features:  # the GP entry's Windows Installer features: Web Client Runtime, SBA (names not public)
             lines.append(f"      installed features: {', '.join(p.features)}")
         if p.titles:  # every feature of its cached package's Feature table, by ID with its title
-            lines.append("      features by title (cached package): " + ", ".join(
-                f"{f} {t!r}" + (" installed" if f in p.features else "") for f, t in p.titles.items()))
+            lines.append(
+                "      features by title (cached package): "
+                + ", ".join(f"{f} {t!r}" + (" installed" if f in p.features else "") for f, t in p.titles.items())
+            )
     if not products:
         lines.append("    (none)")
     if any(p.features for p in products):
@@ -130,8 +145,10 @@ def _service_identifier_lines(profile: Profile, key: str, services: list[Service
     found = ", ".join(f"{s.name} ({s.display_name})" for s in hits) or "NOT FOUND - set an override"
     named = any(_like(s.name, str(profile[f"services.{key}.name"])) for s in services)
     by_name = "found" if named else "NOT FOUND" if not hits else "no service of this name (display matches)"
-    return [f"    {_ident(profile, f'services.{key}.name')}  -> {by_name}",
-            f"    {_ident(profile, f'services.{key}.display')}  -> {found}"]
+    return [
+        f"    {_ident(profile, f'services.{key}.name')}  -> {by_name}",
+        f"    {_ident(profile, f'services.{key}.display')}  -> {found}",
+    ]
 
 
 def _session_db_lines(farm: Farm) -> list[str]:
@@ -143,8 +160,10 @@ def _session_db_lines(farm: Farm) -> list[str]:
     lines: list[str] = []
     try:
         view = GpSqlView(sql, {})
-        for database, keys in ((sql.config_database, configdb.SESSION_HOST_KEYS + configdb.SESSION_KEYS),
-                               (str(farm.profile["sql.old_session_database"]), configdb.OLD_SESSION_KEYS)):
+        for database, keys in (
+            (sql.config_database, configdb.SESSION_HOST_KEYS + configdb.SESSION_KEYS),
+            (str(farm.profile["sql.old_session_database"]), configdb.OLD_SESSION_KEYS),
+        ):
             lines.append(f"session database {database} on {farm.inventory.sql.server}")
             try:
                 columns = configdb.columns(view, database)
@@ -158,8 +177,11 @@ def _session_db_lines(farm: Farm) -> list[str]:
             names = {t.lower() for _, t, _, _ in columns} | {c.lower() for _, _, c, _ in columns}
             for key in keys:
                 value = farm.profile[key]
-                state = "NOT SET - pick it from the list above" if value is None else (
-                    "found" if str(value).lower() in names else "NOT FOUND in this database")
+                state = (
+                    "NOT SET - pick it from the list above"
+                    if value is None
+                    else ("found" if str(value).lower() in names else "NOT FOUND in this database")
+                )
                 lines.append(f"  {_ident(farm.profile, key)}  -> {state}")
             lines.append("")
     finally:
@@ -168,8 +190,10 @@ def _session_db_lines(farm: Farm) -> list[str]:
 
 
 def _collect(farm: Farm) -> dict[str, HostFacts | FactsUnavailable]:
-    jobs = [CollectJob(s, discovery_request(farm.profile, s.role, s.name), farm.passwords[s.name])
-            for s in farm.specs.values()]
+    jobs = [
+        CollectJob(s, discovery_request(farm.profile, s.role, s.name), farm.passwords[s.name])
+        for s in farm.specs.values()
+    ]
     return collect_hosts(jobs, max_workers=farm.workers)
 
 
@@ -188,10 +212,12 @@ def discover(farm: Farm, record: str | None = None, diff: str | None = None) -> 
     differences = _differences(diff, snapshot, out) if diff else []
     overrides = propose(farm, found, differences, snapshot.release)
     out += ["", *overrides_text(overrides), ""] if overrides else []
-    out += ["Where an identifier is NOT SET, NOT FOUND or wrong, set the real value in the inventory, for example:",
-            "overrides:",
-            "  services.session_central.name: <Name from the list above>",
-            "  features.web_client_runtime: <feature ID above, only where its title does not find it>"]
+    out += [
+        "Where an identifier is NOT SET, NOT FOUND or wrong, set the real value in the inventory, for example:",
+        "overrides:",
+        "  services.session_central.name: <Name from the list above>",
+        "  features.web_client_runtime: <feature ID above, only where its title does not find it>",
+    ]
     return "\n".join(out), overrides
 
 
@@ -207,8 +233,11 @@ def _session_management(farm: Farm, outcomes: dict[str, HostFacts | FactsUnavail
     found: list[Found] = []
     web_facts = outcomes.get(web)
     fact = web_facts.session_central.get("session_central") if isinstance(web_facts, HostFacts) else None
-    error = next((e.message for e in web_facts.errors if e.section == "session_central"), None) if isinstance(
-        web_facts, HostFacts) else (str(web_facts) if web_facts else None)
+    error = (
+        next((e.message for e in web_facts.errors if e.section == "session_central"), None)
+        if isinstance(web_facts, HostFacts)
+        else (str(web_facts) if web_facts else None)
+    )
     problem = sc.module_problem(fact, error, web)
     try:
         module = None if problem else discovery.module_objects(fact, hosts, web)
@@ -223,8 +252,10 @@ def _session_management(farm: Farm, outcomes: dict[str, HostFacts | FactsUnavail
     table = _config_found(farm, hosts)
     if not isinstance(table, str):  # a Found (tested as not text: its module may be imported anew)
         found.append(table)
-        lines.append(f"  {farm.inventory.sql.config_database}: table {table.where}, column {table.name_key} holds every "
-                     f"session host's name; date-time columns: {', '.join(table.time_keys) or 'none'}")
+        lines.append(
+            f"  {farm.inventory.sql.config_database}: table {table.where}, column {table.name_key} holds every "
+            f"session host's name; date-time columns: {', '.join(table.time_keys) or 'none'}"
+        )
     else:
         lines.append(f"  {farm.inventory.sql.config_database}: {table}")
     return found, [*lines, ""]
@@ -259,8 +290,14 @@ def _release(farm: Farm, outcomes: dict[str, HostFacts | FactsUnavailable]) -> s
 
 
 def _record(farm: Farm, outcomes: dict[str, HostFacts | FactsUnavailable], found: list[Found]) -> discovery.Record:
-    return discovery.Record(farm.inventory.farm, farm.profile.name, _release(farm, outcomes),
-                            discovery.now_text(), [s.name for s in farm.hosts("session_host")], found)
+    return discovery.Record(
+        farm.inventory.farm,
+        farm.profile.name,
+        _release(farm, outcomes),
+        discovery.now_text(),
+        [s.name for s in farm.hosts("session_host")],
+        found,
+    )
 
 
 def _differences(name: str, after: discovery.Record, out: list[str]) -> list[discovery.Difference]:
@@ -275,12 +312,19 @@ def _differences(name: str, after: discovery.Record, out: list[str]) -> list[dis
             continue
         diff = discovery.difference(old, new)
         found.append(diff)
-        out.append(f"  {diff.where}: " + (diff.problem or f"{diff.flag} changed from {diff.before!r} to {diff.after!r} "
-                                            f"on {diff.host} only: the flag Suspend sets, {diff.after!r} = Suspended"))
+        out.append(
+            f"  {diff.where}: "
+            + (
+                diff.problem
+                or f"{diff.flag} changed from {diff.before!r} to {diff.after!r} "
+                f"on {diff.host} only: the flag Suspend sets, {diff.after!r} = Suspended"
+            )
+        )
     return found
 
 
 # --- the overrides block -----------------------------------------------------------------------------------
+
 
 def propose(farm: Farm, found: list[Found], differences: list[discovery.Difference], release: str) -> dict[str, Any]:
     """key -> (value, provenance) of every override the data named."""
@@ -294,17 +338,26 @@ def propose(farm: Farm, found: list[Found], differences: list[discovery.Differen
             proposed["config_db.session_host_name_column"] = (f.name_key, f"its column {f.name_key} {names}")
             if len(f.time_keys) == 1:
                 proposed["config_db.session_host_status_time_column"] = (
-                    f.time_keys[0], f"the table's only date-time column ({f.time_keys[0]}): Last Status Update")
+                    f.time_keys[0],
+                    f"the table's only date-time column ({f.time_keys[0]}): Last Status Update",
+                )
         else:
-            proposed["session_central.host_name_property"] = (f.name_key, (f"found by value {when}: Session Central's "
-                                                              f"{f.where} objects: {f.name_key} {names}"))
+            proposed["session_central.host_name_property"] = (
+                f.name_key,
+                (f"found by value {when}: Session Central's {f.where} objects: {f.name_key} {names}"),
+            )
     for d in differences:
         if d.flag is None:
             continue
-        how = (f"found by difference {when}: {d.flag} changed from {d.before!r} to {d.after!r} on {d.host} only, "
-               "between two records with the host suspended in Session Management in between")
-        prefix = ("config_db.session_host_suspended_column", "config_db.session_host_suspended_when") if (
-            d.source == "config_db") else ("session_central.suspended_property", "session_central.suspended_when")
+        how = (
+            f"found by difference {when}: {d.flag} changed from {d.before!r} to {d.after!r} on {d.host} only, "
+            "between two records with the host suspended in Session Management in between"
+        )
+        prefix = (
+            ("config_db.session_host_suspended_column", "config_db.session_host_suspended_when")
+            if (d.source == "config_db")
+            else ("session_central.suspended_property", "session_central.suspended_when")
+        )
         proposed[prefix[0]] = (d.flag, how)
         proposed[prefix[1]] = (d.after, f"the value {d.flag} took on the suspended host")
     return proposed
@@ -365,12 +418,29 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     """Add `gpverify discover`."""
     p = sub.add_parser("discover", help=HELP["discover"])
     p.add_argument("--inventory", help="inventory YAML of the farm")
-    p.add_argument("--lab", nargs="?", const="healthy", default=None, metavar="SCENARIO",
-                   help="discover on a simulated lab started for this command (default scenario: healthy)")
-    p.add_argument("--record", metavar="NAME", help="write what Session Management holds to NAME.json, e.g. "
-                                                     "before suspending one host in the Session Management snap-in")
-    p.add_argument("--diff", metavar="NAME", help="compare with the record NAME.json: the value that changed on the "
-                                                   "one host suspended in between is the flag Suspend sets")
-    p.add_argument("--write-overrides", metavar="FILE", help="merge the overrides found into this inventory file "
-                                                              "(comments and other keys are kept)")
+    p.add_argument(
+        "--lab",
+        nargs="?",
+        const="healthy",
+        default=None,
+        metavar="SCENARIO",
+        help="discover on a simulated lab started for this command (default scenario: healthy)",
+    )
+    p.add_argument(
+        "--record",
+        metavar="NAME",
+        help="write what Session Management holds to NAME.json, e.g. "
+        "before suspending one host in the Session Management snap-in",
+    )
+    p.add_argument(
+        "--diff",
+        metavar="NAME",
+        help="compare with the record NAME.json: the value that changed on the "
+        "one host suspended in between is the flag Suspend sets",
+    )
+    p.add_argument(
+        "--write-overrides",
+        metavar="FILE",
+        help="merge the overrides found into this inventory file (comments and other keys are kept)",
+    )
     p.set_defaults(func=cmd_discover)

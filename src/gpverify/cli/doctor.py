@@ -21,8 +21,10 @@ from gpverify.facts.farm import Farm, open_farm
 
 CONNECT_TIMEOUT = 5.0
 MIN_POWERSHELL = (5, 1)  # the collector uses Get-CimInstance and [ordered] (Windows PowerShell 5.1)
-SQL_RIGHTS_FIX = ("grant the login read access (db_datareader) on {system} and each company database, and "
-                  "SELECT on tempdb..DEX_LOCK and tempdb..DEX_SESSION (KB 850289)")
+SQL_RIGHTS_FIX = (
+    "grant the login read access (db_datareader) on {system} and each company database, and "
+    "SELECT on tempdb..DEX_LOCK and tempdb..DEX_SESSION (KB 850289)"
+)
 
 
 @dataclass
@@ -76,8 +78,10 @@ def _connect(address: str, port: int) -> str:
 
 def _tls(address: str, port: int, server_name: str, *, verify: bool, ca_bundle: str | None) -> str:
     context = ssl.create_default_context(cafile=ca_bundle) if verify else ssl._create_unverified_context()
-    with socket.create_connection((address, port), timeout=CONNECT_TIMEOUT) as raw, \
-            context.wrap_socket(raw, server_hostname=server_name) as tls:
+    with (
+        socket.create_connection((address, port), timeout=CONNECT_TIMEOUT) as raw,
+        context.wrap_socket(raw, server_hostname=server_name) as tls,
+    ):
         cert = tls.getpeercert() or {}
     if not cert:
         return "ok (certificate not validated: cert_validation is off)"
@@ -89,8 +93,10 @@ def _tls(address: str, port: int, server_name: str, *, verify: bool, ca_bundle: 
 
 
 def _tls_fix(name: str, setting: str) -> str:
-    return (f"install a certificate for {name} issued by a CA this machine trusts (its name must match), or name "
-            f"the CA's PEM file in {setting}")
+    return (
+        f"install a certificate for {name} issued by a CA this machine trusts (its name must match), or name "
+        f"the CA's PEM file in {setting}"
+    )
 
 
 def _powershell(version: str) -> str:
@@ -104,20 +110,42 @@ def _powershell(version: str) -> str:
 
 def check_host(farm: Farm, spec: HostSpec) -> Target:
     target = Target(spec.name, spec.role.replace("_", " "))
+    if _network_steps(target, spec):
+        _winrm_steps(target, farm, spec)
+    return target
+
+
+def _network_steps(target: Target, spec: HostSpec) -> bool:
+    """DNS, TCP and (over HTTPS) TLS to the host's WinRM port; False at the first that fails."""
     port = spec.winrm.port or (5986 if spec.winrm.scheme == "https" else 5985)
     where = f"{spec.name} ({spec.address})" if spec.address != spec.name else spec.name
-    if not _step(target, "DNS", lambda: _resolve(spec.address, port),
-                 f"add a DNS record for {spec.name}, or set its address: in the inventory"):
-        return target
-    if not _step(target, "TCP", lambda: _connect(spec.address, port),
-                 f"start WinRM on {where} (winrm quickconfig{' -transport:https' if port == 5986 else ''}), "
-                 f"allow TCP {port} in its firewall, or correct winrm.port / winrm.scheme in the inventory"):
-        return target
-    if spec.winrm.scheme == "https" and not _step(
-            target, "TLS", lambda: _tls(spec.address, port, spec.name, verify=bool(spec.winrm.cert_validation),
-                                        ca_bundle=spec.winrm.ca_bundle),
-            _tls_fix(spec.name, "winrm.ca_bundle")):
-        return target
+    if not _step(
+        target,
+        "DNS",
+        lambda: _resolve(spec.address, port),
+        f"add a DNS record for {spec.name}, or set its address: in the inventory",
+    ):
+        return False
+    if not _step(
+        target,
+        "TCP",
+        lambda: _connect(spec.address, port),
+        f"start WinRM on {where} (winrm quickconfig{' -transport:https' if port == 5986 else ''}), "
+        f"allow TCP {port} in its firewall, or correct winrm.port / winrm.scheme in the inventory",
+    ):
+        return False
+    return spec.winrm.scheme != "https" or _step(
+        target,
+        "TLS",
+        lambda: _tls(
+            spec.address, port, spec.name, verify=bool(spec.winrm.cert_validation), ca_bundle=spec.winrm.ca_bundle
+        ),
+        _tls_fix(spec.name, "winrm.ca_bundle"),
+    )
+
+
+def _winrm_steps(target: Target, farm: Farm, spec: HostSpec) -> None:
+    """A shell and the collector, then what its facts say of PowerShell and the account's rights."""
     facts: list[Any] = []
 
     def shell() -> str:
@@ -125,16 +153,26 @@ def check_host(farm: Farm, spec: HostSpec) -> Target:
         facts.append(farm.facts(spec.name))  # raises FactsUnavailable with the cause and its hint
         return f"ok ({spec.winrm.user or 'current user'}, {spec.winrm.transport}, shell opened, collector ran)"
 
-    if not _step(target, "WinRM", shell,
-                 "see the cause above: credentials (winrm.user, password source), the WinRM listener, or "
-                 "winrm.transport"):
-        return target
-    _step(target, "PowerShell", lambda: _powershell(facts[0].ps_version),
-          "install Windows Management Framework 5.1 on the host")
-    _step(target, "rights", lambda: _host_rights(facts[0]),
-          "run gpverify with an account in the host's local Administrators group (the collector reads "
-          "services, files, registry and certificate stores)")
-    return target
+    if not _step(
+        target,
+        "WinRM",
+        shell,
+        "see the cause above: credentials (winrm.user, password source), the WinRM listener, or winrm.transport",
+    ):
+        return
+    _step(
+        target,
+        "PowerShell",
+        lambda: _powershell(facts[0].ps_version),
+        "install Windows Management Framework 5.1 on the host",
+    )
+    _step(
+        target,
+        "rights",
+        lambda: _host_rights(facts[0]),
+        "run gpverify with an account in the host's local Administrators group (the collector reads "
+        "services, files, registry and certificate stores)",
+    )
 
 
 def _host_rights(facts: Any) -> str:
@@ -152,12 +190,20 @@ def check_web_site(farm: Farm) -> Target | None:
     target = Target(url, "web site")
     if not _step(target, "DNS", lambda: _resolve(host, port), f"add a DNS record for {host} (web_server.url)"):
         return target
-    if not _step(target, "TCP", lambda: _connect(host, port),
-                 f"start the web site in IIS on {web.name} and allow TCP {port} in its firewall"):
+    if not _step(
+        target,
+        "TCP",
+        lambda: _connect(host, port),
+        f"start the web site in IIS on {web.name} and allow TCP {port} in its firewall",
+    ):
         return target
     if parts.scheme == "https":
-        _step(target, "TLS", lambda: _tls(host, port, host, verify=True, ca_bundle=web.ca_bundle),
-              _tls_fix(host, "web_server.ca_bundle"))
+        _step(
+            target,
+            "TLS",
+            lambda: _tls(host, port, host, verify=True, ca_bundle=web.ca_bundle),
+            _tls_fix(host, "web_server.ca_bundle"),
+        )
     return target
 
 
@@ -166,26 +212,43 @@ def check_sql(farm: Farm) -> Target:
 
     settings = farm.inventory.sql
     target = Target(settings.server, "SQL Server")
-    if not _step(target, "driver", lambda: _driver(settings.driver, bool(settings.lab_dir)),
-                 f"install Microsoft {settings.driver} (https://learn.microsoft.com/sql/connect/odbc/"
-                 "download-odbc-driver-for-sql-server), or set sql.driver to one listed"):
+    if not _step(
+        target,
+        "driver",
+        lambda: _driver(settings.driver, bool(settings.lab_dir)),
+        f"install Microsoft {settings.driver} (https://learn.microsoft.com/sql/connect/odbc/"
+        "download-odbc-driver-for-sql-server), or set sql.driver to one listed",
+    ):
         return target
     sql = GpSql(settings, farm.profile, farm.sql_password)
     try:
-        login_fix = ("check sql.authentication, sql.user and the password source; for windows authentication, "
-                     "run gpverify as a domain account with a login on the server")
-        if not _step(target, "login", lambda: f"ok ({settings.system_database} {_database(sql, settings.system_database)})",
-                     login_fix):
+        login_fix = (
+            "check sql.authentication, sql.user and the password source; for windows authentication, "
+            "run gpverify as a domain account with a login on the server"
+        )
+        if not _step(
+            target,
+            "login",
+            lambda: f"ok ({settings.system_database} {_database(sql, settings.system_database)})",
+            login_fix,
+        ):
             return target
         view = GpSqlView(sql, {})
         databases = [settings.config_database]
-        if _step(target, "companies", lambda: _companies(view, databases), SQL_RIGHTS_FIX.format(
-                system=settings.system_database)):
+        if _step(
+            target,
+            "companies",
+            lambda: _companies(view, databases),
+            SQL_RIGHTS_FIX.format(system=settings.system_database),
+        ):
             for db in databases:
-                _step(target, db, _reader(sql, db),
-                      f"grant the login read access (db_datareader) on {db}, or correct the name in the inventory")
-        _step(target, "rights", lambda: _sql_rights(view),
-              SQL_RIGHTS_FIX.format(system=settings.system_database))
+                _step(
+                    target,
+                    db,
+                    _reader(sql, db),
+                    f"grant the login read access (db_datareader) on {db}, or correct the name in the inventory",
+                )
+        _step(target, "rights", lambda: _sql_rights(view), SQL_RIGHTS_FIX.format(system=settings.system_database))
     finally:
         sql.close()
     return target
@@ -277,10 +340,20 @@ def cmd_doctor(ns: argparse.Namespace) -> int:
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     """Add `gpverify doctor`."""
-    p = sub.add_parser("doctor", help=HELP["doctor"],
-                       description=__doc__, epilog=TABLE, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = sub.add_parser(
+        "doctor",
+        help=HELP["doctor"],
+        description=__doc__,
+        epilog=TABLE,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     group = p.add_mutually_exclusive_group()
     group.add_argument("--inventory", help="inventory YAML of the farm")
-    group.add_argument("--lab", nargs="?", const="healthy", metavar="SCENARIO",
-                       help="check a simulated lab started for this run (default scenario: healthy)")
+    group.add_argument(
+        "--lab",
+        nargs="?",
+        const="healthy",
+        metavar="SCENARIO",
+        help="check a simulated lab started for this run (default scenario: healthy)",
+    )
     p.set_defaults(func=cmd_doctor)

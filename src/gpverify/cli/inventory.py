@@ -29,8 +29,11 @@ def _missing_files(inv: Inventory) -> list[str]:
     named: list[tuple[str, str | None]] = [("web_server.ca_bundle", inv.web_server.ca_bundle)]
     for spec in host_specs(inv):
         w = spec.winrm
-        named += [(f"{spec.name}.winrm.ca_bundle", w.ca_bundle), (f"{spec.name}.winrm.cert_pem", w.cert_pem),
-                  (f"{spec.name}.winrm.cert_key_pem", w.cert_key_pem)]
+        named += [
+            (f"{spec.name}.winrm.ca_bundle", w.ca_bundle),
+            (f"{spec.name}.winrm.cert_pem", w.cert_pem),
+            (f"{spec.name}.winrm.cert_key_pem", w.cert_key_pem),
+        ]
     return [f"{where}: {path} does not exist" for where, path in named if path and not Path(path).is_file()]
 
 
@@ -46,16 +49,29 @@ def check_inventory(path: str) -> list[str]:
     for spec in host_specs(inv, path):
         protocol_options(spec, "placeholder")  # refuses unsafe or impossible WinRM settings, no network
         w = spec.winrm
-        lines.append(f"  {spec.name:24} {spec.role:15} {spec.endpoint}  {w.transport}, password: "
-                     f"{_password_source(w) if w.transport not in ('kerberos', 'certificate') else 'not used'}")
+        lines.append(
+            f"  {spec.name:24} {spec.role:15} {spec.endpoint}  {w.transport}, password: "
+            f"{_password_source(w) if w.transport not in ('kerberos', 'certificate') else 'not used'}"
+        )
     s = inv.sql
-    connection_string(SqlTarget(driver=s.driver, server=s.server, database=s.system_database,
-                                authentication=s.authentication, user=s.user,
-                                password="placeholder" if s.authentication == "sql" else None, encrypt=s.encrypt,
-                                trust_server_certificate=s.trust_server_certificate,
-                                host_name_in_certificate=s.host_name_in_certificate))
-    lines.append(f"  SQL Server {s.server} ({s.driver}, {s.authentication} authentication"
-                 + (f", password: {_password_source(s)}" if s.authentication == "sql" else "") + ")")
+    connection_string(
+        SqlTarget(
+            driver=s.driver,
+            server=s.server,
+            database=s.system_database,
+            authentication=s.authentication,
+            user=s.user,
+            password="placeholder" if s.authentication == "sql" else None,
+            encrypt=s.encrypt,
+            trust_server_certificate=s.trust_server_certificate,
+            host_name_in_certificate=s.host_name_in_certificate,
+        )
+    )
+    lines.append(
+        f"  SQL Server {s.server} ({s.driver}, {s.authentication} authentication"
+        + (f", password: {_password_source(s)}" if s.authentication == "sql" else "")
+        + ")"
+    )
     lines += [f"  problem: {m}" for m in _missing_files(inv)]
     return lines
 

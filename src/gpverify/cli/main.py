@@ -119,9 +119,13 @@ def cmd_profile(ns: argparse.Namespace) -> int:
     profile = load_profile(ns.name, origin="gpverify profile")
     from gpverify.cli.tables import print_table
 
-    print_table(["Identifier", "Confidence", "Value", "Source"],
-                [(i.key, i.confidence, "(not public: set it under overrides)" if i.value is None else i.value,
-                  i.source) for i in profile.identifiers.values()])
+    print_table(
+        ["Identifier", "Confidence", "Value", "Source"],
+        [
+            (i.key, i.confidence, "(not public: set it under overrides)" if i.value is None else i.value, i.source)
+            for i in profile.identifiers.values()
+        ],
+    )
     return PASSED
 
 
@@ -138,25 +142,54 @@ def parser(command: str | None = None) -> argparse.ArgumentParser:
     p = Parser(prog="gpverify", description=__doc__, epilog=TABLE, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--version", action="version", version=f"gpverify {__version__}")
     sub = p.add_subparsers(dest="command", required=True)
-    run = sub.add_parser("run", allow_abbrev=False, help="run one phase's checks (pytest options pass through)",
-                         usage="gpverify run {pre,web,hosts,post,clients} [--checks DIR] [--lab [SCENARIO] | "
-                               "--inventory FILE] [pytest options]",
-                         description="Run the shipped checks of one phase, and the same phase of each --checks "
-                                     "folder, through pytest. Every other option is pytest's or gpverify's pytest "
-                                     "plugin's: --lab [SCENARIO], --inventory FILE, --host NAME, -k, --html, --lf ...")
+    _register_site_commands(sub)
+    _register_lab_commands(sub)
+    _register_extensions(sub, command)
+    for subcommand in sub.choices.values():  # every command's --help ends with the one exit-code table
+        if TABLE not in (subcommand.epilog or ""):
+            subcommand.epilog = ((subcommand.epilog or "") + "\n\n" + TABLE).strip() + "\n"
+            subcommand.formatter_class = argparse.RawDescriptionHelpFormatter
+    return p
+
+
+def _register_site_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    """run and init: a phase's checks through pytest, and a site folder to start from."""
+    run = sub.add_parser(
+        "run",
+        allow_abbrev=False,
+        help="run one phase's checks (pytest options pass through)",
+        usage="gpverify run {pre,web,hosts,post,clients} [--checks DIR] [--lab [SCENARIO] | "
+        "--inventory FILE] [pytest options]",
+        description="Run the shipped checks of one phase, and the same phase of each --checks "
+        "folder, through pytest. Every other option is pytest's or gpverify's pytest "
+        "plugin's: --lab [SCENARIO], --inventory FILE, --host NAME, -k, --html, --lf ...",
+    )
     run.add_argument("phase", choices=["pre", "web", "hosts", "post", "clients"])
-    run.add_argument("--checks", action="append", default=[], metavar="DIR",
-                     help="a folder of your own checks (DIR/<phase>/ when it has one); repeatable")
+    run.add_argument(
+        "--checks",
+        action="append",
+        default=[],
+        metavar="DIR",
+        help="a folder of your own checks (DIR/<phase>/ when it has one); repeatable",
+    )
     run.set_defaults(func=cmd_run, pytest_args=[])
-    init = sub.add_parser("init", help="write a site folder: commented inventory, waivers, plan, example checks, "
-                                       "lab overlays and the nightly audit's scheduler templates")
+    init = sub.add_parser(
+        "init",
+        help="write a site folder: commented inventory, waivers, plan, example checks, "
+        "lab overlays and the nightly audit's scheduler templates",
+    )
     init.add_argument("dir", metavar="DIR", type=folder("a folder for the site (new, or without its files)"))
     init.set_defaults(func=cmd_init)
+
+
+def _register_lab_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    """lab, demo, checks and profile: what gpverify knows and shows without a farm."""
     lab = sub.add_parser("lab", help="run a simulated lab in the foreground and write its inventory")
     lab.add_argument("--scenario", default="healthy", help="scenario name or overlay file (default healthy)")
     lab.add_argument("--dir", default="reports/lab", help="where the lab writes its inventory and databases")
-    lab.add_argument("--idle-timeout", type=seconds(allow_zero=False), default=1800.0,
-                     help="stop after this many idle seconds")
+    lab.add_argument(
+        "--idle-timeout", type=seconds(allow_zero=False), default=1800.0, help="stop after this many idle seconds"
+    )
     lab.add_argument("--list", action="store_true", help="list the shipped scenarios and exit")
     lab.set_defaults(func=cmd_lab)
     demo = sub.add_parser("demo", help="run the whole upgrade on the built-in lab and write HTML reports")
@@ -165,18 +198,17 @@ def parser(command: str | None = None) -> argparse.ArgumentParser:
     demo.set_defaults(func=cmd_demo)
     checks = sub.add_parser("checks", help="print the check catalogue")
     checks.add_argument("--format", choices=["table", "markdown", "json"], default="table")
-    checks.add_argument("--checks", action="append", default=[], metavar="DIR",
-                        help="also list the checks of this folder of your own (repeatable)")
+    checks.add_argument(
+        "--checks",
+        action="append",
+        default=[],
+        metavar="DIR",
+        help="also list the checks of this folder of your own (repeatable)",
+    )
     checks.set_defaults(func=cmd_checks)
     prof = sub.add_parser("profile", help="list profiles, or show one profile's identifiers with sources")
     prof.add_argument("name", nargs="?")
     prof.set_defaults(func=cmd_profile)
-    _register_extensions(sub, command)
-    for subcommand in sub.choices.values():  # every command's --help ends with the one exit-code table
-        if TABLE not in (subcommand.epilog or ""):
-            subcommand.epilog = ((subcommand.epilog or "") + "\n\n" + TABLE).strip() + "\n"
-            subcommand.formatter_class = argparse.RawDescriptionHelpFormatter
-    return p
 
 
 def _register_extensions(sub: argparse._SubParsersAction, command: str | None) -> None:  # type: ignore[type-arg]

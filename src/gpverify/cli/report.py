@@ -54,25 +54,39 @@ def _record(ns: argparse.Namespace) -> tuple[SignoffRecord, Path]:
     try:
         plan = Plan.model_validate(state.record.plan)
     except ValidationError:
-        raise ConfigError(str(state.folder / "state.json"), "plan",
-                          "the plan the run started with (the state file was changed by hand?)") from None
-    items = [PlanItem(i.id, i.step.kind, i.step.title, i.phase.phase, i.step.host) if i.step else
-             PlanItem(i.id, "gate", i.phase.gate_args, i.phase.phase, i.phase.host, i.phase.select)
-             for i in plan.items()]
+        raise ConfigError(
+            str(state.folder / "state.json"),
+            "plan",
+            "the plan the run started with (the state file was changed by hand?)",
+        ) from None
+    items = [
+        PlanItem(i.id, i.step.kind, i.step.title, i.phase.phase, i.step.host)
+        if i.step
+        else PlanItem(i.id, "gate", i.phase.gate_args, i.phase.phase, i.phase.host, i.phase.select)
+        for i in plan.items()
+    ]
     waivers = load_waivers(ns.waivers) if ns.waivers else []
     return build_record(state.folder, state.data, items, waivers), state.folder
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     """Add `gpverify report`."""
-    p = sub.add_parser("report", help=HELP["report"],
-                       description=__doc__ + "\n\nIts first page gives the verdict: COMPLETE, or NOT COMPLETE - DO "
-                       "NOT SIGN (exit 2) for a run that stopped, failed, was interrupted or left a manual step "
-                       "without a named confirmer.", epilog=TABLE,
-                       formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = sub.add_parser(
+        "report",
+        help=HELP["report"],
+        description=__doc__ + "\n\nIts first page gives the verdict: COMPLETE, or NOT COMPLETE - DO "
+        "NOT SIGN (exit 2) for a run that stopped, failed, was interrupted or left a manual step "
+        "without a named confirmer.",
+        epilog=TABLE,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     p.add_argument("run_id", nargs="?", default="", metavar="RUN-ID", help="the run (default: the latest)")
     p.add_argument("--reports", type=folder(), default="reports", help="where run folders are (default reports)")
     p.add_argument("--waivers", metavar="FILE", help="waiver YAML in force for this change, listed in the record")
-    p.add_argument("--pdf", choices=["auto", "yes", "no"], default="auto",
-                   help="write a PDF too: auto (when WeasyPrint is installed), yes (required) or no")
+    p.add_argument(
+        "--pdf",
+        choices=["auto", "yes", "no"],
+        default="auto",
+        help="write a PDF too: auto (when WeasyPrint is installed), yes (required) or no",
+    )
     p.set_defaults(func=cmd_report)

@@ -40,15 +40,21 @@ WHY_NOT_RUN: dict[int, str] = {
 def init_site(folder: Path) -> list[Path]:
     """Write inventory.yml, waivers.yml, plan.yml, example checks (checks/), lab overlays that make them fail
     (lab/) and the nightly audit's scheduler templates (deploy/); never overwrite a file."""
-    files = {folder / "inventory.yml": example(INVENTORY_TEMPLATE).read_bytes(),
-             folder / "waivers.yml": WAIVERS_TEMPLATE.encode("utf-8"),
-             folder / "plan.yml": example(PLAN_TEMPLATE).read_bytes(),
-             **{folder / place: site_file(place).read_bytes() for place in SITE_FILES}}
+    files = {
+        folder / "inventory.yml": example(INVENTORY_TEMPLATE).read_bytes(),
+        folder / "waivers.yml": WAIVERS_TEMPLATE.encode("utf-8"),
+        folder / "plan.yml": example(PLAN_TEMPLATE).read_bytes(),
+        **{folder / place: site_file(place).read_bytes() for place in SITE_FILES},
+    }
     tops = dict.fromkeys(folder / p.relative_to(folder).parts[0] for p in files)
     existing = [p for p in tops if p.exists()]
     if existing:
-        raise ConfigError("gpverify init", str(existing[0]), "a folder without inventory.yml, waivers.yml, plan.yml, "
-                          "checks/, lab/ or deploy/ (init never overwrites; pick another folder)")
+        raise ConfigError(
+            "gpverify init",
+            str(existing[0]),
+            "a folder without inventory.yml, waivers.yml, plan.yml, "
+            "checks/, lab/ or deploy/ (init never overwrites; pick another folder)",
+        )
     for path, data in files.items():
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(data)
@@ -76,16 +82,19 @@ def print_site(folder: Path, written: list[Path]) -> None:
     for part, what in SITE_PARTS.items():
         shown = str(folder / part) + ("" if "." in part else os.sep)
         print(f"  {shown:{width}}{what}")
-    checks, lab, inventory = (_arg(folder / p) for p in ("checks", os.path.join("lab", "acme-faults.yml"),
-                                                        "inventory.yml"))
+    checks, lab, inventory = (
+        _arg(folder / p) for p in ("checks", os.path.join("lab", "acme-faults.yml"), "inventory.yml")
+    )
     print("Try the example checks on the simulated lab (every check passes; then the YAML checks fail):")
     print(f"  gpverify run post --lab --checks {checks}")
     print(f"  gpverify run post --lab {lab} --checks {checks}")
     print(f"Then, with {inventory} describing your farm:")
     print(f"  gpverify run pre --inventory {inventory} --checks {checks}")
     print(f"  gpverify audit --inventory {inventory} --waivers {_arg(folder / 'waivers.yml')} --checks {checks}")
-    print(f"Schedule the audit: {folder / 'deploy' / 'windows' / 'gpverify-audit-task.xml'} (Windows) or "
-          f"{folder / 'deploy' / 'systemd'}{os.sep} (Linux).")
+    print(
+        f"Schedule the audit: {folder / 'deploy' / 'windows' / 'gpverify-audit-task.xml'} (Windows) or "
+        f"{folder / 'deploy' / 'systemd'}{os.sep} (Linux)."
+    )
 
 
 def _arg(path: Path) -> str:
@@ -96,7 +105,10 @@ def phase_targets(phase: str, custom: list[str]) -> list[str]:
     """The shipped phase folder, and each custom folder's own phase folder when it has one (else the folder)."""
     if phase not in PHASES:
         raise ConfigError("gpverify run", "PHASE", f"one of {', '.join(PHASES)}, got {phase!r}")
-    return [str(checks_root() / phase), *customchecks.phase_targets(phase, customchecks.check_folders(custom, "gpverify run"))]
+    return [
+        str(checks_root() / phase),
+        *customchecks.phase_targets(phase, customchecks.check_folders(custom, "gpverify run")),
+    ]
 
 
 def run_phase(phase: str, custom: list[str], pytest_args: list[str]) -> int:

@@ -13,8 +13,9 @@ from rich.table import Table
 PIPE_WIDTH = 240  # into a file or a pipe, lines stay whole so grep and diff see one row per line
 
 
-def table_text(headers: Sequence[str], rows: Sequence[Sequence[object]], *, indent: int = 0,
-               width: int | None = None) -> str:
+def table_text(
+    headers: Sequence[str], rows: Sequence[Sequence[object]], *, indent: int = 0, width: int | None = None
+) -> str:
     """The rows as an aligned plain-text table with a header line (no colour codes)."""
     table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, header_style="bold")
     for header in headers:
@@ -24,8 +25,9 @@ def table_text(headers: Sequence[str], rows: Sequence[Sequence[object]], *, inde
     out = io.StringIO()
     if width is None:
         width = Console().width if sys.stdout.isatty() else PIPE_WIDTH
-    Console(file=out, width=max(width - indent, 40), no_color=True, highlight=False, markup=False,
-            emoji=False).print(table)
+    Console(file=out, width=max(width - indent, 40), no_color=True, highlight=False, markup=False, emoji=False).print(
+        table
+    )
     pad = " " * indent
     return "\n".join(pad + line.rstrip() for line in out.getvalue().rstrip("\n").splitlines() if line.strip())
 

@@ -28,29 +28,70 @@ from gpverify.runner.summary import write_summary
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     """Add `gpverify upgrade`."""
-    p = sub.add_parser("upgrade", help=HELP["upgrade"],
-                       description=__doc__)
+    p = sub.add_parser("upgrade", help=HELP["upgrade"], description=__doc__)
     p.add_argument("--inventory", help="inventory YAML of the farm (not needed with --lab or --resume)")
     p.add_argument("--plan", help="plan YAML (default: the built-in plan for the inventory, in the guide's order)")
-    p.add_argument("--resume", nargs="?", const="", default=None, metavar="RUN-ID",
-                   help="continue a stopped run (default: the latest) after its last completed step")
-    p.add_argument("--redo", action="append", default=[], metavar="STEP",
-                   help="with --resume: run this completed step or gate again (repeatable)")
+    p.add_argument(
+        "--resume",
+        nargs="?",
+        const="",
+        default=None,
+        metavar="RUN-ID",
+        help="continue a stopped run (default: the latest) after its last completed step",
+    )
+    p.add_argument(
+        "--redo",
+        action="append",
+        default=[],
+        metavar="STEP",
+        help="with --resume: run this completed step or gate again (repeatable)",
+    )
     p.add_argument("--dry-run", action="store_true", help="print the plan and touch nothing")
-    p.add_argument("--yes", action="store_true",
-                   help="confirm manual steps without asking (they were done); needs --confirmed-by")
-    p.add_argument("--confirmed-by", metavar="NAME", type=person,
-                   help="the person who did the manual steps, named in the run record and the sign-off record "
-                   "(asked for at the terminal when not given)")
-    p.add_argument("--lab", nargs="?", const="before-upgrade", default=None, metavar="SCENARIO",
-                   help="upgrade a simulated lab started in the run folder (default scenario before-upgrade)")
-    p.add_argument("--lab-clear-faults", action="store_true",
-                   help="with --resume on a lab run: repair what the scenario broke, as an operator would")
-    p.add_argument("--reports", type=folder(), default="reports", help="where run folders are written (default reports)")
-    p.add_argument("--checks", action="append", default=[], metavar="DIR",
-                   help="a folder of your own checks (Python or NAME.checks.yml), run in the gate of each check's "
-                        "phase beside the shipped ones (DIR/<phase>/ when it has one); repeatable")
+    _operator_options(p)
+    _lab_options(p)
+    p.add_argument(
+        "--reports", type=folder(), default="reports", help="where run folders are written (default reports)"
+    )
+    p.add_argument(
+        "--checks",
+        action="append",
+        default=[],
+        metavar="DIR",
+        help="a folder of your own checks (Python or NAME.checks.yml), run in the gate of each check's "
+        "phase beside the shipped ones (DIR/<phase>/ when it has one); repeatable",
+    )
     p.set_defaults(func=cmd_upgrade)
+
+
+def _operator_options(p: argparse.ArgumentParser) -> None:
+    """Who confirms the manual steps, and whether they are asked."""
+    p.add_argument(
+        "--yes", action="store_true", help="confirm manual steps without asking (they were done); needs --confirmed-by"
+    )
+    p.add_argument(
+        "--confirmed-by",
+        metavar="NAME",
+        type=person,
+        help="the person who did the manual steps, named in the run record and the sign-off record "
+        "(asked for at the terminal when not given)",
+    )
+
+
+def _lab_options(p: argparse.ArgumentParser) -> None:
+    """The simulated lab to upgrade instead of a farm."""
+    p.add_argument(
+        "--lab",
+        nargs="?",
+        const="before-upgrade",
+        default=None,
+        metavar="SCENARIO",
+        help="upgrade a simulated lab started in the run folder (default scenario before-upgrade)",
+    )
+    p.add_argument(
+        "--lab-clear-faults",
+        action="store_true",
+        help="with --resume on a lab run: repair what the scenario broke, as an operator would",
+    )
 
 
 def _checks(ns: argparse.Namespace) -> Path:
@@ -104,15 +145,25 @@ def _check_options(ns: argparse.Namespace) -> None:
     """Options that contradict each other, before anything is read or started."""
     if ns.resume is None and (ns.redo or ns.lab_clear_faults):
         raise ConfigError("gpverify upgrade", "--redo/--lab-clear-faults", "--resume (they change a stopped run)")
-    given = [f for f, v in (("--plan", ns.plan), ("--lab", ns.lab), ("--inventory", ns.inventory),
-                             ("--checks", ns.checks)) if v]
+    given = [
+        f
+        for f, v in (("--plan", ns.plan), ("--lab", ns.lab), ("--inventory", ns.inventory), ("--checks", ns.checks))
+        if v
+    ]
     if ns.resume is not None and given:
-        raise ConfigError("gpverify upgrade --resume", given[0],
-                          "none (a resumed run keeps the plan, inventory, lab and checks it started with)")
+        raise ConfigError(
+            "gpverify upgrade --resume",
+            given[0],
+            "none (a resumed run keeps the plan, inventory, lab and checks it started with)",
+        )
     if ns.yes and not ns.confirmed_by:
         # --yes says the steps were done, not who did them; the sign-off record names a person for each.
-        raise ConfigError("gpverify upgrade", "--yes", "--confirmed-by NAME with it: the person who did the manual "
-                          "steps (the sign-off record names them; the account running gpverify is not a person)")
+        raise ConfigError(
+            "gpverify upgrade",
+            "--yes",
+            "--confirmed-by NAME with it: the person who did the manual "
+            "steps (the sign-off record names them; the account running gpverify is not a person)",
+        )
 
 
 def _new_run(ns: argparse.Namespace, custom: list[str]) -> int:
@@ -125,9 +176,14 @@ def _new_run(ns: argparse.Namespace, custom: list[str]) -> int:
         return ExitCode.PASSED
     reports = Path(ns.reports)
     try:
-        state = RunState.create(reports, inventory=inventory, plan_source=ns.plan or "built-in",
-                                plan=plan.model_dump(mode="json"), lab={"scenario": ns.lab} if ns.lab else None,
-                                checks=custom)
+        state = RunState.create(
+            reports,
+            inventory=inventory,
+            plan_source=ns.plan or "built-in",
+            plan=plan.model_dump(mode="json"),
+            lab={"scenario": ns.lab} if ns.lab else None,
+            checks=custom,
+        )
     except OSError as exc:  # read-only, full, or not a folder: nothing has run yet
         raise ReportsUnwritable(str(reports), str(exc.strerror or exc), "nothing was run") from None
     print(f"Run {state.run_id}: state in {state.folder / 'state.json'}")
@@ -141,8 +197,10 @@ def _resume(ns: argparse.Namespace) -> int:
     _check_resume(ns, state, plan)
     if ns.dry_run:
         done = sum(1 for i in plan.items() if state.done(i.id))
-        print(f"Run {state.run_id} ({state.record.status}); {done} item(s) done earlier are not repeated; "
-              "would continue with:")
+        print(
+            f"Run {state.run_id} ({state.record.status}); {done} item(s) done earlier are not repeated; "
+            "would continue with:"
+        )
         _print_custom(state.record.checks)
         print_plan(plan, state.record.inventory, state)
         return ExitCode.PASSED
@@ -159,8 +217,11 @@ def _saved_plan(state: RunState) -> Plan:
     try:
         return Plan.model_validate(state.record.plan)
     except (KeyError, TypeError, ValidationError):
-        raise ConfigError(str(state.folder / "state.json"), "plan",
-                          "the plan the run started with (the state file was changed by hand?)") from None
+        raise ConfigError(
+            str(state.folder / "state.json"),
+            "plan",
+            "the plan the run started with (the state file was changed by hand?)",
+        ) from None
 
 
 def _check_resume(ns: argparse.Namespace, state: RunState, plan: Plan) -> None:
@@ -185,8 +246,10 @@ def _lock(state: RunState) -> FileLock:
         lock.acquire()
     except Timeout:
         # Not bad input: the run is busy (exit 2, could not run).
-        raise GpVerifyError(f"{state.folder}: (run): expected a run no other gpverify upgrade is running "
-                            "(another process holds it; wait for it to stop)") from None
+        raise GpVerifyError(
+            f"{state.folder}: (run): expected a run no other gpverify upgrade is running "
+            "(another process holds it; wait for it to stop)"
+        ) from None
     return lock
 
 
@@ -206,13 +269,19 @@ class ReportsUnwritable(GpVerifyError):
 
 
 def _unwritable(state: RunState, exc: OSError) -> ReportsUnwritable:
-    message = (f"incomplete: the reports folder cannot be written ({exc.strerror or exc}); free space or make it "
-               f"writable, then resume with --resume {state.run_id}")
+    message = (
+        f"incomplete: the reports folder cannot be written ({exc.strerror or exc}); free space or make it "
+        f"writable, then resume with --resume {state.run_id}"
+    )
     state.record.status, state.record.message = "incomplete", message  # in memory first: the disk may refuse
     with contextlib.suppress(OSError):
         state.save()
-    return ReportsUnwritable(str(state.folder), str(exc.strerror or exc), "the run is incomplete, not failed: free "
-                             f"space or make it writable, then resume it with --resume {state.run_id}")
+    return ReportsUnwritable(
+        str(state.folder),
+        str(exc.strerror or exc),
+        "the run is incomplete, not failed: free "
+        f"space or make it writable, then resume it with --resume {state.run_id}",
+    )
 
 
 def _execute(ns: argparse.Namespace, plan: Plan, state: RunState) -> int:
@@ -239,9 +308,17 @@ def _execute_run(ns: argparse.Namespace, plan: Plan, state: RunState) -> int:
 
             farm = open_farm(inventory)
         state.set(status="running", message=None)
-        ctx = Context(plan, state, inventory, _checks(ns), farm=farm, lab=emulator, yes=ns.yes,
-                      confirmed_by=ns.confirmed_by,  # one line already (config.options.person)
-                      custom=[Path(p) for p in state.record.checks])
+        ctx = Context(
+            plan,
+            state,
+            inventory,
+            _checks(ns),
+            farm=farm,
+            lab=emulator,
+            yes=ns.yes,
+            confirmed_by=ns.confirmed_by,  # one line already (config.options.person)
+            custom=[Path(p) for p in state.record.checks],
+        )
         code = Runner(ctx).run()
     except KeyboardInterrupt:
         state.set(status="interrupted", message="interrupted (Ctrl-C); resume with --resume " + state.run_id)
@@ -255,8 +332,7 @@ def _execute_run(ns: argparse.Namespace, plan: Plan, state: RunState) -> int:
             lab.stop()
             extension.lab().detach_upgrade(lab)
     write_summary(plan, state)
-    print(f"\n{state.status_line()}\nSummary: {state.folder / 'summary.html'} "
-          f"and {state.folder / 'summary.txt'}")
+    print(f"\n{state.status_line()}\nSummary: {state.folder / 'summary.html'} and {state.folder / 'summary.txt'}")
     return code
 
 
@@ -279,8 +355,19 @@ DEMO_OPERATOR = "gpverify demo (simulated lab)"
 
 def run_demo(reports: Path, scenario: str = "before-upgrade") -> int:
     """`make demo`: the built-in plan on a lab, manual confirmations given (--yes); prints where the reports are."""
-    ns = argparse.Namespace(inventory=None, plan=None, resume=None, redo=[], dry_run=False, yes=True, lab=scenario,
-                            confirmed_by=DEMO_OPERATOR, lab_clear_faults=False, reports=str(reports), checks=[])
+    ns = argparse.Namespace(
+        inventory=None,
+        plan=None,
+        resume=None,
+        redo=[],
+        dry_run=False,
+        yes=True,
+        lab=scenario,
+        confirmed_by=DEMO_OPERATOR,
+        lab_clear_faults=False,
+        reports=str(reports),
+        checks=[],
+    )
     code = cmd_upgrade(ns)
     latest = RunState.load(reports, None)
     print(f"\nReports of the upgrade on the lab: {latest.folder.resolve()}/")

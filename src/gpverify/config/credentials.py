@@ -49,16 +49,26 @@ def secret_from_keyring(ref: str | None, *, field: str, origin: str = "inventory
         import keyring
         import keyring.errors
     except ImportError:
-        raise ConfigError(origin, field, "the Python package 'keyring' to be installed (pip install keyring) to "
-                          "read passwords from the OS keyring") from None
+        raise ConfigError(
+            origin,
+            field,
+            "the Python package 'keyring' to be installed (pip install keyring) to read passwords from the OS keyring",
+        ) from None
     try:
         value = keyring.get_password(service, user)
     except keyring.errors.KeyringError as exc:
-        raise ConfigError(origin, field, f"a usable OS keyring ({type(exc).__name__}: {exc}); on a server without "
-                          "one, use password_env instead") from None
+        raise ConfigError(
+            origin,
+            field,
+            f"a usable OS keyring ({type(exc).__name__}: {exc}); on a server without one, use password_env instead",
+        ) from None
     if value is None:
-        raise ConfigError(origin, field, f"a password in the OS keyring for service {service!r} and user {user!r} "
-                          f"(store it with: keyring set {service} {user})")
+        raise ConfigError(
+            origin,
+            field,
+            f"a password in the OS keyring for service {service!r} and user {user!r} "
+            f"(store it with: keyring set {service} {user})",
+        )
     return value
 
 
@@ -87,8 +97,12 @@ def secret_from_prompt(prompt: bool | None, *, user: str | None, field: str, ori
         if key in _PROMPTED:
             return _PROMPTED[key]
         if not has_tty() or os.environ.get(NONINTERACTIVE_ENV):
-            raise ConfigError(origin, field, "an interactive terminal for password_prompt (this run has none, or "
-                              "is unattended): in audits and scheduled runs use password_env or password_keyring")
+            raise ConfigError(
+                origin,
+                field,
+                "an interactive terminal for password_prompt (this run has none, or "
+                "is unattended): in audits and scheduled runs use password_env or password_keyring",
+            )
         value = getpass.getpass(f"Password for {user or 'the account'} ({field}): ")
         _PROMPTED[key] = value
         return value
@@ -105,5 +119,9 @@ def resolve_password(settings: Any, *, field: str, origin: str = "inventory") ->
     ref = getattr(settings, "password_keyring", None)
     if ref:
         return secret_from_keyring(ref, field=f"{field}.password_keyring", origin=origin)
-    return secret_from_prompt(getattr(settings, "password_prompt", None), user=getattr(settings, "user", None),
-                              field=f"{field}.password_prompt", origin=origin)
+    return secret_from_prompt(
+        getattr(settings, "password_prompt", None),
+        user=getattr(settings, "user", None),
+        field=f"{field}.password_prompt",
+        origin=origin,
+    )

@@ -85,8 +85,9 @@ def _check_ip(value: str) -> str:
     and no IPv6 zone ID (%eth0), which no WinRM URL can carry."""
     address = ipaddress.ip_address(value)
     if "%" in value:
-        raise ValueError(f"an address without a zone ID (a WinRM URL cannot carry %{value.split('%', 1)[1]}), "
-                         f"got {value!r}")
+        raise ValueError(
+            f"an address without a zone ID (a WinRM URL cannot carry %{value.split('%', 1)[1]}), got {value!r}"
+        )
     if address.is_unspecified or address.is_multicast or str(address) == "255.255.255.255":
         what = "unspecified" if address.is_unspecified else "multicast" if address.is_multicast else "broadcast"
         raise ValueError(f"an address of one host (this {what} address can never be connected to), got {value!r}")
@@ -103,8 +104,10 @@ def _check_address(value: str | None) -> str | None:
         pass
     else:
         return _check_ip(value)
-    if not re.fullmatch(r"[A-Za-z0-9]([A-Za-z0-9-]{0,62})(\.[A-Za-z0-9_]([A-Za-z0-9_-]{0,62}))*\.?", value) \
-            or len(value) > 253:
+    if (
+        not re.fullmatch(r"[A-Za-z0-9]([A-Za-z0-9-]{0,62})(\.[A-Za-z0-9_]([A-Za-z0-9_-]{0,62}))*\.?", value)
+        or len(value) > 253
+    ):
         raise ValueError(f"a host name or IP address only (no scheme, port, path or fragment), got {value!r}")
     return value
 
@@ -168,10 +171,17 @@ class WinRMSettings(_Strict):
         except ValueError:
             parts = parts._replace(netloc="")
         if "@" in parts.netloc:  # never echoed: it may hold a password
-            raise ValueError("a proxy URL without a user or password (those would be a secret in the inventory; "
-                             "let the proxy allow this machine, or use proxy: none)")
-        if parts.scheme not in ("http", "https") or not parts.hostname or parts.path not in ("", "/") \
-                or parts.query or parts.fragment:
+            raise ValueError(
+                "a proxy URL without a user or password (those would be a secret in the inventory; "
+                "let the proxy allow this machine, or use proxy: none)"
+            )
+        if (
+            parts.scheme not in ("http", "https")
+            or not parts.hostname
+            or parts.path not in ("", "/")
+            or parts.query
+            or parts.fragment
+        ):
             raise ValueError(f"environment, none, or a proxy URL such as http://proxy.contoso.com:8080, got {value!r}")
         return value
 
@@ -186,8 +196,16 @@ class WinRMSettings(_Strict):
 
 
 WINRM_DEFAULTS = WinRMSettings(
-    scheme="https", port=None, transport="ntlm", cert_validation=True, message_encryption="auto",
-    read_timeout=60, operation_timeout=20, allow_basic_over_http=False, connect_timeout=10, deadline=300,
+    scheme="https",
+    port=None,
+    transport="ntlm",
+    cert_validation=True,
+    message_encryption="auto",
+    read_timeout=60,
+    operation_timeout=20,
+    allow_basic_over_http=False,
+    connect_timeout=10,
+    deadline=300,
 )
 
 
@@ -215,10 +233,17 @@ class SessionHostEntry(HostEntry):
             parts.port  # noqa: B018 (raises ValueError for a port that is not a number from 0 to 65535)
         except ValueError:
             parts = parts._replace(netloc="")
-        if value is not None and (parts.scheme != "https" or not parts.hostname or parts.path not in ("", "/")
-                                  or parts.query or parts.fragment):
-            raise ValueError(f"an https:// URL of the host's runtime service with a host name and at most a port, "
-                             f"such as https://gpsh01.contoso.com:443, got {value!r}")
+        if value is not None and (
+            parts.scheme != "https"
+            or not parts.hostname
+            or parts.path not in ("", "/")
+            or parts.query
+            or parts.fragment
+        ):
+            raise ValueError(
+                f"an https:// URL of the host's runtime service with a host name and at most a port, "
+                f"such as https://gpsh01.contoso.com:443, got {value!r}"
+            )
         return value
 
     @property
@@ -245,8 +270,12 @@ class SqlSettings(_Strict):
     password_env: str | None = None
     password_keyring: str | None = Field(None, pattern=r"^[^/]+/.+$")  # "service/user" in the OS keyring
     password_prompt: bool | None = None  # ask on the terminal (only when there is one)
-    system_database: str = Field("DYNAMICS", min_length=1)  # named system databases exist (GP 2013 and later, docs/sources.md)
-    config_database: str = Field("GPCONFIGURATION", min_length=1)  # default name offered by the upgrade (scale-out-upgrade.md)
+    system_database: str = Field(
+        "DYNAMICS", min_length=1
+    )  # named system databases exist (GP 2013 and later, docs/sources.md)
+    config_database: str = Field(
+        "GPCONFIGURATION", min_length=1
+    )  # default name offered by the upgrade (scale-out-upgrade.md)
     encrypt: Literal["yes", "no", "strict", "mandatory", "optional"] = "yes"
     trust_server_certificate: bool = False
     host_name_in_certificate: str | None = None
@@ -257,10 +286,13 @@ class SqlSettings(_Strict):
 
     @model_validator(mode="after")
     def _sql_login_needs_credentials(self) -> SqlSettings:
-        if self.authentication == "sql" and not (self.user and (self.password_env or self.password_keyring
-                                                                 or self.password_prompt)):
-            raise ValueError("for SQL authentication both 'user' and 'password_env' (or 'password_keyring', "
-                             "or 'password_prompt: true')")
+        if self.authentication == "sql" and not (
+            self.user and (self.password_env or self.password_keyring or self.password_prompt)
+        ):
+            raise ValueError(
+                "for SQL authentication both 'user' and 'password_env' (or 'password_keyring', "
+                "or 'password_prompt: true')"
+            )
         return self
 
 
@@ -292,8 +324,11 @@ class BackupSettings(_Strict):
         try:
             return utc_time(value)
         except (ValueError, TypeError) as exc:  # "2026-02-30" and "tomorrow" alike; a number is no date either
-            raise ValueError(f"a date or date-time such as 2026-11-28T22:00:00Z, got {value!r} ({exc})"
-                             if "such as" not in str(exc) else str(exc)) from None
+            raise ValueError(
+                f"a date or date-time such as 2026-11-28T22:00:00Z, got {value!r} ({exc})"
+                if "such as" not in str(exc)
+                else str(exc)
+            ) from None
 
     @model_validator(mode="after")
     def _one_bound(self) -> BackupSettings:
@@ -380,8 +415,10 @@ class Inventory(_Strict):
         # SQLite files standing in for SQL Server make a lab run: one whose reports say SIMULATED LAB. In an
         # inventory without `lab:` the checks would read local files and report them as the real farm's.
         if self.sql.lab_dir is not None and self.lab is None:
-            raise ValueError("no sql.lab_dir in the inventory of a real farm (lab_dir is the simulated lab's: "
-                             "its SQLite files would be reported as this farm's SQL Server)")
+            raise ValueError(
+                "no sql.lab_dir in the inventory of a real farm (lab_dir is the simulated lab's: "
+                "its SQLite files would be reported as this farm's SQL Server)"
+            )
         return self
 
     @model_validator(mode="after")
@@ -391,9 +428,11 @@ class Inventory(_Strict):
                 for key in getattr(extra, section):
                     shipped = shipped_fact(section, key)
                     if shipped:
-                        raise ValueError(f"extra facts that add to the shipped ones, but extra_facts.{group}."
-                                         f"{section}.{key} would replace the shipped fact {shipped}: give it a "
-                                         f"name of its own (e.g. site_{key})")
+                        raise ValueError(
+                            f"extra facts that add to the shipped ones, but extra_facts.{group}."
+                            f"{section}.{key} would replace the shipped fact {shipped}: give it a "
+                            f"name of its own (e.g. site_{key})"
+                        )
         return self
 
     @field_validator("target_build")

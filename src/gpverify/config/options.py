@@ -8,6 +8,7 @@ import os
 import re
 import shlex
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 from gpverify.config.paths import file_problem, history_problem, output_file, output_folder
@@ -102,8 +103,11 @@ def pytest_addopts() -> None:
     try:
         shlex.split(text)
     except ValueError as exc:
-        raise ConfigError("PYTEST_ADDOPTS", "(environment variable)",
-                          f"options pytest can split as a shell would ({exc}), got {text[:80]!r}") from None
+        raise ConfigError(
+            "PYTEST_ADDOPTS",
+            "(environment variable)",
+            f"options pytest can split as a shell would ({exc}), got {text[:80]!r}",
+        ) from None
 
 
 def history_setting(text: str) -> str:
@@ -126,9 +130,23 @@ def person(text: str) -> str:
 
     name = " ".join(text.split())
     if not name or len(name) > MAX_NAME or CONTROL.search(name):
-        raise argparse.ArgumentTypeError(f"expected a person's name: one line of up to {MAX_NAME} characters "
-                                         f"without control characters, got {text[:80]!r}")
+        raise argparse.ArgumentTypeError(
+            f"expected a person's name: one line of up to {MAX_NAME} characters "
+            f"without control characters, got {text[:80]!r}"
+        )
     return name
 
 
 person.__name__ = "name"
+
+
+def utc_datetime(text: str) -> datetime:
+    """An argparse type for a date-time in ISO 8601 (no zone: UTC), such as --backups-since takes."""
+    from gpverify.config.inventory import utc_time
+
+    try:
+        return utc_time(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(
+            f"expected a date-time such as 2026-11-28T22:00:00Z, got {text!r} ({exc})"
+        ) from None

@@ -29,8 +29,14 @@ _BINARY = getattr(os, "O_BINARY", 0)
 
 def kind(mode: int) -> str:
     """What a stat mode is, in a reader's words."""
-    for test, name in ((stat.S_ISREG, "regular file"), (stat.S_ISDIR, "folder"), (stat.S_ISCHR, "character device"),
-                       (stat.S_ISBLK, "block device"), (stat.S_ISFIFO, "named pipe"), (stat.S_ISSOCK, "socket")):
+    for test, name in (
+        (stat.S_ISREG, "regular file"),
+        (stat.S_ISDIR, "folder"),
+        (stat.S_ISCHR, "character device"),
+        (stat.S_ISBLK, "block device"),
+        (stat.S_ISFIFO, "named pipe"),
+        (stat.S_ISSOCK, "socket"),
+    ):
         if test(mode):
             return name
     return "special file"
@@ -59,8 +65,9 @@ def _shown(path: str) -> str:
     return path if len(path) <= 200 else f"{path[:100]}...({len(path)} characters)"
 
 
-def file_problem(path: str | os.PathLike[str], what: str, max_bytes: int = MAX_FILE_BYTES,
-                 *, missing_ok: bool = False) -> str | None:
+def file_problem(
+    path: str | os.PathLike[str], what: str, max_bytes: int = MAX_FILE_BYTES, *, missing_ok: bool = False
+) -> str | None:
     """Why `path` cannot be read as a `what` (phrased to follow "expected"), or None when it can."""
     if "\0" in os.fspath(path):
         return f"the {what} to be a path without a NUL character"
@@ -77,8 +84,14 @@ def file_problem(path: str | os.PathLike[str], what: str, max_bytes: int = MAX_F
     return None
 
 
-def read_file(path: str | os.PathLike[str], what: str, max_bytes: int = MAX_FILE_BYTES,
-              *, origin: str | None = None, field: str = "(file)") -> bytes:
+def read_file(
+    path: str | os.PathLike[str],
+    what: str,
+    max_bytes: int = MAX_FILE_BYTES,
+    *,
+    origin: str | None = None,
+    field: str = "(file)",
+) -> bytes:
     """The bytes of a regular file of at most `max_bytes`; anything else is one ConfigError.
 
     The file is opened without blocking and checked again on the open handle, so a path that is swapped for a
@@ -115,8 +128,9 @@ def _ancestor_problem(path: Path) -> str | None:
     return None
 
 
-def output_file(path: str | os.PathLike[str], setting: str, what: str = "a file to write",
-                *, origin: str = "gpverify") -> Path:
+def output_file(
+    path: str | os.PathLike[str], setting: str, what: str = "a file to write", *, origin: str = "gpverify"
+) -> Path:
     """A file gpverify will (over)write: missing or a regular file, in a folder that exists or can be made."""
     text = os.fspath(path)
     if not text.strip() or "\0" in text:
@@ -136,8 +150,9 @@ def output_file(path: str | os.PathLike[str], setting: str, what: str = "a file 
     return out
 
 
-def output_folder(path: str | os.PathLike[str], setting: str, what: str = "a folder for reports",
-                  *, origin: str = "gpverify") -> Path:
+def output_folder(
+    path: str | os.PathLike[str], setting: str, what: str = "a folder for reports", *, origin: str = "gpverify"
+) -> Path:
     """A folder gpverify will write into: missing (it is made) or a folder, never a file or a device."""
     text = os.fspath(path)
     if not text.strip() or "\0" in text:
@@ -164,23 +179,34 @@ def checks_folder(path: str | os.PathLike[str], setting: str = "--checks", *, or
     info = _stat(folder) if text.strip() and "\0" not in text else None
     if info is None or not stat.S_ISDIR(info.st_mode):
         unreadable = _unreadable(folder) if info is None and "\0" not in text else None
-        what = ("a file, not a folder" if info is not None and stat.S_ISREG(info.st_mode)
-                else f"a {kind(info.st_mode)}, not a folder" if info is not None
-                else f"cannot be read: {unreadable}" if unreadable else "no such folder")
+        what = (
+            "a file, not a folder"
+            if info is not None and stat.S_ISREG(info.st_mode)
+            else f"a {kind(info.st_mode)}, not a folder"
+            if info is not None
+            else f"cannot be read: {unreadable}"
+            if unreadable
+            else "no such folder"
+        )
         raise ConfigError(origin, setting, f"a folder of your own checks, got {_shown(text)!r} ({what})")
     return folder
 
 
-def claim_folder(path: str | os.PathLike[str], setting: str, marker: str, own: Iterable[str],
-                 *, origin: str = "gpverify") -> Path:
+def claim_folder(
+    path: str | os.PathLike[str], setting: str, marker: str, own: Iterable[str], *, origin: str = "gpverify"
+) -> Path:
     """A working folder a command empties and fills: made new, or empty, or one it made earlier (it holds
     `marker`), and then only the entries `own` names are removed. Anything else is refused, never deleted."""
     folder = output_folder(path, setting, "a working folder", origin=origin)
     if folder.is_dir() and any(folder.iterdir()) and not (folder / marker).is_file():
         count = sum(1 for _ in folder.iterdir())
-        raise ConfigError(origin, setting, f"a new or empty folder, or one this command made earlier, but {folder} "
-                          f"holds {count} entr{'y' if count == 1 else 'ies'} it did not make (nothing was deleted; "
-                          "give another folder)")
+        raise ConfigError(
+            origin,
+            setting,
+            f"a new or empty folder, or one this command made earlier, but {folder} "
+            f"holds {count} entr{'y' if count == 1 else 'ies'} it did not make (nothing was deleted; "
+            "give another folder)",
+        )
     folder.mkdir(parents=True, exist_ok=True)
     for name in own:
         entry = folder / name
@@ -188,8 +214,7 @@ def claim_folder(path: str | os.PathLike[str], setting: str, marker: str, own: I
             shutil.rmtree(entry)
         elif entry.exists() or entry.is_symlink():
             entry.unlink()
-    (folder / marker).write_text("made by gpverify; its own entries are replaced on the next start\n",
-                                 encoding="utf-8")
+    (folder / marker).write_text("made by gpverify; its own entries are replaced on the next start\n", encoding="utf-8")
     return folder
 
 
@@ -213,9 +238,11 @@ def history_problem(value: str) -> str | None:
     keys = {k.lower() for k, _ in urllib.parse.parse_qsl(parts.query, keep_blank_values=True)}
     if password is not None or any("password" in k for k in keys) or parts.fragment:
         # Never echoed: what was typed holds a password; a URL shows in process lists, logs and the audit JSON.
-        return (f"a URL without a password, but the URL holds a password (user:password@, ?password= or #...), "
-                f"which would show in process lists and logs: remove it and set {HISTORY_PASSWORD_ENV} (or the "
-                "keyring entry 'gpverify-history' for USER@HOST)")
+        return (
+            f"a URL without a password, but the URL holds a password (user:password@, ?password= or #...), "
+            f"which would show in process lists and logs: remove it and set {HISTORY_PASSWORD_ENV} (or the "
+            "keyring entry 'gpverify-history' for USER@HOST)"
+        )
     if port == -1 or not re.fullmatch(r"[A-Za-z][A-Za-z0-9+.-]*", parts.scheme):
         return f"{HISTORY_EXPECTED}, but this is not a database URL (its scheme or port)"
     engine = parts.scheme.split("+", 1)[0].lower()
@@ -224,8 +251,9 @@ def history_problem(value: str) -> str | None:
     if engine == "sqlite":
         path = urllib.parse.unquote(parts.path.removeprefix("/"))
         return f"{HISTORY_EXPECTED}, but a SQLite URL names a file" if not path else None
-    missing = [n for n, v in (("user", parts.username), ("host", parts.hostname),
-                              ("database", parts.path.strip("/"))) if not v]
+    missing = [
+        n for n, v in (("user", parts.username), ("host", parts.hostname), ("database", parts.path.strip("/"))) if not v
+    ]
     if missing or port == 0:
         return f"{HISTORY_EXPECTED}, but the URL has no {' and no '.join(missing) or 'port other than 0'}"
     return None

@@ -67,8 +67,14 @@ class Schema(BaseModel):
         return value
 
 
-def validate(model: type[M], data: Any, origin: str, example: str = "inventory.example.yml",
-             known: Iterable[str] = (), what: str = "a mapping") -> M:
+def validate(
+    model: type[M],
+    data: Any,
+    origin: str,
+    example: str = "inventory.example.yml",
+    known: Iterable[str] = (),
+    what: str = "a mapping",
+) -> M:
     """`data` as a `model`, or one ConfigError: FILE: FIELD: expected ... (the first problem, the others counted)."""
     if not isinstance(data, dict):
         raise ConfigError(origin, "(top level)", f"{what} (see {example})")

@@ -16,13 +16,18 @@ PLAN_TEMPLATE = "example-plan.yml"
 # and a declarative one, lab overlays that make them fail, and the nightly audit's scheduler templates. Packaged as
 # gpverify/examples/site/<place> (setup.py); in a checkout, checks/ and lab/ come from tests/examples/custom_checks
 # (which the suite runs) and deploy/ from deploy/.
-SITE_FILES = ("checks/test_acme_session_service.py", "checks/acme.checks.yml",
-              "lab/acme-session-service-manual.yml", "lab/acme-faults.yml",
-              "deploy/gpverify-audit.sh", "deploy/systemd/gpverify-audit.service",
-              "deploy/systemd/gpverify-audit.timer", "deploy/windows/gpverify-audit.ps1",
-              "deploy/windows/gpverify-audit-task.xml")
-CHECKOUT_FOLDERS = {"checks": "tests/examples/custom_checks", "lab": "tests/examples/custom_checks",
-                    "deploy": "deploy"}
+SITE_FILES = (
+    "checks/test_acme_session_service.py",
+    "checks/acme.checks.yml",
+    "lab/acme-session-service-manual.yml",
+    "lab/acme-faults.yml",
+    "deploy/gpverify-audit.sh",
+    "deploy/systemd/gpverify-audit.service",
+    "deploy/systemd/gpverify-audit.timer",
+    "deploy/windows/gpverify-audit.ps1",
+    "deploy/windows/gpverify-audit-task.xml",
+)
+CHECKOUT_FOLDERS = {"checks": "tests/examples/custom_checks", "lab": "tests/examples/custom_checks", "deploy": "deploy"}
 
 
 def checks_root() -> Path:
@@ -38,7 +43,7 @@ def example(name: str) -> Path:
     if packaged.is_file():
         return packaged
     checkout = _editable_checkout()
-    for candidate in ([checkout / name, checkout / "plans" / name] if checkout else []):
+    for candidate in [checkout / name, checkout / "plans" / name] if checkout else []:
         if candidate.is_file():
             return candidate
     raise GpVerifyError(f"{name}: not found in this installation of gpverify (reinstall it: pip install gpverify)")

@@ -80,8 +80,11 @@ class Target:
             return f"{version}" + (" (an earlier release)" if version < self.version else " (another release)")
         if _named_by_minor(version, self.version):
             if version.minor != self.version.minor:
-                return f"{version}" + (" (an earlier release)" if version.minor < self.version.minor
-                                       else f" ({version.major}.{version.minor} or later, not {self.release})")
+                return f"{version}" + (
+                    " (an earlier release)"
+                    if version.minor < self.version.minor
+                    else f" ({version.major}.{version.minor} or later, not {self.release})"
+                )
             return None if version.build >= self.version.build else f"{version} (an earlier build of {self.release})"
         if version.build < self.version.build:
             return f"{version} (an earlier release)"
@@ -92,15 +95,19 @@ class Target:
 
 def same_release(found: GpVersion, release: GpVersion) -> bool:
     """A build of the release: at or above its build, or (GP 18 October releases) of the same minor version."""
-    return found.major == release.major and (found.build >= release.build or (
-        _named_by_minor(found, release) and found.minor == release.minor))
+    return found.major == release.major and (
+        found.build >= release.build or (_named_by_minor(found, release) and found.minor == release.minor)
+    )
 
 
 def target_of(profile: Profile, target_build: str | None = None) -> Target:
     """The profile's release; `target_build` (inventory) sets the lowest build accepted within it."""
     base = GpVersion.parse(target_build or profile.version)
     assert base is not None, "profile and inventory versions are validated at load"
-    later = [(v, r) for v, r, name in _release_starts()
-             if name != profile.name and v.major == base.major and v.build > base.build]
+    later = [
+        (v, r)
+        for v, r, name in _release_starts()
+        if name != profile.name and v.major == base.major and v.build > base.build
+    ]
     release = str(profile.get("release", profile.name))
     return Target(release, base, later[0] if later else None)

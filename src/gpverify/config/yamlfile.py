@@ -37,8 +37,10 @@ class _Loader(yaml.SafeLoader):
     """SafeLoader with YAML 1.2 booleans, duplicate keys refused and alias expansion bounded."""
 
 
-_Loader.yaml_implicit_resolvers = {k: [(tag, rx) for tag, rx in v if tag != "tag:yaml.org,2002:bool"]
-                                   for k, v in yaml.SafeLoader.yaml_implicit_resolvers.items()}
+_Loader.yaml_implicit_resolvers = {
+    k: [(tag, rx) for tag, rx in v if tag != "tag:yaml.org,2002:bool"]
+    for k, v in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
 _Loader.add_implicit_resolver("tag:yaml.org,2002:bool", _BOOL_12, list("tTfF"))
 
 
@@ -54,8 +56,11 @@ def _construct_mapping(loader: _Loader, node: yaml.MappingNode, deep: bool = Fal
             continue
         if first is not None:
             raise yaml.constructor.ConstructorError(
-                None, None, f"each key once, but {key!r} appears on line {first + 1} and line "
-                f"{key_node.start_mark.line + 1}", key_node.start_mark)
+                None,
+                None,
+                f"each key once, but {key!r} appears on line {first + 1} and line {key_node.start_mark.line + 1}",
+                key_node.start_mark,
+            )
         seen[key] = key_node.start_mark.line
     return yaml.SafeLoader.construct_mapping(loader, node, deep=deep)
 
@@ -70,8 +75,9 @@ def _construct_timestamp(loader: _Loader, node: yaml.ScalarNode) -> Any:
     try:
         return yaml.SafeLoader.construct_yaml_timestamp(loader, node)
     except (ValueError, OverflowError) as exc:  # 2026-02-30, month 13: the text looks like a date but is none
-        raise yaml.constructor.ConstructorError(None, None, f"a real date, got {node.value!r} ({exc})",
-                                                node.start_mark) from None
+        raise yaml.constructor.ConstructorError(
+            None, None, f"a real date, got {node.value!r} ({exc})", node.start_mark
+        ) from None
 
 
 # A YamlFloat written back (the lab folds a site inventory's settings into its own) is the float it is.
@@ -84,8 +90,9 @@ _Loader.add_constructor("tag:yaml.org,2002:timestamp", _construct_timestamp)
 def _expanded_size(node: yaml.Node, memo: dict[int, int], open_nodes: set[int]) -> int:
     """Nodes the document has once every alias is copied out, counted without copying (memoised per node)."""
     if id(node) in open_nodes:
-        raise yaml.constructor.ConstructorError(None, None, "aliases that do not contain themselves (this one does)",
-                                                node.start_mark)
+        raise yaml.constructor.ConstructorError(
+            None, None, "aliases that do not contain themselves (this one does)", node.start_mark
+        )
     if id(node) in memo:
         return memo[id(node)]
     open_nodes.add(id(node))
@@ -107,8 +114,12 @@ def _load(text: str) -> Any:
             return None
         if _expanded_size(node, {}, set()) > MAX_EXPANDED_NODES:
             raise yaml.constructor.ConstructorError(
-                None, None, f"at most {MAX_EXPANDED_NODES:,} values once aliases are expanded (the anchors and "
-                "aliases here expand past that)", node.start_mark)
+                None,
+                None,
+                f"at most {MAX_EXPANDED_NODES:,} values once aliases are expanded (the anchors and "
+                "aliases here expand past that)",
+                node.start_mark,
+            )
         return loader.construct_document(node)
     finally:
         loader.dispose()
@@ -173,8 +184,9 @@ def expected(error: Any, example: str = "inventory.example.yml", known: Iterable
     return msg if isinstance(got, (dict, list)) or kind == "value_error" else f"{msg}, got {got!r}"
 
 
-def config_error(exc: ValidationError, origin: str, example: str = "inventory.example.yml",
-                 known: Iterable[str] = ()) -> ConfigError:
+def config_error(
+    exc: ValidationError, origin: str, example: str = "inventory.example.yml", known: Iterable[str] = ()
+) -> ConfigError:
     """The first validation problem as one ConfigError, counting the others."""
     # A misspelt field comes first: it usually explains the "missing" errors that come with it.
     first = min(exc.errors(), key=lambda e: e["type"] != "extra_forbidden")

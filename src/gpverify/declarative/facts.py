@@ -7,8 +7,13 @@ from typing import Any
 from gpverify.declarative.schema import DeclarativeCheck, key_of
 
 # The HostFacts section each kind of host check reads (facts/windows.py, collector.ps1).
-SECTIONS = {"service": "services", "product": "products", "registry": "registry", "file": "files",
-            "certificate": "certificates"}
+SECTIONS = {
+    "service": "services",
+    "product": "products",
+    "registry": "registry",
+    "file": "files",
+    "certificate": "certificates",
+}
 
 
 def query(check: DeclarativeCheck) -> tuple[str, dict[str, Any]]:
@@ -16,8 +21,11 @@ def query(check: DeclarativeCheck) -> tuple[str, dict[str, Any]]:
     key, spec = key_of(check), check.spec
     if check.kind == "service":
         # Get-ServiceFacts: exact short names, -like patterns of short names, -like patterns of display names.
-        names = {"name_patterns": [spec.name]} if spec.name and "*" in spec.name else {
-            "names": [spec.name] if spec.name else []}
+        names = (
+            {"name_patterns": [spec.name]}
+            if spec.name and "*" in spec.name
+            else {"names": [spec.name] if spec.name else []}
+        )
         return "services", {"key": key, **names, "display": [spec.display] if spec.display else []}
     if check.kind == "product":
         return "products", {"key": key, "pattern": spec.name}

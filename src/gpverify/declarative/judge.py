@@ -27,7 +27,12 @@ SHOWN_ROWS = 3  # rows a failed row count quotes in its message (all of them are
 def judge_host(check: DeclarativeCheck, host: HostView) -> None:
     """Assert one host check on one host; facts it could not read raise FactsUnavailable (an error)."""
     judges: dict[str, Callable[[Any, HostView, str], None]] = {
-        "service": _service, "product": _product, "registry": _registry, "file": _file, "certificate": _certificate}
+        "service": _service,
+        "product": _product,
+        "registry": _registry,
+        "file": _file,
+        "certificate": _certificate,
+    }
     judges[check.kind](check.spec, host, key_of(check))
 
 
@@ -110,7 +115,8 @@ def _product(spec: ProductSpec, host: HostView, key: str) -> None:
     # Side by side installs list one entry per release: one at the version asked for is enough.
     problems = [_version_problem(p.version, spec.min_version, spec.version) for p in found]
     assert any(p is None for p in problems), (
-        f"{host.name}: {listed} installed, expected {_wanted(spec.min_version, spec.version)}")
+        f"{host.name}: {listed} installed, expected {_wanted(spec.min_version, spec.version)}"
+    )
 
 
 def _registry(spec: RegistrySpec, host: HostView, key: str) -> None:
@@ -119,8 +125,9 @@ def _registry(spec: RegistrySpec, host: HostView, key: str) -> None:
     if not spec.exists:
         assert fact is None or not fact.exists, f"{host.name}: {where} is {fact.value!r}, expected no such value"
         return
-    assert fact is not None and fact.key_exists, f"{host.name}: the key HKLM\\{spec.path} does not exist " \
-                                                 f"({spec.view}-bit view), expected {where}"
+    assert fact is not None and fact.key_exists, (
+        f"{host.name}: the key HKLM\\{spec.path} does not exist ({spec.view}-bit view), expected {where}"
+    )
     assert fact.exists, f"{host.name}: {where} does not exist"
     if spec.value is not None:
         assert _same_value(fact.value, spec.value), f"{host.name}: {where} is {fact.value!r}, expected {spec.value!r}"
@@ -147,8 +154,14 @@ def _file(spec: FileSpec, host: HostView, key: str) -> None:
 
 
 def _certificate(spec: CertificateSpec, host: HostView, key: str) -> None:
-    wanted = " and ".join(w for w in (f"subject {spec.subject!r}" if spec.subject else "",
-                                      f"thumbprint {spec.thumbprint}" if spec.thumbprint else "") if w)
+    wanted = " and ".join(
+        w
+        for w in (
+            f"subject {spec.subject!r}" if spec.subject else "",
+            f"thumbprint {spec.thumbprint}" if spec.thumbprint else "",
+        )
+        if w
+    )
     matching = [c for c in host.certificates(key) if _matches(c, spec)]
     assert matching, f"{host.name}: no certificate in {spec.store} matches {wanted}"
     # A renewed certificate sits beside the one it replaces: the newest is the one in use.
@@ -156,12 +169,17 @@ def _certificate(spec: CertificateSpec, host: HostView, key: str) -> None:
     expiry = newest.not_after if newest.not_after.tzinfo else newest.not_after.replace(tzinfo=UTC)
     left = (expiry - datetime.now(UTC)).total_seconds() / 86400
     named = f"{newest.subject} ({newest.thumbprint}) in {spec.store}"
-    assert left >= 0, (f"{host.name}: {named} expired on {expiry:%Y-%m-%d}, expected at least {spec.min_days_left} "
-                       "days left")
-    assert left >= spec.min_days_left, (f"{host.name}: {named} expires on {expiry:%Y-%m-%d}, in {int(left)} days, "
-                                        f"expected at least {spec.min_days_left}")
-    assert newest.chain_ok or not spec.trusted, (f"{host.name}: {named} does not chain to a trusted root on this "
-                                                 f"host (issued by {newest.issuer}), expected a trusted certificate")
+    assert left >= 0, (
+        f"{host.name}: {named} expired on {expiry:%Y-%m-%d}, expected at least {spec.min_days_left} days left"
+    )
+    assert left >= spec.min_days_left, (
+        f"{host.name}: {named} expires on {expiry:%Y-%m-%d}, in {int(left)} days, "
+        f"expected at least {spec.min_days_left}"
+    )
+    assert newest.chain_ok or not spec.trusted, (
+        f"{host.name}: {named} does not chain to a trusted root on this "
+        f"host (issued by {newest.issuer}), expected a trusted certificate"
+    )
 
 
 def _matches(cert: CertificateFact, spec: CertificateSpec) -> bool:

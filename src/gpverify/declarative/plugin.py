@@ -14,8 +14,12 @@ from gpverify.errors import ConfigError
 from gpverify.session import bad_input, farm_of
 from gpverify.session import evidence as evidence_of
 
-ROLE_WORDS = {"web_server": "web server", "session_host": "session host", "client": "client machine",
-              "tenant_services": "Tenant Services server"}
+ROLE_WORDS = {
+    "web_server": "web server",
+    "session_host": "session host",
+    "client": "client machine",
+    "tenant_services": "Tenant Services server",
+}
 
 
 def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Collector | None:
@@ -36,8 +40,9 @@ class DeclarativeFile(pytest.File):
             self.config.stash.setdefault(problems_key, []).append(str(exc))
             return
         for check in loaded.checks:
-            info = CheckInfo(check.id, check.title, check.section or self.path.name, check.impact,
-                             check.remediation, check.phase)
+            info = CheckInfo(
+                check.id, check.title, check.section or self.path.name, check.impact, check.remediation, check.phase
+            )
             hosts = _hosts(self.config, check)
             for host in hosts:
                 name = f"{check.id}[{host}]" if host and check.role != "sql" else check.id

@@ -32,8 +32,10 @@ VERSION = r"^\d{1,9}(\.\d{1,9}){0,3}$"
 PATTERN_WORDS[VERSION] = "a version of one to four numbers joined by '.', such as 18.4.1461 (in quotes)"
 # A Windows path the collector tests as it is written, after expanding %VARIABLES% (Test-Path -LiteralPath).
 WINDOWS_PATH = r"^(%[A-Za-z0-9_()]{1,64}%|[A-Za-z]:\\|\\\\[^\\*?]+\\)[^*?\"<>|\r\n]*$"
-PATTERN_WORDS[WINDOWS_PATH] = (r"a full Windows path without wildcards, such as 'C:\Program Files\...\x.exe' or "
-                               r"'%ProgramFiles%\...\x.exe' (in single quotes)")
+PATTERN_WORDS[WINDOWS_PATH] = (
+    r"a full Windows path without wildcards, such as 'C:\Program Files\...\x.exe' or "
+    r"'%ProgramFiles%\...\x.exe' (in single quotes)"
+)
 # Certificate stores of the machine: a user's own store cannot be read through a remote shell.
 STORE = r"^LocalMachine\\[A-Za-z][A-Za-z0-9 ]{0,63}$"
 PATTERN_WORDS[STORE] = r"a machine certificate store such as 'LocalMachine\My' (in single quotes)"
@@ -133,10 +135,12 @@ class RegistrySpec(_Strict):
         """HKLM\\ or HKEY_LOCAL_MACHINE\\ may be written; the collector opens the path under HKLM."""
         for prefix in ("HKEY_LOCAL_MACHINE\\", "HKLM:\\", "HKLM\\"):
             if value.upper().startswith(prefix):
-                value = value[len(prefix):]
+                value = value[len(prefix) :]
         if not value.strip("\\") or value.upper().startswith(("HKEY_", "HKCU", "HKU")):
-            raise ValueError(r"a key under HKEY_LOCAL_MACHINE, such as 'SOFTWARE\ODBC\ODBC.INI\Dynamics GP' "
-                             f"(other hives cannot be read for every user), got {value!r}")
+            raise ValueError(
+                r"a key under HKEY_LOCAL_MACHINE, such as 'SOFTWARE\ODBC\ODBC.INI\Dynamics GP' "
+                f"(other hives cannot be read for every user), got {value!r}"
+            )
         return value.strip("\\")
 
     @model_validator(mode="after")
@@ -227,8 +231,9 @@ class DeclarativeCheck(_Strict):
     @classmethod
     def _not_shipped(cls, value: str) -> str:
         if value.upper().startswith("GP-"):
-            raise ValueError(f"an ID with a prefix of your own, such as ACME-001 (GP- is the shipped checks'), "
-                             f"got {value!r}")
+            raise ValueError(
+                f"an ID with a prefix of your own, such as ACME-001 (GP- is the shipped checks'), got {value!r}"
+            )
         return value
 
     @model_validator(mode="before")
@@ -247,8 +252,10 @@ class DeclarativeCheck(_Strict):
         if given == ["sql"] and self.role != "sql":
             raise ValueError(f"role sql for a sql check (a query runs on the SQL Server), got {self.role!r}")
         if given != ["sql"] and self.role not in HOST_ROLES:
-            raise ValueError(f"a role for a {given[0]} check: one of {', '.join(HOST_ROLES)} (it runs once per host "
-                             f"of the role), got {self.role!r}")
+            raise ValueError(
+                f"a role for a {given[0]} check: one of {', '.join(HOST_ROLES)} (it runs once per host "
+                f"of the role), got {self.role!r}"
+            )
         return self
 
     @property
@@ -276,8 +283,16 @@ class CheckFile(_Strict):
 
 def _field_names() -> set[str]:
     names: set[str] = set(KINDS)
-    for model in (CheckFile, DeclarativeCheck, ServiceSpec, ProductSpec, RegistrySpec, FileSpec, CertificateSpec,
-                  SqlSpec):
+    for model in (
+        CheckFile,
+        DeclarativeCheck,
+        ServiceSpec,
+        ProductSpec,
+        RegistrySpec,
+        FileSpec,
+        CertificateSpec,
+        SqlSpec,
+    ):
         names |= set(model.model_fields)
     return names
 

@@ -55,7 +55,9 @@ def collect_host(job: CollectJob) -> HostFacts:
     with transport:
         result = transport.run("powershell", encoded_command(BOOTSTRAP), collector_stdin(job.request))
     if not result.succeeded:
-        raise HostUnavailable(job.spec.name, f"the collector failed (exit {result.exit_code}): {clean_stderr(result.stderr)}")
+        raise HostUnavailable(
+            job.spec.name, f"the collector failed (exit {result.exit_code}): {clean_stderr(result.stderr)}"
+        )
     return parse_collector_output(job.spec.name, result.stdout)
 
 
@@ -68,9 +70,12 @@ def _safe_collect(job: CollectJob) -> HostFacts | FactsUnavailable:
     except Exception as exc:  # noqa: BLE001 - a bug or an odd endpoint: the host's error, never the run's
         # Only the type: an exception's text or locals may hold what the host sent, or a credential.
         _log.debug("collecting from %s failed with %s", job.spec.name, type(exc).__name__)
-        return HostUnavailable(job.spec.name, f"collecting the facts failed unexpectedly ({type(exc).__name__}): "
-                               "run again with the host checked; if it persists, report it to the gpverify "
-                               "maintainers")
+        return HostUnavailable(
+            job.spec.name,
+            f"collecting the facts failed unexpectedly ({type(exc).__name__}): "
+            "run again with the host checked; if it persists, report it to the gpverify "
+            "maintainers",
+        )
 
 
 def _deadline(job: CollectJob) -> float:
@@ -78,8 +83,11 @@ def _deadline(job: CollectJob) -> float:
 
 
 def _overdue(name: str, job: CollectJob) -> HostUnavailable:
-    return HostUnavailable(name, f"the host did not finish within its deadline of {_deadline(job):g} s "
-                           "(winrm.deadline): check the host and the network, or raise winrm.deadline")
+    return HostUnavailable(
+        name,
+        f"the host did not finish within its deadline of {_deadline(job):g} s "
+        "(winrm.deadline): check the host and the network, or raise winrm.deadline",
+    )
 
 
 def workers_for(hosts: int, requested: int | None = None) -> int:
@@ -104,7 +112,8 @@ def collect_hosts(
     bound = math.ceil(len(jobs) / workers) * (max(_deadline(j) for j in jobs) + DEADLINE_GRACE)
     pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="gpverify-collect")
     futures: dict[Future[HostFacts | FactsUnavailable], CollectJob] = {
-        pool.submit(_safe_collect, job): job for job in jobs}
+        pool.submit(_safe_collect, job): job for job in jobs
+    }
     try:
         for future in as_completed(futures, timeout=bound):  # each host as it finishes: one slow host stalls nothing
             name = futures[future].spec.name

@@ -16,13 +16,24 @@ from gpverify.config.inventory import SqlSettings
 from gpverify.facts.gpsql import GpSqlView, Row
 from gpverify.verdicts import not_verified
 
-SESSION_HOST_KEYS = ("config_db.session_hosts_table", "config_db.session_host_name_column",
-                     "config_db.session_host_suspended_column", "config_db.session_host_status_time_column")
-SESSION_KEYS = ("config_db.sessions_table", "config_db.session_id_column", "config_db.session_host_column",
-                "config_db.session_user_column")
+SESSION_HOST_KEYS = (
+    "config_db.session_hosts_table",
+    "config_db.session_host_name_column",
+    "config_db.session_host_suspended_column",
+    "config_db.session_host_status_time_column",
+)
+SESSION_KEYS = (
+    "config_db.sessions_table",
+    "config_db.session_id_column",
+    "config_db.session_host_column",
+    "config_db.session_user_column",
+)
 DEFAULT_CONFIG_DATABASE = str(SqlSettings.model_fields["config_database"].default)
-OLD_SESSION_KEYS = ("old_session_db.sessions_table", "old_session_db.session_id_column",
-                    "old_session_db.session_user_column")
+OLD_SESSION_KEYS = (
+    "old_session_db.sessions_table",
+    "old_session_db.session_id_column",
+    "old_session_db.session_user_column",
+)
 
 
 @dataclass(frozen=True)
@@ -51,9 +62,11 @@ def require(sql: GpSqlView, keys: tuple[str, ...], database: str) -> None:
     sql.open(database)
     missing = sql.profile.unconfirmed(*keys)
     if missing:
-        not_verified(f"{database}: Microsoft does not publish this database's tables and columns, so the check needs "
-                     f"them from you: run `gpverify discover --inventory FILE`, then set under `overrides:` in the "
-                     f"inventory {', '.join(f'{k}: <name>' for k in missing)}")
+        not_verified(
+            f"{database}: Microsoft does not publish this database's tables and columns, so the check needs "
+            f"them from you: run `gpverify discover --inventory FILE`, then set under `overrides:` in the "
+            f"inventory {', '.join(f'{k}: <name>' for k in missing)}"
+        )
 
 
 def _flag(value: Any) -> bool:
@@ -67,9 +80,14 @@ def session_hosts(sql: GpSqlView) -> list[SessionHostEntry]:
     require(sql, SESSION_HOST_KEYS, sql.config_database)
     rows = sql.rows(sql.config_database, "config_session_hosts")
     when = sql.profile.get("config_db.session_host_suspended_when")
-    return [SessionHostEntry(str(r["HostName"] or "").strip(), is_suspended(r["Suspended"], when),
-                             r["LastStatusUpdate"] if isinstance(r["LastStatusUpdate"], datetime) else None)
-            for r in rows]
+    return [
+        SessionHostEntry(
+            str(r["HostName"] or "").strip(),
+            is_suspended(r["Suspended"], when),
+            r["LastStatusUpdate"] if isinstance(r["LastStatusUpdate"], datetime) else None,
+        )
+        for r in rows
+    ]
 
 
 def is_suspended(value: Any, when: Any) -> bool:
@@ -110,12 +128,16 @@ def previous_databases(sql: GpSqlView) -> list[str]:
     scale-out-upgrade.md step 5)."""
     on_server = sql.databases()
     names = [str(sql.profile["sql.old_session_database"]), DEFAULT_CONFIG_DATABASE]
-    return [on_server[n.upper()].name for n in dict.fromkeys(names)
-            if n.upper() in on_server and n.upper() != sql.config_database.upper()]
+    return [
+        on_server[n.upper()].name
+        for n in dict.fromkeys(names)
+        if n.upper() in on_server and n.upper() != sql.config_database.upper()
+    ]
 
 
 def columns(sql: GpSqlView, database: str) -> list[tuple[str, str, str, str]]:
     """(schema, table, column, type) of every column of a session database, for `gpverify discover`."""
     rows = sql.rows(database, "config_tables")
-    return sorted((str(r["TABLE_SCHEMA"]), str(r["TABLE_NAME"]), str(r["COLUMN_NAME"]), str(r["DATA_TYPE"]))
-                  for r in rows)
+    return sorted(
+        (str(r["TABLE_SCHEMA"]), str(r["TABLE_NAME"]), str(r["COLUMN_NAME"]), str(r["DATA_TYPE"])) for r in rows
+    )

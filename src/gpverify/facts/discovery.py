@@ -58,8 +58,9 @@ def config_tables(sql: GpSqlView, hosts: list[str]) -> Found | None:
     return Found("config_db", f"{schema}.{table}", name, keyed, [c for c, k in cols if k in TIME_TYPES])
 
 
-def _most_hosts_named(sql: GpSqlView, database: str, tables: dict[tuple[str, str], list[tuple[str, str]]],
-                      wanted: set[str]) -> tuple[int, tuple[str, str], str] | None:
+def _most_hosts_named(
+    sql: GpSqlView, database: str, tables: dict[tuple[str, str], list[tuple[str, str]]], wanted: set[str]
+) -> tuple[int, tuple[str, str], str] | None:
     """(how many, (schema, table), column): the text column whose values name the most of the wanted hosts."""
     best: tuple[int, tuple[str, str], str] | None = None
     for (schema, table), cols in sorted(tables.items()):
@@ -111,6 +112,7 @@ def module_objects(fact: SessionCentralFact | None, hosts: list[str], where: str
 
 # --- records and their difference -----------------------------------------------------------------------------
 
+
 @dataclass
 class Record:
     farm: str
@@ -121,9 +123,15 @@ class Record:
     found: list[Found]
 
     def as_dict(self) -> dict[str, Any]:
-        return {"gpverify_discover": RECORD_FORMAT, "farm": self.farm, "profile": self.profile,
-                "release": self.release, "recorded": self.recorded, "hosts": self.hosts,
-                "found": [f.__dict__ for f in self.found]}
+        return {
+            "gpverify_discover": RECORD_FORMAT,
+            "farm": self.farm,
+            "profile": self.profile,
+            "release": self.release,
+            "recorded": self.recorded,
+            "hosts": self.hosts,
+            "found": [f.__dict__ for f in self.found],
+        }
 
 
 def record_path(name: str) -> Path:
@@ -146,23 +154,40 @@ def load(name: str) -> Record:
         if data.get("gpverify_discover") != RECORD_FORMAT:
             raise KeyError("gpverify_discover")
         found = [Found(**f) for f in data["found"]]
-        return Record(str(data["farm"]), str(data["profile"]), str(data["release"]), str(data["recorded"]),
-                      list(data["hosts"]), found)
+        return Record(
+            str(data["farm"]),
+            str(data["profile"]),
+            str(data["release"]),
+            str(data["recorded"]),
+            list(data["hosts"]),
+            found,
+        )
     except FileNotFoundError:
-        raise ConfigError(str(path), "--diff", "a file written by `gpverify discover --record NAME` (not found: "
-                          "record it first, before suspending a host)") from None
+        raise ConfigError(
+            str(path),
+            "--diff",
+            "a file written by `gpverify discover --record NAME` (not found: "
+            "record it first, before suspending a host)",
+        ) from None
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
         raise ConfigError(str(path), "--diff", "a file written by `gpverify discover --record NAME`") from None
 
 
 def same_farm(before: Record, after: Record, origin: str) -> None:
     """The two records must come from the same farm and release, or their difference means nothing."""
-    for what, old, new in (("farm", before.farm, after.farm), ("profile", before.profile, after.profile),
-                           ("Web Components release", before.release, after.release)):
+    for what, old, new in (
+        ("farm", before.farm, after.farm),
+        ("profile", before.profile, after.profile),
+        ("Web Components release", before.release, after.release),
+    ):
         if old != new:
-            raise ConfigError(origin, "--diff", f"a record of the same farm and release ({what} {new!r}), but it was "
-                              f"recorded on {what} {old!r}: record `--record before` again on this farm, suspend one "
-                              "host, then `--record after --diff before`")
+            raise ConfigError(
+                origin,
+                "--diff",
+                f"a record of the same farm and release ({what} {new!r}), but it was "
+                f"recorded on {what} {old!r}: record `--record before` again on this farm, suspend one "
+                "host, then `--record after --diff before`",
+            )
 
 
 @dataclass
@@ -198,8 +223,10 @@ def difference(before: Found, after: Found) -> Difference:
         key, host = next(iter(single.items()))
         diff.flag, diff.host, diff.before, diff.after = key, host, before.rows[host][key], after.rows[host][key]
     elif not single:
-        diff.problem = ("no value changed on exactly one host between the records: suspend one host in Session "
-                        "Management (Suspend in the ribbon) between `--record before` and `--record after`")
+        diff.problem = (
+            "no value changed on exactly one host between the records: suspend one host in Session "
+            "Management (Suspend in the ribbon) between `--record before` and `--record after`"
+        )
     else:
         diff.problem = f"several values changed on one host: {', '.join(sorted(single))}; suspend only one host"
     return diff

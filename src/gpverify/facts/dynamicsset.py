@@ -18,7 +18,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-DEFAULT_LOCATION = "Windows"  # "Only one dictionary location ID, typically "Windows," is provided" (SystemAdminGuide.md)
+DEFAULT_LOCATION = (
+    "Windows"  # "Only one dictionary location ID, typically "Windows," is provided" (SystemAdminGuide.md)
+)
 WORKSTATION2 = re.compile(r"^\s*Workstation2\s*=(.*)$", re.MULTILINE)  # Dex.ini's dictionary location ID line
 
 
@@ -42,11 +44,15 @@ class LaunchFile:
         if location is None:
             if len(self.locations) == 1:
                 return next(iter(self.locations.values()))
-            raise ValueError(f"the launch file has several dictionary location IDs ({names}) and Dex.ini names none "
-                             "(no Workstation2 line): GP asks the user to choose one at the next start")
+            raise ValueError(
+                f"the launch file has several dictionary location IDs ({names}) and Dex.ini names none "
+                "(no Workstation2 line): GP asks the user to choose one at the next start"
+            )
         if location not in self.locations:
-            raise ValueError(f"Dex.ini's Workstation2 names the dictionary location ID {location!r}, which the launch "
-                             f"file does not list (it lists {names}; the ID is case-sensitive)")
+            raise ValueError(
+                f"Dex.ini's Workstation2 names the dictionary location ID {location!r}, which the launch "
+                f"file does not list (it lists {names}; the ID is case-sensitive)"
+            )
         return self.locations[location]
 
 
@@ -64,19 +70,22 @@ def read(text: str) -> LaunchFile:
     if not lines or not lines[0].isdigit():
         raise ValueError("not a Dynamics.set launch file (its first line is not the number of products)")
     count = int(lines[0])
-    pairs = lines[1:1 + 2 * count]
+    pairs = lines[1 : 1 + 2 * count]
     if len(pairs) < 2 * count or not all(pairs[i].isdigit() for i in range(0, 2 * count, 2)):
         raise ValueError(f"a launch file listing {count} product(s) but not their IDs and names")
     products = [(int(pairs[2 * i]), pairs[2 * i + 1]) for i in range(count)]
-    rest, size = lines[1 + 2 * count:], 1 + 3 * count
+    rest, size = lines[1 + 2 * count :], 1 + 3 * count
     if not rest or len(rest) % size:
-        raise ValueError(f"a launch file listing {count} product(s) whose dictionary location blocks are not each "
-                         f"a location ID and {3 * count} dictionary paths")
+        raise ValueError(
+            f"a launch file listing {count} product(s) whose dictionary location blocks are not each "
+            f"a location ID and {3 * count} dictionary paths"
+        )
     locations: dict[str, list[LaunchProduct]] = {}
     for start in range(0, len(rest), size):
-        location, paths = rest[start], rest[start + 1:start + size]
-        locations[location] = [LaunchProduct(pid, name, windows_path(paths[3 * i]))
-                               for i, (pid, name) in enumerate(products)]
+        location, paths = rest[start], rest[start + 1 : start + size]
+        locations[location] = [
+            LaunchProduct(pid, name, windows_path(paths[3 * i])) for i, (pid, name) in enumerate(products)
+        ]
     return LaunchFile(products, locations)
 
 

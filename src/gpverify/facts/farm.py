@@ -68,12 +68,17 @@ class Farm:
 
     def _run(self, specs: list[HostSpec], on_done: Callable[[str, HostFacts | FactsUnavailable], None] | None) -> None:
         runtime = self._runtime_for_request()
-        jobs = [CollectJob(s, self._request(s.role, runtime if s.role == "session_host" else None, s.name),
-                           self.passwords[s.name]) for s in specs]
+        jobs = [
+            CollectJob(
+                s, self._request(s.role, runtime if s.role == "session_host" else None, s.name), self.passwords[s.name]
+            )
+            for s in specs
+        ]
         self._facts.update(collect_hosts(jobs, max_workers=self.workers, on_done=on_done))
 
-    def _request(self, role: Role, runtime: RuntimePaths | None,
-                 host: str | None = None) -> dict[str, list[dict[str, Any]]]:
+    def _request(
+        self, role: Role, runtime: RuntimePaths | None, host: str | None = None
+    ) -> dict[str, list[dict[str, Any]]]:
         request = build_request(role, self.profile, runtime, self._extra_facts(role), host=host)
         for section, queries in self.added.get(role, {}).items():
             request.setdefault(section, []).extend(queries)
@@ -109,22 +114,37 @@ class Farm:
             config = tenantconfig.read(self.facts(name).texts.get("tenant_configuration"), where)
         except tenantconfig.FileMissing as exc:
             if self.inventory.tenant_services is not None:
-                return RuntimePaths(exe, set_file, ini, known=False, origin=(
-                    "with Tenant Services the runtime paths are the tenant's DynamicsexeLocation, DynamicssetLocation "
-                    "and DexiniLocation in Tenant Manager (kept in DYNGPDISCOVERY, whose schema is not public): set "
-                    "them under `overrides:` in the inventory as files.dynamics_exe, files.dynamics_set and "
-                    "files.dex_ini"))
-            raise HostUnavailable(name, f"{exc}: the session hosts' runtime paths are unknown (set overrides "
-                                  "files.dynamics_exe, files.dynamics_set and files.dex_ini if the web server keeps "
-                                  "it elsewhere)") from None
+                return RuntimePaths(
+                    exe,
+                    set_file,
+                    ini,
+                    known=False,
+                    origin=(
+                        "with Tenant Services the runtime paths are the tenant's DynamicsexeLocation, "
+                        "DynamicssetLocation and DexiniLocation in Tenant Manager (kept in DYNGPDISCOVERY, whose "
+                        "schema is not public): set "
+                        "them under `overrides:` in the inventory as files.dynamics_exe, files.dynamics_set and "
+                        "files.dex_ini"
+                    ),
+                )
+            raise HostUnavailable(
+                name,
+                f"{exc}: the session hosts' runtime paths are unknown (set overrides "
+                "files.dynamics_exe, files.dynamics_set and files.dex_ini if the web server keeps "
+                "it elsewhere)",
+            ) from None
         except ValueError as exc:
             raise HostUnavailable(name, str(exc)) from None
         found = {k: getattr(config, k) for k in keys}
         for k in keys:
             if self.profile.identifiers[f"files.{k}"].confidence == "override":
                 found[k] = defaults[k]
-        return RuntimePaths(str(found["dynamics_exe"] or exe), str(found["dynamics_set"] or set_file),
-                            str(found["dex_ini"] or ini), origin=f"DynamicsexeLocation in {where}")
+        return RuntimePaths(
+            str(found["dynamics_exe"] or exe),
+            str(found["dynamics_set"] or set_file),
+            str(found["dex_ini"] or ini),
+            origin=f"DynamicsexeLocation in {where}",
+        )
 
     def pending(self, names: Iterable[str]) -> list[str]:
         """The named hosts whose facts are not collected yet."""
@@ -163,5 +183,8 @@ def _check_target_build(build: str | None, profile: Profile, origin: str) -> Non
         return
     found, release = GpVersion.parse(build), GpVersion.parse(profile.version)
     if found is None or release is None or not same_release(found, release):
-        raise ConfigError(origin, "target_build", f"a build of {profile.get('release', profile.name)} "
-                          f"({release} or a later hotfix of it), got {build!r}")
+        raise ConfigError(
+            origin,
+            "target_build",
+            f"a build of {profile.get('release', profile.name)} ({release} or a later hotfix of it), got {build!r}",
+        )

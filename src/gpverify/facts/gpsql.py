@@ -19,11 +19,16 @@ Row = dict[str, Any]
 # Query placeholder -> profile identifier: the session databases' tables and columns are not public, so every
 # name comes from the profile (unknown until the operator sets it after `gpverify discover`).
 CONFIG_IDENTIFIERS = {
-    "session_hosts": "config_db.session_hosts_table", "host_name": "config_db.session_host_name_column",
-    "suspended": "config_db.session_host_suspended_column", "status_time": "config_db.session_host_status_time_column",
-    "sessions": "config_db.sessions_table", "session_id": "config_db.session_id_column",
-    "session_host": "config_db.session_host_column", "session_user": "config_db.session_user_column",
-    "old_sessions": "old_session_db.sessions_table", "old_session_id": "old_session_db.session_id_column",
+    "session_hosts": "config_db.session_hosts_table",
+    "host_name": "config_db.session_host_name_column",
+    "suspended": "config_db.session_host_suspended_column",
+    "status_time": "config_db.session_host_status_time_column",
+    "sessions": "config_db.sessions_table",
+    "session_id": "config_db.session_id_column",
+    "session_host": "config_db.session_host_column",
+    "session_user": "config_db.session_user_column",
+    "old_sessions": "old_session_db.sessions_table",
+    "old_session_id": "old_session_db.session_id_column",
     "old_session_user": "old_session_db.session_user_column",
 }
 
@@ -64,10 +69,17 @@ class GpSql:
 
     def target(self, database: str) -> SqlTarget:
         s = self.settings
-        return SqlTarget(driver=s.driver, server=s.server, database=database, authentication=s.authentication,
-                         user=s.user, password=self.password, encrypt=s.encrypt,
-                         trust_server_certificate=s.trust_server_certificate,
-                         host_name_in_certificate=s.host_name_in_certificate)
+        return SqlTarget(
+            driver=s.driver,
+            server=s.server,
+            database=database,
+            authentication=s.authentication,
+            user=s.user,
+            password=self.password,
+            encrypt=s.encrypt,
+            trust_server_certificate=s.trust_server_certificate,
+            host_name_in_certificate=s.host_name_in_certificate,
+        )
 
     def connection(self, database: str) -> SqlConnection:
         if database not in self._connections:
@@ -87,11 +99,14 @@ class GpSql:
             self._rows[key] = self.connection(database).query(query, load_query(query, identifiers), params)
         return self._rows[key]
 
-    def select_columns(self, database: str, table: str, columns: dict[str, str], *, top: int | None = None,
-                       schema: str | None = None) -> list[Row]:
+    def select_columns(
+        self, database: str, table: str, columns: dict[str, str], *, top: int | None = None, schema: str | None = None
+    ) -> list[Row]:
         """SELECT [TOP n] of named columns (alias -> column) of one table: the names come from the profile or from
         INFORMATION_SCHEMA, each checked to be a plain identifier and bracket-quoted; the query is guarded."""
-        listed = ", ".join(f"{quote_identifier(column)} AS {quote_identifier(alias)}" for alias, column in columns.items())
+        listed = ", ".join(
+            f"{quote_identifier(column)} AS {quote_identifier(alias)}" for alias, column in columns.items()
+        )
         where = f"{quote_identifier(schema)}.{quote_identifier(table)}" if schema else quote_identifier(table)
         sql = f"SELECT {f'TOP {int(top)} ' if top else ''}{listed} FROM {where}"
         key = (database, sql, ())
@@ -165,9 +180,11 @@ class SignInActivity:
         signed_in = self._signed_in()
         parts = []
         if gone := [u for u in self.users if self._live(u) is False]:
-            parts.append("ACTIVITY rows of clients that ended without signing out (no GP session in tempdb "
-                         "DEX_SESSION, or its SQL Server process DEX_SESSION.sqlsvr_spid no longer exists): "
-                         + self.describe(gone, gone=True))
+            parts.append(
+                "ACTIVITY rows of clients that ended without signing out (no GP session in tempdb "
+                "DEX_SESSION, or its SQL Server process DEX_SESSION.sqlsvr_spid no longer exists): "
+                + self.describe(gone, gone=True)
+            )
         if batches := [b for b in self.batches if _user(b) not in kept]:
             parts.append("SY00800 batches of users not signed in: " + _held(batches, "BACHNUMB"))
         if resources := [r for r in self.resources if _user(r) not in kept]:
@@ -179,11 +196,17 @@ class SignInActivity:
         """tempdb records (DEX_LOCK, DEX_SESSION) of GP sessions with no ACTIVITY row."""
         parts = []
         if locks := [x for x in self.locks if _int(x["session_id"]) not in signed_in]:
-            parts.append(f"tempdb DEX_LOCK {len(locks)} lock(s) of session(s) "
-                         + ", ".join(sorted({str(x["session_id"]) for x in locks})) + " with no ACTIVITY row")
+            parts.append(
+                f"tempdb DEX_LOCK {len(locks)} lock(s) of session(s) "
+                + ", ".join(sorted({str(x["session_id"]) for x in locks}))
+                + " with no ACTIVITY row"
+            )
         if sessions := [x for x in self.sessions if _int(x["session_id"]) not in signed_in]:
-            parts.append("tempdb DEX_SESSION session(s) " + ", ".join(str(x["session_id"]) for x in sessions)
-                         + " with no ACTIVITY row")
+            parts.append(
+                "tempdb DEX_SESSION session(s) "
+                + ", ".join(str(x["session_id"]) for x in sessions)
+                + " with no ACTIVITY row"
+            )
         return parts
 
     def describe_live(self) -> str:
@@ -200,9 +223,12 @@ class SignInActivity:
             locks = [x for x in self.locks if _int(x["session_id"]) == _int(u["SQLSESID"])]
             held += [f"{len(locks)} record lock(s)"] if locks else []
             spid = spids.get(_int(u["SQLSESID"]))
-            process = ("no DEX_SESSION row" if spid is None else f"SQL process {spid}" + (" gone" if gone else ""))
-            described.append(f"{user} in {u['CMPNYNAM']} since {_login_time(u)} (GP session {u['SQLSESID']}, {process}"
-                             + (f"; holding {', '.join(held)}" if held else "") + ")")
+            process = "no DEX_SESSION row" if spid is None else f"SQL process {spid}" + (" gone" if gone else "")
+            described.append(
+                f"{user} in {u['CMPNYNAM']} since {_login_time(u)} (GP session {u['SQLSESID']}, {process}"
+                + (f"; holding {', '.join(held)}" if held else "")
+                + ")"
+            )
         return "; ".join(described)
 
 
@@ -225,6 +251,7 @@ def _login_time(user: Row) -> str:
 
 
 # --- typed readers for the upgrade checks (DB_Upgrade, DU000020, DU000030, configuration database) ----------
+
 
 def _int(value: Any) -> int:
     return int(value) if value is not None and str(value).strip() != "" else 0
@@ -366,8 +393,9 @@ class GpSqlView:
         self._evidence[f"{database}: {query}"] = [{k: str(v) for k, v in r.items()} for r in rows]
         return rows
 
-    def select_columns(self, database: str, table: str, columns: dict[str, str], *, top: int | None = None,
-                       schema: str | None = None) -> list[Row]:
+    def select_columns(
+        self, database: str, table: str, columns: dict[str, str], *, top: int | None = None, schema: str | None = None
+    ) -> list[Row]:
         rows = self._sql.select_columns(database, table, columns, top=top, schema=schema)
         self._evidence[f"{database}: {table}"] = [{k: str(v) for k, v in r.items()} for r in rows]
         return rows
@@ -380,8 +408,10 @@ class GpSqlView:
 
     def sign_in_activity(self) -> SignInActivity:
         db = self.system_database
-        tables = [self.rows(db, q) for q in ("sign_in_activity", "batch_activity", "resource_activity", "dex_locks",
-                                             "dex_sessions")]
+        tables = [
+            self.rows(db, q)
+            for q in ("sign_in_activity", "batch_activity", "resource_activity", "dex_locks", "dex_sessions")
+        ]
         users, batches, resources, locks, sessions = tables
         return SignInActivity(users, batches, resources, locks, sessions, sql_sessions=self.sql_sessions())
 
@@ -395,9 +425,17 @@ class GpSqlView:
 
     def database_versions(self) -> list[DatabaseVersion]:
         """Every DB_Upgrade row: every product in the system and every company database."""
-        return [DatabaseVersion(str(r["db_name"]).strip(), _int(r["PRODID"]), _version(r, "db_ver"),
-                                _version(r, "db_verOld"), _int(r["db_status"]), _moment(r.get("start_time")))
-                for r in self.rows(self.system_database, "database_versions")]
+        return [
+            DatabaseVersion(
+                str(r["db_name"]).strip(),
+                _int(r["PRODID"]),
+                _version(r, "db_ver"),
+                _version(r, "db_verOld"),
+                _int(r["db_status"]),
+                _moment(r.get("start_time")),
+            )
+            for r in self.rows(self.system_database, "database_versions")
+        ]
 
     def companies(self) -> list[Company]:
         rows = self.rows(self.system_database, "companies")
@@ -405,20 +443,38 @@ class GpSqlView:
 
     def company_versions(self) -> list[CompanyVersion]:
         """Every DU000020 row: every product of every company."""
-        return [CompanyVersion(_int(r["companyID"]), _int(r["PRODID"]), _version(r, "version"))
-                for r in self.rows(self.system_database, "company_versions")]
+        return [
+            CompanyVersion(_int(r["companyID"]), _int(r["PRODID"]), _version(r, "version"))
+            for r in self.rows(self.system_database, "company_versions")
+        ]
 
     def table_conversions(self) -> list[TableConversion]:
         rows = self.rows(self.system_database, "failed_conversions")
-        return [TableConversion(str(r["INTERID"]).strip(), _int(r["PRODID"]), str(r["fileOSName"]).strip(),
-                                _int(r["Status"]), _int(r["errornum"]), str(r["errordes"] or "").strip())
-                for r in rows]
+        return [
+            TableConversion(
+                str(r["INTERID"]).strip(),
+                _int(r["PRODID"]),
+                str(r["fileOSName"]).strip(),
+                _int(r["Status"]),
+                _int(r["errornum"]),
+                str(r["errordes"] or "").strip(),
+            )
+            for r in rows
+        ]
 
     def databases(self) -> dict[str, DatabaseState]:
         """The server's databases by upper-cased name (sys.databases, read through the system database)."""
         rows = self.rows(self.system_database, "databases")
-        states = [DatabaseState(str(r["name"]).strip(), str(r["state_desc"]).strip(), str(r["user_access_desc"]).strip(),
-                                bool(_int(r["is_read_only"])), _int(r["compatibility_level"])) for r in rows]
+        states = [
+            DatabaseState(
+                str(r["name"]).strip(),
+                str(r["state_desc"]).strip(),
+                str(r["user_access_desc"]).strip(),
+                bool(_int(r["is_read_only"])),
+                _int(r["compatibility_level"]),
+            )
+            for r in rows
+        ]
         return {d.name.upper(): d for d in states}
 
     def open(self, database: str) -> None:
@@ -443,14 +499,20 @@ class GpSqlView:
         """The GP databases on the server: the system database, each company's (SY01500), and the web
         components' configuration, 2013-era session and Tenant Services databases where they exist."""
         on_server = self.databases()
-        names = [self.system_database, *(c.database for c in self.companies()), self.config_database,
-                 *(str(self.profile[k]) for k in ("sql.old_session_database", "sql.tenant_discovery_database"))]
+        names = [
+            self.system_database,
+            *(c.database for c in self.companies()),
+            self.config_database,
+            *(str(self.profile[k]) for k in ("sql.old_session_database", "sql.tenant_discovery_database")),
+        ]
         return [on_server[n.upper()].name for n in dict.fromkeys(names) if n.upper() in on_server]
 
     def tables(self, database: str) -> list[str]:
         """The base tables of a database (schema.name)."""
-        return [f"{str(r['TABLE_SCHEMA']).strip()}.{str(r['TABLE_NAME']).strip()}"
-                for r in self.rows(database, "database_tables")]
+        return [
+            f"{str(r['TABLE_SCHEMA']).strip()}.{str(r['TABLE_NAME']).strip()}"
+            for r in self.rows(database, "database_tables")
+        ]
 
     def missing_company_databases(self) -> list[Company]:
         """The companies of SY01500 whose database SQL Server does not list (GP-PRE-013 fails them; a per-company

@@ -18,9 +18,11 @@ from typing import Any
 from gpverify.config.profiles import Profile
 from gpverify.facts.windows import GetterFact, SessionCentralFact, SessionCentralObject
 
-DIFFERENTIAL = ("let the data name it: `gpverify discover --inventory FILE --record before`, suspend one host in "
-                "Session Management, then `gpverify discover --inventory FILE --record after --diff before` and paste "
-                "the overrides it prints")
+DIFFERENTIAL = (
+    "let the data name it: `gpverify discover --inventory FILE --record before`, suspend one host in "
+    "Session Management, then `gpverify discover --inventory FILE --record after --diff before` and paste "
+    "the overrides it prints"
+)
 HOST_WORDS = ("host", "machine", "server")  # a getter whose name says it lists session hosts
 
 
@@ -114,6 +116,7 @@ class Unusable(Exception):
 
 # --- finding the session host objects ------------------------------------------------------------------------
 
+
 def _matches(obj: SessionCentralObject, prop: str, hosts: set[str]) -> bool:
     value = obj.properties.get(prop)
     return isinstance(value, str) and short_name(value) in hosts and bool(value.strip())
@@ -137,8 +140,9 @@ def _name_property(objects: list[SessionCentralObject], hosts: set[str], named: 
     return best
 
 
-def host_objects(fact: SessionCentralFact, hosts: list[str], named: str | None,
-                 where: str) -> tuple[str, str, list[SessionCentralObject]]:
+def host_objects(
+    fact: SessionCentralFact, hosts: list[str], named: str | None, where: str
+) -> tuple[str, str, list[SessionCentralObject]]:
     """(getter, name property, objects) of the session hosts Session Central lists; Unusable when none can be told."""
     wanted = {short_name(h) for h in hosts}
     best: tuple[int, str, str, list[SessionCentralObject]] = (0, "", "", [])
@@ -155,20 +159,25 @@ def host_objects(fact: SessionCentralFact, hosts: list[str], named: str | None,
     raise Unusable(_why_no_host_objects(fact, listing, hosts, named, where))
 
 
-def _why_no_host_objects(fact: SessionCentralFact, listing: list[GetterFact], hosts: list[str], named: str | None,
-                         where: str) -> str:
+def _why_no_host_objects(
+    fact: SessionCentralFact, listing: list[GetterFact], hosts: list[str], named: str | None, where: str
+) -> str:
     """Why no objects could be told to be the session hosts, and what the operator sets."""
     shown = [o for g in listing for o in _groups(fact.objects).get((g.name, _type_of(fact, g.name)), [])]
     if shown:
         props = ", ".join(dict.fromkeys(p for o in shown for p in o.properties))
         what = f"named {named}" if named else "equal to a session host's name"
-        return (f"{where}: Session Central's {shown[0].getter} returned {len(shown)} object(s) of type "
-                f"{shown[0].type}, none with a property {what} (inventory: {', '.join(hosts)}; properties: "
-                f"{props}): set under `overrides:` session_central.host_name_property: <the property holding "
-                "the machine name> (gpverify discover lists them)")
+        return (
+            f"{where}: Session Central's {shown[0].getter} returned {len(shown)} object(s) of type "
+            f"{shown[0].type}, none with a property {what} (inventory: {', '.join(hosts)}; properties: "
+            f"{props}): set under `overrides:` session_central.host_name_property: <the property holding "
+            "the machine name> (gpverify discover lists them)"
+        )
     getters = ", ".join(g.name for g in fact.getters) or "none"
-    return (f"{where}: no getter of the GP PowerShell module {fact.module} lists the session hosts (it ran "
-            f"{getters}; skipped, needing parameters: {', '.join(fact.skipped) or 'none'})")
+    return (
+        f"{where}: no getter of the GP PowerShell module {fact.module} lists the session hosts (it ran "
+        f"{getters}; skipped, needing parameters: {', '.join(fact.skipped) or 'none'})"
+    )
 
 
 def _type_of(fact: SessionCentralFact, getter: str) -> str:
@@ -176,6 +185,7 @@ def _type_of(fact: SessionCentralFact, getter: str) -> str:
 
 
 # --- reading what each property means ------------------------------------------------------------------------
+
 
 def _flag_value(value: Any) -> bool:
     return truthy(value) in ("true", "false")
@@ -190,11 +200,17 @@ def flag_reading(objects: list[SessionCentralObject], profile: Profile, exclude:
     candidates = _flag_candidates(objects, profile, exclude)
     if len(candidates) == 1:
         return candidates[0]
-    found = (f"{len(candidates)} properties could mean it: " + ", ".join(c.describe() for c in candidates)
-             if candidates else "no property's name says it (properties: "
-             + ", ".join(dict.fromkeys(p for o in objects for p in o.properties)) + ")")
-    return (f"whether a host allows new web client sessions cannot be told: {found}; name it under `overrides:` "
-            f"session_central.suspended_property and session_central.suspended_when, or {DIFFERENTIAL}")
+    found = (
+        f"{len(candidates)} properties could mean it: " + ", ".join(c.describe() for c in candidates)
+        if candidates
+        else "no property's name says it (properties: "
+        + ", ".join(dict.fromkeys(p for o in objects for p in o.properties))
+        + ")"
+    )
+    return (
+        f"whether a host allows new web client sessions cannot be told: {found}; name it under `overrides:` "
+        f"session_central.suspended_property and session_central.suspended_when, or {DIFFERENTIAL}"
+    )
 
 
 def _flag_candidates(objects: list[SessionCentralObject], profile: Profile, exclude: str) -> list[Reading]:
@@ -213,14 +229,18 @@ def _flag_candidates(objects: list[SessionCentralObject], profile: Profile, excl
     return candidates
 
 
-def _typed_reading(objects: list[SessionCentralObject], profile: Profile, what: str, words: str,
-                   fits: Any) -> Reading | str:
+def _typed_reading(
+    objects: list[SessionCentralObject], profile: Profile, what: str, words: str, fits: Any
+) -> Reading | str:
     named = profile.get(f"session_central.{what}_property")
     if named:
         return Reading(str(named), "named in the inventory's overrides")
     wanted = _words(profile, words)
-    props = [p for p in dict.fromkeys(p for o in objects for p in o.properties)
-             if any(w in _squash(p) for w in wanted) and all(fits(o, p) for o in objects)]
+    props = [
+        p
+        for p in dict.fromkeys(p for o in objects for p in o.properties)
+        if any(w in _squash(p) for w in wanted) and all(fits(o, p) for o in objects)
+    ]
     if len(props) == 1:
         return Reading(props[0], "inferred from its name")
     found = ", ".join(props) if props else "none"
@@ -246,9 +266,11 @@ def from_module(fact: SessionCentralFact, profile: Profile, hosts: list[str], wh
     getter, prop, objects = host_objects(fact, hosts, named, where)
     source = f"Session Central on {where} through GP PowerShell ({getter}" + (f", name in {prop})" if prop else ")")
     view = SessionManagement(source, [])
-    readings = {"suspended": flag_reading(objects, profile, prop),
-                "status": _typed_reading(objects, profile, "status_time", "status_time", _is_time),
-                "sessions": _typed_reading(objects, profile, "sessions", "sessions", _is_count)}
+    readings = {
+        "suspended": flag_reading(objects, profile, prop),
+        "status": _typed_reading(objects, profile, "status_time", "status_time", _is_time),
+        "sessions": _typed_reading(objects, profile, "sessions", "sessions", _is_count),
+    }
     for what, reading in readings.items():
         if isinstance(reading, Reading):
             setattr(view, what, reading)
@@ -263,35 +285,47 @@ def _listed(obj: SessionCentralObject, prop: str, view: SessionManagement) -> Li
     flag, status, sessions = view.suspended, view.status, view.sessions
     count = values.get(sessions.name) if sessions else None
     return ListedHost(
-        str(values.get(prop, "")).strip(), dict(values),
+        str(values.get(prop, "")).strip(),
+        dict(values),
         suspended=_suspended(values.get(flag.name), flag) if flag and flag.name in values else None,
         last_status=_time(values.get(status.name)) if status else None,
-        sessions=int(count) if isinstance(count, int) else None)
+        sessions=int(count) if isinstance(count, int) else None,
+    )
 
 
 def module_problem(fact: SessionCentralFact | None, error: str | None, where: str) -> str | None:
     """Why the module's answer cannot be used at all (not installed, threw, no address answered), else None."""
     if error:
-        return (f"{where}: the GP PowerShell module failed: {error}: run Get-Command -Module <module> on {where} in the "
-                "GP PowerShell prompt to see why")
+        return (
+            f"{where}: the GP PowerShell module failed: {error}: run Get-Command -Module <module> on {where} in the "
+            "GP PowerShell prompt to see why"
+        )
     if fact is None or not fact.installed:
-        return (f"{where}: the GP PowerShell component (the module with Set-GPSessionCentralAddress) is not installed: "
-                "install it on the web server from the GP media (Additional components: GP PowerShell), or set "
-                "session_central.module_path under `overrides:` if it is installed outside PowerShell's module path")
+        return (
+            f"{where}: the GP PowerShell component (the module with Set-GPSessionCentralAddress) is not installed: "
+            "install it on the web server from the GP media (Additional components: GP PowerShell), or set "
+            "session_central.module_path under `overrides:` if it is installed outside PowerShell's module path"
+        )
     if fact.address is None:
         tried = "; ".join(f"{a.address}: {a.error}" for a in fact.attempts) or "no address to try"
-        return (f"{where}: Session Central did not answer ({tried}): check that the Session Central Service runs, "
-                "then set session_central.scheme and session_central.port (or session_central.address) under "
-                "`overrides:` to the address the Session Management snap-in connects to")
+        return (
+            f"{where}: Session Central did not answer ({tried}): check that the Session Central Service runs, "
+            "then set session_central.scheme and session_central.port (or session_central.address) under "
+            "`overrides:` to the address the Session Management snap-in connects to"
+        )
     failed = [g for g in fact.getters if g.error]
     if failed and all(any(w in g.name.lower() for w in HOST_WORDS) for g in failed):
-        return (f"{where}: the GP PowerShell module {fact.module} threw: " + "; ".join(
-            f"{g.name}: {g.error}" for g in failed) + f": run {failed[0].name} on {where} in the GP PowerShell "
-            "prompt to see why")
+        return (
+            f"{where}: the GP PowerShell module {fact.module} threw: "
+            + "; ".join(f"{g.name}: {g.error}" for g in failed)
+            + f": run {failed[0].name} on {where} in the GP PowerShell "
+            "prompt to see why"
+        )
     return None
 
 
 # --- corroboration, read-only: said with every verdict -------------------------------------------------------
+
 
 def _when(value: datetime | None) -> str:
     return value.strftime("%Y-%m-%d %H:%M UTC") if value else "unknown"
@@ -316,16 +350,21 @@ def corroborate(web: str, web_facts: Any, hosts: dict[str, Any]) -> list[str]:
         else:
             started[name] = service.started
     if hosts:
-        notes.append("Session Service running on " + (", ".join(sorted(started)) or "no host")
-                     + (f"; NOT running on {', '.join(sorted(stopped))}" if stopped else ""))
+        notes.append(
+            "Session Service running on "
+            + (", ".join(sorted(started)) or "no host")
+            + (f"; NOT running on {', '.join(sorted(stopped))}" if stopped else "")
+        )
     central = next(iter(web_facts.services.get("session_central", [])), None) if web_facts else None
     central_start = central.started if central is not None and central.is_running else None
     if central_start and started:
         late = {n: t for n, t in started.items() if t and t > central_start}
         if late:
-            notes.append(f"Session Central on {web} started {_when(central_start)}, BEFORE the Session Service of "
-                         + ", ".join(f"{n} ({_when(t)})" for n, t in sorted(late.items()))
-                         + ": restart Session Central so that it talks to them (scale-out-installation.md step 18)")
+            notes.append(
+                f"Session Central on {web} started {_when(central_start)}, BEFORE the Session Service of "
+                + ", ".join(f"{n} ({_when(t)})" for n, t in sorted(late.items()))
+                + ": restart Session Central so that it talks to them (scale-out-installation.md step 18)"
+            )
         else:
             notes.append(f"Session Central on {web} started {_when(central_start)}, after every Session Service")
     notes += _event_notes(web, web_facts, central_start)
@@ -344,25 +383,39 @@ def _event_notes(web: str, web_facts: Any, since: datetime | None) -> list[str]:
     if not errors:
         return [f"no error in the Dynamics event log on {web} ({where}) {window}"]
     newest = errors[0]
-    return [(f"{len(errors)} error(s) in the Dynamics event log on {web} {window}, newest {_when(newest.time)} "
-            f"{newest.source} {newest.id}: {newest.message[:200]}")]
+    return [
+        (
+            f"{len(errors)} error(s) in the Dynamics event log on {web} {window}, newest {_when(newest.time)} "
+            f"{newest.source} {newest.id}: {newest.message[:200]}"
+        )
+    ]
 
 
 def summary(view: SessionManagement, address: str | None = None) -> dict[str, Any]:
     """What the checks judged, for the evidence: the source, how each property's meaning is known, every host."""
-    return {"source": view.source, "address": address,
-            "readings": {k: (getattr(view, k).describe() if getattr(view, k) else view.problems.get(k, "unknown"))
-                         for k in ("suspended", "status", "sessions")},
-            "hosts": [{"name": h.name, "suspended": h.suspended, "last_status": _when(h.last_status),
-                       "sessions": h.sessions} for h in view.hosts],
-            "corroboration": view.notes}
+    return {
+        "source": view.source,
+        "address": address,
+        "readings": {
+            k: (getattr(view, k).describe() if getattr(view, k) else view.problems.get(k, "unknown"))
+            for k in ("suspended", "status", "sessions")
+        },
+        "hosts": [
+            {"name": h.name, "suspended": h.suspended, "last_status": _when(h.last_status), "sessions": h.sessions}
+            for h in view.hosts
+        ],
+        "corroboration": view.notes,
+    }
 
 
 def basis_text(view: SessionManagement) -> str:
     """One line saying what a verdict read: the source and each property with how its meaning is known."""
     parts = [view.source]
-    for what, label in (("suspended", "allows new sessions"), ("status", "Last Status Update"),
-                        ("sessions", "sessions running")):
+    for what, label in (
+        ("suspended", "allows new sessions"),
+        ("status", "Last Status Update"),
+        ("sessions", "sessions running"),
+    ):
         reading = getattr(view, what)
         if reading is not None:
             parts.append(f"{label} from {reading.describe()}")
@@ -374,9 +427,11 @@ def basis_text(view: SessionManagement) -> str:
 # Why a host registered with the upgraded Session Central talks to the new configuration: where a host keeps the
 # database's name is not public, but "The Session Central Service will be updated with information that is provided
 # by the Session Service running on each session host machine" (scale-out-installation.md, Verify).
-REGISTERS = ("inferred: where a host keeps the configuration database's name is not public, but a host registers "
-             "through its Session Service, https://learn.microsoft.com/dynamics-gp/web-components/scale-out-"
-             "installation, 'Verify the web client installation'")
+REGISTERS = (
+    "inferred: where a host keeps the configuration database's name is not public, but a host registers "
+    "through its Session Service, https://learn.microsoft.com/dynamics-gp/web-components/scale-out-"
+    "installation, 'Verify the web client installation'"
+)
 
 
 def _utc(value: datetime) -> datetime:
@@ -404,8 +459,10 @@ class Registration:
             return f"{self.source} lists it, but its last status cannot be read ({self.why})"
         assert self.entry is not None and self.entry.last_status is not None
         when = "after" if self.state == "reporting" else "before"
-        return (f"{self.source} last heard from it at {_when(_utc(self.entry.last_status))}, {when} its Session "
-                f"Service started ({_when(_utc(since))})")
+        return (
+            f"{self.source} last heard from it at {_when(_utc(self.entry.last_status))}, {when} its Session "
+            f"Service started ({_when(_utc(since))})"
+        )
 
 
 def registration(view: SessionManagement, host: str, since: datetime) -> Registration:

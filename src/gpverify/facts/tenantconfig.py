@@ -18,8 +18,11 @@ from defusedxml.common import DefusedXmlException
 
 from gpverify.facts.windows import TextFact
 
-RUNTIME_ELEMENTS = {"dynamics_exe": "DynamicsexeLocation", "dynamics_set": "DynamicssetLocation",
-                    "dex_ini": "DexiniLocation"}
+RUNTIME_ELEMENTS = {
+    "dynamics_exe": "DynamicsexeLocation",
+    "dynamics_set": "DynamicssetLocation",
+    "dex_ini": "DexiniLocation",
+}
 
 
 @dataclass(frozen=True)
@@ -54,10 +57,17 @@ def parse(text: str) -> TenantConfiguration:
     except (ElementTree.ParseError, DefusedXmlException) as exc:
         raise ValueError(f"not well-formed XML ({exc})") from None
     folder = _value(root, RUNTIME_ELEMENTS["dynamics_exe"])
-    exe = None if folder is None else (folder if folder.lower().endswith(".exe")
-                                       else folder.rstrip("\\") + "\\Dynamics.exe")
-    return TenantConfiguration(exe, _value(root, RUNTIME_ELEMENTS["dynamics_set"]),
-                               _value(root, RUNTIME_ELEMENTS["dex_ini"]), _value(root, "HeartbeatTimeout"))
+    exe = (
+        None
+        if folder is None
+        else (folder if folder.lower().endswith(".exe") else folder.rstrip("\\") + "\\Dynamics.exe")
+    )
+    return TenantConfiguration(
+        exe,
+        _value(root, RUNTIME_ELEMENTS["dynamics_set"]),
+        _value(root, RUNTIME_ELEMENTS["dex_ini"]),
+        _value(root, "HeartbeatTimeout"),
+    )
 
 
 class FileMissing(ValueError):

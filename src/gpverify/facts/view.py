@@ -37,10 +37,16 @@ class HostView:
                 raise HostUnavailable(self.name, f"the collector could not read {section} '{key}': {error.message}")
         if key not in getattr(self._facts, section):
             # Nothing asked for it, so absence means nothing: an error naming the key, never "not installed".
-            raise HostUnavailable(self.name, f"no {section} '{key}' was collected from this host (a check reads a "
-                                  "fact its role does not collect: add it under extra_facts in the inventory)")
-        dump = [v.model_dump(mode="json") for v in value] if isinstance(value, list) else (
-            value.model_dump(mode="json") if value is not None else None)
+            raise HostUnavailable(
+                self.name,
+                f"no {section} '{key}' was collected from this host (a check reads a "
+                "fact its role does not collect: add it under extra_facts in the inventory)",
+            )
+        dump = (
+            [v.model_dump(mode="json") for v in value]
+            if isinstance(value, list)
+            else (value.model_dump(mode="json") if value is not None else None)
+        )
         if isinstance(value, TextFact) and isinstance(dump, dict):
             # A configuration file may hold more than the checks need (connection strings): keep its size only.
             dump["text"] = None if value.text is None else f"({len(value.text)} characters, not kept)"

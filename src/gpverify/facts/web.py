@@ -54,13 +54,17 @@ class CertificateInfo:
             return f"could not read the certificate: {self.tls_error}"
         names = ", ".join(self.names) or "none"
         if not self.verified:
-            return (f"the certificate does not verify: {self.tls_error}; expected a trusted certificate for "
-                    f"{self.host}, found subject {self.subject} with names {names}, valid until "
-                    f"{self.not_after:%Y-%m-%d}")
+            return (
+                f"the certificate does not verify: {self.tls_error}; expected a trusted certificate for "
+                f"{self.host}, found subject {self.subject} with names {names}, valid until "
+                f"{self.not_after:%Y-%m-%d}"
+            )
         if not self.valid_for(days):
-            return (f"the certificate ({self.subject}, names {names}) expires on {self.not_after:%Y-%m-%d} "
-                    f"({self.days_left()} days left); expected at least {days} days (inventory "
-                    "certificate_expiry_days)")
+            return (
+                f"the certificate ({self.subject}, names {names}) expires on {self.not_after:%Y-%m-%d} "
+                f"({self.days_left()} days left); expected at least {days} days (inventory "
+                "certificate_expiry_days)"
+            )
         return None
 
     def as_evidence(self) -> dict[str, Any]:
@@ -109,7 +113,8 @@ def _describe(der: bytes) -> tuple[str, tuple[str, ...], datetime]:
     try:
         san = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
         names = tuple(str(n) for n in san.get_values_for_type(x509.DNSName)) + tuple(
-            str(ip) for ip in san.get_values_for_type(x509.IPAddress))
+            str(ip) for ip in san.get_values_for_type(x509.IPAddress)
+        )
     except x509.ExtensionNotFound:
         names = tuple(str(a.value) for a in cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME))
     return cert.subject.rfc4514_string(), names, cert.not_valid_after_utc
@@ -153,8 +158,13 @@ class WebProbe:
         try:
             with requests.get(url, verify=verify, timeout=self.timeout, stream=True) as resp:
                 body = _head(resp)
-                return HttpAnswer(url, resp.status_code, resp.url, content_type=resp.headers.get("Content-Type"),
-                                  xml_root=xml_root_name(body))
+                return HttpAnswer(
+                    url,
+                    resp.status_code,
+                    resp.url,
+                    content_type=resp.headers.get("Content-Type"),
+                    xml_root=xml_root_name(body),
+                )
         except requests.exceptions.SSLError as exc:
             return HttpAnswer(url, None, tls_error=_root_reason(exc))
         except requests.exceptions.RequestException as exc:
@@ -183,8 +193,10 @@ class WebProbe:
         return CertificateInfo(host, port, verified, reason, subject, names, not_after)
 
     def _handshake(self, context: ssl.SSLContext, host: str, port: int) -> bytes:
-        with (socket.create_connection((host, port), timeout=self.timeout) as sock,
-              context.wrap_socket(sock, server_hostname=host) as tls):
+        with (
+            socket.create_connection((host, port), timeout=self.timeout) as sock,
+            context.wrap_socket(sock, server_hostname=host) as tls,
+        ):
             der = tls.getpeercert(binary_form=True)
         if not der:
             raise ssl.SSLError("the server presented no certificate")
@@ -214,8 +226,11 @@ def _root_reason(exc: BaseException) -> str:
     """The innermost cause, which says what actually went wrong (refused, certificate verify failed, ...)."""
     seen: list[BaseException] = [exc]
     while True:
-        nxt = seen[-1].__cause__ or seen[-1].__context__ or next(
-            (a for a in getattr(seen[-1], "args", ()) if isinstance(a, BaseException)), None)
+        nxt = (
+            seen[-1].__cause__
+            or seen[-1].__context__
+            or next((a for a in getattr(seen[-1], "args", ()) if isinstance(a, BaseException)), None)
+        )
         reason = getattr(seen[-1], "reason", None)
         if nxt is None and isinstance(reason, BaseException):
             nxt = reason

@@ -21,7 +21,7 @@ STDIN_SEPARATOR = b"\0\0\0\0"
 # The script travels through stdin because cmd.exe stops near 8 KB of command line (pywinrm#184).
 BOOTSTRAP = (
     "$ErrorActionPreference = 'Stop'\n"
-    "$parts = ($input | Out-String).Split([string[]]@(\"`0`0`0`0\"), 2, [StringSplitOptions]::None)\n"
+    '$parts = ($input | Out-String).Split([string[]]@("`0`0`0`0"), 2, [StringSplitOptions]::None)\n'
     "& ([ScriptBlock]::Create($parts[0])) -RequestJson $parts[1]\n"
 )
 
@@ -54,8 +54,19 @@ ROLE_FACTS: dict[Role, dict[str, list[str]]] = {
         "products": ["tenant_services"],
     },
 }
-SECTIONS = ("services", "files", "file_search", "registry", "registry_subkeys", "products", "certificates", "texts",
-            "dictionaries", "session_central", "events")
+SECTIONS = (
+    "services",
+    "files",
+    "file_search",
+    "registry",
+    "registry_subkeys",
+    "products",
+    "certificates",
+    "texts",
+    "dictionaries",
+    "session_central",
+    "events",
+)
 # Text files are read whole (TenantConfiguration.xml, Dynamics.set); anything larger is refused by the collector.
 TEXT_CAP_BYTES = 256 * 1024
 
@@ -78,7 +89,7 @@ def release_pattern(path: str) -> str:
     """
     parts = path.split("\\")
     at = next((i + 1 for i, part in enumerate(parts[:-1]) if part.lower() == "microsoft dynamics"), len(parts) - 2)
-    return "\\".join([*parts[:at], "*", *parts[at + 1:]])
+    return "\\".join([*parts[:at], "*", *parts[at + 1 :]])
 
 
 # What one Session Central listing may bring back (objects per getter, properties per object, characters per
@@ -101,11 +112,16 @@ def session_central_addresses(profile: Profile, host: str | None) -> list[str]:
     return [f"{s}://{host or 'localhost'}:{port}{path}" for s in schemes]
 
 
-def _query(section: str, key: str, profile: Profile, runtime: RuntimePaths | None,
-           host: str | None = None) -> dict[str, Any] | None:
+def _query(
+    section: str, key: str, profile: Profile, runtime: RuntimePaths | None, host: str | None = None
+) -> dict[str, Any] | None:
     if section == "session_central":
-        return {"key": key, "addresses": session_central_addresses(profile, host),
-                "module_path": profile.get("session_central.module_path"), **SESSION_CENTRAL_BOUNDS}
+        return {
+            "key": key,
+            "addresses": session_central_addresses(profile, host),
+            "module_path": profile.get("session_central.module_path"),
+            **SESSION_CENTRAL_BOUNDS,
+        }
     if section == "events":
         return {"key": key, "patterns": [profile["event_log.name_pattern"]], **EVENT_BOUNDS}
     if section == "services":
@@ -125,8 +141,12 @@ def _query(section: str, key: str, profile: Profile, runtime: RuntimePaths | Non
         # (help_installer), its Programs and Features name is not. The GP entry's features are asked by their titles
         # too: their IDs are not public (features.*).
         package = profile.get("help_installer") if key == "web_client_help" else None
-        return {"key": key, "pattern": value, **({"package": package} if package else {}),
-                **({"titles": True} if key == "gp_desktop" else {})}
+        return {
+            "key": key,
+            "pattern": value,
+            **({"package": package} if package else {}),
+            **({"titles": True} if key == "gp_desktop" else {}),
+        }
     return {"key": key, "store": value}
 
 
@@ -147,8 +167,9 @@ def _file_query(section: str, key: str, profile: Profile, runtime: RuntimePaths 
     return query
 
 
-def build_request(role: Role, profile: Profile, runtime: RuntimePaths | None = None,
-                  extra: Any = None, host: str | None = None) -> dict[str, list[dict[str, Any]]]:
+def build_request(
+    role: Role, profile: Profile, runtime: RuntimePaths | None = None, extra: Any = None, host: str | None = None
+) -> dict[str, list[dict[str, Any]]]:
     """Everything a host of this role is asked, as JSON-ready data; `extra` (inventory ExtraFacts) adds the
     facts of an administrator's own checks to the same request; `host` is the inventory's name of the host."""
     wanted = ROLE_FACTS[role]
@@ -359,8 +380,9 @@ class HostFacts(_Fact):
     events: dict[str, EventLogFact] = {}
     errors: list[CollectorError] = []
 
-    @field_validator("services", "products", "certificates", "file_search", "dictionaries", "registry_subkeys",
-                     mode="before")
+    @field_validator(
+        "services", "products", "certificates", "file_search", "dictionaries", "registry_subkeys", mode="before"
+    )
     @classmethod
     def _lists(cls, value: Any) -> Any:
         return {k: _as_list(v) for k, v in (value or {}).items()}

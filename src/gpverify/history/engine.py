@@ -80,10 +80,13 @@ def open_engine(target: HistoryTarget, warn: Warn | None = None) -> Engine:
         try:
             moved = set_aside(path)
         except OSError as err:
-            raise HistoryUnavailable(target.setting, f"{path} is damaged ({_cause(exc)}) and could not be set "
-                                                     f"aside: {err.strerror}") from None
-        (warn or (lambda _m: None))(f"warning: {path}: {_cause(exc)}; set aside as {moved.name} and a new history "
-                                    "started (the old file is kept for inspection)")
+            raise HistoryUnavailable(
+                target.setting, f"{path} is damaged ({_cause(exc)}) and could not be set aside: {err.strerror}"
+            ) from None
+        (warn or (lambda _m: None))(
+            f"warning: {path}: {_cause(exc)}; set aside as {moved.name} and a new history "
+            "started (the old file is kept for inspection)"
+        )
         return _migrated(_engine(target), target)
 
 
@@ -121,8 +124,11 @@ def _not_foreign(path: Path, target: HistoryTarget) -> None:
     # A newer gpverify's history (a user_version past HEAD_REVISION, gpverify's tables) is _upgrade's to refuse.
     if others or (version != 0 and "runs" not in tables):
         found = f"tables {', '.join(others[:5])}" if others else f"user_version {version}"
-        raise HistoryUnavailable(target.setting, f"{path} is a SQLite database gpverify did not make ({found}); it "
-                                                 "was left untouched: point the history at a new file")
+        raise HistoryUnavailable(
+            target.setting,
+            f"{path} is a SQLite database gpverify did not make ({found}); it "
+            "was left untouched: point the history at a new file",
+        )
 
 
 def _integrity(path: Path) -> None:
@@ -155,12 +161,16 @@ def _engine(target: HistoryTarget) -> Engine:
         return engine
     try:
         options = f"-c lock_timeout={LOCK_TIMEOUT * 1000} -c statement_timeout={STATEMENT_TIMEOUT * 1000}"
-        return create_engine(target.connect_url(), pool_pre_ping=True,
-                             connect_args={"connect_timeout": CONNECT_TIMEOUT, "application_name": "gpverify",
-                                           "options": options})
+        return create_engine(
+            target.connect_url(),
+            pool_pre_ping=True,
+            connect_args={"connect_timeout": CONNECT_TIMEOUT, "application_name": "gpverify", "options": options},
+        )
     except (NoSuchModuleError, ImportError):
-        raise HistoryUnavailable(target.setting, "the PostgreSQL driver is not installed (pip install "
-                                                 "'gpverify[postgresql]', which brings psycopg)") from None
+        raise HistoryUnavailable(
+            target.setting,
+            "the PostgreSQL driver is not installed (pip install 'gpverify[postgresql]', which brings psycopg)",
+        ) from None
 
 
 def _migrated(engine: Engine, target: HistoryTarget) -> Engine:
@@ -176,9 +186,12 @@ def _migrated(engine: Engine, target: HistoryTarget) -> Engine:
         engine.dispose()
         if target.engine_name == "sqlite":
             raise
-        raise HistoryUnavailable(target.setting, "the database holds tables gpverify did not create (runs, "
-                                                 "results, facts or baselines in another shape); point the history "
-                                                 "at an empty database") from None
+        raise HistoryUnavailable(
+            target.setting,
+            "the database holds tables gpverify did not create (runs, "
+            "results, facts or baselines in another shape); point the history "
+            "at an empty database",
+        ) from None
     except (SQLAlchemyError, OSError) as exc:
         engine.dispose()
         if target.engine_name == "sqlite" and isinstance(getattr(exc, "orig", None), sqlite3.DatabaseError):
@@ -210,9 +223,12 @@ def _upgrade(conn: Any, target: HistoryTarget) -> None:
         command.stamp(alembic_config(conn), LEGACY_REVISION)
         current = LEGACY_REVISION
     if current is not None and current not in {s.revision for s in script.walk_revisions()}:
-        raise HistoryUnavailable(target.setting, f"the history's schema is version {current}, newer than this "
-                                                 f"gpverify knows (up to {script.get_current_head()}): upgrade "
-                                                 "gpverify on this runner; the history was left untouched")
+        raise HistoryUnavailable(
+            target.setting,
+            f"the history's schema is version {current}, newer than this "
+            f"gpverify knows (up to {script.get_current_head()}): upgrade "
+            "gpverify on this runner; the history was left untouched",
+        )
     if current != script.get_current_head():
         command.upgrade(alembic_config(conn), "head")
     if conn.dialect.name == "sqlite":  # the version also where any SQLite tool sees it
@@ -229,8 +245,9 @@ def _check_legacy(conn: Any, tables: set[str]) -> None:
 
 def unavailable(target: HistoryTarget, exc: BaseException, doing: str) -> HistoryUnavailable:
     """One line for a database error: what failed and the driver's cause, the password masked."""
-    return HistoryUnavailable(target.setting, f"{doing} at {target.display}: "
-                                              f"{Redactor([target.password]).text(_cause(exc))}")
+    return HistoryUnavailable(
+        target.setting, f"{doing} at {target.display}: {Redactor([target.password]).text(_cause(exc))}"
+    )
 
 
 def _cause(exc: BaseException) -> str:

@@ -63,26 +63,45 @@ def report_link(path: str | None, page_dir: Path | None) -> str | None:
     return Path(path).resolve().as_uri()
 
 
-def farm_row(run: RunRecord, history: History, *, now: dt.datetime, silent_after: dt.timedelta,
-             page_dir: Path | None) -> FarmRow:
+def farm_row(
+    run: RunRecord, history: History, *, now: dt.datetime, silent_after: dt.timedelta, page_dir: Path | None
+) -> FarmRow:
     finished = run.finished or run.started
     age = now - parse_time(finished)
     summary = run.summary or {}
     counts = summary.get("counts") or history.outcome_counts(run.id)  # runs recorded before summaries
     report = (run.reports or {}).get("html")
-    return FarmRow(farm=run.farm, silent=age > silent_after, site=run.site, run=run.id, finished=finished,
-                   age_seconds=int(age.total_seconds()), age=age_text(age.total_seconds()), status=run.status,
-                   exit_code=run.exit_code, counts=counts, newly_failing=int(summary.get("newly_failing") or 0),
-                   worst_impact=summary.get("worst_impact"), report=report, report_href=report_link(report, page_dir))
+    return FarmRow(
+        farm=run.farm,
+        silent=age > silent_after,
+        site=run.site,
+        run=run.id,
+        finished=finished,
+        age_seconds=int(age.total_seconds()),
+        age=age_text(age.total_seconds()),
+        status=run.status,
+        exit_code=run.exit_code,
+        counts=counts,
+        newly_failing=int(summary.get("newly_failing") or 0),
+        worst_impact=summary.get("worst_impact"),
+        report=report,
+        report_href=report_link(report, page_dir),
+    )
 
 
-def fleet_rows(history: History, *, now: dt.datetime | None = None,
-               silent_after: dt.timedelta = dt.timedelta(hours=SILENT_AFTER_HOURS),
-               page_dir: Path | None = None) -> list[FarmRow]:
+def fleet_rows(
+    history: History,
+    *,
+    now: dt.datetime | None = None,
+    silent_after: dt.timedelta = dt.timedelta(hours=SILENT_AFTER_HOURS),
+    page_dir: Path | None = None,
+) -> list[FarmRow]:
     """Every farm in the history, silent ones first, then failing, then by name."""
     now = now or dt.datetime.now(dt.UTC)
-    rows = {run.farm: farm_row(run, history, now=now, silent_after=silent_after, page_dir=page_dir)
-            for run in history.latest_per_farm()}
+    rows = {
+        run.farm: farm_row(run, history, now=now, silent_after=silent_after, page_dir=page_dir)
+        for run in history.latest_per_farm()
+    }
     for farm in history.farms():  # a farm with a baseline or only interrupted runs has never been audited
         rows.setdefault(farm, FarmRow(farm=farm, silent=True))
     return sorted(rows.values(), key=lambda r: (_urgency(r), r.farm))

@@ -9,7 +9,8 @@ metadata = MetaData()
 # Timestamps are ISO 8601 UTC text ("2026-11-29T15:22:47Z"), as the SQLite history has always stored them:
 # they sort as text on both engines, and a pre-Alembic file needs no conversion.
 runs = Table(
-    "runs", metadata,
+    "runs",
+    metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("started", Text, nullable=False),
     Column("finished", Text),
@@ -27,7 +28,8 @@ runs = Table(
 )
 
 results = Table(
-    "results", metadata,
+    "results",
+    metadata,
     Column("run_id", Integer, ForeignKey("runs.id"), nullable=False),
     Column("check_id", Text, nullable=False),
     Column("test_id", Text, nullable=False),
@@ -40,7 +42,8 @@ results = Table(
 )
 
 facts = Table(
-    "facts", metadata,
+    "facts",
+    metadata,
     Column("run_id", Integer, ForeignKey("runs.id"), nullable=False),
     Column("host", Text, nullable=False),
     Column("facts", Text, nullable=False),
@@ -48,7 +51,8 @@ facts = Table(
 )
 
 baselines = Table(
-    "baselines", metadata,
+    "baselines",
+    metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("name", Text, nullable=False),
     Column("captured", Text, nullable=False),

@@ -26,8 +26,15 @@ class AuditStatus(StrEnum):
     def of(cls, code: ExitCode) -> AuditStatus:
         """The status of a finished run from its exit code."""
         return {ExitCode.PASSED: cls.PASSED, ExitCode.FAILED: cls.FAILED, ExitCode.BAD_INPUT: cls.BAD_INPUT}.get(
-            code, cls.ERROR)
+            code, cls.ERROR
+        )
 
 
-_ORDER = (AuditStatus.FAILED, AuditStatus.ERROR, AuditStatus.BAD_INPUT, AuditStatus.INTERRUPTED,
-          AuditStatus.RUNNING, AuditStatus.PASSED)
+_ORDER = (
+    AuditStatus.FAILED,
+    AuditStatus.ERROR,
+    AuditStatus.BAD_INPUT,
+    AuditStatus.INTERRUPTED,
+    AuditStatus.RUNNING,
+    AuditStatus.PASSED,
+)

@@ -175,34 +175,73 @@ class History:
 
     def start_run(self, farm: str, source: str, site: str | None = None) -> int:
         with self._tx("could not record the start of the run") as conn:
-            res = conn.execute(insert(t.runs).values(started=utcnow(), farm=farm, source=source,
-                                                   site=site if site is not None else site_name()))
+            res = conn.execute(
+                insert(t.runs).values(
+                    started=utcnow(), farm=farm, source=source, site=site if site is not None else site_name()
+                )
+            )
             return int(res.inserted_primary_key[0])  # type: ignore[index]
 
-    def finish_run(self, run_id: int, *, status: str, exit_code: int, waited: float, rounds: int,
-                   reports: dict[str, str], results: list[CheckResult], facts: dict[str, Any],
-                   newly_failing: int = 0) -> None:
+    def finish_run(
+        self,
+        run_id: int,
+        *,
+        status: str,
+        exit_code: int,
+        waited: float,
+        rounds: int,
+        reports: dict[str, str],
+        results: list[CheckResult],
+        facts: dict[str, Any],
+        newly_failing: int = 0,
+    ) -> None:
         """Results, facts and the run's end in one transaction: a run is recorded whole or not at all."""
-        rows = [{"run_id": run_id, "check_id": r.check, "test_id": r.test, "host": r.host,
-                 "outcome": r.outcome.value, "message": r.message, "impact": r.impact or None,
-                 "waiver": json.dumps(r.waiver) if r.waiver else None}
-                for r in {(r.check, r.test): r for r in results}.values()]
+        rows = [
+            {
+                "run_id": run_id,
+                "check_id": r.check,
+                "test_id": r.test,
+                "host": r.host,
+                "outcome": r.outcome.value,
+                "message": r.message,
+                "impact": r.impact or None,
+                "waiver": json.dumps(r.waiver) if r.waiver else None,
+            }
+            for r in {(r.check, r.test): r for r in results}.values()
+        ]
         with self._tx("could not record the run's results") as conn:
             if rows:
                 conn.execute(insert(t.results), rows)
             if facts:
-                conn.execute(insert(t.facts), [{"run_id": run_id, "host": host,
-                                                       "facts": json.dumps(f, sort_keys=True)}
-                                                      for host, f in facts.items()])
-            conn.execute(update(t.runs).where(t.runs.c.id == run_id).values(
-                finished=utcnow(), status=status, exit_code=exit_code, waited=waited, rounds=rounds,
-                reports=json.dumps(reports), summary=json.dumps(summarize(results, newly_failing))))
+                conn.execute(
+                    insert(t.facts),
+                    [
+                        {"run_id": run_id, "host": host, "facts": json.dumps(f, sort_keys=True)}
+                        for host, f in facts.items()
+                    ],
+                )
+            conn.execute(
+                update(t.runs)
+                .where(t.runs.c.id == run_id)
+                .values(
+                    finished=utcnow(),
+                    status=status,
+                    exit_code=exit_code,
+                    waited=waited,
+                    rounds=rounds,
+                    reports=json.dumps(reports),
+                    summary=json.dumps(summarize(results, newly_failing)),
+                )
+            )
 
     def mark_interrupted(self, run_id: int) -> None:
         """A run stopped before its end (Ctrl-C): kept as interrupted, never a comparison base."""
         with self._tx("could not record the interrupted run") as conn:
-            conn.execute(update(t.runs).where(t.runs.c.id == run_id, t.runs.c.finished.is_(None))
-                         .values(finished=utcnow(), status=AuditStatus.INTERRUPTED))
+            conn.execute(
+                update(t.runs)
+                .where(t.runs.c.id == run_id, t.runs.c.finished.is_(None))
+                .values(finished=utcnow(), status=AuditStatus.INTERRUPTED)
+            )
 
     def _skip(self, what: str, exc: object) -> None:
         """Say once that a damaged row is left out (a hand edit, another tool, a disk fault): never a traceback,
@@ -213,8 +252,9 @@ class History:
 
     def _record(self, conn: Connection, row: RowMapping, *, full: bool = True) -> RunRecord | None:
         try:
-            stored = StoredRun.model_validate({**row, "reports": json_object(row["reports"]),
-                                               "summary": json_object(row["summary"])})
+            stored = StoredRun.model_validate(
+                {**row, "reports": json_object(row["reports"]), "summary": json_object(row["summary"])}
+            )
         except (ValueError, ValidationError) as exc:
             self._skip(f"run #{row['id']}", exc.errors()[0]["msg"] if isinstance(exc, ValidationError) else exc)
             return None
@@ -224,8 +264,11 @@ class History:
                 outcome = Outcome.of(r["outcome"]) if isinstance(r["outcome"], str) else None
                 if outcome is None:  # a word this version does not know: the row cannot be compared
                     continue
-                if not all(isinstance(r[k], str) for k in ("check_id", "test_id")) or not isinstance(
-                        r["host"] or "", str) or not isinstance(r["message"] or "", str):
+                if (
+                    not all(isinstance(r[k], str) for k in ("check_id", "test_id"))
+                    or not isinstance(r["host"] or "", str)
+                    or not isinstance(r["message"] or "", str)
+                ):
                     self._skip(f"a result of run #{rec.id}", "its check, test, host or message is not text")
                     continue
                 try:
@@ -234,8 +277,14 @@ class History:
                     self._skip(f"the result {r['check_id']} {r['test_id']} of run #{rec.id}", exc)
                     continue
                 rec.results[(r["check_id"], r["test_id"])] = CheckResult(
-                    check=r["check_id"], test=r["test_id"], host=r["host"], outcome=outcome,
-                    message=r["message"] or "", impact=r["impact"] or "", waiver=waiver)
+                    check=r["check_id"],
+                    test=r["test_id"],
+                    host=r["host"],
+                    outcome=outcome,
+                    message=r["message"] or "",
+                    impact=r["impact"] or "",
+                    waiver=waiver,
+                )
             query = select(t.facts.c.host, t.facts.c.facts).where(t.facts.c.run_id == rec.id)
             for host, dump in conn.execute(query):
                 try:
@@ -288,9 +337,12 @@ class History:
 
     def latest_per_farm(self) -> list[RunRecord]:
         """The last normally ended run of every farm (the fleet page's rows), without results or facts."""
-        last = (select(t.runs.c.farm, func.max(t.runs.c.id).label("id"))
-                .where(t.runs.c.finished.is_not(None), t.runs.c.status.not_in(NOT_COMPARABLE))
-                .group_by(t.runs.c.farm).subquery())
+        last = (
+            select(t.runs.c.farm, func.max(t.runs.c.id).label("id"))
+            .where(t.runs.c.finished.is_not(None), t.runs.c.status.not_in(NOT_COMPARABLE))
+            .group_by(t.runs.c.farm)
+            .subquery()
+        )
         with self._tx("could not read the history") as conn:
             rows = conn.execute(select(t.runs).join(last, t.runs.c.id == last.c.id).order_by(t.runs.c.farm)).mappings()
             return self._records(conn, rows.all(), full=False)
@@ -298,16 +350,27 @@ class History:
     def outcome_counts(self, run_id: int) -> dict[str, int]:
         """Results per outcome of a run (runs recorded before summaries were kept)."""
         with self._tx("could not read the history") as conn:
-            rows = conn.execute(select(t.results.c.outcome, func.count()).where(t.results.c.run_id == run_id)
-                                .group_by(t.results.c.outcome)).all()
+            rows = conn.execute(
+                select(t.results.c.outcome, func.count())
+                .where(t.results.c.run_id == run_id)
+                .group_by(t.results.c.outcome)
+            ).all()
         return {str(o): int(n) for o, n in rows}
 
     # --- baselines ----------------------------------------------------------------------------------------
 
     def save_baseline(self, name: str, farm: str, source: str, facts: dict[str, Any]) -> int:
         with self._tx("could not record the baseline") as conn:
-            res = conn.execute(insert(t.baselines).values(name=name, captured=utcnow(), farm=farm, source=source,
-                                                        site=site_name(), facts=json.dumps(facts, sort_keys=True)))
+            res = conn.execute(
+                insert(t.baselines).values(
+                    name=name,
+                    captured=utcnow(),
+                    farm=farm,
+                    source=source,
+                    site=site_name(),
+                    facts=json.dumps(facts, sort_keys=True),
+                )
+            )
             return int(res.inserted_primary_key[0])  # type: ignore[index]
 
     def baseline(self, name: str = "default", *, farm: str | None = None) -> dict[str, Any] | None:
@@ -323,4 +386,3 @@ class History:
                 reason = exc.errors()[0]["msg"] if isinstance(exc, ValidationError) else exc
                 self._skip(f"baseline #{row['id']} ({row['name']})", reason)
         return None
-

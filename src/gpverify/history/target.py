@@ -47,8 +47,7 @@ class HistoryTarget:
     def display(self) -> str:
         """The URL as messages show it: no password (there is none in it), PostgreSQL as postgresql://, and the
         values of query parameters masked (libpq takes key files and tokens there: sslkey=, sslpassword=...)."""
-        shown = self.url.set(drivername=self.engine_name,
-                             query={key: "[redacted]" for key in self.url.query})
+        shown = self.url.set(drivername=self.engine_name, query={key: "[redacted]" for key in self.url.query})
         return shown.render_as_string(hide_password=True)
 
     @property
@@ -84,9 +83,12 @@ def resolve_target(value: str | None, *, setting: str, reports: Path) -> History
     except (ArgumentError, ValueError) as exc:
         raise HistoryUnavailable(setting, f"not a database URL ({_first_line(exc)}); expected {EXPECTED}") from None
     if url.password is not None:
-        raise HistoryUnavailable(setting, "the URL holds a password, which would show in process lists and logs; "
-                                          f"remove it and set {PASSWORD_ENV} (or the keyring entry "
-                                          f"'{KEYRING_SERVICE}' for USER@HOST)")
+        raise HistoryUnavailable(
+            setting,
+            "the URL holds a password, which would show in process lists and logs; "
+            f"remove it and set {PASSWORD_ENV} (or the keyring entry "
+            f"'{KEYRING_SERVICE}' for USER@HOST)",
+        )
     backend = url.get_backend_name()
     if backend == "sqlite":
         if not url.database:

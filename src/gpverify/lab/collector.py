@@ -26,10 +26,17 @@ def _like(value: str, pattern: str) -> bool:
 
 def _services(host: FakeHost, q: dict[str, Any]) -> list[dict[str, Any]]:
     return [
-        {"name": s.name, "display_name": s.display_name, "status": s.status, "start_mode": s.start_mode, "account": s.account,
-         "started": s.started.isoformat() if s.started is not None and s.status == "Running" else None}
+        {
+            "name": s.name,
+            "display_name": s.display_name,
+            "status": s.status,
+            "start_mode": s.start_mode,
+            "account": s.account,
+            "started": s.started.isoformat() if s.started is not None and s.status == "Running" else None,
+        }
         for s in host.services.values()
-        if s.name in q.get("names", []) or any(_like(s.name, p) for p in q.get("name_patterns", []))
+        if s.name in q.get("names", [])
+        or any(_like(s.name, p) for p in q.get("name_patterns", []))
         or any(_like(s.display_name, p) for p in q.get("display", []))
     ]
 
@@ -45,8 +52,12 @@ def _file(host: FakeHost, q: dict[str, Any]) -> dict[str, Any]:
 
 def _file_search(host: FakeHost, q: dict[str, Any]) -> list[dict[str, Any]]:
     # Get-ChildItem with a wildcard in one folder level: '*' does not cross a backslash.
-    found = {path for pattern in q["patterns"] for path, version in host.files.items()
-             if version is not None and _like_path(path, expand(pattern))}
+    found = {
+        path
+        for pattern in q["patterns"]
+        for path, version in host.files.items()
+        if version is not None and _like_path(path, expand(pattern))
+    }
     return [_file(host, {"path": path}) for path in sorted(found)]
 
 
@@ -63,7 +74,11 @@ def _text(host: FakeHost, q: dict[str, Any]) -> dict[str, Any]:
         return {"path": path, "exists": False}
     data = content.encode("utf-8") if isinstance(content, str) else content
     if len(data) > int(q["max_bytes"]):
-        return {"path": path, "exists": True, "problem": f"too large ({len(data)} bytes, at most {q['max_bytes']} are read)"}
+        return {
+            "path": path,
+            "exists": True,
+            "problem": f"too large ({len(data)} bytes, at most {q['max_bytes']} are read)",
+        }
     if not data:
         return {"path": path, "exists": True, "problem": "empty"}
     text, encoding = dynamicsset.decode(data)
@@ -73,24 +88,32 @@ def _text(host: FakeHost, q: dict[str, Any]) -> dict[str, Any]:
 def _registry(host: FakeHost, q: dict[str, Any]) -> dict[str, Any]:
     keys = {(v, p.lower()) for v, p, _ in host.registry}
     value = {(v, p.lower(), n.lower()): val for (v, p, n), val in host.registry.items()}.get(
-        (q["view"], q["path"].lower(), q["name"].lower()))
+        (q["view"], q["path"].lower(), q["name"].lower())
+    )
     return {"key_exists": (q["view"], q["path"].lower()) in keys, "exists": value is not None, "value": value}
 
 
 def _registry_subkeys(host: FakeHost, q: dict[str, Any]) -> list[dict[str, Any]]:
     """Get-RegistrySubkeyFacts: every subkey one level below the key, with the value the query names."""
     prefix = q["path"].lower() + "\\"
-    subkeys = sorted({p[len(prefix):] for v, p, _ in host.registry
-                      if v == q["view"] and p.lower().startswith(prefix) and "\\" not in p[len(prefix):]})
+    subkeys = sorted(
+        {
+            p[len(prefix) :]
+            for v, p, _ in host.registry
+            if v == q["view"] and p.lower().startswith(prefix) and "\\" not in p[len(prefix) :]
+        }
+    )
     values = {(v, p.lower(), n.lower()): val for (v, p, n), val in host.registry.items()}
-    return [{"subkey": sub, "value": values.get((q["view"], prefix + sub.lower(), q["name"].lower()))}
-            for sub in subkeys]
+    return [
+        {"subkey": sub, "value": values.get((q["view"], prefix + sub.lower(), q["name"].lower()))} for sub in subkeys
+    ]
 
 
 def _products(host: FakeHost, q: dict[str, Any]) -> list[dict[str, Any]]:
     """Get-ProductFacts: by DisplayName, or by the .msi a product came from when the query names one; with the
     installed features and, when asked, every feature's Title from the cached package's Feature table
     (Get-FeatureTitles)."""
+
     def wanted(name: str) -> bool:
         package = host.packages.get(name, "")
         return _like(name, q["pattern"]) or bool(q.get("package") and package and _like(package, q["package"]))
@@ -101,14 +124,28 @@ def _products(host: FakeHost, q: dict[str, Any]) -> list[dict[str, Any]]:
         table = host.feature_titles.get(name)
         return {"titles": dict(table or {}), "titles_error": None if table else "no cached package (LocalPackage)"}
 
-    return [{"name": n, "version": v, "package": host.packages.get(n, "") if q.get("package") else "",
-             "features": host.features.get(n, []), **titled(n)} for n, v in sorted(host.products.items()) if wanted(n)]
+    return [
+        {
+            "name": n,
+            "version": v,
+            "package": host.packages.get(n, "") if q.get("package") else "",
+            "features": host.features.get(n, []),
+            **titled(n),
+        }
+        for n, v in sorted(host.products.items())
+        if wanted(n)
+    ]
 
 
 def _certificates(host: FakeHost, q: dict[str, Any]) -> list[dict[str, Any]]:
     return [
-        {"subject": c.subject, "issuer": c.issuer, "thumbprint": c.thumbprint,
-         "not_after": c.not_after.isoformat(), "chain_ok": c.chain_ok}
+        {
+            "subject": c.subject,
+            "issuer": c.issuer,
+            "thumbprint": c.thumbprint,
+            "not_after": c.not_after.isoformat(),
+            "chain_ok": c.chain_ok,
+        }
         for c in host.certificates.get(q["store"], [])
     ]
 
@@ -139,21 +176,42 @@ def _dictionaries(host: FakeHost, q: dict[str, Any]) -> list[dict[str, Any]]:
     except ValueError as exc:
         raise ReaderError(f"{launch['path']}: {exc}") from None
     used = location or next(iter(launch_file.locations))
-    return [{"product": p.product, "name": p.name, "path": p.dictionary, "location": used,
-             "exists": _file(host, {"path": p.dictionary})["exists"]} for p in products]
+    return [
+        {
+            "product": p.product,
+            "name": p.name,
+            "path": p.dictionary,
+            "location": used,
+            "exists": _file(host, {"path": p.dictionary})["exists"],
+        }
+        for p in products
+    ]
 
 
-READERS = {"services": _services, "files": _file, "file_search": _file_search, "registry": _registry,
-           "registry_subkeys": _registry_subkeys, "products": _products, "certificates": _certificates,
-           "texts": _text, "dictionaries": _dictionaries, "session_central": sessioncentral.collector_answer,
-           "events": sessioncentral.events_answer}
+READERS = {
+    "services": _services,
+    "files": _file,
+    "file_search": _file_search,
+    "registry": _registry,
+    "registry_subkeys": _registry_subkeys,
+    "products": _products,
+    "certificates": _certificates,
+    "texts": _text,
+    "dictionaries": _dictionaries,
+    "session_central": sessioncentral.collector_answer,
+    "events": sessioncentral.events_answer,
+}
 
 
 def answer(host: FakeHost, request: dict[str, Any]) -> dict[str, Any]:
     """The collector's JSON document for this host and request."""
     # Windows PowerShell 5.1 as on Windows Server 2016/2019 (the lab's hosts), for `gpverify doctor`.
-    result: dict[str, Any] = {"collector": 1, "computer": host.name.upper(), "ps_version": "5.1.17763.2183",
-                              "errors": []}
+    result: dict[str, Any] = {
+        "collector": 1,
+        "computer": host.name.upper(),
+        "ps_version": "5.1.17763.2183",
+        "errors": [],
+    }
     for section, reader in READERS.items():
         result[section] = {}
         for q in request.get(section, []):

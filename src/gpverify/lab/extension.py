@@ -30,8 +30,11 @@ class Lab:
 
     def sql_connector(self, lab_dir: Path) -> sql.LabConnector:
         if os.name == "nt":  # the stand-in registers its driver through unixODBC's ODBCSYSINI (lab/sql.py)
-            raise SqlUnavailable("lab-sql", "the simulated lab's databases are SQLite files read through unixODBC, "
-                                 "which Windows does not have: run the lab on Linux or macOS, or in WSL")
+            raise SqlUnavailable(
+                "lab-sql",
+                "the simulated lab's databases are SQLite files read through unixODBC, "
+                "which Windows does not have: run the lab on Linux or macOS, or in WSL",
+            )
         return sql.lab_connector(lab_dir)
 
     def temporary_lab(self, scenario: str, *, prefix: str) -> AbstractContextManager[runtime.RunningLab]:
@@ -47,8 +50,12 @@ class Lab:
 
     def farm_shape(self, scenario: str) -> Shape:
         farm = apply_scenario(load_scenario(scenario))
-        return Shape({h.name: h.role for h in farm.hosts.values()}, farm.target["era"],
-                     farm.target["help_installer"], farm.config_database)
+        return Shape(
+            {h.name: h.role for h in farm.hosts.values()},
+            farm.target["era"],
+            farm.target["help_installer"],
+            farm.config_database,
+        )
 
     def attach_upgrade(self, lab: runtime.RunningLab, sql_dir: Path, journal: Path) -> upgrade.LabUpgrade:
         return upgrade.attach(lab.farm, sql_dir, journal)

@@ -20,7 +20,7 @@ CLIXML_PROGRESS = (
     '#< CLIXML\r\n<Objs Version="1.1.0.1" xmlns="http://schemas.microsoft.com/powershell/2004/04">'
     '<Obj S="progress" RefId="0"><TN RefId="0"><T>System.Management.Automation.PSCustomObject</T>'
     '<T>System.Object</T></TN><MS><I64 N="SourceId">1</I64><PR N="Record"><AV>Preparing modules for first use.</AV>'
-    '<AI>0</AI><Nil /><PI>-1</PI><PC>-1</PC><T>Completed</T><SR>-1</SR><SD> </SD></PR></MS></Obj></Objs>'
+    "<AI>0</AI><Nil /><PI>-1</PI><PC>-1</PC><T>Completed</T><SR>-1</SR><SD> </SD></PR></MS></Obj></Objs>"
 )
 
 
@@ -50,8 +50,11 @@ class LabHost:
                 self.received.append(ReceivedCommand("other", command_line, script))
             # The upgrade's install commands, when a runner attached the upgrade emulation (lab/upgrade.py).
             answer = upgrade.answer(self.host, command_line, script, stdin)
-            return answer if answer is not None else CommandOutput(stderr=b"The lab does not emulate this command.",
-                                                                   exit_code=1)
+            return (
+                answer
+                if answer is not None
+                else CommandOutput(stderr=b"The lab does not emulate this command.", exit_code=1)
+            )
         with self._lock:
             self.received.append(ReceivedCommand("collector", command_line, script))
         return self._collect(stdin)
@@ -62,7 +65,8 @@ class LabHost:
             return CommandOutput(stderr=b"The lab only runs the collector shipped with this version.", exit_code=1)
         # Collector faults (slow, timeout, clixml-error, ...) are classes in lab/wsman/hostfaults.py.
         output = fault_for(self.host.fault, self.read_timeout).collector(
-            lambda: json.dumps(collector.answer(self.host, json.loads(request))).encode())
+            lambda: json.dumps(collector.answer(self.host, json.loads(request))).encode()
+        )
         if self.host.stderr_progress and self.host.fault is None:
             return CommandOutput(stdout=output.stdout, stderr=CLIXML_PROGRESS.encode())
         return output

@@ -17,27 +17,49 @@ Stage = Literal["before-upgrade", "upgraded"]
 ERAS: dict[Era, tuple[str, str]] = {"html": ("gp18.3", "gp18.4"), "silverlight": ("gp2013r2", "gp2015r2")}
 COMPANIES = [(1, "Fabrikam, Inc.", "TWO"), (2, "Contoso Ltd.", "CONTO")]
 LAB_DOMAIN, LAB_USER = "LAB", "gpadmin"
-HOST_FAULTS = ("unreachable", "name-unresolvable", "bad-password", "slow", "timeout", "reset",
-               "malformed-json", "truncated", "clixml-error", "unencrypted-refused",
-               "tls-wrong-name", "tls-self-signed",  # tls-*: HTTPS listener with a bad certificate (hardening)
-               "http-200-html", "bad-negotiate", "huge-body", "trickle",  # hostile endpoints (issue 14)
-               "anonymous-first")  # wants an anonymous request before the up-front Negotiate token (issue 15)
+HOST_FAULTS = (
+    "unreachable",
+    "name-unresolvable",
+    "bad-password",
+    "slow",
+    "timeout",
+    "reset",
+    "malformed-json",
+    "truncated",
+    "clixml-error",
+    "unencrypted-refused",
+    "tls-wrong-name",
+    "tls-self-signed",  # tls-*: HTTPS listener with a bad certificate (hardening)
+    "http-200-html",
+    "bad-negotiate",
+    "huge-body",
+    "trickle",  # hostile endpoints (issue 14)
+    "anonymous-first",
+)  # wants an anonymous request before the up-front Negotiate token (issue 15)
 
 COMMON = statement(ERAS["html"][1])  # what every release shares (services, paths, lab-own names)
 # Display names: the docs' component names ("GP Session Central Service", "GP Session Services"); installed names
 # may carry "Microsoft Dynamics" in front. The lab uses both forms (gp-sh02 and the web server without, gp-sh01
 # with), so a check must match either.
-SERVICE_KEYS = ("session_central", "session_service", "gp_service", "dex_service_control", "tenant_discovery",
-                "tenant_management")
+SERVICE_KEYS = (
+    "session_central",
+    "session_service",
+    "gp_service",
+    "dex_service_control",
+    "tenant_discovery",
+    "tenant_management",
+)
 SERVICE_DISPLAY = {k: str(COMMON[f"services.{k}.display"]) for k in SERVICE_KEYS}
 PREFIXED_HOSTS = ("gp-sh01",)
 PRODUCT_NAMES = {k: str(COMMON[f"products.{k}"]) for k in ("web_components", "web_client_help", "tenant_services")}
 # GP's own Programs and Features entry per release, and its Windows Installer features: GP is the published core
 # feature's ID; the Web Client Runtime's and SBA's IDs are not public, so the lab's are its own.
 GP_ENTRY = {name: str(statement(name)["products.gp_desktop"]) for name in (*ERAS["html"], *ERAS["silverlight"])}
-LAB_FEATURES = {"core": str(COMMON["features.published"][0]),
-                "web_client_runtime": str(COMMON["features.web_client_runtime"]),
-                "service_based_architecture": str(COMMON["features.service_based_architecture"])}
+LAB_FEATURES = {
+    "core": str(COMMON["features.published"][0]),
+    "web_client_runtime": str(COMMON["features.web_client_runtime"]),
+    "service_based_architecture": str(COMMON["features.service_based_architecture"]),
+}
 # Where the lab's session hosts keep the configuration database's name: not public for GP, so the lab's own.
 LAB_CONFIG_DB_SETTING: dict[str, str] = dict(COMMON["registry.web_components_config_db"])
 ODBC = dict(COMMON["registry.odbc_dsn"])  # the ODBC.INI key of the 32-bit System DSNs, Server value
@@ -47,9 +69,13 @@ LAB_SQL_SERVER = "lab-sql"  # the SQL Server's name in the lab's inventory (sql.
 # (its text: "HRM (Human Resources)", "FAM (Fixed Assets)"; the core's title is the lab's own); the Web Client
 # Runtime's and SBA's IDs are the lab's, their titles the docs' (statement feature_titles.*). Features that are not
 # installed are listed too.
-LAB_FEATURE_TITLES = {LAB_FEATURES["core"]: "Microsoft Dynamics GP", "HRM": "Human Resources", "FAM": "Fixed Assets",
-                      LAB_FEATURES["web_client_runtime"]: str(COMMON["feature_titles.web_client_runtime"]),
-                      LAB_FEATURES["service_based_architecture"]: str(COMMON["feature_titles.service_based_architecture"])}
+LAB_FEATURE_TITLES = {
+    LAB_FEATURES["core"]: "Microsoft Dynamics GP",
+    "HRM": "Human Resources",
+    "FAM": "Fixed Assets",
+    LAB_FEATURES["web_client_runtime"]: str(COMMON["feature_titles.web_client_runtime"]),
+    LAB_FEATURES["service_based_architecture"]: str(COMMON["feature_titles.service_based_architecture"]),
+}
 # A third-party product installed beside GP (its own PRODID and version numbering), as real farms have.
 THIRD_PARTY = {"PRODID": 5597, "name": "Lab ISV Payables Extensions", "version": (18, 0, 212)}
 # gp-sh02's launch file: ANSI (Windows-1252) with a second dictionary location block, whose ISV dictionary sits in a
@@ -95,8 +121,11 @@ class FakeCert:
 
 
 # The certificate DynamicsGPTrustedApp.msi puts in Trusted Publishers (fixed expiry: a stable thumbprint).
-SIGNING_CERT = FakeCert("CN=Microsoft Corporation, O=Microsoft Corporation", "CN=Microsoft Code Signing PCA",
-                        datetime(2030, 6, 30, tzinfo=UTC))
+SIGNING_CERT = FakeCert(
+    "CN=Microsoft Corporation, O=Microsoft Corporation",
+    "CN=Microsoft Code Signing PCA",
+    datetime(2030, 6, 30, tzinfo=UTC),
+)
 
 
 # What an operator sets under overrides after `gpverify discover` on the lab: the lab's own names for what GP
@@ -232,16 +261,19 @@ def release_folder(gp: Statement) -> str:
 def tenant_configuration(folder: str, heartbeat: str = "0.00:20:00", gp: Statement = COMMON) -> str:
     """The web server's TenantConfiguration.xml naming the session hosts' runtime. The element names are published
     (tenant-services-applications.md, managing-web-client-sessions.md); the root and nesting are the lab's."""
-    exe, set_, ini, beat, log = (gp[f"tenant_configuration.{k}"]
-                                 for k in ("dynamics_exe", "dynamics_set", "dex_ini", "heartbeat", "runtime_log"))
-    return ("<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<TenantConfiguration>\n  <Tenant Name=\"DefaultTenant\">\n"
-            "    <Application Name=\"Microsoft Dynamics GP Web Client\">\n"
-            f"      <{exe}>{folder}\\</{exe}>\n"
-            f"      <{set_}>{folder}\\Dynamics.set</{set_}>\n"
-            f"      <{ini}>{folder}\\Data\\Dex.ini</{ini}>\n"
-            "    </Application>\n  </Tenant>\n"
-            f"  <{beat}>{heartbeat}</{beat}>\n  <{log}>false</{log}>\n"
-            "</TenantConfiguration>\n")
+    exe, set_, ini, beat, log = (
+        gp[f"tenant_configuration.{k}"] for k in ("dynamics_exe", "dynamics_set", "dex_ini", "heartbeat", "runtime_log")
+    )
+    return (
+        '<?xml version="1.0" encoding="utf-8"?>\n<TenantConfiguration>\n  <Tenant Name="DefaultTenant">\n'
+        '    <Application Name="Microsoft Dynamics GP Web Client">\n'
+        f"      <{exe}>{folder}\\</{exe}>\n"
+        f"      <{set_}>{folder}\\Dynamics.set</{set_}>\n"
+        f"      <{ini}>{folder}\\Data\\Dex.ini</{ini}>\n"
+        "    </Application>\n  </Tenant>\n"
+        f"  <{beat}>{heartbeat}</{beat}>\n  <{log}>false</{log}>\n"
+        "</TenantConfiguration>\n"
+    )
 
 
 def _dex_path(path: str) -> str:
@@ -252,10 +284,23 @@ def dynamics_set(folder: str, *, ansi: bool = False) -> str | bytes:
     """A Dynamics.set listing GP and the third-party product, with their dictionaries in this folder. The ANSI one
     (bytes in Windows-1252) has a second location block whose ISV dictionary is in a folder of its own."""
     gp = _dex_path(folder)
-    block = [f"{gp}/Dynamics.dic", f"{gp}/Data/FORMS.DIC", f"{gp}/Data/REPORTS.DIC",
-             f"{gp}/LABISV.DIC", f"{gp}/Data/F5597.DIC", f"{gp}/Data/R5597.DIC"]
-    lines = ["2", "0", "Microsoft Dynamics GP", str(THIRD_PARTY["PRODID"]), str(THIRD_PARTY["name"]),
-             str(COMMON["dynamics_set.default_location"]), *block]
+    block = [
+        f"{gp}/Dynamics.dic",
+        f"{gp}/Data/FORMS.DIC",
+        f"{gp}/Data/REPORTS.DIC",
+        f"{gp}/LABISV.DIC",
+        f"{gp}/Data/F5597.DIC",
+        f"{gp}/Data/R5597.DIC",
+    ]
+    lines = [
+        "2",
+        "0",
+        "Microsoft Dynamics GP",
+        str(THIRD_PARTY["PRODID"]),
+        str(THIRD_PARTY["name"]),
+        str(COMMON["dynamics_set.default_location"]),
+        *block,
+    ]
     if not ansi:
         return "\r\n".join([*lines, ""])
     second = [*block[:3], f"{gp}/{SECOND_LOCATION_FOLDER}/LABISV.DIC", *block[4:]]
@@ -270,8 +315,11 @@ def dex_ini(location: str | None = None) -> str:
 
 
 def runtime_paths(folder: str) -> dict[str, str]:
-    return {"dynamics_exe": f"{folder}\\Dynamics.exe", "dynamics_set": f"{folder}\\Dynamics.set",
-            "dex_ini": f"{folder}\\Data\\Dex.ini"}
+    return {
+        "dynamics_exe": f"{folder}\\Dynamics.exe",
+        "dynamics_set": f"{folder}\\Dynamics.set",
+        "dex_ini": f"{folder}\\Data\\Dex.ini",
+    }
 
 
 def _help(host: FakeHost, gp: Statement, version: str) -> None:
@@ -314,14 +362,19 @@ def add_dsn(host: FakeHost, name: str, server: str | None, *, keep_key: bool = F
 def dsns(host: FakeHost) -> dict[str, str]:
     """The host's 32-bit System DSNs: name -> Server."""
     prefix = ODBC["path"].lower() + "\\"
-    return {p[len(prefix):]: str(v) for (view, p, n), v in host.registry.items()
-            if view == ODBC["view"] and p.lower().startswith(prefix) and n == ODBC["name"] and v is not None}
+    return {
+        p[len(prefix) :]: str(v)
+        for (view, p, n), v in host.registry.items()
+        if view == ODBC["view"] and p.lower().startswith(prefix) and n == ODBC["name"] and v is not None
+    }
 
 
-def _session_host(name: str, source: Statement, target: Statement, web: str, config_db: str,
-                  sba: bool = True) -> FakeHost:
-    host = FakeHost(name, "session_host",
-                    {k: _service(target, k, name) for k in ("session_service", "dex_service_control")})
+def _session_host(
+    name: str, source: Statement, target: Statement, web: str, config_db: str, sba: bool = True
+) -> FakeHost:
+    host = FakeHost(
+        name, "session_host", {k: _service(target, k, name) for k in ("session_service", "dex_service_control")}
+    )
     _install_desktop(host, default_folder(source), source.version)
     _install_desktop(host, release_folder(target), target.version)
     cfg = LAB_CONFIG_DB_SETTING
@@ -330,8 +383,9 @@ def _session_host(name: str, source: Statement, target: Statement, web: str, con
     # works, installation/installing-on-first-computer.md); gp-sh02's administrator wrote the server in capitals.
     add_dsn(host, str(COMMON["odbc.default_dsn_name"]), LAB_SQL_SERVER if name == "gp-sh01" else LAB_SQL_SERVER.upper())
     if sba:  # the SBA's Dexterity Service of the target release (GPDS-<instance>-<major>)
-        host.services["dexterity_service"] = FakeService(str(target["services.dexterity_service.name"]),
-                                                         str(target["services.dexterity_service.display"]))
+        host.services["dexterity_service"] = FakeService(
+            str(target["services.dexterity_service.name"]), str(target["services.dexterity_service.display"])
+        )
     gp = GP_ENTRY.get(target.name, str(target["products.gp_desktop"]))
     host.products = {PRODUCT_NAMES["web_components"]: web, gp: target.version}
     _help(host, target, web)
@@ -352,7 +406,9 @@ def _client(name: str, gp: Statement, era: Era) -> FakeHost:
 
 
 def _tenant_server(gp: Statement, version: str) -> FakeHost:
-    host = FakeHost("gp-ten01", "tenant_services", {k: _service(gp, k) for k in ("tenant_discovery", "tenant_management")})
+    host = FakeHost(
+        "gp-ten01", "tenant_services", {k: _service(gp, k) for k in ("tenant_discovery", "tenant_management")}
+    )
     host.products = {PRODUCT_NAMES["tenant_services"]: version}
     return host
 
@@ -362,14 +418,25 @@ def _triple(version: str | tuple[int, int, int]) -> tuple[int, int, int]:
     return major, minor, build
 
 
-def _version_row(db: str, version: str | tuple[int, int, int], prodid: int = 0, status: int = 0,
-                 started: datetime | None = None) -> dict[str, Any]:
+def _version_row(
+    db: str, version: str | tuple[int, int, int], prodid: int = 0, status: int = 0, started: datetime | None = None
+) -> dict[str, Any]:
     """A finished DB_Upgrade row; GP Utilities stamps start_time and stop_time when it upgrades the database."""
     major, minor, build = _triple(version)
     start = started or datetime(2026, 11, 20, 22, 0)
-    return {"db_name": db, "PRODID": prodid, "db_verMajor": major, "db_verMinor": minor, "db_verBuild": build,
-            "db_verOldMajor": major, "db_verOldMinor": minor, "db_verOldBuild": build, "db_status": status,
-            "start_time": start, "stop_time": start + timedelta(minutes=40)}
+    return {
+        "db_name": db,
+        "PRODID": prodid,
+        "db_verMajor": major,
+        "db_verMinor": minor,
+        "db_verBuild": build,
+        "db_verOldMajor": major,
+        "db_verOldMinor": minor,
+        "db_verOldBuild": build,
+        "db_status": status,
+        "start_time": start,
+        "stop_time": start + timedelta(minutes=40),
+    }
 
 
 def _system_tables(version: str, system_db: str, started: datetime | None = None) -> dict[str, list[dict[str, Any]]]:
@@ -382,18 +449,46 @@ def _system_tables(version: str, system_db: str, started: datetime | None = None
     return {
         "SY01500": companies,
         "DB_Upgrade": [_version_row(db, v, prodid, started=started) for prodid, v, _ in products for db in databases],
-        "DU000020": [{"companyID": c, "PRODID": prodid, "versionMajor": v[0], "versionMinor": v[1], "versionBuild": v[2]}
-                     for prodid, v, _ in products for c, _, _ in COMPANIES],
-        "DU000010": [{"PRODID": prodid, "fileNumber": n, "fileName": table, "fileOSName": table,
-                      "versionMajor": v[0], "versionMinor": v[1], "versionBuild": v[2], "CODENAME": code}
-                     for prodid, v, code in products for n, table in ((1, "GL00100" if prodid == 0 else "LAB10100"),
-                                                                      (2, "SY00100" if prodid == 0 else "LAB10200"))],
+        "DU000020": [
+            {"companyID": c, "PRODID": prodid, "versionMajor": v[0], "versionMinor": v[1], "versionBuild": v[2]}
+            for prodid, v, _ in products
+            for c, _, _ in COMPANIES
+        ],
+        "DU000010": [
+            {
+                "PRODID": prodid,
+                "fileNumber": n,
+                "fileName": table,
+                "fileOSName": table,
+                "versionMajor": v[0],
+                "versionMinor": v[1],
+                "versionBuild": v[2],
+                "CODENAME": code,
+            }
+            for prodid, v, code in products
+            for n, table in (
+                (1, "GL00100" if prodid == 0 else "LAB10100"),
+                (2, "SY00100" if prodid == 0 else "LAB10200"),
+            )
+        ],
         # Status 15 is a finished conversion; Status 0 rows are tables left as they were. Neither is listed by
         # Microsoft's query (upgrade/company-data-conversion.md).
-        "DU000030": [{"PRODID": prodid, "fileNumber": n, "companyID": c, "errornum": 0, "errordes": "",
-                      "Status": 15 if n == 1 else 0}
-                     for prodid, _, _ in products for n in (1, 2) for c, _, _ in COMPANIES],
-        "ACTIVITY": [], "SY00800": [], "SY00801": [],
+        "DU000030": [
+            {
+                "PRODID": prodid,
+                "fileNumber": n,
+                "companyID": c,
+                "errornum": 0,
+                "errordes": "",
+                "Status": 15 if n == 1 else 0,
+            }
+            for prodid, _, _ in products
+            for n in (1, 2)
+            for c, _, _ in COMPANIES
+        ],
+        "ACTIVITY": [],
+        "SY00800": [],
+        "SY00801": [],
     }
 
 
@@ -409,15 +504,19 @@ def lab_sid(name: str) -> str:
 
 def database_users() -> list[dict[str, Any]]:
     """The users GP Utilities leaves in the system and company databases: dbo, DYNGRP and the web client login's."""
-    return [{"name": "dbo", "sid": "0x01", "type_desc": "SQL_USER"},
-            {"name": "DYNGRP", "sid": lab_sid("role:DYNGRP"), "type_desc": "DATABASE_ROLE"},
-            {"name": LAB_WEB_CLIENT_LOGIN, "sid": lab_sid(LAB_WEB_CLIENT_LOGIN), "type_desc": "SQL_USER"}]
+    return [
+        {"name": "dbo", "sid": "0x01", "type_desc": "SQL_USER"},
+        {"name": "DYNGRP", "sid": lab_sid("role:DYNGRP"), "type_desc": "DATABASE_ROLE"},
+        {"name": LAB_WEB_CLIENT_LOGIN, "sid": lab_sid(LAB_WEB_CLIENT_LOGIN), "type_desc": "SQL_USER"},
+    ]
 
 
 def server_logins() -> list[dict[str, Any]]:
-    return [{"name": "sa", "sid": "0x01", "type_desc": "SQL_LOGIN"},
-            {"name": "DYNSA", "sid": lab_sid("DYNSA"), "type_desc": "SQL_LOGIN"},
-            {"name": LAB_WEB_CLIENT_LOGIN, "sid": lab_sid(LAB_WEB_CLIENT_LOGIN), "type_desc": "SQL_LOGIN"}]
+    return [
+        {"name": "sa", "sid": "0x01", "type_desc": "SQL_LOGIN"},
+        {"name": "DYNSA", "sid": lab_sid("DYNSA"), "type_desc": "SQL_LOGIN"},
+        {"name": LAB_WEB_CLIENT_LOGIN, "sid": lab_sid(LAB_WEB_CLIENT_LOGIN), "type_desc": "SQL_LOGIN"},
+    ]
 
 
 def full_backups(databases: list[str], finished: datetime) -> list[dict[str, Any]]:
@@ -425,9 +524,11 @@ def full_backups(databases: list[str], finished: datetime) -> list[dict[str, Any
     an older full one and log backups, which do not count as complete backups."""
     rows = []
     for db in databases:
-        rows += [{"database_name": db, "type": "D", "backup_finish_date": finished, "time_zone": 0},
-                 {"database_name": db, "type": "D", "backup_finish_date": finished - timedelta(days=7), "time_zone": 0},
-                 {"database_name": db, "type": "L", "backup_finish_date": finished + timedelta(hours=1), "time_zone": 0}]
+        rows += [
+            {"database_name": db, "type": "D", "backup_finish_date": finished, "time_zone": 0},
+            {"database_name": db, "type": "D", "backup_finish_date": finished - timedelta(days=7), "time_zone": 0},
+            {"database_name": db, "type": "L", "backup_finish_date": finished + timedelta(hours=1), "time_zone": 0},
+        ]
     return rows
 
 
@@ -452,10 +553,28 @@ def old_session_tables(hosts: list[str]) -> dict[str, list[dict[str, Any]]]:
 def sql_sessions() -> list[dict[str, Any]]:
     """sys.dm_exec_sessions of an idle server: SQL Server's own sessions and the one gpverify reads through."""
     started = datetime.now(UTC).replace(tzinfo=None, microsecond=0) - timedelta(days=3)
-    system = [{"session_id": n, "login_name": "sa", "host_name": "", "program_name": "", "is_user_process": 0,
-               "login_time": started} for n in range(1, 5)]
-    return [*system, {"session_id": 55, "login_name": "LAB\\gpverify", "host_name": "gpverify-lab",
-                      "program_name": "gpverify", "is_user_process": 1, "login_time": started + timedelta(days=3)}]
+    system = [
+        {
+            "session_id": n,
+            "login_name": "sa",
+            "host_name": "",
+            "program_name": "",
+            "is_user_process": 0,
+            "login_time": started,
+        }
+        for n in range(1, 5)
+    ]
+    return [
+        *system,
+        {
+            "session_id": 55,
+            "login_name": "LAB\\gpverify",
+            "host_name": "gpverify-lab",
+            "program_name": "gpverify",
+            "is_user_process": 1,
+            "login_time": started + timedelta(days=3),
+        },
+    ]
 
 
 def extra_client_names(count: int) -> list[str]:

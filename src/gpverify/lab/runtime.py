@@ -40,8 +40,12 @@ READ_TIMEOUT, OPERATION_TIMEOUT = 4.0, 2.0  # short, so fault scenarios end quic
 # Every lab host ends within DEADLINE (a trickling host too); a listener that says nothing within CONNECT_TIMEOUT
 # counts as unreachable. Both short for the same reason; DEADLINE stays past the slow fault (READ_TIMEOUT + 1).
 CONNECT_TIMEOUT, DEADLINE = 2.0, 8.0
-ROLE_GROUP = {"web_server": "web_server", "session_host": "session_hosts", "client": "clients",
-              "tenant_services": "tenant_services"}
+ROLE_GROUP = {
+    "web_server": "web_server",
+    "session_host": "session_hosts",
+    "client": "clients",
+    "tenant_services": "tenant_services",
+}
 
 
 @dataclass
@@ -89,16 +93,29 @@ def _build_sql(farm: FakeFarm, sqldir: Path) -> None:
         elif name == "tempdb":
             labsql.build_tempdb(path, tables)
         else:
-            kind: labsql.Kind = ("system" if name == farm.system_database
-                                 else "msdb" if name == "msdb"
-                                 else "config" if name == farm.config_database
-                                 else "session2013" if name == farm.source["sql.old_session_database"]
-                                 else "discovery" if name == farm.target["sql.tenant_discovery_database"]
-                                 else "company")
+            kind: labsql.Kind = (
+                "system"
+                if name == farm.system_database
+                else "msdb"
+                if name == "msdb"
+                else "config"
+                if name == farm.config_database
+                else "session2013"
+                if name == farm.source["sql.old_session_database"]
+                else "discovery"
+                if name == farm.target["sql.tenant_discovery_database"]
+                else "company"
+            )
             labsql.build_database(path, kind, tables)
-    labsql.build_catalog(sqldir, [n for n in farm.databases if n != "tempdb"], farm.database_state,
-                         farm.server_logins, farm.server_properties, farm.sql_sessions,
-                         ("VIEW SERVER STATE",) if farm.view_server_state else ())
+    labsql.build_catalog(
+        sqldir,
+        [n for n in farm.databases if n != "tempdb"],
+        farm.database_state,
+        farm.server_logins,
+        farm.server_properties,
+        farm.sql_sessions,
+        ("VIEW SERVER STATE",) if farm.view_server_state else (),
+    )
     (sqldir / "lab.json").write_text(json.dumps({"fault": farm.sql_fault}))
 
 
@@ -109,8 +126,9 @@ def _start_host(lab: RunningLab, host: FakeHost, password: str, latency: float, 
         return unlistened
     entry: dict[str, Any] = {"name": host.name, "address": "127.0.0.1"}
     handler = LabHost(host, read_timeout=READ_TIMEOUT)
-    auth = AuthConfig(scheme="ntlm", username=LAB_USER, domain=LAB_DOMAIN, password=fault.password(password),
-                      require_encryption=True)
+    auth = AuthConfig(
+        scheme="ntlm", username=LAB_USER, domain=LAB_DOMAIN, password=fault.password(password), require_encryption=True
+    )
     tls = fault.tls_context(lab.ca)
     server = WsmanServer(handler, auth, tls=tls, latency=latency + host.latency, idle_timeout=idle, name=host.name)
     server.fault = fault
@@ -144,16 +162,28 @@ def _inventory(lab: RunningLab, entries: dict[str, list[dict[str, Any]]], ca_pat
     # A site that is down still has its URL: a port nothing listens on, so connections are refused.
     web.update(url=f"https://localhost:{lab.web.port if lab.web else closed_port()}", ca_bundle=str(ca_path))
     inv: dict[str, Any] = {
-        "farm": os.environ.get(LAB_FARM_ENV) or f"gpverify simulated lab ({farm.era} era, {farm.source.name} to "
-                                                f"{farm.target.name})",
+        "farm": os.environ.get(LAB_FARM_ENV)
+        or f"gpverify simulated lab ({farm.era} era, {farm.source.name} to {farm.target.name})",
         "profile": farm.target.name,
         "lab": {"scenario": lab.scenario.name or "overlay", "era": farm.era},
-        "sql": {"driver": labsql.DRIVER_ALIAS, "server": "lab-sql", "lab_dir": str(lab.workdir / "sql"),
-                "system_database": farm.system_database, "config_database": farm.config_database,
-                "web_client_login": LAB_WEB_CLIENT_LOGIN},
-        "winrm": {"scheme": "http", "transport": "ntlm", "user": f"{LAB_DOMAIN}\\{LAB_USER}",
-                  "password_env": LAB_PASSWORD_ENV, "read_timeout": READ_TIMEOUT,
-                  "operation_timeout": OPERATION_TIMEOUT, "connect_timeout": CONNECT_TIMEOUT, "deadline": DEADLINE},
+        "sql": {
+            "driver": labsql.DRIVER_ALIAS,
+            "server": "lab-sql",
+            "lab_dir": str(lab.workdir / "sql"),
+            "system_database": farm.system_database,
+            "config_database": farm.config_database,
+            "web_client_login": LAB_WEB_CLIENT_LOGIN,
+        },
+        "winrm": {
+            "scheme": "http",
+            "transport": "ntlm",
+            "user": f"{LAB_DOMAIN}\\{LAB_USER}",
+            "password_env": LAB_PASSWORD_ENV,
+            "read_timeout": READ_TIMEOUT,
+            "operation_timeout": OPERATION_TIMEOUT,
+            "connect_timeout": CONNECT_TIMEOUT,
+            "deadline": DEADLINE,
+        },
         "web_server": web,
         "session_hosts": entries.get("session_hosts", []),
         "clients": entries.get("clients", []),
@@ -166,8 +196,15 @@ def _inventory(lab: RunningLab, entries: dict[str, list[dict[str, Any]]], ca_pat
     return inv
 
 
-def start_lab(spec: str | Scenario, workdir: Path, *, latency: float = 0.0, idle_timeout: float = 3600.0,
-              extra_clients: int = 0, command_cost: float = 0.0) -> RunningLab:
+def start_lab(
+    spec: str | Scenario,
+    workdir: Path,
+    *,
+    latency: float = 0.0,
+    idle_timeout: float = 3600.0,
+    extra_clients: int = 0,
+    command_cost: float = 0.0,
+) -> RunningLab:
     """Build the scenario's farm, start its servers on loopback and write reports-style inventory.yml.
 
     `extra_clients` adds that many healthy client machines (gp-cl003, ...) after the scenario is applied,

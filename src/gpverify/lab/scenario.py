@@ -234,8 +234,12 @@ def load_scenario(spec: str) -> Scenario:
         raise ConfigError(origin, "(top level)", "a mapping with at least 'description'")
     for own in ("name", "origin"):  # the loader's, from the file name: a file's own would be dropped unseen
         if own in data:
-            raise ConfigError(origin, own, f"a known field (there is no field {own!r}; the scenario is named by "
-                              "its file; see src/gpverify/lab/SCENARIOS.md)")
+            raise ConfigError(
+                origin,
+                own,
+                f"a known field (there is no field {own!r}; the scenario is named by "
+                "its file; see src/gpverify/lab/SCENARIOS.md)",
+            )
     return validate(Scenario, {**data, "name": name, "origin": origin}, origin, "src/gpverify/lab/SCENARIOS.md")
 
 
@@ -265,12 +269,16 @@ def _apply_files(host: FakeHost, p: Statement, change: HostChange, origin: str, 
     """files.<key> and texts.<key>: the target release's own copy, the one installed side by side
     (release_folder), and its main dictionaries (dynamics_dic, labisv_dic) that Dynamics.set names."""
     folder = release_folder(p)
-    target_files = {**runtime_paths(folder), "dynamics_dic": f"{folder}\\Dynamics.dic",
-                    "labisv_dic": f"{folder}\\LABISV.DIC"}
+    target_files = {
+        **runtime_paths(folder),
+        "dynamics_dic": f"{folder}\\Dynamics.dic",
+        "labisv_dic": f"{folder}\\LABISV.DIC",
+    }
     for key, version in change.files.items():
         # A key with a backslash is a file's own path (a dictionary of a product the scenario adds).
-        path = target_files.get(key) or (key if "\\" in key else expand(str(_stated(p, f"files.{key}", origin,
-                                                                                     f"{field}.files"))))
+        path = target_files.get(key) or (
+            key if "\\" in key else expand(str(_stated(p, f"files.{key}", origin, f"{field}.files")))
+        )
         host.files[path] = None if version is None else version
     for key, text in change.texts.items():
         path = target_files.get(key) or expand(str(_stated(p, f"files.{key}", origin, f"{field}.texts")))
@@ -323,8 +331,11 @@ def _apply_services(host: FakeHost, p: Statement, change: HostChange, origin: st
 def _stated(gp: Any, key: str, origin: str, field: str) -> Any:
     """A value of the lab's statement (lab/statement.py), or one message naming the scenario's field."""
     if key not in gp or gp[key] is None:
-        raise ConfigError(origin, f"{field}.{key.split('.', 1)[1]}", "an identifier of the lab's statement of GP with "
-                          "a value (src/gpverify/lab/statement.py)")
+        raise ConfigError(
+            origin,
+            f"{field}.{key.split('.', 1)[1]}",
+            "an identifier of the lab's statement of GP with a value (src/gpverify/lab/statement.py)",
+        )
     return gp[key]
 
 
@@ -364,7 +375,9 @@ def apply_scenario(scenario: Scenario) -> FakeFarm:
         try:
             host = farm.host(name)
         except KeyError:
-            raise ConfigError(origin, "remove_hosts", f"lab host names ({', '.join(farm.hosts)}), got {name!r}") from None
+            raise ConfigError(
+                origin, "remove_hosts", f"lab host names ({', '.join(farm.hosts)}), got {name!r}"
+            ) from None
         if host.role == "web_server":  # a scale-out farm always has its web server (scale-out-upgrade.md)
             raise ConfigError(origin, "remove_hosts", f"hosts other than the web server, got {name!r}")
         farm.hosts.pop(host.name)
@@ -385,8 +398,9 @@ def apply_scenario(scenario: Scenario) -> FakeFarm:
         farm.databases.pop(db, None)
     for db in scenario.empty_databases:
         if db not in farm.databases:
-            raise ConfigError(origin, "empty_databases", f"a database of the lab ({', '.join(farm.databases)}), "
-                              f"got {db!r}")
+            raise ConfigError(
+                origin, "empty_databases", f"a database of the lab ({', '.join(farm.databases)}), got {db!r}"
+            )
         farm.empty_databases.add(db)
     farm.sql_fault = scenario.sql_fault
     _change_site(farm.web_site, scenario.web_site)
@@ -400,20 +414,36 @@ def _apply_session_central(farm: FakeFarm, change: SessionCentralChange, origin:
     central.module, central.naming, central.fault = change.module, change.naming, change.fault
     central.scheme, central.port = change.scheme, change.port
     field = "session_central"
-    named = {f"{field}.{k}": getattr(change, k) for k in ("unregistered", "suspended", "fqdn", "stale", "not_restarted")}
+    named = {
+        f"{field}.{k}": getattr(change, k) for k in ("unregistered", "suspended", "fqdn", "stale", "not_restarted")
+    }
     for where, names in named.items():
         for name in names:
             record = central.records.get(name.lower())
             if record is None:
-                raise ConfigError(origin, where, f"session hosts of the lab ({', '.join(central.records)}), got {name!r}")
+                raise ConfigError(
+                    origin, where, f"session hosts of the lab ({', '.join(central.records)}), got {name!r}"
+                )
             _change_record(central, record, where.rsplit(".", 1)[1])
     for extra in change.extra_hosts:
         central.records[extra.name.lower()] = sessioncentral.HostRecord(
-            extra.name, sessioncentral.now() - timedelta(days=60), extra.name.split(".")[0].upper(),
-            suspended=extra.suspended, last_status=sessioncentral.now() - timedelta(days=50), retired=True)
+            extra.name,
+            sessioncentral.now() - timedelta(days=60),
+            extra.name.split(".")[0].upper(),
+            suspended=extra.suspended,
+            last_status=sessioncentral.now() - timedelta(days=50),
+            retired=True,
+        )
     central.sessions = [sessioncentral.WebSession(s.host, s.user, s.gp_user, s.company) for s in change.sessions]
-    central.event_errors = [{"source": e.source, "id": e.id, "message": e.message,
-                             "time": sessioncentral.now() - timedelta(minutes=e.minutes_ago)} for e in change.event_errors]
+    central.event_errors = [
+        {
+            "source": e.source,
+            "id": e.id,
+            "message": e.message,
+            "time": sessioncentral.now() - timedelta(minutes=e.minutes_ago),
+        }
+        for e in change.event_errors
+    ]
     sessioncentral.render_tables(farm)
 
 
@@ -439,8 +469,13 @@ def _personal_stores(farm: FakeFarm) -> None:
     """The web site's and each session host's runtime certificate in their machines' Personal stores (unless the
     scenario set that store itself)."""
     for host in farm.hosts.values():
-        site = (farm.web_site if host.role == "web_server"
-                else session_host_site(host) if host.role == "session_host" else None)
+        site = (
+            farm.web_site
+            if host.role == "web_server"
+            else session_host_site(host)
+            if host.role == "session_host"
+            else None
+        )
         if site is not None and PERSONAL_STORE not in host.certificates:
             host.certificates[PERSONAL_STORE] = [personal_certificate(site)]
 
@@ -470,24 +505,38 @@ def _rename_system_database(farm: FakeFarm, name: str) -> None:
 def _point_runtime(farm: FakeFarm, which: str | None, heartbeat: str | None) -> None:
     """Rewrite the web server's TenantConfiguration.xml: the runtime folder (previous or target release, default
     where it points now) and HeartbeatTimeout."""
-    folder = (release_folder(farm.target) if which == "target"
-              else default_folder(farm.source) if which == "previous"
-              else farm.runtime["dynamics_exe"].rsplit("\\", 1)[0])
+    folder = (
+        release_folder(farm.target)
+        if which == "target"
+        else default_folder(farm.source)
+        if which == "previous"
+        else farm.runtime["dynamics_exe"].rsplit("\\", 1)[0]
+    )
     web = next(h for h in farm.hosts.values() if h.role == "web_server")
     web.texts[expand(str(farm.target["files.tenant_configuration"]))] = (
-        tenant_configuration(folder, gp=farm.target) if heartbeat is None
-        else tenant_configuration(folder, heartbeat, gp=farm.target))
+        tenant_configuration(folder, gp=farm.target)
+        if heartbeat is None
+        else tenant_configuration(folder, heartbeat, gp=farm.target)
+    )
     farm.runtime = runtime_paths(folder)
 
 
 def _check_rows(origin: str, db: str, table: str, change: RowChange) -> None:
     """Rows of a scenario's sql: section name a lab table and its columns."""
-    schemas = {**labsql.GP_SCHEMA, **labsql.TEMPDB_SCHEMA, **labsql.CONFIG_SCHEMA, **labsql.SESSION2013_SCHEMA,
-               **labsql.DATABASE_CATALOG_SCHEMA, **labsql.MSDB_SCHEMA}
+    schemas = {
+        **labsql.GP_SCHEMA,
+        **labsql.TEMPDB_SCHEMA,
+        **labsql.CONFIG_SCHEMA,
+        **labsql.SESSION2013_SCHEMA,
+        **labsql.DATABASE_CATALOG_SCHEMA,
+        **labsql.MSDB_SCHEMA,
+    }
     if table not in schemas:
         raise ConfigError(origin, f"sql.{db}.{table}", f"a table of the lab ({', '.join(sorted(schemas))})")
     columns = {name for name, _ in schemas[table]}
     for row in [*change.add, change.where, change.set]:
         unknown = sorted(set(row) - columns)
         if unknown:
-            raise ConfigError(origin, f"sql.{db}.{table}.{unknown[0]}", f"a column of {table} ({', '.join(sorted(columns))})")
+            raise ConfigError(
+                origin, f"sql.{db}.{table}.{unknown[0]}", f"a column of {table} ({', '.join(sorted(columns))})"
+            )

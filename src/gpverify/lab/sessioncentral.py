@@ -186,19 +186,25 @@ class SessionCentral:
         if cmdlet not in CMDLETS:
             raise CmdletError(f"The term '{cmdlet}' is not recognized as the name of a cmdlet")
         if not (cmdlet == CONNECT or cmdlet.startswith("Get-")):
-            raise RefusedCmdlet(f"the collector ran {cmdlet}, which changes Session Central: only {CONNECT} and "
-                                "Get- cmdlets may run")
+            raise RefusedCmdlet(
+                f"the collector ran {cmdlet}, which changes Session Central: only {CONNECT} and Get- cmdlets may run"
+            )
         missing = [p for p in CMDLETS[cmdlet] if p not in parameters]
         if missing:
-            raise CmdletError(f"Cannot process command because of one or more missing mandatory parameters: "
-                              f"{' '.join(missing)}.")
+            raise CmdletError(
+                f"Cannot process command because of one or more missing mandatory parameters: {' '.join(missing)}."
+            )
         if cmdlet == CONNECT:
             self.address = str(parameters["Address"])
             return []
         self._reach()
         if cmdlet == "Get-GPScaleGroup":
-            return [_object(SCALE_GROUP_TYPE, {"Id": 0, "Name": "Default Group",
-                                               "Description": "Default scale group", "IsActive": True})]
+            return [
+                _object(
+                    SCALE_GROUP_TYPE,
+                    {"Id": 0, "Name": "Default Group", "Description": "Default scale group", "IsActive": True},
+                )
+            ]
         if cmdlet == HOST_GETTER:
             if self.fault == "module-throws":
                 raise CmdletError("Object reference not set to an instance of an object.")
@@ -208,8 +214,10 @@ class SessionCentral:
     def _reach(self) -> None:
         """The connection is made by the first cmdlet after the address is set, as a WCF client does."""
         address = self.address or ""
-        expected = {f"{self.scheme}://{h}:{self.port}/SessionCentralService".lower()
-                    for h in ("localhost", self.web_server().name, self.web_server().name + LAB_DOMAIN_SUFFIX)}
+        expected = {
+            f"{self.scheme}://{h}:{self.port}/SessionCentralService".lower()
+            for h in ("localhost", self.web_server().name, self.web_server().name + LAB_DOMAIN_SUFFIX)
+        }
         if self.fault == "unreachable" or self.started() is None or address.lower() not in expected:
             raise CmdletError(f"There was no endpoint listening at {address} that could accept the message.")
 
@@ -235,17 +243,33 @@ class SessionCentral:
     def config_rows(self, database: str | None = None) -> list[dict[str, Any]]:
         """A database's registry as the lab's rows (its own table and columns): every registered record."""
         database = database or self.database()
-        return [{"MachineName": f"{r.name.lower()}{LAB_DOMAIN_SUFFIX}", "IsSuspended": int(r.suspended),
-                 "LastStatusUtc": self.status_time(r, database).replace(tzinfo=None, microsecond=0)}
-                for r in self.registries.get(database.upper(), {}).values() if r.registered is not None]
+        return [
+            {
+                "MachineName": f"{r.name.lower()}{LAB_DOMAIN_SUFFIX}",
+                "IsSuspended": int(r.suspended),
+                "LastStatusUtc": self.status_time(r, database).replace(tzinfo=None, microsecond=0),
+            }
+            for r in self.registries.get(database.upper(), {}).values()
+            if r.registered is not None
+        ]
 
     def session_rows(self, old_database: bool) -> list[dict[str, Any]]:
         if old_database:
-            return [{"SessionKey": s.key, "UserName": s.user, "StartedUtc": now().replace(tzinfo=None, microsecond=0)}
-                    for s in self.sessions]
-        return [{"SessionKey": s.key, "MachineName": s.host, "UserName": s.user, "GPUserId": s.gp_user,
-                 "CompanyName": s.company, "LastHeartbeat": now().replace(tzinfo=None, microsecond=0)}
-                for s in self.sessions]
+            return [
+                {"SessionKey": s.key, "UserName": s.user, "StartedUtc": now().replace(tzinfo=None, microsecond=0)}
+                for s in self.sessions
+            ]
+        return [
+            {
+                "SessionKey": s.key,
+                "MachineName": s.host,
+                "UserName": s.user,
+                "GPUserId": s.gp_user,
+                "CompanyName": s.company,
+                "LastHeartbeat": now().replace(tzinfo=None, microsecond=0),
+            }
+            for s in self.sessions
+        ]
 
     def events(self, since: datetime) -> list[dict[str, Any]]:
         return [e for e in self.event_errors if e["time"] >= since]
@@ -315,6 +339,7 @@ def render_tables(farm: FakeFarm) -> None:
 
 # --- the collector's Session Central and event-log sections, as collector.ps1 runs them ----------------------
 
+
 def collector_answer(host: FakeHost, q: dict[str, Any]) -> dict[str, Any]:
     """Get-SessionCentralFacts: find the module by its connection cmdlet, list its Get- cmdlets, connect to each
     address in turn, run every getter that needs no parameter; objects and properties bounded as the script does."""
@@ -323,8 +348,16 @@ def collector_answer(host: FakeHost, q: dict[str, Any]) -> dict[str, Any]:
         return {"installed": False}
     getters = sorted(c for c in CMDLETS if c.split("-", 1)[0] == "Get")[: int(q["max_getters"])]
     callable_ = [g for g in getters if not CMDLETS[g]]
-    out: dict[str, Any] = {"installed": True, "module": MODULE, "version": MODULE_VERSION, "address": None,
-                           "attempts": [], "getters": [], "skipped": [g for g in getters if CMDLETS[g]], "objects": []}
+    out: dict[str, Any] = {
+        "installed": True,
+        "module": MODULE,
+        "version": MODULE_VERSION,
+        "address": None,
+        "attempts": [],
+        "getters": [],
+        "skipped": [g for g in getters if CMDLETS[g]],
+        "objects": [],
+    }
     for address in q["addresses"]:
         try:
             central.invoke(CONNECT, Address=address)
@@ -340,8 +373,9 @@ def collector_answer(host: FakeHost, q: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _run_getter(central: SessionCentral, getter: str, q: dict[str, Any],
-                first: bool = False) -> tuple[dict[str, Any], list[Any]]:
+def _run_getter(
+    central: SessionCentral, getter: str, q: dict[str, Any], first: bool = False
+) -> tuple[dict[str, Any], list[Any]]:
     """Invoke-Getter; the first getter's error is the address's (the script tries the next address)."""
     facts: dict[str, Any] = {"name": getter, "count": 0, "truncated": False, "error": None}
     try:
@@ -385,7 +419,19 @@ def events_answer(host: FakeHost, q: dict[str, Any]) -> dict[str, Any]:
     if not isinstance(central, SessionCentral):
         return {"logs": [], "providers": [], "since": since.isoformat(), "events": []}
     events = sorted(central.events(since), key=lambda e: e["time"], reverse=True)[: int(q["max_events"])]
-    return {"logs": ["Dynamics"], "providers": ["Lab.SessionCentral", "Lab.WebClient"], "since": since.isoformat(),
-            "events": [{"log": "Dynamics", "source": e.get("source", "Lab.SessionCentral"), "id": e.get("id", 1000),
-                        "level": "Error", "time": e["time"].isoformat(),
-                        "message": str(e.get("message", ""))[: int(q["max_chars"])]} for e in events]}
+    return {
+        "logs": ["Dynamics"],
+        "providers": ["Lab.SessionCentral", "Lab.WebClient"],
+        "since": since.isoformat(),
+        "events": [
+            {
+                "log": "Dynamics",
+                "source": e.get("source", "Lab.SessionCentral"),
+                "id": e.get("id", 1000),
+                "level": "Error",
+                "time": e["time"].isoformat(),
+                "message": str(e.get("message", ""))[: int(q["max_chars"])],
+            }
+            for e in events
+        ],
+    }

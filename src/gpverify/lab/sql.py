@@ -29,53 +29,154 @@ DRIVER_ALIAS = "ODBC Driver 18 for SQL Server"  # production name the lab regist
 SQLITE_ODBC_PACKAGE = "libsqliteodbc"
 SQLITE_ODBC_GLOB = "/usr/lib/*/odbc/libsqlite3odbc.so"  # Debian's multiarch path when dpkg cannot be asked
 
-_ID = ("DEX_ROW_ID", "identity")  # every GP table ends with DEX_ROW_ID int IDENTITY(1,1) (as the GP table scripts published on GitHub declare it)
+_ID = (
+    "DEX_ROW_ID",
+    "identity",
+)  # every GP table ends with DEX_ROW_ID int IDENTITY(1,1) (as the GP table scripts published on GitHub declare it)
 
-# GP tables with their real columns, in order (from the GP table scripts in the public GitHub repository Trackrabbit/TheLearningExperience).
+# GP tables with their real columns, in order (from the GP table scripts in the public GitHub repository
+# Trackrabbit/TheLearningExperience).
 GP_SCHEMA: dict[str, tuple[Column, ...]] = {
-    "ACTIVITY": (("USERID", "char(15)"), ("CMPNYNAM", "char(65)"), ("ClientUIType", "smallint"),
-                 ("LOGINDAT", "datetime"), ("LOGINTIM", "datetime"), ("SQLSESID", "int"),
-                 ("Language_ID", "smallint"), ("ClientType", "smallint"), ("IsOffline", "tinyint"), _ID),
-    "DB_Upgrade": (("db_name", "char(30)"), ("PRODID", "int"), ("db_verMajor", "int"), ("db_verMinor", "int"),
-                   ("db_verBuild", "int"), ("db_verOldMajor", "int"), ("db_verOldMinor", "int"),
-                   ("db_verOldBuild", "int"), ("db_status", "int"), ("start_time", "datetime"),
-                   ("stop_time", "datetime"), _ID),
-    "DU000010": (("PRODID", "smallint"), ("fileNumber", "smallint"), ("fileName", "char(255)"),
-                 ("fileOSName", "char(31)"), ("versionMajor", "smallint"), ("versionMinor", "smallint"),
-                 ("versionBuild", "smallint"), ("conversionScript", "char(31)"), ("ACTION1", "smallint"),
-                 ("priorityLevel", "smallint"), ("CODENAME", "char(11)"), _ID),
-    "DU000020": (("companyID", "smallint"), ("PRODID", "smallint"), ("versionMajor", "smallint"),
-                 ("versionMinor", "smallint"), ("versionBuild", "smallint"), _ID),
-    "DU000030": (("PRODID", "smallint"), ("fileNumber", "smallint"), ("companyID", "smallint"),
-                 ("errornum", "int"), ("errordes", "char(255)"), ("Status", "smallint"), _ID),
-    "SY00800": (("WINTYPE", "smallint"), ("USERID", "char(15)"), ("CMPNYNAM", "char(65)"),
-                ("BCHSOURC", "char(15)"), ("BACHNUMB", "char(15)"), ("POSTING", "tinyint"),
-                ("TRXSOURC", "char(25)"), _ID),
-    "SY00801": (("RULEID", "smallint"), ("RSRCID", "char(31)"), ("RSRCSBID", "char(21)"),
-                ("CMPANYID", "smallint"), ("USERID", "char(15)"), ("RSCSTATE", "smallint"),
-                ("RSRDESC", "char(21)"), ("USECT", "smallint"), _ID),
-    "SY01500": (("LSTUSRED", "char(15)"), ("CREATDDT", "datetime"), ("MODIFDT", "datetime"),
-                ("CMPANYID", "smallint"), ("CMPNYNAM", "char(65)"), ("TAXEXMT1", "char(25)"),
-                ("TAXEXMT2", "char(25)"), ("TAXREGTN", "char(25)"), ("COPTXSCH", "char(15)"),
-                ("COSTXSCH", "char(15)"), ("LOCATNNM", "char(31)"), ("ADRCNTCT", "char(61)"),
-                ("ADDRESS1", "char(61)"), ("ADDRESS2", "char(61)"), ("ADDRESS3", "char(61)"),
-                ("CITY", "char(35)"), ("COUNTY", "char(61)"), ("STATE", "char(29)"), ("ZIPCODE", "char(11)"),
-                ("PHONE1", "char(21)"), ("PHONE2", "char(21)"), ("PHONE3", "char(21)"),
-                ("FAXNUMBR", "char(21)"), ("USESCRTY", "tinyint"), ("UDCOSTR1", "char(31)"),
-                ("UDCOSTR2", "char(31)"), ("CMPCNTRY", "char(61)"), ("NOTEINDX", "numeric(19,5)"),
-                ("PPSFRNUM", "char(25)"), ("PPSTAXRT", "smallint"), ("PPSVNDID", "char(15)"),
-                ("VATMODE", "tinyint"), ("LOCATNID", "char(15)"), ("INTERID", "char(5)"),
-                ("ACSEGSEP", "char(1)"), ("SECOPTS", "binary(4)"), ("DisplayRegisteredPalette", "tinyint"),
-                ("Company_Options", "binary(4)"), ("Vets100CompanyNumber", "char(21)"),
-                ("TYPEOFBUSINESS", "char(31)"), ("DUNS_Number", "char(21)"), ("SICNUMBER", "char(15)"),
-                ("GOVCRPID", "char(31)"), ("BRNCHNMBR", "char(21)"), ("DFLTTXDTLID", "char(15)"),
-                ("PurchasesTaxDetailID", "char(15)"), ("CCode", "char(7)"), ("IVTRFDOCFMT", "smallint"),
-                ("Offline_User", "char(15)"), ("WORKFLOWENABLED", "tinyint"),
-                ("CrmCredentialsMethod", "smallint"), ("CrmOrganizationName", "char(255)"),
-                ("CrmServiceUrl", "char(255)"), ("EnableGLReporting", "tinyint"),
-                ("EnableAAReporting", "tinyint"), ("UseDateEffectiveTax", "tinyint"),
-                ("DateToUse", "smallint"), _ID),
-    # Company databases: the lab only needs a marker table (Trackrabbit/TheLearningExperience: TLECO/Tables/dbo.SY00100.sql).
+    "ACTIVITY": (
+        ("USERID", "char(15)"),
+        ("CMPNYNAM", "char(65)"),
+        ("ClientUIType", "smallint"),
+        ("LOGINDAT", "datetime"),
+        ("LOGINTIM", "datetime"),
+        ("SQLSESID", "int"),
+        ("Language_ID", "smallint"),
+        ("ClientType", "smallint"),
+        ("IsOffline", "tinyint"),
+        _ID,
+    ),
+    "DB_Upgrade": (
+        ("db_name", "char(30)"),
+        ("PRODID", "int"),
+        ("db_verMajor", "int"),
+        ("db_verMinor", "int"),
+        ("db_verBuild", "int"),
+        ("db_verOldMajor", "int"),
+        ("db_verOldMinor", "int"),
+        ("db_verOldBuild", "int"),
+        ("db_status", "int"),
+        ("start_time", "datetime"),
+        ("stop_time", "datetime"),
+        _ID,
+    ),
+    "DU000010": (
+        ("PRODID", "smallint"),
+        ("fileNumber", "smallint"),
+        ("fileName", "char(255)"),
+        ("fileOSName", "char(31)"),
+        ("versionMajor", "smallint"),
+        ("versionMinor", "smallint"),
+        ("versionBuild", "smallint"),
+        ("conversionScript", "char(31)"),
+        ("ACTION1", "smallint"),
+        ("priorityLevel", "smallint"),
+        ("CODENAME", "char(11)"),
+        _ID,
+    ),
+    "DU000020": (
+        ("companyID", "smallint"),
+        ("PRODID", "smallint"),
+        ("versionMajor", "smallint"),
+        ("versionMinor", "smallint"),
+        ("versionBuild", "smallint"),
+        _ID,
+    ),
+    "DU000030": (
+        ("PRODID", "smallint"),
+        ("fileNumber", "smallint"),
+        ("companyID", "smallint"),
+        ("errornum", "int"),
+        ("errordes", "char(255)"),
+        ("Status", "smallint"),
+        _ID,
+    ),
+    "SY00800": (
+        ("WINTYPE", "smallint"),
+        ("USERID", "char(15)"),
+        ("CMPNYNAM", "char(65)"),
+        ("BCHSOURC", "char(15)"),
+        ("BACHNUMB", "char(15)"),
+        ("POSTING", "tinyint"),
+        ("TRXSOURC", "char(25)"),
+        _ID,
+    ),
+    "SY00801": (
+        ("RULEID", "smallint"),
+        ("RSRCID", "char(31)"),
+        ("RSRCSBID", "char(21)"),
+        ("CMPANYID", "smallint"),
+        ("USERID", "char(15)"),
+        ("RSCSTATE", "smallint"),
+        ("RSRDESC", "char(21)"),
+        ("USECT", "smallint"),
+        _ID,
+    ),
+    "SY01500": (
+        ("LSTUSRED", "char(15)"),
+        ("CREATDDT", "datetime"),
+        ("MODIFDT", "datetime"),
+        ("CMPANYID", "smallint"),
+        ("CMPNYNAM", "char(65)"),
+        ("TAXEXMT1", "char(25)"),
+        ("TAXEXMT2", "char(25)"),
+        ("TAXREGTN", "char(25)"),
+        ("COPTXSCH", "char(15)"),
+        ("COSTXSCH", "char(15)"),
+        ("LOCATNNM", "char(31)"),
+        ("ADRCNTCT", "char(61)"),
+        ("ADDRESS1", "char(61)"),
+        ("ADDRESS2", "char(61)"),
+        ("ADDRESS3", "char(61)"),
+        ("CITY", "char(35)"),
+        ("COUNTY", "char(61)"),
+        ("STATE", "char(29)"),
+        ("ZIPCODE", "char(11)"),
+        ("PHONE1", "char(21)"),
+        ("PHONE2", "char(21)"),
+        ("PHONE3", "char(21)"),
+        ("FAXNUMBR", "char(21)"),
+        ("USESCRTY", "tinyint"),
+        ("UDCOSTR1", "char(31)"),
+        ("UDCOSTR2", "char(31)"),
+        ("CMPCNTRY", "char(61)"),
+        ("NOTEINDX", "numeric(19,5)"),
+        ("PPSFRNUM", "char(25)"),
+        ("PPSTAXRT", "smallint"),
+        ("PPSVNDID", "char(15)"),
+        ("VATMODE", "tinyint"),
+        ("LOCATNID", "char(15)"),
+        ("INTERID", "char(5)"),
+        ("ACSEGSEP", "char(1)"),
+        ("SECOPTS", "binary(4)"),
+        ("DisplayRegisteredPalette", "tinyint"),
+        ("Company_Options", "binary(4)"),
+        ("Vets100CompanyNumber", "char(21)"),
+        ("TYPEOFBUSINESS", "char(31)"),
+        ("DUNS_Number", "char(21)"),
+        ("SICNUMBER", "char(15)"),
+        ("GOVCRPID", "char(31)"),
+        ("BRNCHNMBR", "char(21)"),
+        ("DFLTTXDTLID", "char(15)"),
+        ("PurchasesTaxDetailID", "char(15)"),
+        ("CCode", "char(7)"),
+        ("IVTRFDOCFMT", "smallint"),
+        ("Offline_User", "char(15)"),
+        ("WORKFLOWENABLED", "tinyint"),
+        ("CrmCredentialsMethod", "smallint"),
+        ("CrmOrganizationName", "char(255)"),
+        ("CrmServiceUrl", "char(255)"),
+        ("EnableGLReporting", "tinyint"),
+        ("EnableAAReporting", "tinyint"),
+        ("UseDateEffectiveTax", "tinyint"),
+        ("DateToUse", "smallint"),
+        _ID,
+    ),
+    # Company databases: the lab only needs a marker table
+    # (Trackrabbit/TheLearningExperience: TLECO/Tables/dbo.SY00100.sql).
     "SY00100": (("CMPANYID", "smallint"), ("DBNAME", "char(11)"), _ID),
 }
 
@@ -91,8 +192,14 @@ TEMPDB_SCHEMA: dict[str, tuple[Column, ...]] = {
 # them under overrides (config_db.*), exactly as on a real farm.
 CONFIG_SCHEMA: dict[str, tuple[Column, ...]] = {
     "LabSessionHostRegistry": (("MachineName", "char(128)"), ("IsSuspended", "tinyint"), ("LastStatusUtc", "datetime")),
-    "LabWebSession": (("SessionKey", "char(64)"), ("MachineName", "char(128)"), ("UserName", "char(64)"),
-                      ("GPUserId", "char(15)"), ("CompanyName", "char(65)"), ("LastHeartbeat", "datetime")),
+    "LabWebSession": (
+        ("SessionKey", "char(64)"),
+        ("MachineName", "char(128)"),
+        ("UserName", "char(64)"),
+        ("GPUserId", "char(15)"),
+        ("CompanyName", "char(65)"),
+        ("LastHeartbeat", "datetime"),
+    ),
 }
 # Tenant Services' DYNGPDISCOVERY (tenant-services-basics.md); its schema is not public either: a marker table.
 DISCOVERY_SCHEMA: dict[str, tuple[Column, ...]] = {"LabTenant": (("TenantName", "char(64)"),)}
@@ -102,15 +209,27 @@ SESSION2013_SCHEMA: dict[str, tuple[Column, ...]] = {
 }
 # SQL Server's catalog view sys.databases, as the columns the checks read (the lab attaches it as schema sys).
 CATALOG_SCHEMA: dict[str, tuple[Column, ...]] = {
-    "databases": (("name", "char(128)"), ("database_id", "int"), ("state_desc", "char(60)"),
-                  ("user_access_desc", "char(60)"), ("is_read_only", "tinyint"), ("compatibility_level", "tinyint")),
+    "databases": (
+        ("name", "char(128)"),
+        ("database_id", "int"),
+        ("state_desc", "char(60)"),
+        ("user_access_desc", "char(60)"),
+        ("is_read_only", "tinyint"),
+        ("compatibility_level", "tinyint"),
+    ),
     # sys.server_principals (the columns read); a SID is varbinary(85) on SQL Server, hex text in the lab.
     "server_principals": (("name", "char(128)"), ("sid", "char(172)"), ("type_desc", "char(60)")),
     # THE LAB'S OWN: what SERVERPROPERTY(name) answers (the transpiler reads it from here).
     "server_properties": (("name", "char(128)"), ("value", "char(128)")),
     # sys.dm_exec_sessions, the columns read (one row per session; session_id is the spid GP keeps in DEX_SESSION).
-    "dm_exec_sessions": (("session_id", "smallint"), ("login_name", "char(128)"), ("host_name", "char(128)"),
-                         ("program_name", "char(128)"), ("is_user_process", "tinyint"), ("login_time", "datetime")),
+    "dm_exec_sessions": (
+        ("session_id", "smallint"),
+        ("login_name", "char(128)"),
+        ("host_name", "char(128)"),
+        ("program_name", "char(128)"),
+        ("is_user_process", "tinyint"),
+        ("login_time", "datetime"),
+    ),
     # THE LAB'S OWN: the server permissions of the login the checks use (HAS_PERMS_BY_NAME reads it).
     "lab_server_permissions": (("permission_name", "char(128)"),),
 }
@@ -122,14 +241,28 @@ DATABASE_CATALOG_SCHEMA: dict[str, tuple[Column, ...]] = {
 # msdb.dbo.backupset, the columns read (SQL Server's backup history; backup_finish_date is local time, time_zone
 # the offset from UTC in 15-minute intervals, 127 unknown).
 MSDB_SCHEMA: dict[str, tuple[Column, ...]] = {
-    "backupset": (("database_name", "char(128)"), ("type", "char(1)"), ("backup_finish_date", "datetime"),
-                  ("time_zone", "smallint"), ("is_copy_only", "tinyint")),
+    "backupset": (
+        ("database_name", "char(128)"),
+        ("type", "char(1)"),
+        ("backup_finish_date", "datetime"),
+        ("time_zone", "smallint"),
+        ("is_copy_only", "tinyint"),
+    ),
 }
 SERVER_DATABASES = ("master", "tempdb", "model", "msdb")
 
 KIND_TABLES: dict[Kind, tuple[str, ...]] = {
-    "system": ("ACTIVITY", "SY00800", "SY00801", "SY01500", "DB_Upgrade", "DU000010", "DU000020", "DU000030",
-               "database_principals"),
+    "system": (
+        "ACTIVITY",
+        "SY00800",
+        "SY00801",
+        "SY01500",
+        "DB_Upgrade",
+        "DU000010",
+        "DU000020",
+        "DU000030",
+        "database_principals",
+    ),
     "company": ("SY00100", "database_principals"),
     "config": tuple(CONFIG_SCHEMA),
     "session2013": tuple(SESSION2013_SCHEMA),
@@ -142,39 +275,72 @@ KIND_TABLES: dict[Kind, tuple[str, ...]] = {
 # BINARY comes back as the text "X'..'"); NUMERIC as float (SQL Server sends Decimal: a known gap).
 # CHAR values are stored blank-padded and compared with COLLATE RTRIM, as SQL Server pads CHAR(n) and ignores
 # trailing blanks in "=" (research D.4). SQL Server's CI collation also ignores case; SQLite cannot do both.
-_SQLITE_TYPES = {"smallint": "SMALLINT", "int": "INT", "tinyint": "TINYINT", "datetime": "DATETIME",
-                 "identity": "INTEGER PRIMARY KEY AUTOINCREMENT"}
+_SQLITE_TYPES = {
+    "smallint": "SMALLINT",
+    "int": "INT",
+    "tinyint": "TINYINT",
+    "datetime": "DATETIME",
+    "identity": "INTEGER PRIMARY KEY AUTOINCREMENT",
+}
 _GP_DATE_DEFAULT = "1900-01-01 00:00:00.000"  # GPS_DATE, GP's bound default for dates
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_$#@]{0,127}")
 
 
 # ---- building the database files ---------------------------------------------------------------------------
 
+
 def build_database(path: Path, kind: Kind, rows: Mapping[str, Sequence[Mapping[str, Any]]]) -> None:
     """Write a fresh SQLite file with the tables of a system, company or config database and the given rows.
 
     Omitted GP columns get GP's bound defaults (blank CHAR, 0, 1900-01-01); omitted config columns are NULL.
     """
-    schema = {"config": CONFIG_SCHEMA, "session2013": SESSION2013_SCHEMA, "discovery": DISCOVERY_SCHEMA,
-              "msdb": MSDB_SCHEMA}.get(kind, {**GP_SCHEMA, **DATABASE_CATALOG_SCHEMA})
+    schema = {
+        "config": CONFIG_SCHEMA,
+        "session2013": SESSION2013_SCHEMA,
+        "discovery": DISCOVERY_SCHEMA,
+        "msdb": MSDB_SCHEMA,
+    }.get(kind, {**GP_SCHEMA, **DATABASE_CATALOG_SCHEMA})
     _build(path, {name: schema[name] for name in KIND_TABLES[kind]}, rows, nullable=kind not in ("system", "company"))
 
 
-def build_catalog(sqldir: Path, databases: Sequence[str], state: Mapping[str, Mapping[str, Any]],
-                  logins: Sequence[Mapping[str, Any]] = (), properties: Mapping[str, str] | None = None,
-                  sessions: Sequence[Mapping[str, Any]] = (), permissions: Sequence[str] = ("VIEW SERVER STATE",)
-                  ) -> None:
+def build_catalog(
+    sqldir: Path,
+    databases: Sequence[str],
+    state: Mapping[str, Mapping[str, Any]],
+    logins: Sequence[Mapping[str, Any]] = (),
+    properties: Mapping[str, str] | None = None,
+    sessions: Sequence[Mapping[str, Any]] = (),
+    permissions: Sequence[str] = ("VIEW SERVER STATE",),
+) -> None:
     """Write sys.sqlite: sys.databases listing the lab's databases (tempdb and msdb as SQL Server has them),
     sys.server_principals with the given logins, what SERVERPROPERTY answers, sys.dm_exec_sessions and the
     permissions HAS_PERMS_BY_NAME answers for."""
     names = [*SERVER_DATABASES, *(n for n in databases if n.lower() not in SERVER_DATABASES)]
-    rows = [{"name": n, "database_id": i, "state_desc": "ONLINE", "user_access_desc": "MULTI_USER",
-             "is_read_only": 0, "compatibility_level": 150, **state.get(n, {})} for i, n in enumerate(names, 1)]
+    rows = [
+        {
+            "name": n,
+            "database_id": i,
+            "state_desc": "ONLINE",
+            "user_access_desc": "MULTI_USER",
+            "is_read_only": 0,
+            "compatibility_level": 150,
+            **state.get(n, {}),
+        }
+        for i, n in enumerate(names, 1)
+    ]
     props = [{"name": k, "value": v} for k, v in (properties or {}).items()]
-    _build(sqldir / "sys.sqlite", CATALOG_SCHEMA, {
-        "databases": rows, "server_principals": list(logins), "server_properties": props,
-        "dm_exec_sessions": list(sessions), "lab_server_permissions": [{"permission_name": p} for p in permissions],
-    }, nullable=False)
+    _build(
+        sqldir / "sys.sqlite",
+        CATALOG_SCHEMA,
+        {
+            "databases": rows,
+            "server_principals": list(logins),
+            "server_properties": props,
+            "dm_exec_sessions": list(sessions),
+            "lab_server_permissions": [{"permission_name": p} for p in permissions],
+        },
+        nullable=False,
+    )
 
 
 def build_empty(path: Path) -> None:
@@ -190,8 +356,7 @@ def build_tempdb(path: Path, rows: Mapping[str, Sequence[Mapping[str, Any]]]) ->
 def create_table_sql(table: str, columns: Sequence[Column], *, nullable: bool = False) -> str:
     """The SQLite CREATE TABLE for one table of the lab."""
     null = "" if nullable else " NOT NULL"
-    defs = [f'"{name}" {_declared_type(sqltype)}{"" if sqltype == "identity" else null}'
-            for name, sqltype in columns]
+    defs = [f'"{name}" {_declared_type(sqltype)}{"" if sqltype == "identity" else null}' for name, sqltype in columns]
     return f'CREATE TABLE "{table}" ({", ".join(defs)})'
 
 
@@ -206,15 +371,19 @@ def _declared_type(sqltype: str) -> str:
 
 
 def _size(sqltype: str) -> int:
-    return int(sqltype[sqltype.index("(") + 1:sqltype.index(")")])
+    return int(sqltype[sqltype.index("(") + 1 : sqltype.index(")")])
 
 
-def _build(path: Path, tables: Mapping[str, Sequence[Column]],
-           rows: Mapping[str, Sequence[Mapping[str, Any]]], *, nullable: bool) -> None:
+def _build(
+    path: Path,
+    tables: Mapping[str, Sequence[Column]],
+    rows: Mapping[str, Sequence[Mapping[str, Any]]],
+    *,
+    nullable: bool,
+) -> None:
     unknown = sorted(set(rows) - set(tables))
     if unknown:
-        raise ValueError(f"{path.name}: no table {unknown[0]!r} in this lab database "
-                         f"(tables: {', '.join(tables)})")
+        raise ValueError(f"{path.name}: no table {unknown[0]!r} in this lab database (tables: {', '.join(tables)})")
     path.unlink(missing_ok=True)
     db = sqlite3.connect(path)
     try:
@@ -234,8 +403,7 @@ def _build(path: Path, tables: Mapping[str, Sequence[Column]],
         db.close()
 
 
-def _row_values(table: str, columns: Sequence[Column], row: Mapping[str, Any],
-                nullable: bool) -> dict[str, Any]:
+def _row_values(table: str, columns: Sequence[Column], row: Mapping[str, Any], nullable: bool) -> dict[str, Any]:
     types = dict(columns)
     for name in row:
         if name not in types:
@@ -296,12 +464,14 @@ def _bad(where: str, value: Any) -> NoReturn:
 
 # ---- unixODBC registration ---------------------------------------------------------------------------------
 
+
 @lru_cache(maxsize=1)
 def sqlite_odbc_driver() -> Path:
     """Path of Debian's SQLite3 ODBC driver library (package libsqliteodbc)."""
     try:
-        listing = subprocess.run(["dpkg", "-L", SQLITE_ODBC_PACKAGE], capture_output=True, text=True,
-                                 check=True, timeout=10).stdout
+        listing = subprocess.run(
+            ["dpkg", "-L", SQLITE_ODBC_PACKAGE], capture_output=True, text=True, check=True, timeout=10
+        ).stdout
     except (OSError, subprocess.SubprocessError):
         listing = ""
     found = [line for line in listing.splitlines() if line.endswith("/libsqlite3odbc.so")]
@@ -322,9 +492,12 @@ def write_odbcinst(dir: Path, alias: str = DRIVER_ALIAS) -> Path:
         raise ValueError(f"not usable as an odbcinst.ini section name: {alias!r}")
     dir.mkdir(parents=True, exist_ok=True)
     ini = dir / "odbcinst.ini"
-    ini.write_text(f"[{alias}]\n"
-                   "Description=gpverify lab: the SQLite3 ODBC driver under a production driver name\n"
-                   f"Driver={sqlite_odbc_driver()}\n", encoding="utf-8")
+    ini.write_text(
+        f"[{alias}]\n"
+        "Description=gpverify lab: the SQLite3 ODBC driver under a production driver name\n"
+        f"Driver={sqlite_odbc_driver()}\n",
+        encoding="utf-8",
+    )
     # unixODBC creates odbc.ini beside odbcinst.ini when it is missing; an empty one keeps any DSN out.
     (dir / "odbc.ini").write_text("", encoding="utf-8")
     return ini
@@ -344,13 +517,16 @@ def activate_odbcsysini(dir: Path) -> None:
     wanted = re.findall(r"^\[([^\]]+)\]", ini, flags=re.MULTILINE)
     missing = [name for name in wanted if name not in load_pyodbc().drivers()]
     if missing:
-        raise RuntimeError(f"unixODBC does not see driver {missing[0]!r} from {dir}/odbcinst.ini: it already "
-                           "read its configuration from another ODBCSYSINI in this process (it reads the "
-                           "variable once); set ODBCSYSINI before the first ODBC call and use one directory "
-                           "per process")
+        raise RuntimeError(
+            f"unixODBC does not see driver {missing[0]!r} from {dir}/odbcinst.ini: it already "
+            "read its configuration from another ODBCSYSINI in this process (it reads the "
+            "variable once); set ODBCSYSINI before the first ODBC call and use one directory "
+            "per process"
+        )
 
 
 # ---- the connector ---------------------------------------------------------------------------------------
+
 
 class LabConnector:
     """Connector (gpverify.transport.odbc) that opens lab SQLite files through real pyodbc and unixODBC.
@@ -363,8 +539,9 @@ class LabConnector:
     Microsoft's driver reports, so the production error mapping is what turns them into SqlUnavailable.
     """
 
-    def __init__(self, lab_dir: Path, *, password: str | None = None, reject_logins: bool = False,
-                 unreachable: bool = False) -> None:
+    def __init__(
+        self, lab_dir: Path, *, password: str | None = None, reject_logins: bool = False, unreachable: bool = False
+    ) -> None:
         self.lab_dir = lab_dir
         self.password = password
         self.reject_logins = reject_logins
@@ -377,8 +554,7 @@ class LabConnector:
         # The production connection string with only Database= changed (research F.4): Server, Encrypt,
         # Trusted_Connection, APP... go through unixODBC and are ignored by the SQLite driver.
         lab_target = replace(t, database=_read_only_uri(self.database_file(t.database, pyodbc)))
-        conn = pyodbc.connect(connection_string(lab_target), timeout=t.timeout, readonly=True,
-                              autocommit=True)
+        conn = pyodbc.connect(connection_string(lab_target), timeout=t.timeout, readonly=True, autocommit=True)
         try:
             if t.database.lower() != "tempdb":
                 self._attach_tempdb(conn)
@@ -403,14 +579,13 @@ class LabConnector:
     def _emulate_faults(self, t: SqlTarget, pyodbc: Any) -> None:
         origin = f"[Microsoft][{t.driver}]"
         if self.unreachable:
-            raise pyodbc.OperationalError("HYT00",
-                                          f"[HYT00] {origin}Login timeout expired (0) (SQLDriverConnect)")
-        wrong_password = (self.password is not None and t.authentication == "sql"
-                          and t.password != self.password)
+            raise pyodbc.OperationalError("HYT00", f"[HYT00] {origin}Login timeout expired (0) (SQLDriverConnect)")
+        wrong_password = self.password is not None and t.authentication == "sql" and t.password != self.password
         if self.reject_logins or wrong_password:
             user = t.user if t.authentication == "sql" else "LAB\\gpverify"
-            raise pyodbc.InterfaceError("28000", f"[28000] {origin}[SQL Server]Login failed for user "
-                                                 f"'{user}'. (18456) (SQLDriverConnect)")
+            raise pyodbc.InterfaceError(
+                "28000", f"[28000] {origin}[SQL Server]Login failed for user '{user}'. (18456) (SQLDriverConnect)"
+            )
 
     def _refuse_offline(self, database: str, pyodbc: Any) -> None:
         """SQL Server opens no database whose sys.databases state is not ONLINE (error 942 for OFFLINE)."""
@@ -419,13 +594,17 @@ class LabConnector:
             return
         db = sqlite3.connect(f"file:{catalog}?mode=ro", uri=True)
         try:
-            row = db.execute("SELECT RTRIM(state_desc) FROM databases WHERE RTRIM(name) = ? COLLATE NOCASE",
-                             (database,)).fetchone()
+            row = db.execute(
+                "SELECT RTRIM(state_desc) FROM databases WHERE RTRIM(name) = ? COLLATE NOCASE", (database,)
+            ).fetchone()
         finally:
             db.close()
         if row and row[0] != "ONLINE":
-            raise pyodbc.ProgrammingError("42000", f"[42000] [Microsoft][SQL Server]Database '{database}' cannot be "
-                                          f"opened because it is {row[0].lower()}. (942) (SQLDriverConnect)")
+            raise pyodbc.ProgrammingError(
+                "42000",
+                f"[42000] [Microsoft][SQL Server]Database '{database}' cannot be "
+                f"opened because it is {row[0].lower()}. (942) (SQLDriverConnect)",
+            )
 
     def _attach_catalog(self, conn: Any) -> None:
         # SQL Server's catalog views (sys.databases) from sys.sqlite, read-only like the rest.
@@ -477,11 +656,14 @@ def _read_only_uri(path: Path) -> str:
 
 
 def _cannot_open(database: str) -> str:
-    return (f'[42000] [Microsoft][SQL Server]Cannot open database "{database}" requested by the login. '
-            "The login failed. (4060) (SQLDriverConnect)")
+    return (
+        f'[42000] [Microsoft][SQL Server]Cannot open database "{database}" requested by the login. '
+        "The login failed. (4060) (SQLDriverConnect)"
+    )
 
 
 # ---- T-SQL to SQLite -------------------------------------------------------------------------------------
+
 
 @lru_cache(maxsize=512)
 def transpile(sql: str) -> str:
@@ -516,8 +698,14 @@ def _to_lab(node: exp.Expression) -> exp.Expression:
 
 def _lab_schema(node: exp.Expression) -> exp.Expression:
     catalog, db = node.args.get("catalog"), node.args.get("db")
-    kept = next((x.name.lower() for x in (catalog, db) if isinstance(x, exp.Identifier)
-                 and x.name.lower() in ("tempdb", "sys")), None)  # the schemas the lab attaches
+    kept = next(
+        (
+            x.name.lower()
+            for x in (catalog, db)
+            if isinstance(x, exp.Identifier) and x.name.lower() in ("tempdb", "sys")
+        ),
+        None,
+    )  # the schemas the lab attaches
     node = node.copy()
     node.set("catalog", None)
     node.set("db", exp.to_identifier(kept) if kept else None)
@@ -527,10 +715,10 @@ def _lab_schema(node: exp.Expression) -> exp.Expression:
 # SQLite has no INFORMATION_SCHEMA: its TABLES and COLUMNS views read sqlite_master (for `gpverify discover`).
 LISTINGS = {
     "TABLES": "SELECT 'dbo' AS TABLE_SCHEMA, name AS TABLE_NAME, 'BASE TABLE' AS TABLE_TYPE FROM sqlite_master "
-              "WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name <> 'database_principals'",
+    "WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name <> 'database_principals'",
     "COLUMNS": "SELECT 'dbo' AS TABLE_SCHEMA, m.name AS TABLE_NAME, c.name AS COLUMN_NAME, c.type AS DATA_TYPE "
-               "FROM sqlite_master AS m JOIN pragma_table_info(m.name) AS c "
-               "WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%' AND m.name <> 'database_principals'",
+    "FROM sqlite_master AS m JOIN pragma_table_info(m.name) AS c "
+    "WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%' AND m.name <> 'database_principals'",
 }
 
 
@@ -541,8 +729,11 @@ def _information_schema(node: exp.Table) -> exp.Expression:
 
 def _has_permission(permission: exp.Expression) -> exp.Expression:
     """HAS_PERMS_BY_NAME(NULL, NULL, 'P') (a server permission) -> 1 when the lab grants P, else 0."""
-    query = exp.select("COUNT(*)").from_("sys.lab_server_permissions").where(
-        exp.column("permission_name").eq(permission.copy()))
+    query = (
+        exp.select("COUNT(*)")
+        .from_("sys.lab_server_permissions")
+        .where(exp.column("permission_name").eq(permission.copy()))
+    )
     return query.subquery()
 
 

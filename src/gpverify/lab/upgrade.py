@@ -46,11 +46,17 @@ ACTIONS: dict[str, tuple[str, ...]] = {
 SERVER_ACTIONS = ("backup", "gp-utilities")
 # Windows Installer exit codes (MsiExec.exe and InstMsi.exe Error Messages, Microsoft Learn).
 PACKAGE_OPEN_FAILED, PATCH_TARGET_NOT_FOUND, PRODUCT_VERSION = 1619, 1642, 1638
-PACKAGES = [("tenantservices", "tenant-services"), ("webcomponents", "web-components"),
-            ("gpwebclienthelp", "web-client-help"), ("dynamicsgptrustedapp", "trusted-app")]
-INSTALL_ROLES_SERVICES = {"web_server": ("session_central", "gp_service"),
-                          "session_host": ("session_service", "dex_service_control"),
-                          "tenant_services": ("tenant_discovery", "tenant_management")}
+PACKAGES = [
+    ("tenantservices", "tenant-services"),
+    ("webcomponents", "web-components"),
+    ("gpwebclienthelp", "web-client-help"),
+    ("dynamicsgptrustedapp", "trusted-app"),
+]
+INSTALL_ROLES_SERVICES = {
+    "web_server": ("session_central", "gp_service"),
+    "session_host": ("session_service", "dex_service_control"),
+    "tenant_services": ("tenant_discovery", "tenant_management"),
+}
 
 
 @dataclass
@@ -72,8 +78,9 @@ class LabUpgrade:
 
     # --- the actions --------------------------------------------------------------------------------
 
-    def apply(self, host_name: str | None, action: str, *, via: str = "manual", record: bool = True,
-              at: str | None = None) -> Outcome:
+    def apply(
+        self, host_name: str | None, action: str, *, via: str = "manual", record: bool = True, at: str | None = None
+    ) -> Outcome:
         """Carry out one upgrade action on one host (a confirmed manual step, or an install command)."""
         if action == "backup":
             return self._backup(at, record=record)
@@ -145,8 +152,10 @@ class LabUpgrade:
         for key in keys:
             service = host.services[key]
             if service.start_mode == "Disabled":
-                log.append(f"StartServices: Service '{service.display_name}' could not be started: its start mode "
-                           "is Disabled. It is left stopped.")
+                log.append(
+                    f"StartServices: Service '{service.display_name}' could not be started: its start mode "
+                    "is Disabled. It is left stopped."
+                )
             else:
                 service.status, service.started = "Running", sessioncentral.now()
                 log.append(f"StartServices: Service: {service.display_name} started")
@@ -155,7 +164,9 @@ class LabUpgrade:
 
     def _web_components(self, host: FakeHost) -> Outcome:
         if PRODUCT_NAMES["web_components"] not in host.products:
-            return Outcome(PATCH_TARGET_NOT_FOUND, [f"{PRODUCT_NAMES['web_components']} is not installed on {host.name}."])
+            return Outcome(
+                PATCH_TARGET_NOT_FOUND, [f"{PRODUCT_NAMES['web_components']} is not installed on {host.name}."]
+            )
         target = self.farm.target
         host.files[expand(str(target["files.configuration_wizard"]))] = f"{target.version}.0"
         if host.role == "session_host":
@@ -184,8 +195,15 @@ class LabUpgrade:
         folder = release_folder(target)
         host.texts[expand(str(target["files.tenant_configuration"]))] = tenant_configuration(folder, gp=target)
         self.farm.runtime = runtime_paths(folder)
-        return Outcome(0, [(f"GP Configuration on {host.name}: runtime folder {folder}, {folder}\\Dynamics.set, "
-                            f"{folder}\\Data\\Dex.ini.")])
+        return Outcome(
+            0,
+            [
+                (
+                    f"GP Configuration on {host.name}: runtime folder {folder}, {folder}\\Dynamics.set, "
+                    f"{folder}\\Data\\Dex.ini."
+                )
+            ],
+        )
 
     def _restart_session_central(self, host: FakeHost) -> Outcome:
         """Restart-Service on the web server's Session Central (installation guide, step 18)."""
@@ -206,15 +224,24 @@ class LabUpgrade:
     def _trusted_app(self, host: FakeHost) -> Outcome:
         p = self.farm.target
         if p["era"] != "silverlight":
-            return Outcome(PRODUCT_VERSION, [f"DynamicsGPTrustedApp.msi belongs to Silverlight-era releases, not {p.name}."])
+            return Outcome(
+                PRODUCT_VERSION, [f"DynamicsGPTrustedApp.msi belongs to Silverlight-era releases, not {p.name}."]
+            )
         for key in ("silverlight_trust_64", "silverlight_trust_32"):
             reg = p[f"registry.{key}"]
             host.registry[(reg["view"], reg["path"], reg["name"])] = 1
         store = p["certificates.trusted_publisher_store"]
         if not host.certificates.get(store):
             host.certificates[store] = [SIGNING_CERT]
-        return Outcome(0, [(f"DynamicsGPTrustedApp installed on {host.name}: elevated trust allowed, "
-                           "signing certificate in Trusted Publishers.")])
+        return Outcome(
+            0,
+            [
+                (
+                    f"DynamicsGPTrustedApp installed on {host.name}: elevated trust allowed, "
+                    "signing certificate in Trusted Publishers."
+                )
+            ],
+        )
 
     def _clear_browser_cache(self, host: FakeHost) -> Outcome:
         return Outcome(0, [f"Temporary Internet files deleted on {host.name}."])
@@ -225,12 +252,21 @@ class LabUpgrade:
         with self._lock:
             names = [n for n in self.farm.databases if n not in ("tempdb", "msdb")]
             history = self.farm.databases.setdefault("msdb", {}).setdefault("backupset", [])
-            history += [{"database_name": n, "type": "D", "backup_finish_date": finished, "time_zone": 0} for n in names]
+            history += [
+                {"database_name": n, "type": "D", "backup_finish_date": finished, "time_zone": 0} for n in names
+            ]
             if self.sql_dir:
                 labsql.build_database(self.sql_dir / "msdb.sqlite", "msdb", self.farm.databases["msdb"])
             if record:
-                self._record({"host": None, "action": "backup", "via": "manual", "exit_code": 0,
-                              "finished": finished.isoformat()})
+                self._record(
+                    {
+                        "host": None,
+                        "action": "backup",
+                        "via": "manual",
+                        "exit_code": 0,
+                        "finished": finished.isoformat(),
+                    }
+                )
         return Outcome(0, [f"BACKUP DATABASE [{n}] finished at {finished:%Y-%m-%d %H:%M:%S} UTC" for n in names])
 
     def _create_config_database(self) -> None:
@@ -245,10 +281,17 @@ class LabUpgrade:
         hosts = [h.name for h in self.farm.hosts.values() if h.role == "session_host"]
         central = sessioncentral.of(self.farm)
         if central is None:
-            tables = config_tables(hosts) if not old else {
-                "LabSessionHostRegistry": [dict(r) for r in old.get("LabSessionCentralHost", [])],
-                "LabWebSession": [{"SessionKey": r.get("SessionKey"), "UserName": r.get("UserName")}
-                                  for r in old.get("LabSessionCentralSession", [])]}
+            tables = (
+                config_tables(hosts)
+                if not old
+                else {
+                    "LabSessionHostRegistry": [dict(r) for r in old.get("LabSessionCentralHost", [])],
+                    "LabWebSession": [
+                        {"SessionKey": r.get("SessionKey"), "UserName": r.get("UserName")}
+                        for r in old.get("LabSessionCentralSession", [])
+                    ],
+                }
+            )
             assert set(tables) <= set(CONFIG_SCHEMA)
             self.farm.databases[name] = tables
         else:  # the old database's hosts are migrated into it as they last reported, its sessions with them
@@ -271,23 +314,48 @@ class LabUpgrade:
         target = tuple(int(x) for x in self.farm.target.version.split("."))
         with self._lock:
             tables = self.farm.databases[self.farm.system_database]
-            rows = [r for r in tables["DB_Upgrade"] if r["PRODID"] == 0 and (
-                (r["db_verMajor"], r["db_verMinor"], r["db_verBuild"]) != target or r["db_status"] != 0)]
+            rows = [
+                r
+                for r in tables["DB_Upgrade"]
+                if r["PRODID"] == 0
+                and ((r["db_verMajor"], r["db_verMinor"], r["db_verBuild"]) != target or r["db_status"] != 0)
+            ]
             for row in rows:
-                row.update(db_verMajor=target[0], db_verMinor=target[1], db_verBuild=target[2],
-                           db_verOldMajor=target[0], db_verOldMinor=target[1], db_verOldBuild=target[2],
-                           db_status=0, start_time=started, stop_time=started + timedelta(minutes=30))
+                row.update(
+                    db_verMajor=target[0],
+                    db_verMinor=target[1],
+                    db_verBuild=target[2],
+                    db_verOldMajor=target[0],
+                    db_verOldMinor=target[1],
+                    db_verOldBuild=target[2],
+                    db_status=0,
+                    start_time=started,
+                    stop_time=started + timedelta(minutes=30),
+                )
             for row in tables["DU000020"]:
                 if row["PRODID"] == 0:
                     row.update(versionMajor=target[0], versionMinor=target[1], versionBuild=target[2])
             if self.sql_dir and rows:
                 labsql.build_database(self.sql_dir / f"{self.farm.system_database}.sqlite", "system", tables)
             if record:
-                self._record({"host": None, "action": "gp-utilities", "via": "manual", "exit_code": 0,
-                              "finished": started.isoformat()})
+                self._record(
+                    {
+                        "host": None,
+                        "action": "gp-utilities",
+                        "via": "manual",
+                        "exit_code": 0,
+                        "finished": started.isoformat(),
+                    }
+                )
         upgraded = sorted({str(r["db_name"]) for r in rows})
-        return Outcome(0, [f"Dynamics GP Utilities upgraded {', '.join(upgraded)} to {self.farm.target.version}"
-                           if upgraded else "Dynamics GP Utilities: the system and company databases are current."])
+        return Outcome(
+            0,
+            [
+                f"Dynamics GP Utilities upgraded {', '.join(upgraded)} to {self.farm.target.version}"
+                if upgraded
+                else "Dynamics GP Utilities: the system and company databases are current."
+            ],
+        )
 
     # --- the commands the runner sends over WinRM ----------------------------------------------------
 
@@ -314,8 +382,11 @@ class LabUpgrade:
         package = opts.get("/update") or opts.get("/p") or opts.get("/i") or ""
         name = package.replace("/", "\\").rsplit("\\", 1)[-1].lower().replace("_", "")
         action = next((act for needle, act in PACKAGES if needle in name), None)
-        outcome = (self.apply(host.name, action, via="remote") if action else
-                   Outcome(PACKAGE_OPEN_FAILED, [f"This installation package could not be opened: {package!r}."]))
+        outcome = (
+            self.apply(host.name, action, via="remote")
+            if action
+            else Outcome(PACKAGE_OPEN_FAILED, [f"This installation package could not be opened: {package!r}."])
+        )
         log = opts.get("/l*v") or opts.get("/l*") or opts.get("/log")
         if log:
             self.logs[(host.name, log.lower())] = [*outcome.log, f"MainEngineThread is returning {outcome.exit_code}"]

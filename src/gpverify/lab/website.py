@@ -16,10 +16,12 @@ from gpverify.lab.models import FakeWebSite
 from gpverify.lab.wsman.tls import CertificateAuthority, issue, server_context
 
 # A Silverlight cross-domain policy allowing every caller, the shape such files have.
-POLICY = (b'<?xml version="1.0" encoding="utf-8"?><access-policy><cross-domain-access><policy>'
-          b'<allow-from http-request-headers="*"><domain uri="*"/></allow-from>'
-          b'<grant-to><resource path="/" include-subpaths="true"/></grant-to></policy></cross-domain-access>'
-          b'</access-policy>')
+POLICY = (
+    b'<?xml version="1.0" encoding="utf-8"?><access-policy><cross-domain-access><policy>'
+    b'<allow-from http-request-headers="*"><domain uri="*"/></allow-from>'
+    b'<grant-to><resource path="/" include-subpaths="true"/></grant-to></policy></cross-domain-access>'
+    b"</access-policy>"
+)
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -47,7 +49,9 @@ class WebSiteServer:
     def __init__(self, site: FakeWebSite, ca: CertificateAuthority, name: str = "gpverify-lab-web") -> None:
         now = dt.datetime.now(dt.UTC)
         not_after = now + dt.timedelta(days=site.cert_days_left)
-        cert, key = issue(ca, site.cert_names, not_before=min(now, not_after) - dt.timedelta(days=30), not_after=not_after)
+        cert, key = issue(
+            ca, site.cert_names, not_before=min(now, not_after) - dt.timedelta(days=30), not_after=not_after
+        )
         self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
         self._httpd.daemon_threads = True
         self._httpd.site = site  # type: ignore[attr-defined]
@@ -56,8 +60,9 @@ class WebSiteServer:
         self._httpd.socket = server_context(cert, key).wrap_socket(self._httpd.socket, server_side=True)
         # serve_forever polls for shutdown every poll_interval (0.5 s by default): stop() waits for that poll, so
         # a short one, as the WS-Man stand-ins use, keeps a lab's stop from costing half a second per site.
-        self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05}, name=name,
-                                        daemon=True)
+        self._thread = threading.Thread(
+            target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05}, name=name, daemon=True
+        )
 
     @property
     def port(self) -> int:

@@ -50,8 +50,9 @@ def build(item: pytest.Item, call: pytest.CallInfo[None], *, debug: bool) -> pyt
     else:
         report = pytest.TestReport.from_item_and_call(item, pytest.CallInfo.from_call(lambda: None, call.when))
         report.duration, report.start, report.stop = call.duration, call.start, call.stop
-        report.outcome = "skipped" if isinstance(exc, SKIPS) else "passed" if isinstance(exc, CheckWarning) \
-            else "failed"
+        report.outcome = (
+            "skipped" if isinstance(exc, SKIPS) else "passed" if isinstance(exc, CheckWarning) else "failed"
+        )
         if isinstance(exc, SKIPS):  # pytest's form of a skip: (path, line, reason)
             report.longrepr = (str(item.path), (item.location[1] or 0) + 1, str(exc.msg))
     outcome = classify(call)
@@ -123,9 +124,13 @@ def shipped(item: pytest.Item) -> bool:
 def defect_remediation(item: pytest.Item, call: pytest.CallInfo[None]) -> str:
     """What to do about a check that broke: never the check's own remediation, which is about the farm."""
     if shipped(item):
-        return ("This is a defect of gpverify, not of the farm: run with --gpverify-debug for the traceback and "
-                "report it with the check's ID.")
-    return f"Fix the check at {where(item, call)} (run with --gpverify-debug for the traceback); the farm was not judged."
+        return (
+            "This is a defect of gpverify, not of the farm: run with --gpverify-debug for the traceback and "
+            "report it with the check's ID."
+        )
+    return (
+        f"Fix the check at {where(item, call)} (run with --gpverify-debug for the traceback); the farm was not judged."
+    )
 
 
 def longrepr(result: CheckResult, report: pytest.TestReport, call: pytest.CallInfo[None], *, verbose: bool) -> Any:
@@ -154,8 +159,11 @@ class CheckRepr:
         r = self.result
         word = "FAILED" if r.outcome is Outcome.FAILED else "ERROR"
         where = f" {r.host}" if r.host else ""
-        out = [f"{word} {r.check}{where}  {without_host(r.message, r.host)}", f"  Remediation: {r.remediation}",
-               f"  Check: {r.title} ({r.section})"]
+        out = [
+            f"{word} {r.check}{where}  {without_host(r.message, r.host)}",
+            f"  Remediation: {r.remediation}",
+            f"  Check: {r.title} ({r.section})",
+        ]
         if self.verbose and r.evidence:
             out.append("  Facts judged:")
             out += [f"    {key}: {json.dumps(value, default=str)}" for key, value in r.evidence.items()]

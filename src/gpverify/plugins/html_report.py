@@ -38,9 +38,13 @@ class HtmlReport:
         sections = [s for group in config.hook.pytest_gpverify_report_sections(config=config) for s in group or []]
         has_waivers = bool(config.pluginmanager.hook.pytest_gpverify_waiver_cell.get_hookimpls())
         page = checkreport.render(
-            list(self.results.values()), title=checkreport.title(farm is not None and farm.is_lab),
-            farm=farm.inventory.farm if farm else None, profile=farm.profile.name if farm else None,
-            lab=farm.inventory.lab if farm else None, reach=reach, sections=sections,
-            waiver_cell=(lambda w: config.hook.pytest_gpverify_waiver_cell(waiver=w) or "") if has_waivers else None)
+            list(self.results.values()),
+            title=checkreport.title(farm is not None and farm.is_lab),
+            farm=farm.inventory.farm if farm else None,
+            profile=farm.profile.name if farm else None,
+            lab=farm.inventory.lab if farm else None,
+            reach=reach,
+            sections=sections,
+            waiver_cell=(lambda w: config.hook.pytest_gpverify_waiver_cell(waiver=w) or "") if has_waivers else None,
+        )
         write_atomically(self.path, page, gpsession.redactor(config))
-

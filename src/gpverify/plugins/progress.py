@@ -42,8 +42,13 @@ def collect_progress(total: int, stream: TextIO, *, enabled: bool | None = None)
         yield lambda name, outcome: None
         return
     console = Console(file=stream, force_terminal=True)
-    columns = (TextColumn(LABEL), BarColumn(), MofNCompleteColumn(), TextColumn("hosts, {task.fields[failed]} failed"),
-               TimeElapsedColumn())
+    columns = (
+        TextColumn(LABEL),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("hosts, {task.fields[failed]} failed"),
+        TimeElapsedColumn(),
+    )
     lock = threading.Lock()
     failed: list[str] = []
     with Progress(*columns, console=console, transient=True) as bar:

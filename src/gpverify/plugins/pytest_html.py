@@ -49,14 +49,26 @@ class PytestHtml:
             self.results.append(result)
 
     @pytest.hookimpl(optionalhook=True)
-    def pytest_html_results_summary(self, prefix: list[str], summary: list[str], postfix: list[str],
-                                    session: pytest.Session) -> None:
-        groups = {sentence: subjects for subjects, sentence, _ in
-                  grouped([r for r in self.results if r.outcome is Outcome.NOT_VERIFIED])}
+    def pytest_html_results_summary(
+        self, prefix: list[str], summary: list[str], postfix: list[str], session: pytest.Session
+    ) -> None:
+        groups = {
+            sentence: subjects
+            for subjects, sentence, _ in grouped([r for r in self.results if r.outcome is Outcome.NOT_VERIFIED])
+        }
         said_once = [(groups[sentence], sentence) for sentence in self.reasons if sentence in groups]
-        prefix.append(piece(TEMPLATE, "summary", farm=self.farm.inventory.farm, profile=self.farm.profile.name,
-                            lab=self.farm.inventory.lab, counts=list(outcomes_of(self.results).items()),
-                            total=len(self.results), said_once=said_once))
+        prefix.append(
+            piece(
+                TEMPLATE,
+                "summary",
+                farm=self.farm.inventory.farm,
+                profile=self.farm.profile.name,
+                lab=self.farm.inventory.lab,
+                counts=list(outcomes_of(self.results).items()),
+                total=len(self.results),
+                said_once=said_once,
+            )
+        )
 
     @pytest.hookimpl(optionalhook=True)
     def pytest_html_results_table_header(self, cells: list[str]) -> None:
@@ -86,5 +98,13 @@ class PytestHtml:
         if result.outcome is Outcome.NOT_VERIFIED:  # the reason is said once, in the summary, with its fix
             number = self.reasons.setdefault(message, len(self.reasons) + 1)
             message = f"see reason {number} under Not verified in the summary"
-        data[:] = [piece(TEMPLATE, "log", r=result, message=message, facts=facts,
-                         remediation=result.remediation if acted_on(result.outcome) else "")]
+        data[:] = [
+            piece(
+                TEMPLATE,
+                "log",
+                r=result,
+                message=message,
+                facts=facts,
+                remediation=result.remediation if acted_on(result.outcome) else "",
+            )
+        ]

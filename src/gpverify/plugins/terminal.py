@@ -79,8 +79,11 @@ class TerminalReport:
         lab = farm.inventory.lab
         self._sep(f"gpverify: farm {farm.inventory.farm}, target release profile {farm.profile.name}", "=", bold=True)
         if lab:
-            self._write(f"SIMULATED LAB (scenario {lab.scenario}, {lab.era} era): not a real Dynamics GP farm",
-                        yellow=True, bold=True)
+            self._write(
+                f"SIMULATED LAB (scenario {lab.scenario}, {lab.era} era): not a real Dynamics GP farm",
+                yellow=True,
+                bold=True,
+            )
 
     @pytest.hookimpl(trylast=True)  # after -k and -m deselected
     def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
@@ -128,8 +131,11 @@ class TerminalReport:
             self._reviewed(outcome)
         counts = outcomes_of(self.results)
         left_out = f"; {self.deselected} deselected (-k, -m, --host or the phase)" if self.deselected else ""
-        self._write(f"gpverify: {len(self.results)} check result(s): {counts_text(counts)}{left_out}",
-                    bold=True, **markup(worst(list(counts))))
+        self._write(
+            f"gpverify: {len(self.results)} check result(s): {counts_text(counts)}{left_out}",
+            bold=True,
+            **markup(worst(list(counts))),
+        )
 
     def _failing(self) -> None:
         failed = [r for r in self.results if r.outcome is Outcome.FAILED]
@@ -154,8 +160,9 @@ class TerminalReport:
         results = [r for r in self.results if r.outcome is outcome]
         if not results:
             return
-        self._sep(f"gpverify: {len(results)} {outcome.label} (they do not fail a gate; review each reason once)",
-                  yellow=True)
+        self._sep(
+            f"gpverify: {len(results)} {outcome.label} (they do not fail a gate; review each reason once)", yellow=True
+        )
         for subjects, sentence, _ in grouped(results):
             self._write(f"{subjects}:", bold=True)
             self._write(f"    {sentence}")

@@ -106,8 +106,11 @@ def layout(farm: dict[str, Any], outcomes: dict[str, list[Outcome]]) -> Picture:
     sql = farm.get("sql", {})
     dbs = sql.get("databases", [])
     # The database row hangs off the centred SQL Server box: the picture is wide enough for all of it.
-    width = max(MIN_WIDTH, 2 * MARGIN + max(len(sessions), 5) * (BOX_W + GAP),
-                2 * (BOX_W // 2 + len(dbs) * (DB_W + GAP) + MARGIN))
+    width = max(
+        MIN_WIDTH,
+        2 * MARGIN + max(len(sessions), 5) * (BOX_W + GAP),
+        2 * (BOX_W // 2 + len(dbs) * (DB_W + GAP) + MARGIN),
+    )
     pic = Picture(farm.get("farm", ""), width)
     web_name = (farm.get("web_server") or ["web server"])[0]
     web = _machine(width // 2 - BOX_W // 2, TOP, web_name, "web server", outcomes.get(web_name, []))
@@ -117,13 +120,16 @@ def layout(farm: dict[str, Any], outcomes: dict[str, list[Outcome]]) -> Picture:
     sql_name = sql.get("server", "SQL Server")
     server = _machine(web.x, row + BOX_H + 3 * GAP, sql_name, "SQL Server", outcomes.get(sql_name, []))
     start = width // 2 - (len(sessions) * (BOX_W + GAP) - GAP) // 2
-    hosts = [_machine(start + i * (BOX_W + GAP), row, name, "session host", outcomes.get(name, []))
-             for i, name in enumerate(sessions)]
+    hosts = [
+        _machine(start + i * (BOX_W + GAP), row, name, "session host", outcomes.get(name, []))
+        for i, name in enumerate(sessions)
+    ]
     pic.machines += hosts
     if hosts:
         _bus(pic, (web.x + BOX_W // 2, web.y + BOX_H), [(h.x + BOX_W // 2, h.y) for h in hosts], row - GAP)
-        _bus(pic, (server.x + BOX_W // 2, server.y), [(h.x + BOX_W // 2, h.y + BOX_H) for h in hosts],
-             row + BOX_H + GAP)
+        _bus(
+            pic, (server.x + BOX_W // 2, server.y), [(h.x + BOX_W // 2, h.y + BOX_H) for h in hosts], row + BOX_H + GAP
+        )
     pic.machines += [web, server]
     x = server.x + BOX_W
     for i, name in enumerate(dbs):  # a chain from the server's right edge, each database on it
@@ -135,10 +141,13 @@ def layout(farm: dict[str, Any], outcomes: dict[str, list[Outcome]]) -> Picture:
     return pic
 
 
-def _column(pic: Picture, names: list[str], x: int, role: str, outcomes: dict[str, list[Outcome]], edge: int,
-            web: Machine) -> int:
+def _column(
+    pic: Picture, names: list[str], x: int, role: str, outcomes: dict[str, list[Outcome]], edge: int, web: Machine
+) -> int:
     """A column of machines joined to the web server's side at `edge` by a vertical bus; returns its bottom."""
-    boxes = [_machine(x, TOP + i * (BOX_H + GAP // 2), name, role, outcomes.get(name, [])) for i, name in enumerate(names)]
+    boxes = [
+        _machine(x, TOP + i * (BOX_H + GAP // 2), name, role, outcomes.get(name, [])) for i, name in enumerate(names)
+    ]
     if not boxes:
         return TOP
     pic.machines += boxes
@@ -184,17 +193,33 @@ def waiver_cell(waiver: dict[str, Any] | None) -> Markup:
 
 
 def audit_banner(plugin: Any) -> Markup:
-    waited = (f" Waited {plugin.waited:.1f} s for services ({plugin.round_no} round(s))."
-              if plugin.round_no > 1 or plugin.waited else "")
-    return piece(TEMPLATE, "banner", run=f"audit run #{plugin.run_id}" if plugin.run_id else "audit run",
-                 status=plugin.status(), counts=counts_text(outcomes_of(list(plugin.results.values()))),
-                 waited=waited, broken=plugin.collection_errors)
+    waited = (
+        f" Waited {plugin.waited:.1f} s for services ({plugin.round_no} round(s))."
+        if plugin.round_no > 1 or plugin.waited
+        else ""
+    )
+    return piece(
+        TEMPLATE,
+        "banner",
+        run=f"audit run #{plugin.run_id}" if plugin.run_id else "audit run",
+        status=plugin.status(),
+        counts=counts_text(outcomes_of(list(plugin.results.values()))),
+        waited=waited,
+        broken=plugin.collection_errors,
+    )
 
 
 def changes_section(changes: Any, previous: Any) -> Markup:
-    groups = [] if changes is None else [
-        ("Newly failing", "newly-failing", changes.newly_failing), ("Fixed", "fixed", changes.fixed),
-        ("Still failing", "still-failing", changes.still_failing), ("Newly waived", "now-waived", changes.now_waived)]
+    groups = (
+        []
+        if changes is None
+        else [
+            ("Newly failing", "newly-failing", changes.newly_failing),
+            ("Fixed", "fixed", changes.fixed),
+            ("Still failing", "still-failing", changes.still_failing),
+            ("Newly waived", "now-waived", changes.now_waived),
+        ]
+    )
     return piece(TEMPLATE, "changes", changes=changes, previous=previous, groups=groups, anchor=anchor)
 
 
@@ -204,5 +229,11 @@ def baseline_section(baseline: dict[str, Any], drifts: list[Any]) -> Markup:
 
 def waiver_section(plugin: Any) -> Markup:
     used = sum(1 for r in plugin.results.values() if r.outcome is Outcome.WAIVED)
-    return piece(TEMPLATE, "waivers", waivers=plugin.waivers, expired=plugin.expired_waivers(),
-                 unmatched=plugin.unmatched_waivers(), used=used)
+    return piece(
+        TEMPLATE,
+        "waivers",
+        waivers=plugin.waivers,
+        expired=plugin.expired_waivers(),
+        unmatched=plugin.unmatched_waivers(),
+        used=used,
+    )

@@ -49,8 +49,9 @@ def anchor(host: str) -> str:
     return "gpv-host-" + re.sub(r"[^A-Za-z0-9_-]", "-", host)
 
 
-def _row(result: CheckResult, unreachable: set[str], anchored: set[str], waiver_html: str,
-         reasons: dict[str, int]) -> dict[str, Any]:
+def _row(
+    result: CheckResult, unreachable: set[str], anchored: set[str], waiver_html: str, reasons: dict[str, int]
+) -> dict[str, Any]:
     text = without_host(result.message, result.host) if result.message else ""
     if result.outcome is Outcome.SKIPPED:
         text = skip_sentence(result.message)
@@ -60,10 +61,16 @@ def _row(result: CheckResult, unreachable: set[str], anchored: set[str], waiver_
     first = bool(result.host) and result.host not in anchored
     if first and result.host:
         anchored.add(result.host)
-    return {**result.as_dict(), "label": result.outcome.label, "text": text, "anchor": anchor(result.host) if first and result.host else "",
-            "facts": json.dumps(result.evidence, indent=2, default=str) if result.evidence else "",
-            "remediation": result.remediation if acted_on(result.outcome) else "",
-            "reason": reason, "waiver_html": waiver_html}
+    return {
+        **result.as_dict(),
+        "label": result.outcome.label,
+        "text": text,
+        "anchor": anchor(result.host) if first and result.host else "",
+        "facts": json.dumps(result.evidence, indent=2, default=str) if result.evidence else "",
+        "remediation": result.remediation if acted_on(result.outcome) else "",
+        "reason": reason,
+        "waiver_html": waiver_html,
+    }
 
 
 def acted_on(outcome: Outcome) -> bool:
@@ -71,20 +78,38 @@ def acted_on(outcome: Outcome) -> bool:
     return outcome.fails or outcome in (Outcome.WARNING, Outcome.WAIVED)
 
 
-def render(results: list[CheckResult], *, title: str, farm: str | None = None, profile: str | None = None,
-           lab: Any = None, reach: list[Reach] | None = None, sections: list[str] | None = None,
-           waiver_cell: Any = None) -> str:
+def render(
+    results: list[CheckResult],
+    *,
+    title: str,
+    farm: str | None = None,
+    profile: str | None = None,
+    lab: Any = None,
+    reach: list[Reach] | None = None,
+    sections: list[str] | None = None,
+    waiver_cell: Any = None,
+) -> str:
     """The report page; `waiver_cell(waiver dict or None) -> html` adds the Waiver column (the audit's)."""
     reach = reach or []
     unreachable = {r.host for r in reach if not r.reached}
     ordered = sorted(results, key=lambda r: (-r.outcome.rank, r.check, r.test))  # worst first
     anchored: set[str] = set()
-    said_once = [(subjects, sentence) for subjects, sentence, _ in
-                 grouped([r for r in ordered if r.outcome in SAID_ONCE])]
+    said_once = [
+        (subjects, sentence) for subjects, sentence, _ in grouped([r for r in ordered if r.outcome in SAID_ONCE])
+    ]
     reasons = {sentence: i for i, (_, sentence) in enumerate(said_once, 1)}
     rows = [_row(r, unreachable, anchored, waiver_cell(r.waiver) if waiver_cell else "", reasons) for r in ordered]
-    return page("checks.html.j2",
-        title=title, farm=farm, profile=profile, lab=lab, connectivity=reach, results=rows, said_once=said_once,
-        counts=list(outcomes_of(ordered).items()), sections=sections or [],
-        waiver_column=waiver_cell is not None, generated=datetime.now(UTC).strftime("%Y-%m-%d %H:%M"))
-
+    return page(
+        "checks.html.j2",
+        title=title,
+        farm=farm,
+        profile=profile,
+        lab=lab,
+        connectivity=reach,
+        results=rows,
+        said_once=said_once,
+        counts=list(outcomes_of(ordered).items()),
+        sections=sections or [],
+        waiver_column=waiver_cell is not None,
+        generated=datetime.now(UTC).strftime("%Y-%m-%d %H:%M"),
+    )

@@ -28,8 +28,11 @@ def history_rows(runs: list[Any]) -> list[HistoryRow]:
     rows = []
     for key in keys:
         record = next(run.results[key] for run in runs if key in run.results)
-        rows.append(HistoryRow(record.name, record.title,
-                               [run.results[key].outcome if key in run.results else None for run in runs]))
+        rows.append(
+            HistoryRow(
+                record.name, record.title, [run.results[key].outcome if key in run.results else None for run in runs]
+            )
+        )
     return sorted(rows, key=lambda r: r.name)
 
 
@@ -39,9 +42,14 @@ def legend() -> str:
 
 
 def fleet_html(rows: list[Any], *, history: str, now: dt.datetime, silent_after: dt.timedelta) -> str:
-    return page("fleet.html.j2",
-        rows=rows, history=history, generated=now.replace(microsecond=0).isoformat().replace("+00:00", "Z"),
-        silent_after_seconds=int(silent_after.total_seconds()), silent_after_hours=silent_after.total_seconds() / 3600)
+    return page(
+        "fleet.html.j2",
+        rows=rows,
+        history=history,
+        generated=now.replace(microsecond=0).isoformat().replace("+00:00", "Z"),
+        silent_after_seconds=int(silent_after.total_seconds()),
+        silent_after_hours=silent_after.total_seconds() / 3600,
+    )
 
 
 def history_html(by_farm: dict[str, list[Any]], report_links: dict[int, str | None]) -> str:
@@ -49,7 +57,14 @@ def history_html(by_farm: dict[str, list[Any]], report_links: dict[int, str | No
     farms = []
     for farm, runs in by_farm.items():
         rows = history_rows(runs)
-        farms.append({"name": farm, "anchor": anchor(farm).replace("gpv-host-", "gpv-farm-"), "runs": runs,
-                      "rows": rows, "width": LABEL_W + CELL * max(len(runs), 1) + 20,
-                      "height": TOP + CELL * len(rows) + 40})
+        farms.append(
+            {
+                "name": farm,
+                "anchor": anchor(farm).replace("gpv-host-", "gpv-farm-"),
+                "runs": runs,
+                "rows": rows,
+                "width": LABEL_W + CELL * max(len(runs), 1) + 20,
+                "height": TOP + CELL * len(rows) + 40,
+            }
+        )
     return page("history.html.j2", farms=farms, links=report_links, cell=CELL, label_w=LABEL_W, top=TOP)

@@ -19,8 +19,12 @@ __all__ = ["Markup", "page", "piece", "write_atomically"]
 @cache
 def environment() -> Environment:
     """Loaded once per process and kept: each gate of a run renders its report from the compiled template."""
-    env = Environment(loader=PackageLoader("gpverify.report", "templates"), autoescape=select_autoescape(["html", "j2"]),
-                      trim_blocks=True, lstrip_blocks=True)
+    env = Environment(
+        loader=PackageLoader("gpverify.report", "templates"),
+        autoescape=select_autoescape(["html", "j2"]),
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
     env.globals["outcomes"] = list(Outcome)
     env.globals["outcome"] = Outcome.of
     env.filters["label"] = _label

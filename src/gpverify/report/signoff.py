@@ -22,14 +22,29 @@ COMPLETE, NOT_COMPLETE = "COMPLETE", "NOT COMPLETE - DO NOT SIGN"
 # Outcomes a signer reads one by one before signing: they pass a gate, but nothing (or a person) verified them.
 TO_READ = (Outcome.NOT_VERIFIED, Outcome.ATTESTED, Outcome.WAIVED, Outcome.WARNING)
 # A run's item statuses (gpverify.runner.state.ItemStatus) in a signer's words.
-STATUS_WORDS = {"pending": "not started", "started": "started, not finished", "waiting": "waiting for its operator",
-                "done": "done", "passed": "passed", "failed": "failed"}
-RUN_WORDS = {"complete": "complete", "stopped": "stopped", "interrupted": "interrupted (Ctrl-C)",
-             "running": "running, or killed while running", "incomplete": "incomplete (the reports folder refused a write)"}
+STATUS_WORDS = {
+    "pending": "not started",
+    "started": "started, not finished",
+    "waiting": "waiting for its operator",
+    "done": "done",
+    "passed": "passed",
+    "failed": "failed",
+}
+RUN_WORDS = {
+    "complete": "complete",
+    "stopped": "stopped",
+    "interrupted": "interrupted (Ctrl-C)",
+    "running": "running, or killed while running",
+    "incomplete": "incomplete (the reports folder refused a write)",
+}
 # What each phase's gate checks, in the guide's order (scale-out-upgrade.md).
-GATE_WORDS = {"pre": "Checks before the upgrade", "web": "Checks of the web server after its upgrade",
-              "hosts": "Checks of the session host after its upgrade", "post": "Checks that the upgraded farm works",
-              "clients": "Checks of the client machines"}
+GATE_WORDS = {
+    "pre": "Checks before the upgrade",
+    "web": "Checks of the web server after its upgrade",
+    "hosts": "Checks of the session host after its upgrade",
+    "post": "Checks that the upgraded farm works",
+    "clients": "Checks of the client machines",
+}
 STEP_WORDS = {"manual": "Manual step", "remote": "Remote command", "local": "Local command"}
 
 
@@ -160,8 +175,10 @@ def evidence_files(folder: Path) -> list[EvidenceFile]:
         for path in folder.glob(pattern):
             if path.is_file() and not path.name.startswith(RECORD):
                 found[path.name] = path
-    return [EvidenceFile(name, p.stat().st_size, hashlib.sha256(p.read_bytes()).hexdigest())
-            for name, p in sorted(found.items())]
+    return [
+        EvidenceFile(name, p.stat().st_size, hashlib.sha256(p.read_bytes()).hexdigest())
+        for name, p in sorted(found.items())
+    ]
 
 
 def evidence_digest(files: list[EvidenceFile]) -> str:
@@ -169,8 +186,13 @@ def evidence_digest(files: list[EvidenceFile]) -> str:
     return hashlib.sha256("".join(f"{f.sha256}  {f.name}\n" for f in files).encode()).hexdigest()
 
 
-def build_record(folder: Path, run: Mapping[str, Any], plan: list[PlanItem], waivers: list[Any] | None = None,
-                 zone: tzinfo | None = None) -> SignoffRecord:
+def build_record(
+    folder: Path,
+    run: Mapping[str, Any],
+    plan: list[PlanItem],
+    waivers: list[Any] | None = None,
+    zone: tzinfo | None = None,
+) -> SignoffRecord:
     """The record of the run in `folder`: `run` is its state.json, `plan` its steps and gates in order."""
     entries: dict[str, Any] = run.get("items") or {}
     items = _with_unplanned(plan, entries)
@@ -180,10 +202,18 @@ def build_record(folder: Path, run: Mapping[str, Any], plan: list[PlanItem], wai
     found = [(g.id, r) for g in gates for r in g.results]
     files = evidence_files(folder)
     return SignoffRecord(
-        **_about(folder, run, zone), verdict=_verdict(run, items, entries), farm=_farm(found), lines=lines,
-        gates=gates, to_read=_to_read(found), stopping=ToRead.grouped([(g, r) for g, r in found if r.failing]),
-        waivers=_waivers(found, waivers), evidence=files, evidence_sha256=evidence_digest(files),
-        outcomes=[o for o in Outcome.worst_first() if any(o in g.counts for g in gates)])
+        **_about(folder, run, zone),
+        verdict=_verdict(run, items, entries),
+        farm=_farm(found),
+        lines=lines,
+        gates=gates,
+        to_read=_to_read(found),
+        stopping=ToRead.grouped([(g, r) for g, r in found if r.failing]),
+        waivers=_waivers(found, waivers),
+        evidence=files,
+        evidence_sha256=evidence_digest(files),
+        outcomes=[o for o in Outcome.worst_first() if any(o in g.counts for g in gates)],
+    )
 
 
 def _with_unplanned(plan: list[PlanItem], entries: Mapping[str, Any]) -> list[PlanItem]:
@@ -205,17 +235,34 @@ def _about(folder: Path, run: Mapping[str, Any], zone: tzinfo | None) -> dict[st
     """The run's own facts: its id, status, inventory, plan, lab scenario and times."""
     history = run.get("history") or [{}]
     status = str(run.get("status", ""))
-    return {"run_id": str(run.get("run_id", folder.name)), "status": RUN_WORDS.get(status, status),
-            "inventory": str(run.get("inventory", "")), "plan_source": str(run.get("plan_source") or ""),
-            "lab": (run.get("lab") or {}).get("scenario"), "started": record_time(run.get("created"), zone),
-            "last_change": record_time(history[-1].get("at"), zone), "version": _version(),
-            "written": record_time(datetime.now(UTC).isoformat(), zone), "message": str(run.get("message") or "")}
+    return {
+        "run_id": str(run.get("run_id", folder.name)),
+        "status": RUN_WORDS.get(status, status),
+        "inventory": str(run.get("inventory", "")),
+        "plan_source": str(run.get("plan_source") or ""),
+        "lab": (run.get("lab") or {}).get("scenario"),
+        "started": record_time(run.get("created"), zone),
+        "last_change": record_time(history[-1].get("at"), zone),
+        "version": _version(),
+        "written": record_time(datetime.now(UTC).isoformat(), zone),
+        "message": str(run.get("message") or ""),
+    }
 
 
 def _waivers(found: list[tuple[str, CheckResult]], waivers: list[Any] | None) -> list[dict[str, Any]]:
     """The waivers given for this change, then those the gates applied that were not given."""
-    given = [{"check": w.check, "host": w.host, "approver": w.approver, "risk": w.risk, "created": w.created,
-              "expires": w.expires, "justification": w.justification} for w in waivers or []]
+    given = [
+        {
+            "check": w.check,
+            "host": w.host,
+            "approver": w.approver,
+            "risk": w.risk,
+            "created": w.created,
+            "expires": w.expires,
+            "justification": w.justification,
+        }
+        for w in waivers or []
+    ]
     return given + [r.waiver for _, r in found if r.waiver and r.waiver not in given]
 
 
@@ -230,9 +277,14 @@ def _verdict(run: Mapping[str, Any], items: list[PlanItem], entries: dict[str, A
     undone = [f"{i} ({STATUS_WORDS.get(s, s)})" for i, s in states.items() if s not in ("done", "passed")]
     if undone:
         reasons.append(f"{len(undone)} of {len(items)} steps and gates not done: {', '.join(undone)}.")
-    reasons += [f"{i.id} was confirmed without a person's name (gpverify upgrade --confirmed-by NAME)."
-                for i in items if i.kind == "manual" and states[i.id] == "done" and not _named(entries.get(i.id) or {})
-                and _asked(entries.get(i.id) or {})]
+    reasons += [
+        f"{i.id} was confirmed without a person's name (gpverify upgrade --confirmed-by NAME)."
+        for i in items
+        if i.kind == "manual"
+        and states[i.id] == "done"
+        and not _named(entries.get(i.id) or {})
+        and _asked(entries.get(i.id) or {})
+    ]
     return Verdict(not reasons, reasons)
 
 
@@ -254,8 +306,18 @@ def _line(number: int, item: PlanItem, entry: Mapping[str, Any], gate: Gate | No
     kind += f" on {item.host}" if item.host and item.kind != "gate" else ""
     title = gate.title if gate else item.title
     who, detail, how = (counts_text(gate.counts) if gate.results else "", "", "") if gate else _who(entry)
-    return Line(number, item.id, kind, title, STATUS_WORDS.get(state, state), state in ("done", "passed"), who,
-                detail, how, when)
+    return Line(
+        number,
+        item.id,
+        kind,
+        title,
+        STATUS_WORDS.get(state, state),
+        state in ("done", "passed"),
+        who,
+        detail,
+        how,
+        when,
+    )
 
 
 def _who(entry: Mapping[str, Any]) -> tuple[str, str, str]:
@@ -284,8 +346,16 @@ def _gate_title(item: PlanItem) -> str:
 def _gate(item: PlanItem, entry: Mapping[str, Any], folder: Path) -> Gate:
     results = sorted((_for_reading(r) for r in _results(folder, entry.get("results"))), key=lambda r: -r.outcome.rank)
     state = str(entry.get("status", "pending"))
-    return Gate(item.id, _gate_title(item), f"pytest {item.title}", STATUS_WORDS.get(state, state),
-                outcomes_of(results), results, entry.get("report"), item.select)
+    return Gate(
+        item.id,
+        _gate_title(item),
+        f"pytest {item.title}",
+        STATUS_WORDS.get(state, state),
+        outcomes_of(results),
+        results,
+        entry.get("report"),
+        item.select,
+    )
 
 
 def _for_reading(result: CheckResult) -> CheckResult:

@@ -115,7 +115,9 @@ class Runner:
     def _step(self, item: Item) -> int:
         step, state = item.step, self.ctx.state
         assert step is not None
-        self.say(f"[step]   {step.id}: {step.title}" + (f" ({step.kind} on {step.host})" if step.host else f" ({step.kind})"))
+        self.say(
+            f"[step]   {step.id}: {step.title}" + (f" ({step.kind} on {step.host})" if step.host else f" ({step.kind})")
+        )
         if step.kind == "manual":
             return self._manual(step)
         state.mark(step.id, "started", kind=step.kind, host=step.host, title=step.title)
@@ -148,8 +150,14 @@ class Runner:
         argv = [step.command, *step.args] if step.args else shlex.split(step.command)
         argv = PORTABLE_COMMANDS.get(argv[0], argv[:1]) + argv[1:]
         kept: collections.deque[str] = collections.deque(maxlen=TAIL_LINES)
-        with subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                              text=True, errors="replace") as proc:
+        with subprocess.Popen(
+            argv,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            errors="replace",
+        ) as proc:
             assert proc.stdout is not None
             reader = threading.Thread(target=_stream_tail, args=(proc.stdout, kept), daemon=True)
             reader.start()
@@ -177,16 +185,31 @@ class Runner:
             name, how = self._ask(step), "typed at the terminal"
         else:
             state.mark(step.id, "waiting", kind="manual", host=step.host, title=step.title)
-            return self._stop(step.id, f"step {step.id} is manual and needs an operator's confirmation, but there is "
-                              "no terminal to ask on", [("do the step, then run again from a terminal, or add --yes "
-                              "--confirmed-by NAME to confirm that NAME did it")], code=WAITING)
+            return self._stop(
+                step.id,
+                f"step {step.id} is manual and needs an operator's confirmation, but there is no terminal to ask on",
+                [
+                    (
+                        "do the step, then run again from a terminal, or add --yes "
+                        "--confirmed-by NAME to confirm that NAME did it"
+                    )
+                ],
+                code=WAITING,
+            )
         if not name:
             return self._stop(step.id, f"step {step.id} was not confirmed by a named person", [], code=WAITING)
         state.mark(step.id, "started", kind="manual", host=step.host, title=step.title)
         lab_note = self._lab_carries_out(step)
         # The person is who signs for the step; the account it was typed under is kept as a second line.
-        state.mark(step.id, "done", confirmed_by=name, confirmed_at=now(), confirmed_how=how,
-                   confirmed_account=getpass.getuser(), **({"lab": lab_note} if lab_note else {}))
+        state.mark(
+            step.id,
+            "done",
+            confirmed_by=name,
+            confirmed_at=now(),
+            confirmed_how=how,
+            confirmed_account=getpass.getuser(),
+            **({"lab": lab_note} if lab_note else {}),
+        )
         return OK
 
     def _attest(self, step: Step) -> int:
@@ -202,8 +225,10 @@ class Runner:
         for n, line in enumerate(step.instructions, 1):
             self.say(f"           {n}. {line}")
         if self.ctx.yes or not self.ctx.is_tty():
-            why = ("not attested: a named person must answer at a terminal (--yes confirms no attestation); "
-                   f"{', '.join(unverified)} stay not verified")
+            why = (
+                "not attested: a named person must answer at a terminal (--yes confirms no attestation); "
+                f"{', '.join(unverified)} stay not verified"
+            )
             self.say(f"         {why}")
             state.mark(step.id, "done", kind="manual", title=step.title, attested=None, asked=False, why=why)
             return OK
@@ -211,26 +236,51 @@ class Runner:
         name = self._attester()
         answer = self.ctx.ask(f"Do you confirm that {ATTEST_STATEMENT}? (yes/no): ").strip().lower()
         if not name or answer != "yes":
-            return self._stop(step.id, f"step {step.id}: Session Management was not confirmed"
-                              + ("" if name else " (no name given)"), [("list or resume the session hosts in Session "
-                              "Management (managing-web-client-sessions.md), then resume")], code=WAITING)
+            return self._stop(
+                step.id,
+                f"step {step.id}: Session Management was not confirmed" + ("" if name else " (no name given)"),
+                [
+                    (
+                        "list or resume the session hosts in Session Management (managing-web-client-sessions.md), "
+                        "then resume"
+                    )
+                ],
+                code=WAITING,
+            )
+        self._record_attestation(step, name, answer)
+        return OK
+
+    def _record_attestation(self, step: Step, name: str, answer: str) -> None:
+        """The attestation for the checks' next run, and the step done as a manual step's confirmation."""
+        state = self.ctx.state
         at = now()
-        attestations.add(state.folder / ATTESTATIONS, attestations.Attestation(
-            tuple(step.attest), name, at, ATTEST_STATEMENT, answer))
+        attestations.add(
+            state.folder / ATTESTATIONS,
+            attestations.Attestation(tuple(step.attest), name, at, ATTEST_STATEMENT, answer),
+        )
         # Recorded as a manual step's confirmation is (the person, then the account it was typed under), so the
         # sign-off record names who attested and what they answered.
-        state.mark(step.id, "done", kind="manual", title=step.title, confirmed_by=name, confirmed_at=at,
-                   confirmed_how="typed at the terminal", confirmed_account=getpass.getuser(), answer=answer,
-                   attested={"by": name, "at": at, "answer": answer, "checks": step.attest})
-        return OK
+        state.mark(
+            step.id,
+            "done",
+            kind="manual",
+            title=step.title,
+            confirmed_by=name,
+            confirmed_at=at,
+            confirmed_how="typed at the terminal",
+            confirmed_account=getpass.getuser(),
+            answer=answer,
+            attested={"by": name, "at": at, "answer": answer, "checks": step.attest},
+        )
 
     def _attester(self) -> str:
         """The person who attests: --confirmed-by's name, else typed (Enter keeps the last name typed this run)."""
         if self.ctx.confirmed_by:
             return self.ctx.confirmed_by
         last = self.last_name
-        typed = self.ctx.ask("Your full name (recorded as the person who confirms it)" + (f" [{last}]" if last else "")
-                             + ": ")
+        typed = self.ctx.ask(
+            "Your full name (recorded as the person who confirms it)" + (f" [{last}]" if last else "") + ": "
+        )
         self.last_name = " ".join(typed.split()) or last
         return self.last_name or ""
 
@@ -244,8 +294,11 @@ class Runner:
                 for r in document.get("results", []):
                     if r.get("check") in checks:
                         latest[(r["check"], r.get("test"))] = Outcome.of(r.get("outcome")) or Outcome.ERROR
-        return [c for c in checks if not any(k[0] == c for k in latest)
-                or any(not o.verified for k, o in latest.items() if k[0] == c)]
+        return [
+            c
+            for c in checks
+            if not any(k[0] == c for k in latest) or any(not o.verified for k, o in latest.items() if k[0] == c)
+        ]
 
     def _ask(self, step: Step) -> str | None:
         """'done', then the name of who did the step (--confirmed-by, else asked; Enter keeps the last one)."""
@@ -273,13 +326,27 @@ class Runner:
         state.mark(item.id, "started", phase=phase.phase, host=phase.host)
         # The pre gate requires backups finished after the upgrade started: the run's creation time.
         since = state.record.created if phase.phase == "pre" and state.record.created else None
-        result = run_gate(self.ctx.checks, phase.phase, phase.host, self.ctx.inventory, state.folder, item.id,
-                          phase.select, attempt=state.item(item.id).attempts, backups_since=since,
-                          custom=self.ctx.custom)
+        result = run_gate(
+            self.ctx.checks,
+            phase.phase,
+            phase.host,
+            self.ctx.inventory,
+            state.folder,
+            item.id,
+            phase.select,
+            attempt=state.item(item.id).attempts,
+            backups_since=since,
+            custom=self.ctx.custom,
+        )
         if result.exit_code not in (ExitCode.PASSED, ExitCode.FAILED):
             state.probe()  # pytest could not write its report? then the run is incomplete, not a failed gate
-        fields = {"exit_code": int(result.exit_code), "report": result.report.name, "results": result.results.name,
-                  "counts": {o.value: n for o, n in result.counts.items()}, "failed_checks": result.lines()}
+        fields = {
+            "exit_code": int(result.exit_code),
+            "report": result.report.name,
+            "results": result.results.name,
+            "counts": {o.value: n for o, n in result.counts.items()},
+            "failed_checks": result.lines(),
+        }
         if result.passed:
             # Warnings and checks not verified pass a gate, so the operator must see that they are there.
             state.mark(item.id, "passed", **fields)
@@ -287,8 +354,12 @@ class Runner:
             return OK
         state.mark(item.id, "failed", **fields)
         what = "failed" if result.exit_code == ExitCode.FAILED else "could not run"
-        return self._stop(item.id, f"gate {item.id} {what}: {result.counts_text} (report: {result.report})",
-                          result.lines(), code=result.exit_code)
+        return self._stop(
+            item.id,
+            f"gate {item.id} {what}: {result.counts_text} (report: {result.report})",
+            result.lines(),
+            code=result.exit_code,
+        )
 
     def _stop(self, item_id: str, why: str, details: list[str], code: int = FAILED) -> int:
         """Stop the run at an item. `code`: FAILED (a step or check failed), NOT_RUN (a gate could not run) or
@@ -300,8 +371,11 @@ class Runner:
             self.say(f"  - {line}")
         waiting = state.item(item_id).status == "waiting"
         lab = " --lab-clear-faults" if self.ctx.lab is not None and not waiting else ""
-        self.say(f"Fix the cause, then continue with:  gpverify upgrade --resume {state.run_id}"
-                 + (' --yes --confirmed-by "YOUR NAME"' if waiting else "") + lab)
+        self.say(
+            f"Fix the cause, then continue with:  gpverify upgrade --resume {state.run_id}"
+            + (' --yes --confirmed-by "YOUR NAME"' if waiting else "")
+            + lab
+        )
         if lab:
             self.say("  (on the lab, --lab-clear-faults repairs what the scenario broke, as an operator would)")
         self.say("Completed steps are not repeated on resume (--redo STEP runs one again).")

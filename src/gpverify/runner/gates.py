@@ -44,8 +44,10 @@ class GateResult:
 
     def lines(self) -> list[str]:
         """What stopped the gate, one line each: "GP-HOST-003 gp-sh02 (failed): what was found", then problems."""
-        checks = [f"{r.check}{f' {r.host}' if r.host else ''} ({r.label}): {without_host(r.message, r.host)}"
-                  for r in self.failing]
+        checks = [
+            f"{r.check}{f' {r.host}' if r.host else ''} ({r.label}): {without_host(r.message, r.host)}"
+            for r in self.failing
+        ]
         return checks + self.problems
 
 
@@ -62,9 +64,17 @@ def select_expression(check_ids: list[str] | None, exclude: list[str] | None = N
 ATTESTATIONS = "attestations.json"  # in the run folder: what named people confirmed (gpverify.attestations)
 
 
-def gate_args(checks: Path, phase: str, host: str | None, inventory: Path, report: Path,
-              select: str | None = None, backups_since: str | None = None, custom: Sequence[Path] = (),
-              attestations: Path | None = None) -> list[str]:
+def gate_args(
+    checks: Path,
+    phase: str,
+    host: str | None,
+    inventory: Path,
+    report: Path,
+    select: str | None = None,
+    backups_since: str | None = None,
+    custom: Sequence[Path] = (),
+    attestations: Path | None = None,
+) -> list[str]:
     args = [str(checks / phase), "--inventory", str(inventory), f"--gpverify-html={report}", "-q"]
     if custom:  # the site's own checks of this phase (--checks), the other phases' left out
         args += [*phase_targets(phase, custom), "--check-phase", phase]
@@ -73,21 +83,43 @@ def gate_args(checks: Path, phase: str, host: str | None, inventory: Path, repor
     return args + (["--host", host] if host else []) + (["-k", select] if select else [])
 
 
-def run_gate(checks: Path, phase: str, host: str | None, inventory: Path, folder: Path, gate_id: str,
-             select: str | None = None, attempt: int = 1, backups_since: str | None = None,
-             custom: Sequence[Path] = ()) -> GateResult:
+def run_gate(
+    checks: Path,
+    phase: str,
+    host: str | None,
+    inventory: Path,
+    folder: Path,
+    gate_id: str,
+    select: str | None = None,
+    attempt: int = 1,
+    backups_since: str | None = None,
+    custom: Sequence[Path] = (),
+) -> GateResult:
     """Run the gate's checks; its report, results and log are attempt-numbered after the first attempt, so a
     resumed run keeps the reports of the earlier ones."""
     stem = gate_id if attempt <= 1 else f"{gate_id}.attempt{attempt}"
     report, results, log = folder / f"{stem}.html", folder / f"{stem}.results.json", folder / f"{stem}.log"
     attested = folder / ATTESTATIONS
     with open(log, "w", encoding="utf-8") as out:
-        run = run_checks(gate_args(checks, phase, host, inventory, report, select, backups_since, custom,
-                                   attested if attested.exists() else None), output=out)
+        run = run_checks(
+            gate_args(
+                checks,
+                phase,
+                host,
+                inventory,
+                report,
+                select,
+                backups_since,
+                custom,
+                attested if attested.exists() else None,
+            ),
+            output=out,
+        )
     _write_results(run, results)
     limits = ", ".join(f"{k} {v!r}" for k, v in (("host", host), ("select", select)) if v) or "no limits"
-    return GateResult(ExitCode.of(run.exit_code), report, results, run.results,
-                      _problems(run, f"checks/{phase} ({limits})", log))
+    return GateResult(
+        ExitCode.of(run.exit_code), report, results, run.results, _problems(run, f"checks/{phase} ({limits})", log)
+    )
 
 
 def _problems(run: PytestRun, where: str, log: Path) -> list[str]:

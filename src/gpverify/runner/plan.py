@@ -16,8 +16,17 @@ from gpverify.config.yamlfile import read_yaml
 from gpverify.errors import ConfigError
 
 PhaseName = Literal["pre", "web", "hosts", "post", "clients"]
-LabAction = Literal["tenant-services", "web-components", "web-client-help", "trusted-app", "clear-browser-cache",
-                    "backup", "gp-utilities", "runtime-paths", "restart-session-central"]
+LabAction = Literal[
+    "tenant-services",
+    "web-components",
+    "web-client-help",
+    "trusted-app",
+    "clear-browser-cache",
+    "backup",
+    "gp-utilities",
+    "runtime-paths",
+    "restart-session-central",
+]
 # Lab actions on the farm's SQL Server, which is no host of the inventory: a step with one of them needs no host.
 SERVER_ACTIONS = ("backup", "gp-utilities")
 
@@ -63,8 +72,10 @@ class Step(_Strict):
             try:  # the runner splits a command given without args as a shell would (runner/engine.py)
                 words = shlex.split(self.command)
             except ValueError as exc:
-                raise ValueError(f"a command a shell can split ({exc}), or the program in 'command' and its "
-                                 f"arguments in 'args', got {self.command!r}") from None
+                raise ValueError(
+                    f"a command a shell can split ({exc}), or the program in 'command' and its "
+                    f"arguments in 'args', got {self.command!r}"
+                ) from None
             if not words:
                 raise ValueError(f"a command with a program to run, got {self.command!r}")
         return self
@@ -82,15 +93,19 @@ class Phase(_Strict):
     @classmethod
     def _check_ids(cls, value: str | None) -> str | None:
         if value is not None and not _is_selection(value):
-            raise ValueError(f"check IDs joined by and, or, not and parentheses (such as 'GP-PRE-011 or "
-                             f"GP-PRE-012'), got {value!r}")
+            raise ValueError(
+                f"check IDs joined by and, or, not and parentheses (such as 'GP-PRE-011 or GP-PRE-012'), got {value!r}"
+            )
         return value
 
     @property
     def gate_args(self) -> str:
         """The gate as a person would type it, e.g. `checks/hosts --host gp-sh01`."""
-        return f"checks/{self.phase}" + (f" --host {self.host}" if self.host else "") + (
-            f" -k '{self.select}'" if self.select else "")
+        return (
+            f"checks/{self.phase}"
+            + (f" --host {self.host}" if self.host else "")
+            + (f" -k '{self.select}'" if self.select else "")
+        )
 
     @property
     def gate_id(self) -> str:
@@ -107,8 +122,10 @@ class Plan(_Strict):
             if item.id in seen:
                 raise ValueError(f"each step id and gate once, but {item.id!r} appears twice")
             if len(item.id) > MAX_ITEM_ID:
-                raise ValueError(f"step and gate ids of at most {MAX_ITEM_ID} characters (they name files), but "
-                                 f"{item.id[:40]!r}... has {len(item.id)}")
+                raise ValueError(
+                    f"step and gate ids of at most {MAX_ITEM_ID} characters (they name files), but "
+                    f"{item.id[:40]!r}... has {len(item.id)}"
+                )
             seen.add(item.id)
         return self
 
@@ -177,16 +194,20 @@ def check_hosts(plan: Plan, shape: FarmShape, origin: str) -> None:
     known = {n.lower() for n in shape.hosts}
     for i, phase in enumerate(plan.phases):
         if phase.host and phase.host.lower() not in known:
-            raise ConfigError(origin, f"phases[{i}].host", f"a host of the inventory ({', '.join(shape.hosts)}), "
-                              f"got {phase.host!r}")
+            raise ConfigError(
+                origin, f"phases[{i}].host", f"a host of the inventory ({', '.join(shape.hosts)}), got {phase.host!r}"
+            )
         if phase.host and shape.hosts.get(phase.host) not in (None, "session_host"):
             raise ConfigError(origin, f"phases[{i}].host", f"a session host, got {phase.host!r}")
         if phase.host and phase.phase != "hosts":
             raise ConfigError(origin, f"phases[{i}].host", "no host (only a 'hosts' phase is limited to one host)")
         for j, step in enumerate(phase.steps):
             if step.host and step.host.lower() not in known:
-                raise ConfigError(origin, f"phases[{i}].steps[{j}].host",
-                                  f"a host of the inventory ({', '.join(shape.hosts)}), got {step.host!r}")
+                raise ConfigError(
+                    origin,
+                    f"phases[{i}].steps[{j}].host",
+                    f"a host of the inventory ({', '.join(shape.hosts)}), got {step.host!r}",
+                )
 
 
 def parse_plan(data: Any, origin: str, shape: FarmShape) -> Plan:
@@ -204,154 +225,269 @@ def load_plan(path: str | Path, shape: FarmShape) -> Plan:
 
 # The installer's GP Configuration window "will default with the selections from the installation being upgraded"
 # (scale-out-upgrade.md step 5), that is the previous release's runtime: nothing points it at the new one by itself.
-RUNTIME_PATHS_STEP = ("In the GP Configuration window, point the Dynamics GP runtime folder, Dynamics.set and Dex.ini "
-                      "at the target release's desktop client on the session hosts: the upgrade fills in the previous "
-                      "release's paths, and the web client runs whatever they name "
-                      "(https://learn.microsoft.com/dynamics-gp/installation/sba, 'The three paths for the Dynamics GP "
-                      "runtime folder, the Dynamics.set and the Dex.ini must be valid'). With Tenant Services, set "
-                      "the tenant's DynamicsexeLocation, DynamicssetLocation and DexiniLocation in Tenant Manager.")
+RUNTIME_PATHS_STEP = (
+    "In the GP Configuration window, point the Dynamics GP runtime folder, Dynamics.set and Dex.ini "
+    "at the target release's desktop client on the session hosts: the upgrade fills in the previous "
+    "release's paths, and the web client runs whatever they name "
+    "(https://learn.microsoft.com/dynamics-gp/installation/sba, 'The three paths for the Dynamics GP "
+    "runtime folder, the Dynamics.set and the Dex.ini must be valid'). With Tenant Services, set "
+    "the tenant's DynamicsexeLocation, DynamicssetLocation and DexiniLocation in Tenant Manager."
+)
 WEB_SERVER_STEPS = [
     "Log in to {host}, the machine running the web site and the Session Central Service.",
     "From the Microsoft Dynamics GP installation media, double-click Setup.exe.",
     "Click Web Components, then Install, and select to upgrade your existing web client installation.",
-    ("Keep the wizard's defaults unless you need a change; give the new web components database name "
-    "(default GPCONFIGURATION): the data is migrated to it when the configuration wizard runs."),
+    (
+        "Keep the wizard's defaults unless you need a change; give the new web components database name "
+        "(default GPCONFIGURATION): the data is migrated to it when the configuration wizard runs."
+    ),
     RUNTIME_PATHS_STEP,
-    ("When the installation is complete, run the Dynamics GP Web Components Configuration Wizard (Start menu): "
-    "Welcome > Next; choose the SQL Server authentication > Next; review the actions > Next; Exit."),
+    (
+        "When the installation is complete, run the Dynamics GP Web Components Configuration Wizard (Start menu): "
+        "Welcome > Next; choose the SQL Server authentication > Next; review the actions > Next; Exit."
+    ),
     "The Web Client Help installer starts: click Install, then Finish.",
 ]
 SESSION_HOST_STEPS = [
     "Log in to {host}.",
     "If not done yet, update the Microsoft Dynamics GP desktop client on {host} and check that it works.",
-    ("From the Microsoft Dynamics GP installation media, double-click Setup.exe; click Web Components, then "
-    "Install, and select to upgrade your existing web client installation."),
-    ("Keep the wizard's defaults; when asked for the web components database, give the new database name "
-    "chosen when upgrading the web server ({config_db})."),
-    ("When the installation is complete, run the Dynamics GP Web Components Configuration Wizard (Start menu): "
-    "Welcome > Next; SQL Server authentication > Next; review the actions > Next; Exit."),
+    (
+        "From the Microsoft Dynamics GP installation media, double-click Setup.exe; click Web Components, then "
+        "Install, and select to upgrade your existing web client installation."
+    ),
+    (
+        "Keep the wizard's defaults; when asked for the web components database, give the new database name "
+        "chosen when upgrading the web server ({config_db})."
+    ),
+    (
+        "When the installation is complete, run the Dynamics GP Web Components Configuration Wizard (Start menu): "
+        "Welcome > Next; SQL Server authentication > Next; review the actions > Next; Exit."
+    ),
     "Run the help installer {help}: Install, then Finish.",
 ]
 TENANT_STEPS = [
     "Log in to {host}, the Tenant Services machine.",
     "From an elevated command prompt, run the update in AdProd\\TenantServices\\Updates on the media.",
-    ("Run the Tenant Services Configuration Wizard, then check that the Tenant Discovery and Tenant "
-    "Management services are started."),
+    (
+        "Run the Tenant Services Configuration Wizard, then check that the Tenant Discovery and Tenant "
+        "Management services are started."
+    ),
 ]
 CLIENT_STEPS = [
-    ("On {host}, open Internet Explorer: Tools > Internet options > Browsing history > Delete; keep "
-    "'Temporary Internet files' selected, click Delete, then OK."),
+    (
+        "On {host}, open Internet Explorer: Tools > Internet options > Browsing history > Delete; keep "
+        "'Temporary Internet files' selected, click Delete, then OK."
+    ),
     "Browse to the web client site and sign in.",
 ]
 # upgrade/system-preparation.md, Backups: "make at least one complete backup of all your databases before upgrading".
-BACKUP_TITLE = ("Make a complete backup of the system database, every company database and the configuration "
-                "database")
+BACKUP_TITLE = "Make a complete backup of the system database, every company database and the configuration database"
 BACKUP_STEPS = [
-    ("In SQL Server Management Studio (or your backup job), make a full backup of the system database (DYNAMICS, or "
-     "the name given at install), every company database and the web components configuration database "
-     "({config_db})."),
-    ("Also back up your modified dictionaries, eConnect pre and post procedures and the Integration Manager "
-     "database, as the upgrade guide says."),
-    ("The pre gate then checks msdb.dbo.backupset: a full backup of each database GP Utilities upgrades, finished "
-     "before GP Utilities started upgrading it (DB_Upgrade start_time), and of the others, finished after this run "
-     "started."),
+    (
+        "In SQL Server Management Studio (or your backup job), make a full backup of the system database (DYNAMICS, or "
+        "the name given at install), every company database and the web components configuration database "
+        "({config_db})."
+    ),
+    (
+        "Also back up your modified dictionaries, eConnect pre and post procedures and the Integration Manager "
+        "database, as the upgrade guide says."
+    ),
+    (
+        "The pre gate then checks msdb.dbo.backupset: a full backup of each database GP Utilities upgrades, finished "
+        "before GP Utilities started upgrading it (DB_Upgrade start_time), and of the others, finished after this run "
+        "started."
+    ),
 ]
 # The guide's first step (scale-out-upgrade.md: "upgrade for the database and the desktop client components").
 UTILITIES_TITLE = "Upgrade the system and company databases with Dynamics GP Utilities"
 UTILITIES_STEPS = [
-    ("If not done yet: install the target release's Microsoft Dynamics GP desktop client on one computer "
-     "(https://learn.microsoft.com/dynamics-gp/upgrade/installing-on-first-computer)."),
-    ("Start Dynamics GP Utilities there and upgrade the system database and every company database, after the "
-     "backups above; wait until it reports every company upgraded "
-     "(https://learn.microsoft.com/dynamics-gp/upgrade/company-data-conversion)."),
-    ("The pre gate then checks DB_Upgrade, DU000020 and DU000030 for every product and company, and that each "
-     "database's backup finished before GP Utilities started."),
+    (
+        "If not done yet: install the target release's Microsoft Dynamics GP desktop client on one computer "
+        "(https://learn.microsoft.com/dynamics-gp/upgrade/installing-on-first-computer)."
+    ),
+    (
+        "Start Dynamics GP Utilities there and upgrade the system database and every company database, after the "
+        "backups above; wait until it reports every company upgraded "
+        "(https://learn.microsoft.com/dynamics-gp/upgrade/company-data-conversion)."
+    ),
+    (
+        "The pre gate then checks DB_Upgrade, DU000020 and DU000030 for every product and company, and that each "
+        "database's backup finished before GP Utilities started."
+    ),
 ]
 RESTART_TITLE = "Restart the Session Central Service after the last session host"
 RESTART_STEPS = [
-    ("On {host}, restart the Session Central Service, so that it establishes communication with the upgraded session "
-     "host machines (https://learn.microsoft.com/dynamics-gp/web-components/scale-out-installation, step 18 of "
-     "'Install the host machines')."),
+    (
+        "On {host}, restart the Session Central Service, so that it establishes communication with the upgraded "
+        "session host machines (https://learn.microsoft.com/dynamics-gp/web-components/scale-out-installation, "
+        "step 18 of 'Install the host machines')."
+    ),
     "Give the system a few minutes to get synchronized before the post gate reads Session Management.",
 ]
-TRUSTED_APP_STEP = ("If the web client shows the sandboxed-mode icon (lower right), run DynamicsGPTrustedApp.msi "
-                    "from the updated web client on {host}.")
+TRUSTED_APP_STEP = (
+    "If the web client shows the sandboxed-mode icon (lower right), run DynamicsGPTrustedApp.msi "
+    "from the updated web client on {host}."
+)
 
 
 def _msiexec(host: str, flag: str, package: str, log: str, title: str, sid: str) -> Step:
-    return Step(id=sid, kind="remote", title=title, host=host, command="msiexec",
-                args=[flag, package, "/qn", "/l*v", log], log=log)
+    return Step(
+        id=sid,
+        kind="remote",
+        title=title,
+        host=host,
+        command="msiexec",
+        args=[flag, package, "/qn", "/l*v", log],
+        log=log,
+    )
 
 
 def _server_steps(host: str, role: str, lab: bool, config_db: str, help_msi: str) -> list[Step]:
     if not lab:
         lines = WEB_SERVER_STEPS if role == "web_server" else SESSION_HOST_STEPS
         what = "web site and Session Central Service" if role == "web_server" else "session host"
-        return [Step(id=f"upgrade-{host}", kind="manual", host=host, title=f"Upgrade the {what} {host}",
-                     instructions=[s.format(host=host, config_db=config_db, help=help_msi) for s in lines])]
+        return [
+            Step(
+                id=f"upgrade-{host}",
+                kind="manual",
+                host=host,
+                title=f"Upgrade the {what} {host}",
+                instructions=[s.format(host=host, config_db=config_db, help=help_msi) for s in lines],
+            )
+        ]
     # The lab has no wizard: the web components patch (`msiexec /update`, scale-out-upgrade.md) and the
     # help installer stand in for Setup.exe; the GP Configuration window's paths stay the operator's to set.
     steps = [
-        _msiexec(host, "/update", r"D:\AdProd\WebComponents\Updates\WebComponents.msp",
-                 rf"C:\Windows\Temp\gpverify-{host}-webcomponents.log", f"Web Components upgrade on {host}",
-                 f"upgrade-{host}"),
-        _msiexec(host, "/i", f"D:\\AdProd\\WebComponents\\{help_msi}",
-                 rf"C:\Windows\Temp\gpverify-{host}-help.log", f"Web Client Help on {host}", f"help-{host}"),
+        _msiexec(
+            host,
+            "/update",
+            r"D:\AdProd\WebComponents\Updates\WebComponents.msp",
+            rf"C:\Windows\Temp\gpverify-{host}-webcomponents.log",
+            f"Web Components upgrade on {host}",
+            f"upgrade-{host}",
+        ),
+        _msiexec(
+            host,
+            "/i",
+            f"D:\\AdProd\\WebComponents\\{help_msi}",
+            rf"C:\Windows\Temp\gpverify-{host}-help.log",
+            f"Web Client Help on {host}",
+            f"help-{host}",
+        ),
     ]
     if role == "web_server":
-        steps.insert(1, Step(id=f"runtime-paths-{host}", kind="manual", host=host, action="runtime-paths",
-                             title=f"Point the web client's runtime at the target release on {host}",
-                             instructions=[RUNTIME_PATHS_STEP]))
+        steps.insert(
+            1,
+            Step(
+                id=f"runtime-paths-{host}",
+                kind="manual",
+                host=host,
+                action="runtime-paths",
+                title=f"Point the web client's runtime at the target release on {host}",
+                instructions=[RUNTIME_PATHS_STEP],
+            ),
+        )
     return steps
 
 
 def _client_steps(host: str, era: str, lab: bool) -> list[Step]:
     if not lab:
         lines = CLIENT_STEPS + ([TRUSTED_APP_STEP] if era == "silverlight" else [])
-        return [Step(id=f"client-{host}", kind="manual", host=host, title=f"Update the client machine {host}",
-                     instructions=[s.format(host=host) for s in lines],
-                     action="trusted-app" if era == "silverlight" else "clear-browser-cache")]
-    steps = [Step(id=f"client-{host}", kind="remote", host=host, title=f"Clear the browser cache on {host}",
-                  command="RunDll32.exe", args=["InetCpl.cpl,ClearMyTracksByProcess", "8"])]
+        return [
+            Step(
+                id=f"client-{host}",
+                kind="manual",
+                host=host,
+                title=f"Update the client machine {host}",
+                instructions=[s.format(host=host) for s in lines],
+                action="trusted-app" if era == "silverlight" else "clear-browser-cache",
+            )
+        ]
+    steps = [
+        Step(
+            id=f"client-{host}",
+            kind="remote",
+            host=host,
+            title=f"Clear the browser cache on {host}",
+            command="RunDll32.exe",
+            args=["InetCpl.cpl,ClearMyTracksByProcess", "8"],
+        )
+    ]
     if era == "silverlight":
-        steps.append(_msiexec(host, "/i", r"\\gp-web01\GPWebClient\DynamicsGPTrustedApp.msi",
-                              rf"C:\Windows\Temp\gpverify-{host}-trustedapp.log",
-                              f"DynamicsGPTrustedApp.msi on {host}", f"trusted-app-{host}"))
+        steps.append(
+            _msiexec(
+                host,
+                "/i",
+                r"\\gp-web01\GPWebClient\DynamicsGPTrustedApp.msi",
+                rf"C:\Windows\Temp\gpverify-{host}-trustedapp.log",
+                f"DynamicsGPTrustedApp.msi on {host}",
+                f"trusted-app-{host}",
+            )
+        )
     return steps
 
 
 def backup_step(config_db: str) -> Step:
     """The backups the pre gate requires; on the lab, confirming it makes the lab's SQL Server record them."""
-    return Step(id="backup-databases", kind="manual", title=BACKUP_TITLE, action="backup",
-                instructions=[s.format(config_db=config_db) for s in BACKUP_STEPS])
+    return Step(
+        id="backup-databases",
+        kind="manual",
+        title=BACKUP_TITLE,
+        action="backup",
+        instructions=[s.format(config_db=config_db) for s in BACKUP_STEPS],
+    )
 
 
 def utilities_step() -> Step:
     """GP Utilities upgrades the databases, after the backups and before the pre gate's database checks."""
-    return Step(id="gp-utilities", kind="manual", title=UTILITIES_TITLE, action="gp-utilities",
-                instructions=list(UTILITIES_STEPS))
+    return Step(
+        id="gp-utilities",
+        kind="manual",
+        title=UTILITIES_TITLE,
+        action="gp-utilities",
+        instructions=list(UTILITIES_STEPS),
+    )
 
 
 def restart_steps(shape: FarmShape) -> list[Step]:
     """Session Central restarted on the web server once every session host is upgraded."""
-    return [Step(id=f"restart-session-central-{host}", kind="manual", host=host, title=RESTART_TITLE,
-                 action="restart-session-central", instructions=[s.format(host=host) for s in RESTART_STEPS])
-            for host in shape.named("web_server")]
+    return [
+        Step(
+            id=f"restart-session-central-{host}",
+            kind="manual",
+            host=host,
+            title=RESTART_TITLE,
+            action="restart-session-central",
+            instructions=[s.format(host=host) for s in RESTART_STEPS],
+        )
+        for host in shape.named("web_server")
+    ]
 
 
 # The Session Management checks a person can attest from the snap-in when gpverify could not read Session Central.
 ATTESTED = ("GP-POST-003", "GP-POST-004", "GP-POST-005")
-ATTEST_STATEMENT = ("the Session Management snap-in of the Web Management Console lists every session host and "
-                    "none is suspended")
+ATTEST_STATEMENT = (
+    "the Session Management snap-in of the Web Management Console lists every session host and none is suspended"
+)
 
 
 def attest_step() -> Step:
-    return Step(id="attest-session-management", kind="manual", attest=list(ATTESTED),
-                title="Confirm in Session Management that every session host is listed and none is suspended",
-                instructions=[("Open the Web Management Console, Session Management: check that every session host "
-                              "machine is listed and that none is Suspended (resume any that is)."),
-                              ("Asked only when the post gate could not verify it from Session Central or the "
-                              "configuration database; your name and answer are recorded in the run.")])
+    return Step(
+        id="attest-session-management",
+        kind="manual",
+        attest=list(ATTESTED),
+        title="Confirm in Session Management that every session host is listed and none is suspended",
+        instructions=[
+            (
+                "Open the Web Management Console, Session Management: check that every session host "
+                "machine is listed and that none is Suspended (resume any that is)."
+            ),
+            (
+                "Asked only when the post gate could not verify it from Session Central or the "
+                "configuration database; your name and answer are recorded in the run."
+            ),
+        ],
+    )
 
 
 # The session hosts' registration with the new configuration, gated again once Session Central is restarted.
@@ -362,24 +498,41 @@ REGISTERED = "GP-HOST-003"
 TENANT_CHECKS = ("GP-PRE-011", "GP-PRE-012")
 
 
+def _tenant_step(host: str, lab: bool) -> Step:
+    """Tenant Services updated on one host: by hand on a farm, the lab's installer on the lab."""
+    if lab:
+        return _msiexec(
+            host,
+            "/update",
+            r"D:\AdProd\TenantServices\Updates\TenantServices.msp",
+            rf"C:\Windows\Temp\gpverify-{host}-tenant.log",
+            f"Tenant Services update on {host}",
+            f"tenant-services-{host}",
+        )
+    return Step(
+        id=f"tenant-services-{host}",
+        kind="manual",
+        host=host,
+        title=f"Update Tenant Services on {host}",
+        instructions=[s.format(host=host) for s in TENANT_STEPS],
+        action="tenant-services",
+    )
+
+
 def builtin_plan(shape: FarmShape, *, lab: bool, config_db: str = "GPCONFIGURATION") -> Plan:
     """The guide's order for this farm; on the lab, remote commands stand in for the manual steps."""
     tenants = shape.named("tenant_services")
-    # The guide updates Tenant Services after the preconditions and before the web components (scale-out-upgrade.md), so the
-    # pre gate leaves their checks to a gate of their own that runs once they are updated.
-    phases: list[Phase] = [Phase(phase="pre", steps=[backup_step(config_db), utilities_step()],
-                                 select=" and ".join(f"not {c}" for c in TENANT_CHECKS) if tenants else None)]
-    tenant_steps: list[Step] = []
-    for host in tenants:
-        if lab:
-            tenant_steps.append(_msiexec(host, "/update", r"D:\AdProd\TenantServices\Updates\TenantServices.msp",
-                                         rf"C:\Windows\Temp\gpverify-{host}-tenant.log",
-                                         f"Tenant Services update on {host}", f"tenant-services-{host}"))
-        else:
-            tenant_steps.append(Step(id=f"tenant-services-{host}", kind="manual", host=host,
-                                     title=f"Update Tenant Services on {host}",
-                                     instructions=[s.format(host=host) for s in TENANT_STEPS],
-                                     action="tenant-services"))
+    # The guide updates Tenant Services after the preconditions and before the web components
+    # (scale-out-upgrade.md), so the pre gate leaves their checks to a gate of their own that runs once they are
+    # updated.
+    phases: list[Phase] = [
+        Phase(
+            phase="pre",
+            steps=[backup_step(config_db), utilities_step()],
+            select=" and ".join(f"not {c}" for c in TENANT_CHECKS) if tenants else None,
+        )
+    ]
+    tenant_steps = [_tenant_step(host, lab) for host in tenants]
     if tenants:
         phases.append(Phase(phase="pre", name="tenant-services", steps=tenant_steps, select=" or ".join(TENANT_CHECKS)))
     web_steps: list[Step] = []
@@ -387,7 +540,13 @@ def builtin_plan(shape: FarmShape, *, lab: bool, config_db: str = "GPCONFIGURATI
         web_steps += _server_steps(host, "web_server", lab, config_db, shape.help_installer)
     phases.append(Phase(phase="web", steps=web_steps))
     for host in shape.named("session_host"):
-        phases.append(Phase(phase="hosts", host=host, steps=_server_steps(host, "session_host", lab, config_db, shape.help_installer)))
+        phases.append(
+            Phase(
+                phase="hosts",
+                host=host,
+                steps=_server_steps(host, "session_host", lab, config_db, shape.help_installer),
+            )
+        )
     web = shape.named("web_server")
     phases.append(Phase(phase="post", steps=restart_steps(shape)))
     if web and shape.named("session_host"):

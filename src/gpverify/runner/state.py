@@ -113,8 +113,11 @@ class RunState:
             folder = reports / run_id
             # Only a run folder directly inside the reports folder: a RUN-ID is a name, never a path elsewhere.
             if not _RUN_ID.fullmatch(run_id) or folder.resolve().parent != reports.resolve():
-                raise ConfigError("--resume", "RUN-ID", f"the name of a run folder inside {reports} (such as "
-                                  f"20261129-152000-ab12), got {run_id!r}")
+                raise ConfigError(
+                    "--resume",
+                    "RUN-ID",
+                    f"the name of a run folder inside {reports} (such as 20261129-152000-ab12), got {run_id!r}",
+                )
         else:
             runs = [p.parent for p in reports.glob(f"*/{STATE}")]
             if not runs:
@@ -128,7 +131,9 @@ class RunState:
             raise ConfigError("--resume", "RUN-ID", f"a run folder with a readable {STATE} ({exc.expected})") from None
         except (OSError, ValueError, RecursionError, ValidationError) as exc:
             reason = exc.errors()[0]["msg"] if isinstance(exc, ValidationError) else exc
-            raise ConfigError("--resume", "RUN-ID", f"a run folder with a readable {STATE} ({path}: {reason})") from None
+            raise ConfigError(
+                "--resume", "RUN-ID", f"a run folder with a readable {STATE} ({path}: {reason})"
+            ) from None
 
     @property
     def run_id(self) -> str:

@@ -44,17 +44,33 @@ def resume_command(state: RunState) -> str:
 
 def write_summary(plan: Plan, state: RunState) -> None:
     d = state.data
-    head = [f"gpverify upgrade run {state.run_id}: {d['status']}", f"inventory: {d['inventory']}",
-            f"plan: {d.get('plan_source')}" + (f"; lab scenario {d['lab']['scenario']}" if d.get("lab") else ""),
-            f"{d.get('message') or ''}", ""]
-    lines = [f"{i:32} {s:8} {when:30} {what}" + (f"  [{who}]" if who else "") for i, what, s, who, when in _rows(plan, state)]
+    head = [
+        f"gpverify upgrade run {state.run_id}: {d['status']}",
+        f"inventory: {d['inventory']}",
+        f"plan: {d.get('plan_source')}" + (f"; lab scenario {d['lab']['scenario']}" if d.get("lab") else ""),
+        f"{d.get('message') or ''}",
+        "",
+    ]
+    lines = [
+        f"{i:32} {s:8} {when:30} {what}" + (f"  [{who}]" if who else "") for i, what, s, who, when in _rows(plan, state)
+    ]
     head += _stopped(state)
     reports = [f"{i}: {e.report}" for i, e in state.record.items.items() if e.report]
-    (state.folder / "summary.txt").write_text("\n".join(head + lines + ["", "Gate reports:"] + reports) + "\n",
-                                              encoding="utf-8")
-    rows = [{"id": i, "what": what, "status": status, "who": who, "when": when, "report": state.item(i).report}
-            for i, what, status, who, when in _rows(plan, state)]
-    html = page("summary.html.j2", run_id=state.run_id, status=d["status"], lab=d.get("lab"),
-                inventory=str(d["inventory"]), message=d.get("message") or "",
-                stopped=[line for line in _stopped(state) if line], rows=rows)
+    (state.folder / "summary.txt").write_text(
+        "\n".join(head + lines + ["", "Gate reports:"] + reports) + "\n", encoding="utf-8"
+    )
+    rows = [
+        {"id": i, "what": what, "status": status, "who": who, "when": when, "report": state.item(i).report}
+        for i, what, status, who, when in _rows(plan, state)
+    ]
+    html = page(
+        "summary.html.j2",
+        run_id=state.run_id,
+        status=d["status"],
+        lab=d.get("lab"),
+        inventory=str(d["inventory"]),
+        message=d.get("message") or "",
+        stopped=[line for line in _stopped(state) if line],
+        rows=rows,
+    )
     (state.folder / "summary.html").write_text(html, encoding="utf-8")

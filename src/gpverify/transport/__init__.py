@@ -20,7 +20,6 @@ def get_transport_class(scheme: str) -> Any:
     return getattr(import_module(module), name)
 
 
-
 def transport_for(spec: Any) -> str:
     """The registered transport for a host (a HostSpec): the lean client where it can, else pywinrm
     (transport/settings.py: client_for)."""

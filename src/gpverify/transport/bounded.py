@@ -98,8 +98,9 @@ def _pool_classes(deadline: HostDeadline) -> dict[str, type[HTTPConnectionPool]]
 
     return {
         "http": type("DeadlineHTTPConnectionPool", (HTTPConnectionPool,), {"ConnectionCls": tracked(HTTPConnection)}),
-        "https": type("DeadlineHTTPSConnectionPool", (HTTPSConnectionPool,),
-                      {"ConnectionCls": tracked(HTTPSConnection)}),
+        "https": type(
+            "DeadlineHTTPSConnectionPool", (HTTPSConnectionPool,), {"ConnectionCls": tracked(HTTPSConnection)}
+        ),
     }
 
 
@@ -117,8 +118,15 @@ class BoundedAdapter(HTTPAdapter):
         super().init_poolmanager(*args, **kwargs)
         self.poolmanager.pool_classes_by_scheme = _pool_classes(self.deadline)
 
-    def send(self, request: requests.PreparedRequest, stream: bool = False, timeout: Any = None,
-             verify: Any = True, cert: Any = None, proxies: Any = None) -> requests.Response:
+    def send(
+        self,
+        request: requests.PreparedRequest,
+        stream: bool = False,
+        timeout: Any = None,
+        verify: Any = True,
+        cert: Any = None,
+        proxies: Any = None,
+    ) -> requests.Response:
         self.deadline.check()
         read = timeout[1] if isinstance(timeout, tuple) else timeout
         left = self.deadline.remaining()
@@ -127,14 +135,14 @@ class BoundedAdapter(HTTPAdapter):
         first = min(self.connect_timeout, read or left) if not self.answered else read or left
         bounded = (min(self.connect_timeout, left), min(first, left))
         try:
-            response = super().send(request, stream=stream, timeout=bounded, verify=verify, cert=cert,
-                                    proxies=proxies)
+            response = super().send(request, stream=stream, timeout=bounded, verify=verify, cert=cert, proxies=proxies)
         except requests.exceptions.ReadTimeout:
             if self.deadline.expired:
                 raise DeadlinePassed(f"the host's deadline of {self.deadline.seconds:g} s passed") from None
             if not self.answered:
-                raise requests.exceptions.ConnectTimeout("the host accepted the connection but sent no answer") \
-                    from None
+                raise requests.exceptions.ConnectTimeout(
+                    "the host accepted the connection but sent no answer"
+                ) from None
             raise
         except requests.exceptions.RequestException:
             if self.deadline.expired:
@@ -170,5 +178,11 @@ def _capped(raw: HTTPResponse, cap: int) -> HTTPResponse:
     except urllib3.exceptions.HTTPError as exc:  # cut off mid-body: what requests would have said
         raise requests.exceptions.ConnectionError(str(exc)) from None
     raw.release_conn()
-    return HTTPResponse(body=io.BytesIO(b"".join(body)), headers=raw.headers, status=raw.status,
-                        reason=raw.reason, preload_content=False, decode_content=True)
+    return HTTPResponse(
+        body=io.BytesIO(b"".join(body)),
+        headers=raw.headers,
+        status=raw.status,
+        reason=raw.reason,
+        preload_content=False,
+        decode_content=True,
+    )

@@ -214,7 +214,7 @@ class Connection:
             self._buffer += self._recv()
             end = self._buffer.find(b"\r\n\r\n")
         lines = bytes(self._buffer[:end]).decode("latin-1").split("\r\n")
-        del self._buffer[:end + 4]
+        del self._buffer[: end + 4]
         parts = lines[0].split(" ", 2)
         if len(parts) < 2 or not parts[0].startswith("HTTP/") or not parts[1].isdigit():
             raise ConnectionFailed(f"not an HTTP answer ({lines[0][:40]!r})")
@@ -242,7 +242,7 @@ class Connection:
             self._buffer += self._recv()
             end = self._buffer.find(b"\r\n")
         line = bytes(self._buffer[:end])
-        del self._buffer[:end + 2]
+        del self._buffer[: end + 2]
         return line
 
     def _read_chunked(self) -> bytes:

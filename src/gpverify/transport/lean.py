@@ -69,12 +69,14 @@ _COMMON = "Connection: Keep-Alive\r\nUser-Agent: gpverify\r\n"
 _SOAP = f"{_COMMON}Content-Type: application/soap+xml;charset=UTF-8\r\n"
 # MS-WSMV 2.2.9.1.1: an NTLM-sealed body is a one-part multipart/encrypted document.
 _SPNEGO_ENCRYPTED = "application/HTTP-SPNEGO-session-encrypted"
-_SEALED = (f'{_COMMON}Content-Type: multipart/encrypted;protocol="{_SPNEGO_ENCRYPTED}";'
-           'boundary="Encrypted Boundary"\r\n')
+_SEALED = f'{_COMMON}Content-Type: multipart/encrypted;protocol="{_SPNEGO_ENCRYPTED}";boundary="Encrypted Boundary"\r\n'
 _BOUNDARY = b"--Encrypted Boundary"
-_PART_HEAD = (b"--Encrypted Boundary\r\n\tContent-Type: " + _SPNEGO_ENCRYPTED.encode() +
-              b"\r\n\tOriginalContent: type=application/soap+xml;charset=UTF-8;Length=%d\r\n"
-              b"--Encrypted Boundary\r\n\tContent-Type: application/octet-stream\r\n")
+_PART_HEAD = (
+    b"--Encrypted Boundary\r\n\tContent-Type: "
+    + _SPNEGO_ENCRYPTED.encode()
+    + b"\r\n\tOriginalContent: type=application/soap+xml;charset=UTF-8;Length=%d\r\n"
+    b"--Encrypted Boundary\r\n\tContent-Type: application/octet-stream\r\n"
+)
 _OCTET = b"\tContent-Type: application/octet-stream\r\n"
 _LENGTH = re.compile(rb"Length=(\d+)")
 
@@ -144,7 +146,7 @@ class LeanTransport:
         data = stdin or b""
         for start in range(0, len(data), STDIN_CHUNK):
             with self._failing("sending input"):
-                chunk = data[start:start + STDIN_CHUNK]
+                chunk = data[start : start + STDIN_CHUNK]
                 self._soap(self._envelopes.send(shell, command_id, chunk, start + STDIN_CHUNK >= len(data)))
         return self._receive(shell, command_id)
 
@@ -209,11 +211,13 @@ class LeanTransport:
         except WireError as exc:
             raise HostUnavailable(self.spec.name, self._wire_sentence(exc, action)) from None
         except BadAnswer:
-            raise HostUnavailable(self.spec.name, sentences.not_winrm_behaviour(self.spec, action, "BadAnswer")) \
-                from None
+            raise HostUnavailable(
+                self.spec.name, sentences.not_winrm_behaviour(self.spec, action, "BadAnswer")
+            ) from None
         except Exception as exc:  # noqa: BLE001 - an odd endpoint makes NTLM fail in odd ways: one sentence
-            raise HostUnavailable(self.spec.name, sentences.not_winrm_behaviour(self.spec, action,
-                                                                                 type(exc).__name__)) from None
+            raise HostUnavailable(
+                self.spec.name, sentences.not_winrm_behaviour(self.spec, action, type(exc).__name__)
+            ) from None
 
     def _wire_sentence(self, exc: WireError, action: str) -> str:
         spec = self.spec
@@ -239,8 +243,11 @@ class LeanTransport:
         """Send one envelope (sealed when the session seals) and return the plain answer of a 2xx."""
         response = None if self._authenticated else self._authenticate(envelope)
         if response is None:
-            response = (self._conn.request(_SEALED, self._seal(envelope)) if self._seals
-                        else self._conn.request(_SOAP + self._basic, envelope))
+            response = (
+                self._conn.request(_SEALED, self._seal(envelope))
+                if self._seals
+                else self._conn.request(_SOAP + self._basic, envelope)
+            )
         return self._checked(response)
 
     def _checked(self, response: Response) -> bytes:
@@ -304,17 +311,30 @@ class LeanTransport:
         certificate = self._conn.peer_certificate()
         lm, nt = ntlm_secret(self._password).split(":")
         credential = spnego.NTLMHash(username=self.spec.winrm.user or "", lm_hash=lm, nt_hash=nt)
-        return spnego.client(credential, hostname=self.spec.address, service="http", protocol="ntlm",
-                             channel_bindings=tls_channel_bindings(certificate) if certificate else None,
-                             options=spnego.NegotiateOptions.use_ntlm)
+        return spnego.client(
+            credential,
+            hostname=self.spec.address,
+            service="http",
+            protocol="ntlm",
+            channel_bindings=tls_channel_bindings(certificate) if certificate else None,
+            options=spnego.NegotiateOptions.use_ntlm,
+        )
 
     # ---- message sealing (MS-WSMV 2.2.9.1.1)
 
     def _seal(self, plain: bytes) -> bytes:
         assert self._context is not None
         sealed = self._context.wrap_winrm(plain)
-        return b"".join((_PART_HEAD % len(plain), struct.pack("<I", len(sealed.header)), sealed.header,
-                         sealed.data, _BOUNDARY, b"--\r\n"))
+        return b"".join(
+            (
+                _PART_HEAD % len(plain),
+                struct.pack("<I", len(sealed.header)),
+                sealed.header,
+                sealed.data,
+                _BOUNDARY,
+                b"--\r\n",
+            )
+        )
 
     def _plain(self, response: Response) -> bytes:
         """The answer's body, unsealed when sealed. A 2xx answer to a sealed request must be sealed too (pywinrm
@@ -335,7 +355,7 @@ class LeanTransport:
         if match is None or len(payload) < 4:
             raise BadAnswer("a sealed part without its length")
         (size,) = struct.unpack("<I", payload[:4])
-        plain = self._context.unwrap_winrm(payload[4:4 + size], payload[4 + size:])
+        plain = self._context.unwrap_winrm(payload[4 : 4 + size], payload[4 + size :])
         if len(plain) != int(match.group(1)):
             raise BadAnswer("a sealed part whose length is not the one declared")
         return plain

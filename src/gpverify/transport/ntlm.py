@@ -61,7 +61,7 @@ def md4(data: bytes) -> bytes:
     message = data + b"\x80" + b"\0" * ((55 - len(data)) % 64) + struct.pack("<Q", len(data) * 8)
     state = [0x67452301, 0xEFCDAB89, 0x98BADCFE, 0x10325476]
     for offset in range(0, len(message), 64):
-        words = struct.unpack("<16I", message[offset:offset + 64])
+        words = struct.unpack("<16I", message[offset : offset + 64])
         state = [(s + t) & _MASK for s, t in zip(state, _md4_block(state, words), strict=True)]
     return struct.pack("<4I", *state)
 

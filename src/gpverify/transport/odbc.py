@@ -67,8 +67,9 @@ def load_pyodbc() -> ModuleType:
     except ImportError as exc:
         # The PyPI wheel links the unixODBC driver manager but does not bundle it (research D.1).
         if "libodbc" in str(exc):
-            raise ImportError("pyodbc cannot load the ODBC driver manager (libodbc.so.2): install unixODBC "
-                              "(apt-get install unixodbc)") from None
+            raise ImportError(
+                "pyodbc cannot load the ODBC driver manager (libodbc.so.2): install unixODBC (apt-get install unixodbc)"
+            ) from None
         raise ImportError(f"pyodbc cannot be imported ({exc}): pip install pyodbc") from None
     module: ModuleType = pyodbc
     return module
@@ -94,17 +95,21 @@ def _check_target(t: SqlTarget, major: int | None) -> None:
     if t.authentication == "sql" and not t.user:
         raise ConfigError("inventory", "sql.user", "a login name when authentication is 'sql'")
     if t.authentication == "sql" and not t.password:
-        raise ConfigError("inventory", "sql.password_env",
-                          "an environment variable holding the SQL login's password")
+        raise ConfigError("inventory", "sql.password_env", "an environment variable holding the SQL login's password")
     if t.encrypt.lower() not in ENCRYPT_VALUES:
-        raise ConfigError("inventory", "sql.encrypt",
-                          f"one of {', '.join(ENCRYPT_VALUES)}, got {t.encrypt!r}")
+        raise ConfigError("inventory", "sql.encrypt", f"one of {', '.join(ENCRYPT_VALUES)}, got {t.encrypt!r}")
     if (major or 0) < 18 and t.encrypt.lower() == "strict":
-        raise ConfigError("inventory", "sql.encrypt", f"yes, no, mandatory or optional with {t.driver!r} "
-                                                      "(strict, TDS 8.0, needs Driver 18)")
+        raise ConfigError(
+            "inventory",
+            "sql.encrypt",
+            f"yes, no, mandatory or optional with {t.driver!r} (strict, TDS 8.0, needs Driver 18)",
+        )
     if (major or 0) < 18 and t.host_name_in_certificate:
-        raise ConfigError("inventory", "sql.host_name_in_certificate",
-                          f"unset with {t.driver!r} (HostnameInCertificate needs ODBC Driver 18)")
+        raise ConfigError(
+            "inventory",
+            "sql.host_name_in_certificate",
+            f"unset with {t.driver!r} (HostnameInCertificate needs ODBC Driver 18)",
+        )
 
 
 def connection_string(t: SqlTarget) -> str:
@@ -213,8 +218,9 @@ def open_sql(t: SqlTarget, connector: Connector | None = None) -> SqlConnection:
     return conn
 
 
-def _as_dicts(name: str, description: Sequence[Sequence[Any]] | None,
-              rows: Sequence[Sequence[Any]]) -> list[dict[str, object]]:
+def _as_dicts(
+    name: str, description: Sequence[Sequence[Any]] | None, rows: Sequence[Sequence[Any]]
+) -> list[dict[str, object]]:
     columns = [str(d[0]) for d in description or ()]
     if len(set(columns)) != len(columns) or "" in columns:
         raise ValueError(f"query {name!r}: every result column needs its own name (use AS): {columns}")
@@ -263,11 +269,12 @@ def _driver_missing(t: SqlTarget, message: str, sqlstate: str) -> str | None:
     # unixODBC: "[01000] ...Can't open lib 'NAME' : file not found"; Windows: "[IM002] Data source name not
     # found and no default driver specified".
     if ("Can't open lib" in message and "file not found" in message) or sqlstate == "IM002":
-        return (f"ODBC driver {t.driver!r} is not installed on this machine: "
-                "install Microsoft ODBC Driver 18 for SQL Server")
+        return (
+            f"ODBC driver {t.driver!r} is not installed on this machine: "
+            "install Microsoft ODBC Driver 18 for SQL Server"
+        )
     if "Can't open lib" in message:  # registered, but the library or one of its dependencies cannot be loaded
-        return f"ODBC driver {t.driver!r} is registered but cannot be loaded ({_short(message, t)}): " \
-               "reinstall it"
+        return f"ODBC driver {t.driver!r} is registered but cannot be loaded ({_short(message, t)}): reinstall it"
     return None
 
 
@@ -280,18 +287,23 @@ def explain_connect(exc: BaseException, t: SqlTarget) -> str:
     # 4060 "Cannot open database ... requested by the login" comes with 18456 too, so test it before 28000.
     # The SQLite driver of the lab says "unable to open database" / "connect failed (14)" (SQLITE_CANTOPEN).
     if "(4060)" in message or "unable to open database" in message or "connect failed (14)" in message:
-        return f"database {t.database!r} does not exist or cannot be opened: check the name and that " \
-               f"{_login(t)} has access to it"
+        return (
+            f"database {t.database!r} does not exist or cannot be opened: check the name and that "
+            f"{_login(t)} has access to it"
+        )
     if sqlstate == "28000" or "(18456)" in message:
-        return f"login failed for {_login(t)} on {t.server}: check the account, its password and its " \
-               "SQL Server login"
+        return f"login failed for {_login(t)} on {t.server}: check the account, its password and its SQL Server login"
     if "certificate" in message.lower():
-        return f"SQL Server {t.server} presented a TLS certificate this machine does not trust (ODBC " \
-               "Driver 18 validates it by default): install a trusted certificate or set " \
-               "sql.host_name_in_certificate"
+        return (
+            f"SQL Server {t.server} presented a TLS certificate this machine does not trust (ODBC "
+            "Driver 18 validates it by default): install a trusted certificate or set "
+            "sql.host_name_in_certificate"
+        )
     if sqlstate.startswith("08") or sqlstate in ("HYT00", "HYT01"):
-        return f"cannot reach SQL Server {t.server} within {t.timeout} s (SQLSTATE {sqlstate}): check the " \
-               "server name, instance or port, the firewall, and that TCP/IP is enabled"
+        return (
+            f"cannot reach SQL Server {t.server} within {t.timeout} s (SQLSTATE {sqlstate}): check the "
+            "server name, instance or port, the firewall, and that TCP/IP is enabled"
+        )
     return f"ODBC error {sqlstate or type(exc).__name__}: {_short(message, t)}"
 
 

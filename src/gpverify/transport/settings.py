@@ -23,19 +23,33 @@ def refuse_unsafe(spec: HostSpec) -> None:
     transport = w.transport or "ntlm"
     scheme = w.scheme or "https"
     if transport == "basic" and scheme == "http" and not w.allow_basic_over_http:
-        raise HostUnavailable(spec.name, "Basic authentication over plain HTTP is refused (the password would "
-                              "travel in clear): use HTTPS, or set winrm.allow_basic_over_http: true")
-    if transport in SEALING and scheme == "http" and (w.message_encryption or "auto") == "never" \
-            and not w.allow_unencrypted:
-        raise HostUnavailable(spec.name, f"message_encryption: never over plain HTTP is refused ({transport} would "
-                              "send every command and answer in clear): use message_encryption: auto, or HTTPS")
+        raise HostUnavailable(
+            spec.name,
+            "Basic authentication over plain HTTP is refused (the password would "
+            "travel in clear): use HTTPS, or set winrm.allow_basic_over_http: true",
+        )
+    if (
+        transport in SEALING
+        and scheme == "http"
+        and (w.message_encryption or "auto") == "never"
+        and not w.allow_unencrypted
+    ):
+        raise HostUnavailable(
+            spec.name,
+            f"message_encryption: never over plain HTTP is refused ({transport} would "
+            "send every command and answer in clear): use message_encryption: auto, or HTTPS",
+        )
     if transport == "certificate":
         if scheme != "https":
-            raise HostUnavailable(spec.name, "certificate authentication works only over HTTPS: set "
-                                  "winrm.scheme: https")
+            raise HostUnavailable(
+                spec.name, "certificate authentication works only over HTTPS: set winrm.scheme: https"
+            )
         if not (w.cert_pem and w.cert_key_pem):
-            raise HostUnavailable(spec.name, "certificate authentication needs winrm.cert_pem and "
-                                  "winrm.cert_key_pem (the client certificate and its key, PEM files)")
+            raise HostUnavailable(
+                spec.name,
+                "certificate authentication needs winrm.cert_pem and "
+                "winrm.cert_key_pem (the client certificate and its key, PEM files)",
+            )
 
 
 def client_for(spec: HostSpec) -> Client:

@@ -25,9 +25,18 @@ def _statement_kinds() -> dict[type[exp.Expression], str]:
     # SELECT ... INTO and function calls reliably, but accepts some invalid T-SQL that SQL Server then rejects.
     from sqlglot import exp
 
-    return {exp.Insert: "INSERT", exp.Update: "UPDATE", exp.Delete: "DELETE", exp.Merge: "MERGE",
-            exp.Execute: "EXEC", exp.Command: "COMMAND", exp.Create: "CREATE", exp.Drop: "DROP",
-            exp.Alter: "ALTER", exp.TruncateTable: "TRUNCATE"}
+    return {
+        exp.Insert: "INSERT",
+        exp.Update: "UPDATE",
+        exp.Delete: "DELETE",
+        exp.Merge: "MERGE",
+        exp.Execute: "EXEC",
+        exp.Command: "COMMAND",
+        exp.Create: "CREATE",
+        exp.Drop: "DROP",
+        exp.Alter: "ALTER",
+        exp.TruncateTable: "TRUNCATE",
+    }
 
 
 # Each reads from (and can write to) another server or a file, outside the one database being audited.
@@ -37,36 +46,150 @@ _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_$#@]{0,127}")
 
 # The allow-list: every node of an accepted query is one of these (sqlglot 30 expression classes). Anything else,
 # including constructs sqlglot adds later, is refused; adding a construct here is a reviewed decision.
-_ALLOWED_NODES: frozenset[str] = frozenset({
-    # query shape
-    "Select", "Union", "Intersect", "Except", "Subquery", "With", "CTE", "From", "Join", "Where", "Group",
-    "Having", "Order", "Ordered", "Limit", "Offset", "Fetch", "Distinct", "TableAlias", "Alias", "Column",
-    "Table", "Identifier", "Star", "Literal", "National", "HexString", "Null", "Boolean", "Placeholder",
-    "Parameter", "Paren", "Tuple",
-    "Window", "WindowSpec", "DataType", "DataTypeParam", "Dot",
-    # predicates and arithmetic
-    "And", "Or", "Not", "EQ", "NEQ", "GT", "GTE", "LT", "LTE", "Is", "In", "Between", "Like", "Exists", "Add",
-    "Sub", "Mul", "Div", "Mod", "Neg", "DPipe", "Case", "If", "Coalesce", "Nullif", "Cast", "TryCast",
-    # pure functions
-    "Count", "Sum", "Min", "Max", "Avg", "Trim", "Upper", "Lower", "Length", "Substring", "Left", "Right",
-    "CurrentTimestamp", "CurrentDate", "DateAdd", "DateDiff", "Round", "Abs", "Floor", "Ceil", "Replace",
-    "StrPosition", "RowNumber", "Rank", "DenseRank", "Concat", "TimeToStr", "Extract", "Var",
-    "Anonymous",  # by name, below
-})
+_ALLOWED_NODES: frozenset[str] = frozenset(
+    {
+        # query shape
+        "Select",
+        "Union",
+        "Intersect",
+        "Except",
+        "Subquery",
+        "With",
+        "CTE",
+        "From",
+        "Join",
+        "Where",
+        "Group",
+        "Having",
+        "Order",
+        "Ordered",
+        "Limit",
+        "Offset",
+        "Fetch",
+        "Distinct",
+        "TableAlias",
+        "Alias",
+        "Column",
+        "Table",
+        "Identifier",
+        "Star",
+        "Literal",
+        "National",
+        "HexString",
+        "Null",
+        "Boolean",
+        "Placeholder",
+        "Parameter",
+        "Paren",
+        "Tuple",
+        "Window",
+        "WindowSpec",
+        "DataType",
+        "DataTypeParam",
+        "Dot",
+        # predicates and arithmetic
+        "And",
+        "Or",
+        "Not",
+        "EQ",
+        "NEQ",
+        "GT",
+        "GTE",
+        "LT",
+        "LTE",
+        "Is",
+        "In",
+        "Between",
+        "Like",
+        "Exists",
+        "Add",
+        "Sub",
+        "Mul",
+        "Div",
+        "Mod",
+        "Neg",
+        "DPipe",
+        "Case",
+        "If",
+        "Coalesce",
+        "Nullif",
+        "Cast",
+        "TryCast",
+        # pure functions
+        "Count",
+        "Sum",
+        "Min",
+        "Max",
+        "Avg",
+        "Trim",
+        "Upper",
+        "Lower",
+        "Length",
+        "Substring",
+        "Left",
+        "Right",
+        "CurrentTimestamp",
+        "CurrentDate",
+        "DateAdd",
+        "DateDiff",
+        "Round",
+        "Abs",
+        "Floor",
+        "Ceil",
+        "Replace",
+        "StrPosition",
+        "RowNumber",
+        "Rank",
+        "DenseRank",
+        "Concat",
+        "TimeToStr",
+        "Extract",
+        "Var",
+        "Anonymous",  # by name, below
+    }
+)
 # Functions sqlglot has no class for, by name: all read metadata or compute, none changes state.
-_ALLOWED_FUNCTIONS = frozenset({"DB_NAME", "DB_ID", "SERVERPROPERTY", "OBJECT_ID", "OBJECT_NAME", "SCHEMA_NAME",
-                                "DATALENGTH", "ISNUMERIC", "DATEPART", "DATENAME", "EOMONTH", "SUSER_SNAME",
-                                "HOST_NAME", "APP_NAME", "STR", "LTRIM", "RTRIM", "CHARINDEX", "PATINDEX",
-                                "ISNULL", "IIF", "FORMAT", "SPACE", "REPLICATE", "REVERSE", "STUFF",
-                                "SYSDATETIME", "GETUTCDATE", "GETDATE",
-                                "HAS_PERMS_BY_NAME"})
+_ALLOWED_FUNCTIONS = frozenset(
+    {
+        "DB_NAME",
+        "DB_ID",
+        "SERVERPROPERTY",
+        "OBJECT_ID",
+        "OBJECT_NAME",
+        "SCHEMA_NAME",
+        "DATALENGTH",
+        "ISNUMERIC",
+        "DATEPART",
+        "DATENAME",
+        "EOMONTH",
+        "SUSER_SNAME",
+        "HOST_NAME",
+        "APP_NAME",
+        "STR",
+        "LTRIM",
+        "RTRIM",
+        "CHARINDEX",
+        "PATINDEX",
+        "ISNULL",
+        "IIF",
+        "FORMAT",
+        "SPACE",
+        "REPLICATE",
+        "REVERSE",
+        "STUFF",
+        "SYSDATETIME",
+        "GETUTCDATE",
+        "GETDATE",
+        "HAS_PERMS_BY_NAME",
+    }
+)
 # Microsoft's reserved T-SQL keywords (learn.microsoft.com/en-us/sql/t-sql/language-elements/reserved-keywords-
 # transact-sql). SQL Server never reads one as a name: `SELECT 1 SHUTDOWN` is SELECT 1 then SHUTDOWN, although
 # sqlglot reads SHUTDOWN as an alias. So an unquoted name that is one of these is refused.
 RESERVED = frozenset(
-    """ADD ALL ALTER AND ANY AS ASC AUTHORIZATION BACKUP BEGIN BETWEEN BREAK BROWSE BULK BY CASCADE CASE CHECK CHECKPOINT
-CLOSE CLUSTERED COALESCE COLLATE COLUMN COMMIT COMPUTE CONSTRAINT CONTAINS CONTAINSTABLE CONTINUE CONVERT CREATE
-CROSS CURRENT CURRENT_DATE CURRENT_TIME CURRENT_TIMESTAMP CURRENT_USER CURSOR DATABASE DBCC DEALLOCATE DECLARE
+    """ADD ALL ALTER AND ANY AS ASC AUTHORIZATION BACKUP BEGIN BETWEEN BREAK BROWSE BULK BY CASCADE CASE CHECK
+CHECKPOINT CLOSE CLUSTERED COALESCE COLLATE COLUMN COMMIT COMPUTE CONSTRAINT CONTAINS CONTAINSTABLE CONTINUE CONVERT
+CREATE CROSS CURRENT CURRENT_DATE CURRENT_TIME CURRENT_TIMESTAMP CURRENT_USER CURSOR DATABASE DBCC DEALLOCATE DECLARE
 DEFAULT DELETE DENY DESC DISK DISTINCT DISTRIBUTED DOUBLE DROP DUMP ELSE END ERRLVL ESCAPE EXCEPT EXEC EXECUTE
 EXISTS EXIT EXTERNAL FETCH FILE FILLFACTOR FOR FOREIGN FREETEXT FREETEXTTABLE FROM FULL FUNCTION GOTO GRANT GROUP
 HAVING HOLDLOCK IDENTITY IDENTITY_INSERT IDENTITYCOL IF IN INDEX INNER INSERT INTERSECT INTO IS JOIN KEY KILL LEFT
@@ -111,10 +234,10 @@ def _nesting(sql: str) -> int:
     depth = deepest = i = 0
     closers = {"'": "'", "[": "]", '"': '"', "--": "\n", "/*": "*/"}
     while i < len(sql):
-        opener = sql[i:i + 2] if sql[i:i + 2] in ("--", "/*") else sql[i]
+        opener = sql[i : i + 2] if sql[i : i + 2] in ("--", "/*") else sql[i]
         if opener in closers:
             end = sql.find(closers[opener], i + len(opener))
-            while end != -1 and opener in ("'", "[", '"') and sql[end + 1:end + 2] == closers[opener]:
+            while end != -1 and opener in ("'", "[", '"') and sql[end + 1 : end + 2] == closers[opener]:
                 end = sql.find(closers[opener], end + 2)  # '' ]] "" escape the closer inside
             i = len(sql) if end == -1 else end + len(closers[opener])
             continue
@@ -154,8 +277,10 @@ def quote_identifier(name: str) -> str:
     """
     # fullmatch, not re.match with ^...$: "$" also matches before a trailing newline.
     if not _IDENTIFIER.fullmatch(name):
-        raise UnsafeQuery("identifier", f"{name!r} is not a plain T-SQL identifier "
-                                        "(a letter or _, then up to 127 letters, digits or _ $ # @)")
+        raise UnsafeQuery(
+            "identifier",
+            f"{name!r} is not a plain T-SQL identifier (a letter or _, then up to 127 letters, digits or _ $ # @)",
+        )
     return f"[{name}]"
 
 
@@ -181,9 +306,29 @@ def _parse(sql: str) -> list[exp.Expression]:
 # Keywords that begin a T-SQL statement: where sqlglot stops at one of them after a complete statement, SQL Server
 # starts the next one (Microsoft's KB batches put several SELECTs on one line without semicolons, KB 850289). Only
 # used to count statements for the refusal: a text split here has two or more, which is refused whatever they are.
-_STATEMENT_STARTS = {"SELECT", "WITH", "INSERT", "UPDATE", "DELETE", "MERGE", "CREATE", "ALTER", "DROP", "EXEC",
-                     "EXECUTE", "DECLARE", "SET", "USE", "GRANT", "REVOKE", "DENY", "TRUNCATE", "BEGIN", "COMMIT",
-                     "ROLLBACK"}
+_STATEMENT_STARTS = {
+    "SELECT",
+    "WITH",
+    "INSERT",
+    "UPDATE",
+    "DELETE",
+    "MERGE",
+    "CREATE",
+    "ALTER",
+    "DROP",
+    "EXEC",
+    "EXECUTE",
+    "DECLARE",
+    "SET",
+    "USE",
+    "GRANT",
+    "REVOKE",
+    "DENY",
+    "TRUNCATE",
+    "BEGIN",
+    "COMMIT",
+    "ROLLBACK",
+}
 
 
 def _statement_break(sql: str, error: dict[str, Any]) -> int | None:
@@ -195,8 +340,8 @@ def _statement_break(sql: str, error: dict[str, Any]) -> int | None:
     lines = sql.split("\n")
     if not 1 <= line <= len(lines):
         return None
-    offset = sum(len(text) + 1 for text in lines[:line - 1]) + col - len(word)
-    if offset <= 0 or sql[offset:offset + len(word)].upper() != word.upper() or not sql[:offset].strip():
+    offset = sum(len(text) + 1 for text in lines[: line - 1]) + col - len(word)
+    if offset <= 0 or sql[offset : offset + len(word)].upper() != word.upper() or not sql[:offset].strip():
         return None
     return offset
 
@@ -243,22 +388,23 @@ def _check_allowed(node: exp.Expression) -> None:
         label = _function_name(node) if isinstance(node, exp.Func) else kind
         raise _Refused(f"uses {label}, which is not among the constructs a read-only query may use")
     if isinstance(node, exp.Anonymous) and node.name.upper() not in _ALLOWED_FUNCTIONS:
-        raise _Refused(f"calls {node.name.upper()}, which is not among the functions a read-only "
-                          "query may call")
+        raise _Refused(f"calls {node.name.upper()}, which is not among the functions a read-only query may call")
     if isinstance(node, exp.Identifier) and not node.quoted and node.name.upper() in RESERVED:
-        raise _Refused(f"uses the reserved word {node.name.upper()} as a name (SQL Server would run it "
-                          "as a statement); quote it as [name] if it is one")
-    if isinstance(node, exp.Var) and not isinstance(node.parent, (exp.DataType, exp.DataTypeParam, exp.Extract,
-                                                                   exp.DateAdd, exp.DateDiff, exp.TimeToStr,
-                                                                   exp.Anonymous)):
-        raise _Refused(f"uses {node.name.upper()} where a value or name belongs (a hint or a "
-                          "statement keyword, not a read)")
+        raise _Refused(
+            f"uses the reserved word {node.name.upper()} as a name (SQL Server would run it "
+            "as a statement); quote it as [name] if it is one"
+        )
+    if isinstance(node, exp.Var) and not isinstance(
+        node.parent,
+        (exp.DataType, exp.DataTypeParam, exp.Extract, exp.DateAdd, exp.DateDiff, exp.TimeToStr, exp.Anonymous),
+    ):
+        raise _Refused(
+            f"uses {node.name.upper()} where a value or name belongs (a hint or a statement keyword, not a read)"
+        )
     if isinstance(node, exp.Table) and _name_parts(node) > 3:
-        raise _Refused(f"names {node.sql(dialect='tsql')} with four parts: a linked server, outside "
-                          "the database")
+        raise _Refused(f"names {node.sql(dialect='tsql')} with four parts: a linked server, outside the database")
     if isinstance(node, exp.Table) and node.args.get("catalog") == "":
-        raise _Refused(f"names {node.sql(dialect='tsql')} with its first part left out, which T-SQL does "
-                          "not allow")
+        raise _Refused(f"names {node.sql(dialect='tsql')} with its first part left out, which T-SQL does not allow")
 
 
 def _name_parts(table: exp.Table) -> int:

@@ -49,9 +49,14 @@ class UpFrontNegotiateAuth(HttpNtlmAuth):
     def __call__(self, r: requests.PreparedRequest) -> requests.PreparedRequest:
         r = super().__call__(r)  # keep-alive and requests-ntlm's 401 hook
         if self.session_security is None and "Authorization" not in r.headers:
-            self._client = spnego.client(self.username, self.password, protocol="ntlm", service="http",
-                                         hostname=urlsplit(r.url or "").hostname or "unspecified",
-                                         options=spnego.NegotiateOptions.use_ntlm)
+            self._client = spnego.client(
+                self.username,
+                self.password,
+                protocol="ntlm",
+                service="http",
+                hostname=urlsplit(r.url or "").hostname or "unspecified",
+                options=spnego.NegotiateOptions.use_ntlm,
+            )
             r.headers["Authorization"] = f"{SCHEME} {base64.b64encode(self._client.step() or b'').decode()}"
         return r
 
@@ -65,8 +70,9 @@ class UpFrontNegotiateAuth(HttpNtlmAuth):
             return super().response_hook(r, **kwargs)
         return self._authenticate(r, client, token, kwargs)
 
-    def _authenticate(self, r: requests.Response, client: Any, token: bytes,
-                      kwargs: dict[str, Any]) -> requests.Response:
+    def _authenticate(
+        self, r: requests.Response, client: Any, token: bytes, kwargs: dict[str, Any]
+    ) -> requests.Response:
         """The AUTHENTICATE_MESSAGE on the same connection (NTLM authenticates the connection, not a request)."""
         certificate = _peer_certificate(r) if self.send_cbt else None
         bindings = tls_channel_bindings(certificate) if certificate else None

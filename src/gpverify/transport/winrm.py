@@ -34,8 +34,15 @@ from gpverify.transport.ntlm import ntlm_secret
 from gpverify.transport.settings import SEALING, environment_proxies, refuse_unsafe, resolve_proxy
 from gpverify.transport.upfront import UpFrontNegotiateAuth
 
-__all__ = ["SEALING", "WinRMTransport", "encoded_command", "environment_proxies", "explain", "protocol_options",
-           "resolve_proxy"]
+__all__ = [
+    "SEALING",
+    "WinRMTransport",
+    "encoded_command",
+    "environment_proxies",
+    "explain",
+    "protocol_options",
+    "resolve_proxy",
+]
 
 # WinRS Send envelopes stay well under the default MaxEnvelopeSize of 150 KB (pywinrm sends 153600).
 STDIN_CHUNK = 32 * 1024
@@ -85,11 +92,19 @@ class _BoundedProtocol(Protocol):
     def __init__(self, adapter: BoundedAdapter, options: dict[str, Any]) -> None:
         super().__init__(**options)
         self.transport = _BoundedTransport(
-            adapter, endpoint=options["endpoint"], username=options["username"], password=options["password"],
-            ca_trust_path=options["ca_trust_path"], cert_pem=options.get("cert_pem"),
-            cert_key_pem=options.get("cert_key_pem"), read_timeout_sec=self.read_timeout_sec,
-            server_cert_validation=options["server_cert_validation"], auth_method=options["transport"],
-            message_encryption=options["message_encryption"], proxy=options["proxy"])
+            adapter,
+            endpoint=options["endpoint"],
+            username=options["username"],
+            password=options["password"],
+            ca_trust_path=options["ca_trust_path"],
+            cert_pem=options.get("cert_pem"),
+            cert_key_pem=options.get("cert_key_pem"),
+            read_timeout_sec=self.read_timeout_sec,
+            server_cert_validation=options["server_cert_validation"],
+            auth_method=options["transport"],
+            message_encryption=options["message_encryption"],
+            proxy=options["proxy"],
+        )
 
 
 class WinRMTransport:
@@ -139,7 +154,7 @@ class WinRMTransport:
             self._shell = self._guard("opening a shell", self._protocol.open_shell)
         command_id = self._guard("starting the command", self._protocol.run_command, self._shell, command, args)
         for start in range(0, len(stdin or b""), STDIN_CHUNK):
-            chunk = stdin[start:start + STDIN_CHUNK]  # type: ignore[index]
+            chunk = stdin[start : start + STDIN_CHUNK]  # type: ignore[index]
             last = start + STDIN_CHUNK >= len(stdin)  # type: ignore[arg-type]
             self._guard("sending input", self._protocol.send_command_input, self._shell, command_id, chunk, last)
         return self._receive(command_id)
@@ -161,7 +176,9 @@ class WinRMTransport:
                 if timed_out >= RECEIVE_RETRIES:
                     raise HostUnavailable(self.spec.name, sentences.collector_hangs(timed_out)) from None
                 if time.monotonic() - asked < (self.spec.winrm.operation_timeout or 20) / 2:
-                    time.sleep(min(RECEIVE_PAUSE_MAX, 0.05 * 2 ** min(timed_out, 5), max(0.0, until - time.monotonic())))
+                    time.sleep(
+                        min(RECEIVE_PAUSE_MAX, 0.05 * 2 ** min(timed_out, 5), max(0.0, until - time.monotonic()))
+                    )
                 continue
             except Exception as exc:  # noqa: BLE001 - see _guard
                 raise HostUnavailable(self.spec.name, self._explain(exc, "reading output")) from None
@@ -194,8 +211,11 @@ class WinRMTransport:
 
 # Transports pywinrm only offers with an optional package; the message names what to install.
 OPTIONAL_PACKAGES = {
-    "kerberos": ("HAVE_KERBEROS", "pykerberos", ("pip install 'pywinrm[kerberos]' (needs libkrb5-dev and a "
-                                                 "Kerberos ticket from kinit, or a keytab)")),
+    "kerberos": (
+        "HAVE_KERBEROS",
+        "pykerberos",
+        ("pip install 'pywinrm[kerberos]' (needs libkrb5-dev and a Kerberos ticket from kinit, or a keytab)"),
+    ),
     "credssp": ("HAVE_CREDSSP", "requests-credssp", "pip install 'pywinrm[credssp]'"),
 }
 
@@ -210,8 +230,10 @@ def protocol_options(spec: HostSpec, password: str | None) -> dict[str, Any]:
         from winrm import transport as winrm_transport
 
         if not getattr(winrm_transport, flag, False):
-            raise HostUnavailable(spec.name, f"winrm.transport {transport} needs the Python package {package}, "
-                                  f"which is not installed: {how}")
+            raise HostUnavailable(
+                spec.name,
+                f"winrm.transport {transport} needs the Python package {package}, which is not installed: {how}",
+            )
     options: dict[str, Any] = {
         "endpoint": spec.endpoint,
         "transport": transport,
@@ -315,6 +337,8 @@ def _explain_pywinrm(exc: BaseException, spec: HostSpec, action: str) -> str | N
             return sentences.unencrypted_refused()
         return sentences.credentials(spec) if exc.code == 401 else sentences.http_status(exc.code, action)
     if isinstance(exc, WinRMError) and "encrypt" in str(exc).lower():
-        return (f"message encryption is not possible with transport {w.transport}: use HTTPS, or ntlm/kerberos/"
-                "credssp over HTTP")
+        return (
+            f"message encryption is not possible with transport {w.transport}: use HTTPS, or ntlm/kerberos/"
+            "credssp over HTTP"
+        )
     return None

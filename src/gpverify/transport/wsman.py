@@ -35,7 +35,7 @@ _ENVELOPE = (
     'xmlns:w="http://schemas.dmtf.org/wbem/wsman/1/wsman.xsd" '
     'xmlns:p="http://schemas.microsoft.com/wbem/wsman/1/wsman.xsd" '
     'xmlns:rsp="http://schemas.microsoft.com/wbem/wsman/1/windows/shell">'
-    "<s:Header><a:To>{to}</a:To><a:ReplyTo><a:Address s:mustUnderstand=\"true\">"
+    '<s:Header><a:To>{to}</a:To><a:ReplyTo><a:Address s:mustUnderstand="true">'
     "http://schemas.xmlsoap.org/ws/2004/08/addressing/role/anonymous</a:Address></a:ReplyTo>"
     f'<w:MaxEnvelopeSize s:mustUnderstand="true">{MAX_ENVELOPE}</w:MaxEnvelopeSize>'
     "<a:MessageID>uuid:{message_id}</a:MessageID>"
@@ -46,12 +46,18 @@ _ENVELOPE = (
     "<s:Body>{body}</s:Body></s:Envelope>"
 )
 _SELECTOR = '<w:SelectorSet><w:Selector Name="ShellId">{shell}</w:Selector></w:SelectorSet>'
-_CREATE_OPTIONS = ('<w:OptionSet><w:Option Name="WINRS_NOPROFILE">FALSE</w:Option>'
-                   '<w:Option Name="WINRS_CODEPAGE">437</w:Option></w:OptionSet>')
-_CREATE_BODY = ("<rsp:Shell><rsp:InputStreams>stdin</rsp:InputStreams>"
-                "<rsp:OutputStreams>stdout stderr</rsp:OutputStreams></rsp:Shell>")
-_COMMAND_OPTIONS = ('<w:OptionSet><w:Option Name="WINRS_CONSOLEMODE_STDIN">TRUE</w:Option>'
-                    '<w:Option Name="WINRS_SKIP_CMD_SHELL">FALSE</w:Option></w:OptionSet>')
+_CREATE_OPTIONS = (
+    '<w:OptionSet><w:Option Name="WINRS_NOPROFILE">FALSE</w:Option>'
+    '<w:Option Name="WINRS_CODEPAGE">437</w:Option></w:OptionSet>'
+)
+_CREATE_BODY = (
+    "<rsp:Shell><rsp:InputStreams>stdin</rsp:InputStreams>"
+    "<rsp:OutputStreams>stdout stderr</rsp:OutputStreams></rsp:Shell>"
+)
+_COMMAND_OPTIONS = (
+    '<w:OptionSet><w:Option Name="WINRS_CONSOLEMODE_STDIN">TRUE</w:Option>'
+    '<w:Option Name="WINRS_SKIP_CMD_SHELL">FALSE</w:Option></w:OptionSet>'
+)
 _COMMAND_BODY = "<rsp:CommandLine><rsp:Command>{command}</rsp:Command>{arguments}</rsp:CommandLine>"
 _SEND_BODY = '<rsp:Send><rsp:Stream Name="stdin" CommandId="{command}" End="{end}">{data}</rsp:Stream></rsp:Send>'
 _RECEIVE_BODY = '<rsp:Receive><rsp:DesiredStream CommandId="{command}">stdout stderr</rsp:DesiredStream></rsp:Receive>'
@@ -98,8 +104,15 @@ class Envelopes:
 
     def _envelope(self, action: str, body: str, shell: str | None = None, options: str = "") -> bytes:
         selectors = _SELECTOR.format(shell=_xml(shell)) if shell else ""
-        text = _ENVELOPE.format(to=self._to, message_id=uuid.uuid4(), timeout=self._timeout, action=action,
-                                selectors=selectors, options=options, body=body)
+        text = _ENVELOPE.format(
+            to=self._to,
+            message_id=uuid.uuid4(),
+            timeout=self._timeout,
+            action=action,
+            selectors=selectors,
+            options=options,
+            body=body,
+        )
         return text.encode("utf-8")
 
     def create(self) -> bytes:
@@ -111,8 +124,9 @@ class Envelopes:
         return self._envelope(ACTION_COMMAND, body, shell, _COMMAND_OPTIONS)
 
     def send(self, shell: str, command_id: str, data: bytes, end: bool) -> bytes:
-        body = _SEND_BODY.format(command=_xml(command_id), end="true" if end else "false",
-                                 data=base64.b64encode(data).decode("ascii"))
+        body = _SEND_BODY.format(
+            command=_xml(command_id), end="true" if end else "false", data=base64.b64encode(data).decode("ascii")
+        )
         return self._envelope(ACTION_SEND, body, shell)
 
     def receive(self, shell: str, command_id: str) -> bytes:
@@ -183,8 +197,12 @@ def parse_fault(data: bytes) -> Fault | None:
         return None
     detail = node.find(f"{{{SOAP}}}Detail/{{{FAULT_NS}}}WSManFault")
     code = detail.get("Code") if detail is not None else None
-    return Fault(code=_text(node, "Code/Value"), subcode=_text(node, "Code/Subcode/Value"),
-                 reason=_text(node, "Reason/Text"), wsman_code=int(code) if code and code.isdigit() else None)
+    return Fault(
+        code=_text(node, "Code/Value"),
+        subcode=_text(node, "Code/Subcode/Value"),
+        reason=_text(node, "Reason/Text"),
+        wsman_code=int(code) if code and code.isdigit() else None,
+    )
 
 
 def _text(node: Element, path: str) -> str | None:

@@ -21,4 +21,5 @@ def test_session_service_starts_automatically(session_host: HostView) -> None:
     service = session_host.service("session_service")  # a fact gpverify's collector already reads
     assert service is not None, f"{session_host.name}: the Session Service is not installed"
     assert service.start_mode.lower() == "auto", (
-        f"{session_host.name}: {service.display_name} starts {service.start_mode}, expected Auto")
+        f"{session_host.name}: {service.display_name} starts {service.start_mode}, expected Auto"
+    )

@@ -171,19 +171,30 @@ def _levels(value: Any) -> bool:
 
 # Identifiers whose values have a shape of their own: (test, what was expected).
 SPECIAL: dict[str, tuple[Callable[[Any], bool], str]] = {
-    "session_central.scheme": (lambda v: v in ("http", "https"),
-                               "'http' or 'https' (the scheme Session Central answers on)"),
-    "sql_server.compatibility_levels": (_levels, ("a mapping of SQL Server major version to compatibility "
-                                                  "level, such as {'13': 130}")),
-    "sql_server.min_version": (lambda v: isinstance(v, str) and VERSION.fullmatch(v) is not None,
-                               "a SQL Server version such as '12.0' or '10.50.2500'"),
+    "session_central.scheme": (
+        lambda v: v in ("http", "https"),
+        "'http' or 'https' (the scheme Session Central answers on)",
+    ),
+    "sql_server.compatibility_levels": (
+        _levels,
+        ("a mapping of SQL Server major version to compatibility level, such as {'13': 130}"),
+    ),
+    "sql_server.min_version": (
+        lambda v: isinstance(v, str) and VERSION.fullmatch(v) is not None,
+        "a SQL Server version such as '12.0' or '10.50.2500'",
+    ),
     "era": (lambda v: v in ("html", "silverlight"), "'html' or 'silverlight'"),
 }
 
 
 # The sections of a host's facts an inventory's extra_facts may add to, and where the profile keeps their keys.
-FACT_SECTIONS = {"services": "services", "files": "files", "registry": "registry", "products": "products",
-                 "texts": "files"}
+FACT_SECTIONS = {
+    "services": "services",
+    "files": "files",
+    "registry": "registry",
+    "products": "products",
+    "texts": "files",
+}
 
 
 @functools.cache

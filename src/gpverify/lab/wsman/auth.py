@@ -207,8 +207,7 @@ class ConnectionAuth:
 
     def _new_acceptor(self) -> NtlmAcceptor:
         cbt = bindings_hash(self.channel_bindings) if self.channel_bindings is not None else None
-        return NtlmAcceptor(self._account_hash, computer=self.machine, domain=self.config.domain,
-                            bindings_hash=cbt)
+        return NtlmAcceptor(self._account_hash, computer=self.machine, domain=self.config.domain, bindings_hash=cbt)
 
     def _account_hash(self, principal: Principal) -> bytes | None:
         """The NT hash of the listener's one account, if that is who the client says it is (its password's hash
@@ -222,9 +221,7 @@ class ConnectionAuth:
     def unwrap(self, body: bytes) -> bytes:
         """Decrypt a single-part ``multipart/encrypted`` body (CredSSP's x-multi-encrypted: not emulated)."""
         if self._session is None or not self.ntlm_ready:
-            raise InvalidMessage(
-                "An encrypted body arrived on a connection without an NTLM security context."
-            )
+            raise InvalidMessage("An encrypted body arrived on a connection without an NTLM security context.")
         parts = [p for p in body.split(BOUNDARY + b"\r\n") if p]
         if len(parts) != 2 or not (match := re.search(rb"Length=(\d+)", parts[0])):
             raise InvalidMessage("The multipart/encrypted body does not have the MS-WSMV 2.2.9.1 shape.")

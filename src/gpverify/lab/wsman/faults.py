@@ -47,10 +47,7 @@ class OperationTimedOut(WsmanFault):
     subcode = "w:TimedOut"
     wsman_code = 2150858793  # 0x80338029: pywinrm maps exactly this to WinRMOperationTimeoutError
     # Real Windows text, two trailing spaces included (pywinrm tests/test_exceptions.py).
-    reason = (
-        "The WS-Management service cannot complete the operation within the time specified in "
-        "OperationTimeout.  "
-    )
+    reason = "The WS-Management service cannot complete the operation within the time specified in OperationTimeout.  "
 
 
 class UnknownShell(WsmanFault):

@@ -29,9 +29,11 @@ CLIXML_ERROR = (
     '<S S="Error">Get-CimInstance : Access denied _x000D__x000A_</S></Objs>'
 )
 # What IIS answers on a port where no WinRM listener is bound but the Default Web Site is.
-IIS_PAGE = (b"<!DOCTYPE html PUBLIC \"-//W3C//DTD XHTML 1.0 Strict//EN\"><html><head><title>IIS Windows Server"
-            b"</title></head><body><div id=\"container\"><a href=\"http://go.microsoft.com/fwlink/?linkid=66138\">"
-            b"<img src=\"iisstart.png\" alt=\"IIS\"></a></div></body></html>")
+IIS_PAGE = (
+    b'<!DOCTYPE html PUBLIC "-//W3C//DTD XHTML 1.0 Strict//EN"><html><head><title>IIS Windows Server'
+    b'</title></head><body><div id="container"><a href="http://go.microsoft.com/fwlink/?linkid=66138">'
+    b'<img src="iisstart.png" alt="IIS"></a></div></body></html>'
+)
 HUGE_BODY_BYTES = 600 * 1024 * 1024  # declared; the lab sends only what the client reads before giving up
 TRICKLE_LIMIT = 120.0  # seconds a trickling answer may last before the lab itself gives up
 
@@ -321,7 +323,7 @@ class Trickle(HostFault):
         for i in range(len(body)):
             if not server.is_running or time.monotonic() > end:
                 break
-            h.wfile.write(body[i:i + 1])
+            h.wfile.write(body[i : i + 1])
             h.wfile.flush()
             time.sleep(interval)
         h.close_connection = True

@@ -46,11 +46,11 @@ def _tlv(data: bytes, offset: int) -> tuple[int, bytes, int]:
         count = length & 0x7F
         if not 1 <= count <= 4 or offset + count > len(data):
             raise SpnegoError("bad length")
-        length = int.from_bytes(data[offset:offset + count], "big")
+        length = int.from_bytes(data[offset : offset + count], "big")
         offset += count
     if offset + length > len(data):
         raise SpnegoError("truncated")
-    return tag, data[offset:offset + length], offset + length
+    return tag, data[offset : offset + length], offset + length
 
 
 def _elements(data: bytes) -> list[tuple[int, bytes, bytes]]:
@@ -105,8 +105,11 @@ def _fields(value: bytes) -> NegToken:
 
 def _der(tag: int, value: bytes) -> bytes:
     n = len(value)
-    length = bytes([n]) if n < 0x80 else bytes([0x80 | ((n.bit_length() + 7) // 8)]) + n.to_bytes(
-        (n.bit_length() + 7) // 8, "big")
+    length = (
+        bytes([n])
+        if n < 0x80
+        else bytes([0x80 | ((n.bit_length() + 7) // 8)]) + n.to_bytes((n.bit_length() + 7) // 8, "big")
+    )
     return bytes([tag]) + length + value
 
 

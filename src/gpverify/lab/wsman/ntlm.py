@@ -68,7 +68,7 @@ def _field(message: bytes, offset: int) -> bytes:
     length, _, start = struct.unpack_from("<HHI", message, offset)
     if start + length > len(message):
         raise AuthFailed("a field points past the end of the message")
-    return message[start:start + length]
+    return message[start : start + length]
 
 
 def _av_pairs(data: bytes) -> dict[int, bytes]:
@@ -78,7 +78,7 @@ def _av_pairs(data: bytes) -> dict[int, bytes]:
         av_id, length = struct.unpack_from("<HH", data, offset)
         if av_id == AV_EOL:
             break
-        pairs[av_id] = data[offset + 4:offset + 4 + length]
+        pairs[av_id] = data[offset + 4 : offset + 4 + length]
         offset += 4 + length
     return pairs
 
@@ -104,8 +104,9 @@ class NtlmAcceptor:
         Protection), or None when none is required.
     """
 
-    def __init__(self, nt_hash: Callable[[Principal], bytes | None], *, computer: str, domain: str,
-                 bindings_hash: bytes | None) -> None:
+    def __init__(
+        self, nt_hash: Callable[[Principal], bytes | None], *, computer: str, domain: str, bindings_hash: bytes | None
+    ) -> None:
         self._nt_hash = nt_hash
         self._computer = computer.upper()[:15] or "GP-HOST"
         self._domain = domain.upper()
@@ -121,17 +122,31 @@ class NtlmAcceptor:
         flags = (asked & GRANTABLE) | ALWAYS
         self._server_challenge = os.urandom(8)
         name = self._domain.encode("utf-16-le")
-        info = b"".join((_av(AV_NB_DOMAIN, name), _av(AV_NB_COMPUTER, self._computer.encode("utf-16-le")),
-                         _av(AV_DNS_DOMAIN, f"{self._domain.lower()}.local".encode("utf-16-le")),
-                         _av(AV_DNS_COMPUTER, f"{self._computer.lower()}.{self._domain.lower()}.local"
-                             .encode("utf-16-le")),
-                         _av(AV_TIMESTAMP, struct.pack("<Q", int((time.time() + _FILETIME_EPOCH) * 10**7))),
-                         _av(AV_EOL, b"")))
+        info = b"".join(
+            (
+                _av(AV_NB_DOMAIN, name),
+                _av(AV_NB_COMPUTER, self._computer.encode("utf-16-le")),
+                _av(AV_DNS_DOMAIN, f"{self._domain.lower()}.local".encode("utf-16-le")),
+                _av(AV_DNS_COMPUTER, f"{self._computer.lower()}.{self._domain.lower()}.local".encode("utf-16-le")),
+                _av(AV_TIMESTAMP, struct.pack("<Q", int((time.time() + _FILETIME_EPOCH) * 10**7))),
+                _av(AV_EOL, b""),
+            )
+        )
         head = 56
-        self._challenge = b"".join((SIGNATURE, struct.pack("<I", 2), struct.pack("<HHI", len(name), len(name), head),
-                                    struct.pack("<I", flags), self._server_challenge, b"\0" * 8,
-                                    struct.pack("<HHI", len(info), len(info), head + len(name)), WINDOWS_VERSION,
-                                    name, info))
+        self._challenge = b"".join(
+            (
+                SIGNATURE,
+                struct.pack("<I", 2),
+                struct.pack("<HHI", len(name), len(name), head),
+                struct.pack("<I", flags),
+                self._server_challenge,
+                b"\0" * 8,
+                struct.pack("<HHI", len(info), len(info), head + len(name)),
+                WINDOWS_VERSION,
+                name,
+                info,
+            )
+        )
         self._negotiate = negotiate
         return self._challenge
 

@@ -36,9 +36,7 @@ class CommandOutput:
     stdout: bytes = b""
     stderr: bytes = b""
     exit_code: int = 0
-    running_chunks: int = (
-        0  # answer this many Receives with State=Running (stdout split across them) before Done
-    )
+    running_chunks: int = 0  # answer this many Receives with State=Running (stdout split across them) before Done
 
 
 class CommandHandler(Protocol):
@@ -100,9 +98,7 @@ class WsmanResponder:
     splitting of large output, any ResourceURI other than ``windows/shell/cmd``.
     """
 
-    def __init__(
-        self, handler: CommandHandler, *, machine: str = "127.0.0.1", owner: str = "gpadmin"
-    ) -> None:
+    def __init__(self, handler: CommandHandler, *, machine: str = "127.0.0.1", owner: str = "gpadmin") -> None:
         self.handler = handler
         self.machine = machine
         self.owner = owner
@@ -217,11 +213,7 @@ class WsmanResponder:
             # The process is still waiting for stdin: Windows would hold the Receive for
             # OperationTimeout and then fault. The lab faults at once (no wait emulated).
             raise OperationTimedOut()
-        if (
-            self.cmd_exe_limit is not None
-            and not cmd.skip_cmd_shell
-            and len(cmd.command_line) > self.cmd_exe_limit
-        ):
+        if self.cmd_exe_limit is not None and not cmd.skip_cmd_shell and len(cmd.command_line) > self.cmd_exe_limit:
             cmd.output = CommandOutput(stderr=CMD_TOO_LONG_STDERR, exit_code=1)
             return cmd.output
         cmd.output = self._run_handler(cmd)

@@ -156,9 +156,11 @@ def parse_signal(req: WsmanRequest) -> tuple[str | None, str]:
 # fixture_test.go); building element trees cost more than the rest of an answer.
 
 _XMLNS = " ".join(f'xmlns:{k}="{v}"' for k, v in NS.items())
-_ENVELOPE = (f'<s:Envelope xml:lang="en-US" {_XMLNS}><s:Header><a:Action>{{action}}</a:Action>'
-             f"<a:MessageID>uuid:{{message_id}}</a:MessageID><a:To>{ANONYMOUS}</a:To>{{relates}}</s:Header>"
-             "<s:Body>{body}</s:Body></s:Envelope>")
+_ENVELOPE = (
+    f'<s:Envelope xml:lang="en-US" {_XMLNS}><s:Header><a:Action>{{action}}</a:Action>'
+    f"<a:MessageID>uuid:{{message_id}}</a:MessageID><a:To>{ANONYMOUS}</a:To>{{relates}}</s:Header>"
+    "<s:Body>{body}</s:Body></s:Envelope>"
+)
 _STREAM = '<rsp:Stream Name="{name}" CommandId="{command}">{data}</rsp:Stream>'
 
 
@@ -170,23 +172,32 @@ def _x(text: str) -> str:
 def _envelope(action_uri: str, relates_to: str | None, body: str) -> bytes:
     # pywinrm asserts RelatesTo == MessageID on Signal and Delete (research A.3, G).
     relates = f"<a:RelatesTo>{_x(relates_to)}</a:RelatesTo>" if relates_to else ""
-    return _ENVELOPE.format(action=action_uri, message_id=str(uuid.uuid4()).upper(), relates=relates,
-                            body=body).encode("utf-8")
+    return _ENVELOPE.format(action=action_uri, message_id=str(uuid.uuid4()).upper(), relates=relates, body=body).encode(
+        "utf-8"
+    )
 
 
-def create_response(
-    relates_to: str | None, shell_id: str, address: str, spec: ShellSpec, owner: str
-) -> bytes:
+def create_response(relates_to: str | None, shell_id: str, address: str, spec: ShellSpec, owner: str) -> bytes:
     """CreateResponse with both places pywinrm could find the ShellId (research A.3)."""
     shell = _x(shell_id)
-    fields = (("ShellId", shell), ("ResourceUri", RESOURCE_CMD), ("Owner", _x(owner)), ("ClientIP", "127.0.0.1"),
-              ("IdleTimeOut", "PT7200.000S"), ("InputStreams", _x(spec.input_streams)),
-              ("OutputStreams", _x(spec.output_streams)), ("ShellRunTime", "P0DT0H0M0S"),
-              ("ShellInactivity", "P0DT0H0M0S"))
-    body = (f"<x:ResourceCreated><a:Address>{_x(address)}</a:Address><a:ReferenceParameters>"
-            f"<w:ResourceURI>{RESOURCE_CMD}</w:ResourceURI><w:SelectorSet><w:Selector Name=\"ShellId\">{shell}"
-            "</w:Selector></w:SelectorSet></a:ReferenceParameters></x:ResourceCreated><rsp:Shell>"
-            + "".join(f"<rsp:{tag}>{value}</rsp:{tag}>" for tag, value in fields) + "</rsp:Shell>")
+    fields = (
+        ("ShellId", shell),
+        ("ResourceUri", RESOURCE_CMD),
+        ("Owner", _x(owner)),
+        ("ClientIP", "127.0.0.1"),
+        ("IdleTimeOut", "PT7200.000S"),
+        ("InputStreams", _x(spec.input_streams)),
+        ("OutputStreams", _x(spec.output_streams)),
+        ("ShellRunTime", "P0DT0H0M0S"),
+        ("ShellInactivity", "P0DT0H0M0S"),
+    )
+    body = (
+        f"<x:ResourceCreated><a:Address>{_x(address)}</a:Address><a:ReferenceParameters>"
+        f'<w:ResourceURI>{RESOURCE_CMD}</w:ResourceURI><w:SelectorSet><w:Selector Name="ShellId">{shell}'
+        "</w:Selector></w:SelectorSet></a:ReferenceParameters></x:ResourceCreated><rsp:Shell>"
+        + "".join(f"<rsp:{tag}>{value}</rsp:{tag}>" for tag, value in fields)
+        + "</rsp:Shell>"
+    )
     return _envelope(f"{ACTION_CREATE}Response", relates_to, body)
 
 
@@ -202,9 +213,12 @@ def send_response(relates_to: str | None) -> bytes:
 
 
 def _streams(name: str, command_id: str, data: bytes) -> str:
-    return "".join(_STREAM.format(name=name, command=command_id,
-                                  data=base64.b64encode(data[start:start + STREAM_CHUNK]).decode("ascii"))
-                   for start in range(0, len(data), STREAM_CHUNK))
+    return "".join(
+        _STREAM.format(
+            name=name, command=command_id, data=base64.b64encode(data[start : start + STREAM_CHUNK]).decode("ascii")
+        )
+        for start in range(0, len(data), STREAM_CHUNK)
+    )
 
 
 def receive_response(
@@ -221,10 +235,13 @@ def receive_response(
         parts.append(f'<rsp:CommandState CommandId="{command}" State="{STATE_RUNNING}"/>')
     else:
         parts += [f'<rsp:Stream Name="{name}" CommandId="{command}" End="true"/>' for name in ("stdout", "stderr")]
-        parts.append(f'<rsp:CommandState CommandId="{command}" State="{STATE_DONE}">'
-                     f"<rsp:ExitCode>{exit_code}</rsp:ExitCode></rsp:CommandState>")
-    return _envelope(f"{SHELL}/ReceiveResponse", relates_to, f"<rsp:ReceiveResponse>{''.join(parts)}"
-                     "</rsp:ReceiveResponse>")
+        parts.append(
+            f'<rsp:CommandState CommandId="{command}" State="{STATE_DONE}">'
+            f"<rsp:ExitCode>{exit_code}</rsp:ExitCode></rsp:CommandState>"
+        )
+    return _envelope(
+        f"{SHELL}/ReceiveResponse", relates_to, f"<rsp:ReceiveResponse>{''.join(parts)}</rsp:ReceiveResponse>"
+    )
 
 
 def signal_response(relates_to: str | None) -> bytes:
@@ -241,8 +258,10 @@ def fault_envelope(fault: WsmanFault, relates_to: str | None, machine: str) -> b
     """The single place a `WsmanFault` becomes SOAP (shape: research A.5, pywinrm test_exceptions.py)."""
     message = _x(fault.message)
     detail = f"<w:FaultDetail>{_x(fault.fault_detail)}</w:FaultDetail>" if fault.fault_detail else ""
-    body = (f"<s:Fault><s:Code><s:Value>{fault.code}</s:Value><s:Subcode><s:Value>{fault.subcode}</s:Value>"
-            f'</s:Subcode></s:Code><s:Reason><s:Text xml:lang="en-US">{message}</s:Text></s:Reason><s:Detail>'
-            f'<f:WSManFault Code="{fault.wsman_code}" Machine="{_x(machine)}"><f:Message>{message}</f:Message>'
-            f"</f:WSManFault>{detail}</s:Detail></s:Fault>")
+    body = (
+        f"<s:Fault><s:Code><s:Value>{fault.code}</s:Value><s:Subcode><s:Value>{fault.subcode}</s:Value>"
+        f'</s:Subcode></s:Code><s:Reason><s:Text xml:lang="en-US">{message}</s:Text></s:Reason><s:Detail>'
+        f'<f:WSManFault Code="{fault.wsman_code}" Machine="{_x(machine)}"><f:Message>{message}</f:Message>'
+        f"</f:WSManFault>{detail}</s:Detail></s:Fault>"
+    )
     return _envelope(ACTION_FAULT, relates_to, body)

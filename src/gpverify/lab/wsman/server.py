@@ -296,8 +296,12 @@ class WsmanServer:
     def stop_if_idle(self) -> None:
         """Stop after ``idle_timeout`` seconds with no request in flight or arriving."""
         with self._lock:
-            idle = (self._httpd is not None and self.idle_timeout > 0 and self._in_flight == 0
-                    and time.monotonic() - self._last_activity >= self.idle_timeout)
+            idle = (
+                self._httpd is not None
+                and self.idle_timeout > 0
+                and self._in_flight == 0
+                and time.monotonic() - self._last_activity >= self.idle_timeout
+            )
         if idle:
             _log.info("WsmanServer %s idle for %.1fs, stopping", self.url, self.idle_timeout)
             self.stopped_by_idle = True
@@ -310,9 +314,7 @@ class WsmanServer:
         der = lab_tls.cert_der_of(self.tls)
         if der is None:  # a context not built by tls.server_context: ask ourselves for the cert
             host = "127.0.0.1" if self.host in ("", "0.0.0.0") else self.host
-            der = ssl.PEM_cert_to_DER_cert(
-                ssl.get_server_certificate((host, self.port), timeout=HANDSHAKE_TIMEOUT)
-            )
+            der = ssl.PEM_cert_to_DER_cert(ssl.get_server_certificate((host, self.port), timeout=HANDSHAKE_TIMEOUT))
         return channel_bindings_for(der)
 
     def _connection_auth(self) -> ConnectionAuth:
