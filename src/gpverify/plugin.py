@@ -174,8 +174,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(info.phase)
         item.extra_keyword_matches.add(info.id)
     # Listing checks needs no farm; running them does.
-    if checks and not config.option.collectonly:
-        session.get_farm(config)
+    if checks and not config.option.collectonly and session.farm_of(config) is None:
+        farmrun.NoFarm.refuse(config, items)
 
 
 def pytest_report_collectionfinish(config: pytest.Config, items: list[pytest.Item]) -> list[str]:

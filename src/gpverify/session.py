@@ -52,8 +52,11 @@ def get_farm(config: pytest.Config) -> Farm:
     """The farm of this session; ends the run as bad input when none was given."""
     farm = farm_of(config)
     if farm is None:
-        bad_input("no farm to check: pass --inventory FILE (or set GPVERIFY_INVENTORY), or --lab")
+        bad_input(NO_FARM)
     return farm
+
+
+NO_FARM = "no farm to check: pass --inventory FILE (or set GPVERIFY_INVENTORY), or --lab"
 
 
 def roles(config: pytest.Config) -> dict[str, str]:

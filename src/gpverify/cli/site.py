@@ -123,7 +123,9 @@ def run_phase(phase: str, custom: list[str], pytest_args: list[str]) -> int:
     # session (a -k expression it cannot parse) or before it (an option it does not know) is its own usage error.
     ret = run.exit_code
     code = ExitCode.BAD_INPUT if ret == pytest.ExitCode.USAGE_ERROR else ExitCode.of(ret)
-    why = WHY_NOT_RUN.get(run.pytest_status if run.pytest_status is not None else ret)
+    # Bad input is gpverify's own message, printed above; pytest's status would only say nothing ran.
+    status = run.pytest_status if run.pytest_status is not None else ret
+    why = "see the message above" if code == ExitCode.BAD_INPUT else WHY_NOT_RUN.get(status)
     if code != ExitCode.PASSED:  # the code's meaning, as pytest's own summary line cannot say it
         print(f"gpverify run {phase}: exit {int(code)}, {code.meaning}" + (f": {why}" if why else ""))
     return code

@@ -11,11 +11,12 @@ from typing import TYPE_CHECKING, Any
 import pytest
 import yaml
 
-from gpverify import extension
+from gpverify import extension, session
 from gpverify.config.inventory import INVENTORY_ENV
 from gpverify.config.paths import output_file
 from gpverify.config.yamlfile import read_yaml
 from gpverify.errors import ConfigError, GpVerifyError
+from gpverify.exitcodes import ExitCode
 from gpverify.session import bad_input
 
 if TYPE_CHECKING:
@@ -93,3 +94,27 @@ def open_for(config: pytest.Config, lab: str | None, inventory: str | None) -> t
         bad_input(str(exc))
     check_hosts(config, farm)
     return farm, running
+
+
+class NoFarm:
+    """Checks collected to run, but no farm given: they are deselected and the run ends as bad input.
+
+    pytest.exit raised while collecting would be reported as an interruption under pytest's own exception name."""
+
+    def __init__(self, message: str) -> None:
+        self.message = message
+
+    @classmethod
+    def refuse(cls, config: pytest.Config, items: list[pytest.Item]) -> None:
+        from gpverify.catalogue import info_of
+
+        config.hook.pytest_deselected(items=[i for i in items if info_of(i)])
+        items[:] = [i for i in items if not info_of(i)]
+        config.pluginmanager.register(cls(f"gpverify: {session.NO_FARM}"), "gpverify-no-farm")
+
+    @pytest.hookimpl(trylast=True)  # after gpverify's exit status plugin has set the code from the outcomes
+    def pytest_sessionfinish(self, session: pytest.Session) -> None:
+        session.exitstatus = ExitCode.BAD_INPUT
+
+    def pytest_terminal_summary(self, terminalreporter: pytest.TerminalReporter) -> None:
+        terminalreporter.write_line(self.message, red=True, bold=True)
