@@ -32,7 +32,7 @@ LAUGHS = (
         ("winrm:\n  port: 1\n  port: 2\n", "line 3", "expected each key once, but 'port' appears on line 2 and line 3"),
         ("created: 2026-02-30\n", "line 1", "expected a real date, got '2026-02-30'"),
         ("expires: 2026-13-01\n", "line 1", "expected a real date, got '2026-13-01'"),
-        (LAUGHS, "line 1", "expected at most 100,000 values once aliases are expanded"),
+        (LAUGHS, "line 1", "expected aliases that add at most 100,000 values once expanded"),
         ("a: &x [*x]\n", "line 1", "expected aliases that do not contain themselves"),
         ("[" * 3000, "(file)", "expected valid YAML nested less deeply"),
         (
@@ -80,3 +80,20 @@ def test_a_file_over_the_cap_is_refused(tmp_path: Path) -> None:
     big.write_bytes(b"# " + b"x" * MAX_FILE_BYTES + b"\n")
     with pytest.raises(ConfigError, match=r"expected a waiver file of at most 1024 KB \(this one has"):
         read_yaml(big, "waiver file")
+
+
+def test_a_large_document_without_aliases_is_bounded_by_its_size_alone() -> None:
+    hosts = "\n".join(
+        f"- {{name: gp-sh{i:05d}, address: 127.0.0.1, winrm: {{port: {40000 + i}}}}}" for i in range(12_000)
+    )
+    data = parse_yaml("session_hosts:\n" + hosts + "\n", "big.yml")
+    assert len(data["session_hosts"]) == 12_000  # 120,000 values written out, no alias among them
+
+
+def test_a_large_document_cannot_hide_aliases_that_expand() -> None:
+    hosts = "\n".join(f"- {{name: gp-sh{i:05d}}}" for i in range(30_000))
+    laughs = "a: &a [x, x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]\n"
+    laughs += "c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]\nd: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c, *c]\n"
+    laughs += "e: [*d, *d, *d, *d, *d, *d, *d, *d, *d, *d]\n"
+    with pytest.raises(ConfigError, match="aliases that add at most 100,000 values"):
+        parse_yaml(laughs + "hosts:\n" + hosts + "\n", "big.yml")

@@ -14,8 +14,9 @@ from pydantic import ValidationError
 from gpverify.config.paths import read_file
 from gpverify.errors import ConfigError
 
-# Nodes a document may expand to once its aliases are followed: generous for hand-written files, and a
-# "billion laughs" of a few hundred bytes (which expands to 10^9 nodes) is refused before it is built.
+# Nodes aliases may add to a document once they are followed: generous for hand-written files, and a "billion
+# laughs" of a few hundred bytes (which expands to 10^9 nodes) is refused before it is built. What the file writes
+# out itself is bounded by its size (config/paths.py), so a large inventory without aliases is never refused here.
 MAX_EXPANDED_NODES = 100_000
 
 # YAML 1.2 booleans only: YAML 1.1 also reads yes/no/on/off/y/n as booleans, so `encrypt: yes` would arrive as
@@ -87,8 +88,25 @@ _Loader.add_constructor("tag:yaml.org,2002:float", _construct_float)
 _Loader.add_constructor("tag:yaml.org,2002:timestamp", _construct_timestamp)
 
 
-def _expanded_size(node: yaml.Node, memo: dict[int, int], open_nodes: set[int]) -> int:
-    """Nodes the document has once every alias is copied out, counted without copying (memoised per node)."""
+def _written_size(root: yaml.Node) -> int:
+    """Nodes the document writes out: each node once, an alias's target not again."""
+    seen: set[int] = set()
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        if isinstance(node, yaml.SequenceNode):
+            stack.extend(node.value)
+        elif isinstance(node, yaml.MappingNode):
+            stack.extend(n for pair in node.value for n in pair)
+    return len(seen)
+
+
+def _expanded_size(node: yaml.Node, memo: dict[int, int], open_nodes: set[int], cap: int) -> int:
+    """Nodes the document has once every alias is copied out, counted without copying (memoised per node, and
+    never above cap + 1)."""
     if id(node) in open_nodes:
         raise yaml.constructor.ConstructorError(
             None, None, "aliases that do not contain themselves (this one does)", node.start_mark
@@ -98,11 +116,13 @@ def _expanded_size(node: yaml.Node, memo: dict[int, int], open_nodes: set[int]) 
     open_nodes.add(id(node))
     size = 1
     if isinstance(node, yaml.SequenceNode):
-        size += sum(_expanded_size(child, memo, open_nodes) for child in node.value)
+        size += sum(_expanded_size(child, memo, open_nodes, cap) for child in node.value)
     elif isinstance(node, yaml.MappingNode):
-        size += sum(_expanded_size(k, memo, open_nodes) + _expanded_size(v, memo, open_nodes) for k, v in node.value)
+        size += sum(
+            _expanded_size(k, memo, open_nodes, cap) + _expanded_size(v, memo, open_nodes, cap) for k, v in node.value
+        )
     open_nodes.discard(id(node))
-    memo[id(node)] = min(size, MAX_EXPANDED_NODES + 1)
+    memo[id(node)] = min(size, cap + 1)
     return memo[id(node)]
 
 
@@ -112,12 +132,13 @@ def _load(text: str) -> Any:
         node = loader.get_single_node()
         if node is None:
             return None
-        if _expanded_size(node, {}, set()) > MAX_EXPANDED_NODES:
+        cap = _written_size(node) + MAX_EXPANDED_NODES
+        if _expanded_size(node, {}, set(), cap) > cap:
             raise yaml.constructor.ConstructorError(
                 None,
                 None,
-                f"at most {MAX_EXPANDED_NODES:,} values once aliases are expanded (the anchors and "
-                "aliases here expand past that)",
+                f"aliases that add at most {MAX_EXPANDED_NODES:,} values once expanded (the anchors and "
+                "aliases here add more)",
                 node.start_mark,
             )
         return loader.construct_document(node)
