@@ -128,18 +128,25 @@ def _ancestor_problem(path: Path) -> str | None:
     return None
 
 
-def output_file(
-    path: str | os.PathLike[str], setting: str, what: str = "a file to write", *, origin: str = "gpverify"
-) -> Path:
-    """A file gpverify will (over)write: missing or a regular file, in a folder that exists or can be made."""
+def _usable(
+    path: str | os.PathLike[str], setting: str, what: str, origin: str
+) -> tuple[str, Path, os.stat_result | None]:
+    """(the text given, its path, what stands there or None): a name that can be used at all, else one ConfigError."""
     text = os.fspath(path)
     if not text.strip() or "\0" in text:
         raise ConfigError(origin, setting, f"{what}, got {text!r}")
     out = Path(text)
-    info = _stat(out)
     unusable = _unreadable(out)  # a symlink loop, a name too long, no access
     if unusable:
         raise ConfigError(origin, setting, f"{what}, but {_shown(text)}: {unusable}")
+    return text, out, _stat(out)
+
+
+def output_file(
+    path: str | os.PathLike[str], setting: str, what: str = "a file to write", *, origin: str = "gpverify"
+) -> Path:
+    """A file gpverify will (over)write: missing or a regular file, in a folder that exists or can be made."""
+    text, out, info = _usable(path, setting, what, origin)
     if info is not None and not stat.S_ISREG(info.st_mode):
         raise ConfigError(origin, setting, f"{what}: a new or regular file, but {out} is a {kind(info.st_mode)}")
     if text.endswith(("/", os.sep)):
@@ -154,14 +161,7 @@ def output_folder(
     path: str | os.PathLike[str], setting: str, what: str = "a folder for reports", *, origin: str = "gpverify"
 ) -> Path:
     """A folder gpverify will write into: missing (it is made) or a folder, never a file or a device."""
-    text = os.fspath(path)
-    if not text.strip() or "\0" in text:
-        raise ConfigError(origin, setting, f"{what}, got {text!r}")
-    out = Path(text)
-    info = _stat(out)
-    unusable = _unreadable(out)  # a symlink loop, a name too long, no access
-    if unusable:
-        raise ConfigError(origin, setting, f"{what}, but {_shown(text)}: {unusable}")
+    _text, out, info = _usable(path, setting, what, origin)
     if info is not None and not stat.S_ISDIR(info.st_mode):
         raise ConfigError(origin, setting, f"{what}, but {out} is a {kind(info.st_mode)}")
     problem = _ancestor_problem(out)
