@@ -135,7 +135,8 @@ def test_host_points_at_new_configuration_database(
         not_verified(
             f"{session_host.name}: its Session Service started {_ago(since)} ago and "
             f"{found[0].describe(since)}: give the system a few minutes to get synchronized, then run "
-            "again (scale-out-installation.md, Verify the web client installation)"
+            "again (https://learn.microsoft.com/dynamics-gp/web-components/scale-out-installation, "
+            "Verify the web client installation)"
         )
     problem = _registration_problem(request, session_host.name, gp_sql, views, found, since, expected)
     assert problem is None, problem
@@ -212,7 +213,7 @@ def _registration_problem(
             else f"{found[0].describe(since)}; Session Central started at "
             f"{sc.when_text(views[0].central_started)}, before this host's Session Service, and lists a host "
             "registered since only once restarted: restart the Session Central Service on the web server "
-            "(scale-out-installation.md step 18), then run again"
+            "(https://learn.microsoft.com/dynamics-gp/web-components/scale-out-installation, step 18), then run again"
         )
         not_verified(f"{host}: {why}")
     if old is not None:

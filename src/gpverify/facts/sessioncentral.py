@@ -363,7 +363,8 @@ def corroborate(web: str, web_facts: Any, hosts: dict[str, Any]) -> list[str]:
             notes.append(
                 f"Session Central on {web} started {_when(central_start)}, BEFORE the Session Service of "
                 + ", ".join(f"{n} ({_when(t)})" for n, t in sorted(late.items()))
-                + ": restart Session Central so that it talks to them (scale-out-installation.md step 18)"
+                + ": restart Session Central so that it talks to them "
+                "(https://learn.microsoft.com/dynamics-gp/web-components/scale-out-installation, step 18)"
             )
         else:
             notes.append(f"Session Central on {web} started {_when(central_start)}, after every Session Service")
