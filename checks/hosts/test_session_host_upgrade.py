@@ -20,10 +20,10 @@ from gpverify.expect import (
     session_service_problem,
     wizard_program_problem,
 )
-from gpverify.facts import configdb, discovery
 from gpverify.facts import sessioncentral as sc
 from gpverify.facts.farm import Farm
 from gpverify.facts.gpsql import GpSqlView
+from gpverify.facts.names import short_name
 from gpverify.facts.sessioncentral import SessionManagement
 from gpverify.facts.view import HostView
 from gpverify.facts.web import WebProbe, WebSiteView
@@ -104,8 +104,8 @@ def test_host_points_at_new_configuration_database(
     request: pytest.FixtureRequest,
     session_host: HostView,
     farm: Farm,
-    gp_sql: GpSqlView,
     new_configuration: tuple[list[SessionManagement], list[str]],
+    old_configuration: dict[str, tuple[str, str]],
 ) -> None:
     expected = farm.inventory.sql.config_database
     if not farm.profile.unconfirmed("registry.web_components_config_db"):
@@ -138,7 +138,8 @@ def test_host_points_at_new_configuration_database(
             "again (https://learn.microsoft.com/dynamics-gp/web-components/scale-out-installation, "
             "Verify the web client installation)"
         )
-    problem = _registration_problem(request, session_host.name, gp_sql, views, found, since, expected)
+    old = old_configuration.get(short_name(session_host.name))
+    problem = _registration_problem(request, session_host.name, old, views, found, since, expected)
     assert problem is None, problem
 
 
@@ -180,22 +181,15 @@ def _session_service_start(session_host: HostView) -> datetime:
 def _registration_problem(
     request: pytest.FixtureRequest,
     host: str,
-    gp_sql: GpSqlView,
+    old: tuple[str, str] | None,
     views: list[SessionManagement],
     found: list[sc.Registration],
     since: datetime,
     expected: str,
 ) -> str | None:
     """Why the host is not shown talking to the new configuration (None: listed there, status unknown, and in no
-    previous database); ends as not verified where the data cannot tell."""
-    old = next(
-        (
-            (db, where)
-            for db in configdb.previous_databases(gp_sql)
-            if (where := discovery.host_column(gp_sql, db, host))
-        ),
-        None,
-    )
+    previous database: `old`, the database from before the upgrade that holds it and where); ends as not verified
+    where the data cannot tell."""
     listed = next((r for r in found if r.state == "listed"), None)
     if listed is not None and old is None:
         _basis(

@@ -18,7 +18,8 @@ import pytest
 
 from gpverify.catalogue import check
 from gpverify.facts.farm import Farm
-from gpverify.facts.sessioncentral import ListedHost, SessionManagement, short_name
+from gpverify.facts.names import short_name
+from gpverify.facts.sessioncentral import ListedHost, SessionManagement
 from gpverify.verdicts import warn
 
 Unverifiable = Callable[[str], NoReturn]

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import json
-from fnmatch import fnmatchcase
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +25,7 @@ from gpverify.facts import sessioncentral as sc
 from gpverify.facts.collect import CollectJob, collect_hosts
 from gpverify.facts.discovery import Found
 from gpverify.facts.farm import Farm, open_farm
+from gpverify.facts.names import like
 from gpverify.facts.windows import ROLE_FACTS, HostFacts, ProductFact, ServiceFact, _query
 
 SERVICE_PATTERNS = ["*Dynamics*", "*Session*", "*Dex*", "*Tenant*", "*GP*"]
@@ -52,10 +52,6 @@ def discovery_request(profile: Profile | None = None, role: str = "", host: str 
     return request
 
 
-def _like(value: str, pattern: str) -> bool:
-    return fnmatchcase(value.lower(), str(pattern).lower())
-
-
 def service_keys(profile: Profile, service: ServiceFact) -> list[str]:
     """Profile service keys whose name or display pattern this service matches."""
     keys = {k.split(".")[1] for k in profile.identifiers if k.startswith("services.")}
@@ -63,14 +59,14 @@ def service_keys(profile: Profile, service: ServiceFact) -> list[str]:
     return sorted(
         k
         for k in keys
-        if _like(service.name, str(profile.get(f"services.{k}.name", "")))
-        or _like(service.display_name, profile.get(f"services.{k}.display", ""))
+        if like(service.name, str(profile.get(f"services.{k}.name", "")))
+        or like(service.display_name, profile.get(f"services.{k}.display", ""))
     )
 
 
 def product_keys(profile: Profile, product: ProductFact) -> list[str]:
     keys = [k.split(".", 1)[1] for k in profile.identifiers if k.startswith("products.")]
-    return sorted(k for k in keys if _like(product.name, profile[f"products.{k}"]))
+    return sorted(k for k in keys if like(product.name, profile[f"products.{k}"]))
 
 
 def _ident(profile: Profile, key: str) -> str:
@@ -143,7 +139,7 @@ def _service_identifier_lines(profile: Profile, key: str, services: list[Service
     """A service's name and display identifiers, and whether the host has a service by each."""
     hits = [s for s in services if key in service_keys(profile, s)]
     found = ", ".join(f"{s.name} ({s.display_name})" for s in hits) or "NOT FOUND - set an override"
-    named = any(_like(s.name, str(profile[f"services.{key}.name"])) for s in services)
+    named = any(like(s.name, str(profile[f"services.{key}.name"])) for s in services)
     by_name = "found" if named else "NOT FOUND" if not hits else "no service of this name (display matches)"
     return [
         f"    {_ident(profile, f'services.{key}.name')}  -> {by_name}",
@@ -285,7 +281,7 @@ def _config_found(farm: Farm, hosts: list[str]) -> Found | str:
 def _release(farm: Farm, outcomes: dict[str, HostFacts | FactsUnavailable]) -> str:
     facts = outcomes.get(_web(farm))
     products = facts.products.get(CANDIDATES, []) if isinstance(facts, HostFacts) else []
-    web = [p for p in products if _like(p.name, str(farm.profile["products.web_components"]))]
+    web = [p for p in products if like(p.name, str(farm.profile["products.web_components"]))]
     return web[0].version if web else "unknown"
 
 

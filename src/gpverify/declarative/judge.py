@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime
-from fnmatch import fnmatchcase
 from typing import Any
 
 from gpverify.declarative.schema import (
@@ -18,6 +17,7 @@ from gpverify.declarative.schema import (
     key_of,
 )
 from gpverify.facts.gpsql import GpSqlView
+from gpverify.facts.names import like
 from gpverify.facts.view import HostView
 from gpverify.facts.windows import CertificateFact
 
@@ -52,11 +52,6 @@ def judge_sql(check: DeclarativeCheck, sql: GpSqlView, database: str) -> None:
 
 def _count(n: int) -> str:
     return "no rows" if n == 0 else "1 row" if n == 1 else f"{n} rows"
-
-
-def _like(value: str, pattern: str) -> bool:
-    # PowerShell's -like, which the collector matches with: case-insensitive, * and ? wildcards.
-    return fnmatchcase(value.lower(), pattern.lower())
 
 
 def version_key(text: str | None) -> tuple[int, ...] | None:
@@ -185,4 +180,4 @@ def _certificate(spec: CertificateSpec, host: HostView, key: str) -> None:
 def _matches(cert: CertificateFact, spec: CertificateSpec) -> bool:
     if spec.thumbprint and cert.thumbprint.replace(" ", "").upper() != spec.thumbprint.upper():
         return False
-    return not spec.subject or _like(cert.subject, spec.subject)
+    return not spec.subject or like(cert.subject, spec.subject)

@@ -14,7 +14,7 @@ from typing import Any
 from gpverify.config.inventory import HostSpec
 from gpverify.errors import FactsUnavailable, HostUnavailable
 from gpverify.facts.windows import BOOTSTRAP, HostFacts, collector_stdin, parse_collector_output
-from gpverify.transport import get_transport_class, transport_for
+from gpverify.transport import get_transport_class, sentences, transport_for
 from gpverify.transport.base import encoded_command
 
 # Hosts collected at once, by default every host of the farm up to MAX_WORKERS (workers_for).
@@ -83,11 +83,7 @@ def _deadline(job: CollectJob) -> float:
 
 
 def _overdue(name: str, job: CollectJob) -> HostUnavailable:
-    return HostUnavailable(
-        name,
-        f"the host did not finish within its deadline of {_deadline(job):g} s "
-        "(winrm.deadline): check the host and the network, or raise winrm.deadline",
-    )
+    return HostUnavailable(name, sentences.deadline(job.spec, "collecting its facts"))
 
 
 def workers_for(hosts: int, requested: int | None = None) -> int:

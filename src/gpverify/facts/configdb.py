@@ -14,6 +14,7 @@ from typing import Any
 
 from gpverify.config.inventory import SqlSettings
 from gpverify.facts.gpsql import GpSqlView, Row
+from gpverify.facts.names import short_name, truthy
 from gpverify.verdicts import not_verified
 
 SESSION_HOST_KEYS = (
@@ -47,11 +48,6 @@ class SessionHostEntry:
     @property
     def short_name(self) -> str:
         return short_name(self.name)
-
-
-def short_name(name: str) -> str:
-    """gp-sh01.contoso.com -> gp-sh01 (lower case): inventories and the snap-in may use either form."""
-    return name.strip().split(".")[0].lower()
 
 
 def require(sql: GpSqlView, keys: tuple[str, ...], database: str) -> None:
@@ -94,8 +90,6 @@ def is_suspended(value: Any, when: Any) -> bool:
     """Suspended: the column equals the value discovery saw on a suspended host, or (none set) is true."""
     if when is None:
         return _flag(value)
-    from gpverify.facts.sessioncentral import truthy
-
     return truthy(value) == truthy(when)
 
 

@@ -17,7 +17,8 @@ from typing import Any
 from gpverify.errors import ConfigError, FactsUnavailable
 from gpverify.facts import configdb
 from gpverify.facts.gpsql import GpSqlView
-from gpverify.facts.sessioncentral import host_objects, short_name, truthy
+from gpverify.facts.names import short_name, truthy
+from gpverify.facts.sessioncentral import host_objects
 from gpverify.facts.windows import SessionCentralFact
 
 RECORD_FORMAT = 1
@@ -73,19 +74,21 @@ def _most_hosts_named(
     return best
 
 
-def host_column(sql: GpSqlView, database: str, host: str) -> str | None:
-    """Where a database holds this host's machine name (schema.table.column), found by value, or None."""
-    wanted = short_name(host)
+def host_columns(sql: GpSqlView, database: str, hosts: list[str]) -> dict[str, str]:
+    """Where a database holds each of these hosts' machine names (short name -> schema.table.column, the first
+    text column in table order that names it), found by value in one read of each table."""
+    wanted = {short_name(h) for h in hosts}
     tables: dict[tuple[str, str], list[str]] = {}
     for schema, table, column, kind in configdb.columns(sql, database):
         if _kind(kind) in TEXT_TYPES:
             tables.setdefault((schema, table), []).append(column)
+    found: dict[str, str] = {}
     for (schema, table), text in sorted(tables.items()):
         rows = sql.select_columns(database, table, {c: c for c in text}, top=TOP_ROWS, schema=schema)
         for column in text:
-            if any(r[column] is not None and short_name(str(r[column])) == wanted for r in rows):
-                return f"{schema}.{table}.{column}"
-    return None
+            for name in {short_name(str(r[column])) for r in rows if r[column] is not None} & wanted:
+                found.setdefault(name, f"{schema}.{table}.{column}")
+    return found
 
 
 def _plain(value: Any) -> Any:

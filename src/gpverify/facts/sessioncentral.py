@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from gpverify.config.profiles import Profile
+from gpverify.facts.names import short_name, truthy
 from gpverify.facts.windows import GetterFact, SessionCentralFact, SessionCentralObject
 
 DIFFERENTIAL = (
@@ -24,17 +25,6 @@ DIFFERENTIAL = (
     "the overrides it prints"
 )
 HOST_WORDS = ("host", "machine", "server")  # a getter whose name says it lists session hosts
-
-
-def short_name(name: str) -> str:
-    """gp-sh01.contoso.com -> gp-sh01 (lower case): inventories and Session Central may use either form."""
-    return str(name).strip().split(".")[0].lower()
-
-
-def truthy(value: Any) -> str:
-    """A flag's value in one spelling: 'true'/'false' for booleans and their usual forms, else the text."""
-    text = str(value).strip().lower()
-    return {"1": "true", "yes": "true", "y": "true", "0": "false", "no": "false", "n": "false"}.get(text, text)
 
 
 def _squash(name: str) -> str:

@@ -41,8 +41,8 @@ ROLE_FACTS: dict[Role, dict[str, list[str]]] = {
         "registry": ["web_components_config_db"],
         "registry_subkeys": ["odbc_dsn"],  # every 32-bit System DSN with its Server (GP-PRE-006)
         "products": ["web_components", "web_client_help", "gp_desktop"],
-        # Dex.ini is read as text for its Workstation2 line, which picks the Dynamics.set block the client uses.
-        "texts": ["dynamics_set", "dex_ini"],
+        # Dynamics.set's dictionaries, from the block Dex.ini's Workstation2 line picks (the collector reads both
+        # files for this; nothing reads their whole text, so they are not sent back as texts too).
         "dictionaries": ["dynamics_set"],
     },
     "client": {

@@ -143,7 +143,7 @@ class WinRMTransport:
 
     def _explain(self, exc: BaseException, action: str) -> str:
         if self.deadline.expired:  # the deadline shut the sockets: whatever broke, that is why
-            return deadline_sentence(self.spec, action)
+            return sentences.deadline(self.spec, action)
         if isinstance(exc, WINRM_FAILURES):
             return explain(exc, self.spec, action)
         return explain_unexpected(exc, self.spec, action)
@@ -191,7 +191,7 @@ class WinRMTransport:
             if done:
                 return CommandResult(code, b"".join(out), b"".join(err))
         if self.deadline.remaining() <= 0:
-            raise HostUnavailable(self.spec.name, deadline_sentence(self.spec, "reading output"))
+            raise HostUnavailable(self.spec.name, sentences.deadline(self.spec, "reading output"))
         raise HostUnavailable(self.spec.name, sentences.read_timeout_passed())
 
     def close(self) -> None:
@@ -267,10 +267,6 @@ def _setup_hint(exc: BaseException, spec: HostSpec) -> str:
     if "not installed" in text:
         return f"{text[:200]}: install the package named"
     return f"cannot prepare the WinRM connection ({type(exc).__name__}): check the host's winrm settings"
-
-
-def deadline_sentence(spec: HostSpec, action: str) -> str:
-    return sentences.deadline(spec, action)
 
 
 def explain_unexpected(exc: BaseException, spec: HostSpec, action: str) -> str:

@@ -10,9 +10,6 @@ import struct
 from dataclasses import dataclass, field
 from typing import Literal
 
-from cryptography import x509
-from cryptography.exceptions import UnsupportedAlgorithm
-from cryptography.hazmat.primitives import hashes
 from spnego.channel_bindings import GssChannelBindings
 
 from gpverify.lab.wsman import negotiate
@@ -25,9 +22,7 @@ __all__ = [
     "AuthConfig",
     "AuthResult",
     "ConnectionAuth",
-    "channel_bindings_for",
     "is_encrypted",
-    "tls_server_end_point",
 ]
 
 Scheme = Literal["basic", "ntlm"]
@@ -77,25 +72,6 @@ class AuthResult:
     ok: bool
     scheme: str  # "basic" | "ntlm" | "none"
     headers: list[tuple[str, str]] = field(default_factory=list)
-
-
-def tls_server_end_point(cert_der: bytes) -> bytes:
-    """RFC 5929 hash of the server cert, with requests-ntlm's rule: MD5/SHA-1/unknown become SHA-256."""
-    cert = x509.load_der_x509_certificate(cert_der)
-    try:
-        algorithm = cert.signature_hash_algorithm
-    except UnsupportedAlgorithm:
-        algorithm = None
-    if algorithm is None or algorithm.name in ("md5", "sha1"):
-        algorithm = hashes.SHA256()
-    digest = hashes.Hash(algorithm)
-    digest.update(cert_der)
-    return digest.finalize()
-
-
-def channel_bindings_for(cert_der: bytes) -> GssChannelBindings:
-    """The channel binding requests-ntlm sends over HTTPS (research A.7, A.8 item 3)."""
-    return GssChannelBindings(application_data=b"tls-server-end-point:" + tls_server_end_point(cert_der))
 
 
 def bindings_hash(bindings: GssChannelBindings) -> bytes:

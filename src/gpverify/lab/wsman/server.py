@@ -25,13 +25,13 @@ from gpverify.lab.wsman.auth import (
     AuthConfig,
     AuthResult,
     ConnectionAuth,
-    channel_bindings_for,
     is_encrypted,
 )
 from gpverify.lab.wsman.faults import InvalidMessage, UnencryptedRefused, WsmanFault
 from gpverify.lab.wsman.hostfaults import HostFault
 from gpverify.lab.wsman.responses import CommandHandler, CommandOutput, WsmanResponder
 from gpverify.lab.wsman.serialize import WsmanRequest
+from gpverify.transport.channel import tls_channel_bindings
 
 __all__ = ["AuthConfig", "CommandHandler", "CommandOutput", "RecordedRequest", "WsmanServer"]
 
@@ -315,7 +315,8 @@ class WsmanServer:
         if der is None:  # a context not built by tls.server_context: ask ourselves for the cert
             host = "127.0.0.1" if self.host in ("", "0.0.0.0") else self.host
             der = ssl.PEM_cert_to_DER_cert(ssl.get_server_certificate((host, self.port), timeout=HANDSHAKE_TIMEOUT))
-        return channel_bindings_for(der)
+        # The product's own bindings: pywinrm and pypsrp compute theirs independently against this lab.
+        return tls_channel_bindings(der)
 
     def _connection_auth(self) -> ConnectionAuth:
         return ConnectionAuth(self.auth, self._cbt, self.name or self.host)
