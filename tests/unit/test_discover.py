@@ -148,3 +148,35 @@ def test_a_diff_from_another_farm_or_a_bad_file_is_one_sentence(tmp_path: Path) 
     assert code == 3 and "a file written by `gpverify discover --record NAME`" in err
     code, _, err = _cli("discover")
     assert code == 3 and "--lab [SCENARIO]" in err
+
+
+@pytest.mark.parametrize(
+    ("option", "make", "expected"),
+    [
+        ("--write-overrides", lambda p: p.mkdir(), "to be a regular file (this is a folder)"),
+        ("--write-overrides", lambda p: p.write_text("key: [unclosed\n"), "an inventory in UTF-8 YAML (ParserError"),
+        ("--write-overrides", lambda p: p.write_bytes(b"\xff\xfe farm"), "an inventory in UTF-8 YAML (UnicodeDecode"),
+        ("--write-overrides", lambda p: p.write_text("- a list\n"), "an inventory mapping to add `overrides:` to"),
+        ("--write-overrides", lambda p: None, "to exist"),
+        ("--record", lambda p: p.mkdir(), "a new or regular file, but"),  # NAME with a suffix is the path
+    ],
+    ids=["folder", "broken-yaml", "not-utf8", "a-list", "missing", "record-is-a-folder"],
+)
+def test_a_file_discover_cannot_write_is_one_message_before_the_farm_is_read(
+    tmp_path: Path, option: str, make: Any, expected: str
+) -> None:
+    import subprocess
+    import sys
+
+    target = tmp_path / "target.yml"
+    make(target)
+    proc = subprocess.run(
+        [sys.executable, "-m", "gpverify.cli.main", "discover", "--lab", option, str(target)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert proc.returncode == 3, proc.stdout + proc.stderr
+    assert expected in proc.stderr and "Traceback" not in proc.stdout + proc.stderr
+    assert "GP services" not in proc.stdout  # refused before any host was asked

@@ -12,12 +12,15 @@ changed and its polarity. It prints a paste-ready `overrides:` block with where 
 from __future__ import annotations
 
 import argparse
+import io
 import json
 from pathlib import Path
 from typing import Any
 
 from gpverify.cli.commands import HELP
 from gpverify.cli.tables import table_text
+from gpverify.config.options import in_file
+from gpverify.config.paths import output_file, read_file
 from gpverify.config.profiles import Profile
 from gpverify.errors import ConfigError, FactsUnavailable
 from gpverify.facts import discovery
@@ -27,6 +30,7 @@ from gpverify.facts.discovery import Found
 from gpverify.facts.farm import Farm, open_farm
 from gpverify.facts.names import like
 from gpverify.facts.windows import ROLE_FACTS, HostFacts, ProductFact, ServiceFact, _query
+from gpverify.report.render import write_atomically
 
 SERVICE_PATTERNS = ["*Dynamics*", "*Session*", "*Dex*", "*Tenant*", "*GP*"]
 PRODUCT_PATTERN = "*Dynamics GP*"
@@ -366,31 +370,62 @@ def overrides_text(proposed: dict[str, Any]) -> list[str]:
     return lines
 
 
-def write_overrides(path: Path, proposed: dict[str, Any]) -> None:
-    """Merge the overrides into an inventory file, keeping its comments, order and other keys (ruamel.yaml)."""
+def inventory_to_merge(path: Path) -> tuple[Any, Any]:
+    """(ruamel's round-trip YAML, the inventory's document): read before the farm is, so a file that cannot take
+    the overrides is one message before any host is asked."""
     from ruamel.yaml import YAML
     from ruamel.yaml.comments import CommentedMap
+    from ruamel.yaml.error import YAMLError
 
     yaml = YAML()  # round-trip: comments and key order survive
     yaml.preserve_quotes = True
-    data = yaml.load(path.read_text(encoding="utf-8")) if path.exists() else None
+    raw = read_file(path, "inventory file", field="--write-overrides")  # a regular file, size-capped
+    try:
+        data = yaml.load(raw.decode("utf-8"))
+    except (UnicodeDecodeError, YAMLError) as exc:
+        raise ConfigError(
+            str(path),
+            "--write-overrides",
+            f"an inventory in UTF-8 YAML ({type(exc).__name__}: "
+            f"{str(exc).splitlines()[0] if str(exc) else 'unreadable'})",
+        ) from None
     if data is None:
         data = CommentedMap()
     if not isinstance(data, dict):
         raise ConfigError(str(path), "(top level)", "an inventory mapping to add `overrides:` to")
+    return yaml, data
+
+
+def write_overrides(path: Path, merge: tuple[Any, Any], proposed: dict[str, Any]) -> None:
+    """Merge the overrides into the inventory read by inventory_to_merge, keeping its comments, order and other
+    keys (ruamel.yaml), written atomically."""
+    from ruamel.yaml.comments import CommentedMap
+
+    yaml, data = merge
     overrides = data.get("overrides")
     if not isinstance(overrides, CommentedMap):  # round-trip loading makes every mapping one; absent or empty: new
         overrides = data["overrides"] = CommentedMap()
     for key, (value, how) in proposed.items():
         overrides[key] = value
         overrides.yaml_set_comment_before_after_key(key, before=how, indent=2)
-    with open(path, "w", encoding="utf-8") as handle:
-        yaml.dump(data, handle)
+    text = io.StringIO()
+    yaml.dump(data, text)
+    write_atomically(path, text.getvalue())  # a failure leaves the inventory as it was
+
+
+def _record_name(text: str) -> str:
+    """--record NAME: NAME.json must be a file gpverify can write, checked before the farm is read."""
+    try:
+        output_file(discovery.record_path(text), "--record", "a record file to write (NAME.json)")
+    except ConfigError as exc:
+        raise argparse.ArgumentTypeError(f"expected {exc.expected}") from None
+    return text
 
 
 def cmd_discover(ns: argparse.Namespace) -> int:
     if bool(ns.lab) == bool(ns.inventory):
         raise ConfigError("gpverify discover", "--inventory", "an inventory file, or --lab [SCENARIO] (one of them)")
+    ns.merge = inventory_to_merge(Path(ns.write_overrides)) if ns.write_overrides else None
     if ns.lab:
         from gpverify import extension
 
@@ -405,7 +440,7 @@ def _run(farm: Farm, ns: argparse.Namespace) -> int:
     if ns.write_overrides:
         if not proposed:
             raise ConfigError("gpverify discover", "--write-overrides", "overrides found on this farm (none were)")
-        write_overrides(Path(ns.write_overrides), proposed)
+        write_overrides(Path(ns.write_overrides), ns.merge, proposed)
         print(f"wrote {len(proposed)} override(s) into {ns.write_overrides}")
     return 0
 
@@ -425,6 +460,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument(
         "--record",
         metavar="NAME",
+        type=_record_name,
         help="write what Session Management holds to NAME.json, e.g. "
         "before suspending one host in the Session Management snap-in",
     )
@@ -437,6 +473,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument(
         "--write-overrides",
         metavar="FILE",
+        type=in_file("inventory file to merge the overrides into"),
         help="merge the overrides found into this inventory file (comments and other keys are kept)",
     )
     p.set_defaults(func=cmd_discover)

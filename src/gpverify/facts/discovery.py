@@ -145,6 +145,7 @@ def record_path(name: str) -> Path:
 
 def save(record: Record, name: str) -> Path:
     path = record_path(name)
+    path.parent.mkdir(parents=True, exist_ok=True)  # --record's type checked it can be made (config.paths)
     path.write_text(json.dumps(record.as_dict(), indent=1, default=str), encoding="utf-8")
     return path
 
