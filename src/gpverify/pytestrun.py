@@ -14,6 +14,7 @@ import pytest
 
 from gpverify.catalogue import CheckInfo, info_of
 from gpverify.config.options import pytest_addopts
+from gpverify.config.shipped import checks_root
 from gpverify.results import CheckResult
 
 # Options every gpverify-driven run adds: no cache folder beside the checks, no deprecation noise in reports.
@@ -74,6 +75,13 @@ class _Recorder:
         self.run.pytest_status = int(exitstatus)
 
 
+def stable_rootdir() -> Path:
+    """The folder the shipped checks' test ids are relative to: gpverify's package in a wheel, the checkout in a
+    clone, so a check's id reads `checks/post/test_services.py::...` wherever gpverify is installed, and the
+    history matches a check across installs, Python versions and virtual environments."""
+    return checks_root().parent
+
+
 def run_checks(
     args: Sequence[str],
     plugins: Sequence[Any] = (),
@@ -90,6 +98,8 @@ def run_checks(
     sink: TextIO | None = io.StringIO() if keep_output and output is None else output
     redirect = contextlib.redirect_stdout(sink) if sink is not None else contextlib.nullcontext()
     argv = [*args, *NO_REWRITE_WARNING] if all_plugins else [*PLUGIN_OPTIONS, *args, *QUIET_OPTIONS]
+    if not any(a.startswith("--rootdir") for a in args):
+        argv.append(f"--rootdir={stable_rootdir()}")
     with redirect, _older_objects_frozen():
         run.exit_code = int(pytest.main(argv, plugins=[*plugins, _Recorder(run)]))
     if isinstance(sink, io.StringIO):

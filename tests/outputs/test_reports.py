@@ -87,7 +87,9 @@ def test_gate_names_the_failed_check_in_operator_words(failed_gate: tuple[RunSta
     assert len(result.lines()) == 1 and result.problems == [], result.lines()
     line = result.lines()[0]
     assert line.startswith("GP-POST-002 gp-sh02 (failed): ")
-    assert line.endswith(" is Stopped, expected Running") and "gp-sh02:" not in line
+    found, remediation = line.split(" -- Remediation: ")
+    assert found.endswith(" is Stopped, expected Running") and "gp-sh02:" not in line
+    assert remediation.startswith("Start the Session Service (GPWebClientSessionServices) on this session host")
     assert [r.check for r in result.failing] == ["GP-POST-002"]
     assert result.counts_text.startswith("1 failed, ") and "passed" in result.counts_text
 

@@ -13,7 +13,7 @@ from realworld_corpus import host, outcome, shown_lines, table, text, unescape, 
 from gpverify.config.profiles import load_profile
 from gpverify.facts import dynamicsset, tenantconfig
 from gpverify.facts.tenantconfig import TenantConfiguration
-from gpverify.facts.windows import ROLE_FACTS, release_pattern
+from gpverify.facts.windows import release_pattern
 
 ISSUE = "issue 21"
 SMARTLIST = "kb858327-dynamics-set-smartlist.md"
@@ -113,7 +113,12 @@ def test_the_launch_file_block_is_the_one_workstation2_names() -> None:
 @uses("launch-file-defaults-together.md", "dexini-dexsql-enable.md")
 def test_a_session_hosts_dex_ini_is_read_for_its_workstation2_line() -> None:
     assert "Workstation2" in text("launch-file-defaults-together.md")
-    assert "dex_ini" in ROLE_FACTS["session_host"].get("texts", [])
+    from gpverify.config.profiles import load_profile
+    from gpverify.facts.windows import build_request
+
+    # The dictionaries query names the Dex.ini the collector reads Workstation2 from, beside Dynamics.set.
+    queries = build_request("session_host", load_profile("gp18.4"))["dictionaries"]
+    assert [q["key"] for q in queries] == ["dynamics_set"] and all(q.get("dex_ini") for q in queries)
 
 
 # --- Dex.ini ----------------------------------------------------------------------------------------------------

@@ -43,9 +43,11 @@ class GateResult:
         return [r for r in self.records if r.failing]
 
     def lines(self) -> list[str]:
-        """What stopped the gate, one line each: "GP-HOST-003 gp-sh02 (failed): what was found", then problems."""
+        """What stopped the gate, one line each: "GP-HOST-003 gp-sh02 (failed): what was found -- Remediation: what
+        to do", then problems."""
         checks = [
             f"{r.check}{f' {r.host}' if r.host else ''} ({r.label}): {without_host(r.message, r.host)}"
+            + (f" -- Remediation: {r.remediation}" if r.remediation else "")
             for r in self.failing
         ]
         return checks + self.problems
