@@ -26,7 +26,7 @@ from gpverify.facts.gpsql import GpSqlView
 from gpverify.facts.names import short_name
 from gpverify.facts.sessioncentral import SessionManagement
 from gpverify.facts.view import HostView
-from gpverify.facts.web import WebProbe, WebSiteView
+from gpverify.facts.web import WebSiteView
 from gpverify.facts.windows import RuntimePaths
 from gpverify.session import evidence
 from gpverify.verdicts import BASIS, not_verified, warn
@@ -292,11 +292,8 @@ def test_host_web_client_help_installed(session_host: HostView, farm: Farm) -> N
     "the web client will need to be repaired or re-installed' (`netsh http show sslcert` on the host; "
     "https://learn.microsoft.com/dynamics-gp/web-components/troubleshooting).",
 )
-def test_host_configuration_wizard_ran(
-    request: pytest.FixtureRequest, session_host: HostView, farm: Farm, web_probe: WebProbe
-) -> None:
-    entry = next(h for h in farm.inventory.session_hosts if h.name == session_host.name)
-    site = WebSiteView(entry.runtime_url, web_probe, evidence(request.node))
+def test_host_configuration_wizard_ran(session_host: HostView, farm: Farm, session_host_runtime: WebSiteView) -> None:
+    site = session_host_runtime
     cert = site.certificate()
     assert cert.not_after is not None, (
         f"{session_host.name}: the runtime service at {site.base_url} presents no "

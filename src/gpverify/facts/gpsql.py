@@ -525,7 +525,14 @@ class GpSqlView:
         return _last_backups(self.rows("msdb", "backups"))
 
     def last_full_backup_before(self, database: str, moment: datetime) -> LastBackup | None:
-        """The database's last full backup that finished before `moment`, a time of the server's clock."""
+        """The database's last full backup that finished before `moment`, a time of the server's clock. The last
+        full backup (last_full_backups, read once for every database) is that one when it finished before; msdb is
+        asked again only when it finished after (a backup taken once the upgrade had started)."""
+        last = self.last_full_backups().get(database.upper())
+        if last is None:
+            return None
+        if (last.finished + last.offset).replace(tzinfo=None) < moment:  # its finish on the server's clock
+            return last
         return _last_backups(self.rows("msdb", "backup_before", (database, moment))).get(database.upper())
 
     def server_version(self) -> str:
