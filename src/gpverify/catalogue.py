@@ -74,7 +74,17 @@ def phase_for(info: CheckInfo, path: Path) -> Phase:
     return next((p for p in PHASES if p == folder), DEFAULT_PHASE)
 
 
+_INFO = pytest.StashKey["CheckInfo | None"]()
+
+
 def info_of(item: pytest.Item) -> CheckInfo | None:
+    """The check an item runs (its phase filled in), or None for a test that is not a check; found once per item."""
+    if _INFO not in item.stash:
+        item.stash[_INFO] = _find_info(item)
+    return item.stash[_INFO]
+
+
+def _find_info(item: pytest.Item) -> CheckInfo | None:
     marker = item.get_closest_marker("check")
     if not (marker and marker.args and isinstance(marker.args[0], CheckInfo)):
         return None

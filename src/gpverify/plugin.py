@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import gc
 import os
-from typing import TYPE_CHECKING
+from collections.abc import Generator
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -129,6 +131,10 @@ def pytest_configure(config: pytest.Config) -> None:
     farm, running = farmrun.open_for(config, lab, inventory)
     session.set_farm(config, farm, running)
     _register_faces(config, farm)
+    # What is loaded now (modules, the inventory, the profile) lives until the run ends: moved out of the
+    # collector's reach, it is not traversed again by every garbage collection of the run (a tenth of a second at
+    # 200 hosts, make bench).
+    gc.freeze()
 
 
 def _register_faces(config: pytest.Config, farm: Farm) -> None:
@@ -203,7 +209,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     report = checkrepr.build(item, call, debug=debug)
     if report.when == "call" or not report.passed:
         result = _result(item, call, report, info)
-        setattr(report, REPORT_ATTR, result.as_dict())
+        setattr(report, REPORT_ATTR, result)
         session.record(item.config, result)
         if not debug or call.excinfo is not None and isinstance(call.excinfo.value, checkrepr.QUICK):
             report.longrepr = checkrepr.longrepr(result, report, call, verbose=session.verbose(item.config))
@@ -231,6 +237,15 @@ def _result(item: pytest.Item, call: pytest.CallInfo[None], report: pytest.TestR
         evidence=evidence,
         farm=farm.inventory.farm if farm else None,
     )
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_report_to_serializable(report: pytest.TestReport) -> Generator[None, Any, Any]:
+    """A report leaving the process (pytest-xdist's workers) carries its record as plain data."""
+    data = yield
+    if isinstance(data, dict) and isinstance(data.get(REPORT_ATTR), CheckResult):
+        data[REPORT_ATTR] = data[REPORT_ATTR].as_dict()
+    return data
 
 
 def pytest_report_teststatus(report: pytest.TestReport) -> tuple[str, str, tuple[str, dict[str, bool]]] | None:

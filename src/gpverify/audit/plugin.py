@@ -117,7 +117,7 @@ class AuditPlugin:
                     path, lineno, _ = item.location
                     report.longrepr = (str(path), (lineno or 0) + 1, _waiver_reason(waiver, record.message))
                 replace_result(item.config, record)
-                setattr(report, REPORT_ATTR, record.as_dict())
+                setattr(report, REPORT_ATTR, record)
         if record.host:
             item.user_properties.append(("audit_host", record.host))
         if self._waitable(item, info, record.outcome):
