@@ -57,6 +57,12 @@ def test_the_public_api_is_there_and_the_package_alone_imports_none_of_it() -> N
         gpverify.nothing_such  # noqa: B018 - the lookup is the test
 
 
+def test_an_audit_without_notifications_leaves_apprise_alone() -> None:
+    # apprise takes a tenth of a second to import: only a run that sends a notification needs it.
+    modules = imported_by("import gpverify.audit.runner, gpverify.audit.notify")
+    assert under(modules, "apprise") == []
+
+
 def test_a_command_imports_only_its_own_subcommand_module() -> None:
     modules = imported_by("from gpverify.cli.main import parser; parser('upgrade')")
     assert "gpverify.cli.upgrade" in modules

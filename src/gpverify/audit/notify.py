@@ -9,14 +9,15 @@ import tempfile
 from collections.abc import Callable
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
-
-import apprise
 
 from gpverify.config.redact import NOTIFY_URLS_ENV
 from gpverify.errors import ConfigError
 from gpverify.history.status import AuditStatus
+
+if TYPE_CHECKING:  # apprise (a tenth of a second to import) only when a notification is configured
+    import apprise
 
 TIMEOUT = 15.0
 SENDER = "gpverify@localhost"
@@ -131,6 +132,8 @@ def _masked(text: str, url: str, shown: str) -> str:
 
 def send(url: str, payload: dict[str, Any], attach: apprise.AppriseAttachment, shown: str = "") -> str | None:
     """Send through apprise; None when sent, else why not (apprise's last warning, without the URL's pieces)."""
+    import apprise
+
     channel = apprise.Apprise()
     if not channel.add(url):
         return UNKNOWN_URL
@@ -186,6 +189,8 @@ def notify(
     if not channels:
         return []
     try:
+        import apprise
+
         with tempfile.TemporaryDirectory(prefix="gpverify-notify-") as folder:
             path = Path(folder, ATTACHMENT)
             path.write_text(json.dumps(payload, indent=2, default=str), encoding="utf-8")
