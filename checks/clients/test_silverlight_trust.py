@@ -13,7 +13,6 @@ import pytest
 from gpverify.catalogue import check
 from gpverify.config.profiles import Profile
 from gpverify.facts.view import HostView
-from gpverify.session import get_farm
 from gpverify.verdicts import not_verified, warn
 
 SECTION = "Client machine update steps"
@@ -23,10 +22,9 @@ HTML_ERA_REASON = (
 )
 
 
-@pytest.fixture(autouse=True)
-def silverlight_era_only(request: pytest.FixtureRequest) -> None:
+@pytest.fixture(autouse=True, scope="module")  # decided once for the module's checks on every client
+def silverlight_era_only(profile: Profile) -> None:
     """Skip before any client is contacted when the target release's web client is HTML (profile era)."""
-    profile = get_farm(request.config).profile
     if profile.era == "html":
         pytest.skip(HTML_ERA_REASON.format(release=profile.get("release", profile.name)))
 
