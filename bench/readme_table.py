@@ -21,6 +21,12 @@ def _fig(g: dict[str, Any]) -> str:
     return f"{g['wall_s']:.2f} s"
 
 
+def _bytecode(report: dict[str, Any]) -> str:
+    """On when the children ran with it (settings.bytecode_cache), else as the bench's own environment had it."""
+    cached = report["settings"].get("bytecode_cache")
+    return cached or ("off" if report["machine"].get("PYTHONDONTWRITEBYTECODE") else "on")
+
+
 def _head(report: dict[str, Any]) -> str:
     m, s = report["machine"], report["settings"]
     return (
@@ -29,7 +35,7 @@ def _head(report: dict[str, Any]) -> str:
         f"{' / '.join(map(str, m.get('load_avg_at_end', ['?'])))} at the end (1, 5, 15 min), "
         f"{s['latency_s'] * 1000:g} ms added to every WinRM HTTP request, scenario {s['scenario']}, gpverify "
         f"medians of {s['repeats']} paired runs (min–max), the per-check way {s['per_check_repeats']} run each, "
-        f"Python's bytecode cache {'off' if m.get('PYTHONDONTWRITEBYTECODE') else 'on'}, {report['created'][:10]}:"
+        f"Python's bytecode cache {_bytecode(report)}, {report['created'][:10]}:"
     )
 
 
