@@ -472,6 +472,7 @@ class WsmanServer:
         ]
         h.wfile.write("\r\n".join([*lines, "", ""]).encode("latin-1") + body)
         h.wfile.flush()
+        h.log_request(status, len(body))  # the request line at debug level, as http.server's send_response logs it
 
     def _drop(self, h: _WsmanRequestHandler, *, reset: bool) -> None:
         """Close the TCP connection without an answer; ``reset`` makes it an RST (SO_LINGER 0)."""
