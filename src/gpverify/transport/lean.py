@@ -158,11 +158,16 @@ class LeanTransport:
 
     @contextlib.contextmanager
     def _failing(self, action: str) -> Iterator[None]:
-        """Whatever fails inside becomes HostUnavailable with the sentence for it (w:TimedOut passes through)."""
+        """Whatever fails inside becomes HostUnavailable with the sentence for it (a Receive's w:TimedOut passes
+        through to receive_all; to any other request it is pywinrm's WinRMOperationTimeoutError sentence)."""
         self._action = action
         try:
             yield
-        except (ReceiveTimedOut, HostUnavailable):
+        except ReceiveTimedOut:
+            if action == "reading output":
+                raise
+            raise HostUnavailable(self.spec.name, sentences.operation_timeout(action)) from None
+        except HostUnavailable:
             raise
         except _Failed as exc:
             raise HostUnavailable(self.spec.name, str(exc)) from None
