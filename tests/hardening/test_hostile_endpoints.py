@@ -21,8 +21,9 @@ from gpverify.facts.farm import open_farm
 from gpverify.lab.models import HOST_FAULTS
 from gpverify.lab.runtime import DEADLINE, temporary_lab
 from gpverify.lab.wsman.hostfaults import HOST_FAULTS as FAULT_CLASSES
+from gpverify.transport.base import RECEIVE_RETRIES
 from gpverify.transport.bounded import MAX_RESPONSE_BYTES
-from gpverify.transport.winrm import RECEIVE_RETRIES, WinRMTransport
+from gpverify.transport.winrm import WinRMTransport
 
 # fault scenario -> what gp-sh02's error sentence says
 HOSTILE = {

@@ -1,10 +1,24 @@
-"""The small interface every host transport implements."""
+"""The small interface every host transport implements, and the WinRM exchange both WinRM clients share."""
 
 from __future__ import annotations
 
 import base64
+import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Protocol
+from typing import NamedTuple, Protocol
+
+from gpverify.config.inventory import HostSpec
+from gpverify.errors import HostUnavailable
+from gpverify.transport import sentences
+
+# WinRS Send envelopes stay well under the default MaxEnvelopeSize of 150 KB (pywinrm sends 153600).
+STDIN_CHUNK = 32 * 1024
+# The whole collector output of one host; its JSON is a few hundred KB on a large farm.
+MAX_OUTPUT_BYTES = 64 * 1024 * 1024
+# Consecutive w:TimedOut answers before giving up; a fast-failing endpoint is also paused between Receives.
+RECEIVE_RETRIES = 100
+RECEIVE_PAUSE_MAX = 1.0
 
 
 @dataclass(frozen=True)
@@ -30,3 +44,60 @@ def encoded_command(script: str) -> list[str]:
     """powershell.exe arguments that run a script given as -EncodedCommand (UTF-16LE base64)."""
     encoded = base64.b64encode(script.encode("utf-16-le")).decode("ascii")
     return ["-NoLogo", "-NoProfile", "-NonInteractive", "-ExecutionPolicy", "Bypass", "-EncodedCommand", encoded]
+
+
+def stdin_chunks(data: bytes | None) -> Iterator[tuple[bytes, bool]]:
+    """The WinRS Send pieces of a command's stdin: (chunk, is the last one); none for no stdin."""
+    data = data or b""
+    for start in range(0, len(data), STDIN_CHUNK):
+        yield data[start : start + STDIN_CHUNK], start + STDIN_CHUNK >= len(data)
+
+
+class ReceiveTimedOut(Exception):
+    """A Receive answered w:TimedOut: nothing yet, ask again."""
+
+
+class Received(NamedTuple):
+    """What one Receive answered."""
+
+    stdout: bytes
+    stderr: bytes
+    done: bool
+    exit_code: int
+
+
+def receive_all(spec: HostSpec, receive: Callable[[], Received], remaining: Callable[[], float]) -> CommandResult:
+    """Ask `receive` (one Receive; ReceiveTimedOut for w:TimedOut, HostUnavailable for any other failure) until
+    the command is done, within winrm.read_timeout and the host's time left (`remaining`), its output bounded."""
+    out: list[bytes] = []
+    err: list[bytes] = []
+    size, timed_out = 0, 0
+    until = time.monotonic() + min(spec.winrm.read_timeout or 60, max(0.0, remaining()))
+    while time.monotonic() < until:
+        asked = time.monotonic()
+        try:
+            answer = receive()
+        except ReceiveTimedOut:
+            timed_out += 1
+            if timed_out >= RECEIVE_RETRIES:
+                raise HostUnavailable(spec.name, sentences.collector_hangs(timed_out)) from None
+            _pause(spec, asked, timed_out, until)
+            continue
+        timed_out = 0
+        size += len(answer.stdout) + len(answer.stderr)
+        if size > MAX_OUTPUT_BYTES:
+            raise HostUnavailable(spec.name, sentences.output_too_large(MAX_OUTPUT_BYTES))
+        out.append(answer.stdout)
+        err.append(answer.stderr)
+        if answer.done:
+            return CommandResult(answer.exit_code, b"".join(out), b"".join(err))
+    if remaining() <= 0:
+        raise HostUnavailable(spec.name, sentences.deadline(spec, "reading output"))
+    raise HostUnavailable(spec.name, sentences.read_timeout_passed())
+
+
+def _pause(spec: HostSpec, asked: float, timed_out: int, until: float) -> None:
+    """w:TimedOut only means "nothing yet": Windows sends it after the operation timeout and expects the client to
+    ask again, so an endpoint that sends it at once is paused, increasingly, before it is asked again."""
+    if time.monotonic() - asked < (spec.winrm.operation_timeout or 20) / 2:
+        time.sleep(min(RECEIVE_PAUSE_MAX, 0.05 * 2 ** min(timed_out, 5), max(0.0, until - time.monotonic())))

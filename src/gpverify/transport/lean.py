@@ -22,7 +22,6 @@ import functools
 import re
 import ssl
 import struct
-import time
 from collections.abc import Iterator
 from typing import Self
 
@@ -32,7 +31,7 @@ from spnego.exceptions import SpnegoError
 from gpverify.config.inventory import HostSpec
 from gpverify.errors import HostUnavailable
 from gpverify.transport import sentences
-from gpverify.transport.base import CommandResult
+from gpverify.transport.base import CommandResult, Received, ReceiveTimedOut, receive_all, stdin_chunks
 from gpverify.transport.channel import tls_channel_bindings
 from gpverify.transport.http11 import (
     Connection,
@@ -59,12 +58,6 @@ from gpverify.transport.wsman import (
     parse_shell_id,
 )
 
-# The same bounds as the pywinrm transport (transport/winrm.py).
-STDIN_CHUNK = 32 * 1024
-MAX_OUTPUT_BYTES = 64 * 1024 * 1024
-RECEIVE_RETRIES = 100
-RECEIVE_PAUSE_MAX = 1.0
-
 _COMMON = "Connection: Keep-Alive\r\nUser-Agent: gpverify\r\n"
 _SOAP = f"{_COMMON}Content-Type: application/soap+xml;charset=UTF-8\r\n"
 # MS-WSMV 2.2.9.1.1: an NTLM-sealed body is a one-part multipart/encrypted document.
@@ -83,10 +76,6 @@ _LENGTH = re.compile(rb"Length=(\d+)")
 
 class _Failed(Exception):
     """A failure already put in words (a sentences.* text)."""
-
-
-class _TimedOut(Exception):
-    """A Receive answered w:TimedOut: nothing yet, ask again."""
 
 
 @functools.lru_cache(maxsize=16)
@@ -143,12 +132,10 @@ class LeanTransport:
         shell = self._shell
         with self._failing("starting the command"):
             command_id = parse_command_id(self._soap(self._envelopes.command(shell, command, args)))
-        data = stdin or b""
-        for start in range(0, len(data), STDIN_CHUNK):
+        for chunk, last in stdin_chunks(stdin):
             with self._failing("sending input"):
-                chunk = data[start : start + STDIN_CHUNK]
-                self._soap(self._envelopes.send(shell, command_id, chunk, start + STDIN_CHUNK >= len(data)))
-        return self._receive(shell, command_id)
+                self._soap(self._envelopes.send(shell, command_id, chunk, last))
+        return receive_all(self.spec, functools.partial(self._receive, shell, command_id), self.deadline.remaining)
 
     def close(self) -> None:
         """Delete the shell; the shell's commands end with it, so no Signal is needed."""
@@ -162,49 +149,25 @@ class LeanTransport:
 
     # ---- output
 
-    def _receive(self, shell: str, command_id: str) -> CommandResult:
-        out: list[bytes] = []
-        err: list[bytes] = []
-        size, timed_out = 0, 0
-        until = time.monotonic() + min(self.spec.winrm.read_timeout or 60, max(0.0, self.deadline.remaining()))
-        while time.monotonic() < until:
-            asked = time.monotonic()
-            try:
-                with self._failing("reading output"):
-                    answer = parse_output(self._soap(self._envelopes.receive(shell, command_id)))
-            except _TimedOut:
-                timed_out += 1
-                if timed_out >= RECEIVE_RETRIES:
-                    raise HostUnavailable(self.spec.name, sentences.collector_hangs(timed_out)) from None
-                self._pause(asked, timed_out, until)
-                continue
-            timed_out = 0
-            size += len(answer.stdout) + len(answer.stderr)
-            if size > MAX_OUTPUT_BYTES:
-                raise HostUnavailable(self.spec.name, sentences.output_too_large(MAX_OUTPUT_BYTES))
-            out.append(answer.stdout)
-            err.append(answer.stderr)
-            if answer.done:
-                return CommandResult(answer.exit_code, b"".join(out), b"".join(err))
-        if self.deadline.remaining() <= 0:
-            raise HostUnavailable(self.spec.name, sentences.deadline(self.spec, "reading output"))
-        raise HostUnavailable(self.spec.name, sentences.read_timeout_passed())
-
-    def _pause(self, asked: float, timed_out: int, until: float) -> None:
-        """w:TimedOut only means "nothing yet": Windows sends it after the operation timeout, so an endpoint that
-        sends it at once is paused, increasingly, before it is asked again (as the pywinrm transport does)."""
-        if time.monotonic() - asked < (self.spec.winrm.operation_timeout or 20) / 2:
-            time.sleep(min(RECEIVE_PAUSE_MAX, 0.05 * 2 ** min(timed_out, 5), max(0.0, until - time.monotonic())))
+    def _receive(self, shell: str, command_id: str) -> Received:
+        """One Receive (transport/base.py: receive_all asks until the command is done)."""
+        with self._failing("reading output"):
+            return parse_output(self._soap(self._envelopes.receive(shell, command_id)))
 
     # ---- failures
 
     @contextlib.contextmanager
     def _failing(self, action: str) -> Iterator[None]:
-        """Whatever fails inside becomes HostUnavailable with the sentence for it (w:TimedOut passes through)."""
+        """Whatever fails inside becomes HostUnavailable with the sentence for it (a Receive's w:TimedOut passes
+        through to receive_all; to any other request it is pywinrm's WinRMOperationTimeoutError sentence)."""
         self._action = action
         try:
             yield
-        except (_TimedOut, HostUnavailable):
+        except ReceiveTimedOut:
+            if action == "reading output":
+                raise
+            raise HostUnavailable(self.spec.name, sentences.operation_timeout(action)) from None
+        except HostUnavailable:
             raise
         except _Failed as exc:
             raise HostUnavailable(self.spec.name, str(exc)) from None
@@ -258,7 +221,7 @@ class LeanTransport:
             raise _Failed(sentences.credentials(self.spec))
         fault = parse_fault(body) if body else None
         if fault is not None and fault.timed_out:
-            raise _TimedOut()
+            raise ReceiveTimedOut()
         if fault is not None:  # pywinrm's WSManFaultError: the reason, else the HTTP status
             reason = (fault.reason or "(no error message in fault)").strip() or str(response.status)
             raise _Failed(sentences.wsman_fault(reason, self._action))

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import time
 from typing import Any, Self
 
 import requests
@@ -22,7 +21,14 @@ from winrm.transport import Transport
 from gpverify.config.inventory import HostSpec
 from gpverify.errors import HostUnavailable
 from gpverify.transport import sentences
-from gpverify.transport.base import CommandResult, encoded_command
+from gpverify.transport.base import (
+    CommandResult,
+    Received,
+    ReceiveTimedOut,
+    encoded_command,
+    receive_all,
+    stdin_chunks,
+)
 from gpverify.transport.bounded import (
     BoundedAdapter,
     DeadlinePassed,
@@ -44,16 +50,9 @@ __all__ = [
     "resolve_proxy",
 ]
 
-# WinRS Send envelopes stay well under the default MaxEnvelopeSize of 150 KB (pywinrm sends 153600).
-STDIN_CHUNK = 32 * 1024
 # Everything pywinrm and requests raise for a host that cannot be used (WinRMTransportError and
 # WinRMOperationTimeoutError do not derive from WinRMError).
 WINRM_FAILURES = (requests.RequestException, WinRMError, WinRMTransportError, WinRMOperationTimeoutError, OSError)
-# The whole collector output of one host; its JSON is a few hundred KB on a large farm.
-MAX_OUTPUT_BYTES = 64 * 1024 * 1024
-# Consecutive w:TimedOut answers before giving up; a fast-failing endpoint is also paused between Receives.
-RECEIVE_RETRIES = 100
-RECEIVE_PAUSE_MAX = 1.0
 
 
 class _BoundedTransport(Transport):
@@ -153,46 +152,20 @@ class WinRMTransport:
         if self._shell is None:
             self._shell = self._guard("opening a shell", self._protocol.open_shell)
         command_id = self._guard("starting the command", self._protocol.run_command, self._shell, command, args)
-        for start in range(0, len(stdin or b""), STDIN_CHUNK):
-            chunk = stdin[start : start + STDIN_CHUNK]  # type: ignore[index]
-            last = start + STDIN_CHUNK >= len(stdin)  # type: ignore[arg-type]
+        for chunk, last in stdin_chunks(stdin):
             self._guard("sending input", self._protocol.send_command_input, self._shell, command_id, chunk, last)
-        return self._receive(command_id)
+        return receive_all(self.spec, lambda: self._receive(command_id), self.deadline.remaining)
 
-    def _receive(self, command_id: str) -> CommandResult:
+    def _receive(self, command_id: str) -> Received:
+        """One Receive (transport/base.py: receive_all asks until the command is done)."""
         assert self._shell is not None
-        out: list[bytes] = []
-        err: list[bytes] = []
-        size, timed_out = 0, 0
-        until = time.monotonic() + min(self.spec.winrm.read_timeout or 60, self.deadline.remaining())
-        while time.monotonic() < until:
-            asked = time.monotonic()
-            try:
-                stdout, stderr, code, done = self._protocol.get_command_output_raw(self._shell, command_id)
-            except WinRMOperationTimeoutError:
-                # w:TimedOut only means "nothing yet": Windows expects the client to ask again. Windows sends it
-                # after the operation timeout; an endpoint that sends it at once is paused, and the retries capped.
-                timed_out += 1
-                if timed_out >= RECEIVE_RETRIES:
-                    raise HostUnavailable(self.spec.name, sentences.collector_hangs(timed_out)) from None
-                if time.monotonic() - asked < (self.spec.winrm.operation_timeout or 20) / 2:
-                    time.sleep(
-                        min(RECEIVE_PAUSE_MAX, 0.05 * 2 ** min(timed_out, 5), max(0.0, until - time.monotonic()))
-                    )
-                continue
-            except Exception as exc:  # noqa: BLE001 - see _guard
-                raise HostUnavailable(self.spec.name, self._explain(exc, "reading output")) from None
-            timed_out = 0
-            size += len(stdout) + len(stderr)
-            if size > MAX_OUTPUT_BYTES:
-                raise HostUnavailable(self.spec.name, sentences.output_too_large(MAX_OUTPUT_BYTES))
-            out.append(stdout)
-            err.append(stderr)
-            if done:
-                return CommandResult(code, b"".join(out), b"".join(err))
-        if self.deadline.remaining() <= 0:
-            raise HostUnavailable(self.spec.name, sentences.deadline(self.spec, "reading output"))
-        raise HostUnavailable(self.spec.name, sentences.read_timeout_passed())
+        try:
+            stdout, stderr, code, done = self._protocol.get_command_output_raw(self._shell, command_id)
+        except WinRMOperationTimeoutError:  # w:TimedOut: nothing yet
+            raise ReceiveTimedOut() from None
+        except Exception as exc:  # noqa: BLE001 - see _guard
+            raise HostUnavailable(self.spec.name, self._explain(exc, "reading output")) from None
+        return Received(stdout, stderr, done, code)
 
     def close(self) -> None:
         """Delete the shell; the shell's commands end with it, so no Signal is needed."""

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from xml.etree.ElementTree import XML, Element, ParseError
 from xml.sax.saxutils import escape
 
+from gpverify.transport.base import Received
+
 SOAP = "http://www.w3.org/2003/05/soap-envelope"
 SHELL_NS = "http://schemas.microsoft.com/wbem/wsman/1/windows/shell"
 FAULT_NS = "http://schemas.microsoft.com/wbem/wsman/1/wsmanfault"
@@ -79,16 +81,6 @@ class Fault:
     @property
     def timed_out(self) -> bool:
         return self.wsman_code == TIMED_OUT_CODE
-
-
-@dataclass(frozen=True)
-class Output:
-    """One Receive's answer."""
-
-    stdout: bytes
-    stderr: bytes
-    exit_code: int
-    done: bool
 
 
 def _xml(text: str) -> str:
@@ -168,7 +160,7 @@ def parse_command_id(data: bytes) -> str:
     raise BadAnswer("no CommandId in the CommandResponse")
 
 
-def parse_output(data: bytes) -> Output:
+def parse_output(data: bytes) -> Received:
     """Streams, state and exit code of a ReceiveResponse, read as pywinrm reads them (get_command_output_raw)."""
     stdout: list[bytes] = []
     stderr: list[bytes] = []
@@ -183,7 +175,7 @@ def parse_output(data: bytes) -> Output:
             done = True
         elif tag.endswith("ExitCode"):
             exit_code = _int(node.text)
-    return Output(b"".join(stdout), b"".join(stderr), exit_code if done else -1, done)
+    return Received(b"".join(stdout), b"".join(stderr), done, exit_code if done else -1)
 
 
 def parse_fault(data: bytes) -> Fault | None:
