@@ -119,7 +119,7 @@ def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
 @pytest.hookimpl(tryfirst=True)  # before pytest's terminal reporter and pytest-html read their options
 def pytest_configure(config: pytest.Config) -> None:
     session.begin(config)
-    config.pluginmanager.register(_Recorder(config), "gpverify-results")
+    config.pluginmanager.register(_LoggedResults(config), "gpverify-results")
     for line in [MARKER_HELP, *MARKERS]:
         config.addinivalue_line("markers", line)
     if config.getoption("gpverify_html"):
@@ -140,7 +140,7 @@ def pytest_configure(config: pytest.Config) -> None:
     gc.freeze()
 
 
-class _Recorder:
+class _LoggedResults:
     """Fills the session's one list of results (session.results_of) from the reports every process logs: a
     single run's own, and in the controller of a pytest-xdist run those its workers send, each with its record (as
     the audit's waiver left it), so the terminal, the HTML reports and a gate read the same list in either."""

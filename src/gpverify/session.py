@@ -92,7 +92,7 @@ def record(config: pytest.Config, result: CheckResult) -> None:
 
 
 def results_of(config: pytest.Config) -> list[CheckResult]:
-    """Every check result of this pytest session, in the order their reports were logged (plugin._Recorder)."""
+    """Every check result of this pytest session, in the order their reports were logged (plugin._LoggedResults)."""
     records: list[CheckResult] | None = config.stash.get(_results, None)
     return list(records or [])
 
