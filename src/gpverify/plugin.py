@@ -119,6 +119,7 @@ def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
 @pytest.hookimpl(tryfirst=True)  # before pytest's terminal reporter and pytest-html read their options
 def pytest_configure(config: pytest.Config) -> None:
     session.begin(config)
+    config.pluginmanager.register(_LoggedResults(config), "gpverify-results")
     for line in [MARKER_HELP, *MARKERS]:
         config.addinivalue_line("markers", line)
     if config.getoption("gpverify_html"):
@@ -137,6 +138,20 @@ def pytest_configure(config: pytest.Config) -> None:
     # pytestrun._older_objects_frozen, which unfreezes once pytest has returned (unfreezing in pytest's own
     # clean-up, before it has let go of the session, cost a lab upgrade 0.15 s: make bench).
     gc.freeze()
+
+
+class _LoggedResults:
+    """Fills the session's one list of results (session.results_of) from the reports every process logs: a
+    single run's own, and in the controller of a pytest-xdist run those its workers send, each with its record (as
+    the audit's waiver left it), so the terminal, the HTML reports and a gate read the same list in either."""
+
+    def __init__(self, config: pytest.Config) -> None:
+        self.config = config
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        result = CheckResult.of(report)
+        if result is not None:
+            session.record(self.config, result)
 
 
 def _register_faces(config: pytest.Config, farm: Farm) -> None:
@@ -212,7 +227,6 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     if report.when == "call" or not report.passed:
         result = _result(item, call, report, info)
         setattr(report, REPORT_ATTR, result)
-        session.record(item.config, result)
         if not debug or call.excinfo is not None and isinstance(call.excinfo.value, checkrepr.QUICK):
             report.longrepr = checkrepr.longrepr(result, report, call, verbose=session.verbose(item.config))
     return report

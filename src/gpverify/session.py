@@ -91,14 +91,8 @@ def record(config: pytest.Config, result: CheckResult) -> None:
     config.stash.setdefault(_results, []).append(result)
 
 
-def replace_result(config: pytest.Config, result: CheckResult) -> None:
-    """Put a changed record (e.g. waived by the audit) in place of the plugin's one for the same test."""
-    records = config.stash.get(_results, None) or []
-    records[:] = [result if r.test == result.test else r for r in records]
-
-
 def results_of(config: pytest.Config) -> list[CheckResult]:
-    """Every check result of this pytest session, in the order they were made."""
+    """Every check result of this pytest session, in the order their reports were logged (plugin._LoggedResults)."""
     records: list[CheckResult] | None = config.stash.get(_results, None)
     return list(records or [])
 

@@ -83,7 +83,7 @@ def test_runs_baselines_and_comparisons_stay_within_one_farm(history_url: str) -
         assert history.farms() == ["contoso", "fabrikam"]
         latest = {r.farm: r for r in history.latest_per_farm()}
         assert {f: r.id for f, r in latest.items()} == {"contoso": a1, "fabrikam": b1}
-        assert latest["contoso"].summary == {
+        assert latest["contoso"].summary.model_dump() == {
             "counts": {"passed": 1, "failed": 1},
             "newly_failing": 0,
             "worst_impact": "high",

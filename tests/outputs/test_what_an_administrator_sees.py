@@ -88,6 +88,28 @@ def test_junit_carries_the_sentence(stopped: tuple[subprocess.CompletedProcess[s
     assert skipped and all(".py" not in (s.text or "") and (s.text or "").startswith("not verified: ") for s in skipped)
 
 
+def test_an_xdist_controller_says_every_result_its_workers_made(tmp_path: Path) -> None:
+    """The session's one list of results is filled from the logged reports: under pytest-xdist the checks run in
+    the workers, and the controller's terminal summary and HTML report still count every one of them."""
+    html = tmp_path / "report.html"
+    proc = pytest_run(
+        str(CHECKS / "post"),
+        "--lab",
+        "session-service-stopped",
+        "-n",
+        "2",
+        "-k",
+        "GP-POST-002",
+        f"--gpverify-html={html}",
+    )
+    assert proc.returncode == 1, proc.stdout[-3000:]
+    summary = r"^gpverify: 2 check result\(s\): 1 failed, 1 passed$"
+    assert re.search(summary, proc.stdout, flags=re.MULTILINE), proc.stdout
+    assert re.search(r"^FAILED GP-POST-002 gp-sh02  ", failure_block(proc.stdout), flags=re.MULTILINE), proc.stdout
+    rows = re.findall(r'<tr class="outcome-(\w+)" data-check="GP-POST-002"', html.read_text(encoding="utf-8"))
+    assert sorted(rows) == ["failed", "passed"]
+
+
 def test_facts_judged_with_v_and_python_source_only_when_asked() -> None:
     verbose = pytest_run(str(CHECKS / "post"), "--lab", "session-service-stopped", "-v", "-k", "GP-POST-002")
     assert "Facts judged:" in verbose.stdout and '"status": "Stopped"' in verbose.stdout

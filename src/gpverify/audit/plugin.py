@@ -23,7 +23,7 @@ from gpverify.catalogue import info_of
 from gpverify.outcomes import Outcome
 from gpverify.report import audit as render
 from gpverify.results import REPORT_ATTR, CheckResult, host_of
-from gpverify.session import farm_of, replace_result, roles
+from gpverify.session import farm_of, roles
 
 WAIT_MARKER = "audit_wait"
 # Checks the audit re-runs under --wait besides those marked audit_wait: any check whose guide section is
@@ -116,7 +116,6 @@ class AuditPlugin:
                     report.outcome = "skipped"
                     path, lineno, _ = item.location
                     report.longrepr = (str(path), (lineno or 0) + 1, _waiver_reason(waiver, record.message))
-                replace_result(item.config, record)
                 setattr(report, REPORT_ATTR, record)
         if record.host:
             item.user_properties.append(("audit_host", record.host))

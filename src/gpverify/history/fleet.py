@@ -68,9 +68,8 @@ def farm_row(
 ) -> FarmRow:
     finished = run.finished or run.started
     age = now - parse_time(finished)
-    summary = run.summary or {}
-    counts = summary.get("counts") or history.outcome_counts(run.id)  # runs recorded before summaries
-    report = (run.reports or {}).get("html")
+    counts = run.summary.counts or history.outcome_counts(run.id)  # runs recorded before summaries
+    report = run.reports.get("html")
     return FarmRow(
         farm=run.farm,
         silent=age > silent_after,
@@ -82,8 +81,8 @@ def farm_row(
         status=run.status,
         exit_code=run.exit_code,
         counts=counts,
-        newly_failing=int(summary.get("newly_failing") or 0),
-        worst_impact=summary.get("worst_impact"),
+        newly_failing=run.summary.newly_failing,
+        worst_impact=run.summary.worst_impact,
         report=report,
         report_href=report_link(report, page_dir),
     )

@@ -10,7 +10,6 @@ import socket
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any, Self
 
@@ -79,8 +78,9 @@ class RunSummary(BaseModel):
     worst_impact: str | None = None
 
 
-class StoredRun(BaseModel):
-    """A row of `runs` as this version reads it; a row that is not is skipped with a warning (History._skip)."""
+class RunRecord(BaseModel):
+    """A run as the history holds it: its row of `runs`, checked as this version reads it (a row that is not is
+    skipped with a warning, History._skip), and, when read in full, its results and fact snapshot."""
 
     model_config = ConfigDict(extra="ignore", strict=True)
 
@@ -96,6 +96,9 @@ class StoredRun(BaseModel):
     reports: dict[str, str]
     site: str = ""
     summary: RunSummary
+    # Not columns of `runs`: filled from the results and facts tables after the row is checked.
+    results: dict[tuple[str, str], CheckResult] = {}  # (check, test) -> its record
+    facts: dict[str, Any] = {}  # host -> fact dump
 
 
 class Baseline(BaseModel):
@@ -119,30 +122,12 @@ def site_name() -> str:
     return os.environ.get(SITE_ENV) or socket.gethostname()
 
 
-@dataclass
-class RunRecord:
-    id: int
-    started: str
-    finished: str | None
-    farm: str
-    source: str
-    status: str
-    exit_code: int | None
-    waited: float
-    rounds: int
-    reports: dict[str, str]
-    results: dict[tuple[str, str], CheckResult] = field(default_factory=dict)  # (check, test) -> its record
-    facts: dict[str, Any] = field(default_factory=dict)  # host -> fact dump
-    site: str = ""
-    summary: dict[str, Any] = field(default_factory=dict)  # counts, newly_failing, worst_impact
-
-
-def summarize(results: list[CheckResult], newly_failing: int) -> dict[str, Any]:
+def summarize(results: list[CheckResult], newly_failing: int) -> RunSummary:
     """What the fleet page shows of a run: results per outcome, newly failing, the worst impact that failed."""
     counts = {o.value: n for o, n in outcomes_of(results).items()}
     failing = [r.impact for r in results if r.failing]
     worst = min((i for i in failing if i in IMPACTS), key=IMPACTS.index, default=None)  # IMPACTS: worst first
-    return {"counts": counts, "newly_failing": newly_failing, "worst_impact": worst}
+    return RunSummary(counts=counts, newly_failing=newly_failing, worst_impact=worst)
 
 
 class History:
@@ -230,7 +215,7 @@ class History:
                     waited=waited,
                     rounds=rounds,
                     reports=json.dumps(reports),
-                    summary=json.dumps(summarize(results, newly_failing)),
+                    summary=json.dumps(summarize(results, newly_failing).model_dump()),
                 )
             )
 
@@ -252,13 +237,12 @@ class History:
 
     def _record(self, conn: Connection, row: RowMapping, *, full: bool = True) -> RunRecord | None:
         try:
-            stored = StoredRun.model_validate(
+            rec = RunRecord.model_validate(
                 {**row, "reports": json_object(row["reports"]), "summary": json_object(row["summary"])}
             )
         except (ValueError, ValidationError) as exc:
             self._skip(f"run #{row['id']}", exc.errors()[0]["msg"] if isinstance(exc, ValidationError) else exc)
             return None
-        rec = RunRecord(**stored.model_dump(exclude_none=False))
         if full:
             for r in conn.execute(select(t.results).where(t.results.c.run_id == rec.id)).mappings():
                 outcome = Outcome.of(r["outcome"]) if isinstance(r["outcome"], str) else None

@@ -7,7 +7,6 @@ from pathlib import Path
 import pytest
 
 from gpverify import session as gpsession
-from gpverify.results import CheckResult
 
 
 class HtmlReport:
@@ -16,14 +15,6 @@ class HtmlReport:
     def __init__(self, config: pytest.Config) -> None:
         self.config = config
         self.path = Path(config.getoption("gpverify_html"))
-        self.results: dict[str, CheckResult] = {}
-
-    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
-        # From the reports rather than the session's records: under pytest-xdist the records are made in the
-        # workers, and the reports (with the audit's waivers applied) reach this process.
-        result = CheckResult.of(report)
-        if result is not None:
-            self.results[result.test] = result
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
@@ -37,8 +28,9 @@ class HtmlReport:
             reach = checkreport.connectivity(farm.collected(), gpsession.roles(config))
         sections = [s for group in config.hook.pytest_gpverify_report_sections(config=config) for s in group or []]
         has_waivers = bool(config.pluginmanager.hook.pytest_gpverify_waiver_cell.get_hookimpls())
+        results = {r.test: r for r in gpsession.results_of(config)}  # one row per test, its last record
         page = checkreport.render(
-            list(self.results.values()),
+            list(results.values()),
             title=checkreport.title(farm is not None and farm.is_lab),
             farm=farm.inventory.farm if farm else None,
             profile=farm.profile.name if farm else None,

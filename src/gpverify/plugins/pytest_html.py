@@ -17,6 +17,7 @@ from gpverify.outcomes import Outcome
 from gpverify.report.checks import acted_on, title
 from gpverify.report.render import piece
 from gpverify.results import CheckResult, grouped, outcomes_of, without_host
+from gpverify.session import results_of
 
 if TYPE_CHECKING:
     from gpverify.facts.farm import Farm
@@ -31,7 +32,8 @@ class PytestHtml:
         self.config = config
         self.farm = farm
         self.debug = session.debugging(config)
-        self.results: list[CheckResult] = []
+        # Per-row state the session's results do not hold: pytest-html draws each row as its report is logged and
+        # the summary at the end, so the number a row gives a not-verified reason is kept here for the summary.
         self.reasons: dict[str, int] = {}  # a not-verified sentence -> its number in the summary, said once
 
     def pytest_configure(self, config: pytest.Config) -> None:
@@ -43,18 +45,14 @@ class PytestHtml:
     def pytest_html_report_title(self, report: Any) -> None:
         report.title = title(self.farm.is_lab)
 
-    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
-        result = CheckResult.of(report)
-        if result is not None:
-            self.results.append(result)
-
     @pytest.hookimpl(optionalhook=True)
     def pytest_html_results_summary(
         self, prefix: list[str], summary: list[str], postfix: list[str], session: pytest.Session
     ) -> None:
+        results = results_of(self.config)  # `session` here is pytest's, the hook's argument
         groups = {
             sentence: subjects
-            for subjects, sentence, _ in grouped([r for r in self.results if r.outcome is Outcome.NOT_VERIFIED])
+            for subjects, sentence, _ in grouped([r for r in results if r.outcome is Outcome.NOT_VERIFIED])
         }
         said_once = [(groups[sentence], sentence) for sentence in self.reasons if sentence in groups]
         prefix.append(
@@ -64,8 +62,8 @@ class PytestHtml:
                 farm=self.farm.inventory.farm,
                 profile=self.farm.profile.name,
                 lab=self.farm.inventory.lab,
-                counts=list(outcomes_of(self.results).items()),
-                total=len(self.results),
+                counts=list(outcomes_of(results).items()),
+                total=len(results),
                 said_once=said_once,
             )
         )

@@ -45,7 +45,6 @@ class TerminalReport:
         self.config = config
         self.farm = farm
         self.verbose = session.verbose(config)  # the administrator's -v: the facts judged under each failure
-        self.results: list[CheckResult] = []
         self.broken: list[pytest.CollectReport] = []
         self.deselected = 0  # by -k, -m, --host or the phase of a gpverify run
         self.id_width = 11
@@ -106,8 +105,7 @@ class TerminalReport:
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         result = CheckResult.of(report)
-        if result is not None:
-            self.results.append(result)
+        if result is not None:  # its line as it ends; the summary reads the session's results (session.results_of)
             self._write(self.line(result), **markup(result.outcome))
 
     def pytest_collectreport(self, report: pytest.CollectReport) -> None:
@@ -126,20 +124,21 @@ class TerminalReport:
         for report in self.broken:
             self._sep(f"gpverify: checks that could not be loaded from {report.nodeid}", "=", red=True)
             self._write(str(report.longrepr).rstrip())
-        self._failing()
+        results = session.results_of(self.config)
+        self._failing(results)
         for outcome in TO_REVIEW:
-            self._reviewed(outcome)
-        counts = outcomes_of(self.results)
+            self._reviewed(results, outcome)
+        counts = outcomes_of(results)
         left_out = f"; {self.deselected} deselected (-k, -m, --host or the phase)" if self.deselected else ""
         self._write(
-            f"gpverify: {len(self.results)} check result(s): {counts_text(counts)}{left_out}",
+            f"gpverify: {len(results)} check result(s): {counts_text(counts)}{left_out}",
             bold=True,
             **markup(worst(list(counts))),
         )
 
-    def _failing(self) -> None:
-        failed = [r for r in self.results if r.outcome is Outcome.FAILED]
-        errors = [r for r in self.results if r.outcome is Outcome.ERROR]
+    def _failing(self, results: list[CheckResult]) -> None:
+        failed = [r for r in results if r.outcome is Outcome.FAILED]
+        errors = [r for r in results if r.outcome is Outcome.ERROR]
         if not (failed or errors):
             return
         self._sep("gpverify: checks that failed or could not run", "=", red=True)
@@ -156,8 +155,8 @@ class TerminalReport:
             if rs[0].remediation:
                 self._write(f"    {rs[0].remediation}")
 
-    def _reviewed(self, outcome: Outcome) -> None:
-        results = [r for r in self.results if r.outcome is outcome]
+    def _reviewed(self, results: list[CheckResult], outcome: Outcome) -> None:
+        results = [r for r in results if r.outcome is outcome]
         if not results:
             return
         self._sep(
