@@ -202,3 +202,27 @@ def test_every_control_character_in_an_inventory_is_one_message(
     code, text = run(["inventory", "check", str(path)], capsys)
     assert code == 3 and "farm: expected text without control characters" in text and repr(char) in text, text
     assert len(text.strip().splitlines()) == 1, text
+
+
+@pytest.mark.parametrize("char", [*ONE_OF_EACH, pytest.param("\t", id="tab"), pytest.param("\n", id="line-feed")])
+def test_a_waivers_approver_is_one_line(char: str, tmp_path: Path) -> None:
+    """The approver is a person's name the sign-off record prints: one line, as --confirmed-by (the justification
+    may span lines)."""
+    from gpverify.audit.waivers import load_waivers
+    from gpverify.errors import ConfigError
+
+    waiver = {
+        "check": "GP-POST-002",
+        "justification": "rebuilt\nin the next window",
+        "approver": f"Jane{char}Doe",
+        "risk": "low",
+        "created": "2026-11-20",
+        "expires": "2026-12-20",
+    }
+    path = tmp_path / "waivers.yml"
+    path.write_text(yaml.safe_dump({"waivers": [waiver]}), encoding="utf-8")
+    with pytest.raises(ConfigError) as refused:
+        load_waivers(path)
+    assert "waivers[0].approver: expected" in str(refused.value) and repr(char) in str(refused.value), refused.value
+    path.write_text(yaml.safe_dump({"waivers": [{**waiver, "approver": "Jane Doe"}]}), encoding="utf-8")
+    assert [w.approver for w in load_waivers(path)] == ["Jane Doe"]  # and the justification's line break stays

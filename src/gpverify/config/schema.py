@@ -54,6 +54,14 @@ def line_problem(text: str, where: str = "") -> str | None:
     )
 
 
+def one_line(value: str) -> str:
+    """A field validator for text that is one line (a person's name in a file): line_problem, as a ValueError."""
+    problem = line_problem(value)
+    if problem:
+        raise ValueError(problem)
+    return value
+
+
 def trimmed(value: str) -> str:
     """Text without its surrounding spaces, refused (ValueError) if it holds a control character: Python's strip()
     also takes the separators \\x1c-\\x1f, which would pass a control character the field's check never sees."""
