@@ -117,7 +117,9 @@ def test_a_name_refused_every_time_leaves_the_step_waiting(tmp_path: Path) -> No
     assert f"no name recorded after {NAME_TRIES} tries" in out and "not confirmed by a named person" in out, out
 
 
-def test_the_end_of_input_at_the_name_prompt_is_no_name(tmp_path: Path) -> None:
+@pytest.mark.parametrize("ends_at", ["Type", "Your name"])
+def test_the_end_of_input_at_a_prompt_is_no_confirmation(ends_at: str, tmp_path: Path) -> None:
+    """Ctrl-D at 'done' or at the name: the step waits (exit 2), no traceback."""
     plan = Plan(
         phases=[
             Phase(
@@ -128,12 +130,26 @@ def test_the_end_of_input_at_the_name_prompt_is_no_name(tmp_path: Path) -> None:
     state = RunState.create(tmp_path, inventory="inv.yml", plan=plan.model_dump(mode="json"))
 
     def ask(prompt: str) -> str:
-        if prompt.startswith("Type"):
-            return "done"
-        raise EOFError  # Ctrl-D
+        if prompt.startswith(ends_at):
+            raise EOFError  # Ctrl-D
+        return "done"
 
     ctx = Context(plan, state, Path("inv.yml"), Path("checks"), out=io.StringIO(), is_tty=lambda: True, ask=ask)
     assert Runner(ctx).run() == 2 and state.item("cache").status == "waiting"
+
+
+def test_the_end_of_input_at_the_attestation_question_attests_nothing(tmp_path: Path) -> None:
+    plan = Plan(phases=[Phase(phase="post", gate=False, steps=[attest_step()])])
+    state = RunState.create(tmp_path, inventory="(lab)", plan=plan.model_dump(mode="json"))
+
+    def ask(prompt: str) -> str:
+        if prompt.startswith("Do you confirm"):
+            raise EOFError
+        return "Jane Doe"
+
+    ctx = Context(plan, state, Path("inv.yml"), Path("checks"), out=io.StringIO(), is_tty=lambda: True, ask=ask)
+    assert Runner(ctx)._step(next(i for i in plan.items() if i.type == "step")) == 2
+    assert not (state.folder / "attestations.json").exists()
 
 
 @pytest.mark.parametrize("char", ONE_OF_EACH)

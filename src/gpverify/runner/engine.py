@@ -238,7 +238,7 @@ class Runner:
             return OK
         state.mark(step.id, "waiting", kind="manual", title=step.title)
         name = self._attester()
-        answer = self.ctx.ask(f"Do you confirm that {ATTEST_STATEMENT}? (yes/no): ").strip().lower()
+        answer = (self._answer(f"Do you confirm that {ATTEST_STATEMENT}? (yes/no): ") or "").strip().lower()
         if not name or answer != "yes":
             return self._stop(
                 step.id,
@@ -301,12 +301,20 @@ class Runner:
 
     def _ask(self, step: Step) -> str | None:
         """'done', then the name of who did the step (--confirmed-by, else asked; Enter keeps the last one)."""
-        answer = self.ctx.ask(f"Type 'done' when {step.id} is finished (anything else stops the run): ")
+        answer = self._answer(f"Type 'done' when {step.id} is finished (anything else stops the run): ") or ""
         if answer.strip().lower() != "done":
             return None
         if self.ctx.confirmed_by:
             return self.ctx.confirmed_by
         return self._typed_name(f"Your name, recorded as who did {step.id}")
+
+    def _answer(self, prompt: str, at_end: str | None = "") -> str | None:
+        """What is typed at the terminal, or `at_end` at the end of input (Ctrl-D, Ctrl-Z on Windows): no answer
+        and no traceback; the step then waits as for any answer that is not a confirmation."""
+        try:
+            return self.ctx.ask(prompt)
+        except EOFError:
+            return at_end
 
     def _typed_name(self, prompt: str) -> str | None:
         """A person's name typed at the terminal, checked as --confirmed-by is (config.options.person_name); Enter
@@ -314,9 +322,8 @@ class Runner:
         after NAME_TRIES refusals (or the end of input) no one is named and the step waits."""
         last = self.last_name
         for _ in range(NAME_TRIES):
-            try:
-                typed = self.ctx.ask(prompt + (f" [{last}]" if last else "") + ": ")
-            except EOFError:  # Ctrl-D (Ctrl-Z on Windows): no name given
+            typed = self._answer(prompt + (f" [{last}]" if last else "") + ": ", None)
+            if typed is None:  # the end of input: no name given
                 return None
             if last and not typed.strip(" "):
                 return last
