@@ -45,7 +45,12 @@ from gpverify.errors import GpVerifyError
 REPO = Path(__file__).resolve().parents[2]
 HANG_SECONDS = 30.0  # a hang detector, not a speed limit (the machine may be shared and slow)
 OUTCOMES = ("refused", "accepted", "traceback", "hang", "silent")
-CONTROL = "".join(map(chr, [*range(9), 11, 12, *range(14, 32), 127]))
+# What the product refuses in any text (config/schema.py), restated here so the oracle is no copy of it: C0 but tab
+# and line breaks, DEL, C1, Unicode's line and paragraph separators, the bidi embeddings, overrides and isolates.
+CONTROL = "".join(
+    map(chr, [*range(9), 11, 12, *range(14, 32), *range(127, 160), 0x2028, 0x2029, *range(0x202A, 0x202F)])
+) + "".join(map(chr, range(0x2066, 0x206A)))
+LINE_BREAKS = "\t\n\r"  # refused too in text that is one line (a person's name, a record NAME)
 # Text that breaks naive code: NUL, escapes, bidi override, BOM, combining and astral characters, shell and
 # format metacharacters, Windows and UNC paths, option-looking words.
 HOSTILE_TEXT = [
@@ -55,6 +60,10 @@ HOSTILE_TEXT = [
     "a\x00b",
     "\x1b[31mred",
     "\u202eevil",
+    "\u2066isolated\u2069",
+    "para\u2029graph",
+    "next\x85line",
+    "\x9b31mcsi",
     "\ufeffbom",
     "ü",
     "e\u0301",

@@ -25,6 +25,7 @@ from hardening_support import FIGURES, REPO, hardening_figures  # noqa: F401
 from hostile_generator import (
     HOSTILE_NUMBERS,
     HOSTILE_TEXT,
+    LINE_BREAKS,
     SPECIAL,
     Accepted,
     Case,
@@ -678,8 +679,11 @@ def cli_must_refuse(action: argparse.Action, value: str, specials: dict[str, str
         return "an unusable history URL"
     if dest in RUN_IDS - {"a", "b"} and ("/" in value or ".." in value):
         return "a run id that is a path"
-    if dest == "confirmed_by" and (not value.strip() or len(value) > 200 or has_control(value)):
+    one_line = not has_control(value) and not any(c in LINE_BREAKS for c in value)
+    if dest == "confirmed_by" and (not value.strip() or len(value) > 200 or not one_line):
         return "no person's name on one line"
+    if dest in ("record", "diff") and (not value.strip() or not one_line):
+        return "no record NAME on one line"
     return None
 
 

@@ -23,10 +23,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, Field, WithJsonSchema, model_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, Field, WithJsonSchema, model_validator
 
 from gpverify.config.inventory import HOST_NAME
-from gpverify.config.schema import Schema, trimmed, validate
+from gpverify.config.schema import Schema, one_line, trimmed, validate
 from gpverify.config.yamlfile import read_yaml
 from gpverify.errors import ConfigError
 
@@ -135,7 +135,7 @@ class WaiverEntry(Schema, BaseModel):  # BaseModel named for linters: Schema is 
 
     check: Annotated[Name, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")]
     justification: Annotated[Text, Field(min_length=1, max_length=4000)]
-    approver: Annotated[Text, Field(min_length=1, max_length=256)]
+    approver: Annotated[Text, Field(min_length=1, max_length=256), AfterValidator(one_line)]  # a name, one line
     # Any case, as people write it (Medium, HIGH); said so in the schema the generator reads.
     risk: Annotated[str, BeforeValidator(_risk), WithJsonSchema({"type": "string", "pattern": RISK_PATTERN})]
     created: Date

@@ -20,8 +20,9 @@ from typing import Any
 from gpverify.cli.commands import HELP
 from gpverify.cli.tables import table_text
 from gpverify.config.options import in_file
-from gpverify.config.paths import output_file, read_file
+from gpverify.config.paths import file_problem, output_file, read_file
 from gpverify.config.profiles import Profile
+from gpverify.config.schema import line_problem
 from gpverify.errors import ConfigError, FactsUnavailable
 from gpverify.facts import discovery
 from gpverify.facts import sessioncentral as sc
@@ -413,12 +414,29 @@ def write_overrides(path: Path, merge: tuple[Any, Any], proposed: dict[str, Any]
     write_atomically(path, text.getvalue())  # a failure leaves the inventory as it was
 
 
+def _record_file(text: str) -> Path:
+    """The file a record NAME stands for (NAME.json): NAME not blank and one line (config.schema), else one
+    argparse message; an empty NAME is never taken as no NAME."""
+    problem = line_problem(text, "NAME") or (None if text.strip() else "a record name, but it is blank")
+    if problem:
+        raise argparse.ArgumentTypeError(f"expected {problem}, got {text!r}")
+    return discovery.record_path(text)
+
+
 def _record_name(text: str) -> str:
     """--record NAME: NAME.json must be a file gpverify can write, checked before the farm is read."""
     try:
-        output_file(discovery.record_path(text), "--record", "a record file to write (NAME.json)")
+        output_file(_record_file(text), "--record", "a record file to write (NAME.json)")
     except ConfigError as exc:
         raise argparse.ArgumentTypeError(f"expected {exc.expected}") from None
+    return text
+
+
+def _diff_name(text: str) -> str:
+    """--diff NAME: NAME.json must be a record gpverify can read (a regular file), checked before the farm is read."""
+    problem = file_problem(_record_file(text), "record written by `gpverify discover --record NAME` (NAME.json)")
+    if problem:
+        raise argparse.ArgumentTypeError(f"expected {problem}")
     return text
 
 
@@ -467,6 +485,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument(
         "--diff",
         metavar="NAME",
+        type=_diff_name,
         help="compare with the record NAME.json: the value that changed on the "
         "one host suspended in between is the flag Suspend sets",
     )

@@ -124,17 +124,28 @@ history_setting.__name__ = "history"
 MAX_NAME = 200  # a person's name as the sign-off record prints it on one line
 
 
-def person(text: str) -> str:
-    """An argparse type for a person's name (--confirmed-by): one line of text, spaces collapsed."""
-    from gpverify.config.schema import CONTROL  # the one definition of what no name holds
+def person_name(text: str) -> str:
+    """A person's name as recorded: one line of up to MAX_NAME characters, runs of spaces collapsed to one. A
+    control character, tab or line break is refused (ValueError saying what was expected), never folded away."""
+    from gpverify.config.schema import line_problem  # the one definition of what no name holds
 
+    problem = line_problem(text, "the name")
     name = " ".join(text.split())
-    if not name or len(name) > MAX_NAME or CONTROL.search(name):
-        raise argparse.ArgumentTypeError(
-            f"expected a person's name: one line of up to {MAX_NAME} characters "
-            f"without control characters, got {text[:80]!r}"
-        )
+    if not problem and not name:
+        problem = "a person's name, but it is blank"
+    if not problem and len(name) > MAX_NAME:
+        problem = f"a name of up to {MAX_NAME} characters, but it has {len(name)}"
+    if problem:
+        raise ValueError(f"{problem}, got {text[:80]!r}")
     return name
+
+
+def person(text: str) -> str:
+    """An argparse type for a person's name (--confirmed-by): config.options.person_name."""
+    try:
+        return person_name(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"expected {exc}") from None
 
 
 person.__name__ = "name"

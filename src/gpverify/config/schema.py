@@ -12,9 +12,14 @@ from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 from gpverify.config.yamlfile import config_error
 from gpverify.errors import ConfigError
 
-# C0 control characters and DEL: a NUL ends a string in Windows, ODBC and C APIs, and the others are never part of
-# a name, path or command an administrator writes. Tab and line breaks stay (instructions span lines).
-CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# Control characters: C0, DEL and C1 (a NUL ends a string in Windows, ODBC and C APIs; ESC and its one-byte form
+# CSI \x9b start terminal sequences), Unicode's line and paragraph separators, and the bidirectional embeddings,
+# overrides and isolates that make printed text read other than it is (Trojan Source, CVE-2021-42574). None is
+# part of a name, path or command an administrator writes. Tab and line breaks stay in text (instructions span
+# lines); text that is one line (a person's name) refuses them too.
+_CONTROL = r"\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069"
+CONTROL = re.compile(f"[{_CONTROL}]")
+ONE_LINE_CONTROL = re.compile(rf"[\t\n\r{_CONTROL}]")
 MAX_DEPTH = 64  # nesting of lists and mappings a document may hold under one field
 
 M = TypeVar("M", bound=BaseModel)
@@ -39,6 +44,22 @@ def control_problem(value: Any, where: str = "", depth: int = 0) -> str | None:
             if problem:
                 return problem
     return None
+
+
+def line_problem(text: str, where: str = "") -> str | None:
+    """Where a control character, tab or line break sits in text that is one line (a person's name), or None."""
+    found = ONE_LINE_CONTROL.search(text)
+    return (
+        f"one line of text without control characters, but {where or 'it'} holds {found.group()!r}" if found else None
+    )
+
+
+def one_line(value: str) -> str:
+    """A field validator for text that is one line (a person's name in a file): line_problem, as a ValueError."""
+    problem = line_problem(value)
+    if problem:
+        raise ValueError(problem)
+    return value
 
 
 def trimmed(value: str) -> str:

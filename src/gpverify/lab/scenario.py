@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import difflib
 import os
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from importlib import resources
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, Field, StrictInt
+from pydantic import BaseModel, BeforeValidator, Field, StrictInt, create_model
 from pydantic.json_schema import SkipJsonSchema
 
-from gpverify.config.inventory import utc_time
+from gpverify.config.inventory import Inventory, utc_time
 from gpverify.config.schema import Schema, validate
 from gpverify.config.yamlfile import parse_yaml, read_yaml
 from gpverify.errors import ConfigError
@@ -150,10 +150,126 @@ class SessionCentralChange(_Strict):
 
 
 class RowChange(_Strict):
+    """One table's change as applied (the typed form a scenario's sql.<db>.<table> is read as, as plain rows)."""
+
     add: list[dict[str, Any]] = []
     where: dict[str, Any] = {}
     set: dict[str, Any] = {}
     delete: bool = False
+
+
+# The tables a scenario's sql: section may change, with their columns (lab/sql.py: GP's declared types).
+LAB_TABLES: dict[str, tuple[labsql.Column, ...]] = {
+    **labsql.GP_SCHEMA,
+    **labsql.TEMPDB_SCHEMA,
+    **labsql.CONFIG_SCHEMA,
+    **labsql.SESSION2013_SCHEMA,
+    **labsql.DATABASE_CATALOG_SCHEMA,
+    **labsql.MSDB_SCHEMA,
+}
+
+
+# SQL Server's integer types (and GP's DEX_ROW_ID identity, from 1): the values each column can hold.
+_INTEGERS = {
+    "tinyint": (0, 255),
+    "smallint": (-(2**15), 2**15 - 1),
+    "int": (-(2**31), 2**31 - 1),
+    "identity": (1, 2**31 - 1),
+}
+
+
+def _sql_datetime(value: Any) -> Any:
+    """A datetime column's value as the lab stores one (lab/sql.py): a YAML date or date-time, or ISO 8601 text."""
+    if isinstance(value, (datetime, date)):
+        return value
+    try:
+        if isinstance(value, str):
+            datetime.fromisoformat(value)
+            return value
+    except ValueError:
+        pass
+    raise ValueError(f"a date-time such as 2026-11-30 21:00:00, got {value!r}")
+
+
+def _column_type(sqltype: str) -> Any:
+    """The YAML value a lab column takes, from the SQL Server type GP declares for it (lab/sql.py)."""
+    kind, _, rest = sqltype.partition("(")
+    if kind in _INTEGERS:
+        low, high = _INTEGERS[kind]
+        return Annotated[StrictInt, Field(ge=low, le=high)]
+    if kind == "char":  # GP's fixed-width text: at most its width
+        return Annotated[str, Field(max_length=int(rest.rstrip(")")))]
+    if kind == "binary":
+        return Annotated[bytes, Field(max_length=int(rest.rstrip(")")))]
+    if kind == "numeric":
+        return Annotated[float, Field(allow_inf_nan=False)]
+    if kind == "datetime":
+        return Annotated[datetime | date | str, BeforeValidator(_sql_datetime)]
+    raise AssertionError(f"lab/sql.py declares a type the scenario format does not know: {sqltype}")
+
+
+def _row_model(table: str, columns: tuple[labsql.Column, ...]) -> type[_Strict]:
+    """A row of a lab table: each column optional, of its type; one left out is not set (None is no value a
+    scenario can give, and exclude_unset keeps an unset column out of the row)."""
+    fields: dict[str, Any] = {name: (_column_type(t), None) for name, t in columns}
+    return create_model(f"{table}Row", __base__=_Strict, **fields)
+
+
+def _table_change(table: str, columns: tuple[labsql.Column, ...]) -> type[_Strict]:
+    """sql.<db>.<table>: rows to add, the rows `where` picks (to `set` or `delete`), each column of its type."""
+    row = _row_model(table, columns)
+    return create_model(
+        f"{table}Change",
+        __base__=_Strict,
+        add=(list[row], []),  # type: ignore[valid-type]
+        where=(row, row()),
+        set=(row, row()),
+        delete=(bool, False),
+    )
+
+
+if TYPE_CHECKING:
+    SqlTables = _Strict
+    DatabaseState = _Strict
+else:
+    # database_state.<db>: its sys.databases columns (state_desc, ...); the name and id are the lab's.
+    DatabaseState = _row_model(
+        "DatabaseState", tuple(c for c in labsql.CATALOG_SCHEMA["databases"] if c[0] not in ("name", "database_id"))
+    )
+    # sql.<db>: the lab's tables by name, each typed column by column (a table given as null is refused).
+    SqlTables = create_model(
+        "SqlTables", __base__=_Strict, **{t: (_table_change(t, c), None) for t, c in LAB_TABLES.items()}
+    )
+
+
+def _inventory_change() -> type[_Strict]:
+    """inventory: settings the lab's inventory carries, each an inventory field of its own type and bounds
+    (config/inventory.py), all optional: the lab's inventory takes each one given in place of its own."""
+    fields: dict[str, Any] = {
+        name: (Annotated[(info.annotation, *info.metadata)] if info.metadata else info.annotation, None)
+        for name, info in Inventory.model_fields.items()
+    }
+    return create_model("InventoryChange", __base__=_Strict, **fields)
+
+
+if TYPE_CHECKING:
+    InventoryChange = _Strict
+else:
+    InventoryChange = _inventory_change()
+
+
+def _row_changes(tables: _Strict) -> dict[str, RowChange]:
+    """The tables a scenario's sql.<db> changes, as plain rows (only the columns the file gave)."""
+    found: dict[str, RowChange] = {}
+    for table in sorted(tables.model_fields_set):
+        change = getattr(tables, table)
+        found[table] = RowChange(
+            add=[r.model_dump(exclude_unset=True) for r in change.add],
+            where=change.where.model_dump(exclude_unset=True),
+            set=change.set.model_dump(exclude_unset=True),
+            delete=change.delete,
+        )
+    return found
 
 
 def _a_time(value: Any) -> Any:
@@ -185,7 +301,7 @@ class Scenario(_Strict):
     warns: list[str] = []  # IDs of the checks this scenario is made to warn (advice, where the guide allows later)
     hosts: dict[str, HostChange] = {}
     remove_hosts: list[str] = []
-    sql: dict[str, dict[str, RowChange]] = {}  # database -> table -> change
+    sql: dict[str, SqlTables] = {}  # database -> table -> change (rows typed by the lab's columns)
     drop_databases: list[str] = []
     empty_databases: list[str] = []  # the database exists but holds no table (created by hand, never configured)
     sql_fault: Literal["unreachable", "login-failed"] | None = None
@@ -194,9 +310,9 @@ class Scenario(_Strict):
     system_database: str = Field("DYNAMICS", pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,30}$")  # a named system database
     runtime: Literal["previous", "target"] | None = None  # where TenantConfiguration.xml points the session hosts
     heartbeat_timeout: str | None = None  # HeartbeatTimeout in TenantConfiguration.xml (0.00:00:00: never)
-    database_state: dict[str, dict[str, Any]] = {}  # database -> sys.databases columns (state_desc, ...)
+    database_state: dict[str, DatabaseState] = {}  # database -> sys.databases columns (state_desc, ...)
     sql_server_version: str | None = Field(None, pattern=r"^\d{1,2}\.\d{1,2}\.\d{1,5}\.\d{1,5}$")  # ProductVersion
-    inventory: dict[str, Any] = {}  # settings the lab's inventory carries (overrides, target_build, ...)
+    inventory: InventoryChange = InventoryChange()  # settings the lab's inventory carries (overrides, target_build)
     sql_sessions: list[SqlSession] = []  # sys.dm_exec_sessions rows added (a signed-in client's SQL session)
     view_server_state: bool = True  # whether the login gpverify uses may see every session (VIEW SERVER STATE)
     discovered: bool = False  # the inventory sets the overrides an operator sets after `gpverify discover`
@@ -204,6 +320,11 @@ class Scenario(_Strict):
     # Set by load_scenario, never by the file (SkipJsonSchema: not part of the format it describes).
     name: SkipJsonSchema[str] = Field("", exclude=True)
     origin: SkipJsonSchema[str] = Field("", exclude=True)
+
+
+# Every name the format knows (fields, tables, columns): what a misspelt key is matched against.
+_COLUMNS = (name for columns in [*LAB_TABLES.values(), labsql.CATALOG_SCHEMA["databases"]] for name, _ in columns)
+KNOWN = {*Scenario.model_fields, *Inventory.model_fields, *LAB_TABLES, *_COLUMNS}
 
 
 def scenario_names() -> list[str]:
@@ -240,7 +361,9 @@ def load_scenario(spec: str) -> Scenario:
                 f"a known field (there is no field {own!r}; the scenario is named by "
                 "its file; see src/gpverify/lab/SCENARIOS.md)",
             )
-    return validate(Scenario, {**data, "name": name, "origin": origin}, origin, "src/gpverify/lab/SCENARIOS.md")
+    return validate(
+        Scenario, {**data, "name": name, "origin": origin}, origin, "src/gpverify/lab/SCENARIOS.md", known=KNOWN
+    )
 
 
 def _apply_host(farm: FakeFarm, host_name: str, change: HostChange, origin: str) -> None:
@@ -383,17 +506,16 @@ def apply_scenario(scenario: Scenario) -> FakeFarm:
         farm.hosts.pop(host.name)
     _apply_session_central(farm, scenario.session_central, origin)
     for db, tables in scenario.sql.items():
-        for table, rows in tables.items():
-            _check_rows(origin, db, table, rows)
+        for table, rows in _row_changes(tables).items():
             farm.databases.setdefault(db, {})[table] = _apply_rows(farm.databases.get(db, {}).get(table, []), rows)
-    farm.database_state = {db: dict(state) for db, state in scenario.database_state.items()}
+    farm.database_state = {db: state.model_dump(exclude_unset=True) for db, state in scenario.database_state.items()}
     if scenario.sql_server_version:
         farm.server_properties["ProductVersion"] = scenario.sql_server_version
-    farm.inventory_extra = dict(scenario.inventory)
+    farm.inventory_extra = scenario.inventory.model_dump(mode="json", exclude_unset=True)
     farm.sql_sessions += [row.model_dump(exclude_none=True) for row in scenario.sql_sessions]
     farm.view_server_state = scenario.view_server_state
     if scenario.discovered:
-        farm.inventory_extra["overrides"] = {**LAB_DISCOVERED, **scenario.inventory.get("overrides", {})}
+        farm.inventory_extra["overrides"] = {**LAB_DISCOVERED, **farm.inventory_extra.get("overrides", {})}
     for db in scenario.drop_databases:
         farm.databases.pop(db, None)
     for db in scenario.empty_databases:
@@ -519,24 +641,3 @@ def _point_runtime(farm: FakeFarm, which: str | None, heartbeat: str | None) -> 
         else tenant_configuration(folder, heartbeat, gp=farm.target)
     )
     farm.runtime = runtime_paths(folder)
-
-
-def _check_rows(origin: str, db: str, table: str, change: RowChange) -> None:
-    """Rows of a scenario's sql: section name a lab table and its columns."""
-    schemas = {
-        **labsql.GP_SCHEMA,
-        **labsql.TEMPDB_SCHEMA,
-        **labsql.CONFIG_SCHEMA,
-        **labsql.SESSION2013_SCHEMA,
-        **labsql.DATABASE_CATALOG_SCHEMA,
-        **labsql.MSDB_SCHEMA,
-    }
-    if table not in schemas:
-        raise ConfigError(origin, f"sql.{db}.{table}", f"a table of the lab ({', '.join(sorted(schemas))})")
-    columns = {name for name, _ in schemas[table]}
-    for row in [*change.add, change.where, change.set]:
-        unknown = sorted(set(row) - columns)
-        if unknown:
-            raise ConfigError(
-                origin, f"sql.{db}.{table}.{unknown[0]}", f"a column of {table} ({', '.join(sorted(columns))})"
-            )

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TextIO
 
 from gpverify import attestations
+from gpverify.config.options import person_name
 from gpverify.config.redact import Redactor
 from gpverify.errors import HostUnavailable
 from gpverify.exitcodes import ExitCode
@@ -49,6 +50,9 @@ class Context:
 
 # A step's output line is cut to this many characters while it streams: the kept tail stays small whatever runs.
 LINE_CHARS = 2000
+# A name typed at the terminal that is refused this many times leaves the step waiting: a bounded prompt, so a
+# pasted block of text or a script feeding stdin cannot hold the run in a loop.
+NAME_TRIES = 3
 # Programs a plan's local step can name on any system: the Python gpverify runs on and gpverify itself (`date`,
 # `python3` or a shell are not programs on the Windows server that often runs the upgrade).
 PORTABLE_COMMANDS = {"python": [sys.executable], "gpverify": [sys.executable, "-m", "gpverify.cli.main"]}
@@ -234,7 +238,7 @@ class Runner:
             return OK
         state.mark(step.id, "waiting", kind="manual", title=step.title)
         name = self._attester()
-        answer = self.ctx.ask(f"Do you confirm that {ATTEST_STATEMENT}? (yes/no): ").strip().lower()
+        answer = (self._answer(f"Do you confirm that {ATTEST_STATEMENT}? (yes/no): ") or "").strip().lower()
         if not name or answer != "yes":
             return self._stop(
                 step.id,
@@ -277,12 +281,7 @@ class Runner:
         """The person who attests: --confirmed-by's name, else typed (Enter keeps the last name typed this run)."""
         if self.ctx.confirmed_by:
             return self.ctx.confirmed_by
-        last = self.last_name
-        typed = self.ctx.ask(
-            "Your full name (recorded as the person who confirms it)" + (f" [{last}]" if last else "") + ": "
-        )
-        self.last_name = " ".join(typed.split()) or last
-        return self.last_name or ""
+        return self._typed_name("Your full name (recorded as the person who confirms it)") or ""
 
     def _unverified(self, checks: list[str]) -> list[str]:
         """The checks among these that the latest gate which ran them did not verify (attested counts as not)."""
@@ -302,15 +301,40 @@ class Runner:
 
     def _ask(self, step: Step) -> str | None:
         """'done', then the name of who did the step (--confirmed-by, else asked; Enter keeps the last one)."""
-        answer = self.ctx.ask(f"Type 'done' when {step.id} is finished (anything else stops the run): ")
+        answer = self._answer(f"Type 'done' when {step.id} is finished (anything else stops the run): ") or ""
         if answer.strip().lower() != "done":
             return None
         if self.ctx.confirmed_by:
             return self.ctx.confirmed_by
+        return self._typed_name(f"Your name, recorded as who did {step.id}")
+
+    def _answer(self, prompt: str, at_end: str | None = "") -> str | None:
+        """What is typed at the terminal, or `at_end` at the end of input (Ctrl-D, Ctrl-Z on Windows): no answer
+        and no traceback; the step then waits as for any answer that is not a confirmation."""
+        try:
+            return self.ctx.ask(prompt)
+        except EOFError:
+            return at_end
+
+    def _typed_name(self, prompt: str) -> str | None:
+        """A person's name typed at the terminal, checked as --confirmed-by is (config.options.person_name); Enter
+        keeps the last name typed this run. A refused name is said why and asked again, never recorded or folded;
+        after NAME_TRIES refusals (or the end of input) no one is named and the step waits."""
         last = self.last_name
-        typed = self.ctx.ask(f"Your name, recorded as who did {step.id}" + (f" [{last}]" if last else "") + ": ")
-        self.last_name = " ".join(typed.split()) or last
-        return self.last_name
+        for _ in range(NAME_TRIES):
+            typed = self._answer(prompt + (f" [{last}]" if last else "") + ": ", None)
+            if typed is None:  # the end of input: no name given
+                return None
+            if last and not typed.strip(" "):
+                return last
+            try:
+                self.last_name = person_name(typed)
+            except ValueError as exc:
+                self.say(f"         not recorded: expected {exc}")
+                continue
+            return self.last_name
+        self.say(f"         no name recorded after {NAME_TRIES} tries")
+        return None
 
     def _lab_carries_out(self, step: Step) -> str | None:
         if self.ctx.lab is None or not step.action or not (step.host or step.action in SERVER_ACTIONS):
