@@ -91,7 +91,7 @@ def render(report: dict[str, Any]) -> str:
     if startup:
         lines += ["", "Start-up (bench/startup.py):", ""]
         lines += [f"- {line}" for line in startup.get("summary", [])]
-    lines += ["", "Verdicts against issue 25's targets (start-up: issue 15's):", ""]
+    lines += ["", "Verdicts against issue 25's targets:", ""]
     lines += [f"- {line}" for line in report["verdict"]]
     return "\n".join(lines)
 
