@@ -305,3 +305,13 @@ def _run_folder(reports: Path, *, status: str, confirmed: dict[str, str]) -> Pat
     st.mark("gate-post", "passed", results="gate-post.results.json", report="gate-post.html")
     st.set(status=status)
     return st.folder
+
+
+@pytest.mark.parametrize(
+    ("run_id", "expected"), [("", "a run of gpverify upgrade"), ("../elsewhere", "the name of a run")]
+)
+def test_a_report_without_a_run_names_the_report_command_not_resume(tmp_path: Path, run_id: str, expected: str) -> None:
+    proc = gpverify("report", *([run_id] if run_id else []), reports=tmp_path)
+    assert proc.returncode == 3
+    assert proc.stderr.strip().startswith("gpverify: gpverify report: RUN-ID: expected " + expected), proc.stderr
+    assert "--resume" not in proc.stderr

@@ -50,7 +50,7 @@ def _record(ns: argparse.Namespace) -> tuple[SignoffRecord, Path]:
     from gpverify.runner.plan import Plan
     from gpverify.runner.state import RunState
 
-    state = RunState.load(Path(ns.reports), ns.run_id or None)
+    state = RunState.load(Path(ns.reports), ns.run_id or None, origin="gpverify report")
     try:
         plan = Plan.model_validate(state.record.plan)
     except ValidationError:

@@ -107,33 +107,33 @@ class RunState:
         return state
 
     @classmethod
-    def load(cls, reports: Path, run_id: str | None) -> RunState:
-        """A run by id, or the most recently created run under `reports`."""
+    def load(cls, reports: Path, run_id: str | None, origin: str = "--resume") -> RunState:
+        """A run by id, or the most recently created run under `reports`; `origin` is where the RUN-ID was given
+        (the option or command a bad one is blamed on)."""
+        wanted = "a run to resume" if origin == "--resume" else "a run of gpverify upgrade"
         if run_id:
             folder = reports / run_id
             # Only a run folder directly inside the reports folder: a RUN-ID is a name, never a path elsewhere.
             if not _RUN_ID.fullmatch(run_id) or folder.resolve().parent != reports.resolve():
                 raise ConfigError(
-                    "--resume",
+                    origin,
                     "RUN-ID",
                     f"the name of a run folder inside {reports} (such as 20261129-152000-ab12), got {run_id!r}",
                 )
         else:
             runs = [p.parent for p in reports.glob(f"*/{STATE}")]
             if not runs:
-                raise ConfigError("--resume", "RUN-ID", f"a run to resume, but {reports} holds none")
+                raise ConfigError(origin, "RUN-ID", f"{wanted}, but {reports} holds none")
             folder = max(runs, key=lambda p: p.name)  # run ids start with their UTC creation time
         path = folder / STATE
         try:
             text = read_file(path, "run state file", MAX_STATE_BYTES).decode("utf-8")  # never a FIFO's hang
             return cls(folder, RunRecord.model_validate(json.loads(text)))
         except ConfigError as exc:
-            raise ConfigError("--resume", "RUN-ID", f"a run folder with a readable {STATE} ({exc.expected})") from None
+            raise ConfigError(origin, "RUN-ID", f"a run folder with a readable {STATE} ({exc.expected})") from None
         except (OSError, ValueError, RecursionError, ValidationError) as exc:
             reason = exc.errors()[0]["msg"] if isinstance(exc, ValidationError) else exc
-            raise ConfigError(
-                "--resume", "RUN-ID", f"a run folder with a readable {STATE} ({path}: {reason})"
-            ) from None
+            raise ConfigError(origin, "RUN-ID", f"a run folder with a readable {STATE} ({path}: {reason})") from None
 
     @property
     def run_id(self) -> str:
