@@ -12,11 +12,11 @@ import pytest
 import yaml
 from hardening_support import REPO
 
-from gpverify.cli.main import main
 from gpverify.config.options import person_name
 from gpverify.runner.engine import NAME_TRIES, Context, Runner
 from gpverify.runner.plan import Phase, Plan, Step, attest_step
 from gpverify.runner.state import RunState
+from helpers.cli import run
 
 EXAMPLE = REPO / "inventory.example.yml"
 
@@ -32,17 +32,6 @@ EVERY = [pytest.param(c, id=f"{name}-U+{ord(c):04X}") for name, chars in CLASSES
 ONE_OF_EACH = [pytest.param(chars[len(chars) // 2], id=name) for name, chars in CLASSES.items()]
 # Where a character sits: inside, and at either end, where folding spaces (str.split) used to take it away.
 PLACES: list[Callable[[str], str]] = [lambda c: f"Ann{c}Admin", lambda c: f"{c}Ann Admin", lambda c: f"Ann Admin{c}"]
-
-
-def run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
-    """gpverify in this process: (exit code, everything it printed)."""
-    capsys.readouterr()
-    try:
-        code = main(argv)
-    except SystemExit as exc:  # argparse's usage errors
-        code = int(exc.code or 0)
-    out, err = capsys.readouterr()
-    return code, out + err
 
 
 def _error_line(text: str) -> str:

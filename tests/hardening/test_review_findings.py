@@ -18,9 +18,9 @@ import pytest
 import yaml
 from hardening_support import REPO, hardening_figures  # noqa: F401
 
-from gpverify.cli.main import main
 from gpverify.errors import UnsafeQuery
 from gpverify.transport.sqlguard import check_read_only
+from helpers.cli import run
 
 GPVERIFY = str(Path(sys.executable).parent / "gpverify")
 EXAMPLE = REPO / "inventory.example.yml"
@@ -38,17 +38,6 @@ def gpverify(*argv: str, env: dict[str, str] | None = None, timeout: float = 300
         stdin=subprocess.DEVNULL,
         env={**os.environ, **(env or {})},
     )
-
-
-def run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
-    """gpverify in this process: (exit code, everything it printed)."""
-    capsys.readouterr()
-    try:
-        code = main(argv)
-    except SystemExit as exc:  # argparse's usage errors
-        code = int(exc.code or 0)
-    out, err = capsys.readouterr()
-    return code, out + err
 
 
 def inventory(tmp_path: Path, change: dict[str, Any] | None = None, name: str = "inventory.yml", **top: Any) -> Path:
