@@ -122,7 +122,9 @@ def pytest_configure(config: pytest.Config) -> None:
     config.pluginmanager.register(_LoggedResults(config), "gpverify-results")
     for line in [MARKER_HELP, *MARKERS]:
         config.addinivalue_line("markers", line)
-    if config.getoption("gpverify_html"):
+    # Written once, by the process that sees every result: not by each pytest-xdist worker (`workerinput` is how
+    # xdist marks one), whose partial page the controller's would overwrite.
+    if config.getoption("gpverify_html") and not hasattr(config, "workerinput"):
         from gpverify.plugins.html_report import HtmlReport
 
         config.pluginmanager.register(HtmlReport(config), "gpverify-html")
