@@ -106,6 +106,8 @@ class WsmanResponder:
         self.cmd_exe_limit: int | None = CMD_EXE_LIMIT
         self.create_process_limit: int | None = CREATE_PROCESS_LIMIT
         self.shells: dict[str, Shell] = {}
+        # A fault knob: an action named here is answered with its fault instead (a w:TimedOut to a Create, say).
+        self.faults: dict[str, WsmanFault] = {}
         self.handler_errors: list[BaseException] = []
         self._lock = threading.Lock()
         self._actions: dict[str, Callable[[WsmanRequest], bytes]] = {
@@ -122,6 +124,8 @@ class WsmanResponder:
     def dispatch(self, req: WsmanRequest) -> Reply:
         """Run the action named by ``a:Action``; every `WsmanFault` becomes a SOAP fault here."""
         try:
+            if req.action in self.faults:
+                raise self.faults[req.action]
             return Reply(200, self._method_for(req)(req))
         except WsmanFault as fault:
             return self.fault_reply(fault, req.message_id)

@@ -190,7 +190,8 @@ class WsmanServer:
     Fault knobs, settable at any time: ``refuse_connections`` (close sockets
     without answering), ``reset_during_receive`` (RST instead of a Receive answer),
     ``fault`` (a `hostfaults.HostFault` bending the wire: HTML pages, bad tokens, huge or trickled bodies),
-    ``latency``, ``responder.cmd_exe_limit`` / ``responder.create_process_limit``.
+    ``latency``, ``responder.cmd_exe_limit`` / ``responder.create_process_limit``, ``responder.faults`` (an
+    action answered with a fault).
     """
 
     def __init__(
