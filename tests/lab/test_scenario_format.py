@@ -127,3 +127,25 @@ def test_every_lab_column_type_is_typed() -> None:
     """A type lab/sql.py declares that the format has no rule for would fail at import; this names each one."""
     kinds = {sqltype.partition("(")[0] for columns in LAB_TABLES.values() for _, sqltype in columns}
     assert kinds <= set(WRONG), kinds - set(WRONG)
+
+
+@pytest.mark.parametrize(
+    ("overlay", "field"),
+    [
+        ({"sql": {"DYNAMCIS": {"DB_Upgrade": {"delete": True}}}}, "sql.DYNAMCIS"),
+        ({"database_state": {"TWOO": {"state_desc": "OFFLINE"}}}, "database_state"),
+        ({"drop_databases": ["GPCONFIGURATON"]}, "drop_databases"),
+        ({"empty_databases": ["TW0"]}, "empty_databases"),
+    ],
+    ids=["sql", "database_state", "drop_databases", "empty_databases"],
+)
+def test_a_database_the_lab_does_not_have_is_refused_by_name(
+    tmp_path: Path, overlay: dict[str, Any], field: str
+) -> None:
+    # A misspelt database would change nothing (or make a database of its own): the scenario would not prove
+    # what it says.
+    path, load = _load(tmp_path, overlay)
+    with pytest.raises(ConfigError) as exc:
+        load()
+    assert str(exc.value).startswith(f"{path}: {field}: expected a database of the lab ("), exc.value
+    assert "a database of the lab (" in str(exc.value) and "DYNAMICS" in str(exc.value)

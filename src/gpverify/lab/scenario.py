@@ -506,8 +506,11 @@ def apply_scenario(scenario: Scenario) -> FakeFarm:
         farm.hosts.pop(host.name)
     _apply_session_central(farm, scenario.session_central, origin)
     for db, tables in scenario.sql.items():
+        _lab_database(farm, db, origin, f"sql.{db}")
         for table, rows in _row_changes(tables).items():
-            farm.databases.setdefault(db, {})[table] = _apply_rows(farm.databases.get(db, {}).get(table, []), rows)
+            farm.databases[db][table] = _apply_rows(farm.databases[db].get(table, []), rows)
+    for db in [*scenario.database_state, *scenario.drop_databases]:
+        _lab_database(farm, db, origin, "database_state" if db in scenario.database_state else "drop_databases")
     farm.database_state = {db: state.model_dump(exclude_unset=True) for db, state in scenario.database_state.items()}
     if scenario.sql_server_version:
         farm.server_properties["ProductVersion"] = scenario.sql_server_version
@@ -519,15 +522,19 @@ def apply_scenario(scenario: Scenario) -> FakeFarm:
     for db in scenario.drop_databases:
         farm.databases.pop(db, None)
     for db in scenario.empty_databases:
-        if db not in farm.databases:
-            raise ConfigError(
-                origin, "empty_databases", f"a database of the lab ({', '.join(farm.databases)}), got {db!r}"
-            )
+        _lab_database(farm, db, origin, "empty_databases")
         farm.empty_databases.add(db)
     farm.sql_fault = scenario.sql_fault
     _change_site(farm.web_site, scenario.web_site)
     _personal_stores(farm)
     return farm
+
+
+def _lab_database(farm: FakeFarm, db: str, origin: str, field: str) -> None:
+    """A database the scenario names is one of the lab's: a misspelt name would otherwise change nothing (or make a
+    database of its own) and the scenario would not prove what it says."""
+    if db not in farm.databases:
+        raise ConfigError(origin, field, f"a database of the lab ({', '.join(farm.databases)}), got {db!r}")
 
 
 def _apply_session_central(farm: FakeFarm, change: SessionCentralChange, origin: str) -> None:
