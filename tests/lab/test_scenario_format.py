@@ -149,3 +149,19 @@ def test_a_database_the_lab_does_not_have_is_refused_by_name(
         load()
     assert str(exc.value).startswith(f"{path}: {field}: expected a database of the lab ("), exc.value
     assert "a database of the lab (" in str(exc.value) and "DYNAMICS" in str(exc.value)
+
+
+@pytest.mark.parametrize("value", [True, 1.5, -1, 2**64, {"a": 1}, [1]], ids=repr)
+def test_a_registry_value_windows_cannot_hold_is_refused(tmp_path: Path, value: Any) -> None:
+    # REG_DWORD/REG_QWORD (0 to 2**64 - 1), REG_SZ or REG_MULTI_SZ, or null: the value missing.
+    path, load = _load(tmp_path, {"hosts": {"gp-cl01": {"registry": {"silverlight_trust_32": value}}}})
+    with pytest.raises(ConfigError) as exc:
+        load()
+    assert str(exc.value).startswith(f"{path}: hosts.gp-cl01.registry.silverlight_trust_32"), exc.value
+
+
+@pytest.mark.parametrize("value", [0, 1, 2**32 - 1, "GPWEBCLIENTSESSIONCENTRAL", ["a", "b"], None], ids=repr)
+def test_a_registry_value_windows_holds_is_applied(tmp_path: Path, value: Any) -> None:
+    _, load = _load(tmp_path, {"hosts": {"gp-cl01": {"registry": {"silverlight_trust_32": value}}}})
+    farm = load()
+    assert value in farm.host("gp-cl01").registry.values()

@@ -92,12 +92,17 @@ class CertChange(_Strict):
     thumbprint: str | None = Field(None, pattern=r"^[0-9A-Fa-f]{40}$")  # SHA-1, as certutil shows it
 
 
+# A registry value as Windows stores one: REG_DWORD/REG_QWORD (0 to 2**64 - 1), REG_SZ, or REG_MULTI_SZ.
+RegistryValue = Annotated[StrictInt, Field(ge=0, le=2**64 - 1)] | str | list[str]
+
+
 class HostChange(_Strict):
     """Changes to one host; keys are the lab statement's identifiers (services.<key>, files.<key>, ...)."""
 
     services: dict[str, ServiceChange | None] = {}  # key -> changed fields, or null: not installed
     files: dict[str, str | None] = {}  # key (or a Windows path) -> file version, or null: file missing
-    registry: dict[str, Any] = {}  # key -> value, or null: value missing (odbc_dsn: null removes every DSN)
+    registry: dict[str, RegistryValue | None] = {}  # key -> value, or null: value missing (odbc_dsn: null removes
+    # every DSN)
     dsns: dict[str, str | None] = {}  # 32-bit System DSN name -> its Server, or null: no such DSN
     products: dict[str, str | None] = {}  # key -> DisplayVersion, or null: not installed
     certificates: dict[str, list[CertChange]] = {}  # store key -> replacement certificate list;
