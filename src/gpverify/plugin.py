@@ -136,10 +136,13 @@ def pytest_configure(config: pytest.Config) -> None:
     _register_faces(config, farm)
     # What is loaded now (modules, the inventory, the profile) lives until the run ends: moved out of the
     # collector's reach, it is not traversed again by every garbage collection of the run (a tenth of a second at
-    # 200 hosts, make bench). Not handed back when the session ends: a gate's or an audit's session is wrapped in
-    # pytestrun._older_objects_frozen, which unfreezes once pytest has returned (unfreezing in pytest's own
-    # clean-up, before it has let go of the session, cost a lab upgrade 0.15 s: make bench).
-    gc.freeze()
+    # 200 hosts, make bench), and handed back when the session is cleaned up (clean-ups run last-in first-out, so
+    # after pytest's own end-of-session collection), so a process running many sessions keeps none of them.
+    # Where the caller froze already (pytestrun._older_objects_frozen: gates and audits, which unfreeze once pytest
+    # has returned), it is left to the caller: unfreezing inside the session cost a lab upgrade 0.15 s.
+    if gc.get_freeze_count() == 0:
+        gc.freeze()
+        config.add_cleanup(gc.unfreeze)
 
 
 class _LoggedResults:
@@ -222,8 +225,8 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> pytest.TestReport | None:
     """A check's report and its result record; pytest makes the reports of every other test."""
     info = info_of(item)
-    if info is None or call.when == "teardown":
-        return None
+    if info is None or (call.when == "teardown" and call.excinfo is None):
+        return None  # pytest's own report (a check's clean-up that broke gets a record below: could not run)
     debug = session.debugging(item.config)
     report = checkrepr.build(item, call, debug=debug)
     if report.when == "call" or not report.passed:

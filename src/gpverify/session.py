@@ -23,6 +23,7 @@ _redactor = pytest.StashKey[Redactor]()
 _evidence = pytest.StashKey[dict[str, Any]]()
 _lab = pytest.StashKey[Any]()
 _results = pytest.StashKey[list[CheckResult]]()
+_result_index = pytest.StashKey[dict[str, int]]()
 _roles = pytest.StashKey[dict[str, str]]()
 _verbosity = pytest.StashKey[int]()
 
@@ -33,6 +34,7 @@ def begin(config: pytest.Config) -> None:
     config.stash[_farm] = None
     config.stash[_redactor] = Redactor.for_environment()  # the history's password, before any farm is open
     config.stash[_results] = []
+    config.stash[_result_index] = {}
 
 
 def set_farm(config: pytest.Config, farm: Farm, lab: Any = None) -> None:
@@ -88,7 +90,16 @@ def reset_evidence(item: pytest.Item) -> None:
 
 
 def record(config: pytest.Config, result: CheckResult) -> None:
-    config.stash.setdefault(_results, []).append(result)
+    """Add a check's result; a later, worse one of the same test (its clean-up broke after it passed) takes the
+    earlier one's place, so every output counts the test once, at its worst."""
+    records = config.stash.setdefault(_results, [])
+    where = config.stash.setdefault(_result_index, {})  # test id -> its place in records
+    i = where.get(result.test)
+    if i is None:
+        where[result.test] = len(records)
+        records.append(result)
+    elif result.outcome.rank > records[i].outcome.rank:
+        records[i] = result
 
 
 def results_of(config: pytest.Config) -> list[CheckResult]:

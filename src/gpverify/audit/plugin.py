@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Generator
-from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -94,11 +93,7 @@ class AuditPlugin:
         report = yield
         record = CheckResult.of(report)
         info = info_of(item)
-        if record is None or info is None:
-            if report.when == "teardown" and report.failed and item.nodeid in self.results:
-                result = self.results[item.nodeid]
-                message = (result.message + "\nteardown: " + str(report.longrepr)).strip()
-                self.results[item.nodeid] = replace(result, outcome=Outcome.ERROR, message=message)
+        if record is None or info is None:  # not a check (a check whose clean-up broke has its record: error)
             return report
         if record.outcome in (Outcome.FAILED, Outcome.WARNING):
             found = find_waiver(self.waivers, record.check, record.host, self.today, record.message)
@@ -121,7 +116,9 @@ class AuditPlugin:
             item.user_properties.append(("audit_host", record.host))
         if self._waitable(item, info, record.outcome):
             self.waitable.add(item.nodeid)
-        self.results[item.nodeid] = record
+        earlier = self.results.get(item.nodeid)
+        if earlier is None or record.outcome.rank > earlier.outcome.rank:  # as session.record: the test at its worst
+            self.results[item.nodeid] = record
         return report
 
     def pytest_collectreport(self, report: pytest.CollectReport) -> None:

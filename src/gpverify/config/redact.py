@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import dataclasses
 import json
 import os
 import re
@@ -95,8 +96,12 @@ class Redactor:
         return text
 
     def data(self, value: Any) -> Any:
+        """Plain data with every secret masked: strings, and the strings inside mappings, sequences and dataclasses
+        (a custom check's evidence may hold one: it becomes the mapping of its fields, as JSON and xdist need)."""
         if isinstance(value, str):
             return self.text(value)
+        if dataclasses.is_dataclass(value) and not isinstance(value, type):
+            return self.data(dataclasses.asdict(value))
         if isinstance(value, dict):
             return {self.text(str(k)): self.data(v) for k, v in value.items()}
         if isinstance(value, (list, tuple)):

@@ -153,13 +153,15 @@ class _WsmanRequestHandler(BaseHTTPRequestHandler):
             if not colon:
                 self.send_error(HTTPStatus.BAD_REQUEST, "Bad header line")
                 return False
-            headers[name.strip().lower()] = value.strip()
+            headers.setdefault(name.strip().lower(), value.strip())  # the first of a repeated header, as http.server
         else:
             self.send_error(HTTPStatus.REQUEST_HEADER_FIELDS_TOO_LARGE, "Too many headers")
             return False
         self.headers = headers  # type: ignore[assignment]  # read only through .get(name)
         connection = headers.get("connection", "").lower()
         self.close_connection = connection == "close" or (words[2] == "HTTP/1.0" and connection != "keep-alive")
+        if headers.get("expect", "").lower() == "100-continue" and words[2] != "HTTP/1.0":
+            return self.handle_expect_100()  # "100 Continue", as http.server answers it
         return True
 
     def do_POST(self) -> None:
