@@ -5,8 +5,9 @@ with an injected per-HTTP-request latency on every WS-Man stand-in:
 
 1. gpverify: `pytest checks/post checks/clients --inventory <lab>` in a subprocess, its lab in this process (so the
    CPU of each is its own). Measured: wall time of the whole pytest process, the `farm` fixture's fact collection,
-   the latency floor of that collection (what the round trips alone take: the web server's seven requests, then
-   every other host's seven, one round per `workers` hosts, each round paying the host cost once), the peak RSS
+   the latency floor of that collection (what the round trips alone take: every host's seven requests, one round
+   per `workers` hosts, the session hosts after the web server so at least two rounds, each round paying the host
+   cost once), the peak RSS
    and the CPU of that process (wait4 rusage), the lab's CPU meanwhile, the WinRM HTTP requests each host's
    stand-in received (authentication legs included), and the outcomes. gpverify's CPU per host is the slope of
    its CPU over the farm sizes (pytest's start-up is the intercept).
@@ -307,12 +308,14 @@ def run_per_check(
     return result
 
 
-def latency_floor(hosts: int, latency: float, cost: float, workers: int = MAX_WORKERS) -> float:
-    """What the collection's round trips alone take: the web server first (its tenant configuration names the
-    session hosts' runtime), then the other hosts, `workers` at a time; each host's seven requests in a row and
-    its collector's cost once."""
+def latency_floor(hosts: int, latency: float, cost: float, workers: int = MAX_WORKERS, sessions: int = 2) -> float:
+    """What the collection's round trips alone take in the schedule gpverify uses (facts/farm.py Farm.collect):
+    every host but the session hosts at once, `workers` at a time, the session hosts once the web server has
+    answered (it names their runtime), so at least two rounds; each host's seven requests in a row and its
+    collector's cost once per round."""
     per_host = REQUESTS_PER_HOST * latency + cost
-    return round((1 + math.ceil((hosts - 1) / min(workers, hosts - 1))) * per_host, 3)
+    rounds = max(math.ceil(hosts / min(workers, hosts)), 2 if sessions else 1)
+    return round(rounds * per_host, 3)
 
 
 def child_environment() -> dict[str, str]:

@@ -78,3 +78,24 @@ def test_xdist_workers_collect_each_host_at_most_once_each(tmp_path: Path) -> No
             assert 1 <= collector_runs(lab, name) <= 2, name
     finally:
         lab.stop()
+
+
+def test_only_the_session_hosts_wait_for_the_web_server(tmp_path: Path) -> None:
+    # The session hosts are asked for the runtime the web server's tenant configuration names; nothing else waits
+    # on it, so a slow web server (a real one's collector takes seconds) holds up no client.
+    from gpverify.facts.farm import open_farm
+    from gpverify.lab.scenario import HostChange, load_scenario
+
+    base = load_scenario("silverlight")
+    slow_web = base.model_copy(update={"hosts": {**base.hosts, "gp-web01": HostChange(latency=0.3)}})
+    lab = start_lab(slow_web, tmp_path / "lab")
+    try:
+        farm = open_farm(lab.inventory_path)
+        order: list[str] = []
+        farm.collect(sorted(farm.specs), on_done=lambda name, _outcome: order.append(name))
+        web = order.index("gp-web01")
+        assert order.index("gp-cl01") < web and order.index("gp-cl02") < web, order
+        assert min(order.index("gp-sh01"), order.index("gp-sh02")) > web, order
+        assert sorted(order) == sorted(farm.specs)  # every host once
+    finally:
+        lab.stop()

@@ -5,9 +5,9 @@ from __future__ import annotations
 import logging
 import math
 import re
+import time
 from collections.abc import Callable, Iterable
-from concurrent.futures import Future, ThreadPoolExecutor, as_completed
-from concurrent.futures import TimeoutError as FuturesTimeout
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -91,38 +91,76 @@ def workers_for(hosts: int, requested: int | None = None) -> int:
     return max(1, min(requested or MAX_WORKERS, hosts))
 
 
+Then = Callable[[str, HostFacts | FactsUnavailable], list[CollectJob]]
+
+
 def collect_hosts(
     jobs: Iterable[CollectJob],
     *,
     max_workers: int | None = DEFAULT_WORKERS,
     on_done: Callable[[str, HostFacts | FactsUnavailable], None] | None = None,
+    then: Then | None = None,
+    later: int = 0,
 ) -> dict[str, HostFacts | FactsUnavailable]:
-    """Collect all hosts concurrently; a failed host yields its error and never affects the others."""
+    """Collect all hosts concurrently; a failed host yields its error and never affects the others.
+
+    `then(name, facts or error)`, called as each host finishes, may return hosts to collect next in the same pool
+    (at most `later` of them in all): the session hosts, once the web server has said where their runtime is.
+    """
     jobs = list(jobs)
     results: dict[str, HostFacts | FactsUnavailable] = {}
     if not jobs:
         return results
-    workers = workers_for(len(jobs), max_workers)
+    workers = workers_for(len(jobs) + later, max_workers)
     # Each host ends within its own deadline (the transport closes its sockets then); the run waits at most
-    # that long for every round of workers, plus a grace, so no host can keep the run going.
-    bound = math.ceil(len(jobs) / workers) * (max(_deadline(j) for j in jobs) + DEADLINE_GRACE)
+    # that long for every round of workers (one more for the hosts `then` releases), plus a grace, so no host can
+    # keep the run going.
+    rounds = math.ceil((len(jobs) + later) / workers) + (1 if later else 0)
+    bound = rounds * (max(_deadline(j) for j in jobs) + DEADLINE_GRACE)
     pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="gpverify-collect")
-    futures: dict[Future[HostFacts | FactsUnavailable], CollectJob] = {
-        pool.submit(_safe_collect, job): job for job in jobs
-    }
+    futures: dict[Future[HostFacts | FactsUnavailable], CollectJob] = {}
+
+    def submit(batch: list[CollectJob]) -> None:
+        jobs.extend(batch)
+        futures.update({pool.submit(_safe_collect, job): job for job in batch})
+
+    futures.update({pool.submit(_safe_collect, job): job for job in jobs})
     try:
-        for future in as_completed(futures, timeout=bound):  # each host as it finishes: one slow host stalls nothing
+        _gather(futures, results, time.monotonic() + bound, on_done, then, submit)
+    finally:
+        pool.shutdown(wait=False, cancel_futures=True)  # an overdue thread is left to its own deadline
+    for job in jobs:  # a host that did not end in time is overdue, named
+        if job.spec.name not in results:
+            results[job.spec.name] = outcome = _overdue(job.spec.name, job)
+            if on_done:
+                on_done(job.spec.name, outcome)
+    return {job.spec.name: results[job.spec.name] for job in jobs}
+
+
+def _gather(
+    futures: dict[Future[HostFacts | FactsUnavailable], CollectJob],
+    results: dict[str, HostFacts | FactsUnavailable],
+    deadline: float,
+    on_done: Callable[[str, HostFacts | FactsUnavailable], None] | None,
+    then: Then | None,
+    submit: Callable[[list[CollectJob]], None],
+) -> None:
+    """Each host's outcome as it finishes (one slow host stalls nothing), until all are in or the deadline passes;
+    the hosts `then` releases join the pool as they are released."""
+    pending = set(futures)
+    while pending:
+        done, pending = wait(pending, timeout=max(0.0, deadline - time.monotonic()), return_when=FIRST_COMPLETED)
+        if not done:  # the deadline passed: the caller names what is missing
+            for future in pending:
+                future.cancel()
+            return
+        for future in done:
             name = futures[future].spec.name
             results[name] = outcome = future.result()
             if on_done:
                 on_done(name, outcome)
-    except FuturesTimeout:
-        for future, job in futures.items():
-            if job.spec.name not in results:
-                future.cancel()
-                results[job.spec.name] = outcome = _overdue(job.spec.name, job)
-                if on_done:
-                    on_done(job.spec.name, outcome)
-    finally:
-        pool.shutdown(wait=False, cancel_futures=True)  # an overdue thread is left to its own deadline
-    return {job.spec.name: results[job.spec.name] for job in jobs}
+            released = then(name, outcome) if then else []
+            if released:
+                known = set(futures)
+                submit(released)
+                pending |= set(futures) - known

@@ -59,22 +59,34 @@ class Farm:
         with self._lock:
             todo = [self.specs[n] for n in dict.fromkeys(names) if n not in self._facts]
             web = [s for s in self.hosts("web_server") if s.name not in self._facts]
-            if web and any(s.role == "session_host" for s in todo):
-                # The session hosts are asked for the runtime the web server's tenant configuration names, so
-                # the web server goes first (one round trip more, once per run).
-                self._run([web[0]], on_done)
-                todo = [s for s in todo if s.name != web[0].name]
-            self._run(todo, on_done)
+            sessions = [s for s in todo if s.role == "session_host"]
+            if not (web and sessions):
+                self._facts.update(collect_hosts(self._jobs(todo), max_workers=self.workers, on_done=on_done))
+                return
+            # The session hosts are asked for the runtime the web server's tenant configuration names: they start
+            # when the web server has answered; every other host starts with it (nothing else waits on it).
+            first = [web[0], *(s for s in todo if s.role != "session_host" and s.name != web[0].name)]
 
-    def _run(self, specs: list[HostSpec], on_done: Callable[[str, HostFacts | FactsUnavailable], None] | None) -> None:
-        runtime = self._runtime_for_request()
-        jobs = [
+            def then(name: str, outcome: HostFacts | FactsUnavailable) -> list[CollectJob]:
+                if name != web[0].name:
+                    return []
+                self._facts[name] = outcome  # what _runtime_for_request reads
+                return self._jobs(sessions)
+
+            found = collect_hosts(
+                self._jobs(first), max_workers=self.workers, on_done=on_done, then=then, later=len(sessions)
+            )
+            self._facts.update(found)
+
+    def _jobs(self, specs: list[HostSpec]) -> list[CollectJob]:
+        """One collector request per host; a session host's names its runtime (known once the web server is in)."""
+        runtime = self._runtime_for_request() if any(s.role == "session_host" for s in specs) else None
+        return [
             CollectJob(
                 s, self._request(s.role, runtime if s.role == "session_host" else None, s.name), self.passwords[s.name]
             )
             for s in specs
         ]
-        self._facts.update(collect_hosts(jobs, max_workers=self.workers, on_done=on_done))
 
     def _request(
         self, role: Role, runtime: RuntimePaths | None, host: str | None = None
