@@ -21,6 +21,7 @@ from gpverify.verdicts import outcome_of
 if TYPE_CHECKING:  # the farm brings pywinrm, requests and cryptography: imported by a run that checks one
     from gpverify.facts.farm import Farm
 
+_LEFT_FROZEN = False  # an earlier session of this process froze what it loaded and left it so
 MARKERS = [
     *(f"{i}: gpverify checks of {i} impact (-m {i})" for i in IMPACTS),
     *(f"{p}: gpverify checks of the {p} phase (-m {p})" for p in PHASES),
@@ -134,17 +135,7 @@ def pytest_configure(config: pytest.Config) -> None:
     farm, running = farmrun.open_for(config, lab, inventory)
     session.set_farm(config, farm, running)
     _register_faces(config, farm)
-    # What is loaded now (modules, the inventory, the profile) lives until the run ends: moved out of the
-    # collector's reach, it is not traversed again by every garbage collection of the run (a tenth of a second at
-    # 200 hosts, make bench), and handed back when the session is cleaned up (clean-ups run last-in first-out, so
-    # after pytest's own end-of-session collection), so a process running many sessions keeps none of them.
-    # Where the caller froze already (pytestrun._older_objects_frozen: gates and audits, which unfreeze everything
-    # once pytest has returned), the handing back is left to it: unfreezing inside the session cost a lab upgrade
-    # 0.15 s.
-    caller_froze = gc.get_freeze_count() > 0
-    gc.freeze()
-    if not caller_froze:
-        config.add_cleanup(gc.unfreeze)
+    _freeze_what_lives_until_the_end()
 
 
 class _LoggedResults:
@@ -159,6 +150,25 @@ class _LoggedResults:
         result = CheckResult.of(report)
         if result is not None:
             session.record(self.config, result)
+
+
+def _freeze_what_lives_until_the_end() -> None:
+    """Move what is loaded now (modules, the inventory, the profile) out of the garbage collector's walks: it lives
+    until the run ends, and every collection of the run walked it again (a tenth of a second at 200 hosts, make
+    bench).
+
+    Left frozen when the session ends, so the interpreter's last collection at exit skips it too (handing it back
+    at the session's clean-up cost every run 0.2 s there). A later session in the same process (pytester, a tool
+    embedding pytest) first hands back what an earlier one left and collects its garbage, so no session outlives
+    the next one. Where the caller froze (pytestrun._older_objects_frozen: gates and audits), the caller unfreezes.
+    """
+    global _LEFT_FROZEN
+    if _LEFT_FROZEN:
+        gc.unfreeze()
+        gc.collect()
+    caller_froze = gc.get_freeze_count() > 0
+    gc.freeze()
+    _LEFT_FROZEN = not caller_froze
 
 
 def _register_faces(config: pytest.Config, farm: Farm) -> None:

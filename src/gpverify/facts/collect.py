@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import logging
 import math
+import queue
 import re
 import time
 from collections.abc import Callable, Iterable
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Self
 
 from gpverify.config.inventory import HostSpec
 from gpverify.errors import FactsUnavailable, HostUnavailable
@@ -91,76 +92,84 @@ def workers_for(hosts: int, requested: int | None = None) -> int:
     return max(1, min(requested or MAX_WORKERS, hosts))
 
 
-Then = Callable[[str, HostFacts | FactsUnavailable], list[CollectJob]]
+HostOutcome = HostFacts | FactsUnavailable  # a host's facts, or why they could not be read
+Then = Callable[[str, HostOutcome], list[CollectJob]]
 
 
 def collect_hosts(
     jobs: Iterable[CollectJob],
     *,
     max_workers: int | None = DEFAULT_WORKERS,
-    on_done: Callable[[str, HostFacts | FactsUnavailable], None] | None = None,
+    on_done: Callable[[str, HostOutcome], None] | None = None,
     then: Then | None = None,
     later: int = 0,
-) -> dict[str, HostFacts | FactsUnavailable]:
+) -> dict[str, HostOutcome]:
     """Collect all hosts concurrently; a failed host yields its error and never affects the others.
 
     `then(name, facts or error)`, called as each host finishes, may return hosts to collect next in the same pool
     (at most `later` of them in all): the session hosts, once the web server has said where their runtime is.
     """
     jobs = list(jobs)
-    results: dict[str, HostFacts | FactsUnavailable] = {}
     if not jobs:
-        return results
+        return {}
     workers = workers_for(len(jobs) + later, max_workers)
     # Each host ends within its own deadline (the transport closes its sockets then); the run waits at most
     # that long for every round of workers (one more for the hosts `then` releases), plus a grace, so no host can
     # keep the run going.
     rounds = math.ceil((len(jobs) + later) / workers) + (1 if later else 0)
     bound = rounds * (max(_deadline(j) for j in jobs) + DEADLINE_GRACE)
-    pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="gpverify-collect")
-    futures: dict[Future[HostFacts | FactsUnavailable], CollectJob] = {}
-
-    def submit(batch: list[CollectJob]) -> None:
-        jobs.extend(batch)
-        futures.update({pool.submit(_safe_collect, job): job for job in batch})
-
-    futures.update({pool.submit(_safe_collect, job): job for job in jobs})
-    try:
-        _gather(futures, results, time.monotonic() + bound, on_done, then, submit)
-    finally:
-        pool.shutdown(wait=False, cancel_futures=True)  # an overdue thread is left to its own deadline
-    for job in jobs:  # a host that did not end in time is overdue, named
-        if job.spec.name not in results:
-            results[job.spec.name] = outcome = _overdue(job.spec.name, job)
-            if on_done:
-                on_done(job.spec.name, outcome)
-    return {job.spec.name: results[job.spec.name] for job in jobs}
+    with _Collection(workers, on_done) as run:
+        run.submit(jobs)
+        run.gather(time.monotonic() + bound, then)
+        return run.results()
 
 
-def _gather(
-    futures: dict[Future[HostFacts | FactsUnavailable], CollectJob],
-    results: dict[str, HostFacts | FactsUnavailable],
-    deadline: float,
-    on_done: Callable[[str, HostFacts | FactsUnavailable], None] | None,
-    then: Then | None,
-    submit: Callable[[list[CollectJob]], None],
-) -> None:
-    """Each host's outcome as it finishes (one slow host stalls nothing), until all are in or the deadline passes;
-    the hosts `then` releases join the pool as they are released."""
-    pending = set(futures)
-    while pending:
-        done, pending = wait(pending, timeout=max(0.0, deadline - time.monotonic()), return_when=FIRST_COMPLETED)
-        if not done:  # the deadline passed: the caller names what is missing
-            for future in pending:
-                future.cancel()
-            return
-        for future in done:
-            name = futures[future].spec.name
-            results[name] = outcome = future.result()
-            if on_done:
-                on_done(name, outcome)
-            released = then(name, outcome) if then else []
-            if released:
-                known = set(futures)
-                submit(released)
-                pending |= set(futures) - known
+class _Collection:
+    """One pool of collection threads, and each host's outcome in the order the hosts finish."""
+
+    def __init__(self, workers: int, on_done: Callable[[str, HostOutcome], None] | None) -> None:
+        self.pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="gpverify-collect")
+        self.on_done = on_done
+        self.jobs: list[CollectJob] = []
+        self.outcomes: dict[str, HostOutcome] = {}
+        # Each future puts itself here when it ends: one wake-up per host, however many are pending.
+        self.finished: queue.SimpleQueue[Future[HostOutcome]] = queue.SimpleQueue()
+        self.running: dict[Future[HostOutcome], CollectJob] = {}
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.pool.shutdown(wait=False, cancel_futures=True)  # an overdue thread is left to its own deadline
+
+    def submit(self, batch: list[CollectJob]) -> None:
+        self.jobs.extend(batch)
+        for job in batch:
+            future = self.pool.submit(_safe_collect, job)
+            self.running[future] = job
+            future.add_done_callback(self.finished.put)
+
+    def gather(self, deadline: float, then: Then | None) -> None:
+        """Each host's outcome as it finishes (one slow host stalls nothing), until all are in or the deadline
+        passes; the hosts `then` releases join the pool as they are released."""
+        while self.running:
+            try:
+                future = self.finished.get(timeout=max(0.0, deadline - time.monotonic()))
+            except queue.Empty:  # the deadline passed: results() names what is missing
+                return
+            job = self.running.pop(future)
+            self._record(job.spec.name, future.result())
+            if then is not None:
+                self.submit(then(job.spec.name, self.outcomes[job.spec.name]))
+
+    def results(self) -> dict[str, HostOutcome]:
+        """Every host's outcome, in the order the hosts were given; a host that did not end in time is overdue."""
+        for future, job in self.running.items():
+            future.cancel()
+            self._record(job.spec.name, _overdue(job.spec.name, job))
+        return {job.spec.name: self.outcomes[job.spec.name] for job in self.jobs}
+
+    def _record(self, name: str, outcome: HostOutcome) -> None:
+        self.outcomes[name] = outcome
+        if self.on_done:
+            self.on_done(name, outcome)
