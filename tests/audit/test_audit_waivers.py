@@ -4,8 +4,6 @@ and the HTML report as a real browser renders it (headless Chromium)."""
 from __future__ import annotations
 
 import datetime as dt
-import shutil
-import subprocess
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,18 +17,11 @@ from gpverify.audit.waivers import Waiver, find_waiver, load_waivers
 from gpverify.cli.main import main
 from gpverify.errors import ConfigError
 from gpverify.history.store import HISTORY_FILE
+from helpers.browser import CHROMIUM, NO_CHROMIUM, dump_dom
 
 SH01 = "GP-POST-002 gp-sh01"
 SH02 = "GP-POST-002 gp-sh02"
 TODAY = dt.date.today()
-CHROMIUM = next(
-    (
-        p
-        for p in ("/usr/bin/chromium", shutil.which("chromium") or "", shutil.which("chromium-browser") or "")
-        if p and Path(p).exists()
-    ),
-    None,
-)
 
 WAIVERS = f"""
 - check: GP-POST-002
@@ -194,30 +185,12 @@ def test_waiver_matching_rules() -> None:
 
 @pytest.mark.skipif(
     CHROMIUM is None,
-    reason="headless Chromium is not installed (Debian: apt-get install chromium; `make test` installs it)",
+    reason=NO_CHROMIUM,
 )
 def test_report_renders_in_a_real_browser(waived: tuple[AuditRun, Path], tmp_path: Path) -> None:
     result, _ = waived
     html = Path(result.reports["html"]).resolve()
-    proc = subprocess.run(
-        [
-            str(CHROMIUM),
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--no-first-run",
-            f"--user-data-dir={tmp_path / 'profile'}",
-            "--dump-dom",
-            html.as_uri(),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    proc = dump_dom(html, tmp_path / "profile", timeout=60)
     dom = proc.stdout
     assert proc.returncode == 0 and "</html>" in dom, proc.stderr[-2000:]
     # gpverify's own report: the administrator's columns, a waived failure shown as waived, with its waiver

@@ -6,7 +6,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
-import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -23,17 +22,10 @@ from gpverify.history.store import History
 from gpverify.history.target import PASSWORD_ENV, resolve_target
 from gpverify.lab.runtime import LAB_FARM_ENV
 from gpverify.report.history import fleet_html
+from helpers.browser import CHROMIUM, NO_CHROMIUM, dump_dom
 
 FARMS = 8
 STOPPED = {3, 6}  # these farms' labs have a stopped Session Service (GP-POST-002, critical)
-CHROMIUM = next(
-    (
-        p
-        for p in ("/usr/bin/chromium", shutil.which("chromium") or "", shutil.which("chromium-browser") or "")
-        if p and Path(p).exists()
-    ),
-    None,
-)
 
 
 @dataclass
@@ -186,7 +178,7 @@ def test_a_farm_that_breaks_shows_as_newly_failing_and_old_audits_as_silent(flee
 
 @pytest.mark.skipif(
     CHROMIUM is None,
-    reason="headless Chromium is not installed (Debian: apt-get install chromium; `make test` installs it)",
+    reason=NO_CHROMIUM,
 )
 def test_the_fleet_page_in_a_real_browser(fleet: Fleet, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv(PASSWORD_ENV, fleet.password)
@@ -223,24 +215,6 @@ def test_the_fleet_page_in_a_real_browser(fleet: Fleet, tmp_path: Path, monkeypa
 
 
 def _render(page: Path, profile: Path) -> str:
-    proc = subprocess.run(
-        [
-            str(CHROMIUM),
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--no-first-run",
-            f"--user-data-dir={profile}",
-            "--dump-dom",
-            page.resolve().as_uri(),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    proc = dump_dom(page, profile, timeout=60)
     assert proc.returncode == 0 and "</html>" in proc.stdout, proc.stderr[-2000:]
     return proc.stdout

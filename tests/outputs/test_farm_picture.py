@@ -4,23 +4,13 @@ label, every label inside its box, and a host whose checks merely reached no ver
 from __future__ import annotations
 
 import json
-import shutil
-import subprocess
-from pathlib import Path
 
 import pytest
 
 from gpverify.outcomes import Outcome
 from gpverify.report.audit import farm_picture
+from helpers.browser import CHROMIUM, NO_CHROMIUM, chromium, dump_dom
 
-CHROMIUM = next(
-    (
-        p
-        for p in ("/usr/bin/chromium", shutil.which("chromium") or "", shutil.which("chromium-browser") or "")
-        if p and Path(p).exists()
-    ),
-    None,
-)
 FARM = {
     "farm": "contoso production (gp18.3 to gp18.4)",
     "web_server": ["gp-web01.contoso.local"],
@@ -77,7 +67,7 @@ def _crosses(line: list[float], box: list[float]) -> bool:
 @pytest.fixture(scope="module")
 def drawn(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
     if CHROMIUM is None:
-        pytest.skip("headless Chromium is not installed (Debian: apt-get install chromium; `make test` installs it)")
+        pytest.skip(NO_CHROMIUM)
     folder = tmp_path_factory.mktemp("picture")
     page = folder / "picture.html"
     page.write_text(
@@ -85,46 +75,14 @@ def drawn(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
         f"{farm_picture(FARM, OUTCOMES)}{MEASURE}</body></html>",
         encoding="utf-8",
     )
-    proc = subprocess.run(
-        [
-            CHROMIUM,
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            f"--user-data-dir={folder / 'profile'}",
-            "--window-size=1600,1000",
-            "--dump-dom",
-            page.as_uri(),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=90,
-        check=False,
-    )
+    proc = dump_dom(page, folder / "profile", "--window-size=1600,1000")
     assert proc.returncode == 0, proc.stderr[-2000:]
     title = proc.stdout.split("<title>", 1)[1].split("</title>", 1)[0]
     data: dict[str, object] = json.loads(
         title.replace("&quot;", '"').replace("&amp;", "&").replace("&lt;", "<").replace("&gt;", ">")
     )
-    shot = subprocess.run(
-        [
-            CHROMIUM,
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--no-first-run",
-            f"--user-data-dir={folder / 'p2'}",
-            f"--screenshot={folder / 'picture.png'}",
-            "--window-size=1600,900",
-            page.as_uri(),
-        ],
-        capture_output=True,
-        timeout=90,
-        check=False,
+    shot = chromium(
+        f"--screenshot={folder / 'picture.png'}", "--window-size=1600,900", page.as_uri(), profile=folder / "p2"
     )
     assert shot.returncode == 0 and (folder / "picture.png").stat().st_size > 10_000  # a picture, not a blank page
     return data

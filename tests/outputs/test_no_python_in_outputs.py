@@ -10,23 +10,16 @@ from __future__ import annotations
 
 import html
 import re
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
+from helpers.browser import CHROMIUM, NO_CHROMIUM, dump_dom
+
 REPO = Path(__file__).resolve().parents[2]
 CHECKS = REPO / "checks"
-CHROMIUM = next(
-    (
-        p
-        for p in ("/usr/bin/chromium", shutil.which("chromium") or "", shutil.which("chromium-browser") or "")
-        if p and Path(p).exists()
-    ),
-    None,
-)
 # scenario -> what the run shows: a failed check, checks not verified (the healthy lab has them), an unreachable host
 RUNS = {"failing": "session-service-stopped", "not verified": "healthy", "erroring": "host-unreachable"}
 PYTHON = re.compile(r"\.py\b|site-packages|Traceback|::test_|\b[A-Z]\w*(?:Error|Exception):")
@@ -41,26 +34,8 @@ def visible(page: Path, folder: Path) -> str:
     """What a browser shows of a page: its text after scripts ran (pytest-html draws its rows with JavaScript),
     without markup, scripts or styles (data attributes are not read by an administrator)."""
     if CHROMIUM is None:
-        pytest.skip("headless Chromium is not installed (Debian: apt-get install chromium)")
-    proc = subprocess.run(
-        [
-            CHROMIUM,
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            f"--user-data-dir={folder / 'chromium'}",
-            "--dump-dom",
-            page.resolve().as_uri(),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=90,
-        check=False,
-    )
+        pytest.skip(NO_CHROMIUM)
+    proc = dump_dom(page, folder / "chromium")
     assert proc.returncode == 0, proc.stderr[-2000:]
     dom = re.sub(r"<(script|style)\b.*?</\1>", " ", proc.stdout, flags=re.DOTALL | re.IGNORECASE)
     return html.unescape(re.sub(r"<[^>]+>", "\n", dom))

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import shutil
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,16 +12,9 @@ from gpverify.cli.main import main
 from gpverify.runner.gates import GateResult, run_gate
 from gpverify.runner.plan import Phase, Plan, Step
 from gpverify.runner.state import RunState, now
+from helpers.browser import CHROMIUM, NO_CHROMIUM, dump_dom
 
 REPO = Path(__file__).resolve().parents[2]
-CHROMIUM = next(
-    (
-        p
-        for p in ("/usr/bin/chromium", shutil.which("chromium") or "", shutil.which("chromium-browser") or "")
-        if p and Path(p).exists()
-    ),
-    None,
-)
 PLAN = Plan(
     phases=[
         Phase(
@@ -106,29 +97,11 @@ def test_a_resumed_gate_keeps_the_earlier_report(failed_gate: tuple[RunState, Ga
 
 @pytest.mark.skipif(
     CHROMIUM is None,
-    reason="headless Chromium is not installed (Debian: apt-get install chromium; `make test` installs it)",
+    reason=NO_CHROMIUM,
 )
 def test_gate_report_in_a_real_browser(failed_gate: tuple[RunState, GateResult], tmp_path: Path) -> None:
     _, result = failed_gate
-    proc = subprocess.run(
-        [
-            str(CHROMIUM),
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--no-first-run",
-            f"--user-data-dir={tmp_path / 'profile'}",
-            "--dump-dom",
-            result.report.resolve().as_uri(),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    proc = dump_dom(result.report, tmp_path / "profile", timeout=60)
     dom = proc.stdout
     assert proc.returncode == 0 and "</html>" in dom, proc.stderr[-2000:]
     head = dom[dom.index('<table id="gpverify-results">') : dom.index("</thead>")]

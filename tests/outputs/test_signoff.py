@@ -18,16 +18,9 @@ from gpverify.outcomes import Outcome
 from gpverify.report.signoff import PlanItem, build_record, record_time
 from gpverify.results import CheckResult, without_host
 from gpverify.runner.state import RunState, now
+from helpers.browser import CHROMIUM, NO_CHROMIUM, chromium
 from helpers.runner import gpverify, only_run, state
 
-CHROMIUM = next(
-    (
-        p
-        for p in ("/usr/bin/chromium", shutil.which("chromium") or "", shutil.which("chromium-browser") or "")
-        if p and Path(p).exists()
-    ),
-    None,
-)
 PDFTOPPM, PDFTOTEXT = shutil.which("pdftoppm"), shutil.which("pdftotext")
 NEEDS_POPPLER = pytest.mark.skipif(
     not (PDFTOPPM and PDFTOTEXT),
@@ -35,7 +28,7 @@ NEEDS_POPPLER = pytest.mark.skipif(
 )
 NEEDS_CHROMIUM = pytest.mark.skipif(
     CHROMIUM is None,
-    reason="headless Chromium is not installed (Debian: apt-get install chromium; `make test` installs it)",
+    reason=NO_CHROMIUM,
 )
 TIME = re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC")
 RED, GREEN = (0xB0, 0x00, 0x20), (0x2E, 0x7D, 0x32)  # the verdict's border: not complete, complete
@@ -223,25 +216,11 @@ def test_the_pdf_gives_the_verdict_on_page_one(which: str, request: pytest.Fixtu
 @NEEDS_CHROMIUM
 def test_the_html_in_a_real_browser(stopped: Run, tmp_path: Path) -> None:
     shot = tmp_path / "record.png"
-    proc = subprocess.run(
-        [
-            str(CHROMIUM),
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            f"--user-data-dir={tmp_path / 'profile'}",
-            "--window-size=1200,1400",
-            f"--screenshot={shot}",
-            stopped.folder.joinpath("verification-record.html").as_uri(),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=90,
-        check=False,
+    proc = chromium(
+        "--window-size=1200,1400",
+        f"--screenshot={shot}",
+        stopped.folder.joinpath("verification-record.html").as_uri(),
+        profile=tmp_path / "profile",
     )
     assert proc.returncode == 0 and shot.is_file(), proc.stderr[-2000:]
     _assert_drawn(shot, RED)
