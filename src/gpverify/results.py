@@ -90,6 +90,11 @@ class CheckResult:
             return data
         return cls.from_dict(data) if data else None
 
+    def at_worst(self, later: CheckResult) -> CheckResult:
+        """The result a test keeps when it reports twice (its clean-up broke after it passed): the worse one, so
+        every output counts the test once, at its worst."""
+        return later if later.outcome.rank > self.outcome.rank else self
+
     def waived(self, waiver: dict[str, Any], outcome: Outcome) -> CheckResult:
         return replace(self, waiver=waiver, outcome=outcome)
 

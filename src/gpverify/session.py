@@ -98,8 +98,8 @@ def record(config: pytest.Config, result: CheckResult) -> None:
     if i is None:
         where[result.test] = len(records)
         records.append(result)
-    elif result.outcome.rank > records[i].outcome.rank:
-        records[i] = result
+    else:
+        records[i] = records[i].at_worst(result)
 
 
 def results_of(config: pytest.Config) -> list[CheckResult]:

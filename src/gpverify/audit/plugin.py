@@ -117,8 +117,7 @@ class AuditPlugin:
         if self._waitable(item, info, record.outcome):
             self.waitable.add(item.nodeid)
         earlier = self.results.get(item.nodeid)
-        if earlier is None or record.outcome.rank > earlier.outcome.rank:  # as session.record: the test at its worst
-            self.results[item.nodeid] = record
+        self.results[item.nodeid] = record if earlier is None else earlier.at_worst(record)
         return report
 
     def pytest_collectreport(self, report: pytest.CollectReport) -> None:
