@@ -9,15 +9,17 @@ whether it verified.
 
 from __future__ import annotations
 
+import http.client
 import socket
 import ssl
 import threading
+import urllib.error
+import urllib.request
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
-import requests
 from defusedxml import ElementTree
 from defusedxml.common import DefusedXmlException
 
@@ -154,20 +156,19 @@ class WebProbe:
             return self._certs[key]
 
     def _get(self, url: str) -> HttpAnswer:
-        verify: str | bool = self.ca_bundle or True
+        # The standard library's client (redirects, proxies from the environment), verifying against the same
+        # store as `certificate`: the inventory's CA bundle or the system's (requests would use certifi's).
+        context = ssl.create_default_context(cafile=self.ca_bundle)
+        opener = urllib.request.build_opener(urllib.request.HTTPSHandler(context=context))
         try:
-            with requests.get(url, verify=verify, timeout=self.timeout, stream=True) as resp:
-                body = _head(resp)
-                return HttpAnswer(
-                    url,
-                    resp.status_code,
-                    resp.url,
-                    content_type=resp.headers.get("Content-Type"),
-                    xml_root=xml_root_name(body),
-                )
-        except requests.exceptions.SSLError as exc:
-            return HttpAnswer(url, None, tls_error=_root_reason(exc))
-        except requests.exceptions.RequestException as exc:
+            with opener.open(url, timeout=self.timeout) as resp:
+                return _answer(url, resp)
+        except urllib.error.HTTPError as exc:  # a status of 400 or more is the site's answer, not an error
+            with exc:
+                return _answer(url, exc)
+        except (OSError, http.client.HTTPException, ValueError) as exc:  # URLError is an OSError
+            if _tls_failed(exc):
+                return HttpAnswer(url, None, tls_error=_root_reason(exc))
             return HttpAnswer(url, None, error=_root_reason(exc))
 
     def _certificate(self, host: str, port: int) -> CertificateInfo:
@@ -203,14 +204,30 @@ class WebProbe:
         return der
 
 
-def _head(resp: requests.Response) -> bytes:
-    """The first BODY_LIMIT bytes of a streamed body."""
-    body = b""
-    for chunk in resp.iter_content(8192):
-        body += chunk
-        if len(body) >= BODY_LIMIT:
-            break
-    return body[:BODY_LIMIT]
+def _answer(url: str, resp: http.client.HTTPResponse | urllib.error.HTTPError) -> HttpAnswer:
+    """The status after redirects, where they led, and the head of the body (its first BODY_LIMIT bytes)."""
+    body = resp.read(BODY_LIMIT) if resp.fp is not None else b""
+    final = resp.filename if isinstance(resp, urllib.error.HTTPError) else resp.url  # an HTTPError may lack .url
+    return HttpAnswer(
+        url,
+        resp.status,
+        final,
+        content_type=resp.headers.get("Content-Type"),
+        xml_root=xml_root_name(body),
+    )
+
+
+def _tls_failed(exc: BaseException) -> bool:
+    """The TLS handshake or the TLS stream failed (somewhere in the chain urllib wraps it in)."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        if isinstance(current, ssl.SSLError):
+            return True
+        seen.add(id(current))
+        reason = getattr(current, "reason", None)
+        current = reason if isinstance(reason, BaseException) else current.__cause__ or current.__context__
+    return False
 
 
 def xml_root_name(body: bytes) -> str | None:
