@@ -63,6 +63,36 @@ def test_an_audit_without_notifications_leaves_apprise_alone() -> None:
     assert under(modules, "apprise") == []
 
 
+def last_line_json(code: str, cwd: Path) -> object:
+    env = {**os.environ, "CI": "true"}
+    proc = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=300, check=False, cwd=cwd, env=env
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    return json.loads(proc.stdout.splitlines()[-1])
+
+
+def test_a_run_outside_a_terminal_imports_neither_requests_nor_rich() -> None:
+    # requests cost every run 40 ms of import for one GET per URL (the web probe uses urllib), rich 30 ms for a
+    # progress bar drawn only on an interactive terminal.
+    run = ["checks/post", "checks/clients", "--lab", "-q", "-p", "no:cacheprovider", "-k", "GP-CLI-003 or GP-POST-002"]
+    code = f"import json, sys, pytest; rc = pytest.main({run!r}); print(); print(json.dumps([rc, sorted(sys.modules)]))"
+    rc, modules = last_line_json(code, CHECKS.parent)  # type: ignore[misc]
+    assert rc == 0
+    assert "gpverify.facts.web" in modules and under(set(modules), "requests", "rich") == []
+
+
+def test_full_garbage_collections_wait_for_configure_and_the_threshold_comes_back(tmp_path: Path) -> None:
+    code = (
+        "import gc, json, pytest; before = gc.get_threshold(); import gpverify.plugin; during = gc.get_threshold(); "
+        f"rc = pytest.main(['--co', '-q', '-p', 'no:cacheprovider', {str(tmp_path)!r}]); print(); "
+        "print(json.dumps([before, during, gc.get_threshold()]))"
+    )
+    before, during, after = last_line_json(code, tmp_path)  # type: ignore[misc]
+    assert during[:2] == before[:2] and during[2] > before[2]
+    assert after == before
+
+
 def test_a_command_imports_only_its_own_subcommand_module() -> None:
     modules = imported_by("from gpverify.cli.main import parser; parser('upgrade')")
     assert "gpverify.cli.upgrade" in modules

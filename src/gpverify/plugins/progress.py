@@ -14,9 +14,6 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any, TextIO
 
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
 FALSE_WORDS = {"", "0", "false", "no", "off"}
 LABEL = "gpverify facts"
 OnDone = Callable[[str, object], None]  # (host name, HostFacts or FactsUnavailable): Farm.collect's on_done
@@ -41,6 +38,10 @@ def collect_progress(total: int, stream: TextIO, *, enabled: bool | None = None)
     if not (interactive(stream) if enabled is None else enabled):
         yield lambda name, outcome: None
         return
+    # rich only where a bar is drawn: importing it cost every run in CI or into a file 30 ms (make bench).
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
     console = Console(file=stream, force_terminal=True)
     columns = (
         TextColumn(LABEL),
