@@ -12,6 +12,7 @@ from typing import Any, Literal
 
 import yaml
 
+from gpverify.config.yamlfile import SAFE_LOADER
 from gpverify.errors import ConfigError
 
 Confidence = Literal["confirmed", "third-party", "inferred", "unknown", "override"]
@@ -35,16 +36,11 @@ def available() -> list[str]:
     return sorted(n[:-4] for n in names if n.endswith(".yml") and n != "common.yml")
 
 
-# libyaml's loader when PyYAML has it: the shipped profiles are read at every run start (all of them, for
-# the release order), and the pure-Python loader spends a tenth of a second on them.
-_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-
-
 @functools.cache
 def _parsed(name: str) -> dict[str, Any]:
     """One shipped profile file as parsed, once per process."""
     text = resources.files(__package__).joinpath(f"{name}.yml").read_text(encoding="utf-8")
-    parsed: dict[str, Any] = yaml.load(text, Loader=_LOADER)
+    parsed: dict[str, Any] = yaml.load(text, Loader=SAFE_LOADER)
     return parsed
 
 
