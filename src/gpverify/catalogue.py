@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, replace
+import functools
+from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any, Literal, TypedDict, get_args
 
@@ -52,8 +53,8 @@ class CheckInfo:
         }
 
     def properties(self) -> list[tuple[str, str]]:
-        """As JUnit properties / pytest user_properties."""
-        return [(f"check_{k}", str(v)) for k, v in asdict(self).items()]
+        """As JUnit properties / pytest user_properties (its fields are text: no deep copy, as asdict makes)."""
+        return [(f"check_{f.name}", str(getattr(self, f.name))) for f in fields(self)]
 
 
 def check(id: str, *, title: str, section: str, impact: Impact, remediation: str, phase: Phase | None = None) -> Any:
@@ -89,4 +90,10 @@ def _find_info(item: pytest.Item) -> CheckInfo | None:
     if not (marker and marker.args and isinstance(marker.args[0], CheckInfo)):
         return None
     info: CheckInfo = marker.args[0]
-    return info if info.phase else replace(info, phase=phase_for(info, Path(item.path)))
+    return info if info.phase else _in_phase(info, phase_for(info, Path(item.path)))
+
+
+@functools.lru_cache(maxsize=4096)
+def _in_phase(info: CheckInfo, phase: Phase) -> CheckInfo:
+    """One record per check and phase, shared by its items (one per host)."""
+    return replace(info, phase=phase)
