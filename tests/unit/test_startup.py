@@ -72,14 +72,15 @@ def last_line_json(code: str, cwd: Path) -> object:
     return json.loads(proc.stdout.splitlines()[-1])
 
 
-def test_a_run_outside_a_terminal_imports_neither_requests_nor_rich() -> None:
+def test_a_run_outside_a_terminal_imports_neither_requests_nor_rich_nor_the_declarative_format() -> None:
     # requests cost every run 40 ms of import for one GET per URL (the web probe uses urllib), rich 30 ms for a
-    # progress bar drawn only on an interactive terminal.
+    # progress bar drawn only on an interactive terminal, the YAML checks' format 20 ms where there are none.
     run = ["checks/post", "checks/clients", "--lab", "-q", "-p", "no:cacheprovider", "-k", "GP-CLI-003 or GP-POST-002"]
     code = f"import json, sys, pytest; rc = pytest.main({run!r}); print(); print(json.dumps([rc, sorted(sys.modules)]))"
     rc, modules = last_line_json(code, CHECKS.parent)  # type: ignore[misc]
     assert rc == 0
-    assert "gpverify.facts.web" in modules and under(set(modules), "requests", "rich") == []
+    assert "gpverify.facts.web" in modules and "gpverify.declarative.plugin" in modules
+    assert under(set(modules), "requests", "rich", "gpverify.declarative.schema") == []
 
 
 def test_full_garbage_collections_wait_for_configure_and_the_threshold_comes_back(tmp_path: Path) -> None:
