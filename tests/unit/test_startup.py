@@ -94,6 +94,26 @@ def test_full_garbage_collections_wait_for_configure_and_the_threshold_comes_bac
     assert after == before
 
 
+def test_what_a_farm_run_made_is_frozen_before_pytests_last_full_collections() -> None:
+    # pytest collects garbage in full as a run ends; the plugin freezes the run's items, reports and facts first.
+    code = """
+import gc, json, pytest
+seen = {}
+class Spy:
+    @pytest.hookimpl(trylast=True)
+    def pytest_configure(self, config):
+        seen["configured"] = gc.get_freeze_count()
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_unconfigure(self, config):
+        seen["ending"] = gc.get_freeze_count()
+rc = pytest.main(["checks/post", "--lab", "-q", "-p", "no:cacheprovider", "-k", "GP-POST-002"], plugins=[Spy()])
+print()
+print(json.dumps([rc, seen]))
+"""
+    rc, seen = last_line_json(code, CHECKS.parent)  # type: ignore[misc]
+    assert rc == 0 and seen["ending"] > seen["configured"] > 0
+
+
 def test_a_command_imports_only_its_own_subcommand_module() -> None:
     modules = imported_by("from gpverify.cli.main import parser; parser('upgrade')")
     assert "gpverify.cli.upgrade" in modules
