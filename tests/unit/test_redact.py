@@ -57,3 +57,12 @@ def test_a_strong_password_is_replaced_in_place() -> None:
 def test_no_secrets_changes_nothing() -> None:
     redactor = Redactor([None, ""])
     assert redactor.text("anything at all") == "anything at all" and redactor.fired == 0
+
+
+def test_clean_text_is_remembered_and_a_secret_is_masked_every_time() -> None:
+    redactor = Redactor(["Sup3r-S3cret-pw!"])
+    clean = "GP-CLI-002  gp-cl0001  passed  Silverlight elevated trust is allowed"
+    assert redactor.text(clean) == clean and redactor.text(clean) == clean and redactor.fired == 0
+    leaked = "password=Sup3r-S3cret-pw!"
+    assert redactor.text(leaked) == redactor.text(leaked) == f"password={MASK}"
+    assert redactor.fired == 2  # masked (and counted) each time: never remembered as clean

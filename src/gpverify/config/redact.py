@@ -52,6 +52,9 @@ def _forms(secret: str) -> set[str]:
     return {f for f in forms if f}
 
 
+CLEAN_TEXT_CHARS, CLEAN_TEXTS = 512, 8192  # what Redactor remembers as clean: at most about 4 MB
+
+
 class Redactor:
     """Replaces each known secret, in every form it may be written, with a fixed mask (length not kept).
 
@@ -68,6 +71,9 @@ class Redactor:
         self._forms = sorted(strong, key=len, reverse=True)
         self._weak = re.compile("|".join(map(re.escape, sorted(weak, key=len, reverse=True)))) if weak else None
         self.fired = 0
+        # Short text found clean once is clean again: a check's title, section and remediation are masked in
+        # each of its reports, for every host (tens of thousands of strings at fleet scale, make bench).
+        self._clean: set[str] = set()
 
     @classmethod
     def for_farm(cls, farm: Farm) -> Redactor:
@@ -82,6 +88,14 @@ class Redactor:
         return cls(list[str | None](environment_secrets()))
 
     def text(self, text: str) -> str:
+        if text in self._clean:
+            return text
+        masked = self._masked(text)
+        if masked == text and len(text) <= CLEAN_TEXT_CHARS and len(self._clean) < CLEAN_TEXTS:
+            self._clean.add(text)
+        return masked
+
+    def _masked(self, text: str) -> str:
         for form in self._forms:
             if form in text:
                 self.fired += text.count(form)
