@@ -402,6 +402,29 @@ def test_server_stops_itself_when_idle(make_server: ServerFactory) -> None:
         protocol(server, "basic").open_shell()
 
 
+@pytest.mark.parametrize("tls", [False, True])
+def test_idle_keep_alive_connection_is_closed(
+    make_server: ServerFactory, monkeypatch: pytest.MonkeyPatch, tls: bool
+) -> None:
+    """A connection that sends nothing is closed after CONNECTION_TIMEOUT, over HTTP (a kernel limit on a
+    blocking socket) and HTTPS (a Python timeout), and the listener keeps serving."""
+    import socket
+    import ssl
+
+    from gpverify.lab.wsman import server as server_module
+
+    monkeypatch.setattr(server_module, "CONNECTION_TIMEOUT", 1)
+    context = server_context(*make_self_signed(["127.0.0.1"])) if tls else None
+    server = make_server("basic", tls=context)
+    raw = socket.create_connection(("127.0.0.1", server.port), timeout=10)
+    conn = ssl._create_unverified_context().wrap_socket(raw) if tls else raw  # noqa: S323 - the lab's own cert
+    with conn:
+        started = time.monotonic()
+        assert conn.recv(1) == b""  # the server's close, not the client's 10 s timeout
+        assert 0.5 < time.monotonic() - started < 8
+    assert protocol(server, "basic", server_cert_validation="ignore").open_shell()
+
+
 def test_refused_and_reset_connections(make_server: ServerFactory) -> None:
     server = make_server("basic")
     p = protocol(server, "basic")
