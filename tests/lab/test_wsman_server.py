@@ -58,12 +58,14 @@ def handler() -> ScriptedHandler:
     return ScriptedHandler()
 
 
-@pytest.fixture
-def make_server(handler: ScriptedHandler) -> Iterator[ServerFactory]:
-    """Start 127.0.0.1 servers on demand; every one is stopped at teardown."""
+@pytest.fixture(params=[False, True], ids=["threads", "loop"])
+def make_server(handler: ScriptedHandler, request: pytest.FixtureRequest) -> Iterator[ServerFactory]:
+    """Start 127.0.0.1 servers on demand; every one is stopped at teardown. Each test runs twice: connections
+    served by a thread each, and by the loop thread (lab/wsman/loop.py; HTTPS listeners keep their threads)."""
     started: list[WsmanServer] = []
 
     def factory(scheme: str = "basic", **kwargs: Any) -> WsmanServer:
+        kwargs.setdefault("serve_in_loop", request.param)
         auth = kwargs.pop("auth", None) or AuthConfig(scheme=scheme)  # type: ignore[arg-type]
         server = WsmanServer(
             kwargs.pop("handler", handler), auth, idle_timeout=kwargs.pop("idle_timeout", 30), **kwargs
@@ -425,6 +427,25 @@ def test_idle_keep_alive_connection_is_closed(
         assert conn.recv(1) == b""  # the server's close, not the client's 10 s timeout
         assert 0.5 < time.monotonic() - started < 8
     assert protocol(server, "basic", server_cert_validation="ignore").open_shell()
+
+
+def test_bad_request_head_and_stop_close_connections(make_server: ServerFactory) -> None:
+    """A request line that is not HTTP gets a 400 and the connection closes; stop() closes an open keep-alive
+    connection (both threaded and loop-served)."""
+    import socket
+
+    server = make_server("basic")
+    with socket.create_connection(("127.0.0.1", server.port), timeout=10) as bad:
+        bad.sendall(b"NOT HTTP\r\nHost: x\r\n\r\n")
+        answer = b""
+        while chunk := bad.recv(65536):
+            answer += chunk
+        assert b"400" in answer  # a status line, or http.server's HTTP/0.9 page for a request line it cannot read
+    with socket.create_connection(("127.0.0.1", server.port), timeout=10) as idle:
+        idle.sendall(b"POST /other HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n")
+        assert b" 404 " in idle.recv(65536).split(b"\r\n", 1)[0]  # answered, and the connection stays open
+        server.stop()
+        assert idle.recv(1) == b""
 
 
 def test_refused_and_reset_connections(make_server: ServerFactory) -> None:

@@ -123,6 +123,19 @@ class LoopConnection:
         self.pending = bytearray()  # answer bytes the socket did not take yet
         self.busy = False  # a request is waiting for its latency or its answer is being sent
         self.closed = False
+        self.last_activity = time.monotonic()
+        self.check_idle()
+
+    def check_idle(self) -> None:
+        """Close the connection once it has been idle for the listener's limit (CONNECTION_TIMEOUT), as the
+        threaded path's socket timeout does; otherwise look again when the limit could next be reached."""
+        if self.closed:
+            return
+        limit = self.server.connection_timeout()
+        if not self.busy and time.monotonic() - self.last_activity >= limit:
+            self.close()
+            return
+        self.loop.call_at(self.last_activity + limit if not self.busy else time.monotonic() + limit, self.check_idle)
 
     def on_readable(self) -> None:
         try:
@@ -134,6 +147,7 @@ class LoopConnection:
         if not data:
             self.close()
             return
+        self.last_activity = time.monotonic()
         self.buffer += data
         self.next_request()
 
@@ -185,7 +199,7 @@ class LoopConnection:
         if exchange.close_connection:
             self.close()
             return
-        self.busy = False
+        self.busy, self.last_activity = False, time.monotonic()
         self.next_request()
 
     def refuse(self, status: int, reason: str) -> None:

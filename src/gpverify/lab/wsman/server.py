@@ -432,6 +432,10 @@ class WsmanServer:
             self._failed(h, exc)
             return None
 
+    def connection_timeout(self) -> float:
+        """Seconds an idle keep-alive connection stays open."""
+        return CONNECTION_TIMEOUT
+
     def begin(self, h: Exchange) -> bool:
         """A request has arrived on a loop-served connection: False when the listener refuses it (dropped)."""
         if self.refuse_connections:
