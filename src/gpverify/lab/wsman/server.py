@@ -354,8 +354,22 @@ class WsmanServer:
     def accept_one(self) -> None:
         """A connection is waiting (the acceptor saw it): accept it and serve it in a thread of its own."""
         httpd = self._httpd
-        if httpd is not None:
-            httpd.handle_request()
+        if httpd is None:
+            return
+        # What socketserver's handle_request does once its own selector says the socket is ready (the acceptor's
+        # selector already has): no second poll per connection.
+        try:
+            request, client_address = httpd.get_request()
+        except OSError:
+            return
+        if not httpd.verify_request(request, client_address):
+            httpd.shutdown_request(request)
+            return
+        try:
+            httpd.process_request(request, client_address)
+        except Exception:  # noqa: BLE001 -- socketserver's own handling: log it, close the connection
+            httpd.handle_error(request, client_address)
+            httpd.shutdown_request(request)
 
     def idle_check_interval(self) -> float | None:
         """How often the acceptor should ask whether this listener is idle; None: never."""
