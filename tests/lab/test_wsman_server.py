@@ -478,3 +478,16 @@ def test_start_failure_is_reraised_and_cleaned_up(make_server: ServerFactory, ha
         clash.start()
     assert not clash.is_running
     clash.stop()  # idempotent
+
+
+def test_guids_are_upper_case_version_4() -> None:
+    """ShellId, CommandId and MessageID are upper-case RFC 4122 version-4 GUIDs, as Windows hands them out."""
+    import uuid
+
+    from gpverify.lab.wsman.serialize import new_guid
+
+    guids = {new_guid() for _ in range(2000)}
+    assert len(guids) == 2000
+    for guid in guids:
+        parsed = uuid.UUID(guid)
+        assert (parsed.version, parsed.variant, str(parsed).upper()) == (4, uuid.RFC_4122, guid)

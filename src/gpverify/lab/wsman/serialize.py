@@ -7,7 +7,6 @@ import binascii
 import functools
 import os
 import random
-import uuid
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from xml.sax.saxutils import escape as xml_escape
@@ -211,7 +210,9 @@ def new_guid() -> str:
     """An upper-case version-4 GUID, as Windows hands out for ShellId, CommandId and MessageID: names, not
     secrets, so drawn from one generator seeded once, where uuid4 asks the OS each time (a syscall, and with it a
     release and re-take of the GIL the lab's connection threads contend for)."""
-    return str(uuid.UUID(int=_GUIDS.getrandbits(128), version=4)).upper()
+    digits = f"{_GUIDS.getrandbits(128):032X}"
+    variant = "89AB"[int(digits[16], 16) & 3]  # RFC 4122: version 4 in the 13th digit, variant 10xx in the 17th
+    return f"{digits[:8]}-{digits[8:12]}-4{digits[13:16]}-{variant}{digits[17:20]}-{digits[20:]}"
 
 
 def _x(text: str) -> str:
