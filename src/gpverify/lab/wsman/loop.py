@@ -19,6 +19,7 @@ import selectors
 import socket
 import threading
 import time
+import weakref
 from collections import deque
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -113,6 +114,17 @@ def http_date() -> str:
     return text
 
 
+def _idle_check(ref: weakref.ref[LoopConnection]) -> Callable[[], None]:
+    """The idle timer of a connection that does not keep a closed one (its buffers, its NTLM session) alive."""
+
+    def check() -> None:
+        conn = ref()
+        if conn is not None:
+            conn.check_idle()
+
+    return check
+
+
 class LoopConnection:
     """A keep-alive connection read by the loop: one request at a time (clients do not pipeline WS-Man)."""
 
@@ -135,7 +147,8 @@ class LoopConnection:
         if not self.busy and time.monotonic() - self.last_activity >= limit:
             self.close()
             return
-        self.loop.call_at(self.last_activity + limit if not self.busy else time.monotonic() + limit, self.check_idle)
+        when = self.last_activity + limit if not self.busy else time.monotonic() + limit
+        self.loop.call_at(when, _idle_check(weakref.ref(self)))
 
     def on_readable(self) -> None:
         try:
