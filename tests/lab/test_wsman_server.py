@@ -448,6 +448,22 @@ def test_bad_request_head_and_stop_close_connections(make_server: ServerFactory)
         assert idle.recv(1) == b""
 
 
+def test_expect_continue_is_answered_once(make_server: ServerFactory) -> None:
+    """A request with "Expect: 100-continue" gets one 100 Continue, then its answer once its body, sent in pieces,
+    has all arrived."""
+    import socket
+
+    server = make_server("basic")
+    with socket.create_connection(("127.0.0.1", server.port), timeout=10) as conn:
+        conn.sendall(b"POST /other HTTP/1.1\r\nHost: x\r\nContent-Length: 6\r\nExpect: 100-continue\r\n\r\n")
+        assert conn.recv(65536).startswith(b"HTTP/1.1 100 Continue\r\n")
+        for piece in (b"abc", b"def"):
+            conn.sendall(piece)
+            time.sleep(0.05)
+        answer = conn.recv(65536)
+    assert answer.startswith(b"HTTP/1.1 404 ") and b"100 Continue" not in answer
+
+
 def test_refused_and_reset_connections(make_server: ServerFactory) -> None:
     server = make_server("basic")
     p = protocol(server, "basic")

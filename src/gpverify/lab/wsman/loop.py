@@ -135,6 +135,7 @@ class LoopConnection:
         self.pending = bytearray()  # answer bytes the socket did not take yet
         self.busy = False  # a request is waiting for its latency or its answer is being sent
         self.closed = False
+        self.head: tuple[int, tuple[str, str, str, dict[str, str]], int] | None = None  # end, head, body length
         self.last_activity = time.monotonic()
         self.check_idle()
 
@@ -168,34 +169,44 @@ class LoopConnection:
         """Take the next complete request out of the buffer and schedule its answer after the latency."""
         if self.busy or self.closed:
             return
-        end = self.buffer.find(b"\r\n\r\n")
-        if end < 0:
-            if len(self.buffer) > MAX_HEAD:
-                self.refuse(431, "Request header fields too large")
-            return
-        try:
-            head = parse_head(self.buffer[:end].decode("iso-8859-1").split("\r\n"))
-            length = int(head[3].get("content-length") or 0)
-        except HeadError as exc:
-            self.refuse(*exc.args)
-            return
-        except ValueError:
-            length = -1
-        if length < 0:
-            self.refuse(400, "Bad Content-Length")
-            return
-        if head[3].get("expect", "").lower() == "100-continue" and head[2] != "HTTP/1.0":
-            self.send(b"HTTP/1.1 100 Continue\r\n\r\n")
+        if self.head is None:
+            self.head = self._read_head()
+            if self.head is None:
+                return
+        end, head, length = self.head
         if len(self.buffer) < end + 4 + length:
-            return
+            return  # the rest of the body is still on its way
         body = bytes(self.buffer[end + 4 : end + 4 + length])
         del self.buffer[: end + 4 + length]
-        self.busy = True
+        self.head, self.busy = None, True
         exchange = Exchange(self, head)
         if not self.server.begin(exchange):
             self.after_answer(exchange)
             return
         self.loop.call_at(time.monotonic() + self.server.latency, lambda: self.answer(exchange, body))
+
+    def _read_head(self) -> tuple[int, tuple[str, str, str, dict[str, str]], int] | None:
+        """The request head at the start of the buffer once it is all there: (its end, its fields, the body's
+        length); a malformed one is refused. "100 Continue" goes out once, when the head is read."""
+        end = self.buffer.find(b"\r\n\r\n")
+        if end < 0:
+            if len(self.buffer) > MAX_HEAD:
+                self.refuse(431, "Request header fields too large")
+            return None
+        try:
+            head = parse_head(self.buffer[:end].decode("iso-8859-1").split("\r\n"))
+            length = int(head[3].get("content-length") or 0)
+        except HeadError as exc:
+            self.refuse(*exc.args)
+            return None
+        except ValueError:
+            length = -1
+        if length < 0:
+            self.refuse(400, "Bad Content-Length")
+            return None
+        if head[3].get("expect", "").lower() == "100-continue" and head[2] != "HTTP/1.0":
+            self.send(b"HTTP/1.1 100 Continue\r\n\r\n")
+        return end, head, length
 
     def answer(self, exchange: Exchange, body: bytes) -> None:
         try:
