@@ -2,7 +2,8 @@
 
 A thread per listener polling for shutdown (socketserver's serve_forever) costs a lab of 1,000 hosts 2,000 threads
 and both cores while idle; here a selector waits on every listening socket at once and wakes only for a
-connection (or to check idleness), and each connection is still served in a thread of its own (ThreadingMixIn).
+connection (or to check idleness); each connection is served in a thread of its own (ThreadingMixIn) or, for
+hosts that never block, by the loop thread (lab/wsman/loop.py).
 """
 
 from __future__ import annotations

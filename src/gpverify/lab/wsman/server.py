@@ -352,7 +352,8 @@ class WsmanServer:
     # ------------------------------------------------------------ lifecycle internals
 
     def accept_one(self) -> None:
-        """A connection is waiting (the acceptor saw it): accept it and serve it in a thread of its own."""
+        """A connection is waiting (the acceptor saw it): accept it and serve it, in a thread of its own or, for
+        a listener that ``serve_in_loop``, from the loop thread."""
         httpd = self._httpd
         if httpd is None:
             return
