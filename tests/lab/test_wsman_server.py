@@ -58,12 +58,14 @@ def handler() -> ScriptedHandler:
     return ScriptedHandler()
 
 
-@pytest.fixture
-def make_server(handler: ScriptedHandler) -> Iterator[ServerFactory]:
-    """Start 127.0.0.1 servers on demand; every one is stopped at teardown."""
+@pytest.fixture(params=[False, True], ids=["threads", "loop"])
+def make_server(handler: ScriptedHandler, request: pytest.FixtureRequest) -> Iterator[ServerFactory]:
+    """Start 127.0.0.1 servers on demand; every one is stopped at teardown. Each test runs twice: connections
+    served by a thread each, and by the loop thread (lab/wsman/loop.py; HTTPS listeners keep their threads)."""
     started: list[WsmanServer] = []
 
     def factory(scheme: str = "basic", **kwargs: Any) -> WsmanServer:
+        kwargs.setdefault("serve_in_loop", request.param)
         auth = kwargs.pop("auth", None) or AuthConfig(scheme=scheme)  # type: ignore[arg-type]
         server = WsmanServer(
             kwargs.pop("handler", handler), auth, idle_timeout=kwargs.pop("idle_timeout", 30), **kwargs
@@ -402,6 +404,66 @@ def test_server_stops_itself_when_idle(make_server: ServerFactory) -> None:
         protocol(server, "basic").open_shell()
 
 
+@pytest.mark.parametrize("tls", [False, True])
+def test_idle_keep_alive_connection_is_closed(
+    make_server: ServerFactory, monkeypatch: pytest.MonkeyPatch, tls: bool
+) -> None:
+    """A connection that sends nothing is closed after CONNECTION_TIMEOUT, over HTTP (a kernel limit on a
+    blocking socket) and HTTPS (a Python timeout), and the listener keeps serving."""
+    import socket
+    import ssl
+
+    from gpverify.lab.wsman import server as server_module
+
+    monkeypatch.setattr(server_module, "CONNECTION_TIMEOUT", 1)
+    context = server_context(*make_self_signed(["127.0.0.1"])) if tls else None
+    server = make_server("basic", tls=context)
+    raw = socket.create_connection(("127.0.0.1", server.port), timeout=10)
+    client = ssl.create_default_context()
+    client.check_hostname, client.verify_mode = False, ssl.CERT_NONE  # the test's own self-signed certificate
+    conn = client.wrap_socket(raw) if tls else raw
+    with conn:
+        started = time.monotonic()
+        assert conn.recv(1) == b""  # the server's close, not the client's 10 s timeout
+        assert 0.5 < time.monotonic() - started < 8
+    assert protocol(server, "basic", server_cert_validation="ignore").open_shell()
+
+
+def test_bad_request_head_and_stop_close_connections(make_server: ServerFactory) -> None:
+    """A request line that is not HTTP gets a 400 and the connection closes; stop() closes an open keep-alive
+    connection (both threaded and loop-served)."""
+    import socket
+
+    server = make_server("basic")
+    with socket.create_connection(("127.0.0.1", server.port), timeout=10) as bad:
+        bad.sendall(b"NOT HTTP\r\nHost: x\r\n\r\n")
+        answer = b""
+        while chunk := bad.recv(65536):
+            answer += chunk
+        assert b"400" in answer  # a status line, or http.server's HTTP/0.9 page for a request line it cannot read
+    with socket.create_connection(("127.0.0.1", server.port), timeout=10) as idle:
+        idle.sendall(b"POST /other HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n")
+        assert b" 404 " in idle.recv(65536).split(b"\r\n", 1)[0]  # answered, and the connection stays open
+        server.stop()
+        assert idle.recv(1) == b""
+
+
+def test_expect_continue_is_answered_once(make_server: ServerFactory) -> None:
+    """A request with "Expect: 100-continue" gets one 100 Continue, then its answer once its body, sent in pieces,
+    has all arrived."""
+    import socket
+
+    server = make_server("basic")
+    with socket.create_connection(("127.0.0.1", server.port), timeout=10) as conn:
+        conn.sendall(b"POST /other HTTP/1.1\r\nHost: x\r\nContent-Length: 6\r\nExpect: 100-continue\r\n\r\n")
+        assert conn.recv(65536).startswith(b"HTTP/1.1 100 Continue\r\n")
+        for piece in (b"abc", b"def"):
+            conn.sendall(piece)
+            time.sleep(0.05)
+        answer = conn.recv(65536)
+    assert answer.startswith(b"HTTP/1.1 404 ") and b"100 Continue" not in answer
+
+
 def test_refused_and_reset_connections(make_server: ServerFactory) -> None:
     server = make_server("basic")
     p = protocol(server, "basic")
@@ -432,3 +494,16 @@ def test_start_failure_is_reraised_and_cleaned_up(make_server: ServerFactory, ha
         clash.start()
     assert not clash.is_running
     clash.stop()  # idempotent
+
+
+def test_guids_are_upper_case_version_4() -> None:
+    """ShellId, CommandId and MessageID are upper-case RFC 4122 version-4 GUIDs, as Windows hands them out."""
+    import uuid
+
+    from gpverify.lab.wsman.serialize import new_guid
+
+    guids = {new_guid() for _ in range(2000)}
+    assert len(guids) == 2000
+    for guid in guids:
+        parsed = uuid.UUID(guid)
+        assert (parsed.version, parsed.variant, str(parsed).upper()) == (4, uuid.RFC_4122, guid)

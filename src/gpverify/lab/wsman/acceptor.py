@@ -2,7 +2,8 @@
 
 A thread per listener polling for shutdown (socketserver's serve_forever) costs a lab of 1,000 hosts 2,000 threads
 and both cores while idle; here a selector waits on every listening socket at once and wakes only for a
-connection (or to check idleness), and each connection is still served in a thread of its own (ThreadingMixIn).
+connection (or to check idleness); each connection is served in a thread of its own (ThreadingMixIn) or, for
+hosts that never block, by the loop thread (lab/wsman/loop.py).
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ class Acceptor:
         self._selector = selectors.DefaultSelector()
         self._listeners: dict[int, Listener] = {}
         self._lock = threading.Lock()
+        self._changed = True  # listeners were added or removed since the idle-check interval was computed
         self._wake_r, self._wake_w = socket.socketpair()
         self._wake_r.setblocking(False)
         self._selector.register(self._wake_r, selectors.EVENT_READ, None)
@@ -45,10 +47,12 @@ class Acceptor:
         with self._lock:
             self._listeners[sock.fileno()] = listener
             self._selector.register(sock, selectors.EVENT_READ, listener)
+            self._changed = True
         self._wake()
 
     def remove(self, sock: socket.socket) -> None:
         with self._lock, contextlib.suppress(KeyError, ValueError, OSError):
+            self._changed = True
             self._listeners.pop(sock.fileno(), None)
             self._selector.unregister(sock)
         self._wake()
@@ -59,13 +63,18 @@ class Acceptor:
 
     def _timeout(self) -> float | None:
         with self._lock:
+            self._changed = False
             intervals = [i for i in (lst.idle_check_interval() for lst in self._listeners.values()) if i]
         return min(intervals) if intervals else None
 
     def _loop(self) -> None:
         last_check = time.monotonic()
+        timeout = self._timeout()
         while True:
-            timeout = self._timeout()
+            # Computed again after listeners come or go and after each idle check, not on every connection: at
+            # 1,000 listeners asking each of them per accepted connection was most of the acceptor's CPU.
+            if self._changed:
+                timeout = self._timeout()
             for key, _ in self._selector.select(timeout):
                 if key.data is None:
                     with contextlib.suppress(OSError):
@@ -81,6 +90,7 @@ class Acceptor:
                     listeners = list(self._listeners.values())
                 for listener in listeners:
                     listener.stop_if_idle()
+                timeout = self._timeout()
 
 
 _ACCEPTOR: Acceptor | None = None

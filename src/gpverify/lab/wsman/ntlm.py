@@ -52,6 +52,20 @@ def _hmac_md5(key: bytes, data: bytes) -> bytes:
     return hmac.digest(key, data, "md5")
 
 
+class _Mac:
+    """HMAC_MD5 under one signing key, keyed once per session: each message copies the keyed state, where
+    hmac.digest would set up OpenSSL's HMAC again and release and re-take the GIL on every call."""
+
+    def __init__(self, key: bytes) -> None:
+        self._keyed = hmac.new(key, digestmod=hashlib.md5)
+
+    def __call__(self, *parts: bytes) -> bytes:
+        mac = self._keyed.copy()
+        for part in parts:
+            mac.update(part)
+        return mac.digest()
+
+
 @functools.lru_cache(maxsize=64)
 def ntowfv2(nt_hash: bytes, user: str, domain: str) -> bytes:
     """NTOWFv2 (3.3.2): HMAC_MD5(NTOWFv1, UNICODE(Uppercase(User) || UserDom)), once per account and domain."""
@@ -216,17 +230,17 @@ class NtlmSession:
         seal_bytes = 16 if flags & KEY_128 else 7 if flags & KEY_56 else 5
         md5 = hashlib.md5  # MS-NLMP 3.4.5 defines the keys with MD5
         self._flags = flags
-        self._in_sign = md5(session_key + _CLIENT_SIGN).digest()
-        self._out_sign = md5(session_key + _SERVER_SIGN).digest()
+        self._in_sign = _Mac(md5(session_key + _CLIENT_SIGN).digest())
+        self._out_sign = _Mac(md5(session_key + _SERVER_SIGN).digest())
         self._in_seal_key = md5(session_key[:seal_bytes] + _CLIENT_SEAL).digest()
         self._out_seal_key = md5(session_key[:seal_bytes] + _SERVER_SEAL).digest()
         self._in_rc4, self._out_rc4 = _rc4(self._in_seal_key), _rc4(self._out_seal_key)
         self._in_seq = self._out_seq = 0
 
-    def _mac(self, rc4: Callable[[bytes], bytes], key: bytes, seq: int, data: bytes) -> bytes:
+    def _mac(self, rc4: Callable[[bytes], bytes], key: _Mac, seq: int, data: bytes) -> bytes:
         """MAC with extended session security (3.4.4.2): version 1, checksum, sequence number."""
         number = struct.pack("<I", seq)
-        checksum = _hmac_md5(key, number + data)[:8]
+        checksum = key(number, data)[:8]
         if self._flags & KEY_EXCH:
             checksum = rc4(checksum)
         return b"\x01\0\0\0" + checksum + number

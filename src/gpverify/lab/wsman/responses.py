@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -82,7 +81,7 @@ class Reply:
 
 def _new_id() -> str:
     # Windows hands out upper-case GUIDs for ShellId and CommandId.
-    return str(uuid.uuid4()).upper()
+    return serialize.new_guid()
 
 
 def _split(data: bytes, parts: int) -> list[bytes]:

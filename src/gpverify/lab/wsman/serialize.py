@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import base64
 import binascii
-import uuid
+import functools
+import os
+import random
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from xml.sax.saxutils import escape as xml_escape
@@ -46,10 +48,15 @@ class WsmanRequest:
     options: dict[str, str]
     body: Element = field(repr=False)
 
-    @property
+    @functools.cached_property
     def action(self) -> str:
         """Short action name, e.g. ``Create``: the last path segment of ``a:Action``."""
         return self.action_uri.rstrip("/").rsplit("/", 1)[-1]
+
+    @functools.cached_property
+    def stdin_chunks(self) -> list[StdinChunk]:
+        """The decoded ``rsp:Send`` streams, decoded once for the responder and the request log (`parse_send`)."""
+        return _parse_send(self.body)
 
 
 @dataclass(frozen=True)
@@ -79,21 +86,48 @@ def _text(parent: Element, path: str) -> str | None:
     return node.text if node is not None else None
 
 
+# Clark names ({uri}local) of what a request's header holds: the lab walks the header's children once instead of
+# a namespace-mapped ElementPath search per field (same first-match semantics as Element.find).
+_Q_ENVELOPE, _Q_HEADER, _Q_BODY = (f"{{{NS['s']}}}{n}" for n in ("Envelope", "Header", "Body"))
+_Q_ACTION, _Q_MESSAGE_ID = f"{{{NS['a']}}}Action", f"{{{NS['a']}}}MessageID"
+_Q_RESOURCE_URI, _Q_SELECTOR_SET, _Q_SELECTOR, _Q_OPTION_SET, _Q_OPTION = (
+    f"{{{NS['w']}}}{n}" for n in ("ResourceURI", "SelectorSet", "Selector", "OptionSet", "Option")
+)
+_Q_SEND, _Q_STREAM = f"{{{SHELL}}}Send", f"{{{SHELL}}}Stream"
+
+
+def _children(parent: Element, tag: str) -> list[Element]:
+    return [child for child in parent if child.tag == tag]
+
+
+def _first(parent: Element, tag: str) -> Element | None:
+    return next((child for child in parent if child.tag == tag), None)
+
+
 def parse_request(data: bytes) -> WsmanRequest:
     """Decode one SOAP request; anything unreadable becomes an `InvalidMessage` fault."""
     try:
         root = ET.fromstring(data)
     except ET.ParseError as exc:
         raise InvalidMessage(f"The request body is not well-formed XML: {exc}") from exc
-    header, body = root.find("s:Header", NS), root.find("s:Body", NS)
-    if root.tag != f"{{{NS['s']}}}Envelope" or header is None or body is None:
+    header, body = _first(root, _Q_HEADER), _first(root, _Q_BODY)
+    if root.tag != _Q_ENVELOPE or header is None or body is None:
         raise InvalidMessage()
-    options = {o.get("Name", ""): o.text or "" for o in header.findall("w:OptionSet/w:Option", NS)}
-    selector = header.find("w:SelectorSet/w:Selector[@Name='ShellId']", NS)
+    fields: dict[str, str | None] = {}
+    options: dict[str, str] = {}
+    selector: Element | None = None
+    for child in header:
+        tag = child.tag
+        if tag == _Q_OPTION_SET:
+            options.update((o.get("Name", ""), o.text or "") for o in child if o.tag == _Q_OPTION)
+        elif tag == _Q_SELECTOR_SET and selector is None:
+            selector = next((s for s in child if s.tag == _Q_SELECTOR and s.get("Name") == "ShellId"), None)
+        else:
+            fields.setdefault(tag, child.text)
     return WsmanRequest(
-        action_uri=(_text(header, "a:Action") or "").strip(),
-        message_id=_text(header, "a:MessageID"),
-        resource_uri=_text(header, "w:ResourceURI"),
+        action_uri=(fields.get(_Q_ACTION) or "").strip(),
+        message_id=fields.get(_Q_MESSAGE_ID),
+        resource_uri=fields.get(_Q_RESOURCE_URI),
         shell_id=selector.text if selector is not None else None,
         options=options,
         body=body,
@@ -126,14 +160,19 @@ def parse_command_line(req: WsmanRequest) -> str:
 
 def parse_send(req: WsmanRequest) -> list[StdinChunk]:
     """Every ``rsp:Stream Name="stdin"`` of a Send body, decoded (pywinrm ``send_command_input``)."""
+    return req.stdin_chunks
+
+
+def _parse_send(body: Element) -> list[StdinChunk]:
     chunks: list[StdinChunk] = []
-    for stream in req.body.findall("rsp:Send/rsp:Stream", NS):
-        try:
-            data = base64.b64decode((stream.text or "").strip(), validate=True)
-        except binascii.Error as exc:
-            raise InvalidMessage(f"The stdin stream is not valid base64: {exc}") from exc
-        end = (stream.get("End") or "false").lower() == "true"
-        chunks.append(StdinChunk(stream.get("CommandId", ""), data, end))
+    for send in _children(body, _Q_SEND):
+        for stream in _children(send, _Q_STREAM):
+            try:
+                data = base64.b64decode((stream.text or "").strip(), validate=True)
+            except binascii.Error as exc:
+                raise InvalidMessage(f"The stdin stream is not valid base64: {exc}") from exc
+            end = (stream.get("End") or "false").lower() == "true"
+            chunks.append(StdinChunk(stream.get("CommandId", ""), data, end))
     return chunks
 
 
@@ -164,6 +203,18 @@ _ENVELOPE = (
 _STREAM = '<rsp:Stream Name="{name}" CommandId="{command}">{data}</rsp:Stream>'
 
 
+_GUIDS = random.Random(os.urandom(32))  # seeded once from the OS
+
+
+def new_guid() -> str:
+    """An upper-case version-4 GUID, as Windows hands out for ShellId, CommandId and MessageID: names, not
+    secrets, so drawn from one generator seeded once, where uuid4 asks the OS each time (a syscall, and with it a
+    release and re-take of the GIL the lab's connection threads contend for)."""
+    digits = f"{_GUIDS.getrandbits(128):032X}"
+    variant = "89AB"[int(digits[16], 16) & 3]  # RFC 4122: version 4 in the 13th digit, variant 10xx in the 17th
+    return f"{digits[:8]}-{digits[8:12]}-4{digits[13:16]}-{variant}{digits[17:20]}-{digits[20:]}"
+
+
 def _x(text: str) -> str:
     """A value as XML character data or attribute text."""
     return xml_escape(text, {'"': "&quot;"})
@@ -172,9 +223,7 @@ def _x(text: str) -> str:
 def _envelope(action_uri: str, relates_to: str | None, body: str) -> bytes:
     # pywinrm asserts RelatesTo == MessageID on Signal and Delete (research A.3, G).
     relates = f"<a:RelatesTo>{_x(relates_to)}</a:RelatesTo>" if relates_to else ""
-    return _ENVELOPE.format(action=action_uri, message_id=str(uuid.uuid4()).upper(), relates=relates, body=body).encode(
-        "utf-8"
-    )
+    return _ENVELOPE.format(action=action_uri, message_id=new_guid(), relates=relates, body=body).encode("utf-8")
 
 
 def create_response(relates_to: str | None, shell_id: str, address: str, spec: ShellSpec, owner: str) -> bytes:

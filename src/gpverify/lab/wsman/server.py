@@ -7,6 +7,7 @@ import logging
 import socket
 import ssl
 import struct
+import sys
 import threading
 import time
 from dataclasses import dataclass
@@ -30,6 +31,7 @@ from gpverify.lab.wsman.auth import (
 )
 from gpverify.lab.wsman.faults import InvalidMessage, UnencryptedRefused, WsmanFault
 from gpverify.lab.wsman.hostfaults import HostFault
+from gpverify.lab.wsman.loop import Exchange, HeadError, Headers, http_date, loop, parse_head
 from gpverify.lab.wsman.responses import CommandHandler, CommandOutput, WsmanResponder
 from gpverify.lab.wsman.serialize import WsmanRequest
 from gpverify.transport.channel import tls_channel_bindings
@@ -80,6 +82,13 @@ class _LabHTTPServer(ThreadingHTTPServer):
         # False makes socketserver close the socket without a byte: a host that died mid-run.
         return not self.lab.refuse_connections
 
+    def process_request(self, request: Any, client_address: Any) -> None:
+        if self.lab.serve_in_loop and self.lab.tls is None:
+            self.lab._track(request, add=True)
+            loop().adopt(request, self.lab)  # served by readiness, no thread of its own (lab/wsman/loop.py)
+            return
+        super().process_request(request, client_address)
+
     def finish_request(self, request: Any, client_address: Any) -> None:
         conn: socket.socket = request
         if self.lab.tls is not None:
@@ -101,23 +110,17 @@ class _LabHTTPServer(ThreadingHTTPServer):
         _log.debug("connection from %s ended with an error", client_address, exc_info=True)
 
 
-class _Headers(dict[str, str]):
-    """A request's headers by lower-case name, read with .get(name) whatever the name's case."""
-
-    def get(self, key: str, default: Any = None) -> Any:
-        return super().get(key.lower(), default)
-
-
 class _WsmanRequestHandler(BaseHTTPRequestHandler):
     """One TCP connection; keep-alive so NTLM's per-connection context survives (research G)."""
 
     protocol_version = "HTTP/1.1"
-    timeout = CONNECTION_TIMEOUT
+    timeout = None  # set per connection in setup(): _idle_limit
     disable_nagle_algorithm = True  # headers and body go out in two writes; Nagle + delayed ACK = 40 ms each
     server: _LabHTTPServer
 
     def setup(self) -> None:
         super().setup()
+        _idle_limit(self.connection)
         self.auth_state = self.server.lab._connection_auth()
 
     def version_string(self) -> str:
@@ -136,12 +139,7 @@ class _WsmanRequestHandler(BaseHTTPRequestHandler):
         self.command, self.request_version, self.close_connection = "", self.default_request_version, True
         raw: bytes = getattr(self, "raw_requestline", b"")  # set by handle_one_request before it calls this
         self.requestline = raw.decode("iso-8859-1").rstrip("\r\n")
-        words = self.requestline.split()
-        if len(words) != 3 or not words[2].startswith("HTTP/1."):
-            self.send_error(HTTPStatus.BAD_REQUEST, f"Bad request line {self.requestline!r}")
-            return False
-        self.command, self.path, self.request_version = words
-        headers = _Headers()
+        lines = [self.requestline]
         for _ in range(MAX_HEADERS + 1):
             line = self.rfile.readline(MAX_HEADER_LINE + 1)
             if len(line) > MAX_HEADER_LINE:
@@ -149,20 +147,25 @@ class _WsmanRequestHandler(BaseHTTPRequestHandler):
                 return False
             if line in (b"\r\n", b"\n", b""):
                 break
-            name, colon, value = line.decode("iso-8859-1").partition(":")
-            if not colon:
-                self.send_error(HTTPStatus.BAD_REQUEST, "Bad header line")
-                return False
-            headers.setdefault(name.strip().lower(), value.strip())  # the first of a repeated header, as http.server
+            lines.append(line.decode("iso-8859-1").rstrip("\r\n"))
         else:
             self.send_error(HTTPStatus.REQUEST_HEADER_FIELDS_TOO_LARGE, "Too many headers")
             return False
-        self.headers = headers  # type: ignore[assignment]  # read only through .get(name)
+        try:
+            self.command, self.path, self.request_version, headers = parse_head(lines)
+        except HeadError as exc:
+            self.send_error(*exc.args)
+            return False
+        self.headers = Headers(headers)  # type: ignore[assignment]  # read only through .get(name)
         connection = headers.get("connection", "").lower()
-        self.close_connection = connection == "close" or (words[2] == "HTTP/1.0" and connection != "keep-alive")
-        if headers.get("expect", "").lower() == "100-continue" and words[2] != "HTTP/1.0":
+        version = self.request_version
+        self.close_connection = connection == "close" or (version == "HTTP/1.0" and connection != "keep-alive")
+        if headers.get("expect", "").lower() == "100-continue" and version != "HTTP/1.0":
             return self.handle_expect_100()  # "100 Continue", as http.server answers it
         return True
+
+    def date_time_string(self, timestamp: float | None = None) -> str:
+        return http_date() if timestamp is None else super().date_time_string(timestamp)
 
     def do_POST(self) -> None:
         self.server.lab._handle(self)
@@ -172,6 +175,24 @@ class _WsmanRequestHandler(BaseHTTPRequestHandler):
 
     def log_message(self, format: str, *args: Any) -> None:
         _log.debug("%s " + format, self.address_string(), *args)
+
+
+def _idle_limit(conn: socket.socket) -> None:
+    """Close a connection idle for CONNECTION_TIMEOUT. On a plain POSIX socket the kernel keeps the limit
+    (SO_RCVTIMEO/SO_SNDTIMEO) and the socket stays blocking: a Python-level timeout polls before every recv and
+    send, and each poll is one more release and re-take of the GIL, which the lab's connection threads contend
+    for (futex waits were the largest single cost of the lab's CPU at 1,000 hosts, perf). A timed-out read ends
+    the request loop as a closed connection does (socket.SocketIO returns None on EAGAIN)."""
+    if isinstance(conn, ssl.SSLSocket) or sys.platform == "win32":  # TLS needs its timeout; Windows: timeouts in ms
+        conn.settimeout(CONNECTION_TIMEOUT)
+        return
+    conn.settimeout(None)
+    limit = struct.pack("ll", int(CONNECTION_TIMEOUT), 0)  # struct timeval
+    conn.setsockopt(socket.SOL_SOCKET, socket.SO_RCVTIMEO, limit)
+    conn.setsockopt(socket.SOL_SOCKET, socket.SO_SNDTIMEO, limit)
+
+
+Handler = _WsmanRequestHandler | Exchange  # a request on a threaded connection or a loop-served one
 
 
 class WsmanServer:
@@ -188,6 +209,8 @@ class WsmanServer:
     :param idle_timeout: seconds without any request before the server stops itself; 0 = never.
     :param latency: seconds slept before answering every HTTP request.
     :param name: host name used in thread names and in ``f:WSManFault/@Machine``.
+    :param serve_in_loop: serve plain-HTTP connections from the process's loop thread (lab/wsman/loop.py) rather
+        than a thread each; only for a handler that never blocks and a ``fault`` that does not act on the wire.
 
     Fault knobs, settable at any time: ``refuse_connections`` (close sockets
     without answering), ``reset_during_receive`` (RST instead of a Receive answer),
@@ -208,6 +231,7 @@ class WsmanServer:
         idle_timeout: float = 600.0,
         latency: float = 0.0,
         name: str = "",
+        serve_in_loop: bool = False,
     ) -> None:
         self.auth = auth
         self.host = host
@@ -216,6 +240,7 @@ class WsmanServer:
         self.idle_timeout = idle_timeout
         self.latency = latency
         self.name = name
+        self.serve_in_loop = serve_in_loop
         self.requests: list[RecordedRequest] = []
         self.refuse_connections = False
         self.reset_during_receive = False
@@ -327,10 +352,25 @@ class WsmanServer:
     # ------------------------------------------------------------ lifecycle internals
 
     def accept_one(self) -> None:
-        """A connection is waiting (the acceptor saw it): accept it and serve it in a thread of its own."""
+        """A connection is waiting (the acceptor saw it): accept it and serve it, in a thread of its own or, for
+        a listener that ``serve_in_loop``, from the loop thread."""
         httpd = self._httpd
-        if httpd is not None:
-            httpd.handle_request()
+        if httpd is None:
+            return
+        # What socketserver's handle_request does once its own selector says the socket is ready (the acceptor's
+        # selector already has): no second poll per connection.
+        try:
+            request, client_address = httpd.get_request()
+        except OSError:
+            return
+        if not httpd.verify_request(request, client_address):
+            httpd.shutdown_request(request)
+            return
+        try:
+            httpd.process_request(request, client_address)
+        except Exception:  # noqa: BLE001 -- socketserver's own handling: log it, close the connection
+            httpd.handle_error(request, client_address)
+            httpd.shutdown_request(request)
 
     def idle_check_interval(self) -> float | None:
         """How often the acceptor should ask whether this listener is idle; None: never."""
@@ -385,30 +425,64 @@ class WsmanServer:
     def _handle(self, h: _WsmanRequestHandler) -> None:
         self._busy(+1)
         try:
+            body = self._read(h)
+            if body is not None:
+                if self.latency:
+                    time.sleep(self.latency)
+                self.answer(h, body)
+        finally:
+            self._busy(-1)
+
+    def _read(self, h: _WsmanRequestHandler) -> bytes | None:
+        """The request's body, or None when the listener (refusing) or its fault has dealt with the request."""
+        try:
             if self.refuse_connections:
-                return self._drop(h, reset=False)
+                self._drop(h, reset=False)
+                return None
             if self.fault.answer_request(self, h):
                 self._record(RecordedRequest("", None, None, None, "none", False, 200))
                 return None
-            body = h.rfile.read(int(h.headers.get("Content-Length") or 0))
-            if self.latency:
-                time.sleep(self.latency)
+            return h.rfile.read(int(h.headers.get("Content-Length") or 0))
+        except Exception as exc:  # noqa: BLE001 -- see _failed
+            self._failed(h, exc)
+            return None
+
+    def connection_timeout(self) -> float:
+        """Seconds an idle keep-alive connection stays open."""
+        return CONNECTION_TIMEOUT
+
+    def begin(self, h: Exchange) -> bool:
+        """A request has arrived on a loop-served connection: False when the listener refuses it (dropped)."""
+        if self.refuse_connections:
+            self._drop(h, reset=False)
+            return False
+        self._busy(+1)
+        return True
+
+    def answer(self, h: Handler, body: bytes) -> None:
+        """Answer a request whose body has been read, once its latency has passed."""
+        try:
             if h.command != "POST" or h.path.split("?", 1)[0] != "/wsman":
                 self._record(RecordedRequest("", None, None, None, "none", False, 404))
                 return self._send(h, 404, b"", encrypted=False)
             self._process(h, body)
-        except OSError as exc:  # the client went away (e.g. its read timeout fired while a slow host slept)
+        except Exception as exc:  # noqa: BLE001 -- see _failed
+            self._failed(h, exc)
+        return None
+
+    def _failed(self, h: Handler, exc: Exception) -> None:
+        """Called in an except block: a lost connection ends it, anything else is a lab bug answered 500."""
+        if isinstance(exc, OSError):  # the client went away (e.g. its read timeout fired while a slow host slept)
             h.close_connection = True
             _log.debug("WsmanServer %s: connection lost: %s", self.url, exc)
-        except Exception as exc:  # noqa: BLE001 -- a lab bug: keep it visible to check(), answer 500
-            self.responder.handler_errors.append(exc)
-            _log.exception("WsmanServer %s failed on a request", self.url)
-            with contextlib.suppress(OSError):
-                self._send(h, 500, b"", encrypted=False)
-        finally:
-            self._busy(-1)
+            return
+        # A lab bug: keep it visible to check(), answer 500.
+        self.responder.handler_errors.append(exc)
+        _log.exception("WsmanServer %s failed on a request", self.url)
+        with contextlib.suppress(OSError):
+            self._send(h, 500, b"", encrypted=False)
 
-    def _process(self, h: _WsmanRequestHandler, body: bytes) -> None:
+    def _process(self, h: Handler, body: bytes) -> None:
         auth = h.auth_state.authenticate(h.headers.get("Authorization"))
         if not auth.ok:
             self._record(RecordedRequest("", None, None, None, "none", False, 401))
@@ -430,7 +504,7 @@ class WsmanServer:
             return self._send(h, 200, b"", encrypted=False, headers=auth.headers)
         self._answer(h, plain, auth, encrypted)
 
-    def _answer(self, h: _WsmanRequestHandler, plain: bytes, auth: AuthResult, encrypted: bool) -> None:
+    def _answer(self, h: Handler, plain: bytes, auth: AuthResult, encrypted: bool) -> None:
         req, bad = _parse(plain)
         if req is None:
             reply = self.responder.fault_reply(bad or InvalidMessage(), None)
@@ -449,7 +523,7 @@ class WsmanServer:
 
     def _send(
         self,
-        h: _WsmanRequestHandler,
+        h: Handler,
         status: int,
         body: bytes,
         *,
@@ -460,7 +534,8 @@ class WsmanServer:
         # A fault about a broken security context cannot itself be sealed; it goes out in clear.
         if encrypted and body and h.auth_state.ntlm_ready:
             body, content_type = h.auth_state.wrap(body), ENCRYPTED_CONTENT_TYPE
-        if body and self.fault.send_body(self, h, body, content_type):
+        # A wire fault acts on threaded connections only: the loop serves hosts without one (WsmanServer).
+        if body and isinstance(h, _WsmanRequestHandler) and self.fault.send_body(self, h, body, content_type):
             h.wfile.flush()
             return
         # One write of the status line, headers and body (as http.server would send them, without its per-header
@@ -477,7 +552,7 @@ class WsmanServer:
         h.wfile.flush()
         h.log_request(status, len(body))  # the request line at debug level, as http.server's send_response logs it
 
-    def _drop(self, h: _WsmanRequestHandler, *, reset: bool) -> None:
+    def _drop(self, h: Handler, *, reset: bool) -> None:
         """Close the TCP connection without an answer; ``reset`` makes it an RST (SO_LINGER 0)."""
         h.close_connection = True
         conn = h.connection
