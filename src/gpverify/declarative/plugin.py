@@ -4,15 +4,18 @@ from __future__ import annotations
 
 from collections.abc import Generator, Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from gpverify.catalogue import CheckInfo, info_of
-from gpverify.declarative.schema import DeclarativeCheck, is_check_file, load_check_file
+from gpverify.declarative import is_check_file
 from gpverify.errors import ConfigError
 from gpverify.session import bad_input, farm_of
 from gpverify.session import evidence as evidence_of
+
+if TYPE_CHECKING:  # the format's models load with the first check file (every pytest run loads this plugin)
+    from gpverify.declarative.schema import DeclarativeCheck
 
 ROLE_WORDS = {
     "web_server": "web server",
@@ -32,6 +35,8 @@ class DeclarativeFile(pytest.File):
     """A check file: one item per check and host of its role (one for a query)."""
 
     def collect(self) -> Iterator[pytest.Item]:
+        from gpverify.declarative.schema import load_check_file
+
         try:
             loaded = load_check_file(self.path)
         except ConfigError as exc:
@@ -125,16 +130,17 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     """First, a check file that cannot be used is bad input (its first problem; the run ends before any check).
     Then, once -k, -m and --check-phase have deselected, the selected host checks' facts are added to their
     roles' collector requests, before any host is collected."""
-    from gpverify.declarative.facts import queries
-
     problems = config.stash.get(problems_key, [])
     if problems:
         bad_input(problems[0] + (f" (and {len(problems) - 1} more problem(s))" if len(problems) > 1 else ""))
     yield
     farm = farm_of(config)
-    if farm is None:
+    checks = [i.check for i in items if isinstance(i, DeclarativeItem)]
+    if farm is None or not checks:  # no check file selected: the format's models are never loaded
         return
-    for role, sections in queries([i.check for i in items if isinstance(i, DeclarativeItem)]).items():
+    from gpverify.declarative.facts import queries
+
+    for role, sections in queries(checks).items():
         for section, added in sections.items():
             known = farm.added.setdefault(role, {}).setdefault(section, [])
             known += [q for q in added if q["key"] not in {k["key"] for k in known}]

@@ -12,12 +12,10 @@ from pydantic import BaseModel, BeforeValidator, Field, ValidationError, field_v
 from gpverify.catalogue import Impact, Phase
 from gpverify.config.schema import Schema
 from gpverify.config.yamlfile import PATTERN_WORDS, YamlFloat, config_error, read_yaml
+from gpverify.declarative import is_check_file
 from gpverify.errors import ConfigError, UnsafeQuery
 from gpverify.transport.sqlguard import check_read_only
 
-# A declarative check file is named NAME.checks.yml, so the YAML files beside it (lab scenario overlays, notes)
-# are never read as checks, and a pytest run collects nothing else of a folder's YAML.
-SUFFIXES = (".checks.yml", ".checks.yaml")
 DOCS = "README.md, 'Checks without Python'"
 Role = Literal["web_server", "session_host", "sql", "client", "tenant_services"]
 HOST_ROLES = ("web_server", "session_host", "client", "tenant_services")
@@ -295,10 +293,6 @@ def _field_names() -> set[str]:
     ):
         names |= set(model.model_fields)
     return names
-
-
-def is_check_file(path: Path) -> bool:
-    return path.name.lower().endswith(SUFFIXES)
 
 
 def load_check_file(path: str | os.PathLike[str]) -> CheckFile:
