@@ -139,7 +139,7 @@ def test_a_command_imports_only_what_it_uses(argv: tuple[str, ...], bound: int, 
 # history is made from the metadata without Alembic (tests/history/test_history_schema.py), and the nightly audit
 # finds it at the head: neither imports Alembic or its Mako; with no --checks folder and no check file collected,
 # the declarative check format's models are not loaded either. Checks and conftest modules count in the bound.
-AUDIT_LAB_BOUND = 1060
+AUDIT_LAB_BOUND = 1050  # 1,020 on this branch (2026-12-07): room for a few, not for Alembic's 150
 
 
 def test_an_audit_of_the_lab_imports_no_alembic_new_history_or_nightly(tmp_path: Path) -> None:
