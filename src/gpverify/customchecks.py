@@ -17,6 +17,9 @@ def check_folders(given: Iterable[str | Path], command: str) -> list[Path]:
     declarative check file that cannot be used: said before anything runs, never at a gate hours later. The
     shipped checks' own folder (a checkout's checks/, which a scheduler template may name) is left out: they
     run anyway."""
+    given = list(given)
+    if not given:  # no folder of the site's: its check format (pydantic models, the SQL guard) is not loaded
+        return []
     from gpverify.config.shipped import checks_root
     from gpverify.declarative.schema import check_files, load_check_file
 

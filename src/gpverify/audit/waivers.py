@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, Field, WithJsonSchema, model_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema, model_validator
 
 from gpverify.config.inventory import HOST_NAME
 from gpverify.config.schema import Schema, one_line, trimmed, validate
@@ -133,6 +133,9 @@ Date = Annotated[dt.date, BeforeValidator(_date, json_schema_input_type=str)]
 class WaiverEntry(Schema, BaseModel):  # BaseModel named for linters: Schema is one (config/schema.py)
     """One waiver as the file holds it (the module docstring shows the format)."""
 
+    # Built when a waiver file is first read: every audit imports this module, few are given --waivers.
+    model_config = ConfigDict(defer_build=True)
+
     check: Annotated[Name, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")]
     justification: Annotated[Text, Field(min_length=1, max_length=4000)]
     approver: Annotated[Text, Field(min_length=1, max_length=256), AfterValidator(one_line)]  # a name, one line
@@ -154,6 +157,8 @@ class WaiverEntry(Schema, BaseModel):  # BaseModel named for linters: Schema is 
 
 class WaiverFile(Schema, BaseModel):
     """The waiver file: a list of waivers (or a mapping with only `waivers:`, as `gpverify init` writes it)."""
+
+    model_config = ConfigDict(defer_build=True)
 
     waivers: list[WaiverEntry] | None = []
 

@@ -14,7 +14,7 @@ from gpverify.errors import ConfigError
 from gpverify.session import bad_input, farm_of
 from gpverify.session import evidence as evidence_of
 
-if TYPE_CHECKING:  # the format (pydantic models) is loaded when a check file is found: most runs have none
+if TYPE_CHECKING:  # the format's models load with the first check file (every pytest run loads this plugin)
     from gpverify.declarative.schema import DeclarativeCheck
 
 ROLE_WORDS = {
@@ -135,12 +135,12 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         bad_input(problems[0] + (f" (and {len(problems) - 1} more problem(s))" if len(problems) > 1 else ""))
     yield
     farm = farm_of(config)
-    mine = [i.check for i in items if isinstance(i, DeclarativeItem)]
-    if farm is None or not mine:
+    checks = [i.check for i in items if isinstance(i, DeclarativeItem)]
+    if farm is None or not checks:  # no check file selected: the format's models are never loaded
         return
     from gpverify.declarative.facts import queries
 
-    for role, sections in queries(mine).items():
+    for role, sections in queries(checks).items():
         for section, added in sections.items():
             known = farm.added.setdefault(role, {}).setdefault(section, [])
             known += [q for q in added if q["key"] not in {k["key"] for k in known}]
