@@ -174,7 +174,9 @@ def _freeze_what_lives_until_the_end() -> None:
     if _LEFT_FROZEN:
         gc.unfreeze()
         gc.collect()
-    caller_froze = gc.get_freeze_count() > 0
+    from gpverify.pytestrun import holds_frozen
+
+    caller_froze = holds_frozen()
     gc.freeze()
     _LEFT_FROZEN = not caller_froze
 
