@@ -235,7 +235,9 @@ def test_an_id_of_another_check_is_bad_input(
 ) -> None:
     folder = tmp_path / "site"
     _file(folder, "mine.checks.yml", {"id": "ACME-001", "role": "web_server", "service": {"name": "W3SVC"}})
-    (folder / "test_acme.py").write_text(
+    # A module name of its own: tests/outputs/test_check_defects.py writes a test_acme.py too, and two modules of
+    # one name in one process are refused by pytest.
+    (folder / "test_acme_declared_twice.py").write_text(
         (CUSTOM / "test_acme_session_service.py").read_text(encoding="utf-8"), encoding="utf-8"
     )
     assert main(["checks", "--checks", str(folder)]) == 3
@@ -243,7 +245,7 @@ def test_an_id_of_another_check_is_bad_input(
     result = pytester.runpytest_inprocess(str(folder), "--collect-only", *QUIET)
     assert result.ret == 3 and "expected a check ID of its own" in result.stdout.str()
     _file(folder / "more", "again.checks.yml", {"id": "acme-001", "role": "client", "service": {"name": "x"}})
-    (folder / "test_acme.py").unlink()
+    (folder / "test_acme_declared_twice.py").unlink()
     assert main(["checks", "--checks", str(folder)]) == 3  # two files, one ID: found before pytest starts
     assert "again.checks.yml: acme-001: expected a check ID of its own" in capsys.readouterr().err
 
