@@ -9,6 +9,7 @@ whether it verified.
 
 from __future__ import annotations
 
+import functools
 import http.client
 import socket
 import ssl
@@ -138,6 +139,12 @@ class WebProbe:
     _certs: dict[tuple[str, int], CertificateInfo] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
+    @functools.cached_property
+    def _verifying(self) -> ssl.SSLContext:
+        """The inventory's CA bundle or the system's store, chain and host name checked: loaded once per probe,
+        for every GET and certificate read (the store is read from disk each time a context is made)."""
+        return ssl.create_default_context(cafile=self.ca_bundle)
+
     def get(self, url: str) -> HttpAnswer:
         with self._lock:
             if url not in self._http:
@@ -158,8 +165,7 @@ class WebProbe:
     def _get(self, url: str) -> HttpAnswer:
         # The standard library's client (redirects, proxies from the environment), verifying against the same
         # store as `certificate`: the inventory's CA bundle or the system's (requests would use certifi's).
-        context = ssl.create_default_context(cafile=self.ca_bundle)
-        opener = urllib.request.build_opener(urllib.request.HTTPSHandler(context=context))
+        opener = urllib.request.build_opener(urllib.request.HTTPSHandler(context=self._verifying))
         try:
             with opener.open(url, timeout=self.timeout) as resp:
                 return _answer(url, resp)
@@ -172,9 +178,8 @@ class WebProbe:
             return HttpAnswer(url, None, error=_root_reason(exc))
 
     def _certificate(self, host: str, port: int) -> CertificateInfo:
-        context = ssl.create_default_context(cafile=self.ca_bundle)  # chain + host name checked
         try:
-            der = self._handshake(context, host, port)
+            der = self._handshake(self._verifying, host, port)
             verified, reason = True, None
         except ssl.SSLError as exc:
             verified, reason = False, _tls_reason(exc)
@@ -219,15 +224,7 @@ def _answer(url: str, resp: http.client.HTTPResponse | urllib.error.HTTPError) -
 
 def _tls_failed(exc: BaseException) -> bool:
     """The TLS handshake or the TLS stream failed (somewhere in the chain urllib wraps it in)."""
-    seen: set[int] = set()
-    current: BaseException | None = exc
-    while current is not None and id(current) not in seen:
-        if isinstance(current, ssl.SSLError):
-            return True
-        seen.add(id(current))
-        reason = getattr(current, "reason", None)
-        current = reason if isinstance(reason, BaseException) else current.__cause__ or current.__context__
-    return False
+    return any(isinstance(e, ssl.SSLError) for e in _causes(exc))
 
 
 def xml_root_name(body: bytes) -> str | None:
@@ -239,8 +236,9 @@ def xml_root_name(body: bytes) -> str | None:
     return str(root.tag).rsplit("}", 1)[-1]
 
 
-def _root_reason(exc: BaseException) -> str:
-    """The innermost cause, which says what actually went wrong (refused, certificate verify failed, ...)."""
+def _causes(exc: BaseException) -> list[BaseException]:
+    """The exception and what it wraps, outermost first: causes, contexts, an exception among its args, and
+    urllib's `reason`."""
     seen: list[BaseException] = [exc]
     while True:
         nxt = (
@@ -252,8 +250,13 @@ def _root_reason(exc: BaseException) -> str:
         if nxt is None and isinstance(reason, BaseException):
             nxt = reason
         if nxt is None or nxt in seen:
-            break
+            return seen
         seen.append(nxt)
+
+
+def _root_reason(exc: BaseException) -> str:
+    """The innermost cause, which says what actually went wrong (refused, certificate verify failed, ...)."""
+    seen = _causes(exc)
     for e in reversed(seen):
         if isinstance(e, ssl.SSLCertVerificationError):
             return e.verify_message or str(e)
