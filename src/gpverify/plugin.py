@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import gc
 import os
 from collections.abc import Generator
 from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from gpverify import session
+from gpverify import frozen, session
 from gpverify.catalogue import IMPACTS, MARKER_HELP, PHASES, CheckInfo, info_of
 from gpverify.config.inventory import INVENTORY_ENV
 from gpverify.config.options import count, utc_datetime
@@ -21,14 +20,6 @@ from gpverify.verdicts import outcome_of
 if TYPE_CHECKING:  # the farm brings pywinrm, requests and cryptography: imported by a run that checks one
     from gpverify.facts.farm import Farm
 
-_LEFT_FROZEN = False  # an earlier session of this process froze what it loaded and left it so
-# Start-up: what pytest loads between this import and pytest_configure (the fixtures, the checks, their facts
-# modules, the inventory and its profile) lives until the run ends, and a full garbage collection in that window
-# walked all of it for nothing (about 50 ms a run, make bench). So a full collection waits for pytest_configure,
-# which freezes what a farm's run loaded and then puts Python's threshold back (every run). Only the third
-# threshold (gen1 collections between full ones) is raised, and only tenfold, should configure never come.
-_THRESHOLDS_AT_IMPORT: list[tuple[int, int, int]] = [gc.get_threshold()]
-gc.set_threshold(_THRESHOLDS_AT_IMPORT[0][0], _THRESHOLDS_AT_IMPORT[0][1], 10 * _THRESHOLDS_AT_IMPORT[0][2])
 MARKERS = [
     *(f"{i}: gpverify checks of {i} impact (-m {i})" for i in IMPACTS),
     *(f"{p}: gpverify checks of the {p} phase (-m {p})" for p in PHASES),
@@ -141,9 +132,8 @@ def pytest_configure(config: pytest.Config) -> None:
         farm, running = farmrun.open_for(config, lab, inventory)
         session.set_farm(config, farm, running)
         _register_faces(config, farm)
-        _freeze_what_lives_until_the_end()
-    while _THRESHOLDS_AT_IMPORT:  # once per process: the start-up is over
-        gc.set_threshold(*_THRESHOLDS_AT_IMPORT.pop())
+        frozen.freeze_what_lives_until_the_end()
+    frozen.start_up_over()
 
 
 class _LoggedResults:
@@ -160,34 +150,9 @@ class _LoggedResults:
             session.record(self.config, result)
 
 
-def _freeze_what_lives_until_the_end() -> None:
-    """Move what is loaded now (modules, the inventory, the profile) out of the garbage collector's walks: it lives
-    until the run ends, and every collection of the run walked it again (a tenth of a second at 200 hosts, make
-    bench).
-
-    Left frozen when the session ends, so the interpreter's last collection at exit skips it too (handing it back
-    at the session's clean-up cost every run 0.2 s there). A later session in the same process (pytester, a tool
-    embedding pytest) first hands back what an earlier one left and collects its garbage, so no session outlives
-    the next one. Where the caller froze (pytestrun._older_objects_frozen: gates and audits), the caller unfreezes.
-    """
-    global _LEFT_FROZEN
-    if _LEFT_FROZEN:
-        gc.unfreeze()
-        gc.collect()
-    from gpverify.pytestrun import holds_frozen
-
-    caller_froze = holds_frozen()
-    gc.freeze()
-    _LEFT_FROZEN = not caller_froze
-
-
 @pytest.hookimpl(trylast=True)
 def pytest_sessionfinish() -> None:
-    """Freeze again what the run made (items, reports, results, facts), which lives until the process ends or the
-    next session hands it back: pytest collects garbage in full twice as a run ends (its unraisableexception
-    plugin), and walking all of it took a fifth of a second at 1,000 hosts (make bench)."""
-    if _LEFT_FROZEN:
-        gc.freeze()
+    frozen.freeze_what_the_run_made()
 
 
 def _register_faces(config: pytest.Config, farm: Farm) -> None:

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import contextlib
-import gc
 import io
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
@@ -15,6 +14,7 @@ import pytest
 from gpverify.catalogue import CheckInfo, info_of
 from gpverify.config.options import pytest_addopts
 from gpverify.config.shipped import checks_root
+from gpverify.frozen import older_objects_frozen
 from gpverify.results import CheckResult
 
 # Options every gpverify-driven run adds: no cache folder beside the checks, no deprecation noise in reports.
@@ -100,40 +100,11 @@ def run_checks(
     argv = [*args, *NO_REWRITE_WARNING] if all_plugins else [*PLUGIN_OPTIONS, *args, *QUIET_OPTIONS]
     if not any(a.startswith("--rootdir") for a in args):
         argv.append(f"--rootdir={stable_rootdir()}")
-    with redirect, _older_objects_frozen():
+    with redirect, older_objects_frozen():
         run.exit_code = int(pytest.main(argv, plugins=[*plugins, _Recorder(run)]))
     if isinstance(sink, io.StringIO):
         run.output = sink.getvalue()
     return run
-
-
-@contextlib.contextmanager
-def _older_objects_frozen() -> Iterator[None]:
-    """Leave what the process held before the session out of the session's garbage collections.
-
-    pytest collects garbage in full when a session ends (its unraisableexception plugin, to report finalizers'
-    errors), and a full collection walks every object of the process: pytest, pydantic, SQLAlchemy and the lab
-    already imported, about 0.1 s a session, seven times in a lab upgrade. Objects made during the session are
-    still collected, so nothing it should report is missed; gc.unfreeze() hands the rest back afterwards
-    (docs.python.org/3/library/gc.html#gc.freeze).
-    """
-    global _HOLDING_FROZEN
-    gc.freeze()
-    _HOLDING_FROZEN = True
-    try:
-        yield
-    finally:
-        _HOLDING_FROZEN = False
-        gc.unfreeze()
-
-
-_HOLDING_FROZEN = False
-
-
-def holds_frozen() -> bool:
-    """True while a session run here holds the process's older objects frozen (the plugin leaves them to it):
-    asked instead of gc.get_freeze_count(), which walks every frozen object (11 ms a gate, make bench)."""
-    return _HOLDING_FROZEN
 
 
 def collect_checks(paths: Sequence[Path | str]) -> PytestRun:
