@@ -22,9 +22,9 @@ from gpverify.lab.sql import (
     build_tempdb,
     lab_connector,
     sqlite_odbc_driver,
-    transpile,
     write_odbcinst,
 )
+from gpverify.lab.tsql import transpile
 from gpverify.transport.odbc import SqlConnection, SqlTarget, open_sql
 
 PASSWORD = "S3cret;pw}"

@@ -11,7 +11,7 @@ from gpverify.lab.sql import DATABASE_CATALOG_SCHEMA
 
 
 @lru_cache(maxsize=512)
-def to_sqlite(sql: str) -> str:
+def transpile(sql: str) -> str:
     """T-SQL as production sends it, rewritten for the lab's SQLite files (the only T-SQL translation).
 
     Beyond sqlglot's own tsql -> sqlite mapping (TOP -> LIMIT, WITH (NOLOCK) dropped, ISNULL -> COALESCE):
