@@ -26,7 +26,7 @@ from gpverify.config.schema import line_problem
 from gpverify.errors import ConfigError, FactsUnavailable
 from gpverify.facts import discovery
 from gpverify.facts import sessioncentral as sc
-from gpverify.facts.collect import CollectJob, collect_hosts
+from gpverify.facts.collect import CollectJob, HostOutcome, collect_hosts
 from gpverify.facts.discovery import Found
 from gpverify.facts.farm import Farm, open_farm
 from gpverify.facts.names import like
@@ -79,7 +79,7 @@ def _ident(profile: Profile, key: str) -> str:
     return f"{key} = {ident.value!r} ({ident.confidence})"
 
 
-def _host_lines(farm: Farm, name: str, outcome: HostFacts | FactsUnavailable) -> list[str]:
+def _host_lines(farm: Farm, name: str, outcome: HostOutcome) -> list[str]:
     profile, role = farm.profile, farm.specs[name].role
     lines = [f"{name} ({role})"]
     if isinstance(outcome, FactsUnavailable):
@@ -190,7 +190,7 @@ def _session_db_lines(farm: Farm) -> list[str]:
     return lines
 
 
-def _collect(farm: Farm) -> dict[str, HostFacts | FactsUnavailable]:
+def _collect(farm: Farm) -> dict[str, HostOutcome]:
     jobs = [
         CollectJob(s, discovery_request(farm.profile, s.role, s.name), farm.passwords[s.name])
         for s in farm.specs.values()
@@ -226,7 +226,7 @@ def _web(farm: Farm) -> str:
     return farm.hosts("web_server")[0].name
 
 
-def _session_management(farm: Farm, outcomes: dict[str, HostFacts | FactsUnavailable]) -> tuple[list[Found], list[str]]:
+def _session_management(farm: Farm, outcomes: dict[str, HostOutcome]) -> tuple[list[Found], list[str]]:
     """Where the session hosts' names are: among Session Central's objects and in the configuration database."""
     hosts = [s.name for s in farm.hosts("session_host")]
     web = _web(farm)
@@ -283,14 +283,14 @@ def _config_found(farm: Farm, hosts: list[str]) -> Found | str:
     return found or "no table has a column holding every session host's name (has every host registered?)"
 
 
-def _release(farm: Farm, outcomes: dict[str, HostFacts | FactsUnavailable]) -> str:
+def _release(farm: Farm, outcomes: dict[str, HostOutcome]) -> str:
     facts = outcomes.get(_web(farm))
     products = facts.products.get(CANDIDATES, []) if isinstance(facts, HostFacts) else []
     web = [p for p in products if like(p.name, str(farm.profile["products.web_components"]))]
     return web[0].version if web else "unknown"
 
 
-def _record(farm: Farm, outcomes: dict[str, HostFacts | FactsUnavailable], found: list[Found]) -> discovery.Record:
+def _record(farm: Farm, outcomes: dict[str, HostOutcome], found: list[Found]) -> discovery.Record:
     return discovery.Record(
         farm.inventory.farm,
         farm.profile.name,

@@ -62,7 +62,10 @@ def collect_host(job: CollectJob) -> HostFacts:
     return parse_collector_output(job.spec.name, result.stdout)
 
 
-def _safe_collect(job: CollectJob) -> HostFacts | FactsUnavailable:
+HostOutcome = HostFacts | FactsUnavailable  # a host's facts, or why they could not be read
+
+
+def _safe_collect(job: CollectJob) -> HostOutcome:
     """One host's facts or its error sentence: whatever goes wrong on one host stays with that host."""
     try:
         return collect_host(job)
@@ -92,7 +95,6 @@ def workers_for(hosts: int, requested: int | None = None) -> int:
     return max(1, min(requested or MAX_WORKERS, hosts))
 
 
-HostOutcome = HostFacts | FactsUnavailable  # a host's facts, or why they could not be read
 Then = Callable[[str, HostOutcome], list[CollectJob]]
 
 

@@ -14,7 +14,7 @@ from gpverify.config.profiles import Profile, load_profile
 from gpverify.config.versions import GpVersion, Target, same_release, target_of
 from gpverify.errors import ConfigError, FactsUnavailable, HostUnavailable
 from gpverify.facts import tenantconfig
-from gpverify.facts.collect import DEFAULT_WORKERS, CollectJob, collect_hosts
+from gpverify.facts.collect import DEFAULT_WORKERS, CollectJob, HostOutcome, collect_hosts
 from gpverify.facts.windows import HostFacts, RuntimePaths, build_request
 
 
@@ -29,7 +29,7 @@ class Farm:
     passwords: dict[str, str | None] = field(repr=False)  # never in a repr: pytest -l prints locals
     sql_password: str | None = field(default=None, repr=False)
     workers: int | None = DEFAULT_WORKERS  # None: one per host, at most MAX_WORKERS
-    _facts: dict[str, HostFacts | FactsUnavailable] = field(default_factory=dict)
+    _facts: dict[str, HostOutcome] = field(default_factory=dict)
     # Queries a run adds to a role's request besides the profile's and extra_facts (the declarative checks' own,
     # gpverify.declarative), role -> section -> queries: collected in the same one collector run per host.
     added: dict[str, dict[str, list[dict[str, Any]]]] = field(default_factory=dict)
@@ -50,7 +50,7 @@ class Farm:
     def collect(
         self,
         names: Iterable[str],
-        on_done: Callable[[str, HostFacts | FactsUnavailable], None] | None = None,
+        on_done: Callable[[str, HostOutcome], None] | None = None,
     ) -> None:
         """Collect every named host not collected yet, in parallel (one shell, one collector run each).
 
@@ -67,7 +67,7 @@ class Farm:
             # when the web server has answered; every other host starts with it (nothing else waits on it).
             first = [web[0], *(s for s in todo if s.role != "session_host" and s.name != web[0].name)]
 
-            def then(name: str, outcome: HostFacts | FactsUnavailable) -> list[CollectJob]:
+            def then(name: str, outcome: HostOutcome) -> list[CollectJob]:
                 if name != web[0].name:
                     return []
                 self._facts[name] = outcome  # what _runtime_for_request reads
@@ -171,7 +171,7 @@ class Farm:
             raise outcome
         return outcome
 
-    def collected(self) -> dict[str, HostFacts | FactsUnavailable]:
+    def collected(self) -> dict[str, HostOutcome]:
         return dict(self._facts)
 
 
