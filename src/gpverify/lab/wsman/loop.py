@@ -53,6 +53,17 @@ def parse_head(lines: list[str]) -> tuple[str, str, str, dict[str, str]]:
     return words[0], words[1], words[2], headers
 
 
+def closes(version: str, headers: dict[str, str]) -> bool:
+    """The connection ends after this request (Connection: close, or HTTP/1.0 without keep-alive)."""
+    connection = headers.get("connection", "").lower()
+    return connection == "close" or (version == "HTTP/1.0" and connection != "keep-alive")
+
+
+def wants_continue(version: str, headers: dict[str, str]) -> bool:
+    """The client waits for "100 Continue" before it sends the body (HTTP/1.1's Expect: 100-continue)."""
+    return headers.get("expect", "").lower() == "100-continue" and version != "HTTP/1.0"
+
+
 class Headers(dict[str, str]):
     """A request's headers by lower-case name, read with .get(name) whatever the name's case."""
 
@@ -71,10 +82,7 @@ class Exchange:
         self.headers = Headers(headers)
         self.connection = conn.sock
         self.auth_state = conn.auth_state
-        connection = headers.get("connection", "").lower()
-        self.close_connection = connection == "close" or (
-            self.request_version == "HTTP/1.0" and connection != "keep-alive"
-        )
+        self.close_connection = closes(self.request_version, headers)
         self.wfile = self
         self._out: list[bytes] = []
 
@@ -204,7 +212,7 @@ class LoopConnection:
         if length < 0:
             self.refuse(400, "Bad Content-Length")
             return None
-        if head[3].get("expect", "").lower() == "100-continue" and head[2] != "HTTP/1.0":
+        if wants_continue(head[2], head[3]):
             self.send(b"HTTP/1.1 100 Continue\r\n\r\n")
         return end, head, length
 

@@ -31,7 +31,7 @@ from gpverify.lab.wsman.auth import (
 )
 from gpverify.lab.wsman.faults import InvalidMessage, UnencryptedRefused, WsmanFault
 from gpverify.lab.wsman.hostfaults import HostFault
-from gpverify.lab.wsman.loop import Exchange, HeadError, Headers, http_date, loop, parse_head
+from gpverify.lab.wsman.loop import Exchange, HeadError, Headers, closes, http_date, loop, parse_head, wants_continue
 from gpverify.lab.wsman.responses import CommandHandler, CommandOutput, WsmanResponder
 from gpverify.lab.wsman.serialize import WsmanRequest
 from gpverify.transport.channel import tls_channel_bindings
@@ -157,10 +157,8 @@ class _WsmanRequestHandler(BaseHTTPRequestHandler):
             self.send_error(*exc.args)
             return False
         self.headers = Headers(headers)  # type: ignore[assignment]  # read only through .get(name)
-        connection = headers.get("connection", "").lower()
-        version = self.request_version
-        self.close_connection = connection == "close" or (version == "HTTP/1.0" and connection != "keep-alive")
-        if headers.get("expect", "").lower() == "100-continue" and version != "HTTP/1.0":
+        self.close_connection = closes(self.request_version, headers)
+        if wants_continue(self.request_version, headers):
             return self.handle_expect_100()  # "100 Continue", as http.server answers it
         return True
 
