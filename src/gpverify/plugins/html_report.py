@@ -28,9 +28,8 @@ class HtmlReport:
             reach = checkreport.connectivity(farm.collected(), gpsession.roles(config))
         sections = [s for group in config.hook.pytest_gpverify_report_sections(config=config) for s in group or []]
         has_waivers = bool(config.pluginmanager.hook.pytest_gpverify_waiver_cell.get_hookimpls())
-        results = {r.test: r for r in gpsession.results_of(config)}  # one row per test, its last record
         page = checkreport.render(
-            list(results.values()),
+            gpsession.results_of(config),  # one row per test, at its worst (session.record)
             title=checkreport.title(farm is not None and farm.is_lab),
             farm=farm.inventory.farm if farm else None,
             profile=farm.profile.name if farm else None,
