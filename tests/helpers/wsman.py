@@ -6,8 +6,9 @@ import ssl
 from typing import Any
 
 from gpverify.config.inventory import HostSpec, WinRMSettings
-from gpverify.facts.collect import CollectJob
-from gpverify.facts.windows import build_request
+from gpverify.errors import FactsUnavailable
+from gpverify.facts.collect import CollectJob, collect_host, collect_hosts
+from gpverify.facts.windows import HostFacts, build_request
 from gpverify.lab.host import LabHost
 from gpverify.lab.wsman import AuthConfig, WsmanServer
 from gpverify.lab.wsman.hostfaults import fault_for
@@ -47,3 +48,14 @@ def spec(port: int, name: str = "gp-sh01", address: str = "127.0.0.1", **winrm: 
 def job(farm: Any, host: HostSpec, password: str = PASSWORD) -> CollectJob:
     """The session host's collector request for this host."""
     return CollectJob(host, build_request("session_host", farm.target), password)
+
+
+def on_the_loop(job: CollectJob) -> HostFacts:
+    """The host's facts as collect_hosts gathers them, on its event loop; its error raised as collect_host does."""
+    outcome = collect_hosts([job])[job.spec.name]
+    if isinstance(outcome, FactsUnavailable):
+        raise outcome
+    return outcome
+
+
+COLLECTORS = {"blocking": collect_host, "event loop": on_the_loop}  # the lean client's two drivers

@@ -10,14 +10,13 @@ import pytest
 
 from gpverify.config.inventory import HostSpec, WinRMSettings
 from gpverify.errors import HostUnavailable
-from gpverify.facts.collect import collect_host
 from gpverify.lab.models import build_farm
 from gpverify.lab.wsman import WsmanServer, issue, make_ca, server_context
 from gpverify.transport import get_transport_class, transport_for
 from gpverify.transport.lean import LeanTransport
 from gpverify.transport.ntlm import lm_hash, md4, nt_hash, ntlm_secret
 from gpverify.transport.settings import environment_proxies
-from helpers.wsman import job, listener, spec
+from helpers.wsman import COLLECTORS, job, listener, spec
 
 
 @pytest.fixture(scope="module")
@@ -85,17 +84,19 @@ def test_an_unknown_client_is_refused_by_the_inventory() -> None:
         WinRMSettings(client="paramiko")  # type: ignore[arg-type]
 
 
-def test_sealed_over_https_when_asked_always(farm, tls_listener) -> None:  # type: ignore[no-untyped-def]
+@pytest.mark.parametrize("driver", COLLECTORS)
+def test_sealed_over_https_when_asked_always(farm, tls_listener, driver: str) -> None:  # type: ignore[no-untyped-def]
     server, bundle = tls_listener
     host = spec(server.port, address="localhost", scheme="https", ca_bundle=str(bundle), message_encryption="always")
-    assert collect_host(job(farm, host)).services["session_service"][0].is_running
+    assert COLLECTORS[driver](job(farm, host)).services["session_service"][0].is_running
     soap = [r for r in server.requests if r.action]
     # pywinrm's rule: "always" seals over TLS too, after the blank request that sets sealing up.
     assert [r.action for r in server.requests] == ["", "", "Create", "Command", "Send", "Receive", "Delete"]
     assert all(r.encrypted for r in soap)
 
 
-def test_basic_over_https(farm, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+@pytest.mark.parametrize("driver", COLLECTORS)
+def test_basic_over_https(farm, tmp_path: Path, driver: str) -> None:  # type: ignore[no-untyped-def]
     ca = make_ca()
     (tmp_path / "ca.pem").write_bytes(ca.cert_pem)
     server = listener(farm, "basic", tls=server_context(*issue(ca, ["localhost"])))
@@ -103,7 +104,7 @@ def test_basic_over_https(farm, tmp_path: Path) -> None:  # type: ignore[no-unty
         host = spec(
             server.port, address="localhost", scheme="https", ca_bundle=str(tmp_path / "ca.pem"), transport="basic"
         )
-        assert collect_host(job(farm, host)).computer == "GP-SH01"
+        assert COLLECTORS[driver](job(farm, host)).computer == "GP-SH01"
         assert {r.auth for r in server.requests if r.action} == {"basic"}
         assert server.http_request_count == 5  # Create, Command, Send, Receive, Delete: Basic needs no handshake
     finally:

@@ -12,6 +12,7 @@ from gpverify.errors import HostUnavailable
 from gpverify.facts.collect import collect_host, collect_hosts
 from gpverify.lab.models import build_farm
 from gpverify.lab.wsman import WsmanServer, issue, make_ca, server_context
+from helpers.wsman import COLLECTORS
 from helpers.wsman import job as _job
 from helpers.wsman import listener as _server
 from helpers.wsman import spec as _spec
@@ -51,7 +52,9 @@ def test_basic_over_http_needs_explicit_permission(farm) -> None:  # type: ignor
         server.stop()
 
 
-def test_https_with_ca_bundle_and_name_mismatch(farm, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+@pytest.mark.parametrize("driver", COLLECTORS)
+def test_https_with_ca_bundle_and_name_mismatch(farm, tmp_path: Path, driver: str) -> None:  # type: ignore[no-untyped-def]
+    collect_host = COLLECTORS[driver]
     ca = make_ca()
     bundle = tmp_path / "ca.pem"
     bundle.write_bytes(ca.cert_pem)

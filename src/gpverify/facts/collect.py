@@ -2,36 +2,38 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import math
-import queue
 import re
-import time
-from collections.abc import Callable, Iterable
-from concurrent.futures import Future, ThreadPoolExecutor
+from collections.abc import Callable, Coroutine, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any, Self
+from typing import Any, TypeVar
 
 from gpverify.config.inventory import HostSpec
 from gpverify.errors import FactsUnavailable, HostUnavailable
 from gpverify.facts.windows import BOOTSTRAP, HostFacts, collector_stdin, parse_collector_output
 from gpverify.transport import get_transport_class, sentences, transport_for
-from gpverify.transport.base import encoded_command
+from gpverify.transport.base import CommandResult, encoded_command
 
 # Hosts collected at once, by default every host of the farm up to MAX_WORKERS (workers_for).
 # - WinRM's limits are per target host (MaxShellsPerUser, default 30; MaxConcurrentOperationsPerUser, 1500:
 #   learn.microsoft.com/windows/win32/winrm/installation-and-configuration-for-windows-remote-management) and
 #   a run opens one shell per host whatever the worker count, so no worker count can exceed them.
-# - A worker spends its time waiting on round trips (seven requests and the collector's run), and a waiting
-#   thread costs no CPU: at 100 ms, 200 hosts took 7.0 s with 32 workers and 4.0 s with 128 (issue 15). On a
-#   LAN the run is CPU-bound and the count barely matters (make bench measures both), so the farm's latency,
-#   unknown until the hosts answer, need not be guessed: the larger count suits both.
-# - MAX_WORKERS bounds the machine running the suite: threads, sockets and memory (make bench: RSS at 200).
+# - A host in flight spends its time waiting on round trips (seven requests and the collector's run), and waiting
+#   costs no CPU: at 100 ms, 200 hosts took 7.0 s with 32 at once and 4.0 s with 128 (issue 15). On a LAN the run
+#   is CPU-bound and the count barely matters (make bench measures both), so the farm's latency, unknown until
+#   the hosts answer, need not be guessed: the larger count suits both.
+# - MAX_WORKERS bounds the farm and the machine running the suite: connections at once, sockets and memory
+#   (make bench: RSS at 200). Lean hosts wait on one event loop; only pywinrm's take a thread each.
 MAX_WORKERS = 128
 DEFAULT_WORKERS: int | None = None  # None: workers_for(number of hosts)
-# Seconds a host's thread may outlive its deadline (closing the shell, parsing) before the run stops waiting.
+# Seconds a host may outlive its deadline (closing the shell, parsing) before the run stops waiting.
 DEADLINE_GRACE = 5.0
 _log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -55,6 +57,20 @@ def collect_host(job: CollectJob) -> HostFacts:
     transport = get_transport_class(transport_for(job.spec))(job.spec, job.password)
     with transport:
         result = transport.run("powershell", encoded_command(BOOTSTRAP), collector_stdin(job.request))
+    return _facts(job, result)
+
+
+async def collect_host_async(job: CollectJob) -> HostFacts:
+    """collect_host on the running event loop, for a host the lean client talks to (transport_for: "lean")."""
+    transport = get_transport_class("lean")(job.spec, job.password)
+    try:
+        result = await transport.run_async("powershell", encoded_command(BOOTSTRAP), collector_stdin(job.request))
+    finally:
+        await transport.close_async()
+    return _facts(job, result)
+
+
+def _facts(job: CollectJob, result: CommandResult) -> HostFacts:
     if not result.succeeded:
         raise HostUnavailable(
             job.spec.name, f"the collector failed (exit {result.exit_code}): {clean_stderr(result.stderr)}"
@@ -72,14 +88,27 @@ def _safe_collect(job: CollectJob) -> HostOutcome:
     except FactsUnavailable as exc:
         return exc
     except Exception as exc:  # noqa: BLE001 - a bug or an odd endpoint: the host's error, never the run's
-        # Only the type: an exception's text or locals may hold what the host sent, or a credential.
-        _log.debug("collecting from %s failed with %s", job.spec.name, type(exc).__name__)
-        return HostUnavailable(
-            job.spec.name,
-            f"collecting the facts failed unexpectedly ({type(exc).__name__}): "
-            "run again with the host checked; if it persists, report it to the gpverify "
-            "maintainers",
-        )
+        return _unexpected(job, exc)
+
+
+async def _safe_collect_async(job: CollectJob) -> HostOutcome:
+    """_safe_collect on the running event loop."""
+    try:
+        return await collect_host_async(job)
+    except FactsUnavailable as exc:
+        return exc
+    except Exception as exc:  # noqa: BLE001 - as _safe_collect
+        return _unexpected(job, exc)
+
+
+def _unexpected(job: CollectJob, exc: Exception) -> HostUnavailable:
+    # Only the type: an exception's text or locals may hold what the host sent, or a credential.
+    _log.debug("collecting from %s failed with %s", job.spec.name, type(exc).__name__)
+    return HostUnavailable(
+        job.spec.name,
+        f"collecting the facts failed unexpectedly ({type(exc).__name__}): "
+        "run again with the host checked; if it persists, report it to the gpverify maintainers",
+    )
 
 
 def _deadline(job: CollectJob) -> float:
@@ -108,8 +137,8 @@ def collect_hosts(
 ) -> dict[str, HostOutcome]:
     """Collect all hosts concurrently; a failed host yields its error and never affects the others.
 
-    `then(name, facts or error)`, called as each host finishes, may return hosts to collect next in the same pool
-    (at most `later` of them in all): the session hosts, once the web server has said where their runtime is.
+    `then(name, facts or error)`, called as each host finishes, may return hosts to collect next (at most `later`
+    of them in all): the session hosts, once the web server has said where their runtime is.
     """
     jobs = list(jobs)
     if not jobs:
@@ -120,55 +149,74 @@ def collect_hosts(
     # keep the run going.
     rounds = math.ceil((len(jobs) + later) / workers) + (1 if later else 0)
     bound = rounds * (max(_deadline(j) for j in jobs) + DEADLINE_GRACE)
-    with _Collection(workers, on_done) as run:
-        run.submit(jobs)
-        run.gather(time.monotonic() + bound, then)
-        return run.results()
+    return _on_a_loop(_Collection(workers, on_done, then).collect(jobs, bound))
+
+
+def _on_a_loop(work: Coroutine[Any, Any, T]) -> T:
+    """Run `work` on a new event loop: in this thread, or in a thread of its own if this one already runs a loop."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(work)
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="gpverify-collect-loop") as one:
+        return one.submit(asyncio.run, work).result()
 
 
 class _Collection:
-    """One pool of collection threads, and each host's outcome in the order the hosts finish."""
+    """One run's hosts in flight, at most `workers` at once: the lean client's on the event loop, pywinrm's in a
+    pool of threads; each host's outcome recorded as it finishes."""
 
-    def __init__(self, workers: int, on_done: Callable[[str, HostOutcome], None] | None) -> None:
-        self.pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="gpverify-collect")
+    def __init__(self, workers: int, on_done: Callable[[str, HostOutcome], None] | None, then: Then | None) -> None:
+        self.workers = workers
         self.on_done = on_done
+        self.then = then
         self.jobs: list[CollectJob] = []
         self.outcomes: dict[str, HostOutcome] = {}
-        # Each future puts itself here when it ends: one wake-up per host, however many are pending.
-        self.finished: queue.SimpleQueue[Future[HostOutcome]] = queue.SimpleQueue()
-        self.running: dict[Future[HostOutcome], CollectJob] = {}
+        self.running: dict[str, asyncio.Task[None]] = {}
+        self.pool: ThreadPoolExecutor | None = None  # for pywinrm's hosts, made when the first one comes
 
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.pool.shutdown(wait=False, cancel_futures=True)  # an overdue thread is left to its own deadline
+    async def collect(self, jobs: list[CollectJob], bound: float) -> dict[str, HostOutcome]:
+        """Each host's outcome, in the order the hosts were given; a host not done within `bound` is overdue."""
+        self.slots = asyncio.Semaphore(self.workers)
+        self.all_done = asyncio.Event()
+        try:
+            self.submit(jobs)
+            with contextlib.suppress(TimeoutError):  # the bound passed: the hosts still running are overdue
+                async with asyncio.timeout(bound):
+                    await self.all_done.wait()
+            return self.results()
+        finally:
+            for task in self.running.values():
+                task.cancel()
+            if self.pool is not None:
+                self.pool.shutdown(wait=False, cancel_futures=True)  # an overdue thread is left to its deadline
 
     def submit(self, batch: list[CollectJob]) -> None:
         self.jobs.extend(batch)
         for job in batch:
-            future = self.pool.submit(_safe_collect, job)
-            self.running[future] = job
-            future.add_done_callback(self.finished.put)
+            self.running[job.spec.name] = asyncio.create_task(self._host(job))
 
-    def gather(self, deadline: float, then: Then | None) -> None:
-        """Each host's outcome as it finishes (one slow host stalls nothing), until all are in or the deadline
-        passes; the hosts `then` releases join the pool as they are released."""
-        while self.running:
-            try:
-                future = self.finished.get(timeout=max(0.0, deadline - time.monotonic()))
-            except queue.Empty:  # the deadline passed: results() names what is missing
-                return
-            job = self.running.pop(future)
-            self._record(job.spec.name, future.result())
-            if then is not None:
-                self.submit(then(job.spec.name, self.outcomes[job.spec.name]))
+    async def _host(self, job: CollectJob) -> None:
+        async with self.slots:
+            if transport_for(job.spec) == "lean":
+                outcome = await _safe_collect_async(job)
+            else:
+                if self.pool is None:
+                    self.pool = ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="gpverify-collect")
+                outcome = await asyncio.get_running_loop().run_in_executor(self.pool, _safe_collect, job)
+        name = job.spec.name
+        del self.running[name]
+        self._record(name, outcome)
+        if self.then is not None:
+            self.submit(self.then(name, outcome))
+        if not self.running:
+            self.all_done.set()
 
     def results(self) -> dict[str, HostOutcome]:
-        """Every host's outcome, in the order the hosts were given; a host that did not end in time is overdue."""
-        for future, job in self.running.items():
-            future.cancel()
-            self._record(job.spec.name, _overdue(job.spec.name, job))
+        for name, task in self.running.items():
+            task.cancel()
+            job = next(j for j in self.jobs if j.spec.name == name)
+            self._record(name, _overdue(name, job))
         return {job.spec.name: self.outcomes[job.spec.name] for job in self.jobs}
 
     def _record(self, name: str, outcome: HostOutcome) -> None:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import base64
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass
-from typing import NamedTuple, Protocol
+from typing import Any, NamedTuple, Protocol, TypeVar, cast
 
 from gpverify.config.inventory import HostSpec
 from gpverify.errors import HostUnavailable
@@ -53,6 +53,51 @@ def stdin_chunks(data: bytes | None) -> Iterator[tuple[bytes, bool]]:
         yield data[start : start + STDIN_CHUNK], start + STDIN_CHUNK >= len(data)
 
 
+# ---- a host's exchange as steps
+# A transport's exchange with one host is written once, as a generator of the waits it needs (a Pause here, an
+# HTTP request in transport/lean.py), and driven either blocking, one host per thread (`drive`), or on an asyncio
+# event loop with many hosts on one thread (lean.py's run_async): the same requests and the same sentences.
+
+
+@dataclass(frozen=True, slots=True)
+class Pause:
+    """Wait this many seconds before the next step."""
+
+    seconds: float
+
+
+T = TypeVar("T")
+Steps = Generator[Any, Any, T]  # yields what to wait for, is sent what the wait brought, returns the T
+
+
+def drive(steps: Steps[T], perform: Callable[[Any], Any]) -> T:
+    """Run `steps` blocking: each wait is `perform`ed and its result sent back, or its exception thrown in (where
+    the steps put it in words)."""
+    value: Any = None
+    error: Exception | None = None
+    while True:
+        try:
+            wait = steps.send(value) if error is None else steps.throw(error)
+        except StopIteration as stop:
+            return cast(T, stop.value)
+        try:
+            value, error = perform(wait), None
+        except Exception as exc:  # noqa: BLE001 - thrown into the steps, which say what it means
+            value, error = None, exc
+
+
+def at_once(call: Callable[[], T]) -> Steps[T]:
+    """Steps that wait for nothing: `call`'s value (or exception) when the steps are run."""
+    return call()
+    yield  # unreachable: makes this a generator
+
+
+def pause_blocking(wait: Any) -> None:
+    """`drive`'s perform for steps whose only wait is a Pause."""
+    assert isinstance(wait, Pause)
+    time.sleep(wait.seconds)
+
+
 class ReceiveTimedOut(Exception):
     """A Receive answered w:TimedOut: nothing yet, ask again."""
 
@@ -66,7 +111,9 @@ class Received(NamedTuple):
     exit_code: int
 
 
-def receive_all(spec: HostSpec, receive: Callable[[], Received], remaining: Callable[[], float]) -> CommandResult:
+def receive_all(
+    spec: HostSpec, receive: Callable[[], Steps[Received]], remaining: Callable[[], float]
+) -> Steps[CommandResult]:
     """Ask `receive` (one Receive; ReceiveTimedOut for w:TimedOut, HostUnavailable for any other failure) until
     the command is done, within winrm.read_timeout and the host's time left (`remaining`), its output bounded."""
     out: list[bytes] = []
@@ -76,12 +123,13 @@ def receive_all(spec: HostSpec, receive: Callable[[], Received], remaining: Call
     while time.monotonic() < until:
         asked = time.monotonic()
         try:
-            answer = receive()
+            answer = yield from receive()
         except ReceiveTimedOut:
             timed_out += 1
             if timed_out >= RECEIVE_RETRIES:
                 raise HostUnavailable(spec.name, sentences.collector_hangs(timed_out)) from None
-            _pause(spec, asked, timed_out, until)
+            if pause := _pause(spec, asked, timed_out, until):
+                yield pause
             continue
         timed_out = 0
         size += len(answer.stdout) + len(answer.stderr)
@@ -96,8 +144,9 @@ def receive_all(spec: HostSpec, receive: Callable[[], Received], remaining: Call
     raise HostUnavailable(spec.name, sentences.read_timeout_passed())
 
 
-def _pause(spec: HostSpec, asked: float, timed_out: int, until: float) -> None:
+def _pause(spec: HostSpec, asked: float, timed_out: int, until: float) -> Pause | None:
     """w:TimedOut only means "nothing yet": Windows sends it after the operation timeout and expects the client to
     ask again, so an endpoint that sends it at once is paused, increasingly, before it is asked again."""
-    if time.monotonic() - asked < (spec.winrm.operation_timeout or 20) / 2:
-        time.sleep(min(RECEIVE_PAUSE_MAX, 0.05 * 2 ** min(timed_out, 5), max(0.0, until - time.monotonic())))
+    if time.monotonic() - asked >= (spec.winrm.operation_timeout or 20) / 2:
+        return None
+    return Pause(min(RECEIVE_PAUSE_MAX, 0.05 * 2 ** min(timed_out, 5), max(0.0, until - time.monotonic())))

@@ -1,7 +1,14 @@
-"""The HTTP/1.1 a WinRM listener speaks, on one kept-alive socket per host, every wait bounded by the host's time."""
+"""The HTTP/1.1 a WinRM listener speaks, on one kept-alive socket per host, every wait bounded by the host's time.
+
+Answers are read by one parser (ResponseParser) fed with whatever bytes arrive; two connections feed it: a blocking
+one (Connection, one host per thread) and one for an asyncio event loop (AsyncConnection, many hosts on one
+thread). Both raise the same WireError for the same failure.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import os
 import socket
 import ssl
 import time
@@ -12,6 +19,7 @@ from dataclasses import dataclass
 MAX_RESPONSE_BYTES = 8 * 1024 * 1024
 MAX_HEADER_BYTES = 64 * 1024  # HTTP.sys refuses request headers over 16 KB by default; answers are smaller
 RECV_BYTES = 256 * 1024
+_CLOSED_EARLY = "RemoteDisconnected: the listener closed the connection without an answer"
 
 
 class WireError(Exception):
@@ -88,8 +96,144 @@ class Endpoint:
     tls: ssl.SSLContext | None  # None: plain HTTP
 
 
-class Connection:
-    """One HTTP/1.1 connection to a WinRM listener, reopened if the listener closes it between requests."""
+class ResponseParser:
+    """One answer after another from the bytes of one connection, in whatever pieces they arrive."""
+
+    def __init__(self) -> None:
+        self._buffer = bytearray()
+        self.eof = False  # the listener closed its side: the connection cannot carry another request
+        self._head: tuple[int, dict[str, str]] | None = None
+        self._body = bytearray()
+        self._chunk = -1  # bytes left of the chunk being read; -1: its size line is next; -2: the trailer
+        self._crlf = False  # the line after a chunk's data is next
+
+    def feed(self, data: bytes) -> None:
+        """Bytes as they came; b"" when the listener closed the connection."""
+        if data:
+            self._buffer += data
+        else:
+            self.eof = True
+
+    def take(self) -> Response | None:
+        """The next whole answer (its bytes consumed), or None until more bytes come; WireError when what came
+        cannot be an answer (or the listener closed the connection before the answer was whole)."""
+        if self._head is None:
+            self._head = self._parse_head()
+            if self._head is None:
+                self._more()
+                return None
+        status, headers = self._head
+        body = self._parse_body(status, headers)
+        if body is None:
+            self._more()
+            return None
+        self._head, self._body, self._chunk, self._crlf = None, bytearray(), -1, False
+        return Response(status, headers, body)
+
+    def _more(self) -> None:
+        """More bytes are needed: fail if no more can come."""
+        if self.eof:
+            raise ConnectionFailed(_CLOSED_EARLY)
+
+    def _parse_head(self) -> tuple[int, dict[str, str]] | None:
+        end = self._buffer.find(b"\r\n\r\n")
+        if end < 0:
+            if len(self._buffer) > MAX_HEADER_BYTES:
+                raise TooLarge(f"headers over {MAX_HEADER_BYTES:,} bytes")
+            return None
+        lines = bytes(self._buffer[:end]).decode("latin-1").split("\r\n")
+        del self._buffer[: end + 4]
+        parts = lines[0].split(" ", 2)
+        if len(parts) < 2 or not parts[0].startswith("HTTP/") or not parts[1].isdigit():
+            raise ConnectionFailed(f"not an HTTP answer ({lines[0][:40]!r})")
+        headers: dict[str, str] = {}
+        for line in lines[1:]:
+            name, _, value = line.partition(":")
+            key = name.strip().lower()
+            headers[key] = f"{headers[key]}, {value.strip()}" if key in headers else value.strip()
+        status = int(parts[1])
+        if 200 <= status < 300 and headers.get("content-type", "").lower().startswith("text/html"):
+            raise WebPage(f"HTTP {status} with a web page (text/html)")
+        return status, headers
+
+    def _parse_body(self, status: int, headers: dict[str, str]) -> bytes | None:
+        if status in (204, 304) or status < 200:
+            return b""
+        if "chunked" in headers.get("transfer-encoding", "").lower():
+            return self._chunked()
+        if "content-length" in headers:
+            return self._exactly(_length(headers["content-length"]))
+        return self._to_close()
+
+    def _exactly(self, size: int) -> bytes | None:
+        if size > MAX_RESPONSE_BYTES:
+            raise TooLarge(f"the answer declared {size:,} bytes (the cap is {MAX_RESPONSE_BYTES:,})")
+        if len(self._buffer) < size:
+            return None
+        data = bytes(self._buffer[:size])
+        del self._buffer[:size]
+        return data
+
+    def _line(self, what: str) -> bytes | None:
+        end = self._buffer.find(b"\r\n")
+        if end < 0:
+            if len(self._buffer) > MAX_HEADER_BYTES:
+                raise TooLarge(what)
+            return None
+        line = bytes(self._buffer[:end])
+        del self._buffer[: end + 2]
+        return line
+
+    def _chunked(self) -> bytes | None:
+        """Chunks as they come (RFC 9112 7.1): size line, data, the line after it; size 0, then trailer lines up
+        to an empty one."""
+        while True:
+            if self._crlf or self._chunk < 0:
+                line = self._line("a chunk header without an end")
+                if line is None:
+                    return None
+                if self._crlf:
+                    self._crlf = False
+                elif self._chunk == -2:
+                    if not line:
+                        return bytes(self._body)
+                else:
+                    self._chunk = self._chunk_size(line)
+                continue
+            taken = self._buffer[: self._chunk]
+            self._body += taken
+            del self._buffer[: len(taken)]
+            self._chunk -= len(taken)
+            if self._chunk:
+                return None
+            self._chunk, self._crlf = -1, True
+
+    def _chunk_size(self, line: bytes) -> int:
+        size = _length(line.split(b";", 1)[0].decode("latin-1"), base=16)
+        if len(self._body) + size > MAX_RESPONSE_BYTES:
+            raise TooLarge(f"the answer was larger than {MAX_RESPONSE_BYTES:,} bytes")
+        return size if size else -2
+
+    def _to_close(self) -> bytes | None:
+        if len(self._buffer) > MAX_RESPONSE_BYTES:
+            raise TooLarge(f"the answer was larger than {MAX_RESPONSE_BYTES:,} bytes")
+        if not self.eof:
+            return None
+        body = bytes(self._buffer)
+        self._buffer.clear()
+        return body
+
+    @property
+    def reads_to_close(self) -> bool:
+        """The answer being read ends when the connection does (no length, not chunked)."""
+        if self._head is None:
+            return False
+        headers = self._head[1]
+        return "chunked" not in headers.get("transfer-encoding", "").lower() and "content-length" not in headers
+
+
+class _Wire:
+    """What both connections share: the request line, the waits, and what a timeout means."""
 
     def __init__(self, endpoint: Endpoint, deadline: Deadline, connect_timeout: float, read_timeout: float) -> None:
         self.endpoint = endpoint
@@ -97,18 +241,43 @@ class Connection:
         self.connect_timeout = connect_timeout
         self.read_timeout = read_timeout
         self.answered = False  # until the host first answers, connect_timeout bounds the wait for it
-        self._sock: socket.socket | None = None
-        self._buffer = bytearray()
+        self._parser = ResponseParser()
         host = f"[{endpoint.host}]" if ":" in endpoint.host else endpoint.host
         self._prefix = f"POST {endpoint.path} HTTP/1.1\r\nHost: {host}:{endpoint.port}\r\n".encode("ascii")
 
-    # ---- connecting
+    def _message(self, headers: str, body: bytes) -> bytes:
+        return self._prefix + f"{headers}Content-Length: {len(body)}\r\n\r\n".encode("latin-1") + body
+
+    def _wait(self) -> float:
+        """How long the next read may wait: connect_timeout until the host first answers, then read_timeout."""
+        return self.deadline.bound(self.read_timeout if self.answered else min(self.connect_timeout, self.read_timeout))
+
+    def _timed_out(self) -> WireError:
+        if self.deadline.remaining() <= 0:
+            return DeadlineReached(f"the host's deadline of {self.deadline.seconds:g} s passed")
+        return ReadTimedOut("no answer") if self.answered else SilentHost("no answer")
+
+    def _answered(self, response: Response) -> bool:
+        """Note that the host answered; True when the connection must be closed after this answer."""
+        self.answered = True
+        return self._parser.eof or response.headers.get("connection", "").lower() == "close"
+
+    def _fresh(self) -> None:
+        self._parser = ResponseParser()
+
+
+class Connection(_Wire):
+    """One HTTP/1.1 connection to a WinRM listener, reopened if the listener closes it between requests."""
+
+    def __init__(self, endpoint: Endpoint, deadline: Deadline, connect_timeout: float, read_timeout: float) -> None:
+        super().__init__(endpoint, deadline, connect_timeout, read_timeout)
+        self._sock: socket.socket | None = None
 
     def open(self) -> socket.socket:
         """The connected socket, connecting (and shaking hands over TLS) if there is none."""
         if self._sock is None:
             self._sock = self._connect()
-            self._buffer.clear()
+            self._fresh()
         return self._sock
 
     def _connect(self) -> socket.socket:
@@ -148,15 +317,12 @@ class Connection:
             except OSError:
                 pass
 
-    # ---- one exchange
-
     def request(self, headers: str, body: bytes) -> Response:
         """POST `body` with extra header lines `headers` ("Name: value\\r\\n" each) and read the answer."""
         sock = self.open()
-        head = self._prefix + f"{headers}Content-Length: {len(body)}\r\n\r\n".encode("latin-1")
         try:
             sock.settimeout(self.deadline.bound(self.read_timeout))
-            sock.sendall(head + body)
+            sock.sendall(self._message(headers, body))
         except TimeoutError:
             self.close()
             raise self._timed_out() from None
@@ -168,107 +334,141 @@ class Connection:
         except WireError:
             self.close()
             raise
-        self.answered = True
-        if response.headers.get("connection", "").lower() == "close":
+        if self._answered(response):
             self.close()
         return response
 
-    def _timed_out(self) -> WireError:
-        if self.deadline.remaining() <= 0:
-            return DeadlineReached(f"the host's deadline of {self.deadline.seconds:g} s passed")
-        return ReadTimedOut("no answer") if self.answered else SilentHost("no answer")
+    def _read_response(self) -> Response:
+        parser = self._parser
+        while (response := parser.take()) is None:
+            parser.feed(self._recv(parser.reads_to_close))
+        return response
 
-    def _recv(self) -> bytes:
+    def _recv(self, to_close: bool) -> bytes:
         assert self._sock is not None
-        wait = self.read_timeout if self.answered else min(self.connect_timeout, self.read_timeout)
         try:
-            self._sock.settimeout(self.deadline.bound(wait))
-            data = self._sock.recv(RECV_BYTES)
+            self._sock.settimeout(self._wait())
+            return self._sock.recv(RECV_BYTES)
         except TimeoutError:
             raise self._timed_out() from None
         except OSError as exc:
+            if to_close:  # an answer that ends with its connection has ended, however it ended
+                return b""
             raise ConnectionFailed(str(exc)) from None
-        if not data:
-            raise ConnectionFailed("RemoteDisconnected: the listener closed the connection without an answer")
-        return data
 
-    def _read_response(self) -> Response:
-        status, headers = self._read_head()
-        if 200 <= status < 300 and headers.get("content-type", "").lower().startswith("text/html"):
-            raise WebPage(f"HTTP {status} with a web page (text/html)")
-        if status in (204, 304) or status < 200:
-            return Response(status, headers, b"")
-        if "chunked" in headers.get("transfer-encoding", "").lower():
-            body = self._read_chunked()
-        elif "content-length" in headers:
-            body = self._read_exactly(_length(headers["content-length"]))
-        else:
-            body = self._read_to_close()
-        return Response(status, headers, body)
 
-    def _read_head(self) -> tuple[int, dict[str, str]]:
-        end = self._buffer.find(b"\r\n\r\n")
-        while end < 0:
-            if len(self._buffer) > MAX_HEADER_BYTES:
-                raise TooLarge(f"headers over {MAX_HEADER_BYTES:,} bytes")
-            self._buffer += self._recv()
-            end = self._buffer.find(b"\r\n\r\n")
-        lines = bytes(self._buffer[:end]).decode("latin-1").split("\r\n")
-        del self._buffer[: end + 4]
-        parts = lines[0].split(" ", 2)
-        if len(parts) < 2 or not parts[0].startswith("HTTP/") or not parts[1].isdigit():
-            raise ConnectionFailed(f"not an HTTP answer ({lines[0][:40]!r})")
-        headers: dict[str, str] = {}
-        for line in lines[1:]:
-            name, _, value = line.partition(":")
-            key = name.strip().lower()
-            headers[key] = f"{headers[key]}, {value.strip()}" if key in headers else value.strip()
-        return int(parts[1]), headers
+class AsyncConnection(_Wire):
+    """The same connection for an asyncio event loop: many hosts on one thread, each wait a timer, not a thread."""
 
-    def _read_exactly(self, size: int) -> bytes:
-        if size > MAX_RESPONSE_BYTES:
-            raise TooLarge(f"the answer declared {size:,} bytes (the cap is {MAX_RESPONSE_BYTES:,})")
-        while len(self._buffer) < size:
-            self._buffer += self._recv()
-        data = bytes(self._buffer[:size])
-        del self._buffer[:size]
-        return data
+    def __init__(self, endpoint: Endpoint, deadline: Deadline, connect_timeout: float, read_timeout: float) -> None:
+        super().__init__(endpoint, deadline, connect_timeout, read_timeout)
+        self._streams: tuple[asyncio.StreamReader, asyncio.StreamWriter] | None = None
 
-    def _read_line(self) -> bytes:
-        end = self._buffer.find(b"\r\n")
-        while end < 0:
-            if len(self._buffer) > MAX_HEADER_BYTES:
-                raise TooLarge("a chunk header without an end")
-            self._buffer += self._recv()
-            end = self._buffer.find(b"\r\n")
-        line = bytes(self._buffer[:end])
-        del self._buffer[: end + 2]
-        return line
+    async def open(self) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+        if self._streams is None:
+            self._streams = await self._connect()
+            self._fresh()
+        return self._streams
 
-    def _read_chunked(self) -> bytes:
-        body = bytearray()
-        while True:
-            size = _length(self._read_line().split(b";", 1)[0].decode("latin-1"), base=16)
-            if len(body) + size > MAX_RESPONSE_BYTES:
-                raise TooLarge(f"the answer was larger than {MAX_RESPONSE_BYTES:,} bytes")
-            if size == 0:
-                while self._read_line():  # trailer lines up to the empty one
-                    pass
-                return bytes(body)
-            body += self._read_exactly(size)
-            self._read_line()
+    async def _connect(self) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+        try:
+            async with asyncio.timeout(self.deadline.bound(self.connect_timeout)):
+                sock = await _connected_socket(self.endpoint.host, self.endpoint.port)
+        except TimeoutError:
+            raise ConnectTimedOut("no connection") from None
+        except OSError as exc:
+            raise ConnectionFailed(str(exc)) from None
+        tls = self.endpoint.tls
+        try:
+            async with asyncio.timeout(self.deadline.bound(self.connect_timeout)):
+                if tls is None:
+                    return await asyncio.open_connection(sock=sock, limit=RECV_BYTES)
+                host = self.endpoint.host
+                return await asyncio.open_connection(sock=sock, ssl=tls, server_hostname=host, limit=RECV_BYTES)
+        except TimeoutError:
+            sock.close()
+            raise ConnectTimedOut("no TLS handshake") from None
+        except (ssl.SSLError, ssl.CertificateError) as exc:
+            sock.close()
+            raise TlsFailed(str(exc)) from None
+        except OSError as exc:
+            sock.close()
+            raise ConnectionFailed(str(exc)) from None
 
-    def _read_to_close(self) -> bytes:
-        body = bytearray(self._buffer)
-        self._buffer.clear()
-        while True:
-            try:
-                body += self._recv()
-            except ConnectionFailed:
-                self.close()
-                return bytes(body)
-            if len(body) > MAX_RESPONSE_BYTES:
-                raise TooLarge(f"the answer was larger than {MAX_RESPONSE_BYTES:,} bytes")
+    async def peer_certificate(self) -> bytes | None:
+        _, writer = await self.open()
+        tls = writer.get_extra_info("ssl_object")
+        return tls.getpeercert(binary_form=True) if isinstance(tls, ssl.SSLObject) else None
+
+    def close(self) -> None:
+        if self._streams is not None:
+            (_, writer), self._streams = self._streams, None
+            writer.close()  # the transport closes its socket; nothing to wait for
+
+    async def request(self, headers: str, body: bytes) -> Response:
+        """POST `body` with extra header lines `headers` and read the answer (Connection.request's rules)."""
+        reader, writer = await self.open()
+        try:
+            writer.write(self._message(headers, body))
+            async with asyncio.timeout(self.deadline.bound(self.read_timeout)):
+                await writer.drain()
+        except TimeoutError:
+            self.close()
+            raise self._timed_out() from None
+        except OSError as exc:
+            self.close()
+            raise ConnectionFailed(str(exc)) from None
+        try:
+            response = await self._read_response(reader)
+        except WireError:
+            self.close()
+            raise
+        if self._answered(response):
+            self.close()
+        return response
+
+    async def _read_response(self, reader: asyncio.StreamReader) -> Response:
+        parser = self._parser
+        while (response := parser.take()) is None:
+            parser.feed(await self._recv(reader, parser.reads_to_close))
+        return response
+
+    async def _recv(self, reader: asyncio.StreamReader, to_close: bool) -> bytes:
+        try:
+            async with asyncio.timeout(self._wait()):
+                return await reader.read(RECV_BYTES)
+        except TimeoutError:
+            raise self._timed_out() from None
+        except OSError as exc:
+            if to_close:
+                return b""
+            raise ConnectionFailed(str(exc)) from None
+
+
+async def _connected_socket(host: str, port: int) -> socket.socket:
+    """A connected non-blocking socket to the first address of `host` that accepts, as socket.create_connection
+    connects (the last address's error if none does, in the operating system's words)."""
+    loop = asyncio.get_running_loop()
+    try:  # an address needs no lookup: no trip through the loop's resolver thread
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_NUMERICHOST)
+    except socket.gaierror:
+        infos = await loop.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    error: OSError = OSError(f"getaddrinfo returns an empty list for {host!r}")
+    for family, kind, proto, _, address in infos:
+        sock = socket.socket(family, kind, proto)
+        try:
+            sock.setblocking(False)
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            await loop.sock_connect(sock, address)
+            return sock
+        except OSError as exc:
+            sock.close()
+            # asyncio words it "Connect call failed (address)"; the blocking connection's text is the OS's
+            error = OSError(exc.errno, os.strerror(exc.errno)) if exc.errno else exc
+        except BaseException:
+            sock.close()
+            raise
+    raise error
 
 
 def _length(text: str, base: int = 10) -> int:

@@ -6,15 +6,16 @@ envelopes are filled templates (transport/wsman.py), answers are parsed once, NT
 Every failure is the pywinrm transport's sentence for it (transport/sentences.py). The host's deadline is kept by
 cutting every wait to the time left (transport/http11.py), so no timer thread runs per host.
 
-Threads, not asyncio: blocking sockets in collect_hosts' pool (at most 128 threads). Measured on the lab in another
-process, 2 cores, no added latency: an asyncio prototype of the same exchange took 1.8-2.1 ms of CPU per host at
-204 hosts against 2.6-2.9 ms with threads, and 2.8 against 2.7 ms at 1,004 hosts, where opening all 1,004
-connections at once doubled the lab's CPU (9.2 s against 4.3 s) and the run's wall (10.7 s against 5.9 s). One
-I/O path, the same pool as pywinrm's, and a bound on connections the farm sees, for a difference within noise.
+The exchange is written once, as steps (transport/base.py): `run` drives them blocking, one host per thread, and
+`run_async` on an asyncio event loop, where facts/collect.py collects every lean host of a run on one thread
+(collect_hosts' worker count bounding the hosts in flight, so the farm sees no more connections than before).
+Measured on the lab in another process, 2 cores: one thread spends less CPU per host than 128 contending for the
+interpreter (make bench: gpverify's CPU per host).
 """
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
 import contextlib
@@ -22,8 +23,10 @@ import functools
 import re
 import ssl
 import struct
+import time
 from collections.abc import Iterator
-from typing import Self
+from dataclasses import dataclass
+from typing import Any, Self, TypeVar, cast
 
 import spnego
 from spnego.exceptions import SpnegoError
@@ -31,9 +34,19 @@ from spnego.exceptions import SpnegoError
 from gpverify.config.inventory import HostSpec
 from gpverify.errors import HostUnavailable
 from gpverify.transport import sentences
-from gpverify.transport.base import CommandResult, Received, ReceiveTimedOut, receive_all, stdin_chunks
+from gpverify.transport.base import (
+    CommandResult,
+    Pause,
+    Received,
+    ReceiveTimedOut,
+    Steps,
+    drive,
+    receive_all,
+    stdin_chunks,
+)
 from gpverify.transport.channel import tls_channel_bindings
 from gpverify.transport.http11 import (
+    AsyncConnection,
     Connection,
     ConnectTimedOut,
     Deadline,
@@ -74,8 +87,26 @@ _OCTET = b"\tContent-Type: application/octet-stream\r\n"
 _LENGTH = re.compile(rb"Length=(\d+)")
 
 
+T = TypeVar("T")
+
+
 class _Failed(Exception):
     """A failure already put in words (a sentences.* text)."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Post:
+    """A step's wait: POST this and send back the Response."""
+
+    headers: str
+    body: bytes
+
+
+class _PeerCertificate:
+    """A step's wait: the listener's certificate (DER) over HTTPS, None over HTTP (connecting if need be)."""
+
+
+_PEER_CERTIFICATE = _PeerCertificate()
 
 
 @functools.lru_cache(maxsize=16)
@@ -108,7 +139,9 @@ class LeanTransport:
         # pywinrm's rule (winrm/transport.py): "auto" seals over HTTP only, "always" over HTTPS too.
         self._seals = self._auth == "ntlm" and (encryption == "always" or (encryption == "auto" and not https))
         self.deadline = Deadline(w.deadline or 300)
-        self._conn = Connection(_endpoint(spec, https), self.deadline, w.connect_timeout or 10, w.read_timeout or 60)
+        self._wire = (_endpoint(spec, https), self.deadline, w.connect_timeout or 10, w.read_timeout or 60)
+        self._conn: Connection | None = None  # the blocking connection, once `run` is used
+        self._aconn: AsyncConnection | None = None  # the event loop's, once `run_async` is used
         self._envelopes = Envelopes(spec.endpoint, w.operation_timeout or 20)
         self._context: spnego.ContextProxy | None = None  # the NTLM context once authenticated
         self._basic = _basic_header(w.user or "", password or "") if self._auth == "basic" else ""
@@ -126,33 +159,92 @@ class LeanTransport:
 
     def run(self, command: str, args: list[str], stdin: bytes | None = None) -> CommandResult:
         """Run one command in this host's shell (opened on first use), feeding stdin if given."""
-        if self._shell is None:
-            with self._failing("opening a shell"):
-                self._shell = parse_shell_id(self._soap(self._envelopes.create()))
-        shell = self._shell
-        with self._failing("starting the command"):
-            command_id = parse_command_id(self._soap(self._envelopes.command(shell, command, args)))
-        for chunk, last in stdin_chunks(stdin):
-            with self._failing("sending input"):
-                self._soap(self._envelopes.send(shell, command_id, chunk, last))
-        return receive_all(self.spec, functools.partial(self._receive, shell, command_id), self.deadline.remaining)
+        return drive(self._run(command, args, stdin), self._perform)
 
     def close(self) -> None:
         """Delete the shell; the shell's commands end with it, so no Signal is needed."""
         try:
-            if self._shell is not None:
-                shell, self._shell = self._shell, None
-                with contextlib.suppress(Exception):  # the facts are read; an undeleted shell times out on the host
-                    self._soap(self._envelopes.delete(shell))
+            with contextlib.suppress(Exception):  # the facts are read; an undeleted shell times out on the host
+                drive(self._delete(), self._perform)
         finally:
-            self._conn.close()
+            if self._conn is not None:
+                self._conn.close()
 
-    # ---- output
+    # ---- the same on an asyncio event loop
 
-    def _receive(self, shell: str, command_id: str) -> Received:
+    async def run_async(self, command: str, args: list[str], stdin: bytes | None = None) -> CommandResult:
+        """`run`, waiting on the running event loop instead of blocking a thread."""
+        return await self._drive_async(self._run(command, args, stdin))
+
+    async def close_async(self) -> None:
+        """`close` on the running event loop."""
+        try:
+            with contextlib.suppress(Exception):
+                await self._drive_async(self._delete())
+        finally:
+            if self._aconn is not None:
+                self._aconn.close()
+
+    # ---- the exchange, as steps
+
+    def _run(self, command: str, args: list[str], stdin: bytes | None) -> Steps[CommandResult]:
+        if self._shell is None:
+            with self._failing("opening a shell"):
+                self._shell = parse_shell_id((yield from self._soap(self._envelopes.create())))
+        shell = self._shell
+        with self._failing("starting the command"):
+            command_id = parse_command_id((yield from self._soap(self._envelopes.command(shell, command, args))))
+        for chunk, last in stdin_chunks(stdin):
+            with self._failing("sending input"):
+                yield from self._soap(self._envelopes.send(shell, command_id, chunk, last))
+        return (yield from receive_all(self.spec, lambda: self._receive(shell, command_id), self.deadline.remaining))
+
+    def _delete(self) -> Steps[None]:
+        if self._shell is not None:
+            shell, self._shell = self._shell, None
+            yield from self._soap(self._envelopes.delete(shell))
+
+    def _receive(self, shell: str, command_id: str) -> Steps[Received]:
         """One Receive (transport/base.py: receive_all asks until the command is done)."""
         with self._failing("reading output"):
-            return parse_output(self._soap(self._envelopes.receive(shell, command_id)))
+            return parse_output((yield from self._soap(self._envelopes.receive(shell, command_id))))
+
+    # ---- the two drivers of the steps
+
+    def _perform(self, wait: Any) -> Any:
+        """One wait of the steps, blocking."""
+        if self._conn is None:
+            self._conn = Connection(*self._wire)
+        if isinstance(wait, _Post):
+            return self._conn.request(wait.headers, wait.body)
+        if isinstance(wait, Pause):
+            return time.sleep(wait.seconds)
+        return self._conn.peer_certificate()
+
+    async def _drive_async(self, steps: Steps[T]) -> T:
+        """`drive` (transport/base.py) on the running event loop: each wait awaited, its result sent back or its
+        exception thrown in."""
+        if self._aconn is None:
+            self._aconn = AsyncConnection(*self._wire)
+        conn = self._aconn
+        value: Any = None
+        error: Exception | None = None
+        while True:
+            try:
+                wait = steps.send(value) if error is None else steps.throw(error)
+            except StopIteration as stop:
+                return cast(T, stop.value)
+            try:
+                if isinstance(wait, _Post):
+                    value = await conn.request(wait.headers, wait.body)
+                elif isinstance(wait, Pause):
+                    value = None
+                    await asyncio.sleep(wait.seconds)
+                else:
+                    value = await conn.peer_certificate()
+                error = None
+            except Exception as exc:  # noqa: BLE001 - thrown into the steps, which say what it means
+                value, error = None, exc
 
     # ---- failures
 
@@ -202,16 +294,13 @@ class LeanTransport:
 
     # ---- one SOAP exchange
 
-    def _soap(self, envelope: bytes) -> bytes:
+    def _soap(self, envelope: bytes) -> Steps[bytes]:
         """Send one envelope (sealed when the session seals) and return the plain answer of a 2xx."""
-        response = None if self._authenticated else self._authenticate(envelope)
+        response = None if self._authenticated else (yield from self._authenticate(envelope))
         if response is None:
-            response = (
-                self._conn.request(_SEALED, self._seal(envelope))
-                if self._seals
-                else self._conn.request(_SOAP + self._basic, envelope)
-            )
-        return self._checked(response)
+            post = _Post(_SEALED, self._seal(envelope)) if self._seals else _Post(_SOAP + self._basic, envelope)
+            response = yield post
+        return self._checked(cast(Response, response))
 
     def _checked(self, response: Response) -> bytes:
         body = self._plain(response)
@@ -232,20 +321,20 @@ class LeanTransport:
 
     # ---- NTLM (MS-NLMP over MS-N2HT's Negotiate header)
 
-    def _authenticate(self, envelope: bytes) -> Response | None:
+    def _authenticate(self, envelope: bytes) -> Steps[Response | None]:
         """The NTLM handshake on this connection: the Negotiate token goes with the first request and the
         Authenticate token with the second (MS-N2HT 2.2.1: a listener answers with a bare challenge only when no
         acceptable token was sent). When the session seals, both carry an empty body and the envelope follows
         sealed (pywinrm's setup_encryption); otherwise the envelope rides with them and the second answer is
         its answer."""
         body = b"" if self._seals else envelope
-        context = self._new_context()
-        response = self._negotiate(context, body)
+        context = self._new_context((yield _PEER_CERTIFICATE))
+        response: Response = yield self._negotiate(context, body)
         token = _challenge(response)
         if response.status == 401 and token is None:
             # A bare challenge to the token sent unasked: the usual three legs, as requests-ntlm does.
-            context = self._new_context()
-            response = self._negotiate(context, body)
+            context = self._new_context((yield _PEER_CERTIFICATE))
+            response = yield self._negotiate(context, body)
             token = _challenge(response)
         if response.status != 401:
             if 200 <= response.status < 300:
@@ -257,7 +346,7 @@ class LeanTransport:
             answer = context.step(token)
         except (SpnegoError, ValueError, struct.error, IndexError, KeyError) as exc:
             raise _Failed(sentences.not_ntlm(self.spec, self._action, type(exc).__name__)) from None
-        response = self._conn.request(_SOAP + _authorization(answer), body)
+        response = yield _Post(_SOAP + _authorization(answer), body)
         if response.status == 401:
             raise _Failed(sentences.credentials(self.spec))
         self._context, self._authenticated = context, True
@@ -265,13 +354,12 @@ class LeanTransport:
             return None
         return response
 
-    def _negotiate(self, context: spnego.ContextProxy, body: bytes) -> Response:
-        return self._conn.request(_SOAP + _authorization(context.step()), body)
+    def _negotiate(self, context: spnego.ContextProxy, body: bytes) -> _Post:
+        return _Post(_SOAP + _authorization(context.step()), body)
 
-    def _new_context(self) -> spnego.ContextProxy:
+    def _new_context(self, certificate: bytes | None) -> spnego.ContextProxy:
         """pyspnego's NTLM initiator with the password's hashes computed once per run (transport/ntlm.py) and,
-        over HTTPS, the listener certificate's channel binding (Extended Protection)."""
-        certificate = self._conn.peer_certificate()
+        over HTTPS, the listener certificate's (`certificate`) channel binding (Extended Protection)."""
         lm, nt = ntlm_secret(self._password).split(":")
         credential = spnego.NTLMHash(username=self.spec.winrm.user or "", lm_hash=lm, nt_hash=nt)
         return spnego.client(

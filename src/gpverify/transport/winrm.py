@@ -25,7 +25,10 @@ from gpverify.transport.base import (
     CommandResult,
     Received,
     ReceiveTimedOut,
+    at_once,
+    drive,
     encoded_command,
+    pause_blocking,
     receive_all,
     stdin_chunks,
 )
@@ -154,7 +157,8 @@ class WinRMTransport:
         command_id = self._guard("starting the command", self._protocol.run_command, self._shell, command, args)
         for chunk, last in stdin_chunks(stdin):
             self._guard("sending input", self._protocol.send_command_input, self._shell, command_id, chunk, last)
-        return receive_all(self.spec, lambda: self._receive(command_id), self.deadline.remaining)
+        steps = receive_all(self.spec, lambda: at_once(lambda: self._receive(command_id)), self.deadline.remaining)
+        return drive(steps, pause_blocking)
 
     def _receive(self, command_id: str) -> Received:
         """One Receive (transport/base.py: receive_all asks until the command is done)."""
