@@ -855,7 +855,9 @@ def test_zz_figures() -> None:
     if os.environ.get("GPVERIFY_FUZZ_REPORT"):  # everything found, for whoever fixes it
         Path(os.environ["GPVERIFY_FUZZ_REPORT"]).write_text(json.dumps(RESULTS.bad, indent=1), encoding="utf-8")
     assert not RESULTS.bad, json.dumps(RESULTS.bad, indent=1)[:5000]
-    assert RESULTS.total() >= (5000 if FULL >= 5000 else sum(SAMPLE.values()) // 2), RESULTS.counts
+    # Under pytest -n, this process ran only the surfaces xdist gave it: the sample is owed for those.
+    owed = 5000 if FULL >= 5000 and len(RESULTS.counts) == len(SAMPLE) else sum(map(examples, RESULTS.counts)) // 2
+    assert RESULTS.total() >= owed, RESULTS.counts
 
 
 STARTED = time.monotonic()

@@ -410,8 +410,9 @@ class AsyncConnection(_Wire):
         reader, writer = await self.open()
         try:
             writer.write(self._message(headers, body))
-            async with asyncio.timeout(self.deadline.bound(self.read_timeout)):
-                await writer.drain()
+            if writer.transport.get_write_buffer_size():  # only what the socket did not take at once is waited on
+                async with asyncio.timeout(self.deadline.bound(self.read_timeout)):
+                    await writer.drain()
         except TimeoutError:
             self.close()
             raise self._timed_out() from None
