@@ -69,3 +69,24 @@ def test_blocking_and_event_loop_collect_the_same(compared, scenario: str) -> No
     assert looped.keys() == blocking.keys() and looped
     different = {n: (looped[n][:300], blocking[n][:300]) for n in looped if looped[n] != blocking[n]}
     assert not different, different
+
+
+def test_a_broken_progress_callback_is_the_runs_error_at_once() -> None:
+    """What on_done or then raise is the caller's error, raised as it happens, not a wait for the hosts' bound."""
+    from helpers.wsman import spec
+
+    jobs = [CollectJob(spec(_closed_port(), name=f"gp-sh0{i}"), {}, PASSWORD) for i in (1, 2)]
+
+    def broken(name: str, outcome: HostOutcome) -> None:
+        raise RuntimeError(f"the progress display broke on {name}")
+
+    with pytest.raises(RuntimeError, match="progress display broke"):
+        collect_hosts(jobs, on_done=broken)
+
+
+def _closed_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])

@@ -170,10 +170,11 @@ class _Collection:
         self.workers = workers
         self.on_done = on_done
         self.then = then
-        self.jobs: list[CollectJob] = []
+        self.jobs: dict[str, CollectJob] = {}
         self.outcomes: dict[str, HostOutcome] = {}
         self.running: dict[str, asyncio.Task[None]] = {}
         self.pool: ThreadPoolExecutor | None = None  # for pywinrm's hosts, made when the first one comes
+        self.broken: Exception | None = None  # on_done or then failed: the run's error, not a host's
 
     async def collect(self, jobs: list[CollectJob], bound: float) -> dict[str, HostOutcome]:
         """Each host's outcome, in the order the hosts were given; a host not done within `bound` is overdue."""
@@ -184,6 +185,8 @@ class _Collection:
             with contextlib.suppress(TimeoutError):  # the bound passed: the hosts still running are overdue
                 async with asyncio.timeout(bound):
                     await self.all_done.wait()
+            if self.broken is not None:
+                raise self.broken
             return self.results()
         finally:
             for task in self.running.values():
@@ -192,8 +195,8 @@ class _Collection:
                 self.pool.shutdown(wait=False, cancel_futures=True)  # an overdue thread is left to its deadline
 
     def submit(self, batch: list[CollectJob]) -> None:
-        self.jobs.extend(batch)
         for job in batch:
+            self.jobs[job.spec.name] = job
             self.running[job.spec.name] = asyncio.create_task(self._host(job))
 
     async def _host(self, job: CollectJob) -> None:
@@ -204,20 +207,20 @@ class _Collection:
                 if self.pool is None:
                     self.pool = ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="gpverify-collect")
                 outcome = await asyncio.get_running_loop().run_in_executor(self.pool, _safe_collect, job)
-        name = job.spec.name
-        del self.running[name]
-        self._record(name, outcome)
-        if self.then is not None:
-            self.submit(self.then(name, outcome))
-        if not self.running:
+        del self.running[job.spec.name]
+        try:
+            self._record(job.spec.name, outcome)
+            if self.then is not None:
+                self.submit(self.then(job.spec.name, outcome))
+        except Exception as exc:  # noqa: BLE001 - raised by collect(), where the run waits
+            self.broken = exc
+        if not self.running or self.broken is not None:
             self.all_done.set()
 
     def results(self) -> dict[str, HostOutcome]:
-        for name, task in self.running.items():
-            task.cancel()
-            job = next(j for j in self.jobs if j.spec.name == name)
-            self._record(name, _overdue(name, job))
-        return {job.spec.name: self.outcomes[job.spec.name] for job in self.jobs}
+        for name in self.running:
+            self._record(name, _overdue(name, self.jobs[name]))
+        return {name: self.outcomes[name] for name in self.jobs}
 
     def _record(self, name: str, outcome: HostOutcome) -> None:
         self.outcomes[name] = outcome

@@ -8,10 +8,12 @@ thread). Both raise the same WireError for the same failure.
 from __future__ import annotations
 
 import asyncio
+import functools
 import os
 import socket
 import ssl
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 # A WS-Man answer is one SOAP envelope of at most MaxEnvelopeSizekb (500 KB by default on Windows); 8 MiB leaves
@@ -446,6 +448,13 @@ class AsyncConnection(_Wire):
             raise ConnectionFailed(str(exc)) from None
 
 
+@functools.cache
+def _resolver() -> ThreadPoolExecutor:
+    """Threads for name lookups, which block. Not the loop's default executor: asyncio.run waits for that one's
+    threads as it ends, and a lookup that hangs past the host's connect timeout must not hold up the run."""
+    return ThreadPoolExecutor(max_workers=64, thread_name_prefix="gpverify-resolve")  # made as lookups wait
+
+
 async def _connected_socket(host: str, port: int) -> socket.socket:
     """A connected non-blocking socket to the first address of `host` that accepts, as socket.create_connection
     connects (the last address's error if none does, in the operating system's words)."""
@@ -453,7 +462,8 @@ async def _connected_socket(host: str, port: int) -> socket.socket:
     try:  # an address needs no lookup: no trip through the loop's resolver thread
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_NUMERICHOST)
     except socket.gaierror:
-        infos = await loop.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        lookup = functools.partial(socket.getaddrinfo, host, port, type=socket.SOCK_STREAM)
+        infos = await loop.run_in_executor(_resolver(), lookup)
     error: OSError = OSError(f"getaddrinfo returns an empty list for {host!r}")
     for family, kind, proto, _, address in infos:
         sock = socket.socket(family, kind, proto)
