@@ -120,7 +120,7 @@ def _overdue(name: str, job: CollectJob) -> HostUnavailable:
 
 
 def workers_for(hosts: int, requested: int | None = None) -> int:
-    """Collection threads for this many hosts: the number asked for, or one per host up to MAX_WORKERS."""
+    """Hosts collected at once for this many hosts: the number asked for, or all of them up to MAX_WORKERS."""
     return max(1, min(requested or MAX_WORKERS, hosts))
 
 
