@@ -90,3 +90,19 @@ def _closed_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+def test_the_hosts_then_releases_go_before_those_waiting() -> None:
+    """The session hosts wait on the web server: once it is in, they are next, not behind every client."""
+    from helpers.wsman import spec
+
+    port = _closed_port()
+    jobs = [CollectJob(spec(port, name=name), {}, PASSWORD) for name in ("web", "c1", "c2", "c3")]
+    done: list[str] = []
+
+    def then(name: str, outcome: HostOutcome) -> list[CollectJob]:
+        return [CollectJob(spec(port, name="sh1"), {}, PASSWORD)] if name == "web" else []
+
+    found = collect_hosts(jobs, max_workers=1, on_done=lambda name, _: done.append(name), then=then, later=1)
+    assert done == ["web", "sh1", "c1", "c2", "c3"]
+    assert list(found) == ["web", "c1", "c2", "c3", "sh1"]  # the order the hosts were given, released ones last

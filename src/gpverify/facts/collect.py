@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import logging
 import math
@@ -137,8 +138,9 @@ def collect_hosts(
 ) -> dict[str, HostOutcome]:
     """Collect all hosts concurrently; a failed host yields its error and never affects the others.
 
-    `then(name, facts or error)`, called as each host finishes, may return hosts to collect next (at most `later`
-    of them in all): the session hosts, once the web server has said where their runtime is.
+    `then(name, facts or error)`, called as each host finishes, may return hosts to collect next, before the hosts
+    still waiting for room (at most `later` of them in all): the session hosts, once the web server has said
+    where their runtime is.
     """
     jobs = list(jobs)
     if not jobs:
@@ -163,8 +165,8 @@ def _on_a_loop(work: Coroutine[Any, Any, T]) -> T:
 
 
 class _Collection:
-    """One run's hosts in flight, at most `workers` at once: the lean client's on the event loop, pywinrm's in a
-    pool of threads; each host's outcome recorded as it finishes."""
+    """One run's hosts, at most `workers` in flight: the lean client's on the event loop, pywinrm's in a pool of
+    threads; each host's outcome recorded as it finishes."""
 
     def __init__(self, workers: int, on_done: Callable[[str, HostOutcome], None] | None, then: Then | None) -> None:
         self.workers = workers
@@ -172,17 +174,17 @@ class _Collection:
         self.then = then
         self.jobs: dict[str, CollectJob] = {}
         self.outcomes: dict[str, HostOutcome] = {}
+        self.waiting: collections.deque[CollectJob] = collections.deque()
         self.running: dict[str, asyncio.Task[None]] = {}
         self.pool: ThreadPoolExecutor | None = None  # for pywinrm's hosts, made when the first one comes
         self.broken: Exception | None = None  # on_done or then failed: the run's error, not a host's
 
     async def collect(self, jobs: list[CollectJob], bound: float) -> dict[str, HostOutcome]:
         """Each host's outcome, in the order the hosts were given; a host not done within `bound` is overdue."""
-        self.slots = asyncio.Semaphore(self.workers)
         self.all_done = asyncio.Event()
         try:
             self.submit(jobs)
-            with contextlib.suppress(TimeoutError):  # the bound passed: the hosts still running are overdue
+            with contextlib.suppress(TimeoutError):  # the bound passed: the hosts not done are overdue
                 async with asyncio.timeout(bound):
                     await self.all_done.wait()
             if self.broken is not None:
@@ -194,31 +196,36 @@ class _Collection:
             if self.pool is not None:
                 self.pool.shutdown(wait=False, cancel_futures=True)  # an overdue thread is left to its deadline
 
-    def submit(self, batch: list[CollectJob]) -> None:
-        for job in batch:
-            self.jobs[job.spec.name] = job
+    def submit(self, batch: list[CollectJob], *, first: bool = False) -> None:
+        """Queue hosts (`first`: before those still waiting) and start as many as there is room for."""
+        self.jobs.update((job.spec.name, job) for job in batch)
+        if first:
+            self.waiting.extendleft(reversed(batch))
+        else:
+            self.waiting.extend(batch)
+        while self.waiting and len(self.running) < self.workers:
+            job = self.waiting.popleft()
             self.running[job.spec.name] = asyncio.create_task(self._host(job))
 
     async def _host(self, job: CollectJob) -> None:
-        async with self.slots:
-            if transport_for(job.spec) == "lean":
-                outcome = await _safe_collect_async(job)
-            else:
-                if self.pool is None:
-                    self.pool = ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="gpverify-collect")
-                outcome = await asyncio.get_running_loop().run_in_executor(self.pool, _safe_collect, job)
+        if transport_for(job.spec) == "lean":
+            outcome = await _safe_collect_async(job)
+        else:
+            if self.pool is None:
+                self.pool = ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="gpverify-collect")
+            outcome = await asyncio.get_running_loop().run_in_executor(self.pool, _safe_collect, job)
         del self.running[job.spec.name]
         try:
             self._record(job.spec.name, outcome)
-            if self.then is not None:
-                self.submit(self.then(job.spec.name, outcome))
+            # The hosts `then` releases wait on this one (the session hosts on the web server): they go first.
+            self.submit(self.then(job.spec.name, outcome) if self.then else [], first=True)
         except Exception as exc:  # noqa: BLE001 - raised by collect(), where the run waits
             self.broken = exc
         if not self.running or self.broken is not None:
             self.all_done.set()
 
     def results(self) -> dict[str, HostOutcome]:
-        for name in self.running:
+        for name in [*self.running, *(job.spec.name for job in self.waiting)]:
             self._record(name, _overdue(name, self.jobs[name]))
         return {name: self.outcomes[name] for name in self.jobs}
 
