@@ -474,12 +474,20 @@ async def _connected_socket(host: str, port: int) -> socket.socket:
             return sock
         except OSError as exc:
             sock.close()
-            # asyncio words it "Connect call failed (address)"; the blocking connection's text is the OS's
-            error = OSError(exc.errno, os.strerror(exc.errno)) if exc.errno else exc
+            error = _in_the_systems_words(exc)
         except BaseException:
             sock.close()
             raise
     raise error
+
+
+def _in_the_systems_words(exc: OSError) -> OSError:
+    """asyncio's selector loop words a failed connect "Connect call failed (address)"; the blocking connection
+    gets the system's words for the same error number ("Connection refused"), which transport/sentences.py reads.
+    Other errors (and the Windows proactor's) already carry the system's words."""
+    if exc.errno and (exc.strerror or "").startswith("Connect call failed"):
+        return OSError(exc.errno, os.strerror(exc.errno))
+    return exc
 
 
 def _length(text: str, base: int = 10) -> int:
