@@ -8,11 +8,13 @@ thread). Both raise the same WireError for the same failure.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import os
 import socket
 import ssl
 import time
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
@@ -267,6 +269,55 @@ class _Wire:
     def _fresh(self) -> None:
         self._parser = ResponseParser()
 
+    def close(self) -> None:
+        raise NotImplementedError
+
+    # ---- what each failure is called, for both connections
+
+    @contextlib.contextmanager
+    def _connecting(self) -> Iterator[None]:
+        try:
+            yield
+        except TimeoutError:
+            raise ConnectTimedOut("no connection") from None
+        except OSError as exc:
+            raise ConnectionFailed(str(exc)) from None
+
+    @contextlib.contextmanager
+    def _handshaking(self, sock: socket.socket) -> Iterator[None]:
+        """The TLS handshake on `sock` (closed if it fails)."""
+        try:
+            yield
+        except TimeoutError:
+            sock.close()
+            raise ConnectTimedOut("no TLS handshake") from None
+        except (ssl.SSLError, ssl.CertificateError) as exc:
+            sock.close()
+            raise TlsFailed(str(exc)) from None
+        except OSError as exc:
+            sock.close()
+            raise ConnectionFailed(str(exc)) from None
+
+    @contextlib.contextmanager
+    def _sending(self) -> Iterator[None]:
+        try:
+            yield
+        except TimeoutError:
+            self.close()
+            raise self._timed_out() from None
+        except OSError as exc:
+            self.close()
+            raise ConnectionFailed(str(exc)) from None
+
+    @contextlib.contextmanager
+    def _answering(self) -> Iterator[None]:
+        """Reading an answer: a connection whose answer failed is closed."""
+        try:
+            yield
+        except WireError:
+            self.close()
+            raise
+
 
 class Connection(_Wire):
     """One HTTP/1.1 connection to a WinRM listener, reopened if the listener closes it between requests."""
@@ -284,27 +335,14 @@ class Connection(_Wire):
 
     def _connect(self) -> socket.socket:
         address = (self.endpoint.host, self.endpoint.port)
-        try:
+        with self._connecting():
             sock = socket.create_connection(address, timeout=self.deadline.bound(self.connect_timeout))
-        except TimeoutError:
-            raise ConnectTimedOut("no connection") from None
-        except OSError as exc:
-            raise ConnectionFailed(str(exc)) from None
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)  # head and body go out in one write anyway
         if self.endpoint.tls is None:
             return sock
-        try:
+        with self._handshaking(sock):
             sock.settimeout(self.deadline.bound(self.connect_timeout))
             return self.endpoint.tls.wrap_socket(sock, server_hostname=self.endpoint.host)
-        except TimeoutError:
-            sock.close()
-            raise ConnectTimedOut("no TLS handshake") from None
-        except (ssl.SSLError, ssl.CertificateError) as exc:
-            sock.close()
-            raise TlsFailed(str(exc)) from None
-        except OSError as exc:
-            sock.close()
-            raise ConnectionFailed(str(exc)) from None
 
     def peer_certificate(self) -> bytes | None:
         """The listener's certificate (DER) over HTTPS, for channel binding; None over HTTP."""
@@ -322,20 +360,11 @@ class Connection(_Wire):
     def request(self, headers: str, body: bytes) -> Response:
         """POST `body` with extra header lines `headers` ("Name: value\\r\\n" each) and read the answer."""
         sock = self.open()
-        try:
+        with self._sending():
             sock.settimeout(self.deadline.bound(self.read_timeout))
             sock.sendall(self._message(headers, body))
-        except TimeoutError:
-            self.close()
-            raise self._timed_out() from None
-        except OSError as exc:
-            self.close()
-            raise ConnectionFailed(str(exc)) from None
-        try:
+        with self._answering():
             response = self._read_response()
-        except WireError:
-            self.close()
-            raise
         if self._answered(response):
             self.close()
         return response
@@ -373,29 +402,16 @@ class AsyncConnection(_Wire):
         return self._streams
 
     async def _connect(self) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
-        try:
+        with self._connecting():
             async with asyncio.timeout(self.deadline.bound(self.connect_timeout)):
                 sock = await _connected_socket(self.endpoint.host, self.endpoint.port)
-        except TimeoutError:
-            raise ConnectTimedOut("no connection") from None
-        except OSError as exc:
-            raise ConnectionFailed(str(exc)) from None
         tls = self.endpoint.tls
-        try:
+        with self._handshaking(sock):
             async with asyncio.timeout(self.deadline.bound(self.connect_timeout)):
                 if tls is None:
                     return await asyncio.open_connection(sock=sock, limit=RECV_BYTES)
                 host = self.endpoint.host
                 return await asyncio.open_connection(sock=sock, ssl=tls, server_hostname=host, limit=RECV_BYTES)
-        except TimeoutError:
-            sock.close()
-            raise ConnectTimedOut("no TLS handshake") from None
-        except (ssl.SSLError, ssl.CertificateError) as exc:
-            sock.close()
-            raise TlsFailed(str(exc)) from None
-        except OSError as exc:
-            sock.close()
-            raise ConnectionFailed(str(exc)) from None
 
     async def peer_certificate(self) -> bytes | None:
         _, writer = await self.open()
@@ -410,22 +426,13 @@ class AsyncConnection(_Wire):
     async def request(self, headers: str, body: bytes) -> Response:
         """POST `body` with extra header lines `headers` and read the answer (Connection.request's rules)."""
         reader, writer = await self.open()
-        try:
+        with self._sending():
             writer.write(self._message(headers, body))
             if writer.transport.get_write_buffer_size():  # only what the socket did not take at once is waited on
                 async with asyncio.timeout(self.deadline.bound(self.read_timeout)):
                     await writer.drain()
-        except TimeoutError:
-            self.close()
-            raise self._timed_out() from None
-        except OSError as exc:
-            self.close()
-            raise ConnectionFailed(str(exc)) from None
-        try:
+        with self._answering():
             response = await self._read_response(reader)
-        except WireError:
-            self.close()
-            raise
         if self._answered(response):
             self.close()
         return response
