@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import base64
 import time
-from collections.abc import Callable, Generator, Iterator
+from collections.abc import Awaitable, Callable, Generator, Iterator
 from dataclasses import dataclass
 from typing import Any, NamedTuple, Protocol, TypeVar, cast
 
@@ -83,6 +83,21 @@ def drive(steps: Steps[T], perform: Callable[[Any], Any]) -> T:
         try:
             value, error = perform(wait), None
         except Exception as exc:  # noqa: BLE001 - thrown into the steps, which say what it means
+            value, error = None, exc
+
+
+async def drive_async(steps: Steps[T], perform: Callable[[Any], Awaitable[Any]]) -> T:
+    """`drive` on the running event loop: each wait awaited, many hosts' steps on one thread."""
+    value: Any = None
+    error: Exception | None = None
+    while True:
+        try:
+            wait = steps.send(value) if error is None else steps.throw(error)
+        except StopIteration as stop:
+            return cast(T, stop.value)
+        try:
+            value, error = await perform(wait), None
+        except Exception as exc:  # noqa: BLE001 - as drive's
             value, error = None, exc
 
 

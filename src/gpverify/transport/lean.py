@@ -26,7 +26,7 @@ import struct
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any, Self, TypeVar, cast
+from typing import Any, Self, cast
 
 import spnego
 from spnego.exceptions import SpnegoError
@@ -41,6 +41,7 @@ from gpverify.transport.base import (
     ReceiveTimedOut,
     Steps,
     drive,
+    drive_async,
     receive_all,
     stdin_chunks,
 )
@@ -85,9 +86,6 @@ _PART_HEAD = (
 )
 _OCTET = b"\tContent-Type: application/octet-stream\r\n"
 _LENGTH = re.compile(rb"Length=(\d+)")
-
-
-T = TypeVar("T")
 
 
 class _Failed(Exception):
@@ -174,13 +172,13 @@ class LeanTransport:
 
     async def run_async(self, command: str, args: list[str], stdin: bytes | None = None) -> CommandResult:
         """`run`, waiting on the running event loop instead of blocking a thread."""
-        return await self._drive_async(self._run(command, args, stdin))
+        return await drive_async(self._run(command, args, stdin), self._perform_async)
 
     async def close_async(self) -> None:
         """`close` on the running event loop."""
         try:
             with contextlib.suppress(Exception):
-                await self._drive_async(self._delete())
+                await drive_async(self._delete(), self._perform_async)
         finally:
             if self._aconn is not None:
                 self._aconn.close()
@@ -221,30 +219,15 @@ class LeanTransport:
             return time.sleep(wait.seconds)
         return self._conn.peer_certificate()
 
-    async def _drive_async(self, steps: Steps[T]) -> T:
-        """`drive` (transport/base.py) on the running event loop: each wait awaited, its result sent back or its
-        exception thrown in."""
+    async def _perform_async(self, wait: Any) -> Any:
+        """One wait of the steps, on the running event loop."""
         if self._aconn is None:
             self._aconn = AsyncConnection(*self._wire)
-        conn = self._aconn
-        value: Any = None
-        error: Exception | None = None
-        while True:
-            try:
-                wait = steps.send(value) if error is None else steps.throw(error)
-            except StopIteration as stop:
-                return cast(T, stop.value)
-            try:
-                if isinstance(wait, _Post):
-                    value = await conn.request(wait.headers, wait.body)
-                elif isinstance(wait, Pause):
-                    value = None
-                    await asyncio.sleep(wait.seconds)
-                else:
-                    value = await conn.peer_certificate()
-                error = None
-            except Exception as exc:  # noqa: BLE001 - thrown into the steps, which say what it means
-                value, error = None, exc
+        if isinstance(wait, _Post):
+            return await self._aconn.request(wait.headers, wait.body)
+        if isinstance(wait, Pause):
+            return await asyncio.sleep(wait.seconds)
+        return await self._aconn.peer_certificate()
 
     # ---- failures
 
