@@ -108,14 +108,14 @@ def results_of(config: pytest.Config) -> list[CheckResult]:
     return list(records or [])
 
 
-def collect_progress(config: pytest.Config, total: int) -> AbstractContextManager[Callable[[str, object], None]]:
+def collect_progress(config: pytest.Config, total: int) -> AbstractContextManager[Callable[[str, object], None] | None]:
     """The on_done callback of Farm.collect for this session: a progress bar where gpverify writes the terminal
     (an interactive one), else nothing. pytest's own output (--gpverify-debug) stands mid-line: no bar there."""
     from gpverify.plugins.terminal import NAME
 
     terminal = config.pluginmanager.get_plugin(NAME)
     if terminal is None:
-        return nullcontext(lambda name, outcome: None)
+        return nullcontext(None)
     return terminal.progress(total)  # type: ignore[no-any-return]
 
 

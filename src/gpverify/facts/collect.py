@@ -8,10 +8,10 @@ import contextlib
 import logging
 import math
 import re
-from collections.abc import Callable, Coroutine, Iterable
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any
 
 from gpverify.config.inventory import HostSpec
 from gpverify.errors import FactsUnavailable, HostUnavailable
@@ -34,7 +34,6 @@ DEFAULT_WORKERS: int | None = None  # None: workers_for(number of hosts)
 # Seconds a host may outlive its deadline (closing the shell, parsing) before the run stops waiting.
 DEADLINE_GRACE = 5.0
 _log = logging.getLogger(__name__)
-T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -66,8 +65,13 @@ async def collect_host_async(job: CollectJob) -> HostFacts:
     transport = get_transport_class("lean")(job.spec, job.password)
     try:
         result = await transport.run_async("powershell", encoded_command(BOOTSTRAP), collector_stdin(job.request))
-    finally:
+    except asyncio.CancelledError:  # the run is ending (its bound passed, or Ctrl-C): no shell to delete first
+        transport.abort()
+        raise
+    except BaseException:
         await transport.close_async()
+        raise
+    await transport.close_async()
     return _facts(job, result)
 
 
@@ -151,17 +155,25 @@ def collect_hosts(
     # keep the run going.
     rounds = math.ceil((len(jobs) + later) / workers) + (1 if later else 0)
     bound = rounds * (max(_deadline(j) for j in jobs) + DEADLINE_GRACE)
-    return _on_a_loop(_Collection(workers, on_done, then).collect(jobs, bound))
-
-
-def _on_a_loop(work: Coroutine[Any, Any, T]) -> T:
-    """Run `work` on a new event loop: in this thread, or in a thread of its own if this one already runs a loop."""
+    collection = _Collection(workers, on_done, then)
     try:
         asyncio.get_running_loop()
     except RuntimeError:
-        return asyncio.run(work)
+        return asyncio.run(collection.collect(jobs, bound))
+    # Called from a running event loop (an application's own): this collection's loop runs in a thread of its own,
+    # and ends when the caller's task is cancelled (asyncio.run's answer to Ctrl-C) or Ctrl-C reaches this thread.
+    caller = asyncio.current_task()
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="gpverify-collect-loop") as one:
-        return one.submit(asyncio.run, work).result()
+        running = one.submit(asyncio.run, collection.collect(jobs, bound))
+        try:
+            while True:
+                with contextlib.suppress(TimeoutError):
+                    return running.result(timeout=0.1)
+                if caller is not None and caller.cancelling():
+                    raise asyncio.CancelledError
+        except (KeyboardInterrupt, asyncio.CancelledError):
+            collection.stop()
+            raise
 
 
 class _Collection:
@@ -178,9 +190,11 @@ class _Collection:
         self.running: dict[str, asyncio.Task[None]] = {}
         self.pool: ThreadPoolExecutor | None = None  # for pywinrm's hosts, made when the first one comes
         self.broken: Exception | None = None  # on_done or then failed: the run's error, not a host's
+        self.display: ThreadPoolExecutor | None = None  # on_done's one thread, made with the first host done
 
     async def collect(self, jobs: list[CollectJob], bound: float) -> dict[str, HostOutcome]:
         """Each host's outcome, in the order the hosts were given; a host not done within `bound` is overdue."""
+        self.loop = asyncio.get_running_loop()
         self.all_done = asyncio.Event()
         try:
             self.submit(jobs)
@@ -193,8 +207,14 @@ class _Collection:
         finally:
             for task in self.running.values():
                 task.cancel()
-            if self.pool is not None:
-                self.pool.shutdown(wait=False, cancel_futures=True)  # an overdue thread is left to its deadline
+            for pool in (self.pool, self.display):
+                if pool is not None:
+                    pool.shutdown(wait=False, cancel_futures=True)  # an overdue thread is left to its deadline
+
+    def stop(self) -> None:
+        """End the collection from another thread: the hosts not done are overdue."""
+        with contextlib.suppress(AttributeError, RuntimeError):  # not started yet, or already ended
+            self.loop.call_soon_threadsafe(self.all_done.set)
 
     def submit(self, batch: list[CollectJob], *, first: bool = False) -> None:
         """Queue hosts (`first`: before those still waiting) and start as many as there is room for."""
@@ -214,15 +234,26 @@ class _Collection:
             if self.pool is None:
                 self.pool = ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="gpverify-collect")
             outcome = await asyncio.get_running_loop().run_in_executor(self.pool, _safe_collect, job)
-        del self.running[job.spec.name]
         try:
-            self._record(job.spec.name, outcome)
+            self.outcomes[job.spec.name] = outcome
+            if self.on_done is not None:
+                await self._displayed(job.spec.name, outcome)
+            del self.running[job.spec.name]
             # The hosts `then` releases wait on this one (the session hosts on the web server): they go first.
             self.submit(self.then(job.spec.name, outcome) if self.then else [], first=True)
         except Exception as exc:  # noqa: BLE001 - raised by collect(), where the run waits
             self.broken = exc
         if not self.running or self.broken is not None:
             self.all_done.set()
+
+    async def _displayed(self, name: str, outcome: HostOutcome) -> None:
+        """on_done in a thread of its own: a display that blocks (a terminal nobody reads) must not hold up the
+        loop, where another host's timeout would then fire before its answer is read. One thread: the display
+        sees the hosts one at a time, in the order they finished."""
+        if self.display is None:
+            self.display = ThreadPoolExecutor(max_workers=1, thread_name_prefix="gpverify-progress")
+        assert self.on_done is not None
+        await asyncio.get_running_loop().run_in_executor(self.display, self.on_done, name, outcome)
 
     def results(self) -> dict[str, HostOutcome]:
         for name in [*self.running, *(job.spec.name for job in self.waiting)]:

@@ -33,10 +33,11 @@ def interactive(stream: Any, environ: Mapping[str, str] | None = None) -> bool:
 
 
 @contextmanager
-def collect_progress(total: int, stream: TextIO, *, enabled: bool | None = None) -> Iterator[OnDone]:
-    """Yield the on_done callback of Farm.collect; on an interactive `stream` it advances a transient bar."""
+def collect_progress(total: int, stream: TextIO, *, enabled: bool | None = None) -> Iterator[OnDone | None]:
+    """Yield the on_done callback of Farm.collect: on an interactive `stream` one that advances a transient bar,
+    else None (no callback to call for each host)."""
     if not (interactive(stream) if enabled is None else enabled):
-        yield lambda name, outcome: None
+        yield None
         return
     # rich only where a bar is drawn: importing it cost every run in CI or into a file 30 ms (make bench).
     from rich.console import Console

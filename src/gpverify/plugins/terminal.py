@@ -69,7 +69,7 @@ class TerminalReport:
         if tr is not None:
             tr.write_sep(sep, session.redactor(self.config).text(text), **markup)
 
-    def progress(self, total: int) -> AbstractContextManager[OnDone]:
+    def progress(self, total: int) -> AbstractContextManager[OnDone | None]:
         return collect_progress(total, sys.stderr)
 
     @pytest.hookimpl(trylast=True)  # after pytest's reporter began the session

@@ -9,14 +9,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import functools
 import os
+import queue
 import socket
 import ssl
+import threading
 import time
-from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import Any
 
 # A WS-Man answer is one SOAP envelope of at most MaxEnvelopeSizekb (500 KB by default on Windows); 8 MiB leaves
 # room for any listener setting and still stops a 600 MB answer early (the same cap as transport/bounded.py).
@@ -121,11 +122,13 @@ class ResponseParser:
     def take(self) -> Response | None:
         """The next whole answer (its bytes consumed), or None until more bytes come; WireError when what came
         cannot be an answer (or the listener closed the connection before the answer was whole)."""
-        if self._head is None:
-            self._head = self._parse_head()
-            if self._head is None:
+        while self._head is None:
+            head = self._parse_head()
+            if head is None:
                 self._more()
                 return None
+            if not 100 <= head[0] < 200:  # RFC 9110 15.2: interim answers (100 Continue) precede the final one
+                self._head = head
         status, headers = self._head
         body = self._parse_body(status, headers)
         if body is None:
@@ -141,9 +144,9 @@ class ResponseParser:
 
     def _parse_head(self) -> tuple[int, dict[str, str]] | None:
         end = self._buffer.find(b"\r\n\r\n")
+        if end > MAX_HEADER_BYTES or (end < 0 and len(self._buffer) > MAX_HEADER_BYTES):  # however the bytes came
+            raise TooLarge(f"headers over {MAX_HEADER_BYTES:,} bytes")
         if end < 0:
-            if len(self._buffer) > MAX_HEADER_BYTES:
-                raise TooLarge(f"headers over {MAX_HEADER_BYTES:,} bytes")
             return None
         lines = bytes(self._buffer[:end]).decode("latin-1").split("\r\n")
         del self._buffer[: end + 4]
@@ -228,6 +231,11 @@ class ResponseParser:
         return body
 
     @property
+    def pending(self) -> bool:
+        """Bytes came after the last whole answer."""
+        return bool(self._buffer)
+
+    @property
     def reads_to_close(self) -> bool:
         """The answer being read ends when the connection does (no length, not chunked)."""
         if self._head is None:
@@ -263,6 +271,8 @@ class _Wire:
 
     def _answered(self, response: Response) -> bool:
         """Note that the host answered; True when the connection must be closed after this answer."""
+        if self._parser.pending:  # one request, one answer: more would be read as the next request's answer
+            raise ConnectionFailed("the listener sent more than one answer to one request")
         self.answered = True
         return self._parser.eof or response.headers.get("connection", "").lower() == "close"
 
@@ -334,9 +344,8 @@ class Connection(_Wire):
         return self._sock
 
     def _connect(self) -> socket.socket:
-        address = (self.endpoint.host, self.endpoint.port)
         with self._connecting():
-            sock = socket.create_connection(address, timeout=self.deadline.bound(self.connect_timeout))
+            sock = _connected(self.endpoint.host, self.endpoint.port, self.deadline.bound(self.connect_timeout))
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)  # head and body go out in one write anyway
         if self.endpoint.tls is None:
             return sock
@@ -365,7 +374,8 @@ class Connection(_Wire):
             sock.sendall(self._message(headers, body))
         with self._answering():
             response = self._read_response()
-        if self._answered(response):
+            closes = self._answered(response)
+        if closes:
             self.close()
         return response
 
@@ -421,7 +431,9 @@ class AsyncConnection(_Wire):
     def close(self) -> None:
         if self._streams is not None:
             (_, writer), self._streams = self._streams, None
-            writer.close()  # the transport closes its socket; nothing to wait for
+            # abort, not close: over TLS, close() starts a shutdown that waits up to 30 s for the listener's
+            # close_notify, and the loop ends first, leaving the socket open. Connection.close is as abrupt.
+            writer.transport.abort()
 
     async def request(self, headers: str, body: bytes) -> Response:
         """POST `body` with extra header lines `headers` and read the answer (Connection.request's rules)."""
@@ -433,7 +445,8 @@ class AsyncConnection(_Wire):
                     await writer.drain()
         with self._answering():
             response = await self._read_response(reader)
-        if self._answered(response):
+            closes = self._answered(response)
+        if closes:
             self.close()
         return response
 
@@ -455,22 +468,88 @@ class AsyncConnection(_Wire):
             raise ConnectionFailed(str(exc)) from None
 
 
-@functools.cache
-def _resolver() -> ThreadPoolExecutor:
-    """Threads for name lookups, which block. Not the loop's default executor: asyncio.run waits for that one's
-    threads as it ends, and a lookup that hangs past the host's connect timeout must not hold up the run."""
-    return ThreadPoolExecutor(max_workers=64, thread_name_prefix="gpverify-resolve")  # made as lookups wait
+# ---- connecting: name lookups bounded by the connect timeout, errors in the system's words
+
+
+def _numeric(host: str, port: int) -> list[Any] | None:
+    """The address itself when `host` is one (no lookup), else None."""
+    try:
+        return socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_NUMERICHOST)
+    except socket.gaierror:
+        return None
+
+
+def _look_up(host: str, port: int, deliver: Callable[[list[Any] | None, Exception | None], None]) -> None:
+    """getaddrinfo in a daemon thread of its own, its answer (or error) handed to `deliver`. A lookup has no
+    timeout of its own: one that hangs past the host's connect timeout is given up and holds up neither the run
+    nor the interpreter's exit (which joins every ThreadPoolExecutor's threads)."""
+
+    def run() -> None:
+        try:
+            deliver(socket.getaddrinfo(host, port, type=socket.SOCK_STREAM), None)
+        except Exception as exc:  # noqa: BLE001 - the connect says what it means
+            deliver(None, exc)
+
+    threading.Thread(target=run, name="gpverify-resolve", daemon=True).start()
+
+
+def _addresses(host: str, port: int, timeout: float) -> list[Any]:
+    if (infos := _numeric(host, port)) is not None:
+        return infos
+    answers: queue.SimpleQueue[tuple[list[Any] | None, Exception | None]] = queue.SimpleQueue()
+    _look_up(host, port, lambda result, error: answers.put((result, error)))
+    try:
+        result, error = answers.get(timeout=timeout)
+    except queue.Empty:
+        raise TimeoutError from None
+    if error is not None:
+        raise error
+    return result or []
+
+
+async def _addresses_async(host: str, port: int) -> list[Any]:
+    if (infos := _numeric(host, port)) is not None:
+        return infos
+    loop = asyncio.get_running_loop()
+    answer: asyncio.Future[list[Any]] = loop.create_future()
+
+    def settle(result: list[Any] | None, error: Exception | None) -> None:
+        if answer.done():
+            return  # given up at the connect timeout
+        if error is not None:
+            answer.set_exception(error)
+        else:
+            answer.set_result(result or [])
+
+    def deliver(result: list[Any] | None, error: Exception | None) -> None:
+        with contextlib.suppress(RuntimeError):  # the loop has ended: nobody waits for this lookup any more
+            loop.call_soon_threadsafe(settle, result, error)
+
+    _look_up(host, port, deliver)
+    return await answer
+
+
+def _connected(host: str, port: int, timeout: float) -> socket.socket:
+    """A connected blocking socket, as socket.create_connection connects (the first address that accepts, else
+    the last one's error), its name lookup bounded by `timeout` too."""
+    error = OSError(f"getaddrinfo returns an empty list for {host!r}")
+    for family, kind, proto, _, address in _addresses(host, port, timeout):
+        sock = socket.socket(family, kind, proto)
+        try:
+            sock.settimeout(timeout)
+            sock.connect(address)
+            return sock
+        except OSError as exc:
+            sock.close()
+            error = exc
+    raise error
 
 
 async def _connected_socket(host: str, port: int) -> socket.socket:
     """A connected non-blocking socket to the first address of `host` that accepts, as socket.create_connection
     connects (the last address's error if none does, in the operating system's words)."""
     loop = asyncio.get_running_loop()
-    try:  # an address needs no lookup: no trip through the loop's resolver thread
-        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_NUMERICHOST)
-    except socket.gaierror:
-        lookup = functools.partial(socket.getaddrinfo, host, port, type=socket.SOCK_STREAM)
-        infos = await loop.run_in_executor(_resolver(), lookup)
+    infos = await _addresses_async(host, port)
     error: OSError = OSError(f"getaddrinfo returns an empty list for {host!r}")
     for family, kind, proto, _, address in infos:
         sock = socket.socket(family, kind, proto)

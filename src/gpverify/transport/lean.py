@@ -183,6 +183,12 @@ class LeanTransport:
             if self._aconn is not None:
                 self._aconn.close()
 
+    def abort(self) -> None:
+        """Drop the connection without deleting the shell (it times out on the host): the run is ending."""
+        for conn in (self._conn, self._aconn):
+            if conn is not None:
+                conn.close()
+
     # ---- the exchange, as steps
 
     def _run(self, command: str, args: list[str], stdin: bytes | None) -> Steps[CommandResult]:
