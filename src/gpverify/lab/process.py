@@ -51,6 +51,10 @@ class LabProcess:
             _say(self._to_child, request)
 
     @property
+    def pid(self) -> int:
+        return self._proc.pid
+
+    @property
     def inventory_path(self) -> Path:
         """The lab's inventory, waiting for the child to start the lab; ConfigError / GpVerifyError if it did not."""
         if self._inventory is None:
@@ -113,10 +117,11 @@ def serve(stdin: IO[bytes], stdout: IO[bytes]) -> int:
         return 0  # the parent went away before asking
     request = json.loads(line)
     os.environ[LAB_PASSWORD_ENV] = request["password"]
+    workdir = Path(request["workdir"])
     try:
         from gpverify.lab.runtime import start_lab
 
-        lab = start_lab(request["scenario"], Path(request["workdir"]))
+        lab = start_lab(request["scenario"], workdir)
     except ConfigError as exc:
         _say(stdout, {"config_error": [exc.file, exc.field, exc.expected]})
         return 3
@@ -131,6 +136,7 @@ def serve(stdin: IO[bytes], stdout: IO[bytes]) -> int:
         pass
     finally:
         lab.stop()
+        shutil.rmtree(workdir, ignore_errors=True)  # the parent removes it too, unless it went away first
     return 0
 
 
@@ -139,7 +145,10 @@ def main() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     protocol = sys.stdout.buffer
     sys.stdout = sys.stderr  # nothing the lab prints may be taken for the reply
-    code = serve(sys.stdin.buffer, protocol)
+    try:
+        code = serve(sys.stdin.buffer, protocol)
+    except OSError:  # the parent went away before the reply
+        code = 0
     sys.stderr.flush()
     os._exit(code)  # no teardown of the lab's modules: the parent waits for this exit
 
