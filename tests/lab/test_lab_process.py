@@ -14,9 +14,11 @@ import pytest
 import yaml
 
 from gpverify.errors import ConfigError
+from gpverify.lab import process
+from gpverify.lab.extension import EXTENSION
 from gpverify.lab.password import LAB_PASSWORD_ENV
 from gpverify.lab.process import lab_process
-from gpverify.lab.runtime import temporary_lab
+from gpverify.lab.runtime import RunningLab, temporary_lab
 
 CANARY = "Canary-lab-pw-7f3e"  # must appear in no argv, environment or file of the lab's process
 HANG_GUARD = 60.0  # seconds: only ends a test that would otherwise hang, never a speed bound
@@ -107,3 +109,12 @@ def test_the_child_stops_and_cleans_up_when_its_parent_goes_away_without_a_word(
     assert gone(pid)
     assert not Path(workdir).exists()
     assert not any(listens(p) for p in ports)
+
+
+def test_the_extension_starts_a_child_only_where_a_second_core_can_run_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(process, "usable_cores", lambda: 1)
+    with EXTENSION.lab_process("healthy", prefix="gpverify-test-lab-") as lab:
+        assert isinstance(lab, RunningLab) and lab.inventory_path.is_file()  # this process's own lab
+    monkeypatch.setattr(process, "usable_cores", lambda: 2)
+    with EXTENSION.lab_process("healthy", prefix="gpverify-test-lab-") as lab:
+        assert isinstance(lab, process.LabProcess) and lab.inventory_path.is_file()

@@ -50,9 +50,13 @@ class Lab:
 
         return runtime.temporary_lab(scenario, prefix=prefix)
 
-    def lab_process(self, scenario: str, *, prefix: str) -> AbstractContextManager[LabProcess]:
+    def lab_process(
+        self, scenario: str, *, prefix: str
+    ) -> AbstractContextManager[LabProcess] | AbstractContextManager[runtime.RunningLab]:
         from gpverify.lab import process
 
+        if process.usable_cores() < 2:  # on one core a second process only adds its own start (about 0.15 s)
+            return self.temporary_lab(scenario, prefix=prefix)
         return process.lab_process(scenario, prefix=prefix)
 
     def start_lab(self, scenario: str, workdir: Path, *, idle_timeout: float = 3600.0) -> runtime.RunningLab:

@@ -91,6 +91,12 @@ class LabProcess:
         self._from_child.close()
 
 
+def usable_cores() -> int:
+    """The CPUs this process may run on (its affinity where the system has one, as on Linux)."""
+    affinity = getattr(os, "sched_getaffinity", None)
+    return len(affinity(0)) if affinity is not None else os.cpu_count() or 1
+
+
 @contextmanager
 def lab_process(spec: str, *, prefix: str = "gpverify-lab-") -> Iterator[LabProcess]:
     """A lab in a child process and a folder of its own; on leaving, the child stops and the folder goes."""
