@@ -45,7 +45,7 @@ WAIT_INTERVAL = 5.0  # seconds between rounds under --wait
 class AuditOptions:
     inventory: str | None = None
     lab: str | None = None  # scenario name or overlay file: the audit starts (and stops) the lab itself
-    started_lab: Any = None  # that lab already started by the caller (gpverify audit, before its imports)
+    started_lab: extension.RunningLab | None = None  # that lab, started by the caller (gpverify audit) already
     waivers: str | None = None
     wait: float = 0.0
     wait_interval: float = WAIT_INTERVAL
@@ -182,7 +182,7 @@ def _run_audit(opts: AuditOptions) -> AuditRun:
         )
 
 
-def start_lab(scenario: str, prefix: str) -> AbstractContextManager[Any]:
+def start_lab(scenario: str, prefix: str) -> AbstractContextManager[extension.RunningLab]:
     """The lab an audit or a baseline capture reads, in a process of its own: its imports, its start and its
     answers to the collection run on another core than the checks (issue 25: `gpverify audit --lab` < 0.8 s)."""
     return extension.lab().lab_process(scenario, prefix=prefix)

@@ -84,7 +84,7 @@ def cmd_audit(ns: argparse.Namespace) -> int:
         return _not_run(exc)
 
 
-def _audit(ns: argparse.Namespace, lab: Any) -> int:
+def _audit(ns: argparse.Namespace, lab: extension.RunningLab | None) -> int:
     from gpverify.audit.runner import AuditOptions, run_audit
 
     opts = AuditOptions(
