@@ -149,8 +149,11 @@ def serve(stdin: IO[bytes], stdout: IO[bytes]) -> int:
 def main() -> None:
     """`python -m gpverify.lab.process`: Ctrl-C reaches the parent, which stops this child by closing the pipe."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    protocol = sys.stdout.buffer
-    sys.stdout = sys.stderr  # nothing the lab prints may be taken for the reply
+    sys.stdout.flush()
+    protocol = open(os.dup(sys.stdout.fileno()), "wb")  # noqa: SIM115 - the reply's own copy of the pipe, for life
+    # Nothing the lab prints, from Python or below it, may be taken for the reply or fill a pipe nobody reads.
+    os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
+    sys.stdout = sys.stderr
     try:
         code = serve(sys.stdin.buffer, protocol)
     except OSError:  # the parent went away before the reply
