@@ -113,8 +113,10 @@ def test_the_child_stops_and_cleans_up_when_its_parent_goes_away_without_a_word(
 
 def test_the_extension_starts_a_child_only_where_a_second_core_can_run_it(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(process, "usable_cores", lambda: 1)
+    assert not process.can_run_apart()
     with EXTENSION.lab_process("healthy", prefix="gpverify-test-lab-") as lab:
         assert isinstance(lab, RunningLab) and lab.inventory_path.is_file()  # this process's own lab
     monkeypatch.setattr(process, "usable_cores", lambda: 2)
+    assert process.can_run_apart()
     with EXTENSION.lab_process("healthy", prefix="gpverify-test-lab-") as lab:
         assert isinstance(lab, process.LabProcess) and lab.inventory_path.is_file()

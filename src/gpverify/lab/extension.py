@@ -55,7 +55,7 @@ class Lab:
     ) -> AbstractContextManager[LabProcess] | AbstractContextManager[runtime.RunningLab]:
         from gpverify.lab import process
 
-        if process.usable_cores() < 2:  # on one core a second process only adds its own start (about 0.15 s)
+        if not process.can_run_apart():
             return self.temporary_lab(scenario, prefix=prefix)
         return process.lab_process(scenario, prefix=prefix)
 
