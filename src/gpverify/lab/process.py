@@ -62,12 +62,10 @@ class LabProcess:
         return self._inventory
 
     def _reply(self) -> dict[str, Any]:
-        timer = threading.Timer(START_TIMEOUT, self._proc.kill)
-        timer.start()
-        try:
+        with _killed_after(self._proc, START_TIMEOUT) as expired:
             line = self._from_child.readline()
-        finally:
-            timer.cancel()
+        if expired.is_set():
+            raise GpVerifyError(f"the simulated lab did not start within {START_TIMEOUT:g} s")
         try:
             reply: dict[str, Any] = json.loads(line) if line else {}
         except ValueError:
@@ -83,12 +81,30 @@ class LabProcess:
         """Tell the child to stop (its standard input closes) and wait for it; killed if it does not end."""
         with contextlib.suppress(OSError):  # the child is gone already
             self._to_child.close()
-        try:
-            self._proc.wait(STOP_TIMEOUT)
-        except subprocess.TimeoutExpired:
-            self._proc.kill()
+        with _killed_after(self._proc, STOP_TIMEOUT):
             self._proc.wait()
         self._from_child.close()
+
+
+@contextmanager
+def _killed_after(proc: subprocess.Popen[bytes], seconds: float) -> Iterator[threading.Event]:
+    """The child killed if the block lasts longer than `seconds`; the event says whether it was.
+
+    A timer rather than Popen.wait(timeout), which polls the child with sleeps of up to 50 ms each.
+    """
+    expired = threading.Event()
+
+    def kill() -> None:
+        expired.set()
+        proc.kill()
+
+    timer = threading.Timer(seconds, kill)
+    timer.daemon = True
+    timer.start()
+    try:
+        yield expired
+    finally:
+        timer.cancel()
 
 
 def usable_cores() -> int:
