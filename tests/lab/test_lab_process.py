@@ -112,11 +112,43 @@ def test_the_child_stops_and_cleans_up_when_its_parent_goes_away_without_a_word(
 
 
 def test_the_extension_starts_a_child_only_where_a_second_core_can_run_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(process.PROCESS_ENV, "1")
     monkeypatch.setattr(process, "usable_cores", lambda: 1)
-    assert not process.can_run_apart()
+    assert not process.can_run_apart() and not process.start_apart()
     with EXTENSION.lab_process("healthy", prefix="gpverify-test-lab-") as lab:
         assert isinstance(lab, RunningLab) and lab.inventory_path.is_file()  # this process's own lab
     monkeypatch.setattr(process, "usable_cores", lambda: 2)
-    assert process.can_run_apart()
+    assert process.can_run_apart() and process.start_apart()
     with EXTENSION.lab_process("healthy", prefix="gpverify-test-lab-") as lab:
         assert isinstance(lab, process.LabProcess) and lab.inventory_path.is_file()
+
+
+@pytest.mark.parametrize(
+    ("setting", "runnable", "apart"),
+    [
+        ("", 1, True),  # only this process runs: the other core is free
+        ("", 2, False),  # another task runs: a second process would take this one's share
+        ("", None, True),  # the system does not say (no /proc/loadavg): the cores are there
+        ("1", 5, True),
+        ("0", 1, False),
+    ],
+)
+def test_unset_the_lab_runs_apart_when_a_core_is_free_now(
+    monkeypatch: pytest.MonkeyPatch, setting: str, runnable: int | None, apart: bool
+) -> None:
+    monkeypatch.setenv(process.PROCESS_ENV, setting)
+    monkeypatch.setattr(process, "usable_cores", lambda: 2)
+    monkeypatch.setattr(process, "runnable_now", lambda: runnable)
+    assert process.start_apart() is apart
+
+
+def test_a_setting_it_does_not_know_is_one_message(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(process.PROCESS_ENV, "yes")
+    with pytest.raises(ConfigError, match=r"GPVERIFY_LAB_PROCESS: \(environment variable\): expected 1, 0 or unset"):
+        process.start_apart()
+
+
+@pytest.mark.skipif(not Path("/proc/loadavg").exists(), reason="Linux's")
+def test_this_process_is_among_the_runnable_tasks() -> None:
+    running = process.runnable_now()
+    assert running is not None and running >= 1

@@ -55,7 +55,7 @@ class Lab:
     ) -> AbstractContextManager[LabProcess] | AbstractContextManager[runtime.RunningLab]:
         from gpverify.lab import process
 
-        if not process.can_run_apart():
+        if not process.start_apart():
             return self.temporary_lab(scenario, prefix=prefix)
         return process.lab_process(scenario, prefix=prefix)
 
