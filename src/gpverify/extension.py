@@ -11,11 +11,13 @@ from contextlib import AbstractContextManager
 from functools import cache
 from importlib.metadata import entry_points
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-from gpverify.config.inventory import Role
 from gpverify.errors import ConfigError
-from gpverify.transport.odbc import Connector
+
+if TYPE_CHECKING:  # annotations only: an audit finds its lab before it loads the inventory's models
+    from gpverify.config.inventory import Role
+    from gpverify.transport.odbc import Connector
 
 GROUP = "gpverify.lab"
 
@@ -57,6 +59,11 @@ class LabExtension(Protocol):
     def sql_connector(self, lab_dir: Path) -> Connector: ...
 
     def temporary_lab(self, scenario: str, *, prefix: str) -> AbstractContextManager[RunningLab]: ...
+
+    def lab_process(self, scenario: str, *, prefix: str) -> AbstractContextManager[RunningLab]:
+        """A lab in a child process of its own (its imports, start and serving on another core), stopped when
+        the context ends or this process goes away; its inventory_path waits for the child to start it."""
+        ...
 
     def start_lab(self, scenario: str, workdir: Path, *, idle_timeout: float) -> RunningLab: ...
 

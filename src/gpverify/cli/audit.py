@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import argparse
 import sys
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
+from gpverify import extension
 from gpverify.cli.commands import HELP
 from gpverify.config.options import count, folder, history_setting, out_file, pytest_addopts, row_id, seconds
 from gpverify.errors import ConfigError, GpVerifyError
@@ -14,6 +16,7 @@ from gpverify.exitcodes import TABLE, ExitCode
 from gpverify.history.target import HistoryUnavailable
 
 EXIT_HELP = TABLE
+LAB_PREFIX = "gpverify-audit-lab-"  # the lab's folder, as gpverify.audit.runner.start_lab names it
 HISTORY_HELP = (
     "postgresql://USER@HOST[:PORT]/DATABASE (password from GPVERIFY_HISTORY_PASSWORD or the keyring "
     "entry gpverify-history USER@HOST, never in the URL) or a SQLite file; default: the inventory's "
@@ -69,11 +72,25 @@ def _names(farms: list[str]) -> str:
 
 
 def cmd_audit(ns: argparse.Namespace) -> int:
+    try:
+        pytest_addopts()  # before anything is recorded: pytest would otherwise fail on it mid-run
+        with ExitStack() as stack:
+            # The lab's process starts first, so it loads and starts the lab while this one loads the audit.
+            lab = stack.enter_context(extension.lab().lab_process(ns.lab, prefix=LAB_PREFIX)) if ns.lab else None
+            return _audit(ns, lab)
+    except ConfigError as exc:
+        return _bad_input(exc)
+    except GpVerifyError as exc:
+        return _not_run(exc)
+
+
+def _audit(ns: argparse.Namespace, lab: extension.RunningLab | None) -> int:
     from gpverify.audit.runner import AuditOptions, run_audit
 
     opts = AuditOptions(
         inventory=ns.inventory,
         lab=ns.lab,
+        started_lab=lab,
         waivers=ns.waivers,
         wait=ns.wait,
         reports=Path(ns.reports),
@@ -86,13 +103,7 @@ def cmd_audit(ns: argparse.Namespace) -> int:
         history=ns.history,
         custom=[Path(p) for p in ns.checks],
     )
-    try:
-        pytest_addopts()  # before anything is recorded: pytest would otherwise fail on it mid-run
-        return run_audit(opts).exit_code
-    except ConfigError as exc:
-        return _bad_input(exc)
-    except GpVerifyError as exc:
-        return _not_run(exc)
+    return run_audit(opts).exit_code
 
 
 def cmd_history(ns: argparse.Namespace) -> int:

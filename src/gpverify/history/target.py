@@ -6,12 +6,13 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-
-from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import ArgumentError
+from typing import TYPE_CHECKING
 
 from gpverify.config.paths import HISTORY_EXPECTED, HISTORY_PASSWORD_ENV, history_problem
 from gpverify.errors import GpVerifyError
+
+if TYPE_CHECKING:  # SQLAlchemy is imported where a URL is made, so `gpverify audit --lab` starts its lab first
+    from sqlalchemy.engine import URL
 
 HISTORY_FILE = "history.sqlite"
 PASSWORD_ENV = HISTORY_PASSWORD_ENV
@@ -62,6 +63,8 @@ class HistoryTarget:
 
 
 def sqlite_target(path: str | Path, setting: str | None = None) -> HistoryTarget:
+    from sqlalchemy.engine import URL
+
     path = Path(path)
     return HistoryTarget(setting or str(path), URL.create("sqlite", database=str(path)))
 
@@ -78,6 +81,9 @@ def resolve_target(value: str | None, *, setting: str, reports: Path) -> History
         raise HistoryUnavailable(setting, f"expected {problem}")
     if "://" not in value:
         return sqlite_target(value, setting)
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
     try:
         url = make_url(value)
     except (ArgumentError, ValueError) as exc:

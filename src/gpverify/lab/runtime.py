@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import secrets
 import shutil
 import tempfile
 from collections.abc import Iterator
@@ -28,13 +27,13 @@ from gpverify.lab.models import (
     add_clients,
     session_host_site,
 )
+from gpverify.lab.password import LAB_PASSWORD_ENV, lab_password
 from gpverify.lab.scenario import Scenario, apply_scenario, load_scenario
 from gpverify.lab.website import WebSiteServer
 from gpverify.lab.wsman import AuthConfig, WsmanServer, fault_for
 from gpverify.lab.wsman.hostfaults import closed_port
 from gpverify.lab.wsman.tls import make_ca
 
-LAB_PASSWORD_ENV = "GPVERIFY_LAB_PASSWORD"
 LAB_FARM_ENV = "GPVERIFY_LAB_FARM"  # the lab inventory's farm name, so several labs can share one history
 READ_TIMEOUT, OPERATION_TIMEOUT = 4.0, 2.0  # short, so fault scenarios end quickly
 # Every lab host ends within DEADLINE (a trickling host too); a listener that says nothing within CONNECT_TIMEOUT
@@ -75,13 +74,6 @@ class RunningLab:
         self.servers.clear()
         self.runtimes.clear()
         self.web = None
-
-
-def lab_password() -> str:
-    """The lab's WinRM password: taken from the environment or made up, and exported for the checks."""
-    password = os.environ.get(LAB_PASSWORD_ENV) or f"lab-{secrets.token_urlsafe(12)}"
-    os.environ[LAB_PASSWORD_ENV] = password
-    return password
 
 
 def _build_sql(farm: FakeFarm, sqldir: Path) -> None:
