@@ -160,8 +160,13 @@ def collect_hosts(
         asyncio.get_running_loop()
     except RuntimeError:
         return asyncio.run(collection.collect(jobs, bound))
-    # Called from a running event loop (an application's own): this collection's loop runs in a thread of its own,
-    # and ends when the caller's task is cancelled (asyncio.run's answer to Ctrl-C) or Ctrl-C reaches this thread.
+    return _beside_a_running_loop(collection, jobs, bound)
+
+
+def _beside_a_running_loop(collection: _Collection, jobs: list[CollectJob], bound: float) -> dict[str, HostOutcome]:
+    """collect_hosts called from a running event loop (an application's own): the collection's loop runs in a
+    thread of its own, and ends when the caller's task is cancelled (asyncio.run's answer to Ctrl-C) or Ctrl-C
+    reaches this thread."""
     caller = asyncio.current_task()
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="gpverify-collect-loop") as one:
         running = one.submit(asyncio.run, collection.collect(jobs, bound))
