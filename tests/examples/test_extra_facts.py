@@ -44,7 +44,9 @@ def test_extra_facts_reach_custom_checks(
 ) -> None:
     from gpverify.lab.runtime import temporary_lab
 
-    pytester.makepyfile(test_acme=CHECK)
+    pytester.makepyfile(
+        test_acme_extra_facts=CHECK
+    )  # its own name: an audit in this process may have loaded a test_acme
     with temporary_lab("healthy") as lab:
         inventory = yaml.safe_load(lab.inventory_path.read_text())
         inventory["extra_facts"] = extra
