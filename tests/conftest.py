@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import requests  # noqa: F401 - see below
 import sqlalchemy.dialects.postgresql  # noqa: F401 - see below
 import sqlglot.dialects.tsql  # noqa: F401 - see below
 
@@ -13,7 +14,9 @@ from helpers.checks import run_checks  # noqa: F401 - a fixture for every test
 # Imported here once, it is part of what pytester keeps. The same for sqlglot's T-SQL dialect, which the SQL guard
 # loads by name: dropped from sys.modules by one pytester run, the next finds its registry without it. And the
 # NTLM hashes' module (cryptography's TripleDES): imported afresh by a later run, OpenSSL then refuses 3DES (ECB), so
-# a test file run alone failed from its second lab run on.
+# a test file run alone failed from its second lab run on. And requests (with http.cookiejar): a check run no longer
+# imports it (the web probe uses urllib), so apprise's first import of it fell inside a pytester run; re-imported
+# afterwards, its cookie jars were no longer the CookieJar it checks ("You can only merge into CookieJar").
 
 pytest_plugins = ["pytester"]
 
