@@ -37,11 +37,17 @@ class LabHost:
 
     host: FakeHost
     read_timeout: float = 4.0  # the client's, so timing faults (slow) land just past it
+    # Served by the lab's loop thread, which must not sleep: the command's cost is owed instead, and the loop
+    # sends the answer that long later (lab/wsman/loop.py), as a host whose powershell.exe starts slowly would.
+    defer_cost: bool = False
+    owed: float = 0.0
     received: list[ReceivedCommand] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def run(self, command_line: str, stdin: bytes) -> CommandOutput:
-        if self.host.command_cost:
+        if self.host.command_cost and self.defer_cost:
+            self.owed += self.host.command_cost
+        elif self.host.command_cost:
             time.sleep(self.host.command_cost)  # powershell.exe's start-up on a real host, per command
         match = ENCODED.search(command_line)
         script = base64.b64decode(match.group(1)).decode("utf-16-le") if match else None
@@ -58,6 +64,11 @@ class LabHost:
         with self._lock:
             self.received.append(ReceivedCommand("collector", command_line, script))
         return self._collect(stdin)
+
+    def take_owed(self) -> float:
+        """The command cost owed since last asked (defer_cost), now paid."""
+        owed, self.owed = self.owed, 0.0
+        return owed
 
     def _collect(self, stdin: bytes) -> CommandOutput:
         body, _, request = stdin.partition(STDIN_SEPARATOR)

@@ -221,7 +221,11 @@ class LoopConnection:
             self.server.answer(exchange, body)
         finally:
             self.server._busy(-1)
-        self.after_answer(exchange)
+        owed = getattr(self.server.handler, "take_owed", lambda: 0.0)()  # a command's cost (lab/host.py)
+        if owed:
+            self.loop.call_at(time.monotonic() + owed, lambda: self.after_answer(exchange))
+        else:
+            self.after_answer(exchange)
 
     def after_answer(self, exchange: Exchange) -> None:
         if self.sock.fileno() < 0:  # the answer dropped the connection (WsmanServer._drop)
