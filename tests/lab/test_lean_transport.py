@@ -157,3 +157,10 @@ def test_an_answer_with_a_dtd_or_not_xml_is_refused(answer: bytes) -> None:
 
     with pytest.raises(BadAnswer):
         parse_shell_id(answer)
+
+
+def test_a_request_step_shows_no_authorization_in_its_repr() -> None:
+    """Basic's header holds the password (base64): a traceback's locals or a debug line must not show it."""
+    from gpverify.transport.lean import _Post
+
+    assert "Basic" not in repr(_Post("Authorization: Basic dXNlcjpwdw==\r\n", b"<s:Envelope/>"))

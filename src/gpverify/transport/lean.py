@@ -23,9 +23,8 @@ import functools
 import re
 import ssl
 import struct
-import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Self, cast
 
 import spnego
@@ -42,6 +41,7 @@ from gpverify.transport.base import (
     Steps,
     drive,
     drive_async,
+    pause_blocking,
     receive_all,
     stdin_chunks,
 )
@@ -96,7 +96,7 @@ class _Failed(Exception):
 class _Post:
     """A step's wait: POST this and send back the Response."""
 
-    headers: str
+    headers: str = field(repr=False)  # Basic's Authorization header carries the password, base64'd: in no repr
     body: bytes
 
 
@@ -222,7 +222,7 @@ class LeanTransport:
         if isinstance(wait, _Post):
             return self._conn.request(wait.headers, wait.body)
         if isinstance(wait, Pause):
-            return time.sleep(wait.seconds)
+            return pause_blocking(wait)
         return self._conn.peer_certificate()
 
     async def _perform_async(self, wait: Any) -> Any:
