@@ -6,7 +6,6 @@ import base64
 import json
 import re
 import threading
-import time
 from dataclasses import dataclass, field
 
 from gpverify.facts.windows import BOOTSTRAP, COLLECTOR_SCRIPT, STDIN_SEPARATOR
@@ -37,18 +36,16 @@ class LabHost:
 
     host: FakeHost
     read_timeout: float = 4.0  # the client's, so timing faults (slow) land just past it
-    # Served by the lab's loop thread, which must not sleep: the command's cost is owed instead, and the loop
-    # sends the answer that long later (lab/wsman/loop.py), as a host whose powershell.exe starts slowly would.
-    defer_cost: bool = False
-    owed: float = 0.0
     received: list[ReceivedCommand] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    # A command's cost is owed here, not slept: the listener pays it before it sends the answer (WsmanServer._send),
+    # asleep on a connection's own thread, as a timer on the loop thread. Per thread: the answer that pays it is
+    # the one built on the thread that ran the command.
+    _owed: threading.local = field(default_factory=threading.local, repr=False)
 
     def run(self, command_line: str, stdin: bytes) -> CommandOutput:
-        if self.host.command_cost and self.defer_cost:
-            self.owed += self.host.command_cost
-        elif self.host.command_cost:
-            time.sleep(self.host.command_cost)  # powershell.exe's start-up on a real host, per command
+        if self.host.command_cost:  # powershell.exe's start-up on a real host, per command
+            self._owed.seconds = self.take_owed() + self.host.command_cost
         match = ENCODED.search(command_line)
         script = base64.b64decode(match.group(1)).decode("utf-16-le") if match else None
         if script != BOOTSTRAP:
@@ -66,8 +63,9 @@ class LabHost:
         return self._collect(stdin)
 
     def take_owed(self) -> float:
-        """The command cost owed since last asked (defer_cost), now paid."""
-        owed, self.owed = self.owed, 0.0
+        """The command cost owed on this thread since last asked, now the caller's to pay."""
+        owed: float = getattr(self._owed, "seconds", 0.0)
+        self._owed.seconds = 0.0
         return owed
 
     def _collect(self, stdin: bytes) -> CommandOutput:

@@ -123,9 +123,8 @@ def _start_host(lab: RunningLab, host: FakeHost, password: str, latency: float, 
     )
     tls = fault.tls_context(lab.ca)
     # A host with no fault never blocks: its connections are served by the loop thread (a command's cost is a
-    # timer there, LabHost.defer_cost).
+    # timer there, WsmanServer._send).
     in_loop = host.fault is None and tls is None
-    handler.defer_cost = in_loop
     server = WsmanServer(
         handler, auth, tls=tls, latency=latency + host.latency, idle_timeout=idle, name=host.name, serve_in_loop=in_loop
     )

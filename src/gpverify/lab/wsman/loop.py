@@ -85,6 +85,11 @@ class Exchange:
         self.close_connection = closes(self.request_version, headers)
         self.wfile = self
         self._out: list[bytes] = []
+        self.delay = 0.0  # seconds the answer waits before it goes out (a command's cost, WsmanServer._send)
+
+    def pay(self, seconds: float) -> None:
+        """A command's cost: the loop sends this answer that much later (a timer; the loop never sleeps)."""
+        self.delay += seconds
 
     def write(self, data: bytes) -> int:
         self._out.append(data)
@@ -221,9 +226,8 @@ class LoopConnection:
             self.server.answer(exchange, body)
         finally:
             self.server._busy(-1)
-        owed = getattr(self.server.handler, "take_owed", lambda: 0.0)()  # a command's cost (lab/host.py)
-        if owed:
-            self.loop.call_at(time.monotonic() + owed, lambda: self.after_answer(exchange))
+        if exchange.delay:
+            self.loop.call_at(time.monotonic() + exchange.delay, lambda: self.after_answer(exchange))
         else:
             self.after_answer(exchange)
 

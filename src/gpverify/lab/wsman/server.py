@@ -116,6 +116,11 @@ class _WsmanRequestHandler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     timeout = None  # set per connection in setup(): _idle_limit
     disable_nagle_algorithm = True  # headers and body go out in two writes; Nagle + delayed ACK = 40 ms each
+
+    def pay(self, seconds: float) -> None:
+        """A command's cost, before its answer is written: this connection's thread sleeps it."""
+        time.sleep(seconds)
+
     server: _LabHTTPServer
 
     def setup(self) -> None:
@@ -466,7 +471,14 @@ class WsmanServer:
             self._process(h, body)
         except Exception as exc:  # noqa: BLE001 -- see _failed
             self._failed(h, exc)
+        finally:
+            self._owed()  # a cost no answer paid (the client went away) is not charged to the next one
         return None
+
+    def _owed(self) -> float:
+        """The command cost the handler owes on this thread (LabHost in lab/host.py; other handlers owe none)."""
+        take = getattr(self.handler, "take_owed", None)
+        return float(take()) if take is not None else 0.0
 
     def _failed(self, h: Handler, exc: Exception) -> None:
         """Called in an except block: a lost connection ends it, anything else is a lab bug answered 500."""
@@ -528,6 +540,8 @@ class WsmanServer:
         encrypted: bool,
         headers: list[tuple[str, str]] | None = None,
     ) -> None:
+        if owed := self._owed():
+            h.pay(owed)
         content_type = SOAP_CONTENT_TYPE
         # A fault about a broken security context cannot itself be sealed; it goes out in clear.
         if encrypted and body and h.auth_state.ntlm_ready:
