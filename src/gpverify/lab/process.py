@@ -149,15 +149,12 @@ def start_apart() -> bool:
 @contextmanager
 def lab_process(spec: str, *, prefix: str = "gpverify-lab-") -> Iterator[LabProcess]:
     """A lab in a child process and a folder of its own; on leaving, the child stops and the folder goes."""
-    workdir = Path(tempfile.mkdtemp(prefix=prefix)).resolve()
-    try:
-        lab = LabProcess(spec, workdir)
+    with tempfile.TemporaryDirectory(prefix=prefix, ignore_cleanup_errors=True) as folder:
+        lab = LabProcess(spec, Path(folder).resolve())
         try:
             yield lab
         finally:
             lab.stop()
-    finally:
-        shutil.rmtree(workdir, ignore_errors=True)
 
 
 def _say(stream: IO[bytes], message: dict[str, Any]) -> None:
@@ -171,12 +168,11 @@ def serve(stdin: IO[bytes], stdout: IO[bytes]) -> int:
     if not line:
         return 0  # the parent went away before asking
     request = json.loads(line)
-    os.environ[LAB_PASSWORD_ENV] = request["password"]
     workdir = Path(request["workdir"])
     try:
         from gpverify.lab.runtime import start_lab
 
-        lab = start_lab(request["scenario"], workdir)
+        lab = start_lab(request["scenario"], workdir, password=request["password"])  # never in this environment
     except ConfigError as exc:
         _say(stdout, {"config_error": [exc.file, exc.field, exc.expected]})
         return 3

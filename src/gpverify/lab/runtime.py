@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import tempfile
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -201,8 +200,11 @@ def start_lab(
     idle_timeout: float = 3600.0,
     extra_clients: int = 0,
     command_cost: float = 0.0,
+    password: str | None = None,
 ) -> RunningLab:
     """Build the scenario's farm, start its servers on loopback and write reports-style inventory.yml.
+
+    `password` is the lab accounts' (default: lab_password(), from the environment or made for this process).
 
     `extra_clients` adds that many healthy client machines (gp-cl003, ...) after the scenario is applied,
     each with its own WS-Man stand-in, for runs at fleet scale (bench/collect.py).
@@ -216,7 +218,7 @@ def start_lab(
     workdir = workdir.resolve()
     workdir.mkdir(parents=True, exist_ok=True)
     lab = RunningLab(farm, scenario, workdir, workdir / "inventory.yml")
-    password = lab_password()
+    password = password or lab_password()
     try:
         _build_sql(farm, workdir / "sql")
     except ValueError as exc:  # a scenario's rows that the lab's tables cannot hold
@@ -245,12 +247,9 @@ def start_lab(
 @contextmanager
 def temporary_lab(spec: str | Scenario, *, prefix: str = "gpverify-lab-", **options: Any) -> Iterator[RunningLab]:
     """A lab in a folder of its own; on leaving (or a failed start) its servers stop and the folder goes."""
-    workdir = Path(tempfile.mkdtemp(prefix=prefix))
-    try:
-        lab = start_lab(spec, workdir, **options)
+    with tempfile.TemporaryDirectory(prefix=prefix, ignore_cleanup_errors=True) as folder:
+        lab = start_lab(spec, Path(folder), **options)
         try:
             yield lab
         finally:
             lab.stop()
-    finally:
-        shutil.rmtree(workdir, ignore_errors=True)

@@ -71,6 +71,9 @@ class Headers(dict[str, str]):
         return super().get(key.lower(), default)
 
 
+SERVER_HEADER = "Microsoft-HTTPAPI/2.0"  # what WinRM's HTTP.sys answers with, on either kind of connection
+
+
 class Exchange:
     """One request on a loop-served connection, with the attributes WsmanServer's answering code reads of a
     request handler (http.server's names); what it writes is collected and sent when it returns."""
@@ -102,7 +105,7 @@ class Exchange:
         return b"".join(self._out)
 
     def version_string(self) -> str:
-        return "Microsoft-HTTPAPI/2.0"  # what WinRM's HTTP.sys answers with
+        return SERVER_HEADER
 
     def date_time_string(self) -> str:
         return http_date()

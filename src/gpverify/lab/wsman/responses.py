@@ -79,11 +79,6 @@ class Reply:
     fault: WsmanFault | None = None
 
 
-def _new_id() -> str:
-    # Windows hands out upper-case GUIDs for ShellId and CommandId.
-    return serialize.new_guid()
-
-
 def _split(data: bytes, parts: int) -> list[bytes]:
     """Split ``data`` into ``parts`` contiguous pieces (some may be empty)."""
     step = -(-len(data) // parts) if data else 0
@@ -157,7 +152,7 @@ class WsmanResponder:
 
     def create(self, req: WsmanRequest) -> bytes:
         """Open a shell and answer with its ShellId."""
-        shell = Shell(_new_id(), serialize.parse_shell(req), dict(req.options))
+        shell = Shell(serialize.new_guid(), serialize.parse_shell(req), dict(req.options))
         with self._lock:
             self.shells[shell.shell_id] = shell
         return serialize.create_response(req.message_id, shell.shell_id, self.address, shell.spec, self.owner)
@@ -169,7 +164,7 @@ class WsmanResponder:
         if self.create_process_limit is not None and len(line) > self.create_process_limit:
             raise CommandLineTooLong()
         skip = req.options.get("WINRS_SKIP_CMD_SHELL", "FALSE").upper() == "TRUE"
-        cmd = ShellCommand(_new_id(), line, skip_cmd_shell=skip)
+        cmd = ShellCommand(serialize.new_guid(), line, skip_cmd_shell=skip)
         shell.commands[cmd.command_id] = cmd
         return serialize.command_response(req.message_id, cmd.command_id)
 

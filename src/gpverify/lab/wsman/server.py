@@ -31,7 +31,17 @@ from gpverify.lab.wsman.auth import (
 )
 from gpverify.lab.wsman.faults import InvalidMessage, UnencryptedRefused, WsmanFault
 from gpverify.lab.wsman.hostfaults import HostFault
-from gpverify.lab.wsman.loop import Exchange, HeadError, Headers, closes, http_date, loop, parse_head, wants_continue
+from gpverify.lab.wsman.loop import (
+    SERVER_HEADER,
+    Exchange,
+    HeadError,
+    Headers,
+    closes,
+    http_date,
+    loop,
+    parse_head,
+    wants_continue,
+)
 from gpverify.lab.wsman.responses import CommandHandler, CommandOutput, WsmanResponder
 from gpverify.lab.wsman.serialize import WsmanRequest
 from gpverify.transport.channel import tls_channel_bindings
@@ -129,7 +139,7 @@ class _WsmanRequestHandler(BaseHTTPRequestHandler):
         self.auth_state = self.server.lab._connection_auth()
 
     def version_string(self) -> str:
-        return "Microsoft-HTTPAPI/2.0"  # what WinRM's HTTP.sys answers with
+        return SERVER_HEADER
 
     def handle_one_request(self) -> None:
         if self.server.lab.refuse_connections:
