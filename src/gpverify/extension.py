@@ -20,6 +20,7 @@ if TYPE_CHECKING:  # annotations only: an audit finds its lab before it loads th
     from gpverify.transport.odbc import Connector
 
 GROUP = "gpverify.lab"
+AUDIT_LAB_PREFIX = "gpverify-audit-lab-"  # the folder of the lab an audit starts (cli/audit.py, audit/runner.py)
 
 
 class RunningLab(Protocol):

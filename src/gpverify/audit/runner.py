@@ -166,7 +166,7 @@ def _run_audit(opts: AuditOptions) -> AuditRun:
     waivers = _validate(opts)
     with ExitStack() as stack:
         if opts.lab:
-            lab = opts.started_lab or stack.enter_context(start_lab(opts.lab, "gpverify-audit-lab-"))
+            lab = opts.started_lab or stack.enter_context(_lab_apart(opts.lab, extension.AUDIT_LAB_PREFIX))
             inventory, source = str(lab.inventory_path), f"lab:{opts.lab}"
         else:
             inventory, source = str(opts.inventory), str(opts.inventory)
@@ -182,7 +182,7 @@ def _run_audit(opts: AuditOptions) -> AuditRun:
         )
 
 
-def start_lab(scenario: str, prefix: str) -> AbstractContextManager[extension.RunningLab]:
+def _lab_apart(scenario: str, prefix: str) -> AbstractContextManager[extension.RunningLab]:
     """The lab an audit or a baseline capture reads, in a process of its own: its imports, its start and its
     answers to the collection run on another core than the checks (issue 25: `gpverify audit --lab` < 0.8 s)."""
     return extension.lab().lab_process(scenario, prefix=prefix)
@@ -493,7 +493,7 @@ def capture_baseline(
         raise ConfigError("gpverify baseline capture", "--inventory", "an inventory file (or --lab [SCENARIO])")
     with ExitStack() as stack:
         if lab:
-            running = stack.enter_context(start_lab(lab, "gpverify-baseline-lab-"))
+            running = stack.enter_context(_lab_apart(lab, "gpverify-baseline-lab-"))
             inventory, source = str(running.inventory_path), f"lab:{lab}"
         else:
             source = str(inventory)

@@ -16,7 +16,6 @@ from gpverify.exitcodes import TABLE, ExitCode
 from gpverify.history.target import HistoryUnavailable
 
 EXIT_HELP = TABLE
-LAB_PREFIX = "gpverify-audit-lab-"  # the lab's folder, as gpverify.audit.runner.start_lab names it
 HISTORY_HELP = (
     "postgresql://USER@HOST[:PORT]/DATABASE (password from GPVERIFY_HISTORY_PASSWORD or the keyring "
     "entry gpverify-history USER@HOST, never in the URL) or a SQLite file; default: the inventory's "
@@ -76,7 +75,11 @@ def cmd_audit(ns: argparse.Namespace) -> int:
         pytest_addopts()  # before anything is recorded: pytest would otherwise fail on it mid-run
         with ExitStack() as stack:
             # The lab's process starts first, so it loads and starts the lab while this one loads the audit.
-            lab = stack.enter_context(extension.lab().lab_process(ns.lab, prefix=LAB_PREFIX)) if ns.lab else None
+            lab = (
+                stack.enter_context(extension.lab().lab_process(ns.lab, prefix=extension.AUDIT_LAB_PREFIX))
+                if ns.lab
+                else None
+            )
             return _audit(ns, lab)
     except ConfigError as exc:
         return _bad_input(exc)
